@@ -1,0 +1,27 @@
+//! `mdatp-doctor health`: one health reading, shown as a table or as JSON.
+
+use crate::cli::{Format, HealthArgs};
+use crate::commands::{Context, Report};
+use crate::exit_codes::ExitCode;
+use crate::failure::Failure;
+use crate::mdatp;
+use crate::render;
+
+pub fn run(ctx: &Context, args: &HealthArgs) -> Result<Report, Failure> {
+    let reading = match &args.from_file {
+        Some(path) => mdatp::read_health_file(path)?,
+        None => mdatp::fetch_health(&ctx.mdatp_runner()?, &args.mdatp_args())?,
+    };
+    let stdout = match ctx.format {
+        Format::Json => render::health::json(&reading),
+        Format::Human => {
+            // Only the definitions view promises the definitions fields.
+            let show_missing = args.from_file.is_none() && !args.all && args.details == "definitions";
+            render::health::human(&reading, ctx.style, show_missing)
+        }
+    };
+    Ok(Report {
+        stdout,
+        exit: ExitCode::Ok,
+    })
+}

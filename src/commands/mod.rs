@@ -1,0 +1,52 @@
+//! One module per subcommand: each gathers what it needs, renders it, and returns a
+//! [`Report`] or a [`crate::failure::Failure`]. `main` only prints and exits.
+
+pub mod generate;
+pub mod health;
+
+use crate::cli::{Format, GlobalArgs};
+use crate::exit_codes::ExitCode;
+use crate::mdatp::runner::{Limits, Runner};
+use crate::render::style::Style;
+
+/// What a successful subcommand prints on stdout and how the process exits.
+#[derive(Debug)]
+pub struct Report {
+    pub stdout: String,
+    pub exit: ExitCode,
+}
+
+/// Settings resolved once from the global options.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub format: Format,
+    pub style: Style,
+    pub limits: Limits,
+    pub verbose: bool,
+    pub mdatp: Option<std::path::PathBuf>,
+}
+
+impl Context {
+    pub fn new(global: &GlobalArgs, stdout_is_tty: bool) -> Context {
+        Context {
+            format: global.format,
+            style: Style::resolve(global.color, stdout_is_tty, |k| std::env::var(k).ok()),
+            limits: Limits {
+                timeout: global.timeout,
+                ..Limits::default()
+            },
+            verbose: global.verbose,
+            mdatp: global.mdatp.clone(),
+        }
+    }
+
+    /// A runner for the mdatp client named by `--mdatp` (or found by default).
+    pub fn mdatp_runner(&self) -> Result<Runner, crate::mdatp::MdatpError> {
+        let program = crate::mdatp::locate(self.mdatp.as_deref())?;
+        Ok(Runner {
+            program,
+            limits: self.limits,
+            trace: self.verbose,
+        })
+    }
+}

@@ -1,0 +1,47 @@
+//! Entry point: parse the command line, dispatch, print, map the outcome to an exit code.
+
+use std::io::{IsTerminal, Write};
+
+use clap::Parser;
+
+use mdatp_doctor::cli::{Cli, Command, Format};
+use mdatp_doctor::commands::{self, Context};
+use mdatp_doctor::exit_codes::ExitCode;
+use mdatp_doctor::mdatp::runner::kill_active_children;
+
+fn main() -> std::process::ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // --help and --version are not errors; every real usage error exits 64.
+            return if e.use_stderr() { ExitCode::Usage } else { ExitCode::Ok }.into();
+        }
+    };
+
+    // mdatp runs in its own process group, so the terminal's Ctrl-C does not reach it:
+    // kill it ourselves before leaving. Unknown (3): the run could not finish.
+    let _ = ctrlc::set_handler(|| {
+        kill_active_children();
+        eprintln!("mdatp-doctor: interrupted");
+        std::process::exit(i32::from(ExitCode::Unknown.code()));
+    });
+
+    let ctx = Context::new(&cli.global, std::io::stdout().is_terminal());
+    let outcome = match &cli.command {
+        Command::Health(args) => commands::health::run(&ctx, args),
+        Command::Generate(args) => commands::generate::run(args),
+    };
+    let (stdout, exit) = match outcome {
+        Ok(report) => (report.stdout, report.exit),
+        Err(failure) => {
+            eprint!("{}", failure.to_stderr());
+            let stdout = if ctx.format == Format::Json { failure.to_json() } else { String::new() };
+            (stdout, failure.exit)
+        }
+    };
+    // A closed pipe (`| head`) is not our failure; say nothing and keep the exit code.
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(stdout.as_bytes()).and_then(|()| out.flush());
+    exit.into()
+}

@@ -1,0 +1,350 @@
+//! `mdatp health` output, typed: one model for the text form (`key : value` lines, with
+//! or without `--details <section>`) and the JSON form (`--output json`, see
+//! [`super::health_json`]).
+//!
+//! Parsing is lenient by design: unknown fields are kept, odd lines become warnings, and
+//! only output with no usable field at all is an error.
+
+use indexmap::IndexMap;
+
+use super::fields;
+use super::value::{Field, Value, parse_text_value};
+
+/// At most this many warnings are listed; a garbage output would otherwise produce one
+/// per line.
+const MAX_WARNINGS: usize = 50;
+
+/// Which form the output came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    Text,
+    Json,
+}
+
+/// Parsed health output.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Health {
+    pub form: Form,
+    /// The text of an `ATTENTION:` line (printed by unlicensed devices), without the prefix.
+    pub attention: Option<String>,
+    /// Fields in the order mdatp printed them.
+    pub fields: IndexMap<String, Field>,
+    /// Lines or values that could not be read, each saying where and why.
+    pub warnings: Vec<String>,
+}
+
+/// `definitions_status`, with the values documented and seen in the field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DefinitionsStatus {
+    UpToDate,
+    Updating,
+    Unavailable,
+    UpdateFailed,
+    /// Transient, reported by field scripts: judge by age, not as a failure.
+    CouldBeOlder,
+    Other(String),
+}
+
+impl DefinitionsStatus {
+    pub fn parse(s: &str) -> DefinitionsStatus {
+        match s {
+            "up_to_date" => DefinitionsStatus::UpToDate,
+            "updating" => DefinitionsStatus::Updating,
+            "unavailable" => DefinitionsStatus::Unavailable,
+            "update_failed" => DefinitionsStatus::UpdateFailed,
+            "could_be_older" => DefinitionsStatus::CouldBeOlder,
+            other => DefinitionsStatus::Other(other.to_string()),
+        }
+    }
+}
+
+impl Health {
+    pub fn get(&self, name: &str) -> Option<&Field> {
+        self.fields.get(name)
+    }
+
+    pub fn str(&self, name: &str) -> Option<&str> {
+        self.get(name).and_then(|f| f.value.as_str())
+    }
+
+    pub fn bool(&self, name: &str) -> Option<bool> {
+        self.get(name).and_then(|f| f.value.as_bool())
+    }
+
+    pub fn int(&self, name: &str) -> Option<i64> {
+        self.get(name).and_then(|f| f.value.as_i64())
+    }
+
+    pub fn definitions_status(&self) -> Option<DefinitionsStatus> {
+        self.str("definitions_status").map(DefinitionsStatus::parse)
+    }
+
+    /// Definitions-related fields this output does not have (older builds lack the
+    /// offline fields; 101.26062.0005 added `engine_signature_verification`).
+    pub fn missing_definitions_fields(&self) -> Vec<&'static str> {
+        fields::DEFINITIONS
+            .iter()
+            .copied()
+            .filter(|f| !self.fields.contains_key(*f))
+            .collect()
+    }
+}
+
+/// Why an output could not be used at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("mdatp printed nothing")]
+    Empty,
+    #[error("mdatp printed its usage list instead of health (`{first_line}`): this build does not know the command")]
+    UsageText { first_line: String },
+    #[error("no `key : value` line in {lines} line(s) of output; first line: `{sample}`")]
+    NoFields { lines: usize, sample: String },
+    #[error("invalid JSON health output: {0}")]
+    InvalidJson(String),
+}
+
+/// True when the text is mdatp's usage list, printed by builds that do not know a
+/// subcommand or option.
+pub fn is_usage_text(text: &str) -> bool {
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with("ATTENTION:"))
+        .is_some_and(|l| l.starts_with("Expected one of"))
+}
+
+/// Parses health output in either form, choosing by its first meaningful character.
+pub fn parse(bytes: &[u8]) -> Result<Health, ParseError> {
+    let text = String::from_utf8_lossy(bytes);
+    let text = text.trim_start_matches('\u{feff}');
+    let body_starts_with_brace = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with("ATTENTION:"))
+        .is_some_and(|l| l.starts_with('{'));
+    if body_starts_with_brace {
+        super::health_json::parse_json(text)
+    } else {
+        parse_text(text)
+    }
+}
+
+/// Splits off `ATTENTION:` lines, which mdatp prints before the real output of most
+/// commands on unlicensed devices.
+pub(crate) fn take_attention(text: &str) -> (Option<String>, Vec<(usize, &str)>) {
+    let mut attention: Vec<&str> = Vec::new();
+    let mut rest = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        match line.trim_start().strip_prefix("ATTENTION:") {
+            Some(msg) => attention.push(msg.trim()),
+            None => rest.push((i + 1, line)),
+        }
+    }
+    let attention = (!attention.is_empty()).then(|| attention.join(" "));
+    (attention, rest)
+}
+
+/// Parses the `key : value` text form.
+pub fn parse_text(text: &str) -> Result<Health, ParseError> {
+    if is_usage_text(text) {
+        return Err(ParseError::UsageText {
+            first_line: "Expected one of:".into(),
+        });
+    }
+    let (attention, lines) = take_attention(text);
+    let mut health = Health {
+        form: Form::Text,
+        attention,
+        fields: IndexMap::new(),
+        warnings: Vec::new(),
+    };
+    let mut dropped_warnings = 0usize;
+    let mut warn = |health: &mut Health, msg: String| {
+        if health.warnings.len() < MAX_WARNINGS {
+            health.warnings.push(msg);
+        } else {
+            dropped_warnings += 1;
+        }
+    };
+    let mut meaningful = 0usize;
+    let mut first_meaningful = String::new();
+    for (lineno, line) in lines {
+        if line.trim().is_empty() {
+            continue;
+        }
+        meaningful += 1;
+        if first_meaningful.is_empty() {
+            first_meaningful = line.trim().chars().take(80).collect();
+        }
+        let Some((key, rest)) = line.split_once(':') else {
+            warn(&mut health, format!("line {lineno}: not a `key : value` line: {}", shorten(line)));
+            continue;
+        };
+        let key = key.trim();
+        if !is_key(key) {
+            warn(&mut health, format!("line {lineno}: not a `key : value` line: {}", shorten(line)));
+            continue;
+        }
+        let (value_text, managed) = split_managed(rest);
+        let parsed = parse_text_value(value_text);
+        if let Some(problem) = parsed.problem {
+            warn(&mut health, format!("line {lineno}: {key}: {problem}"));
+        }
+        let (value, raw) = coerce_boolean(key, parsed.value, parsed.raw, value_text);
+        let field = Field { value, raw, managed };
+        if health.fields.insert(key.to_string(), field).is_some() {
+            warn(&mut health, format!("line {lineno}: {key} appears again; the last value is kept"));
+        }
+    }
+    if dropped_warnings > 0 {
+        health
+            .warnings
+            .push(format!("… and {dropped_warnings} more warning(s) not listed"));
+    }
+    if health.fields.is_empty() {
+        return Err(if meaningful == 0 {
+            ParseError::Empty
+        } else {
+            ParseError::NoFields {
+                lines: meaningful,
+                sample: first_meaningful,
+            }
+        });
+    }
+    Ok(health)
+}
+
+fn is_key(key: &str) -> bool {
+    !key.is_empty()
+        && key.len() <= 128
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+}
+
+/// Removes a trailing `[managed]` marker, with or without the space before it.
+fn split_managed(rest: &str) -> (&str, bool) {
+    let trimmed = rest.trim();
+    match trimmed.strip_suffix("[managed]") {
+        Some(v) => (v.trim_end(), true),
+        None => (trimmed, false),
+    }
+}
+
+/// Known boolean fields printed as `1`/`0` become booleans, keeping the digit as raw.
+pub(crate) fn coerce_boolean(
+    key: &str,
+    value: Value,
+    raw: Option<String>,
+    text: &str,
+) -> (Value, Option<String>) {
+    if fields::BOOLEANS.contains(&key)
+        && let Value::Int(n @ (0 | 1)) = value
+    {
+        return (Value::Bool(n == 1), Some(text.trim().to_string()));
+    }
+    (value, raw)
+}
+
+fn shorten(line: &str) -> String {
+    let line = line.trim();
+    let mut s: String = line.chars().take(80).collect();
+    if line.chars().count() > 80 {
+        s.push('…');
+    }
+    format!("{s:?}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_with_any_padding_and_crlf() {
+        let h = parse_text("a:1\r\n   b    :   \"x\"   \r\n\r\nc :true[managed]\r\n").expect("parses");
+        assert_eq!(h.int("a"), Some(1));
+        assert_eq!(h.str("b"), Some("x"));
+        assert_eq!(h.bool("c"), Some(true));
+        assert!(h.get("c").expect("c").managed);
+        assert!(!h.get("b").expect("b").managed);
+        assert!(h.warnings.is_empty(), "{:?}", h.warnings);
+    }
+
+    #[test]
+    fn value_containing_colons_splits_on_the_first() {
+        let h = parse_text("definitions_update_source_uri : \"https://x:8443/a\"\n").expect("parses");
+        assert_eq!(h.str("definitions_update_source_uri"), Some("https://x:8443/a"));
+    }
+
+    #[test]
+    fn garbage_lines_are_warnings_not_errors() {
+        let h = parse_text("healthy : true\nthis is not a field\n\u{0}\u{1}:zz\n").expect("parses");
+        assert_eq!(h.fields.len(), 1);
+        assert_eq!(h.warnings.len(), 2, "{:?}", h.warnings);
+        assert!(h.warnings[0].starts_with("line 2:"), "{}", h.warnings[0]);
+    }
+
+    #[test]
+    fn garbage_only_is_an_error() {
+        let err = parse_text("hello world\nsegfault\n").expect_err("no fields");
+        assert_eq!(
+            err,
+            ParseError::NoFields {
+                lines: 2,
+                sample: "hello world".into()
+            }
+        );
+        assert_eq!(parse_text("\n \r\n").expect_err("empty"), ParseError::Empty);
+        assert_eq!(parse(b"").expect_err("empty"), ParseError::Empty);
+    }
+
+    #[test]
+    fn warnings_are_capped() {
+        let text = "healthy : true\n".to_string() + &"garbage\n".repeat(1000);
+        let h = parse_text(&text).expect("parses");
+        assert_eq!(h.warnings.len(), MAX_WARNINGS + 1);
+        assert!(h.warnings.last().expect("last").contains("950 more"));
+    }
+
+    #[test]
+    fn duplicate_keys_keep_the_last_and_warn() {
+        let h = parse_text("a : 1\na : 2\n").expect("parses");
+        assert_eq!(h.int("a"), Some(2));
+        assert_eq!(h.warnings.len(), 1);
+    }
+
+    #[test]
+    fn boolean_fields_printed_as_digits() {
+        let h = parse_text("healthy : 1\nlicensed : 0 [managed]\ndefinitions_updated_minutes_ago : 1\n")
+            .expect("parses");
+        let healthy = h.get("healthy").expect("healthy");
+        assert_eq!((&healthy.value, healthy.raw.as_deref()), (&Value::Bool(true), Some("1")));
+        assert_eq!(h.bool("licensed"), Some(false));
+        assert_eq!(h.int("definitions_updated_minutes_ago"), Some(1), "integers stay integers");
+    }
+
+    #[test]
+    fn attention_anywhere_is_kept_apart() {
+        let h = parse_text("ATTENTION: No license found.\nhealthy : false\n").expect("parses");
+        assert_eq!(h.attention.as_deref(), Some("No license found."));
+        assert_eq!(h.fields.len(), 1);
+    }
+
+    #[test]
+    fn usage_text_is_recognised() {
+        let text = "ATTENTION: x\nExpected one of:\n  config    \tManage\n";
+        assert!(is_usage_text(text));
+        assert!(matches!(parse_text(text), Err(ParseError::UsageText { .. })));
+        assert!(!is_usage_text("healthy : true\nExpected one of:\n"));
+    }
+
+    #[test]
+    fn status_values() {
+        assert_eq!(DefinitionsStatus::parse("up_to_date"), DefinitionsStatus::UpToDate);
+        assert_eq!(DefinitionsStatus::parse("update_failed"), DefinitionsStatus::UpdateFailed);
+        assert_eq!(
+            DefinitionsStatus::parse("new_state"),
+            DefinitionsStatus::Other("new_state".into())
+        );
+    }
+}

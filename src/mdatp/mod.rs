@@ -1,0 +1,351 @@
+//! The mdatp adapter: finding the executable, running it safely, and parsing what it prints.
+//!
+//! This is the gather layer's only door to Defender. It returns typed facts or a typed
+//! [`MdatpError`]; deciding what a fact means for the endpoint is the analysis layer's job.
+
+pub mod fields;
+pub mod health;
+pub mod health_json;
+pub mod runner;
+pub mod value;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use runner::{Stream, signal_name};
+
+/// Where Defender installs its client; `/usr/bin/mdatp` is a symlink to it.
+pub const FALLBACK_PATH: &str = "/opt/microsoft/mdatp/sbin/wdavdaemonclient";
+
+/// Everything that can go wrong between us and a usable mdatp output.
+#[derive(Debug, thiserror::Error)]
+pub enum MdatpError {
+    #[error("mdatp not found ({})", .searched.join(", "))]
+    NotFound { searched: Vec<String> },
+    #[error("{} is not executable: {reason}", .path.display())]
+    NotExecutable { path: PathBuf, reason: String },
+    #[error("could not run {}: {source}", .program.display())]
+    Spawn {
+        program: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "`{} {}` did not finish within {} and was killed",
+        .program.display(), .args.join(" "), format_duration(*.timeout)
+    )]
+    TimedOut {
+        program: PathBuf,
+        args: Vec<String>,
+        timeout: Duration,
+        partial_stdout: Vec<u8>,
+    },
+    #[error(
+        "{} printed more than {} on {stream}; stopped reading and killed it",
+        .program.display(), format_bytes(*.limit)
+    )]
+    OutputTooLarge {
+        program: PathBuf,
+        stream: Stream,
+        limit: usize,
+    },
+    #[error("{} was killed by {}", .program.display(), signal_name(*.signal))]
+    KilledBySignal {
+        program: PathBuf,
+        signal: i32,
+        stderr: Vec<u8>,
+    },
+}
+
+impl MdatpError {
+    /// What the user can do about it, in one line.
+    pub fn hint(&self) -> String {
+        match self {
+            MdatpError::NotFound { .. } => format!(
+                "install Microsoft Defender for Endpoint, or pass --mdatp PATH \
+                 (env MDATP_DOCTOR_MDATP); the client is normally {FALLBACK_PATH}"
+            ),
+            MdatpError::NotExecutable { path, .. } => format!(
+                "check the file's permissions (ls -l {}) or point --mdatp at the real client",
+                path.display()
+            ),
+            MdatpError::Spawn { .. } => "check that --mdatp names the mdatp client".into(),
+            MdatpError::TimedOut { .. } => "the mdatp daemon may be stuck or busy: check \
+                 `systemctl status mdatp` and its log in /var/log/microsoft/mdatp/, or raise \
+                 --timeout"
+                .into(),
+            MdatpError::OutputTooLarge { .. } => {
+                "this is not mdatp health output; check that --mdatp names the mdatp client".into()
+            }
+            MdatpError::KilledBySignal { stderr, .. } => {
+                let first = first_line(stderr);
+                if first.is_empty() {
+                    "mdatp crashed; check `systemctl status mdatp` and `journalctl -u mdatp`".into()
+                } else {
+                    format!("mdatp crashed after printing: {first}")
+                }
+            }
+        }
+    }
+}
+
+/// Where a health output came from, as reported in `health --format json`.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(untagged)]
+pub enum Source {
+    Mdatp {
+        mdatp: String,
+        args: Vec<String>,
+        exit_status: i32,
+        duration_ms: u64,
+    },
+    File {
+        file: String,
+    },
+}
+
+/// A parsed health output with its provenance.
+#[derive(Debug, Clone)]
+pub struct HealthReading {
+    pub source: Source,
+    pub health: health::Health,
+}
+
+/// Why no health reading could be had.
+#[derive(Debug, thiserror::Error)]
+pub enum HealthError {
+    #[error(transparent)]
+    Run(#[from] MdatpError),
+    #[error("`mdatp {}` exited with status {exit_code}{}", .args.join(" "), describe(.message))]
+    Failed {
+        args: Vec<String>,
+        exit_code: i32,
+        /// The first line of stderr, or of stdout when stderr is empty.
+        message: String,
+    },
+    #[error("could not read the output of `mdatp {}`: {error}", .args.join(" "))]
+    Parse {
+        args: Vec<String>,
+        error: health::ParseError,
+    },
+    #[error("could not read {path}: {reason}")]
+    File { path: String, reason: String },
+}
+
+fn describe(message: &str) -> String {
+    if message.is_empty() {
+        String::new()
+    } else {
+        format!(": {message}")
+    }
+}
+
+impl HealthError {
+    pub fn hint(&self) -> String {
+        match self {
+            HealthError::Run(e) => e.hint(),
+            HealthError::Failed { .. } => "run the same mdatp command by hand to see its full \
+                 message, and check that the daemon runs: `systemctl status mdatp`"
+                .into(),
+            HealthError::Parse {
+                error: health::ParseError::UsageText { .. },
+                ..
+            } => "this mdatp build is too old for that command; offline updates need \
+                 101.24022.0001 or later (`mdatp version`)"
+                .into(),
+            HealthError::Parse { .. } => "check that --mdatp names the mdatp client; run it by \
+                 hand to see what it prints"
+                .into(),
+            HealthError::File { .. } => "pass a file saved from `mdatp health`, or - for stdin".into(),
+        }
+    }
+}
+
+/// Runs `mdatp <args>` and parses its health output.
+pub fn fetch_health(runner: &runner::Runner, args: &[&str]) -> Result<HealthReading, HealthError> {
+    let out = runner.run(args)?;
+    let owned_args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    // Old builds print their usage list (on either stream, with a non-zero status) when
+    // they do not know a subcommand: that is a fact about the build, not a failure.
+    let usage = [&out.stdout, &out.stderr]
+        .into_iter()
+        .any(|b| health::is_usage_text(&String::from_utf8_lossy(b)));
+    if usage {
+        return Err(HealthError::Parse {
+            args: owned_args,
+            error: health::ParseError::UsageText {
+                first_line: "Expected one of:".into(),
+            },
+        });
+    }
+    if !out.success() {
+        return Err(HealthError::Failed {
+            args: owned_args,
+            exit_code: out.exit_code,
+            message: Some(first_line(&out.stderr))
+                .filter(|m| !m.is_empty())
+                .unwrap_or_else(|| first_line(&out.stdout)),
+        });
+    }
+    let health = health::parse(&out.stdout).map_err(|error| HealthError::Parse {
+        args: owned_args.clone(),
+        error,
+    })?;
+    Ok(HealthReading {
+        source: Source::Mdatp {
+            mdatp: out.program.display().to_string(),
+            args: owned_args,
+            exit_status: out.exit_code,
+            duration_ms: u64::try_from(out.duration.as_millis()).unwrap_or(u64::MAX),
+        },
+        health,
+    })
+}
+
+/// Largest saved health output we accept; real ones are a few KiB.
+pub const MAX_HEALTH_FILE: u64 = 16 * 1024 * 1024;
+
+/// Parses a saved health output (`-` reads stdin), for outputs pasted by a customer.
+pub fn read_health_file(path: &Path) -> Result<HealthReading, HealthError> {
+    use std::io::Read;
+    let name = path.display().to_string();
+    let file_err = |reason: String| HealthError::File {
+        path: name.clone(),
+        reason,
+    };
+    let mut bytes = Vec::new();
+    let read = if name == "-" {
+        std::io::stdin().lock().take(MAX_HEALTH_FILE + 1).read_to_end(&mut bytes)
+    } else {
+        let meta = std::fs::metadata(path).map_err(|e| file_err(e.to_string()))?;
+        if !meta.is_file() {
+            return Err(file_err("not a regular file".into()));
+        }
+        std::fs::File::open(path).and_then(|f| f.take(MAX_HEALTH_FILE + 1).read_to_end(&mut bytes))
+    };
+    read.map_err(|e| file_err(e.to_string()))?;
+    if bytes.len() as u64 > MAX_HEALTH_FILE {
+        return Err(file_err(format!("larger than {}", format_bytes(MAX_HEALTH_FILE as usize))));
+    }
+    let health = health::parse(&bytes).map_err(|e| file_err(e.to_string()))?;
+    Ok(HealthReading {
+        source: Source::File { file: name },
+        health,
+    })
+}
+
+/// Finds the mdatp client: an explicit path or name first, else `mdatp` on PATH, else
+/// [`FALLBACK_PATH`]. Checks up front that the result is an executable file so the error
+/// names the real problem rather than a spawn failure.
+pub fn locate(explicit: Option<&Path>) -> Result<PathBuf, MdatpError> {
+    match explicit {
+        Some(p) if p.components().count() > 1 || p.is_absolute() => check_executable(p),
+        Some(name) => which::which(name)
+            .map_err(|_| MdatpError::NotFound {
+                searched: vec![format!("`{}` on PATH", name.display())],
+            })
+            .and_then(|p| check_executable(&p)),
+        None => {
+            if let Ok(p) = which::which("mdatp") {
+                return check_executable(&p);
+            }
+            let fallback = Path::new(FALLBACK_PATH);
+            if fallback.exists() {
+                return check_executable(fallback);
+            }
+            Err(MdatpError::NotFound {
+                searched: vec!["`mdatp` on PATH".into(), FALLBACK_PATH.into()],
+            })
+        }
+    }
+}
+
+fn check_executable(path: &Path) -> Result<PathBuf, MdatpError> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => MdatpError::NotFound {
+            searched: vec![path.display().to_string()],
+        },
+        _ => MdatpError::NotExecutable {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        },
+    })?;
+    let reason = if meta.is_dir() {
+        "it is a directory"
+    } else if meta.permissions().mode() & 0o111 == 0 {
+        "it has no execute permission"
+    } else {
+        return Ok(path.to_path_buf());
+    };
+    Err(MdatpError::NotExecutable {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    })
+}
+
+/// The first non-empty line of some output, lossily decoded and trimmed, for messages.
+pub fn first_line(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    let mut out: String = line.chars().take(200).collect();
+    if line.chars().count() > 200 {
+        out.push('…');
+    }
+    out
+}
+
+pub fn format_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms % 1000 == 0 {
+        format!("{} s", ms / 1000)
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
+pub fn format_bytes(n: usize) -> String {
+    const MIB: usize = 1024 * 1024;
+    if n >= MIB && n % MIB == 0 {
+        format!("{} MiB", n / MIB)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn explicit_path_must_be_an_executable_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("mdatp");
+        std::fs::write(&file, "#!/bin/sh\n").expect("write");
+        let err = locate(Some(&file)).expect_err("no x bit");
+        assert!(err.to_string().contains("no execute permission"), "{err}");
+
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        assert_eq!(locate(Some(&file)).expect("ok"), file);
+
+        let err = locate(Some(dir.path())).expect_err("dir");
+        assert!(err.to_string().contains("directory"), "{err}");
+
+        let missing = dir.path().join("nope");
+        assert!(matches!(locate(Some(&missing)), Err(MdatpError::NotFound { .. })));
+    }
+
+    #[test]
+    fn bare_name_is_looked_up_on_path() {
+        let err = locate(Some(Path::new("surely-not-an-mdatp-binary"))).expect_err("absent");
+        assert!(err.to_string().contains("on PATH"), "{err}");
+        assert!(err.hint().contains("--mdatp"));
+    }
+
+    #[test]
+    fn first_line_skips_blank_lines_and_truncates() {
+        assert_eq!(first_line(b"\n  \n  oops: bad \nmore"), "oops: bad");
+        let long = "x".repeat(500);
+        assert_eq!(first_line(long.as_bytes()).chars().count(), 201);
+    }
+}

@@ -1,0 +1,459 @@
+//! Runs the mdatp executable and returns what happened as data.
+//!
+//! No shell is involved. The child gets its own process group so that a timeout, an
+//! oversized output or Ctrl-C can kill it together with anything it forked, and each of
+//! stdout/stderr is captured up to a cap so a runaway child cannot exhaust memory.
+
+use std::collections::BTreeSet;
+use std::io::{self, Read};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::MdatpError;
+
+/// Default cap on each captured stream; real `mdatp health` prints a few KiB.
+pub const DEFAULT_MAX_OUTPUT: usize = 16 * 1024 * 1024;
+
+/// After the child exits, how long its pipes may stay open (held by something that left
+/// its process group) before we stop reading and keep what we have.
+const PIPE_GRACE: Duration = Duration::from_secs(1);
+
+/// After SIGKILL, how long we wait to reap the child. A process stuck in uninterruptible
+/// sleep (a hung NFS mount, say) cannot die; we then leave it rather than hang with it.
+const REAP_GRACE: Duration = Duration::from_secs(2);
+
+/// Limits applied to one invocation.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub timeout: Duration,
+    pub max_output: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            timeout: Duration::from_secs(60),
+            max_output: DEFAULT_MAX_OUTPUT,
+        }
+    }
+}
+
+/// What a finished invocation printed and how it ended. A non-zero exit is still an
+/// `Output`: mdatp's exit codes are undocumented, so callers decide what it means.
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub exit_code: i32,
+    pub duration: Duration,
+}
+
+impl Output {
+    pub fn success(&self) -> bool {
+        self.exit_code == 0
+    }
+}
+
+/// Which captured stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+impl std::fmt::Display for Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Stream::Stdout => "stdout",
+            Stream::Stderr => "stderr",
+        })
+    }
+}
+
+/// Runs one executable with limits; `trace` prints each call on stderr (`--verbose`).
+#[derive(Debug, Clone)]
+pub struct Runner {
+    pub program: PathBuf,
+    pub limits: Limits,
+    pub trace: bool,
+}
+
+impl Runner {
+    pub fn run(&self, args: &[&str]) -> Result<Output, MdatpError> {
+        let started = Instant::now();
+        let result = run_once(&self.program, args, self.limits);
+        if self.trace {
+            trace_line(&self.program, args, &result, started.elapsed());
+        }
+        result
+    }
+}
+
+fn trace_line(
+    program: &Path,
+    args: &[&str],
+    result: &Result<Output, MdatpError>,
+    elapsed: Duration,
+) {
+    let outcome = match result {
+        Ok(out) => format!("exit {}", out.exit_code),
+        Err(e) => e.to_string(),
+    };
+    eprintln!(
+        "mdatp-doctor: ran {} {} -> {} in {} ms",
+        program.display(),
+        args.join(" "),
+        outcome,
+        elapsed.as_millis()
+    );
+}
+
+enum Event {
+    Exited,
+    Eof,
+    Overflow(Stream),
+}
+
+fn lock(buf: &Mutex<Vec<u8>>) -> MutexGuard<'_, Vec<u8>> {
+    // A reader thread never panics while holding the lock; if one somehow did, the bytes
+    // are still valid, so recover them instead of propagating the poison.
+    buf.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn run_once(program: &Path, args: &[&str], limits: Limits) -> Result<Output, MdatpError> {
+    let started = Instant::now();
+    let mut child = spawn(program, args)?;
+    // `process_group(0)` made the child its own group leader: its pid is the group id.
+    let pgid = child.id() as libc::pid_t;
+    let _registration = ActiveGroup::register(pgid);
+
+    let (tx, rx) = mpsc::channel();
+    let out = Arc::new(Mutex::new(Vec::new()));
+    let err = Arc::new(Mutex::new(Vec::new()));
+    if let Some(pipe) = child.stdout.take() {
+        spawn_reader(pipe, out.clone(), limits.max_output, Stream::Stdout, tx.clone());
+    }
+    if let Some(pipe) = child.stderr.take() {
+        spawn_reader(pipe, err.clone(), limits.max_output, Stream::Stderr, tx.clone());
+    }
+    spawn_waiter(pgid, tx);
+
+    let deadline = started + limits.timeout;
+    let mut exited = false;
+    let mut open_pipes = 2;
+    let mut grace_until: Option<Instant> = None;
+    while !(exited && open_pipes == 0) {
+        let until = grace_until.unwrap_or(deadline);
+        match rx.recv_timeout(until.saturating_duration_since(Instant::now())) {
+            Ok(Event::Exited) => {
+                exited = true;
+                // Anything the child left behind in its group would hold our pipes open.
+                kill_group(pgid);
+                grace_until = Some(Instant::now() + PIPE_GRACE);
+            }
+            Ok(Event::Eof) => open_pipes -= 1,
+            Ok(Event::Overflow(stream)) => {
+                kill_group(pgid);
+                reap_bounded(&mut child, &rx, exited);
+                return Err(MdatpError::OutputTooLarge {
+                    program: program.to_path_buf(),
+                    stream,
+                    limit: limits.max_output,
+                });
+            }
+            Err(RecvTimeoutError::Timeout) if exited => break,
+            Err(RecvTimeoutError::Timeout) => {
+                kill_group(pgid);
+                reap_bounded(&mut child, &rx, exited);
+                return Err(MdatpError::TimedOut {
+                    program: program.to_path_buf(),
+                    args: args.iter().map(|s| s.to_string()).collect(),
+                    timeout: limits.timeout,
+                    partial_stdout: lock(&out).clone(),
+                });
+            }
+            // Every sender is gone, so every event has been delivered.
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+    }
+
+    let status = child.wait().map_err(|source| MdatpError::Spawn {
+        program: program.to_path_buf(),
+        source,
+    })?;
+    let duration = started.elapsed();
+    let stdout = std::mem::take(&mut *lock(&out));
+    let stderr = std::mem::take(&mut *lock(&err));
+    if let Some(signal) = status.signal() {
+        return Err(MdatpError::KilledBySignal {
+            program: program.to_path_buf(),
+            signal,
+            stderr,
+        });
+    }
+    Ok(Output {
+        program: program.to_path_buf(),
+        args: args.iter().map(|s| s.to_string()).collect(),
+        stdout,
+        stderr,
+        // A status without a signal always has a code on Unix; -1 is a defensive stand-in.
+        exit_code: status.code().unwrap_or(-1),
+        duration,
+    })
+}
+
+fn spawn(program: &Path, args: &[&str]) -> Result<Child, MdatpError> {
+    Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .map_err(|source| match source.kind() {
+            io::ErrorKind::NotFound => MdatpError::NotFound {
+                searched: vec![program.display().to_string()],
+            },
+            io::ErrorKind::PermissionDenied => MdatpError::NotExecutable {
+                path: program.to_path_buf(),
+                reason: "permission denied".into(),
+            },
+            _ if source.raw_os_error() == Some(libc::ENOEXEC) => MdatpError::NotExecutable {
+                path: program.to_path_buf(),
+                reason: "not a program this system can run (exec format error)".into(),
+            },
+            _ => MdatpError::Spawn {
+                program: program.to_path_buf(),
+                source,
+            },
+        })
+}
+
+fn spawn_reader(
+    mut pipe: impl Read + Send + 'static,
+    buf: Arc<Mutex<Vec<u8>>>,
+    cap: usize,
+    stream: Stream,
+    tx: Sender<Event>,
+) {
+    thread::spawn(move || {
+        let mut chunk = vec![0u8; 64 * 1024];
+        loop {
+            match pipe.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => {
+                    let mut b = lock(&buf);
+                    let room = cap.saturating_sub(b.len());
+                    if n > room {
+                        b.extend_from_slice(&chunk[..room]);
+                        let _ = tx.send(Event::Overflow(stream));
+                        return;
+                    }
+                    b.extend_from_slice(&chunk[..n]);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            }
+        }
+        let _ = tx.send(Event::Eof);
+    });
+}
+
+/// Waits for the child to exit without reaping it (`WNOWAIT`): while it is an unreaped
+/// zombie its pid, which is also our process group id, cannot be reused, so the
+/// `killpg` that follows can only reach what the child left behind.
+fn spawn_waiter(pid: libc::pid_t, tx: Sender<Event>) {
+    thread::spawn(move || {
+        loop {
+            // SAFETY: siginfo_t is plain data; waitid only writes into it.
+            let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+            let rc = unsafe {
+                libc::waitid(
+                    libc::P_PID,
+                    pid as libc::id_t,
+                    &mut info,
+                    libc::WEXITED | libc::WNOWAIT,
+                )
+            };
+            if rc == 0 || io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+                break;
+            }
+        }
+        let _ = tx.send(Event::Exited);
+    });
+}
+
+fn kill_group(pgid: libc::pid_t) {
+    // SIGKILL, not SIGTERM: mdatp's client holds no state worth a clean shutdown, and a
+    // child that ignores SIGTERM is exactly the one we are trying to get rid of.
+    // SAFETY: killpg has no memory-safety preconditions; ESRCH (group gone) is fine.
+    unsafe {
+        libc::killpg(pgid, libc::SIGKILL);
+    }
+}
+
+/// After a kill: reap the child if it dies within `REAP_GRACE`, otherwise leave it.
+fn reap_bounded(child: &mut Child, rx: &mpsc::Receiver<Event>, already_exited: bool) {
+    let until = Instant::now() + REAP_GRACE;
+    let mut exited = already_exited;
+    while !exited {
+        match rx.recv_timeout(until.saturating_duration_since(Instant::now())) {
+            Ok(Event::Exited) => exited = true,
+            Ok(_) => {}
+            Err(_) => return,
+        }
+    }
+    let _ = child.wait();
+}
+
+/// Process groups of children still running, so an interrupt can kill them: they are in
+/// their own groups and so do not receive the terminal's SIGINT themselves.
+static ACTIVE: Mutex<BTreeSet<libc::pid_t>> = Mutex::new(BTreeSet::new());
+
+struct ActiveGroup(libc::pid_t);
+
+impl ActiveGroup {
+    fn register(pgid: libc::pid_t) -> ActiveGroup {
+        ACTIVE
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(pgid);
+        ActiveGroup(pgid)
+    }
+}
+
+impl Drop for ActiveGroup {
+    fn drop(&mut self) {
+        ACTIVE
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.0);
+    }
+}
+
+/// Kills every child process group still running. Called from the interrupt handler,
+/// which runs on an ordinary thread, so taking a lock here is safe.
+pub fn kill_active_children() {
+    let groups = ACTIVE.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    for pgid in groups {
+        kill_group(pgid);
+    }
+}
+
+/// A conventional name for a signal number, for messages.
+pub fn signal_name(signal: i32) -> String {
+    let name = match signal {
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGINT => "SIGINT",
+        libc::SIGQUIT => "SIGQUIT",
+        libc::SIGILL => "SIGILL",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGTERM => "SIGTERM",
+        _ => return format!("signal {signal}"),
+    };
+    name.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn runner(program: &str, timeout_ms: u64, max_output: usize) -> Runner {
+        Runner {
+            program: PathBuf::from(program),
+            limits: Limits {
+                timeout: Duration::from_millis(timeout_ms),
+                max_output,
+            },
+            trace: false,
+        }
+    }
+
+    #[test]
+    fn captures_both_streams_and_exit_code() {
+        let out = runner("/bin/sh", 5000, 1024)
+            .run(&["-c", "printf out; printf err >&2; exit 7"])
+            .expect("sh runs");
+        assert_eq!(out.stdout, b"out");
+        assert_eq!(out.stderr, b"err");
+        assert_eq!(out.exit_code, 7);
+        assert!(!out.success());
+    }
+
+    #[test]
+    fn arguments_are_not_interpreted_by_a_shell() {
+        let out = runner("/bin/echo", 5000, 1024)
+            .run(&["$HOME;", "`id`", "*"])
+            .expect("echo runs");
+        assert_eq!(out.stdout, b"$HOME; `id` *\n");
+    }
+
+    #[test]
+    fn timeout_kills_the_whole_group() {
+        // The grandchild holds stdout open; without the group kill we would wait forever.
+        let err = runner("/bin/sh", 300, 1024)
+            .run(&["-c", "printf partial; sleep 30 & sleep 30"])
+            .expect_err("must time out");
+        match err {
+            MdatpError::TimedOut { partial_stdout, .. } => assert_eq!(partial_stdout, b"partial"),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn leftover_grandchild_does_not_hold_the_call() {
+        let started = Instant::now();
+        let out = runner("/bin/sh", 20_000, 1024)
+            .run(&["-c", "sleep 30 & printf done"])
+            .expect("exits");
+        assert_eq!(out.stdout, b"done");
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn output_over_the_cap_is_an_error() {
+        let err = runner("/bin/sh", 10_000, 1000)
+            .run(&["-c", "yes garbage"])
+            .expect_err("too large");
+        assert!(
+            matches!(err, MdatpError::OutputTooLarge { limit: 1000, stream: Stream::Stdout, .. }),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn death_by_signal_is_reported() {
+        let err = runner("/bin/sh", 5000, 1024)
+            .run(&["-c", "kill -SEGV $$"])
+            .expect_err("signal");
+        assert!(
+            matches!(err, MdatpError::KilledBySignal { signal, .. } if signal == libc::SIGSEGV),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn missing_and_non_executable_programs_are_typed() {
+        let err = runner("/nonexistent/mdatp", 1000, 10).run(&[]).expect_err("missing");
+        assert!(matches!(err, MdatpError::NotFound { .. }), "{err:?}");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("mdatp");
+        std::fs::write(&file, "#!/bin/sh\n").expect("write");
+        let err = runner(file.to_str().expect("utf8"), 1000, 10)
+            .run(&[])
+            .expect_err("not executable");
+        assert!(matches!(err, MdatpError::NotExecutable { .. }), "{err:?}");
+    }
+}

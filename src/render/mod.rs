@@ -1,0 +1,5 @@
+//! Renderers: turn gathered facts (and, later, findings) into text for people or programs.
+//! They never decide what is good or bad; they only show what they are given.
+
+pub mod health;
+pub mod style;
