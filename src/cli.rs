@@ -220,11 +220,18 @@ mod tests {
     #[test]
     fn health_arguments_map_to_mdatp_calls() {
         let cli = Cli::try_parse_from(["mdatp-doctor", "health"]).expect("parses");
-        let Command::Health(h) = cli.command else { panic!("health") };
+        let Command::Health(h) = cli.command else {
+            panic!("health")
+        };
         assert_eq!(h.mdatp_args(), ["health", "--details", "definitions"]);
-        let cli = Cli::try_parse_from(["mdatp-doctor", "health", "--all", "--mdatp-json"]).expect("parses");
-        let Command::Health(h) = cli.command else { panic!("health") };
+        let cli = Cli::try_parse_from(["mdatp-doctor", "health", "--all", "--mdatp-json"])
+            .expect("parses");
+        let Command::Health(h) = cli.command else {
+            panic!("health")
+        };
         assert_eq!(h.mdatp_args(), ["health", "--output", "json"]);
-        assert!(Cli::try_parse_from(["mdatp-doctor", "health", "--all", "--details", "edr"]).is_err());
+        assert!(
+            Cli::try_parse_from(["mdatp-doctor", "health", "--all", "--details", "edr"]).is_err()
+        );
     }
 }

@@ -57,7 +57,10 @@ mod tests {
         ];
         for (code, n) in all {
             assert_eq!(code.code(), n, "{code:?}");
-            assert!(EXIT_CODES_HELP.contains(&format!("  {n} ")), "{n} missing from help");
+            assert!(
+                EXIT_CODES_HELP.contains(&format!("  {n} ")),
+                "{n} missing from help"
+            );
         }
     }
 }

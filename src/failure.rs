@@ -17,7 +17,11 @@ pub struct Failure {
 }
 
 impl Failure {
-    pub fn unknown(kind: &'static str, message: impl Into<String>, hint: impl Into<String>) -> Failure {
+    pub fn unknown(
+        kind: &'static str,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Failure {
         Failure {
             kind,
             message: message.into(),

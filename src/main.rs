@@ -15,7 +15,12 @@ fn main() -> std::process::ExitCode {
         Err(e) => {
             let _ = e.print();
             // --help and --version are not errors; every real usage error exits 64.
-            return if e.use_stderr() { ExitCode::Usage } else { ExitCode::Ok }.into();
+            return if e.use_stderr() {
+                ExitCode::Usage
+            } else {
+                ExitCode::Ok
+            }
+            .into();
         }
     };
 
@@ -36,7 +41,11 @@ fn main() -> std::process::ExitCode {
         Ok(report) => (report.stdout, report.exit),
         Err(failure) => {
             eprint!("{}", failure.to_stderr());
-            let stdout = if ctx.format == Format::Json { failure.to_json() } else { String::new() };
+            let stdout = if ctx.format == Format::Json {
+                failure.to_json()
+            } else {
+                String::new()
+            };
             (stdout, failure.exit)
         }
     };

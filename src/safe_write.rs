@@ -11,13 +11,20 @@ use std::path::Path;
 /// renamed over `path`. A symlink at `path` is replaced, not followed; readers never see
 /// a half-written file.
 pub fn replace(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let name = path
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?;
     // The temporary name must not look like the real one to globbing readers
     // (node_exporter only reads `*.prom`, for instance), hence the leading dot and suffix.
-    let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
     let result = (|| {
         let mut file = OpenOptions::new()
             .write(true)
@@ -49,7 +56,11 @@ mod tests {
         symlink(&victim, &target).expect("symlink");
 
         replace(&target, b"new", 0o600).expect("replace");
-        assert_eq!(fs::read(&victim).expect("read"), b"keep", "symlink target untouched");
+        assert_eq!(
+            fs::read(&victim).expect("read"),
+            b"keep",
+            "symlink target untouched"
+        );
         assert_eq!(fs::read(&target).expect("read"), b"new");
         let meta = fs::symlink_metadata(&target).expect("meta");
         assert!(meta.is_file());

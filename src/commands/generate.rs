@@ -17,7 +17,13 @@ pub const BIN: &str = "mdatp-doctor";
 /// Every generated file as (relative path, contents).
 pub fn artifacts() -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
-    for shell in [Shell::Bash, Shell::Zsh, Shell::Fish, Shell::PowerShell, Shell::Elvish] {
+    for shell in [
+        Shell::Bash,
+        Shell::Zsh,
+        Shell::Fish,
+        Shell::PowerShell,
+        Shell::Elvish,
+    ] {
         let mut buf = Vec::new();
         clap_complete::generate(shell, &mut Cli::command(), BIN, &mut buf);
         let name = match shell {
@@ -34,7 +40,10 @@ pub fn artifacts() -> Vec<(String, Vec<u8>)> {
     // Building propagates global options into subcommands, so each page lists them.
     cmd.build();
     out.push((format!("man/{BIN}.1"), man_page(cmd.clone())));
-    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+    for sub in cmd
+        .get_subcommands()
+        .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+    {
         let name = format!("{BIN}-{}", sub.get_name());
         let page = man_page(sub.clone().name(name.clone()).bin_name(name.clone()));
         out.push((format!("man/{name}.1"), page));
@@ -55,7 +64,11 @@ pub fn run(args: &GenerateArgs) -> Result<Report, Failure> {
     for (rel, bytes) in artifacts() {
         let path = args.out_dir.join(&rel);
         write(&path, &bytes).map_err(|e| {
-            Failure::unknown("write_failed", format!("could not write {}: {e}", path.display()), "check the directory exists and is writable")
+            Failure::unknown(
+                "write_failed",
+                format!("could not write {}: {e}", path.display()),
+                "check the directory exists and is writable",
+            )
         })?;
         written.push_str(&format!("wrote {}\n", path.display()));
     }

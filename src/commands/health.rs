@@ -16,7 +16,8 @@ pub fn run(ctx: &Context, args: &HealthArgs) -> Result<Report, Failure> {
         Format::Json => render::health::json(&reading),
         Format::Human => {
             // Only the definitions view promises the definitions fields.
-            let show_missing = args.from_file.is_none() && !args.all && args.details == "definitions";
+            let show_missing =
+                args.from_file.is_none() && !args.all && args.details == "definitions";
             render::health::human(&reading, ctx.style, show_missing)
         }
     };

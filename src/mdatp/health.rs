@@ -95,7 +95,9 @@ impl Health {
 pub enum ParseError {
     #[error("mdatp printed nothing")]
     Empty,
-    #[error("mdatp printed its usage list instead of health (`{first_line}`): this build does not know the command")]
+    #[error(
+        "mdatp printed its usage list instead of health (`{first_line}`): this build does not know the command"
+    )]
     UsageText { first_line: String },
     #[error("no `key : value` line in {lines} line(s) of output; first line: `{sample}`")]
     NoFields { lines: usize, sample: String },
@@ -177,12 +179,18 @@ pub fn parse_text(text: &str) -> Result<Health, ParseError> {
             first_meaningful = line.trim().chars().take(80).collect();
         }
         let Some((key, rest)) = line.split_once(':') else {
-            warn(&mut health, format!("line {lineno}: not a `key : value` line: {}", shorten(line)));
+            warn(
+                &mut health,
+                format!("line {lineno}: not a `key : value` line: {}", shorten(line)),
+            );
             continue;
         };
         let key = key.trim();
         if !is_key(key) {
-            warn(&mut health, format!("line {lineno}: not a `key : value` line: {}", shorten(line)));
+            warn(
+                &mut health,
+                format!("line {lineno}: not a `key : value` line: {}", shorten(line)),
+            );
             continue;
         }
         let (value_text, managed) = split_managed(rest);
@@ -191,15 +199,22 @@ pub fn parse_text(text: &str) -> Result<Health, ParseError> {
             warn(&mut health, format!("line {lineno}: {key}: {problem}"));
         }
         let (value, raw) = coerce_boolean(key, parsed.value, parsed.raw, value_text);
-        let field = Field { value, raw, managed };
+        let field = Field {
+            value,
+            raw,
+            managed,
+        };
         if health.fields.insert(key.to_string(), field).is_some() {
-            warn(&mut health, format!("line {lineno}: {key} appears again; the last value is kept"));
+            warn(
+                &mut health,
+                format!("line {lineno}: {key} appears again; the last value is kept"),
+            );
         }
     }
     if dropped_warnings > 0 {
-        health
-            .warnings
-            .push(format!("… and {dropped_warnings} more warning(s) not listed"));
+        health.warnings.push(format!(
+            "… and {dropped_warnings} more warning(s) not listed"
+        ));
     }
     if health.fields.is_empty() {
         return Err(if meaningful == 0 {
@@ -261,7 +276,8 @@ mod tests {
 
     #[test]
     fn keys_with_any_padding_and_crlf() {
-        let h = parse_text("a:1\r\n   b    :   \"x\"   \r\n\r\nc :true[managed]\r\n").expect("parses");
+        let h =
+            parse_text("a:1\r\n   b    :   \"x\"   \r\n\r\nc :true[managed]\r\n").expect("parses");
         assert_eq!(h.int("a"), Some(1));
         assert_eq!(h.str("b"), Some("x"));
         assert_eq!(h.bool("c"), Some(true));
@@ -272,8 +288,12 @@ mod tests {
 
     #[test]
     fn value_containing_colons_splits_on_the_first() {
-        let h = parse_text("definitions_update_source_uri : \"https://x:8443/a\"\n").expect("parses");
-        assert_eq!(h.str("definitions_update_source_uri"), Some("https://x:8443/a"));
+        let h =
+            parse_text("definitions_update_source_uri : \"https://x:8443/a\"\n").expect("parses");
+        assert_eq!(
+            h.str("definitions_update_source_uri"),
+            Some("https://x:8443/a")
+        );
     }
 
     #[test]
@@ -315,12 +335,21 @@ mod tests {
 
     #[test]
     fn boolean_fields_printed_as_digits() {
-        let h = parse_text("healthy : 1\nlicensed : 0 [managed]\ndefinitions_updated_minutes_ago : 1\n")
-            .expect("parses");
+        let h = parse_text(
+            "healthy : 1\nlicensed : 0 [managed]\ndefinitions_updated_minutes_ago : 1\n",
+        )
+        .expect("parses");
         let healthy = h.get("healthy").expect("healthy");
-        assert_eq!((&healthy.value, healthy.raw.as_deref()), (&Value::Bool(true), Some("1")));
+        assert_eq!(
+            (&healthy.value, healthy.raw.as_deref()),
+            (&Value::Bool(true), Some("1"))
+        );
         assert_eq!(h.bool("licensed"), Some(false));
-        assert_eq!(h.int("definitions_updated_minutes_ago"), Some(1), "integers stay integers");
+        assert_eq!(
+            h.int("definitions_updated_minutes_ago"),
+            Some(1),
+            "integers stay integers"
+        );
     }
 
     #[test]
@@ -334,14 +363,23 @@ mod tests {
     fn usage_text_is_recognised() {
         let text = "ATTENTION: x\nExpected one of:\n  config    \tManage\n";
         assert!(is_usage_text(text));
-        assert!(matches!(parse_text(text), Err(ParseError::UsageText { .. })));
+        assert!(matches!(
+            parse_text(text),
+            Err(ParseError::UsageText { .. })
+        ));
         assert!(!is_usage_text("healthy : true\nExpected one of:\n"));
     }
 
     #[test]
     fn status_values() {
-        assert_eq!(DefinitionsStatus::parse("up_to_date"), DefinitionsStatus::UpToDate);
-        assert_eq!(DefinitionsStatus::parse("update_failed"), DefinitionsStatus::UpdateFailed);
+        assert_eq!(
+            DefinitionsStatus::parse("up_to_date"),
+            DefinitionsStatus::UpToDate
+        );
+        assert_eq!(
+            DefinitionsStatus::parse("update_failed"),
+            DefinitionsStatus::UpdateFailed
+        );
         assert_eq!(
             DefinitionsStatus::parse("new_state"),
             DefinitionsStatus::Other("new_state".into())

@@ -14,15 +14,12 @@ use super::value::{Field, Value};
 /// Parses the JSON form; leading `ATTENTION:` lines are kept as in the text form.
 pub fn parse_json(text: &str) -> Result<Health, ParseError> {
     let (attention, lines) = take_attention(text);
-    let body: String = lines
-        .iter()
-        .map(|(_, l)| *l)
-        .collect::<Vec<_>>()
-        .join("\n");
+    let body: String = lines.iter().map(|(_, l)| *l).collect::<Vec<_>>().join("\n");
     if body.trim().is_empty() {
         return Err(ParseError::Empty);
     }
-    let root: J = serde_json::from_str(&body).map_err(|e| ParseError::InvalidJson(e.to_string()))?;
+    let root: J =
+        serde_json::from_str(&body).map_err(|e| ParseError::InvalidJson(e.to_string()))?;
     let J::Object(map) = root else {
         return Err(ParseError::InvalidJson("expected a JSON object".into()));
     };
@@ -50,7 +47,11 @@ fn convert(name: &str, value: J) -> Field {
             let managed = obj.get("isManaged").and_then(J::as_bool).unwrap_or(false);
             let inner = obj.remove("value").unwrap_or(J::Null);
             let (value, raw) = scalar(name, inner);
-            Field { value, raw, managed }
+            Field {
+                value,
+                raw,
+                managed,
+            }
         }
         other => {
             let (value, raw) = scalar(name, other);
@@ -106,7 +107,10 @@ pub fn snake_case(camel: &str) -> String {
         if c.is_ascii_uppercase() && i > 0 {
             let prev = chars[i - 1];
             let next_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
-            if prev.is_ascii_lowercase() || prev.is_ascii_digit() || (prev.is_ascii_uppercase() && next_lower) {
+            if prev.is_ascii_lowercase()
+                || prev.is_ascii_digit()
+                || (prev.is_ascii_uppercase() && next_lower)
+            {
                 out.push('_');
             }
         }
@@ -121,7 +125,10 @@ mod tests {
 
     #[test]
     fn camel_to_snake() {
-        assert_eq!(snake_case("definitionsUpdatedMinutesAgo"), "definitions_updated_minutes_ago");
+        assert_eq!(
+            snake_case("definitionsUpdatedMinutesAgo"),
+            "definitions_updated_minutes_ago"
+        );
         assert_eq!(snake_case("edrMachineId"), "edr_machine_id");
         assert_eq!(snake_case("upToDate"), "up_to_date");
         assert_eq!(snake_case("offlineURLConfigured"), "offline_url_configured");
@@ -145,14 +152,23 @@ mod tests {
         assert_eq!(updated.value.to_json(), "2023-08-09T13:19:13.787Z");
         assert_eq!(updated.raw.as_deref(), Some("1691587153787"));
         assert_eq!(h.str("edr_group_ids"), Some(""));
-        assert_eq!(h.get("nested").expect("nested").value, Value::Json(serde_json::json!({"a":1})));
+        assert_eq!(
+            h.get("nested").expect("nested").value,
+            Value::Json(serde_json::json!({"a":1}))
+        );
         assert!(!h.fields.contains_key("$type"));
     }
 
     #[test]
     fn not_an_object_or_not_json_is_an_error() {
-        assert!(matches!(parse_json("[1,2]"), Err(ParseError::InvalidJson(_))));
-        assert!(matches!(parse_json("{\"a\":"), Err(ParseError::InvalidJson(_))));
+        assert!(matches!(
+            parse_json("[1,2]"),
+            Err(ParseError::InvalidJson(_))
+        ));
+        assert!(matches!(
+            parse_json("{\"a\":"),
+            Err(ParseError::InvalidJson(_))
+        ));
         assert_eq!(parse_json("ATTENTION: x\n"), Err(ParseError::Empty));
     }
 

@@ -21,7 +21,12 @@ pub const FALLBACK_PATH: &str = "/opt/microsoft/mdatp/sbin/wdavdaemonclient";
 #[derive(Debug, thiserror::Error)]
 pub enum MdatpError {
     #[error("mdatp not found ({})", .searched.join(", "))]
-    NotFound { searched: Vec<String> },
+    NotFound {
+        searched: Vec<String>,
+        /// The user named the client (`--mdatp` or its variable) rather than relying on
+        /// the default lookup.
+        explicit: bool,
+    },
     #[error("{} is not executable: {reason}", .path.display())]
     NotExecutable { path: PathBuf, reason: String },
     #[error("could not run {}: {source}", .program.display())]
@@ -60,6 +65,10 @@ impl MdatpError {
     /// What the user can do about it, in one line.
     pub fn hint(&self) -> String {
         match self {
+            MdatpError::NotFound { explicit: true, .. } => format!(
+                "check the path given with --mdatp (or MDATP_DOCTOR_MDATP); the client is \
+                 normally {FALLBACK_PATH}"
+            ),
             MdatpError::NotFound { .. } => format!(
                 "install Microsoft Defender for Endpoint, or pass --mdatp PATH \
                  (env MDATP_DOCTOR_MDATP); the client is normally {FALLBACK_PATH}"
@@ -155,7 +164,9 @@ impl HealthError {
             HealthError::Parse { .. } => "check that --mdatp names the mdatp client; run it by \
                  hand to see what it prints"
                 .into(),
-            HealthError::File { .. } => "pass a file saved from `mdatp health`, or - for stdin".into(),
+            HealthError::File { .. } => {
+                "pass a file saved from `mdatp health`, or - for stdin".into()
+            }
         }
     }
 }
@@ -214,7 +225,10 @@ pub fn read_health_file(path: &Path) -> Result<HealthReading, HealthError> {
     };
     let mut bytes = Vec::new();
     let read = if name == "-" {
-        std::io::stdin().lock().take(MAX_HEALTH_FILE + 1).read_to_end(&mut bytes)
+        std::io::stdin()
+            .lock()
+            .take(MAX_HEALTH_FILE + 1)
+            .read_to_end(&mut bytes)
     } else {
         let meta = std::fs::metadata(path).map_err(|e| file_err(e.to_string()))?;
         if !meta.is_file() {
@@ -224,7 +238,10 @@ pub fn read_health_file(path: &Path) -> Result<HealthReading, HealthError> {
     };
     read.map_err(|e| file_err(e.to_string()))?;
     if bytes.len() as u64 > MAX_HEALTH_FILE {
-        return Err(file_err(format!("larger than {}", format_bytes(MAX_HEALTH_FILE as usize))));
+        return Err(file_err(format!(
+            "larger than {}",
+            format_bytes(MAX_HEALTH_FILE as usize)
+        )));
     }
     let health = health::parse(&bytes).map_err(|e| file_err(e.to_string()))?;
     Ok(HealthReading {
@@ -242,6 +259,7 @@ pub fn locate(explicit: Option<&Path>) -> Result<PathBuf, MdatpError> {
         Some(name) => which::which(name)
             .map_err(|_| MdatpError::NotFound {
                 searched: vec![format!("`{}` on PATH", name.display())],
+                explicit: true,
             })
             .and_then(|p| check_executable(&p)),
         None => {
@@ -254,6 +272,7 @@ pub fn locate(explicit: Option<&Path>) -> Result<PathBuf, MdatpError> {
             }
             Err(MdatpError::NotFound {
                 searched: vec!["`mdatp` on PATH".into(), FALLBACK_PATH.into()],
+                explicit: false,
             })
         }
     }
@@ -264,6 +283,7 @@ fn check_executable(path: &Path) -> Result<PathBuf, MdatpError> {
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => MdatpError::NotFound {
             searched: vec![path.display().to_string()],
+            explicit: true,
         },
         _ => MdatpError::NotExecutable {
             path: path.to_path_buf(),
@@ -286,7 +306,11 @@ fn check_executable(path: &Path) -> Result<PathBuf, MdatpError> {
 /// The first non-empty line of some output, lossily decoded and trimmed, for messages.
 pub fn first_line(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
-    let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
     let mut out: String = line.chars().take(200).collect();
     if line.chars().count() > 200 {
         out.push('…');
@@ -296,7 +320,7 @@ pub fn first_line(bytes: &[u8]) -> String {
 
 pub fn format_duration(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{} s", ms / 1000)
     } else {
         format!("{:.1} s", d.as_secs_f64())
@@ -305,7 +329,7 @@ pub fn format_duration(d: Duration) -> String {
 
 pub fn format_bytes(n: usize) -> String {
     const MIB: usize = 1024 * 1024;
-    if n >= MIB && n % MIB == 0 {
+    if n >= MIB && n.is_multiple_of(MIB) {
         format!("{} MiB", n / MIB)
     } else {
         format!("{n} bytes")
@@ -332,7 +356,10 @@ mod tests {
         assert!(err.to_string().contains("directory"), "{err}");
 
         let missing = dir.path().join("nope");
-        assert!(matches!(locate(Some(&missing)), Err(MdatpError::NotFound { .. })));
+        assert!(matches!(
+            locate(Some(&missing)),
+            Err(MdatpError::NotFound { .. })
+        ));
     }
 
     #[test]
@@ -340,6 +367,7 @@ mod tests {
         let err = locate(Some(Path::new("surely-not-an-mdatp-binary"))).expect_err("absent");
         assert!(err.to_string().contains("on PATH"), "{err}");
         assert!(err.hint().contains("--mdatp"));
+        assert!(err.hint().contains("check the path"));
     }
 
     #[test]

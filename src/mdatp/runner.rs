@@ -138,10 +138,22 @@ fn run_once(program: &Path, args: &[&str], limits: Limits) -> Result<Output, Mda
     let out = Arc::new(Mutex::new(Vec::new()));
     let err = Arc::new(Mutex::new(Vec::new()));
     if let Some(pipe) = child.stdout.take() {
-        spawn_reader(pipe, out.clone(), limits.max_output, Stream::Stdout, tx.clone());
+        spawn_reader(
+            pipe,
+            out.clone(),
+            limits.max_output,
+            Stream::Stdout,
+            tx.clone(),
+        );
     }
     if let Some(pipe) = child.stderr.take() {
-        spawn_reader(pipe, err.clone(), limits.max_output, Stream::Stderr, tx.clone());
+        spawn_reader(
+            pipe,
+            err.clone(),
+            limits.max_output,
+            Stream::Stderr,
+            tx.clone(),
+        );
     }
     spawn_waiter(pgid, tx);
 
@@ -220,6 +232,7 @@ fn spawn(program: &Path, args: &[&str]) -> Result<Child, MdatpError> {
         .map_err(|source| match source.kind() {
             io::ErrorKind::NotFound => MdatpError::NotFound {
                 searched: vec![program.display().to_string()],
+                explicit: true,
             },
             io::ErrorKind::PermissionDenied => MdatpError::NotExecutable {
                 path: program.to_path_buf(),
@@ -428,7 +441,14 @@ mod tests {
             .run(&["-c", "yes garbage"])
             .expect_err("too large");
         assert!(
-            matches!(err, MdatpError::OutputTooLarge { limit: 1000, stream: Stream::Stdout, .. }),
+            matches!(
+                err,
+                MdatpError::OutputTooLarge {
+                    limit: 1000,
+                    stream: Stream::Stdout,
+                    ..
+                }
+            ),
             "{err:?}"
         );
     }
@@ -446,7 +466,9 @@ mod tests {
 
     #[test]
     fn missing_and_non_executable_programs_are_typed() {
-        let err = runner("/nonexistent/mdatp", 1000, 10).run(&[]).expect_err("missing");
+        let err = runner("/nonexistent/mdatp", 1000, 10)
+            .run(&[])
+            .expect_err("missing");
         assert!(matches!(err, MdatpError::NotFound { .. }), "{err:?}");
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("mdatp");

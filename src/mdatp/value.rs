@@ -268,7 +268,10 @@ mod tests {
     #[test]
     fn raw_is_kept_only_where_it_says_more() {
         let u = parse_text_value("unavailable");
-        assert_eq!((u.value, u.raw.as_deref()), (Value::Null, Some("unavailable")));
+        assert_eq!(
+            (u.value, u.raw.as_deref()),
+            (Value::Null, Some("unavailable"))
+        );
         let d = parse_text_value("Mar 14, 2024 at 12:13:17 PM");
         assert_eq!(d.raw.as_deref(), Some("Mar 14, 2024 at 12:13:17 PM"));
         assert_eq!(parse_text_value("\"x\"").raw, None);

@@ -30,7 +30,8 @@ pub fn json(reading: &HealthReading) -> String {
         warnings: &reading.health.warnings,
     };
     // Serializing maps with string keys and plain values cannot fail.
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\":{:?}}}", e.to_string()));
+    let mut s = serde_json::to_string_pretty(&doc)
+        .unwrap_or_else(|e| format!("{{\"error\":{:?}}}", e.to_string()));
     s.push('\n');
     s
 }
@@ -109,7 +110,13 @@ fn add_missing(table: &mut Table, reading: &HealthReading, style: Style) {
 /// in ISO form, lists and objects as compact JSON.
 pub fn display_value(field: &Field, style: Style) -> String {
     match &field.value {
-        Value::Null => style.dim(field.raw.as_deref().filter(|r| !r.is_empty()).unwrap_or("(empty)")),
+        Value::Null => style.dim(
+            field
+                .raw
+                .as_deref()
+                .filter(|r| !r.is_empty())
+                .unwrap_or("(empty)"),
+        ),
         Value::Bool(b) => b.to_string(),
         Value::Int(n) => n.to_string(),
         Value::Str(s) if s.is_empty() => style.dim("\"\""),
@@ -127,7 +134,9 @@ mod tests {
 
     fn reading(text: &str) -> HealthReading {
         HealthReading {
-            source: Source::File { file: "test".into() },
+            source: Source::File {
+                file: "test".into(),
+            },
             health: parse(text.as_bytes()).expect("parses"),
         }
     }
@@ -136,7 +145,10 @@ mod tests {
     fn definitions_first_unknown_last_missing_listed() {
         let r = reading("zz_new : 1\napp_version : \"101.1\"\ndefinitions_version : \"1.2.3.4\"\n");
         let text = human(&r, Style::plain(), true);
-        let pos = |s: &str| text.find(s).unwrap_or_else(|| panic!("{s} missing in\n{text}"));
+        let pos = |s: &str| {
+            text.find(s)
+                .unwrap_or_else(|| panic!("{s} missing in\n{text}"))
+        };
         assert!(pos("definitions_version") < pos("definitions_status"));
         assert!(pos("definitions_status") < pos("app_version"));
         assert!(pos("app_version") < pos("zz_new"));
@@ -151,7 +163,13 @@ mod tests {
             "a : \"\"\nb : unavailable\nc : Mar 14, 2024 at 12:13:17 PM\nd : [\"x\"]\ne : \"s\" [managed]\n",
         );
         let text = human(&r, Style::plain(), false);
-        for expected in ["\"\"", "unavailable", "2024-03-14 12:13:17", "[\"x\"]", "managed"] {
+        for expected in [
+            "\"\"",
+            "unavailable",
+            "2024-03-14 12:13:17",
+            "[\"x\"]",
+            "managed",
+        ] {
             assert!(text.contains(expected), "{expected} missing in\n{text}");
         }
     }

@@ -14,7 +14,11 @@ impl Style {
     /// `always` wins over `NO_COLOR` (an explicit flag beats an ambient variable, as the
     /// no-color.org convention asks); `auto` needs a terminal, no `NO_COLOR`, and a TERM
     /// other than `dumb`.
-    pub fn resolve(choice: ColorChoice, stdout_is_tty: bool, env: impl Fn(&str) -> Option<String>) -> Style {
+    pub fn resolve(
+        choice: ColorChoice,
+        stdout_is_tty: bool,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Style {
         let color = match choice {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
@@ -32,19 +36,35 @@ impl Style {
     }
 
     pub fn bold(&self, s: &str) -> String {
-        if self.color { s.bold().to_string() } else { s.to_string() }
+        if self.color {
+            s.bold().to_string()
+        } else {
+            s.to_string()
+        }
     }
 
     pub fn dim(&self, s: &str) -> String {
-        if self.color { s.dimmed().to_string() } else { s.to_string() }
+        if self.color {
+            s.dimmed().to_string()
+        } else {
+            s.to_string()
+        }
     }
 
     pub fn yellow(&self, s: &str) -> String {
-        if self.color { s.yellow().to_string() } else { s.to_string() }
+        if self.color {
+            s.yellow().to_string()
+        } else {
+            s.to_string()
+        }
     }
 
     pub fn cyan(&self, s: &str) -> String {
-        if self.color { s.cyan().to_string() } else { s.to_string() }
+        if self.color {
+            s.cyan().to_string()
+        } else {
+            s.to_string()
+        }
     }
 }
 
@@ -53,7 +73,11 @@ mod tests {
     use super::*;
 
     fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+        move |k| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
     }
 
     #[test]
