@@ -1,0 +1,8 @@
+//! End-to-end tests: the real binary, real child processes (the fake mdatp), real files.
+
+mod cli;
+mod fake_mdatp;
+mod faults;
+mod generated;
+mod health;
+mod testenv;

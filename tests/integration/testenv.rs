@@ -1,0 +1,226 @@
+//! The test harness: a temporary world with a fake mdatp scenario, and the real
+//! `mdatp-doctor` binary pointed at it. A test states the endpoint and the expected output.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+/// One reply of the fake mdatp (see tests/support/fake_mdatp.rs for the format).
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Reply {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stdout: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stdout_file: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stderr: Option<String>,
+    exit: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sleep_ms: Option<u64>,
+    hang: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signal: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    flood: Option<Value>,
+    spawn_grandchild: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_state: Option<String>,
+}
+
+impl Reply {
+    /// Replays a captured output from tests/fixtures/mdatp/ byte for byte.
+    pub fn fixture(rel: &str) -> Reply {
+        let path = fixture_path(rel);
+        assert!(path.is_file(), "no fixture {}", path.display());
+        Reply {
+            stdout_file: Some(path),
+            ..Reply::default()
+        }
+    }
+    pub fn stdout(text: &str) -> Reply {
+        Reply {
+            stdout: Some(text.into()),
+            ..Reply::default()
+        }
+    }
+    pub fn empty() -> Reply {
+        Reply::default()
+    }
+    pub fn stderr(mut self, text: &str) -> Reply {
+        self.stderr = Some(text.into());
+        self
+    }
+    pub fn exit(mut self, code: i32) -> Reply {
+        self.exit = code;
+        self
+    }
+    pub fn sleep_ms(mut self, ms: u64) -> Reply {
+        self.sleep_ms = Some(ms);
+        self
+    }
+    pub fn hang(mut self) -> Reply {
+        self.hang = true;
+        self
+    }
+    pub fn signal(mut self, signal: i32) -> Reply {
+        self.signal = Some(signal);
+        self
+    }
+    pub fn flood(mut self, bytes: u64, binary: bool) -> Reply {
+        self.flood = Some(json!({"bytes": bytes, "binary": binary, "pattern": "healthy : true\n"}));
+        self
+    }
+    pub fn spawn_grandchild(mut self) -> Reply {
+        self.spawn_grandchild = true;
+        self
+    }
+    pub fn then(mut self, state: &str) -> Reply {
+        self.next_state = Some(state.into());
+        self
+    }
+}
+
+pub fn fixture_path(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
+}
+
+/// The fake client, built by `cargo test` as an example next to the test binaries.
+pub fn fake_mdatp_path() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test binary lives in target/<profile>/deps");
+    let fake = profile_dir.join("examples").join("fake-mdatp");
+    assert!(
+        fake.is_file(),
+        "{} is missing: run the tests with `cargo test`, which builds examples",
+        fake.display()
+    );
+    fake
+}
+
+pub struct TestEnv {
+    dir: tempfile::TempDir,
+    states: serde_json::Map<String, Value>,
+}
+
+pub const DEFINITIONS: &str = "health --details definitions";
+
+impl TestEnv {
+    pub fn new() -> TestEnv {
+        TestEnv {
+            dir: tempfile::tempdir().expect("tempdir"),
+            states: serde_json::Map::new(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// In the initial state, `mdatp <args>` replies with `reply`.
+    pub fn on(&mut self, args: &str, reply: Reply) -> &mut TestEnv {
+        self.on_in("initial", args, reply)
+    }
+
+    pub fn on_in(&mut self, state: &str, args: &str, reply: Reply) -> &mut TestEnv {
+        let replies = self
+            .states
+            .entry(state)
+            .or_insert_with(|| Value::Object(Default::default()));
+        replies[args] = serde_json::to_value(reply).expect("reply serializes");
+        self.write_scenario();
+        self
+    }
+
+    fn write_scenario(&self) {
+        let scenario = json!({"state": "initial", "states": self.states});
+        std::fs::write(self.path().join("scenario.json"), scenario.to_string())
+            .expect("write scenario");
+    }
+
+    /// `mdatp-doctor` with the fake client, no colors and a clean environment for the
+    /// variables it reads.
+    pub fn cmd(&self) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"));
+        cmd.env("FAKE_MDATP_SCENARIO", self.path())
+            .env("MDATP_DOCTOR_MDATP", fake_mdatp_path())
+            .env_remove("MDATP_DOCTOR_MANAGED_CONFIG")
+            .env_remove("NO_COLOR")
+            .timeout(std::time::Duration::from_secs(60));
+        cmd
+    }
+
+    /// A raw run of the fake client itself.
+    pub fn fake(&self) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::new(fake_mdatp_path());
+        cmd.env("FAKE_MDATP_SCENARIO", self.path());
+        cmd
+    }
+
+    /// Every argument list the fake was called with, in order.
+    pub fn invocations(&self) -> Vec<Vec<String>> {
+        let log =
+            std::fs::read_to_string(self.path().join("invocations.jsonl")).unwrap_or_default();
+        log.lines()
+            .map(|l| serde_json::from_str(l).expect("invocation line is JSON"))
+            .collect()
+    }
+
+    /// The fake's current state name, if a reply switched it.
+    pub fn state(&self) -> Option<String> {
+        std::fs::read_to_string(self.path().join("state")).ok()
+    }
+
+    pub fn grandchild_pid(&self) -> Option<i32> {
+        self.read_pid("grandchild.pid")
+    }
+
+    /// The pid of the fake's latest invocation.
+    pub fn last_pid(&self) -> Option<i32> {
+        self.read_pid("last.pid")
+    }
+
+    fn read_pid(&self, name: &str) -> Option<i32> {
+        std::fs::read_to_string(self.path().join(name))
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+    }
+}
+
+/// Parses a command's stdout as JSON.
+pub fn stdout_json(output: &std::process::Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}):\n{}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })
+}
+
+/// True when the process is gone or a zombie (dead, waiting for a reaper that, in a
+/// container without an init, may never come).
+pub fn is_dead(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        // The state letter follows the parenthesised command name.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])),
+    }
+}
+
+/// Waits (bounded) until the process is dead; true if it died.
+pub fn wait_dead(pid: i32) -> bool {
+    for _ in 0..100 {
+        if is_dead(pid) {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    false
+}

@@ -1,0 +1,162 @@
+//! A stand-in for Microsoft's `mdatp` client, for tests only (built by `cargo test` as
+//! the example `fake-mdatp`; never installed).
+//!
+//! It is driven by a scenario directory named in `FAKE_MDATP_SCENARIO`:
+//! - `scenario.json`: `{"state": "<initial>", "states": {"<state>": {"<args joined by
+//!   one space>" | "*": Reply}}}` where a Reply is
+//!   `{"stdout" | "stdout_file", "stderr" | "stderr_file", "exit", "sleep_ms", "hang",
+//!   "signal", "flood": {"bytes", "pattern" | "binary"}, "spawn_grandchild", "next_state"}`.
+//!   Files are replayed byte for byte; relative paths are relative to the scenario dir.
+//! - `state`: the current state, written when a reply has `next_state` (so a later
+//!   invocation sees what e.g. `definitions update` changed).
+//! - `invocations.jsonl`: one JSON array of arguments per invocation, written before
+//!   anything else happens, so hung and crashed calls are recorded too.
+//! - `last.pid`: the pid of the latest invocation.
+//! - `grandchild.pid`: the pid of the process `spawn_grandchild` left behind.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::Value;
+
+fn main() {
+    if std::env::var_os("FAKE_MDATP_GRANDCHILD").is_some() {
+        hang_forever();
+    }
+    let code = match run() {
+        Ok(code) => code,
+        Err(msg) => {
+            eprintln!("fake-mdatp: {msg}");
+            127
+        }
+    };
+    std::process::exit(code);
+}
+
+fn run() -> Result<i32, String> {
+    let dir = PathBuf::from(
+        std::env::var_os("FAKE_MDATP_SCENARIO").ok_or("FAKE_MDATP_SCENARIO is not set")?,
+    );
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    append(
+        &dir.join("invocations.jsonl"),
+        &format!("{}\n", Value::from(args.clone())),
+    )?;
+    std::fs::write(dir.join("last.pid"), std::process::id().to_string())
+        .map_err(|e| e.to_string())?;
+
+    let scenario: Value = serde_json::from_slice(&read(&dir.join("scenario.json"))?)
+        .map_err(|e| format!("scenario.json: {e}"))?;
+    let state = match std::fs::read_to_string(dir.join("state")) {
+        Ok(s) => s.trim().to_string(),
+        Err(_) => scenario["state"].as_str().unwrap_or("initial").to_string(),
+    };
+    let key = args.join(" ");
+    let replies = &scenario["states"][&state];
+    let reply = replies
+        .get(&key)
+        .or_else(|| replies.get("*"))
+        .ok_or_else(|| format!("no reply for `{key}` in state `{state}`"))?;
+
+    if let Some(next) = reply["next_state"].as_str() {
+        std::fs::write(dir.join("state"), next).map_err(|e| format!("state: {e}"))?;
+    }
+    if let Some(ms) = reply["sleep_ms"].as_u64() {
+        std::thread::sleep(Duration::from_millis(ms));
+    }
+    if reply["spawn_grandchild"].as_bool() == Some(true) {
+        let me = std::env::current_exe().map_err(|e| e.to_string())?;
+        let child = std::process::Command::new(me)
+            .env("FAKE_MDATP_GRANDCHILD", "1")
+            .spawn()
+            .map_err(|e| format!("grandchild: {e}"))?;
+        std::fs::write(dir.join("grandchild.pid"), child.id().to_string())
+            .map_err(|e| e.to_string())?;
+    }
+
+    let mut out = std::io::stdout().lock();
+    let mut err = std::io::stderr().lock();
+    // Write errors (a reader that went away) end the output, as they would for mdatp.
+    if let Some(bytes) = content(&dir, reply, "stdout")? {
+        let _ = out.write_all(&bytes);
+    }
+    if let Some(bytes) = content(&dir, reply, "stderr")? {
+        let _ = err.write_all(&bytes);
+    }
+    if let Some(flood) = reply.get("flood") {
+        let _ = flood_out(&mut out, flood);
+    }
+    let _ = out.flush();
+    let _ = err.flush();
+
+    if let Some(signal) = reply["signal"].as_i64() {
+        // The Rust runtime handles SIGSEGV/SIGBUS itself (stack-overflow detection) and
+        // would let a raised one return; restore the default action so it really kills.
+        // SAFETY: resetting a disposition and raising a signal on ourselves.
+        unsafe {
+            libc::signal(signal as libc::c_int, libc::SIG_DFL);
+            libc::raise(signal as libc::c_int);
+        }
+    }
+    if reply["hang"].as_bool() == Some(true) {
+        hang_forever();
+    }
+    Ok(reply["exit"].as_i64().unwrap_or(0) as i32)
+}
+
+fn content(dir: &Path, reply: &Value, stream: &str) -> Result<Option<Vec<u8>>, String> {
+    if let Some(text) = reply[stream].as_str() {
+        return Ok(Some(text.as_bytes().to_vec()));
+    }
+    match reply[format!("{stream}_file")].as_str() {
+        Some(file) => read(&dir.join(file)).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Huge output: `bytes` bytes of a repeated text pattern, or of binary noise with NULs.
+fn flood_out(out: &mut impl Write, flood: &Value) -> std::io::Result<()> {
+    let total = flood["bytes"].as_u64().unwrap_or(0);
+    let chunk: Vec<u8> = if flood["binary"].as_bool() == Some(true) {
+        (0..65536u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect()
+    } else {
+        flood["pattern"]
+            .as_str()
+            .unwrap_or("x")
+            .as_bytes()
+            .iter()
+            .copied()
+            .cycle()
+            .take(65536)
+            .collect()
+    };
+    let mut left = total;
+    while left > 0 {
+        let n = left.min(chunk.len() as u64) as usize;
+        out.write_all(&chunk[..n])?;
+        left -= n as u64;
+    }
+    Ok(())
+}
+
+fn hang_forever() -> ! {
+    loop {
+        std::thread::sleep(Duration::from_secs(3600));
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn append(path: &Path, line: &str) -> Result<(), String> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(line.as_bytes()))
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
