@@ -1,0 +1,80 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[mdatp-doctor] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'mdatp-doctor'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'mdatp-doctor'= {
+            cand --mdatp 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]'
+            cand --managed-config 'The managed configuration file mdatp reads'
+            cand --format 'Output format'
+            cand --color 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)'
+            cand --timeout 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out'
+            cand -v 'Show each external command, its exit status and duration on stderr'
+            cand --verbose 'Show each external command, its exit status and duration on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand health 'Show `mdatp health` as typed fields (definitions first)'
+            cand generate 'Regenerate completions/ and man/ from this command-line definition'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mdatp-doctor;health'= {
+            cand --details 'Health section to show (mdatp''s `--details`): definitions, edr, features, ...'
+            cand --from-file 'Read a saved health output (text or JSON) from FILE, or stdin with `-`, instead of running mdatp'
+            cand --mdatp 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]'
+            cand --managed-config 'The managed configuration file mdatp reads'
+            cand --format 'Output format'
+            cand --color 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)'
+            cand --timeout 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out'
+            cand --all 'Show every field: run plain `mdatp health`'
+            cand --mdatp-json 'Ask mdatp for its JSON output (`--output json`) instead of text'
+            cand -v 'Show each external command, its exit status and duration on stderr'
+            cand --verbose 'Show each external command, its exit status and duration on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mdatp-doctor;generate'= {
+            cand --out-dir 'Directory that receives completions/ and man/'
+            cand --mdatp 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]'
+            cand --managed-config 'The managed configuration file mdatp reads'
+            cand --format 'Output format'
+            cand --color 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)'
+            cand --timeout 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out'
+            cand -v 'Show each external command, its exit status and duration on stderr'
+            cand --verbose 'Show each external command, its exit status and duration on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mdatp-doctor;help'= {
+            cand health 'Show `mdatp health` as typed fields (definitions first)'
+            cand generate 'Regenerate completions/ and man/ from this command-line definition'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mdatp-doctor;help;health'= {
+        }
+        &'mdatp-doctor;help;generate'= {
+        }
+        &'mdatp-doctor;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,70 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_mdatp_doctor_global_optspecs
+    string join \n mdatp= managed-config= format= color= timeout= v/verbose h/help V/version
+end
+
+function __fish_mdatp_doctor_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_mdatp_doctor_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_mdatp_doctor_using_subcommand
+    set -l cmd (__fish_mdatp_doctor_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -l format -d 'Output format' -r -f -a "human\t'Tables and text for people'
+json\t'One JSON document on stdout (`schema_version` 1)'"
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -l timeout -d 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -s v -l verbose -d 'Show each external command, its exit status and duration on stderr'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -s V -l version -d 'Print version'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "health" -d 'Show `mdatp health` as typed fields (definitions first)'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "generate" -d 'Regenerate completions/ and man/ from this command-line definition'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand health" -l details -d 'Health section to show (mdatp\'s `--details`): definitions, edr, features, ...' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand health" -l from-file -d 'Read a saved health output (text or JSON) from FILE, or stdin with `-`, instead of running mdatp' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand health" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand health" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand health" -l format -d 'Output format' -r -f -a "human\t'Tables and text for people'
+json\t'One JSON document on stdout (`schema_version` 1)'"
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand health" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand health" -l timeout -d 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand health" -l all -d 'Show every field: run plain `mdatp health`'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand health" -l mdatp-json -d 'Ask mdatp for its JSON output (`--output json`) instead of text'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand health" -s v -l verbose -d 'Show each external command, its exit status and duration on stderr'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand health" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand health" -s V -l version -d 'Print version'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -l out-dir -d 'Directory that receives completions/ and man/' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -l format -d 'Output format' -r -f -a "human\t'Tables and text for people'
+json\t'One JSON document on stdout (`schema_version` 1)'"
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -l timeout -d 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -s v -l verbose -d 'Show each external command, its exit status and duration on stderr'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -s V -l version -d 'Print version'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health generate help" -f -a "health" -d 'Show `mdatp health` as typed fields (definitions first)'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health generate help" -f -a "generate" -d 'Regenerate completions/ and man/ from this command-line definition'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
