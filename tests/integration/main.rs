@@ -3,6 +3,7 @@
 mod cli;
 mod fake_mdatp;
 mod faults;
+mod fixtures;
 mod generated;
 mod health;
 mod testenv;

@@ -1,0 +1,51 @@
+//! tests/fixtures/mdatp is a copy of the project's shared captures (../shared/fixtures),
+//! kept in the repo so a clone tests on its own. Where the shared folder is present (as in
+//! CI), the copy must match it file for file, byte for byte.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read_dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path
+                    .strip_prefix(root)
+                    .expect("prefix")
+                    .display()
+                    .to_string();
+                out.insert(rel, std::fs::read(&path).expect("read"));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn copied_captures_match_the_shared_ones() {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let ours = tree(&manifest.join("tests/fixtures/mdatp"));
+    assert!(ours.len() >= 10, "fixtures missing: {:?}", ours.keys());
+    let shared = manifest.join("../shared/fixtures/mdatp");
+    if !shared.is_dir() {
+        eprintln!("note: {} absent, comparison skipped", shared.display());
+        return;
+    }
+    let theirs = tree(&shared);
+    assert_eq!(
+        ours.keys().collect::<Vec<_>>(),
+        theirs.keys().collect::<Vec<_>>(),
+        "file lists differ: copy ../shared/fixtures/mdatp again"
+    );
+    for (name, bytes) in &theirs {
+        assert!(
+            ours[name] == *bytes,
+            "{name} differs from the shared capture"
+        );
+    }
+}
