@@ -16,6 +16,9 @@ _mdatp__doctor() {
             ",$1")
                 cmd="mdatp__doctor"
                 ;;
+            mdatp__doctor,connectivity)
+                cmd="mdatp__doctor__subcmd__connectivity"
+                ;;
             mdatp__doctor,generate)
                 cmd="mdatp__doctor__subcmd__generate"
                 ;;
@@ -24,6 +27,9 @@ _mdatp__doctor() {
                 ;;
             mdatp__doctor,help)
                 cmd="mdatp__doctor__subcmd__help"
+                ;;
+            mdatp__doctor__subcmd__help,connectivity)
+                cmd="mdatp__doctor__subcmd__help__subcmd__connectivity"
                 ;;
             mdatp__doctor__subcmd__help,generate)
                 cmd="mdatp__doctor__subcmd__help__subcmd__generate"
@@ -41,12 +47,78 @@ _mdatp__doctor() {
 
     case "${cmd}" in
         mdatp__doctor)
-            opts="-v -h -V --mdatp --managed-config --format --color --timeout --verbose --help --version health generate help"
+            opts="-v -h -V --mdatp --managed-config --format --color --timeout --verbose --help --version health connectivity generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --mdatp)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --managed-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mdatp__subcmd__doctor__subcmd__connectivity)
+            opts="-v -h -V --url --arch --connect-timeout --probe-timeout --ca-cert --proxy --no-proxy --verify-package --max-package-size --stale-after --with-mdatp-test --mdatp --managed-config --format --color --timeout --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --arch)
+                    COMPREPLY=($(compgen -W "x86_64 arm64 all" -- "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --probe-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proxy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-package-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stale-after)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --mdatp)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -155,8 +227,22 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__subcmd__doctor__subcmd__help)
-            opts="health generate help"
+            opts="health connectivity generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mdatp__subcmd__doctor__subcmd__help__subcmd__connectivity)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

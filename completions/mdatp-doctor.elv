@@ -30,6 +30,7 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand health 'Show `mdatp health` as typed fields (definitions first)'
+            cand connectivity 'Probe the offline update mirror the way the endpoint uses it'
             cand generate 'Regenerate completions/ and man/ from this command-line definition'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -43,6 +44,30 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
             cand --timeout 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out'
             cand --all 'Show every field: run plain `mdatp health`'
             cand --mdatp-json 'Ask mdatp for its JSON output (`--output json`) instead of text'
+            cand -v 'Show each external command, its exit status and duration on stderr'
+            cand --verbose 'Show each external command, its exit status and duration on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mdatp-doctor;connectivity'= {
+            cand --url 'Mirror ring folder to probe (http://, https://, file:// or an absolute directory) [default: mdatp''s configured URL]'
+            cand --arch 'Architecture folder to probe [default: this machine''s]'
+            cand --connect-timeout 'Time limit for each TCP connection attempt, per address'
+            cand --probe-timeout 'Time limit for the whole probe of one architecture'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (repeatable)'
+            cand --proxy 'Use this proxy [default: mdatp''s cloudService.proxy, if any]'
+            cand --max-package-size 'Largest package --verify-package downloads (e.g. 2GiB, 500MB)'
+            cand --stale-after 'A package older than this is stale (e.g. 7d, 36h)'
+            cand --mdatp 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]'
+            cand --managed-config 'The managed configuration file mdatp reads'
+            cand --format 'Output format'
+            cand --color 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)'
+            cand --timeout 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out'
+            cand --no-proxy 'Use no proxy, whatever mdatp is configured with'
+            cand --verify-package 'Download the whole package and check it is a readable zip (prints its SHA-256)'
+            cand --with-mdatp-test 'Also run `mdatp connectivity test` (Microsoft''s cloud endpoints) and show its result'
             cand -v 'Show each external command, its exit status and duration on stderr'
             cand --verbose 'Show each external command, its exit status and duration on stderr'
             cand -h 'Print help (see more with ''--help'')'
@@ -66,10 +91,13 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
         }
         &'mdatp-doctor;help'= {
             cand health 'Show `mdatp health` as typed fields (definitions first)'
+            cand connectivity 'Probe the offline update mirror the way the endpoint uses it'
             cand generate 'Regenerate completions/ and man/ from this command-line definition'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mdatp-doctor;help;health'= {
+        }
+        &'mdatp-doctor;help;connectivity'= {
         }
         &'mdatp-doctor;help;generate'= {
         }

@@ -101,6 +101,21 @@ pub enum Command {
     )]
     Health(HealthArgs),
 
+    /// Probe the offline update mirror the way the endpoint uses it
+    #[command(
+        long_about = "Probe the offline update mirror step by step, the way the endpoint uses it: \
+                      DNS, TCP, TLS, then manifest.json and updates.zip in the arch_<arch>/ \
+                      folder (or the same files in a mounted directory), and say what is wrong \
+                      with a fix.\n\n\
+                      The URL comes from --url, else from `mdatp health --details definitions`, \
+                      else from the managed configuration. The proxy is the one mdatp uses \
+                      (cloudService.proxy), not the shell's *_proxy variables.\n\n\
+                      Exits with the worst finding: 0 ok, 1 warning, 2 critical; 3 when nothing \
+                      could be determined.",
+        after_help = EXIT_CODES_HELP
+    )]
+    Connectivity(ConnectivityArgs),
+
     /// Regenerate completions/ and man/ from this command-line definition
     #[command(hide = true)]
     Generate(GenerateArgs),
@@ -146,6 +161,64 @@ impl HealthArgs {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ArchChoice {
+    #[value(name = "x86_64")]
+    X86_64,
+    #[value(name = "arm64")]
+    Arm64,
+    /// Both architectures
+    All,
+}
+
+#[derive(Debug, Args)]
+pub struct ConnectivityArgs {
+    /// Mirror ring folder to probe (http://, https://, file:// or an absolute directory)
+    /// [default: mdatp's configured URL]
+    #[arg(long, value_name = "URL|PATH")]
+    pub url: Option<String>,
+
+    /// Architecture folder to probe [default: this machine's]
+    #[arg(long, value_enum)]
+    pub arch: Option<ArchChoice>,
+
+    /// Time limit for each TCP connection attempt, per address
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_timeout)]
+    pub connect_timeout: Duration,
+
+    /// Time limit for the whole probe of one architecture
+    #[arg(long, value_name = "SECS", default_value = "15", value_parser = parse_timeout)]
+    pub probe_timeout: Duration,
+
+    /// Also trust the CA certificates in this PEM file (repeatable)
+    #[arg(long = "ca-cert", value_name = "PEM")]
+    pub ca_cert: Vec<PathBuf>,
+
+    /// Use this proxy [default: mdatp's cloudService.proxy, if any]
+    #[arg(long, value_name = "URL", conflicts_with = "no_proxy")]
+    pub proxy: Option<String>,
+
+    /// Use no proxy, whatever mdatp is configured with
+    #[arg(long)]
+    pub no_proxy: bool,
+
+    /// Download the whole package and check it is a readable zip (prints its SHA-256)
+    #[arg(long)]
+    pub verify_package: bool,
+
+    /// Largest package --verify-package downloads (e.g. 2GiB, 500MB)
+    #[arg(long, value_name = "SIZE", default_value = "2GiB", value_parser = parse_size)]
+    pub max_package_size: u64,
+
+    /// A package older than this is stale (e.g. 7d, 36h)
+    #[arg(long, value_name = "AGE", default_value = "7d", value_parser = parse_age)]
+    pub stale_after: Duration,
+
+    /// Also run `mdatp connectivity test` (Microsoft's cloud endpoints) and show its result
+    #[arg(long)]
+    pub with_mdatp_test: bool,
+}
+
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
     /// Directory that receives completions/ and man/
@@ -163,8 +236,17 @@ fn parse_section(s: &str) -> Result<String, String> {
     }
 }
 
-/// Seconds as a number (`60`, `1.5`) or with a unit (`500ms`, `90s`, `2m`).
+/// Seconds as a number (`60`, `1.5`) or with a unit (`500ms`, `90s`, `2m`), at most a day.
 pub fn parse_timeout(s: &str) -> Result<Duration, String> {
+    parse_duration(s, 86_400.0).map_err(|e| format!("{e} (at most a day)"))
+}
+
+/// An age such as `7d`, `36h` or a number of seconds, at most a year.
+pub fn parse_age(s: &str) -> Result<Duration, String> {
+    parse_duration(s, 366.0 * 86_400.0)
+}
+
+fn parse_duration(s: &str, max_secs: f64) -> Result<Duration, String> {
     let s = s.trim();
     let (number, scale) = if let Some(n) = s.strip_suffix("ms") {
         (n, 0.001)
@@ -174,6 +256,8 @@ pub fn parse_timeout(s: &str) -> Result<Duration, String> {
         (n, 60.0)
     } else if let Some(n) = s.strip_suffix('h') {
         (n, 3600.0)
+    } else if let Some(n) = s.strip_suffix('d') {
+        (n, 86_400.0)
     } else {
         (s, 1.0)
     };
@@ -182,10 +266,41 @@ pub fn parse_timeout(s: &str) -> Result<Duration, String> {
         .parse()
         .map_err(|_| format!("`{s}` is not a duration (examples: 60, 1.5, 500ms, 2m)"))?;
     let secs = value * scale;
-    if !secs.is_finite() || secs <= 0.0 || secs > 86_400.0 {
-        return Err(format!("`{s}` must be more than 0 and at most a day"));
+    if !secs.is_finite() || secs <= 0.0 || secs > max_secs {
+        return Err(format!("`{s}` is out of range"));
     }
     Ok(Duration::from_secs_f64(secs))
+}
+
+/// A size in bytes, with an optional unit: `2GiB`, `500MB`, `64k`, `1048576`.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let scale: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "kib" => 1024.0,
+        "m" | "mb" => 1e6,
+        "mib" => 1024.0 * 1024.0,
+        "g" | "gb" => 1e9,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        other => {
+            return Err(format!(
+                "unknown size unit `{other}` (use B, KB, KiB, MB, MiB, GB, GiB)"
+            ));
+        }
+    };
+    let n: f64 = number
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (examples: 2GiB, 500MB)"))?;
+    let bytes = n * scale;
+    if !bytes.is_finite() || !(1.0..=1e15).contains(&bytes) {
+        return Err(format!("`{s}` is out of range"));
+    }
+    Ok(bytes as u64)
 }
 
 #[cfg(test)]
@@ -206,6 +321,19 @@ mod tests {
         assert_eq!(parse_timeout("2m"), Ok(Duration::from_secs(120)));
         for bad in ["0", "-1", "abc", "", "NaN", "inf", "2d"] {
             assert!(parse_timeout(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_age("7d"), Ok(Duration::from_secs(7 * 86_400)));
+        assert!(parse_age("400d").is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("2GiB"), Ok(2 * 1024 * 1024 * 1024));
+        assert_eq!(parse_size("500MB"), Ok(500_000_000));
+        assert_eq!(parse_size("1048576"), Ok(1_048_576));
+        assert_eq!(parse_size("1.5k"), Ok(1500));
+        for bad in ["", "0", "GiB", "5 parsecs", "-1"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
         }
     }
 

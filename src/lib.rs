@@ -5,10 +5,13 @@
 //! analyze (pure rules, to come) → render (`render`: tables, JSON). `commands` wires one
 //! subcommand each; `main.rs` only parses, dispatches and exits.
 
+pub mod analyze;
 pub mod cli;
 pub mod commands;
 pub mod exit_codes;
 pub mod failure;
+pub mod managed;
 pub mod mdatp;
+pub mod mirror;
 pub mod render;
 pub mod safe_write;

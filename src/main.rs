@@ -35,6 +35,9 @@ fn main() -> std::process::ExitCode {
     let ctx = Context::new(&cli.global, std::io::stdout().is_terminal());
     let outcome = match &cli.command {
         Command::Health(args) => commands::health::run(&ctx, args),
+        Command::Connectivity(args) => {
+            commands::connectivity::run(&ctx, args, &cli.global.managed_config)
+        }
         Command::Generate(args) => commands::generate::run(args),
     };
     let (stdout, exit) = match outcome {

@@ -3,6 +3,7 @@
 //! This is the gather layer's only door to Defender. It returns typed facts or a typed
 //! [`MdatpError`]; deciding what a fact means for the endpoint is the analysis layer's job.
 
+pub mod connectivity;
 pub mod fields;
 pub mod health;
 pub mod health_json;

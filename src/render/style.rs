@@ -59,6 +59,22 @@ impl Style {
         }
     }
 
+    pub fn red(&self, s: &str) -> String {
+        if self.color {
+            s.red().to_string()
+        } else {
+            s.to_string()
+        }
+    }
+
+    pub fn green(&self, s: &str) -> String {
+        if self.color {
+            s.green().to_string()
+        } else {
+            s.to_string()
+        }
+    }
+
     pub fn cyan(&self, s: &str) -> String {
         if self.color {
             s.cyan().to_string()

@@ -1,4 +1,4 @@
-//! tests/fixtures/mdatp is a copy of the project's shared captures (../shared/fixtures),
+//! tests/fixtures/{mdatp,managed,mirror} copy the project's shared captures (../shared/fixtures),
 //! kept in the repo so a clone tests on its own. Where the shared folder is present (as in
 //! CI), the copy must match it file for file, byte for byte.
 
@@ -28,10 +28,20 @@ fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
 
 #[test]
 fn copied_captures_match_the_shared_ones() {
+    for (sub, at_least) in [("mdatp", 10), ("managed", 3), ("mirror", 2)] {
+        compare(sub, at_least);
+    }
+}
+
+fn compare(sub: &str, at_least: usize) {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let ours = tree(&manifest.join("tests/fixtures/mdatp"));
-    assert!(ours.len() >= 10, "fixtures missing: {:?}", ours.keys());
-    let shared = manifest.join("../shared/fixtures/mdatp");
+    let ours = tree(&manifest.join("tests/fixtures").join(sub));
+    assert!(
+        ours.len() >= at_least,
+        "fixtures missing: {:?}",
+        ours.keys()
+    );
+    let shared = manifest.join("../shared/fixtures").join(sub);
     if !shared.is_dir() {
         eprintln!("note: {} absent, comparison skipped", shared.display());
         return;
@@ -40,7 +50,7 @@ fn copied_captures_match_the_shared_ones() {
     assert_eq!(
         ours.keys().collect::<Vec<_>>(),
         theirs.keys().collect::<Vec<_>>(),
-        "file lists differ: copy ../shared/fixtures/mdatp again"
+        "file lists differ: copy ../shared/fixtures/{sub} again"
     );
     for (name, bytes) in &theirs {
         assert!(

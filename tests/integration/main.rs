@@ -1,9 +1,11 @@
 //! End-to-end tests: the real binary, real child processes (the fake mdatp), real files.
 
 mod cli;
+mod connectivity;
 mod fake_mdatp;
 mod faults;
 mod fixtures;
 mod generated;
 mod health;
+mod server;
 mod testenv;

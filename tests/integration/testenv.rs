@@ -149,10 +149,30 @@ impl TestEnv {
         let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"));
         cmd.env("FAKE_MDATP_SCENARIO", self.path())
             .env("MDATP_DOCTOR_MDATP", fake_mdatp_path())
-            .env_remove("MDATP_DOCTOR_MANAGED_CONFIG")
+            // Hermetic: never the machine's real /etc/opt/microsoft/... file.
+            .env("MDATP_DOCTOR_MANAGED_CONFIG", self.managed_config_path())
             .env_remove("NO_COLOR")
             .timeout(std::time::Duration::from_secs(60));
         cmd
+    }
+
+    /// Where the tool looks for the managed config in this world (absent until written).
+    pub fn managed_config_path(&self) -> PathBuf {
+        self.path().join("mdatp_managed.json")
+    }
+
+    pub fn write_managed_config(&self, json: &str) -> &TestEnv {
+        std::fs::write(self.managed_config_path(), json).expect("write managed config");
+        self
+    }
+
+    /// `mdatp health --details definitions` answers like the 2025 documentation sample,
+    /// with `url` as the configured mirror.
+    pub fn health_with_url(&mut self, url: &str) -> &mut TestEnv {
+        let sample = std::fs::read_to_string(fixture_path("mdatp/definitions/docs-2025.txt"))
+            .expect("fixture");
+        let text = sample.replace("http://172.XX.XXX.XX:8000/linux/production/", url);
+        self.on(DEFINITIONS, Reply::stdout(&text))
     }
 
     /// A raw run of the fake client itself.

@@ -1,0 +1,122 @@
+//! What analysis produces: findings with a stable id, a severity, the evidence they rest
+//! on and a concrete fix. Ids are an interface (monitoring keys on them): never rename one.
+
+use serde::Serialize;
+
+use crate::exit_codes::ExitCode;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Ok,
+    Info,
+    Warning,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Ok => "ok",
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+
+    pub fn exit_code(self) -> ExitCode {
+        match self {
+            Severity::Ok | Severity::Info => ExitCode::Ok,
+            Severity::Warning => ExitCode::Warning,
+            Severity::Critical => ExitCode::Critical,
+        }
+    }
+}
+
+/// One fact a finding rests on: where it was read, what, and its value as read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    pub source: String,
+    pub key: String,
+    pub value: String,
+}
+
+impl Evidence {
+    pub fn new(
+        source: impl Into<String>,
+        key: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Evidence {
+        Evidence {
+            source: source.into(),
+            key: key.into(),
+            value: value.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub id: &'static str,
+    pub severity: Severity,
+    pub title: String,
+    pub evidence: Vec<Evidence>,
+    pub fix: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub doc: Option<&'static str>,
+}
+
+/// Microsoft's page for the feature, linked from findings about it.
+pub const DOC_OFFLINE_UPDATES: &str = "https://learn.microsoft.com/en-us/defender-endpoint/linux-support-offline-security-intelligence-update";
+
+/// The worst severity among findings (`Ok` when there are none).
+pub fn worst(findings: &[Finding]) -> Severity {
+    findings
+        .iter()
+        .map(|f| f.severity)
+        .max()
+        .unwrap_or(Severity::Ok)
+}
+
+/// Most severe first; ties keep their order.
+pub fn sort(findings: &mut [Finding]) {
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(id: &'static str, severity: Severity) -> Finding {
+        Finding {
+            id,
+            severity,
+            title: String::new(),
+            evidence: vec![],
+            fix: String::new(),
+            doc: None,
+        }
+    }
+
+    #[test]
+    fn worst_and_sort() {
+        let mut all = vec![
+            f("a", Severity::Info),
+            f("b", Severity::Critical),
+            f("c", Severity::Warning),
+        ];
+        assert_eq!(worst(&all), Severity::Critical);
+        assert_eq!(worst(&[]), Severity::Ok);
+        sort(&mut all);
+        assert_eq!(
+            all.iter().map(|f| f.id).collect::<Vec<_>>(),
+            ["b", "c", "a"]
+        );
+        assert_eq!(Severity::Info.exit_code(), ExitCode::Ok);
+        assert_eq!(Severity::Critical.exit_code(), ExitCode::Critical);
+        assert_eq!(
+            serde_json::to_string(&Severity::Warning).expect("json"),
+            "\"warning\""
+        );
+    }
+}

@@ -1,0 +1,636 @@
+//! Rules about the mirror location and what probing it found: `url-*` and `mirror-*`.
+//! Pure: the configured text, its check and the probe record in, findings out.
+
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+
+use super::finding::{DOC_OFFLINE_UPDATES, Evidence, Finding, Severity};
+use crate::mirror::tls::TlsFailureKind;
+use crate::mirror::url::{Checked, UrlProblem};
+use crate::mirror::{ArchProbe, ErrorKind, Step, StepError, age};
+
+/// Where the mirror URL was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UrlSource {
+    Argument,
+    Health,
+    ManagedConfig,
+}
+
+impl UrlSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UrlSource::Argument => "argument",
+            UrlSource::Health => "health",
+            UrlSource::ManagedConfig => "managed-config",
+        }
+    }
+}
+
+/// Everything the rules look at.
+#[derive(Debug, Clone)]
+pub struct MirrorFacts<'a> {
+    /// The configured text, when any source had one.
+    pub url: Option<(&'a str, UrlSource)>,
+    pub checked: Option<&'a Checked>,
+    pub probes: &'a [ArchProbe],
+    /// `offline_definition_update` from health, when known.
+    pub offline_enabled: Option<bool>,
+    pub managed_config: &'a str,
+    pub stale_after: Duration,
+    pub now: SystemTime,
+}
+
+const URL_KEY: &str = "antivirusEngine.offlineDefinitionUpdateUrl";
+const EXAMPLE_URL: &str = "http://mirror.example:8000/linux/production/";
+
+pub fn findings(facts: &MirrorFacts) -> Vec<Finding> {
+    let mut out = Vec::new();
+    url_findings(facts, &mut out);
+    for probe in facts.probes {
+        probe_findings(probe, facts, &mut out);
+    }
+    // Host-level failures (DNS, TCP, TLS) repeat for every architecture: keep one.
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|f| seen.insert((f.id, f.title.clone())));
+    out
+}
+
+fn finding(
+    id: &'static str,
+    severity: Severity,
+    title: String,
+    evidence: Vec<Evidence>,
+    fix: String,
+) -> Finding {
+    Finding {
+        id,
+        severity,
+        title,
+        evidence,
+        fix,
+        doc: Some(DOC_OFFLINE_UPDATES),
+    }
+}
+
+fn set_url_fix(facts: &MirrorFacts, value: &str) -> String {
+    format!(
+        "Set {URL_KEY} in {} to \"{value}\" (or the same setting in your Intune/portal policy), then check `mdatp health --details definitions`.",
+        facts.managed_config
+    )
+}
+
+fn url_findings(facts: &MirrorFacts, out: &mut Vec<Finding>) {
+    let Some((text, source)) = facts.url else {
+        let severity = if facts.offline_enabled == Some(true) {
+            Severity::Critical
+        } else {
+            Severity::Warning
+        };
+        let mut evidence = vec![Evidence::new(
+            "health",
+            "offline_definition_url_configured",
+            "(not set)",
+        )];
+        evidence.push(Evidence::new(facts.managed_config, URL_KEY, "(not set)"));
+        if let Some(enabled) = facts.offline_enabled {
+            evidence.push(Evidence::new(
+                "health",
+                "offline_definition_update",
+                if enabled { "enabled" } else { "disabled" },
+            ));
+        }
+        out.push(finding(
+            "url-missing",
+            severity,
+            "No mirror URL is configured".into(),
+            evidence,
+            set_url_fix(facts, EXAMPLE_URL),
+        ));
+        return;
+    };
+    let Some(checked) = facts.checked else { return };
+    let ev = || vec![Evidence::new(source.as_str(), URL_KEY, text)];
+    for problem in &checked.problems {
+        match problem {
+            UrlProblem::Malformed { reason, suggestion } => out.push(finding(
+                "url-malformed",
+                Severity::Critical,
+                format!("The mirror URL is not usable: {reason}"),
+                ev(),
+                set_url_fix(facts, suggestion.as_deref().unwrap_or(EXAMPLE_URL)),
+            )),
+            UrlProblem::IncludesArch { segment, suggestion } => out.push(finding(
+                "url-includes-arch",
+                Severity::Critical,
+                format!("The mirror URL includes `{segment}`: the endpoint appends arch_<arch>/ itself, so it asks for a folder that does not exist"),
+                ev(),
+                set_url_fix(facts, suggestion),
+            )),
+            UrlProblem::PlatformMismatch { suggestion } => out.push(finding(
+                "url-platform-mismatch",
+                Severity::Critical,
+                "The mirror URL points at the macOS packages (/mac/) on a Linux endpoint".into(),
+                ev(),
+                set_url_fix(facts, suggestion),
+            )),
+            UrlProblem::NotRingFolder => out.push(finding(
+                "url-not-ring-folder",
+                Severity::Warning,
+                "The mirror URL does not end at a ring folder (linux/production/ or linux/preview/)".into(),
+                ev(),
+                format!(
+                    "Point {URL_KEY} at the folder the downloader writes, <downloadFolder>/linux/production/ (or preview/), e.g. \"{EXAMPLE_URL}\"."
+                ),
+            )),
+            UrlProblem::Rollback { ring } => out.push(finding(
+                "url-rollback",
+                Severity::Info,
+                format!("The mirror URL points at {ring}/: a rollback to the previous package is in effect"),
+                ev(),
+                format!(
+                    "When the rollback is over, point {URL_KEY} back at {}/.",
+                    ring.trim_end_matches("_back")
+                ),
+            )),
+        }
+    }
+}
+
+fn probe_findings(probe: &ArchProbe, facts: &MirrorFacts, out: &mut Vec<Finding>) {
+    let arch = &probe.arch;
+    let src = format!("probe:{arch}");
+    for step in &probe.steps {
+        let Some(err) = &step.error else {
+            if step.name == "manifest" && step.note.is_some() {
+                out.push(finding(
+                    "mirror-manifest-invalid",
+                    Severity::Warning,
+                    format!("manifest.json for {arch} has empty versions: the downloader's last run got a proxy or error page instead of version information"),
+                    step_evidence(&src, step),
+                    "Run the downloader by hand on the mirror and read its output; check that it reaches go.microsoft.com (its proxy settings).".into(),
+                ));
+            }
+            continue;
+        };
+        if let Some(f) = step_failure(probe, step, err, &src) {
+            out.push(f);
+        }
+    }
+    if let Some(pkg) = &probe.package
+        && let Some(modified) = pkg.last_modified
+        && let Some(old) = age(modified, facts.now)
+        && old > facts.stale_after
+    {
+        out.push(finding(
+            "mirror-stale",
+            Severity::Warning,
+            format!("updates.zip for {arch} was last changed {} ago", human_age(old)),
+            vec![Evidence::new(&src, "updates.zip last modified", modified.to_string())],
+            "The downloader has stopped refreshing it: check its cron job on the mirror (`crontab -l`), its output, and that its download folder is not under /tmp (cleaned at boot).".into(),
+        ));
+    }
+    if !probe.permissions.is_empty() {
+        let evidence = probe
+            .permissions
+            .iter()
+            .map(|p| {
+                Evidence::new(
+                    &src,
+                    format!("{} (mode {}, uid {})", p.path, p.mode, p.uid),
+                    &p.problem,
+                )
+            })
+            .collect();
+        out.push(finding(
+            "mirror-permissions",
+            Severity::Warning,
+            format!("Files of the {arch} mirror folder are not readable by everyone"),
+            evidence,
+            format!(
+                "Make the mirror world-readable on the server: `chmod -R a+rX {}` (mdatp reads it as root, which an NFS export with root_squash maps to nobody).",
+                probe.location
+            ),
+        ));
+    }
+}
+
+fn step_evidence(src: &str, step: &Step) -> Vec<Evidence> {
+    let mut ev = Vec::new();
+    for key in [
+        "host",
+        "url",
+        "path",
+        "status",
+        "redirects",
+        "signature",
+        "content_type",
+        "engine_version",
+        "definition_version",
+    ] {
+        if let Some(v) = step
+            .detail
+            .get(key)
+            .filter(|v| !v.is_null() && v.as_array().is_none_or(|a| !a.is_empty()))
+        {
+            let text = v
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string());
+            ev.push(Evidence::new(src, format!("{}.{key}", step.name), text));
+        }
+    }
+    if let Some(err) = &step.error {
+        ev.push(Evidence::new(
+            src,
+            format!("{}.error", step.name),
+            &err.message,
+        ));
+    }
+    ev
+}
+
+fn step_failure(probe: &ArchProbe, step: &Step, err: &StepError, src: &str) -> Option<Finding> {
+    let arch = &probe.arch;
+    let ev = step_evidence(src, step);
+    let target = step
+        .detail
+        .get("url")
+        .or_else(|| step.detail.get("path"))
+        .and_then(|v| v.as_str())
+        .unwrap_or(&probe.location)
+        .to_string();
+    let missing = err.kind == ErrorKind::NotFound || err.status == Some(404);
+    let f = match (step.name, err.kind) {
+        (_, ErrorKind::Timeout | ErrorKind::ConnectTimeout) => finding(
+            "mirror-timeout",
+            Severity::Critical,
+            "The mirror did not answer in time".into(),
+            ev,
+            "Something drops or stalls the traffic: check the route and any firewall between the endpoint and the mirror, and that the mirror's server (or mount) is not hung.".into(),
+        ),
+        (_, ErrorKind::PermissionDenied) => finding(
+            "mirror-permissions",
+            Severity::Critical,
+            format!("{target} cannot be read"),
+            ev,
+            format!("Make the mirror readable on the server: `chmod -R a+rX {}`; on NFS, mdatp's root is mapped to nobody unless the export has no_root_squash.", probe.location),
+        ),
+        ("dns", _) => finding(
+            "mirror-dns-failed",
+            Severity::Critical,
+            "The mirror's host name does not resolve".into(),
+            ev,
+            "Check that the endpoint resolves the mirror's name (`getent hosts <host>`): fix DNS or /etc/hosts, or use the mirror's IP address in the URL.".into(),
+        ),
+        ("tcp", _) => finding(
+            "mirror-unreachable",
+            Severity::Critical,
+            "The mirror refuses or cannot be reached".into(),
+            ev,
+            "Check that the mirror's web server runs and listens on that address and port, and that no firewall blocks it (`curl -v <url>` from the endpoint).".into(),
+        ),
+        ("tls", _) | (_, ErrorKind::Tls) => finding(
+            "mirror-tls-error",
+            Severity::Critical,
+            format!("TLS to the mirror fails: {}", err.tls.map(|k| k.describe()).unwrap_or("handshake failure")),
+            tls_evidence(src, step, ev),
+            tls_fix(err.tls, step),
+        ),
+        ("manifest", _) if missing => finding(
+            "mirror-manifest-missing",
+            Severity::Warning,
+            format!("The mirror has no manifest.json for {arch}"),
+            ev,
+            "Update the downloader (xplat_offline_updates_download.sh from microsoft/mdatp-xplat, script 0.0.2 or later) and run it: it writes arch_*/manifest.json.".into(),
+        ),
+        ("manifest", ErrorKind::Invalid | ErrorKind::TooLarge) => finding(
+            "mirror-manifest-invalid",
+            Severity::Warning,
+            format!("manifest.json for {arch} is not a valid manifest"),
+            ev,
+            format!("Delete {target} on the mirror and run the downloader again; it rewrites the manifest."),
+        ),
+        ("package", _) if missing => finding(
+            "mirror-package-missing",
+            Severity::Critical,
+            format!("The mirror has no updates.zip for {arch}"),
+            ev,
+            format!(
+                "Run the downloader on the mirror. If manifest.json is there without updates.zip, delete {}manifest.json first: the script skips a version its manifest already names.{}",
+                with_slash(&probe.location),
+                if arch == "arm64" { " Downloaders from before November 2024 leave arch_arm64 empty: update it." } else { "" }
+            ),
+        ),
+        ("package_signature" | "package_verify", ErrorKind::Invalid | ErrorKind::TooLarge) => finding(
+            "mirror-package-invalid",
+            Severity::Critical,
+            format!("updates.zip for {arch} is not a usable package: {}", err.message),
+            ev,
+            format!(
+                "The downloader runs curl without -f and can save an error page as the package: delete {0}updates.zip and {0}manifest.json on the mirror, run the downloader again and read its output.{1}",
+                with_slash(&probe.location),
+                if err.kind == ErrorKind::TooLarge { " If the size is expected, raise --max-package-size." } else { "" }
+            ),
+        ),
+        _ => finding(
+            "mirror-http-error",
+            Severity::Critical,
+            format!("The mirror answered badly for {arch}: {}", err.message),
+            ev,
+            "Check the web server's configuration and error log: it must serve the download folder as plain files, without redirect loops or authentication.".into(),
+        ),
+    };
+    Some(f)
+}
+
+fn with_slash(s: &str) -> String {
+    if s.ends_with('/') {
+        s.to_string()
+    } else {
+        format!("{s}/")
+    }
+}
+
+fn tls_evidence(src: &str, step: &Step, mut ev: Vec<Evidence>) -> Vec<Evidence> {
+    if let Some(cert) = step.detail.get("certificate") {
+        for key in ["subject", "issuer", "not_after", "names"] {
+            if let Some(v) = cert.get(key) {
+                ev.push(Evidence::new(
+                    src,
+                    format!("certificate.{key}"),
+                    v.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string()),
+                ));
+            }
+        }
+    }
+    ev
+}
+
+fn tls_fix(kind: Option<TlsFailureKind>, step: &Step) -> String {
+    let cert = step.detail.get("certificate");
+    let field = |k: &str| {
+        cert.and_then(|c| c.get(k))
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string())
+            })
+            .unwrap_or_else(|| "?".into())
+    };
+    match kind {
+        Some(TlsFailureKind::UnknownIssuer) => format!(
+            "Trust the CA that signed the mirror's certificate (issuer: {}): copy it to /usr/local/share/ca-certificates/ and run update-ca-certificates (Debian, Ubuntu), or to /etc/pki/ca-trust/source/anchors/ and run update-ca-trust (RHEL, SUSE); test first with `mdatp-doctor connectivity --ca-cert <ca.pem>`.",
+            field("issuer")
+        ),
+        Some(TlsFailureKind::Expired) => format!("Renew the mirror's certificate (valid until {}).", field("not_after")),
+        Some(TlsFailureKind::NotYetValid) => "The certificate starts in the future: check the clock of the endpoint and of the CA (`timedatectl`).".into(),
+        Some(TlsFailureKind::NameMismatch) => format!(
+            "The certificate is for {}: issue one that includes the host name used in the URL, or use a name it covers.",
+            field("names")
+        ),
+        _ => "Check the mirror's TLS configuration (certificate chain, protocol versions) with `openssl s_client -connect <host>:<port> -showcerts`.".into(),
+    }
+}
+
+pub fn human_age(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 2 * 86_400 {
+        format!("{} days", s / 86_400)
+    } else if s >= 2 * 3600 {
+        format!("{} hours", s / 3600)
+    } else {
+        format!("{} minutes", s / 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mirror::url::check;
+    use crate::mirror::{PackageFacts, PermissionFact};
+    use serde_json::json;
+
+    fn facts<'a>(
+        url: Option<(&'a str, UrlSource)>,
+        checked: Option<&'a Checked>,
+        probes: &'a [ArchProbe],
+    ) -> MirrorFacts<'a> {
+        MirrorFacts {
+            url,
+            checked,
+            probes,
+            offline_enabled: Some(true),
+            managed_config: "/etc/opt/microsoft/mdatp/managed/mdatp_managed.json",
+            stale_after: Duration::from_secs(7 * 86_400),
+            now: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+        }
+    }
+
+    fn ids(fs: &[Finding]) -> Vec<&'static str> {
+        fs.iter().map(|f| f.id).collect()
+    }
+
+    fn step(name: &'static str, detail: serde_json::Value, error: Option<StepError>) -> Step {
+        Step {
+            name,
+            ok: error.is_none(),
+            duration_ms: 1,
+            detail,
+            error,
+            note: None,
+        }
+    }
+
+    fn probe_with(steps: Vec<Step>) -> ArchProbe {
+        let mut p = ArchProbe::new("x86_64", "http://m/linux/production/arch_x86_64/".into());
+        p.steps = steps;
+        p
+    }
+
+    #[test]
+    fn url_missing_is_critical_when_the_feature_is_on() {
+        let fs = findings(&facts(None, None, &[]));
+        assert_eq!(ids(&fs), ["url-missing"]);
+        assert_eq!(fs[0].severity, Severity::Critical);
+        assert!(
+            fs[0]
+                .fix
+                .contains("antivirusEngine.offlineDefinitionUpdateUrl")
+        );
+        let mut f = facts(None, None, &[]);
+        f.offline_enabled = Some(false);
+        assert_eq!(findings(&f)[0].severity, Severity::Warning);
+    }
+
+    #[test]
+    fn url_problems_become_findings_with_the_corrected_url() {
+        let text = "http://m:8000/linux/production/arch_x86_64/";
+        let c = check(text);
+        let fs = findings(&facts(Some((text, UrlSource::Health)), Some(&c), &[]));
+        assert_eq!(ids(&fs), ["url-includes-arch"]);
+        assert!(
+            fs[0].fix.contains("\"http://m:8000/linux/production/\""),
+            "{}",
+            fs[0].fix
+        );
+        assert_eq!(fs[0].evidence[0], Evidence::new("health", URL_KEY, text));
+
+        let text = "www.example.server.com:8000/linux/production/";
+        let c = check(text);
+        let fs = findings(&facts(
+            Some((text, UrlSource::ManagedConfig)),
+            Some(&c),
+            &[],
+        ));
+        assert_eq!(ids(&fs), ["url-malformed"]);
+        assert!(
+            fs[0]
+                .fix
+                .contains("http://www.example.server.com:8000/linux/production/")
+        );
+
+        for (text, id) in [
+            ("http://m/mac/production/", "url-platform-mismatch"),
+            ("http://m/updates/", "url-not-ring-folder"),
+            ("http://m/linux/production_back/", "url-rollback"),
+        ] {
+            let c = check(text);
+            assert_eq!(
+                ids(&findings(&facts(
+                    Some((text, UrlSource::Argument)),
+                    Some(&c),
+                    &[]
+                ))),
+                [id],
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn connection_failures_map_to_their_ids_once() {
+        let cases = [
+            ("dns", ErrorKind::DnsFailed, "mirror-dns-failed"),
+            ("tcp", ErrorKind::Refused, "mirror-unreachable"),
+            ("tcp", ErrorKind::ConnectTimeout, "mirror-timeout"),
+            ("manifest", ErrorKind::Timeout, "mirror-timeout"),
+            ("manifest", ErrorKind::RedirectLoop, "mirror-http-error"),
+        ];
+        for (name, kind, id) in cases {
+            let probes = [
+                probe_with(vec![step(name, json!({}), Some(StepError::new(kind, "x")))]),
+                probe_with(vec![step(name, json!({}), Some(StepError::new(kind, "x")))]),
+            ];
+            let fs = findings(&facts(None, None, &probes));
+            assert_eq!(ids(&fs)[1..], [id], "{name} {kind:?}");
+        }
+    }
+
+    #[test]
+    fn tls_failures_say_what_to_do() {
+        let mut err = StepError::new(ErrorKind::Tls, "bad");
+        err.tls = Some(TlsFailureKind::UnknownIssuer);
+        let probes = [probe_with(vec![step(
+            "tls",
+            json!({"certificate": {"issuer": "CN=Corp CA", "not_after": "2030-01-01T00:00:00Z"}}),
+            Some(err),
+        )])];
+        let fs = findings(&facts(None, None, &probes));
+        let f = fs
+            .iter()
+            .find(|f| f.id == "mirror-tls-error")
+            .expect("tls finding");
+        assert!(
+            f.fix.contains("CN=Corp CA") && f.fix.contains("update-ca-certificates"),
+            "{}",
+            f.fix
+        );
+        assert!(f.evidence.iter().any(|e| e.key == "certificate.issuer"));
+    }
+
+    #[test]
+    fn http_status_and_content_problems() {
+        let mut e404 = StepError::new(ErrorKind::HttpStatus, "HTTP 404");
+        e404.status = Some(404);
+        let mut e500 = StepError::new(ErrorKind::HttpStatus, "HTTP 500");
+        e500.status = Some(500);
+        let probes = [probe_with(vec![
+            step("manifest", json!({"status": 404}), Some(e404.clone())),
+            step("package", json!({"status": 500}), Some(e500)),
+            step(
+                "package_signature",
+                json!({}),
+                Some(StepError::new(
+                    ErrorKind::Invalid,
+                    "updates.zip is an HTML page",
+                )),
+            ),
+        ])];
+        let fs = findings(&facts(None, None, &probes));
+        assert_eq!(
+            ids(&fs)[1..],
+            [
+                "mirror-manifest-missing",
+                "mirror-http-error",
+                "mirror-package-invalid"
+            ]
+        );
+        let probes = [probe_with(vec![step("package", json!({}), Some(e404))])];
+        assert_eq!(
+            ids(&findings(&facts(None, None, &probes)))[1..],
+            ["mirror-package-missing"]
+        );
+    }
+
+    #[test]
+    fn empty_manifest_stale_package_and_permissions() {
+        let mut manifest = step(
+            "manifest",
+            json!({"engine_version": "", "definition_version": ""}),
+            None,
+        );
+        manifest.note = Some("empty".into());
+        let mut p = probe_with(vec![manifest]);
+        p.package = Some(PackageFacts {
+            last_modified: Some(
+                jiff::Timestamp::from_second(1_700_000_000 - 10 * 86_400).expect("ts"),
+            ),
+            ..PackageFacts::default()
+        });
+        p.permissions.push(PermissionFact {
+            path: "/m/updates.zip".into(),
+            mode: "0600".into(),
+            uid: 0,
+            gid: 0,
+            problem: "others cannot read it".into(),
+        });
+        let probes = [p];
+        let fs = findings(&facts(None, None, &probes));
+        assert_eq!(
+            ids(&fs)[1..],
+            [
+                "mirror-manifest-invalid",
+                "mirror-stale",
+                "mirror-permissions"
+            ]
+        );
+        assert_eq!(
+            fs[2].title,
+            "updates.zip for x86_64 was last changed 10 days ago"
+        );
+
+        // A fresh package is not stale.
+        let mut p = probe_with(vec![]);
+        p.package = Some(PackageFacts {
+            last_modified: Some(jiff::Timestamp::from_second(1_700_000_000 - 3600).expect("ts")),
+            ..PackageFacts::default()
+        });
+        let probes = [p];
+        assert_eq!(ids(&findings(&facts(None, None, &probes))), ["url-missing"]);
+    }
+}

@@ -1,0 +1,5 @@
+//! Analysis: pure functions from gathered facts to findings. Nothing here touches the
+//! world, so every rule is tested with hand-built facts.
+
+pub mod finding;
+pub mod mirror;

@@ -1,0 +1,253 @@
+//! `mdatp-doctor connectivity`: find the mirror URL (argument, mdatp health, managed
+//! config), check it, probe it per architecture, and turn the record into findings.
+
+use std::time::SystemTime;
+
+use serde::Serialize;
+
+use crate::analyze::finding::{self, Finding, Severity};
+use crate::analyze::mirror::{self as rules, MirrorFacts, UrlSource};
+use crate::cli::{ArchChoice, ConnectivityArgs, Format};
+use crate::commands::{Context, Report};
+use crate::exit_codes::ExitCode;
+use crate::failure::Failure;
+use crate::managed::config::{self, ConfigError, ManagedConfig};
+use crate::mdatp::connectivity::{self as mdatp_test, ConnectivityTest};
+use crate::mdatp::{self, HealthReading};
+use crate::mirror::{self, ArchProbe, ProbeOptions, tls::Trust, url};
+use crate::render;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProxyInfo {
+    pub url: Option<String>,
+    /// `argument`, `managed-config`, `none` or `disabled` (--no-proxy).
+    pub source: &'static str,
+}
+
+/// What the endpoint runs, next to what the mirror offers.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct EndpointVersions {
+    pub definitions_version: Option<String>,
+    pub engine_version: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectivityReport {
+    pub schema_version: u32,
+    pub url: Option<String>,
+    pub url_source: Option<UrlSource>,
+    pub proxy: ProxyInfo,
+    pub endpoint: Option<EndpointVersions>,
+    pub arch: Vec<ArchProbe>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mdatp_connectivity_test: Option<ConnectivityTest>,
+    pub findings: Vec<Finding>,
+    /// Sources that could not be read (mdatp, the managed config), said plainly.
+    pub warnings: Vec<String>,
+    pub verdict: Severity,
+}
+
+pub fn run(
+    ctx: &Context,
+    args: &ConnectivityArgs,
+    managed_config: &std::path::Path,
+) -> Result<Report, Failure> {
+    let trust = Trust::load(&args.ca_cert).map_err(|e| Failure {
+        kind: "bad_argument",
+        message: e,
+        hint: "--ca-cert takes a PEM file with one or more CA certificates".into(),
+        exit: ExitCode::Usage,
+    })?;
+    let mut warnings = Vec::new();
+
+    // Gather: the managed config and mdatp health (best effort: each may be missing).
+    let config = match config::load(managed_config) {
+        Ok(c) => Some(c),
+        Err(ConfigError::NotFound { .. }) => None,
+        Err(e) => {
+            warnings.push(format!("managed config: {e}"));
+            None
+        }
+    };
+    let health = match ctx.mdatp_runner() {
+        Ok(runner) => match mdatp::fetch_health(&runner, &["health", "--details", "definitions"]) {
+            Ok(h) => Some(h),
+            Err(e) => {
+                warnings.push(format!("mdatp health: {e}"));
+                None
+            }
+        },
+        Err(e) => {
+            warnings.push(format!("mdatp health: {e}"));
+            None
+        }
+    };
+
+    let (url_text, url_source) = choose_url(args.url.as_deref(), health.as_ref(), config.as_ref());
+    if url_text.is_none() && health.is_none() && args.url.is_none() {
+        return Err(Failure::unknown(
+            "mirror_url_unknown",
+            format!("no mirror URL to probe: {}", warnings.join("; ")),
+            "pass --url with the mirror's ring folder, e.g. --url http://mirror:8000/linux/production/",
+        ));
+    }
+    let proxy = choose_proxy(args, config.as_ref());
+    let checked = url_text.as_deref().map(url::check);
+    let arches = arches(args.arch);
+
+    let opts = ProbeOptions {
+        connect_timeout: args.connect_timeout,
+        probe_timeout: args.probe_timeout,
+        proxy: proxy.url.clone(),
+        trust,
+        verify_package: args.verify_package,
+        max_package_bytes: args.max_package_size,
+    };
+    // The mirror probe and mdatp's own cloud test are independent: run them together.
+    let (probes, cloud_test) = std::thread::scope(|scope| {
+        let cloud = args
+            .with_mdatp_test
+            .then(|| scope.spawn(|| run_mdatp_test(ctx)));
+        let probes = match checked.as_ref().and_then(|c| c.location.as_ref()) {
+            Some(location) => mirror::probe_all(location, &arches, &opts),
+            None => Vec::new(),
+        };
+        let cloud = cloud.map(|h| {
+            h.join()
+                .unwrap_or_else(|_| Err("the mdatp test thread failed".into()))
+        });
+        (probes, cloud)
+    });
+    let mdatp_connectivity_test = match cloud_test {
+        Some(Ok(t)) => Some(t),
+        Some(Err(e)) => {
+            warnings.push(format!("mdatp connectivity test: {e}"));
+            None
+        }
+        None => None,
+    };
+
+    // Analyze.
+    let managed_path = managed_config.display().to_string();
+    let facts = MirrorFacts {
+        url: url_text.as_deref().zip(url_source),
+        checked: checked.as_ref(),
+        probes: &probes,
+        offline_enabled: health
+            .as_ref()
+            .and_then(|h| h.health.str("offline_definition_update"))
+            .map(|v| v == "enabled"),
+        managed_config: &managed_path,
+        stale_after: args.stale_after,
+        now: SystemTime::now(),
+    };
+    let mut findings = rules::findings(&facts);
+    finding::sort(&mut findings);
+    let verdict = finding::worst(&findings);
+
+    let report = ConnectivityReport {
+        schema_version: 1,
+        url: url_text,
+        url_source,
+        proxy,
+        endpoint: health.as_ref().map(endpoint_versions),
+        arch: probes,
+        mdatp_connectivity_test,
+        findings,
+        warnings,
+        verdict,
+    };
+    let stdout = match ctx.format {
+        Format::Json => render::connectivity::json(&report),
+        Format::Human => render::connectivity::human(&report, ctx.style),
+    };
+    Ok(Report {
+        stdout,
+        exit: verdict.exit_code(),
+    })
+}
+
+fn choose_url(
+    arg: Option<&str>,
+    health: Option<&HealthReading>,
+    config: Option<&ManagedConfig>,
+) -> (Option<String>, Option<UrlSource>) {
+    if let Some(u) = arg {
+        return (Some(u.to_string()), Some(UrlSource::Argument));
+    }
+    if let Some(u) = health
+        .and_then(|h| h.health.str("offline_definition_url_configured"))
+        .filter(|u| !u.trim().is_empty())
+    {
+        return (Some(u.to_string()), Some(UrlSource::Health));
+    }
+    if let Some(u) = config
+        .and_then(ManagedConfig::offline_url)
+        .filter(|u| !u.trim().is_empty())
+    {
+        return (Some(u.to_string()), Some(UrlSource::ManagedConfig));
+    }
+    (None, None)
+}
+
+fn choose_proxy(args: &ConnectivityArgs, config: Option<&ManagedConfig>) -> ProxyInfo {
+    if args.no_proxy {
+        return ProxyInfo {
+            url: None,
+            source: "disabled",
+        };
+    }
+    if let Some(p) = &args.proxy {
+        return ProxyInfo {
+            url: Some(p.clone()),
+            source: "argument",
+        };
+    }
+    match config.and_then(ManagedConfig::proxy) {
+        Some(p) => ProxyInfo {
+            url: Some(p.to_string()),
+            source: "managed-config",
+        },
+        None => ProxyInfo {
+            url: None,
+            source: "none",
+        },
+    }
+}
+
+fn arches(choice: Option<ArchChoice>) -> Vec<&'static str> {
+    match choice {
+        Some(ArchChoice::X86_64) => vec!["x86_64"],
+        Some(ArchChoice::Arm64) => vec!["arm64"],
+        Some(ArchChoice::All) => vec!["x86_64", "arm64"],
+        // Defender runs on x86_64 and arm64 only; elsewhere probe the common case.
+        None => vec![url::native_arch().unwrap_or("x86_64")],
+    }
+}
+
+fn endpoint_versions(h: &HealthReading) -> EndpointVersions {
+    EndpointVersions {
+        definitions_version: h.health.str("definitions_version").map(str::to_string),
+        engine_version: h.health.str("engine_version").map(str::to_string),
+    }
+}
+
+fn run_mdatp_test(ctx: &Context) -> Result<ConnectivityTest, String> {
+    let runner = ctx.mdatp_runner().map_err(|e| e.to_string())?;
+    let out = runner
+        .run(&["connectivity", "test"])
+        .map_err(|e| e.to_string())?;
+    let parsed = mdatp_test::parse(&out.stdout);
+    if parsed.results.is_empty() {
+        return Err(format!(
+            "exit status {}, no result lines: {}",
+            out.exit_code,
+            mdatp::first_line(if out.stderr.is_empty() {
+                &out.stdout
+            } else {
+                &out.stderr
+            })
+        ));
+    }
+    Ok(parsed)
+}

@@ -1,0 +1,4 @@
+//! mdatp's managed configuration (`mdatp_managed.json`): loading it leniently. Checking it
+//! against the documented keys comes with `config check`.
+
+pub mod config;

@@ -1,0 +1,689 @@
+//! Probing an HTTP(S) mirror: DNS, TCP to each address, TLS, then the manifest and the
+//! package, each bounded by what is left of the per-architecture deadline. Redirects are
+//! followed by hand (at most 5) so every hop is reported.
+
+use std::io::Read;
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use reqwest::blocking::{Client, Response};
+use reqwest::header;
+use serde_json::json;
+use url::Url;
+
+use super::package::{self, MAX_MANIFEST_BYTES, SNIFF_BYTES};
+use super::{ArchProbe, ErrorKind, PackageFacts, ProbeOptions, Step, StepError, Timer, tls};
+
+pub const MAX_REDIRECTS: usize = 5;
+/// At most this many resolved addresses are tried, so a name with dozens of records
+/// cannot multiply the connect timeout.
+const MAX_ADDRESSES: usize = 4;
+
+pub fn probe(base: &Url, arch: &str, opts: &ProbeOptions) -> ArchProbe {
+    let deadline = Instant::now() + opts.probe_timeout;
+    let mut probe = ArchProbe::new(arch, base.to_string());
+    let (host, port, via_proxy) = match connect_target(base, opts.proxy.as_deref()) {
+        Ok(t) => t,
+        Err(e) => {
+            probe.steps.push(Timer::start().fail("dns", json!({}), e));
+            return probe;
+        }
+    };
+
+    // 1. DNS
+    let t = Timer::start();
+    let addrs = match resolve(&host, port, opts.connect_timeout.min(left(deadline))) {
+        Ok(a) => {
+            probe.steps.push(t.ok(
+                "dns",
+                json!({"host": host, "addresses": a.iter().map(|a| a.ip().to_string()).collect::<Vec<_>>(), "via_proxy": via_proxy}),
+            ));
+            a
+        }
+        Err(e) => {
+            probe
+                .steps
+                .push(t.fail("dns", json!({"host": host, "via_proxy": via_proxy}), e));
+            return probe;
+        }
+    };
+
+    // 2. TCP, each address in turn until one answers
+    let t = Timer::start();
+    let mut attempts = Vec::new();
+    let mut stream = None;
+    let mut last_err = None;
+    for addr in addrs.iter().take(MAX_ADDRESSES) {
+        let budget = opts.connect_timeout.min(left(deadline));
+        if budget.is_zero() {
+            last_err = Some(StepError::new(
+                ErrorKind::Timeout,
+                "the probe deadline passed",
+            ));
+            break;
+        }
+        let started = Instant::now();
+        match TcpStream::connect_timeout(addr, budget) {
+            Ok(s) => {
+                attempts.push(json!({"address": addr.to_string(), "ok": true, "ms": started.elapsed().as_millis() as u64}));
+                stream = Some(s);
+                break;
+            }
+            Err(e) => {
+                attempts.push(json!({"address": addr.to_string(), "ok": false, "error": e.to_string(), "ms": started.elapsed().as_millis() as u64}));
+                last_err = Some(connect_error(&e, addr, budget));
+            }
+        }
+    }
+    let Some(mut stream) = stream else {
+        let err = last_err
+            .unwrap_or_else(|| StepError::new(ErrorKind::Unreachable, "no address to connect to"));
+        probe
+            .steps
+            .push(t.fail("tcp", json!({"attempts": attempts}), err));
+        return probe;
+    };
+    probe.steps.push(t.ok("tcp", json!({"attempts": attempts})));
+
+    // 3. TLS (directly only: through a proxy the tunnel is the HTTP client's business)
+    if base.scheme() == "https" && via_proxy.is_none() {
+        let t = Timer::start();
+        match tls::handshake(&mut stream, &host, &opts.trust, deadline) {
+            Ok(facts) => probe.steps.push(t.ok("tls", json!(facts))),
+            Err(f) => {
+                let mut err = StepError::new(
+                    ErrorKind::Tls,
+                    format!("{}: {}", f.kind.describe(), f.message),
+                );
+                err.tls = Some(f.kind);
+                if f.kind == tls::TlsFailureKind::Timeout {
+                    err.kind = ErrorKind::Timeout;
+                }
+                probe.steps.push(t.fail("tls", json!(f.facts), err));
+                return probe;
+            }
+        }
+    }
+    drop(stream);
+
+    let client = match client(opts) {
+        Ok(c) => c,
+        Err(e) => {
+            probe.steps.push(Timer::start().fail(
+                "http",
+                json!({}),
+                StepError::new(ErrorKind::Io, e),
+            ));
+            return probe;
+        }
+    };
+
+    // 4. manifest.json
+    let manifest = manifest_step(&client, base, deadline, &mut probe.manifest);
+    let timed_out = is_timeout(&manifest);
+    probe.steps.push(manifest);
+    // A server that stalls once stalls again: the rest would only wait for the deadline.
+    if timed_out {
+        return probe;
+    }
+
+    // 5. updates.zip: HEAD, then its first bytes, then (on request) all of it
+    let zip_url = match base.join("updates.zip") {
+        Ok(u) => u,
+        Err(e) => {
+            probe.steps.push(Timer::start().fail(
+                "package",
+                json!({}),
+                StepError::new(ErrorKind::Invalid, e.to_string()),
+            ));
+            return probe;
+        }
+    };
+    let mut facts = PackageFacts::default();
+    let head = head_step(&client, &zip_url, deadline, &mut facts);
+    let head_missing = head.error.as_ref().is_some_and(|e| e.status == Some(404));
+    let timed_out = is_timeout(&head);
+    probe.steps.push(head);
+    if !head_missing && !timed_out {
+        probe
+            .steps
+            .push(signature_step(&client, &zip_url, deadline, &mut facts));
+        if opts.verify_package && facts.is_zip == Some(true) {
+            probe.steps.push(verify_step(
+                &client,
+                &zip_url,
+                deadline,
+                opts.max_package_bytes,
+                &mut facts,
+            ));
+        }
+    }
+    probe.package = Some(facts);
+    probe
+}
+
+fn is_timeout(step: &Step) -> bool {
+    step.error
+        .as_ref()
+        .is_some_and(|e| e.kind == ErrorKind::Timeout)
+}
+
+fn left(deadline: Instant) -> Duration {
+    deadline.saturating_duration_since(Instant::now())
+}
+
+/// Host and port the first hop connects to: the mirror, or the proxy when there is one.
+fn connect_target(
+    base: &Url,
+    proxy: Option<&str>,
+) -> Result<(String, u16, Option<String>), StepError> {
+    let (url, via) = match proxy {
+        Some(p) => (
+            Url::parse(p).map_err(|e| {
+                StepError::new(ErrorKind::Invalid, format!("proxy `{p}` is not a URL: {e}"))
+            })?,
+            Some(p.to_string()),
+        ),
+        None => (base.clone(), None),
+    };
+    let host = url
+        .host_str()
+        .ok_or_else(|| StepError::new(ErrorKind::Invalid, format!("`{url}` has no host")))?
+        .to_string();
+    let port = url
+        .port_or_known_default()
+        .ok_or_else(|| StepError::new(ErrorKind::Invalid, format!("`{url}` has no port")))?;
+    Ok((host, port, via))
+}
+
+/// Resolves in a helper thread: the system resolver has no timeout of its own, and a
+/// stuck one must not hold the probe. An abandoned lookup finishes on its own later.
+fn resolve(host: &str, port: u16, timeout: Duration) -> Result<Vec<SocketAddr>, StepError> {
+    let literal = host.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = literal.parse::<std::net::IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    let (tx, rx) = mpsc::channel();
+    let name = host.to_string();
+    std::thread::spawn(move || {
+        let _ = tx.send(
+            (name.as_str(), port)
+                .to_socket_addrs()
+                .map(|a| a.collect::<Vec<_>>()),
+        );
+    });
+    match rx.recv_timeout(timeout) {
+        Ok(Ok(addrs)) if !addrs.is_empty() => Ok(addrs),
+        Ok(Ok(_)) => Err(StepError::new(
+            ErrorKind::DnsFailed,
+            format!("{host} has no address"),
+        )),
+        Ok(Err(e)) => Err(StepError::new(
+            ErrorKind::DnsFailed,
+            format!("cannot resolve {host}: {e}"),
+        )),
+        Err(_) => Err(StepError::new(
+            ErrorKind::DnsFailed,
+            format!(
+                "resolving {host} took longer than {} s",
+                timeout.as_secs_f32()
+            ),
+        )),
+    }
+}
+
+fn connect_error(e: &std::io::Error, addr: &SocketAddr, budget: Duration) -> StepError {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::ConnectionRefused => {
+            StepError::new(ErrorKind::Refused, format!("{addr} refused the connection"))
+        }
+        K::TimedOut | K::WouldBlock => StepError::new(
+            ErrorKind::ConnectTimeout,
+            format!("{addr} did not answer within {:.1} s", budget.as_secs_f32()),
+        ),
+        _ => StepError::new(ErrorKind::Unreachable, format!("{addr}: {e}")),
+    }
+}
+
+fn client(opts: &ProbeOptions) -> Result<Client, String> {
+    let mut builder = Client::builder()
+        .use_preconfigured_tls(opts.trust.client_config()?)
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(opts.connect_timeout)
+        .user_agent(concat!("mdatp-doctor/", env!("CARGO_PKG_VERSION")));
+    // Only the proxy mdatp uses (or the one given): the shell's *_proxy variables are not
+    // what the daemon sees.
+    builder = match &opts.proxy {
+        Some(p) => builder.proxy(reqwest::Proxy::all(p).map_err(|e| format!("proxy `{p}`: {e}"))?),
+        None => builder.no_proxy(),
+    };
+    builder
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))
+}
+
+struct Fetched {
+    response: Response,
+    hops: Vec<serde_json::Value>,
+}
+
+/// Sends a request, following up to [`MAX_REDIRECTS`] redirects by hand.
+fn fetch(
+    client: &Client,
+    method: reqwest::Method,
+    url: &Url,
+    range: Option<&str>,
+    deadline: Instant,
+) -> Result<Fetched, (StepError, Vec<serde_json::Value>)> {
+    let mut url = url.clone();
+    let mut seen = vec![url.clone()];
+    let mut hops = Vec::new();
+    loop {
+        let budget = left(deadline);
+        if budget.is_zero() {
+            return Err((
+                StepError::new(ErrorKind::Timeout, "the probe deadline passed"),
+                hops,
+            ));
+        }
+        let mut req = client.request(method.clone(), url.clone()).timeout(budget);
+        if let Some(r) = range {
+            req = req.header(header::RANGE, r);
+        }
+        let response = match req.send() {
+            Ok(r) => r,
+            Err(e) => return Err((request_error(&e, budget), hops)),
+        };
+        let status = response.status();
+        if !status.is_redirection() {
+            return Ok(Fetched { response, hops });
+        }
+        let Some(next) = response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .and_then(|l| url.join(l).ok())
+        else {
+            return Ok(Fetched { response, hops });
+        };
+        hops.push(json!({"status": status.as_u16(), "from": url.as_str(), "to": next.as_str()}));
+        if seen.contains(&next) {
+            return Err((
+                StepError::new(
+                    ErrorKind::RedirectLoop,
+                    format!("redirect loop: {next} again"),
+                ),
+                hops,
+            ));
+        }
+        if hops.len() > MAX_REDIRECTS {
+            return Err((
+                StepError::new(
+                    ErrorKind::TooManyRedirects,
+                    format!("more than {MAX_REDIRECTS} redirects"),
+                ),
+                hops,
+            ));
+        }
+        seen.push(next.clone());
+        url = next;
+    }
+}
+
+fn request_error(e: &reqwest::Error, budget: Duration) -> StepError {
+    if e.is_timeout() {
+        return StepError::new(
+            ErrorKind::Timeout,
+            format!("no complete answer within {:.1} s", budget.as_secs_f32()),
+        );
+    }
+    // Walk the cause chain for something we can name.
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if let Some(tls_err) = err.downcast_ref::<rustls::Error>() {
+            let kind = tls::classify(tls_err);
+            let mut step =
+                StepError::new(ErrorKind::Tls, format!("{}: {tls_err}", kind.describe()));
+            step.tls = Some(kind);
+            return step;
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => {
+                    return StepError::new(ErrorKind::Refused, io.to_string());
+                }
+                std::io::ErrorKind::TimedOut => {
+                    return StepError::new(ErrorKind::Timeout, io.to_string());
+                }
+                _ => {}
+            }
+        }
+        source = err.source();
+    }
+    let kind = if e.is_connect() {
+        ErrorKind::Unreachable
+    } else {
+        ErrorKind::Io
+    };
+    StepError::new(kind, error_chain(e))
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !text.contains(&s_text) {
+            text.push_str(": ");
+            text.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    text
+}
+
+fn status_error(status: reqwest::StatusCode, what: &str) -> StepError {
+    let mut e = StepError::new(ErrorKind::HttpStatus, format!("{what}: HTTP {status}"));
+    e.status = Some(status.as_u16());
+    e
+}
+
+fn header_str(r: &Response, name: header::HeaderName) -> Option<String> {
+    r.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+fn manifest_step(
+    client: &Client,
+    base: &Url,
+    deadline: Instant,
+    manifest: &mut Option<package::Manifest>,
+) -> Step {
+    let t = Timer::start();
+    let url = match base.join("manifest.json") {
+        Ok(u) => u,
+        Err(e) => {
+            return t.fail(
+                "manifest",
+                json!({}),
+                StepError::new(ErrorKind::Invalid, e.to_string()),
+            );
+        }
+    };
+    let fetched = match fetch(client, reqwest::Method::GET, &url, None, deadline) {
+        Ok(f) => f,
+        Err((e, hops)) => {
+            return t.fail(
+                "manifest",
+                json!({"url": url.as_str(), "redirects": hops}),
+                e,
+            );
+        }
+    };
+    let status = fetched.response.status();
+    let mut detail = json!({
+        "url": url.as_str(),
+        "status": status.as_u16(),
+        "redirects": fetched.hops,
+        "content_type": header_str(&fetched.response, header::CONTENT_TYPE),
+    });
+    if !status.is_success() {
+        return t.fail("manifest", detail, status_error(status, "manifest.json"));
+    }
+    let mut body = Vec::new();
+    if let Err(e) = fetched
+        .response
+        .take(MAX_MANIFEST_BYTES + 1)
+        .read_to_end(&mut body)
+    {
+        let kind = if e.kind() == std::io::ErrorKind::TimedOut {
+            ErrorKind::Timeout
+        } else {
+            ErrorKind::Io
+        };
+        return t.fail(
+            "manifest",
+            detail,
+            StepError::new(kind, format!("reading manifest.json: {e}")),
+        );
+    }
+    detail["bytes"] = json!(body.len());
+    if body.len() as u64 > MAX_MANIFEST_BYTES {
+        return t.fail(
+            "manifest",
+            detail,
+            StepError::new(ErrorKind::TooLarge, "manifest.json is larger than 64 KiB"),
+        );
+    }
+    match package::parse_manifest(&body) {
+        Ok(m) => {
+            detail["engine_version"] = json!(m.engine_version);
+            detail["definition_version"] = json!(m.definition_version);
+            let empty = m.is_empty();
+            *manifest = Some(m);
+            let mut step = t.ok("manifest", detail);
+            if empty {
+                step.note = Some(
+                    "the versions are empty: the downloader's last run got no version information"
+                        .into(),
+                );
+            }
+            step
+        }
+        Err(e) => t.fail(
+            "manifest",
+            detail,
+            StepError::new(ErrorKind::Invalid, format!("manifest.json is {e}")),
+        ),
+    }
+}
+
+fn head_step(client: &Client, url: &Url, deadline: Instant, facts: &mut PackageFacts) -> Step {
+    let t = Timer::start();
+    let fetched = match fetch(client, reqwest::Method::HEAD, url, None, deadline) {
+        Ok(f) => f,
+        Err((e, hops)) => {
+            return t.fail(
+                "package",
+                json!({"url": url.as_str(), "redirects": hops}),
+                e,
+            );
+        }
+    };
+    let r = &fetched.response;
+    let status = r.status();
+    facts.size = header_str(r, header::CONTENT_LENGTH).and_then(|v| v.trim().parse().ok());
+    facts.content_type = header_str(r, header::CONTENT_TYPE);
+    let last_modified = header_str(r, header::LAST_MODIFIED);
+    facts.last_modified = last_modified.as_deref().and_then(parse_http_date);
+    let detail = json!({
+        "url": url.as_str(),
+        "method": "HEAD",
+        "status": status.as_u16(),
+        "redirects": fetched.hops,
+        "content_length": facts.size,
+        "last_modified": last_modified,
+        "content_type": facts.content_type,
+    });
+    if !status.is_success() {
+        return t.fail("package", detail, status_error(status, "updates.zip"));
+    }
+    let mut step = t.ok("package", detail);
+    if facts
+        .content_type
+        .as_deref()
+        .is_some_and(|c| c.starts_with("text/"))
+    {
+        step.note = Some(format!(
+            "served as {}",
+            facts.content_type.as_deref().unwrap_or_default()
+        ));
+    }
+    step
+}
+
+/// Reads the first bytes only: enough to tell a zip from an HTML error page.
+fn signature_step(client: &Client, url: &Url, deadline: Instant, facts: &mut PackageFacts) -> Step {
+    let t = Timer::start();
+    let range = format!("bytes=0-{}", SNIFF_BYTES - 1);
+    let fetched = match fetch(client, reqwest::Method::GET, url, Some(&range), deadline) {
+        Ok(f) => f,
+        Err((e, hops)) => return t.fail("package_signature", json!({"redirects": hops}), e),
+    };
+    let status = fetched.response.status();
+    // A server that ignores Range sends everything; we still read only the first bytes.
+    let total = header_str(&fetched.response, header::CONTENT_RANGE).and_then(|cr| {
+        cr.rsplit_once('/')
+            .and_then(|(_, n)| n.trim().parse::<u64>().ok())
+    });
+    if facts.size.is_none() {
+        facts.size = total;
+    }
+    let mut detail = json!({"status": status.as_u16(), "range": range});
+    if !status.is_success() {
+        return t.fail(
+            "package_signature",
+            detail,
+            status_error(status, "updates.zip"),
+        );
+    }
+    let mut first = Vec::new();
+    if let Err(e) = fetched.response.take(SNIFF_BYTES).read_to_end(&mut first) {
+        return t.fail(
+            "package_signature",
+            detail,
+            StepError::new(ErrorKind::Io, format!("reading updates.zip: {e}")),
+        );
+    }
+    let sig = package::sniff(&first);
+    detail["bytes_read"] = json!(first.len());
+    detail["signature"] = json!(sig.describe());
+    facts.is_zip = Some(sig.is_zip());
+    let ok = sig.is_zip();
+    facts.signature = Some(sig.clone());
+    if ok {
+        t.ok("package_signature", detail)
+    } else {
+        t.fail(
+            "package_signature",
+            detail,
+            StepError::new(
+                ErrorKind::Invalid,
+                format!("updates.zip is {}", sig.describe()),
+            ),
+        )
+    }
+}
+
+fn verify_step(
+    client: &Client,
+    url: &Url,
+    deadline: Instant,
+    max: u64,
+    facts: &mut PackageFacts,
+) -> Step {
+    let t = Timer::start();
+    let fetched = match fetch(client, reqwest::Method::GET, url, None, deadline) {
+        Ok(f) => f,
+        Err((e, hops)) => return t.fail("package_verify", json!({"redirects": hops}), e),
+    };
+    let status = fetched.response.status();
+    let length: Option<u64> =
+        header_str(&fetched.response, header::CONTENT_LENGTH).and_then(|v| v.trim().parse().ok());
+    let detail = json!({"status": status.as_u16(), "content_length": length, "max_bytes": max});
+    if !status.is_success() {
+        return t.fail(
+            "package_verify",
+            detail,
+            status_error(status, "updates.zip"),
+        );
+    }
+    if let Some(n) = length.filter(|n| *n > max) {
+        return t.fail(
+            "package_verify",
+            detail,
+            StepError::new(
+                ErrorKind::TooLarge,
+                format!("the server announces {n} bytes, more than the {max}-byte cap (--max-package-size); not downloaded"),
+            ),
+        );
+    }
+    match package::verify(fetched.response, max) {
+        Ok(v) => {
+            let step = t.ok("package_verify", json!({"status": status.as_u16(), "bytes": v.bytes, "sha256": v.sha256, "entries": v.entries}));
+            facts.verified = Some(v);
+            step
+        }
+        Err(e) => {
+            let kind = if e.contains("cap") {
+                ErrorKind::TooLarge
+            } else {
+                ErrorKind::Invalid
+            };
+            t.fail("package_verify", detail, StepError::new(kind, e))
+        }
+    }
+}
+
+/// `Last-Modified: Sun, 06 Nov 1994 08:49:37 GMT`.
+pub fn parse_http_date(s: &str) -> Option<jiff::Timestamp> {
+    jiff::fmt::rfc2822::DateTimeParser::new()
+        .parse_timestamp(s.trim())
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_dates() {
+        let ts = parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").expect("date");
+        assert_eq!(ts.to_string(), "1994-11-06T08:49:37Z");
+        assert_eq!(parse_http_date("yesterday"), None);
+    }
+
+    #[test]
+    fn literal_addresses_need_no_lookup() {
+        let a = resolve("127.0.0.1", 80, Duration::from_millis(1)).expect("literal");
+        assert_eq!(a, ["127.0.0.1:80".parse().expect("addr")]);
+        let a = resolve("[::1]", 443, Duration::from_millis(1)).expect("literal v6");
+        assert_eq!(a[0].port(), 443);
+    }
+
+    #[test]
+    fn the_first_hop_is_the_proxy_when_there_is_one() {
+        let base = Url::parse("https://mirror.example/linux/production/").expect("url");
+        assert_eq!(
+            connect_target(&base, None).expect("ok"),
+            ("mirror.example".into(), 443, None)
+        );
+        assert_eq!(
+            connect_target(&base, Some("http://proxy.example:3128/")).expect("ok"),
+            (
+                "proxy.example".into(),
+                3128,
+                Some("http://proxy.example:3128/".into())
+            )
+        );
+        assert!(connect_target(&base, Some("not a url")).is_err());
+    }
+
+    #[test]
+    fn refused_and_timed_out_connections_are_named() {
+        let addr: SocketAddr = "127.0.0.1:9".parse().expect("addr");
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert_eq!(
+            connect_error(&refused, &addr, Duration::from_secs(5)).kind,
+            ErrorKind::Refused
+        );
+        let slow = std::io::Error::from(std::io::ErrorKind::TimedOut);
+        let e = connect_error(&slow, &addr, Duration::from_secs(5));
+        assert_eq!(e.kind, ErrorKind::ConnectTimeout);
+        assert!(e.message.contains("5.0 s"), "{}", e.message);
+    }
+}

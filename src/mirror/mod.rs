@@ -1,0 +1,223 @@
+//! The mirror prober (gather layer): checks the configured location the way the endpoint
+//! uses it, step by step, and records each step's outcome, timing and facts. It judges
+//! nothing; `analyze::mirror` turns the record into findings.
+
+pub mod dir;
+pub mod http;
+pub mod package;
+pub mod tls;
+pub mod url;
+
+use std::time::{Duration, Instant, SystemTime};
+
+use serde::Serialize;
+
+use package::{Manifest, Signature, Verified};
+
+/// How a probe may behave.
+#[derive(Debug, Clone)]
+pub struct ProbeOptions {
+    /// Per address, for each TCP connection attempt.
+    pub connect_timeout: Duration,
+    /// Everything for one architecture, all steps included.
+    pub probe_timeout: Duration,
+    pub proxy: Option<String>,
+    pub trust: tls::Trust,
+    pub verify_package: bool,
+    pub max_package_bytes: u64,
+}
+
+/// Why a step failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    DnsFailed,
+    Refused,
+    Unreachable,
+    ConnectTimeout,
+    Timeout,
+    Tls,
+    HttpStatus,
+    TooManyRedirects,
+    RedirectLoop,
+    TooLarge,
+    NotFound,
+    PermissionDenied,
+    Invalid,
+    Io,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepError {
+    pub kind: ErrorKind,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<tls::TlsFailureKind>,
+}
+
+impl StepError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> StepError {
+        StepError {
+            kind,
+            message: message.into(),
+            status: None,
+            tls: None,
+        }
+    }
+}
+
+/// One step of a probe.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Step {
+    pub name: &'static str,
+    pub ok: bool,
+    pub duration_ms: u64,
+    /// The facts the step saw (addresses, status, headers, sizes, certificate, ...).
+    pub detail: serde_json::Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<StepError>,
+    /// Something odd that did not make the step fail (shown as `!`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Times a step.
+pub(crate) struct Timer(Instant);
+
+impl Timer {
+    pub fn start() -> Timer {
+        Timer(Instant::now())
+    }
+
+    pub fn ok(&self, name: &'static str, detail: serde_json::Value) -> Step {
+        self.step(name, detail, None)
+    }
+
+    pub fn fail(&self, name: &'static str, detail: serde_json::Value, error: StepError) -> Step {
+        self.step(name, detail, Some(error))
+    }
+
+    fn step(
+        &self,
+        name: &'static str,
+        detail: serde_json::Value,
+        error: Option<StepError>,
+    ) -> Step {
+        Step {
+            name,
+            ok: error.is_none(),
+            duration_ms: u64::try_from(self.0.elapsed().as_millis()).unwrap_or(u64::MAX),
+            detail,
+            error,
+            note: None,
+        }
+    }
+}
+
+/// What the package looked like.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PackageFacts {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    /// `Last-Modified` over HTTP, the file's mtime for a directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<jiff::Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature: Option<Signature>,
+    pub is_zip: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified: Option<Verified>,
+}
+
+/// A permission that may keep the mdatp daemon (root, or `nobody` on a root-squashed NFS
+/// mount) from reading a directory mirror.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PermissionFact {
+    pub path: String,
+    pub mode: String,
+    pub uid: u32,
+    pub gid: u32,
+    pub problem: String,
+}
+
+/// Everything probed for one architecture.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ArchProbe {
+    pub arch: String,
+    /// The `arch_<arch>` folder probed.
+    pub location: String,
+    pub steps: Vec<Step>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<Manifest>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package: Option<PackageFacts>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub permissions: Vec<PermissionFact>,
+    /// The file system type of a directory mirror (nfs, nfs4, cifs, ext4, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mount_type: Option<String>,
+}
+
+impl ArchProbe {
+    pub fn new(arch: &str, location: String) -> ArchProbe {
+        ArchProbe {
+            arch: arch.to_string(),
+            location,
+            steps: Vec::new(),
+            manifest: None,
+            package: None,
+            permissions: Vec::new(),
+            mount_type: None,
+        }
+    }
+
+    pub fn step(&self, name: &str) -> Option<&Step> {
+        self.steps.iter().find(|s| s.name == name)
+    }
+}
+
+/// Probes one architecture folder below the ring folder.
+pub fn probe(location: &url::Location, arch: &str, opts: &ProbeOptions) -> ArchProbe {
+    let target = url::arch_location(location, arch);
+    match &target {
+        url::Location::Http(u) => http::probe(u, arch, opts),
+        url::Location::Dir(p) => dir::probe(p, arch, opts),
+    }
+}
+
+/// Probes several architectures at once: the run takes as long as the slowest one.
+pub fn probe_all(location: &url::Location, arches: &[&str], opts: &ProbeOptions) -> Vec<ArchProbe> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = arches
+            .iter()
+            .map(|arch| scope.spawn(move || probe(location, arch, opts)))
+            .collect();
+        handles
+            .into_iter()
+            .zip(arches)
+            .map(|(h, arch)| {
+                h.join().unwrap_or_else(|_| {
+                    let mut p =
+                        ArchProbe::new(arch, url::arch_location(location, arch).to_string());
+                    p.steps.push(Timer::start().fail(
+                        "probe",
+                        serde_json::json!({}),
+                        StepError::new(ErrorKind::Io, "the probe thread failed unexpectedly"),
+                    ));
+                    p
+                })
+            })
+            .collect()
+    })
+}
+
+/// Seconds since a time, for ages in messages; `None` for times in the future.
+pub fn age(then: jiff::Timestamp, now: SystemTime) -> Option<Duration> {
+    let now = jiff::Timestamp::try_from(now).ok()?;
+    let secs = now.as_second() - then.as_second();
+    u64::try_from(secs).ok().map(Duration::from_secs)
+}

@@ -1,0 +1,210 @@
+//! What the downloader leaves in an `arch_*` folder, read without trusting it:
+//! `manifest.json` (`{"EngineVersion","DefinitionVersion"}`, both `""` when the downloader
+//! got a proxy page) and `updates.zip` (which may be an HTML error page: the downloader
+//! runs curl without `-f`).
+
+use std::io::{Read, Seek};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// A manifest is two short strings; anything bigger is not one.
+pub const MAX_MANIFEST_BYTES: u64 = 64 * 1024;
+/// How much of `updates.zip` is read to recognise it.
+pub const SNIFF_BYTES: u64 = 512;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Manifest {
+    pub engine_version: String,
+    pub definition_version: String,
+}
+
+impl Manifest {
+    pub fn is_empty(&self) -> bool {
+        self.engine_version.is_empty() || self.definition_version.is_empty()
+    }
+}
+
+pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, String> {
+    let text = String::from_utf8_lossy(bytes);
+    let text = text.trim_start_matches('\u{feff}');
+    if text.trim().is_empty() {
+        return Err("the file is empty".into());
+    }
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+    let obj = v.as_object().ok_or("not a JSON object")?;
+    let field = |name: &str| -> Result<String, String> {
+        match obj.get(name) {
+            None => Ok(String::new()),
+            Some(serde_json::Value::String(s)) => Ok(s.trim().to_string()),
+            Some(other) => Err(format!("{name} is not a string: {other}")),
+        }
+    };
+    Ok(Manifest {
+        engine_version: field("EngineVersion")?,
+        definition_version: field("DefinitionVersion")?,
+    })
+}
+
+/// What the first bytes of `updates.zip` say it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "detail")]
+pub enum Signature {
+    Zip,
+    /// A zip with no entries (`PK\x05\x06`).
+    EmptyZip,
+    /// An HTML page (an error or proxy block page saved as the package).
+    Html,
+    Empty,
+    /// Something else; the first bytes in hex.
+    Other(String),
+}
+
+impl Signature {
+    pub fn is_zip(&self) -> bool {
+        matches!(self, Signature::Zip)
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Signature::Zip => "a zip archive".into(),
+            Signature::EmptyZip => "an empty zip archive".into(),
+            Signature::Html => "an HTML page, not a zip archive".into(),
+            Signature::Empty => "empty".into(),
+            Signature::Other(hex) => format!("not a zip archive (starts with {hex})"),
+        }
+    }
+}
+
+pub fn sniff(first: &[u8]) -> Signature {
+    if first.is_empty() {
+        return Signature::Empty;
+    }
+    if first.starts_with(b"PK\x03\x04") {
+        return Signature::Zip;
+    }
+    if first.starts_with(b"PK\x05\x06") {
+        return Signature::EmptyZip;
+    }
+    let head = String::from_utf8_lossy(first)
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .to_ascii_lowercase();
+    if head.starts_with("<!doctype html")
+        || head.starts_with("<html")
+        || head.starts_with("<?xml")
+        || head.contains("<html")
+    {
+        return Signature::Html;
+    }
+    Signature::Other(first.iter().take(8).map(|b| format!("{b:02x}")).collect())
+}
+
+/// A whole package read and checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verified {
+    pub bytes: u64,
+    pub sha256: String,
+    pub entries: usize,
+}
+
+/// Copies `reader` into `spool` (at most `max` bytes) while hashing, then opens the copy
+/// as a zip archive. The spool is a private temporary file: the package never lands
+/// anywhere a user chose.
+pub fn verify<R: Read>(mut reader: R, max: u64) -> Result<Verified, String> {
+    let mut spool =
+        tempfile::tempfile().map_err(|e| format!("cannot create a temporary file: {e}"))?;
+    let mut hasher = Sha256::new();
+    let mut total = 0u64;
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(format!("reading failed after {total} bytes: {e}")),
+        };
+        total += n as u64;
+        if total > max {
+            return Err(format!(
+                "larger than the {} cap",
+                crate::mdatp::format_bytes(max as usize)
+            ));
+        }
+        hasher.update(&buf[..n]);
+        std::io::Write::write_all(&mut spool, &buf[..n])
+            .map_err(|e| format!("cannot spool the package: {e}"))?;
+    }
+    spool.rewind().map_err(|e| e.to_string())?;
+    let archive =
+        zip::ZipArchive::new(spool).map_err(|e| format!("not a readable zip archive: {e}"))?;
+    if archive.is_empty() {
+        return Err("the zip archive has no entries".into());
+    }
+    Ok(Verified {
+        bytes: total,
+        sha256: hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+        entries: archive.len(),
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A small valid zip with one stored entry, built by the zip crate itself.
+    pub fn tiny_zip() -> Vec<u8> {
+        let mut buf = std::io::Cursor::new(Vec::new());
+        let mut w = zip::ZipWriter::new(&mut buf);
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        w.start_file("mpavbase.vdm", opts).expect("start");
+        std::io::Write::write_all(&mut w, b"definitions").expect("write");
+        w.finish().expect("finish");
+        buf.into_inner()
+    }
+
+    #[test]
+    fn manifests() {
+        let m =
+            parse_manifest(br#"{"EngineVersion":"1.1.24020.4","DefinitionVersion":"1.407.417.0"}"#)
+                .expect("ok");
+        assert_eq!(m.definition_version, "1.407.417.0");
+        assert!(!m.is_empty());
+        let empty =
+            parse_manifest(b"\xef\xbb\xbf{ \"EngineVersion\": \"\", \"DefinitionVersion\": \"\" }")
+                .expect("ok");
+        assert!(empty.is_empty());
+        assert!(parse_manifest(b"").is_err());
+        assert!(parse_manifest(b"<html>").is_err());
+        assert!(parse_manifest(b"{\"EngineVersion\": 5}").is_err());
+    }
+
+    #[test]
+    fn signatures() {
+        assert_eq!(sniff(b"PK\x03\x04rest"), Signature::Zip);
+        assert_eq!(sniff(b"PK\x05\x06"), Signature::EmptyZip);
+        assert_eq!(sniff(b"\n  <!DOCTYPE html><html>"), Signature::Html);
+        assert_eq!(sniff(b"<HTML><body>403"), Signature::Html);
+        assert_eq!(sniff(b""), Signature::Empty);
+        assert_eq!(sniff(b"\x00\x01\x02"), Signature::Other("000102".into()));
+    }
+
+    #[test]
+    fn verify_reads_hashes_and_caps() {
+        let zip = tiny_zip();
+        let v = verify(&zip[..], 1 << 20).expect("valid");
+        assert_eq!((v.bytes, v.entries), (zip.len() as u64, 1));
+        assert_eq!(v.sha256.len(), 64);
+        assert!(verify(&zip[..], 10).expect_err("cap").contains("cap"));
+        assert!(
+            verify(&b"<html>nope</html>"[..], 1 << 20)
+                .expect_err("html")
+                .contains("not a readable zip")
+        );
+    }
+}

@@ -1,0 +1,400 @@
+//! TLS towards the mirror: one trust store (the system's CA certificates plus any
+//! `--ca-cert`), used both for our own handshake step and for the HTTP client, and a
+//! handshake that reports what the server presented and why it was refused.
+//!
+//! Internal PKIs are the normal case for mirrors, so a failure is classified (unknown
+//! issuer, expired, name mismatch, ...) rather than shown as a raw error.
+
+use std::io::Read;
+use std::net::TcpStream;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{
+    CertificateError, ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore,
+    SignatureScheme,
+};
+use serde::Serialize;
+
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// The trust store: system CAs plus extra PEM files.
+#[derive(Debug, Clone)]
+pub struct Trust {
+    pub roots: Arc<RootCertStore>,
+    /// How many certificates came from the system store and from `--ca-cert`.
+    pub system_count: usize,
+    pub extra_count: usize,
+}
+
+impl Trust {
+    pub fn load(extra_pems: &[impl AsRef<Path>]) -> Result<Trust, String> {
+        let mut roots = RootCertStore::empty();
+        let native = rustls_native_certs::load_native_certs();
+        let (system_count, _) = roots.add_parsable_certificates(native.certs);
+        let mut extra_count = 0;
+        for pem in extra_pems {
+            let pem = pem.as_ref();
+            let bytes = read_capped(pem, 1024 * 1024)
+                .map_err(|e| format!("--ca-cert {}: {e}", pem.display()))?;
+            let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&bytes)
+                .collect::<Result<_, _>>()
+                .map_err(|e| {
+                    format!(
+                        "--ca-cert {}: not a PEM certificate file: {e:?}",
+                        pem.display()
+                    )
+                })?;
+            if certs.is_empty() {
+                return Err(format!(
+                    "--ca-cert {}: no certificate in the file",
+                    pem.display()
+                ));
+            }
+            let (added, _) = roots.add_parsable_certificates(certs);
+            if added == 0 {
+                return Err(format!(
+                    "--ca-cert {}: no usable certificate in the file",
+                    pem.display()
+                ));
+            }
+            extra_count += added;
+        }
+        Ok(Trust {
+            roots: Arc::new(roots),
+            system_count,
+            extra_count,
+        })
+    }
+
+    /// A client configuration for the HTTP client.
+    pub fn client_config(&self) -> Result<ClientConfig, String> {
+        Ok(ClientConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?
+            .with_root_certificates(self.roots.clone())
+            .with_no_client_auth())
+    }
+}
+
+fn read_capped(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(max)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// The server's certificate and session, as seen in the handshake.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct TlsFacts {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cipher_suite: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<CertInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CertInfo {
+    pub subject: String,
+    pub issuer: String,
+    pub not_before: String,
+    pub not_after: String,
+    pub names: Vec<String>,
+}
+
+/// Why a handshake failed, in the terms an admin acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TlsFailureKind {
+    UnknownIssuer,
+    Expired,
+    NotYetValid,
+    NameMismatch,
+    BadCertificate,
+    HandshakeFailure,
+    Timeout,
+}
+
+impl TlsFailureKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            TlsFailureKind::UnknownIssuer => "the certificate's issuer is not trusted",
+            TlsFailureKind::Expired => "the certificate has expired",
+            TlsFailureKind::NotYetValid => "the certificate is not valid yet",
+            TlsFailureKind::NameMismatch => "the certificate is not valid for this host name",
+            TlsFailureKind::BadCertificate => "the certificate was rejected",
+            TlsFailureKind::HandshakeFailure => "the TLS handshake failed",
+            TlsFailureKind::Timeout => "the server did not complete the TLS handshake in time",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFailure {
+    pub kind: TlsFailureKind,
+    pub message: String,
+    /// What the server presented, when it got that far.
+    pub facts: Box<TlsFacts>,
+}
+
+pub fn classify(err: &rustls::Error) -> TlsFailureKind {
+    use CertificateError as C;
+    match err {
+        rustls::Error::InvalidCertificate(c) => match c {
+            C::UnknownIssuer => TlsFailureKind::UnknownIssuer,
+            C::Expired | C::ExpiredContext { .. } => TlsFailureKind::Expired,
+            C::NotValidYet | C::NotValidYetContext { .. } => TlsFailureKind::NotYetValid,
+            C::NotValidForName | C::NotValidForNameContext { .. } => TlsFailureKind::NameMismatch,
+            _ => TlsFailureKind::BadCertificate,
+        },
+        _ => TlsFailureKind::HandshakeFailure,
+    }
+}
+
+/// Delegates to webpki but keeps the end-entity certificate, so a refused certificate
+/// can still be described (its issuer, its expiry, its names).
+#[derive(Debug)]
+struct Recording {
+    inner: Arc<WebPkiServerVerifier>,
+    seen: Mutex<Option<CertificateDer<'static>>>,
+}
+
+impl ServerCertVerifier for Recording {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        *self.seen.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some(end_entity.clone().into_owned());
+        self.inner
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// Performs a TLS handshake on an already connected socket, within `deadline`.
+pub fn handshake(
+    stream: &mut TcpStream,
+    host: &str,
+    trust: &Trust,
+    deadline: Instant,
+) -> Result<TlsFacts, TlsFailure> {
+    let fail = |kind, message: String, facts: TlsFacts| TlsFailure {
+        kind,
+        message,
+        facts: Box::new(facts),
+    };
+    let inner = WebPkiServerVerifier::builder_with_provider(trust.roots.clone(), provider())
+        .build()
+        .map_err(|e| {
+            fail(
+                TlsFailureKind::HandshakeFailure,
+                e.to_string(),
+                TlsFacts::default(),
+            )
+        })?;
+    let recorder = Arc::new(Recording {
+        inner,
+        seen: Mutex::new(None),
+    });
+    let config = ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| {
+            fail(
+                TlsFailureKind::HandshakeFailure,
+                e.to_string(),
+                TlsFacts::default(),
+            )
+        })?
+        .dangerous()
+        .with_custom_certificate_verifier(recorder.clone())
+        .with_no_client_auth();
+    let name = ServerName::try_from(
+        host.trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string(),
+    )
+    .map_err(|e| {
+        fail(
+            TlsFailureKind::HandshakeFailure,
+            format!("invalid server name: {e}"),
+            TlsFacts::default(),
+        )
+    })?;
+    let mut conn = ClientConnection::new(Arc::new(config), name).map_err(|e| {
+        fail(
+            TlsFailureKind::HandshakeFailure,
+            e.to_string(),
+            TlsFacts::default(),
+        )
+    })?;
+
+    let seen = |recorder: &Recording| TlsFacts {
+        certificate: recorder
+            .seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .and_then(|c| cert_info(c)),
+        ..TlsFacts::default()
+    };
+    while conn.is_handshaking() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(fail(
+                TlsFailureKind::Timeout,
+                "no handshake before the deadline".into(),
+                seen(&recorder),
+            ));
+        }
+        // Zero would mean "no timeout" to the socket; never pass it.
+        let left = left.max(Duration::from_millis(1));
+        let _ = stream.set_read_timeout(Some(left));
+        let _ = stream.set_write_timeout(Some(left));
+        if let Err(e) = conn.complete_io(stream) {
+            let facts = seen(&recorder);
+            if let Some(tls) = e
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+            {
+                return Err(fail(classify(tls), tls.to_string(), facts));
+            }
+            let kind = match e.kind() {
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
+                    TlsFailureKind::Timeout
+                }
+                _ => TlsFailureKind::HandshakeFailure,
+            };
+            return Err(fail(kind, e.to_string(), facts));
+        }
+    }
+    let mut facts = seen(&recorder);
+    facts.protocol = conn.protocol_version().map(|v| format!("{v:?}"));
+    facts.cipher_suite = conn
+        .negotiated_cipher_suite()
+        .map(|s| format!("{:?}", s.suite()));
+    Ok(facts)
+}
+
+/// Reads the parts of a certificate an admin needs to act on.
+pub fn cert_info(der: &CertificateDer<'_>) -> Option<CertInfo> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der.as_ref()).ok()?;
+    let time = |t: x509_parser::time::ASN1Time| {
+        jiff::Timestamp::from_second(t.timestamp())
+            .map(|ts| ts.to_string())
+            .unwrap_or_else(|_| t.to_string())
+    };
+    let mut names = Vec::new();
+    if let Ok(Some(san)) = cert.subject_alternative_name() {
+        for name in &san.value.general_names {
+            match name {
+                x509_parser::extensions::GeneralName::DNSName(d) => names.push(d.to_string()),
+                x509_parser::extensions::GeneralName::IPAddress(ip) => names.push(match ip.len() {
+                    4 => std::net::Ipv4Addr::new(ip[0], ip[1], ip[2], ip[3]).to_string(),
+                    16 => <[u8; 16]>::try_from(*ip)
+                        .map(|b| std::net::Ipv6Addr::from(b).to_string())
+                        .unwrap_or_default(),
+                    _ => continue,
+                }),
+                _ => {}
+            }
+        }
+    }
+    Some(CertInfo {
+        subject: cert.subject().to_string(),
+        issuer: cert.issuer().to_string(),
+        not_before: time(cert.validity().not_before),
+        not_after: time(cert.validity().not_after),
+        names,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classification_follows_the_certificate_error() {
+        use CertificateError as C;
+        let cases = [
+            (
+                rustls::Error::InvalidCertificate(C::UnknownIssuer),
+                TlsFailureKind::UnknownIssuer,
+            ),
+            (
+                rustls::Error::InvalidCertificate(C::Expired),
+                TlsFailureKind::Expired,
+            ),
+            (
+                rustls::Error::InvalidCertificate(C::NotValidForName),
+                TlsFailureKind::NameMismatch,
+            ),
+            (
+                rustls::Error::InvalidCertificate(C::NotValidYet),
+                TlsFailureKind::NotYetValid,
+            ),
+            (
+                rustls::Error::InvalidCertificate(C::BadSignature),
+                TlsFailureKind::BadCertificate,
+            ),
+            (
+                rustls::Error::HandshakeNotComplete,
+                TlsFailureKind::HandshakeFailure,
+            ),
+        ];
+        for (err, kind) in cases {
+            assert_eq!(classify(&err), kind, "{err:?}");
+        }
+    }
+
+    #[test]
+    fn extra_ca_files_must_hold_certificates() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let bad = dir.path().join("bad.pem");
+        std::fs::write(&bad, "not a certificate").expect("write");
+        assert!(
+            Trust::load(&[&bad])
+                .expect_err("no cert")
+                .contains("no certificate")
+        );
+        assert!(Trust::load(&[dir.path().join("missing.pem")]).is_err());
+        let none: [&Path; 0] = [];
+        assert!(Trust::load(&none).is_ok());
+    }
+}

@@ -1,0 +1,287 @@
+//! The mirror location as configured, checked before any I/O: what kind of location it
+//! is and what is wrong with it by the rules of Microsoft's downloader layout
+//! (`<download folder>/linux/<ring>/arch_<arch>/updates.zip`).
+
+use std::path::PathBuf;
+
+use url::Url;
+
+/// Where the endpoint pulls from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    Http(Url),
+    /// A mounted directory (NFS, CIFS or local), given as a path or a `file://` URL.
+    Dir(PathBuf),
+}
+
+/// What the configured text says is wrong, independent of the network.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UrlProblem {
+    /// Unusable as a location at all (no scheme, unknown scheme, unparseable).
+    Malformed {
+        reason: String,
+        suggestion: Option<String>,
+    },
+    /// It contains an `arch_*` folder, which the endpoint appends itself.
+    IncludesArch { segment: String, suggestion: String },
+    /// A macOS ring folder configured on Linux.
+    PlatformMismatch { suggestion: String },
+    /// It does not end at `linux/production/`, `linux/preview/` or their `_back` copies.
+    NotRingFolder,
+    /// It points at a `*_back` folder: a rollback to the previous package is in effect.
+    Rollback { ring: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked {
+    /// The location to probe, when the text is usable at all.
+    pub location: Option<Location>,
+    pub problems: Vec<UrlProblem>,
+}
+
+pub const RINGS: [&str; 4] = ["production", "preview", "production_back", "preview_back"];
+
+/// Checks a configured mirror URL or path.
+pub fn check(text: &str) -> Checked {
+    let text = text.trim();
+    let malformed = |reason: String, suggestion: Option<String>| Checked {
+        location: None,
+        problems: vec![UrlProblem::Malformed { reason, suggestion }],
+    };
+    let location = if text.starts_with('/') {
+        Location::Dir(PathBuf::from(text))
+    } else if let Some((scheme, _)) = text.split_once("://") {
+        let url = match Url::parse(text) {
+            Ok(u) => u,
+            Err(e) => return malformed(format!("not a valid URL: {e}"), None),
+        };
+        match scheme.to_ascii_lowercase().as_str() {
+            "http" | "https" => Location::Http(url),
+            "file" => match url.to_file_path() {
+                Ok(p) => Location::Dir(p),
+                Err(()) => {
+                    return malformed("a file:// URL must name a local absolute path".into(), None);
+                }
+            },
+            other => {
+                return malformed(
+                    format!(
+                        "unsupported scheme `{other}`: mdatp takes http://, https:// or an absolute directory"
+                    ),
+                    None,
+                );
+            }
+        }
+    } else if text.is_empty() {
+        return malformed("it is empty".into(), None);
+    } else {
+        return malformed(
+            "no scheme: mdatp needs http://, https:// or an absolute directory path".into(),
+            Some(format!("http://{text}")),
+        );
+    };
+
+    let segments = segments(&location);
+    let mut problems = Vec::new();
+    let arch_at = segments.iter().position(|s| s.starts_with("arch_"));
+    if let Some(i) = arch_at {
+        problems.push(UrlProblem::IncludesArch {
+            segment: segments[i].clone(),
+            suggestion: with_segments(&location, &segments[..i]),
+        });
+    }
+    let ring_part = &segments[..arch_at.unwrap_or(segments.len())];
+    if let Some(i) = ring_part.iter().position(|s| s == "mac") {
+        let mut fixed = ring_part.to_vec();
+        fixed[i] = "linux".into();
+        problems.push(UrlProblem::PlatformMismatch {
+            suggestion: with_segments(&location, &fixed),
+        });
+    }
+    match ring_part {
+        [.., platform, ring]
+            if (platform == "linux" || platform == "mac") && RINGS.contains(&ring.as_str()) =>
+        {
+            if ring.ends_with("_back") {
+                problems.push(UrlProblem::Rollback { ring: ring.clone() });
+            }
+        }
+        _ => problems.push(UrlProblem::NotRingFolder),
+    }
+    Checked {
+        location: Some(location),
+        problems,
+    }
+}
+
+fn segments(location: &Location) -> Vec<String> {
+    match location {
+        Location::Http(url) => url
+            .path_segments()
+            .map(|s| s.filter(|p| !p.is_empty()).map(str::to_string).collect())
+            .unwrap_or_default(),
+        Location::Dir(path) => path
+            .components()
+            .filter_map(|c| match c {
+                std::path::Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+                _ => None,
+            })
+            .collect(),
+    }
+}
+
+/// The same location with its path replaced by `segments`, ending with a slash.
+fn with_segments(location: &Location, segments: &[String]) -> String {
+    let path = if segments.is_empty() {
+        "/".to_string()
+    } else {
+        format!("/{}/", segments.join("/"))
+    };
+    match location {
+        Location::Http(url) => {
+            let mut u = url.clone();
+            u.set_path(&path);
+            u.set_query(None);
+            u.to_string()
+        }
+        Location::Dir(_) => path,
+    }
+}
+
+/// The folder for one architecture below the configured ring folder.
+pub fn arch_location(location: &Location, arch: &str) -> Location {
+    let folder = format!("arch_{arch}");
+    match location {
+        Location::Http(url) => {
+            let mut u = url.clone();
+            // Join as mdatp does: the ring folder is a directory, whether or not the
+            // configured URL ends with a slash.
+            if !u.path().ends_with('/') {
+                let p = format!("{}/", u.path());
+                u.set_path(&p);
+            }
+            let p = format!("{}{folder}/", u.path());
+            u.set_path(&p);
+            Location::Http(u)
+        }
+        Location::Dir(p) => Location::Dir(p.join(folder)),
+    }
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::Http(u) => write!(f, "{u}"),
+            Location::Dir(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+/// The endpoint's architecture as the mirror names it.
+pub fn native_arch() -> Option<&'static str> {
+    match std::env::consts::ARCH {
+        "x86_64" => Some("x86_64"),
+        "aarch64" => Some("arm64"),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(text: &str) -> Vec<UrlProblem> {
+        check(text).problems
+    }
+
+    #[test]
+    fn good_locations() {
+        for ok in [
+            "http://172.22.199.67:8000/linux/production/",
+            "https://mirror.example/updates/linux/preview",
+            "/mnt/wdav-update/linux/production",
+            "file:///mnt/wdav-update/linux/production/",
+        ] {
+            let c = check(ok);
+            assert!(c.location.is_some(), "{ok}");
+            assert_eq!(c.problems, [], "{ok}");
+        }
+        assert_eq!(
+            check("file:///mnt/m/linux/production/").location,
+            Some(Location::Dir("/mnt/m/linux/production/".into()))
+        );
+    }
+
+    #[test]
+    fn missing_scheme_is_malformed_with_a_suggestion() {
+        let c = check("www.example.server.com:8000/linux/production/");
+        assert_eq!(c.location, None);
+        assert_eq!(
+            c.problems,
+            [UrlProblem::Malformed {
+                reason: "no scheme: mdatp needs http://, https:// or an absolute directory path"
+                    .into(),
+                suggestion: Some("http://www.example.server.com:8000/linux/production/".into())
+            }]
+        );
+        assert!(
+            matches!(&problems("ftp://x/linux/production/")[0], UrlProblem::Malformed { reason, .. } if reason.contains("ftp"))
+        );
+        assert!(matches!(&problems("")[0], UrlProblem::Malformed { .. }));
+        assert!(matches!(
+            &problems("http://[::1/")[0],
+            UrlProblem::Malformed { .. }
+        ));
+    }
+
+    #[test]
+    fn arch_folder_in_the_url() {
+        assert_eq!(
+            problems("http://m:8000/linux/production/arch_x86_64/"),
+            [UrlProblem::IncludesArch {
+                segment: "arch_x86_64".into(),
+                suggestion: "http://m:8000/linux/production/".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn mac_url_on_linux() {
+        assert_eq!(
+            problems("http://m/mac/production/"),
+            [UrlProblem::PlatformMismatch {
+                suggestion: "http://m/linux/production/".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn ring_folder_and_rollback() {
+        assert_eq!(problems("http://m/linux/"), [UrlProblem::NotRingFolder]);
+        assert_eq!(problems("http://m/updates/"), [UrlProblem::NotRingFolder]);
+        assert_eq!(
+            problems("/srv/linux/production_back/"),
+            [UrlProblem::Rollback {
+                ring: "production_back".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn arch_folder_is_joined_below_the_ring() {
+        let Some(loc) = check("http://m:8000/linux/production").location else {
+            panic!()
+        };
+        assert_eq!(
+            arch_location(&loc, "arm64").to_string(),
+            "http://m:8000/linux/production/arch_arm64/"
+        );
+        let Some(loc) = check("/mnt/x/linux/production/").location else {
+            panic!()
+        };
+        assert_eq!(
+            arch_location(&loc, "x86_64").to_string(),
+            "/mnt/x/linux/production/arch_x86_64"
+        );
+    }
+}

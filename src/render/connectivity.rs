@@ -1,0 +1,264 @@
+//! `connectivity` output: per architecture a table of steps (✓ ok, ! odd, ✗ failed),
+//! the versions on the mirror next to the endpoint's, the findings with their fixes and a
+//! one-sentence conclusion; or the JSON report.
+
+use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
+use serde_json::Value;
+
+use crate::analyze::finding::Severity;
+use crate::commands::connectivity::ConnectivityReport;
+use crate::mirror::Step;
+use crate::render::findings;
+use crate::render::style::Style;
+
+pub fn json(report: &ConnectivityReport) -> String {
+    let mut s = serde_json::to_string_pretty(report)
+        .unwrap_or_else(|e| format!("{{\"error\":{:?}}}", e.to_string()));
+    s.push('\n');
+    s
+}
+
+pub fn human(report: &ConnectivityReport, style: Style) -> String {
+    let mut out = String::new();
+    let source = match report.url_source.map(|s| s.as_str()) {
+        Some("argument") => "from --url",
+        Some("health") => "from mdatp health",
+        Some(_) => "from the managed config",
+        None => "",
+    };
+    out.push_str(&format!(
+        "{} {}  {}\n",
+        style.bold("Mirror:"),
+        report.url.as_deref().unwrap_or("(none configured)"),
+        style.dim(source)
+    ));
+    let proxy = match (&report.proxy.url, report.proxy.source) {
+        (Some(u), "argument") => format!("{u}  {}", style.dim("from --proxy")),
+        (Some(u), _) => format!(
+            "{u}  {}",
+            style.dim("from the managed config (cloudService.proxy)")
+        ),
+        (None, "disabled") => format!("none  {}", style.dim("--no-proxy")),
+        (None, _) => format!("none  {}", style.dim("mdatp has no cloudService.proxy")),
+    };
+    out.push_str(&format!("{} {proxy}\n", style.bold("Proxy: ")));
+
+    for probe in &report.arch {
+        out.push('\n');
+        out.push_str(&format!(
+            "{} {}\n",
+            style.bold(&probe.arch),
+            style.dim(&probe.location)
+        ));
+        let mut table = Table::new();
+        table
+            .load_style(presets::UTF8_FULL_CONDENSED.with_rounded_corners())
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_header(vec!["Step", "", "Detail", "Time"]);
+        if !style.color {
+            table.force_no_tty();
+        }
+        for step in &probe.steps {
+            table.add_row(vec![
+                Cell::new(step.name),
+                Cell::new(mark(step, style)),
+                Cell::new(summary(step)),
+                Cell::new(format!("{} ms", step.duration_ms)).set_alignment(CellAlignment::Right),
+            ]);
+        }
+        out.push_str(&table.to_string());
+        out.push('\n');
+        if let Some(m) = &probe.manifest {
+            let endpoint = report.endpoint.as_ref();
+            out.push_str(&format!(
+                "Versions: mirror definitions {} (engine {})  ·  endpoint definitions {}{}\n",
+                or_dash(&m.definition_version),
+                or_dash(&m.engine_version),
+                endpoint
+                    .and_then(|e| e.definitions_version.as_deref())
+                    .unwrap_or("unknown"),
+                endpoint
+                    .and_then(|e| e.engine_version.as_deref())
+                    .map(|v| format!(" (engine {v})"))
+                    .unwrap_or_default()
+            ));
+        }
+    }
+
+    if let Some(test) = &report.mdatp_connectivity_test {
+        let failed: Vec<_> = test.results.iter().filter(|r| !r.ok).collect();
+        out.push_str(&format!(
+            "\nmdatp connectivity test (Microsoft's cloud): {} of {} OK\n",
+            test.results.len() - failed.len(),
+            test.results.len()
+        ));
+        for r in failed {
+            out.push_str(&format!(
+                "  ✗ {} [{}] {}\n",
+                r.url,
+                r.result,
+                r.details.join(" ")
+            ));
+        }
+    }
+    for w in &report.warnings {
+        out.push_str(&style.yellow(&format!("note: {w}")));
+        out.push('\n');
+    }
+    out.push('\n');
+    out.push_str(&findings::list(&report.findings, style));
+    out.push_str(&conclusion(report));
+    out.push('\n');
+    out
+}
+
+fn or_dash(s: &str) -> &str {
+    if s.is_empty() { "\"\"" } else { s }
+}
+
+fn mark(step: &Step, style: Style) -> String {
+    if !step.ok {
+        style.red("✗")
+    } else if step.note.is_some() {
+        style.yellow("!")
+    } else {
+        style.green("✓")
+    }
+}
+
+fn field<'a>(detail: &'a Value, key: &str) -> Option<&'a Value> {
+    detail.get(key).filter(|v| !v.is_null())
+}
+
+/// One line of what a step saw; the error wins when there is one.
+fn summary(step: &Step) -> String {
+    let d = &step.detail;
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(hops) = field(d, "redirects")
+        .and_then(Value::as_array)
+        .filter(|h| !h.is_empty())
+    {
+        parts.push(format!("{} redirect(s)", hops.len()));
+    }
+    match step.name {
+        "dns" => {
+            if let Some(a) = field(d, "addresses").and_then(Value::as_array) {
+                parts.push(
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                );
+            }
+            if let Some(p) = field(d, "via_proxy").and_then(Value::as_str) {
+                parts.push(format!("proxy {p}"));
+            }
+        }
+        "tcp" => {
+            if let Some(ok) = field(d, "attempts")
+                .and_then(Value::as_array)
+                .and_then(|a| a.iter().find(|x| x["ok"] == true))
+            {
+                parts.push(format!(
+                    "connected to {}",
+                    ok["address"].as_str().unwrap_or("?")
+                ));
+            }
+        }
+        "tls" => {
+            if let Some(p) = field(d, "protocol").and_then(Value::as_str) {
+                parts.push(p.to_string());
+            }
+            if let Some(c) = field(d, "certificate") {
+                parts.push(format!(
+                    "{} issued by {}, valid until {}",
+                    c["subject"].as_str().unwrap_or("?"),
+                    c["issuer"].as_str().unwrap_or("?"),
+                    c["not_after"].as_str().unwrap_or("?")
+                ));
+            }
+        }
+        "manifest" => {
+            if let Some(s) = field(d, "status") {
+                parts.push(format!("HTTP {s}"));
+            }
+            if let Some(v) = field(d, "definition_version").and_then(Value::as_str) {
+                parts.push(format!("definitions {}", or_dash(v)));
+            }
+            if let Some(v) = field(d, "engine_version").and_then(Value::as_str) {
+                parts.push(format!("engine {}", or_dash(v)));
+            }
+        }
+        "package" => {
+            if let Some(s) = field(d, "status") {
+                parts.push(format!("HTTP {s}"));
+            }
+            if let Some(n) = field(d, "content_length")
+                .or_else(|| field(d, "size"))
+                .and_then(Value::as_u64)
+            {
+                parts.push(format!("{n} bytes"));
+            }
+            if let Some(m) = field(d, "last_modified")
+                .or_else(|| field(d, "mtime"))
+                .and_then(Value::as_str)
+            {
+                parts.push(format!("modified {m}"));
+            }
+            if let Some(m) = field(d, "mode").and_then(Value::as_str) {
+                parts.push(format!("mode {m}"));
+            }
+        }
+        "package_signature" => {
+            if let Some(s) = field(d, "signature").and_then(Value::as_str) {
+                parts.push(s.to_string());
+            }
+        }
+        "package_verify" => {
+            if let (Some(n), Some(e)) = (
+                field(d, "entries"),
+                field(d, "sha256").and_then(Value::as_str),
+            ) {
+                parts.push(format!("{n} entries, sha256 {e}"));
+            }
+        }
+        "directory" => {
+            if let Some(t) = field(d, "mount_type").and_then(Value::as_str) {
+                parts.push(format!("{t} mount"));
+            }
+            if let Some(m) = field(d, "mode").and_then(Value::as_str) {
+                parts.push(format!("mode {m}"));
+            }
+        }
+        _ => {}
+    }
+    if let Some(note) = &step.note {
+        parts.push(note.clone());
+    }
+    if let Some(err) = &step.error {
+        parts.push(err.message.clone());
+    }
+    parts.join(", ")
+}
+
+fn conclusion(report: &ConnectivityReport) -> String {
+    let worst = report.findings.first();
+    match (report.verdict, worst) {
+        (Severity::Critical, Some(f)) => format!(
+            "Conclusion: the endpoint cannot pull from its mirror: {}.",
+            f.title
+        ),
+        (Severity::Warning, Some(f)) => format!(
+            "Conclusion: the mirror answers, with a problem to fix: {}.",
+            f.title
+        ),
+        _ if report.arch.is_empty() => "Conclusion: nothing was probed.".into(),
+        _ => {
+            let arches: Vec<&str> = report.arch.iter().map(|p| p.arch.as_str()).collect();
+            format!(
+                "Conclusion: the mirror serves a valid package for {}; the endpoint can pull from it.",
+                arches.join(" and ")
+            )
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! Findings as people read them: most severe first, a mark, the id, the title, the
+//! evidence and the fix. Shared by every subcommand that reports findings.
+
+use crate::analyze::finding::{Finding, Severity};
+use crate::render::style::Style;
+
+pub fn mark(severity: Severity, style: Style) -> String {
+    match severity {
+        Severity::Critical => style.red("✗"),
+        Severity::Warning => style.yellow("!"),
+        Severity::Info => style.cyan("i"),
+        Severity::Ok => style.green("✓"),
+    }
+}
+
+/// The findings in the order given (callers sort them), or a line saying there are none.
+pub fn list(findings: &[Finding], style: Style) -> String {
+    if findings.is_empty() {
+        return format!("{} no problem found\n", mark(Severity::Ok, style));
+    }
+    let mut out = String::new();
+    for f in findings {
+        out.push_str(&format!(
+            "{} {} {}\n",
+            mark(f.severity, style),
+            style.bold(&format!("[{}] {}", f.severity.as_str(), f.id)),
+            f.title
+        ));
+        for e in &f.evidence {
+            out.push_str(&style.dim(&format!("    {}: {} = {}", e.source, e.key, e.value)));
+            out.push('\n');
+        }
+        out.push_str(&format!("    fix: {}\n", f.fix));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::finding::Evidence;
+
+    #[test]
+    fn each_finding_shows_mark_evidence_and_fix() {
+        let f = Finding {
+            id: "mirror-stale",
+            severity: Severity::Warning,
+            title: "old".into(),
+            evidence: vec![Evidence::new(
+                "probe:x86_64",
+                "updates.zip last modified",
+                "2020-01-01T00:00:00Z",
+            )],
+            fix: "run the downloader".into(),
+            doc: None,
+        };
+        let text = list(&[f], Style::plain());
+        assert_eq!(
+            text,
+            "! [warning] mirror-stale old\n    probe:x86_64: updates.zip last modified = 2020-01-01T00:00:00Z\n    fix: run the downloader\n"
+        );
+        assert_eq!(list(&[], Style::plain()), "✓ no problem found\n");
+    }
+}
