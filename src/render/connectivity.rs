@@ -193,9 +193,11 @@ fn summary(step: &Step) -> String {
             if let Some(s) = field(d, "status") {
                 parts.push(format!("HTTP {s}"));
             }
+            // The length of a 404 page says nothing about the package.
             if let Some(n) = field(d, "content_length")
                 .or_else(|| field(d, "size"))
                 .and_then(Value::as_u64)
+                .filter(|_| step.ok)
             {
                 parts.push(format!("{n} bytes"));
             }
@@ -245,11 +247,11 @@ fn conclusion(report: &ConnectivityReport) -> String {
     let worst = report.findings.first();
     match (report.verdict, worst) {
         (Severity::Critical, Some(f)) => format!(
-            "Conclusion: the endpoint cannot pull from its mirror: {}.",
+            "Conclusion: the endpoint cannot pull from its mirror. {}.",
             f.title
         ),
         (Severity::Warning, Some(f)) => format!(
-            "Conclusion: the mirror answers, with a problem to fix: {}.",
+            "Conclusion: the mirror answers, with a problem to fix. {}.",
             f.title
         ),
         _ if report.arch.is_empty() => "Conclusion: nothing was probed.".into(),
