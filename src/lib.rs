@@ -15,3 +15,4 @@ pub mod mdatp;
 pub mod mirror;
 pub mod render;
 pub mod safe_write;
+pub mod state;

@@ -11,6 +11,9 @@ pub enum Severity {
     Ok,
     Info,
     Warning,
+    /// The state could not be determined (mdatp missing or failing). Ranked below
+    /// critical: a problem we could see is still the thing to report first.
+    Unknown,
     Critical,
 }
 
@@ -20,6 +23,7 @@ impl Severity {
             Severity::Ok => "ok",
             Severity::Info => "info",
             Severity::Warning => "warning",
+            Severity::Unknown => "unknown",
             Severity::Critical => "critical",
         }
     }
@@ -28,6 +32,7 @@ impl Severity {
         match self {
             Severity::Ok | Severity::Info => ExitCode::Ok,
             Severity::Warning => ExitCode::Warning,
+            Severity::Unknown => ExitCode::Unknown,
             Severity::Critical => ExitCode::Critical,
         }
     }

@@ -1,5 +1,8 @@
 //! Analysis: pure functions from gathered facts to findings. Nothing here touches the
 //! world, so every rule is tested with hand-built facts.
 
+pub mod config;
 pub mod finding;
 pub mod mirror;
+pub mod rules;
+pub mod snapshot;

@@ -2,3 +2,5 @@
 //! against the documented keys comes with `config check`.
 
 pub mod config;
+pub mod keys;
+pub mod scan;

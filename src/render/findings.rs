@@ -8,6 +8,7 @@ pub fn mark(severity: Severity, style: Style) -> String {
     match severity {
         Severity::Critical => style.red("✗"),
         Severity::Warning => style.yellow("!"),
+        Severity::Unknown => style.yellow("?"),
         Severity::Info => style.cyan("i"),
         Severity::Ok => style.green("✓"),
     }

@@ -1,0 +1,529 @@
+//! Rules about the managed configuration file: `config-*`. mdatp ignores what it does not
+//! understand without a word, so each rule says what mdatp does instead.
+
+use serde_json::Value;
+
+use super::finding::{DOC_OFFLINE_UPDATES, Evidence, Finding, Severity};
+use crate::managed::config::{ConfigError, ManagedConfig};
+use crate::managed::keys::{self, COMMENT_KEYS, Kind, SECTIONS};
+use crate::managed::scan::KeyAt;
+use crate::mdatp::health::Health;
+
+/// The file as loaded, with its keys as scanned.
+#[derive(Debug, Clone)]
+pub struct ConfigFacts<'a> {
+    pub path: &'a str,
+    pub loaded: &'a Result<ManagedConfig, ConfigError>,
+    pub keys: &'a [KeyAt],
+}
+
+/// Settings that `mdatp health --details definitions` shows, to see whether mdatp took
+/// them: (section, key, health field, whether health marks it `[managed]`). Microsoft's
+/// own sample shows the verification setting without the marker while the file sets it,
+/// so for that one only a different value counts.
+pub const APPLIED: &[(&str, &str, &str, bool)] = &[
+    (
+        "antivirusEngine",
+        "offlineDefinitionUpdate",
+        "offline_definition_update",
+        true,
+    ),
+    (
+        "antivirusEngine",
+        "offlineDefinitionUpdateUrl",
+        "offline_definition_url_configured",
+        true,
+    ),
+    (
+        "antivirusEngine",
+        "offlineDefinitionUpdateFallbackToCloud",
+        "offline_definition_update_fallback_to_cloud",
+        true,
+    ),
+    (
+        "cloudService",
+        "automaticDefinitionUpdateEnabled",
+        "automatic_definition_update_enabled",
+        true,
+    ),
+    (
+        "features",
+        "offlineDefinitionUpdateVerifySig",
+        "offline_definition_update_verify_sig",
+        false,
+    ),
+];
+
+fn is_offline_key(key: &str) -> bool {
+    key.starts_with("offlineDefinition")
+        || key == "automaticDefinitionUpdateEnabled"
+        || key == "definitionUpdatesInterval"
+}
+
+fn finding(
+    id: &'static str,
+    severity: Severity,
+    title: String,
+    evidence: Vec<Evidence>,
+    fix: String,
+) -> Finding {
+    Finding {
+        id,
+        severity,
+        title,
+        evidence,
+        fix,
+        doc: Some(DOC_OFFLINE_UPDATES),
+    }
+}
+
+/// Rules on the file alone (what `config check` runs).
+pub fn file_findings(f: &ConfigFacts) -> Vec<Finding> {
+    let path = f.path;
+    let cfg = match f.loaded {
+        Ok(cfg) => cfg,
+        Err(e) => return vec![load_failure(path, e)],
+    };
+    let mut out = Vec::new();
+    for k in f.keys {
+        let at = |value: &str| Evidence::new(format!("{path}:{}", k.line), dotted(k), value);
+        if k.duplicate && !COMMENT_KEYS.contains(&k.key.as_str()) {
+            out.push(finding(
+                "config-duplicate-key",
+                Severity::Info,
+                format!("{} appears more than once; the last one wins", dotted(k)),
+                vec![at("(repeated)")],
+                format!(
+                    "Keep one {} in {path}: a reader (or a later edit) may take the wrong one.",
+                    k.key
+                ),
+            ));
+        }
+        match k.parent.as_slice() {
+            [] => top_level(f, k, &mut out),
+            [section] if SECTIONS.contains(&section.as_str()) && !k.duplicate => {
+                let value = cfg.get(section, &k.key).cloned().unwrap_or(Value::Null);
+                in_section(f, k, section, &value, &mut out);
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn dotted(k: &KeyAt) -> String {
+    let mut parts: Vec<&str> = k.parent.iter().map(String::as_str).collect();
+    parts.push(&k.key);
+    parts.join(".")
+}
+
+fn load_failure(path: &str, e: &ConfigError) -> Finding {
+    match e {
+        ConfigError::NotFound { .. } => finding(
+            "config-not-found",
+            Severity::Info,
+            format!("There is no managed configuration file at {path}"),
+            vec![Evidence::new(path, "file", "(absent)")],
+            "Nothing to do if the settings come from Intune or the security portal (health then shows them with [managed]); otherwise create the file, owned by root, mode 0644.".into(),
+        ),
+        ConfigError::InvalidJson { line, column, message, .. } => finding(
+            "config-invalid-json",
+            Severity::Critical,
+            format!("{path} is not valid JSON, so mdatp ignores all of it"),
+            vec![Evidence::new(format!("{path}:{line}:{column}"), "syntax", message)],
+            format!("Fix the syntax at line {line}, column {column} (`python3 -m json.tool {path}` shows it), then check `mdatp health --details definitions`."),
+        ),
+        ConfigError::NotAnObject { .. } => finding(
+            "config-invalid-json",
+            Severity::Critical,
+            format!("{path} is JSON but not an object, so mdatp ignores it"),
+            vec![Evidence::new(path, "document", "not an object")],
+            "The file must be one JSON object with sections such as \"antivirusEngine\": {...}.".into(),
+        ),
+        other => finding(
+            "config-unreadable",
+            Severity::Warning,
+            format!("The managed configuration cannot be read: {other}"),
+            vec![Evidence::new(path, "file", other.to_string())],
+            format!("Check the file's type, size and permissions (`ls -l {path}`): mdatp reads it as root."),
+        ),
+    }
+}
+
+fn top_level(f: &ConfigFacts, k: &KeyAt, out: &mut Vec<Finding>) {
+    let key = k.key.as_str();
+    if SECTIONS.contains(&key) || COMMENT_KEYS.contains(&key) {
+        return;
+    }
+    let ev = vec![Evidence::new(
+        format!("{}:{}", f.path, k.line),
+        key,
+        "(top level)",
+    )];
+    let homes = keys::other_sections("", key);
+    if !homes.is_empty() {
+        out.push(wrong_section(f, key, "the top level", &homes, ev));
+        return;
+    }
+    let suggestion = keys::suggest(key, SECTIONS.iter().copied());
+    out.push(finding(
+        "config-unknown-key",
+        Severity::Warning,
+        format!("Unknown section \"{key}\"{}", did_you_mean(suggestion)),
+        ev,
+        match suggestion {
+            Some(s) => format!("Rename \"{key}\" to \"{s}\" in {}: mdatp ignores sections it does not know, with everything in them.", f.path),
+            None => format!("Remove \"{key}\" from {} or check Microsoft's list of settings; mdatp ignores it.", f.path),
+        },
+    ));
+}
+
+fn did_you_mean(s: Option<&str>) -> String {
+    s.map(|s| format!(" (did you mean \"{s}\"?)"))
+        .unwrap_or_default()
+}
+
+fn wrong_section(
+    f: &ConfigFacts,
+    key: &str,
+    here: &str,
+    homes: &[&str],
+    evidence: Vec<Evidence>,
+) -> Finding {
+    let severity = if is_offline_key(key) {
+        Severity::Critical
+    } else {
+        Severity::Warning
+    };
+    finding(
+        "config-wrong-section",
+        severity,
+        format!(
+            "\"{key}\" is under {here}, but mdatp reads it under \"{}\"",
+            homes[0]
+        ),
+        evidence,
+        format!(
+            "Move \"{key}\" into the \"{}\" section of {}: where it is now, mdatp ignores it and keeps the default.",
+            homes[0], f.path
+        ),
+    )
+}
+
+fn in_section(f: &ConfigFacts, k: &KeyAt, section: &str, value: &Value, out: &mut Vec<Finding>) {
+    let key = k.key.as_str();
+    let ev = || {
+        vec![Evidence::new(
+            format!("{}:{}", f.path, k.line),
+            dotted(k),
+            value.to_string(),
+        )]
+    };
+    if COMMENT_KEYS.contains(&key) {
+        return;
+    }
+    if let Some(spec) = keys::find(section, key) {
+        if let Some(problem) = type_problem(spec.kind, value) {
+            let severity = if is_offline_key(key) {
+                Severity::Critical
+            } else {
+                Severity::Warning
+            };
+            out.push(finding(
+                "config-invalid-value",
+                severity,
+                format!("{section}.{key} has an invalid value: {problem}"),
+                ev(),
+                format!("Set {section}.{key} in {} to {}; mdatp ignores an invalid value and keeps the default.", f.path, expected(spec.kind)),
+            ));
+        }
+        return;
+    }
+    let homes = keys::other_sections(section, key);
+    if !homes.is_empty() {
+        out.push(wrong_section(
+            f,
+            key,
+            &format!("\"{section}\""),
+            &homes,
+            ev(),
+        ));
+        return;
+    }
+    let same_section = keys::KEYS
+        .iter()
+        .filter(|s| s.section == section)
+        .map(|s| s.key);
+    let suggestion = keys::suggest(key, same_section)
+        .or_else(|| keys::suggest(key, keys::KEYS.iter().map(|s| s.key)));
+    let consequence = match suggestion {
+        Some("offlineDefinitionUpdateFallbackToCloud") => {
+            " mdatp ignores the misspelled key, so fallback to the cloud keeps its default (on): a broken mirror is silently replaced by Microsoft's cloud. Health shows offline_definition_update_fallback_to_cloud with [managed] only once the right key is read."
+        }
+        Some(_) => " mdatp ignores it, so the setting you meant keeps its default.",
+        None => {
+            " mdatp ignores keys it does not know (newer builds add keys: check the spelling against Microsoft's list)."
+        }
+    };
+    out.push(finding(
+        "config-unknown-key",
+        Severity::Warning,
+        format!("Unknown key {section}.{key}{}", did_you_mean(suggestion)),
+        ev(),
+        match suggestion {
+            Some(s) => format!("Rename \"{key}\" to \"{s}\" in {}.{consequence}", f.path),
+            None => format!("Check \"{key}\" in {}.{consequence}", f.path),
+        },
+    ));
+}
+
+fn type_problem(kind: Kind, v: &Value) -> Option<String> {
+    match (kind, v) {
+        (Kind::Bool, Value::Bool(_)) => None,
+        (Kind::Bool, Value::String(s)) if s == "true" || s == "false" => {
+            Some(format!("\"{s}\" is a string, not a boolean"))
+        }
+        (Kind::Enum(allowed), Value::String(s)) if allowed.contains(&s.as_str()) => None,
+        (Kind::Enum(allowed), Value::String(s)) => {
+            Some(format!("\"{s}\" is not one of {}", allowed.join(", ")))
+        }
+        (Kind::Int(lo, hi), Value::Number(n)) => match n.as_i64() {
+            Some(i) if (lo..=hi).contains(&i) => None,
+            _ => Some(format!("{n} is not a whole number from {lo} to {hi}")),
+        },
+        (Kind::Seconds, Value::Number(n)) if n.as_f64().is_some_and(|x| x > 0.0) => None,
+        (Kind::Seconds, Value::Number(n)) => {
+            Some(format!("{n} is not a positive number of seconds"))
+        }
+        (Kind::String, Value::String(_))
+        | (Kind::Array, Value::Array(_))
+        | (Kind::Object, Value::Object(_)) => None,
+        (_, other) => Some(format!(
+            "{} where {} is expected",
+            json_type(other),
+            expected(kind)
+        )),
+    }
+}
+
+fn json_type(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => format!("the boolean {b}"),
+        Value::Number(n) => format!("the number {n}"),
+        Value::String(s) => format!("the string \"{s}\""),
+        Value::Array(_) => "a list".into(),
+        Value::Object(_) => "an object".into(),
+    }
+}
+
+fn expected(kind: Kind) -> String {
+    match kind {
+        Kind::Bool => "true or false (no quotes)".into(),
+        Kind::Enum(allowed) => format!("one of \"{}\"", allowed.join("\", \"")),
+        Kind::Int(lo, hi) => format!("a whole number from {lo} to {hi}"),
+        Kind::Seconds => "a positive number of seconds".into(),
+        Kind::String => "a string".into(),
+        Kind::Array => "a list".into(),
+        Kind::Object => "an object".into(),
+    }
+}
+
+/// `config-not-applied`: the file sets a value that health does not show as managed.
+pub fn not_applied(cfg: &ManagedConfig, path: &str, health: &Health) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (section, key, field_name, marked) in APPLIED {
+        let Some(file_value) = cfg.get(section, key) else {
+            continue;
+        };
+        let Some(spec) = keys::find(section, key) else {
+            continue;
+        };
+        if type_problem(spec.kind, file_value).is_some() {
+            continue; // config-invalid-value already says why
+        }
+        let Some(field) = health.get(field_name) else {
+            continue;
+        };
+        if field.value.as_str() == Some("DEPRECATED") {
+            continue; // verify-sig-setting-deprecated covers it
+        }
+        let health_value = field.value.to_json();
+        let same = match (file_value, &health_value) {
+            (Value::String(a), Value::String(b)) => {
+                a.trim_end_matches('/') == b.trim_end_matches('/')
+            }
+            (a, b) => a == b,
+        };
+        if same && (field.managed || !marked) {
+            continue;
+        }
+        let why = if same {
+            "without the [managed] marker"
+        } else {
+            "with a different value"
+        };
+        out.push(finding(
+            "config-not-applied",
+            Severity::Warning,
+            format!("{section}.{key} is set in the file, but mdatp shows {field_name} {why}"),
+            vec![
+                Evidence::new(path, format!("{section}.{key}"), file_value.to_string()),
+                Evidence::new("health", *field_name, format!("{}{}", health_value, if field.managed { " [managed]" } else { "" })),
+            ],
+            format!(
+                "mdatp did not take the file's value: check the other config-* findings (spelling, section, JSON), that {path} is readable by root, and whether an Intune or portal policy sets it instead."
+            ),
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::managed::{config, scan};
+    use std::path::Path;
+
+    fn check(text: &str) -> Vec<Finding> {
+        let loaded = config::parse(Path::new("m.json"), text.as_bytes());
+        let keys = scan::keys(text);
+        file_findings(&ConfigFacts {
+            path: "m.json",
+            loaded: &loaded,
+            keys: &keys,
+        })
+    }
+
+    fn ids(fs: &[Finding]) -> Vec<&'static str> {
+        fs.iter().map(|f| f.id).collect()
+    }
+
+    fn fixture(name: &str) -> String {
+        std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/managed")
+                .join(name),
+        )
+        .expect("fixture")
+    }
+
+    #[test]
+    fn the_2025_sample_is_clean() {
+        assert_eq!(check(&fixture("docs-2025.json")), []);
+    }
+
+    #[test]
+    fn the_misspelled_fallback_key() {
+        let fs = check(&fixture("docs-2024-misspelled-fallback.json"));
+        assert_eq!(ids(&fs), ["config-unknown-key"]);
+        assert!(
+            fs[0]
+                .title
+                .contains("did you mean \"offlineDefinitionUpdateFallbackToCloud\""),
+            "{}",
+            fs[0].title
+        );
+        assert!(
+            fs[0].fix.contains("keeps its default (on)"),
+            "{}",
+            fs[0].fix
+        );
+        assert_eq!(fs[0].evidence[0].source, "m.json:8");
+    }
+
+    #[test]
+    fn the_draft_with_the_feature_under_features() {
+        let fs = check(&fixture("docs-2024-draft-wrong-section.json"));
+        assert_eq!(ids(&fs), ["config-unknown-key", "config-wrong-section"]);
+        let wrong = &fs[1];
+        assert_eq!(wrong.severity, Severity::Critical);
+        assert!(
+            wrong
+                .title
+                .contains("\"offlineDefinitionUpdate\" is under \"features\""),
+            "{}",
+            wrong.title
+        );
+        assert!(wrong.fix.contains("\"antivirusEngine\""));
+    }
+
+    #[test]
+    fn invalid_values() {
+        let fs = check(
+            r#"{"antivirusEngine": {"offlineDefinitionUpdateFallbackToCloud": "true", "offlineDefinitionUpdate": "on",
+                "maximumOnDemandScanThreads": 100},
+                "cloudService": {"definitionUpdatesInterval": -5}}"#,
+        );
+        assert_eq!(ids(&fs), ["config-invalid-value"; 4]);
+        assert!(fs[0].title.contains("\"true\" is a string, not a boolean"));
+        assert_eq!(fs[0].severity, Severity::Critical);
+        assert_eq!(fs[2].severity, Severity::Warning, "not an offline key");
+        assert!(fs[3].title.contains("positive number of seconds"));
+    }
+
+    #[test]
+    fn duplicates_unknown_sections_and_comment_keys() {
+        let fs = check(
+            "{\"antivirusEngin\": {}, \"antivirusEngine\": {\"info\": \"x\", \"info\": \"y\",\n\"scanArchives\": true, \"scanArchives\": false}, \"offlineDefinitionUpdateUrl\": \"http://m/\"}",
+        );
+        assert_eq!(
+            ids(&fs),
+            [
+                "config-unknown-key",
+                "config-duplicate-key",
+                "config-wrong-section"
+            ]
+        );
+        assert!(fs[0].title.contains("did you mean \"antivirusEngine\""));
+        assert_eq!(fs[1].evidence[0].source, "m.json:2");
+    }
+
+    #[test]
+    fn load_failures() {
+        let loaded = config::parse(Path::new("m.json"), b"{\n \"a\": }");
+        let fs = file_findings(&ConfigFacts {
+            path: "m.json",
+            loaded: &loaded,
+            keys: &[],
+        });
+        assert_eq!(ids(&fs), ["config-invalid-json"]);
+        assert!(fs[0].fix.contains("line 2"));
+        let missing = config::load(Path::new("/nonexistent/m.json"));
+        let fs = file_findings(&ConfigFacts {
+            path: "/nonexistent/m.json",
+            loaded: &missing,
+            keys: &[],
+        });
+        assert_eq!(
+            (fs[0].id, fs[0].severity),
+            ("config-not-found", Severity::Info)
+        );
+    }
+
+    #[test]
+    fn values_mdatp_did_not_take() {
+        let cfg = config::parse(Path::new("m.json"), fixture("docs-2025.json").as_bytes())
+            .expect("parses");
+        let health = crate::mdatp::health::parse_text(
+            "offline_definition_update : \"enabled\" [managed]\n\
+             offline_definition_url_configured : \"http://172.22.199.67:8000/linux/production/\" [managed]\n\
+             offline_definition_update_fallback_to_cloud : true\n\
+             automatic_definition_update_enabled : true\n\
+             offline_definition_update_verify_sig : \"enabled\"\n",
+        )
+        .expect("health");
+        let fs = not_applied(&cfg, "m.json", &health);
+        assert_eq!(ids(&fs), ["config-not-applied", "config-not-applied"]);
+        assert!(
+            fs[0]
+                .title
+                .contains("offlineDefinitionUpdateFallbackToCloud")
+                && fs[0].title.contains("different value")
+        );
+        assert!(
+            fs[1].title.contains("automaticDefinitionUpdateEnabled")
+                && fs[1].title.contains("without the [managed] marker")
+        );
+    }
+}

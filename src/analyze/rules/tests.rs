@@ -1,0 +1,435 @@
+//! One test (or more) per rule, on hand-built snapshots: no processes, no network.
+
+use std::path::Path;
+
+use super::*;
+use crate::analyze::snapshot::{ConfigSnap, MdatpProblem, MirrorSnap, Snapshot, Thresholds};
+use crate::managed::{config, scan};
+use crate::mdatp::health::parse_text;
+use crate::mirror::ArchProbe;
+use crate::mirror::package::Manifest;
+use crate::state::history::Entry;
+
+/// 2024-03-14 14:13:17 UTC: two hours after the documentation samples' last update.
+const NOW: i64 = 1_710_425_597;
+const MIRROR: &str = "http://172.22.199.67:8000/linux/production/";
+const CLOUD: &str = "https://go.microsoft.com/fwlink/?linkid=2144709";
+
+/// A healthy endpoint pulling from MIRROR, in the documented text format.
+fn healthy() -> String {
+    format!(
+        "automatic_definition_update_enabled         : true [managed]\n\
+         definitions_updated                         : Mar 14, 2024 at 12:13:17 PM\n\
+         definitions_updated_minutes_ago             : 120\n\
+         definitions_version                         : \"1.407.417.0\"\n\
+         definitions_status                          : \"up_to_date\"\n\
+         definitions_update_source_uri               : \"{MIRROR}\"\n\
+         definitions_update_fail_reason              : \"\"\n\
+         offline_definition_url_configured           : \"{MIRROR}\" [managed]\n\
+         offline_definition_update                   : \"enabled\" [managed]\n\
+         offline_definition_update_verify_sig        : \"enabled\"\n\
+         offline_definition_update_fallback_to_cloud : false [managed]\n"
+    )
+}
+
+fn full_health(version: &str) -> String {
+    format!(
+        "healthy : true\nlicensed : true\napp_version : \"{version}\"\nreal_time_protection_enabled : true\npassive_mode_enabled : false\n"
+    )
+}
+
+const GOOD_CONFIG: &str = r#"{"cloudService": {"automaticDefinitionUpdateEnabled": true},
+ "antivirusEngine": {"enforcementLevel": "real_time", "offlineDefinitionUpdate": "enabled",
+   "offlineDefinitionUpdateUrl": "http://172.22.199.67:8000/linux/production/",
+   "offlineDefinitionUpdateFallbackToCloud": false}}"#;
+
+fn snapshot(definitions: &str, config_text: Option<&str>) -> Snapshot {
+    let path = Path::new("/etc/opt/microsoft/mdatp/managed/mdatp_managed.json");
+    let (loaded, keys) = match config_text {
+        Some(t) => (config::parse(path, t.as_bytes()), scan::keys(t)),
+        None => (
+            Err(config::ConfigError::NotFound {
+                path: path.display().to_string(),
+            }),
+            vec![],
+        ),
+    };
+    Snapshot {
+        now: jiff::Timestamp::from_second(NOW).expect("ts"),
+        tz: jiff::tz::TimeZone::UTC,
+        definitions: Some(parse_text(definitions).expect("definitions parse")),
+        health: Some(parse_text(&full_health("101.25012.0000")).expect("health parse")),
+        mdatp_problem: None,
+        config: ConfigSnap {
+            path: path.display().to_string(),
+            loaded,
+            keys,
+        },
+        // The URL as diagnose would take it from health; not probed (--skip-network).
+        mirror: MirrorSnap {
+            url: Some((MIRROR.into(), crate::analyze::mirror::UrlSource::Health)),
+            checked: Some(crate::mirror::url::check(MIRROR)),
+            probes: vec![],
+            skipped: true,
+        },
+        history: vec![],
+        history_error: None,
+        thresholds: Thresholds::default(),
+    }
+}
+
+fn ids(s: &Snapshot) -> Vec<&'static str> {
+    diagnose(s).iter().map(|f| f.id).collect()
+}
+
+fn get(s: &Snapshot, id: &str) -> Finding {
+    diagnose(s)
+        .into_iter()
+        .find(|f| f.id == id)
+        .unwrap_or_else(|| panic!("no {id} in {:?}", ids(s)))
+}
+
+#[test]
+fn a_healthy_endpoint_has_no_warning() {
+    let s = snapshot(&healthy(), Some(GOOD_CONFIG));
+    assert_eq!(ids(&s), Vec::<&str>::new());
+}
+
+#[test]
+fn mdatp_missing_or_failing_is_unknown() {
+    let mut s = snapshot(&healthy(), Some(GOOD_CONFIG));
+    s.definitions = None;
+    s.health = None;
+    s.mdatp_problem = Some(MdatpProblem {
+        not_found: true,
+        message: "mdatp not found".into(),
+        hint: "install it".into(),
+    });
+    let found = get(&s, "mdatp-not-found");
+    assert_eq!(found.severity, Severity::Unknown);
+    assert_eq!(finding::worst(&diagnose(&s)), Severity::Unknown);
+    s.mdatp_problem = Some(MdatpProblem {
+        not_found: false,
+        message: "timed out".into(),
+        hint: "h".into(),
+    });
+    assert_eq!(ids(&s), ["mdatp-failed"]);
+}
+
+#[test]
+fn unlicensed_and_old_versions() {
+    let mut s = snapshot(&healthy(), Some(GOOD_CONFIG));
+    s.health = Some(parse_text("ATTENTION: No license found. Contact your administrator for help.\nlicensed : false\napp_version : \"101.23062.0010\"\n").expect("parse"));
+    assert_eq!(ids(&s), ["mdatp-unlicensed", "mdatp-version-unsupported"]);
+    assert!(
+        get(&s, "mdatp-unlicensed")
+            .evidence
+            .iter()
+            .any(|e| e.key == "ATTENTION")
+    );
+}
+
+#[test]
+fn versions_compare_per_component() {
+    assert_eq!(
+        compare_versions("101.9.0", "101.10.0"),
+        Some(Ordering::Less)
+    );
+    assert_eq!(
+        compare_versions("101.24022.0001", "101.24022.1"),
+        Some(Ordering::Equal)
+    );
+    assert_eq!(
+        compare_versions("101.24022", "101.24022.0001"),
+        Some(Ordering::Less)
+    );
+    assert_eq!(
+        compare_versions("1.407.417.0", "1.407.42.0"),
+        Some(Ordering::Greater)
+    );
+    assert_eq!(compare_versions("abc", "1"), None);
+}
+
+#[test]
+fn switches_off() {
+    let text = healthy()
+        .replace("\"enabled\" [managed]", "\"disabled\" [managed]")
+        .replace(
+            "automatic_definition_update_enabled         : true",
+            "automatic_definition_update_enabled         : false",
+        );
+    let s = snapshot(&text, None);
+    let found = ids(&s);
+    assert!(found.contains(&"offline-update-disabled"), "{found:?}");
+    assert!(found.contains(&"automatic-update-disabled"), "{found:?}");
+    assert!(
+        !found.contains(&"url-mismatch"),
+        "nothing to compare when the feature is off"
+    );
+}
+
+#[test]
+fn enforcement_other_than_real_time() {
+    let mut s = snapshot(&healthy(), Some(GOOD_CONFIG));
+    s.health = Some(
+        parse_text(
+            "licensed : true\napp_version : \"101.25012.0000\"\npassive_mode_enabled : true\n",
+        )
+        .expect("parse"),
+    );
+    let found = get(&s, "enforcement-not-realtime");
+    assert!(found.title.contains("passive"));
+    // From the managed file when health says nothing about it.
+    s.health = None;
+    let cfg = GOOD_CONFIG.replace("\"real_time\"", "\"on_demand\"");
+    let mut s2 = snapshot(&healthy(), Some(&cfg));
+    s2.health = None;
+    assert!(
+        get(&s2, "enforcement-not-realtime")
+            .title
+            .contains("on_demand")
+    );
+}
+
+#[test]
+fn url_mismatch_depends_on_fallback() {
+    let cloud = healthy().replace(
+        &format!("definitions_update_source_uri               : \"{MIRROR}\""),
+        &format!("definitions_update_source_uri               : \"{CLOUD}\""),
+    );
+    let s = snapshot(&cloud, Some(GOOD_CONFIG));
+    let m = get(&s, "url-mismatch");
+    assert_eq!(m.severity, Severity::Critical, "fallback is off");
+    assert!(m.evidence.iter().any(|e| e.value.contains("fwlink")));
+    assert!(m.evidence.iter().any(|e| e.value.contains("172.22.199.67")));
+
+    let with_fallback = cloud.replace("false [managed]", "true [managed]");
+    let s = snapshot(&with_fallback, None);
+    let m = get(&s, "url-mismatch");
+    assert_eq!(m.severity, Severity::Warning);
+    assert!(
+        m.title
+            .contains("the mirror failed and the cloud served it")
+    );
+}
+
+#[test]
+fn url_comparison_is_normalised() {
+    assert!(is_mirror_source(
+        "HTTP://Mirror:80/linux/production",
+        "http://mirror/linux/production/"
+    ));
+    assert!(is_mirror_source(
+        "http://mirror/linux/production/arch_x86_64/updates.zip",
+        "http://mirror/linux/production/"
+    ));
+    assert!(is_mirror_source(
+        "file:///mnt/m/linux/production/",
+        "/mnt/m/linux/production"
+    ));
+    assert!(!is_mirror_source(CLOUD, "http://mirror/linux/production/"));
+    assert!(!is_mirror_source(
+        "http://other/linux/production/",
+        "http://mirror/linux/production/"
+    ));
+    assert!(is_microsoft("https://definitionupdates.microsoft.com/x"));
+    assert!(!is_microsoft("https://notmicrosoft.com/x"));
+}
+
+#[test]
+fn verification_disabled_on_an_old_build_and_deprecated_on_a_new_one() {
+    let off = healthy().replace(
+        "offline_definition_update_verify_sig        : \"enabled\"",
+        "offline_definition_update_verify_sig        : \"disabled\"",
+    );
+    let s = snapshot(&off, Some(GOOD_CONFIG));
+    assert_eq!(ids(&s), ["verify-sig-disabled"]);
+
+    let deprecated = healthy().replace(
+        "offline_definition_update_verify_sig        : \"enabled\"",
+        "offline_definition_update_verify_sig        : \"DEPRECATED\"\nengine_signature_verification               : \"enabled\"",
+    );
+    let cfg = GOOD_CONFIG.replace(
+        "{\"cloudService\"",
+        "{\"features\": {\"offlineDefinitionUpdateVerifySig\": \"enabled\"}, \"cloudService\"",
+    );
+    let mut s = snapshot(&deprecated, Some(&cfg));
+    s.health = Some(parse_text(&full_health("101.26062.0007")).expect("parse"));
+    assert_eq!(ids(&s), ["verify-sig-setting-deprecated"]);
+
+    let engine_off = deprecated.replace(
+        "engine_signature_verification               : \"enabled\"",
+        "engine_signature_verification               : \"disabled\"",
+    );
+    let s = snapshot(&engine_off, Some(GOOD_CONFIG));
+    assert_eq!(ids(&s), ["verify-sig-disabled"]);
+}
+
+#[test]
+fn update_failures() {
+    let failed = healthy().replace(
+        "definitions_update_fail_reason              : \"\"",
+        "definitions_update_fail_reason              : \"Download failed: 404\"",
+    );
+    let s = snapshot(&failed, Some(GOOD_CONFIG));
+    let found = get(&s, "definitions-update-failed");
+    assert!(found.title.contains("\"Download failed: 404\""));
+    let status = healthy().replace("\"up_to_date\"", "\"update_failed\"");
+    assert!(ids(&snapshot(&status, Some(GOOD_CONFIG))).contains(&"definitions-update-failed"));
+    let transient = healthy().replace("\"up_to_date\"", "\"could_be_older\"");
+    assert_eq!(
+        ids(&snapshot(&transient, Some(GOOD_CONFIG))),
+        Vec::<&str>::new(),
+        "could_be_older alone is not a failure"
+    );
+}
+
+#[test]
+fn staleness_by_date_with_an_absurd_minutes_value() {
+    let mut s = snapshot(
+        &healthy().replace(": 120\n", ": 27712166\n"),
+        Some(GOOD_CONFIG),
+    );
+    s.now = jiff::Timestamp::from_second(NOW + 2 * 86_400).expect("ts");
+    let w = get(&s, "definitions-stale");
+    assert_eq!(w.severity, Severity::Warning);
+    assert!(
+        w.title.starts_with("Security intelligence is 2 days old"),
+        "{}",
+        w.title
+    );
+    assert!(
+        w.evidence
+            .iter()
+            .any(|e| e.value.contains("27712166 is not a believable age"))
+    );
+    s.now = jiff::Timestamp::from_second(NOW + 5 * 86_400).expect("ts");
+    assert_eq!(get(&s, "definitions-stale").severity, Severity::Critical);
+    // A long update interval moves the warning threshold to twice the interval.
+    let cfg = GOOD_CONFIG.replace("true}", "true, \"definitionUpdatesInterval\": 86400}");
+    let mut s = snapshot(&healthy(), Some(&cfg));
+    s.now = jiff::Timestamp::from_second(NOW + 36 * 3600).expect("ts");
+    assert!(
+        !ids(&s).contains(&"definitions-stale"),
+        "36 h is under 2 × 24 h"
+    );
+}
+
+fn entry(hours: i64, enabled: bool, source: &str) -> Entry {
+    Entry {
+        time: jiff::Timestamp::from_second(NOW - 100 * 3600 + hours * 3600).expect("ts"),
+        command: "diagnose".into(),
+        offline_enabled: Some(enabled),
+        url: Some(MIRROR.into()),
+        source_uri: Some(source.into()),
+        definitions_version: Some("1.407.417.0".into()),
+        status: Some("up_to_date".into()),
+        fail_reason: Some(String::new()),
+    }
+}
+
+#[test]
+fn the_reenable_sequence_from_history() {
+    let failing = healthy()
+        .replace(
+            &format!("definitions_update_source_uri               : \"{MIRROR}\""),
+            &format!("definitions_update_source_uri               : \"{CLOUD}\""),
+        )
+        .replace(
+            "definitions_update_fail_reason              : \"\"",
+            "definitions_update_fail_reason              : \"Failed to download\"",
+        );
+    let mut s = snapshot(&failing, Some(GOOD_CONFIG));
+    s.history = vec![
+        entry(0, true, MIRROR),
+        entry(10, false, CLOUD),
+        entry(20, true, CLOUD),
+    ];
+    let found = get(&s, "reenable-bug");
+    assert_eq!(found.severity, Severity::Critical);
+    let keys: Vec<&str> = found.evidence.iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(
+        keys[..3],
+        [
+            "enabled, updated from the mirror",
+            "disabled",
+            "enabled again"
+        ]
+    );
+    assert!(found.fix.contains("systemctl restart mdatp") && found.fix.contains("no fix version"));
+
+    // No toggle in the history: no claim.
+    s.history = vec![entry(0, true, MIRROR), entry(10, true, MIRROR)];
+    assert!(!ids(&s).contains(&"reenable-bug"));
+    assert!(
+        !ids(&s).contains(&"reenable-bug-suspected"),
+        "history exists and shows no toggle"
+    );
+    // No history at all, same symptoms, fallback off: ask.
+    s.history = vec![];
+    assert_eq!(
+        get(&s, "reenable-bug-suspected").severity,
+        Severity::Warning
+    );
+}
+
+fn probe_with_manifest(version: &str) -> ArchProbe {
+    let mut p = ArchProbe::new("x86_64", format!("{MIRROR}arch_x86_64/"));
+    p.manifest = Some(Manifest {
+        engine_version: "1.1.24020.4".into(),
+        definition_version: version.into(),
+    });
+    p
+}
+
+#[test]
+fn mirror_and_endpoint_versions() {
+    let mut s = snapshot(&healthy(), Some(GOOD_CONFIG));
+    s.mirror = MirrorSnap {
+        url: Some((MIRROR.into(), crate::analyze::mirror::UrlSource::Health)),
+        checked: Some(crate::mirror::url::check(MIRROR)),
+        probes: vec![probe_with_manifest("1.407.500.0")],
+        skipped: false,
+    };
+    s.now = jiff::Timestamp::from_second(NOW + 12 * 3600).expect("ts");
+    assert_eq!(ids(&s), ["endpoint-behind-mirror"]);
+    s.now = jiff::Timestamp::from_second(NOW).expect("ts");
+    assert_eq!(
+        ids(&s),
+        Vec::<&str>::new(),
+        "within the update interval: give it time"
+    );
+    s.mirror.probes = vec![probe_with_manifest("1.407.400.0")];
+    assert_eq!(ids(&s), ["mirror-behind-endpoint"]);
+}
+
+#[test]
+fn config_problems_and_values_not_applied() {
+    let misspelled = GOOD_CONFIG.replace(
+        "offlineDefinitionUpdateFallbackToCloud",
+        "offlineDefintionUpdateFallbackToCloud",
+    );
+    let s = snapshot(
+        &healthy().replace("false [managed]", "true"),
+        Some(&misspelled),
+    );
+    let found = ids(&s);
+    assert!(found.contains(&"config-unknown-key"), "{found:?}");
+    assert!(
+        !found.contains(&"config-not-applied"),
+        "the misspelled key is not read as the setting"
+    );
+
+    let s = snapshot(
+        &healthy().replace("false [managed]", "true"),
+        Some(GOOD_CONFIG),
+    );
+    assert_eq!(ids(&s), ["config-not-applied"]);
+}
+
+#[test]
+fn history_off_is_said() {
+    let mut s = snapshot(&healthy(), Some(GOOD_CONFIG));
+    s.history_error = Some("cannot create /var/lib/mdatp-doctor: read-only file system".into());
+    assert_eq!(ids(&s), ["history-off"]);
+}

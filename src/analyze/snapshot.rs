@@ -1,0 +1,110 @@
+//! Everything `diagnose` gathered, in one value: the input of the pure rules. Tests
+//! build these by hand; `commands::diagnose` fills them from the world.
+
+use std::time::Duration;
+
+use crate::analyze::mirror::UrlSource;
+use crate::managed::config::{ConfigError, ManagedConfig};
+use crate::managed::scan::KeyAt;
+use crate::mdatp::health::Health;
+use crate::mirror::ArchProbe;
+use crate::mirror::url::Checked;
+use crate::state::history::Entry;
+
+/// Why mdatp gave us nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MdatpProblem {
+    pub not_found: bool,
+    pub message: String,
+    pub hint: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConfigSnap {
+    pub path: String,
+    pub loaded: Result<ManagedConfig, ConfigError>,
+    pub keys: Vec<KeyAt>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MirrorSnap {
+    pub url: Option<(String, UrlSource)>,
+    pub checked: Option<Checked>,
+    pub probes: Vec<ArchProbe>,
+    /// `--skip-network`: the mirror was not probed on purpose.
+    pub skipped: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Thresholds {
+    /// Warn about definitions older than this; `None`: max(24 h, 2 × update interval).
+    pub warn_age: Option<Duration>,
+    pub crit_age: Duration,
+    pub stale_after: Duration,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            warn_age: None,
+            crit_age: Duration::from_secs(72 * 3600),
+            stale_after: Duration::from_secs(7 * 86_400),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub now: jiff::Timestamp,
+    /// The endpoint's time zone: mdatp prints local wall-clock times.
+    pub tz: jiff::tz::TimeZone,
+    /// `mdatp health --details definitions`.
+    pub definitions: Option<Health>,
+    /// Plain `mdatp health` (version, license, enforcement).
+    pub health: Option<Health>,
+    pub mdatp_problem: Option<MdatpProblem>,
+    pub config: ConfigSnap,
+    pub mirror: MirrorSnap,
+    pub history: Vec<Entry>,
+    /// Why history could not be read or written, if so.
+    pub history_error: Option<String>,
+    pub thresholds: Thresholds,
+}
+
+impl Snapshot {
+    /// A field from the definitions output, else from the full health.
+    pub fn field(&self, name: &str) -> Option<&crate::mdatp::value::Field> {
+        self.definitions
+            .as_ref()
+            .and_then(|h| h.get(name))
+            .or_else(|| self.health.as_ref().and_then(|h| h.get(name)))
+    }
+
+    pub fn str(&self, name: &str) -> Option<&str> {
+        self.field(name).and_then(|f| f.value.as_str())
+    }
+
+    pub fn bool(&self, name: &str) -> Option<bool> {
+        self.field(name).and_then(|f| f.value.as_bool())
+    }
+
+    pub fn config(&self) -> Option<&ManagedConfig> {
+        self.config.loaded.as_ref().ok()
+    }
+
+    /// `cloudService.definitionUpdatesInterval`, or mdatp's default of 8 hours.
+    pub fn update_interval(&self) -> Duration {
+        self.config()
+            .and_then(|c| c.get("cloudService", "definitionUpdatesInterval"))
+            .and_then(serde_json::Value::as_f64)
+            .filter(|s| *s > 0.0 && *s < 1e9)
+            .map(Duration::from_secs_f64)
+            .unwrap_or(Duration::from_secs(28_800))
+    }
+
+    pub fn warn_age(&self) -> Duration {
+        self.thresholds
+            .warn_age
+            .unwrap_or_else(|| Duration::from_secs(24 * 3600).max(self.update_interval() * 2))
+    }
+}

@@ -1,0 +1,3 @@
+//! The tool's own state on the endpoint (under `--state-dir`).
+
+pub mod history;
