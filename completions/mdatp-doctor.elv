@@ -23,6 +23,7 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
             cand --format 'Output format'
             cand --color 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)'
             cand --timeout 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out'
+            cand --state-dir 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]'
             cand -v 'Show each external command, its exit status and duration on stderr'
             cand --verbose 'Show each external command, its exit status and duration on stderr'
             cand -h 'Print help (see more with ''--help'')'
@@ -31,6 +32,8 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
             cand --version 'Print version'
             cand health 'Show `mdatp health` as typed fields (definitions first)'
             cand connectivity 'Probe the offline update mirror the way the endpoint uses it'
+            cand diagnose 'Find every known reason offline updates fail, with evidence and a fix'
+            cand config 'Managed configuration tools'
             cand generate 'Regenerate completions/ and man/ from this command-line definition'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -42,6 +45,7 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
             cand --format 'Output format'
             cand --color 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)'
             cand --timeout 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out'
+            cand --state-dir 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]'
             cand --all 'Show every field: run plain `mdatp health`'
             cand --mdatp-json 'Ask mdatp for its JSON output (`--output json`) instead of text'
             cand -v 'Show each external command, its exit status and duration on stderr'
@@ -58,13 +62,14 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
             cand --probe-timeout 'Time limit for the whole probe of one architecture'
             cand --ca-cert 'Also trust the CA certificates in this PEM file (repeatable)'
             cand --proxy 'Use this proxy [default: mdatp''s cloudService.proxy, if any]'
+            cand --stale-after 'A package on the mirror older than this is stale (e.g. 7d, 36h)'
             cand --max-package-size 'Largest package --verify-package downloads (e.g. 2GiB, 500MB)'
-            cand --stale-after 'A package older than this is stale (e.g. 7d, 36h)'
             cand --mdatp 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]'
             cand --managed-config 'The managed configuration file mdatp reads'
             cand --format 'Output format'
             cand --color 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)'
             cand --timeout 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out'
+            cand --state-dir 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]'
             cand --no-proxy 'Use no proxy, whatever mdatp is configured with'
             cand --verify-package 'Download the whole package and check it is a readable zip (prints its SHA-256)'
             cand --with-mdatp-test 'Also run `mdatp connectivity test` (Microsoft''s cloud endpoints) and show its result'
@@ -75,6 +80,71 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mdatp-doctor;diagnose'= {
+            cand --explain 'Print what one finding means and how to fix it'
+            cand --url 'Mirror ring folder to probe (http://, https://, file:// or an absolute directory) [default: mdatp''s configured URL]'
+            cand --arch 'Architecture folder to probe [default: this machine''s]'
+            cand --connect-timeout 'Time limit for each TCP connection attempt, per address'
+            cand --probe-timeout 'Time limit for the whole probe of one architecture'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (repeatable)'
+            cand --proxy 'Use this proxy [default: mdatp''s cloudService.proxy, if any]'
+            cand --stale-after 'A package on the mirror older than this is stale (e.g. 7d, 36h)'
+            cand --warn-age 'Warn when definitions are older than this [default: 24h or twice the update interval, whichever is larger]'
+            cand --crit-age 'Critical when definitions are older than this'
+            cand --mdatp 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]'
+            cand --managed-config 'The managed configuration file mdatp reads'
+            cand --format 'Output format'
+            cand --color 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)'
+            cand --timeout 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out'
+            cand --state-dir 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]'
+            cand --list 'Print the catalogue of findings and exit'
+            cand --skip-network 'Do not probe the mirror (local checks only)'
+            cand --no-proxy 'Use no proxy, whatever mdatp is configured with'
+            cand -v 'Show each external command, its exit status and duration on stderr'
+            cand --verbose 'Show each external command, its exit status and duration on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mdatp-doctor;config'= {
+            cand --mdatp 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]'
+            cand --managed-config 'The managed configuration file mdatp reads'
+            cand --format 'Output format'
+            cand --color 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)'
+            cand --timeout 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out'
+            cand --state-dir 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]'
+            cand -v 'Show each external command, its exit status and duration on stderr'
+            cand --verbose 'Show each external command, its exit status and duration on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand check 'Check a managed configuration file against the documented keys and types'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mdatp-doctor;config;check'= {
+            cand --mdatp 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]'
+            cand --managed-config 'The managed configuration file mdatp reads'
+            cand --format 'Output format'
+            cand --color 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)'
+            cand --timeout 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out'
+            cand --state-dir 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]'
+            cand -v 'Show each external command, its exit status and duration on stderr'
+            cand --verbose 'Show each external command, its exit status and duration on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mdatp-doctor;config;help'= {
+            cand check 'Check a managed configuration file against the documented keys and types'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mdatp-doctor;config;help;check'= {
+        }
+        &'mdatp-doctor;config;help;help'= {
+        }
         &'mdatp-doctor;generate'= {
             cand --out-dir 'Directory that receives completions/ and man/'
             cand --mdatp 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]'
@@ -82,6 +152,7 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
             cand --format 'Output format'
             cand --color 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)'
             cand --timeout 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out'
+            cand --state-dir 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]'
             cand -v 'Show each external command, its exit status and duration on stderr'
             cand --verbose 'Show each external command, its exit status and duration on stderr'
             cand -h 'Print help (see more with ''--help'')'
@@ -92,12 +163,21 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
         &'mdatp-doctor;help'= {
             cand health 'Show `mdatp health` as typed fields (definitions first)'
             cand connectivity 'Probe the offline update mirror the way the endpoint uses it'
+            cand diagnose 'Find every known reason offline updates fail, with evidence and a fix'
+            cand config 'Managed configuration tools'
             cand generate 'Regenerate completions/ and man/ from this command-line definition'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mdatp-doctor;help;health'= {
         }
         &'mdatp-doctor;help;connectivity'= {
+        }
+        &'mdatp-doctor;help;diagnose'= {
+        }
+        &'mdatp-doctor;help;config'= {
+            cand check 'Check a managed configuration file against the documented keys and types'
+        }
+        &'mdatp-doctor;help;config;check'= {
         }
         &'mdatp-doctor;help;generate'= {
         }

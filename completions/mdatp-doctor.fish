@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_mdatp_doctor_global_optspecs
-    string join \n mdatp= managed-config= format= color= timeout= v/verbose h/help V/version
+    string join \n mdatp= managed-config= format= color= timeout= v/verbose state-dir= h/help V/version
 end
 
 function __fish_mdatp_doctor_needs_command
@@ -32,11 +32,14 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -l color -d 'Whe
 always\t''
 never\t''"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -l timeout -d 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -l state-dir -d 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -s v -l verbose -d 'Show each external command, its exit status and duration on stderr'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -s V -l version -d 'Print version'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "health" -d 'Show `mdatp health` as typed fields (definitions first)'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "connectivity" -d 'Probe the offline update mirror the way the endpoint uses it'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "diagnose" -d 'Find every known reason offline updates fail, with evidence and a fix'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "config" -d 'Managed configuration tools'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "generate" -d 'Regenerate completions/ and man/ from this command-line definition'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand health" -l details -d 'Health section to show (mdatp\'s `--details`): definitions, edr, features, ...' -r
@@ -49,6 +52,7 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand health" -l col
 always\t''
 never\t''"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand health" -l timeout -d 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand health" -l state-dir -d 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand health" -l all -d 'Show every field: run plain `mdatp health`'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand health" -l mdatp-json -d 'Ask mdatp for its JSON output (`--output json`) instead of text'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand health" -s v -l verbose -d 'Show each external command, its exit status and duration on stderr'
@@ -62,8 +66,8 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" 
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l probe-timeout -d 'Time limit for the whole probe of one architecture' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l ca-cert -d 'Also trust the CA certificates in this PEM file (repeatable)' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l proxy -d 'Use this proxy [default: mdatp\'s cloudService.proxy, if any]' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l stale-after -d 'A package on the mirror older than this is stale (e.g. 7d, 36h)' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l max-package-size -d 'Largest package --verify-package downloads (e.g. 2GiB, 500MB)' -r
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l stale-after -d 'A package older than this is stale (e.g. 7d, 36h)' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l format -d 'Output format' -r -f -a "human\t'Tables and text for people'
@@ -72,12 +76,68 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" 
 always\t''
 never\t''"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l timeout -d 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l state-dir -d 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l no-proxy -d 'Use no proxy, whatever mdatp is configured with'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l verify-package -d 'Download the whole package and check it is a readable zip (prints its SHA-256)'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l with-mdatp-test -d 'Also run `mdatp connectivity test` (Microsoft\'s cloud endpoints) and show its result'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -s v -l verbose -d 'Show each external command, its exit status and duration on stderr'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -s V -l version -d 'Print version'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l explain -d 'Print what one finding means and how to fix it' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l url -d 'Mirror ring folder to probe (http://, https://, file:// or an absolute directory) [default: mdatp\'s configured URL]' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l arch -d 'Architecture folder to probe [default: this machine\'s]' -r -f -a "x86_64\t''
+arm64\t''
+all\t'Both architectures'"
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l connect-timeout -d 'Time limit for each TCP connection attempt, per address' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l probe-timeout -d 'Time limit for the whole probe of one architecture' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l ca-cert -d 'Also trust the CA certificates in this PEM file (repeatable)' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l proxy -d 'Use this proxy [default: mdatp\'s cloudService.proxy, if any]' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l stale-after -d 'A package on the mirror older than this is stale (e.g. 7d, 36h)' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l warn-age -d 'Warn when definitions are older than this [default: 24h or twice the update interval, whichever is larger]' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l crit-age -d 'Critical when definitions are older than this' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l format -d 'Output format' -r -f -a "human\t'Tables and text for people'
+json\t'One JSON document on stdout (`schema_version` 1)'"
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l timeout -d 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l state-dir -d 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l list -d 'Print the catalogue of findings and exit'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l skip-network -d 'Do not probe the mirror (local checks only)'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l no-proxy -d 'Use no proxy, whatever mdatp is configured with'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -s v -l verbose -d 'Show each external command, its exit status and duration on stderr'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -s V -l version -d 'Print version'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and not __fish_seen_subcommand_from check help" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and not __fish_seen_subcommand_from check help" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and not __fish_seen_subcommand_from check help" -l format -d 'Output format' -r -f -a "human\t'Tables and text for people'
+json\t'One JSON document on stdout (`schema_version` 1)'"
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and not __fish_seen_subcommand_from check help" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and not __fish_seen_subcommand_from check help" -l timeout -d 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and not __fish_seen_subcommand_from check help" -l state-dir -d 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and not __fish_seen_subcommand_from check help" -s v -l verbose -d 'Show each external command, its exit status and duration on stderr'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and not __fish_seen_subcommand_from check help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and not __fish_seen_subcommand_from check help" -s V -l version -d 'Print version'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and not __fish_seen_subcommand_from check help" -f -a "check" -d 'Check a managed configuration file against the documented keys and types'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and not __fish_seen_subcommand_from check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from check" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from check" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from check" -l format -d 'Output format' -r -f -a "human\t'Tables and text for people'
+json\t'One JSON document on stdout (`schema_version` 1)'"
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from check" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from check" -l timeout -d 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from check" -l state-dir -d 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from check" -s v -l verbose -d 'Show each external command, its exit status and duration on stderr'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "check" -d 'Check a managed configuration file against the documented keys and types'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -l out-dir -d 'Directory that receives completions/ and man/' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
@@ -87,10 +147,14 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -l c
 always\t''
 never\t''"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -l timeout -d 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -l state-dir -d 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -s v -l verbose -d 'Show each external command, its exit status and duration on stderr'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -s V -l version -d 'Print version'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity generate help" -f -a "health" -d 'Show `mdatp health` as typed fields (definitions first)'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity generate help" -f -a "connectivity" -d 'Probe the offline update mirror the way the endpoint uses it'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity generate help" -f -a "generate" -d 'Regenerate completions/ and man/ from this command-line definition'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose config generate help" -f -a "health" -d 'Show `mdatp health` as typed fields (definitions first)'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose config generate help" -f -a "connectivity" -d 'Probe the offline update mirror the way the endpoint uses it'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose config generate help" -f -a "diagnose" -d 'Find every known reason offline updates fail, with evidence and a fix'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose config generate help" -f -a "config" -d 'Managed configuration tools'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose config generate help" -f -a "generate" -d 'Regenerate completions/ and man/ from this command-line definition'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose config generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Check a managed configuration file against the documented keys and types'

@@ -71,6 +71,16 @@ pub struct GlobalArgs {
     /// Show each external command, its exit status and duration on stderr
     #[arg(short, long, global = true)]
     pub verbose: bool,
+
+    /// Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the
+    /// XDG state directory]
+    #[arg(
+        long,
+        global = true,
+        env = "MDATP_DOCTOR_STATE_DIR",
+        value_name = "DIR"
+    )]
+    pub state_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -115,6 +125,21 @@ pub enum Command {
         after_help = EXIT_CODES_HELP
     )]
     Connectivity(ConnectivityArgs),
+
+    /// Find every known reason offline updates fail, with evidence and a fix
+    #[command(
+        long_about = "Gather mdatp health (definitions and full), the managed configuration, a \
+                      probe of the mirror and the run history, all at once, then name every \
+                      known problem with its evidence and a concrete fix.\n\n\
+                      Exits with the worst finding: 0 ok, 1 warning, 2 critical, 3 unknown \
+                      (mdatp could not be read).",
+        after_help = EXIT_CODES_HELP
+    )]
+    Diagnose(DiagnoseArgs),
+
+    /// Managed configuration tools
+    #[command(subcommand)]
+    Config(ConfigCommand),
 
     /// Regenerate completions/ and man/ from this command-line definition
     #[command(hide = true)]
@@ -171,8 +196,9 @@ pub enum ArchChoice {
     All,
 }
 
+/// How the mirror is found and probed; shared by `connectivity` and `diagnose`.
 #[derive(Debug, Args)]
-pub struct ConnectivityArgs {
+pub struct ProbeArgs {
     /// Mirror ring folder to probe (http://, https://, file:// or an absolute directory)
     /// [default: mdatp's configured URL]
     #[arg(long, value_name = "URL|PATH")]
@@ -202,6 +228,16 @@ pub struct ConnectivityArgs {
     #[arg(long)]
     pub no_proxy: bool,
 
+    /// A package on the mirror older than this is stale (e.g. 7d, 36h)
+    #[arg(long, value_name = "AGE", default_value = "7d", value_parser = parse_age)]
+    pub stale_after: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct ConnectivityArgs {
+    #[command(flatten)]
+    pub probe: ProbeArgs,
+
     /// Download the whole package and check it is a readable zip (prints its SHA-256)
     #[arg(long)]
     pub verify_package: bool,
@@ -210,13 +246,50 @@ pub struct ConnectivityArgs {
     #[arg(long, value_name = "SIZE", default_value = "2GiB", value_parser = parse_size)]
     pub max_package_size: u64,
 
-    /// A package older than this is stale (e.g. 7d, 36h)
-    #[arg(long, value_name = "AGE", default_value = "7d", value_parser = parse_age)]
-    pub stale_after: Duration,
-
     /// Also run `mdatp connectivity test` (Microsoft's cloud endpoints) and show its result
     #[arg(long)]
     pub with_mdatp_test: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiagnoseArgs {
+    /// Print the catalogue of findings and exit
+    #[arg(long, conflicts_with = "explain")]
+    pub list: bool,
+
+    /// Print what one finding means and how to fix it
+    #[arg(long, value_name = "ID")]
+    pub explain: Option<String>,
+
+    /// Do not probe the mirror (local checks only)
+    #[arg(long)]
+    pub skip_network: bool,
+
+    #[command(flatten)]
+    pub probe: ProbeArgs,
+
+    /// Warn when definitions are older than this [default: 24h or twice the update
+    /// interval, whichever is larger]
+    #[arg(long, value_name = "AGE", value_parser = parse_age)]
+    pub warn_age: Option<Duration>,
+
+    /// Critical when definitions are older than this
+    #[arg(long, value_name = "AGE", default_value = "72h", value_parser = parse_age)]
+    pub crit_age: Duration,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Check a managed configuration file against the documented keys and types
+    #[command(after_help = EXIT_CODES_HELP)]
+    Check(ConfigCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigCheckArgs {
+    /// The file to check [default: --managed-config]
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

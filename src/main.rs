@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 
 use clap::Parser;
 
-use mdatp_doctor::cli::{Cli, Command, Format};
+use mdatp_doctor::cli::{Cli, Command, ConfigCommand, Format};
 use mdatp_doctor::commands::{self, Context};
 use mdatp_doctor::exit_codes::ExitCode;
 use mdatp_doctor::mdatp::runner::kill_active_children;
@@ -35,6 +35,10 @@ fn main() -> std::process::ExitCode {
     let ctx = Context::new(&cli.global, std::io::stdout().is_terminal());
     let outcome = match &cli.command {
         Command::Health(args) => commands::health::run(&ctx, args),
+        Command::Diagnose(args) => commands::diagnose::run(&ctx, args, &cli.global.managed_config),
+        Command::Config(ConfigCommand::Check(args)) => {
+            commands::config::check(&ctx, args, &cli.global.managed_config)
+        }
         Command::Connectivity(args) => {
             commands::connectivity::run(&ctx, args, &cli.global.managed_config)
         }

@@ -1,6 +1,7 @@
 //! Analysis: pure functions from gathered facts to findings. Nothing here touches the
 //! world, so every rule is tested with hand-built facts.
 
+pub mod catalogue;
 pub mod config;
 pub mod finding;
 pub mod mirror;

@@ -390,7 +390,7 @@ fn definitions_age(s: &Snapshot) -> Option<(Duration, Vec<Evidence>)> {
         .and_then(|fl| fl.value.as_i64());
     if let Some(m) = minutes.filter(|m| *m > ABSURD_MINUTES || *m < 0) {
         evidence.push(Evidence::new(
-            "mdatp-doctor",
+            "analysis",
             "definitions_updated_minutes_ago",
             format!("{m} is not a believable age; ignored"),
         ));
@@ -476,7 +476,11 @@ fn reenable(s: &Snapshot, out: &mut Vec<Finding>) {
             ],
             fix.into(),
         ));
-    } else if h.len() < 2 && s.bool("offline_definition_update_fallback_to_cloud") == Some(false) {
+    } else if h.len() < 2
+        && (not_from_mirror || reason)
+        && s.bool("offline_definition_update_fallback_to_cloud") == Some(false)
+    {
+        // Staleness alone is definitions-stale's business, not a sign of the toggle bug.
         out.push(f(
             "reenable-bug-suspected",
             Severity::Warning,

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::analyze::finding::{self, Finding, Severity};
 use crate::analyze::mirror::{self as rules, MirrorFacts, UrlSource};
-use crate::cli::{ArchChoice, ConnectivityArgs, Format};
+use crate::cli::{ArchChoice, ConnectivityArgs, Format, ProbeArgs};
 use crate::commands::{Context, Report};
 use crate::exit_codes::ExitCode;
 use crate::failure::Failure;
@@ -47,17 +47,23 @@ pub struct ConnectivityReport {
     pub verdict: Severity,
 }
 
+/// The trust store from the system and `--ca-cert`; a bad file is a usage error.
+pub fn load_trust(probe: &ProbeArgs) -> Result<Trust, Failure> {
+    Trust::load(&probe.ca_cert).map_err(|e| Failure {
+        kind: "bad_argument",
+        message: e,
+        hint: "--ca-cert takes a PEM file with one or more CA certificates".into(),
+        exit: ExitCode::Usage,
+    })
+}
+
 pub fn run(
     ctx: &Context,
     args: &ConnectivityArgs,
     managed_config: &std::path::Path,
 ) -> Result<Report, Failure> {
-    let trust = Trust::load(&args.ca_cert).map_err(|e| Failure {
-        kind: "bad_argument",
-        message: e,
-        hint: "--ca-cert takes a PEM file with one or more CA certificates".into(),
-        exit: ExitCode::Usage,
-    })?;
+    let probe_args = &args.probe;
+    let trust = load_trust(probe_args)?;
     let mut warnings = Vec::new();
 
     // Gather: the managed config and mdatp health (best effort: each may be missing).
@@ -83,26 +89,25 @@ pub fn run(
         }
     };
 
-    let (url_text, url_source) = choose_url(args.url.as_deref(), health.as_ref(), config.as_ref());
-    if url_text.is_none() && health.is_none() && args.url.is_none() {
+    let (url_text, url_source) =
+        choose_url(probe_args.url.as_deref(), health.as_ref(), config.as_ref());
+    if url_text.is_none() && health.is_none() && probe_args.url.is_none() {
         return Err(Failure::unknown(
             "mirror_url_unknown",
             format!("no mirror URL to probe: {}", warnings.join("; ")),
             "pass --url with the mirror's ring folder, e.g. --url http://mirror:8000/linux/production/",
         ));
     }
-    let proxy = choose_proxy(args, config.as_ref());
+    let proxy = choose_proxy(probe_args, config.as_ref());
     let checked = url_text.as_deref().map(url::check);
-    let arches = arches(args.arch);
-
-    let opts = ProbeOptions {
-        connect_timeout: args.connect_timeout,
-        probe_timeout: args.probe_timeout,
-        proxy: proxy.url.clone(),
+    let arches = arches(probe_args.arch);
+    let opts = probe_options(
+        probe_args,
+        &proxy,
         trust,
-        verify_package: args.verify_package,
-        max_package_bytes: args.max_package_size,
-    };
+        args.verify_package,
+        args.max_package_size,
+    );
     // The mirror probe and mdatp's own cloud test are independent: run them together.
     let (probes, cloud_test) = std::thread::scope(|scope| {
         let cloud = args
@@ -138,7 +143,7 @@ pub fn run(
             .and_then(|h| h.health.str("offline_definition_update"))
             .map(|v| v == "enabled"),
         managed_config: &managed_path,
-        stale_after: args.stale_after,
+        stale_after: probe_args.stale_after,
         now: SystemTime::now(),
     };
     let mut findings = rules::findings(&facts);
@@ -167,7 +172,25 @@ pub fn run(
     })
 }
 
-fn choose_url(
+pub fn probe_options(
+    p: &ProbeArgs,
+    proxy: &ProxyInfo,
+    trust: Trust,
+    verify_package: bool,
+    max_package_bytes: u64,
+) -> ProbeOptions {
+    ProbeOptions {
+        connect_timeout: p.connect_timeout,
+        probe_timeout: p.probe_timeout,
+        proxy: proxy.url.clone(),
+        trust,
+        verify_package,
+        max_package_bytes,
+    }
+}
+
+/// `--url`, else the URL health shows, else the managed file's.
+pub fn choose_url(
     arg: Option<&str>,
     health: Option<&HealthReading>,
     config: Option<&ManagedConfig>,
@@ -190,7 +213,8 @@ fn choose_url(
     (None, None)
 }
 
-fn choose_proxy(args: &ConnectivityArgs, config: Option<&ManagedConfig>) -> ProxyInfo {
+/// `--no-proxy`, else `--proxy`, else the proxy mdatp itself uses.
+pub fn choose_proxy(args: &ProbeArgs, config: Option<&ManagedConfig>) -> ProxyInfo {
     if args.no_proxy {
         return ProxyInfo {
             url: None,
@@ -215,7 +239,7 @@ fn choose_proxy(args: &ConnectivityArgs, config: Option<&ManagedConfig>) -> Prox
     }
 }
 
-fn arches(choice: Option<ArchChoice>) -> Vec<&'static str> {
+pub fn arches(choice: Option<ArchChoice>) -> Vec<&'static str> {
     match choice {
         Some(ArchChoice::X86_64) => vec!["x86_64"],
         Some(ArchChoice::Arm64) => vec!["arm64"],

@@ -10,7 +10,23 @@ use crate::render;
 pub fn run(ctx: &Context, args: &HealthArgs) -> Result<Report, Failure> {
     let reading = match &args.from_file {
         Some(path) => mdatp::read_health_file(path)?,
-        None => mdatp::fetch_health(&ctx.mdatp_runner()?, &args.mdatp_args())?,
+        None => {
+            let reading = mdatp::fetch_health(&ctx.mdatp_runner()?, &args.mdatp_args())?;
+            // Every live reading of the offline fields goes into the history `diagnose`
+            // reads; a state directory we cannot write never fails `health`.
+            if reading.health.get("offline_definition_update").is_some() {
+                let (_, error) = crate::commands::diagnose::record_history(
+                    &ctx.state_dir,
+                    "health",
+                    Some(&reading),
+                    jiff::Timestamp::now(),
+                );
+                if let (Some(e), true) = (error, ctx.verbose) {
+                    eprintln!("mdatp-doctor: history not written: {e}");
+                }
+            }
+            reading
+        }
     };
     let stdout = match ctx.format {
         Format::Json => render::health::json(&reading),

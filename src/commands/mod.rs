@@ -1,7 +1,9 @@
 //! One module per subcommand: each gathers what it needs, renders it, and returns a
 //! [`Report`] or a [`crate::failure::Failure`]. `main` only prints and exits.
 
+pub mod config;
 pub mod connectivity;
+pub mod diagnose;
 pub mod generate;
 pub mod health;
 
@@ -25,6 +27,7 @@ pub struct Context {
     pub limits: Limits,
     pub verbose: bool,
     pub mdatp: Option<std::path::PathBuf>,
+    pub state_dir: std::path::PathBuf,
 }
 
 impl Context {
@@ -38,6 +41,10 @@ impl Context {
             },
             verbose: global.verbose,
             mdatp: global.mdatp.clone(),
+            state_dir: global
+                .state_dir
+                .clone()
+                .unwrap_or_else(crate::state::history::default_dir),
         }
     }
 

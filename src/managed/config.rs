@@ -36,6 +36,28 @@ pub enum ConfigError {
 }
 
 pub fn load(path: &Path) -> Result<ManagedConfig, ConfigError> {
+    parse(path, &read(path)?)
+}
+
+/// Loads the file and lists where each of its keys stands (for the checker).
+pub fn load_with_keys(
+    path: &Path,
+) -> (Result<ManagedConfig, ConfigError>, Vec<super::scan::KeyAt>) {
+    match read(path) {
+        Ok(bytes) => {
+            let loaded = parse(path, &bytes);
+            let keys = if loaded.is_ok() {
+                super::scan::keys(&String::from_utf8_lossy(&bytes))
+            } else {
+                Vec::new()
+            };
+            (loaded, keys)
+        }
+        Err(e) => (Err(e), Vec::new()),
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, ConfigError> {
     let name = path.display().to_string();
     let unreadable = |reason: String| ConfigError::Unreadable {
         path: name.clone(),
@@ -55,7 +77,7 @@ pub fn load(path: &Path) -> Result<ManagedConfig, ConfigError> {
     if bytes.len() as u64 > MAX_CONFIG_BYTES {
         return Err(ConfigError::TooLarge { path: name });
     }
-    parse(path, &bytes)
+    Ok(bytes)
 }
 
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<ManagedConfig, ConfigError> {

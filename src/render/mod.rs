@@ -2,6 +2,7 @@
 //! They never decide what is good or bad; they only show what they are given.
 
 pub mod connectivity;
+pub mod diagnose;
 pub mod findings;
 pub mod health;
 pub mod style;

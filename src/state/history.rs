@@ -131,9 +131,15 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let state = dir.path().join("state");
         assert_eq!(read(&state).expect("empty"), []);
-        for i in 0..(MAX_ENTRIES as i64 + 5) {
-            append(&state, &entry(1_700_000_000 + i, i % 2 == 0)).expect("append");
-        }
+        append(&state, &entry(1_700_000_000, true)).expect("first append creates the dir");
+        // A full history written at once (appending 1000 times would fsync 1000 times).
+        let lines: String = (1..(MAX_ENTRIES as i64 + 4))
+            .map(|i| {
+                serde_json::to_string(&entry(1_700_000_000 + i, i % 2 == 0)).expect("json") + "\n"
+            })
+            .collect();
+        std::fs::write(state.join(FILE_NAME), lines).expect("write");
+        append(&state, &entry(1_700_000_000 + MAX_ENTRIES as i64 + 4, true)).expect("append");
         let all = read(&state).expect("read");
         assert_eq!(all.len(), MAX_ENTRIES);
         assert_eq!(

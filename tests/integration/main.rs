@@ -2,6 +2,7 @@
 
 mod cli;
 mod connectivity;
+mod diagnose;
 mod fake_mdatp;
 mod faults;
 mod fixtures;

@@ -151,9 +151,16 @@ impl TestEnv {
             .env("MDATP_DOCTOR_MDATP", fake_mdatp_path())
             // Hermetic: never the machine's real /etc/opt/microsoft/... file.
             .env("MDATP_DOCTOR_MANAGED_CONFIG", self.managed_config_path())
+            .env("MDATP_DOCTOR_STATE_DIR", self.state_dir())
             .env_remove("NO_COLOR")
             .timeout(std::time::Duration::from_secs(60));
         cmd
+    }
+
+    /// The run history's directory in this world.
+    pub fn state_dir(&self) -> PathBuf {
+        // Not `state`: that is the fake mdatp's own state file.
+        self.path().join("doctor-state")
     }
 
     /// Where the tool looks for the managed config in this world (absent until written).

@@ -1,0 +1,507 @@
+//! `diagnose` and `config check` end to end: the fake mdatp, real managed files, a real
+//! loopback mirror, and the run history across invocations.
+
+use serde_json::{Value, json};
+
+use crate::server::{MirrorServer, MirrorTree};
+use crate::testenv::{DEFINITIONS, Reply, TestEnv, fixture_path, stdout_json};
+
+const CLOUD: &str = "https://go.microsoft.com/fwlink/?linkid=2144709";
+
+/// `mdatp health --details definitions` text, updated `hours_ago` hours ago (local time,
+/// as mdatp prints it).
+struct Defs {
+    url: String,
+    source: String,
+    enabled: bool,
+    fallback: bool,
+    verify: &'static str,
+    fail_reason: &'static str,
+    status: &'static str,
+    version: &'static str,
+    hours_ago: i64,
+}
+
+impl Defs {
+    fn healthy(url: &str) -> Defs {
+        Defs {
+            url: url.into(),
+            source: url.into(),
+            enabled: true,
+            fallback: false,
+            verify: "enabled",
+            fail_reason: "",
+            status: "up_to_date",
+            version: "1.407.417.0",
+            hours_ago: 1,
+        }
+    }
+
+    fn text(&self) -> String {
+        let when = jiff::ZonedDateTime::now()
+            .checked_sub(jiff::SignedDuration::from_hours(self.hours_ago))
+            .expect("time");
+        format!(
+            "automatic_definition_update_enabled         : true [managed]\n\
+             definitions_updated                         : {}\n\
+             definitions_updated_minutes_ago             : {}\n\
+             definitions_version                         : \"{}\"\n\
+             definitions_status                          : \"{}\"\n\
+             definitions_update_source_uri               : \"{}\"\n\
+             definitions_update_fail_reason              : \"{}\"\n\
+             offline_definition_url_configured           : \"{}\" [managed]\n\
+             offline_definition_update                   : \"{}\" [managed]\n\
+             offline_definition_update_verify_sig        : \"{}\"\n\
+             offline_definition_update_fallback_to_cloud : {} [managed]\n",
+            when.strftime("%b %d, %Y at %I:%M:%S %p"),
+            self.hours_ago * 60,
+            self.version,
+            self.status,
+            self.source,
+            self.fail_reason,
+            self.url,
+            if self.enabled { "enabled" } else { "disabled" },
+            self.verify,
+            self.fallback,
+        )
+    }
+}
+
+fn full_health(version: &str) -> String {
+    format!(
+        "healthy : true\nhealth_issues : []\nlicensed : true\nengine_version : \"1.1.24020.4\"\n\
+         app_version : \"{version}\"\nreal_time_protection_enabled : true\npassive_mode_enabled : false\n"
+    )
+}
+
+fn config_for(url: &str, fallback: bool) -> String {
+    format!(
+        r#"{{"cloudService": {{"automaticDefinitionUpdateEnabled": true}},
+  "antivirusEngine": {{"enforcementLevel": "real_time", "offlineDefinitionUpdate": "enabled",
+    "offlineDefinitionUpdateUrl": "{url}", "offlineDefinitionUpdateFallbackToCloud": {fallback}}}}}"#
+    )
+}
+
+/// An endpoint whose mdatp answers with `defs` and a full health of `version`.
+fn endpoint(defs: &Defs, version: &str) -> TestEnv {
+    let mut env = TestEnv::new();
+    env.on(DEFINITIONS, Reply::stdout(&defs.text()))
+        .on("health", Reply::stdout(&full_health(version)));
+    env.write_managed_config(&config_for(&defs.url, defs.fallback));
+    env
+}
+
+fn diagnose(env: &TestEnv, args: &[&str]) -> (i32, Value) {
+    let out = env
+        .cmd()
+        .args(["diagnose", "--format", "json", "--arch", "x86_64"])
+        .args(args)
+        .output()
+        .expect("runs");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+    (out.status.code().expect("code"), stdout_json(&out))
+}
+
+fn ids(report: &Value) -> Vec<&str> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["id"].as_str().expect("id"))
+        .collect()
+}
+
+fn finding<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {:?}", ids(report)))
+}
+
+/// A loopback URL nothing listens on, for runs that must not probe anything real.
+const OFFLINE_URL: &str = "http://127.0.0.1:9/linux/production/";
+
+#[test]
+fn a_healthy_endpoint_and_mirror() {
+    let tree = MirrorTree::healthy();
+    let server = MirrorServer::http(tree.root.path());
+    let env = endpoint(&Defs::healthy(&server.ring_url()), "101.25012.0000");
+    let (code, report) = diagnose(&env, &[]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["findings"], json!([]));
+    assert_eq!(report["verdict"], "ok");
+    let snap = &report["snapshot"];
+    assert_eq!(snap["mdatp"]["app_version"], "101.25012.0000");
+    assert_eq!(
+        snap["definitions"]["definitions_version"]["value"],
+        "1.407.417.0"
+    );
+    assert_eq!(snap["managed_config"]["status"], "ok");
+    assert_eq!(snap["mirror"]["url_source"], "health");
+    assert_eq!(snap["mirror"]["arch"][0]["package"]["is_zip"], true);
+    assert_eq!(snap["history"]["entries"], 1);
+    // Only read-only mdatp commands, each once.
+    let mut calls = env.invocations();
+    calls.sort();
+    assert_eq!(
+        calls,
+        [vec!["health"], vec!["health", "--details", "definitions"]]
+    );
+
+    let human = env
+        .cmd()
+        .args(["diagnose", "--arch", "x86_64"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(text.contains("✓ no problem found"), "{text}");
+    assert!(
+        text.ends_with("Verdict: OK - offline updates look healthy\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn url_mismatch_with_fallback_on_and_off() {
+    let mut defs = Defs::healthy(OFFLINE_URL);
+    defs.source = CLOUD.into();
+    let env = endpoint(&defs, "101.25012.0000");
+    let (code, report) = diagnose(&env, &["--skip-network"]);
+    assert_eq!(code, 2);
+    assert_eq!(finding(&report, "url-mismatch")["severity"], "critical");
+
+    defs.fallback = true;
+    let env = endpoint(&defs, "101.25012.0000");
+    let (code, report) = diagnose(&env, &["--skip-network"]);
+    assert_eq!((code, ids(&report)), (1, vec!["url-mismatch"]));
+    let f = finding(&report, "url-mismatch");
+    assert!(
+        f["title"]
+            .as_str()
+            .expect("title")
+            .contains("the cloud served it")
+    );
+    let evidence: Vec<&str> = f["evidence"]
+        .as_array()
+        .expect("ev")
+        .iter()
+        .map(|e| e["value"].as_str().expect("v"))
+        .collect();
+    assert!(
+        evidence.iter().any(|v| v.contains("fwlink"))
+            && evidence.iter().any(|v| v.contains("127.0.0.1:9"))
+    );
+}
+
+#[test]
+fn verification_disabled_on_an_old_build_and_deprecated_on_a_new_one() {
+    let mut defs = Defs::healthy(OFFLINE_URL);
+    defs.verify = "disabled";
+    let env = endpoint(&defs, "101.25012.0000");
+    let (code, report) = diagnose(&env, &["--skip-network"]);
+    assert_eq!((code, ids(&report)), (2, vec!["verify-sig-disabled"]));
+
+    defs.verify = "DEPRECATED";
+    let env = endpoint(&defs, "101.26062.0007");
+    env.write_managed_config(&config_for(OFFLINE_URL, false).replace(
+        "{\"cloudService\"",
+        "{\"features\": {\"offlineDefinitionUpdateVerifySig\": \"enabled\"}, \"cloudService\"",
+    ));
+    let (code, report) = diagnose(&env, &["--skip-network"]);
+    assert_eq!(
+        (code, ids(&report)),
+        (0, vec!["verify-sig-setting-deprecated"])
+    );
+    assert_eq!(
+        finding(&report, "verify-sig-setting-deprecated")["severity"],
+        "info"
+    );
+}
+
+#[test]
+fn the_misspelled_fallback_key_and_the_feature_under_features() {
+    let env = endpoint(&Defs::healthy(OFFLINE_URL), "101.25012.0000");
+    let misspelled =
+        std::fs::read_to_string(fixture_path("managed/docs-2024-misspelled-fallback.json"))
+            .expect("fixture")
+            .replace("http://172.22.199.67:8000/linux/production/", OFFLINE_URL);
+    env.write_managed_config(&misspelled);
+    let (code, report) = diagnose(&env, &["--skip-network"]);
+    assert_eq!(code, 1, "{report:#}");
+    let f = finding(&report, "config-unknown-key");
+    assert!(
+        f["title"]
+            .as_str()
+            .expect("t")
+            .contains("offlineDefinitionUpdateFallbackToCloud")
+    );
+
+    let draft = std::fs::read_to_string(fixture_path("managed/docs-2024-draft-wrong-section.json"))
+        .expect("fixture")
+        .replace("http://172.22.199.67:8000/linux/production/", OFFLINE_URL);
+    env.write_managed_config(&draft);
+    let (code, report) = diagnose(&env, &["--skip-network"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        finding(&report, "config-wrong-section")["severity"],
+        "critical"
+    );
+}
+
+#[test]
+fn stale_definitions_and_a_failed_update() {
+    let mut defs = Defs::healthy(OFFLINE_URL);
+    defs.hours_ago = 30;
+    let env = endpoint(&defs, "101.25012.0000");
+    let (code, report) = diagnose(&env, &["--skip-network"]);
+    assert_eq!((code, ids(&report)), (1, vec!["definitions-stale"]));
+    let (code, _) = diagnose(&env, &["--skip-network", "--warn-age", "2d"]);
+    assert_eq!(code, 0, "the threshold is the user's");
+
+    let mut defs = Defs::healthy(OFFLINE_URL);
+    defs.fail_reason = "Failed to download package from offline source";
+    defs.status = "update_failed";
+    let env = endpoint(&defs, "101.25012.0000");
+    let (code, report) = diagnose(&env, &["--skip-network"]);
+    assert_eq!(code, 2);
+    assert!(
+        finding(&report, "definitions-update-failed")["title"]
+            .as_str()
+            .expect("t")
+            .contains("\"Failed to download package from offline source\"")
+    );
+}
+
+#[test]
+fn the_reenable_sequence_driven_through_history() {
+    let mut env = TestEnv::new();
+    let enabled = Defs::healthy(OFFLINE_URL);
+    let mut disabled = Defs::healthy(OFFLINE_URL);
+    disabled.enabled = false;
+    disabled.source = CLOUD.into();
+    let mut reenabled = Defs::healthy(OFFLINE_URL);
+    reenabled.source = CLOUD.into();
+    reenabled.fail_reason = "Offline update failed";
+    // Each diagnose reads the definitions once; that read moves the fake to the next state.
+    for (state, defs, next) in [
+        ("initial", &enabled, "off"),
+        ("off", &disabled, "on-again"),
+        ("on-again", &reenabled, "on-again"),
+    ] {
+        env.on_in(state, DEFINITIONS, Reply::stdout(&defs.text()).then(next))
+            .on_in(
+                state,
+                "health",
+                Reply::stdout(&full_health("101.25012.0000")),
+            );
+    }
+    env.write_managed_config(&config_for(OFFLINE_URL, false));
+
+    let (code, _) = diagnose(&env, &["--skip-network"]);
+    assert_eq!(code, 0, "enabled, from the mirror");
+    let (_, report) = diagnose(&env, &["--skip-network"]);
+    assert!(ids(&report).contains(&"offline-update-disabled"));
+    let (code, report) = diagnose(&env, &["--skip-network"]);
+    assert_eq!(code, 2);
+    let f = finding(&report, "reenable-bug");
+    let keys: Vec<&str> = f["evidence"]
+        .as_array()
+        .expect("ev")
+        .iter()
+        .map(|e| e["key"].as_str().expect("k"))
+        .collect();
+    assert_eq!(
+        keys[..3],
+        [
+            "enabled, updated from the mirror",
+            "disabled",
+            "enabled again"
+        ]
+    );
+    assert!(!ids(&report).contains(&"reenable-bug-suspected"));
+    let history = std::fs::read_to_string(env.state_dir().join("history.jsonl")).expect("history");
+    assert_eq!(history.lines().count(), 3);
+}
+
+#[test]
+fn endpoint_behind_its_mirror() {
+    let tree = MirrorTree::healthy();
+    tree.write(
+        "x86_64",
+        "manifest.json",
+        br#"{"EngineVersion":"1.1.24020.4","DefinitionVersion":"1.407.500.0"}"#,
+    );
+    let server = MirrorServer::http(tree.root.path());
+    let mut defs = Defs::healthy(&server.ring_url());
+    defs.hours_ago = 12;
+    let env = endpoint(&defs, "101.25012.0000");
+    let (code, report) = diagnose(&env, &[]);
+    assert_eq!(
+        (code, ids(&report)),
+        (1, vec!["endpoint-behind-mirror"]),
+        "{report:#}"
+    );
+    assert!(
+        finding(&report, "endpoint-behind-mirror")["title"]
+            .as_str()
+            .expect("t")
+            .contains("1.407.500.0")
+    );
+}
+
+#[test]
+fn mdatp_missing_is_unknown_but_the_file_is_still_checked() {
+    let env = TestEnv::new();
+    env.write_managed_config("{\"antivirusEngine\": {\"offlineDefinitionUpdate\": \"on\"}}");
+    let out = env
+        .cmd()
+        .args([
+            "diagnose",
+            "--format",
+            "json",
+            "--skip-network",
+            "--mdatp",
+            "/nonexistent/mdatp",
+        ])
+        .output()
+        .expect("runs");
+    let report = stdout_json(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a critical config finding outranks unknown"
+    );
+    assert_eq!(ids(&report), ["config-invalid-value", "mdatp-not-found"]);
+    assert_eq!(finding(&report, "mdatp-not-found")["severity"], "unknown");
+
+    env.write_managed_config("{}");
+    let out = env
+        .cmd()
+        .args([
+            "diagnose",
+            "--skip-network",
+            "--mdatp",
+            "/nonexistent/mdatp",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Verdict: UNKNOWN"));
+}
+
+#[test]
+fn history_that_cannot_be_written_is_said_not_fatal() {
+    let env = endpoint(&Defs::healthy(OFFLINE_URL), "101.25012.0000");
+    std::fs::write(env.path().join("not-a-dir"), "x").expect("write");
+    let out = env
+        .cmd()
+        .args([
+            "diagnose",
+            "--format",
+            "json",
+            "--skip-network",
+            "--state-dir",
+        ])
+        .arg(env.path().join("not-a-dir"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(ids(&stdout_json(&out)), ["history-off"]);
+}
+
+#[test]
+fn list_and_explain() {
+    let env = TestEnv::new();
+    let out = env
+        .cmd()
+        .args(["diagnose", "--list", "--format", "json"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let list = stdout_json(&out);
+    let ids: Vec<&str> = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|r| r["id"].as_str().expect("id"))
+        .collect();
+    assert!(ids.len() >= 40);
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
+    for id in &ids {
+        assert!(
+            readme.contains(&format!("`{id}`")),
+            "{id} is not documented in the README"
+        );
+    }
+    let out = env
+        .cmd()
+        .args(["diagnose", "--explain", "reenable-bug"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("reenable-bug (critical)") && text.contains("no fix version"),
+        "{text}"
+    );
+    let out = env
+        .cmd()
+        .args(["diagnose", "--explain", "reenable-bugg"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(64));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `reenable-bug`?"));
+    assert!(
+        env.invocations().is_empty(),
+        "--list and --explain run nothing"
+    );
+}
+
+#[test]
+fn config_check_on_the_published_samples() {
+    let env = TestEnv::new();
+    for (file, code, first) in [
+        ("docs-2025.json", 0, None),
+        (
+            "docs-2024-misspelled-fallback.json",
+            1,
+            Some("config-unknown-key"),
+        ),
+        (
+            "docs-2024-draft-wrong-section.json",
+            2,
+            Some("config-wrong-section"),
+        ),
+    ] {
+        let out = env
+            .cmd()
+            .args(["config", "check", "--format", "json"])
+            .arg(fixture_path("managed").join(file))
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(code), "{file}");
+        let report = stdout_json(&out);
+        assert_eq!(report["findings"][0]["id"].as_str(), first, "{file}");
+    }
+    std::fs::write(
+        env.path().join("bad.json"),
+        "{\n  \"antivirusEngine\": {,\n}",
+    )
+    .expect("write");
+    let out = env
+        .cmd()
+        .args(["config", "check"])
+        .arg(env.path().join("bad.json"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("line 2"));
+    // The default path is --managed-config; absent means settings may come from policy.
+    let out = env.cmd().args(["config", "check"]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("config-not-found"));
+    assert!(env.invocations().is_empty(), "config check runs no mdatp");
+}
