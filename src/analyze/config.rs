@@ -489,6 +489,17 @@ mod tests {
         });
         assert_eq!(ids(&fs), ["config-invalid-json"]);
         assert!(fs[0].fix.contains("line 2"));
+        let dir = tempfile::tempdir().expect("tempdir");
+        let unreadable = config::load(dir.path());
+        let fs = file_findings(&ConfigFacts {
+            path: "dir",
+            loaded: &unreadable,
+            keys: &[],
+        });
+        assert_eq!(
+            (fs[0].id, fs[0].severity),
+            ("config-unreadable", Severity::Warning)
+        );
         let missing = config::load(Path::new("/nonexistent/m.json"));
         let fs = file_findings(&ConfigFacts {
             path: "/nonexistent/m.json",

@@ -505,3 +505,70 @@ fn config_check_on_the_published_samples() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("config-not-found"));
     assert!(env.invocations().is_empty(), "config check runs no mdatp");
 }
+
+#[test]
+fn something_true_about_each_published_sample() {
+    // The samples name a private address; --skip-network keeps every run on this machine.
+    for (fixture, version, expected) in [
+        (
+            "mdatp/definitions/docs-2024-03-first.txt",
+            "101.24032.0007",
+            vec!["verify-sig-disabled", "url-mismatch"],
+        ),
+        (
+            "mdatp/definitions/docs-2025.txt",
+            "101.25012.0000",
+            vec!["url-mismatch"],
+        ),
+        (
+            "mdatp/definitions/docs-2026-verify-deprecated.txt",
+            "101.26062.0007",
+            vec!["url-mismatch"],
+        ),
+    ] {
+        let mut env = TestEnv::new();
+        env.on(DEFINITIONS, Reply::fixture(fixture))
+            .on("health", Reply::stdout(&full_health(version)));
+        let (code, report) = diagnose(&env, &["--skip-network"]);
+        assert_eq!(code, 2, "{fixture}");
+        let found = ids(&report);
+        for id in &expected {
+            assert!(found.contains(id), "{fixture}: {id} missing from {found:?}");
+        }
+        // Fallback is off in every sample, and the update came from the cloud.
+        assert_eq!(
+            finding(&report, "url-mismatch")["severity"],
+            "critical",
+            "{fixture}"
+        );
+        assert!(
+            found.contains(&"definitions-stale"),
+            "{fixture}: dated 2024"
+        );
+        assert!(found.contains(&"config-not-found"), "{fixture}");
+    }
+    let mut env = TestEnv::new();
+    env.on(
+        DEFINITIONS,
+        Reply::fixture("mdatp/usage/expected-one-of.txt").exit(1),
+    )
+    .on(
+        "health",
+        Reply::fixture("mdatp/health/linux-101.85.27-unlicensed.txt"),
+    );
+    let (code, report) = diagnose(&env, &["--skip-network"]);
+    assert_eq!(code, 2);
+    let found = ids(&report);
+    assert!(
+        found.contains(&"mdatp-unlicensed")
+            && found.contains(&"mdatp-version-unsupported")
+            && found.contains(&"mdatp-failed"),
+        "{found:?}"
+    );
+    assert!(
+        finding(&report, "mdatp-failed")["fix"]
+            .as_str()
+            .expect("fix")
+            .contains("too old")
+    );
+}
