@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::finding::{DOC_OFFLINE_UPDATES, Evidence, Finding, Severity};
+use super::finding::{Evidence, Finding, Severity};
 use crate::managed::config::{ConfigError, ManagedConfig};
 use crate::managed::keys::{self, COMMENT_KEYS, Kind, SECTIONS};
 use crate::managed::scan::KeyAt;
@@ -60,23 +60,6 @@ fn is_offline_key(key: &str) -> bool {
         || key == "definitionUpdatesInterval"
 }
 
-fn finding(
-    id: &'static str,
-    severity: Severity,
-    title: String,
-    evidence: Vec<Evidence>,
-    fix: String,
-) -> Finding {
-    Finding {
-        id,
-        severity,
-        title,
-        evidence,
-        fix,
-        doc: Some(DOC_OFFLINE_UPDATES),
-    }
-}
-
 /// Rules on the file alone (what `config check` runs).
 pub fn file_findings(f: &ConfigFacts) -> Vec<Finding> {
     let path = f.path;
@@ -88,7 +71,7 @@ pub fn file_findings(f: &ConfigFacts) -> Vec<Finding> {
     for k in f.keys {
         let at = |value: &str| Evidence::new(format!("{path}:{}", k.line), dotted(k), value);
         if k.duplicate && !COMMENT_KEYS.contains(&k.key.as_str()) {
-            out.push(finding(
+            out.push(Finding::new(
                 "config-duplicate-key",
                 Severity::Info,
                 format!("{} appears more than once; the last one wins", dotted(k)),
@@ -119,28 +102,28 @@ fn dotted(k: &KeyAt) -> String {
 
 fn load_failure(path: &str, e: &ConfigError) -> Finding {
     match e {
-        ConfigError::NotFound { .. } => finding(
+        ConfigError::NotFound { .. } => Finding::new(
             "config-not-found",
             Severity::Info,
             format!("There is no managed configuration file at {path}"),
             vec![Evidence::new(path, "file", "(absent)")],
             "Nothing to do if the settings come from Intune or the security portal (health then shows them with [managed]); otherwise create the file, owned by root, mode 0644.".into(),
         ),
-        ConfigError::InvalidJson { line, column, message, .. } => finding(
+        ConfigError::InvalidJson { line, column, message, .. } => Finding::new(
             "config-invalid-json",
             Severity::Critical,
             format!("{path} is not valid JSON, so mdatp ignores all of it"),
             vec![Evidence::new(format!("{path}:{line}:{column}"), "syntax", message)],
             format!("Fix the syntax at line {line}, column {column} (`python3 -m json.tool {path}` shows it), then check `mdatp health --details definitions`."),
         ),
-        ConfigError::NotAnObject { .. } => finding(
+        ConfigError::NotAnObject { .. } => Finding::new(
             "config-invalid-json",
             Severity::Critical,
             format!("{path} is JSON but not an object, so mdatp ignores it"),
             vec![Evidence::new(path, "document", "not an object")],
             "The file must be one JSON object with sections such as \"antivirusEngine\": {...}.".into(),
         ),
-        other => finding(
+        other => Finding::new(
             "config-unreadable",
             Severity::Warning,
             format!("The managed configuration cannot be read: {other}"),
@@ -166,7 +149,7 @@ fn top_level(f: &ConfigFacts, k: &KeyAt, out: &mut Vec<Finding>) {
         return;
     }
     let suggestion = keys::suggest(key, SECTIONS.iter().copied());
-    out.push(finding(
+    out.push(Finding::new(
         "config-unknown-key",
         Severity::Warning,
         format!("Unknown section \"{key}\"{}", did_you_mean(suggestion)),
@@ -195,7 +178,7 @@ fn wrong_section(
     } else {
         Severity::Warning
     };
-    finding(
+    Finding::new(
         "config-wrong-section",
         severity,
         format!(
@@ -229,7 +212,7 @@ fn in_section(f: &ConfigFacts, k: &KeyAt, section: &str, value: &Value, out: &mu
             } else {
                 Severity::Warning
             };
-            out.push(finding(
+            out.push(Finding::new(
                 "config-invalid-value",
                 severity,
                 format!("{section}.{key} has an invalid value: {problem}"),
@@ -265,7 +248,7 @@ fn in_section(f: &ConfigFacts, k: &KeyAt, section: &str, value: &Value, out: &mu
             " mdatp ignores keys it does not know (newer builds add keys: check the spelling against Microsoft's list)."
         }
     };
-    out.push(finding(
+    out.push(Finding::new(
         "config-unknown-key",
         Severity::Warning,
         format!("Unknown key {section}.{key}{}", did_you_mean(suggestion)),
@@ -363,7 +346,7 @@ pub fn not_applied(cfg: &ManagedConfig, path: &str, health: &Health) -> Vec<Find
         } else {
             "with a different value"
         };
-        out.push(finding(
+        out.push(Finding::new(
             "config-not-applied",
             Severity::Warning,
             format!("{section}.{key} is set in the file, but mdatp shows {field_name} {why}"),

@@ -71,6 +71,26 @@ pub struct Finding {
     pub doc: Option<&'static str>,
 }
 
+impl Finding {
+    /// A finding about the offline-update feature, linking Microsoft's page on it.
+    pub fn new(
+        id: &'static str,
+        severity: Severity,
+        title: String,
+        evidence: Vec<Evidence>,
+        fix: String,
+    ) -> Finding {
+        Finding {
+            id,
+            severity,
+            title,
+            evidence,
+            fix,
+            doc: Some(DOC_OFFLINE_UPDATES),
+        }
+    }
+}
+
 /// Microsoft's page for the feature, linked from findings about it.
 pub const DOC_OFFLINE_UPDATES: &str = "https://learn.microsoft.com/en-us/defender-endpoint/linux-support-offline-security-intelligence-update";
 

@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
-use super::finding::{DOC_OFFLINE_UPDATES, Evidence, Finding, Severity};
+use super::finding::{Evidence, Finding, Severity};
 use crate::mirror::tls::TlsFailureKind;
 use crate::mirror::url::{Checked, UrlProblem};
 use crate::mirror::{ArchProbe, ErrorKind, Step, StepError, age};
@@ -58,23 +58,6 @@ pub fn findings(facts: &MirrorFacts) -> Vec<Finding> {
     out
 }
 
-fn finding(
-    id: &'static str,
-    severity: Severity,
-    title: String,
-    evidence: Vec<Evidence>,
-    fix: String,
-) -> Finding {
-    Finding {
-        id,
-        severity,
-        title,
-        evidence,
-        fix,
-        doc: Some(DOC_OFFLINE_UPDATES),
-    }
-}
-
 fn set_url_fix(facts: &MirrorFacts, value: &str) -> String {
     format!(
         "Set {URL_KEY} in {} to \"{value}\" (or the same setting in your Intune/portal policy), then check `mdatp health --details definitions`.",
@@ -102,7 +85,7 @@ fn url_findings(facts: &MirrorFacts, out: &mut Vec<Finding>) {
                 if enabled { "enabled" } else { "disabled" },
             ));
         }
-        out.push(finding(
+        out.push(Finding::new(
             "url-missing",
             severity,
             "No mirror URL is configured".into(),
@@ -115,28 +98,28 @@ fn url_findings(facts: &MirrorFacts, out: &mut Vec<Finding>) {
     let ev = || vec![Evidence::new(source.as_str(), URL_KEY, text)];
     for problem in &checked.problems {
         match problem {
-            UrlProblem::Malformed { reason, suggestion } => out.push(finding(
+            UrlProblem::Malformed { reason, suggestion } => out.push(Finding::new(
                 "url-malformed",
                 Severity::Critical,
                 format!("The mirror URL is not usable: {reason}"),
                 ev(),
                 set_url_fix(facts, suggestion.as_deref().unwrap_or(EXAMPLE_URL)),
             )),
-            UrlProblem::IncludesArch { segment, suggestion } => out.push(finding(
+            UrlProblem::IncludesArch { segment, suggestion } => out.push(Finding::new(
                 "url-includes-arch",
                 Severity::Critical,
                 format!("The mirror URL includes `{segment}`: the endpoint appends arch_<arch>/ itself, so it asks for a folder that does not exist"),
                 ev(),
                 set_url_fix(facts, suggestion),
             )),
-            UrlProblem::PlatformMismatch { suggestion } => out.push(finding(
+            UrlProblem::PlatformMismatch { suggestion } => out.push(Finding::new(
                 "url-platform-mismatch",
                 Severity::Critical,
                 "The mirror URL points at the macOS packages (/mac/) on a Linux endpoint".into(),
                 ev(),
                 set_url_fix(facts, suggestion),
             )),
-            UrlProblem::NotRingFolder => out.push(finding(
+            UrlProblem::NotRingFolder => out.push(Finding::new(
                 "url-not-ring-folder",
                 Severity::Warning,
                 "The mirror URL does not end at a ring folder (linux/production/ or linux/preview/)".into(),
@@ -145,7 +128,7 @@ fn url_findings(facts: &MirrorFacts, out: &mut Vec<Finding>) {
                     "Point {URL_KEY} at the folder the downloader writes, <downloadFolder>/linux/production/ (or preview/), e.g. \"{EXAMPLE_URL}\"."
                 ),
             )),
-            UrlProblem::Rollback { ring } => out.push(finding(
+            UrlProblem::Rollback { ring } => out.push(Finding::new(
                 "url-rollback",
                 Severity::Info,
                 format!("The mirror URL points at {ring}/: a rollback to the previous package is in effect"),
@@ -165,7 +148,7 @@ fn probe_findings(probe: &ArchProbe, facts: &MirrorFacts, out: &mut Vec<Finding>
     for step in &probe.steps {
         let Some(err) = &step.error else {
             if step.name == "manifest" && step.note.is_some() {
-                out.push(finding(
+                out.push(Finding::new(
                     "mirror-manifest-invalid",
                     Severity::Warning,
                     format!("manifest.json for {arch} has empty versions: the downloader's last run got a proxy or error page instead of version information"),
@@ -184,7 +167,7 @@ fn probe_findings(probe: &ArchProbe, facts: &MirrorFacts, out: &mut Vec<Finding>
         && let Some(old) = age(modified, facts.now)
         && old > facts.stale_after
     {
-        out.push(finding(
+        out.push(Finding::new(
             "mirror-stale",
             Severity::Warning,
             format!("updates.zip for {arch} was last changed {} ago", human_age(old)),
@@ -204,7 +187,7 @@ fn probe_findings(probe: &ArchProbe, facts: &MirrorFacts, out: &mut Vec<Finding>
                 )
             })
             .collect();
-        out.push(finding(
+        out.push(Finding::new(
             "mirror-permissions",
             Severity::Warning,
             format!("Files of the {arch} mirror folder are not readable by everyone"),
@@ -264,56 +247,56 @@ fn step_failure(probe: &ArchProbe, step: &Step, err: &StepError, src: &str) -> O
         .to_string();
     let missing = err.kind == ErrorKind::NotFound || err.status == Some(404);
     let f = match (step.name, err.kind) {
-        (_, ErrorKind::Timeout | ErrorKind::ConnectTimeout) => finding(
+        (_, ErrorKind::Timeout | ErrorKind::ConnectTimeout) => Finding::new(
             "mirror-timeout",
             Severity::Critical,
             "The mirror did not answer in time".into(),
             ev,
             "Something drops or stalls the traffic: check the route and any firewall between the endpoint and the mirror, and that the mirror's server (or mount) is not hung.".into(),
         ),
-        (_, ErrorKind::PermissionDenied) => finding(
+        (_, ErrorKind::PermissionDenied) => Finding::new(
             "mirror-permissions",
             Severity::Critical,
             format!("{target} cannot be read"),
             ev,
             format!("Make the mirror readable on the server: `chmod -R a+rX {}`; on NFS, mdatp's root is mapped to nobody unless the export has no_root_squash.", probe.location),
         ),
-        ("dns", _) => finding(
+        ("dns", _) => Finding::new(
             "mirror-dns-failed",
             Severity::Critical,
             "The mirror's host name does not resolve".into(),
             ev,
             "Check that the endpoint resolves the mirror's name (`getent hosts <host>`): fix DNS or /etc/hosts, or use the mirror's IP address in the URL.".into(),
         ),
-        ("tcp", _) => finding(
+        ("tcp", _) => Finding::new(
             "mirror-unreachable",
             Severity::Critical,
             "The mirror refuses or cannot be reached".into(),
             ev,
             "Check that the mirror's web server runs and listens on that address and port, and that no firewall blocks it (`curl -v <url>` from the endpoint).".into(),
         ),
-        ("tls", _) | (_, ErrorKind::Tls) => finding(
+        ("tls", _) | (_, ErrorKind::Tls) => Finding::new(
             "mirror-tls-error",
             Severity::Critical,
             format!("TLS to the mirror fails: {}", err.tls.map(|k| k.describe()).unwrap_or("handshake failure")),
             tls_evidence(src, step, ev),
             tls_fix(err.tls, step),
         ),
-        ("manifest", _) if missing => finding(
+        ("manifest", _) if missing => Finding::new(
             "mirror-manifest-missing",
             Severity::Warning,
             format!("The mirror has no manifest.json for {arch}"),
             ev,
             "Update the downloader (xplat_offline_updates_download.sh from microsoft/mdatp-xplat, script 0.0.2 or later) and run it: it writes arch_*/manifest.json.".into(),
         ),
-        ("manifest", ErrorKind::Invalid | ErrorKind::TooLarge) => finding(
+        ("manifest", ErrorKind::Invalid | ErrorKind::TooLarge) => Finding::new(
             "mirror-manifest-invalid",
             Severity::Warning,
             format!("manifest.json for {arch} is not a valid manifest"),
             ev,
             format!("Delete {target} on the mirror and run the downloader again; it rewrites the manifest."),
         ),
-        ("package", _) if missing => finding(
+        ("package", _) if missing => Finding::new(
             "mirror-package-missing",
             Severity::Critical,
             format!("The mirror has no updates.zip for {arch}"),
@@ -324,7 +307,7 @@ fn step_failure(probe: &ArchProbe, step: &Step, err: &StepError, src: &str) -> O
                 if arch == "arm64" { " Downloaders from before November 2024 leave arch_arm64 empty: update it." } else { "" }
             ),
         ),
-        ("package_signature" | "package_verify", ErrorKind::Invalid | ErrorKind::TooLarge) => finding(
+        ("package_signature" | "package_verify", ErrorKind::Invalid | ErrorKind::TooLarge) => Finding::new(
             "mirror-package-invalid",
             Severity::Critical,
             format!("updates.zip for {arch} is not a usable package: {}", err.message),
@@ -335,7 +318,7 @@ fn step_failure(probe: &ArchProbe, step: &Step, err: &StepError, src: &str) -> O
                 if err.kind == ErrorKind::TooLarge { " If the size is expected, raise --max-package-size." } else { "" }
             ),
         ),
-        _ => finding(
+        _ => Finding::new(
             "mirror-http-error",
             Severity::Critical,
             format!("The mirror answered badly for {arch}: {}", err.message),

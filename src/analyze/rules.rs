@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 use std::time::Duration;
 
 use super::config::{ConfigFacts, file_findings, not_applied};
-use super::finding::{self, DOC_OFFLINE_UPDATES, Evidence, Finding, Severity};
+use super::finding::{self, Evidence, Finding, Severity};
 use super::mirror::{self as mirror_rules, MirrorFacts, human_age};
 use super::snapshot::Snapshot;
 use crate::mdatp::health::DefinitionsStatus;
@@ -33,7 +33,7 @@ pub fn diagnose(s: &Snapshot) -> Vec<Finding> {
     mirror_findings(s, &mut out);
     config_findings(s, &mut out);
     if let Some(e) = &s.history_error {
-        out.push(f(
+        out.push(Finding::new(
             "history-off",
             Severity::Info,
             "The run history cannot be kept, so toggles of the feature over time cannot be seen".into(),
@@ -43,23 +43,6 @@ pub fn diagnose(s: &Snapshot) -> Vec<Finding> {
     }
     finding::sort(&mut out);
     out
-}
-
-fn f(
-    id: &'static str,
-    severity: Severity,
-    title: String,
-    evidence: Vec<Evidence>,
-    fix: String,
-) -> Finding {
-    Finding {
-        id,
-        severity,
-        title,
-        evidence,
-        fix,
-        doc: Some(DOC_OFFLINE_UPDATES),
-    }
 }
 
 fn ev(s: &Snapshot, name: &str) -> Evidence {
@@ -93,7 +76,7 @@ fn mdatp_problem(s: &Snapshot, out: &mut Vec<Finding>) {
             "mdatp did not give a usable health report".to_string(),
         )
     };
-    out.push(f(
+    out.push(Finding::new(
         id,
         Severity::Unknown,
         title,
@@ -114,7 +97,7 @@ fn unlicensed(s: &Snapshot, out: &mut Vec<Finding>) {
         if let Some(a) = attention {
             evidence.push(Evidence::new("health", "ATTENTION", a));
         }
-        out.push(f(
+        out.push(Finding::new(
             "mdatp-unlicensed",
             Severity::Critical,
             "Defender has no license on this device".into(),
@@ -146,7 +129,7 @@ fn app_version(s: &Snapshot) -> Option<&str> {
 fn version(s: &Snapshot, out: &mut Vec<Finding>) {
     let Some(v) = app_version(s) else { return };
     if compare_versions(v, MIN_VERSION) == Some(Ordering::Less) {
-        out.push(f(
+        out.push(Finding::new(
             "mdatp-version-unsupported",
             Severity::Critical,
             format!("mdatp {v} is older than {MIN_VERSION}, the first version with offline updates"),
@@ -190,7 +173,7 @@ fn enforcement(s: &Snapshot) -> Option<(String, Evidence)> {
 
 fn feature_switches(s: &Snapshot, out: &mut Vec<Finding>) {
     if offline_enabled(s) == Some(false) {
-        out.push(f(
+        out.push(Finding::new(
             "offline-update-disabled",
             Severity::Warning,
             "Offline security intelligence updates are disabled: the endpoint updates from Microsoft's cloud".into(),
@@ -202,7 +185,7 @@ fn feature_switches(s: &Snapshot, out: &mut Vec<Finding>) {
         ));
     }
     if s.bool("automatic_definition_update_enabled") == Some(false) {
-        out.push(f(
+        out.push(Finding::new(
             "automatic-update-disabled",
             Severity::Warning,
             "Automatic security intelligence updates are disabled: only a manual `mdatp definitions update` pulls".into(),
@@ -214,7 +197,7 @@ fn feature_switches(s: &Snapshot, out: &mut Vec<Finding>) {
         && let Some((level, evidence)) = enforcement(s)
         && level != "real_time"
     {
-        out.push(f(
+        out.push(Finding::new(
             "enforcement-not-realtime",
             Severity::Warning,
             format!("Enforcement level is {level}: automatic pulls from the mirror only happen in real_time"),
@@ -300,7 +283,7 @@ fn url_mismatch(s: &Snapshot, out: &mut Vec<Finding>) {
             "The last update came from another source than the configured mirror".to_string(),
         )
     };
-    out.push(f(
+    out.push(Finding::new(
         "url-mismatch",
         severity,
         title,
@@ -317,7 +300,7 @@ fn verification(s: &Snapshot, out: &mut Vec<Finding>) {
     let engine = s.str("engine_signature_verification");
     let sig_disabled = sig == Some("disabled") && deprecated_build != Some(true);
     if sig_disabled || engine == Some("disabled") {
-        out.push(f(
+        out.push(Finding::new(
             "verify-sig-disabled",
             Severity::Critical,
             "Signature verification of offline packages is disabled: a tampered package on the mirror would be loaded".into(),
@@ -333,7 +316,7 @@ fn verification(s: &Snapshot, out: &mut Vec<Finding>) {
         .and_then(|c| c.get("features", "offlineDefinitionUpdateVerifySig"))
         .is_some();
     if set_in_file && (sig == Some("DEPRECATED") || deprecated_build == Some(true)) {
-        out.push(f(
+        out.push(Finding::new(
             "verify-sig-setting-deprecated",
             Severity::Info,
             "features.offlineDefinitionUpdateVerifySig has no effect on this build: the engine signature is always verified".into(),
@@ -363,7 +346,7 @@ fn update_failed(s: &Snapshot, out: &mut Vec<Finding>) {
                 .into()
         }
     };
-    out.push(f(
+    out.push(Finding::new(
         "definitions-update-failed",
         Severity::Critical,
         title,
@@ -418,7 +401,7 @@ fn stale(s: &Snapshot, out: &mut Vec<Finding>) {
     } else {
         return;
     };
-    out.push(f(
+    out.push(Finding::new(
         "definitions-stale",
         severity,
         format!("Security intelligence is {} old (warning after {}, critical after {})", human_age(age), human_age(warn), human_age(crit)),
@@ -463,7 +446,7 @@ fn reenable(s: &Snapshot, out: &mut Vec<Finding>) {
             .map(|k| j + 1 + k)
     });
     if let (Some(i), Some(j), Some(k)) = (enabled_from_mirror, disabled, reenabled) {
-        out.push(f(
+        out.push(Finding::new(
             "reenable-bug",
             Severity::Critical,
             "Offline updates stopped working after the feature was disabled and enabled again (a known mdatp issue)".into(),
@@ -481,7 +464,7 @@ fn reenable(s: &Snapshot, out: &mut Vec<Finding>) {
         && s.bool("offline_definition_update_fallback_to_cloud") == Some(false)
     {
         // Staleness alone is definitions-stale's business, not a sign of the toggle bug.
-        out.push(f(
+        out.push(Finding::new(
             "reenable-bug-suspected",
             Severity::Warning,
             "Offline updates do not come from the mirror: was the feature disabled and enabled again? (a known mdatp issue)".into(),
@@ -514,7 +497,7 @@ fn mirror_vs_endpoint(s: &Snapshot, out: &mut Vec<Finding>) {
             // Only a problem once the endpoint had a chance to pull.
             let waited = definitions_age(s).is_none_or(|(age, _)| age > s.update_interval());
             if waited {
-                out.push(f(
+                out.push(Finding::new(
                     "endpoint-behind-mirror",
                     Severity::Warning,
                     format!("The mirror has {mirror} but the endpoint still runs {endpoint}: it is not pulling"),
@@ -523,7 +506,7 @@ fn mirror_vs_endpoint(s: &Snapshot, out: &mut Vec<Finding>) {
                 ));
             }
         }
-        Some(Ordering::Less) => out.push(f(
+        Some(Ordering::Less) => out.push(Finding::new(
             "mirror-behind-endpoint",
             Severity::Warning,
             format!("The endpoint runs {endpoint}, newer than the mirror's {mirror}: it came from the cloud, and the mirror's downloader is stuck"),

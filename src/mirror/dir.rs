@@ -14,6 +14,7 @@ use serde_json::json;
 use super::package::{self, MAX_MANIFEST_BYTES, SNIFF_BYTES};
 use super::{
     ArchProbe, ErrorKind, PackageFacts, PermissionFact, ProbeOptions, Step, StepError, Timer,
+    manifest_outcome, signature_outcome, verify_outcome,
 };
 
 pub fn probe(dir: &Path, arch: &str, opts: &ProbeOptions) -> ArchProbe {
@@ -126,7 +127,7 @@ fn manifest_step(path: &Path, probe: &mut ArchProbe) -> Step {
         Err(e) => return t.fail("manifest", json!({"path": path}), io_error(&e, path)),
     };
     check_permissions(path, &meta, false, &mut probe.permissions);
-    let mut detail =
+    let detail =
         json!({"path": path, "size": meta.len(), "mtime": mtime(&meta), "mode": mode(&meta)});
     if meta.len() > MAX_MANIFEST_BYTES {
         return t.fail(
@@ -141,27 +142,7 @@ fn manifest_step(path: &Path, probe: &mut ArchProbe) -> Step {
     {
         return t.fail("manifest", detail, io_error(&e, path));
     }
-    match package::parse_manifest(&bytes) {
-        Ok(m) => {
-            detail["engine_version"] = json!(m.engine_version);
-            detail["definition_version"] = json!(m.definition_version);
-            let empty = m.is_empty();
-            probe.manifest = Some(m);
-            let mut step = t.ok("manifest", detail);
-            if empty {
-                step.note = Some(
-                    "the versions are empty: the downloader's last run got no version information"
-                        .into(),
-                );
-            }
-            step
-        }
-        Err(e) => t.fail(
-            "manifest",
-            detail,
-            StepError::new(ErrorKind::Invalid, format!("manifest.json is {e}")),
-        ),
-    }
+    manifest_outcome(&t, &bytes, detail, &mut probe.manifest)
 }
 
 fn signature_step(path: &Path, facts: &mut PackageFacts) -> Step {
@@ -170,22 +151,7 @@ fn signature_step(path: &Path, facts: &mut PackageFacts) -> Step {
     if let Err(e) = File::open(path).and_then(|f| f.take(SNIFF_BYTES).read_to_end(&mut first)) {
         return t.fail("package_signature", json!({}), io_error(&e, path));
     }
-    let sig = package::sniff(&first);
-    facts.is_zip = Some(sig.is_zip());
-    facts.signature = Some(sig.clone());
-    let detail = json!({"bytes_read": first.len(), "signature": sig.describe()});
-    if sig.is_zip() {
-        t.ok("package_signature", detail)
-    } else {
-        t.fail(
-            "package_signature",
-            detail,
-            StepError::new(
-                ErrorKind::Invalid,
-                format!("updates.zip is {}", sig.describe()),
-            ),
-        )
-    }
+    signature_outcome(&t, &first, json!({}), facts)
 }
 
 fn verify_step(path: &Path, max: u64, facts: &mut PackageFacts) -> Step {
@@ -194,28 +160,12 @@ fn verify_step(path: &Path, max: u64, facts: &mut PackageFacts) -> Step {
         Ok(f) => f,
         Err(e) => return t.fail("package_verify", json!({}), io_error(&e, path)),
     };
-    match package::verify(file, max) {
-        Ok(v) => {
-            let step = t.ok(
-                "package_verify",
-                json!({"bytes": v.bytes, "sha256": v.sha256, "entries": v.entries}),
-            );
-            facts.verified = Some(v);
-            step
-        }
-        Err(e) => {
-            let kind = if e.contains("cap") {
-                ErrorKind::TooLarge
-            } else {
-                ErrorKind::Invalid
-            };
-            t.fail(
-                "package_verify",
-                json!({"max_bytes": max}),
-                StepError::new(kind, e),
-            )
-        }
-    }
+    verify_outcome(
+        &t,
+        package::verify(file, max),
+        json!({"max_bytes": max}),
+        facts,
+    )
 }
 
 fn io_error(e: &std::io::Error, path: &Path) -> StepError {

@@ -13,7 +13,10 @@ use serde_json::json;
 use url::Url;
 
 use super::package::{self, MAX_MANIFEST_BYTES, SNIFF_BYTES};
-use super::{ArchProbe, ErrorKind, PackageFacts, ProbeOptions, Step, StepError, Timer, tls};
+use super::{
+    ArchProbe, ErrorKind, PackageFacts, ProbeOptions, Step, StepError, Timer, manifest_outcome,
+    signature_outcome, tls, verify_outcome,
+};
 
 pub const MAX_REDIRECTS: usize = 5;
 /// At most this many resolved addresses are tried, so a name with dozens of records
@@ -459,27 +462,7 @@ fn manifest_step(
             StepError::new(ErrorKind::TooLarge, "manifest.json is larger than 64 KiB"),
         );
     }
-    match package::parse_manifest(&body) {
-        Ok(m) => {
-            detail["engine_version"] = json!(m.engine_version);
-            detail["definition_version"] = json!(m.definition_version);
-            let empty = m.is_empty();
-            *manifest = Some(m);
-            let mut step = t.ok("manifest", detail);
-            if empty {
-                step.note = Some(
-                    "the versions are empty: the downloader's last run got no version information"
-                        .into(),
-                );
-            }
-            step
-        }
-        Err(e) => t.fail(
-            "manifest",
-            detail,
-            StepError::new(ErrorKind::Invalid, format!("manifest.json is {e}")),
-        ),
-    }
+    manifest_outcome(&t, &body, detail, manifest)
 }
 
 fn head_step(client: &Client, url: &Url, deadline: Instant, facts: &mut PackageFacts) -> Step {
@@ -543,7 +526,7 @@ fn signature_step(client: &Client, url: &Url, deadline: Instant, facts: &mut Pac
     if facts.size.is_none() {
         facts.size = total;
     }
-    let mut detail = json!({"status": status.as_u16(), "range": range});
+    let detail = json!({"status": status.as_u16(), "range": range});
     if !status.is_success() {
         return t.fail(
             "package_signature",
@@ -559,24 +542,7 @@ fn signature_step(client: &Client, url: &Url, deadline: Instant, facts: &mut Pac
             StepError::new(ErrorKind::Io, format!("reading updates.zip: {e}")),
         );
     }
-    let sig = package::sniff(&first);
-    detail["bytes_read"] = json!(first.len());
-    detail["signature"] = json!(sig.describe());
-    facts.is_zip = Some(sig.is_zip());
-    let ok = sig.is_zip();
-    facts.signature = Some(sig.clone());
-    if ok {
-        t.ok("package_signature", detail)
-    } else {
-        t.fail(
-            "package_signature",
-            detail,
-            StepError::new(
-                ErrorKind::Invalid,
-                format!("updates.zip is {}", sig.describe()),
-            ),
-        )
-    }
+    signature_outcome(&t, &first, detail, facts)
 }
 
 fn verify_step(
@@ -612,21 +578,12 @@ fn verify_step(
             ),
         );
     }
-    match package::verify(fetched.response, max) {
-        Ok(v) => {
-            let step = t.ok("package_verify", json!({"status": status.as_u16(), "bytes": v.bytes, "sha256": v.sha256, "entries": v.entries}));
-            facts.verified = Some(v);
-            step
-        }
-        Err(e) => {
-            let kind = if e.contains("cap") {
-                ErrorKind::TooLarge
-            } else {
-                ErrorKind::Invalid
-            };
-            t.fail("package_verify", detail, StepError::new(kind, e))
-        }
-    }
+    verify_outcome(
+        &t,
+        package::verify(fetched.response, max),
+        json!({"status": status.as_u16()}),
+        facts,
+    )
 }
 
 /// `Last-Modified: Sun, 06 Nov 1994 08:49:37 GMT`.

@@ -116,6 +116,90 @@ impl Timer {
     }
 }
 
+/// The manifest step's outcome from the bytes read (HTTP body or file).
+pub(crate) fn manifest_outcome(
+    t: &Timer,
+    bytes: &[u8],
+    mut detail: serde_json::Value,
+    manifest: &mut Option<Manifest>,
+) -> Step {
+    match package::parse_manifest(bytes) {
+        Ok(m) => {
+            detail["engine_version"] = serde_json::json!(m.engine_version);
+            detail["definition_version"] = serde_json::json!(m.definition_version);
+            let empty = m.is_empty();
+            *manifest = Some(m);
+            let mut step = t.ok("manifest", detail);
+            if empty {
+                step.note = Some(
+                    "the versions are empty: the downloader's last run got no version information"
+                        .into(),
+                );
+            }
+            step
+        }
+        Err(e) => t.fail(
+            "manifest",
+            detail,
+            StepError::new(ErrorKind::Invalid, format!("manifest.json is {e}")),
+        ),
+    }
+}
+
+/// The signature step's outcome from the first bytes of `updates.zip`.
+pub(crate) fn signature_outcome(
+    t: &Timer,
+    first: &[u8],
+    mut detail: serde_json::Value,
+    facts: &mut PackageFacts,
+) -> Step {
+    let sig = package::sniff(first);
+    detail["bytes_read"] = serde_json::json!(first.len());
+    detail["signature"] = serde_json::json!(sig.describe());
+    facts.is_zip = Some(sig.is_zip());
+    facts.signature = Some(sig.clone());
+    if sig.is_zip() {
+        t.ok("package_signature", detail)
+    } else {
+        t.fail(
+            "package_signature",
+            detail,
+            StepError::new(
+                ErrorKind::Invalid,
+                format!("updates.zip is {}", sig.describe()),
+            ),
+        )
+    }
+}
+
+/// The verify step's outcome.
+pub(crate) fn verify_outcome(
+    t: &Timer,
+    result: Result<Verified, package::VerifyError>,
+    mut detail: serde_json::Value,
+    facts: &mut PackageFacts,
+) -> Step {
+    match result {
+        Ok(v) => {
+            detail["bytes"] = serde_json::json!(v.bytes);
+            detail["sha256"] = serde_json::json!(v.sha256);
+            detail["entries"] = serde_json::json!(v.entries);
+            facts.verified = Some(v);
+            t.ok("package_verify", detail)
+        }
+        Err(package::VerifyError::TooLarge(m)) => t.fail(
+            "package_verify",
+            detail,
+            StepError::new(ErrorKind::TooLarge, m),
+        ),
+        Err(package::VerifyError::Invalid(m)) => t.fail(
+            "package_verify",
+            detail,
+            StepError::new(ErrorKind::Invalid, m),
+        ),
+    }
+}
+
 /// What the package looked like.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct PackageFacts {

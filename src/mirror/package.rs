@@ -108,12 +108,20 @@ pub struct Verified {
     pub entries: usize,
 }
 
-/// Copies `reader` into `spool` (at most `max` bytes) while hashing, then opens the copy
-/// as a zip archive. The spool is a private temporary file: the package never lands
+/// Why a package failed verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VerifyError {
+    TooLarge(String),
+    Invalid(String),
+}
+
+/// Copies `reader` into a spool file (at most `max` bytes) while hashing, then opens the
+/// copy as a zip archive. The spool is a private temporary file: the package never lands
 /// anywhere a user chose.
-pub fn verify<R: Read>(mut reader: R, max: u64) -> Result<Verified, String> {
-    let mut spool =
-        tempfile::tempfile().map_err(|e| format!("cannot create a temporary file: {e}"))?;
+pub fn verify<R: Read>(mut reader: R, max: u64) -> Result<Verified, VerifyError> {
+    use VerifyError::{Invalid, TooLarge};
+    let mut spool = tempfile::tempfile()
+        .map_err(|e| Invalid(format!("cannot create a temporary file: {e}")))?;
     let mut hasher = Sha256::new();
     let mut total = 0u64;
     let mut buf = vec![0u8; 256 * 1024];
@@ -122,24 +130,24 @@ pub fn verify<R: Read>(mut reader: R, max: u64) -> Result<Verified, String> {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(format!("reading failed after {total} bytes: {e}")),
+            Err(e) => return Err(Invalid(format!("reading failed after {total} bytes: {e}"))),
         };
         total += n as u64;
         if total > max {
-            return Err(format!(
+            return Err(TooLarge(format!(
                 "larger than the {} cap",
                 crate::mdatp::format_bytes(max as usize)
-            ));
+            )));
         }
         hasher.update(&buf[..n]);
         std::io::Write::write_all(&mut spool, &buf[..n])
-            .map_err(|e| format!("cannot spool the package: {e}"))?;
+            .map_err(|e| Invalid(format!("cannot spool the package: {e}")))?;
     }
-    spool.rewind().map_err(|e| e.to_string())?;
-    let archive =
-        zip::ZipArchive::new(spool).map_err(|e| format!("not a readable zip archive: {e}"))?;
+    spool.rewind().map_err(|e| Invalid(e.to_string()))?;
+    let archive = zip::ZipArchive::new(spool)
+        .map_err(|e| Invalid(format!("not a readable zip archive: {e}")))?;
     if archive.is_empty() {
-        return Err("the zip archive has no entries".into());
+        return Err(Invalid("the zip archive has no entries".into()));
     }
     Ok(Verified {
         bytes: total,
@@ -200,11 +208,10 @@ pub(crate) mod tests {
         let v = verify(&zip[..], 1 << 20).expect("valid");
         assert_eq!((v.bytes, v.entries), (zip.len() as u64, 1));
         assert_eq!(v.sha256.len(), 64);
-        assert!(verify(&zip[..], 10).expect_err("cap").contains("cap"));
-        assert!(
-            verify(&b"<html>nope</html>"[..], 1 << 20)
-                .expect_err("html")
-                .contains("not a readable zip")
-        );
+        assert!(matches!(verify(&zip[..], 10), Err(VerifyError::TooLarge(m)) if m.contains("cap")));
+        assert!(matches!(
+            verify(&b"<html>nope</html>"[..], 1 << 20),
+            Err(VerifyError::Invalid(m)) if m.contains("not a readable zip")
+        ));
     }
 }

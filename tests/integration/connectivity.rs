@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::server::{
     BlackholePort, MirrorServer, MirrorTree, Override, Pki, SilentServer, refused_port,
 };
-use crate::testenv::{Reply, TestEnv, stdout_json};
+use crate::testenv::{Reply, TestEnv, finding, ids, stdout_json};
 
 /// Runs `connectivity --format json` with extra arguments; returns exit code and report.
 fn connectivity(env: &TestEnv, args: &[&str]) -> (i32, Value) {
@@ -24,15 +24,6 @@ fn connectivity(env: &TestEnv, args: &[&str]) -> (i32, Value) {
     (out.status.code().expect("exit code"), stdout_json(&out))
 }
 
-fn ids(report: &Value) -> Vec<String> {
-    report["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| f["id"].as_str().expect("id").to_string())
-        .collect()
-}
-
 fn step<'a>(report: &'a Value, arch: usize, name: &str) -> &'a Value {
     report["arch"][arch]["steps"]
         .as_array()
@@ -40,15 +31,6 @@ fn step<'a>(report: &'a Value, arch: usize, name: &str) -> &'a Value {
         .iter()
         .find(|s| s["name"] == name)
         .unwrap_or_else(|| panic!("no step {name} in {report:#}"))
-}
-
-fn finding<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .find(|f| f["id"] == id)
-        .unwrap_or_else(|| panic!("no finding {id} in {report:#}"))
 }
 
 #[test]
@@ -174,18 +156,12 @@ fn empty_and_missing_manifests() {
     );
     let server = MirrorServer::http(tree.root.path());
     let (code, report) = connectivity(&TestEnv::new(), &["--url", &server.ring_url()]);
-    assert_eq!(
-        (code, ids(&report)),
-        (1, vec!["mirror-manifest-invalid".to_string()])
-    );
+    assert_eq!((code, ids(&report)), (1, vec!["mirror-manifest-invalid"]));
     assert_eq!(report["verdict"], "warning");
 
     tree.remove("x86_64", "manifest.json");
     let (code, report) = connectivity(&TestEnv::new(), &["--url", &server.ring_url()]);
-    assert_eq!(
-        (code, ids(&report)),
-        (1, vec!["mirror-manifest-missing".to_string()])
-    );
+    assert_eq!((code, ids(&report)), (1, vec!["mirror-manifest-missing"]));
     assert_eq!(step(&report, 0, "manifest")["error"]["status"], 404);
 }
 
@@ -425,7 +401,7 @@ fn url_with_the_arch_folder_in_it() {
             .contains(&format!("\"{}\"", server.ring_url()))
     );
     // Probed as the endpoint would use it: arch_x86_64/arch_x86_64/ does not exist.
-    assert!(ids(&report).contains(&"mirror-package-missing".to_string()));
+    assert!(ids(&report).contains(&"mirror-package-missing"));
 }
 
 #[test]
@@ -449,7 +425,7 @@ fn directory_mirror_with_a_file_its_owner_cannot_read() {
             .expect("problem")
             .contains("owner cannot read")
     );
-    assert!(ids(&report).contains(&"mirror-permissions".to_string()));
+    assert!(ids(&report).contains(&"mirror-permissions"));
     // As root the daemon still reads it; as anyone else the read itself fails.
     if unsafe { libc::geteuid() } == 0 {
         assert_eq!(code, 1, "{report:#}");

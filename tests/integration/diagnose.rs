@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::server::{MirrorServer, MirrorTree};
-use crate::testenv::{DEFINITIONS, Reply, TestEnv, fixture_path, stdout_json};
+use crate::testenv::{DEFINITIONS, Reply, TestEnv, finding, fixture_path, ids, stdout_json};
 
 const CLOUD: &str = "https://go.microsoft.com/fwlink/?linkid=2144709";
 
@@ -100,24 +100,6 @@ fn diagnose(env: &TestEnv, args: &[&str]) -> (i32, Value) {
         .expect("runs");
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
     (out.status.code().expect("code"), stdout_json(&out))
-}
-
-fn ids(report: &Value) -> Vec<&str> {
-    report["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| f["id"].as_str().expect("id"))
-        .collect()
-}
-
-fn finding<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .find(|f| f["id"] == id)
-        .unwrap_or_else(|| panic!("no {id} in {:?}", ids(report)))
 }
 
 /// A loopback URL nothing listens on, for runs that must not probe anything real.

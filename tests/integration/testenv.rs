@@ -251,3 +251,23 @@ pub fn wait_dead(pid: i32) -> bool {
     }
     false
 }
+
+/// The ids of a report's findings, in order.
+pub fn ids(report: &Value) -> Vec<&str> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["id"].as_str().expect("id"))
+        .collect()
+}
+
+/// The first finding with this id.
+pub fn finding<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {:?}", ids(report)))
+}
