@@ -36,6 +36,7 @@ Register-ArgumentCompleter -Native -CommandName 'mdatp-doctor' -ScriptBlock {
             [CompletionResult]::new('health', 'health', [CompletionResultType]::ParameterValue, 'Show `mdatp health` as typed fields (definitions first)')
             [CompletionResult]::new('connectivity', 'connectivity', [CompletionResultType]::ParameterValue, 'Probe the offline update mirror the way the endpoint uses it')
             [CompletionResult]::new('diagnose', 'diagnose', [CompletionResultType]::ParameterValue, 'Find every known reason offline updates fail, with evidence and a fix')
+            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Trigger `mdatp definitions update`, wait for the real outcome, and explain it')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Managed configuration tools')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Regenerate completions/ and man/ from this command-line definition')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -114,6 +115,25 @@ Register-ArgumentCompleter -Native -CommandName 'mdatp-doctor' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'mdatp-doctor;update' {
+            [CompletionResult]::new('--wait-timeout', '--wait-timeout', [CompletionResultType]::ParameterName, 'How long to wait for the update, the trigger command included')
+            [CompletionResult]::new('--poll-interval', '--poll-interval', [CompletionResultType]::ParameterName, 'How often to re-read health while waiting')
+            [CompletionResult]::new('--mdatp', '--mdatp', [CompletionResultType]::ParameterName, 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]')
+            [CompletionResult]::new('--managed-config', '--managed-config', [CompletionResultType]::ParameterName, 'The managed configuration file mdatp reads')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]')
+            [CompletionResult]::new('--no-wait', '--no-wait', [CompletionResultType]::ParameterName, 'Trigger the update and return without waiting for its outcome')
+            [CompletionResult]::new('--wait-lock', '--wait-lock', [CompletionResultType]::ParameterName, 'When another update runs, wait for it (up to --wait-timeout) instead of exiting 3')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show each external command, its exit status and duration on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show each external command, its exit status and duration on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'mdatp-doctor;config' {
             [CompletionResult]::new('--mdatp', '--mdatp', [CompletionResultType]::ParameterName, 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]')
             [CompletionResult]::new('--managed-config', '--managed-config', [CompletionResultType]::ParameterName, 'The managed configuration file mdatp reads')
@@ -177,6 +197,7 @@ Register-ArgumentCompleter -Native -CommandName 'mdatp-doctor' -ScriptBlock {
             [CompletionResult]::new('health', 'health', [CompletionResultType]::ParameterValue, 'Show `mdatp health` as typed fields (definitions first)')
             [CompletionResult]::new('connectivity', 'connectivity', [CompletionResultType]::ParameterValue, 'Probe the offline update mirror the way the endpoint uses it')
             [CompletionResult]::new('diagnose', 'diagnose', [CompletionResultType]::ParameterValue, 'Find every known reason offline updates fail, with evidence and a fix')
+            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Trigger `mdatp definitions update`, wait for the real outcome, and explain it')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Managed configuration tools')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Regenerate completions/ and man/ from this command-line definition')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -189,6 +210,9 @@ Register-ArgumentCompleter -Native -CommandName 'mdatp-doctor' -ScriptBlock {
             break
         }
         'mdatp-doctor;help;diagnose' {
+            break
+        }
+        'mdatp-doctor;help;update' {
             break
         }
         'mdatp-doctor;help;config' {

@@ -34,6 +34,9 @@ _mdatp__doctor() {
             mdatp__doctor,help)
                 cmd="mdatp__doctor__subcmd__help"
                 ;;
+            mdatp__doctor,update)
+                cmd="mdatp__doctor__subcmd__update"
+                ;;
             mdatp__doctor__subcmd__config,check)
                 cmd="mdatp__doctor__subcmd__config__subcmd__check"
                 ;;
@@ -64,6 +67,9 @@ _mdatp__doctor() {
             mdatp__doctor__subcmd__help,help)
                 cmd="mdatp__doctor__subcmd__help__subcmd__help"
                 ;;
+            mdatp__doctor__subcmd__help,update)
+                cmd="mdatp__doctor__subcmd__help__subcmd__update"
+                ;;
             mdatp__doctor__subcmd__help__subcmd__config,check)
                 cmd="mdatp__doctor__subcmd__help__subcmd__config__subcmd__check"
                 ;;
@@ -74,7 +80,7 @@ _mdatp__doctor() {
 
     case "${cmd}" in
         mdatp__doctor)
-            opts="-v -h -V --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version health connectivity diagnose config generate help"
+            opts="-v -h -V --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version health connectivity diagnose update config generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -466,7 +472,7 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__subcmd__doctor__subcmd__help)
-            opts="health connectivity diagnose config generate help"
+            opts="health connectivity diagnose update config generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -570,6 +576,66 @@ _mdatp__doctor() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mdatp__subcmd__doctor__subcmd__help__subcmd__update)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mdatp__subcmd__doctor__subcmd__update)
+            opts="-v -h -V --wait-timeout --poll-interval --no-wait --wait-lock --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --wait-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --poll-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mdatp)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --managed-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

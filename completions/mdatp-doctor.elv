@@ -33,6 +33,7 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
             cand health 'Show `mdatp health` as typed fields (definitions first)'
             cand connectivity 'Probe the offline update mirror the way the endpoint uses it'
             cand diagnose 'Find every known reason offline updates fail, with evidence and a fix'
+            cand update 'Trigger `mdatp definitions update`, wait for the real outcome, and explain it'
             cand config 'Managed configuration tools'
             cand generate 'Regenerate completions/ and man/ from this command-line definition'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -107,6 +108,24 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mdatp-doctor;update'= {
+            cand --wait-timeout 'How long to wait for the update, the trigger command included'
+            cand --poll-interval 'How often to re-read health while waiting'
+            cand --mdatp 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]'
+            cand --managed-config 'The managed configuration file mdatp reads'
+            cand --format 'Output format'
+            cand --color 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)'
+            cand --timeout 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out'
+            cand --state-dir 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]'
+            cand --no-wait 'Trigger the update and return without waiting for its outcome'
+            cand --wait-lock 'When another update runs, wait for it (up to --wait-timeout) instead of exiting 3'
+            cand -v 'Show each external command, its exit status and duration on stderr'
+            cand --verbose 'Show each external command, its exit status and duration on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mdatp-doctor;config'= {
             cand --mdatp 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]'
             cand --managed-config 'The managed configuration file mdatp reads'
@@ -164,6 +183,7 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
             cand health 'Show `mdatp health` as typed fields (definitions first)'
             cand connectivity 'Probe the offline update mirror the way the endpoint uses it'
             cand diagnose 'Find every known reason offline updates fail, with evidence and a fix'
+            cand update 'Trigger `mdatp definitions update`, wait for the real outcome, and explain it'
             cand config 'Managed configuration tools'
             cand generate 'Regenerate completions/ and man/ from this command-line definition'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -173,6 +193,8 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
         &'mdatp-doctor;help;connectivity'= {
         }
         &'mdatp-doctor;help;diagnose'= {
+        }
+        &'mdatp-doctor;help;update'= {
         }
         &'mdatp-doctor;help;config'= {
             cand check 'Check a managed configuration file against the documented keys and types'

@@ -137,6 +137,19 @@ pub enum Command {
     )]
     Diagnose(DiagnoseArgs),
 
+    /// Trigger `mdatp definitions update`, wait for the real outcome, and explain it
+    #[command(
+        long_about = "Read health, take the update lock, run `mdatp definitions update`, then \
+                      re-read health until the update settles (new definitions, already \
+                      current, failed) or --wait-timeout runs out; report before and after, \
+                      where the update came from (mirror or cloud), and what to do next.\n\n\
+                      Exits 0 updated from the mirror or already current, 1 updated from the \
+                      cloud through fallback (the mirror is broken), 2 failed, 3 could not tell \
+                      (timeout, mdatp failed, lock held, interrupted).",
+        after_help = EXIT_CODES_HELP
+    )]
+    Update(UpdateArgs),
+
     /// Managed configuration tools
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -276,6 +289,25 @@ pub struct DiagnoseArgs {
     /// Critical when definitions are older than this
     #[arg(long, value_name = "AGE", default_value = "72h", value_parser = parse_age)]
     pub crit_age: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// How long to wait for the update, the trigger command included
+    #[arg(long, value_name = "SECS", default_value = "600", value_parser = parse_timeout)]
+    pub wait_timeout: Duration,
+
+    /// How often to re-read health while waiting
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_timeout)]
+    pub poll_interval: Duration,
+
+    /// Trigger the update and return without waiting for its outcome
+    #[arg(long)]
+    pub no_wait: bool,
+
+    /// When another update runs, wait for it (up to --wait-timeout) instead of exiting 3
+    #[arg(long)]
+    pub wait_lock: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod commands;
 pub mod exit_codes;
 pub mod failure;
+pub mod interrupt;
 pub mod managed;
 pub mod mdatp;
 pub mod mirror;

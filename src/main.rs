@@ -7,7 +7,6 @@ use clap::Parser;
 use mdatp_doctor::cli::{Cli, Command, ConfigCommand, Format};
 use mdatp_doctor::commands::{self, Context};
 use mdatp_doctor::exit_codes::ExitCode;
-use mdatp_doctor::mdatp::runner::kill_active_children;
 
 fn main() -> std::process::ExitCode {
     let cli = match Cli::try_parse() {
@@ -24,13 +23,7 @@ fn main() -> std::process::ExitCode {
         }
     };
 
-    // mdatp runs in its own process group, so the terminal's Ctrl-C does not reach it:
-    // kill it ourselves before leaving. Unknown (3): the run could not finish.
-    let _ = ctrlc::set_handler(|| {
-        kill_active_children();
-        eprintln!("mdatp-doctor: interrupted");
-        std::process::exit(i32::from(ExitCode::Unknown.code()));
-    });
+    mdatp_doctor::interrupt::install();
 
     let ctx = Context::new(&cli.global, std::io::stdout().is_terminal());
     let outcome = match &cli.command {
@@ -42,6 +35,7 @@ fn main() -> std::process::ExitCode {
         Command::Connectivity(args) => {
             commands::connectivity::run(&ctx, args, &cli.global.managed_config)
         }
+        Command::Update(args) => commands::update::run(&ctx, args, &cli.global.managed_config),
         Command::Generate(args) => commands::generate::run(args),
     };
     let (stdout, exit) = match outcome {

@@ -7,3 +7,4 @@ pub mod finding;
 pub mod mirror;
 pub mod rules;
 pub mod snapshot;
+pub mod update;

@@ -467,7 +467,7 @@ fn reenable(s: &Snapshot, out: &mut Vec<Finding>) {
         out.push(Finding::new(
             "reenable-bug-suspected",
             Severity::Warning,
-            "Offline updates do not come from the mirror: was the feature disabled and enabled again? (a known mdatp issue)".into(),
+            "Offline updates fail or bypass the mirror: was the feature disabled and enabled again? (a known mdatp issue)".into(),
             vec![ev(s, "definitions_update_source_uri"), ev(s, "definitions_update_fail_reason"), ev(s, "offline_definition_update_fallback_to_cloud")],
             format!("If offlineDefinitionUpdate was toggled off and on: {fix}"),
         ));

@@ -6,6 +6,7 @@ pub mod connectivity;
 pub mod diagnose;
 pub mod generate;
 pub mod health;
+pub mod update;
 
 use crate::cli::{Format, GlobalArgs};
 use crate::exit_codes::ExitCode;

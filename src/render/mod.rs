@@ -6,3 +6,4 @@ pub mod diagnose;
 pub mod findings;
 pub mod health;
 pub mod style;
+pub mod update;

@@ -4,83 +4,10 @@
 use serde_json::{Value, json};
 
 use crate::server::{MirrorServer, MirrorTree};
-use crate::testenv::{DEFINITIONS, Reply, TestEnv, finding, fixture_path, ids, stdout_json};
-
-const CLOUD: &str = "https://go.microsoft.com/fwlink/?linkid=2144709";
-
-/// `mdatp health --details definitions` text, updated `hours_ago` hours ago (local time,
-/// as mdatp prints it).
-struct Defs {
-    url: String,
-    source: String,
-    enabled: bool,
-    fallback: bool,
-    verify: &'static str,
-    fail_reason: &'static str,
-    status: &'static str,
-    version: &'static str,
-    hours_ago: i64,
-}
-
-impl Defs {
-    fn healthy(url: &str) -> Defs {
-        Defs {
-            url: url.into(),
-            source: url.into(),
-            enabled: true,
-            fallback: false,
-            verify: "enabled",
-            fail_reason: "",
-            status: "up_to_date",
-            version: "1.407.417.0",
-            hours_ago: 1,
-        }
-    }
-
-    fn text(&self) -> String {
-        let when = jiff::ZonedDateTime::now()
-            .checked_sub(jiff::SignedDuration::from_hours(self.hours_ago))
-            .expect("time");
-        format!(
-            "automatic_definition_update_enabled         : true [managed]\n\
-             definitions_updated                         : {}\n\
-             definitions_updated_minutes_ago             : {}\n\
-             definitions_version                         : \"{}\"\n\
-             definitions_status                          : \"{}\"\n\
-             definitions_update_source_uri               : \"{}\"\n\
-             definitions_update_fail_reason              : \"{}\"\n\
-             offline_definition_url_configured           : \"{}\" [managed]\n\
-             offline_definition_update                   : \"{}\" [managed]\n\
-             offline_definition_update_verify_sig        : \"{}\"\n\
-             offline_definition_update_fallback_to_cloud : {} [managed]\n",
-            when.strftime("%b %d, %Y at %I:%M:%S %p"),
-            self.hours_ago * 60,
-            self.version,
-            self.status,
-            self.source,
-            self.fail_reason,
-            self.url,
-            if self.enabled { "enabled" } else { "disabled" },
-            self.verify,
-            self.fallback,
-        )
-    }
-}
-
-fn full_health(version: &str) -> String {
-    format!(
-        "healthy : true\nhealth_issues : []\nlicensed : true\nengine_version : \"1.1.24020.4\"\n\
-         app_version : \"{version}\"\nreal_time_protection_enabled : true\npassive_mode_enabled : false\n"
-    )
-}
-
-fn config_for(url: &str, fallback: bool) -> String {
-    format!(
-        r#"{{"cloudService": {{"automaticDefinitionUpdateEnabled": true}},
-  "antivirusEngine": {{"enforcementLevel": "real_time", "offlineDefinitionUpdate": "enabled",
-    "offlineDefinitionUpdateUrl": "{url}", "offlineDefinitionUpdateFallbackToCloud": {fallback}}}}}"#
-    )
-}
+use crate::testenv::{
+    CLOUD, DEFINITIONS, Defs, Reply, TestEnv, config_for, finding, fixture_path, full_health, ids,
+    stdout_json,
+};
 
 /// An endpoint whose mdatp answers with `defs` and a full health of `version`.
 fn endpoint(defs: &Defs, version: &str) -> TestEnv {

@@ -10,3 +10,4 @@ mod generated;
 mod health;
 mod server;
 mod testenv;
+mod update;

@@ -271,3 +271,79 @@ pub fn finding<'a>(report: &'a Value, id: &str) -> &'a Value {
         .find(|f| f["id"] == id)
         .unwrap_or_else(|| panic!("no {id} in {:?}", ids(report)))
 }
+
+pub const CLOUD: &str = "https://go.microsoft.com/fwlink/?linkid=2144709";
+
+/// `mdatp health --details definitions` text, updated `hours_ago` hours ago (local time,
+/// as mdatp prints it).
+pub struct Defs {
+    pub url: String,
+    pub source: String,
+    pub enabled: bool,
+    pub fallback: bool,
+    pub verify: &'static str,
+    pub fail_reason: &'static str,
+    pub status: &'static str,
+    pub version: &'static str,
+    pub hours_ago: i64,
+}
+
+impl Defs {
+    pub fn healthy(url: &str) -> Defs {
+        Defs {
+            url: url.into(),
+            source: url.into(),
+            enabled: true,
+            fallback: false,
+            verify: "enabled",
+            fail_reason: "",
+            status: "up_to_date",
+            version: "1.407.417.0",
+            hours_ago: 1,
+        }
+    }
+
+    pub fn text(&self) -> String {
+        let when = jiff::ZonedDateTime::now()
+            .checked_sub(jiff::SignedDuration::from_hours(self.hours_ago))
+            .expect("time");
+        format!(
+            "automatic_definition_update_enabled         : true [managed]\n\
+             definitions_updated                         : {}\n\
+             definitions_updated_minutes_ago             : {}\n\
+             definitions_version                         : \"{}\"\n\
+             definitions_status                          : \"{}\"\n\
+             definitions_update_source_uri               : \"{}\"\n\
+             definitions_update_fail_reason              : \"{}\"\n\
+             offline_definition_url_configured           : \"{}\" [managed]\n\
+             offline_definition_update                   : \"{}\" [managed]\n\
+             offline_definition_update_verify_sig        : \"{}\"\n\
+             offline_definition_update_fallback_to_cloud : {} [managed]\n",
+            when.strftime("%b %d, %Y at %I:%M:%S %p"),
+            self.hours_ago * 60,
+            self.version,
+            self.status,
+            self.source,
+            self.fail_reason,
+            self.url,
+            if self.enabled { "enabled" } else { "disabled" },
+            self.verify,
+            self.fallback,
+        )
+    }
+}
+
+pub fn full_health(version: &str) -> String {
+    format!(
+        "healthy : true\nhealth_issues : []\nlicensed : true\nengine_version : \"1.1.24020.4\"\n\
+         app_version : \"{version}\"\nreal_time_protection_enabled : true\npassive_mode_enabled : false\n"
+    )
+}
+
+pub fn config_for(url: &str, fallback: bool) -> String {
+    format!(
+        r#"{{"cloudService": {{"automaticDefinitionUpdateEnabled": true}},
+  "antivirusEngine": {{"enforcementLevel": "real_time", "offlineDefinitionUpdate": "enabled",
+    "offlineDefinitionUpdateUrl": "{url}", "offlineDefinitionUpdateFallbackToCloud": {fallback}}}}}"#
+    )
+}

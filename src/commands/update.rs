@@ -1,0 +1,320 @@
+//! `mdatp-doctor update`: trigger `mdatp definitions update` under a lock, wait for the
+//! outcome by re-reading health, and explain it with the diagnose rules.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::analyze::finding::{Finding, Severity};
+use crate::analyze::mirror::UrlSource;
+use crate::analyze::rules;
+use crate::analyze::snapshot::{ConfigSnap, MirrorSnap, Snapshot, Thresholds};
+use crate::analyze::update::{Outcome, Source, UpdateState, settle};
+use crate::cli::{Format, UpdateArgs};
+use crate::commands::diagnose::record_history;
+use crate::commands::{Context, Report};
+use crate::exit_codes::ExitCode;
+use crate::failure::Failure;
+use crate::managed::config;
+use crate::mdatp::runner::{Output, Runner};
+use crate::mdatp::{self, HealthReading, MdatpError, first_line};
+use crate::render;
+use crate::state::lock;
+use crate::{interrupt, mirror};
+
+const DEFINITIONS: [&str; 3] = ["health", "--details", "definitions"];
+
+/// What `definitions update` itself said.
+#[derive(Debug, Clone, Serialize)]
+pub struct Trigger {
+    pub exit_status: Option<i32>,
+    pub output: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UpdateReport {
+    pub schema_version: u32,
+    pub before: UpdateState,
+    pub after: Option<UpdateState>,
+    pub outcome: Outcome,
+    pub source: Source,
+    pub duration_ms: u64,
+    pub trigger: Trigger,
+    /// Why the outcome is what it is, when that is not obvious (timeout, interrupt).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub findings: Vec<Finding>,
+}
+
+pub fn exit_code(outcome: Outcome, trigger_ok: bool) -> ExitCode {
+    match outcome {
+        Outcome::Updated | Outcome::Current => ExitCode::Ok,
+        Outcome::Fallback => ExitCode::Warning,
+        Outcome::Failed => ExitCode::Critical,
+        Outcome::Timeout | Outcome::Unknown => ExitCode::Unknown,
+        Outcome::Triggered if trigger_ok => ExitCode::Ok,
+        Outcome::Triggered => ExitCode::Unknown,
+    }
+}
+
+/// A spinner on stderr, only for people at a terminal.
+struct Spinner(Option<indicatif::ProgressBar>);
+
+impl Spinner {
+    fn new(enabled: bool) -> Spinner {
+        Spinner(enabled.then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        }))
+    }
+
+    fn say(&self, started: Instant, what: &str) {
+        if let Some(bar) = &self.0 {
+            bar.set_message(format!("{what} ({} s)", started.elapsed().as_secs()));
+        }
+    }
+
+    fn done(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+pub fn run(ctx: &Context, args: &UpdateArgs, managed_config: &Path) -> Result<Report, Failure> {
+    let started = Instant::now();
+    let deadline = started + args.wait_timeout;
+    let runner = ctx.mdatp_runner()?;
+    let before = mdatp::fetch_health(&runner, &DEFINITIONS)?;
+    let before_state = UpdateState::from_health(&before.health);
+
+    let _lock = lock::acquire(&ctx.state_dir, args.wait_lock.then_some(args.wait_timeout))
+        .map_err(|e| {
+            Failure::unknown(
+                "update_lock_held",
+                e.to_string(),
+                "wait for it to finish, or pass --wait-lock to queue behind it",
+            )
+        })?;
+    // From here an interrupt stops the wait and we still report what we know.
+    interrupt::graceful();
+    let spinner = Spinner::new(ctx.format == Format::Human && std::io::stderr().is_terminal());
+    spinner.say(started, "running mdatp definitions update");
+
+    let trigger_runner = Runner {
+        limits: crate::mdatp::runner::Limits {
+            timeout: deadline
+                .saturating_duration_since(Instant::now())
+                .max(Duration::from_millis(1)),
+            ..runner.limits
+        },
+        ..runner.clone()
+    };
+    let triggered = trigger_runner.run(&["definitions", "update"]);
+    let trigger = describe_trigger(&triggered);
+    if ctx.verbose && !trigger.output.is_empty() {
+        eprintln!(
+            "mdatp-doctor: mdatp definitions update said: {}",
+            trigger.output
+        );
+    }
+
+    let (outcome, after, note) = match &triggered {
+        _ if interrupt::interrupted() => (
+            Outcome::Unknown,
+            None,
+            Some("interrupted while mdatp definitions update ran".to_string()),
+        ),
+        Err(MdatpError::TimedOut { timeout, .. }) => (
+            Outcome::Timeout,
+            None,
+            Some(format!(
+                "mdatp definitions update did not finish within {} s and was killed",
+                timeout.as_secs()
+            )),
+        ),
+        Err(
+            e @ (MdatpError::NotFound { .. }
+            | MdatpError::NotExecutable { .. }
+            | MdatpError::Spawn { .. }),
+        ) => (Outcome::Unknown, None, Some(e.to_string())),
+        _ if args.no_wait => (Outcome::Triggered, None, None),
+        _ => wait(
+            &runner,
+            &before_state,
+            deadline,
+            args.poll_interval,
+            &spinner,
+            started,
+        ),
+    };
+    spinner.done();
+
+    let findings = match &after {
+        Some(reading) => explain(ctx, reading, managed_config),
+        None => Vec::new(),
+    };
+    let after_state = after.as_ref().map(|r| UpdateState::from_health(&r.health));
+    let source = after_state
+        .as_ref()
+        .map(UpdateState::source)
+        .unwrap_or(Source::Unknown);
+    let trigger_ok = trigger.exit_status == Some(0);
+    let report = UpdateReport {
+        schema_version: 1,
+        before: before_state,
+        after: after_state,
+        outcome,
+        source,
+        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        trigger,
+        note,
+        findings,
+    };
+    let stdout = match ctx.format {
+        Format::Json => render::update::json(&report),
+        Format::Human => render::update::human(&report, ctx.style),
+    };
+    Ok(Report {
+        stdout,
+        exit: exit_code(outcome, trigger_ok),
+    })
+}
+
+fn describe_trigger(result: &Result<Output, MdatpError>) -> Trigger {
+    match result {
+        Ok(out) => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            let lines: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .take(5)
+                .collect();
+            let mut output = lines.join(" / ");
+            if output.is_empty() {
+                output = first_line(&out.stderr);
+            }
+            Trigger {
+                exit_status: Some(out.exit_code),
+                output,
+                error: None,
+            }
+        }
+        Err(e) => Trigger {
+            exit_status: None,
+            output: String::new(),
+            error: Some(e.to_string()),
+        },
+    }
+}
+
+/// Re-reads health until the update settles, the deadline passes or we are interrupted.
+fn wait(
+    runner: &Runner,
+    before: &UpdateState,
+    deadline: Instant,
+    every: Duration,
+    spinner: &Spinner,
+    started: Instant,
+) -> (Outcome, Option<HealthReading>, Option<String>) {
+    let mut last: Option<HealthReading> = None;
+    let mut last_error: Option<String> = None;
+    loop {
+        if interrupt::interrupted() {
+            return (
+                Outcome::Unknown,
+                last,
+                Some("interrupted while waiting; the state shown is the last one read".into()),
+            );
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            let note = match (&last_error, &last) {
+                (Some(e), _) => {
+                    format!("no outcome before --wait-timeout; health stopped answering: {e}")
+                }
+                (None, _) => "no outcome before --wait-timeout".to_string(),
+            };
+            let outcome = if last_error.is_some() {
+                Outcome::Unknown
+            } else {
+                Outcome::Timeout
+            };
+            return (outcome, last, Some(note));
+        }
+        let poll = Runner {
+            limits: crate::mdatp::runner::Limits {
+                timeout: runner
+                    .limits
+                    .timeout
+                    .min(left)
+                    .max(Duration::from_millis(1)),
+                ..runner.limits
+            },
+            ..runner.clone()
+        };
+        match mdatp::fetch_health(&poll, &DEFINITIONS) {
+            Ok(reading) => {
+                last_error = None;
+                let now = UpdateState::from_health(&reading.health);
+                spinner.say(
+                    started,
+                    &format!("waiting: status {}", now.status.as_deref().unwrap_or("?")),
+                );
+                if let Some(outcome) = settle(before, &now) {
+                    return (outcome, Some(reading), None);
+                }
+                last = Some(reading);
+            }
+            Err(e) => {
+                spinner.say(started, "waiting: health does not answer");
+                last_error = Some(e.to_string());
+            }
+        }
+        interrupt::sleep(every.min(deadline.saturating_duration_since(Instant::now())));
+    }
+}
+
+/// The diagnose rules on the state after the update (no network: the question is what
+/// mdatp reports), keeping what deserves attention; the run goes into the history.
+fn explain(ctx: &Context, after: &HealthReading, managed_config: &Path) -> Vec<Finding> {
+    let now = jiff::Timestamp::now();
+    let (loaded, keys) = config::load_with_keys(managed_config);
+    let (history, history_error) = record_history(&ctx.state_dir, "update", Some(after), now);
+    let url = after
+        .health
+        .str("offline_definition_url_configured")
+        .filter(|u| !u.trim().is_empty())
+        .map(|u| (u.to_string(), UrlSource::Health));
+    let snapshot = Snapshot {
+        now,
+        tz: jiff::tz::TimeZone::system(),
+        definitions: Some(after.health.clone()),
+        health: None,
+        mdatp_problem: None,
+        config: ConfigSnap {
+            path: managed_config.display().to_string(),
+            loaded,
+            keys,
+        },
+        mirror: MirrorSnap {
+            checked: url.as_ref().map(|(u, _)| mirror::url::check(u)),
+            url,
+            probes: Vec::new(),
+            skipped: true,
+        },
+        history,
+        history_error,
+        thresholds: Thresholds::default(),
+    };
+    rules::diagnose(&snapshot)
+        .into_iter()
+        .filter(|f| f.severity >= Severity::Warning)
+        .collect()
+}

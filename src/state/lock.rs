@@ -1,0 +1,110 @@
+//! One `update` at a time per endpoint: an exclusive `flock` on `<state dir>/update.lock`,
+//! whose content names the holder so a refused run can say who has it.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::io::AsRawFd;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Held until dropped (closing the file releases the lock).
+#[derive(Debug)]
+pub struct Lock {
+    _file: File,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LockError {
+    /// Someone else holds it; what they wrote about themselves.
+    Held {
+        holder: String,
+    },
+    Io(String),
+}
+
+impl std::fmt::Display for LockError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LockError::Held { holder } => write!(f, "another update is running ({holder})"),
+            LockError::Io(e) => write!(f, "cannot take the update lock: {e}"),
+        }
+    }
+}
+
+/// Takes the lock; with `wait`, retries until it is free or `wait` runs out.
+pub fn acquire(dir: &Path, wait: Option<Duration>) -> Result<Lock, LockError> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| LockError::Io(format!("{}: {e}", dir.display())))?;
+    let path = dir.join("update.lock");
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&path)
+        .map_err(|e| LockError::Io(format!("{}: {e}", path.display())))?;
+    let until = wait.map(|w| Instant::now() + w);
+    loop {
+        // SAFETY: flock on a descriptor we own.
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if rc == 0 {
+            break;
+        }
+        let err = std::io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::EWOULDBLOCK) {
+            return Err(LockError::Io(err.to_string()));
+        }
+        if until.is_none_or(|u| Instant::now() >= u) || crate::interrupt::interrupted() {
+            let mut holder = String::new();
+            let _ = (&file).take(512).read_to_string(&mut holder);
+            let holder = holder.trim();
+            return Err(LockError::Held {
+                holder: if holder.is_empty() {
+                    "holder unknown".into()
+                } else {
+                    holder.to_string()
+                },
+            });
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = file.set_len(0);
+    let _ = file.rewind();
+    let _ = write!(
+        file,
+        "pid {} since {}",
+        std::process::id(),
+        jiff::Timestamp::now()
+    );
+    Ok(Lock { _file: file })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn second_holder_is_refused_with_the_first_ones_name() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let first = acquire(dir.path(), None).expect("free");
+        let err = acquire(dir.path(), None).expect_err("held");
+        match &err {
+            LockError::Held { holder } => assert!(
+                holder.starts_with(&format!("pid {}", std::process::id())),
+                "{holder}"
+            ),
+            other => panic!("{other:?}"),
+        }
+        let err = acquire(dir.path(), Some(Duration::from_millis(300))).expect_err("still held");
+        assert!(matches!(err, LockError::Held { .. }));
+        drop(first);
+        assert!(acquire(dir.path(), Some(Duration::from_secs(5))).is_ok());
+    }
+}
