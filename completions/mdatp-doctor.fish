@@ -26,8 +26,11 @@ end
 
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -l format -d 'Output format' -r -f -a "human\t'Tables and text for people'
-json\t'One JSON document on stdout (`schema_version` 1)'"
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -l format -d 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only' -r -f -a "human\t'Tables and text for people'
+json\t'One JSON document on stdout (`schema_version` 1)'
+nagios\t'Monitoring Plugins output: status line, perfdata, long output (`check`)'
+prometheus\t'Prometheus text exposition format (`check`)'
+checkmk\t'Checkmk local check line (`check`)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -39,6 +42,7 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -s V -l version 
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "health" -d 'Show `mdatp health` as typed fields (definitions first)'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "connectivity" -d 'Probe the offline update mirror the way the endpoint uses it'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "diagnose" -d 'Find every known reason offline updates fail, with evidence and a fix'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "check" -d 'Monitoring: the diagnose verdict for Nagios/Icinga, Prometheus, Checkmk or scripts'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "update" -d 'Trigger `mdatp definitions update`, wait for the real outcome, and explain it'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "config" -d 'Managed configuration tools'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "generate" -d 'Regenerate completions/ and man/ from this command-line definition'
@@ -47,8 +51,11 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand health" -l det
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand health" -l from-file -d 'Read a saved health output (text or JSON) from FILE, or stdin with `-`, instead of running mdatp' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand health" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand health" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand health" -l format -d 'Output format' -r -f -a "human\t'Tables and text for people'
-json\t'One JSON document on stdout (`schema_version` 1)'"
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand health" -l format -d 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only' -r -f -a "human\t'Tables and text for people'
+json\t'One JSON document on stdout (`schema_version` 1)'
+nagios\t'Monitoring Plugins output: status line, perfdata, long output (`check`)'
+prometheus\t'Prometheus text exposition format (`check`)'
+checkmk\t'Checkmk local check line (`check`)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand health" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -71,8 +78,11 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" 
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l max-package-size -d 'Largest package --verify-package downloads (e.g. 2GiB, 500MB)' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l format -d 'Output format' -r -f -a "human\t'Tables and text for people'
-json\t'One JSON document on stdout (`schema_version` 1)'"
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l format -d 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only' -r -f -a "human\t'Tables and text for people'
+json\t'One JSON document on stdout (`schema_version` 1)'
+nagios\t'Monitoring Plugins output: status line, perfdata, long output (`check`)'
+prometheus\t'Prometheus text exposition format (`check`)'
+checkmk\t'Checkmk local check line (`check`)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -94,12 +104,15 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l p
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l ca-cert -d 'Also trust the CA certificates in this PEM file (repeatable)' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l proxy -d 'Use this proxy [default: mdatp\'s cloudService.proxy, if any]' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l stale-after -d 'A package on the mirror older than this is stale (e.g. 7d, 36h)' -r
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l warn-age -d 'Warn when definitions are older than this [default: 24h or twice the update interval, whichever is larger]' -r
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l crit-age -d 'Critical when definitions are older than this' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l warn-age -d 'Warn when the definitions\' age is in this range [default: above 24h or twice the update interval, whichever is larger]' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l crit-age -d 'Critical when the definitions\' age is in this range' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l format -d 'Output format' -r -f -a "human\t'Tables and text for people'
-json\t'One JSON document on stdout (`schema_version` 1)'"
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l format -d 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only' -r -f -a "human\t'Tables and text for people'
+json\t'One JSON document on stdout (`schema_version` 1)'
+nagios\t'Monitoring Plugins output: status line, perfdata, long output (`check`)'
+prometheus\t'Prometheus text exposition format (`check`)'
+checkmk\t'Checkmk local check line (`check`)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -111,12 +124,45 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l n
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -s v -l verbose -d 'Show each external command, its exit status and duration on stderr'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -s V -l version -d 'Print version'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l url -d 'Mirror ring folder to probe (http://, https://, file:// or an absolute directory) [default: mdatp\'s configured URL]' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l arch -d 'Architecture folder to probe [default: this machine\'s]' -r -f -a "x86_64\t''
+arm64\t''
+all\t'Both architectures'"
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l connect-timeout -d 'Time limit for each TCP connection attempt, per address' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l probe-timeout -d 'Time limit for the whole probe of one architecture' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l ca-cert -d 'Also trust the CA certificates in this PEM file (repeatable)' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l proxy -d 'Use this proxy [default: mdatp\'s cloudService.proxy, if any]' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l stale-after -d 'A package on the mirror older than this is stale (e.g. 7d, 36h)' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l warn-age -d 'Warn when the definitions\' age is in this range [default: above 24h or twice the update interval, whichever is larger]' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l crit-age -d 'Critical when the definitions\' age is in this range' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l deadline -d 'Whatever happens, answer within this time (UNKNOWN with what is known)' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l textfile-dir -d 'With --format prometheus: write DIR/mdatp_doctor.prom atomically instead of stdout' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l format -d 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only' -r -f -a "human\t'Tables and text for people'
+json\t'One JSON document on stdout (`schema_version` 1)'
+nagios\t'Monitoring Plugins output: status line, perfdata, long output (`check`)'
+prometheus\t'Prometheus text exposition format (`check`)'
+checkmk\t'Checkmk local check line (`check`)'"
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l timeout -d 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l state-dir -d 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l skip-network -d 'Do not probe the mirror (local checks only)'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l no-proxy -d 'Use no proxy, whatever mdatp is configured with'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -s v -l verbose -d 'Show each external command, its exit status and duration on stderr'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -s V -l version -d 'Print version'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand update" -l wait-timeout -d 'How long to wait for the update, the trigger command included' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand update" -l poll-interval -d 'How often to re-read health while waiting' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand update" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand update" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand update" -l format -d 'Output format' -r -f -a "human\t'Tables and text for people'
-json\t'One JSON document on stdout (`schema_version` 1)'"
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand update" -l format -d 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only' -r -f -a "human\t'Tables and text for people'
+json\t'One JSON document on stdout (`schema_version` 1)'
+nagios\t'Monitoring Plugins output: status line, perfdata, long output (`check`)'
+prometheus\t'Prometheus text exposition format (`check`)'
+checkmk\t'Checkmk local check line (`check`)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand update" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -129,8 +175,11 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand update" -s h -
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand update" -s V -l version -d 'Print version'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and not __fish_seen_subcommand_from check help" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and not __fish_seen_subcommand_from check help" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and not __fish_seen_subcommand_from check help" -l format -d 'Output format' -r -f -a "human\t'Tables and text for people'
-json\t'One JSON document on stdout (`schema_version` 1)'"
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and not __fish_seen_subcommand_from check help" -l format -d 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only' -r -f -a "human\t'Tables and text for people'
+json\t'One JSON document on stdout (`schema_version` 1)'
+nagios\t'Monitoring Plugins output: status line, perfdata, long output (`check`)'
+prometheus\t'Prometheus text exposition format (`check`)'
+checkmk\t'Checkmk local check line (`check`)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and not __fish_seen_subcommand_from check help" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -143,8 +192,11 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and no
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and not __fish_seen_subcommand_from check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from check" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from check" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from check" -l format -d 'Output format' -r -f -a "human\t'Tables and text for people'
-json\t'One JSON document on stdout (`schema_version` 1)'"
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from check" -l format -d 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only' -r -f -a "human\t'Tables and text for people'
+json\t'One JSON document on stdout (`schema_version` 1)'
+nagios\t'Monitoring Plugins output: status line, perfdata, long output (`check`)'
+prometheus\t'Prometheus text exposition format (`check`)'
+checkmk\t'Checkmk local check line (`check`)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from check" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -158,8 +210,11 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -l out-dir -d 'Directory that receives completions/ and man/' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -l format -d 'Output format' -r -f -a "human\t'Tables and text for people'
-json\t'One JSON document on stdout (`schema_version` 1)'"
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -l format -d 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only' -r -f -a "human\t'Tables and text for people'
+json\t'One JSON document on stdout (`schema_version` 1)'
+nagios\t'Monitoring Plugins output: status line, perfdata, long output (`check`)'
+prometheus\t'Prometheus text exposition format (`check`)'
+checkmk\t'Checkmk local check line (`check`)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -168,11 +223,12 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -l s
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -s v -l verbose -d 'Show each external command, its exit status and duration on stderr'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -s V -l version -d 'Print version'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose update config generate help" -f -a "health" -d 'Show `mdatp health` as typed fields (definitions first)'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose update config generate help" -f -a "connectivity" -d 'Probe the offline update mirror the way the endpoint uses it'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose update config generate help" -f -a "diagnose" -d 'Find every known reason offline updates fail, with evidence and a fix'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose update config generate help" -f -a "update" -d 'Trigger `mdatp definitions update`, wait for the real outcome, and explain it'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose update config generate help" -f -a "config" -d 'Managed configuration tools'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose update config generate help" -f -a "generate" -d 'Regenerate completions/ and man/ from this command-line definition'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose update config generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update config generate help" -f -a "health" -d 'Show `mdatp health` as typed fields (definitions first)'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update config generate help" -f -a "connectivity" -d 'Probe the offline update mirror the way the endpoint uses it'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update config generate help" -f -a "diagnose" -d 'Find every known reason offline updates fail, with evidence and a fix'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update config generate help" -f -a "check" -d 'Monitoring: the diagnose verdict for Nagios/Icinga, Prometheus, Checkmk or scripts'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update config generate help" -f -a "update" -d 'Trigger `mdatp definitions update`, wait for the real outcome, and explain it'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update config generate help" -f -a "config" -d 'Managed configuration tools'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update config generate help" -f -a "generate" -d 'Regenerate completions/ and man/ from this command-line definition'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update config generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Check a managed configuration file against the documented keys and types'

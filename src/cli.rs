@@ -49,9 +49,10 @@ pub struct GlobalArgs {
     )]
     pub managed_config: PathBuf,
 
-    /// Output format
-    #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    /// Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk
+    /// are for `check` only
+    #[arg(long, global = true, value_enum)]
+    pub format: Option<Format>,
 
     /// When to use colors (auto: only on a terminal, and never when NO_COLOR is set)
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
@@ -89,6 +90,12 @@ pub enum Format {
     Human,
     /// One JSON document on stdout (`schema_version` 1)
     Json,
+    /// Monitoring Plugins output: status line, perfdata, long output (`check`)
+    Nagios,
+    /// Prometheus text exposition format (`check`)
+    Prometheus,
+    /// Checkmk local check line (`check`)
+    Checkmk,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -136,6 +143,19 @@ pub enum Command {
         after_help = EXIT_CODES_HELP
     )]
     Diagnose(DiagnoseArgs),
+
+    /// Monitoring: the diagnose verdict for Nagios/Icinga, Prometheus, Checkmk or scripts
+    #[command(
+        long_about = "Run the diagnose checks (the mirror probe limited to manifest.json and a \
+                      HEAD of updates.zip) and print them for a monitoring system: --format \
+                      nagios (default; status line, perfdata, one line per finding), prometheus \
+                      (text exposition; --textfile-dir writes mdatp_doctor.prom atomically for \
+                      node_exporter), checkmk (a local check line) or json.\n\n\
+                      Never hangs a scheduler: after --deadline it prints UNKNOWN with what it \
+                      knows. In nagios mode every internal error or bad argument is UNKNOWN (3).",
+        after_help = EXIT_CODES_HELP
+    )]
+    Check(CheckArgs),
 
     /// Trigger `mdatp definitions update`, wait for the real outcome, and explain it
     #[command(
@@ -210,7 +230,7 @@ pub enum ArchChoice {
 }
 
 /// How the mirror is found and probed; shared by `connectivity` and `diagnose`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ProbeArgs {
     /// Mirror ring folder to probe (http://, https://, file:// or an absolute directory)
     /// [default: mdatp's configured URL]
@@ -281,14 +301,43 @@ pub struct DiagnoseArgs {
     #[command(flatten)]
     pub probe: ProbeArgs,
 
-    /// Warn when definitions are older than this [default: 24h or twice the update
-    /// interval, whichever is larger]
-    #[arg(long, value_name = "AGE", value_parser = parse_age)]
-    pub warn_age: Option<Duration>,
+    #[command(flatten)]
+    pub thresholds: AgeThresholds,
+}
 
-    /// Critical when definitions are older than this
-    #[arg(long, value_name = "AGE", default_value = "72h", value_parser = parse_age)]
-    pub crit_age: Duration,
+/// Definitions-age thresholds: a duration (`24h`: alert above it) or a Monitoring Plugins
+/// range in seconds (`10:`, `~:86400`, `@10:20`).
+#[derive(Debug, Clone, Args)]
+pub struct AgeThresholds {
+    /// Warn when the definitions' age is in this range [default: above 24h or twice the
+    /// update interval, whichever is larger]
+    #[arg(long, value_name = "RANGE", value_parser = crate::analyze::threshold::parse)]
+    pub warn_age: Option<crate::analyze::threshold::Range>,
+
+    /// Critical when the definitions' age is in this range
+    #[arg(long, value_name = "RANGE", default_value = "72h", value_parser = crate::analyze::threshold::parse)]
+    pub crit_age: crate::analyze::threshold::Range,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Do not probe the mirror (local checks only)
+    #[arg(long)]
+    pub skip_network: bool,
+
+    #[command(flatten)]
+    pub probe: ProbeArgs,
+
+    #[command(flatten)]
+    pub thresholds: AgeThresholds,
+
+    /// Whatever happens, answer within this time (UNKNOWN with what is known)
+    #[arg(long, value_name = "SECS", default_value = "50", value_parser = parse_timeout)]
+    pub deadline: Duration,
+
+    /// With --format prometheus: write DIR/mdatp_doctor.prom atomically instead of stdout
+    #[arg(long, value_name = "DIR")]
+    pub textfile_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

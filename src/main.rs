@@ -5,13 +5,19 @@ use std::io::{IsTerminal, Write};
 use clap::Parser;
 
 use mdatp_doctor::cli::{Cli, Command, ConfigCommand, Format};
-use mdatp_doctor::commands::{self, Context};
+use mdatp_doctor::commands::{self, Context, Output};
 use mdatp_doctor::exit_codes::ExitCode;
 
 fn main() -> std::process::ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
+            // A monitoring plugin must answer even to a bad command line: UNKNOWN (3).
+            let raw: Vec<String> = std::env::args().skip(1).collect();
+            if e.use_stderr() && commands::check::is_nagios_check(&raw) {
+                print!("{}", commands::check::usage_unknown(&e.to_string()));
+                return ExitCode::Unknown.into();
+            }
             let _ = e.print();
             // --help and --version are not errors; every real usage error exits 64.
             return if e.use_stderr() {
@@ -22,6 +28,14 @@ fn main() -> std::process::ExitCode {
             .into();
         }
     };
+    if !matches!(cli.command, Command::Check(_))
+        && let Some(f @ (Format::Nagios | Format::Prometheus | Format::Checkmk)) = cli.global.format
+    {
+        eprintln!(
+            "error: --format {f:?} is only for `check`; use human or json\n\nFor more information, try '--help'."
+        );
+        return ExitCode::Usage.into();
+    }
 
     mdatp_doctor::interrupt::install();
 
@@ -35,6 +49,12 @@ fn main() -> std::process::ExitCode {
         Command::Connectivity(args) => {
             commands::connectivity::run(&ctx, args, &cli.global.managed_config)
         }
+        Command::Check(args) => Ok(commands::check::run(
+            &ctx,
+            args,
+            &cli.global.managed_config,
+            cli.global.format.unwrap_or(Format::Nagios),
+        )),
         Command::Update(args) => commands::update::run(&ctx, args, &cli.global.managed_config),
         Command::Generate(args) => commands::generate::run(args),
     };
@@ -42,7 +62,7 @@ fn main() -> std::process::ExitCode {
         Ok(report) => (report.stdout, report.exit),
         Err(failure) => {
             eprint!("{}", failure.to_stderr());
-            let stdout = if ctx.format == Format::Json {
+            let stdout = if ctx.format == Output::Json {
                 failure.to_json()
             } else {
                 String::new()

@@ -4,7 +4,9 @@
 pub mod catalogue;
 pub mod config;
 pub mod finding;
+pub mod metrics;
 pub mod mirror;
 pub mod rules;
 pub mod snapshot;
+pub mod threshold;
 pub mod update;

@@ -8,6 +8,7 @@ use super::config::{ConfigFacts, file_findings, not_applied};
 use super::finding::{self, Evidence, Finding, Severity};
 use super::mirror::{self as mirror_rules, MirrorFacts, human_age};
 use super::snapshot::Snapshot;
+use super::threshold::Range;
 use crate::mdatp::health::DefinitionsStatus;
 use crate::mdatp::value::Value;
 
@@ -356,7 +357,7 @@ fn update_failed(s: &Snapshot, out: &mut Vec<Finding>) {
 }
 
 /// How old the definitions are, and what the evidence says about that.
-fn definitions_age(s: &Snapshot) -> Option<(Duration, Vec<Evidence>)> {
+pub fn definitions_age(s: &Snapshot) -> Option<(Duration, Vec<Evidence>)> {
     let mut evidence = vec![
         ev(s, "definitions_updated"),
         ev(s, "definitions_updated_minutes_ago"),
@@ -394,9 +395,10 @@ fn stale(s: &Snapshot, out: &mut Vec<Finding>) {
         return;
     };
     let (warn, crit) = (s.warn_age(), s.thresholds.crit_age);
-    let severity = if age > crit {
+    let secs = age.as_secs_f64();
+    let severity = if crit.alerts(secs) {
         Severity::Critical
-    } else if age > warn {
+    } else if warn.alerts(secs) {
         Severity::Warning
     } else {
         return;
@@ -404,10 +406,18 @@ fn stale(s: &Snapshot, out: &mut Vec<Finding>) {
     out.push(Finding::new(
         "definitions-stale",
         severity,
-        format!("Security intelligence is {} old (warning after {}, critical after {})", human_age(age), human_age(warn), human_age(crit)),
+        format!("Security intelligence is {} old (warning {}, critical {})", human_age(age), describe_range(&warn), describe_range(&crit)),
         evidence,
         "Run `mdatp-doctor update` (or `mdatp definitions update`) and read the outcome; if it fails, `mdatp-doctor connectivity` shows why the mirror does not serve.".into(),
     ));
+}
+
+/// "after 24 hours" for the usual upper bound, the plugin syntax for anything else.
+fn describe_range(r: &Range) -> String {
+    match r.upper_bound() {
+        Some(e) => format!("after {}", human_age(Duration::from_secs_f64(e.max(0.0)))),
+        None => format!("in range {} s", r.to_plugin_syntax()),
+    }
 }
 
 /// The known issue: enabled → disabled → re-enabled, after which offline updates fail.
@@ -421,7 +431,8 @@ fn reenable(s: &Snapshot, out: &mut Vec<Finding>) {
     let reason = s
         .str("definitions_update_fail_reason")
         .is_some_and(|r| !r.trim().is_empty());
-    let is_stale = definitions_age(s).is_some_and(|(age, _)| age > s.warn_age());
+    let is_stale =
+        definitions_age(s).is_some_and(|(age, _)| s.warn_age().alerts(age.as_secs_f64()));
     if !(not_from_mirror || reason || is_stale) {
         return;
     }

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::analyze::mirror::UrlSource;
+use crate::analyze::threshold::Range;
 use crate::managed::config::{ConfigError, ManagedConfig};
 use crate::managed::scan::KeyAt;
 use crate::mdatp::health::Health;
@@ -37,9 +38,10 @@ pub struct MirrorSnap {
 
 #[derive(Debug, Clone)]
 pub struct Thresholds {
-    /// Warn about definitions older than this; `None`: max(24 h, 2 × update interval).
-    pub warn_age: Option<Duration>,
-    pub crit_age: Duration,
+    /// Warn when the definitions' age (seconds) is in this range; `None`: above
+    /// max(24 h, 2 × update interval).
+    pub warn_age: Option<Range>,
+    pub crit_age: Range,
     pub stale_after: Duration,
 }
 
@@ -47,7 +49,7 @@ impl Default for Thresholds {
     fn default() -> Self {
         Thresholds {
             warn_age: None,
-            crit_age: Duration::from_secs(72 * 3600),
+            crit_age: Range::above(Duration::from_secs(72 * 3600)),
             stale_after: Duration::from_secs(7 * 86_400),
         }
     }
@@ -102,9 +104,9 @@ impl Snapshot {
             .unwrap_or(Duration::from_secs(28_800))
     }
 
-    pub fn warn_age(&self) -> Duration {
-        self.thresholds
-            .warn_age
-            .unwrap_or_else(|| Duration::from_secs(24 * 3600).max(self.update_interval() * 2))
+    pub fn warn_age(&self) -> Range {
+        self.thresholds.warn_age.unwrap_or_else(|| {
+            Range::above(Duration::from_secs(24 * 3600).max(self.update_interval() * 2))
+        })
     }
 }

@@ -5,8 +5,8 @@ use std::path::Path;
 
 use crate::analyze::config::{ConfigFacts, file_findings};
 use crate::analyze::finding;
-use crate::cli::{ConfigCheckArgs, Format};
-use crate::commands::{Context, Report};
+use crate::cli::ConfigCheckArgs;
+use crate::commands::{Context, Output, Report};
 use crate::failure::Failure;
 use crate::managed::config;
 use crate::render;
@@ -27,11 +27,11 @@ pub fn check(
     finding::sort(&mut found);
     let verdict = finding::worst(&found);
     let stdout = match ctx.format {
-        Format::Json => format!(
+        Output::Json => format!(
             "{:#}\n",
             serde_json::json!({"schema_version": 1, "path": name, "findings": found, "verdict": verdict.as_str()})
         ),
-        Format::Human => format!("{name}\n{}", render::findings::list(&found, ctx.style)),
+        Output::Human => format!("{name}\n{}", render::findings::list(&found, ctx.style)),
     };
     Ok(Report {
         stdout,

@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use crate::analyze::finding::{self, Finding, Severity};
 use crate::analyze::mirror::{self as rules, MirrorFacts, UrlSource};
-use crate::cli::{ArchChoice, ConnectivityArgs, Format, ProbeArgs};
-use crate::commands::{Context, Report};
+use crate::cli::{ArchChoice, ConnectivityArgs, ProbeArgs};
+use crate::commands::{Context, Output, Report};
 use crate::exit_codes::ExitCode;
 use crate::failure::Failure;
 use crate::managed::config::{self, ConfigError, ManagedConfig};
@@ -163,8 +163,8 @@ pub fn run(
         verdict,
     };
     let stdout = match ctx.format {
-        Format::Json => render::connectivity::json(&report),
-        Format::Human => render::connectivity::human(&report, ctx.style),
+        Output::Json => render::connectivity::json(&report),
+        Output::Human => render::connectivity::human(&report, ctx.style),
     };
     Ok(Report {
         stdout,
@@ -186,6 +186,7 @@ pub fn probe_options(
         trust,
         verify_package,
         max_package_bytes,
+        light: false,
     }
 }
 

@@ -8,9 +8,9 @@ use crate::analyze::finding;
 use crate::analyze::mirror::UrlSource;
 use crate::analyze::rules::{self, normalize_location};
 use crate::analyze::snapshot::{ConfigSnap, MdatpProblem, MirrorSnap, Snapshot, Thresholds};
-use crate::cli::{DiagnoseArgs, Format};
+use crate::cli::{AgeThresholds, DiagnoseArgs, ProbeArgs};
 use crate::commands::connectivity::{arches, choose_proxy, load_trust, probe_options};
-use crate::commands::{Context, Report};
+use crate::commands::{Context, Output, Report};
 use crate::exit_codes::ExitCode;
 use crate::failure::Failure;
 use crate::managed::config;
@@ -37,12 +37,19 @@ pub fn run(ctx: &Context, args: &DiagnoseArgs, managed_config: &Path) -> Result<
         return explain(id, ctx.format);
     }
     let trust = load_trust(&args.probe)?;
-    let (snapshot, extra) = gather(ctx, args, managed_config, trust);
+    let gather_args = GatherArgs {
+        probe: args.probe.clone(),
+        skip_network: args.skip_network,
+        thresholds: args.thresholds.clone(),
+        light: false,
+        command: "diagnose",
+    };
+    let (snapshot, extra) = gather(ctx, &gather_args, managed_config, trust);
     let findings = rules::diagnose(&snapshot);
     let verdict = finding::worst(&findings);
     let stdout = match ctx.format {
-        Format::Json => render::diagnose::json(&snapshot, &extra, &findings, verdict),
-        Format::Human => render::diagnose::human(&snapshot, &extra, &findings, verdict, ctx.style),
+        Output::Json => render::diagnose::json(&snapshot, &extra, &findings, verdict),
+        Output::Human => render::diagnose::human(&snapshot, &extra, &findings, verdict, ctx.style),
     };
     Ok(Report {
         stdout,
@@ -50,7 +57,7 @@ pub fn run(ctx: &Context, args: &DiagnoseArgs, managed_config: &Path) -> Result<
     })
 }
 
-fn explain(id: &str, format: Format) -> Result<Report, Failure> {
+fn explain(id: &str, format: Output) -> Result<Report, Failure> {
     match catalogue::find(id) {
         Some(rule) => Ok(Report {
             stdout: render::diagnose::explain(rule, format),
@@ -80,18 +87,31 @@ fn problem_of(e: &HealthError) -> MdatpProblem {
     }
 }
 
+/// What a gather needs from the command line (owned, so `check` can run it on a thread).
+#[derive(Debug, Clone)]
+pub struct GatherArgs {
+    pub probe: ProbeArgs,
+    pub skip_network: bool,
+    pub thresholds: AgeThresholds,
+    /// Probe manifest and HEAD only (monitoring).
+    pub light: bool,
+    /// Recorded in the history.
+    pub command: &'static str,
+}
+
 /// Gathers the snapshot: the managed file first (local, instant; it may name the mirror),
 /// then both health calls and the mirror probe side by side.
 pub fn gather(
     ctx: &Context,
-    args: &DiagnoseArgs,
+    args: &GatherArgs,
     managed_config: &Path,
     trust: mirror::tls::Trust,
 ) -> (Snapshot, RunFacts) {
     let now = jiff::Timestamp::now();
     let (loaded, keys) = config::load_with_keys(managed_config);
     let proxy = choose_proxy(&args.probe, loaded.as_ref().ok());
-    let opts = probe_options(&args.probe, &proxy, trust, false, 0);
+    let mut opts = probe_options(&args.probe, &proxy, trust, false, 0);
+    opts.light = args.light;
     let arch_list = arches(args.probe.arch);
     let runner = ctx.mdatp_runner();
     let mdatp_path = runner
@@ -183,8 +203,8 @@ pub fn gather(
         history,
         history_error,
         thresholds: Thresholds {
-            warn_age: args.warn_age,
-            crit_age: args.crit_age,
+            warn_age: args.thresholds.warn_age,
+            crit_age: args.thresholds.crit_age,
             stale_after: args.probe.stale_after,
         },
     };

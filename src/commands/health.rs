@@ -1,7 +1,7 @@
 //! `mdatp-doctor health`: one health reading, shown as a table or as JSON.
 
-use crate::cli::{Format, HealthArgs};
-use crate::commands::{Context, Report};
+use crate::cli::HealthArgs;
+use crate::commands::{Context, Output, Report};
 use crate::exit_codes::ExitCode;
 use crate::failure::Failure;
 use crate::mdatp;
@@ -29,8 +29,8 @@ pub fn run(ctx: &Context, args: &HealthArgs) -> Result<Report, Failure> {
         }
     };
     let stdout = match ctx.format {
-        Format::Json => render::health::json(&reading),
-        Format::Human => {
+        Output::Json => render::health::json(&reading),
+        Output::Human => {
             // Only the definitions view promises the definitions fields.
             let show_missing =
                 args.from_file.is_none() && !args.all && args.details == "definitions";

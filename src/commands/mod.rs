@@ -1,6 +1,7 @@
 //! One module per subcommand: each gathers what it needs, renders it, and returns a
 //! [`Report`] or a [`crate::failure::Failure`]. `main` only prints and exits.
 
+pub mod check;
 pub mod config;
 pub mod connectivity;
 pub mod diagnose;
@@ -13,6 +14,13 @@ use crate::exit_codes::ExitCode;
 use crate::mdatp::runner::{Limits, Runner};
 use crate::render::style::Style;
 
+/// The output forms every subcommand offers (`check` adds its monitoring formats).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    Human,
+    Json,
+}
+
 /// What a successful subcommand prints on stdout and how the process exits.
 #[derive(Debug)]
 pub struct Report {
@@ -23,7 +31,7 @@ pub struct Report {
 /// Settings resolved once from the global options.
 #[derive(Debug, Clone)]
 pub struct Context {
-    pub format: Format,
+    pub format: Output,
     pub style: Style,
     pub limits: Limits,
     pub verbose: bool,
@@ -34,7 +42,11 @@ pub struct Context {
 impl Context {
     pub fn new(global: &GlobalArgs, stdout_is_tty: bool) -> Context {
         Context {
-            format: global.format,
+            // nagios/prometheus/checkmk are refused for other commands before this.
+            format: match global.format {
+                Some(Format::Json) => Output::Json,
+                _ => Output::Human,
+            },
             style: Style::resolve(global.color, stdout_is_tty, |k| std::env::var(k).ok()),
             limits: Limits {
                 timeout: global.timeout,

@@ -12,13 +12,13 @@ use crate::analyze::mirror::UrlSource;
 use crate::analyze::rules;
 use crate::analyze::snapshot::{ConfigSnap, MirrorSnap, Snapshot, Thresholds};
 use crate::analyze::update::{Outcome, Source, UpdateState, settle};
-use crate::cli::{Format, UpdateArgs};
+use crate::cli::UpdateArgs;
 use crate::commands::diagnose::record_history;
-use crate::commands::{Context, Report};
+use crate::commands::{Context, Output, Report};
 use crate::exit_codes::ExitCode;
 use crate::failure::Failure;
 use crate::managed::config;
-use crate::mdatp::runner::{Output, Runner};
+use crate::mdatp::runner::{self, Runner};
 use crate::mdatp::{self, HealthReading, MdatpError, first_line};
 use crate::render;
 use crate::state::lock;
@@ -103,7 +103,7 @@ pub fn run(ctx: &Context, args: &UpdateArgs, managed_config: &Path) -> Result<Re
         })?;
     // From here an interrupt stops the wait and we still report what we know.
     interrupt::graceful();
-    let spinner = Spinner::new(ctx.format == Format::Human && std::io::stderr().is_terminal());
+    let spinner = Spinner::new(ctx.format == Output::Human && std::io::stderr().is_terminal());
     spinner.say(started, "running mdatp definitions update");
 
     let trigger_runner = Runner {
@@ -177,8 +177,8 @@ pub fn run(ctx: &Context, args: &UpdateArgs, managed_config: &Path) -> Result<Re
         findings,
     };
     let stdout = match ctx.format {
-        Format::Json => render::update::json(&report),
-        Format::Human => render::update::human(&report, ctx.style),
+        Output::Json => render::update::json(&report),
+        Output::Human => render::update::human(&report, ctx.style),
     };
     Ok(Report {
         stdout,
@@ -186,7 +186,7 @@ pub fn run(ctx: &Context, args: &UpdateArgs, managed_config: &Path) -> Result<Re
     })
 }
 
-fn describe_trigger(result: &Result<Output, MdatpError>) -> Trigger {
+fn describe_trigger(result: &Result<runner::Output, MdatpError>) -> Trigger {
     match result {
         Ok(out) => {
             let text = String::from_utf8_lossy(&out.stdout);

@@ -148,7 +148,7 @@ pub fn probe(base: &Url, arch: &str, opts: &ProbeOptions) -> ArchProbe {
     let head_missing = head.error.as_ref().is_some_and(|e| e.status == Some(404));
     let timed_out = is_timeout(&head);
     probe.steps.push(head);
-    if !head_missing && !timed_out {
+    if !head_missing && !timed_out && !opts.light {
         probe
             .steps
             .push(signature_step(&client, &zip_url, deadline, &mut facts));

@@ -25,6 +25,8 @@ pub struct ProbeOptions {
     pub trust: tls::Trust,
     pub verify_package: bool,
     pub max_package_bytes: u64,
+    /// Monitoring runs: manifest and HEAD only, no ranged GET of the package.
+    pub light: bool,
 }
 
 /// Why a step failed.

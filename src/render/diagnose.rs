@@ -8,7 +8,7 @@ use crate::analyze::catalogue::{RULES, RuleInfo};
 use crate::analyze::finding::{Finding, Severity};
 use crate::analyze::mirror::human_age;
 use crate::analyze::snapshot::Snapshot;
-use crate::cli::Format;
+use crate::commands::Output;
 use crate::commands::diagnose::RunFacts;
 use crate::managed::config::ConfigError;
 use crate::mdatp::health::Health;
@@ -210,8 +210,8 @@ fn verdict_line(found: &[Finding], verdict: Severity, style: Style) -> String {
     }
 }
 
-pub fn catalogue(format: Format, style: Style) -> String {
-    if format == Format::Json {
+pub fn catalogue(format: Output, style: Style) -> String {
+    if format == Output::Json {
         let list: Vec<Value> = RULES
             .iter()
             .map(
@@ -234,8 +234,8 @@ pub fn catalogue(format: Format, style: Style) -> String {
     format!("{table}\n")
 }
 
-pub fn explain(rule: &RuleInfo, format: Format) -> String {
-    if format == Format::Json {
+pub fn explain(rule: &RuleInfo, format: Output) -> String {
+    if format == Output::Json {
         return format!(
             "{:#}\n",
             json!({"id": rule.id, "severity": rule.severity, "meaning": rule.meaning, "fix": rule.fix})

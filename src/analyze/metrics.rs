@@ -1,0 +1,92 @@
+//! The numbers monitoring graphs and alerts on, derived from a snapshot and its findings.
+//! Pure like the rules; the renderers only format them. A value we could not learn is
+//! `None` and is left out, never reported as a made-up 0.
+
+use super::finding::{Finding, Severity};
+use super::rules::{
+    VERIFY_SIG_DEPRECATED_FROM, compare_versions, definitions_age, is_mirror_source,
+};
+use super::snapshot::Snapshot;
+use crate::mdatp::health::DefinitionsStatus;
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Metrics {
+    pub definitions_age_seconds: Option<f64>,
+    pub definitions_up_to_date: Option<bool>,
+    pub offline_update_enabled: Option<bool>,
+    pub signature_verification_enabled: Option<bool>,
+    pub update_source_is_mirror: Option<bool>,
+    /// Per probed architecture: every step succeeded.
+    pub mirror_up: Vec<(String, bool)>,
+    pub mirror_definitions_version: Option<String>,
+    /// Time to the mirror's answer for the first architecture (all probe steps).
+    pub mirror_latency_seconds: Option<f64>,
+    pub findings_critical: usize,
+    pub findings_warning: usize,
+}
+
+pub fn compute(s: &Snapshot, findings: &[Finding]) -> Metrics {
+    let verify = match (
+        s.str("engine_signature_verification"),
+        s.str("offline_definition_update_verify_sig"),
+    ) {
+        (Some(e), _) => Some(e == "enabled"),
+        (None, Some("DEPRECATED")) => Some(true),
+        (None, Some(v)) => {
+            let always = s
+                .str("app_version")
+                .and_then(|a| compare_versions(a, VERIFY_SIG_DEPRECATED_FROM))
+                .is_some_and(|o| o != std::cmp::Ordering::Less);
+            Some(always || v == "enabled")
+        }
+        (None, None) => None,
+    };
+    let source = s
+        .str("definitions_update_source_uri")
+        .filter(|v| !v.is_empty());
+    let configured = s
+        .str("offline_definition_url_configured")
+        .filter(|v| !v.is_empty());
+    Metrics {
+        definitions_age_seconds: definitions_age(s).map(|(age, _)| age.as_secs_f64()),
+        definitions_up_to_date: s
+            .str("definitions_status")
+            .map(|v| DefinitionsStatus::parse(v) == DefinitionsStatus::UpToDate),
+        offline_update_enabled: s.str("offline_definition_update").map(|v| v == "enabled"),
+        signature_verification_enabled: verify,
+        update_source_is_mirror: source
+            .map(|src| configured.is_some_and(|c| is_mirror_source(src, c))),
+        mirror_up: s
+            .mirror
+            .probes
+            .iter()
+            .map(|p| {
+                (
+                    p.arch.clone(),
+                    !p.steps.is_empty() && p.steps.iter().all(|st| st.ok),
+                )
+            })
+            .collect(),
+        mirror_definitions_version: s
+            .mirror
+            .probes
+            .iter()
+            .filter_map(|p| p.manifest.as_ref())
+            .map(|m| m.definition_version.clone())
+            .find(|v| !v.is_empty()),
+        mirror_latency_seconds: s
+            .mirror
+            .probes
+            .first()
+            .filter(|p| !p.steps.is_empty())
+            .map(|p| p.steps.iter().map(|st| st.duration_ms).sum::<u64>() as f64 / 1000.0),
+        findings_critical: findings
+            .iter()
+            .filter(|f| f.severity == Severity::Critical)
+            .count(),
+        findings_warning: findings
+            .iter()
+            .filter(|f| f.severity == Severity::Warning)
+            .count(),
+    }
+}

@@ -1,0 +1,223 @@
+//! `mdatp-doctor check`: the diagnose gather and rules, for a monitoring scheduler. It
+//! always answers, in the chosen format, within `--deadline`: every failure, even a bad
+//! argument, becomes an UNKNOWN result rather than a crash or a silence.
+
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::analyze::finding::{self, Severity};
+use crate::analyze::metrics::{self, Metrics};
+use crate::analyze::rules;
+use crate::cli::{CheckArgs, Format};
+use crate::commands::connectivity::load_trust;
+use crate::commands::diagnose::{GatherArgs, gather};
+use crate::commands::{Context, Report};
+use crate::exit_codes::ExitCode;
+use crate::mdatp::runner::kill_active_children;
+use crate::render;
+use crate::render::check::CheckResult;
+use crate::safe_write;
+
+/// What node_exporter's textfile collector reads.
+pub const TEXTFILE_NAME: &str = "mdatp_doctor.prom";
+
+pub fn run(ctx: &Context, args: &CheckArgs, managed_config: &Path, format: Format) -> Report {
+    let started = Instant::now();
+    let started_unix = jiff::Timestamp::now().as_millisecond() as f64 / 1000.0;
+    let warn_default = args.thresholds.warn_age;
+    let unknown = |problem: String| CheckResult {
+        verdict: Severity::Unknown,
+        findings: Vec::new(),
+        metrics: Metrics::default(),
+        warn: warn_default.unwrap_or_else(|| {
+            crate::analyze::threshold::Range::above(Duration::from_secs(86_400))
+        }),
+        crit: args.thresholds.crit_age,
+        definitions_version: None,
+        complete: false,
+        problem: Some(problem),
+        started_unix,
+        duration_seconds: started.elapsed().as_secs_f64(),
+    };
+
+    let result = match load_trust(&args.probe) {
+        Err(f) => (unknown(format!("{} ({})", f.message, f.hint)), None),
+        Ok(trust) => {
+            // Every inner limit fits inside the deadline, which stays the last resort.
+            let inner = args.deadline.mul_f64(0.8);
+            let mut ctx = ctx.clone();
+            ctx.limits.timeout = ctx.limits.timeout.min(inner);
+            let mut probe = args.probe.clone();
+            probe.probe_timeout = probe.probe_timeout.min(inner);
+            probe.connect_timeout = probe.connect_timeout.min(inner);
+            let gather_args = GatherArgs {
+                probe,
+                skip_network: args.skip_network,
+                thresholds: args.thresholds.clone(),
+                light: true,
+                command: "check",
+            };
+            let managed = managed_config.to_path_buf();
+            let (tx, rx) = mpsc::channel();
+            std::thread::spawn(move || {
+                let (snapshot, facts) = gather(&ctx, &gather_args, &managed, trust);
+                let findings = rules::diagnose(&snapshot);
+                let _ = tx.send((snapshot, facts, findings));
+            });
+            let left = args.deadline.saturating_sub(started.elapsed());
+            match rx.recv_timeout(left) {
+                Ok((snapshot, facts, findings)) => {
+                    let verdict = finding::worst(&findings);
+                    let result = CheckResult {
+                        verdict,
+                        metrics: metrics::compute(&snapshot, &findings),
+                        warn: snapshot.warn_age(),
+                        crit: snapshot.thresholds.crit_age,
+                        definitions_version: snapshot
+                            .str("definitions_version")
+                            .map(str::to_string),
+                        findings,
+                        complete: true,
+                        problem: None,
+                        started_unix,
+                        duration_seconds: started.elapsed().as_secs_f64(),
+                    };
+                    let json = (format == Format::Json).then(|| {
+                        render::diagnose::json(&snapshot, &facts, &result.findings, verdict)
+                    });
+                    (result, json)
+                }
+                Err(_) => {
+                    // Whatever still runs (a hung mdatp, a stuck mount) must not outlive us.
+                    kill_active_children();
+                    (
+                        unknown(format!(
+                            "no result within the {} s deadline (mdatp or the mirror did not answer in time)",
+                            args.deadline.as_secs_f32()
+                        )),
+                        None,
+                    )
+                }
+            }
+        }
+    };
+    let (result, json) = result;
+    let exit = result.verdict.exit_code();
+    match format {
+        Format::Prometheus => {
+            let text = render::check::prometheus(&result);
+            match &args.textfile_dir {
+                None => Report { stdout: text, exit: ExitCode::Ok },
+                Some(dir) => write_textfile(dir, &text),
+            }
+        }
+        // The state is in the line; the local-check script itself succeeded.
+        Format::Checkmk => Report {
+            stdout: render::check::checkmk(&result),
+            exit: ExitCode::Ok,
+        },
+        Format::Json => Report {
+            stdout: json.unwrap_or_else(|| {
+                format!(
+                    "{:#}\n",
+                    serde_json::json!({"schema_version": 1, "snapshot": null, "findings": [], "verdict": "unknown", "error": result.problem})
+                )
+            }),
+            exit,
+        },
+        _ => Report {
+            stdout: render::check::nagios(&result),
+            exit,
+        },
+    }
+}
+
+/// Replaces DIR/mdatp_doctor.prom atomically (0644: node_exporter runs as its own user).
+fn write_textfile(dir: &Path, text: &str) -> Report {
+    match safe_write::replace(&dir.join(TEXTFILE_NAME), text.as_bytes(), 0o644) {
+        Ok(()) => Report {
+            stdout: String::new(),
+            exit: ExitCode::Ok,
+        },
+        Err(e) => {
+            eprintln!(
+                "mdatp-doctor: cannot write {}: {e}",
+                dir.join(TEXTFILE_NAME).display()
+            );
+            Report {
+                stdout: String::new(),
+                exit: ExitCode::Unknown,
+            }
+        }
+    }
+}
+
+/// The UNKNOWN line for a command line clap refused, in nagios mode.
+pub fn usage_unknown(message: &str) -> String {
+    let first = message
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("bad argument")
+        .trim();
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    format!(
+        "{} UNKNOWN - bad argument: {}\n",
+        render::check::SERVICE,
+        first.replace('|', "/")
+    )
+}
+
+/// Whether a raw command line asks for `check` in nagios mode (the default for `check`),
+/// so that even a refused command line answers as a plugin must.
+pub fn is_nagios_check(args: &[String]) -> bool {
+    let mut is_check = false;
+    let mut format: Option<&str> = None;
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        if a == "check" && !is_check {
+            is_check = true;
+        } else if a == "--format" {
+            format = args.get(i + 1).map(String::as_str);
+            i += 1;
+        } else if let Some(v) = a.strip_prefix("--format=") {
+            format = Some(v);
+        }
+        i += 1;
+    }
+    is_check && format.is_none_or(|f| f == "nagios")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(args: &[&str]) -> Vec<String> {
+        args.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn nagios_mode_is_recognised_from_the_raw_arguments() {
+        assert!(is_nagios_check(&v(&["check", "--bogus"])));
+        assert!(is_nagios_check(&v(&[
+            "--timeout",
+            "5",
+            "check",
+            "--format",
+            "nagios"
+        ])));
+        assert!(!is_nagios_check(&v(&["check", "--format", "prometheus"])));
+        assert!(!is_nagios_check(&v(&["check", "--format=json"])));
+        assert!(!is_nagios_check(&v(&["diagnose", "--bogus"])));
+    }
+
+    #[test]
+    fn refused_arguments_become_one_unknown_line() {
+        let line = usage_unknown("error: unexpected argument '--bogus' found\n\nUsage: ...");
+        assert_eq!(
+            line,
+            "MDATP OFFLINE-UPDATES UNKNOWN - bad argument: unexpected argument '--bogus' found\n"
+        );
+    }
+}

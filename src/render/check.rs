@@ -1,0 +1,303 @@
+//! `check` output for monitoring systems, each by its own conventions: Monitoring Plugins
+//! (status line, perfdata, long output; the first line kept under NRPE v2's 1 KiB),
+//! Prometheus text exposition (no sample timestamps: node_exporter skips files with
+//! them), and a Checkmk local check line.
+
+use crate::analyze::finding::{Finding, Severity};
+use crate::analyze::metrics::Metrics;
+use crate::analyze::mirror::human_age;
+use crate::analyze::threshold::Range;
+
+/// Everything a monitoring renderer shows.
+#[derive(Debug, Clone)]
+pub struct CheckResult {
+    pub verdict: Severity,
+    pub findings: Vec<Finding>,
+    pub metrics: Metrics,
+    pub warn: Range,
+    pub crit: Range,
+    pub definitions_version: Option<String>,
+    /// The run finished (false: deadline passed or an internal error).
+    pub complete: bool,
+    /// Why the state is unknown, when it is.
+    pub problem: Option<String>,
+    pub started_unix: f64,
+    pub duration_seconds: f64,
+}
+
+pub const SERVICE: &str = "MDATP OFFLINE-UPDATES";
+/// NRPE v2 cuts a plugin's first line at 1024 bytes.
+pub const MAX_FIRST_LINE: usize = 1000;
+
+pub fn state_word(s: Severity) -> &'static str {
+    match s {
+        Severity::Ok | Severity::Info => "OK",
+        Severity::Warning => "WARNING",
+        Severity::Critical => "CRITICAL",
+        Severity::Unknown => "UNKNOWN",
+    }
+}
+
+fn state_number(s: Severity) -> u8 {
+    s.exit_code().code()
+}
+
+/// One line, safe for every format: no perfdata pipe, no newline.
+fn clean(s: &str) -> String {
+    s.replace('|', "/").replace(['\n', '\r'], " ")
+}
+
+fn summary(r: &CheckResult) -> String {
+    if let Some(p) = &r.problem {
+        return clean(p);
+    }
+    let worst: Vec<&Finding> = r
+        .findings
+        .iter()
+        .filter(|f| f.severity == r.verdict && f.severity >= Severity::Warning)
+        .collect();
+    if worst.is_empty() {
+        let mut parts = Vec::new();
+        if let Some(v) = &r.definitions_version {
+            parts.push(format!("definitions {v}"));
+        }
+        if let Some(age) = r.metrics.definitions_age_seconds {
+            parts.push(format!(
+                "{} old",
+                human_age(std::time::Duration::from_secs_f64(age.max(0.0)))
+            ));
+        }
+        match r.metrics.update_source_is_mirror {
+            Some(true) => parts.push("from the mirror".into()),
+            Some(false) => parts.push("not from the mirror".into()),
+            None => {}
+        }
+        return if parts.is_empty() {
+            "offline updates look healthy".into()
+        } else {
+            parts.join(", ")
+        };
+    }
+    let others = r
+        .findings
+        .iter()
+        .filter(|f| f.severity >= Severity::Warning)
+        .count()
+        - worst.len();
+    let mut text = worst
+        .iter()
+        .map(|f| format!("{}: {}", f.id, clean(&f.title)))
+        .collect::<Vec<_>>()
+        .join("; ");
+    if others > 0 {
+        text.push_str(&format!(" (+{others} more)"));
+    }
+    text
+}
+
+fn perfdata(r: &CheckResult) -> String {
+    let m = &r.metrics;
+    let mut p = Vec::new();
+    if let Some(age) = m.definitions_age_seconds {
+        p.push(format!(
+            "definitions_age={}s;{};{};0",
+            age.round() as i64,
+            r.warn.to_plugin_syntax(),
+            r.crit.to_plugin_syntax()
+        ));
+    }
+    p.push(format!("findings_critical={};;;0", m.findings_critical));
+    p.push(format!("findings_warning={};;;0", m.findings_warning));
+    if let Some(l) = m.mirror_latency_seconds {
+        p.push(format!("mirror_latency={l:.3}s;;;0"));
+    }
+    p.join(" ")
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max.saturating_sub(3);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &s[..end])
+}
+
+pub fn nagios(r: &CheckResult) -> String {
+    let perf = perfdata(r);
+    let prefix = format!("{SERVICE} {} - ", state_word(r.verdict));
+    let budget = MAX_FIRST_LINE.saturating_sub(prefix.len() + perf.len() + 3);
+    let mut out = format!("{prefix}{} | {perf}\n", truncate(&summary(r), budget));
+    for f in r.findings.iter().filter(|f| f.severity > Severity::Ok) {
+        out.push_str(&format!(
+            "[{}] {}: {} (fix: {})\n",
+            f.severity.as_str().to_ascii_uppercase(),
+            f.id,
+            clean(&f.title),
+            clean(&f.fix)
+        ));
+    }
+    out
+}
+
+pub fn checkmk(r: &CheckResult) -> String {
+    let m = &r.metrics;
+    // Checkmk takes plain numbers; a general range has no place there.
+    let bound = |range: &Range| {
+        range
+            .upper_bound()
+            .map(|e| format!("{}", e.round() as i64))
+            .unwrap_or_default()
+    };
+    let mut metrics = Vec::new();
+    if let Some(age) = m.definitions_age_seconds {
+        metrics.push(format!(
+            "definitions_age={};{};{}",
+            age.round() as i64,
+            bound(&r.warn),
+            bound(&r.crit)
+        ));
+    }
+    metrics.push(format!("findings_critical={}", m.findings_critical));
+    metrics.push(format!("findings_warning={}", m.findings_warning));
+    format!(
+        "{} \"MDATP offline updates\" {} {} - {}\n",
+        state_number(r.verdict),
+        metrics.join("|"),
+        state_word(r.verdict),
+        clean(&summary(r))
+    )
+}
+
+/// Escapes a label value for the text exposition format.
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+fn gauge(out: &mut String, name: &str, help: &str, samples: &[(String, f64)]) {
+    if samples.is_empty() {
+        return;
+    }
+    out.push_str(&format!(
+        "# HELP mdatp_doctor_{name} {help}\n# TYPE mdatp_doctor_{name} gauge\n"
+    ));
+    for (labels, value) in samples {
+        out.push_str(&format!("mdatp_doctor_{name}{labels} {value}\n"));
+    }
+}
+
+fn one(v: Option<f64>) -> Vec<(String, f64)> {
+    v.map(|v| vec![(String::new(), v)]).unwrap_or_default()
+}
+
+fn flag(v: Option<bool>) -> Vec<(String, f64)> {
+    one(v.map(|b| if b { 1.0 } else { 0.0 }))
+}
+
+pub fn prometheus(r: &CheckResult) -> String {
+    let m = &r.metrics;
+    let mut out = String::new();
+    gauge(
+        &mut out,
+        "check_success",
+        "1 when the check completed, 0 when it hit the deadline or failed.",
+        &flag(Some(r.complete)),
+    );
+    gauge(
+        &mut out,
+        "definitions_age_seconds",
+        "Age of the loaded security intelligence.",
+        &one(m.definitions_age_seconds),
+    );
+    gauge(
+        &mut out,
+        "definitions_up_to_date",
+        "1 when mdatp reports definitions_status up_to_date.",
+        &flag(m.definitions_up_to_date),
+    );
+    gauge(
+        &mut out,
+        "offline_update_enabled",
+        "1 when offline security intelligence updates are enabled.",
+        &flag(m.offline_update_enabled),
+    );
+    gauge(
+        &mut out,
+        "signature_verification_enabled",
+        "1 when offline packages are signature-verified.",
+        &flag(m.signature_verification_enabled),
+    );
+    gauge(
+        &mut out,
+        "update_source_is_mirror",
+        "1 when the last update came from the configured mirror.",
+        &flag(m.update_source_is_mirror),
+    );
+    let up: Vec<(String, f64)> = m
+        .mirror_up
+        .iter()
+        .map(|(arch, ok)| {
+            (
+                format!("{{arch=\"{}\"}}", label(arch)),
+                if *ok { 1.0 } else { 0.0 },
+            )
+        })
+        .collect();
+    gauge(
+        &mut out,
+        "mirror_up",
+        "1 when every probe step of the mirror succeeded, per architecture.",
+        &up,
+    );
+    let info: Vec<(String, f64)> = m
+        .mirror_definitions_version
+        .iter()
+        .map(|v| (format!("{{version=\"{}\"}}", label(v)), 1.0))
+        .collect();
+    gauge(
+        &mut out,
+        "mirror_definitions_info",
+        "The definitions version the mirror's manifest offers.",
+        &info,
+    );
+    let findings: Vec<(String, f64)> = r
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                format!(
+                    "{{id=\"{}\",severity=\"{}\"}}",
+                    label(f.id),
+                    f.severity.as_str()
+                ),
+                1.0,
+            )
+        })
+        .collect();
+    gauge(
+        &mut out,
+        "finding",
+        "A current finding of mdatp-doctor diagnose, by id and severity.",
+        &findings,
+    );
+    gauge(
+        &mut out,
+        "last_run_timestamp_seconds",
+        "When this check ran (Unix time).",
+        &one(Some(r.started_unix)),
+    );
+    gauge(
+        &mut out,
+        "run_duration_seconds",
+        "How long this check took.",
+        &one(Some(r.duration_seconds)),
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,323 @@
+//! `check` for monitoring: every format in OK/WARNING/CRITICAL/UNKNOWN, thresholds, the
+//! deadline, the atomic textfile, and the shipped systemd units.
+
+use std::os::unix::fs::MetadataExt;
+use std::time::{Duration, Instant};
+
+use crate::server::{MirrorServer, MirrorTree};
+use crate::testenv::{DEFINITIONS, Defs, Reply, TestEnv, config_for, full_health};
+
+const OFFLINE_URL: &str = "http://127.0.0.1:9/linux/production/";
+
+fn endpoint(defs: &Defs) -> TestEnv {
+    let mut env = TestEnv::new();
+    env.on(DEFINITIONS, Reply::stdout(&defs.text()))
+        .on("health", Reply::stdout(&full_health("101.25012.0000")));
+    env.write_managed_config(&config_for(&defs.url, defs.fallback));
+    env
+}
+
+/// Runs `check` with extra arguments; returns the exit code and stdout.
+fn check(env: &TestEnv, args: &[&str]) -> (i32, String) {
+    let out = env.cmd().arg("check").args(args).output().expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (
+        out.status.code().expect("code"),
+        String::from_utf8(out.stdout).expect("utf8"),
+    )
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("")
+}
+
+#[test]
+fn ok_with_a_light_probe_of_the_mirror() {
+    let tree = MirrorTree::healthy();
+    let server = MirrorServer::http(tree.root.path());
+    let env = endpoint(&Defs::healthy(&server.ring_url()));
+    let (code, out) = check(&env, &["--arch", "x86_64"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(first_line(&out).starts_with("MDATP OFFLINE-UPDATES OK - definitions 1.407.417.0, 60 minutes old, from the mirror | definitions_age="), "{out}");
+    assert_eq!(
+        server.hits(),
+        [
+            "GET /linux/production/arch_x86_64/manifest.json",
+            "HEAD /linux/production/arch_x86_64/updates.zip"
+        ],
+        "monitoring probes the manifest and a HEAD only"
+    );
+}
+
+#[test]
+fn warning_critical_and_unknown_in_every_format() {
+    let mut stale = Defs::healthy(OFFLINE_URL);
+    stale.hours_ago = 30;
+    let mut failed = Defs::healthy(OFFLINE_URL);
+    failed.fail_reason = "Download failed";
+    let cases = [
+        (endpoint(&stale), 1, "WARNING", "definitions-stale"),
+        (
+            endpoint(&failed),
+            2,
+            "CRITICAL",
+            "definitions-update-failed",
+        ),
+    ];
+    for (env, code, word, id) in cases {
+        let (c, out) = check(&env, &["--skip-network"]);
+        assert_eq!(c, code, "{out}");
+        assert!(
+            first_line(&out).starts_with(&format!("MDATP OFFLINE-UPDATES {word} - {id}: ")),
+            "{out}"
+        );
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with(&format!("[{word}] {id}: "))),
+            "long output lists it: {out}"
+        );
+
+        let (c, out) = check(&env, &["--skip-network", "--format", "checkmk"]);
+        assert_eq!(c, 0, "the local-check script itself succeeds");
+        assert!(
+            out.starts_with(&format!(
+                "{code} \"MDATP offline updates\" definitions_age="
+            )),
+            "{out}"
+        );
+        assert!(out.contains(&format!(" {word} - {id}: ")), "{out}");
+
+        let (c, out) = check(&env, &["--skip-network", "--format", "json"]);
+        assert_eq!(c, code);
+        let doc: serde_json::Value = serde_json::from_str(&out).expect("json");
+        assert_eq!(doc["verdict"], word.to_ascii_lowercase());
+
+        let (c, out) = check(&env, &["--skip-network", "--format", "prometheus"]);
+        assert_eq!(c, 0);
+        assert!(
+            out.contains(&format!(
+                "mdatp_doctor_finding{{id=\"{id}\",severity=\"{}\"}} 1",
+                word.to_ascii_lowercase()
+            )),
+            "{out}"
+        );
+    }
+
+    let env = TestEnv::new();
+    let (c, out) = check(&env, &["--skip-network", "--mdatp", "/nonexistent/mdatp"]);
+    assert_eq!(c, 3, "{out}");
+    assert!(
+        first_line(&out).starts_with("MDATP OFFLINE-UPDATES UNKNOWN - mdatp-not-found: "),
+        "{out}"
+    );
+    let (_, out) = check(
+        &env,
+        &[
+            "--skip-network",
+            "--mdatp",
+            "/nonexistent/mdatp",
+            "--format",
+            "checkmk",
+        ],
+    );
+    assert!(out.starts_with("3 \"MDATP offline updates\" "), "{out}");
+}
+
+#[test]
+fn thresholds_in_plugin_range_syntax_and_as_durations() {
+    let mut defs = Defs::healthy(OFFLINE_URL);
+    defs.hours_ago = 2;
+    let env = endpoint(&defs);
+    let (code, out) = check(
+        &env,
+        &["--skip-network", "--warn-age", "~:3600", "--crit-age", "1d"],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        first_line(&out).contains("definitions_age=7200s;~:3600;86400;0"),
+        "{out}"
+    );
+    let (code, _) = check(&env, &["--skip-network", "--warn-age", "@0:3600"]);
+    assert_eq!(code, 0, "2 h is outside the @0:3600 alert range");
+    let (code, _) = check(&env, &["--skip-network", "--crit-age", "1h"]);
+    assert_eq!(code, 2);
+
+    for bad in ["abc", "20:10", "", "5x"] {
+        let (code, out) = check(&env, &["--skip-network", "--warn-age", bad]);
+        assert_eq!(code, 3, "nagios mode answers UNKNOWN to `{bad}`");
+        assert!(
+            out.starts_with("MDATP OFFLINE-UPDATES UNKNOWN - bad argument: "),
+            "{out}"
+        );
+    }
+    let out = env
+        .cmd()
+        .args(["check", "--format", "json", "--warn-age", "abc"])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(64),
+        "outside nagios mode a usage error is 64"
+    );
+    let out = env
+        .cmd()
+        .args(["diagnose", "--format", "nagios"])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(64),
+        "monitoring formats are for check only"
+    );
+}
+
+#[test]
+fn the_deadline_bounds_a_hanging_mdatp() {
+    let mut env = TestEnv::new();
+    env.on(DEFINITIONS, Reply::empty().hang())
+        .on("health", Reply::empty().hang());
+    let started = Instant::now();
+    let (code, out) = check(
+        &env,
+        &["--skip-network", "--deadline", "2", "--timeout", "60"],
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(code, 3, "{out}");
+    assert!(
+        first_line(&out).starts_with("MDATP OFFLINE-UPDATES UNKNOWN - "),
+        "{out}"
+    );
+    let pid = env.last_pid().expect("fake ran");
+    assert!(
+        crate::testenv::wait_dead(pid),
+        "mdatp {pid} outlived the deadline"
+    );
+}
+
+#[test]
+fn the_textfile_is_replaced_atomically_and_is_valid() {
+    let env = endpoint(&Defs::healthy(OFFLINE_URL));
+    let dir = env.path().join("textfile");
+    std::fs::create_dir(&dir).expect("mkdir");
+    let file = dir.join("mdatp_doctor.prom");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // A reader racing the writers must only ever see a complete file (or none yet).
+    let reader = {
+        let (file, stop) = (file.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut reads = 0;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                if let Ok(text) = std::fs::read_to_string(&file) {
+                    assert!(
+                        text.ends_with('\n') && text.contains("mdatp_doctor_run_duration_seconds "),
+                        "partial file seen:\n{text}"
+                    );
+                    reads += 1;
+                }
+            }
+            reads
+        })
+    };
+    for _ in 0..8 {
+        let (code, out) = check(
+            &env,
+            &[
+                "--skip-network",
+                "--format",
+                "prometheus",
+                "--textfile-dir",
+                dir.to_str().expect("utf8"),
+            ],
+        );
+        assert_eq!(
+            (code, out.as_str()),
+            (0, ""),
+            "nothing on stdout when writing the file"
+        );
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        reader.join().expect("reader") > 0,
+        "the reader saw the file"
+    );
+    assert_eq!(
+        std::fs::metadata(&file).expect("written").mode() & 0o777,
+        0o644
+    );
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("ls")
+        .map(|e| e.expect("e").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["mdatp_doctor.prom"], "no temporary file left");
+    let text = std::fs::read_to_string(&file).expect("read");
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string())))
+        .expect("valid exposition");
+    let value = |name: &str| {
+        scrape
+            .samples
+            .iter()
+            .find(|s| s.metric == name)
+            .map(|s| s.value.clone())
+    };
+    assert!(
+        matches!(value("mdatp_doctor_update_source_is_mirror"), Some(prometheus_parse::Value::Gauge(v)) if v == 1.0)
+    );
+    assert!(
+        matches!(value("mdatp_doctor_check_success"), Some(prometheus_parse::Value::Gauge(v)) if v == 1.0)
+    );
+
+    let (code, _) = check(
+        &env,
+        &[
+            "--skip-network",
+            "--format",
+            "prometheus",
+            "--textfile-dir",
+            "/nonexistent/dir",
+        ],
+    );
+    assert_eq!(code, 3, "an unwritable textfile directory is an error");
+}
+
+#[test]
+fn shipped_systemd_units_verify() {
+    let Ok(analyze) = which::which("systemd-analyze") else {
+        eprintln!("note: systemd-analyze is not installed; units not verified");
+        return;
+    };
+    let env = TestEnv::new();
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/systemd");
+    for name in [
+        "mdatp-doctor-textfile.service",
+        "mdatp-doctor-textfile.timer",
+    ] {
+        // The unit names the installed path; verify against the binary built here (and
+        // without man pages: ours are not installed on the test machine).
+        let text = std::fs::read_to_string(repo.join(name))
+            .expect("unit")
+            .replace("/usr/bin/mdatp-doctor", env!("CARGO_BIN_EXE_mdatp-doctor"));
+        std::fs::write(env.path().join(name), text).expect("write");
+    }
+    let out = std::process::Command::new(analyze)
+        .args(["verify", "--man=no"])
+        .arg(env.path().join("mdatp-doctor-textfile.service"))
+        .arg(env.path().join("mdatp-doctor-textfile.timer"))
+        .env("SYSTEMD_LOG_LEVEL", "warning")
+        .output()
+        .expect("systemd-analyze runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let problems: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("mdatp-doctor-textfile"))
+        .collect();
+    assert!(
+        out.status.success() && problems.is_empty(),
+        "systemd-analyze verify:\n{stderr}"
+    );
+}
