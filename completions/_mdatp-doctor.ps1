@@ -38,6 +38,7 @@ Register-ArgumentCompleter -Native -CommandName 'mdatp-doctor' -ScriptBlock {
             [CompletionResult]::new('diagnose', 'diagnose', [CompletionResultType]::ParameterValue, 'Find every known reason offline updates fail, with evidence and a fix')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Monitoring: the diagnose verdict for Nagios/Icinga, Prometheus, Checkmk or scripts')
             [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Trigger `mdatp definitions update`, wait for the real outcome, and explain it')
+            [CompletionResult]::new('bundle', 'bundle', [CompletionResultType]::ParameterValue, 'Write a redacted support bundle (.tar.gz) with everything support needs')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Managed configuration tools')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Regenerate completions/ and man/ from this command-line definition')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -163,6 +164,39 @@ Register-ArgumentCompleter -Native -CommandName 'mdatp-doctor' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'mdatp-doctor;bundle' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'The bundle to write [default: ./mdatp-doctor-<hostname>-<UTC time>.tar.gz]')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'The bundle to write [default: ./mdatp-doctor-<hostname>-<UTC time>.tar.gz]')
+            [CompletionResult]::new('--max-log-bytes', '--max-log-bytes', [CompletionResultType]::ParameterName, 'Keep at most this much of the end of each log file')
+            [CompletionResult]::new('--log-dir', '--log-dir', [CompletionResultType]::ParameterName, 'Where mdatp writes its logs')
+            [CompletionResult]::new('--wdavcfg', '--wdavcfg', [CompletionResultType]::ParameterName, 'mdatp''s local configuration file')
+            [CompletionResult]::new('--list-contents', '--list-contents', [CompletionResultType]::ParameterName, 'Print a bundle''s manifest and check every entry''s hash, instead of writing one')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Mirror ring folder to probe (http://, https://, file:// or an absolute directory) [default: mdatp''s configured URL]')
+            [CompletionResult]::new('--arch', '--arch', [CompletionResultType]::ParameterName, 'Architecture folder to probe [default: this machine''s]')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Time limit for each TCP connection attempt, per address')
+            [CompletionResult]::new('--probe-timeout', '--probe-timeout', [CompletionResultType]::ParameterName, 'Time limit for the whole probe of one architecture')
+            [CompletionResult]::new('--ca-cert', '--ca-cert', [CompletionResultType]::ParameterName, 'Also trust the CA certificates in this PEM file (repeatable)')
+            [CompletionResult]::new('--proxy', '--proxy', [CompletionResultType]::ParameterName, 'Use this proxy [default: mdatp''s cloudService.proxy, if any]')
+            [CompletionResult]::new('--stale-after', '--stale-after', [CompletionResultType]::ParameterName, 'A package on the mirror older than this is stale (e.g. 7d, 36h)')
+            [CompletionResult]::new('--mdatp', '--mdatp', [CompletionResultType]::ParameterName, 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]')
+            [CompletionResult]::new('--managed-config', '--managed-config', [CompletionResultType]::ParameterName, 'The managed configuration file mdatp reads')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]')
+            [CompletionResult]::new('--redact-ids', '--redact-ids', [CompletionResultType]::ParameterName, 'Also replace org and machine ids, host names and IP addresses with placeholders')
+            [CompletionResult]::new('--no-redact', '--no-redact', [CompletionResultType]::ParameterName, 'Redact nothing (for a bundle that stays inside your organisation)')
+            [CompletionResult]::new('--include-mdatp-diagnostic', '--include-mdatp-diagnostic', [CompletionResultType]::ParameterName, 'Also add the archive of `mdatp diagnostic create`')
+            [CompletionResult]::new('--skip-network', '--skip-network', [CompletionResultType]::ParameterName, 'Do not probe the mirror')
+            [CompletionResult]::new('--no-proxy', '--no-proxy', [CompletionResultType]::ParameterName, 'Use no proxy, whatever mdatp is configured with')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show each external command, its exit status and duration on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show each external command, its exit status and duration on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'mdatp-doctor;config' {
             [CompletionResult]::new('--mdatp', '--mdatp', [CompletionResultType]::ParameterName, 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]')
             [CompletionResult]::new('--managed-config', '--managed-config', [CompletionResultType]::ParameterName, 'The managed configuration file mdatp reads')
@@ -228,6 +262,7 @@ Register-ArgumentCompleter -Native -CommandName 'mdatp-doctor' -ScriptBlock {
             [CompletionResult]::new('diagnose', 'diagnose', [CompletionResultType]::ParameterValue, 'Find every known reason offline updates fail, with evidence and a fix')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Monitoring: the diagnose verdict for Nagios/Icinga, Prometheus, Checkmk or scripts')
             [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Trigger `mdatp definitions update`, wait for the real outcome, and explain it')
+            [CompletionResult]::new('bundle', 'bundle', [CompletionResultType]::ParameterValue, 'Write a redacted support bundle (.tar.gz) with everything support needs')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Managed configuration tools')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Regenerate completions/ and man/ from this command-line definition')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -246,6 +281,9 @@ Register-ArgumentCompleter -Native -CommandName 'mdatp-doctor' -ScriptBlock {
             break
         }
         'mdatp-doctor;help;update' {
+            break
+        }
+        'mdatp-doctor;help;bundle' {
             break
         }
         'mdatp-doctor;help;config' {

@@ -16,6 +16,9 @@ _mdatp__doctor() {
             ",$1")
                 cmd="mdatp__doctor"
                 ;;
+            mdatp__doctor,bundle)
+                cmd="mdatp__doctor__subcmd__bundle"
+                ;;
             mdatp__doctor,check)
                 cmd="mdatp__doctor__subcmd__check"
                 ;;
@@ -52,6 +55,9 @@ _mdatp__doctor() {
             mdatp__doctor__subcmd__config__subcmd__help,help)
                 cmd="mdatp__doctor__subcmd__config__subcmd__help__subcmd__help"
                 ;;
+            mdatp__doctor__subcmd__help,bundle)
+                cmd="mdatp__doctor__subcmd__help__subcmd__bundle"
+                ;;
             mdatp__doctor__subcmd__help,check)
                 cmd="mdatp__doctor__subcmd__help__subcmd__check"
                 ;;
@@ -86,12 +92,102 @@ _mdatp__doctor() {
 
     case "${cmd}" in
         mdatp__doctor)
-            opts="-v -h -V --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version health connectivity diagnose check update config generate help"
+            opts="-v -h -V --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version health connectivity diagnose check update bundle config generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --mdatp)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --managed-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json nagios prometheus checkmk" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mdatp__subcmd__doctor__subcmd__bundle)
+            opts="-o -v -h -V --output --redact-ids --no-redact --max-log-bytes --include-mdatp-diagnostic --log-dir --wdavcfg --list-contents --skip-network --url --arch --connect-timeout --probe-timeout --ca-cert --proxy --no-proxy --stale-after --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-log-bytes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wdavcfg)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --list-contents)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --arch)
+                    COMPREPLY=($(compgen -W "x86_64 arm64 all" -- "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --probe-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proxy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stale-after)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --mdatp)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -560,8 +656,22 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__subcmd__doctor__subcmd__help)
-            opts="health connectivity diagnose check update config generate help"
+            opts="health connectivity diagnose check update bundle config generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mdatp__subcmd__doctor__subcmd__help__subcmd__bundle)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

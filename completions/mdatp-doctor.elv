@@ -35,6 +35,7 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
             cand diagnose 'Find every known reason offline updates fail, with evidence and a fix'
             cand check 'Monitoring: the diagnose verdict for Nagios/Icinga, Prometheus, Checkmk or scripts'
             cand update 'Trigger `mdatp definitions update`, wait for the real outcome, and explain it'
+            cand bundle 'Write a redacted support bundle (.tar.gz) with everything support needs'
             cand config 'Managed configuration tools'
             cand generate 'Regenerate completions/ and man/ from this command-line definition'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -154,6 +155,38 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mdatp-doctor;bundle'= {
+            cand -o 'The bundle to write [default: ./mdatp-doctor-<hostname>-<UTC time>.tar.gz]'
+            cand --output 'The bundle to write [default: ./mdatp-doctor-<hostname>-<UTC time>.tar.gz]'
+            cand --max-log-bytes 'Keep at most this much of the end of each log file'
+            cand --log-dir 'Where mdatp writes its logs'
+            cand --wdavcfg 'mdatp''s local configuration file'
+            cand --list-contents 'Print a bundle''s manifest and check every entry''s hash, instead of writing one'
+            cand --url 'Mirror ring folder to probe (http://, https://, file:// or an absolute directory) [default: mdatp''s configured URL]'
+            cand --arch 'Architecture folder to probe [default: this machine''s]'
+            cand --connect-timeout 'Time limit for each TCP connection attempt, per address'
+            cand --probe-timeout 'Time limit for the whole probe of one architecture'
+            cand --ca-cert 'Also trust the CA certificates in this PEM file (repeatable)'
+            cand --proxy 'Use this proxy [default: mdatp''s cloudService.proxy, if any]'
+            cand --stale-after 'A package on the mirror older than this is stale (e.g. 7d, 36h)'
+            cand --mdatp 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]'
+            cand --managed-config 'The managed configuration file mdatp reads'
+            cand --format 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only'
+            cand --color 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)'
+            cand --timeout 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out'
+            cand --state-dir 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]'
+            cand --redact-ids 'Also replace org and machine ids, host names and IP addresses with placeholders'
+            cand --no-redact 'Redact nothing (for a bundle that stays inside your organisation)'
+            cand --include-mdatp-diagnostic 'Also add the archive of `mdatp diagnostic create`'
+            cand --skip-network 'Do not probe the mirror'
+            cand --no-proxy 'Use no proxy, whatever mdatp is configured with'
+            cand -v 'Show each external command, its exit status and duration on stderr'
+            cand --verbose 'Show each external command, its exit status and duration on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mdatp-doctor;config'= {
             cand --mdatp 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]'
             cand --managed-config 'The managed configuration file mdatp reads'
@@ -213,6 +246,7 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
             cand diagnose 'Find every known reason offline updates fail, with evidence and a fix'
             cand check 'Monitoring: the diagnose verdict for Nagios/Icinga, Prometheus, Checkmk or scripts'
             cand update 'Trigger `mdatp definitions update`, wait for the real outcome, and explain it'
+            cand bundle 'Write a redacted support bundle (.tar.gz) with everything support needs'
             cand config 'Managed configuration tools'
             cand generate 'Regenerate completions/ and man/ from this command-line definition'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -226,6 +260,8 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
         &'mdatp-doctor;help;check'= {
         }
         &'mdatp-doctor;help;update'= {
+        }
+        &'mdatp-doctor;help;bundle'= {
         }
         &'mdatp-doctor;help;config'= {
             cand check 'Check a managed configuration file against the documented keys and types'

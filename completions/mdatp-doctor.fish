@@ -44,6 +44,7 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "connectiv
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "diagnose" -d 'Find every known reason offline updates fail, with evidence and a fix'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "check" -d 'Monitoring: the diagnose verdict for Nagios/Icinga, Prometheus, Checkmk or scripts'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "update" -d 'Trigger `mdatp definitions update`, wait for the real outcome, and explain it'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "bundle" -d 'Write a redacted support bundle (.tar.gz) with everything support needs'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "config" -d 'Managed configuration tools'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "generate" -d 'Regenerate completions/ and man/ from this command-line definition'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -173,6 +174,40 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand update" -l wai
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand update" -s v -l verbose -d 'Show each external command, its exit status and duration on stderr'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand update" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand update" -s V -l version -d 'Print version'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -s o -l output -d 'The bundle to write [default: ./mdatp-doctor-<hostname>-<UTC time>.tar.gz]' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -l max-log-bytes -d 'Keep at most this much of the end of each log file' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -l log-dir -d 'Where mdatp writes its logs' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -l wdavcfg -d 'mdatp\'s local configuration file' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -l list-contents -d 'Print a bundle\'s manifest and check every entry\'s hash, instead of writing one' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -l url -d 'Mirror ring folder to probe (http://, https://, file:// or an absolute directory) [default: mdatp\'s configured URL]' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -l arch -d 'Architecture folder to probe [default: this machine\'s]' -r -f -a "x86_64\t''
+arm64\t''
+all\t'Both architectures'"
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -l connect-timeout -d 'Time limit for each TCP connection attempt, per address' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -l probe-timeout -d 'Time limit for the whole probe of one architecture' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -l ca-cert -d 'Also trust the CA certificates in this PEM file (repeatable)' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -l proxy -d 'Use this proxy [default: mdatp\'s cloudService.proxy, if any]' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -l stale-after -d 'A package on the mirror older than this is stale (e.g. 7d, 36h)' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -l format -d 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only' -r -f -a "human\t'Tables and text for people'
+json\t'One JSON document on stdout (`schema_version` 1)'
+nagios\t'Monitoring Plugins output: status line, perfdata, long output (`check`)'
+prometheus\t'Prometheus text exposition format (`check`)'
+checkmk\t'Checkmk local check line (`check`)'"
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -l timeout -d 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -l state-dir -d 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -l redact-ids -d 'Also replace org and machine ids, host names and IP addresses with placeholders'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -l no-redact -d 'Redact nothing (for a bundle that stays inside your organisation)'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -l include-mdatp-diagnostic -d 'Also add the archive of `mdatp diagnostic create`'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -l skip-network -d 'Do not probe the mirror'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -l no-proxy -d 'Use no proxy, whatever mdatp is configured with'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -s v -l verbose -d 'Show each external command, its exit status and duration on stderr'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -s V -l version -d 'Print version'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and not __fish_seen_subcommand_from check help" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and not __fish_seen_subcommand_from check help" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and not __fish_seen_subcommand_from check help" -l format -d 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only' -r -f -a "human\t'Tables and text for people'
@@ -223,12 +258,13 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -l s
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -s v -l verbose -d 'Show each external command, its exit status and duration on stderr'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -s V -l version -d 'Print version'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update config generate help" -f -a "health" -d 'Show `mdatp health` as typed fields (definitions first)'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update config generate help" -f -a "connectivity" -d 'Probe the offline update mirror the way the endpoint uses it'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update config generate help" -f -a "diagnose" -d 'Find every known reason offline updates fail, with evidence and a fix'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update config generate help" -f -a "check" -d 'Monitoring: the diagnose verdict for Nagios/Icinga, Prometheus, Checkmk or scripts'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update config generate help" -f -a "update" -d 'Trigger `mdatp definitions update`, wait for the real outcome, and explain it'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update config generate help" -f -a "config" -d 'Managed configuration tools'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update config generate help" -f -a "generate" -d 'Regenerate completions/ and man/ from this command-line definition'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update config generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle config generate help" -f -a "health" -d 'Show `mdatp health` as typed fields (definitions first)'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle config generate help" -f -a "connectivity" -d 'Probe the offline update mirror the way the endpoint uses it'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle config generate help" -f -a "diagnose" -d 'Find every known reason offline updates fail, with evidence and a fix'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle config generate help" -f -a "check" -d 'Monitoring: the diagnose verdict for Nagios/Icinga, Prometheus, Checkmk or scripts'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle config generate help" -f -a "update" -d 'Trigger `mdatp definitions update`, wait for the real outcome, and explain it'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle config generate help" -f -a "bundle" -d 'Write a redacted support bundle (.tar.gz) with everything support needs'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle config generate help" -f -a "config" -d 'Managed configuration tools'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle config generate help" -f -a "generate" -d 'Regenerate completions/ and man/ from this command-line definition'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle config generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Check a managed configuration file against the documented keys and types'

@@ -170,6 +170,20 @@ pub enum Command {
     )]
     Update(UpdateArgs),
 
+    /// Write a redacted support bundle (.tar.gz) with everything support needs
+    #[command(
+        long_about = "Collect the diagnose report, raw mdatp outputs, the mirror probe, the \
+                      managed configuration, log tails, system facts and the run history into \
+                      one .tar.gz with a MANIFEST.json (size, SHA-256 and collector of every \
+                      entry, and every collector that failed). Secrets in URLs and query tokens \
+                      are always redacted; --redact-ids also replaces ids, host names and IP \
+                      addresses with consistent placeholders.\n\n\
+                      Exits 0 when every collector worked, 1 when some failed (the bundle is \
+                      still written), 2 when no bundle could be written.",
+        after_help = EXIT_CODES_HELP
+    )]
+    Bundle(BundleArgs),
+
     /// Managed configuration tools
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -338,6 +352,52 @@ pub struct CheckArgs {
     /// With --format prometheus: write DIR/mdatp_doctor.prom atomically instead of stdout
     #[arg(long, value_name = "DIR")]
     pub textfile_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BundleArgs {
+    /// The bundle to write [default: ./mdatp-doctor-<hostname>-<UTC time>.tar.gz]
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Also replace org and machine ids, host names and IP addresses with placeholders
+    #[arg(long, conflicts_with = "no_redact")]
+    pub redact_ids: bool,
+
+    /// Redact nothing (for a bundle that stays inside your organisation)
+    #[arg(long)]
+    pub no_redact: bool,
+
+    /// Keep at most this much of the end of each log file
+    #[arg(long, value_name = "SIZE", default_value = "20MiB", value_parser = parse_size)]
+    pub max_log_bytes: u64,
+
+    /// Also add the archive of `mdatp diagnostic create`
+    #[arg(long)]
+    pub include_mdatp_diagnostic: bool,
+
+    /// Where mdatp writes its logs
+    #[arg(long, value_name = "DIR", default_value = "/var/log/microsoft/mdatp")]
+    pub log_dir: PathBuf,
+
+    /// mdatp's local configuration file
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "/etc/opt/microsoft/mdatp/wdavcfg"
+    )]
+    pub wdavcfg: PathBuf,
+
+    /// Print a bundle's manifest and check every entry's hash, instead of writing one
+    #[arg(long, value_name = "FILE")]
+    pub list_contents: Option<PathBuf>,
+
+    /// Do not probe the mirror
+    #[arg(long)]
+    pub skip_network: bool,
+
+    #[command(flatten)]
+    pub probe: ProbeArgs,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@
 //! subcommand each; `main.rs` only parses, dispatches and exits.
 
 pub mod analyze;
+pub mod bundle;
 pub mod cli;
 pub mod commands;
 pub mod exit_codes;

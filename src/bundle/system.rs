@@ -1,0 +1,103 @@
+//! Facts about the machine that the offline-update checks depend on: OS, kernel, clock
+//! and time sync (TLS and freshness checks need a right clock), free space where the
+//! definitions and our state live, and which proxy variables are set (names only).
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::mdatp::runner::{Limits, Runner};
+
+fn read(path: &str) -> Option<String> {
+    std::fs::read_to_string(path)
+        .ok()
+        .map(|s| s.trim().to_string())
+}
+
+fn os_release() -> Value {
+    let text = read("/etc/os-release").unwrap_or_default();
+    let mut map = serde_json::Map::new();
+    for line in text.lines() {
+        if let Some((k, v)) = line.split_once('=')
+            && matches!(k, "ID" | "VERSION_ID" | "PRETTY_NAME" | "ID_LIKE")
+        {
+            map.insert(k.to_ascii_lowercase(), json!(v.trim_matches('"')));
+        }
+    }
+    Value::Object(map)
+}
+
+/// `timedatectl` answers whether the clock is NTP-synchronised; bounded like any call.
+fn time_sync() -> Value {
+    let Ok(program) = which::which("timedatectl") else {
+        return json!({"available": false});
+    };
+    let runner = Runner {
+        program,
+        limits: Limits {
+            timeout: Duration::from_secs(5),
+            max_output: 64 * 1024,
+        },
+        trace: false,
+    };
+    match runner.run(&[
+        "show",
+        "--property=NTPSynchronized",
+        "--property=Timezone",
+        "--property=NTP",
+    ]) {
+        Ok(out) if out.success() => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            let mut map = serde_json::Map::new();
+            for line in text.lines() {
+                if let Some((k, v)) = line.split_once('=') {
+                    map.insert(k.to_string(), json!(v));
+                }
+            }
+            Value::Object(map)
+        }
+        Ok(out) => json!({"error": format!("exit status {}", out.exit_code)}),
+        Err(e) => json!({"error": e.to_string()}),
+    }
+}
+
+pub fn facts(state_dir: &Path, host_placeholder: Option<&str>) -> Value {
+    let hostname = read("/proc/sys/kernel/hostname").unwrap_or_default();
+    let uptime = read("/proc/uptime")
+        .and_then(|u| {
+            u.split_whitespace()
+                .next()
+                .and_then(|s| s.parse::<f64>().ok())
+        })
+        .map(|s| s as u64);
+    let free = |p: &Path| super::archive::free_bytes(p);
+    let proxy_vars: Vec<&str> = [
+        "http_proxy",
+        "https_proxy",
+        "no_proxy",
+        "all_proxy",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "NO_PROXY",
+        "ALL_PROXY",
+    ]
+    .into_iter()
+    .filter(|v| std::env::var_os(v).is_some())
+    .collect();
+    json!({
+        "hostname": host_placeholder.map(str::to_string).unwrap_or(hostname),
+        "os_release": os_release(),
+        "kernel": read("/proc/sys/kernel/osrelease"),
+        "architecture": std::env::consts::ARCH,
+        "uptime_seconds": uptime,
+        "clock_utc": jiff::Timestamp::now().to_string(),
+        "time_sync": time_sync(),
+        "free_bytes": {
+            "/var/opt/microsoft/mdatp": free(Path::new("/var/opt/microsoft/mdatp")),
+            "state_dir": free(state_dir),
+        },
+        // Names only: values can hold credentials, and the daemon does not read them anyway.
+        "proxy_environment_variables": proxy_vars,
+    })
+}

@@ -1,0 +1,350 @@
+//! `mdatp-doctor bundle`: gather like diagnose, then run every collector into one redacted
+//! `.tar.gz`; or, with `--list-contents`, open a bundle and check its hashes.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, json};
+
+use crate::analyze::{finding, rules};
+use crate::bundle::archive::{self, Writer};
+use crate::bundle::redact::Redactor;
+use crate::bundle::{Bundle, TOTAL_CAP, diagnostic_path, system};
+use crate::cli::{AgeThresholds, BundleArgs};
+use crate::commands::connectivity::load_trust;
+use crate::commands::diagnose::{GatherArgs, gather};
+use crate::commands::{Context, Output, Report};
+use crate::exit_codes::ExitCode;
+use crate::failure::Failure;
+use crate::render;
+use crate::render::style::Style;
+
+pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Report, Failure> {
+    if let Some(file) = &args.list_contents {
+        return list_contents(ctx, file);
+    }
+    let trust = load_trust(&args.probe)?;
+    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default();
+    let mut redactor = if args.no_redact {
+        Redactor::off()
+    } else {
+        Redactor::new(args.redact_ids)
+    };
+    redactor.register(&hostname, "host");
+    let host_label = if redactor.ids() {
+        redactor.placeholder(&hostname, "host")
+    } else {
+        hostname.clone()
+    };
+
+    let output = args.output.clone().unwrap_or_else(|| {
+        let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ");
+        let safe: String = host_label
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        PathBuf::from(format!("mdatp-doctor-{safe}-{stamp}.tar.gz"))
+    });
+    ensure_room(&output, args)?;
+    let writer = Writer::create(&output).map_err(|e| Failure {
+        kind: if e.kind() == std::io::ErrorKind::AlreadyExists {
+            "output_exists"
+        } else {
+            "output_unwritable"
+        },
+        message: format!("cannot create the bundle: {e}"),
+        hint: "pass -o with a new file name in a directory you can write".into(),
+        exit: if e.kind() == std::io::ErrorKind::AlreadyExists {
+            ExitCode::Usage
+        } else {
+            ExitCode::Critical
+        },
+    })?;
+
+    let progress = (ctx.format == Output::Human && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        bar
+    });
+    let say = |what: &str| {
+        if let Some(bar) = &progress {
+            bar.set_message(format!("bundle: {what}"));
+        }
+    };
+
+    // Diagnose first: its health tells which ids to register before any text is written.
+    say("diagnose");
+    let gather_args = GatherArgs {
+        probe: args.probe.clone(),
+        skip_network: args.skip_network,
+        thresholds: AgeThresholds {
+            warn_age: None,
+            crit_age: crate::analyze::threshold::Range::above(std::time::Duration::from_secs(
+                72 * 3600,
+            )),
+        },
+        light: false,
+        command: "bundle",
+    };
+    let (snapshot, facts) = gather(ctx, &gather_args, managed_config, trust);
+    for health in snapshot.definitions.iter().chain(snapshot.health.iter()) {
+        for (field, kind) in [
+            ("org_id", "org"),
+            ("machine_guid", "machine"),
+            ("edr_machine_id", "edr"),
+        ] {
+            if let Some(v) = health.str(field) {
+                redactor.register(v, kind);
+            }
+        }
+    }
+    let findings = rules::diagnose(&snapshot);
+    let verdict = finding::worst(&findings);
+    let mut b = Bundle::new(writer, redactor, ctx.verbose);
+    b.text(
+        "report.json",
+        &render::diagnose::json(&snapshot, &facts, &findings, verdict),
+        "diagnose",
+        Map::new(),
+    );
+    b.text(
+        "report.txt",
+        &render::diagnose::human(&snapshot, &facts, &findings, verdict, Style::plain()),
+        "diagnose",
+        Map::new(),
+    );
+
+    say("mdatp outputs");
+    let runner = ctx.mdatp_runner().ok();
+    for (args, path) in [
+        (&["health"][..], "mdatp/health.txt"),
+        (
+            &["health", "--details", "definitions"][..],
+            "mdatp/health-definitions.txt",
+        ),
+        (&["health", "--output", "json"][..], "mdatp/health.json"),
+        (&["connectivity", "test"][..], "mdatp/connectivity-test.txt"),
+        (&["version"][..], "mdatp/version.txt"),
+    ] {
+        b.mdatp(runner.as_ref(), args, path);
+    }
+    let mirror = json!({
+        "url": snapshot.mirror.url.as_ref().map(|(u, _)| u),
+        "url_source": snapshot.mirror.url.as_ref().map(|(_, s)| s.as_str()),
+        "skipped": snapshot.mirror.skipped,
+        "proxy": facts.proxy,
+        "arch": snapshot.mirror.probes,
+    });
+    b.text(
+        "mirror.json",
+        &format!("{mirror:#}\n"),
+        "mirror probe",
+        Map::new(),
+    );
+
+    say("configuration and logs");
+    b.file(
+        managed_config,
+        "config/mdatp_managed.json",
+        "managed config",
+    );
+    b.file(&args.wdavcfg, "config/wdavcfg", "wdavcfg");
+    b.logs(&args.log_dir, args.max_log_bytes);
+    let system = system::facts(
+        &ctx.state_dir,
+        b.redactor.ids().then_some(host_label.as_str()),
+    );
+    b.text(
+        "system.json",
+        &format!("{system:#}\n"),
+        "system",
+        Map::new(),
+    );
+    b.file(
+        &ctx.state_dir.join(crate::state::history::FILE_NAME),
+        "history.jsonl",
+        "history",
+    );
+
+    if args.include_mdatp_diagnostic {
+        say("mdatp diagnostic create");
+        if let Some(out) = b.mdatp(
+            runner.as_ref(),
+            &["diagnostic", "create"],
+            "mdatp/diagnostic-create.txt",
+        ) {
+            match diagnostic_path(&String::from_utf8_lossy(&out.stdout)) {
+                Some(zip) => add_diagnostic(&mut b, &zip),
+                None => b.fail(
+                    "mdatp diagnostic",
+                    "no `Diagnostic file created:` line in its output",
+                ),
+            }
+        }
+    }
+
+    say("manifest");
+    let failed = b.failures.clone();
+    let manifest = json!({
+        "tool": {"name": "mdatp-doctor", "version": env!("CARGO_PKG_VERSION")},
+        "created": jiff::Timestamp::now().to_string(),
+        "hostname": host_label,
+        "redaction": {"enabled": b.redactor.enabled(), "ids": b.redactor.ids()},
+        "entries": b.writer.entries,
+        "failed": failed,
+        "skipped": b.skipped,
+    });
+    b.bytes(
+        "MANIFEST.json",
+        format!("{manifest:#}\n").as_bytes(),
+        "manifest",
+        Map::new(),
+    );
+    // MANIFEST.json lists the others, not itself.
+    let (entries, bytes) = (b.writer.entries.len() - 1, b.writer.written);
+    if let Some(bar) = &progress {
+        bar.finish_and_clear();
+    }
+    let path = b.writer.finish().map_err(|e| Failure {
+        kind: "output_unwritable",
+        message: format!("cannot finish the bundle: {e}"),
+        hint: "check the free space and permissions of the output directory".into(),
+        exit: ExitCode::Critical,
+    })?;
+    let stdout = match ctx.format {
+        Output::Json => format!(
+            "{:#}\n",
+            json!({"schema_version": 1, "path": path, "entries": entries, "bytes": bytes, "failed": failed})
+        ),
+        Output::Human => {
+            let mut s = format!(
+                "Wrote {} ({entries} files, {bytes} bytes before compression, mode 0600)\n",
+                path.display()
+            );
+            for f in &failed {
+                s.push_str(&format!("  ! {}: {}\n", f.collector, f.error));
+            }
+            s
+        }
+    };
+    Ok(Report {
+        stdout,
+        exit: if failed.is_empty() {
+            ExitCode::Ok
+        } else {
+            ExitCode::Warning
+        },
+    })
+}
+
+/// Refuses to start when the output's file system cannot hold the largest bundle this
+/// run could write.
+fn ensure_room(output: &Path, args: &BundleArgs) -> Result<(), Failure> {
+    let dir = output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut logs = 0u64;
+    for sub in [args.log_dir.clone(), args.log_dir.join("rotated")] {
+        if let Ok(rd) = std::fs::read_dir(&sub) {
+            logs += rd
+                .flatten()
+                .filter_map(|e| e.metadata().ok())
+                .filter(|m| m.is_file())
+                .map(|m| m.len().min(args.max_log_bytes))
+                .sum::<u64>();
+        }
+    }
+    let needed = (logs + 16 * 1024 * 1024).min(TOTAL_CAP);
+    match archive::free_bytes(dir) {
+        Some(free) if free < needed => Err(Failure {
+            kind: "no_room",
+            message: format!(
+                "{} has {free} bytes free; this bundle may need up to {needed}",
+                dir.display()
+            ),
+            hint: "free some space, write elsewhere with -o, or lower --max-log-bytes".into(),
+            exit: ExitCode::Critical,
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn add_diagnostic(b: &mut Bundle, zip: &Path) {
+    let collector = "mdatp diagnostic";
+    match std::fs::File::open(zip).and_then(|f| f.metadata().map(|m| (f, m.len()))) {
+        Ok((_, size)) if b.writer.written + size > TOTAL_CAP => b.fail(
+            collector,
+            format!("{} is too large for the 200 MiB cap", zip.display()),
+        ),
+        // mdatp's own archive, added as it is: it is not redacted (the manifest says so).
+        Ok((file, size)) => {
+            if let Err(e) = b.writer.add_stream(
+                "mdatp/diagnostic.zip",
+                file,
+                size,
+                "mdatp diagnostic (not redacted)",
+            ) {
+                b.fail(collector, e.to_string());
+            }
+        }
+        Err(e) => b.fail(collector, format!("{}: {e}", zip.display())),
+    }
+}
+
+fn list_contents(ctx: &Context, file: &Path) -> Result<Report, Failure> {
+    let (manifest, checked) = archive::inspect(file).map_err(|e| {
+        Failure::unknown(
+            "bundle_unreadable",
+            format!("cannot read {}: {e}", file.display()),
+            "pass a bundle written by `mdatp-doctor bundle`",
+        )
+    })?;
+    let all_ok = checked.iter().all(|c| c.status == "ok");
+    let stdout = match ctx.format {
+        Output::Json => format!(
+            "{:#}\n",
+            json!({"schema_version": 1, "manifest": manifest, "checked": checked, "intact": all_ok})
+        ),
+        Output::Human => {
+            let mut s = format!(
+                "{} — mdatp-doctor {}, created {}, host {}, redaction {}\n",
+                file.display(),
+                manifest["tool"]["version"].as_str().unwrap_or("?"),
+                manifest["created"].as_str().unwrap_or("?"),
+                manifest["hostname"].as_str().unwrap_or("?"),
+                manifest["redaction"]
+            );
+            for c in &checked {
+                s.push_str(&format!(
+                    "{:<14} {:>10}  {:<40} {}\n",
+                    c.status, c.size, c.path, c.collector
+                ));
+            }
+            for f in manifest["failed"].as_array().into_iter().flatten() {
+                s.push_str(&format!(
+                    "failed collector: {} ({})\n",
+                    f["collector"].as_str().unwrap_or("?"),
+                    f["error"].as_str().unwrap_or("?")
+                ));
+            }
+            s
+        }
+    };
+    Ok(Report {
+        stdout,
+        exit: if all_ok {
+            ExitCode::Ok
+        } else {
+            ExitCode::Critical
+        },
+    })
+}
