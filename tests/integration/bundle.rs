@@ -338,3 +338,28 @@ fn a_1_gib_sparse_log_is_capped() {
         "the end of the log is kept, redacted"
     );
 }
+
+#[test]
+fn a_file_system_without_room_is_refused_up_front() {
+    let (env, logs) = endpoint();
+    let small = env.path().join("small");
+    std::fs::create_dir(&small).expect("mkdir");
+    // A 1 MiB file system of our own; without the right to mount one, there is nothing to test.
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
+        .arg(&small)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("note: cannot mount a tmpfs here; disk-full refusal not exercised");
+        return;
+    }
+    let out = bundle(&env, &logs, &small.join("b.tar.gz"), &[]);
+    let _ = std::process::Command::new("umount").arg(&small).status();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("bytes free") && stderr.contains("--max-log-bytes"),
+        "{stderr}"
+    );
+}

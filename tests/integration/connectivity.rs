@@ -521,3 +521,35 @@ fn mdatp_connectivity_test_is_run_and_parsed_on_request() {
             .contains(&vec!["connectivity".to_string(), "test".to_string()])
     );
 }
+
+#[test]
+fn a_server_error_and_a_truncated_package() {
+    let tree = MirrorTree::healthy();
+    let server = MirrorServer::http(tree.root.path());
+    server.set(
+        "/linux/production/arch_x86_64/updates.zip",
+        Override::Status(500),
+    );
+    let (code, report) = connectivity(&TestEnv::new(), &["--url", &server.ring_url()]);
+    assert_eq!(code, 2);
+    assert_eq!(ids(&report), ["mirror-http-error"]);
+    assert_eq!(step(&report, 0, "package")["error"]["status"], 500);
+
+    // A download cut short: the signature looks right, the archive is not readable.
+    let zip = crate::server::tiny_zip();
+    tree.write("x86_64", "updates.zip", &zip[..zip.len() / 2]);
+    let server = MirrorServer::http(tree.root.path());
+    let (code, report) = connectivity(
+        &TestEnv::new(),
+        &["--url", &server.ring_url(), "--verify-package"],
+    );
+    assert_eq!(code, 2, "{report:#}");
+    assert_eq!(ids(&report), ["mirror-package-invalid"]);
+    assert_eq!(step(&report, 0, "package_signature")["ok"], true);
+    assert!(
+        step(&report, 0, "package_verify")["error"]["message"]
+            .as_str()
+            .expect("msg")
+            .contains("not a readable zip")
+    );
+}

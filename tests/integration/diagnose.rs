@@ -481,3 +481,66 @@ fn something_true_about_each_published_sample() {
             .contains("too old")
     );
 }
+
+#[test]
+fn config_check_fault_matrix() {
+    let env = TestEnv::new();
+    let dir = env.path();
+    let huge = format!(
+        "{{\"antivirusEngine\": {{\"exclusions\": [{}]}}}}",
+        "\"x\",".repeat(600_000) + "\"x\""
+    );
+    let cases: Vec<(&str, Vec<u8>, i32, Option<&str>)> = vec![
+        (
+            "bom.json",
+            b"\xef\xbb\xbf{\"antivirusEngine\": {\"offlineDefinitionUpdate\": \"enabled\"}}\r\n"
+                .to_vec(),
+            0,
+            None,
+        ),
+        (
+            "duplicates.json",
+            b"{\"antivirusEngine\": {\"scanArchives\": true, \"scanArchives\": false}}".to_vec(),
+            0,
+            Some("config-duplicate-key"),
+        ),
+        (
+            "types.json",
+            b"{\"antivirusEngine\": {\"offlineDefinitionUpdateFallbackToCloud\": \"false\"}}"
+                .to_vec(),
+            2,
+            Some("config-invalid-value"),
+        ),
+        (
+            "invalid.json",
+            b"{\"antivirusEngine\": }".to_vec(),
+            2,
+            Some("config-invalid-json"),
+        ),
+        ("huge.json", huge.into_bytes(), 1, Some("config-unreadable")),
+    ];
+    for (name, bytes, code, first) in cases {
+        std::fs::write(dir.join(name), bytes).expect("write");
+        let out = env
+            .cmd()
+            .args(["config", "check", "--format", "json"])
+            .arg(dir.join(name))
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(code), "{name}");
+        assert_eq!(
+            stdout_json(&out)["findings"][0]["id"].as_str(),
+            first,
+            "{name}"
+        );
+    }
+    // Unreadable: a directory where the file should be (root reads any file).
+    let out = env
+        .cmd()
+        .args(["config", "check", "--format", "json"])
+        .arg(dir)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout_json(&out)["findings"][0]["id"], "config-unreadable");
+}

@@ -67,6 +67,8 @@ pub enum Override {
     Redirect(String),
     /// Claim this many bytes and send a zip signature, then stop.
     HugeZip(u64),
+    /// Answer with this status and an HTML error page.
+    Status(u16),
 }
 
 pub struct MirrorServer {
@@ -240,6 +242,17 @@ fn serve(
                 if !head {
                     let _ = stream.write_all(&first);
                 }
+            }
+        }
+        Some(Override::Status(code)) => {
+            let page = format!("<html><body><h1>{code}</h1></body></html>");
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {code} Error\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                page.len()
+            );
+            if !head {
+                let _ = stream.write_all(page.as_bytes());
             }
         }
         None => serve_file(stream, root, &path, head, range.as_deref()),
