@@ -124,6 +124,33 @@ echo "| mirror that accepts and never answers: \`diagnose --probe-timeout 5\` vs
 echo "| start-up: \`--version\` / \`--help\` | $(fmt "$version") / $(fmt "$help") | | |"
 echo "| release binary size | $((size / 1024)) KiB | | |"
 
+# --- aggregate: generated fleets of 1,000 and 10,000 reports -----------------------------
+scenario "$SCEN/defs.txt"
+"$BIN" diagnose --format json --arch x86_64 > "$WORK/template.json" 2>/dev/null || true
+for n in 1000 10000; do
+    python3 - "$WORK/template.json" "$WORK/fleet-$n" "$n" <<'PY'
+import json, os, random, sys
+template, out, n = json.load(open(sys.argv[1])), sys.argv[2], int(sys.argv[3])
+os.makedirs(out)
+random.seed(n)
+ids = ["url-mismatch", "definitions-stale", "mirror-timeout", "config-unknown-key", "endpoint-behind-mirror"]
+for i in range(n):
+    r = json.loads(json.dumps(template))
+    r["snapshot"]["hostname"] = f"endpoint-{i:05d}"
+    r["snapshot"]["definitions"]["definitions_version"]["value"] = f"1.407.{random.randint(400, 420)}.0"
+    r["snapshot"]["mirror"]["url"] = f"http://mirror{random.randint(1, 5)}.example:8000/linux/production/"
+    picked = random.sample(ids, random.randint(0, 3))
+    r["findings"] = [{"id": f, "severity": "warning", "title": "t", "evidence": [], "fix": "f"} for f in picked]
+    r["verdict"] = "warning" if picked else "ok"
+    with open(os.path.join(out, f"endpoint-{i:05d}.json"), "w") as f:
+        json.dump(r, f)
+PY
+done
+rss() { /usr/bin/time -f '%e %M' "$@" 2>&1 >/dev/null | tail -1; }
+read -r a1_time a1_rss < <(rss "$BIN" aggregate --format json "$WORK/fleet-1000")
+read -r a10_time a10_rss < <(rss "$BIN" aggregate --format json "$WORK/fleet-10000")
+echo "| \`aggregate\` of 1,000 / 10,000 generated reports ($(du -sh "$WORK/fleet-10000" | cut -f1) for 10,000) | ${a1_time} s, ${a1_rss} KiB / ${a10_time} s, ${a10_rss} KiB peak RSS | | |"
+
 if [ -z "${BENCH_SKIP_BIG:-}" ]; then
     LOGS=$WORK/logs
     mkdir -p "$LOGS/rotated"
@@ -133,7 +160,6 @@ if [ -z "${BENCH_SKIP_BIG:-}" ]; then
         head -c $((256 * 1024 * 1024)) < <(yes "$line") > "$LOGS/$f"
     done
     scenario "$SCEN/defs.txt"
-    rss() { /usr/bin/time -f '%e %M' "$@" 2>&1 >/dev/null | tail -1; }
     read -r b_time b_rss < <(rss "$BIN" bundle --skip-network -o "$WORK/bundle.tar.gz" --log-dir "$LOGS")
     read -r t_time t_rss < <(rss tar czf "$WORK/logs.tar.gz" -C "$WORK" logs)
     echo "| \`bundle\` on 1 GiB of logs (20 MiB tail per file, redacted) vs \`tar czf\` of all of it | ${b_time} s, ${b_rss} KiB peak RSS, $(( $(stat -c %s "$WORK/bundle.tar.gz") / 1024 )) KiB | ${t_time} s, ${t_rss} KiB peak RSS, $(( $(stat -c %s "$WORK/logs.tar.gz") / 1024 )) KiB | $(ratio "$b_time" "$t_time")× time |"

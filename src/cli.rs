@@ -184,6 +184,17 @@ pub enum Command {
     )]
     Bundle(BundleArgs),
 
+    /// Summarise many `diagnose --format json` reports into one fleet picture
+    #[command(
+        long_about = "Read diagnose JSON reports (files, or directories walked for *.json) one \
+                      at a time and summarise the fleet: endpoints per verdict, endpoints per \
+                      finding (with examples), definitions versions per mirror, endpoints \
+                      behind their mirror, mirrors behind the cloud. Unreadable reports are \
+                      named, never fatal. Memory grows with distinct values, not reports.",
+        after_help = EXIT_CODES_HELP
+    )]
+    Aggregate(AggregateArgs),
+
     /// Managed configuration tools
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -398,6 +409,13 @@ pub struct BundleArgs {
 
     #[command(flatten)]
     pub probe: ProbeArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AggregateArgs {
+    /// Report files or directories of them
+    #[arg(value_name = "FILES|DIRS", required = true)]
+    pub inputs: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -55,6 +55,7 @@ fn main() -> std::process::ExitCode {
             &cli.global.managed_config,
             cli.global.format.unwrap_or(Format::Nagios),
         )),
+        Command::Aggregate(args) => commands::aggregate::run(&ctx, args),
         Command::Bundle(args) => commands::bundle::run(&ctx, args, &cli.global.managed_config),
         Command::Update(args) => commands::update::run(&ctx, args, &cli.global.managed_config),
         Command::Generate(args) => commands::generate::run(args),

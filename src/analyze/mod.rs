@@ -4,6 +4,7 @@
 pub mod catalogue;
 pub mod config;
 pub mod finding;
+pub mod fleet;
 pub mod metrics;
 pub mod mirror;
 pub mod rules;

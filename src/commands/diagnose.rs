@@ -21,6 +21,8 @@ use crate::state::history::{self, Entry};
 
 /// Facts about this run the renderers show besides the snapshot.
 pub struct RunFacts {
+    /// This endpoint's name, so fleet reports can be told apart (`aggregate`).
+    pub hostname: String,
     pub mdatp_path: Option<String>,
     pub state_dir: PathBuf,
     pub proxy: crate::commands::connectivity::ProxyInfo,
@@ -211,6 +213,9 @@ pub fn gather(
     (
         snapshot,
         RunFacts {
+            hostname: std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|h| h.trim().to_string())
+                .unwrap_or_default(),
             mdatp_path,
             state_dir,
             proxy,

@@ -1,6 +1,7 @@
 //! One module per subcommand: each gathers what it needs, renders it, and returns a
 //! [`Report`] or a [`crate::failure::Failure`]. `main` only prints and exits.
 
+pub mod aggregate;
 pub mod bundle;
 pub mod check;
 pub mod config;

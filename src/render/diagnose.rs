@@ -36,6 +36,7 @@ pub fn json(s: &Snapshot, run: &RunFacts, found: &[Finding], verdict: Severity) 
         "schema_version": 1,
         "snapshot": {
             "time": s.now.to_string(),
+            "hostname": run.hostname,
             "mdatp": {
                 "path": run.mdatp_path,
                 "app_version": s.str("app_version"),

@@ -1,5 +1,6 @@
 //! End-to-end tests: the real binary, real child processes (the fake mdatp), real files.
 
+mod aggregate;
 mod bundle;
 mod check;
 mod cli;

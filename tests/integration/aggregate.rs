@@ -1,0 +1,95 @@
+//! `aggregate` over real `diagnose` reports from several fake endpoints, plus junk.
+
+use crate::testenv::{
+    CLOUD, DEFINITIONS, Defs, Reply, TestEnv, config_for, full_health, stdout_json,
+};
+
+const URL: &str = "http://127.0.0.1:9/linux/production/";
+
+fn report(defs: &Defs) -> Vec<u8> {
+    let mut env = TestEnv::new();
+    env.on(DEFINITIONS, Reply::stdout(&defs.text()))
+        .on("health", Reply::stdout(&full_health("101.25012.0000")));
+    env.write_managed_config(&config_for(&defs.url, defs.fallback));
+    let out = env
+        .cmd()
+        .args(["diagnose", "--format", "json", "--skip-network"])
+        .output()
+        .expect("runs");
+    out.stdout
+}
+
+#[test]
+fn a_fleet_summary_from_real_reports_and_junk() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let healthy = report(&Defs::healthy(URL));
+    let mut cloud = Defs::healthy(URL);
+    cloud.source = CLOUD.into();
+    let cloud = report(&cloud);
+    // One host per file, as an Ansible fetch lays them out: <dir>/<host>/diagnose.json.
+    for (i, bytes) in [&healthy, &healthy, &healthy, &cloud].iter().enumerate() {
+        let host = dir.path().join(format!("host{i}"));
+        std::fs::create_dir(&host).expect("mkdir");
+        std::fs::write(host.join("diagnose.json"), bytes).expect("write");
+    }
+    std::fs::write(dir.path().join("broken.json"), "{ not json").expect("junk");
+    std::fs::write(dir.path().join("other.json"), "{\"something\": \"else\"}").expect("junk");
+    std::fs::write(dir.path().join("notes.txt"), "ignored: not *.json").expect("junk");
+
+    let env = TestEnv::new();
+    let out = env
+        .cmd()
+        .args(["aggregate", "--format", "json"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fleet = stdout_json(&out);
+    assert_eq!(fleet["reports"], 4);
+    assert_eq!(fleet["verdicts"]["ok"]["count"], 3);
+    assert_eq!(fleet["verdicts"]["critical"]["count"], 1);
+    assert_eq!(fleet["findings"]["url-mismatch"]["endpoints"]["count"], 1);
+    assert_eq!(fleet["mirrors"][URL]["endpoints"], 4);
+    assert_eq!(fleet["mirrors"][URL]["endpoint_versions"]["1.407.417.0"], 4);
+    let unreadable: Vec<&str> = fleet["unreadable"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|u| u["report"].as_str().expect("name"))
+        .collect();
+    assert_eq!(unreadable.len(), 2, "{unreadable:?}");
+    assert!(
+        unreadable.iter().any(|u| u.ends_with("broken.json"))
+            && unreadable.iter().any(|u| u.ends_with("other.json"))
+    );
+
+    let out = env
+        .cmd()
+        .arg("aggregate")
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("Fleet: 4 reports"), "{text}");
+    assert!(
+        text.contains("url-mismatch") && text.contains("unreadable: "),
+        "{text}"
+    );
+
+    let out = env
+        .cmd()
+        .args(["aggregate"])
+        .arg(dir.path().join("notes.txt"))
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "nothing readable is unknown, not a crash"
+    );
+}
