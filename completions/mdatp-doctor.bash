@@ -16,6 +16,9 @@ _mdatp__doctor() {
             ",$1")
                 cmd="mdatp__doctor"
                 ;;
+            mdatp__doctor,aggregate)
+                cmd="mdatp__doctor__subcmd__aggregate"
+                ;;
             mdatp__doctor,bundle)
                 cmd="mdatp__doctor__subcmd__bundle"
                 ;;
@@ -55,6 +58,9 @@ _mdatp__doctor() {
             mdatp__doctor__subcmd__config__subcmd__help,help)
                 cmd="mdatp__doctor__subcmd__config__subcmd__help__subcmd__help"
                 ;;
+            mdatp__doctor__subcmd__help,aggregate)
+                cmd="mdatp__doctor__subcmd__help__subcmd__aggregate"
+                ;;
             mdatp__doctor__subcmd__help,bundle)
                 cmd="mdatp__doctor__subcmd__help__subcmd__bundle"
                 ;;
@@ -92,8 +98,46 @@ _mdatp__doctor() {
 
     case "${cmd}" in
         mdatp__doctor)
-            opts="-v -h -V --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version health connectivity diagnose check update bundle config generate help"
+            opts="-v -h -V --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version health connectivity diagnose check update bundle aggregate config generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --mdatp)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --managed-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json nagios prometheus checkmk" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mdatp__subcmd__doctor__subcmd__aggregate)
+            opts="-v -h -V --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -656,8 +700,22 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__subcmd__doctor__subcmd__help)
-            opts="health connectivity diagnose check update bundle config generate help"
+            opts="health connectivity diagnose check update bundle aggregate config generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mdatp__subcmd__doctor__subcmd__help__subcmd__aggregate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

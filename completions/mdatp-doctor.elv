@@ -36,6 +36,7 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
             cand check 'Monitoring: the diagnose verdict for Nagios/Icinga, Prometheus, Checkmk or scripts'
             cand update 'Trigger `mdatp definitions update`, wait for the real outcome, and explain it'
             cand bundle 'Write a redacted support bundle (.tar.gz) with everything support needs'
+            cand aggregate 'Summarise many `diagnose --format json` reports into one fleet picture'
             cand config 'Managed configuration tools'
             cand generate 'Regenerate completions/ and man/ from this command-line definition'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -187,6 +188,20 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mdatp-doctor;aggregate'= {
+            cand --mdatp 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]'
+            cand --managed-config 'The managed configuration file mdatp reads'
+            cand --format 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only'
+            cand --color 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)'
+            cand --timeout 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out'
+            cand --state-dir 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]'
+            cand -v 'Show each external command, its exit status and duration on stderr'
+            cand --verbose 'Show each external command, its exit status and duration on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mdatp-doctor;config'= {
             cand --mdatp 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]'
             cand --managed-config 'The managed configuration file mdatp reads'
@@ -247,6 +262,7 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
             cand check 'Monitoring: the diagnose verdict for Nagios/Icinga, Prometheus, Checkmk or scripts'
             cand update 'Trigger `mdatp definitions update`, wait for the real outcome, and explain it'
             cand bundle 'Write a redacted support bundle (.tar.gz) with everything support needs'
+            cand aggregate 'Summarise many `diagnose --format json` reports into one fleet picture'
             cand config 'Managed configuration tools'
             cand generate 'Regenerate completions/ and man/ from this command-line definition'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -262,6 +278,8 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
         &'mdatp-doctor;help;update'= {
         }
         &'mdatp-doctor;help;bundle'= {
+        }
+        &'mdatp-doctor;help;aggregate'= {
         }
         &'mdatp-doctor;help;config'= {
             cand check 'Check a managed configuration file against the documented keys and types'
