@@ -243,7 +243,7 @@ fn ctrl_c_during_the_wait_reports_what_is_known_and_leaves_no_child() {
     updating.status = "updating";
     let env = endpoint(&before, up_to_date(), Reply::stdout(&updating.text()));
     let child = spawn_update(&env, &[]);
-    wait_for_calls(&env, 3); // health, trigger, at least one poll
+    wait_for_calls(&env, 4); // health, trigger, two polls: the first one has completed
     // SAFETY: signalling our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let out = child.wait_with_output().expect("ends");
