@@ -1,6 +1,7 @@
 //! End-to-end tests: the real binary, real child processes (the fake mdatp), real files.
 
 mod aggregate;
+mod ansible;
 mod bundle;
 mod check;
 mod cli;
@@ -11,6 +12,7 @@ mod faults;
 mod fixtures;
 mod generated;
 mod health;
+mod packaging;
 mod server;
 mod testenv;
 mod update;
