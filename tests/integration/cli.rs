@@ -57,10 +57,9 @@ fn closed_stdout_is_not_a_crash() {
         crate::testenv::Reply::fixture("mdatp/definitions/docs-2025.txt"),
     );
     // `| head -c0`: the reader is gone before we write.
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
+    let mut child = env
+        .std_cmd()
         .arg("health")
-        .env("FAKE_MDATP_SCENARIO", env.path())
-        .env("MDATP_DOCTOR_MDATP", crate::testenv::fake_mdatp_path())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

@@ -199,10 +199,9 @@ fn mdatp_crashes() {
 fn ctrl_c_kills_the_running_mdatp() {
     let mut env = TestEnv::new();
     env.on(DEFINITIONS, Reply::empty().hang());
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
+    let mut child = env
+        .std_cmd()
         .arg("health")
-        .env("FAKE_MDATP_SCENARIO", env.path())
-        .env("MDATP_DOCTOR_MDATP", crate::testenv::fake_mdatp_path())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()

@@ -163,6 +163,18 @@ impl TestEnv {
         self.path().join("doctor-state")
     }
 
+    /// The same hermetic world as [`TestEnv::cmd`], as a plain `std` command (for tests that
+    /// spawn the binary and signal it or close its pipes).
+    pub fn std_cmd(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"));
+        cmd.env("FAKE_MDATP_SCENARIO", self.path())
+            .env("MDATP_DOCTOR_MDATP", fake_mdatp_path())
+            .env("MDATP_DOCTOR_MANAGED_CONFIG", self.managed_config_path())
+            .env("MDATP_DOCTOR_STATE_DIR", self.state_dir())
+            .env_remove("NO_COLOR");
+        cmd
+    }
+
     /// Where the tool looks for the managed config in this world (absent until written).
     pub fn managed_config_path(&self) -> PathBuf {
         self.path().join("mdatp_managed.json")

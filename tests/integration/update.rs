@@ -1,15 +1,13 @@
 //! `update` end to end: the fake mdatp switches state after `definitions update`, as the
 //! real one does, and every run must trigger exactly one update.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use predicates::prelude::*;
 use serde_json::Value;
 
-use crate::testenv::{
-    CLOUD, DEFINITIONS, Defs, Reply, TestEnv, fake_mdatp_path, ids, stdout_json, wait_dead,
-};
+use crate::testenv::{CLOUD, DEFINITIONS, Defs, Reply, TestEnv, ids, stdout_json, wait_dead};
 
 const MIRROR: &str = "http://127.0.0.1:9/linux/production/";
 const TRIGGER: &str = "definitions update";
@@ -187,13 +185,9 @@ fn no_wait_triggers_and_returns() {
 }
 
 fn spawn_update(env: &TestEnv, extra: &[&str]) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
+    env.std_cmd()
         .args(["update", "--format", "json", "--poll-interval", "100ms"])
         .args(extra)
-        .env("FAKE_MDATP_SCENARIO", env.path())
-        .env("MDATP_DOCTOR_MDATP", fake_mdatp_path())
-        .env("MDATP_DOCTOR_STATE_DIR", env.state_dir())
-        .env("MDATP_DOCTOR_MANAGED_CONFIG", env.managed_config_path())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
