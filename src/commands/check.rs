@@ -190,34 +190,4 @@ pub fn is_nagios_check(args: &[String]) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn v(args: &[&str]) -> Vec<String> {
-        args.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn nagios_mode_is_recognised_from_the_raw_arguments() {
-        assert!(is_nagios_check(&v(&["check", "--bogus"])));
-        assert!(is_nagios_check(&v(&[
-            "--timeout",
-            "5",
-            "check",
-            "--format",
-            "nagios"
-        ])));
-        assert!(!is_nagios_check(&v(&["check", "--format", "prometheus"])));
-        assert!(!is_nagios_check(&v(&["check", "--format=json"])));
-        assert!(!is_nagios_check(&v(&["diagnose", "--bogus"])));
-    }
-
-    #[test]
-    fn refused_arguments_become_one_unknown_line() {
-        let line = usage_unknown("error: unexpected argument '--bogus' found\n\nUsage: ...");
-        assert_eq!(
-            line,
-            "MDATP OFFLINE-UPDATES UNKNOWN - bad argument: unexpected argument '--bogus' found\n"
-        );
-    }
-}
+mod tests;

@@ -85,36 +85,4 @@ impl Style {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |k| {
-            vars.iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        }
-    }
-
-    #[test]
-    fn auto_needs_a_terminal_and_no_no_color() {
-        assert!(Style::resolve(ColorChoice::Auto, true, env(&[])).color);
-        assert!(!Style::resolve(ColorChoice::Auto, false, env(&[])).color);
-        assert!(!Style::resolve(ColorChoice::Auto, true, env(&[("NO_COLOR", "1")])).color);
-        assert!(Style::resolve(ColorChoice::Auto, true, env(&[("NO_COLOR", "")])).color);
-        assert!(!Style::resolve(ColorChoice::Auto, true, env(&[("TERM", "dumb")])).color);
-    }
-
-    #[test]
-    fn explicit_choice_wins() {
-        assert!(Style::resolve(ColorChoice::Always, false, env(&[("NO_COLOR", "1")])).color);
-        assert!(!Style::resolve(ColorChoice::Never, true, env(&[])).color);
-    }
-
-    #[test]
-    fn plain_style_adds_no_escapes() {
-        let s = Style::plain();
-        assert_eq!(s.bold("x") + &s.dim("y") + &s.yellow("z"), "xyz");
-        assert!(Style { color: true }.bold("x").contains('\u{1b}'));
-    }
-}
+mod tests;

@@ -1,0 +1,77 @@
+//! Unit tests of the parent module (kept apart so the module reads as the code it is).
+
+use super::*;
+
+fn report(host: &str, verdict: &str, version: &str, mirror_version: &str, ids: &[&str]) -> Report {
+    let json = serde_json::json!({
+        "schema_version": 1,
+        "snapshot": {
+            "hostname": host,
+            "definitions": {"definitions_version": {"value": version, "managed": false}, "other": {"value": 1}},
+            "mirror": {"url": "http://m/linux/production/", "arch": [{"manifest": {"engine_version": "1", "definition_version": mirror_version}}]},
+            "unknown_section": [1, 2, 3]
+        },
+        "findings": ids.iter().map(|id| serde_json::json!({"id": id, "severity": "warning", "title": "t"})).collect::<Vec<_>>(),
+        "verdict": verdict
+    });
+    serde_json::from_value(json).expect("report")
+}
+
+#[test]
+fn folds_reports_into_counts_with_examples() {
+    let mut fleet = Fleet::default();
+    for i in 0..10 {
+        let version = if i < 7 { "1.407.500.0" } else { "1.407.417.0" };
+        fleet.add(
+            &report(
+                &format!("host{i}"),
+                if i < 7 { "ok" } else { "warning" },
+                version,
+                "1.407.500.0",
+                if i < 7 {
+                    &[]
+                } else {
+                    &["endpoint-behind-mirror"]
+                },
+            ),
+            "file",
+        );
+    }
+    fleet.add(
+        &report(
+            "ahead",
+            "warning",
+            "1.407.600.0",
+            "1.407.500.0",
+            &["mirror-behind-endpoint"],
+        ),
+        "file",
+    );
+    assert_eq!(fleet.reports, 11);
+    assert_eq!(fleet.verdicts["ok"].count, 7);
+    assert_eq!(
+        fleet.verdicts["warning"].examples,
+        ["host7", "host8", "host9"]
+    );
+    let behind = &fleet.findings["endpoint-behind-mirror"];
+    assert_eq!(
+        (behind.endpoints.count, behind.severity.as_str()),
+        (3, "warning")
+    );
+    let m = &fleet.mirrors["http://m/linux/production/"];
+    assert_eq!(m.endpoints, 11);
+    assert_eq!(m.endpoint_versions["1.407.500.0"], 7);
+    assert_eq!(m.mirror_version.as_deref(), Some("1.407.500.0"));
+    assert_eq!(m.endpoints_behind.count, 3);
+    assert_eq!(fleet.mirrors_behind_cloud(), ["http://m/linux/production/"]);
+}
+
+#[test]
+fn examples_stay_bounded() {
+    let mut fleet = Fleet::default();
+    for i in 0..1000 {
+        fleet.add(&report(&format!("h{i}"), "ok", "1", "1", &["x"]), "f");
+    }
+    assert_eq!(fleet.verdicts["ok"].examples.len(), EXAMPLES);
+    assert_eq!(fleet.findings["x"].endpoints.examples.len(), EXAMPLES);
+}

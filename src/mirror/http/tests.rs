@@ -1,0 +1,50 @@
+//! Unit tests of the parent module (kept apart so the module reads as the code it is).
+
+use super::*;
+
+#[test]
+fn http_dates() {
+    let ts = parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").expect("date");
+    assert_eq!(ts.to_string(), "1994-11-06T08:49:37Z");
+    assert_eq!(parse_http_date("yesterday"), None);
+}
+
+#[test]
+fn literal_addresses_need_no_lookup() {
+    let a = resolve("127.0.0.1", 80, Duration::from_millis(1)).expect("literal");
+    assert_eq!(a, ["127.0.0.1:80".parse().expect("addr")]);
+    let a = resolve("[::1]", 443, Duration::from_millis(1)).expect("literal v6");
+    assert_eq!(a[0].port(), 443);
+}
+
+#[test]
+fn the_first_hop_is_the_proxy_when_there_is_one() {
+    let base = Url::parse("https://mirror.example/linux/production/").expect("url");
+    assert_eq!(
+        connect_target(&base, None).expect("ok"),
+        ("mirror.example".into(), 443, None)
+    );
+    assert_eq!(
+        connect_target(&base, Some("http://proxy.example:3128/")).expect("ok"),
+        (
+            "proxy.example".into(),
+            3128,
+            Some("http://proxy.example:3128/".into())
+        )
+    );
+    assert!(connect_target(&base, Some("not a url")).is_err());
+}
+
+#[test]
+fn refused_and_timed_out_connections_are_named() {
+    let addr: SocketAddr = "127.0.0.1:9".parse().expect("addr");
+    let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+    assert_eq!(
+        connect_error(&refused, &addr, Duration::from_secs(5)).kind,
+        ErrorKind::Refused
+    );
+    let slow = std::io::Error::from(std::io::ErrorKind::TimedOut);
+    let e = connect_error(&slow, &addr, Duration::from_secs(5));
+    assert_eq!(e.kind, ErrorKind::ConnectTimeout);
+    assert!(e.message.contains("5.0 s"), "{}", e.message);
+}

@@ -1,0 +1,60 @@
+//! Unit tests of the parent module (kept apart so the module reads as the code it is).
+
+use super::*;
+use crate::mdatp::health::parse;
+
+fn reading(text: &str) -> HealthReading {
+    HealthReading {
+        source: Source::File {
+            file: "test".into(),
+        },
+        health: parse(text.as_bytes()).expect("parses"),
+    }
+}
+
+#[test]
+fn definitions_first_unknown_last_missing_listed() {
+    let r = reading("zz_new : 1\napp_version : \"101.1\"\ndefinitions_version : \"1.2.3.4\"\n");
+    let text = human(&r, Style::plain(), true);
+    let pos = |s: &str| {
+        text.find(s)
+            .unwrap_or_else(|| panic!("{s} missing in\n{text}"))
+    };
+    assert!(pos("definitions_version") < pos("definitions_status"));
+    assert!(pos("definitions_status") < pos("app_version"));
+    assert!(pos("app_version") < pos("zz_new"));
+    assert!(text.contains("(unknown to mdatp-doctor)"));
+    assert!(text.contains("(not reported by this mdatp build)"));
+    assert!(!text.contains('\u{1b}'), "plain style has no escapes");
+}
+
+#[test]
+fn values_read_naturally() {
+    let r = reading(
+        "a : \"\"\nb : unavailable\nc : Mar 14, 2024 at 12:13:17 PM\nd : [\"x\"]\ne : \"s\" [managed]\n",
+    );
+    let text = human(&r, Style::plain(), false);
+    for expected in [
+        "\"\"",
+        "unavailable",
+        "2024-03-14 12:13:17",
+        "[\"x\"]",
+        "managed",
+    ] {
+        assert!(text.contains(expected), "{expected} missing in\n{text}");
+    }
+}
+
+#[test]
+fn json_document_shape() {
+    let r = reading("ATTENTION: No license.\norg_id : unavailable\ngarbage\n");
+    let doc: serde_json::Value = serde_json::from_str(&json(&r)).expect("valid JSON");
+    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["attention"], "No license.");
+    assert_eq!(
+        doc["fields"]["org_id"],
+        serde_json::json!({"value": null, "raw": "unavailable", "managed": false})
+    );
+    assert_eq!(doc["warnings"].as_array().expect("array").len(), 1);
+    assert_eq!(doc["source"], serde_json::json!({"file": "test"}));
+}
