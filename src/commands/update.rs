@@ -154,6 +154,17 @@ pub fn run(ctx: &Context, args: &UpdateArgs, managed_config: &Path) -> Result<Re
         ),
     };
     spinner.done();
+    // Health unchanged after a trigger that reported failure is not "already current":
+    // the update did not happen, whatever health still shows.
+    let (outcome, note) = match (outcome, trigger.exit_status) {
+        (Outcome::Current, Some(code)) if code != 0 => (
+            Outcome::Failed,
+            Some(format!(
+                "mdatp definitions update exited with status {code} and nothing changed"
+            )),
+        ),
+        (outcome, _) => (outcome, note),
+    };
 
     let findings = match &after {
         Some(reading) => explain(ctx, reading, managed_config),

@@ -255,3 +255,20 @@ fn ctrl_c_during_the_wait_reports_what_is_known_and_leaves_no_child() {
     assert!(wait_dead(pid));
     assert_eq!(triggers(&env), 1);
 }
+
+#[test]
+fn a_failing_trigger_with_nothing_changed_is_a_failure_not_current() {
+    let before = Defs::healthy(MIRROR);
+    let env = endpoint(
+        &before,
+        Reply::stdout("Failed to update\n").exit(4),
+        Reply::stdout(&before.text()),
+    );
+    let (code, report) = update(&env, &[]);
+    assert_eq!(code, 2, "{report:#}");
+    assert_eq!(report["outcome"], "failed");
+    assert_eq!(
+        report["note"],
+        "mdatp definitions update exited with status 4 and nothing changed"
+    );
+}
