@@ -75,31 +75,12 @@ pub fn run(
             None
         }
     };
-    let health = match ctx.mdatp_runner() {
-        Ok(runner) => match mdatp::fetch_health(&runner, &["health", "--details", "definitions"]) {
-            Ok(h) => Some(h),
-            Err(e) => {
-                warnings.push(format!("mdatp health: {e}"));
-                None
-            }
-        },
-        Err(e) => {
-            warnings.push(format!("mdatp health: {e}"));
-            None
-        }
+    let fetch_health = || match ctx.mdatp_runner() {
+        Ok(runner) => mdatp::fetch_health(&runner, &["health", "--details", "definitions"])
+            .map_err(|e| format!("mdatp health: {e}")),
+        Err(e) => Err(format!("mdatp health: {e}")),
     };
-
-    let (url_text, url_source) =
-        choose_url(probe_args.url.as_deref(), health.as_ref(), config.as_ref());
-    if url_text.is_none() && health.is_none() && probe_args.url.is_none() {
-        return Err(Failure::unknown(
-            "mirror_url_unknown",
-            format!("no mirror URL to probe: {}", warnings.join("; ")),
-            "pass --url with the mirror's ring folder, e.g. --url http://mirror:8000/linux/production/",
-        ));
-    }
     let proxy = choose_proxy(probe_args, config.as_ref());
-    let checked = url_text.as_deref().map(url::check);
     let arches = arches(probe_args.arch);
     let opts = probe_options(
         probe_args,
@@ -108,21 +89,62 @@ pub fn run(
         args.verify_package,
         args.max_package_size,
     );
-    // The mirror probe and mdatp's own cloud test are independent: run them together.
-    let (probes, cloud_test) = std::thread::scope(|scope| {
+    let probe = |checked: Option<&url::Checked>| match checked.and_then(|c| c.location.as_ref()) {
+        Some(location) => mirror::probe_all(location, &arches, &opts),
+        None => Vec::new(),
+    };
+
+    // Independent work runs side by side: mdatp's own cloud test always, and health with
+    // the probe when --url makes the probe independent of health.
+    let (health, url_text, url_source, checked, probes, cloud_test) = std::thread::scope(|scope| {
         let cloud = args
             .with_mdatp_test
             .then(|| scope.spawn(|| run_mdatp_test(ctx)));
-        let probes = match checked.as_ref().and_then(|c| c.location.as_ref()) {
-            Some(location) => mirror::probe_all(location, &arches, &opts),
-            None => Vec::new(),
+        let (health, url_text, url_source, checked, probes) = match &probe_args.url {
+            Some(u) => {
+                let health = scope.spawn(fetch_health);
+                let checked = url::check(u);
+                let probes = probe(Some(&checked));
+                let health = health
+                    .join()
+                    .unwrap_or_else(|_| Err("mdatp health: the thread failed".into()));
+                (
+                    health,
+                    Some(u.clone()),
+                    Some(UrlSource::Argument),
+                    Some(checked),
+                    probes,
+                )
+            }
+            None => {
+                let health = fetch_health();
+                let (url_text, url_source) =
+                    choose_url(None, health.as_ref().ok(), config.as_ref());
+                let checked = url_text.as_deref().map(url::check);
+                let probes = probe(checked.as_ref());
+                (health, url_text, url_source, checked, probes)
+            }
         };
         let cloud = cloud.map(|h| {
             h.join()
                 .unwrap_or_else(|_| Err("the mdatp test thread failed".into()))
         });
-        (probes, cloud)
+        (health, url_text, url_source, checked, probes, cloud)
     });
+    let health = match health {
+        Ok(h) => Some(h),
+        Err(e) => {
+            warnings.push(e);
+            None
+        }
+    };
+    if url_text.is_none() && health.is_none() {
+        return Err(Failure::unknown(
+            "mirror_url_unknown",
+            format!("no mirror URL to probe: {}", warnings.join("; ")),
+            "pass --url with the mirror's ring folder, e.g. --url http://mirror:8000/linux/production/",
+        ));
+    }
     let mdatp_connectivity_test = match cloud_test {
         Some(Ok(t)) => Some(t),
         Some(Err(e)) => {
