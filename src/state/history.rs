@@ -95,6 +95,10 @@ pub fn append(dir: &Path, entry: &Entry) -> Result<(), String> {
         .mode(0o700)
         .create(dir)
         .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    // Read-modify-rename under a lock, so two runs finishing together both keep their line.
+    let _lock =
+        super::lock::acquire_named(dir, "history.lock", Some(std::time::Duration::from_secs(5)))
+            .map_err(|e| e.to_string())?;
     let mut entries = read(dir)?;
     entries.push(entry.clone());
     let skip = entries.len().saturating_sub(MAX_ENTRIES);

@@ -1,5 +1,6 @@
-//! One `update` at a time per endpoint: an exclusive `flock` on `<state dir>/update.lock`,
-//! whose content names the holder so a refused run can say who has it.
+//! Exclusive `flock`s in the state directory: one `update` at a time per endpoint
+//! (`update.lock`, whose content names the holder so a refused run can say who has it),
+//! and one history rewrite at a time (`history.lock`).
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
@@ -32,15 +33,20 @@ impl std::fmt::Display for LockError {
     }
 }
 
-/// Takes the lock; with `wait`, retries until it is free or `wait` runs out.
+/// Takes the update lock; with `wait`, retries until it is free or `wait` runs out.
 pub fn acquire(dir: &Path, wait: Option<Duration>) -> Result<Lock, LockError> {
+    acquire_named(dir, "update.lock", wait)
+}
+
+/// Takes the lock file `name` in `dir`; with `wait`, retries until free or out of time.
+pub fn acquire_named(dir: &Path, name: &str, wait: Option<Duration>) -> Result<Lock, LockError> {
     use std::os::unix::fs::DirBuilderExt;
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(dir)
         .map_err(|e| LockError::Io(format!("{}: {e}", dir.display())))?;
-    let path = dir.join("update.lock");
+    let path = dir.join(name);
     let mut file = OpenOptions::new()
         .read(true)
         .write(true)

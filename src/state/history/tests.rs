@@ -57,3 +57,23 @@ fn an_unwritable_state_dir_is_an_error_not_a_panic() {
     std::fs::write(&file, "x").expect("write");
     assert!(append(&file, &entry(1, true)).is_err());
 }
+
+#[test]
+fn concurrent_appends_keep_every_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = dir.path().join("state");
+    let handles: Vec<_> = (0..8)
+        .map(|i| {
+            let state = state.clone();
+            std::thread::spawn(move || {
+                for j in 0..5 {
+                    append(&state, &entry(1_700_000_000 + i * 100 + j, true)).expect("append");
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().expect("thread");
+    }
+    assert_eq!(read(&state).expect("read").len(), 40);
+}
