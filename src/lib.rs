@@ -18,3 +18,4 @@ pub mod mirror;
 pub mod render;
 pub mod safe_write;
 pub mod state;
+pub mod system;

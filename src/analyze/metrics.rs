@@ -67,13 +67,7 @@ pub fn compute(s: &Snapshot, findings: &[Finding]) -> Metrics {
                 )
             })
             .collect(),
-        mirror_definitions_version: s
-            .mirror
-            .probes
-            .iter()
-            .filter_map(|p| p.manifest.as_ref())
-            .map(|m| m.definition_version.clone())
-            .find(|v| !v.is_empty()),
+        mirror_definitions_version: s.mirror.definitions_version().map(str::to_string),
         mirror_latency_seconds: s
             .mirror
             .probes

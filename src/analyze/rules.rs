@@ -489,14 +489,7 @@ fn mirror_vs_endpoint(s: &Snapshot, out: &mut Vec<Finding>) {
     let Some(endpoint) = s.str("definitions_version") else {
         return;
     };
-    let Some(mirror) = s
-        .mirror
-        .probes
-        .iter()
-        .filter_map(|p| p.manifest.as_ref())
-        .map(|m| m.definition_version.as_str())
-        .find(|v| !v.is_empty())
-    else {
+    let Some(mirror) = s.mirror.definitions_version() else {
         return;
     };
     let evidence = vec![

@@ -36,6 +36,17 @@ pub struct MirrorSnap {
     pub skipped: bool,
 }
 
+impl MirrorSnap {
+    /// The definitions version the mirror's manifest offers (the first probe that read one).
+    pub fn definitions_version(&self) -> Option<&str> {
+        self.probes
+            .iter()
+            .filter_map(|p| p.manifest.as_ref())
+            .map(|m| m.definition_version.as_str())
+            .find(|v| !v.is_empty())
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Thresholds {
     /// Warn when the definitions' age (seconds) is in this range; `None`: above

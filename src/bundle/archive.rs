@@ -241,17 +241,5 @@ pub fn inspect(path: &Path) -> io::Result<(serde_json::Value, Vec<Checked>)> {
     Ok((manifest, out))
 }
 
-/// Bytes free for an unprivileged writer in `dir`.
-pub fn free_bytes(dir: &Path) -> Option<u64> {
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
-    // SAFETY: statvfs fills the struct we pass; the path is a valid C string.
-    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
-        return None;
-    }
-    Some(st.f_bavail as u64 * st.f_frsize as u64)
-}
-
 #[cfg(test)]
 mod tests;

@@ -4,7 +4,6 @@
 
 pub mod archive;
 pub mod redact;
-pub mod system;
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};

@@ -9,7 +9,7 @@ use serde_json::{Map, json};
 use crate::analyze::{finding, rules};
 use crate::bundle::archive::{self, Writer};
 use crate::bundle::redact::Redactor;
-use crate::bundle::{Bundle, TOTAL_CAP, diagnostic_path, system};
+use crate::bundle::{Bundle, TOTAL_CAP, diagnostic_path};
 use crate::cli::{AgeThresholds, BundleArgs};
 use crate::commands::connectivity::load_trust;
 use crate::commands::diagnose::{GatherArgs, gather};
@@ -18,15 +18,14 @@ use crate::exit_codes::ExitCode;
 use crate::failure::Failure;
 use crate::render;
 use crate::render::style::Style;
+use crate::system;
 
 pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Report, Failure> {
     if let Some(file) = &args.list_contents {
         return list_contents(ctx, file);
     }
     let trust = load_trust(&args.probe)?;
-    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_default();
+    let hostname = crate::system::hostname();
     let mut redactor = if args.no_redact {
         Redactor::off()
     } else {
@@ -264,7 +263,7 @@ fn ensure_room(output: &Path, args: &BundleArgs) -> Result<(), Failure> {
         }
     }
     let needed = (logs + 16 * 1024 * 1024).min(TOTAL_CAP);
-    match archive::free_bytes(dir) {
+    match system::free_bytes(dir) {
         Some(free) if free < needed => Err(Failure {
             kind: "no_room",
             message: format!(

@@ -133,25 +133,36 @@ pub fn gather(
     };
 
     let (definitions, full, early_probes) = std::thread::scope(|scope| {
-        let defs = scope.spawn(|| match &runner {
-            Ok(r) => mdatp::fetch_health(r, &["health", "--details", "definitions"]),
-            Err(e) => Err(HealthError::Run(clone_error(e))),
-        });
-        let full = scope.spawn(|| match &runner {
-            Ok(r) => mdatp::fetch_health(r, &["health"]).ok(),
-            Err(_) => None,
-        });
+        // Both health calls, when there is an mdatp to call; the probe meanwhile.
+        let calls = match &runner {
+            Ok(r) => Ok((
+                scope
+                    .spawn(move || mdatp::fetch_health(r, &["health", "--details", "definitions"])),
+                scope.spawn(move || mdatp::fetch_health(r, &["health"]).ok()),
+            )),
+            Err(e) => Err(MdatpProblem {
+                not_found: matches!(e, MdatpError::NotFound { .. }),
+                message: e.to_string(),
+                hint: e.hint(),
+            }),
+        };
         let probes = (!args.skip_network)
             .then_some(early_url.as_ref())
             .flatten()
             .map(|(u, _)| probe_text(u, &arch_list, &opts));
-        let defs = defs.join().unwrap_or_else(|_| {
-            Err(HealthError::File {
-                path: "mdatp".into(),
-                reason: "the gather thread failed".into(),
-            })
-        });
-        let full = full.join().ok().flatten();
+        let (defs, full) = match calls {
+            Ok((defs, full)) => (
+                defs.join()
+                    .map_err(|_| MdatpProblem {
+                        not_found: false,
+                        message: "the health thread failed".into(),
+                        hint: "run `mdatp health --details definitions` by hand".into(),
+                    })
+                    .and_then(|r| r.map_err(|e| problem_of(&e))),
+                full.join().ok().flatten(),
+            ),
+            Err(problem) => (Err(problem), None),
+        };
         (defs, full, probes)
     });
 
@@ -179,11 +190,11 @@ pub fn gather(
 
     let (definitions, mdatp_problem) = match definitions {
         Ok(reading) => (Some(reading), None),
-        Err(e) => (None, Some(problem_of(&e))),
+        Err(problem) => (None, Some(problem)),
     };
     let state_dir = ctx.state_dir.clone();
     let (history, history_error) =
-        record_history(&state_dir, "diagnose", definitions.as_ref(), now);
+        record_history(&state_dir, args.command, definitions.as_ref(), now);
 
     let snapshot = Snapshot {
         now,
@@ -213,9 +224,7 @@ pub fn gather(
     (
         snapshot,
         RunFacts {
-            hostname: std::fs::read_to_string("/proc/sys/kernel/hostname")
-                .map(|h| h.trim().to_string())
-                .unwrap_or_default(),
+            hostname: crate::system::hostname(),
             mdatp_path,
             state_dir,
             proxy,
@@ -227,24 +236,6 @@ fn probe_text(text: &str, arches: &[&str], opts: &ProbeOptions) -> Vec<mirror::A
     match url::check(text).location {
         Some(location) => mirror::probe_all(&location, arches, opts),
         None => Vec::new(),
-    }
-}
-
-/// `MdatpError` holds an `io::Error` and so cannot be cloned; this keeps what matters.
-fn clone_error(e: &MdatpError) -> MdatpError {
-    match e {
-        MdatpError::NotFound { searched, explicit } => MdatpError::NotFound {
-            searched: searched.clone(),
-            explicit: *explicit,
-        },
-        MdatpError::NotExecutable { path, reason } => MdatpError::NotExecutable {
-            path: path.clone(),
-            reason: reason.clone(),
-        },
-        other => MdatpError::NotExecutable {
-            path: PathBuf::from("mdatp"),
-            reason: other.to_string(),
-        },
     }
 }
 

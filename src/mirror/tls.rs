@@ -8,7 +8,7 @@
 use std::io::Read;
 use std::net::TcpStream;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use rustls::client::WebPkiServerVerifier;
@@ -26,21 +26,18 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-/// The trust store: system CAs plus extra PEM files.
+/// The trust store: system CAs plus extra PEM files. The `--ca-cert` files are read and
+/// checked at once (a bad one is a usage error); the system store, a few hundred files,
+/// only when a TLS connection first needs it, so runs that probe nothing never read it.
 #[derive(Debug, Clone)]
 pub struct Trust {
-    pub roots: Arc<RootCertStore>,
-    /// How many certificates came from the system store and from `--ca-cert`.
-    pub system_count: usize,
-    pub extra_count: usize,
+    extra: Arc<RootCertStore>,
+    all: Arc<OnceLock<Arc<RootCertStore>>>,
 }
 
 impl Trust {
     pub fn load(extra_pems: &[impl AsRef<Path>]) -> Result<Trust, String> {
-        let mut roots = RootCertStore::empty();
-        let native = rustls_native_certs::load_native_certs();
-        let (system_count, _) = roots.add_parsable_certificates(native.certs);
-        let mut extra_count = 0;
+        let mut extra = RootCertStore::empty();
         for pem in extra_pems {
             let pem = pem.as_ref();
             let bytes = read_capped(pem, 1024 * 1024)
@@ -59,20 +56,29 @@ impl Trust {
                     pem.display()
                 ));
             }
-            let (added, _) = roots.add_parsable_certificates(certs);
+            let (added, _) = extra.add_parsable_certificates(certs);
             if added == 0 {
                 return Err(format!(
                     "--ca-cert {}: no usable certificate in the file",
                     pem.display()
                 ));
             }
-            extra_count += added;
         }
         Ok(Trust {
-            roots: Arc::new(roots),
-            system_count,
-            extra_count,
+            extra: Arc::new(extra),
+            all: Arc::new(OnceLock::new()),
         })
+    }
+
+    /// The system CAs and the `--ca-cert` ones.
+    pub fn roots(&self) -> Arc<RootCertStore> {
+        self.all
+            .get_or_init(|| {
+                let mut roots = (*self.extra).clone();
+                roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+                Arc::new(roots)
+            })
+            .clone()
     }
 
     /// A client configuration for the HTTP client.
@@ -80,7 +86,7 @@ impl Trust {
         Ok(ClientConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()
             .map_err(|e| e.to_string())?
-            .with_root_certificates(self.roots.clone())
+            .with_root_certificates(self.roots())
             .with_no_client_auth())
     }
 }
@@ -220,7 +226,7 @@ pub fn handshake(
         message,
         facts: Box::new(facts),
     };
-    let inner = WebPkiServerVerifier::builder_with_provider(trust.roots.clone(), provider())
+    let inner = WebPkiServerVerifier::builder_with_provider(trust.roots(), provider())
         .build()
         .map_err(|e| {
             fail(

@@ -48,6 +48,11 @@ fn ok_with_a_light_probe_of_the_mirror() {
         ],
         "monitoring probes the manifest and a HEAD only"
     );
+    let history = std::fs::read_to_string(env.state_dir().join("history.jsonl")).expect("history");
+    assert!(
+        history.contains("\"command\":\"check\""),
+        "the run is recorded as check: {history}"
+    );
 }
 
 #[test]

@@ -1,6 +1,7 @@
-//! Facts about the machine that the offline-update checks depend on: OS, kernel, clock
-//! and time sync (TLS and freshness checks need a right clock), free space where the
-//! definitions and our state live, and which proxy variables are set (names only).
+//! Facts about the machine (gather layer): its name, and for the support bundle what the
+//! offline-update checks depend on: OS, kernel, clock and time sync (TLS and freshness
+//! checks need a right clock), free space where the definitions and our state live, and
+//! which proxy variables are set (names only).
 
 use std::path::Path;
 use std::time::Duration;
@@ -62,8 +63,25 @@ fn time_sync() -> Value {
     }
 }
 
+/// This machine's host name ("" when the kernel will not say).
+pub fn hostname() -> String {
+    read("/proc/sys/kernel/hostname").unwrap_or_default()
+}
+
+/// Bytes free for an unprivileged writer in `dir`.
+pub fn free_bytes(dir: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    // SAFETY: statvfs fills the struct we pass; the path is a valid C string.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
+        return None;
+    }
+    Some(st.f_bavail as u64 * st.f_frsize as u64)
+}
+
 pub fn facts(state_dir: &Path, host_placeholder: Option<&str>) -> Value {
-    let hostname = read("/proc/sys/kernel/hostname").unwrap_or_default();
+    let hostname = hostname();
     let uptime = read("/proc/uptime")
         .and_then(|u| {
             u.split_whitespace()
@@ -71,7 +89,7 @@ pub fn facts(state_dir: &Path, host_placeholder: Option<&str>) -> Value {
                 .and_then(|s| s.parse::<f64>().ok())
         })
         .map(|s| s as u64);
-    let free = |p: &Path| super::archive::free_bytes(p);
+    let free = |p: &Path| free_bytes(p);
     let proxy_vars: Vec<&str> = [
         "http_proxy",
         "https_proxy",
