@@ -100,6 +100,19 @@ pub fn fake_mdatp_path() -> PathBuf {
         "{} is missing: run the tests with `cargo test`, which builds examples",
         fake.display()
     );
+    // `cargo test --test integration` does not rebuild examples: refuse a stale fake.
+    let built = std::fs::metadata(&fake)
+        .and_then(|m| m.modified())
+        .expect("fake mtime");
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/fake_mdatp.rs");
+    let changed = std::fs::metadata(&source)
+        .and_then(|m| m.modified())
+        .expect("source mtime");
+    assert!(
+        built >= changed,
+        "{} is older than its source: run `cargo test` (or `cargo build --examples`) first",
+        fake.display()
+    );
     fake
 }
 

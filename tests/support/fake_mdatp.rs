@@ -43,7 +43,10 @@ fn run() -> Result<i32, String> {
         &dir.join("invocations.jsonl"),
         &format!("{}\n", Value::from(args.clone())),
     )?;
-    std::fs::write(dir.join("last.pid"), std::process::id().to_string())
+    // Written aside and renamed: a test polling for it never reads a half-written file.
+    let pid_tmp = dir.join(format!(".last.pid.{}", std::process::id()));
+    std::fs::write(&pid_tmp, std::process::id().to_string())
+        .and_then(|()| std::fs::rename(&pid_tmp, dir.join("last.pid")))
         .map_err(|e| e.to_string())?;
 
     let scenario: Value = serde_json::from_slice(&read(&dir.join("scenario.json"))?)
