@@ -96,22 +96,7 @@ impl Bundle {
         };
         match runner.run(args) {
             Ok(out) => {
-                let mut source = Map::new();
-                let command: Vec<String> = std::iter::once(runner.program.display().to_string())
-                    .chain(args.iter().map(|s| s.to_string()))
-                    .map(|s| self.redactor.redact(&s))
-                    .collect();
-                source.insert("command".into(), json!(command));
-                source.insert("exit_status".into(), json!(out.exit_code));
-                source.insert("duration_ms".into(), json!(out.duration.as_millis() as u64));
-                let stderr = String::from_utf8_lossy(&out.stderr);
-                source.insert("stderr".into(), json!(self.redactor.redact(&stderr)));
-                self.text(
-                    path,
-                    &String::from_utf8_lossy(&out.stdout),
-                    &collector,
-                    source,
-                );
+                self.mdatp_output(&out, path);
                 Some(out)
             }
             Err(e) => {
@@ -119,6 +104,28 @@ impl Bundle {
                 None
             }
         }
+    }
+
+    /// Adds an mdatp call's output already in hand (its command line, exit status,
+    /// duration and stderr go into the manifest).
+    pub fn mdatp_output(&mut self, out: &Output, path: &str) {
+        let collector = format!("mdatp {}", out.args.join(" "));
+        let command: Vec<String> = std::iter::once(out.program.display().to_string())
+            .chain(out.args.iter().cloned())
+            .map(|s| self.redactor.redact(&s))
+            .collect();
+        let mut source = Map::new();
+        source.insert("command".into(), json!(command));
+        source.insert("exit_status".into(), json!(out.exit_code));
+        source.insert("duration_ms".into(), json!(out.duration.as_millis() as u64));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        source.insert("stderr".into(), json!(self.redactor.redact(&stderr)));
+        self.text(
+            path,
+            &String::from_utf8_lossy(&out.stdout),
+            &collector,
+            source,
+        );
     }
 
     /// Adds the last `max` bytes of a log, redacted line by line through a spool file.

@@ -133,7 +133,13 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Re
         (&["connectivity", "test"][..], "mdatp/connectivity-test.txt"),
         (&["version"][..], "mdatp/version.txt"),
     ] {
-        b.mdatp(runner.as_ref(), args, path);
+        // The diagnose gather already ran both health calls: keep those, run the rest.
+        match facts.outputs.iter().find(|o| o.args == args) {
+            Some(out) => b.mdatp_output(out, path),
+            None => {
+                b.mdatp(runner.as_ref(), args, path);
+            }
+        }
     }
     let mirror = json!({
         "url": snapshot.mirror.url.as_ref().map(|(u, _)| u),

@@ -26,6 +26,9 @@ pub struct RunFacts {
     pub mdatp_path: Option<String>,
     pub state_dir: PathBuf,
     pub proxy: crate::commands::connectivity::ProxyInfo,
+    /// The raw outputs of the mdatp calls that gave a reading, so `bundle` need not
+    /// run them again.
+    pub outputs: Vec<crate::mdatp::runner::Output>,
 }
 
 pub fn run(ctx: &Context, args: &DiagnoseArgs, managed_config: &Path) -> Result<Report, Failure> {
@@ -192,6 +195,11 @@ pub fn gather(
         Ok(reading) => (Some(reading), None),
         Err(problem) => (None, Some(problem)),
     };
+    let outputs = definitions
+        .iter()
+        .chain(full.iter())
+        .filter_map(|r| r.output.clone())
+        .collect();
     let state_dir = ctx.state_dir.clone();
     let (history, history_error) =
         record_history(&state_dir, args.command, definitions.as_ref(), now);
@@ -228,6 +236,7 @@ pub fn gather(
             mdatp_path,
             state_dir,
             proxy,
+            outputs,
         },
     )
 }

@@ -118,6 +118,8 @@ pub enum Source {
 pub struct HealthReading {
     pub source: Source,
     pub health: health::Health,
+    /// The call's raw output (None for a file), for whoever must keep it (`bundle`).
+    pub output: Option<runner::Output>,
 }
 
 /// Why no health reading could be had.
@@ -210,6 +212,7 @@ pub fn fetch_health(runner: &runner::Runner, args: &[&str]) -> Result<HealthRead
             duration_ms: u64::try_from(out.duration.as_millis()).unwrap_or(u64::MAX),
         },
         health,
+        output: Some(out),
     })
 }
 
@@ -248,6 +251,7 @@ pub fn read_health_file(path: &Path) -> Result<HealthReading, HealthError> {
     Ok(HealthReading {
         source: Source::File { file: name },
         health,
+        output: None,
     })
 }
 

@@ -166,6 +166,15 @@ fn a_bundle_holds_every_collector_and_a_true_manifest() {
             .expect("cmd")
             .ends_with("fake-mdatp")
     );
+    // The health calls diagnose made are reused, not run again.
+    let calls: Vec<String> = env.invocations().iter().map(|a| a.join(" ")).collect();
+    for call in ["health", "health --details definitions"] {
+        assert_eq!(
+            calls.iter().filter(|c| *c == call).count(),
+            1,
+            "{call}: {calls:?}"
+        );
+    }
     let report: Value = serde_json::from_slice(&files["report.json"]).expect("report");
     assert_eq!(report["schema_version"], 1);
 

@@ -9,6 +9,7 @@ fn reading(text: &str) -> HealthReading {
             file: "test".into(),
         },
         health: parse(text.as_bytes()).expect("parses"),
+        output: None,
     }
 }
 
