@@ -11,6 +11,7 @@ mod fake_mdatp;
 mod faults;
 mod fixtures;
 mod generated;
+mod golden;
 mod health;
 mod packaging;
 mod server;
