@@ -65,7 +65,7 @@ pub struct GlobalArgs {
         global = true,
         value_name = "SECS",
         default_value = "60",
-        value_parser = parse_timeout
+        value_parser = crate::units::parse_timeout
     )]
     pub timeout: Duration,
 
@@ -267,11 +267,11 @@ pub struct ProbeArgs {
     pub arch: Option<ArchChoice>,
 
     /// Time limit for each TCP connection attempt, per address
-    #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_timeout)]
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = crate::units::parse_timeout)]
     pub connect_timeout: Duration,
 
     /// Time limit for the whole probe of one architecture
-    #[arg(long, value_name = "SECS", default_value = "15", value_parser = parse_timeout)]
+    #[arg(long, value_name = "SECS", default_value = "15", value_parser = crate::units::parse_timeout)]
     pub probe_timeout: Duration,
 
     /// Also trust the CA certificates in this PEM file (repeatable)
@@ -287,7 +287,7 @@ pub struct ProbeArgs {
     pub no_proxy: bool,
 
     /// A package on the mirror older than this is stale (e.g. 7d, 36h)
-    #[arg(long, value_name = "AGE", default_value = "7d", value_parser = parse_age)]
+    #[arg(long, value_name = "AGE", default_value = "7d", value_parser = crate::units::parse_age)]
     pub stale_after: Duration,
 }
 
@@ -301,7 +301,7 @@ pub struct ConnectivityArgs {
     pub verify_package: bool,
 
     /// Largest package --verify-package downloads (e.g. 2GiB, 500MB)
-    #[arg(long, value_name = "SIZE", default_value = "2GiB", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = "2GiB", value_parser = crate::units::parse_size)]
     pub max_package_size: u64,
 
     /// Also run `mdatp connectivity test` (Microsoft's cloud endpoints) and show its result
@@ -336,12 +336,12 @@ pub struct DiagnoseArgs {
 pub struct AgeThresholds {
     /// Warn when the definitions' age is in this range [default: above 24h or twice the
     /// update interval, whichever is larger]
-    #[arg(long, value_name = "RANGE", value_parser = crate::analyze::threshold::parse)]
-    pub warn_age: Option<crate::analyze::threshold::Range>,
+    #[arg(long, value_name = "RANGE", value_parser = crate::units::range::parse)]
+    pub warn_age: Option<crate::units::range::Range>,
 
     /// Critical when the definitions' age is in this range
-    #[arg(long, value_name = "RANGE", default_value = "72h", value_parser = crate::analyze::threshold::parse)]
-    pub crit_age: crate::analyze::threshold::Range,
+    #[arg(long, value_name = "RANGE", default_value = "72h", value_parser = crate::units::range::parse)]
+    pub crit_age: crate::units::range::Range,
 }
 
 #[derive(Debug, Args)]
@@ -357,7 +357,7 @@ pub struct CheckArgs {
     pub thresholds: AgeThresholds,
 
     /// Whatever happens, answer within this time (UNKNOWN with what is known)
-    #[arg(long, value_name = "SECS", default_value = "50", value_parser = parse_timeout)]
+    #[arg(long, value_name = "SECS", default_value = "50", value_parser = crate::units::parse_timeout)]
     pub deadline: Duration,
 
     /// With --format prometheus: write DIR/mdatp_doctor.prom atomically instead of stdout
@@ -380,7 +380,7 @@ pub struct BundleArgs {
     pub no_redact: bool,
 
     /// Keep at most this much of the end of each log file
-    #[arg(long, value_name = "SIZE", default_value = "20MiB", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = "20MiB", value_parser = crate::units::parse_size)]
     pub max_log_bytes: u64,
 
     /// Also add the archive of `mdatp diagnostic create`
@@ -421,11 +421,11 @@ pub struct AggregateArgs {
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
     /// How long to wait for the update, the trigger command included
-    #[arg(long, value_name = "SECS", default_value = "600", value_parser = parse_timeout)]
+    #[arg(long, value_name = "SECS", default_value = "600", value_parser = crate::units::parse_timeout)]
     pub wait_timeout: Duration,
 
     /// How often to re-read health while waiting
-    #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_timeout)]
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = crate::units::parse_timeout)]
     pub poll_interval: Duration,
 
     /// Trigger the update and return without waiting for its outcome
@@ -466,73 +466,6 @@ fn parse_section(s: &str) -> Result<String, String> {
     } else {
         Err("a section is a lowercase word such as `definitions`".into())
     }
-}
-
-/// Seconds as a number (`60`, `1.5`) or with a unit (`500ms`, `90s`, `2m`), at most a day.
-pub fn parse_timeout(s: &str) -> Result<Duration, String> {
-    parse_duration(s, 86_400.0).map_err(|e| format!("{e} (at most a day)"))
-}
-
-/// An age such as `7d`, `36h` or a number of seconds, at most a year.
-pub fn parse_age(s: &str) -> Result<Duration, String> {
-    parse_duration(s, 366.0 * 86_400.0)
-}
-
-fn parse_duration(s: &str, max_secs: f64) -> Result<Duration, String> {
-    let s = s.trim();
-    let (number, scale) = if let Some(n) = s.strip_suffix("ms") {
-        (n, 0.001)
-    } else if let Some(n) = s.strip_suffix('s') {
-        (n, 1.0)
-    } else if let Some(n) = s.strip_suffix('m') {
-        (n, 60.0)
-    } else if let Some(n) = s.strip_suffix('h') {
-        (n, 3600.0)
-    } else if let Some(n) = s.strip_suffix('d') {
-        (n, 86_400.0)
-    } else {
-        (s, 1.0)
-    };
-    let value: f64 = number
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{s}` is not a duration (examples: 60, 1.5, 500ms, 2m)"))?;
-    let secs = value * scale;
-    if !secs.is_finite() || secs <= 0.0 || secs > max_secs {
-        return Err(format!("`{s}` is out of range"));
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
-
-/// A size in bytes, with an optional unit: `2GiB`, `500MB`, `64k`, `1048576`.
-pub fn parse_size(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let split = t
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(t.len());
-    let (number, unit) = t.split_at(split);
-    let scale: f64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1.0,
-        "k" | "kb" => 1e3,
-        "kib" => 1024.0,
-        "m" | "mb" => 1e6,
-        "mib" => 1024.0 * 1024.0,
-        "g" | "gb" => 1e9,
-        "gib" => 1024.0 * 1024.0 * 1024.0,
-        other => {
-            return Err(format!(
-                "unknown size unit `{other}` (use B, KB, KiB, MB, MiB, GB, GiB)"
-            ));
-        }
-    };
-    let n: f64 = number
-        .parse()
-        .map_err(|_| format!("`{s}` is not a size (examples: 2GiB, 500MB)"))?;
-    let bytes = n * scale;
-    if !bytes.is_finite() || !(1.0..=1e15).contains(&bytes) {
-        return Err(format!("`{s}` is out of range"));
-    }
-    Ok(bytes as u64)
 }
 
 #[cfg(test)]

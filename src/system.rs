@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::mdatp::runner::{Limits, Runner};
+use crate::process::{Limits, Runner};
 
 fn read(path: &str) -> Option<String> {
     std::fs::read_to_string(path)

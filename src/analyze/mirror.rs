@@ -1,6 +1,7 @@
 //! Rules about the mirror location and what probing it found: `url-*` and `mirror-*`.
 //! Pure: the configured text, its check and the probe record in, findings out.
 
+use crate::units::human_age;
 use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
@@ -377,17 +378,6 @@ fn tls_fix(kind: Option<TlsFailureKind>, step: &Step) -> String {
             field("names")
         ),
         _ => "Check the mirror's TLS configuration (certificate chain, protocol versions) with `openssl s_client -connect <host>:<port> -showcerts`.".into(),
-    }
-}
-
-pub fn human_age(d: Duration) -> String {
-    let s = d.as_secs();
-    if s >= 2 * 86_400 {
-        format!("{} days", s / 86_400)
-    } else if s >= 2 * 3600 {
-        format!("{} hours", s / 3600)
-    } else {
-        format!("{} minutes", s / 60)
     }
 }
 

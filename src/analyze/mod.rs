@@ -9,5 +9,4 @@ pub mod metrics;
 pub mod mirror;
 pub mod rules;
 pub mod snapshot;
-pub mod threshold;
 pub mod update;

@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use super::config::{ConfigFacts, file_findings, not_applied};
 use super::finding::{self, Evidence, Finding, Severity};
-use super::mirror::{self as mirror_rules, MirrorFacts, human_age};
+use super::mirror::{self as mirror_rules, MirrorFacts};
 use super::snapshot::Snapshot;
-use super::threshold::Range;
 use crate::mdatp::health::DefinitionsStatus;
 use crate::mdatp::value::Value;
+use crate::units::human_age;
+use crate::units::range::Range;
 
 /// The first mdatp that supports offline security intelligence updates.
 pub const MIN_VERSION: &str = "101.24022.0001";

@@ -4,13 +4,13 @@
 use std::time::Duration;
 
 use crate::analyze::mirror::UrlSource;
-use crate::analyze::threshold::Range;
 use crate::managed::config::{ConfigError, ManagedConfig};
 use crate::managed::scan::KeyAt;
 use crate::mdatp::health::Health;
 use crate::mirror::ArchProbe;
 use crate::mirror::url::Checked;
 use crate::state::history::Entry;
+use crate::units::range::Range;
 
 /// Why mdatp gave us nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]

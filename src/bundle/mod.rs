@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use serde_json::{Map, Value, json};
 
-use crate::mdatp::runner::{Output, Runner};
+use crate::process::{Output, Runner};
 use archive::Writer;
 use redact::Redactor;
 
@@ -94,7 +94,7 @@ impl Bundle {
             self.fail(&collector, "mdatp is not available");
             return None;
         };
-        match runner.run(args) {
+        match crate::mdatp::call(runner, args) {
             Ok(out) => {
                 self.mdatp_output(&out, path);
                 Some(out)

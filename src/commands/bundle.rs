@@ -86,9 +86,7 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Re
         skip_network: args.skip_network,
         thresholds: AgeThresholds {
             warn_age: None,
-            crit_age: crate::analyze::threshold::Range::above(std::time::Duration::from_secs(
-                72 * 3600,
-            )),
+            crit_age: crate::units::range::Range::above(std::time::Duration::from_secs(72 * 3600)),
         },
         light: false,
         command: "bundle",

@@ -14,7 +14,7 @@ use crate::commands::connectivity::load_trust;
 use crate::commands::diagnose::{GatherArgs, gather};
 use crate::commands::{Context, Report};
 use crate::exit_codes::ExitCode;
-use crate::mdatp::runner::kill_active_children;
+use crate::process::kill_active_children;
 use crate::render;
 use crate::render::check::CheckResult;
 use crate::safe_write;
@@ -30,9 +30,8 @@ pub fn run(ctx: &Context, args: &CheckArgs, managed_config: &Path, format: Forma
         verdict: Severity::Unknown,
         findings: Vec::new(),
         metrics: Metrics::default(),
-        warn: warn_default.unwrap_or_else(|| {
-            crate::analyze::threshold::Range::above(Duration::from_secs(86_400))
-        }),
+        warn: warn_default
+            .unwrap_or_else(|| crate::units::range::Range::above(Duration::from_secs(86_400))),
         crit: args.thresholds.crit_age,
         definitions_version: None,
         complete: false,

@@ -281,9 +281,7 @@ fn endpoint_versions(h: &HealthReading) -> EndpointVersions {
 
 fn run_mdatp_test(ctx: &Context) -> Result<ConnectivityTest, String> {
     let runner = ctx.mdatp_runner().map_err(|e| e.to_string())?;
-    let out = runner
-        .run(&["connectivity", "test"])
-        .map_err(|e| e.to_string())?;
+    let out = mdatp::call(&runner, &["connectivity", "test"]).map_err(|e| e.to_string())?;
     let parsed = mdatp_test::parse(&out.stdout);
     if parsed.results.is_empty() {
         return Err(format!(

@@ -28,7 +28,7 @@ pub struct RunFacts {
     pub proxy: crate::commands::connectivity::ProxyInfo,
     /// The raw outputs of the mdatp calls that gave a reading, so `bundle` need not
     /// run them again.
-    pub outputs: Vec<crate::mdatp::runner::Output>,
+    pub outputs: Vec<crate::process::Output>,
 }
 
 pub fn run(ctx: &Context, args: &DiagnoseArgs, managed_config: &Path) -> Result<Report, Failure> {

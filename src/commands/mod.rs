@@ -13,7 +13,7 @@ pub mod update;
 
 use crate::cli::{Format, GlobalArgs};
 use crate::exit_codes::ExitCode;
-use crate::mdatp::runner::{Limits, Runner};
+use crate::process::{Limits, Runner};
 use crate::render::style::Style;
 
 /// The output forms every subcommand offers (`check` adds its monitoring formats).

@@ -18,8 +18,8 @@ use crate::commands::{Context, Output, Report};
 use crate::exit_codes::ExitCode;
 use crate::failure::Failure;
 use crate::managed::config;
-use crate::mdatp::runner::{self, Runner};
 use crate::mdatp::{self, HealthReading, MdatpError, first_line};
+use crate::process::{self as runner, Runner};
 use crate::render;
 use crate::state::lock;
 use crate::{interrupt, mirror};
@@ -107,7 +107,7 @@ pub fn run(ctx: &Context, args: &UpdateArgs, managed_config: &Path) -> Result<Re
     spinner.say(started, "running mdatp definitions update");
 
     let trigger_runner = Runner {
-        limits: crate::mdatp::runner::Limits {
+        limits: crate::process::Limits {
             timeout: deadline
                 .saturating_duration_since(Instant::now())
                 .max(Duration::from_millis(1)),
@@ -115,7 +115,7 @@ pub fn run(ctx: &Context, args: &UpdateArgs, managed_config: &Path) -> Result<Re
         },
         ..runner.clone()
     };
-    let triggered = trigger_runner.run(&["definitions", "update"]);
+    let triggered = mdatp::call(&trigger_runner, &["definitions", "update"]);
     let trigger = describe_trigger(&triggered);
     if ctx.verbose && !trigger.output.is_empty() {
         eprintln!(
@@ -260,7 +260,7 @@ fn wait(
             return (outcome, last, Some(note));
         }
         let poll = Runner {
-            limits: crate::mdatp::runner::Limits {
+            limits: crate::process::Limits {
                 timeout: runner
                     .limits
                     .timeout

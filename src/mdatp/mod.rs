@@ -6,14 +6,13 @@
 pub mod connectivity;
 pub mod fields;
 pub mod health;
-pub mod health_json;
-pub mod runner;
 pub mod value;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use runner::{Stream, signal_name};
+use crate::process::{ProcessError, Stream, signal_name};
+use crate::units::{format_bytes, format_duration};
 
 /// Where Defender installs its client; `/usr/bin/mdatp` is a symlink to it.
 pub const FALLBACK_PATH: &str = "/opt/microsoft/mdatp/sbin/wdavdaemonclient";
@@ -98,6 +97,58 @@ impl MdatpError {
     }
 }
 
+impl From<ProcessError> for MdatpError {
+    fn from(e: ProcessError) -> MdatpError {
+        match e {
+            ProcessError::NotFound { program } => MdatpError::NotFound {
+                searched: vec![program.display().to_string()],
+                explicit: true,
+            },
+            ProcessError::NotExecutable { path, reason } => {
+                MdatpError::NotExecutable { path, reason }
+            }
+            ProcessError::Spawn { program, source } => MdatpError::Spawn { program, source },
+            ProcessError::TimedOut {
+                program,
+                args,
+                timeout,
+                partial_stdout,
+            } => MdatpError::TimedOut {
+                program,
+                args,
+                timeout,
+                partial_stdout,
+            },
+            ProcessError::OutputTooLarge {
+                program,
+                stream,
+                limit,
+            } => MdatpError::OutputTooLarge {
+                program,
+                stream,
+                limit,
+            },
+            ProcessError::KilledBySignal {
+                program,
+                signal,
+                stderr,
+            } => MdatpError::KilledBySignal {
+                program,
+                signal,
+                stderr,
+            },
+        }
+    }
+}
+
+/// Runs mdatp with `args`; a failure carries mdatp's own hints.
+pub fn call(
+    runner: &crate::process::Runner,
+    args: &[&str],
+) -> Result<crate::process::Output, MdatpError> {
+    runner.run(args).map_err(MdatpError::from)
+}
+
 /// Where a health output came from, as reported in `health --format json`.
 #[derive(Debug, Clone, serde::Serialize)]
 #[serde(untagged)]
@@ -119,7 +170,7 @@ pub struct HealthReading {
     pub source: Source,
     pub health: health::Health,
     /// The call's raw output (None for a file), for whoever must keep it (`bundle`).
-    pub output: Option<runner::Output>,
+    pub output: Option<crate::process::Output>,
 }
 
 /// Why no health reading could be had.
@@ -175,8 +226,11 @@ impl HealthError {
 }
 
 /// Runs `mdatp <args>` and parses its health output.
-pub fn fetch_health(runner: &runner::Runner, args: &[&str]) -> Result<HealthReading, HealthError> {
-    let out = runner.run(args)?;
+pub fn fetch_health(
+    runner: &crate::process::Runner,
+    args: &[&str],
+) -> Result<HealthReading, HealthError> {
+    let out = call(runner, args)?;
     let owned_args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     // Old builds print their usage list (on either stream, with a non-zero status) when
     // they do not know a subcommand: that is a fact about the build, not a failure.
@@ -321,24 +375,6 @@ pub fn first_line(bytes: &[u8]) -> String {
         out.push('…');
     }
     out
-}
-
-pub fn format_duration(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms.is_multiple_of(1000) {
-        format!("{} s", ms / 1000)
-    } else {
-        format!("{:.1} s", d.as_secs_f64())
-    }
-}
-
-pub fn format_bytes(n: usize) -> String {
-    const MIB: usize = 1024 * 1024;
-    if n >= MIB && n.is_multiple_of(MIB) {
-        format!("{} MiB", n / MIB)
-    } else {
-        format!("{n} bytes")
-    }
 }
 
 #[cfg(test)]

@@ -136,7 +136,7 @@ pub fn verify<R: Read>(mut reader: R, max: u64) -> Result<Verified, VerifyError>
         if total > max {
             return Err(TooLarge(format!(
                 "larger than the {} cap",
-                crate::mdatp::format_bytes(max as usize)
+                crate::units::format_bytes(max as usize)
             )));
         }
         hasher.update(&buf[..n]);

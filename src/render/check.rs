@@ -5,8 +5,8 @@
 
 use crate::analyze::finding::{Finding, Severity};
 use crate::analyze::metrics::Metrics;
-use crate::analyze::mirror::human_age;
-use crate::analyze::threshold::Range;
+use crate::units::human_age;
+use crate::units::range::Range;
 
 /// Everything a monitoring renderer shows.
 #[derive(Debug, Clone)]

@@ -6,7 +6,6 @@ use serde_json::{Value, json};
 
 use crate::analyze::catalogue::{RULES, RuleInfo};
 use crate::analyze::finding::{Finding, Severity};
-use crate::analyze::mirror::human_age;
 use crate::analyze::snapshot::Snapshot;
 use crate::commands::Output;
 use crate::commands::diagnose::RunFacts;
@@ -14,6 +13,7 @@ use crate::managed::config::ConfigError;
 use crate::mdatp::health::Health;
 use crate::render::findings;
 use crate::render::style::Style;
+use crate::units::human_age;
 
 fn fields_json(h: &Health) -> Value {
     serde_json::to_value(&h.fields).unwrap_or(Value::Null)

@@ -1,6 +1,7 @@
 //! Unit tests of the parent module (kept apart so the module reads as the code it is).
 
 use super::*;
+use crate::mdatp::value::Value;
 
 #[test]
 fn keys_with_any_padding_and_crlf() {

@@ -7,9 +7,9 @@
 use indexmap::IndexMap;
 use serde_json::Value as J;
 
-use super::fields;
-use super::health::{Form, Health, ParseError, take_attention};
-use super::value::{Field, Value};
+use super::{Form, Health, ParseError, take_attention};
+use crate::mdatp::fields;
+use crate::mdatp::value::{Field, Value};
 
 /// Parses the JSON form; leading `ATTENTION:` lines are kept as in the text form.
 pub fn parse_json(text: &str) -> Result<Health, ParseError> {

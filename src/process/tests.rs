@@ -39,7 +39,7 @@ fn timeout_kills_the_whole_group() {
         .run(&["-c", "printf partial; sleep 30 & sleep 30"])
         .expect_err("must time out");
     match err {
-        MdatpError::TimedOut { partial_stdout, .. } => assert_eq!(partial_stdout, b"partial"),
+        ProcessError::TimedOut { partial_stdout, .. } => assert_eq!(partial_stdout, b"partial"),
         other => panic!("unexpected {other:?}"),
     }
 }
@@ -62,7 +62,7 @@ fn output_over_the_cap_is_an_error() {
     assert!(
         matches!(
             err,
-            MdatpError::OutputTooLarge {
+            ProcessError::OutputTooLarge {
                 limit: 1000,
                 stream: Stream::Stdout,
                 ..
@@ -78,7 +78,7 @@ fn death_by_signal_is_reported() {
         .run(&["-c", "kill -SEGV $$"])
         .expect_err("signal");
     assert!(
-        matches!(err, MdatpError::KilledBySignal { signal, .. } if signal == libc::SIGSEGV),
+        matches!(err, ProcessError::KilledBySignal { signal, .. } if signal == libc::SIGSEGV),
         "{err:?}"
     );
 }
@@ -88,12 +88,12 @@ fn missing_and_non_executable_programs_are_typed() {
     let err = runner("/nonexistent/mdatp", 1000, 10)
         .run(&[])
         .expect_err("missing");
-    assert!(matches!(err, MdatpError::NotFound { .. }), "{err:?}");
+    assert!(matches!(err, ProcessError::NotFound { .. }), "{err:?}");
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("mdatp");
     std::fs::write(&file, "#!/bin/sh\n").expect("write");
     let err = runner(file.to_str().expect("utf8"), 1000, 10)
         .run(&[])
         .expect_err("not executable");
-    assert!(matches!(err, MdatpError::NotExecutable { .. }), "{err:?}");
+    assert!(matches!(err, ProcessError::NotExecutable { .. }), "{err:?}");
 }

@@ -63,7 +63,7 @@ fn number(s: &str) -> Result<f64, String> {
     {
         return Ok(v);
     }
-    crate::cli::parse_age(s)
+    super::parse_age(s)
         .map(|d| d.as_secs_f64())
         .map_err(|_| format!("`{s}` is neither a number of seconds nor a duration (24h, 3d)"))
 }

@@ -1,4 +1,4 @@
-//! Runs the mdatp executable and returns what happened as data.
+//! Runs an external program (mdatp, timedatectl) and returns what happened as data.
 //!
 //! No shell is involved. The child gets its own process group so that a timeout, an
 //! oversized output or Ctrl-C can kill it together with anything it forked, and each of
@@ -14,7 +14,46 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::MdatpError;
+use crate::units::{format_bytes, format_duration};
+
+/// What can go wrong running a program; callers wrap it with their own hints.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    #[error("{} not found", .program.display())]
+    NotFound { program: PathBuf },
+    #[error("{} is not executable: {reason}", .path.display())]
+    NotExecutable { path: PathBuf, reason: String },
+    #[error("could not run {}: {source}", .program.display())]
+    Spawn {
+        program: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "`{} {}` did not finish within {} and was killed",
+        .program.display(), .args.join(" "), format_duration(*.timeout)
+    )]
+    TimedOut {
+        program: PathBuf,
+        args: Vec<String>,
+        timeout: Duration,
+        partial_stdout: Vec<u8>,
+    },
+    #[error(
+        "{} printed more than {} on {stream}; stopped reading and killed it",
+        .program.display(), format_bytes(*.limit)
+    )]
+    OutputTooLarge {
+        program: PathBuf,
+        stream: Stream,
+        limit: usize,
+    },
+    #[error("{} was killed by {}", .program.display(), signal_name(*.signal))]
+    KilledBySignal {
+        program: PathBuf,
+        signal: i32,
+        stderr: Vec<u8>,
+    },
+}
 
 /// Default cap on each captured stream; real `mdatp health` prints a few KiB.
 pub const DEFAULT_MAX_OUTPUT: usize = 16 * 1024 * 1024;
@@ -86,7 +125,7 @@ pub struct Runner {
 }
 
 impl Runner {
-    pub fn run(&self, args: &[&str]) -> Result<Output, MdatpError> {
+    pub fn run(&self, args: &[&str]) -> Result<Output, ProcessError> {
         let started = Instant::now();
         let result = run_once(&self.program, args, self.limits);
         if self.trace {
@@ -99,7 +138,7 @@ impl Runner {
 fn trace_line(
     program: &Path,
     args: &[&str],
-    result: &Result<Output, MdatpError>,
+    result: &Result<Output, ProcessError>,
     elapsed: Duration,
 ) {
     let outcome = match result {
@@ -127,7 +166,7 @@ fn lock(buf: &Mutex<Vec<u8>>) -> MutexGuard<'_, Vec<u8>> {
     buf.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn run_once(program: &Path, args: &[&str], limits: Limits) -> Result<Output, MdatpError> {
+fn run_once(program: &Path, args: &[&str], limits: Limits) -> Result<Output, ProcessError> {
     let started = Instant::now();
     let mut child = spawn(program, args)?;
     // `process_group(0)` made the child its own group leader: its pid is the group id.
@@ -174,7 +213,7 @@ fn run_once(program: &Path, args: &[&str], limits: Limits) -> Result<Output, Mda
             Ok(Event::Overflow(stream)) => {
                 kill_group(pgid);
                 reap_bounded(&mut child, &rx, exited);
-                return Err(MdatpError::OutputTooLarge {
+                return Err(ProcessError::OutputTooLarge {
                     program: program.to_path_buf(),
                     stream,
                     limit: limits.max_output,
@@ -184,7 +223,7 @@ fn run_once(program: &Path, args: &[&str], limits: Limits) -> Result<Output, Mda
             Err(RecvTimeoutError::Timeout) => {
                 kill_group(pgid);
                 reap_bounded(&mut child, &rx, exited);
-                return Err(MdatpError::TimedOut {
+                return Err(ProcessError::TimedOut {
                     program: program.to_path_buf(),
                     args: args.iter().map(|s| s.to_string()).collect(),
                     timeout: limits.timeout,
@@ -196,7 +235,7 @@ fn run_once(program: &Path, args: &[&str], limits: Limits) -> Result<Output, Mda
         }
     }
 
-    let status = child.wait().map_err(|source| MdatpError::Spawn {
+    let status = child.wait().map_err(|source| ProcessError::Spawn {
         program: program.to_path_buf(),
         source,
     })?;
@@ -204,7 +243,7 @@ fn run_once(program: &Path, args: &[&str], limits: Limits) -> Result<Output, Mda
     let stdout = std::mem::take(&mut *lock(&out));
     let stderr = std::mem::take(&mut *lock(&err));
     if let Some(signal) = status.signal() {
-        return Err(MdatpError::KilledBySignal {
+        return Err(ProcessError::KilledBySignal {
             program: program.to_path_buf(),
             signal,
             stderr,
@@ -221,7 +260,7 @@ fn run_once(program: &Path, args: &[&str], limits: Limits) -> Result<Output, Mda
     })
 }
 
-fn spawn(program: &Path, args: &[&str]) -> Result<Child, MdatpError> {
+fn spawn(program: &Path, args: &[&str]) -> Result<Child, ProcessError> {
     Command::new(program)
         .args(args)
         .stdin(Stdio::null())
@@ -230,19 +269,18 @@ fn spawn(program: &Path, args: &[&str]) -> Result<Child, MdatpError> {
         .process_group(0)
         .spawn()
         .map_err(|source| match source.kind() {
-            io::ErrorKind::NotFound => MdatpError::NotFound {
-                searched: vec![program.display().to_string()],
-                explicit: true,
+            io::ErrorKind::NotFound => ProcessError::NotFound {
+                program: program.to_path_buf(),
             },
-            io::ErrorKind::PermissionDenied => MdatpError::NotExecutable {
+            io::ErrorKind::PermissionDenied => ProcessError::NotExecutable {
                 path: program.to_path_buf(),
                 reason: "permission denied".into(),
             },
-            _ if source.raw_os_error() == Some(libc::ENOEXEC) => MdatpError::NotExecutable {
+            _ if source.raw_os_error() == Some(libc::ENOEXEC) => ProcessError::NotExecutable {
                 path: program.to_path_buf(),
                 reason: "not a program this system can run (exec format error)".into(),
             },
-            _ => MdatpError::Spawn {
+            _ => ProcessError::Spawn {
                 program: program.to_path_buf(),
                 source,
             },
