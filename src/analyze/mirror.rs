@@ -4,31 +4,11 @@
 use crate::units::human_age;
 use std::time::{Duration, SystemTime};
 
-use serde::Serialize;
-
 use super::finding::{Evidence, Finding, Severity};
+use crate::mirror::step::UrlSource;
 use crate::mirror::tls::TlsFailureKind;
 use crate::mirror::url::{Checked, UrlProblem};
-use crate::mirror::{ArchProbe, ErrorKind, Step, StepError, age};
-
-/// Where the mirror URL was read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum UrlSource {
-    Argument,
-    Health,
-    ManagedConfig,
-}
-
-impl UrlSource {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UrlSource::Argument => "argument",
-            UrlSource::Health => "health",
-            UrlSource::ManagedConfig => "managed-config",
-        }
-    }
-}
+use crate::mirror::{ArchProbe, ErrorKind, Step, StepError, StepName, age};
 
 /// Everything the rules look at.
 #[derive(Debug, Clone)]
@@ -148,7 +128,7 @@ fn probe_findings(probe: &ArchProbe, facts: &MirrorFacts, out: &mut Vec<Finding>
     let src = format!("probe:{arch}");
     for step in &probe.steps {
         let Some(err) = &step.error else {
-            if step.name == "manifest" && step.note.is_some() {
+            if step.name == StepName::Manifest && step.note.is_some() {
                 out.push(Finding::new(
                     "mirror-manifest-invalid",
                     Severity::Warning,
@@ -262,42 +242,42 @@ fn step_failure(probe: &ArchProbe, step: &Step, err: &StepError, src: &str) -> O
             ev,
             format!("Make the mirror readable on the server: `chmod -R a+rX {}`; on NFS, mdatp's root is mapped to nobody unless the export has no_root_squash.", probe.location),
         ),
-        ("dns", _) => Finding::new(
+        (StepName::Dns, _) => Finding::new(
             "mirror-dns-failed",
             Severity::Critical,
             "The mirror's host name does not resolve".into(),
             ev,
             "Check that the endpoint resolves the mirror's name (`getent hosts <host>`): fix DNS or /etc/hosts, or use the mirror's IP address in the URL.".into(),
         ),
-        ("tcp", _) => Finding::new(
+        (StepName::Tcp, _) => Finding::new(
             "mirror-unreachable",
             Severity::Critical,
             "The mirror refuses or cannot be reached".into(),
             ev,
             "Check that the mirror's web server runs and listens on that address and port, and that no firewall blocks it (`curl -v <url>` from the endpoint).".into(),
         ),
-        ("tls", _) | (_, ErrorKind::Tls) => Finding::new(
+        (StepName::Tls, _) | (_, ErrorKind::Tls) => Finding::new(
             "mirror-tls-error",
             Severity::Critical,
             format!("TLS to the mirror fails: {}", err.tls.map(|k| k.describe()).unwrap_or("handshake failure")),
             tls_evidence(src, step, ev),
             tls_fix(err.tls, step),
         ),
-        ("manifest", _) if missing => Finding::new(
+        (StepName::Manifest, _) if missing => Finding::new(
             "mirror-manifest-missing",
             Severity::Warning,
             format!("The mirror has no manifest.json for {arch}"),
             ev,
             "Update the downloader (xplat_offline_updates_download.sh from microsoft/mdatp-xplat, script 0.0.2 or later) and run it: it writes arch_*/manifest.json.".into(),
         ),
-        ("manifest", ErrorKind::Invalid | ErrorKind::TooLarge) => Finding::new(
+        (StepName::Manifest, ErrorKind::Invalid | ErrorKind::TooLarge) => Finding::new(
             "mirror-manifest-invalid",
             Severity::Warning,
             format!("manifest.json for {arch} is not a valid manifest"),
             ev,
             format!("Delete {target} on the mirror and run the downloader again; it rewrites the manifest."),
         ),
-        ("package", _) if missing => Finding::new(
+        (StepName::Package, _) if missing => Finding::new(
             "mirror-package-missing",
             Severity::Critical,
             format!("The mirror has no updates.zip for {arch}"),
@@ -308,7 +288,7 @@ fn step_failure(probe: &ArchProbe, step: &Step, err: &StepError, src: &str) -> O
                 if arch == "arm64" { " Downloaders from before November 2024 leave arch_arm64 empty: update it." } else { "" }
             ),
         ),
-        ("package_signature" | "package_verify", ErrorKind::Invalid | ErrorKind::TooLarge) => Finding::new(
+        (StepName::PackageSignature | StepName::PackageVerify, ErrorKind::Invalid | ErrorKind::TooLarge) => Finding::new(
             "mirror-package-invalid",
             Severity::Critical,
             format!("updates.zip for {arch} is not a usable package: {}", err.message),

@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
-use crate::analyze::mirror::UrlSource;
 use crate::managed::config::{ConfigError, ManagedConfig};
 use crate::managed::scan::KeyAt;
 use crate::mdatp::health::Health;
 use crate::mirror::ArchProbe;
+use crate::mirror::step::UrlSource;
 use crate::mirror::url::Checked;
 use crate::state::history::Entry;
 use crate::units::range::Range;

@@ -6,7 +6,7 @@ use std::time::SystemTime;
 use serde::Serialize;
 
 use crate::analyze::finding::{self, Finding, Severity};
-use crate::analyze::mirror::{self as rules, MirrorFacts, UrlSource};
+use crate::analyze::mirror::{self as rules, MirrorFacts};
 use crate::cli::{ArchChoice, ConnectivityArgs, ProbeArgs};
 use crate::commands::{Context, Output, Report};
 use crate::exit_codes::ExitCode;
@@ -14,15 +14,9 @@ use crate::failure::Failure;
 use crate::managed::config::{self, ConfigError, ManagedConfig};
 use crate::mdatp::connectivity::{self as mdatp_test, ConnectivityTest};
 use crate::mdatp::{self, HealthReading};
+use crate::mirror::step::{ProxyInfo, ProxySource, UrlSource};
 use crate::mirror::{self, ArchProbe, ProbeOptions, tls::Trust, url};
 use crate::render;
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ProxyInfo {
-    pub url: Option<String>,
-    /// `argument`, `managed-config`, `none` or `disabled` (--no-proxy).
-    pub source: &'static str,
-}
 
 /// What the endpoint runs, next to what the mirror offers.
 #[derive(Debug, Clone, Serialize, Default)]
@@ -241,23 +235,23 @@ pub fn choose_proxy(args: &ProbeArgs, config: Option<&ManagedConfig>) -> ProxyIn
     if args.no_proxy {
         return ProxyInfo {
             url: None,
-            source: "disabled",
+            source: ProxySource::Disabled,
         };
     }
     if let Some(p) = &args.proxy {
         return ProxyInfo {
             url: Some(p.clone()),
-            source: "argument",
+            source: ProxySource::Argument,
         };
     }
     match config.and_then(ManagedConfig::proxy) {
         Some(p) => ProxyInfo {
             url: Some(p.to_string()),
-            source: "managed-config",
+            source: ProxySource::ManagedConfig,
         },
         None => ProxyInfo {
             url: None,
-            source: "none",
+            source: ProxySource::None,
         },
     }
 }

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 
 use crate::analyze::catalogue;
 use crate::analyze::finding;
-use crate::analyze::mirror::UrlSource;
 use crate::analyze::rules::{self, normalize_location};
 use crate::analyze::snapshot::{ConfigSnap, MdatpProblem, MirrorSnap, Snapshot, Thresholds};
 use crate::cli::{AgeThresholds, DiagnoseArgs, ProbeArgs};
@@ -15,6 +14,7 @@ use crate::exit_codes::ExitCode;
 use crate::failure::Failure;
 use crate::managed::config;
 use crate::mdatp::{self, HealthError, HealthReading, MdatpError};
+use crate::mirror::step::UrlSource;
 use crate::mirror::{self, ProbeOptions, url};
 use crate::render;
 use crate::state::history::{self, Entry};
@@ -25,7 +25,7 @@ pub struct RunFacts {
     pub hostname: String,
     pub mdatp_path: Option<String>,
     pub state_dir: PathBuf,
-    pub proxy: crate::commands::connectivity::ProxyInfo,
+    pub proxy: crate::mirror::step::ProxyInfo,
     /// The raw outputs of the mdatp calls that gave a reading, so `bundle` need not
     /// run them again.
     pub outputs: Vec<crate::process::Output>,

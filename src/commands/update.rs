@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::analyze::finding::{Finding, Severity};
-use crate::analyze::mirror::UrlSource;
 use crate::analyze::rules;
 use crate::analyze::snapshot::{ConfigSnap, MirrorSnap, Snapshot, Thresholds};
 use crate::analyze::update::{Outcome, Source, UpdateState, settle};
@@ -19,6 +18,7 @@ use crate::exit_codes::ExitCode;
 use crate::failure::Failure;
 use crate::managed::config;
 use crate::mdatp::{self, HealthReading, MdatpError, first_line};
+use crate::mirror::step::UrlSource;
 use crate::process::{self as runner, Runner};
 use crate::render;
 use crate::state::lock;

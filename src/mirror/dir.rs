@@ -3,6 +3,7 @@
 //! type. The work runs in a helper thread so a hung mount costs the probe timeout, not
 //! the rest of the run.
 
+use crate::mirror::StepName;
 use std::fs::{self, File, Metadata};
 use std::io::Read;
 use std::os::unix::fs::MetadataExt;
@@ -27,7 +28,7 @@ pub fn probe(dir: &Path, arch: &str, opts: &ProbeOptions) -> ArchProbe {
     rx.recv_timeout(opts.probe_timeout).unwrap_or_else(|_| {
         let mut p = ArchProbe::new(arch, dir.display().to_string());
         p.steps.push(t.fail(
-            "directory",
+            StepName::Directory,
             json!({"path": dir.display().to_string()}),
             StepError::new(
                 ErrorKind::Timeout,
@@ -50,7 +51,7 @@ fn probe_now(dir: &Path, arch: &str, opts: &ProbeOptions) -> ArchProbe {
         Ok(m) if m.is_dir() => m,
         Ok(_) => {
             probe.steps.push(t.fail(
-                "directory",
+                StepName::Directory,
                 json!({"path": dir}),
                 StepError::new(
                     ErrorKind::Invalid,
@@ -62,7 +63,7 @@ fn probe_now(dir: &Path, arch: &str, opts: &ProbeOptions) -> ArchProbe {
         Err(e) => {
             probe
                 .steps
-                .push(t.fail("directory", json!({"path": dir}), io_error(&e, dir)));
+                .push(t.fail(StepName::Directory, json!({"path": dir}), io_error(&e, dir)));
             return probe;
         }
     };
@@ -76,11 +77,11 @@ fn probe_now(dir: &Path, arch: &str, opts: &ProbeOptions) -> ArchProbe {
         Ok(mut names) => {
             names.sort();
             names.truncate(50);
-            probe.steps.push(t.ok("directory", json!({"path": dir, "mode": mode(&meta), "uid": meta.uid(), "gid": meta.gid(), "entries": names, "mount_type": probe.mount_type})));
+            probe.steps.push(t.ok(StepName::Directory, json!({"path": dir, "mode": mode(&meta), "uid": meta.uid(), "gid": meta.gid(), "entries": names, "mount_type": probe.mount_type})));
         }
         Err(e) => {
             probe.steps.push(t.fail(
-                "directory",
+                StepName::Directory,
                 json!({"path": dir, "mode": mode(&meta)}),
                 io_error(&e, dir),
             ));
@@ -99,7 +100,7 @@ fn probe_now(dir: &Path, arch: &str, opts: &ProbeOptions) -> ArchProbe {
             check_permissions(&zip, &m, false, &mut probe.permissions);
             facts.size = Some(m.len());
             facts.last_modified = mtime(&m);
-            probe.steps.push(t.ok("package", json!({"path": zip, "size": m.len(), "mtime": facts.last_modified, "mode": mode(&m), "uid": m.uid(), "gid": m.gid()})));
+            probe.steps.push(t.ok(StepName::Package, json!({"path": zip, "size": m.len(), "mtime": facts.last_modified, "mode": mode(&m), "uid": m.uid(), "gid": m.gid()})));
             probe.steps.push(signature_step(&zip, &mut facts));
             if opts.verify_package && facts.is_zip == Some(true) {
                 probe
@@ -108,13 +109,15 @@ fn probe_now(dir: &Path, arch: &str, opts: &ProbeOptions) -> ArchProbe {
             }
         }
         Ok(_) => probe.steps.push(t.fail(
-            "package",
+            StepName::Package,
             json!({"path": zip}),
             StepError::new(ErrorKind::Invalid, "updates.zip is not a regular file"),
         )),
-        Err(e) => probe
-            .steps
-            .push(t.fail("package", json!({"path": zip}), io_error(&e, &zip))),
+        Err(e) => {
+            probe
+                .steps
+                .push(t.fail(StepName::Package, json!({"path": zip}), io_error(&e, &zip)))
+        }
     }
     probe.package = Some(facts);
     probe
@@ -124,14 +127,20 @@ fn manifest_step(path: &Path, probe: &mut ArchProbe) -> Step {
     let t = Timer::start();
     let meta = match fs::metadata(path) {
         Ok(m) => m,
-        Err(e) => return t.fail("manifest", json!({"path": path}), io_error(&e, path)),
+        Err(e) => {
+            return t.fail(
+                StepName::Manifest,
+                json!({"path": path}),
+                io_error(&e, path),
+            );
+        }
     };
     check_permissions(path, &meta, false, &mut probe.permissions);
     let detail =
         json!({"path": path, "size": meta.len(), "mtime": mtime(&meta), "mode": mode(&meta)});
     if meta.len() > MAX_MANIFEST_BYTES {
         return t.fail(
-            "manifest",
+            StepName::Manifest,
             detail,
             StepError::new(ErrorKind::TooLarge, "manifest.json is larger than 64 KiB"),
         );
@@ -140,7 +149,7 @@ fn manifest_step(path: &Path, probe: &mut ArchProbe) -> Step {
     if let Err(e) =
         File::open(path).and_then(|f| f.take(MAX_MANIFEST_BYTES).read_to_end(&mut bytes))
     {
-        return t.fail("manifest", detail, io_error(&e, path));
+        return t.fail(StepName::Manifest, detail, io_error(&e, path));
     }
     manifest_outcome(&t, &bytes, detail, &mut probe.manifest)
 }
@@ -149,7 +158,7 @@ fn signature_step(path: &Path, facts: &mut PackageFacts) -> Step {
     let t = Timer::start();
     let mut first = Vec::new();
     if let Err(e) = File::open(path).and_then(|f| f.take(SNIFF_BYTES).read_to_end(&mut first)) {
-        return t.fail("package_signature", json!({}), io_error(&e, path));
+        return t.fail(StepName::PackageSignature, json!({}), io_error(&e, path));
     }
     signature_outcome(&t, &first, json!({}), facts)
 }
@@ -158,7 +167,7 @@ fn verify_step(path: &Path, max: u64, facts: &mut PackageFacts) -> Step {
     let t = Timer::start();
     let file = match File::open(path) {
         Ok(f) => f,
-        Err(e) => return t.fail("package_verify", json!({}), io_error(&e, path)),
+        Err(e) => return t.fail(StepName::PackageVerify, json!({}), io_error(&e, path)),
     };
     verify_outcome(
         &t,

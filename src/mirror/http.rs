@@ -2,6 +2,7 @@
 //! package, each bounded by what is left of the per-architecture deadline. Redirects are
 //! followed by hand (at most 5) so every hop is reported.
 
+use crate::mirror::StepName;
 use std::io::Read;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::mpsc;
@@ -29,7 +30,9 @@ pub fn probe(base: &Url, arch: &str, opts: &ProbeOptions) -> ArchProbe {
     let (host, port, via_proxy) = match connect_target(base, opts.proxy.as_deref()) {
         Ok(t) => t,
         Err(e) => {
-            probe.steps.push(Timer::start().fail("dns", json!({}), e));
+            probe
+                .steps
+                .push(Timer::start().fail(StepName::Dns, json!({}), e));
             return probe;
         }
     };
@@ -39,15 +42,17 @@ pub fn probe(base: &Url, arch: &str, opts: &ProbeOptions) -> ArchProbe {
     let addrs = match resolve(&host, port, opts.connect_timeout.min(left(deadline))) {
         Ok(a) => {
             probe.steps.push(t.ok(
-                "dns",
+                StepName::Dns,
                 json!({"host": host, "addresses": a.iter().map(|a| a.ip().to_string()).collect::<Vec<_>>(), "via_proxy": via_proxy}),
             ));
             a
         }
         Err(e) => {
-            probe
-                .steps
-                .push(t.fail("dns", json!({"host": host, "via_proxy": via_proxy}), e));
+            probe.steps.push(t.fail(
+                StepName::Dns,
+                json!({"host": host, "via_proxy": via_proxy}),
+                e,
+            ));
             return probe;
         }
     };
@@ -84,16 +89,18 @@ pub fn probe(base: &Url, arch: &str, opts: &ProbeOptions) -> ArchProbe {
             .unwrap_or_else(|| StepError::new(ErrorKind::Unreachable, "no address to connect to"));
         probe
             .steps
-            .push(t.fail("tcp", json!({"attempts": attempts}), err));
+            .push(t.fail(StepName::Tcp, json!({"attempts": attempts}), err));
         return probe;
     };
-    probe.steps.push(t.ok("tcp", json!({"attempts": attempts})));
+    probe
+        .steps
+        .push(t.ok(StepName::Tcp, json!({"attempts": attempts})));
 
     // 3. TLS (directly only: through a proxy the tunnel is the HTTP client's business)
     if base.scheme() == "https" && via_proxy.is_none() {
         let t = Timer::start();
         match tls::handshake(&mut stream, &host, &opts.trust, deadline) {
-            Ok(facts) => probe.steps.push(t.ok("tls", json!(facts))),
+            Ok(facts) => probe.steps.push(t.ok(StepName::Tls, json!(facts))),
             Err(f) => {
                 let mut err = StepError::new(
                     ErrorKind::Tls,
@@ -103,7 +110,7 @@ pub fn probe(base: &Url, arch: &str, opts: &ProbeOptions) -> ArchProbe {
                 if f.kind == tls::TlsFailureKind::Timeout {
                     err.kind = ErrorKind::Timeout;
                 }
-                probe.steps.push(t.fail("tls", json!(f.facts), err));
+                probe.steps.push(t.fail(StepName::Tls, json!(f.facts), err));
                 return probe;
             }
         }
@@ -114,7 +121,7 @@ pub fn probe(base: &Url, arch: &str, opts: &ProbeOptions) -> ArchProbe {
         Ok(c) => c,
         Err(e) => {
             probe.steps.push(Timer::start().fail(
-                "http",
+                StepName::Http,
                 json!({}),
                 StepError::new(ErrorKind::Io, e),
             ));
@@ -136,7 +143,7 @@ pub fn probe(base: &Url, arch: &str, opts: &ProbeOptions) -> ArchProbe {
         Ok(u) => u,
         Err(e) => {
             probe.steps.push(Timer::start().fail(
-                "package",
+                StepName::Package,
                 json!({}),
                 StepError::new(ErrorKind::Invalid, e.to_string()),
             ));
@@ -411,7 +418,7 @@ fn manifest_step(
         Ok(u) => u,
         Err(e) => {
             return t.fail(
-                "manifest",
+                StepName::Manifest,
                 json!({}),
                 StepError::new(ErrorKind::Invalid, e.to_string()),
             );
@@ -421,7 +428,7 @@ fn manifest_step(
         Ok(f) => f,
         Err((e, hops)) => {
             return t.fail(
-                "manifest",
+                StepName::Manifest,
                 json!({"url": url.as_str(), "redirects": hops}),
                 e,
             );
@@ -435,7 +442,11 @@ fn manifest_step(
         "content_type": header_str(&fetched.response, header::CONTENT_TYPE),
     });
     if !status.is_success() {
-        return t.fail("manifest", detail, status_error(status, "manifest.json"));
+        return t.fail(
+            StepName::Manifest,
+            detail,
+            status_error(status, "manifest.json"),
+        );
     }
     let mut body = Vec::new();
     if let Err(e) = fetched
@@ -449,7 +460,7 @@ fn manifest_step(
             ErrorKind::Io
         };
         return t.fail(
-            "manifest",
+            StepName::Manifest,
             detail,
             StepError::new(kind, format!("reading manifest.json: {e}")),
         );
@@ -457,7 +468,7 @@ fn manifest_step(
     detail["bytes"] = json!(body.len());
     if body.len() as u64 > MAX_MANIFEST_BYTES {
         return t.fail(
-            "manifest",
+            StepName::Manifest,
             detail,
             StepError::new(ErrorKind::TooLarge, "manifest.json is larger than 64 KiB"),
         );
@@ -471,7 +482,7 @@ fn head_step(client: &Client, url: &Url, deadline: Instant, facts: &mut PackageF
         Ok(f) => f,
         Err((e, hops)) => {
             return t.fail(
-                "package",
+                StepName::Package,
                 json!({"url": url.as_str(), "redirects": hops}),
                 e,
             );
@@ -493,9 +504,13 @@ fn head_step(client: &Client, url: &Url, deadline: Instant, facts: &mut PackageF
         "content_type": facts.content_type,
     });
     if !status.is_success() {
-        return t.fail("package", detail, status_error(status, "updates.zip"));
+        return t.fail(
+            StepName::Package,
+            detail,
+            status_error(status, "updates.zip"),
+        );
     }
-    let mut step = t.ok("package", detail);
+    let mut step = t.ok(StepName::Package, detail);
     if facts
         .content_type
         .as_deref()
@@ -515,7 +530,7 @@ fn signature_step(client: &Client, url: &Url, deadline: Instant, facts: &mut Pac
     let range = format!("bytes=0-{}", SNIFF_BYTES - 1);
     let fetched = match fetch(client, reqwest::Method::GET, url, Some(&range), deadline) {
         Ok(f) => f,
-        Err((e, hops)) => return t.fail("package_signature", json!({"redirects": hops}), e),
+        Err((e, hops)) => return t.fail(StepName::PackageSignature, json!({"redirects": hops}), e),
     };
     let status = fetched.response.status();
     // A server that ignores Range sends everything; we still read only the first bytes.
@@ -529,7 +544,7 @@ fn signature_step(client: &Client, url: &Url, deadline: Instant, facts: &mut Pac
     let detail = json!({"status": status.as_u16(), "range": range});
     if !status.is_success() {
         return t.fail(
-            "package_signature",
+            StepName::PackageSignature,
             detail,
             status_error(status, "updates.zip"),
         );
@@ -537,7 +552,7 @@ fn signature_step(client: &Client, url: &Url, deadline: Instant, facts: &mut Pac
     let mut first = Vec::new();
     if let Err(e) = fetched.response.take(SNIFF_BYTES).read_to_end(&mut first) {
         return t.fail(
-            "package_signature",
+            StepName::PackageSignature,
             detail,
             StepError::new(ErrorKind::Io, format!("reading updates.zip: {e}")),
         );
@@ -555,7 +570,7 @@ fn verify_step(
     let t = Timer::start();
     let fetched = match fetch(client, reqwest::Method::GET, url, None, deadline) {
         Ok(f) => f,
-        Err((e, hops)) => return t.fail("package_verify", json!({"redirects": hops}), e),
+        Err((e, hops)) => return t.fail(StepName::PackageVerify, json!({"redirects": hops}), e),
     };
     let status = fetched.response.status();
     let length: Option<u64> =
@@ -563,14 +578,14 @@ fn verify_step(
     let detail = json!({"status": status.as_u16(), "content_length": length, "max_bytes": max});
     if !status.is_success() {
         return t.fail(
-            "package_verify",
+            StepName::PackageVerify,
             detail,
             status_error(status, "updates.zip"),
         );
     }
     if let Some(n) = length.filter(|n| *n > max) {
         return t.fail(
-            "package_verify",
+            StepName::PackageVerify,
             detail,
             StepError::new(
                 ErrorKind::TooLarge,

@@ -5,6 +5,7 @@
 pub mod dir;
 pub mod http;
 pub mod package;
+pub mod step;
 pub mod tls;
 pub mod url;
 
@@ -13,6 +14,7 @@ use std::time::{Duration, Instant, SystemTime};
 use serde::Serialize;
 
 use package::{Manifest, Signature, Verified};
+pub use step::StepName;
 
 /// How a probe may behave.
 #[derive(Debug, Clone)]
@@ -73,7 +75,7 @@ impl StepError {
 /// One step of a probe.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Step {
-    pub name: &'static str,
+    pub name: StepName,
     pub ok: bool,
     pub duration_ms: u64,
     /// The facts the step saw (addresses, status, headers, sizes, certificate, ...).
@@ -93,20 +95,15 @@ impl Timer {
         Timer(Instant::now())
     }
 
-    pub fn ok(&self, name: &'static str, detail: serde_json::Value) -> Step {
+    pub fn ok(&self, name: StepName, detail: serde_json::Value) -> Step {
         self.step(name, detail, None)
     }
 
-    pub fn fail(&self, name: &'static str, detail: serde_json::Value, error: StepError) -> Step {
+    pub fn fail(&self, name: StepName, detail: serde_json::Value, error: StepError) -> Step {
         self.step(name, detail, Some(error))
     }
 
-    fn step(
-        &self,
-        name: &'static str,
-        detail: serde_json::Value,
-        error: Option<StepError>,
-    ) -> Step {
+    fn step(&self, name: StepName, detail: serde_json::Value, error: Option<StepError>) -> Step {
         Step {
             name,
             ok: error.is_none(),
@@ -131,7 +128,7 @@ pub(crate) fn manifest_outcome(
             detail["definition_version"] = serde_json::json!(m.definition_version);
             let empty = m.is_empty();
             *manifest = Some(m);
-            let mut step = t.ok("manifest", detail);
+            let mut step = t.ok(StepName::Manifest, detail);
             if empty {
                 step.note = Some(
                     "the versions are empty: the downloader's last run got no version information"
@@ -141,7 +138,7 @@ pub(crate) fn manifest_outcome(
             step
         }
         Err(e) => t.fail(
-            "manifest",
+            StepName::Manifest,
             detail,
             StepError::new(ErrorKind::Invalid, format!("manifest.json is {e}")),
         ),
@@ -161,10 +158,10 @@ pub(crate) fn signature_outcome(
     facts.is_zip = Some(sig.is_zip());
     facts.signature = Some(sig.clone());
     if sig.is_zip() {
-        t.ok("package_signature", detail)
+        t.ok(StepName::PackageSignature, detail)
     } else {
         t.fail(
-            "package_signature",
+            StepName::PackageSignature,
             detail,
             StepError::new(
                 ErrorKind::Invalid,
@@ -187,15 +184,15 @@ pub(crate) fn verify_outcome(
             detail["sha256"] = serde_json::json!(v.sha256);
             detail["entries"] = serde_json::json!(v.entries);
             facts.verified = Some(v);
-            t.ok("package_verify", detail)
+            t.ok(StepName::PackageVerify, detail)
         }
         Err(package::VerifyError::TooLarge(m)) => t.fail(
-            "package_verify",
+            StepName::PackageVerify,
             detail,
             StepError::new(ErrorKind::TooLarge, m),
         ),
         Err(package::VerifyError::Invalid(m)) => t.fail(
-            "package_verify",
+            StepName::PackageVerify,
             detail,
             StepError::new(ErrorKind::Invalid, m),
         ),
@@ -261,7 +258,7 @@ impl ArchProbe {
         }
     }
 
-    pub fn step(&self, name: &str) -> Option<&Step> {
+    pub fn step(&self, name: StepName) -> Option<&Step> {
         self.steps.iter().find(|s| s.name == name)
     }
 }
@@ -290,7 +287,7 @@ pub fn probe_all(location: &url::Location, arches: &[&str], opts: &ProbeOptions)
                     let mut p =
                         ArchProbe::new(arch, url::arch_location(location, arch).to_string());
                     p.steps.push(Timer::start().fail(
-                        "probe",
+                        StepName::Probe,
                         serde_json::json!({}),
                         StepError::new(ErrorKind::Io, "the probe thread failed unexpectedly"),
                     ));

@@ -7,7 +7,8 @@ use serde_json::Value;
 
 use crate::analyze::finding::Severity;
 use crate::commands::connectivity::ConnectivityReport;
-use crate::mirror::Step;
+use crate::mirror::step::ProxySource;
+use crate::mirror::{Step, StepName};
 use crate::render::findings;
 use crate::render::style::Style;
 
@@ -33,12 +34,12 @@ pub fn human(report: &ConnectivityReport, style: Style) -> String {
         style.dim(source)
     ));
     let proxy = match (&report.proxy.url, report.proxy.source) {
-        (Some(u), "argument") => format!("{u}  {}", style.dim("from --proxy")),
+        (Some(u), ProxySource::Argument) => format!("{u}  {}", style.dim("from --proxy")),
         (Some(u), _) => format!(
             "{u}  {}",
             style.dim("from the managed config (cloudService.proxy)")
         ),
-        (None, "disabled") => format!("none  {}", style.dim("--no-proxy")),
+        (None, ProxySource::Disabled) => format!("none  {}", style.dim("--no-proxy")),
         (None, _) => format!("none  {}", style.dim("mdatp has no cloudService.proxy")),
     };
     out.push_str(&format!("{} {proxy}\n", style.bold("Proxy: ")));
@@ -141,7 +142,7 @@ fn summary(step: &Step) -> String {
         parts.push(format!("{} redirect(s)", hops.len()));
     }
     match step.name {
-        "dns" => {
+        StepName::Dns => {
             if let Some(a) = field(d, "addresses").and_then(Value::as_array) {
                 parts.push(
                     a.iter()
@@ -154,7 +155,7 @@ fn summary(step: &Step) -> String {
                 parts.push(format!("proxy {p}"));
             }
         }
-        "tcp" => {
+        StepName::Tcp => {
             if let Some(ok) = field(d, "attempts")
                 .and_then(Value::as_array)
                 .and_then(|a| a.iter().find(|x| x["ok"] == true))
@@ -165,7 +166,7 @@ fn summary(step: &Step) -> String {
                 ));
             }
         }
-        "tls" => {
+        StepName::Tls => {
             if let Some(p) = field(d, "protocol").and_then(Value::as_str) {
                 parts.push(p.to_string());
             }
@@ -178,7 +179,7 @@ fn summary(step: &Step) -> String {
                 ));
             }
         }
-        "manifest" => {
+        StepName::Manifest => {
             if let Some(s) = field(d, "status") {
                 parts.push(format!("HTTP {s}"));
             }
@@ -189,7 +190,7 @@ fn summary(step: &Step) -> String {
                 parts.push(format!("engine {}", or_dash(v)));
             }
         }
-        "package" => {
+        StepName::Package => {
             if let Some(s) = field(d, "status") {
                 parts.push(format!("HTTP {s}"));
             }
@@ -211,12 +212,12 @@ fn summary(step: &Step) -> String {
                 parts.push(format!("mode {m}"));
             }
         }
-        "package_signature" => {
+        StepName::PackageSignature => {
             if let Some(s) = field(d, "signature").and_then(Value::as_str) {
                 parts.push(s.to_string());
             }
         }
-        "package_verify" => {
+        StepName::PackageVerify => {
             if let (Some(n), Some(e)) = (
                 field(d, "entries"),
                 field(d, "sha256").and_then(Value::as_str),
@@ -224,7 +225,7 @@ fn summary(step: &Step) -> String {
                 parts.push(format!("{n} entries, sha256 {e}"));
             }
         }
-        "directory" => {
+        StepName::Directory => {
             if let Some(t) = field(d, "mount_type").and_then(Value::as_str) {
                 parts.push(format!("{t} mount"));
             }
@@ -232,7 +233,7 @@ fn summary(step: &Step) -> String {
                 parts.push(format!("mode {m}"));
             }
         }
-        _ => {}
+        StepName::Http | StepName::Probe => {}
     }
     if let Some(note) = &step.note {
         parts.push(note.clone());

@@ -25,7 +25,7 @@ fn ids(fs: &[Finding]) -> Vec<&'static str> {
     fs.iter().map(|f| f.id).collect()
 }
 
-fn step(name: &'static str, detail: serde_json::Value, error: Option<StepError>) -> Step {
+fn step(name: StepName, detail: serde_json::Value, error: Option<StepError>) -> Step {
     Step {
         name,
         ok: error.is_none(),
@@ -105,11 +105,15 @@ fn url_problems_become_findings_with_the_corrected_url() {
 #[test]
 fn connection_failures_map_to_their_ids_once() {
     let cases = [
-        ("dns", ErrorKind::DnsFailed, "mirror-dns-failed"),
-        ("tcp", ErrorKind::Refused, "mirror-unreachable"),
-        ("tcp", ErrorKind::ConnectTimeout, "mirror-timeout"),
-        ("manifest", ErrorKind::Timeout, "mirror-timeout"),
-        ("manifest", ErrorKind::RedirectLoop, "mirror-http-error"),
+        (StepName::Dns, ErrorKind::DnsFailed, "mirror-dns-failed"),
+        (StepName::Tcp, ErrorKind::Refused, "mirror-unreachable"),
+        (StepName::Tcp, ErrorKind::ConnectTimeout, "mirror-timeout"),
+        (StepName::Manifest, ErrorKind::Timeout, "mirror-timeout"),
+        (
+            StepName::Manifest,
+            ErrorKind::RedirectLoop,
+            "mirror-http-error",
+        ),
     ];
     for (name, kind, id) in cases {
         let probes = [
@@ -126,7 +130,7 @@ fn tls_failures_say_what_to_do() {
     let mut err = StepError::new(ErrorKind::Tls, "bad");
     err.tls = Some(TlsFailureKind::UnknownIssuer);
     let probes = [probe_with(vec![step(
-        "tls",
+        StepName::Tls,
         json!({"certificate": {"issuer": "CN=Corp CA", "not_after": "2030-01-01T00:00:00Z"}}),
         Some(err),
     )])];
@@ -150,10 +154,14 @@ fn http_status_and_content_problems() {
     let mut e500 = StepError::new(ErrorKind::HttpStatus, "HTTP 500");
     e500.status = Some(500);
     let probes = [probe_with(vec![
-        step("manifest", json!({"status": 404}), Some(e404.clone())),
-        step("package", json!({"status": 500}), Some(e500)),
         step(
-            "package_signature",
+            StepName::Manifest,
+            json!({"status": 404}),
+            Some(e404.clone()),
+        ),
+        step(StepName::Package, json!({"status": 500}), Some(e500)),
+        step(
+            StepName::PackageSignature,
             json!({}),
             Some(StepError::new(
                 ErrorKind::Invalid,
@@ -170,7 +178,11 @@ fn http_status_and_content_problems() {
             "mirror-package-invalid"
         ]
     );
-    let probes = [probe_with(vec![step("package", json!({}), Some(e404))])];
+    let probes = [probe_with(vec![step(
+        StepName::Package,
+        json!({}),
+        Some(e404),
+    )])];
     assert_eq!(
         ids(&findings(&facts(None, None, &probes)))[1..],
         ["mirror-package-missing"]
@@ -180,7 +192,7 @@ fn http_status_and_content_problems() {
 #[test]
 fn empty_manifest_stale_package_and_permissions() {
     let mut manifest = step(
-        "manifest",
+        StepName::Manifest,
         json!({"engine_version": "", "definition_version": ""}),
         None,
     );

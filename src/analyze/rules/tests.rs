@@ -67,7 +67,7 @@ fn snapshot(definitions: &str, config_text: Option<&str>) -> Snapshot {
         },
         // The URL as diagnose would take it from health; not probed (--skip-network).
         mirror: MirrorSnap {
-            url: Some((MIRROR.into(), crate::analyze::mirror::UrlSource::Health)),
+            url: Some((MIRROR.into(), crate::mirror::step::UrlSource::Health)),
             checked: Some(crate::mirror::url::check(MIRROR)),
             probes: vec![],
             skipped: true,
@@ -386,7 +386,7 @@ fn probe_with_manifest(version: &str) -> ArchProbe {
 fn mirror_and_endpoint_versions() {
     let mut s = snapshot(&healthy(), Some(GOOD_CONFIG));
     s.mirror = MirrorSnap {
-        url: Some((MIRROR.into(), crate::analyze::mirror::UrlSource::Health)),
+        url: Some((MIRROR.into(), crate::mirror::step::UrlSource::Health)),
         checked: Some(crate::mirror::url::check(MIRROR)),
         probes: vec![probe_with_manifest("1.407.500.0")],
         skipped: false,
