@@ -11,6 +11,7 @@ pub mod cli;
 pub mod commands;
 pub mod exit_codes;
 pub mod failure;
+pub mod gather;
 pub mod interrupt;
 pub mod managed;
 pub mod mdatp;

@@ -60,6 +60,49 @@ impl Evidence {
     }
 }
 
+/// A finding's declaration: its stable id, the severity it is documented with, what it
+/// means and what fixes it. Declared once, as a `static` next to the code that raises it;
+/// `diagnose --list`, `--explain` and the README's table are made from these.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Rule {
+    pub id: &'static str,
+    /// As documented: one word, or a word with the case where it differs.
+    pub severity: &'static str,
+    pub meaning: &'static str,
+    pub fix: &'static str,
+}
+
+impl Rule {
+    /// A finding of this rule, about the feature, linking Microsoft's page on it. The
+    /// only way to make a [`Finding`].
+    pub fn raise(
+        &'static self,
+        severity: Severity,
+        title: String,
+        evidence: Vec<Evidence>,
+        fix: String,
+    ) -> Finding {
+        debug_assert!(
+            super::rules::catalogue().any(|r| std::ptr::eq(r, self)),
+            "{} is raised but not in its family's RULES",
+            self.id
+        );
+        Finding {
+            id: self.id,
+            severity,
+            title,
+            evidence,
+            fix,
+            doc: Some(DOC_OFFLINE_UPDATES),
+            _rule: Sealed,
+        }
+    }
+}
+
+/// Keeps [`Finding`] from being built outside [`Rule::raise`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Sealed;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
     pub id: &'static str,
@@ -69,26 +112,29 @@ pub struct Finding {
     pub fix: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub doc: Option<&'static str>,
+    #[serde(skip)]
+    _rule: Sealed,
 }
 
+#[cfg(test)]
 impl Finding {
-    /// A finding about the offline-update feature, linking Microsoft's page on it.
-    pub fn new(
-        id: &'static str,
-        severity: Severity,
-        title: String,
-        evidence: Vec<Evidence>,
-        fix: String,
-    ) -> Finding {
+    /// A finding with any id, for tests of code that only displays findings.
+    pub fn test(id: &'static str, severity: Severity, title: &str) -> Finding {
         Finding {
             id,
             severity,
-            title,
-            evidence,
-            fix,
-            doc: Some(DOC_OFFLINE_UPDATES),
+            title: title.into(),
+            evidence: Vec::new(),
+            fix: String::new(),
+            doc: None,
+            _rule: Sealed,
         }
     }
+}
+
+/// The rule with this id, if any.
+pub fn find(id: &str) -> Option<&'static Rule> {
+    super::rules::catalogue().find(|r| r.id == id)
 }
 
 /// Microsoft's page for the feature, linked from findings about it.

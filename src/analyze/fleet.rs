@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::rules::compare_versions;
+use super::facts::compare_versions;
 
 /// How many example hosts each list keeps.
 pub const EXAMPLES: usize = 3;

@@ -2,10 +2,8 @@
 //! Pure like the rules; the renderers only format them. A value we could not learn is
 //! `None` and is left out, never reported as a made-up 0.
 
+use super::facts::{definitions_age, is_mirror_source, offline_enabled, signature_verified};
 use super::finding::{Finding, Severity};
-use super::rules::{
-    VERIFY_SIG_DEPRECATED_FROM, compare_versions, definitions_age, is_mirror_source,
-};
 use super::snapshot::Snapshot;
 use crate::mdatp::health::DefinitionsStatus;
 
@@ -26,21 +24,6 @@ pub struct Metrics {
 }
 
 pub fn compute(s: &Snapshot, findings: &[Finding]) -> Metrics {
-    let verify = match (
-        s.str("engine_signature_verification"),
-        s.str("offline_definition_update_verify_sig"),
-    ) {
-        (Some(e), _) => Some(e == "enabled"),
-        (None, Some("DEPRECATED")) => Some(true),
-        (None, Some(v)) => {
-            let always = s
-                .str("app_version")
-                .and_then(|a| compare_versions(a, VERIFY_SIG_DEPRECATED_FROM))
-                .is_some_and(|o| o != std::cmp::Ordering::Less);
-            Some(always || v == "enabled")
-        }
-        (None, None) => None,
-    };
     let source = s
         .str("definitions_update_source_uri")
         .filter(|v| !v.is_empty());
@@ -52,8 +35,8 @@ pub fn compute(s: &Snapshot, findings: &[Finding]) -> Metrics {
         definitions_up_to_date: s
             .str("definitions_status")
             .map(|v| DefinitionsStatus::parse(v) == DefinitionsStatus::UpToDate),
-        offline_update_enabled: s.str("offline_definition_update").map(|v| v == "enabled"),
-        signature_verification_enabled: verify,
+        offline_update_enabled: offline_enabled(s),
+        signature_verification_enabled: signature_verified(s),
         update_source_is_mirror: source
             .map(|src| configured.is_some_and(|c| is_mirror_source(src, c))),
         mirror_up: s

@@ -1,12 +1,10 @@
 //! Analysis: pure functions from gathered facts to findings. Nothing here touches the
 //! world, so every rule is tested with hand-built facts.
 
-pub mod catalogue;
-pub mod config;
+pub mod facts;
 pub mod finding;
 pub mod fleet;
 pub mod metrics;
-pub mod mirror;
 pub mod rules;
 pub mod snapshot;
 pub mod update;

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::rules::{is_microsoft, is_mirror_source};
+use super::facts::{is_microsoft, is_mirror_source};
 use crate::mdatp::health::{DefinitionsStatus, Health};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -58,7 +58,7 @@ impl UpdateState {
             source_uri: s("definitions_update_source_uri"),
             fail_reason: s("definitions_update_fail_reason").filter(|r| !r.trim().is_empty()),
             configured_url: s("offline_definition_url_configured"),
-            offline_enabled: h.str("offline_definition_update").map(|v| v == "enabled"),
+            offline_enabled: h.offline_enabled(),
         }
     }
 

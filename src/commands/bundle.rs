@@ -6,16 +6,16 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, json};
 
+use crate::analyze::snapshot::Thresholds;
 use crate::analyze::{finding, rules};
 use crate::bundle::archive::{self, Writer};
 use crate::bundle::redact::Redactor;
 use crate::bundle::{Bundle, TOTAL_CAP, diagnostic_path};
-use crate::cli::{AgeThresholds, BundleArgs};
-use crate::commands::connectivity::load_trust;
-use crate::commands::diagnose::{GatherArgs, gather};
+use crate::cli::BundleArgs;
 use crate::commands::{Context, Output, Report};
 use crate::exit_codes::ExitCode;
 use crate::failure::Failure;
+use crate::gather::{self, GatherPlan, target};
 use crate::render;
 use crate::render::style::Style;
 use crate::system;
@@ -24,7 +24,8 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Re
     if let Some(file) = &args.list_contents {
         return list_contents(ctx, file);
     }
-    let trust = load_trust(&args.probe)?;
+    let probe_plan = super::probe_plan(&args.probe);
+    let trust = target::load_trust(&probe_plan)?;
     let hostname = crate::system::hostname();
     let mut redactor = if args.no_redact {
         Redactor::off()
@@ -81,17 +82,18 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Re
 
     // Diagnose first: its health tells which ids to register before any text is written.
     say("diagnose");
-    let gather_args = GatherArgs {
-        probe: args.probe.clone(),
+    let plan = GatherPlan {
+        probe: probe_plan,
         skip_network: args.skip_network,
-        thresholds: AgeThresholds {
-            warn_age: None,
-            crit_age: crate::units::range::Range::above(std::time::Duration::from_secs(72 * 3600)),
+        thresholds: Thresholds {
+            stale_after: args.probe.stale_after,
+            ..Thresholds::default()
         },
-        light: false,
+        managed_config: managed_config.to_path_buf(),
+        state_dir: ctx.state_dir.clone(),
         command: "bundle",
     };
-    let (snapshot, facts) = gather(ctx, &gather_args, managed_config, trust);
+    let (snapshot, facts) = gather::gather(&plan, ctx.mdatp_runner(), trust);
     for health in snapshot.definitions.iter().chain(snapshot.health.iter()) {
         for (field, kind) in [
             ("org_id", "org"),

@@ -10,10 +10,9 @@ use crate::analyze::finding::{self, Severity};
 use crate::analyze::metrics::{self, Metrics};
 use crate::analyze::rules;
 use crate::cli::{CheckArgs, Format};
-use crate::commands::connectivity::load_trust;
-use crate::commands::diagnose::{GatherArgs, gather};
 use crate::commands::{Context, Report};
 use crate::exit_codes::ExitCode;
+use crate::gather::{self, GatherPlan, target};
 use crate::process::kill_active_children;
 use crate::render;
 use crate::render::check::CheckResult;
@@ -40,27 +39,27 @@ pub fn run(ctx: &Context, args: &CheckArgs, managed_config: &Path, format: Forma
         duration_seconds: started.elapsed().as_secs_f64(),
     };
 
-    let result = match load_trust(&args.probe) {
+    let mut plan = GatherPlan {
+        probe: super::probe_plan(&args.probe),
+        skip_network: args.skip_network,
+        thresholds: super::thresholds(&args.thresholds, &args.probe),
+        managed_config: managed_config.to_path_buf(),
+        state_dir: ctx.state_dir.clone(),
+        command: "check",
+    };
+    plan.probe.light = true;
+    let result = match target::load_trust(&plan.probe) {
         Err(f) => (unknown(format!("{} ({})", f.message, f.hint)), None),
         Ok(trust) => {
             // Every inner limit fits inside the deadline, which stays the last resort.
             let inner = args.deadline.mul_f64(0.8);
             let mut ctx = ctx.clone();
             ctx.limits.timeout = ctx.limits.timeout.min(inner);
-            let mut probe = args.probe.clone();
-            probe.probe_timeout = probe.probe_timeout.min(inner);
-            probe.connect_timeout = probe.connect_timeout.min(inner);
-            let gather_args = GatherArgs {
-                probe,
-                skip_network: args.skip_network,
-                thresholds: args.thresholds.clone(),
-                light: true,
-                command: "check",
-            };
-            let managed = managed_config.to_path_buf();
+            plan.probe.probe_timeout = plan.probe.probe_timeout.min(inner);
+            plan.probe.connect_timeout = plan.probe.connect_timeout.min(inner);
             let (tx, rx) = mpsc::channel();
             std::thread::spawn(move || {
-                let (snapshot, facts) = gather(&ctx, &gather_args, &managed, trust);
+                let (snapshot, facts) = gather::gather(&plan, ctx.mdatp_runner(), trust);
                 let findings = rules::diagnose(&snapshot);
                 let _ = tx.send((snapshot, facts, findings));
             });

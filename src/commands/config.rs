@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use crate::analyze::config::{ConfigFacts, file_findings};
 use crate::analyze::finding;
+use crate::analyze::rules::{ConfigFacts, file_findings};
 use crate::cli::ConfigCheckArgs;
 use crate::commands::{Context, Output, Report};
 use crate::failure::Failure;

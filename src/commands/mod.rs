@@ -11,8 +11,10 @@ pub mod generate;
 pub mod health;
 pub mod update;
 
-use crate::cli::{Format, GlobalArgs};
+use crate::analyze::snapshot::Thresholds;
+use crate::cli::{AgeThresholds, ArchChoice, Format, GlobalArgs, ProbeArgs};
 use crate::exit_codes::ExitCode;
+use crate::gather::{Arches, ProbePlan, ProxyChoice};
 use crate::process::{Limits, Runner};
 use crate::render::style::Style;
 
@@ -71,5 +73,37 @@ impl Context {
             limits: self.limits,
             trace: self.verbose,
         })
+    }
+}
+
+/// The probe options of the command line as a plan for `gather`.
+pub fn probe_plan(p: &ProbeArgs) -> ProbePlan {
+    ProbePlan {
+        url: p.url.clone(),
+        arches: match p.arch {
+            None => Arches::Native,
+            Some(ArchChoice::X86_64) => Arches::X86_64,
+            Some(ArchChoice::Arm64) => Arches::Arm64,
+            Some(ArchChoice::All) => Arches::All,
+        },
+        connect_timeout: p.connect_timeout,
+        probe_timeout: p.probe_timeout,
+        ca_certs: p.ca_cert.clone(),
+        proxy: match (&p.proxy, p.no_proxy) {
+            (_, true) => ProxyChoice::Disabled,
+            (Some(u), false) => ProxyChoice::Given(u.clone()),
+            (None, false) => ProxyChoice::AsMdatp,
+        },
+        stale_after: p.stale_after,
+        ..ProbePlan::defaults()
+    }
+}
+
+/// The age thresholds of the command line, with the probe's staleness limit.
+pub fn thresholds(t: &AgeThresholds, p: &ProbeArgs) -> Thresholds {
+    Thresholds {
+        warn_age: t.warn_age,
+        crit_age: t.crit_age,
+        stale_after: p.stale_after,
     }
 }

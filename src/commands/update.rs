@@ -9,20 +9,16 @@ use serde::Serialize;
 
 use crate::analyze::finding::{Finding, Severity};
 use crate::analyze::rules;
-use crate::analyze::snapshot::{ConfigSnap, MirrorSnap, Snapshot, Thresholds};
 use crate::analyze::update::{Outcome, Source, UpdateState, settle};
 use crate::cli::UpdateArgs;
-use crate::commands::diagnose::record_history;
 use crate::commands::{Context, Output, Report};
 use crate::exit_codes::ExitCode;
 use crate::failure::Failure;
-use crate::managed::config;
+use crate::interrupt;
 use crate::mdatp::{self, HealthReading, MdatpError, first_line};
-use crate::mirror::step::UrlSource;
 use crate::process::{self as runner, Runner};
 use crate::render;
 use crate::state::lock;
-use crate::{interrupt, mirror};
 
 const DEFINITIONS: [&str; 3] = ["health", "--details", "definitions"];
 
@@ -292,38 +288,9 @@ fn wait(
     }
 }
 
-/// The diagnose rules on the state after the update (no network: the question is what
-/// mdatp reports), keeping what deserves attention; the run goes into the history.
+/// The diagnose rules on the state after the update, keeping what deserves attention.
 fn explain(ctx: &Context, after: &HealthReading, managed_config: &Path) -> Vec<Finding> {
-    let now = jiff::Timestamp::now();
-    let (loaded, keys) = config::load_with_keys(managed_config);
-    let (history, history_error) = record_history(&ctx.state_dir, "update", Some(after), now);
-    let url = after
-        .health
-        .str("offline_definition_url_configured")
-        .filter(|u| !u.trim().is_empty())
-        .map(|u| (u.to_string(), UrlSource::Health));
-    let snapshot = Snapshot {
-        now,
-        tz: jiff::tz::TimeZone::system(),
-        definitions: Some(after.health.clone()),
-        health: None,
-        mdatp_problem: None,
-        config: ConfigSnap {
-            path: managed_config.display().to_string(),
-            loaded,
-            keys,
-        },
-        mirror: MirrorSnap {
-            checked: url.as_ref().map(|(u, _)| mirror::url::check(u)),
-            url,
-            probes: Vec::new(),
-            skipped: true,
-        },
-        history,
-        history_error,
-        thresholds: Thresholds::default(),
-    };
+    let snapshot = crate::gather::after_update(after, managed_config, &ctx.state_dir);
     rules::diagnose(&snapshot)
         .into_iter()
         .filter(|f| f.severity >= Severity::Warning)

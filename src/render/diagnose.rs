@@ -4,11 +4,12 @@
 use comfy_table::{ContentArrangement, Table, presets};
 use serde_json::{Value, json};
 
-use crate::analyze::catalogue::{RULES, RuleInfo};
+use crate::analyze::finding::Rule;
 use crate::analyze::finding::{Finding, Severity};
+use crate::analyze::rules;
 use crate::analyze::snapshot::Snapshot;
 use crate::commands::Output;
-use crate::commands::diagnose::RunFacts;
+use crate::gather::RunFacts;
 use crate::managed::config::ConfigError;
 use crate::mdatp::health::Health;
 use crate::render::findings;
@@ -213,8 +214,7 @@ fn verdict_line(found: &[Finding], verdict: Severity, style: Style) -> String {
 
 pub fn catalogue(format: Output, style: Style) -> String {
     if format == Output::Json {
-        let list: Vec<Value> = RULES
-            .iter()
+        let list: Vec<Value> = rules::catalogue()
             .map(
                 |r| json!({"id": r.id, "severity": r.severity, "meaning": r.meaning, "fix": r.fix}),
             )
@@ -229,13 +229,29 @@ pub fn catalogue(format: Output, style: Style) -> String {
     if !style.color {
         table.force_no_tty();
     }
-    for r in RULES {
+    for r in rules::catalogue() {
         table.add_row(vec![r.id, r.severity, r.meaning]);
     }
     format!("{table}\n")
 }
 
-pub fn explain(rule: &RuleInfo, format: Output) -> String {
+/// The catalogue as a Markdown table, for the README (`generate` writes it there).
+pub fn catalogue_markdown() -> String {
+    let cell = |s: &str| s.replace('|', "\\|");
+    let mut out = String::from("| id | severity | meaning | fix |\n|---|---|---|---|\n");
+    for r in rules::catalogue() {
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            r.id,
+            cell(r.severity),
+            cell(r.meaning),
+            cell(r.fix)
+        ));
+    }
+    out
+}
+
+pub fn explain(rule: &Rule, format: Output) -> String {
     if format == Output::Json {
         return format!(
             "{:#}\n",

@@ -40,9 +40,7 @@ impl Entry {
         Entry {
             time,
             command: command.to_string(),
-            offline_enabled: health
-                .str("offline_definition_update")
-                .map(|v| v == "enabled"),
+            offline_enabled: health.offline_enabled(),
             url: s("offline_definition_url_configured"),
             source_uri: s("definitions_update_source_uri"),
             definitions_version: s("definitions_version"),

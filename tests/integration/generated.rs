@@ -51,3 +51,28 @@ fn completions_and_man_pages_are_up_to_date() {
         "global options are documented per subcommand"
     );
 }
+
+/// The README's findings table is made from the rule declarations, like the man pages.
+#[test]
+fn the_readme_findings_table_is_up_to_date() {
+    let env = TestEnv::new();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(repo.join("README.md")).expect("README");
+    let dir = env.path().join("fresh");
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(dir.join("README.md"), &readme).expect("copy");
+    env.cmd()
+        .args(["generate", "--out-dir"])
+        .arg(&dir)
+        .assert()
+        .success();
+    let fresh = std::fs::read_to_string(dir.join("README.md")).expect("regenerated");
+    assert!(
+        fresh.contains("| `mdatp-not-found` | unknown |"),
+        "the README has no generated findings table"
+    );
+    assert!(
+        fresh == readme,
+        "the README's findings table is stale; run `cargo run -- generate`"
+    );
+}

@@ -3,14 +3,7 @@
 use super::*;
 
 fn f(id: &'static str, severity: Severity) -> Finding {
-    Finding {
-        id,
-        severity,
-        title: String::new(),
-        evidence: vec![],
-        fix: String::new(),
-        doc: None,
-    }
+    Finding::test(id, severity, "")
 }
 
 #[test]

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use super::prelude::*;
 use super::*;
 use crate::analyze::snapshot::{ConfigSnap, MdatpProblem, MirrorSnap, Snapshot, Thresholds};
 use crate::managed::{config, scan};
@@ -432,4 +433,34 @@ fn history_off_is_said() {
     let mut s = snapshot(&healthy(), Some(GOOD_CONFIG));
     s.history_error = Some("cannot create /var/lib/mdatp-doctor: read-only file system".into());
     assert_eq!(ids(&s), ["history-off"]);
+}
+
+#[test]
+fn the_catalogue_has_each_id_once_in_kebab_case() {
+    let ids: Vec<&str> = catalogue().map(|r| r.id).collect();
+    assert_eq!(ids.len(), 42);
+    let mut unique = ids.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "an id is declared twice");
+    for r in catalogue() {
+        assert!(
+            r.id.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
+            "{}",
+            r.id
+        );
+        assert!(!r.meaning.is_empty() && !r.fix.is_empty(), "{}", r.id);
+        let word = r.severity.split([' ', ',']).next().unwrap_or("");
+        assert!(
+            ["unknown", "critical", "warning", "info"].contains(&word),
+            "{}: {}",
+            r.id,
+            r.severity
+        );
+    }
+    assert_eq!(
+        finding::find("url-mismatch").map(|r| r.id),
+        Some("url-mismatch")
+    );
+    assert!(finding::find("no-such-id").is_none());
 }

@@ -64,6 +64,12 @@ impl DefinitionsStatus {
 }
 
 impl Health {
+    /// `offline_definition_update` is `enabled`, when the output has it.
+    pub fn offline_enabled(&self) -> Option<bool> {
+        self.str("offline_definition_update")
+            .map(|v| v == "enabled")
+    }
+
     pub fn get(&self, name: &str) -> Option<&Field> {
         self.fields.get(name)
     }

@@ -4,13 +4,11 @@ use super::*;
 use crate::analyze::finding::Evidence;
 
 fn finding(id: &'static str, severity: Severity, title: &str) -> Finding {
-    Finding::new(
-        id,
-        severity,
-        title.into(),
-        vec![Evidence::new("health", "k", "v")],
-        "do this | that".into(),
-    )
+    let mut f = Finding::test(id, severity, title);
+    f.evidence = vec![Evidence::new("health", "k", "v")];
+    f.fix = "do this | that".into();
+    f.doc = Some(crate::analyze::finding::DOC_OFFLINE_UPDATES);
+    f
 }
 
 fn result(verdict: Severity, findings: Vec<Finding>) -> CheckResult {

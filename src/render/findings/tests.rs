@@ -5,18 +5,13 @@ use crate::analyze::finding::Evidence;
 
 #[test]
 fn each_finding_shows_mark_evidence_and_fix() {
-    let f = Finding {
-        id: "mirror-stale",
-        severity: Severity::Warning,
-        title: "old".into(),
-        evidence: vec![Evidence::new(
-            "probe:x86_64",
-            "updates.zip last modified",
-            "2020-01-01T00:00:00Z",
-        )],
-        fix: "run the downloader".into(),
-        doc: None,
-    };
+    let mut f = Finding::test("mirror-stale", Severity::Warning, "old");
+    f.evidence = vec![Evidence::new(
+        "probe:x86_64",
+        "updates.zip last modified",
+        "2020-01-01T00:00:00Z",
+    )];
+    f.fix = "run the downloader".into();
     let text = list(&[f], Style::plain());
     assert_eq!(
         text,

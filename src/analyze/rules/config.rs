@@ -1,13 +1,80 @@
-//! Rules about the managed configuration file: `config-*`. mdatp ignores what it does not
-//! understand without a word, so each rule says what mdatp does instead.
+//! The managed configuration file: `config-*`. mdatp ignores what it does not understand
+//! without a word, so each rule says what mdatp does instead.
 
-use serde_json::Value;
-
-use super::finding::{Evidence, Finding, Severity};
+use super::prelude::*;
 use crate::managed::config::{ConfigError, ManagedConfig};
 use crate::managed::keys::{self, COMMENT_KEYS, Kind, SECTIONS};
 use crate::managed::scan::KeyAt;
 use crate::mdatp::health::Health;
+use serde_json::Value;
+
+pub static CONFIG_NOT_FOUND: Rule = Rule {
+    id: "config-not-found",
+    severity: "info",
+    meaning: "There is no managed configuration file; settings may come from Intune or the security portal.",
+    fix: "Nothing, if health shows the settings as [managed]; otherwise create the file.",
+};
+
+pub static CONFIG_UNREADABLE: Rule = Rule {
+    id: "config-unreadable",
+    severity: "warning",
+    meaning: "The managed configuration exists but cannot be read (permissions, a directory, over 1 MiB).",
+    fix: "Fix the file's type, size and permissions.",
+};
+
+pub static CONFIG_INVALID_JSON: Rule = Rule {
+    id: "config-invalid-json",
+    severity: "critical",
+    meaning: "The file is not valid JSON (line and column given), so mdatp ignores all of it.",
+    fix: "Fix the syntax; `python3 -m json.tool FILE` shows where.",
+};
+
+pub static CONFIG_UNKNOWN_KEY: Rule = Rule {
+    id: "config-unknown-key",
+    severity: "warning",
+    meaning: "A key or section mdatp does not know, with a did-you-mean suggestion; mdatp ignores it and the setting keeps its default (offlineDefintionUpdateFallbackToCloud leaves fallback on).",
+    fix: "Rename it to the suggested key.",
+};
+
+pub static CONFIG_WRONG_SECTION: Rule = Rule {
+    id: "config-wrong-section",
+    severity: "critical for offline keys, else warning",
+    meaning: "A documented key placed in the wrong section (offlineDefinitionUpdate under features), so mdatp ignores it.",
+    fix: "Move it to the section named in the finding.",
+};
+
+pub static CONFIG_INVALID_VALUE: Rule = Rule {
+    id: "config-invalid-value",
+    severity: "critical for offline keys, else warning",
+    meaning: "A value of the wrong type or outside its allowed values (\"true\" as a string, a non-positive interval).",
+    fix: "Write the value in the documented type.",
+};
+
+pub static CONFIG_DUPLICATE_KEY: Rule = Rule {
+    id: "config-duplicate-key",
+    severity: "info",
+    meaning: "A key appears more than once in one object; the last one wins.",
+    fix: "Keep one.",
+};
+
+pub static CONFIG_NOT_APPLIED: Rule = Rule {
+    id: "config-not-applied",
+    severity: "warning",
+    meaning: "The file sets an offline-update value, but health shows a different value or no [managed] marker: mdatp did not take it.",
+    fix: "Check the other config findings, the file's permissions, and any Intune or portal policy.",
+};
+
+/// Every finding this family can raise, in catalogue order.
+pub static RULES: &[&Rule] = &[
+    &CONFIG_NOT_FOUND,
+    &CONFIG_UNREADABLE,
+    &CONFIG_INVALID_JSON,
+    &CONFIG_UNKNOWN_KEY,
+    &CONFIG_WRONG_SECTION,
+    &CONFIG_INVALID_VALUE,
+    &CONFIG_DUPLICATE_KEY,
+    &CONFIG_NOT_APPLIED,
+];
 
 /// The file as loaded, with its keys as scanned.
 #[derive(Debug, Clone)]
@@ -16,7 +83,6 @@ pub struct ConfigFacts<'a> {
     pub loaded: &'a Result<ManagedConfig, ConfigError>,
     pub keys: &'a [KeyAt],
 }
-
 /// Settings that `mdatp health --details definitions` shows, to see whether mdatp took
 /// them: (section, key, health field, whether health marks it `[managed]`). Microsoft's
 /// own sample shows the verification setting without the marker while the file sets it,
@@ -53,13 +119,11 @@ pub const APPLIED: &[(&str, &str, &str, bool)] = &[
         false,
     ),
 ];
-
 fn is_offline_key(key: &str) -> bool {
     key.starts_with("offlineDefinition")
         || key == "automaticDefinitionUpdateEnabled"
         || key == "definitionUpdatesInterval"
 }
-
 /// Rules on the file alone (what `config check` runs).
 pub fn file_findings(f: &ConfigFacts) -> Vec<Finding> {
     let path = f.path;
@@ -71,8 +135,7 @@ pub fn file_findings(f: &ConfigFacts) -> Vec<Finding> {
     for k in f.keys {
         let at = |value: &str| Evidence::new(format!("{path}:{}", k.line), dotted(k), value);
         if k.duplicate && !COMMENT_KEYS.contains(&k.key.as_str()) {
-            out.push(Finding::new(
-                "config-duplicate-key",
+            out.push(CONFIG_DUPLICATE_KEY.raise(
                 Severity::Info,
                 format!("{} appears more than once; the last one wins", dotted(k)),
                 vec![at("(repeated)")],
@@ -93,46 +156,35 @@ pub fn file_findings(f: &ConfigFacts) -> Vec<Finding> {
     }
     out
 }
-
 fn dotted(k: &KeyAt) -> String {
     let mut parts: Vec<&str> = k.parent.iter().map(String::as_str).collect();
     parts.push(&k.key);
     parts.join(".")
 }
-
 fn load_failure(path: &str, e: &ConfigError) -> Finding {
     match e {
-        ConfigError::NotFound { .. } => Finding::new(
-            "config-not-found",
-            Severity::Info,
+        ConfigError::NotFound { .. } => CONFIG_NOT_FOUND.raise(Severity::Info,
             format!("There is no managed configuration file at {path}"),
             vec![Evidence::new(path, "file", "(absent)")],
             "Nothing to do if the settings come from Intune or the security portal (health then shows them with [managed]); otherwise create the file, owned by root, mode 0644.".into(),
         ),
-        ConfigError::InvalidJson { line, column, message, .. } => Finding::new(
-            "config-invalid-json",
-            Severity::Critical,
+        ConfigError::InvalidJson { line, column, message, .. } => CONFIG_INVALID_JSON.raise(Severity::Critical,
             format!("{path} is not valid JSON, so mdatp ignores all of it"),
             vec![Evidence::new(format!("{path}:{line}:{column}"), "syntax", message)],
             format!("Fix the syntax at line {line}, column {column} (`python3 -m json.tool {path}` shows it), then check `mdatp health --details definitions`."),
         ),
-        ConfigError::NotAnObject { .. } => Finding::new(
-            "config-invalid-json",
-            Severity::Critical,
+        ConfigError::NotAnObject { .. } => CONFIG_INVALID_JSON.raise(Severity::Critical,
             format!("{path} is JSON but not an object, so mdatp ignores it"),
             vec![Evidence::new(path, "document", "not an object")],
             "The file must be one JSON object with sections such as \"antivirusEngine\": {...}.".into(),
         ),
-        other => Finding::new(
-            "config-unreadable",
-            Severity::Warning,
+        other => CONFIG_UNREADABLE.raise(Severity::Warning,
             format!("The managed configuration cannot be read: {other}"),
             vec![Evidence::new(path, "file", other.to_string())],
             format!("Check the file's type, size and permissions (`ls -l {path}`): mdatp reads it as root."),
         ),
     }
 }
-
 fn top_level(f: &ConfigFacts, k: &KeyAt, out: &mut Vec<Finding>) {
     let key = k.key.as_str();
     if SECTIONS.contains(&key) || COMMENT_KEYS.contains(&key) {
@@ -149,9 +201,7 @@ fn top_level(f: &ConfigFacts, k: &KeyAt, out: &mut Vec<Finding>) {
         return;
     }
     let suggestion = keys::suggest(key, SECTIONS.iter().copied());
-    out.push(Finding::new(
-        "config-unknown-key",
-        Severity::Warning,
+    out.push(CONFIG_UNKNOWN_KEY.raise(Severity::Warning,
         format!("Unknown section \"{key}\"{}", did_you_mean(suggestion)),
         ev,
         match suggestion {
@@ -160,12 +210,10 @@ fn top_level(f: &ConfigFacts, k: &KeyAt, out: &mut Vec<Finding>) {
         },
     ));
 }
-
 fn did_you_mean(s: Option<&str>) -> String {
     s.map(|s| format!(" (did you mean \"{s}\"?)"))
         .unwrap_or_default()
 }
-
 fn wrong_section(
     f: &ConfigFacts,
     key: &str,
@@ -178,9 +226,7 @@ fn wrong_section(
     } else {
         Severity::Warning
     };
-    Finding::new(
-        "config-wrong-section",
-        severity,
+    CONFIG_WRONG_SECTION.raise(severity,
         format!(
             "\"{key}\" is under {here}, but mdatp reads it under \"{}\"",
             homes[0]
@@ -192,7 +238,6 @@ fn wrong_section(
         ),
     )
 }
-
 fn in_section(f: &ConfigFacts, k: &KeyAt, section: &str, value: &Value, out: &mut Vec<Finding>) {
     let key = k.key.as_str();
     let ev = || {
@@ -212,9 +257,7 @@ fn in_section(f: &ConfigFacts, k: &KeyAt, section: &str, value: &Value, out: &mu
             } else {
                 Severity::Warning
             };
-            out.push(Finding::new(
-                "config-invalid-value",
-                severity,
+            out.push(CONFIG_INVALID_VALUE.raise(severity,
                 format!("{section}.{key} has an invalid value: {problem}"),
                 ev(),
                 format!("Set {section}.{key} in {} to {}; mdatp ignores an invalid value and keeps the default.", f.path, expected(spec.kind)),
@@ -248,8 +291,7 @@ fn in_section(f: &ConfigFacts, k: &KeyAt, section: &str, value: &Value, out: &mu
             " mdatp ignores keys it does not know (newer builds add keys: check the spelling against Microsoft's list)."
         }
     };
-    out.push(Finding::new(
-        "config-unknown-key",
+    out.push(CONFIG_UNKNOWN_KEY.raise(
         Severity::Warning,
         format!("Unknown key {section}.{key}{}", did_you_mean(suggestion)),
         ev(),
@@ -259,7 +301,6 @@ fn in_section(f: &ConfigFacts, k: &KeyAt, section: &str, value: &Value, out: &mu
         },
     ));
 }
-
 fn type_problem(kind: Kind, v: &Value) -> Option<String> {
     match (kind, v) {
         (Kind::Bool, Value::Bool(_)) => None,
@@ -288,7 +329,6 @@ fn type_problem(kind: Kind, v: &Value) -> Option<String> {
         )),
     }
 }
-
 fn json_type(v: &Value) -> String {
     match v {
         Value::Null => "null".into(),
@@ -299,7 +339,6 @@ fn json_type(v: &Value) -> String {
         Value::Object(_) => "an object".into(),
     }
 }
-
 fn expected(kind: Kind) -> String {
     match kind {
         Kind::Bool => "true or false (no quotes)".into(),
@@ -311,7 +350,6 @@ fn expected(kind: Kind) -> String {
         Kind::Object => "an object".into(),
     }
 }
-
 /// `config-not-applied`: the file sets a value that health does not show as managed.
 pub fn not_applied(cfg: &ManagedConfig, path: &str, health: &Health) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -346,9 +384,7 @@ pub fn not_applied(cfg: &ManagedConfig, path: &str, health: &Health) -> Vec<Find
         } else {
             "with a different value"
         };
-        out.push(Finding::new(
-            "config-not-applied",
-            Severity::Warning,
+        out.push(CONFIG_NOT_APPLIED.raise(Severity::Warning,
             format!("{section}.{key} is set in the file, but mdatp shows {field_name} {why}"),
             vec![
                 Evidence::new(path, format!("{section}.{key}"), file_value.to_string()),

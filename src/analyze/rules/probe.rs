@@ -1,137 +1,156 @@
-//! Rules about the mirror location and what probing it found: `url-*` and `mirror-*`.
-//! Pure: the configured text, its check and the probe record in, findings out.
+//! What probing the mirror found, and the mirror's versions against the endpoint's:
+//! `mirror-*`, `endpoint-behind-mirror`.
 
-use crate::units::human_age;
-use std::time::{Duration, SystemTime};
-
-use super::finding::{Evidence, Finding, Severity};
-use crate::mirror::step::UrlSource;
+use super::prelude::*;
 use crate::mirror::tls::TlsFailureKind;
-use crate::mirror::url::{Checked, UrlProblem};
 use crate::mirror::{ArchProbe, ErrorKind, Step, StepError, StepName, age};
 
-/// Everything the rules look at.
-#[derive(Debug, Clone)]
-pub struct MirrorFacts<'a> {
-    /// The configured text, when any source had one.
-    pub url: Option<(&'a str, UrlSource)>,
-    pub checked: Option<&'a Checked>,
-    pub probes: &'a [ArchProbe],
-    /// `offline_definition_update` from health, when known.
-    pub offline_enabled: Option<bool>,
-    pub managed_config: &'a str,
-    pub stale_after: Duration,
-    pub now: SystemTime,
-}
+pub static ENDPOINT_BEHIND_MIRROR: Rule = Rule {
+    id: "endpoint-behind-mirror",
+    severity: "warning",
+    meaning: "The mirror's manifest has newer definitions than the endpoint and the last update is older than the update interval: the endpoint is not pulling.",
+    fix: "Run `mdatp-doctor update` to see what fails.",
+};
 
-const URL_KEY: &str = "antivirusEngine.offlineDefinitionUpdateUrl";
-const EXAMPLE_URL: &str = "http://mirror.example:8000/linux/production/";
+pub static MIRROR_BEHIND_ENDPOINT: Rule = Rule {
+    id: "mirror-behind-endpoint",
+    severity: "warning",
+    meaning: "The endpoint runs newer definitions than the mirror offers: they came from the cloud, and the mirror's downloader is stuck.",
+    fix: "Run the downloader by hand on the mirror; check its cron job and proxy.",
+};
 
-pub fn findings(facts: &MirrorFacts) -> Vec<Finding> {
-    let mut out = Vec::new();
-    url_findings(facts, &mut out);
-    for probe in facts.probes {
-        probe_findings(probe, facts, &mut out);
-    }
-    // Host-level failures (DNS, TCP, TLS) repeat for every architecture: keep one.
-    let mut seen = std::collections::HashSet::new();
-    out.retain(|f| seen.insert((f.id, f.title.clone())));
-    out
-}
+pub static MIRROR_DNS_FAILED: Rule = Rule {
+    id: "mirror-dns-failed",
+    severity: "critical",
+    meaning: "The mirror's host name does not resolve on the endpoint.",
+    fix: "Fix DNS or /etc/hosts, or use the mirror's address in the URL.",
+};
 
-fn set_url_fix(facts: &MirrorFacts, value: &str) -> String {
-    format!(
-        "Set {URL_KEY} in {} to \"{value}\" (or the same setting in your Intune/portal policy), then check `mdatp health --details definitions`.",
-        facts.managed_config
-    )
-}
+pub static MIRROR_UNREACHABLE: Rule = Rule {
+    id: "mirror-unreachable",
+    severity: "critical",
+    meaning: "The mirror refuses connections or has no route.",
+    fix: "Check the web server runs and listens, and the firewall.",
+};
 
-fn url_findings(facts: &MirrorFacts, out: &mut Vec<Finding>) {
-    let Some((text, source)) = facts.url else {
-        let severity = if facts.offline_enabled == Some(true) {
-            Severity::Critical
-        } else {
-            Severity::Warning
-        };
-        let mut evidence = vec![Evidence::new(
-            "health",
-            "offline_definition_url_configured",
-            "(not set)",
-        )];
-        evidence.push(Evidence::new(facts.managed_config, URL_KEY, "(not set)"));
-        if let Some(enabled) = facts.offline_enabled {
-            evidence.push(Evidence::new(
-                "health",
-                "offline_definition_update",
-                if enabled { "enabled" } else { "disabled" },
-            ));
-        }
-        out.push(Finding::new(
-            "url-missing",
-            severity,
-            "No mirror URL is configured".into(),
-            evidence,
-            set_url_fix(facts, EXAMPLE_URL),
-        ));
+pub static MIRROR_TIMEOUT: Rule = Rule {
+    id: "mirror-timeout",
+    severity: "critical",
+    meaning: "No connection (--connect-timeout per address) or no answer (--probe-timeout) from the mirror.",
+    fix: "Check for a firewall dropping packets or a hung server or mount.",
+};
+
+pub static MIRROR_TLS_ERROR: Rule = Rule {
+    id: "mirror-tls-error",
+    severity: "critical",
+    meaning: "TLS fails: unknown issuer, expired or not yet valid certificate, name mismatch, or handshake failure; the certificate's subject, issuer and dates are in the evidence.",
+    fix: "Trust the issuing CA in the system store, renew the certificate, or issue one for the URL's host name.",
+};
+
+pub static MIRROR_HTTP_ERROR: Rule = Rule {
+    id: "mirror-http-error",
+    severity: "critical",
+    meaning: "The mirror answers with an HTTP error other than 404, redirects in a loop or more than 5 times.",
+    fix: "Check the web server's configuration and error log.",
+};
+
+pub static MIRROR_MANIFEST_MISSING: Rule = Rule {
+    id: "mirror-manifest-missing",
+    severity: "warning",
+    meaning: "arch_<arch>/manifest.json is missing: a downloader older than script 0.0.2, or a failed run.",
+    fix: "Update and run the downloader.",
+};
+
+pub static MIRROR_MANIFEST_INVALID: Rule = Rule {
+    id: "mirror-manifest-invalid",
+    severity: "warning",
+    meaning: "manifest.json is not JSON, or its versions are empty (the downloader got a proxy or error page).",
+    fix: "Run the downloader by hand and read its output.",
+};
+
+pub static MIRROR_PACKAGE_MISSING: Rule = Rule {
+    id: "mirror-package-missing",
+    severity: "critical",
+    meaning: "arch_<arch>/updates.zip is missing (404, or absent from the directory).",
+    fix: "Run the downloader; delete a manifest.json left without its updates.zip first.",
+};
+
+pub static MIRROR_PACKAGE_INVALID: Rule = Rule {
+    id: "mirror-package-invalid",
+    severity: "critical",
+    meaning: "updates.zip is not a zip (an HTML error page saved by curl without -f), cannot be read as a zip, or is over --max-package-size.",
+    fix: "Delete the package and manifest on the mirror and run the downloader again.",
+};
+
+pub static MIRROR_STALE: Rule = Rule {
+    id: "mirror-stale",
+    severity: "warning",
+    meaning: "The package was last changed more than --stale-after ago (default 7 days).",
+    fix: "Check the downloader's cron job and that its folder is not under /tmp.",
+};
+
+pub static MIRROR_PERMISSIONS: Rule = Rule {
+    id: "mirror-permissions",
+    severity: "warning (critical when a read fails)",
+    meaning: "Directory-mirror files or folders are not readable by everyone; on a root-squashed NFS export the daemon reads as nobody.",
+    fix: "chmod -R a+rX on the mirror folder.",
+};
+
+/// Every finding this family can raise, in catalogue order.
+pub static RULES: &[&Rule] = &[
+    &ENDPOINT_BEHIND_MIRROR,
+    &MIRROR_BEHIND_ENDPOINT,
+    &MIRROR_DNS_FAILED,
+    &MIRROR_UNREACHABLE,
+    &MIRROR_TIMEOUT,
+    &MIRROR_TLS_ERROR,
+    &MIRROR_HTTP_ERROR,
+    &MIRROR_MANIFEST_MISSING,
+    &MIRROR_MANIFEST_INVALID,
+    &MIRROR_PACKAGE_MISSING,
+    &MIRROR_PACKAGE_INVALID,
+    &MIRROR_STALE,
+    &MIRROR_PERMISSIONS,
+];
+
+pub(super) fn mirror_vs_endpoint(s: &Snapshot, out: &mut Vec<Finding>) {
+    let Some(endpoint) = s.str("definitions_version") else {
         return;
     };
-    let Some(checked) = facts.checked else { return };
-    let ev = || vec![Evidence::new(source.as_str(), URL_KEY, text)];
-    for problem in &checked.problems {
-        match problem {
-            UrlProblem::Malformed { reason, suggestion } => out.push(Finding::new(
-                "url-malformed",
-                Severity::Critical,
-                format!("The mirror URL is not usable: {reason}"),
-                ev(),
-                set_url_fix(facts, suggestion.as_deref().unwrap_or(EXAMPLE_URL)),
-            )),
-            UrlProblem::IncludesArch { segment, suggestion } => out.push(Finding::new(
-                "url-includes-arch",
-                Severity::Critical,
-                format!("The mirror URL includes `{segment}`: the endpoint appends arch_<arch>/ itself, so it asks for a folder that does not exist"),
-                ev(),
-                set_url_fix(facts, suggestion),
-            )),
-            UrlProblem::PlatformMismatch { suggestion } => out.push(Finding::new(
-                "url-platform-mismatch",
-                Severity::Critical,
-                "The mirror URL points at the macOS packages (/mac/) on a Linux endpoint".into(),
-                ev(),
-                set_url_fix(facts, suggestion),
-            )),
-            UrlProblem::NotRingFolder => out.push(Finding::new(
-                "url-not-ring-folder",
-                Severity::Warning,
-                "The mirror URL does not end at a ring folder (linux/production/ or linux/preview/)".into(),
-                ev(),
-                format!(
-                    "Point {URL_KEY} at the folder the downloader writes, <downloadFolder>/linux/production/ (or preview/), e.g. \"{EXAMPLE_URL}\"."
-                ),
-            )),
-            UrlProblem::Rollback { ring } => out.push(Finding::new(
-                "url-rollback",
-                Severity::Info,
-                format!("The mirror URL points at {ring}/: a rollback to the previous package is in effect"),
-                ev(),
-                format!(
-                    "When the rollback is over, point {URL_KEY} back at {}/.",
-                    ring.trim_end_matches("_back")
-                ),
-            )),
+    let Some(mirror) = s.mirror.definitions_version() else {
+        return;
+    };
+    let evidence = vec![
+        ev(s, "definitions_version"),
+        Evidence::new("mirror", "manifest.json DefinitionVersion", mirror),
+    ];
+    match compare_versions(mirror, endpoint) {
+        Some(Ordering::Greater) => {
+            // Only a problem once the endpoint had a chance to pull.
+            let waited = definitions_age(s).is_none_or(|(age, _)| age > s.update_interval());
+            if waited {
+                out.push(ENDPOINT_BEHIND_MIRROR.raise(Severity::Warning,
+                    format!("The mirror has {mirror} but the endpoint still runs {endpoint}: it is not pulling"),
+                    evidence,
+                    "Run `mdatp-doctor update` to pull now and see what fails; check the automatic-update and enforcement findings.".into(),
+                ));
+            }
         }
+        Some(Ordering::Less) => out.push(MIRROR_BEHIND_ENDPOINT.raise(Severity::Warning,
+            format!("The endpoint runs {endpoint}, newer than the mirror's {mirror}: it came from the cloud, and the mirror's downloader is stuck"),
+            evidence,
+            "On the mirror, run the downloader by hand and read its output; check its cron job and its proxy settings.".into(),
+        )),
+        _ => {}
     }
 }
-
-fn probe_findings(probe: &ArchProbe, facts: &MirrorFacts, out: &mut Vec<Finding>) {
+pub(super) fn probe_findings(probe: &ArchProbe, facts: &MirrorFacts, out: &mut Vec<Finding>) {
     let arch = &probe.arch;
     let src = format!("probe:{arch}");
     for step in &probe.steps {
         let Some(err) = &step.error else {
             if step.name == StepName::Manifest && step.note.is_some() {
-                out.push(Finding::new(
-                    "mirror-manifest-invalid",
-                    Severity::Warning,
+                out.push(MIRROR_MANIFEST_INVALID.raise(Severity::Warning,
                     format!("manifest.json for {arch} has empty versions: the downloader's last run got a proxy or error page instead of version information"),
                     step_evidence(&src, step),
                     "Run the downloader by hand on the mirror and read its output; check that it reaches go.microsoft.com (its proxy settings).".into(),
@@ -148,9 +167,7 @@ fn probe_findings(probe: &ArchProbe, facts: &MirrorFacts, out: &mut Vec<Finding>
         && let Some(old) = age(modified, facts.now)
         && old > facts.stale_after
     {
-        out.push(Finding::new(
-            "mirror-stale",
-            Severity::Warning,
+        out.push(MIRROR_STALE.raise(Severity::Warning,
             format!("updates.zip for {arch} was last changed {} ago", human_age(old)),
             vec![Evidence::new(&src, "updates.zip last modified", modified.to_string())],
             "The downloader has stopped refreshing it: check its cron job on the mirror (`crontab -l`), its output, and that its download folder is not under /tmp (cleaned at boot).".into(),
@@ -168,9 +185,7 @@ fn probe_findings(probe: &ArchProbe, facts: &MirrorFacts, out: &mut Vec<Finding>
                 )
             })
             .collect();
-        out.push(Finding::new(
-            "mirror-permissions",
-            Severity::Warning,
+        out.push(MIRROR_PERMISSIONS.raise(Severity::Warning,
             format!("Files of the {arch} mirror folder are not readable by everyone"),
             evidence,
             format!(
@@ -180,7 +195,6 @@ fn probe_findings(probe: &ArchProbe, facts: &MirrorFacts, out: &mut Vec<Finding>
         ));
     }
 }
-
 fn step_evidence(src: &str, step: &Step) -> Vec<Evidence> {
     let mut ev = Vec::new();
     for key in [
@@ -215,7 +229,6 @@ fn step_evidence(src: &str, step: &Step) -> Vec<Evidence> {
     }
     ev
 }
-
 fn step_failure(probe: &ArchProbe, step: &Step, err: &StepError, src: &str) -> Option<Finding> {
     let arch = &probe.arch;
     let ev = step_evidence(src, step);
@@ -228,58 +241,42 @@ fn step_failure(probe: &ArchProbe, step: &Step, err: &StepError, src: &str) -> O
         .to_string();
     let missing = err.kind == ErrorKind::NotFound || err.status == Some(404);
     let f = match (step.name, err.kind) {
-        (_, ErrorKind::Timeout | ErrorKind::ConnectTimeout) => Finding::new(
-            "mirror-timeout",
-            Severity::Critical,
+        (_, ErrorKind::Timeout | ErrorKind::ConnectTimeout) => MIRROR_TIMEOUT.raise(Severity::Critical,
             "The mirror did not answer in time".into(),
             ev,
             "Something drops or stalls the traffic: check the route and any firewall between the endpoint and the mirror, and that the mirror's server (or mount) is not hung.".into(),
         ),
-        (_, ErrorKind::PermissionDenied) => Finding::new(
-            "mirror-permissions",
-            Severity::Critical,
+        (_, ErrorKind::PermissionDenied) => MIRROR_PERMISSIONS.raise(Severity::Critical,
             format!("{target} cannot be read"),
             ev,
             format!("Make the mirror readable on the server: `chmod -R a+rX {}`; on NFS, mdatp's root is mapped to nobody unless the export has no_root_squash.", probe.location),
         ),
-        (StepName::Dns, _) => Finding::new(
-            "mirror-dns-failed",
-            Severity::Critical,
+        (StepName::Dns, _) => MIRROR_DNS_FAILED.raise(Severity::Critical,
             "The mirror's host name does not resolve".into(),
             ev,
             "Check that the endpoint resolves the mirror's name (`getent hosts <host>`): fix DNS or /etc/hosts, or use the mirror's IP address in the URL.".into(),
         ),
-        (StepName::Tcp, _) => Finding::new(
-            "mirror-unreachable",
-            Severity::Critical,
+        (StepName::Tcp, _) => MIRROR_UNREACHABLE.raise(Severity::Critical,
             "The mirror refuses or cannot be reached".into(),
             ev,
             "Check that the mirror's web server runs and listens on that address and port, and that no firewall blocks it (`curl -v <url>` from the endpoint).".into(),
         ),
-        (StepName::Tls, _) | (_, ErrorKind::Tls) => Finding::new(
-            "mirror-tls-error",
-            Severity::Critical,
+        (StepName::Tls, _) | (_, ErrorKind::Tls) => MIRROR_TLS_ERROR.raise(Severity::Critical,
             format!("TLS to the mirror fails: {}", err.tls.map(|k| k.describe()).unwrap_or("handshake failure")),
             tls_evidence(src, step, ev),
             tls_fix(err.tls, step),
         ),
-        (StepName::Manifest, _) if missing => Finding::new(
-            "mirror-manifest-missing",
-            Severity::Warning,
+        (StepName::Manifest, _) if missing => MIRROR_MANIFEST_MISSING.raise(Severity::Warning,
             format!("The mirror has no manifest.json for {arch}"),
             ev,
             "Update the downloader (xplat_offline_updates_download.sh from microsoft/mdatp-xplat, script 0.0.2 or later) and run it: it writes arch_*/manifest.json.".into(),
         ),
-        (StepName::Manifest, ErrorKind::Invalid | ErrorKind::TooLarge) => Finding::new(
-            "mirror-manifest-invalid",
-            Severity::Warning,
+        (StepName::Manifest, ErrorKind::Invalid | ErrorKind::TooLarge) => MIRROR_MANIFEST_INVALID.raise(Severity::Warning,
             format!("manifest.json for {arch} is not a valid manifest"),
             ev,
             format!("Delete {target} on the mirror and run the downloader again; it rewrites the manifest."),
         ),
-        (StepName::Package, _) if missing => Finding::new(
-            "mirror-package-missing",
-            Severity::Critical,
+        (StepName::Package, _) if missing => MIRROR_PACKAGE_MISSING.raise(Severity::Critical,
             format!("The mirror has no updates.zip for {arch}"),
             ev,
             format!(
@@ -288,9 +285,7 @@ fn step_failure(probe: &ArchProbe, step: &Step, err: &StepError, src: &str) -> O
                 if arch == "arm64" { " Downloaders from before November 2024 leave arch_arm64 empty: update it." } else { "" }
             ),
         ),
-        (StepName::PackageSignature | StepName::PackageVerify, ErrorKind::Invalid | ErrorKind::TooLarge) => Finding::new(
-            "mirror-package-invalid",
-            Severity::Critical,
+        (StepName::PackageSignature | StepName::PackageVerify, ErrorKind::Invalid | ErrorKind::TooLarge) => MIRROR_PACKAGE_INVALID.raise(Severity::Critical,
             format!("updates.zip for {arch} is not a usable package: {}", err.message),
             ev,
             format!(
@@ -299,9 +294,7 @@ fn step_failure(probe: &ArchProbe, step: &Step, err: &StepError, src: &str) -> O
                 if err.kind == ErrorKind::TooLarge { " If the size is expected, raise --max-package-size." } else { "" }
             ),
         ),
-        _ => Finding::new(
-            "mirror-http-error",
-            Severity::Critical,
+        _ => MIRROR_HTTP_ERROR.raise(Severity::Critical,
             format!("The mirror answered badly for {arch}: {}", err.message),
             ev,
             "Check the web server's configuration and error log: it must serve the download folder as plain files, without redirect loops or authentication.".into(),
@@ -309,7 +302,6 @@ fn step_failure(probe: &ArchProbe, step: &Step, err: &StepError, src: &str) -> O
     };
     Some(f)
 }
-
 fn with_slash(s: &str) -> String {
     if s.ends_with('/') {
         s.to_string()
@@ -317,7 +309,6 @@ fn with_slash(s: &str) -> String {
         format!("{s}/")
     }
 }
-
 fn tls_evidence(src: &str, step: &Step, mut ev: Vec<Evidence>) -> Vec<Evidence> {
     if let Some(cert) = step.detail.get("certificate") {
         for key in ["subject", "issuer", "not_after", "names"] {
@@ -334,7 +325,6 @@ fn tls_evidence(src: &str, step: &Step, mut ev: Vec<Evidence>) -> Vec<Evidence> 
     }
     ev
 }
-
 fn tls_fix(kind: Option<TlsFailureKind>, step: &Step) -> String {
     let cert = step.detail.get("certificate");
     let field = |k: &str| {
@@ -360,6 +350,3 @@ fn tls_fix(kind: Option<TlsFailureKind>, step: &Step) -> String {
         _ => "Check the mirror's TLS configuration (certificate chain, protocol versions) with `openssl s_client -connect <host>:<port> -showcerts`.".into(),
     }
 }
-
-#[cfg(test)]
-mod tests;

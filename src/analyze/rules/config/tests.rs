@@ -1,6 +1,7 @@
 //! Unit tests of the parent module (kept apart so the module reads as the code it is).
 
 use super::*;
+use crate::analyze::finding::{Finding, Severity};
 use crate::managed::{config, scan};
 use std::path::Path;
 

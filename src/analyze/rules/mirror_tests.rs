@@ -1,7 +1,11 @@
 //! Unit tests of the parent module (kept apart so the module reads as the code it is).
 
+use super::prelude::*;
+use super::url::URL_KEY;
 use super::*;
+use crate::mirror::tls::TlsFailureKind;
 use crate::mirror::url::check;
+use crate::mirror::{ErrorKind, Step, StepError, StepName};
 use crate::mirror::{PackageFacts, PermissionFact};
 use serde_json::json;
 
@@ -44,7 +48,7 @@ fn probe_with(steps: Vec<Step>) -> ArchProbe {
 
 #[test]
 fn url_missing_is_critical_when_the_feature_is_on() {
-    let fs = findings(&facts(None, None, &[]));
+    let fs = for_mirror(&facts(None, None, &[]));
     assert_eq!(ids(&fs), ["url-missing"]);
     assert_eq!(fs[0].severity, Severity::Critical);
     assert!(
@@ -54,14 +58,14 @@ fn url_missing_is_critical_when_the_feature_is_on() {
     );
     let mut f = facts(None, None, &[]);
     f.offline_enabled = Some(false);
-    assert_eq!(findings(&f)[0].severity, Severity::Warning);
+    assert_eq!(for_mirror(&f)[0].severity, Severity::Warning);
 }
 
 #[test]
 fn url_problems_become_findings_with_the_corrected_url() {
     let text = "http://m:8000/linux/production/arch_x86_64/";
     let c = check(text);
-    let fs = findings(&facts(Some((text, UrlSource::Health)), Some(&c), &[]));
+    let fs = for_mirror(&facts(Some((text, UrlSource::Health)), Some(&c), &[]));
     assert_eq!(ids(&fs), ["url-includes-arch"]);
     assert!(
         fs[0].fix.contains("\"http://m:8000/linux/production/\""),
@@ -72,7 +76,7 @@ fn url_problems_become_findings_with_the_corrected_url() {
 
     let text = "www.example.server.com:8000/linux/production/";
     let c = check(text);
-    let fs = findings(&facts(
+    let fs = for_mirror(&facts(
         Some((text, UrlSource::ManagedConfig)),
         Some(&c),
         &[],
@@ -91,7 +95,7 @@ fn url_problems_become_findings_with_the_corrected_url() {
     ] {
         let c = check(text);
         assert_eq!(
-            ids(&findings(&facts(
+            ids(&for_mirror(&facts(
                 Some((text, UrlSource::Argument)),
                 Some(&c),
                 &[]
@@ -120,7 +124,7 @@ fn connection_failures_map_to_their_ids_once() {
             probe_with(vec![step(name, json!({}), Some(StepError::new(kind, "x")))]),
             probe_with(vec![step(name, json!({}), Some(StepError::new(kind, "x")))]),
         ];
-        let fs = findings(&facts(None, None, &probes));
+        let fs = for_mirror(&facts(None, None, &probes));
         assert_eq!(ids(&fs)[1..], [id], "{name} {kind:?}");
     }
 }
@@ -134,7 +138,7 @@ fn tls_failures_say_what_to_do() {
         json!({"certificate": {"issuer": "CN=Corp CA", "not_after": "2030-01-01T00:00:00Z"}}),
         Some(err),
     )])];
-    let fs = findings(&facts(None, None, &probes));
+    let fs = for_mirror(&facts(None, None, &probes));
     let f = fs
         .iter()
         .find(|f| f.id == "mirror-tls-error")
@@ -169,7 +173,7 @@ fn http_status_and_content_problems() {
             )),
         ),
     ])];
-    let fs = findings(&facts(None, None, &probes));
+    let fs = for_mirror(&facts(None, None, &probes));
     assert_eq!(
         ids(&fs)[1..],
         [
@@ -184,7 +188,7 @@ fn http_status_and_content_problems() {
         Some(e404),
     )])];
     assert_eq!(
-        ids(&findings(&facts(None, None, &probes)))[1..],
+        ids(&for_mirror(&facts(None, None, &probes)))[1..],
         ["mirror-package-missing"]
     );
 }
@@ -210,7 +214,7 @@ fn empty_manifest_stale_package_and_permissions() {
         problem: "others cannot read it".into(),
     });
     let probes = [p];
-    let fs = findings(&facts(None, None, &probes));
+    let fs = for_mirror(&facts(None, None, &probes));
     assert_eq!(
         ids(&fs)[1..],
         [
@@ -231,5 +235,8 @@ fn empty_manifest_stale_package_and_permissions() {
         ..PackageFacts::default()
     });
     let probes = [p];
-    assert_eq!(ids(&findings(&facts(None, None, &probes))), ["url-missing"]);
+    assert_eq!(
+        ids(&for_mirror(&facts(None, None, &probes))),
+        ["url-missing"]
+    );
 }

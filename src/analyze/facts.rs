@@ -1,0 +1,169 @@
+//! Facts derived from a snapshot, computed once here and used by the rules, the metrics
+//! and the fleet view alike, so they can never disagree.
+
+use std::cmp::Ordering;
+use std::time::Duration;
+
+use super::finding::Evidence;
+use super::snapshot::Snapshot;
+use crate::mdatp::health::Health;
+use crate::mdatp::value::Value;
+
+/// The first mdatp that supports offline security intelligence updates.
+pub const MIN_VERSION: &str = "101.24022.0001";
+/// From this build the engine signature is always verified and the setting is ignored.
+pub const VERIFY_SIG_DEPRECATED_FROM: &str = "101.26062.0005";
+/// More than ten years in minutes: not an age mdatp can mean.
+pub const ABSURD_MINUTES: i64 = 10 * 366 * 24 * 60;
+/// A health field as evidence, as mdatp printed it.
+pub fn ev(s: &Snapshot, name: &str) -> Evidence {
+    let value = s
+        .field(name)
+        .map(|fl| {
+            let text = fl.raw.clone().unwrap_or_else(|| match &fl.value {
+                Value::Str(v) => format!("\"{v}\""),
+                other => other.to_json().to_string(),
+            });
+            if fl.managed {
+                format!("{text} [managed]")
+            } else {
+                text
+            }
+        })
+        .unwrap_or_else(|| "(not reported)".into());
+    Evidence::new("health", name, value)
+}
+/// Compares dotted versions numerically, component by component (`101.9` < `101.10`).
+pub fn compare_versions(a: &str, b: &str) -> Option<Ordering> {
+    let parse = |v: &str| {
+        v.trim()
+            .split('.')
+            .map(|p| p.parse::<u64>().ok())
+            .collect::<Option<Vec<_>>>()
+    };
+    let (mut x, mut y) = (parse(a)?, parse(b)?);
+    let n = x.len().max(y.len());
+    x.resize(n, 0);
+    y.resize(n, 0);
+    Some(x.cmp(&y))
+}
+pub fn app_version(s: &Snapshot) -> Option<&str> {
+    s.str("app_version")
+}
+/// Offline updates are on, as mdatp reports it (the definitions output first).
+pub fn offline_enabled(s: &Snapshot) -> Option<bool> {
+    [s.definitions.as_ref(), s.health.as_ref()]
+        .into_iter()
+        .flatten()
+        .find_map(Health::offline_enabled)
+}
+
+/// This build always verifies the engine signature and ignores the setting.
+pub fn verification_always_on(s: &Snapshot) -> Option<bool> {
+    app_version(s)
+        .and_then(|v| compare_versions(v, VERIFY_SIG_DEPRECATED_FROM))
+        .map(|o| o != Ordering::Less)
+}
+
+/// Verification of offline packages is switched off: the engine setting says so, or the
+/// offline setting does on a build that still honours it (or whose version is unknown).
+pub fn signature_verification_off(s: &Snapshot) -> bool {
+    let sig_off = s.str("offline_definition_update_verify_sig") == Some("disabled")
+        && verification_always_on(s) != Some(true);
+    sig_off || s.str("engine_signature_verification") == Some("disabled")
+}
+
+/// Whether packages are verified, when health says enough to tell.
+pub fn signature_verified(s: &Snapshot) -> Option<bool> {
+    if signature_verification_off(s) {
+        return Some(false);
+    }
+    match (
+        s.str("engine_signature_verification"),
+        s.str("offline_definition_update_verify_sig"),
+    ) {
+        (Some(e), _) => Some(e == "enabled"),
+        (None, Some("DEPRECATED")) => Some(true),
+        (None, Some(v)) => Some(verification_always_on(s) == Some(true) || v == "enabled"),
+        (None, None) => None,
+    }
+}
+
+/// A URL or path in one comparable spelling: lowercase scheme and host, no default port,
+/// one trailing slash; `file://` URLs and plain paths become the path.
+pub fn normalize_location(text: &str) -> String {
+    let text = text.trim();
+    let with_slash = |p: &str| format!("{}/", p.trim_end_matches('/'));
+    if text.starts_with('/') {
+        return with_slash(text);
+    }
+    match url::Url::parse(text) {
+        Ok(u) if u.scheme() == "file" => with_slash(u.path()),
+        Ok(mut u) => {
+            let path = with_slash(u.path());
+            u.set_path(&path);
+            u.set_query(None);
+            u.set_fragment(None);
+            u.to_string()
+        }
+        Err(_) => with_slash(&text.to_ascii_lowercase()),
+    }
+}
+/// Whether an update source is one of Microsoft's own hosts.
+pub fn is_microsoft(source: &str) -> bool {
+    url::Url::parse(source)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+        .is_some_and(|h| {
+            [
+                "microsoft.com",
+                "microsoft.net",
+                "windowsupdate.com",
+                "msft.net",
+            ]
+            .iter()
+            .any(|d| h == *d || h.ends_with(&format!(".{d}")))
+        })
+}
+/// Whether `source` is the configured mirror (the source may name a file below it).
+pub fn is_mirror_source(source: &str, configured: &str) -> bool {
+    !source.trim().is_empty()
+        && !is_microsoft(source)
+        && normalize_location(source).starts_with(&normalize_location(configured))
+}
+/// How old the definitions are, and what the evidence says about that.
+pub fn definitions_age(s: &Snapshot) -> Option<(Duration, Vec<Evidence>)> {
+    let mut evidence = vec![
+        ev(s, "definitions_updated"),
+        ev(s, "definitions_updated_minutes_ago"),
+    ];
+    let from_date = s
+        .field("definitions_updated")
+        .and_then(|fl| match &fl.value {
+            Value::DateTime(dt) => s.tz.to_timestamp(*dt).ok(),
+            Value::Timestamp(ts) => Some(*ts),
+            _ => None,
+        });
+    let minutes = s
+        .field("definitions_updated_minutes_ago")
+        .and_then(|fl| fl.value.as_i64());
+    if let Some(m) = minutes.filter(|m| *m > ABSURD_MINUTES || *m < 0) {
+        evidence.push(Evidence::new(
+            "analysis",
+            "definitions_updated_minutes_ago",
+            format!("{m} is not a believable age; ignored"),
+        ));
+    }
+    let age = match from_date {
+        Some(ts) => {
+            Duration::from_secs(u64::try_from(s.now.as_second() - ts.as_second()).unwrap_or(0))
+        }
+        None => Duration::from_secs(
+            u64::try_from(minutes.filter(|m| (0..=ABSURD_MINUTES).contains(m))?).ok()? * 60,
+        ),
+    };
+    Some((age, evidence))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,132 @@
+//! The rules: a snapshot in, findings out, most severe first. One file per family; each
+//! finding is declared once, as a [`Rule`], next to the code that raises it.
+
+mod config;
+mod freshness;
+mod history;
+mod mdatp;
+mod probe;
+mod settings;
+mod signature;
+mod state;
+mod url;
+
+use std::time::{Duration, SystemTime};
+
+use super::finding::{self, Finding, Rule};
+use super::snapshot::Snapshot;
+use crate::mirror::ArchProbe;
+use crate::mirror::step::UrlSource;
+use crate::mirror::url::Checked;
+
+pub use config::{APPLIED, ConfigFacts, file_findings, not_applied};
+
+/// What every family file imports.
+mod prelude {
+    pub use super::super::facts::*;
+    pub use super::super::finding::{Evidence, Finding, Rule, Severity};
+    pub use super::super::snapshot::Snapshot;
+    pub use super::MirrorFacts;
+    pub use crate::mdatp::health::DefinitionsStatus;
+    pub use crate::units::human_age;
+    pub use crate::units::range::Range;
+    pub use std::cmp::Ordering;
+    pub use std::time::Duration;
+}
+
+/// Every finding id, in the order `diagnose --list` shows them.
+pub fn catalogue() -> impl Iterator<Item = &'static Rule> {
+    [
+        mdatp::RULES,
+        settings::RULES,
+        url::RULES,
+        signature::RULES,
+        freshness::RULES,
+        history::RULES,
+        probe::RULES,
+        config::RULES,
+        state::RULES,
+    ]
+    .into_iter()
+    .flatten()
+    .copied()
+}
+
+pub fn diagnose(s: &Snapshot) -> Vec<Finding> {
+    let mut out = Vec::new();
+    mdatp::mdatp_problem(s, &mut out);
+    mdatp::unlicensed(s, &mut out);
+    mdatp::version(s, &mut out);
+    settings::feature_switches(s, &mut out);
+    url::url_mismatch(s, &mut out);
+    signature::verification(s, &mut out);
+    freshness::update_failed(s, &mut out);
+    freshness::stale(s, &mut out);
+    history::reenable(s, &mut out);
+    probe::mirror_vs_endpoint(s, &mut out);
+    mirror_findings(s, &mut out);
+    config_findings(s, &mut out);
+    state::history_off(s, &mut out);
+    finding::sort(&mut out);
+    out
+}
+fn mirror_findings(s: &Snapshot, out: &mut Vec<Finding>) {
+    if s.mirror.skipped && s.mirror.url.is_none() {
+        return;
+    }
+    // Without offline updates on, a missing URL is not a problem of this feature.
+    if s.mirror.url.is_none() && super::facts::offline_enabled(s) != Some(true) {
+        return;
+    }
+    let facts = MirrorFacts {
+        url: s.mirror.url.as_ref().map(|(u, src)| (u.as_str(), *src)),
+        checked: s.mirror.checked.as_ref(),
+        probes: &s.mirror.probes,
+        offline_enabled: super::facts::offline_enabled(s),
+        managed_config: &s.config.path,
+        stale_after: s.thresholds.stale_after,
+        now: std::time::SystemTime::try_from(s.now).unwrap_or(std::time::SystemTime::UNIX_EPOCH),
+    };
+    out.extend(for_mirror(&facts));
+}
+fn config_findings(s: &Snapshot, out: &mut Vec<Finding>) {
+    let facts = ConfigFacts {
+        path: &s.config.path,
+        loaded: &s.config.loaded,
+        keys: &s.config.keys,
+    };
+    out.extend(file_findings(&facts));
+    if let (Ok(cfg), Some(defs)) = (&s.config.loaded, &s.definitions) {
+        out.extend(not_applied(cfg, &s.config.path, defs));
+    }
+}
+/// Everything the rules look at.
+#[derive(Debug, Clone)]
+pub struct MirrorFacts<'a> {
+    /// The configured text, when any source had one.
+    pub url: Option<(&'a str, UrlSource)>,
+    pub checked: Option<&'a Checked>,
+    pub probes: &'a [ArchProbe],
+    /// `offline_definition_update` from health, when known.
+    pub offline_enabled: Option<bool>,
+    pub managed_config: &'a str,
+    pub stale_after: Duration,
+    pub now: SystemTime,
+}
+/// The url and probe rules on their own (what `connectivity` runs).
+pub fn for_mirror(facts: &MirrorFacts) -> Vec<Finding> {
+    let mut out = Vec::new();
+    url::url_findings(facts, &mut out);
+    for probe in facts.probes {
+        probe::probe_findings(probe, facts, &mut out);
+    }
+    // Host-level failures (DNS, TCP, TLS) repeat for every architecture: keep one.
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|f| seen.insert((f.id, f.title.clone())));
+    out
+}
+
+#[cfg(test)]
+mod mirror_tests;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,92 @@
+//! The switches that make an endpoint pull from its mirror: offline updates, automatic
+//! updates, the enforcement level.
+
+use super::prelude::*;
+
+pub static OFFLINE_UPDATE_DISABLED: Rule = Rule {
+    id: "offline-update-disabled",
+    severity: "warning",
+    meaning: "offline_definition_update is disabled: the endpoint takes updates from Microsoft's cloud, not the mirror.",
+    fix: "Set antivirusEngine.offlineDefinitionUpdate to \"enabled\" in the managed configuration (not under features).",
+};
+
+pub static AUTOMATIC_UPDATE_DISABLED: Rule = Rule {
+    id: "automatic-update-disabled",
+    severity: "warning",
+    meaning: "automatic_definition_update_enabled is false: nothing pulls unless someone runs `mdatp definitions update`.",
+    fix: "Set cloudService.automaticDefinitionUpdateEnabled to true.",
+};
+
+pub static ENFORCEMENT_NOT_REALTIME: Rule = Rule {
+    id: "enforcement-not-realtime",
+    severity: "warning",
+    meaning: "Automatic pulls from the mirror only happen when the enforcement level is real_time; this endpoint runs passive, on_demand or audit.",
+    fix: "Set antivirusEngine.enforcementLevel to \"real_time\", or schedule `mdatp definitions update`.",
+};
+
+/// Every finding this family can raise, in catalogue order.
+pub static RULES: &[&Rule] = &[
+    &OFFLINE_UPDATE_DISABLED,
+    &AUTOMATIC_UPDATE_DISABLED,
+    &ENFORCEMENT_NOT_REALTIME,
+];
+
+/// `real_time`, `on_demand`, `passive` or `audit`, from health or else the managed file.
+fn enforcement(s: &Snapshot) -> Option<(String, Evidence)> {
+    if let Some(level) = s.str("enforcement_level") {
+        return Some((level.to_string(), ev(s, "enforcement_level")));
+    }
+    match (
+        s.bool("passive_mode_enabled"),
+        s.bool("real_time_protection_enabled"),
+    ) {
+        (Some(true), _) => return Some(("passive".into(), ev(s, "passive_mode_enabled"))),
+        (_, Some(true)) => {
+            return Some(("real_time".into(), ev(s, "real_time_protection_enabled")));
+        }
+        (Some(false), Some(false)) => {
+            return Some(("on_demand".into(), ev(s, "real_time_protection_enabled")));
+        }
+        _ => {}
+    }
+    let level = s
+        .config()?
+        .get("antivirusEngine", "enforcementLevel")?
+        .as_str()?;
+    Some((
+        level.to_string(),
+        Evidence::new(&s.config.path, "antivirusEngine.enforcementLevel", level),
+    ))
+}
+pub(super) fn feature_switches(s: &Snapshot, out: &mut Vec<Finding>) {
+    if offline_enabled(s) == Some(false) {
+        out.push(OFFLINE_UPDATE_DISABLED.raise(Severity::Warning,
+            "Offline security intelligence updates are disabled: the endpoint updates from Microsoft's cloud".into(),
+            vec![ev(s, "offline_definition_update")],
+            format!(
+                "To use the mirror, set antivirusEngine.offlineDefinitionUpdate to \"enabled\" in {} (not under \"features\").",
+                s.config.path
+            ),
+        ));
+    }
+    if s.bool("automatic_definition_update_enabled") == Some(false) {
+        out.push(AUTOMATIC_UPDATE_DISABLED.raise(Severity::Warning,
+            "Automatic security intelligence updates are disabled: only a manual `mdatp definitions update` pulls".into(),
+            vec![ev(s, "automatic_definition_update_enabled")],
+            format!("Set cloudService.automaticDefinitionUpdateEnabled to true in {}.", s.config.path),
+        ));
+    }
+    if offline_enabled(s) == Some(true)
+        && let Some((level, evidence)) = enforcement(s)
+        && level != "real_time"
+    {
+        out.push(ENFORCEMENT_NOT_REALTIME.raise(Severity::Warning,
+            format!("Enforcement level is {level}: automatic pulls from the mirror only happen in real_time"),
+            vec![evidence],
+            format!(
+                "Set antivirusEngine.enforcementLevel to \"real_time\" in {}, or schedule `mdatp definitions update` (e.g. with a systemd timer).",
+                s.config.path
+            ),
+        ));
+    }
+}

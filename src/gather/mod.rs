@@ -1,0 +1,231 @@
+//! Gathering: the only code that asks the world (mdatp, the managed file, the mirror,
+//! the run history) on a command's behalf. It takes a plain plan, free of command-line
+//! types, and returns a [`Snapshot`] for the pure rules plus the facts of the run.
+
+pub mod probe;
+pub mod target;
+
+use std::path::{Path, PathBuf};
+
+use crate::analyze::facts::normalize_location;
+use crate::analyze::snapshot::{ConfigSnap, MdatpProblem, MirrorSnap, Snapshot, Thresholds};
+use crate::managed::config;
+use crate::mdatp::{self, HealthError, HealthReading, MdatpError};
+use crate::mirror::step::{ProxyInfo, UrlSource};
+use crate::mirror::{self, ProbeOptions, url};
+use crate::process::Runner;
+use crate::state::history::{self, Entry};
+
+pub use target::{Arches, ProbePlan, ProxyChoice};
+
+/// What one gather needs (owned, so `check` can run it on a thread).
+#[derive(Debug, Clone)]
+pub struct GatherPlan {
+    pub probe: ProbePlan,
+    pub skip_network: bool,
+    pub thresholds: Thresholds,
+    /// The managed configuration file mdatp reads.
+    pub managed_config: PathBuf,
+    pub state_dir: PathBuf,
+    /// Recorded in the history.
+    pub command: &'static str,
+}
+
+/// Facts about this run the reports show besides the snapshot.
+pub struct RunFacts {
+    /// This endpoint's name, so fleet reports can be told apart (`aggregate`).
+    pub hostname: String,
+    pub mdatp_path: Option<String>,
+    pub state_dir: PathBuf,
+    pub proxy: ProxyInfo,
+    /// The raw outputs of the mdatp calls that gave a reading, so `bundle` need not
+    /// run them again.
+    pub outputs: Vec<crate::process::Output>,
+}
+
+pub fn problem_of(e: &HealthError) -> MdatpProblem {
+    MdatpProblem {
+        not_found: matches!(e, HealthError::Run(MdatpError::NotFound { .. })),
+        message: e.to_string(),
+        hint: e.hint(),
+    }
+}
+
+/// Gathers the snapshot: the managed file first (local, instant; it may name the mirror),
+/// then both health calls and the mirror probe side by side.
+pub fn gather(
+    plan: &GatherPlan,
+    runner: Result<Runner, MdatpError>,
+    trust: mirror::tls::Trust,
+) -> (Snapshot, RunFacts) {
+    let now = jiff::Timestamp::now();
+    let (loaded, keys) = config::load_with_keys(&plan.managed_config);
+    let proxy = target::choose_proxy(&plan.probe, loaded.as_ref().ok());
+    let opts = target::probe_options(&plan.probe, &proxy, trust);
+    let arch_list = target::arches(plan.probe.arches);
+    let mdatp_path = runner
+        .as_ref()
+        .ok()
+        .map(|r| r.program.display().to_string());
+
+    // The URL to probe before health answers: the argument, else the managed file's.
+    let early_url = target::choose_url(plan.probe.url.as_deref(), None, loaded.as_ref().ok());
+
+    let (definitions, full, early_probes) = std::thread::scope(|scope| {
+        // Both health calls, when there is an mdatp to call; the probe meanwhile.
+        let calls = match &runner {
+            Ok(r) => Ok((
+                scope
+                    .spawn(move || mdatp::fetch_health(r, &["health", "--details", "definitions"])),
+                scope.spawn(move || mdatp::fetch_health(r, &["health"]).ok()),
+            )),
+            Err(e) => Err(MdatpProblem {
+                not_found: matches!(e, MdatpError::NotFound { .. }),
+                message: e.to_string(),
+                hint: e.hint(),
+            }),
+        };
+        let probes = (!plan.skip_network)
+            .then_some(early_url.as_ref())
+            .flatten()
+            .map(|(u, _)| probe_text(u, &arch_list, &opts));
+        let (defs, full) = match calls {
+            Ok((defs, full)) => (
+                defs.join()
+                    .map_err(|_| MdatpProblem {
+                        not_found: false,
+                        message: "the health thread failed".into(),
+                        hint: "run `mdatp health --details definitions` by hand".into(),
+                    })
+                    .and_then(|r| r.map_err(|e| problem_of(&e))),
+                full.join().ok().flatten(),
+            ),
+            Err(problem) => (Err(problem), None),
+        };
+        (defs, full, probes)
+    });
+
+    // The URL mdatp actually uses wins over the file's, unless --url was given.
+    let health_url = definitions
+        .as_ref()
+        .ok()
+        .and_then(|h| target::health_url(&h.health))
+        .map(str::to_string);
+    let (url, probes) = match (&plan.probe.url, health_url) {
+        (Some(_), _) | (None, None) => (early_url.clone(), early_probes.unwrap_or_default()),
+        (None, Some(h)) => {
+            let same = early_url
+                .as_ref()
+                .is_some_and(|(u, _)| normalize_location(u) == normalize_location(&h));
+            let probes = match (same, early_probes) {
+                (true, Some(p)) => p,
+                _ if plan.skip_network => Vec::new(),
+                _ => probe_text(&h, &arch_list, &opts),
+            };
+            (Some((h, UrlSource::Health)), probes)
+        }
+    };
+
+    let (definitions, mdatp_problem) = match definitions {
+        Ok(reading) => (Some(reading), None),
+        Err(problem) => (None, Some(problem)),
+    };
+    let outputs = definitions
+        .iter()
+        .chain(full.iter())
+        .filter_map(|r| r.output.clone())
+        .collect();
+    let (history, history_error) =
+        record_history(&plan.state_dir, plan.command, definitions.as_ref(), now);
+
+    let snapshot = Snapshot {
+        now,
+        tz: jiff::tz::TimeZone::system(),
+        definitions: definitions.map(|r| r.health),
+        health: full.map(|r: HealthReading| r.health),
+        mdatp_problem,
+        config: ConfigSnap {
+            path: plan.managed_config.display().to_string(),
+            loaded,
+            keys,
+        },
+        mirror: MirrorSnap {
+            checked: url.as_ref().map(|(u, _)| url::check(u)),
+            url,
+            probes,
+            skipped: plan.skip_network,
+        },
+        history,
+        history_error,
+        thresholds: plan.thresholds.clone(),
+    };
+    (
+        snapshot,
+        RunFacts {
+            hostname: crate::system::hostname(),
+            mdatp_path,
+            state_dir: plan.state_dir.clone(),
+            proxy,
+            outputs,
+        },
+    )
+}
+
+/// The snapshot after `mdatp definitions update`: the health read after it, the managed
+/// file and the history, no network (the question is what mdatp reports). The run goes
+/// into the history.
+pub fn after_update(after: &HealthReading, managed_config: &Path, state_dir: &Path) -> Snapshot {
+    let now = jiff::Timestamp::now();
+    let (loaded, keys) = config::load_with_keys(managed_config);
+    let (history, history_error) = record_history(state_dir, "update", Some(after), now);
+    let url = target::health_url(&after.health).map(|u| (u.to_string(), UrlSource::Health));
+    Snapshot {
+        now,
+        tz: jiff::tz::TimeZone::system(),
+        definitions: Some(after.health.clone()),
+        health: None,
+        mdatp_problem: None,
+        config: ConfigSnap {
+            path: managed_config.display().to_string(),
+            loaded,
+            keys,
+        },
+        mirror: MirrorSnap {
+            checked: url.as_ref().map(|(u, _)| url::check(u)),
+            url,
+            probes: Vec::new(),
+            skipped: true,
+        },
+        history,
+        history_error,
+        thresholds: Thresholds::default(),
+    }
+}
+
+pub fn probe_text(text: &str, arches: &[&str], opts: &ProbeOptions) -> Vec<mirror::ArchProbe> {
+    match url::check(text).location {
+        Some(location) => mirror::probe_all(&location, arches, opts),
+        None => Vec::new(),
+    }
+}
+
+/// Reads the history and appends this run; the current state is part of the sequence
+/// (a re-enable is often what just happened). Never fatal.
+pub fn record_history(
+    dir: &Path,
+    command: &str,
+    reading: Option<&HealthReading>,
+    now: jiff::Timestamp,
+) -> (Vec<Entry>, Option<String>) {
+    let mut entries = match history::read(dir) {
+        Ok(e) => e,
+        Err(e) => return (Vec::new(), Some(e)),
+    };
+    let Some(reading) = reading else {
+        return (entries, None);
+    };
+    let entry = Entry::from_health(command, &reading.health, now);
+    let error = history::append(dir, &entry).err();
+    entries.push(entry);
+    (entries, error)
+}

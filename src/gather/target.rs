@@ -1,0 +1,157 @@
+//! The one policy for what to probe and how: which mirror URL, which proxy, which
+//! architectures, which CAs. `connectivity`, `diagnose`, `check` and `bundle` all use it,
+//! so they can never disagree about the mirror an endpoint uses.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::exit_codes::ExitCode;
+use crate::failure::Failure;
+use crate::managed::config::ManagedConfig;
+use crate::mdatp::health::Health;
+use crate::mirror::step::{ProxyInfo, ProxySource, UrlSource};
+use crate::mirror::{ProbeOptions, tls::Trust, url};
+
+/// Which architecture folders to probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arches {
+    /// This machine's (x86_64 where Defender does not run).
+    Native,
+    X86_64,
+    Arm64,
+    All,
+}
+
+/// Which proxy the probe goes through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProxyChoice {
+    /// The proxy mdatp itself uses (`cloudService.proxy`), if any.
+    AsMdatp,
+    /// `--proxy`.
+    Given(String),
+    /// `--no-proxy`.
+    Disabled,
+}
+
+/// How the mirror is found and probed, free of command-line types.
+#[derive(Debug, Clone)]
+pub struct ProbePlan {
+    /// `--url`: wins over what health and the managed file say.
+    pub url: Option<String>,
+    pub arches: Arches,
+    pub connect_timeout: Duration,
+    pub probe_timeout: Duration,
+    pub ca_certs: Vec<PathBuf>,
+    pub proxy: ProxyChoice,
+    pub stale_after: Duration,
+    pub verify_package: bool,
+    pub max_package_bytes: u64,
+    /// Monitoring runs: manifest and HEAD only, no ranged GET of the package.
+    pub light: bool,
+}
+
+impl ProbePlan {
+    /// The defaults of the command line, for callers that have no probe options.
+    pub fn defaults() -> ProbePlan {
+        ProbePlan {
+            url: None,
+            arches: Arches::Native,
+            connect_timeout: Duration::from_secs(5),
+            probe_timeout: Duration::from_secs(15),
+            ca_certs: Vec::new(),
+            proxy: ProxyChoice::AsMdatp,
+            stale_after: Duration::from_secs(7 * 86_400),
+            verify_package: false,
+            max_package_bytes: 0,
+            light: false,
+        }
+    }
+}
+
+/// The trust store from the system and `--ca-cert`; a bad file is a usage error.
+pub fn load_trust(plan: &ProbePlan) -> Result<Trust, Failure> {
+    Trust::load(&plan.ca_certs).map_err(|e| Failure {
+        kind: "bad_argument",
+        message: e,
+        hint: "--ca-cert takes a PEM file with one or more CA certificates".into(),
+        exit: ExitCode::Usage,
+    })
+}
+
+pub fn probe_options(plan: &ProbePlan, proxy: &ProxyInfo, trust: Trust) -> ProbeOptions {
+    ProbeOptions {
+        connect_timeout: plan.connect_timeout,
+        probe_timeout: plan.probe_timeout,
+        proxy: proxy.url.clone(),
+        trust,
+        verify_package: plan.verify_package,
+        max_package_bytes: plan.max_package_bytes,
+        light: plan.light,
+    }
+}
+
+/// The mirror URL health shows (what mdatp actually uses), if any.
+pub fn health_url(health: &Health) -> Option<&str> {
+    health
+        .str("offline_definition_url_configured")
+        .filter(|u| !u.trim().is_empty())
+}
+
+/// The managed file's mirror URL, if any.
+pub fn config_url(config: &ManagedConfig) -> Option<&str> {
+    config.offline_url().filter(|u| !u.trim().is_empty())
+}
+
+/// `--url`, else the URL health shows, else the managed file's.
+pub fn choose_url(
+    arg: Option<&str>,
+    health: Option<&Health>,
+    config: Option<&ManagedConfig>,
+) -> Option<(String, UrlSource)> {
+    if let Some(u) = arg {
+        return Some((u.to_string(), UrlSource::Argument));
+    }
+    if let Some(u) = health.and_then(health_url) {
+        return Some((u.to_string(), UrlSource::Health));
+    }
+    config
+        .and_then(config_url)
+        .map(|u| (u.to_string(), UrlSource::ManagedConfig))
+}
+
+/// `--no-proxy`, else `--proxy`, else the proxy mdatp itself uses.
+pub fn choose_proxy(plan: &ProbePlan, config: Option<&ManagedConfig>) -> ProxyInfo {
+    match &plan.proxy {
+        ProxyChoice::Disabled => ProxyInfo {
+            url: None,
+            source: ProxySource::Disabled,
+        },
+        ProxyChoice::Given(p) => ProxyInfo {
+            url: Some(p.clone()),
+            source: ProxySource::Argument,
+        },
+        ProxyChoice::AsMdatp => match config.and_then(ManagedConfig::proxy) {
+            Some(p) => ProxyInfo {
+                url: Some(p.to_string()),
+                source: ProxySource::ManagedConfig,
+            },
+            None => ProxyInfo {
+                url: None,
+                source: ProxySource::None,
+            },
+        },
+    }
+}
+
+pub fn arches(choice: Arches) -> Vec<&'static str> {
+    match choice {
+        Arches::X86_64 => vec!["x86_64"],
+        Arches::Arm64 => vec!["arm64"],
+        Arches::All => vec!["x86_64", "arm64"],
+        // Defender runs on x86_64 and arm64 only; elsewhere probe the common case.
+        Arches::Native => vec![url::native_arch().unwrap_or("x86_64")],
+    }
+}
+
+#[cfg(test)]
+mod tests;
