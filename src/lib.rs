@@ -18,6 +18,7 @@ pub mod mdatp;
 pub mod mirror;
 pub mod process;
 pub mod render;
+pub mod report;
 pub mod safe_write;
 pub mod state;
 pub mod system;

@@ -4,9 +4,12 @@ use std::io::{IsTerminal, Write};
 
 use clap::Parser;
 
-use mdatp_doctor::cli::{Cli, Command, ConfigCommand, Format};
-use mdatp_doctor::commands::{self, Context, Output};
+use mdatp_doctor::cli::{Cli, Command, Format};
+use mdatp_doctor::commands::{self, Context};
 use mdatp_doctor::exit_codes::ExitCode;
+use mdatp_doctor::render;
+use mdatp_doctor::report::SchemaVersion;
+use mdatp_doctor::report::misc::ErrorDoc;
 
 fn main() -> std::process::ExitCode {
     let cli = match Cli::try_parse() {
@@ -40,32 +43,16 @@ fn main() -> std::process::ExitCode {
     mdatp_doctor::interrupt::install();
 
     let ctx = Context::new(&cli.global, std::io::stdout().is_terminal());
-    let outcome = match &cli.command {
-        Command::Health(args) => commands::health::run(&ctx, args),
-        Command::Diagnose(args) => commands::diagnose::run(&ctx, args, &cli.global.managed_config),
-        Command::Config(ConfigCommand::Check(args)) => {
-            commands::config::check(&ctx, args, &cli.global.managed_config)
-        }
-        Command::Connectivity(args) => {
-            commands::connectivity::run(&ctx, args, &cli.global.managed_config)
-        }
-        Command::Check(args) => Ok(commands::check::run(
-            &ctx,
-            args,
-            &cli.global.managed_config,
-            cli.global.format.unwrap_or(Format::Nagios),
-        )),
-        Command::Aggregate(args) => commands::aggregate::run(&ctx, args),
-        Command::Bundle(args) => commands::bundle::run(&ctx, args, &cli.global.managed_config),
-        Command::Update(args) => commands::update::run(&ctx, args, &cli.global.managed_config),
-        Command::Generate(args) => commands::generate::run(args),
-    };
+    let outcome = commands::run(&cli, &ctx);
     let (stdout, exit) = match outcome {
         Ok(report) => (report.stdout, report.exit),
         Err(failure) => {
             eprint!("{}", failure.to_stderr());
-            let stdout = if ctx.format == Output::Json {
-                failure.to_json()
+            let stdout = if ctx.format == render::Format::Json {
+                render::json(&ErrorDoc {
+                    schema_version: SchemaVersion,
+                    error: &failure,
+                })
             } else {
                 String::new()
             };

@@ -39,7 +39,7 @@ impl Severity {
 }
 
 /// One fact a finding rests on: where it was read, what, and its value as read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Evidence {
     pub source: String,
     pub key: String,
@@ -63,7 +63,7 @@ impl Evidence {
 /// A finding's declaration: its stable id, the severity it is documented with, what it
 /// means and what fixes it. Declared once, as a `static` next to the code that raises it;
 /// `diagnose --list`, `--explain` and the README's table are made from these.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq, Serialize)]
 pub struct Rule {
     pub id: &'static str,
     /// As documented: one word, or a word with the case where it differs.

@@ -3,7 +3,6 @@
 
 pub mod facts;
 pub mod finding;
-pub mod fleet;
 pub mod metrics;
 pub mod rules;
 pub mod snapshot;

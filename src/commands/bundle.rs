@@ -12,15 +12,17 @@ use crate::bundle::archive::{self, Writer};
 use crate::bundle::redact::Redactor;
 use crate::bundle::{Bundle, TOTAL_CAP, diagnostic_path};
 use crate::cli::BundleArgs;
-use crate::commands::{Context, Output, Report};
+use crate::commands::{Context, Finished};
 use crate::exit_codes::ExitCode;
 use crate::failure::Failure;
 use crate::gather::{self, GatherPlan, target};
-use crate::render;
-use crate::render::style::Style;
+use crate::render::{self, Format, Style};
+use crate::report::SchemaVersion;
+use crate::report::diagnose::DiagnoseReport;
+use crate::report::misc::{BundleContents, BundleWritten};
 use crate::system;
 
-pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Report, Failure> {
+pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Finished, Failure> {
     if let Some(file) = &args.list_contents {
         return list_contents(ctx, file);
     }
@@ -69,7 +71,7 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Re
         },
     })?;
 
-    let progress = (ctx.format == Output::Human && std::io::stderr().is_terminal()).then(|| {
+    let progress = (ctx.format == Format::Human && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.enable_steady_tick(std::time::Duration::from_millis(120));
         bar
@@ -108,15 +110,21 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Re
     let findings = rules::diagnose(&snapshot);
     let verdict = finding::worst(&findings);
     let mut b = Bundle::new(writer, redactor, ctx.verbose);
+    let report = DiagnoseReport {
+        snapshot: &snapshot,
+        run: &facts,
+        findings: &findings,
+        verdict,
+    };
     b.text(
         "report.json",
-        &render::diagnose::json(&snapshot, &facts, &findings, verdict),
+        &render::emit(&report, Format::Json, Style::plain()),
         "diagnose",
         Map::new(),
     );
     b.text(
         "report.txt",
-        &render::diagnose::human(&snapshot, &facts, &findings, verdict, Style::plain()),
+        &render::emit(&report, Format::Human, Style::plain()),
         "diagnose",
         Map::new(),
     );
@@ -224,29 +232,21 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Re
         hint: "check the free space and permissions of the output directory".into(),
         exit: ExitCode::Critical,
     })?;
-    let stdout = match ctx.format {
-        Output::Json => format!(
-            "{:#}\n",
-            json!({"schema_version": 1, "path": path, "entries": entries, "bytes": bytes, "failed": failed})
-        ),
-        Output::Human => {
-            let mut s = format!(
-                "Wrote {} ({entries} files, {bytes} bytes before compression, mode 0600)\n",
-                path.display()
-            );
-            for f in &failed {
-                s.push_str(&format!("  ! {}: {}\n", f.collector, f.error));
-            }
-            s
-        }
+    let exit = if failed.is_empty() {
+        ExitCode::Ok
+    } else {
+        ExitCode::Warning
     };
-    Ok(Report {
-        stdout,
-        exit: if failed.is_empty() {
-            ExitCode::Ok
-        } else {
-            ExitCode::Warning
-        },
+    let report = BundleWritten {
+        schema_version: SchemaVersion,
+        path,
+        entries,
+        bytes,
+        failed,
+    };
+    Ok(Finished {
+        stdout: render::emit(&report, ctx.format, ctx.style),
+        exit,
     })
 }
 
@@ -305,7 +305,7 @@ fn add_diagnostic(b: &mut Bundle, zip: &Path) {
     }
 }
 
-fn list_contents(ctx: &Context, file: &Path) -> Result<Report, Failure> {
+fn list_contents(ctx: &Context, file: &Path) -> Result<Finished, Failure> {
     let (manifest, checked) = archive::inspect(file).map_err(|e| {
         Failure::unknown(
             "bundle_unreadable",
@@ -314,38 +314,15 @@ fn list_contents(ctx: &Context, file: &Path) -> Result<Report, Failure> {
         )
     })?;
     let all_ok = checked.iter().all(|c| c.status == "ok");
-    let stdout = match ctx.format {
-        Output::Json => format!(
-            "{:#}\n",
-            json!({"schema_version": 1, "manifest": manifest, "checked": checked, "intact": all_ok})
-        ),
-        Output::Human => {
-            let mut s = format!(
-                "{} — mdatp-doctor {}, created {}, host {}, redaction {}\n",
-                file.display(),
-                manifest["tool"]["version"].as_str().unwrap_or("?"),
-                manifest["created"].as_str().unwrap_or("?"),
-                manifest["hostname"].as_str().unwrap_or("?"),
-                manifest["redaction"]
-            );
-            for c in &checked {
-                s.push_str(&format!(
-                    "{:<14} {:>10}  {:<40} {}\n",
-                    c.status, c.size, c.path, c.collector
-                ));
-            }
-            for f in manifest["failed"].as_array().into_iter().flatten() {
-                s.push_str(&format!(
-                    "failed collector: {} ({})\n",
-                    f["collector"].as_str().unwrap_or("?"),
-                    f["error"].as_str().unwrap_or("?")
-                ));
-            }
-            s
-        }
+    let report = BundleContents {
+        schema_version: SchemaVersion,
+        manifest,
+        checked,
+        intact: all_ok,
+        file: file.to_path_buf(),
     };
-    Ok(Report {
-        stdout,
+    Ok(Finished {
+        stdout: render::emit(&report, ctx.format, ctx.style),
         exit: if all_ok {
             ExitCode::Ok
         } else {

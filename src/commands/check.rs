@@ -9,19 +9,20 @@ use std::time::{Duration, Instant};
 use crate::analyze::finding::{self, Severity};
 use crate::analyze::metrics::{self, Metrics};
 use crate::analyze::rules;
-use crate::cli::{CheckArgs, Format};
-use crate::commands::{Context, Report};
+use crate::cli::CheckArgs;
+use crate::commands::{Context, Finished};
 use crate::exit_codes::ExitCode;
 use crate::gather::{self, GatherPlan, target};
 use crate::process::kill_active_children;
-use crate::render;
-use crate::render::check::CheckResult;
+use crate::render::{self, Format};
+use crate::report::check::{CheckReport, CheckResult};
+use crate::report::diagnose::{DiagnoseDoc, DiagnoseReport};
 use crate::safe_write;
 
 /// What node_exporter's textfile collector reads.
 pub const TEXTFILE_NAME: &str = "mdatp_doctor.prom";
 
-pub fn run(ctx: &Context, args: &CheckArgs, managed_config: &Path, format: Format) -> Report {
+pub fn run(ctx: &Context, args: &CheckArgs, managed_config: &Path, format: Format) -> Finished {
     let started = Instant::now();
     let started_unix = jiff::Timestamp::now().as_millisecond() as f64 / 1000.0;
     let warn_default = args.thresholds.warn_age;
@@ -81,10 +82,14 @@ pub fn run(ctx: &Context, args: &CheckArgs, managed_config: &Path, format: Forma
                         started_unix,
                         duration_seconds: started.elapsed().as_secs_f64(),
                     };
-                    let json = (format == Format::Json).then(|| {
-                        render::diagnose::json(&snapshot, &facts, &result.findings, verdict)
-                    });
-                    (result, json)
+                    let doc = DiagnoseReport {
+                        snapshot: &snapshot,
+                        run: &facts,
+                        findings: &result.findings,
+                        verdict,
+                    }
+                    .document();
+                    (result, Some(doc))
                 }
                 Err(_) => {
                     // Whatever still runs (a hung mdatp, a stuck mount) must not outlive us.
@@ -100,41 +105,31 @@ pub fn run(ctx: &Context, args: &CheckArgs, managed_config: &Path, format: Forma
             }
         }
     };
-    let (result, json) = result;
+    let (result, doc) = result;
     let exit = result.verdict.exit_code();
+    let doc = doc.unwrap_or_else(|| DiagnoseDoc::unknown(result.problem.clone()));
+    let stdout = render::emit(&CheckReport { result, doc }, format, ctx.style);
     match format {
-        Format::Prometheus => {
-            let text = render::check::prometheus(&result);
-            match &args.textfile_dir {
-                None => Report { stdout: text, exit: ExitCode::Ok },
-                Some(dir) => write_textfile(dir, &text),
-            }
-        }
-        // The state is in the line; the local-check script itself succeeded.
-        Format::Checkmk => Report {
-            stdout: render::check::checkmk(&result),
+        // The state is in the metrics (and the Checkmk line): the run itself succeeded.
+        Format::Prometheus => match &args.textfile_dir {
+            None => Finished {
+                stdout,
+                exit: ExitCode::Ok,
+            },
+            Some(dir) => write_textfile(dir, &stdout),
+        },
+        Format::Checkmk => Finished {
+            stdout,
             exit: ExitCode::Ok,
         },
-        Format::Json => Report {
-            stdout: json.unwrap_or_else(|| {
-                format!(
-                    "{:#}\n",
-                    serde_json::json!({"schema_version": 1, "snapshot": null, "findings": [], "verdict": "unknown", "error": result.problem})
-                )
-            }),
-            exit,
-        },
-        _ => Report {
-            stdout: render::check::nagios(&result),
-            exit,
-        },
+        _ => Finished { stdout, exit },
     }
 }
 
 /// Replaces DIR/mdatp_doctor.prom atomically (0644: node_exporter runs as its own user).
-fn write_textfile(dir: &Path, text: &str) -> Report {
+fn write_textfile(dir: &Path, text: &str) -> Finished {
     match safe_write::replace(&dir.join(TEXTFILE_NAME), text.as_bytes(), 0o644) {
-        Ok(()) => Report {
+        Ok(()) => Finished {
             stdout: String::new(),
             exit: ExitCode::Ok,
         },
@@ -143,7 +138,7 @@ fn write_textfile(dir: &Path, text: &str) -> Report {
                 "mdatp-doctor: cannot write {}: {e}",
                 dir.join(TEXTFILE_NAME).display()
             );
-            Report {
+            Finished {
                 stdout: String::new(),
                 exit: ExitCode::Unknown,
             }

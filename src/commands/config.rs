@@ -6,16 +6,18 @@ use std::path::Path;
 use crate::analyze::finding;
 use crate::analyze::rules::{ConfigFacts, file_findings};
 use crate::cli::ConfigCheckArgs;
-use crate::commands::{Context, Output, Report};
+use crate::commands::{Context, Finished};
 use crate::failure::Failure;
 use crate::managed::config;
 use crate::render;
+use crate::report::SchemaVersion;
+use crate::report::misc::ConfigReport;
 
 pub fn check(
     ctx: &Context,
     args: &ConfigCheckArgs,
     default_path: &Path,
-) -> Result<Report, Failure> {
+) -> Result<Finished, Failure> {
     let path = args.path.as_deref().unwrap_or(default_path);
     let (loaded, keys) = config::load_with_keys(path);
     let name = path.display().to_string();
@@ -26,15 +28,14 @@ pub fn check(
     });
     finding::sort(&mut found);
     let verdict = finding::worst(&found);
-    let stdout = match ctx.format {
-        Output::Json => format!(
-            "{:#}\n",
-            serde_json::json!({"schema_version": 1, "path": name, "findings": found, "verdict": verdict.as_str()})
-        ),
-        Output::Human => format!("{name}\n{}", render::findings::list(&found, ctx.style)),
+    let report = ConfigReport {
+        schema_version: SchemaVersion,
+        path: name,
+        findings: found,
+        verdict,
     };
-    Ok(Report {
-        stdout,
+    Ok(Finished {
+        stdout: render::emit(&report, ctx.format, ctx.style),
         exit: verdict.exit_code(),
     })
 }

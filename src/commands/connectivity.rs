@@ -3,48 +3,21 @@
 
 use std::time::SystemTime;
 
-use serde::Serialize;
-
-use crate::analyze::finding::{self, Finding, Severity};
+use crate::analyze::finding;
 use crate::analyze::rules::{self, MirrorFacts};
 use crate::cli::ConnectivityArgs;
-use crate::commands::{Context, Output, Report};
+use crate::commands::{Context, Finished};
 use crate::failure::Failure;
 use crate::gather::{self, target};
-use crate::mdatp::HealthReading;
-use crate::mdatp::connectivity::ConnectivityTest;
-use crate::mirror::ArchProbe;
-use crate::mirror::step::{ProxyInfo, UrlSource};
 use crate::render;
-
-/// What the endpoint runs, next to what the mirror offers.
-#[derive(Debug, Clone, Serialize, Default)]
-pub struct EndpointVersions {
-    pub definitions_version: Option<String>,
-    pub engine_version: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ConnectivityReport {
-    pub schema_version: u32,
-    pub url: Option<String>,
-    pub url_source: Option<UrlSource>,
-    pub proxy: ProxyInfo,
-    pub endpoint: Option<EndpointVersions>,
-    pub arch: Vec<ArchProbe>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mdatp_connectivity_test: Option<ConnectivityTest>,
-    pub findings: Vec<Finding>,
-    /// Sources that could not be read (mdatp, the managed config), said plainly.
-    pub warnings: Vec<String>,
-    pub verdict: Severity,
-}
+use crate::report::SchemaVersion;
+use crate::report::connectivity::{ConnectivityReport, EndpointVersions};
 
 pub fn run(
     ctx: &Context,
     args: &ConnectivityArgs,
     managed_config: &std::path::Path,
-) -> Result<Report, Failure> {
+) -> Result<Finished, Failure> {
     let mut plan = super::probe_plan(&args.probe);
     plan.verify_package = args.verify_package;
     plan.max_package_bytes = args.max_package_size;
@@ -75,30 +48,19 @@ pub fn run(
 
     let (url, url_source) = r.url.unzip();
     let report = ConnectivityReport {
-        schema_version: 1,
+        schema_version: SchemaVersion,
         url,
         url_source,
         proxy: r.proxy,
-        endpoint: r.health.as_ref().map(endpoint_versions),
+        endpoint: r.health.as_ref().map(EndpointVersions::of),
         arch: r.probes,
         mdatp_connectivity_test: r.mdatp_test,
         findings,
         warnings: r.warnings,
         verdict,
     };
-    let stdout = match ctx.format {
-        Output::Json => render::connectivity::json(&report),
-        Output::Human => render::connectivity::human(&report, ctx.style),
-    };
-    Ok(Report {
-        stdout,
+    Ok(Finished {
+        stdout: render::emit(&report, ctx.format, ctx.style),
         exit: verdict.exit_code(),
     })
-}
-
-fn endpoint_versions(h: &HealthReading) -> EndpointVersions {
-    EndpointVersions {
-        definitions_version: h.health.str("definitions_version").map(str::to_string),
-        engine_version: h.health.str("engine_version").map(str::to_string),
-    }
 }

@@ -6,21 +6,24 @@ use std::path::Path;
 use crate::analyze::finding;
 use crate::analyze::rules;
 use crate::cli::DiagnoseArgs;
-use crate::commands::{Context, Output, Report};
+use crate::commands::{Context, Finished};
 use crate::exit_codes::ExitCode;
 use crate::failure::Failure;
 use crate::gather::{self, GatherPlan, target};
 use crate::render;
+use crate::report::diagnose::DiagnoseReport;
+use crate::report::misc::{Catalogue, Explain};
 
-pub fn run(ctx: &Context, args: &DiagnoseArgs, managed_config: &Path) -> Result<Report, Failure> {
+pub fn run(ctx: &Context, args: &DiagnoseArgs, managed_config: &Path) -> Result<Finished, Failure> {
     if args.list {
-        return Ok(Report {
-            stdout: render::diagnose::catalogue(ctx.format, ctx.style),
+        let catalogue = Catalogue(rules::catalogue().collect());
+        return Ok(Finished {
+            stdout: render::emit(&catalogue, ctx.format, ctx.style),
             exit: ExitCode::Ok,
         });
     }
     if let Some(id) = &args.explain {
-        return explain(id, ctx.format);
+        return explain(ctx, id);
     }
     let plan = GatherPlan {
         probe: super::probe_plan(&args.probe),
@@ -34,20 +37,22 @@ pub fn run(ctx: &Context, args: &DiagnoseArgs, managed_config: &Path) -> Result<
     let (snapshot, extra) = gather::gather(&plan, ctx.mdatp_runner(), trust);
     let findings = rules::diagnose(&snapshot);
     let verdict = finding::worst(&findings);
-    let stdout = match ctx.format {
-        Output::Json => render::diagnose::json(&snapshot, &extra, &findings, verdict),
-        Output::Human => render::diagnose::human(&snapshot, &extra, &findings, verdict, ctx.style),
+    let report = DiagnoseReport {
+        snapshot: &snapshot,
+        run: &extra,
+        findings: &findings,
+        verdict,
     };
-    Ok(Report {
-        stdout,
+    Ok(Finished {
+        stdout: render::emit(&report, ctx.format, ctx.style),
         exit: verdict.exit_code(),
     })
 }
 
-fn explain(id: &str, format: Output) -> Result<Report, Failure> {
+fn explain(ctx: &Context, id: &str) -> Result<Finished, Failure> {
     match finding::find(id) {
-        Some(rule) => Ok(Report {
-            stdout: render::diagnose::explain(rule, format),
+        Some(rule) => Ok(Finished {
+            stdout: render::emit(&Explain(rule), ctx.format, ctx.style),
             exit: ExitCode::Ok,
         }),
         None => {

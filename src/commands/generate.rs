@@ -7,7 +7,7 @@ use clap::CommandFactory;
 use clap_complete::Shell;
 
 use crate::cli::{Cli, GenerateArgs};
-use crate::commands::Report;
+use crate::commands::Finished;
 use crate::exit_codes::ExitCode;
 use crate::failure::Failure;
 use crate::safe_write;
@@ -75,7 +75,7 @@ pub fn readme_with_table(readme: &str) -> Option<String> {
     ))
 }
 
-pub fn run(args: &GenerateArgs) -> Result<Report, Failure> {
+pub fn run(args: &GenerateArgs) -> Result<Finished, Failure> {
     let mut written = String::new();
     let mut files = artifacts();
     // The README is not made here, only its table: regenerate it where there is one.
@@ -95,7 +95,7 @@ pub fn run(args: &GenerateArgs) -> Result<Report, Failure> {
         })?;
         written.push_str(&format!("wrote {}\n", path.display()));
     }
-    Ok(Report {
+    Ok(Finished {
         stdout: written,
         exit: ExitCode::Ok,
     })

@@ -1,13 +1,14 @@
 //! `mdatp-doctor health`: one health reading, shown as a table or as JSON.
 
 use crate::cli::HealthArgs;
-use crate::commands::{Context, Output, Report};
+use crate::commands::{Context, Finished};
 use crate::exit_codes::ExitCode;
 use crate::failure::Failure;
 use crate::mdatp;
 use crate::render;
+use crate::report::misc::HealthReport;
 
-pub fn run(ctx: &Context, args: &HealthArgs) -> Result<Report, Failure> {
+pub fn run(ctx: &Context, args: &HealthArgs) -> Result<Finished, Failure> {
     let reading = match &args.from_file {
         Some(path) => mdatp::read_health_file(path)?,
         None => {
@@ -28,17 +29,13 @@ pub fn run(ctx: &Context, args: &HealthArgs) -> Result<Report, Failure> {
             reading
         }
     };
-    let stdout = match ctx.format {
-        Output::Json => render::health::json(&reading),
-        Output::Human => {
-            // Only the definitions view promises the definitions fields.
-            let show_missing =
-                args.from_file.is_none() && !args.all && args.details == "definitions";
-            render::health::human(&reading, ctx.style, show_missing)
-        }
+    let report = HealthReport {
+        reading: &reading,
+        // Only the definitions view promises the definitions fields.
+        show_missing: args.from_file.is_none() && !args.all && args.details == "definitions",
     };
-    Ok(Report {
-        stdout,
+    Ok(Finished {
+        stdout: render::emit(&report, ctx.format, ctx.style),
         exit: ExitCode::Ok,
     })
 }

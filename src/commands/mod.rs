@@ -1,5 +1,7 @@
-//! One module per subcommand: each gathers what it needs, renders it, and returns a
-//! [`Report`] or a [`crate::failure::Failure`]. `main` only prints and exits.
+//! One thin module per subcommand: command-line arguments → a plan → gather → analyze →
+//! a report → [`render::emit`]. Each returns what to print and the exit code
+//! ([`Finished`]) or a [`Failure`]; [`run`] dispatches, `main` only prints and exits.
+//! Only this layer and `main` see `cli` types.
 
 pub mod aggregate;
 pub mod bundle;
@@ -11,23 +13,21 @@ pub mod generate;
 pub mod health;
 pub mod update;
 
+use std::path::PathBuf;
+
 use crate::analyze::snapshot::Thresholds;
-use crate::cli::{AgeThresholds, ArchChoice, Format, GlobalArgs, ProbeArgs};
+use crate::cli::{
+    AgeThresholds, ArchChoice, Cli, ColorChoice, Command, ConfigCommand, GlobalArgs, ProbeArgs,
+};
 use crate::exit_codes::ExitCode;
+use crate::failure::Failure;
 use crate::gather::{Arches, ProbePlan, ProxyChoice};
 use crate::process::{Limits, Runner};
-use crate::render::style::Style;
-
-/// The output forms every subcommand offers (`check` adds its monitoring formats).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Output {
-    Human,
-    Json,
-}
+use crate::render::{ColorWhen, Format, Style};
 
 /// What a successful subcommand prints on stdout and how the process exits.
 #[derive(Debug)]
-pub struct Report {
+pub struct Finished {
     pub stdout: String,
     pub exit: ExitCode,
 }
@@ -35,23 +35,31 @@ pub struct Report {
 /// Settings resolved once from the global options.
 #[derive(Debug, Clone)]
 pub struct Context {
-    pub format: Output,
+    /// The format asked for; `None` means each command's default (human, or nagios
+    /// for `check`).
+    pub format: Format,
     pub style: Style,
     pub limits: Limits,
     pub verbose: bool,
     pub mdatp: Option<std::path::PathBuf>,
-    pub state_dir: std::path::PathBuf,
+    pub state_dir: PathBuf,
+    /// The managed configuration file mdatp reads.
+    pub managed_config: PathBuf,
 }
 
 impl Context {
     pub fn new(global: &GlobalArgs, stdout_is_tty: bool) -> Context {
         Context {
-            // nagios/prometheus/checkmk are refused for other commands before this.
-            format: match global.format {
-                Some(Format::Json) => Output::Json,
-                _ => Output::Human,
-            },
-            style: Style::resolve(global.color, stdout_is_tty, |k| std::env::var(k).ok()),
+            format: global.format.map(format).unwrap_or(Format::Human),
+            style: Style::resolve(
+                match global.color {
+                    ColorChoice::Auto => ColorWhen::Auto,
+                    ColorChoice::Always => ColorWhen::Always,
+                    ColorChoice::Never => ColorWhen::Never,
+                },
+                stdout_is_tty,
+                |k| std::env::var(k).ok(),
+            ),
             limits: Limits {
                 timeout: global.timeout,
                 ..Limits::default()
@@ -62,6 +70,7 @@ impl Context {
                 .state_dir
                 .clone()
                 .unwrap_or_else(crate::state::history::default_dir),
+            managed_config: global.managed_config.clone(),
         }
     }
 
@@ -73,6 +82,36 @@ impl Context {
             limits: self.limits,
             trace: self.verbose,
         })
+    }
+}
+
+fn format(f: crate::cli::Format) -> Format {
+    match f {
+        crate::cli::Format::Human => Format::Human,
+        crate::cli::Format::Json => Format::Json,
+        crate::cli::Format::Nagios => Format::Nagios,
+        crate::cli::Format::Prometheus => Format::Prometheus,
+        crate::cli::Format::Checkmk => Format::Checkmk,
+    }
+}
+
+/// Runs the subcommand.
+pub fn run(cli: &Cli, ctx: &Context) -> Result<Finished, Failure> {
+    let managed = ctx.managed_config.as_path();
+    match &cli.command {
+        Command::Health(args) => health::run(ctx, args),
+        Command::Diagnose(args) => diagnose::run(ctx, args, managed),
+        Command::Config(ConfigCommand::Check(args)) => config::check(ctx, args, managed),
+        Command::Connectivity(args) => connectivity::run(ctx, args, managed),
+        Command::Check(args) => {
+            // A monitoring check speaks nagios unless told otherwise.
+            let format = cli.global.format.map(format).unwrap_or(Format::Nagios);
+            Ok(check::run(ctx, args, managed, format))
+        }
+        Command::Aggregate(args) => aggregate::run(ctx, args),
+        Command::Bundle(args) => bundle::run(ctx, args, managed),
+        Command::Update(args) => update::run(ctx, args, managed),
+        Command::Generate(args) => generate::run(args),
     }
 }
 

@@ -5,46 +5,22 @@ use std::io::IsTerminal;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
-
 use crate::analyze::finding::{Finding, Severity};
 use crate::analyze::rules;
 use crate::analyze::update::{Outcome, Source, UpdateState, settle};
 use crate::cli::UpdateArgs;
-use crate::commands::{Context, Output, Report};
+use crate::commands::{Context, Finished};
 use crate::exit_codes::ExitCode;
 use crate::failure::Failure;
 use crate::interrupt;
 use crate::mdatp::{self, HealthReading, MdatpError, first_line};
 use crate::process::{self as runner, Runner};
 use crate::render;
+use crate::report::SchemaVersion;
+use crate::report::update::{Trigger, UpdateReport};
 use crate::state::lock;
 
 const DEFINITIONS: [&str; 3] = ["health", "--details", "definitions"];
-
-/// What `definitions update` itself said.
-#[derive(Debug, Clone, Serialize)]
-pub struct Trigger {
-    pub exit_status: Option<i32>,
-    pub output: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct UpdateReport {
-    pub schema_version: u32,
-    pub before: UpdateState,
-    pub after: Option<UpdateState>,
-    pub outcome: Outcome,
-    pub source: Source,
-    pub duration_ms: u64,
-    pub trigger: Trigger,
-    /// Why the outcome is what it is, when that is not obvious (timeout, interrupt).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    pub findings: Vec<Finding>,
-}
 
 pub fn exit_code(outcome: Outcome, trigger_ok: bool) -> ExitCode {
     match outcome {
@@ -82,7 +58,7 @@ impl Spinner {
     }
 }
 
-pub fn run(ctx: &Context, args: &UpdateArgs, managed_config: &Path) -> Result<Report, Failure> {
+pub fn run(ctx: &Context, args: &UpdateArgs, managed_config: &Path) -> Result<Finished, Failure> {
     let started = Instant::now();
     let deadline = started + args.wait_timeout;
     let runner = ctx.mdatp_runner()?;
@@ -99,7 +75,8 @@ pub fn run(ctx: &Context, args: &UpdateArgs, managed_config: &Path) -> Result<Re
         })?;
     // From here an interrupt stops the wait and we still report what we know.
     interrupt::graceful();
-    let spinner = Spinner::new(ctx.format == Output::Human && std::io::stderr().is_terminal());
+    let spinner =
+        Spinner::new(ctx.format == render::Format::Human && std::io::stderr().is_terminal());
     spinner.say(started, "running mdatp definitions update");
 
     let trigger_runner = Runner {
@@ -173,7 +150,7 @@ pub fn run(ctx: &Context, args: &UpdateArgs, managed_config: &Path) -> Result<Re
         .unwrap_or(Source::Unknown);
     let trigger_ok = trigger.exit_status == Some(0);
     let report = UpdateReport {
-        schema_version: 1,
+        schema_version: SchemaVersion,
         before: before_state,
         after: after_state,
         outcome,
@@ -183,12 +160,8 @@ pub fn run(ctx: &Context, args: &UpdateArgs, managed_config: &Path) -> Result<Re
         note,
         findings,
     };
-    let stdout = match ctx.format {
-        Output::Json => render::update::json(&report),
-        Output::Human => render::update::human(&report, ctx.style),
-    };
-    Ok(Report {
-        stdout,
+    Ok(Finished {
+        stdout: render::emit(&report, ctx.format, ctx.style),
         exit: exit_code(outcome, trigger_ok),
     })
 }

@@ -152,7 +152,7 @@ pub fn call(
 /// Where a health output came from, as reported in `health --format json`.
 #[derive(Debug, Clone, serde::Serialize)]
 #[serde(untagged)]
-pub enum Source {
+pub enum HealthSource {
     Mdatp {
         mdatp: String,
         args: Vec<String>,
@@ -167,7 +167,7 @@ pub enum Source {
 /// A parsed health output with its provenance.
 #[derive(Debug, Clone)]
 pub struct HealthReading {
-    pub source: Source,
+    pub source: HealthSource,
     pub health: health::Health,
     /// The call's raw output (None for a file), for whoever must keep it (`bundle`).
     pub output: Option<crate::process::Output>,
@@ -259,7 +259,7 @@ pub fn fetch_health(
         error,
     })?;
     Ok(HealthReading {
-        source: Source::Mdatp {
+        source: HealthSource::Mdatp {
             mdatp: out.program.display().to_string(),
             args: owned_args,
             exit_status: out.exit_code,
@@ -303,7 +303,7 @@ pub fn read_health_file(path: &Path) -> Result<HealthReading, HealthError> {
     }
     let health = health::parse(&bytes).map_err(|e| file_err(e.to_string()))?;
     Ok(HealthReading {
-        source: Source::File { file: name },
+        source: HealthSource::File { file: name },
         health,
         output: None,
     })

@@ -4,25 +4,29 @@
 //! them), and a Checkmk local check line.
 
 use crate::analyze::finding::{Finding, Severity};
-use crate::analyze::metrics::Metrics;
+use crate::render::style::Style;
+use crate::render::{Format, Render};
+use crate::report::check::{CheckReport, CheckResult};
+use crate::report::diagnose::DiagnoseDoc;
 use crate::units::human_age;
 use crate::units::range::Range;
 
-/// Everything a monitoring renderer shows.
-#[derive(Debug, Clone)]
-pub struct CheckResult {
-    pub verdict: Severity,
-    pub findings: Vec<Finding>,
-    pub metrics: Metrics,
-    pub warn: Range,
-    pub crit: Range,
-    pub definitions_version: Option<String>,
-    /// The run finished (false: deadline passed or an internal error).
-    pub complete: bool,
-    /// Why the state is unknown, when it is.
-    pub problem: Option<String>,
-    pub started_unix: f64,
-    pub duration_seconds: f64,
+impl Render for CheckReport {
+    type Doc<'a> = &'a DiagnoseDoc;
+    fn document(&self) -> &DiagnoseDoc {
+        &self.doc
+    }
+    /// A check is read by a monitoring system: people get the plugin output too.
+    fn human(&self, _style: Style) -> String {
+        nagios(&self.result)
+    }
+    fn monitoring(&self, format: Format) -> Option<String> {
+        Some(match format {
+            Format::Prometheus => prometheus(&self.result),
+            Format::Checkmk => checkmk(&self.result),
+            _ => nagios(&self.result),
+        })
+    }
 }
 
 pub const SERVICE: &str = "MDATP OFFLINE-UPDATES";

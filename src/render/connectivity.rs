@@ -6,20 +6,24 @@ use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
 use serde_json::Value;
 
 use crate::analyze::finding::Severity;
-use crate::commands::connectivity::ConnectivityReport;
 use crate::mirror::step::ProxySource;
 use crate::mirror::{Step, StepName};
+use crate::render::Render;
 use crate::render::findings;
 use crate::render::style::Style;
+use crate::report::connectivity::ConnectivityReport;
 
-pub fn json(report: &ConnectivityReport) -> String {
-    let mut s = serde_json::to_string_pretty(report)
-        .unwrap_or_else(|e| format!("{{\"error\":{:?}}}", e.to_string()));
-    s.push('\n');
-    s
+impl Render for ConnectivityReport {
+    type Doc<'a> = &'a ConnectivityReport;
+    fn document(&self) -> &ConnectivityReport {
+        self
+    }
+    fn human(&self, style: Style) -> String {
+        human(self, style)
+    }
 }
 
-pub fn human(report: &ConnectivityReport, style: Style) -> String {
+fn human(report: &ConnectivityReport, style: Style) -> String {
     let mut out = String::new();
     let source = match report.url_source.map(|s| s.as_str()) {
         Some("argument") => "from --url",

@@ -2,75 +2,32 @@
 //! or the JSON document. Also the catalogue (`--list`) and one rule (`--explain`).
 
 use comfy_table::{ContentArrangement, Table, presets};
-use serde_json::{Value, json};
 
-use crate::analyze::finding::Rule;
 use crate::analyze::finding::{Finding, Severity};
 use crate::analyze::rules;
 use crate::analyze::snapshot::Snapshot;
-use crate::commands::Output;
 use crate::gather::RunFacts;
-use crate::managed::config::ConfigError;
-use crate::mdatp::health::Health;
+use crate::render::Render;
 use crate::render::findings;
 use crate::render::style::Style;
+use crate::report::diagnose::{DiagnoseDoc, DiagnoseReport, config_status};
+use crate::report::misc::{Catalogue, Explain};
 use crate::units::human_age;
 
-fn fields_json(h: &Health) -> Value {
-    serde_json::to_value(&h.fields).unwrap_or(Value::Null)
-}
-
-fn config_status(s: &Snapshot) -> (&'static str, Option<String>) {
-    match &s.config.loaded {
-        Ok(_) => ("ok", None),
-        Err(ConfigError::NotFound { .. }) => ("not-found", None),
-        Err(e @ (ConfigError::InvalidJson { .. } | ConfigError::NotAnObject { .. })) => {
-            ("invalid", Some(e.to_string()))
-        }
-        Err(e) => ("unreadable", Some(e.to_string())),
+impl Render for DiagnoseReport<'_> {
+    type Doc<'a>
+        = DiagnoseDoc
+    where
+        Self: 'a;
+    fn document(&self) -> DiagnoseDoc {
+        DiagnoseReport::document(self)
+    }
+    fn human(&self, style: Style) -> String {
+        human(self.snapshot, self.run, self.findings, self.verdict, style)
     }
 }
 
-pub fn json(s: &Snapshot, run: &RunFacts, found: &[Finding], verdict: Severity) -> String {
-    let (status, error) = config_status(s);
-    let doc = json!({
-        "schema_version": 1,
-        "snapshot": {
-            "time": s.now.to_string(),
-            "hostname": run.hostname,
-            "mdatp": {
-                "path": run.mdatp_path,
-                "app_version": s.str("app_version"),
-                "error": s.mdatp_problem.as_ref().map(|p| json!({"not_found": p.not_found, "message": p.message, "hint": p.hint})),
-            },
-            "definitions": s.definitions.as_ref().map(fields_json),
-            "health": s.health.as_ref().map(fields_json),
-            "managed_config": {
-                "path": s.config.path,
-                "status": status,
-                "error": error,
-                "content": s.config.loaded.as_ref().ok().map(|c| c.root.clone()),
-            },
-            "mirror": {
-                "url": s.mirror.url.as_ref().map(|(u, _)| u),
-                "url_source": s.mirror.url.as_ref().map(|(_, src)| src.as_str()),
-                "skipped": s.mirror.skipped,
-                "proxy": run.proxy,
-                "arch": s.mirror.probes,
-            },
-            "history": {
-                "state_dir": run.state_dir.display().to_string(),
-                "entries": s.history.len(),
-                "error": s.history_error,
-            },
-        },
-        "findings": found,
-        "verdict": verdict.as_str(),
-    });
-    format!("{doc:#}\n")
-}
-
-pub fn human(
+fn human(
     s: &Snapshot,
     run: &RunFacts,
     found: &[Finding],
@@ -212,27 +169,25 @@ fn verdict_line(found: &[Finding], verdict: Severity, style: Style) -> String {
     }
 }
 
-pub fn catalogue(format: Output, style: Style) -> String {
-    if format == Output::Json {
-        let list: Vec<Value> = rules::catalogue()
-            .map(
-                |r| json!({"id": r.id, "severity": r.severity, "meaning": r.meaning, "fix": r.fix}),
-            )
-            .collect();
-        return format!("{:#}\n", Value::Array(list));
+impl Render for Catalogue {
+    type Doc<'a> = &'a Catalogue;
+    fn document(&self) -> &Catalogue {
+        self
     }
-    let mut table = Table::new();
-    table
-        .load_style(presets::UTF8_FULL_CONDENSED.with_rounded_corners())
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(vec!["Id", "Severity", "Meaning"]);
-    if !style.color {
-        table.force_no_tty();
+    fn human(&self, style: Style) -> String {
+        let mut table = Table::new();
+        table
+            .load_style(presets::UTF8_FULL_CONDENSED.with_rounded_corners())
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_header(vec!["Id", "Severity", "Meaning"]);
+        if !style.color {
+            table.force_no_tty();
+        }
+        for r in &self.0 {
+            table.add_row(vec![r.id, r.severity, r.meaning]);
+        }
+        format!("{table}\n")
     }
-    for r in rules::catalogue() {
-        table.add_row(vec![r.id, r.severity, r.meaning]);
-    }
-    format!("{table}\n")
 }
 
 /// The catalogue as a Markdown table, for the README (`generate` writes it there).
@@ -251,15 +206,16 @@ pub fn catalogue_markdown() -> String {
     out
 }
 
-pub fn explain(rule: &Rule, format: Output) -> String {
-    if format == Output::Json {
-        return format!(
-            "{:#}\n",
-            json!({"id": rule.id, "severity": rule.severity, "meaning": rule.meaning, "fix": rule.fix})
-        );
+impl Render for Explain {
+    type Doc<'a> = &'a Explain;
+    fn document(&self) -> &Explain {
+        self
     }
-    format!(
-        "{} ({})\n\n{}\n\nFix: {}\n",
-        rule.id, rule.severity, rule.meaning, rule.fix
-    )
+    fn human(&self, _style: Style) -> String {
+        let rule = self.0;
+        format!(
+            "{} ({})\n\n{}\n\nFix: {}\n",
+            rule.id, rule.severity, rule.meaning, rule.fix
+        )
+    }
 }

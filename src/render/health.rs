@@ -1,39 +1,26 @@
 //! `health` output: a field / value / managed table for people, or the documented JSON
-//! document (`schema_version` 1) for programs.
+//! document for programs.
 
 use comfy_table::{Cell, ContentArrangement, Table, presets};
-use serde::Serialize;
 
+use crate::mdatp::HealthReading;
 use crate::mdatp::fields::{self, Group};
 use crate::mdatp::value::{Field, Value};
-use crate::mdatp::{HealthReading, Source};
+use crate::render::Render;
 use crate::render::style::Style;
+use crate::report::misc::{HealthDoc, HealthReport};
 
-pub const SCHEMA_VERSION: u32 = 1;
-
-#[derive(Serialize)]
-struct HealthDoc<'a> {
-    schema_version: u32,
-    source: &'a Source,
-    attention: Option<&'a str>,
-    fields: &'a indexmap::IndexMap<String, Field>,
-    warnings: &'a [String],
-}
-
-/// The JSON document, pretty-printed, with a final newline.
-pub fn json(reading: &HealthReading) -> String {
-    let doc = HealthDoc {
-        schema_version: SCHEMA_VERSION,
-        source: &reading.source,
-        attention: reading.health.attention.as_deref(),
-        fields: &reading.health.fields,
-        warnings: &reading.health.warnings,
-    };
-    // Serializing maps with string keys and plain values cannot fail.
-    let mut s = serde_json::to_string_pretty(&doc)
-        .unwrap_or_else(|e| format!("{{\"error\":{:?}}}", e.to_string()));
-    s.push('\n');
-    s
+impl Render for HealthReport<'_> {
+    type Doc<'a>
+        = HealthDoc<'a>
+    where
+        Self: 'a;
+    fn document(&self) -> HealthDoc<'_> {
+        HealthReport::document(self)
+    }
+    fn human(&self, style: Style) -> String {
+        human(self.reading, style, self.show_missing)
+    }
 }
 
 /// The table: definitions-related fields first (in mdatp's documented order), then other

@@ -3,7 +3,13 @@
 
 use owo_colors::OwoColorize;
 
-use crate::cli::ColorChoice;
+/// When to colour: `--color auto|always|never`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Style {
@@ -15,14 +21,14 @@ impl Style {
     /// no-color.org convention asks); `auto` needs a terminal, no `NO_COLOR`, and a TERM
     /// other than `dumb`.
     pub fn resolve(
-        choice: ColorChoice,
+        choice: ColorWhen,
         stdout_is_tty: bool,
         env: impl Fn(&str) -> Option<String>,
     ) -> Style {
         let color = match choice {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => {
                 stdout_is_tty
                     && env("NO_COLOR").is_none_or(|v| v.is_empty())
                     && env("TERM").is_none_or(|t| t != "dumb")

@@ -2,15 +2,19 @@
 //! state, and a next step whenever the outcome is not a success.
 
 use crate::analyze::update::{Outcome, Source, UpdateState};
-use crate::commands::update::UpdateReport;
+use crate::render::Render;
 use crate::render::findings;
 use crate::render::style::Style;
+use crate::report::update::UpdateReport;
 
-pub fn json(report: &UpdateReport) -> String {
-    let mut s = serde_json::to_string_pretty(report)
-        .unwrap_or_else(|e| format!("{{\"error\":{:?}}}", e.to_string()));
-    s.push('\n');
-    s
+impl Render for UpdateReport {
+    type Doc<'a> = &'a UpdateReport;
+    fn document(&self) -> &UpdateReport {
+        self
+    }
+    fn human(&self, style: Style) -> String {
+        human(self, style)
+    }
 }
 
 fn line(state: &UpdateState) -> String {
@@ -40,7 +44,7 @@ fn line(state: &UpdateState) -> String {
     parts.join(", ")
 }
 
-pub fn human(r: &UpdateReport, style: Style) -> String {
+fn human(r: &UpdateReport, style: Style) -> String {
     let secs = r.duration_ms as f64 / 1000.0;
     let mut out = String::new();
     out.push_str(&format!("{}  {}\n", style.bold("Before "), line(&r.before)));

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::analyze::finding::Evidence;
+use crate::analyze::metrics::Metrics;
 
 fn finding(id: &'static str, severity: Severity, title: &str) -> Finding {
     let mut f = Finding::test(id, severity, title);

@@ -1,11 +1,13 @@
 //! Unit tests of the parent module (kept apart so the module reads as the code it is).
 
 use super::*;
+use crate::mdatp::HealthSource;
 use crate::mdatp::health::parse;
+use crate::report::misc::HealthReport;
 
 fn reading(text: &str) -> HealthReading {
     HealthReading {
-        source: Source::File {
+        source: HealthSource::File {
             file: "test".into(),
         },
         health: parse(text.as_bytes()).expect("parses"),
@@ -49,7 +51,15 @@ fn values_read_naturally() {
 #[test]
 fn json_document_shape() {
     let r = reading("ATTENTION: No license.\norg_id : unavailable\ngarbage\n");
-    let doc: serde_json::Value = serde_json::from_str(&json(&r)).expect("valid JSON");
+    let doc: serde_json::Value = serde_json::from_str(&crate::render::emit(
+        &HealthReport {
+            reading: &r,
+            show_missing: false,
+        },
+        crate::render::Format::Json,
+        Style::plain(),
+    ))
+    .expect("valid JSON");
     assert_eq!(doc["schema_version"], 1);
     assert_eq!(doc["attention"], "No license.");
     assert_eq!(

@@ -12,17 +12,17 @@ fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 
 
 #[test]
 fn auto_needs_a_terminal_and_no_no_color() {
-    assert!(Style::resolve(ColorChoice::Auto, true, env(&[])).color);
-    assert!(!Style::resolve(ColorChoice::Auto, false, env(&[])).color);
-    assert!(!Style::resolve(ColorChoice::Auto, true, env(&[("NO_COLOR", "1")])).color);
-    assert!(Style::resolve(ColorChoice::Auto, true, env(&[("NO_COLOR", "")])).color);
-    assert!(!Style::resolve(ColorChoice::Auto, true, env(&[("TERM", "dumb")])).color);
+    assert!(Style::resolve(ColorWhen::Auto, true, env(&[])).color);
+    assert!(!Style::resolve(ColorWhen::Auto, false, env(&[])).color);
+    assert!(!Style::resolve(ColorWhen::Auto, true, env(&[("NO_COLOR", "1")])).color);
+    assert!(Style::resolve(ColorWhen::Auto, true, env(&[("NO_COLOR", "")])).color);
+    assert!(!Style::resolve(ColorWhen::Auto, true, env(&[("TERM", "dumb")])).color);
 }
 
 #[test]
 fn explicit_choice_wins() {
-    assert!(Style::resolve(ColorChoice::Always, false, env(&[("NO_COLOR", "1")])).color);
-    assert!(!Style::resolve(ColorChoice::Never, true, env(&[])).color);
+    assert!(Style::resolve(ColorWhen::Always, false, env(&[("NO_COLOR", "1")])).color);
+    assert!(!Style::resolve(ColorWhen::Never, true, env(&[])).color);
 }
 
 #[test]

@@ -2,7 +2,13 @@
 
 use super::*;
 
-fn report(host: &str, verdict: &str, version: &str, mirror_version: &str, ids: &[&str]) -> Report {
+fn report(
+    host: &str,
+    verdict: &str,
+    version: &str,
+    mirror_version: &str,
+    ids: &[&str],
+) -> DiagnoseDoc {
     let json = serde_json::json!({
         "schema_version": 1,
         "snapshot": {

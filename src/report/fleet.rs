@@ -4,75 +4,14 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::Value;
 
-use super::facts::compare_versions;
+use super::diagnose::DiagnoseDoc;
+use crate::analyze::facts::compare_versions;
 
 /// How many example hosts each list keeps.
 pub const EXAMPLES: usize = 3;
-
-/// The parts of a diagnose report the fleet view reads; everything else is skipped
-/// while parsing.
-#[derive(Debug, Deserialize)]
-pub struct Report {
-    #[serde(default)]
-    pub snapshot: Option<SnapshotIn>,
-    #[serde(default)]
-    pub findings: Vec<FindingIn>,
-    #[serde(default)]
-    pub verdict: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct SnapshotIn {
-    #[serde(default)]
-    pub hostname: Option<String>,
-    #[serde(default)]
-    pub definitions: Option<DefinitionsIn>,
-    #[serde(default)]
-    pub mirror: Option<MirrorIn>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct DefinitionsIn {
-    #[serde(default)]
-    pub definitions_version: Option<FieldIn>,
-    #[serde(default)]
-    pub offline_definition_url_configured: Option<FieldIn>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct FieldIn {
-    #[serde(default)]
-    pub value: serde_json::Value,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct MirrorIn {
-    #[serde(default)]
-    pub url: Option<String>,
-    #[serde(default)]
-    pub arch: Vec<ProbeIn>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct ProbeIn {
-    #[serde(default)]
-    pub manifest: Option<ManifestIn>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct ManifestIn {
-    #[serde(default)]
-    pub definition_version: String,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct FindingIn {
-    pub id: String,
-    #[serde(default)]
-    pub severity: String,
-}
 
 /// A count with a few example hosts.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -126,13 +65,13 @@ pub struct Unreadable {
     pub error: String,
 }
 
-fn text(v: &serde_json::Value) -> Option<&str> {
+fn text(v: &Value) -> Option<&str> {
     v.as_str().filter(|s| !s.is_empty())
 }
 
 impl Fleet {
     /// Folds one parsed report in; `name` stands for the host when the report has none.
-    pub fn add(&mut self, report: &Report, name: &str) {
+    pub fn add(&mut self, report: &DiagnoseDoc, name: &str) {
         self.reports += 1;
         let snap = report.snapshot.as_ref();
         let host = snap
@@ -152,23 +91,22 @@ impl Fleet {
             t.endpoints.add(host);
         }
         let defs = snap.and_then(|s| s.definitions.as_ref());
-        let version = defs
-            .and_then(|d| d.definitions_version.as_ref())
-            .and_then(|f| text(&f.value));
+        let field = |name: &str| {
+            defs.and_then(|d| d.get(name))
+                .and_then(|f| text(&f["value"]))
+        };
+        let version = field("definitions_version");
         let url = snap
-            .and_then(|s| s.mirror.as_ref())
-            .and_then(|m| m.url.as_deref())
-            .or_else(|| {
-                defs.and_then(|d| d.offline_definition_url_configured.as_ref())
-                    .and_then(|f| text(&f.value))
-            });
+            .and_then(|s| s.mirror.url.as_deref())
+            .or_else(|| field("offline_definition_url_configured"));
         let Some(url) = url else { return };
-        let mirror_version = snap.and_then(|s| s.mirror.as_ref()).and_then(|m| {
-            m.arch
+        let mirror_version = snap.and_then(|s| {
+            s.mirror
+                .arch
+                .as_array()?
                 .iter()
-                .filter_map(|p| p.manifest.as_ref())
-                .map(|m| m.definition_version.as_str())
-                .find(|v| !v.is_empty())
+                .filter_map(|p| text(&p["manifest"]["definition_version"]))
+                .next()
         });
         let m = self.mirrors.entry(url.to_string()).or_default();
         m.endpoints += 1;

@@ -1,0 +1,165 @@
+//! People's view of the smaller documents: `config check`, `bundle`, `aggregate`.
+
+use comfy_table::{ContentArrangement, Table, presets};
+
+use crate::render::Render;
+use crate::render::findings;
+use crate::render::style::Style;
+use crate::report::fleet::{Fleet, Tally};
+use crate::report::misc::{BundleContents, BundleWritten, ConfigReport, FleetReport};
+
+impl Render for ConfigReport {
+    type Doc<'a> = &'a ConfigReport;
+    fn document(&self) -> &ConfigReport {
+        self
+    }
+    fn human(&self, style: Style) -> String {
+        format!("{}\n{}", self.path, findings::list(&self.findings, style))
+    }
+}
+
+impl Render for BundleWritten {
+    type Doc<'a> = &'a BundleWritten;
+    fn document(&self) -> &BundleWritten {
+        self
+    }
+    fn human(&self, _style: Style) -> String {
+        let mut s = format!(
+            "Wrote {} ({} files, {} bytes before compression, mode 0600)\n",
+            self.path.display(),
+            self.entries,
+            self.bytes
+        );
+        for f in &self.failed {
+            s.push_str(&format!("  ! {}: {}\n", f.collector, f.error));
+        }
+        s
+    }
+}
+
+impl Render for BundleContents {
+    type Doc<'a> = &'a BundleContents;
+    fn document(&self) -> &BundleContents {
+        self
+    }
+    fn human(&self, _style: Style) -> String {
+        let manifest = &self.manifest;
+        let mut s = format!(
+            "{} — mdatp-doctor {}, created {}, host {}, redaction {}\n",
+            self.file.display(),
+            manifest["tool"]["version"].as_str().unwrap_or("?"),
+            manifest["created"].as_str().unwrap_or("?"),
+            manifest["hostname"].as_str().unwrap_or("?"),
+            manifest["redaction"]
+        );
+        for c in &self.checked {
+            s.push_str(&format!(
+                "{:<14} {:>10}  {:<40} {}\n",
+                c.status, c.size, c.path, c.collector
+            ));
+        }
+        for f in manifest["failed"].as_array().into_iter().flatten() {
+            s.push_str(&format!(
+                "failed collector: {} ({})\n",
+                f["collector"].as_str().unwrap_or("?"),
+                f["error"].as_str().unwrap_or("?")
+            ));
+        }
+        s
+    }
+}
+
+impl Render for FleetReport<'_> {
+    type Doc<'a>
+        = &'a Self
+    where
+        Self: 'a;
+    fn document(&self) -> &Self {
+        self
+    }
+    fn human(&self, style: Style) -> String {
+        fleet_human(self.fleet, style)
+    }
+}
+
+fn table(style: Style, header: Vec<&str>) -> Table {
+    let mut t = Table::new();
+    t.load_style(presets::UTF8_FULL_CONDENSED.with_rounded_corners())
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(header);
+    if !style.color {
+        t.force_no_tty();
+    }
+    t
+}
+
+fn examples(t: &Tally) -> String {
+    let more = t.count.saturating_sub(t.examples.len() as u64);
+    let mut s = t.examples.join(", ");
+    if more > 0 {
+        s.push_str(&format!(" (+{more})"));
+    }
+    s
+}
+
+fn fleet_human(fleet: &Fleet, style: Style) -> String {
+    let mut out = format!("{} {} reports\n\n", style.bold("Fleet:"), fleet.reports);
+    let mut t = table(style, vec!["Verdict", "Endpoints", "Examples"]);
+    for (verdict, tally) in &fleet.verdicts {
+        t.add_row(vec![
+            verdict.clone(),
+            tally.count.to_string(),
+            examples(tally),
+        ]);
+    }
+    out.push_str(&format!("{t}\n\n"));
+    if !fleet.findings.is_empty() {
+        let mut rows: Vec<_> = fleet.findings.iter().collect();
+        rows.sort_by_key(|(id, f)| (std::cmp::Reverse(f.endpoints.count), id.as_str()));
+        let mut t = table(style, vec!["Finding", "Severity", "Endpoints", "Examples"]);
+        for (id, f) in rows {
+            t.add_row(vec![
+                id.clone(),
+                f.severity.clone(),
+                f.endpoints.count.to_string(),
+                examples(&f.endpoints),
+            ]);
+        }
+        out.push_str(&format!("{t}\n\n"));
+    }
+    if !fleet.mirrors.is_empty() {
+        let mut t = table(
+            style,
+            vec![
+                "Mirror",
+                "Endpoints",
+                "Mirror offers",
+                "Endpoint versions",
+                "Behind",
+                "Ahead (mirror behind the cloud)",
+            ],
+        );
+        for (url, m) in &fleet.mirrors {
+            let versions = m
+                .endpoint_versions
+                .iter()
+                .map(|(v, n)| format!("{v}: {n}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            t.add_row(vec![
+                url.clone(),
+                m.endpoints.to_string(),
+                m.mirror_version.clone().unwrap_or_else(|| "?".into()),
+                versions,
+                examples(&m.endpoints_behind),
+                examples(&m.endpoints_ahead),
+            ]);
+        }
+        out.push_str(&format!("{t}\n"));
+    }
+    for u in &fleet.unreadable {
+        out.push_str(&style.yellow(&format!("unreadable: {}: {}", u.report, u.error)));
+        out.push('\n');
+    }
+    out
+}
