@@ -1,9 +1,10 @@
 //! mdatp-doctor: diagnose Microsoft Defender for Endpoint offline security intelligence
 //! updates on Linux.
 //!
-//! The flow runs one way: gather (`mdatp`: run the client, parse what it prints) →
-//! analyze (pure rules, to come) → render (`render`: tables, JSON). `commands` wires one
-//! subcommand each; `main.rs` only parses, dispatches and exits.
+//! One direction: `units` ← adapters (`process`, `mdatp`, `mirror`, `managed`, `state`,
+//! `bundle`) ← `analyze` (pure rules on a snapshot) ← `gather` (asks the world) ←
+//! `report` (output documents) ← `render` (one `emit`) ← `commands` ← `main`. Only
+//! `commands` and `main` see `cli`.
 
 pub mod analyze;
 pub mod bundle;

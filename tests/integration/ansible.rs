@@ -4,16 +4,11 @@
 use crate::testenv::{DEFINITIONS, Defs, Reply, TestEnv, config_for, fake_mdatp_path, full_health};
 
 #[test]
+#[ignore = "needs ansible-playbook (.ci/run installs it in a virtualenv and runs it)"]
 fn the_example_playbook_runs_against_localhost() {
-    let Ok(playbook_bin) = which::which("ansible-playbook") else {
-        // CI installs Ansible (.ci/run); a developer machine may not have it.
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "ansible-playbook must be installed in CI"
-        );
-        eprintln!("note: ansible-playbook not installed; playbook not exercised");
-        return;
-    };
+    // Asked to run, it must run: a missing tool is a failure, never a silent pass.
+    let playbook_bin = which::which("ansible-playbook")
+        .expect("ansible-playbook is not on PATH: `bash .ci/run` installs it in target/ci-venv");
     let mut env = TestEnv::new();
     let url = "http://127.0.0.1:9/linux/production/";
     env.on(DEFINITIONS, Reply::stdout(&Defs::healthy(url).text()))

@@ -13,6 +13,7 @@ mod fixtures;
 mod generated;
 mod golden;
 mod health;
+mod layers;
 mod packaging;
 mod server;
 mod testenv;

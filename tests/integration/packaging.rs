@@ -5,15 +5,14 @@ use std::path::Path;
 use std::process::Command;
 
 #[test]
+#[ignore = "needs cargo-deb and dpkg-deb (.ci/run installs them and runs it)"]
 fn the_deb_installs_into_a_scratch_root_and_runs() {
-    let has = |tool: &str| which::which(tool).is_ok();
-    if !has("cargo-deb") || !has("dpkg-deb") {
+    for tool in ["cargo-deb", "dpkg-deb"] {
+        // Asked to run, it must run: a missing tool is a failure, never a silent pass.
         assert!(
-            std::env::var_os("CI").is_none(),
-            "CI installs cargo-deb (.ci/run)"
+            which::which(tool).is_ok(),
+            "{tool} is not installed: `bash .ci/run` installs it"
         );
-        eprintln!("note: cargo-deb or dpkg-deb missing; package not checked");
-        return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let deb = dir.path().join("mdatp-doctor.deb");
