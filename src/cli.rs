@@ -105,6 +105,28 @@ pub enum ColorChoice {
     Never,
 }
 
+impl From<Format> for crate::render::Format {
+    fn from(f: Format) -> Self {
+        match f {
+            Format::Human => Self::Human,
+            Format::Json => Self::Json,
+            Format::Nagios => Self::Nagios,
+            Format::Prometheus => Self::Prometheus,
+            Format::Checkmk => Self::Checkmk,
+        }
+    }
+}
+
+impl From<ColorChoice> for crate::render::ColorWhen {
+    fn from(c: ColorChoice) -> Self {
+        match c {
+            ColorChoice::Auto => Self::Auto,
+            ColorChoice::Always => Self::Always,
+            ColorChoice::Never => Self::Never,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Show `mdatp health` as typed fields (definitions first)

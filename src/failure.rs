@@ -34,12 +34,6 @@ impl Failure {
     pub fn to_stderr(&self) -> String {
         format!("mdatp-doctor: {}\n  hint: {}\n", self.message, self.hint)
     }
-
-    /// The stdout document for `--format json`, so a script reading stdout still gets JSON.
-    pub fn to_json(&self) -> String {
-        let doc = serde_json::json!({"schema_version": 1, "error": self});
-        format!("{doc:#}\n")
-    }
 }
 
 fn mdatp_kind(e: &MdatpError) -> &'static str {

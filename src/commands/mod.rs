@@ -16,14 +16,12 @@ pub mod update;
 use std::path::PathBuf;
 
 use crate::analyze::snapshot::Thresholds;
-use crate::cli::{
-    AgeThresholds, ArchChoice, Cli, ColorChoice, Command, ConfigCommand, GlobalArgs, ProbeArgs,
-};
+use crate::cli::{AgeThresholds, ArchChoice, Cli, Command, ConfigCommand, GlobalArgs, ProbeArgs};
 use crate::exit_codes::ExitCode;
 use crate::failure::Failure;
 use crate::gather::{Arches, ProbePlan, ProxyChoice};
 use crate::process::{Limits, Runner};
-use crate::render::{ColorWhen, Format, Style};
+use crate::render::{Format, Style};
 
 /// What a successful subcommand prints on stdout and how the process exits.
 #[derive(Debug)]
@@ -50,16 +48,10 @@ pub struct Context {
 impl Context {
     pub fn new(global: &GlobalArgs, stdout_is_tty: bool) -> Context {
         Context {
-            format: global.format.map(format).unwrap_or(Format::Human),
-            style: Style::resolve(
-                match global.color {
-                    ColorChoice::Auto => ColorWhen::Auto,
-                    ColorChoice::Always => ColorWhen::Always,
-                    ColorChoice::Never => ColorWhen::Never,
-                },
-                stdout_is_tty,
-                |k| std::env::var(k).ok(),
-            ),
+            format: global.format.map(Format::from).unwrap_or(Format::Human),
+            style: Style::resolve(global.color.into(), stdout_is_tty, |k| {
+                std::env::var(k).ok()
+            }),
             limits: Limits {
                 timeout: global.timeout,
                 ..Limits::default()
@@ -85,16 +77,6 @@ impl Context {
     }
 }
 
-fn format(f: crate::cli::Format) -> Format {
-    match f {
-        crate::cli::Format::Human => Format::Human,
-        crate::cli::Format::Json => Format::Json,
-        crate::cli::Format::Nagios => Format::Nagios,
-        crate::cli::Format::Prometheus => Format::Prometheus,
-        crate::cli::Format::Checkmk => Format::Checkmk,
-    }
-}
-
 /// Runs the subcommand.
 pub fn run(cli: &Cli, ctx: &Context) -> Result<Finished, Failure> {
     let managed = ctx.managed_config.as_path();
@@ -105,7 +87,11 @@ pub fn run(cli: &Cli, ctx: &Context) -> Result<Finished, Failure> {
         Command::Connectivity(args) => connectivity::run(ctx, args, managed),
         Command::Check(args) => {
             // A monitoring check speaks nagios unless told otherwise.
-            let format = cli.global.format.map(format).unwrap_or(Format::Nagios);
+            let format = cli
+                .global
+                .format
+                .map(Format::from)
+                .unwrap_or(Format::Nagios);
             Ok(check::run(ctx, args, managed, format))
         }
         Command::Aggregate(args) => aggregate::run(ctx, args),
