@@ -87,6 +87,13 @@ pub struct Step {
     pub note: Option<String>,
 }
 
+impl Step {
+    /// A recorded fact, when the step has it (null counts as absent).
+    pub fn get(&self, key: step::Key) -> Option<&serde_json::Value> {
+        self.detail.get(key.as_str()).filter(|v| !v.is_null())
+    }
+}
+
 /// Times a step.
 pub(crate) struct Timer(Instant);
 

@@ -44,6 +44,62 @@ impl std::fmt::Display for StepName {
     }
 }
 
+/// A fact a step records in its `detail`, by name: readers use these instead of strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    Host,
+    Url,
+    Path,
+    Status,
+    Redirects,
+    Signature,
+    ContentType,
+    EngineVersion,
+    DefinitionVersion,
+    Addresses,
+    ViaProxy,
+    Attempts,
+    Protocol,
+    Certificate,
+    ContentLength,
+    Size,
+    LastModified,
+    Mtime,
+    Mode,
+    Sha256,
+    Entries,
+    MountType,
+}
+
+impl Key {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Key::Host => "host",
+            Key::Url => "url",
+            Key::Path => "path",
+            Key::Status => "status",
+            Key::Redirects => "redirects",
+            Key::Signature => "signature",
+            Key::ContentType => "content_type",
+            Key::EngineVersion => "engine_version",
+            Key::DefinitionVersion => "definition_version",
+            Key::Addresses => "addresses",
+            Key::ViaProxy => "via_proxy",
+            Key::Attempts => "attempts",
+            Key::Protocol => "protocol",
+            Key::Certificate => "certificate",
+            Key::ContentLength => "content_length",
+            Key::Size => "size",
+            Key::LastModified => "last_modified",
+            Key::Mtime => "mtime",
+            Key::Mode => "mode",
+            Key::Sha256 => "sha256",
+            Key::Entries => "entries",
+            Key::MountType => "mount_type",
+        }
+    }
+}
+
 /// Where the mirror URL was read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]

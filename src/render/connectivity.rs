@@ -6,7 +6,7 @@ use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
 use serde_json::Value;
 
 use crate::analyze::finding::Severity;
-use crate::mirror::step::ProxySource;
+use crate::mirror::step::{Key, ProxySource};
 use crate::mirror::{Step, StepName};
 use crate::render::Render;
 use crate::render::findings;
@@ -131,15 +131,11 @@ fn mark(step: &Step, style: Style) -> String {
     }
 }
 
-fn field<'a>(detail: &'a Value, key: &str) -> Option<&'a Value> {
-    detail.get(key).filter(|v| !v.is_null())
-}
-
 /// One line of what a step saw; the error wins when there is one.
 fn summary(step: &Step) -> String {
-    let d = &step.detail;
     let mut parts: Vec<String> = Vec::new();
-    if let Some(hops) = field(d, "redirects")
+    if let Some(hops) = step
+        .get(Key::Redirects)
         .and_then(Value::as_array)
         .filter(|h| !h.is_empty())
     {
@@ -147,7 +143,7 @@ fn summary(step: &Step) -> String {
     }
     match step.name {
         StepName::Dns => {
-            if let Some(a) = field(d, "addresses").and_then(Value::as_array) {
+            if let Some(a) = step.get(Key::Addresses).and_then(Value::as_array) {
                 parts.push(
                     a.iter()
                         .filter_map(Value::as_str)
@@ -155,12 +151,13 @@ fn summary(step: &Step) -> String {
                         .join(", "),
                 );
             }
-            if let Some(p) = field(d, "via_proxy").and_then(Value::as_str) {
+            if let Some(p) = step.get(Key::ViaProxy).and_then(Value::as_str) {
                 parts.push(format!("proxy {p}"));
             }
         }
         StepName::Tcp => {
-            if let Some(ok) = field(d, "attempts")
+            if let Some(ok) = step
+                .get(Key::Attempts)
                 .and_then(Value::as_array)
                 .and_then(|a| a.iter().find(|x| x["ok"] == true))
             {
@@ -171,10 +168,10 @@ fn summary(step: &Step) -> String {
             }
         }
         StepName::Tls => {
-            if let Some(p) = field(d, "protocol").and_then(Value::as_str) {
+            if let Some(p) = step.get(Key::Protocol).and_then(Value::as_str) {
                 parts.push(p.to_string());
             }
-            if let Some(c) = field(d, "certificate") {
+            if let Some(c) = step.get(Key::Certificate) {
                 parts.push(format!(
                     "{} issued by {}, valid until {}",
                     c["subject"].as_str().unwrap_or("?"),
@@ -184,56 +181,58 @@ fn summary(step: &Step) -> String {
             }
         }
         StepName::Manifest => {
-            if let Some(s) = field(d, "status") {
+            if let Some(s) = step.get(Key::Status) {
                 parts.push(format!("HTTP {s}"));
             }
-            if let Some(v) = field(d, "definition_version").and_then(Value::as_str) {
+            if let Some(v) = step.get(Key::DefinitionVersion).and_then(Value::as_str) {
                 parts.push(format!("definitions {}", or_dash(v)));
             }
-            if let Some(v) = field(d, "engine_version").and_then(Value::as_str) {
+            if let Some(v) = step.get(Key::EngineVersion).and_then(Value::as_str) {
                 parts.push(format!("engine {}", or_dash(v)));
             }
         }
         StepName::Package => {
-            if let Some(s) = field(d, "status") {
+            if let Some(s) = step.get(Key::Status) {
                 parts.push(format!("HTTP {s}"));
             }
             // The length of a 404 page says nothing about the package.
-            if let Some(n) = field(d, "content_length")
-                .or_else(|| field(d, "size"))
+            if let Some(n) = step
+                .get(Key::ContentLength)
+                .or_else(|| step.get(Key::Size))
                 .and_then(Value::as_u64)
                 .filter(|_| step.ok)
             {
                 parts.push(format!("{n} bytes"));
             }
-            if let Some(m) = field(d, "last_modified")
-                .or_else(|| field(d, "mtime"))
+            if let Some(m) = step
+                .get(Key::LastModified)
+                .or_else(|| step.get(Key::Mtime))
                 .and_then(Value::as_str)
             {
                 parts.push(format!("modified {m}"));
             }
-            if let Some(m) = field(d, "mode").and_then(Value::as_str) {
+            if let Some(m) = step.get(Key::Mode).and_then(Value::as_str) {
                 parts.push(format!("mode {m}"));
             }
         }
         StepName::PackageSignature => {
-            if let Some(s) = field(d, "signature").and_then(Value::as_str) {
+            if let Some(s) = step.get(Key::Signature).and_then(Value::as_str) {
                 parts.push(s.to_string());
             }
         }
         StepName::PackageVerify => {
             if let (Some(n), Some(e)) = (
-                field(d, "entries"),
-                field(d, "sha256").and_then(Value::as_str),
+                step.get(Key::Entries),
+                step.get(Key::Sha256).and_then(Value::as_str),
             ) {
                 parts.push(format!("{n} entries, sha256 {e}"));
             }
         }
         StepName::Directory => {
-            if let Some(t) = field(d, "mount_type").and_then(Value::as_str) {
+            if let Some(t) = step.get(Key::MountType).and_then(Value::as_str) {
                 parts.push(format!("{t} mount"));
             }
-            if let Some(m) = field(d, "mode").and_then(Value::as_str) {
+            if let Some(m) = step.get(Key::Mode).and_then(Value::as_str) {
                 parts.push(format!("mode {m}"));
             }
         }

@@ -2,6 +2,7 @@
 //! `mirror-*`, `endpoint-behind-mirror`.
 
 use super::prelude::*;
+use crate::mirror::step::Key;
 use crate::mirror::tls::TlsFailureKind;
 use crate::mirror::{ArchProbe, ErrorKind, Step, StepError, StepName, age};
 
@@ -198,26 +199,29 @@ pub(super) fn probe_findings(probe: &ArchProbe, facts: &MirrorFacts, out: &mut V
 fn step_evidence(src: &str, step: &Step) -> Vec<Evidence> {
     let mut ev = Vec::new();
     for key in [
-        "host",
-        "url",
-        "path",
-        "status",
-        "redirects",
-        "signature",
-        "content_type",
-        "engine_version",
-        "definition_version",
+        Key::Host,
+        Key::Url,
+        Key::Path,
+        Key::Status,
+        Key::Redirects,
+        Key::Signature,
+        Key::ContentType,
+        Key::EngineVersion,
+        Key::DefinitionVersion,
     ] {
         if let Some(v) = step
-            .detail
             .get(key)
-            .filter(|v| !v.is_null() && v.as_array().is_none_or(|a| !a.is_empty()))
+            .filter(|v| v.as_array().is_none_or(|a| !a.is_empty()))
         {
             let text = v
                 .as_str()
                 .map(str::to_string)
                 .unwrap_or_else(|| v.to_string());
-            ev.push(Evidence::new(src, format!("{}.{key}", step.name), text));
+            ev.push(Evidence::new(
+                src,
+                format!("{}.{}", step.name, key.as_str()),
+                text,
+            ));
         }
     }
     if let Some(err) = &step.error {
@@ -233,9 +237,8 @@ fn step_failure(probe: &ArchProbe, step: &Step, err: &StepError, src: &str) -> O
     let arch = &probe.arch;
     let ev = step_evidence(src, step);
     let target = step
-        .detail
-        .get("url")
-        .or_else(|| step.detail.get("path"))
+        .get(Key::Url)
+        .or_else(|| step.get(Key::Path))
         .and_then(|v| v.as_str())
         .unwrap_or(&probe.location)
         .to_string();
@@ -310,7 +313,7 @@ fn with_slash(s: &str) -> String {
     }
 }
 fn tls_evidence(src: &str, step: &Step, mut ev: Vec<Evidence>) -> Vec<Evidence> {
-    if let Some(cert) = step.detail.get("certificate") {
+    if let Some(cert) = step.get(Key::Certificate) {
         for key in ["subject", "issuer", "not_after", "names"] {
             if let Some(v) = cert.get(key) {
                 ev.push(Evidence::new(
@@ -326,7 +329,7 @@ fn tls_evidence(src: &str, step: &Step, mut ev: Vec<Evidence>) -> Vec<Evidence> 
     ev
 }
 fn tls_fix(kind: Option<TlsFailureKind>, step: &Step) -> String {
-    let cert = step.detail.get("certificate");
+    let cert = step.get(Key::Certificate);
     let field = |k: &str| {
         cert.and_then(|c| c.get(k))
             .map(|v| {
