@@ -37,6 +37,15 @@ pub struct MirrorSnap {
 }
 
 impl MirrorSnap {
+    /// The engine version the mirror's manifest offers (the first probe that read one).
+    pub fn engine_version(&self) -> Option<&str> {
+        self.probes
+            .iter()
+            .filter_map(|p| p.manifest.as_ref())
+            .map(|m| m.engine_version.as_str())
+            .find(|v| !v.is_empty())
+    }
+
     /// The definitions version the mirror's manifest offers (the first probe that read one).
     pub fn definitions_version(&self) -> Option<&str> {
         self.probes
@@ -44,6 +53,84 @@ impl MirrorSnap {
             .filter_map(|p| p.manifest.as_ref())
             .map(|m| m.definition_version.as_str())
             .find(|v| !v.is_empty())
+    }
+}
+
+/// Facts about the endpoint outside mdatp's own output.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EndpointFacts {
+    /// The offboarding file, when it exists: it blocks re-onboarding until removed.
+    pub offboard_file: Option<String>,
+    /// `systemctl is-active mdatp`, read only when mdatp could not answer and systemd did.
+    pub service_state: Option<String>,
+    /// The HTTPS proxy set in mdatp's service environment (`systemctl show mdatp`).
+    pub service_proxy: Option<String>,
+    /// Free bytes where mdatp keeps its definitions, with that directory.
+    pub definitions_free: Option<(String, u64)>,
+    /// Free bytes on a mounted-directory mirror, with its ring folder.
+    pub mirror_free: Option<(String, u64)>,
+    /// The distribution family from /etc/os-release (`debian`, `rhel`, `suse`), for
+    /// commands that differ between them.
+    pub os_family: Option<OsFamily>,
+}
+
+/// Where a distribution keeps its CA trust store, and the command that rebuilds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OsFamily {
+    Debian,
+    Rhel,
+    Suse,
+}
+
+impl OsFamily {
+    /// From the ID and ID_LIKE words of /etc/os-release.
+    pub fn from_os_release(text: &str) -> Option<OsFamily> {
+        let mut words = Vec::new();
+        for line in text.lines() {
+            if let Some(v) = line
+                .strip_prefix("ID=")
+                .or_else(|| line.strip_prefix("ID_LIKE="))
+            {
+                words.extend(v.trim_matches('"').split_whitespace().map(str::to_string));
+            }
+        }
+        let has = |w: &[&str]| words.iter().any(|x| w.contains(&x.as_str()));
+        if has(&[
+            "suse",
+            "opensuse",
+            "sles",
+            "sled",
+            "opensuse-leap",
+            "opensuse-tumbleweed",
+        ]) {
+            Some(OsFamily::Suse)
+        } else if has(&[
+            "rhel",
+            "fedora",
+            "centos",
+            "rocky",
+            "almalinux",
+            "ol",
+            "amzn",
+        ]) {
+            Some(OsFamily::Rhel)
+        } else if has(&["debian", "ubuntu"]) {
+            Some(OsFamily::Debian)
+        } else {
+            None
+        }
+    }
+
+    /// Where to put a CA certificate and what to run then.
+    pub fn trust_store(self) -> (&'static str, &'static str) {
+        match self {
+            OsFamily::Debian => (
+                "/usr/local/share/ca-certificates/ (as a .crt file)",
+                "update-ca-certificates",
+            ),
+            OsFamily::Rhel => ("/etc/pki/ca-trust/source/anchors/", "update-ca-trust"),
+            OsFamily::Suse => ("/etc/pki/trust/anchors/", "update-ca-certificates"),
+        }
     }
 }
 
@@ -82,6 +169,7 @@ pub struct Snapshot {
     /// Why history could not be read or written, if so.
     pub history_error: Option<String>,
     pub thresholds: Thresholds,
+    pub endpoint: EndpointFacts,
 }
 
 impl Snapshot {

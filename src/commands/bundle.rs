@@ -94,6 +94,7 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Fi
         managed_config: managed_config.to_path_buf(),
         state_dir: ctx.state_dir.clone(),
         command: "bundle",
+        endpoint: ctx.endpoint.clone(),
     };
     let (snapshot, facts) = gather::gather(&plan, ctx.mdatp_runner(), trust);
     for health in snapshot.definitions.iter().chain(snapshot.health.iter()) {

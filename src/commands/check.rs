@@ -47,6 +47,7 @@ pub fn run(ctx: &Context, args: &CheckArgs, managed_config: &Path, format: Forma
         managed_config: managed_config.to_path_buf(),
         state_dir: ctx.state_dir.clone(),
         command: "check",
+        endpoint: ctx.endpoint.clone(),
     };
     plan.probe.light = true;
     let result = match target::load_trust(&plan.probe) {

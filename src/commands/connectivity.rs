@@ -23,7 +23,14 @@ pub fn run(
     plan.max_package_bytes = args.max_package_size;
     let trust = target::load_trust(&plan)?;
     let runner = ctx.mdatp_runner();
-    let r = gather::probe::gather(&plan, managed_config, &runner, args.with_mdatp_test, trust);
+    let r = gather::probe::gather(
+        &plan,
+        managed_config,
+        &runner,
+        args.with_mdatp_test,
+        trust,
+        &ctx.endpoint,
+    );
     if r.url.is_none() && r.health.is_none() {
         return Err(Failure::unknown(
             "mirror_url_unknown",

@@ -32,6 +32,7 @@ pub fn run(ctx: &Context, args: &DiagnoseArgs, managed_config: &Path) -> Result<
         managed_config: managed_config.to_path_buf(),
         state_dir: ctx.state_dir.clone(),
         command: "diagnose",
+        endpoint: ctx.endpoint.clone(),
     };
     let trust = target::load_trust(&plan.probe)?;
     let (snapshot, extra) = gather::gather(&plan, ctx.mdatp_runner(), trust);

@@ -19,7 +19,7 @@ use crate::analyze::snapshot::Thresholds;
 use crate::cli::{AgeThresholds, ArchChoice, Cli, Command, ConfigCommand, GlobalArgs, ProbeArgs};
 use crate::exit_codes::ExitCode;
 use crate::failure::Failure;
-use crate::gather::{Arches, ProbePlan, ProxyChoice};
+use crate::gather::{Arches, EndpointPlan, ProbePlan, ProxyChoice};
 use crate::process::{Limits, Runner};
 use crate::render::{Format, Style};
 
@@ -43,6 +43,8 @@ pub struct Context {
     pub state_dir: PathBuf,
     /// The managed configuration file mdatp reads.
     pub managed_config: PathBuf,
+    /// Where endpoint facts outside health are read.
+    pub endpoint: EndpointPlan,
 }
 
 impl Context {
@@ -63,6 +65,7 @@ impl Context {
                 .clone()
                 .unwrap_or_else(crate::state::history::default_dir),
             managed_config: global.managed_config.clone(),
+            endpoint: endpoint_plan(|k| std::env::var_os(k)),
         }
     }
 
@@ -74,6 +77,20 @@ impl Context {
             limits: self.limits,
             trace: self.verbose,
         })
+    }
+}
+
+/// The endpoint's files, each movable by a variable so tests never read the machine's:
+/// `MDATP_DOCTOR_OFFBOARD_FILE`, `MDATP_DOCTOR_DEFINITIONS_DIR`, `MDATP_DOCTOR_OS_RELEASE`,
+/// `MDATP_DOCTOR_SYSTEMCTL`.
+fn endpoint_plan(env: impl Fn(&str) -> Option<std::ffi::OsString>) -> EndpointPlan {
+    let d = EndpointPlan::default();
+    EndpointPlan {
+        offboard_file: env("MDATP_DOCTOR_OFFBOARD_FILE").map_or(d.offboard_file, PathBuf::from),
+        definitions_dir: env("MDATP_DOCTOR_DEFINITIONS_DIR")
+            .map_or(d.definitions_dir, PathBuf::from),
+        os_release: env("MDATP_DOCTOR_OS_RELEASE").map_or(d.os_release, PathBuf::from),
+        systemctl: env("MDATP_DOCTOR_SYSTEMCTL").map(PathBuf::from),
     }
 }
 

@@ -263,7 +263,8 @@ fn wait(
 
 /// The diagnose rules on the state after the update, keeping what deserves attention.
 fn explain(ctx: &Context, after: &HealthReading, managed_config: &Path) -> Vec<Finding> {
-    let snapshot = crate::gather::after_update(after, managed_config, &ctx.state_dir);
+    let snapshot =
+        crate::gather::after_update(after, managed_config, &ctx.state_dir, &ctx.endpoint);
     rules::diagnose(&snapshot)
         .into_iter()
         .filter(|f| f.severity >= Severity::Warning)

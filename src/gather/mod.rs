@@ -2,6 +2,7 @@
 //! the run history) on a command's behalf. It takes a plain plan, free of command-line
 //! types, and returns a [`Snapshot`] for the pure rules plus the facts of the run.
 
+pub mod endpoint;
 pub mod probe;
 pub mod target;
 
@@ -16,6 +17,7 @@ use crate::mirror::{self, ProbeOptions, url};
 use crate::process::Runner;
 use crate::state::history::{self, Entry};
 
+pub use endpoint::EndpointPlan;
 pub use target::{Arches, ProbePlan, ProxyChoice};
 
 /// What one gather needs (owned, so `check` can run it on a thread).
@@ -29,6 +31,7 @@ pub struct GatherPlan {
     pub state_dir: PathBuf,
     /// Recorded in the history.
     pub command: &'static str,
+    pub endpoint: EndpointPlan,
 }
 
 /// Facts about this run the reports show besides the snapshot.
@@ -60,7 +63,12 @@ pub fn gather(
 ) -> (Snapshot, RunFacts) {
     let now = jiff::Timestamp::now();
     let (loaded, keys) = config::load_with_keys(&plan.managed_config);
-    let proxy = target::choose_proxy(&plan.probe, loaded.as_ref().ok());
+    let mut endpoint = endpoint::read(&plan.endpoint);
+    let proxy = target::choose_proxy(
+        &plan.probe,
+        loaded.as_ref().ok(),
+        endpoint.service_proxy.as_deref(),
+    );
     let opts = target::probe_options(&plan.probe, &proxy, trust);
     let arch_list = target::arches(plan.probe.arches);
     let mdatp_path = runner
@@ -130,6 +138,11 @@ pub fn gather(
         Ok(reading) => (Some(reading), None),
         Err(problem) => (None, Some(problem)),
     };
+    // A client that cannot answer: what systemd says of the daemon is the next clue.
+    if mdatp_problem.as_ref().is_some_and(|p| !p.not_found) {
+        endpoint.service_state = endpoint::service_state(&plan.endpoint);
+    }
+    endpoint.mirror_free = url.as_ref().and_then(|(u, _)| endpoint::mirror_free(u));
     let outputs = definitions
         .iter()
         .chain(full.iter())
@@ -158,6 +171,7 @@ pub fn gather(
         history,
         history_error,
         thresholds: plan.thresholds.clone(),
+        endpoint,
     };
     (
         snapshot,
@@ -174,7 +188,12 @@ pub fn gather(
 /// The snapshot after `mdatp definitions update`: the health read after it, the managed
 /// file and the history, no network (the question is what mdatp reports). The run goes
 /// into the history.
-pub fn after_update(after: &HealthReading, managed_config: &Path, state_dir: &Path) -> Snapshot {
+pub fn after_update(
+    after: &HealthReading,
+    managed_config: &Path,
+    state_dir: &Path,
+    endpoint: &EndpointPlan,
+) -> Snapshot {
     let now = jiff::Timestamp::now();
     let (loaded, keys) = config::load_with_keys(managed_config);
     let (history, history_error) = record_history(state_dir, "update", Some(after), now);
@@ -199,6 +218,7 @@ pub fn after_update(after: &HealthReading, managed_config: &Path, state_dir: &Pa
         history,
         history_error,
         thresholds: Thresholds::default(),
+        endpoint: endpoint::read(endpoint),
     }
 }
 

@@ -31,6 +31,7 @@ pub fn gather(
     runner: &Result<Runner, MdatpError>,
     with_mdatp_test: bool,
     trust: Trust,
+    endpoint: &super::EndpointPlan,
 ) -> MirrorReading {
     let mut warnings = Vec::new();
     // The managed config and mdatp health are best effort: each may be missing.
@@ -47,7 +48,8 @@ pub fn gather(
             .map_err(|e| format!("mdatp health: {e}")),
         Err(e) => Err(format!("mdatp health: {e}")),
     };
-    let proxy = target::choose_proxy(plan, config.as_ref());
+    let service = super::endpoint::read(endpoint);
+    let proxy = target::choose_proxy(plan, config.as_ref(), service.service_proxy.as_deref());
     let arches = target::arches(plan.arches);
     let opts = target::probe_options(plan, &proxy, trust);
     let probe = |checked: Option<&Checked>| match checked.and_then(|c| c.location.as_ref()) {

@@ -119,8 +119,13 @@ pub fn choose_url(
         .map(|u| (u.to_string(), UrlSource::ManagedConfig))
 }
 
-/// `--no-proxy`, else `--proxy`, else the proxy mdatp itself uses.
-pub fn choose_proxy(plan: &ProbePlan, config: Option<&ManagedConfig>) -> ProxyInfo {
+/// `--no-proxy`, else `--proxy`, else the proxy mdatp itself uses: the managed
+/// `cloudService.proxy`, else `HTTPS_PROXY` in its service environment.
+pub fn choose_proxy(
+    plan: &ProbePlan,
+    config: Option<&ManagedConfig>,
+    service_proxy: Option<&str>,
+) -> ProxyInfo {
     match &plan.proxy {
         ProxyChoice::Disabled => ProxyInfo {
             url: None,
@@ -135,9 +140,15 @@ pub fn choose_proxy(plan: &ProbePlan, config: Option<&ManagedConfig>) -> ProxyIn
                 url: Some(p.to_string()),
                 source: ProxySource::ManagedConfig,
             },
-            None => ProxyInfo {
-                url: None,
-                source: ProxySource::None,
+            None => match service_proxy {
+                Some(p) => ProxyInfo {
+                    url: Some(p.to_string()),
+                    source: ProxySource::ServiceEnvironment,
+                },
+                None => ProxyInfo {
+                    url: None,
+                    source: ProxySource::None,
+                },
             },
         },
     }

@@ -127,6 +127,8 @@ pub enum ProxySource {
     Argument,
     /// `cloudService.proxy` in the managed configuration.
     ManagedConfig,
+    /// `HTTPS_PROXY` in mdatp's service environment (systemd drop-in).
+    ServiceEnvironment,
     /// No proxy configured anywhere.
     None,
     /// `--no-proxy`.

@@ -165,6 +165,7 @@ impl TestEnv {
             // Hermetic: never the machine's real /etc/opt/microsoft/... file.
             .env("MDATP_DOCTOR_MANAGED_CONFIG", self.managed_config_path())
             .env("MDATP_DOCTOR_STATE_DIR", self.state_dir())
+            .envs(self.endpoint_env())
             .env_remove("NO_COLOR")
             .timeout(std::time::Duration::from_secs(60));
         cmd
@@ -184,8 +185,24 @@ impl TestEnv {
             .env("MDATP_DOCTOR_MDATP", fake_mdatp_path())
             .env("MDATP_DOCTOR_MANAGED_CONFIG", self.managed_config_path())
             .env("MDATP_DOCTOR_STATE_DIR", self.state_dir())
+            .envs(self.endpoint_env())
             .env_remove("NO_COLOR");
         cmd
+    }
+
+    /// The endpoint's other files, kept in this world too: no offboarding file, no
+    /// systemd, a Debian-like os-release, no definitions directory unless a test makes one.
+    pub fn endpoint_env(&self) -> Vec<(&'static str, PathBuf)> {
+        let os_release = self.path().join("os-release");
+        if !os_release.exists() {
+            std::fs::write(&os_release, "ID=debian\n").expect("write os-release");
+        }
+        vec![
+            ("MDATP_DOCTOR_OFFBOARD_FILE", self.path().join("mdatp_offboard.json")),
+            ("MDATP_DOCTOR_DEFINITIONS_DIR", self.path().join("mdatp-var")),
+            ("MDATP_DOCTOR_OS_RELEASE", os_release),
+            ("MDATP_DOCTOR_SYSTEMCTL", self.path().join("no-systemctl")),
+        ]
     }
 
     /// Where the tool looks for the managed config in this world (absent until written).

@@ -22,6 +22,7 @@ fn snapshot(health: &str) -> Snapshot {
         history: Vec::new(),
         history_error: None,
         thresholds: Thresholds::default(),
+        endpoint: Default::default(),
     }
 }
 

@@ -76,6 +76,7 @@ fn snapshot(definitions: &str, config_text: Option<&str>) -> Snapshot {
         history: vec![],
         history_error: None,
         thresholds: Thresholds::default(),
+        endpoint: Default::default(),
     }
 }
 

@@ -50,20 +50,25 @@ fn a_blank_url_is_no_url() {
 fn proxy_no_proxy_then_argument_then_mdatp() {
     let c = config(FILE);
     let mut plan = ProbePlan::defaults();
-    let p = choose_proxy(&plan, Some(&c));
+    let p = choose_proxy(&plan, Some(&c), Some("http://svc:3128/"));
     assert_eq!(
         (p.url.as_deref(), p.source),
         (Some("http://proxy:3128/"), ProxySource::ManagedConfig)
     );
-    assert_eq!(choose_proxy(&plan, None).source, ProxySource::None);
+    assert_eq!(choose_proxy(&plan, None, None).source, ProxySource::None);
+    let p = choose_proxy(&plan, None, Some("http://svc:3128/"));
+    assert_eq!(
+        (p.url.as_deref(), p.source),
+        (Some("http://svc:3128/"), ProxySource::ServiceEnvironment)
+    );
     plan.proxy = ProxyChoice::Given("http://p2:8080/".into());
-    let p = choose_proxy(&plan, Some(&c));
+    let p = choose_proxy(&plan, Some(&c), None);
     assert_eq!(
         (p.url.as_deref(), p.source),
         (Some("http://p2:8080/"), ProxySource::Argument)
     );
     plan.proxy = ProxyChoice::Disabled;
-    let p = choose_proxy(&plan, Some(&c));
+    let p = choose_proxy(&plan, Some(&c), None);
     assert_eq!((p.url, p.source), (None, ProxySource::Disabled));
 }
 
