@@ -76,7 +76,7 @@ pub fn check(text: &str) -> Checked {
         return malformed("it is empty".into(), None);
     } else {
         return malformed(
-            "no scheme: mdatp needs http://, https:// or an absolute directory path".into(),
+            "no scheme (http://, https:// or an absolute directory): this tool cannot probe it, and how mdatp reads such a URL is not documented".into(),
             Some(format!("http://{text}")),
         );
     };

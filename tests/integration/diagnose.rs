@@ -353,7 +353,7 @@ fn list_and_explain() {
         .expect("runs");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.starts_with("reenable-bug (critical)") && text.contains("no fix version"),
+        text.starts_with("reenable-bug (critical)") && text.contains("a fix is planned"),
         "{text}"
     );
     let out = env

@@ -7,6 +7,7 @@ mod check;
 mod cli;
 mod connectivity;
 mod diagnose;
+mod endpoint_states;
 mod fake_mdatp;
 mod faults;
 mod fixtures;

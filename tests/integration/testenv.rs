@@ -198,8 +198,14 @@ impl TestEnv {
             std::fs::write(&os_release, "ID=debian\n").expect("write os-release");
         }
         vec![
-            ("MDATP_DOCTOR_OFFBOARD_FILE", self.path().join("mdatp_offboard.json")),
-            ("MDATP_DOCTOR_DEFINITIONS_DIR", self.path().join("mdatp-var")),
+            (
+                "MDATP_DOCTOR_OFFBOARD_FILE",
+                self.path().join("mdatp_offboard.json"),
+            ),
+            (
+                "MDATP_DOCTOR_DEFINITIONS_DIR",
+                self.path().join("mdatp-var"),
+            ),
             ("MDATP_DOCTOR_OS_RELEASE", os_release),
             ("MDATP_DOCTOR_SYSTEMCTL", self.path().join("no-systemctl")),
         ]

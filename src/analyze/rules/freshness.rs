@@ -16,8 +16,35 @@ pub static DEFINITIONS_STALE: Rule = Rule {
     fix: "Run `mdatp-doctor update` and read its outcome.",
 };
 
+pub static DEFINITIONS_MISSING: Rule = Rule {
+    id: "definitions-missing",
+    severity: "critical",
+    meaning: "definitions_version is 0.0.0.0 or absent in the definitions output: the endpoint has no security intelligence loaded (documented value of a device that never updated: health-status).",
+    fix: "Run `mdatp-doctor update` and read its outcome; `mdatp-doctor connectivity` shows whether the mirror serves a package.",
+};
+
+pub static DEFINITIONS_UNAVAILABLE: Rule = Rule {
+    id: "definitions-unavailable",
+    severity: "critical (warning when offline updates are off)",
+    meaning: "definitions_status is unavailable: mdatp cannot tell or has no usable definitions (documented status: health-status).",
+    fix: "Run `mdatp-doctor update`; if it fails, `mdatp-doctor connectivity` says why the mirror does not serve.",
+};
+
+pub static DEFINITIONS_UPDATING: Rule = Rule {
+    id: "definitions-updating",
+    severity: "info (warning when it stays so across runs for an hour)",
+    meaning: "definitions_status is updating: an update is in progress (documented: health-status). Seen in the run history for an hour or more, it is stuck (inferred: an update takes minutes, mdatp documents >120 s for a manual one).",
+    fix: "Wait for the update to end; if it stays `updating`, `systemctl restart mdatp` and read `journalctl -u mdatp`.",
+};
+
 /// Every finding this family can raise, in catalogue order.
-pub static RULES: &[&Rule] = &[&DEFINITIONS_UPDATE_FAILED, &DEFINITIONS_STALE];
+pub static RULES: &[&Rule] = &[
+    &DEFINITIONS_UPDATE_FAILED,
+    &DEFINITIONS_STALE,
+    &DEFINITIONS_MISSING,
+    &DEFINITIONS_UNAVAILABLE,
+    &DEFINITIONS_UPDATING,
+];
 
 pub(super) fn update_failed(s: &Snapshot, out: &mut Vec<Finding>) {
     let reason = s
@@ -65,5 +92,72 @@ fn describe_range(r: &Range) -> String {
     match r.upper_bound() {
         Some(e) => format!("after {}", human_age(Duration::from_secs_f64(e.max(0.0)))),
         None => format!("in range {} s", r.to_plugin_syntax()),
+    }
+}
+
+/// No definitions at all, or a status that says none are usable or one is stuck.
+pub(super) fn status(s: &Snapshot, out: &mut Vec<Finding>) {
+    if s.definitions.is_some() {
+        let version = s.str("definitions_version").map(str::trim);
+        if version.is_none_or(|v| v.is_empty() || v == "0.0.0.0") {
+            out.push(DEFINITIONS_MISSING.raise(
+                Severity::Critical,
+                "The endpoint has no security intelligence loaded (definitions_version is 0.0.0.0 or absent)".into(),
+                vec![ev(s, "definitions_version"), ev(s, "definitions_status")],
+                "Run `mdatp-doctor update` and read its outcome; if it fails, `mdatp-doctor connectivity` shows whether the mirror serves a package.".into(),
+            ));
+        }
+    }
+    match s.str("definitions_status").map(DefinitionsStatus::parse) {
+        Some(DefinitionsStatus::Unavailable) => {
+            let severity = if offline_enabled(s) == Some(true) {
+                Severity::Critical
+            } else {
+                Severity::Warning
+            };
+            out.push(DEFINITIONS_UNAVAILABLE.raise(
+                severity,
+                "mdatp reports its security intelligence as unavailable".into(),
+                vec![ev(s, "definitions_status"), ev(s, "definitions_version"), ev(s, "definitions_update_fail_reason")],
+                "Run `mdatp-doctor update` and read the outcome; if it fails, `mdatp-doctor connectivity` says why the mirror does not serve.".into(),
+            ));
+        }
+        Some(DefinitionsStatus::Updating) => {
+            // How long it has said so: the oldest run of an unbroken `updating` streak.
+            let since = s
+                .history
+                .iter()
+                .rev()
+                .take_while(|e| e.status.as_deref() == Some("updating"))
+                .last()
+                .map(|e| e.time);
+            let stuck_for = since
+                .map(|t| s.now.as_second() - t.as_second())
+                .filter(|secs| *secs >= 3600);
+            let (severity, title) = match stuck_for {
+                Some(secs) => (
+                    Severity::Warning,
+                    format!(
+                        "Security intelligence has been `updating` for {} across runs: the update looks stuck",
+                        human_age(Duration::from_secs(secs.unsigned_abs()))
+                    ),
+                ),
+                None => (
+                    Severity::Info,
+                    "An update of the security intelligence is in progress".to_string(),
+                ),
+            };
+            let mut evidence = vec![ev(s, "definitions_status")];
+            if let Some(t) = since {
+                evidence.push(Evidence::new("history", "updating since", t.to_string()));
+            }
+            out.push(DEFINITIONS_UPDATING.raise(
+                severity,
+                title,
+                evidence,
+                "Wait for it to end (`mdatp-doctor update` waits and reports); if it stays `updating`, `systemctl restart mdatp` and read `journalctl -u mdatp`.".into(),
+            ));
+        }
+        _ => {}
     }
 }

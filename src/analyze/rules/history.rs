@@ -5,15 +5,15 @@ use super::prelude::*;
 pub static REENABLE_BUG: Rule = Rule {
     id: "reenable-bug",
     severity: "critical",
-    meaning: "The known mdatp issue: offline update was enabled and served from the mirror, then disabled, then enabled again, and now updates do not come from the mirror; the run history shows the toggles with their times.",
-    fix: "systemctl restart mdatp, mdatp definitions update, check again; if it persists enable offlineDefinitionUpdateFallbackToCloud for now and upgrade mdatp. Microsoft has published no fix version.",
+    meaning: "The known issue (documented only on the French offline-update page): offline update was enabled and served from the mirror, then disabled, then enabled again, and now updates do not come from the mirror; the run history shows the toggles with their times. Microsoft's only mitigation text is \"a fix is planned\"; later builds may have fixed it (not stated).",
+    fix: "No documented fix. What can be tried: upgrade mdatp to the current build (fixes to the update flow have shipped since), then `mdatp definitions update` and read the outcome. A restart does not trigger an offline pull since 101.26032.0000 (at most one per interval), and cloud fallback cannot help endpoints without internet access.",
 };
 
 pub static REENABLE_BUG_SUSPECTED: Rule = Rule {
     id: "reenable-bug-suspected",
     severity: "warning",
-    meaning: "The same symptoms with fallback off, but no run history to prove the toggle sequence.",
-    fix: "If the feature was toggled off and on, apply the reenable-bug fix.",
+    meaning: "An update failed with offline updates on and fallback off, and there is no run history to prove or rule out the toggle sequence of the known issue (inferred from the French page's description). An update that merely came from the cloud is url-mismatch, not this.",
+    fix: "If the feature was toggled off and on, see reenable-bug; otherwise follow the fail reason.",
 };
 
 /// Every finding this family can raise, in catalogue order.
@@ -35,7 +35,7 @@ pub(super) fn reenable(s: &Snapshot, out: &mut Vec<Finding>) {
     if !(not_from_mirror || reason || is_stale) {
         return;
     }
-    let fix = "Restart the daemon (`systemctl restart mdatp`), run `mdatp definitions update`, and check again. If it persists, enable antivirusEngine.offlineDefinitionUpdateFallbackToCloud for the time being and upgrade mdatp. Microsoft has published no fix version for this issue.";
+    let fix = "Microsoft documents no fix (its French page says \"a fix is planned\", and later builds may have it). What can be tried: upgrade mdatp to the current build, then `mdatp definitions update` and read the outcome. A restart does not trigger an offline pull since 101.26032.0000, and cloud fallback cannot help endpoints without internet access.";
     let h = &s.history;
     let enabled_from_mirror = h.iter().position(|e| {
         e.offline_enabled == Some(true)
@@ -68,12 +68,13 @@ pub(super) fn reenable(s: &Snapshot, out: &mut Vec<Finding>) {
             fix.into(),
         ));
     } else if h.len() < 2
-        && (not_from_mirror || reason)
+        && reason
         && s.bool("offline_definition_update_fallback_to_cloud") == Some(false)
     {
-        // Staleness alone is definitions-stale's business, not a sign of the toggle bug.
+        // A failure, not a mere cloud source (url-mismatch) or staleness (definitions-stale):
+        // Microsoft's own up-to-date sample has a cloud source with fallback off.
         out.push(REENABLE_BUG_SUSPECTED.raise(Severity::Warning,
-            "Offline updates fail or bypass the mirror: was the feature disabled and enabled again? (a known mdatp issue)".into(),
+            "Offline updates fail with fallback off: was the feature disabled and enabled again? (a known issue)".into(),
             vec![ev(s, "definitions_update_source_uri"), ev(s, "definitions_update_fail_reason"), ev(s, "offline_definition_update_fallback_to_cloud")],
             format!("If offlineDefinitionUpdate was toggled off and on: {fix}"),
         ));

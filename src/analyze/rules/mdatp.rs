@@ -1,6 +1,7 @@
 //! Can mdatp be read at all, is it licensed, is the build new enough: `mdatp-*`.
 
 use super::prelude::*;
+use crate::mdatp::value::Value;
 
 pub static MDATP_NOT_FOUND: Rule = Rule {
     id: "mdatp-not-found",
@@ -30,12 +31,44 @@ pub static MDATP_VERSION_UNSUPPORTED: Rule = Rule {
     fix: "Upgrade the mdatp package.",
 };
 
+pub static MDATP_OFFBOARDED: Rule = Rule {
+    id: "mdatp-offboarded",
+    severity: "critical",
+    meaning: "No license, and the offboarding file /etc/opt/microsoft/mdatp/mdatp_offboard.json exists: the device was offboarded, and while that file is there onboarding again does not take (documented: Microsoft's offboarding page).",
+    fix: "If the device should be protected again, find out why it was offboarded, remove mdatp_offboard.json, then run the onboarding script from the portal.",
+};
+
+pub static MDATP_EXPIRED: Rule = Rule {
+    id: "mdatp-expired",
+    severity: "critical",
+    meaning: "product_expiration is in the past: mdatp builds expire about nine months after their release and then stop protecting and updating (documented: Microsoft's 'No license found' troubleshooting and release notes).",
+    fix: "Upgrade the mdatp package to a current build.",
+};
+
+pub static MDATP_UNHEALTHY: Rule = Rule {
+    id: "mdatp-unhealthy",
+    severity: "warning",
+    meaning: "Health says healthy: false; each entry of health_issues is shown as evidence (documented: Microsoft's health-status page). Issues with a finding of their own (license, engine) are reported there.",
+    fix: "Read each health issue; `mdatp health` and /var/log/microsoft/mdatp/ say more.",
+};
+
+pub static ENGINE_NOT_LOADED: Rule = Rule {
+    id: "engine-not-loaded",
+    severity: "critical",
+    meaning: "engine_load_status says the antivirus engine is not loaded: no scanning and no use for new definitions (documented: health-status). Since 2026 an engine whose signature fails verification is not loaded, so a bad package on the mirror is one cause (documented: the 2026 offline-update page).",
+    fix: "Check the last update (definitions_update_fail_reason), the package on the mirror (`mdatp-doctor connectivity --verify-package`), then `systemctl restart mdatp` and `journalctl -u mdatp`.",
+};
+
 /// Every finding this family can raise, in catalogue order.
 pub static RULES: &[&Rule] = &[
     &MDATP_NOT_FOUND,
     &MDATP_FAILED,
     &MDATP_UNLICENSED,
+    &MDATP_OFFBOARDED,
+    &MDATP_EXPIRED,
     &MDATP_VERSION_UNSUPPORTED,
+    &MDATP_UNHEALTHY,
+    &ENGINE_NOT_LOADED,
 ];
 
 pub(super) fn mdatp_problem(s: &Snapshot, out: &mut Vec<Finding>) {
@@ -58,6 +91,8 @@ pub(super) fn mdatp_problem(s: &Snapshot, out: &mut Vec<Finding>) {
         p.hint.clone(),
     ));
 }
+/// "No license found" has three documented causes with different fixes: offboarded,
+/// an expired build, or never onboarded.
 pub(super) fn unlicensed(s: &Snapshot, out: &mut Vec<Finding>) {
     let attention = s
         .definitions
@@ -65,11 +100,31 @@ pub(super) fn unlicensed(s: &Snapshot, out: &mut Vec<Finding>) {
         .chain(s.health.iter())
         .find_map(|h| h.attention.clone())
         .filter(|a| a.to_ascii_lowercase().contains("license"));
-    if s.bool("licensed") == Some(false) || attention.is_some() {
-        let mut evidence = vec![ev(s, "licensed")];
-        if let Some(a) = attention {
-            evidence.push(Evidence::new("health", "ATTENTION", a));
-        }
+    let expired = expiry(s).filter(|ts| *ts < s.now);
+    if let Some(ts) = expired {
+        out.push(MDATP_EXPIRED.raise(
+            Severity::Critical,
+            format!("This mdatp build expired on {}: it no longer protects or updates", ts.strftime("%Y-%m-%d")),
+            vec![ev(s, "product_expiration"), ev(s, "app_version")],
+            "Upgrade the mdatp package (`apt-get install --only-upgrade mdatp`, `dnf upgrade mdatp` or `zypper update mdatp`); builds expire about nine months after release.".into(),
+        ));
+    }
+    if s.bool("licensed") != Some(false) && attention.is_none() {
+        return;
+    }
+    let mut evidence = vec![ev(s, "licensed")];
+    if let Some(a) = attention {
+        evidence.push(Evidence::new("health", "ATTENTION", a));
+    }
+    if let Some(file) = &s.endpoint.offboard_file {
+        evidence.push(Evidence::new("system", "offboarding file", file));
+        out.push(MDATP_OFFBOARDED.raise(
+            Severity::Critical,
+            "The device was offboarded: the offboarding file is present, so it has no license".into(),
+            evidence,
+            format!("If the device should be protected, find out why it was offboarded, remove {file}, then run the onboarding script from the portal (onboarding does not take while the file exists)."),
+        ));
+    } else if expired.is_none() {
         out.push(MDATP_UNLICENSED.raise(Severity::Critical,
             "Defender has no license on this device".into(),
             evidence,
@@ -77,6 +132,82 @@ pub(super) fn unlicensed(s: &Snapshot, out: &mut Vec<Finding>) {
         ));
     }
 }
+
+/// When this build expires, as health prints it (local wall-clock time).
+fn expiry(s: &Snapshot) -> Option<jiff::Timestamp> {
+    match &s.field("product_expiration")?.value {
+        Value::DateTime(dt) => s.tz.to_timestamp(*dt).ok(),
+        Value::Timestamp(ts) => Some(*ts),
+        _ => None,
+    }
+}
+
+/// `healthy : false`: each issue as evidence, leaving out those with their own finding.
+pub(super) fn unhealthy(s: &Snapshot, out: &mut Vec<Finding>) {
+    if s.bool("healthy") != Some(false) {
+        return;
+    }
+    let issues: Vec<String> = match s.field("health_issues").map(|f| &f.value) {
+        Some(Value::Json(serde_json::Value::Array(items))) => items
+            .iter()
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string())
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let own_finding = |i: &str| {
+        let i = i.to_ascii_lowercase();
+        i.contains("license") || i.contains("engine")
+    };
+    if !issues.is_empty() && issues.iter().all(|i| own_finding(i)) {
+        return;
+    }
+    let mut evidence = vec![ev(s, "healthy")];
+    evidence.extend(
+        issues
+            .iter()
+            .map(|i| Evidence::new("health", "health_issues", i.as_str())),
+    );
+    if issues.is_empty() {
+        evidence.push(ev(s, "health_issues"));
+    }
+    out.push(MDATP_UNHEALTHY.raise(
+        Severity::Warning,
+        format!(
+            "mdatp reports itself unhealthy{}",
+            match issues.len() {
+                0 => String::new(),
+                1 => format!(": {}", issues[0]),
+                n => format!(" ({n} issues)"),
+            }
+        ),
+        evidence,
+        "Read each health issue in `mdatp health`; the daemon's log in /var/log/microsoft/mdatp/ says more.".into(),
+    ));
+}
+
+/// `engine_load_status` other than loaded.
+pub(super) fn engine(s: &Snapshot, out: &mut Vec<Finding>) {
+    let Some(status) = s.str("engine_load_status") else {
+        return;
+    };
+    let l = status.to_ascii_lowercase();
+    let loaded =
+        l.contains("loaded") && !l.contains("not") && !l.contains("fail") && !l.contains("unload");
+    if loaded {
+        return;
+    }
+    out.push(ENGINE_NOT_LOADED.raise(
+        Severity::Critical,
+        format!("The antivirus engine is not loaded ({status})"),
+        vec![ev(s, "engine_load_status"), ev(s, "engine_version"), ev(s, "definitions_update_fail_reason")],
+        "Check the last update's fail reason and the package on the mirror (`mdatp-doctor connectivity --verify-package`: an engine that fails signature verification is not loaded), then `systemctl restart mdatp` and read `journalctl -u mdatp`.".into(),
+    ));
+}
+
 pub(super) fn version(s: &Snapshot, out: &mut Vec<Finding>) {
     let Some(v) = app_version(s) else { return };
     if compare_versions(v, MIN_VERSION) == Some(Ordering::Less) {

@@ -9,6 +9,7 @@ mod probe;
 mod settings;
 mod signature;
 mod state;
+mod system;
 mod url;
 
 use std::time::{Duration, SystemTime};
@@ -45,6 +46,7 @@ pub fn catalogue() -> impl Iterator<Item = &'static Rule> {
         history::RULES,
         probe::RULES,
         config::RULES,
+        system::RULES,
         state::RULES,
     ]
     .into_iter()
@@ -57,15 +59,20 @@ pub fn diagnose(s: &Snapshot) -> Vec<Finding> {
     mdatp::mdatp_problem(s, &mut out);
     mdatp::unlicensed(s, &mut out);
     mdatp::version(s, &mut out);
+    mdatp::unhealthy(s, &mut out);
+    mdatp::engine(s, &mut out);
     settings::feature_switches(s, &mut out);
     url::url_mismatch(s, &mut out);
     signature::verification(s, &mut out);
     freshness::update_failed(s, &mut out);
     freshness::stale(s, &mut out);
+    freshness::status(s, &mut out);
     history::reenable(s, &mut out);
     probe::mirror_vs_endpoint(s, &mut out);
+    probe::engine_vs_mirror(s, &mut out);
     mirror_findings(s, &mut out);
     config_findings(s, &mut out);
+    system::disk_space(s, &mut out);
     state::history_off(s, &mut out);
     finding::sort(&mut out);
     out

@@ -17,7 +17,7 @@ pub static MIRROR_BEHIND_ENDPOINT: Rule = Rule {
     id: "mirror-behind-endpoint",
     severity: "warning",
     meaning: "The endpoint runs newer definitions than the mirror offers: they came from the cloud, and the mirror's downloader is stuck.",
-    fix: "Run the downloader by hand on the mirror; check its cron job and proxy.",
+    fix: "Run the downloader by hand on the mirror; check its cron job and proxy. Since 2026 the mirror must reach both go.microsoft.com and definitionupdates.microsoft.com (documented: the 2026 offline-update page).",
 };
 
 pub static MIRROR_DNS_FAILED: Rule = Rule {
@@ -97,9 +97,25 @@ pub static MIRROR_PERMISSIONS: Rule = Rule {
     fix: "chmod -R a+rX on the mirror folder.",
 };
 
+pub static ENGINE_BEHIND_MIRROR: Rule = Rule {
+    id: "engine-behind-mirror",
+    severity: "warning",
+    meaning: "The mirror's manifest.json offers a newer EngineVersion than the endpoint's engine_version, and the endpoint has had an update interval to pull it (the same comparison as endpoint-behind-mirror, for the engine).",
+    fix: "Run `mdatp-doctor update` to pull now and read what fails. Since 2026 an engine that fails signature verification is not loaded (documented: the offline-update page): check engine_load_status too.",
+};
+
+pub static MIRROR_ENGINE_BEHIND_ENDPOINT: Rule = Rule {
+    id: "mirror-engine-behind-endpoint",
+    severity: "warning",
+    meaning: "The endpoint runs a newer engine than the mirror offers: it came from the cloud, and the mirror's downloader is stuck.",
+    fix: "On the mirror, run the downloader by hand and read its output; it must reach go.microsoft.com and definitionupdates.microsoft.com.",
+};
+
 /// Every finding this family can raise, in catalogue order.
 pub static RULES: &[&Rule] = &[
     &ENDPOINT_BEHIND_MIRROR,
+    &ENGINE_BEHIND_MIRROR,
+    &MIRROR_ENGINE_BEHIND_ENDPOINT,
     &MIRROR_BEHIND_ENDPOINT,
     &MIRROR_DNS_FAILED,
     &MIRROR_UNREACHABLE,
@@ -113,6 +129,38 @@ pub static RULES: &[&Rule] = &[
     &MIRROR_STALE,
     &MIRROR_PERMISSIONS,
 ];
+
+/// The engine: the same comparison as the definitions, on the manifest's EngineVersion.
+pub(super) fn engine_vs_mirror(s: &Snapshot, out: &mut Vec<Finding>) {
+    let (Some(endpoint), Some(mirror)) = (s.str("engine_version"), s.mirror.engine_version())
+    else {
+        return;
+    };
+    let evidence = vec![
+        ev(s, "engine_version"),
+        Evidence::new("mirror", "manifest.json EngineVersion", mirror),
+    ];
+    match compare_versions(mirror, endpoint) {
+        Some(Ordering::Greater) => {
+            let waited = definitions_age(s).is_none_or(|(age, _)| age > s.update_interval());
+            if waited {
+                out.push(ENGINE_BEHIND_MIRROR.raise(
+                    Severity::Warning,
+                    format!("The mirror has engine {mirror} but the endpoint still runs {endpoint}"),
+                    evidence,
+                    "Run `mdatp-doctor update` to pull now and read what fails; an engine that fails signature verification is not loaded (check engine_load_status and the package with `mdatp-doctor connectivity --verify-package`).".into(),
+                ));
+            }
+        }
+        Some(Ordering::Less) => out.push(MIRROR_ENGINE_BEHIND_ENDPOINT.raise(
+            Severity::Warning,
+            format!("The endpoint runs engine {endpoint}, newer than the mirror's {mirror}: it came from the cloud, and the mirror's downloader is stuck"),
+            evidence,
+            "On the mirror, run the downloader by hand and read its output; it must reach go.microsoft.com and definitionupdates.microsoft.com (check its proxy: curl takes cron's environment).".into(),
+        )),
+        _ => {}
+    }
+}
 
 pub(super) fn mirror_vs_endpoint(s: &Snapshot, out: &mut Vec<Finding>) {
     let Some(endpoint) = s.str("definitions_version") else {
@@ -140,7 +188,7 @@ pub(super) fn mirror_vs_endpoint(s: &Snapshot, out: &mut Vec<Finding>) {
         Some(Ordering::Less) => out.push(MIRROR_BEHIND_ENDPOINT.raise(Severity::Warning,
             format!("The endpoint runs {endpoint}, newer than the mirror's {mirror}: it came from the cloud, and the mirror's downloader is stuck"),
             evidence,
-            "On the mirror, run the downloader by hand and read its output; check its cron job and its proxy settings.".into(),
+            "On the mirror, run the downloader by hand and read its output; check its cron job and its proxy (curl takes cron's environment): it must reach go.microsoft.com and definitionupdates.microsoft.com.".into(),
         )),
         _ => {}
     }
@@ -154,7 +202,7 @@ pub(super) fn probe_findings(probe: &ArchProbe, facts: &MirrorFacts, out: &mut V
                 out.push(MIRROR_MANIFEST_INVALID.raise(Severity::Warning,
                     format!("manifest.json for {arch} has empty versions: the downloader's last run got a proxy or error page instead of version information"),
                     step_evidence(&src, step),
-                    "Run the downloader by hand on the mirror and read its output; check that it reaches go.microsoft.com (its proxy settings).".into(),
+                    "Run the downloader by hand on the mirror and read its output; check that it reaches go.microsoft.com and definitionupdates.microsoft.com (its proxy settings: curl takes cron's environment).".into(),
                 ));
             }
             continue;

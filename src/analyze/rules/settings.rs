@@ -3,6 +3,9 @@
 
 use super::prelude::*;
 
+/// The first build with the `audit` enforcement level.
+const AUDIT_FROM: &str = "101.26062.0007";
+
 pub static OFFLINE_UPDATE_DISABLED: Rule = Rule {
     id: "offline-update-disabled",
     severity: "warning",
@@ -20,7 +23,7 @@ pub static AUTOMATIC_UPDATE_DISABLED: Rule = Rule {
 pub static ENFORCEMENT_NOT_REALTIME: Rule = Rule {
     id: "enforcement-not-realtime",
     severity: "warning",
-    meaning: "Automatic pulls from the mirror only happen when the enforcement level is real_time; this endpoint runs passive, on_demand or audit.",
+    meaning: "Automatic pulls from the mirror only happen when the enforcement level is real_time; this endpoint runs passive, on_demand or audit. Read from antivirus_enforcement_level (101.26052.0012+), enforcement_level, the real-time booleans on builds without audit, or the managed file (documented: linux-preferences, release notes).",
     fix: "Set antivirusEngine.enforcementLevel to \"real_time\", or schedule `mdatp definitions update`.",
 };
 
@@ -31,17 +34,25 @@ pub static RULES: &[&Rule] = &[
     &ENFORCEMENT_NOT_REALTIME,
 ];
 
-/// `real_time`, `on_demand`, `passive` or `audit`, from health or else the managed file.
-fn enforcement(s: &Snapshot) -> Option<(String, Evidence)> {
-    if let Some(level) = s.str("enforcement_level") {
-        return Some((level.to_string(), ev(s, "enforcement_level")));
+/// The level from health (`antivirus_enforcement_level` on 101.26052.0012+, else
+/// `enforcement_level`), else from the real-time booleans where they can tell, else the
+/// managed file. Audit (101.26062.0007+) keeps real-time protection on, so on builds that
+/// may run audit the boolean alone cannot say real_time.
+pub(super) fn enforcement(s: &Snapshot) -> Option<(String, Evidence)> {
+    for name in ["antivirus_enforcement_level", "enforcement_level"] {
+        if let Some(level) = s.str(name).filter(|l| !l.trim().is_empty()) {
+            return Some((level.to_string(), ev(s, name)));
+        }
     }
+    let audit_possible = app_version(s)
+        .and_then(|v| compare_versions(v, AUDIT_FROM))
+        .is_none_or(|o| o != Ordering::Less);
     match (
         s.bool("passive_mode_enabled"),
         s.bool("real_time_protection_enabled"),
     ) {
         (Some(true), _) => return Some(("passive".into(), ev(s, "passive_mode_enabled"))),
-        (_, Some(true)) => {
+        (_, Some(true)) if !audit_possible => {
             return Some(("real_time".into(), ev(s, "real_time_protection_enabled")));
         }
         (Some(false), Some(false)) => {
@@ -58,6 +69,7 @@ fn enforcement(s: &Snapshot) -> Option<(String, Evidence)> {
         Evidence::new(&s.config.path, "antivirusEngine.enforcementLevel", level),
     ))
 }
+
 pub(super) fn feature_switches(s: &Snapshot, out: &mut Vec<Finding>) {
     if offline_enabled(s) == Some(false) {
         out.push(OFFLINE_UPDATE_DISABLED.raise(Severity::Warning,

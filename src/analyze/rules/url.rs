@@ -12,8 +12,8 @@ pub static URL_MISSING: Rule = Rule {
 
 pub static URL_MALFORMED: Rule = Rule {
     id: "url-malformed",
-    severity: "critical",
-    meaning: "The configured URL cannot be used: no scheme (host:8000/linux/production/), an unsupported scheme, or unparseable.",
+    severity: "critical (warning for a URL without a scheme)",
+    meaning: "The configured URL cannot be used: an unsupported scheme, or unparseable (critical); or it has no scheme (host:8000/linux/production/). How mdatp treats a URL without a scheme is not documented, and Microsoft's own example on the French page has none, so that case is a warning: this tool cannot probe it, and the update findings say whether mdatp could.",
     fix: "Write it with http://, https:// or as an absolute directory path; the finding suggests the corrected value.",
 };
 
@@ -137,7 +137,9 @@ pub(super) fn url_findings(facts: &MirrorFacts, out: &mut Vec<Finding>) {
     let ev = || vec![Evidence::new(source.as_str(), URL_KEY, text)];
     for problem in &checked.problems {
         match problem {
-            UrlProblem::Malformed { reason, suggestion } => out.push(URL_MALFORMED.raise(Severity::Critical,
+            UrlProblem::Malformed { reason, suggestion } => out.push(URL_MALFORMED.raise(
+                // mdatp's handling of a scheme-less URL is undocumented; the seed uses one.
+                if suggestion.is_some() { Severity::Warning } else { Severity::Critical },
                 format!("The mirror URL is not usable: {reason}"),
                 ev(),
                 set_url_fix(facts, suggestion.as_deref().unwrap_or(EXAMPLE_URL)),

@@ -31,7 +31,7 @@ fn missing_scheme_is_malformed_with_a_suggestion() {
     assert_eq!(
         c.problems,
         [UrlProblem::Malformed {
-            reason: "no scheme: mdatp needs http://, https:// or an absolute directory path".into(),
+            reason: "no scheme (http://, https:// or an absolute directory): this tool cannot probe it, and how mdatp reads such a URL is not documented".into(),
             suggestion: Some("http://www.example.server.com:8000/linux/production/".into())
         }]
     );
