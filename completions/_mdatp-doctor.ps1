@@ -81,7 +81,7 @@ Register-ArgumentCompleter -Native -CommandName 'mdatp-doctor' -ScriptBlock {
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]')
             [CompletionResult]::new('--no-proxy', '--no-proxy', [CompletionResultType]::ParameterName, 'Use no proxy, whatever mdatp is configured with')
             [CompletionResult]::new('--verify-package', '--verify-package', [CompletionResultType]::ParameterName, 'Download the whole package and check it is a readable zip (prints its SHA-256)')
-            [CompletionResult]::new('--with-mdatp-test', '--with-mdatp-test', [CompletionResultType]::ParameterName, 'Also run `mdatp connectivity test` (Microsoft''s cloud endpoints) and show its result')
+            [CompletionResult]::new('--with-mdatp-test', '--with-mdatp-test', [CompletionResultType]::ParameterName, 'Also run `mdatp connectivity test` (Microsoft''s endpoints and, from 101.26052.0012, the offline update paths) and show its result; a mirror line it prints is used as evidence')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show each external command, its exit status and duration on stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show each external command, its exit status and duration on stderr')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')

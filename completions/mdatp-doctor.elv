@@ -76,7 +76,7 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
             cand --state-dir 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]'
             cand --no-proxy 'Use no proxy, whatever mdatp is configured with'
             cand --verify-package 'Download the whole package and check it is a readable zip (prints its SHA-256)'
-            cand --with-mdatp-test 'Also run `mdatp connectivity test` (Microsoft''s cloud endpoints) and show its result'
+            cand --with-mdatp-test 'Also run `mdatp connectivity test` (Microsoft''s endpoints and, from 101.26052.0012, the offline update paths) and show its result; a mirror line it prints is used as evidence'
             cand -v 'Show each external command, its exit status and duration on stderr'
             cand --verbose 'Show each external command, its exit status and duration on stderr'
             cand -h 'Print help (see more with ''--help'')'

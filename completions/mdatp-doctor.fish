@@ -92,7 +92,7 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" 
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l state-dir -d 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l no-proxy -d 'Use no proxy, whatever mdatp is configured with'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l verify-package -d 'Download the whole package and check it is a readable zip (prints its SHA-256)'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l with-mdatp-test -d 'Also run `mdatp connectivity test` (Microsoft\'s cloud endpoints) and show its result'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l with-mdatp-test -d 'Also run `mdatp connectivity test` (Microsoft\'s endpoints and, from 101.26052.0012, the offline update paths) and show its result; a mirror line it prints is used as evidence'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -s v -l verbose -d 'Show each external command, its exit status and duration on stderr'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -s V -l version -d 'Print version'

@@ -326,7 +326,8 @@ pub struct ConnectivityArgs {
     #[arg(long, value_name = "SIZE", default_value = "2GiB", value_parser = crate::units::parse_size)]
     pub max_package_size: u64,
 
-    /// Also run `mdatp connectivity test` (Microsoft's cloud endpoints) and show its result
+    /// Also run `mdatp connectivity test` (Microsoft's endpoints and, from 101.26052.0012, the
+    /// offline update paths) and show its result; a mirror line it prints is used as evidence
     #[arg(long)]
     pub with_mdatp_test: bool,
 }

@@ -48,6 +48,7 @@ pub fn run(
         managed_config: &managed_path,
         stale_after: plan.stale_after,
         now: SystemTime::now(),
+        mdatp_test: r.mdatp_test.as_ref(),
     };
     let mut findings = rules::for_mirror(&facts);
     finding::sort(&mut findings);

@@ -93,7 +93,7 @@ fn human(report: &ConnectivityReport, style: Style) -> String {
     if let Some(test) = &report.mdatp_connectivity_test {
         let failed: Vec<_> = test.results.iter().filter(|r| !r.ok).collect();
         out.push_str(&format!(
-            "\nmdatp connectivity test (Microsoft's cloud): {} of {} OK\n",
+            "\nmdatp connectivity test: {} of {} OK\n",
             test.results.len() - failed.len(),
             test.results.len()
         ));

@@ -303,3 +303,64 @@ fn little_free_space_for_definitions_is_a_warning() {
     assert!(f["title"].as_str().unwrap().contains("MiB free"), "{f:#}");
     assert_eq!(code, 1);
 }
+
+#[test]
+fn a_mirror_line_in_mdatps_own_test_is_evidence() {
+    let tree = MirrorTree::healthy();
+    let server = MirrorServer::http(tree.root.path());
+    let url = server.ring_url();
+    let mut env = TestEnv::new();
+    env.health_with_url(&url);
+    env.on(
+        "connectivity test",
+        Reply::stdout(&format!(
+            "Testing connection with https://x.cp.wd.microsoft.com/api/report ... [OK]\n\
+             Testing connection with {url}arch_x86_64/manifest.json ... [Error]\n\
+             Expected a 200 Response from Proxy, received: 407\n"
+        )),
+    );
+    let out = env
+        .cmd()
+        .args([
+            "connectivity",
+            "--with-mdatp-test",
+            "--arch",
+            "x86_64",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("runs");
+    let report = stdout_json(&out);
+    let f = finding(&report, "mdatp-test-mirror-failed");
+    assert_eq!(f["severity"], "warning");
+    let values: Vec<&str> = f["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["value"].as_str().unwrap())
+        .collect();
+    assert!(values.contains(&"[Error]"), "{values:?}");
+    assert!(values.iter().any(|v| v.contains("407")), "{values:?}");
+    // Our own probe passed: the difference is the point.
+    assert_eq!(out.status.code(), Some(1), "{report:#}");
+
+    // Only Microsoft's endpoints in the test: nothing about the mirror.
+    env.on(
+        "connectivity test",
+        Reply::fixture("mdatp/connectivity/linux-ok.txt"),
+    );
+    let out = env
+        .cmd()
+        .args([
+            "connectivity",
+            "--with-mdatp-test",
+            "--arch",
+            "x86_64",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("runs");
+    assert!(!ids(&stdout_json(&out)).contains(&"mdatp-test-mirror-failed"));
+}

@@ -22,6 +22,7 @@ fn facts<'a>(
         managed_config: "/etc/opt/microsoft/mdatp/managed/mdatp_managed.json",
         stale_after: Duration::from_secs(7 * 86_400),
         now: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+        mdatp_test: None,
     }
 }
 

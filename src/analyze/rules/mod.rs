@@ -93,6 +93,7 @@ fn mirror_findings(s: &Snapshot, out: &mut Vec<Finding>) {
         managed_config: &s.config.path,
         stale_after: s.thresholds.stale_after,
         now: std::time::SystemTime::try_from(s.now).unwrap_or(std::time::SystemTime::UNIX_EPOCH),
+        mdatp_test: None,
     };
     out.extend(for_mirror(&facts));
 }
@@ -119,6 +120,8 @@ pub struct MirrorFacts<'a> {
     pub managed_config: &'a str,
     pub stale_after: Duration,
     pub now: SystemTime,
+    /// `mdatp connectivity test`, when it ran (`connectivity --with-mdatp-test`).
+    pub mdatp_test: Option<&'a crate::mdatp::connectivity::ConnectivityTest>,
 }
 /// The url and probe rules on their own (what `connectivity` runs).
 pub fn for_mirror(facts: &MirrorFacts) -> Vec<Finding> {
@@ -127,6 +130,7 @@ pub fn for_mirror(facts: &MirrorFacts) -> Vec<Finding> {
     for probe in facts.probes {
         probe::probe_findings(probe, facts, &mut out);
     }
+    probe::mdatp_test_of_mirror(facts, &mut out);
     // Host-level failures (DNS, TCP, TLS) repeat for every architecture: keep one.
     let mut seen = std::collections::HashSet::new();
     out.retain(|f| seen.insert((f.id, f.title.clone())));

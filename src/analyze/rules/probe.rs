@@ -111,8 +111,16 @@ pub static MIRROR_ENGINE_BEHIND_ENDPOINT: Rule = Rule {
     fix: "On the mirror, run the downloader by hand and read its output; it must reach go.microsoft.com and definitionupdates.microsoft.com.",
 };
 
+pub static MDATP_TEST_MIRROR_FAILED: Rule = Rule {
+    id: "mdatp-test-mirror-failed",
+    severity: "warning",
+    meaning: "`mdatp connectivity test` printed a line for the mirror (builds from 101.26052.0012 test the offline update paths; the output format is not published) and it did not end in OK: mdatp itself cannot reach the mirror, whatever this tool's own probe saw.",
+    fix: "Compare with this tool's probe: a difference points at what mdatp uses and we do not (its proxy, its trust store, its name resolution).",
+};
+
 /// Every finding this family can raise, in catalogue order.
 pub static RULES: &[&Rule] = &[
+    &MDATP_TEST_MIRROR_FAILED,
     &ENDPOINT_BEHIND_MIRROR,
     &ENGINE_BEHIND_MIRROR,
     &MIRROR_ENGINE_BEHIND_ENDPOINT,
@@ -399,5 +407,34 @@ fn tls_fix(kind: Option<TlsFailureKind>, step: &Step) -> String {
             field("names")
         ),
         _ => "Check the mirror's TLS configuration (certificate chain, protocol versions) with `openssl s_client -connect <host>:<port> -showcerts`.".into(),
+    }
+}
+
+/// mdatp's own test, where it printed a line for the configured mirror.
+pub(super) fn mdatp_test_of_mirror(facts: &MirrorFacts, out: &mut Vec<Finding>) {
+    let (Some(test), Some((configured, _))) = (facts.mdatp_test, facts.url) else {
+        return;
+    };
+    let mirror = normalize_location(configured);
+    for r in &test.results {
+        if r.ok || !normalize_location(&r.url).starts_with(&mirror) {
+            continue;
+        }
+        let mut evidence = vec![Evidence::new(
+            "mdatp connectivity test",
+            &r.url,
+            format!("[{}]", r.result),
+        )];
+        evidence.extend(
+            r.details
+                .iter()
+                .map(|d| Evidence::new("mdatp connectivity test", "detail", d.as_str())),
+        );
+        out.push(MDATP_TEST_MIRROR_FAILED.raise(
+            Severity::Warning,
+            format!("mdatp's own connectivity test fails on the mirror ({})", r.url),
+            evidence,
+            "Compare with the probe above: when it passes and mdatp's test fails, look at what mdatp uses and this tool may not — its proxy (`mdatp health --field proxy`, the service environment), its trust store, its name resolution.".into(),
+        ));
     }
 }
