@@ -34,9 +34,6 @@ _mdatp__doctor() {
             mdatp__doctor,diagnose)
                 cmd="mdatp__doctor__subcmd__diagnose"
                 ;;
-            mdatp__doctor,generate)
-                cmd="mdatp__doctor__subcmd__generate"
-                ;;
             mdatp__doctor,health)
                 cmd="mdatp__doctor__subcmd__health"
                 ;;
@@ -76,9 +73,6 @@ _mdatp__doctor() {
             mdatp__doctor__subcmd__help,diagnose)
                 cmd="mdatp__doctor__subcmd__help__subcmd__diagnose"
                 ;;
-            mdatp__doctor__subcmd__help,generate)
-                cmd="mdatp__doctor__subcmd__help__subcmd__generate"
-                ;;
             mdatp__doctor__subcmd__help,health)
                 cmd="mdatp__doctor__subcmd__help__subcmd__health"
                 ;;
@@ -98,7 +92,7 @@ _mdatp__doctor() {
 
     case "${cmd}" in
         mdatp__doctor)
-            opts="-v -h -V --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version health connectivity diagnose check update bundle aggregate config generate help"
+            opts="-v -h -V --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version health connectivity diagnose check update bundle aggregate config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -135,7 +129,7 @@ _mdatp__doctor() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mdatp__subcmd__doctor__subcmd__aggregate)
+        mdatp__doctor__subcmd__aggregate)
             opts="-v -h -V --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -173,7 +167,7 @@ _mdatp__doctor() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mdatp__subcmd__doctor__subcmd__bundle)
+        mdatp__doctor__subcmd__bundle)
             opts="-o -v -h -V --output --redact-ids --no-redact --max-log-bytes --include-mdatp-diagnostic --log-dir --wdavcfg --list-contents --skip-network --url --arch --connect-timeout --probe-timeout --ca-cert --proxy --no-proxy --stale-after --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -263,7 +257,7 @@ _mdatp__doctor() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mdatp__subcmd__doctor__subcmd__check)
+        mdatp__doctor__subcmd__check)
             opts="-v -h -V --skip-network --url --arch --connect-timeout --probe-timeout --ca-cert --proxy --no-proxy --stale-after --warn-age --crit-age --deadline --textfile-dir --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -345,7 +339,7 @@ _mdatp__doctor() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mdatp__subcmd__doctor__subcmd__config)
+        mdatp__doctor__subcmd__config)
             opts="-v -h -V --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version check help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -383,7 +377,7 @@ _mdatp__doctor() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mdatp__subcmd__doctor__subcmd__config__subcmd__check)
+        mdatp__doctor__subcmd__config__subcmd__check)
             opts="-v -h -V --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -421,7 +415,7 @@ _mdatp__doctor() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mdatp__subcmd__doctor__subcmd__config__subcmd__help)
+        mdatp__doctor__subcmd__config__subcmd__help)
             opts="check help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -435,7 +429,7 @@ _mdatp__doctor() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mdatp__subcmd__doctor__subcmd__config__subcmd__help__subcmd__check)
+        mdatp__doctor__subcmd__config__subcmd__help__subcmd__check)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -449,7 +443,7 @@ _mdatp__doctor() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mdatp__subcmd__doctor__subcmd__config__subcmd__help__subcmd__help)
+        mdatp__doctor__subcmd__config__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -463,7 +457,7 @@ _mdatp__doctor() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mdatp__subcmd__doctor__subcmd__connectivity)
+        mdatp__doctor__subcmd__connectivity)
             opts="-v -h -V --url --arch --connect-timeout --probe-timeout --ca-cert --proxy --no-proxy --stale-after --verify-package --max-package-size --with-mdatp-test --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -533,7 +527,7 @@ _mdatp__doctor() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mdatp__subcmd__doctor__subcmd__diagnose)
+        mdatp__doctor__subcmd__diagnose)
             opts="-v -h -V --list --explain --skip-network --url --arch --connect-timeout --probe-timeout --ca-cert --proxy --no-proxy --stale-after --warn-age --crit-age --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -611,49 +605,7 @@ _mdatp__doctor() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mdatp__subcmd__doctor__subcmd__generate)
-            opts="-v -h -V --out-dir --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --out-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --mdatp)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --managed-config)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "human json nagios prometheus checkmk" -- "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
-                --timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --state-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        mdatp__subcmd__doctor__subcmd__health)
+        mdatp__doctor__subcmd__health)
             opts="-v -h -V --details --all --mdatp-json --from-file --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -699,8 +651,8 @@ _mdatp__doctor() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mdatp__subcmd__doctor__subcmd__help)
-            opts="health connectivity diagnose check update bundle aggregate config generate help"
+        mdatp__doctor__subcmd__help)
+            opts="health connectivity diagnose check update bundle aggregate config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -713,7 +665,7 @@ _mdatp__doctor() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mdatp__subcmd__doctor__subcmd__help__subcmd__aggregate)
+        mdatp__doctor__subcmd__help__subcmd__aggregate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -727,7 +679,7 @@ _mdatp__doctor() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mdatp__subcmd__doctor__subcmd__help__subcmd__bundle)
+        mdatp__doctor__subcmd__help__subcmd__bundle)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -741,7 +693,7 @@ _mdatp__doctor() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mdatp__subcmd__doctor__subcmd__help__subcmd__check)
+        mdatp__doctor__subcmd__help__subcmd__check)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -755,7 +707,7 @@ _mdatp__doctor() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mdatp__subcmd__doctor__subcmd__help__subcmd__config)
+        mdatp__doctor__subcmd__help__subcmd__config)
             opts="check"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -769,7 +721,7 @@ _mdatp__doctor() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mdatp__subcmd__doctor__subcmd__help__subcmd__config__subcmd__check)
+        mdatp__doctor__subcmd__help__subcmd__config__subcmd__check)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -783,7 +735,7 @@ _mdatp__doctor() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mdatp__subcmd__doctor__subcmd__help__subcmd__connectivity)
+        mdatp__doctor__subcmd__help__subcmd__connectivity)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -797,7 +749,7 @@ _mdatp__doctor() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mdatp__subcmd__doctor__subcmd__help__subcmd__diagnose)
+        mdatp__doctor__subcmd__help__subcmd__diagnose)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -811,7 +763,7 @@ _mdatp__doctor() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mdatp__subcmd__doctor__subcmd__help__subcmd__generate)
+        mdatp__doctor__subcmd__help__subcmd__health)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -825,7 +777,7 @@ _mdatp__doctor() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mdatp__subcmd__doctor__subcmd__help__subcmd__health)
+        mdatp__doctor__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -839,7 +791,7 @@ _mdatp__doctor() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mdatp__subcmd__doctor__subcmd__help__subcmd__help)
+        mdatp__doctor__subcmd__help__subcmd__update)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -853,21 +805,7 @@ _mdatp__doctor() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mdatp__subcmd__doctor__subcmd__help__subcmd__update)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        mdatp__subcmd__doctor__subcmd__update)
+        mdatp__doctor__subcmd__update)
             opts="-v -h -V --wait-timeout --poll-interval --no-wait --wait-lock --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -38,7 +38,6 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
             cand bundle 'Write a redacted support bundle (.tar.gz) with everything support needs'
             cand aggregate 'Summarise many `diagnose --format json` reports into one fleet picture'
             cand config 'Managed configuration tools'
-            cand generate 'Regenerate completions/ and man/ from this command-line definition'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mdatp-doctor;health'= {
@@ -240,21 +239,6 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
         }
         &'mdatp-doctor;config;help;help'= {
         }
-        &'mdatp-doctor;generate'= {
-            cand --out-dir 'Directory that receives completions/ and man/'
-            cand --mdatp 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]'
-            cand --managed-config 'The managed configuration file mdatp reads'
-            cand --format 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only'
-            cand --color 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)'
-            cand --timeout 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out'
-            cand --state-dir 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]'
-            cand -v 'Show each external command, its exit status and duration on stderr'
-            cand --verbose 'Show each external command, its exit status and duration on stderr'
-            cand -h 'Print help (see more with ''--help'')'
-            cand --help 'Print help (see more with ''--help'')'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
         &'mdatp-doctor;help'= {
             cand health 'Show `mdatp health` as typed fields (definitions first)'
             cand connectivity 'Probe the offline update mirror the way the endpoint uses it'
@@ -264,7 +248,6 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
             cand bundle 'Write a redacted support bundle (.tar.gz) with everything support needs'
             cand aggregate 'Summarise many `diagnose --format json` reports into one fleet picture'
             cand config 'Managed configuration tools'
-            cand generate 'Regenerate completions/ and man/ from this command-line definition'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mdatp-doctor;help;health'= {
@@ -285,8 +268,6 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
             cand check 'Check a managed configuration file against the documented keys and types'
         }
         &'mdatp-doctor;help;config;check'= {
-        }
-        &'mdatp-doctor;help;generate'= {
         }
         &'mdatp-doctor;help;help'= {
         }

@@ -220,10 +220,6 @@ pub enum Command {
     /// Managed configuration tools
     #[command(subcommand)]
     Config(ConfigCommand),
-
-    /// Regenerate completions/ and man/ from this command-line definition
-    #[command(hide = true)]
-    Generate(GenerateArgs),
 }
 
 #[derive(Debug, Args)]
@@ -474,9 +470,13 @@ pub struct ConfigCheckArgs {
     pub path: Option<PathBuf>,
 }
 
-#[derive(Debug, Args)]
+/// `mdatp-doctor generate`, a developer's command: regenerate completions/, man/ and the
+/// README's findings table from this definition. Parsed apart from [`Cli`] so it appears
+/// in no completion script and no man page.
+#[derive(Debug, Parser)]
+#[command(name = "mdatp-doctor generate")]
 pub struct GenerateArgs {
-    /// Directory that receives completions/ and man/
+    /// Directory that receives completions/ and man/ (and holds the README to update)
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub out_dir: PathBuf,
 }

@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 
 use clap::Parser;
 
-use mdatp_doctor::cli::{Cli, Command, Format};
+use mdatp_doctor::cli::{Cli, Command, Format, GenerateArgs};
 use mdatp_doctor::commands::{self, Context};
 use mdatp_doctor::exit_codes::ExitCode;
 use mdatp_doctor::render;
@@ -12,6 +12,10 @@ use mdatp_doctor::report::SchemaVersion;
 use mdatp_doctor::report::misc::ErrorDoc;
 
 fn main() -> std::process::ExitCode {
+    // The developers' `generate` is parsed on its own so no completion or man page lists it.
+    if std::env::args_os().nth(1).is_some_and(|a| a == "generate") {
+        return generate();
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -63,4 +67,29 @@ fn main() -> std::process::ExitCode {
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(stdout.as_bytes()).and_then(|()| out.flush());
     exit.into()
+}
+
+fn generate() -> std::process::ExitCode {
+    let args = match GenerateArgs::try_parse_from(std::env::args_os().skip(1)) {
+        Ok(args) => args,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::Usage
+            } else {
+                ExitCode::Ok
+            }
+            .into();
+        }
+    };
+    match commands::generate::run(&args) {
+        Ok(done) => {
+            print!("{}", done.stdout);
+            done.exit.into()
+        }
+        Err(failure) => {
+            eprint!("{}", failure.to_stderr());
+            failure.exit.into()
+        }
+    }
 }

@@ -26,6 +26,9 @@ pub fn artifacts() -> Vec<(String, Vec<u8>)> {
     ] {
         let mut buf = Vec::new();
         clap_complete::generate(shell, &mut Cli::command(), BIN, &mut buf);
+        if shell == Shell::Bash {
+            buf = fix_bash_arms(&buf);
+        }
         let name = match shell {
             Shell::Bash => format!("{BIN}.bash"),
             Shell::Zsh => format!("_{BIN}"),
@@ -49,6 +52,18 @@ pub fn artifacts() -> Vec<(String, Vec<u8>)> {
         out.push((format!("man/{name}.1"), page));
     }
     out
+}
+
+/// clap_complete's bash script names the subcommand states `mdatp__doctor__subcmd__X`
+/// but writes their case arms as `mdatp__subcmd__doctor__subcmd__X` when the binary name
+/// has a hyphen, so completion stops after the subcommand. Spell the arms the way the
+/// states are set.
+fn fix_bash_arms(script: &[u8]) -> Vec<u8> {
+    let wrong = BIN.replace('-', "__subcmd__");
+    let right = BIN.replace('-', "__");
+    String::from_utf8_lossy(script)
+        .replace(&format!("{wrong}__"), &format!("{right}__"))
+        .into_bytes()
 }
 
 fn man_page(cmd: clap::Command) -> Vec<u8> {

@@ -114,7 +114,6 @@ pub fn run(cli: &Cli, ctx: &Context) -> Result<Finished, Failure> {
         Command::Aggregate(args) => aggregate::run(ctx, args),
         Command::Bundle(args) => bundle::run(ctx, args, managed),
         Command::Update(args) => update::run(ctx, args, managed),
-        Command::Generate(args) => generate::run(args),
     }
 }
 

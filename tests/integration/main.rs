@@ -5,6 +5,7 @@ mod ansible;
 mod bundle;
 mod check;
 mod cli;
+mod completions;
 mod connectivity;
 mod diagnose;
 mod endpoint_states;
