@@ -1,5 +1,5 @@
 //! Everything `diagnose` gathered, in one value: the input of the pure rules. Tests
-//! build these by hand; `commands::diagnose` fills them from the world.
+//! build these by hand; `gather` fills them from the world.
 
 use std::time::Duration;
 

@@ -240,7 +240,7 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Fi
     };
     let report = BundleWritten {
         schema_version: SchemaVersion,
-        path,
+        path: path.display().to_string(),
         entries,
         bytes,
         failed,

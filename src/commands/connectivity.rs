@@ -23,7 +23,7 @@ pub fn run(
     plan.max_package_bytes = args.max_package_size;
     let trust = target::load_trust(&plan)?;
     let runner = ctx.mdatp_runner();
-    let r = gather::probe::gather(
+    let mut r = gather::probe::gather(
         &plan,
         managed_config,
         &runner,
@@ -38,6 +38,7 @@ pub fn run(
             "pass --url with the mirror's ring folder, e.g. --url http://mirror:8000/linux/production/",
         ));
     }
+    r.warnings.extend(r.mdatp_test_error.take());
 
     let managed_path = managed_config.display().to_string();
     let facts = MirrorFacts {

@@ -33,8 +33,7 @@ pub struct Finished {
 /// Settings resolved once from the global options.
 #[derive(Debug, Clone)]
 pub struct Context {
-    /// The format asked for; `None` means each command's default (human, or nagios
-    /// for `check`).
+    /// The format asked for, human when none was (`check` decides its own default).
     pub format: Format,
     pub style: Style,
     pub limits: Limits,

@@ -21,6 +21,8 @@ pub struct MirrorReading {
     pub probes: Vec<ArchProbe>,
     pub proxy: ProxyInfo,
     pub mdatp_test: Option<ConnectivityTest>,
+    /// Why `mdatp connectivity test` gave nothing, when it was asked for.
+    pub mdatp_test_error: Option<String>,
     /// Sources that could not be read (mdatp, the managed config), said plainly.
     pub warnings: Vec<String>,
 }
@@ -101,13 +103,10 @@ pub fn gather(
             None
         }
     };
-    let mdatp_test = match cloud_test {
-        Some(Ok(t)) => Some(t),
-        Some(Err(e)) => {
-            warnings.push(format!("mdatp connectivity test: {e}"));
-            None
-        }
-        None => None,
+    let (mdatp_test, mdatp_test_error) = match cloud_test {
+        Some(Ok(t)) => (Some(t), None),
+        Some(Err(e)) => (None, Some(format!("mdatp connectivity test: {e}"))),
+        None => (None, None),
     };
     MirrorReading {
         health,
@@ -116,6 +115,7 @@ pub fn gather(
         probes,
         proxy,
         mdatp_test,
+        mdatp_test_error,
         warnings,
     }
 }

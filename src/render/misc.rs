@@ -26,9 +26,7 @@ impl Render for BundleWritten {
     fn human(&self, _style: Style) -> String {
         let mut s = format!(
             "Wrote {} ({} files, {} bytes before compression, mode 0600)\n",
-            self.path.display(),
-            self.entries,
-            self.bytes
+            self.path, self.entries, self.bytes
         );
         for f in &self.failed {
             s.push_str(&format!("  ! {}: {}\n", f.collector, f.error));

@@ -14,6 +14,18 @@ use crate::managed::config::ConfigError;
 use crate::mdatp::health::Health;
 use crate::mirror::step::UrlSource;
 
+/// Reads a field leniently: null or a value of another shape is the default, so a
+/// report edited by hand, redacted with jq or written by another version still folds
+/// into a fleet view instead of being rejected whole.
+fn lenient<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned + Default,
+{
+    let v = Value::deserialize(d)?;
+    Ok(serde_json::from_value(v).unwrap_or_default())
+}
+
 /// A diagnose run as the renderers see it.
 pub struct DiagnoseReport<'a> {
     pub snapshot: &'a Snapshot,
@@ -26,84 +38,118 @@ pub struct DiagnoseReport<'a> {
 #[serde(default)]
 pub struct DiagnoseDoc {
     pub schema_version: SchemaVersion,
+    #[serde(default, deserialize_with = "lenient")]
     pub snapshot: Option<SnapshotDoc>,
+    /// Strict: a report whose findings cannot be read must not count as one without any.
     pub findings: Vec<FindingDoc>,
+    #[serde(default, deserialize_with = "lenient")]
     pub verdict: Option<String>,
-    /// Why there is no snapshot (`check` past its deadline).
+    /// Why there is no snapshot (`check` past its deadline; an error document's object).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub error: Option<Value>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SnapshotDoc {
+    #[serde(default, deserialize_with = "lenient")]
     pub time: String,
+    #[serde(default, deserialize_with = "lenient")]
     pub hostname: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
     pub mdatp: MdatpDoc,
     /// `mdatp health --details definitions`, field by field.
+    #[serde(default, deserialize_with = "lenient")]
     pub definitions: Option<Value>,
     /// `mdatp health`, field by field.
+    #[serde(default, deserialize_with = "lenient")]
     pub health: Option<Value>,
+    #[serde(default, deserialize_with = "lenient")]
     pub managed_config: ManagedConfigDoc,
+    #[serde(default, deserialize_with = "lenient")]
     pub mirror: MirrorDoc,
+    #[serde(default, deserialize_with = "lenient")]
     pub history: HistoryDoc,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct MdatpDoc {
+    #[serde(default, deserialize_with = "lenient")]
     pub path: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
     pub app_version: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
     pub error: Option<MdatpErrorDoc>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct MdatpErrorDoc {
+    #[serde(default, deserialize_with = "lenient")]
     pub not_found: bool,
+    #[serde(default, deserialize_with = "lenient")]
     pub message: String,
+    #[serde(default, deserialize_with = "lenient")]
     pub hint: String,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ManagedConfigDoc {
+    #[serde(default, deserialize_with = "lenient")]
     pub path: String,
     /// `ok`, `not-found`, `invalid` or `unreadable`.
+    #[serde(default, deserialize_with = "lenient")]
     pub status: String,
+    #[serde(default, deserialize_with = "lenient")]
     pub error: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
     pub content: Option<Value>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct MirrorDoc {
+    #[serde(default, deserialize_with = "lenient")]
     pub url: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
     pub url_source: Option<UrlSource>,
+    #[serde(default, deserialize_with = "lenient")]
     pub skipped: bool,
+    #[serde(default, deserialize_with = "lenient")]
     pub proxy: Value,
     /// One probe record per architecture.
+    #[serde(default, deserialize_with = "lenient")]
     pub arch: Value,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct HistoryDoc {
+    #[serde(default, deserialize_with = "lenient")]
     pub state_dir: String,
+    #[serde(default, deserialize_with = "lenient")]
     pub entries: usize,
+    #[serde(default, deserialize_with = "lenient")]
     pub error: Option<String>,
 }
 
-/// A finding as written; read back with any id and severity.
+/// A finding as written; read back with any severity, but never without an id.
 #[derive(Debug, Default, Serialize, Deserialize)]
-#[serde(default)]
 pub struct FindingDoc {
     pub id: String,
+    #[serde(default, deserialize_with = "lenient")]
     pub severity: String,
+    #[serde(default, deserialize_with = "lenient")]
     pub title: String,
+    #[serde(default, deserialize_with = "lenient")]
     pub evidence: Vec<Evidence>,
+    #[serde(default, deserialize_with = "lenient")]
     pub fix: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "lenient")]
     pub doc: Option<String>,
 }
 
@@ -187,7 +233,7 @@ impl DiagnoseDoc {
     pub fn unknown(problem: Option<String>) -> DiagnoseDoc {
         DiagnoseDoc {
             verdict: Some(Severity::Unknown.as_str().into()),
-            error: problem,
+            error: problem.map(Value::String),
             ..DiagnoseDoc::default()
         }
     }

@@ -52,7 +52,8 @@ pub struct ConfigReport {
 #[derive(Serialize)]
 pub struct BundleWritten {
     pub schema_version: SchemaVersion,
-    pub path: std::path::PathBuf,
+    /// Shown lossily: a path that is not UTF-8 still makes a JSON document.
+    pub path: String,
     pub entries: usize,
     pub bytes: u64,
     pub failed: Vec<crate::bundle::Failed>,

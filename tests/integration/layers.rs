@@ -31,21 +31,49 @@ fn layer(module: &str) -> Option<u8> {
     LAYERS.iter().find(|(m, _)| *m == module).map(|(_, l)| *l)
 }
 
+/// The source as logical lines: a `use` statement that rustfmt spread over several
+/// lines is joined into one, numbered by its first line.
+fn logical_lines(source: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut pending: Option<(usize, String)> = None;
+    for (n, line) in source.lines().enumerate() {
+        let code = line.split("//").next().unwrap_or("");
+        if let Some((_, text)) = pending.as_mut() {
+            text.push(' ');
+            text.push_str(code.trim());
+            if code.contains(';') {
+                out.extend(pending.take());
+            }
+            continue;
+        }
+        let t = code.trim_start();
+        let is_use =
+            t.starts_with("use ") || t.starts_with("pub use ") || t.starts_with("pub(crate) use ");
+        if is_use && !code.contains(';') {
+            pending = Some((n + 1, code.trim().to_string()));
+        } else {
+            out.push((n + 1, code.to_string()));
+        }
+    }
+    out.extend(pending);
+    out
+}
+
 /// Every `crate::<module>` named in `source`, with its line number.
 fn imports(source: &str) -> Vec<(usize, String)> {
     let mut out = Vec::new();
-    for (n, line) in source.lines().enumerate() {
-        let code = line.split("//").next().unwrap_or("");
-        let mut rest = code;
+    for (n, code) in logical_lines(source) {
+        let code = code.replace("crate ::", "crate::").replace(":: ", "::");
+        let mut rest = code.as_str();
         while let Some(i) = rest.find("crate::") {
             rest = &rest[i + "crate::".len()..];
             let name: String = rest
                 .chars()
                 .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
                 .collect();
-            out.push((n + 1, name));
+            out.push((n, name));
         }
-        // `use crate::{a, b::c}`
+        // `use crate::{a, b::c}`, also spread over lines
         if let Some(i) = code.find("crate::{") {
             for part in code[i + "crate::{".len()..].split(',') {
                 let name: String = part
@@ -54,7 +82,7 @@ fn imports(source: &str) -> Vec<(usize, String)> {
                     .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
                     .collect();
                 if !name.is_empty() {
-                    out.push((n + 1, name));
+                    out.push((n, name));
                 }
             }
         }
@@ -150,6 +178,16 @@ fn the_checker_catches_each_kind_of_arrow() {
     );
     assert_eq!(
         violations("gather", "g.rs", "use crate::render::Style;").len(),
+        1
+    );
+    // A use statement spread over lines by rustfmt.
+    assert_eq!(
+        violations(
+            "render",
+            "r.rs",
+            "use crate::{\n    cli::Format,\n    units::human_age,\n};"
+        )
+        .len(),
         1
     );
     // Allowed: earlier layers, the same adapter layer, comments.

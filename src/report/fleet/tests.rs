@@ -81,3 +81,31 @@ fn examples_stay_bounded() {
     assert_eq!(fleet.verdicts["ok"].examples.len(), EXAMPLES);
     assert_eq!(fleet.findings["x"].endpoints.examples.len(), EXAMPLES);
 }
+
+#[test]
+fn partial_and_edited_reports_fold_but_findings_without_an_id_do_not() {
+    // Nulls where objects were (jq redaction), an unknown url_source from a newer
+    // version, evidence of another shape: still a report.
+    let edited = serde_json::json!({
+        "schema_version": 1,
+        "snapshot": {"hostname": "h1", "mdatp": null, "managed_config": null,
+                     "mirror": {"url": "http://m/linux/production/", "url_source": "future-source", "arch": null},
+                     "history": {"entries": "many"}, "time": null},
+        "findings": [{"id": "url-mismatch", "severity": "critical", "title": null, "evidence": [{"source": 1}]}],
+        "verdict": "critical"
+    });
+    let report: DiagnoseDoc = serde_json::from_value(edited).expect("lenient read");
+    let mut fleet = Fleet::default();
+    fleet.add(&report, "file");
+    assert_eq!(fleet.findings["url-mismatch"].endpoints.count, 1);
+    assert_eq!(fleet.mirrors["http://m/linux/production/"].endpoints, 1);
+
+    // A finding without an id cannot be counted: the report is refused, not read as clean.
+    let no_id = serde_json::json!({"findings": [{"severity": "critical"}], "verdict": "critical"});
+    assert!(serde_json::from_value::<DiagnoseDoc>(no_id).is_err());
+
+    // An error document (a failed run) has an object for `error` and no verdict.
+    let error_doc = serde_json::json!({"schema_version": 1, "error": {"kind": "bad_argument", "message": "m", "hint": "h"}});
+    let doc: DiagnoseDoc = serde_json::from_value(error_doc).expect("reads");
+    assert!(doc.verdict.is_none());
+}
