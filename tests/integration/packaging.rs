@@ -57,6 +57,8 @@ fn the_deb_installs_into_a_scratch_root_and_runs() {
         "lib/systemd/system/mdatp-doctor-textfile.service",
         "lib/systemd/system/mdatp-doctor-textfile.timer",
         "usr/share/doc/mdatp-doctor/README.md",
+        "usr/share/doc/mdatp-doctor/LICENSE-MIT",
+        "usr/share/doc/mdatp-doctor/LICENSE-APACHE",
     ] {
         assert!(root.join(file).is_file(), "{file} missing from the package");
     }
@@ -70,6 +72,9 @@ fn the_deb_installs_into_a_scratch_root_and_runs() {
         String::from_utf8_lossy(&control.stdout),
         "Package: mdatp-doctor\nSection: admin\n"
     );
+    let copyright = std::fs::read_to_string(root.join("usr/share/doc/mdatp-doctor/copyright"))
+        .expect("the package has a copyright file");
+    assert!(copyright.contains("MIT OR Apache-2.0"), "{copyright}");
 
     let installed = root.join("usr/bin/mdatp-doctor");
     let out = Command::new(&installed)
