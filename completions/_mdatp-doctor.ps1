@@ -128,7 +128,7 @@ Register-ArgumentCompleter -Native -CommandName 'mdatp-doctor' -ScriptBlock {
             [CompletionResult]::new('--warn-age', '--warn-age', [CompletionResultType]::ParameterName, 'Warn when the definitions'' age is in this range [default: above 24h or twice the update interval, whichever is larger]')
             [CompletionResult]::new('--crit-age', '--crit-age', [CompletionResultType]::ParameterName, 'Critical when the definitions'' age is in this range')
             [CompletionResult]::new('--deadline', '--deadline', [CompletionResultType]::ParameterName, 'Whatever happens, answer within this time (UNKNOWN with what is known)')
-            [CompletionResult]::new('--textfile-dir', '--textfile-dir', [CompletionResultType]::ParameterName, 'With --format prometheus: write DIR/mdatp_doctor.prom atomically instead of stdout')
+            [CompletionResult]::new('--textfile-dir', '--textfile-dir', [CompletionResultType]::ParameterName, 'Also write the Prometheus metrics to DIR/mdatp_doctor.prom, atomically (with --format prometheus, instead of stdout)')
             [CompletionResult]::new('--mdatp', '--mdatp', [CompletionResultType]::ParameterName, 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]')
             [CompletionResult]::new('--managed-config', '--managed-config', [CompletionResultType]::ParameterName, 'The managed configuration file mdatp reads')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only')

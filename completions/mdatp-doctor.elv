@@ -121,7 +121,7 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
             cand --warn-age 'Warn when the definitions'' age is in this range [default: above 24h or twice the update interval, whichever is larger]'
             cand --crit-age 'Critical when the definitions'' age is in this range'
             cand --deadline 'Whatever happens, answer within this time (UNKNOWN with what is known)'
-            cand --textfile-dir 'With --format prometheus: write DIR/mdatp_doctor.prom atomically instead of stdout'
+            cand --textfile-dir 'Also write the Prometheus metrics to DIR/mdatp_doctor.prom, atomically (with --format prometheus, instead of stdout)'
             cand --mdatp 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]'
             cand --managed-config 'The managed configuration file mdatp reads'
             cand --format 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only'

@@ -137,7 +137,7 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l stal
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l warn-age -d 'Warn when the definitions\' age is in this range [default: above 24h or twice the update interval, whichever is larger]' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l crit-age -d 'Critical when the definitions\' age is in this range' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l deadline -d 'Whatever happens, answer within this time (UNKNOWN with what is known)' -r
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l textfile-dir -d 'With --format prometheus: write DIR/mdatp_doctor.prom atomically instead of stdout' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l textfile-dir -d 'Also write the Prometheus metrics to DIR/mdatp_doctor.prom, atomically (with --format prometheus, instead of stdout)' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l format -d 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only' -r -f -a "human\t'Tables and text for people'

@@ -244,7 +244,7 @@ pub struct HealthArgs {
 
     /// Read a saved health output (text or JSON) from FILE, or stdin with `-`, instead of
     /// running mdatp
-    #[arg(long, value_name = "FILE", conflicts_with = "mdatp_json")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["mdatp_json", "details", "all"])]
     pub from_file: Option<PathBuf>,
 }
 
@@ -331,11 +331,11 @@ pub struct ConnectivityArgs {
 #[derive(Debug, Args)]
 pub struct DiagnoseArgs {
     /// Print the catalogue of findings and exit
-    #[arg(long, conflicts_with = "explain")]
+    #[arg(long, conflicts_with = "explain", conflicts_with_all = ["skip_network", "url", "arch", "connect_timeout", "probe_timeout", "ca_cert", "proxy", "no_proxy", "stale_after", "warn_age", "crit_age"])]
     pub list: bool,
 
     /// Print what one finding means and how to fix it
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", conflicts_with_all = ["skip_network", "url", "arch", "connect_timeout", "probe_timeout", "ca_cert", "proxy", "no_proxy", "stale_after", "warn_age", "crit_age"])]
     pub explain: Option<String>,
 
     /// Do not probe the mirror (local checks only)
@@ -379,7 +379,8 @@ pub struct CheckArgs {
     #[arg(long, value_name = "SECS", default_value = "50", value_parser = crate::units::parse_timeout)]
     pub deadline: Duration,
 
-    /// With --format prometheus: write DIR/mdatp_doctor.prom atomically instead of stdout
+    /// Also write the Prometheus metrics to DIR/mdatp_doctor.prom, atomically (with
+    /// --format prometheus, instead of stdout)
     #[arg(long, value_name = "DIR")]
     pub textfile_dir: Option<PathBuf>,
 }

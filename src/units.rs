@@ -7,7 +7,13 @@ use std::time::Duration;
 
 /// Seconds as a number (`60`, `1.5`) or with a unit (`500ms`, `90s`, `2m`), at most a day.
 pub fn parse_timeout(s: &str) -> Result<Duration, String> {
-    parse_duration(s, 86_400.0).map_err(|e| format!("{e} (at most a day)"))
+    parse_duration(s, 86_400.0).map_err(|e| {
+        if e.ends_with("out of range") {
+            format!("{e} (at most a day)")
+        } else {
+            e
+        }
+    })
 }
 
 /// An age such as `7d`, `36h` or a number of seconds, at most a year.
@@ -35,7 +41,10 @@ fn parse_duration(s: &str, max_secs: f64) -> Result<Duration, String> {
         .parse()
         .map_err(|_| format!("`{s}` is not a duration (examples: 60, 1.5, 500ms, 2m)"))?;
     let secs = value * scale;
-    if !secs.is_finite() || secs <= 0.0 || secs > max_secs {
+    if secs.is_finite() && secs <= 0.0 {
+        return Err(format!("`{s}` must be more than 0"));
+    }
+    if !secs.is_finite() || secs > max_secs {
         return Err(format!("`{s}` is out of range"));
     }
     Ok(Duration::from_secs_f64(secs))

@@ -23,6 +23,7 @@ use crate::safe_write;
 pub const TEXTFILE_NAME: &str = "mdatp_doctor.prom";
 
 pub fn run(ctx: &Context, args: &CheckArgs, managed_config: &Path, format: Format) -> Finished {
+    let ctx_style = ctx.style;
     let started = Instant::now();
     let started_unix = jiff::Timestamp::now().as_millisecond() as f64 / 1000.0;
     let warn_default = args.thresholds.warn_age;
@@ -83,14 +84,16 @@ pub fn run(ctx: &Context, args: &CheckArgs, managed_config: &Path, format: Forma
                         started_unix,
                         duration_seconds: started.elapsed().as_secs_f64(),
                     };
-                    let doc = DiagnoseReport {
+                    let report = DiagnoseReport {
                         snapshot: &snapshot,
                         run: &facts,
                         findings: &result.findings,
                         verdict,
-                    }
-                    .document();
-                    (result, Some(doc))
+                    };
+                    let human = (format == Format::Human)
+                        .then(|| render::emit(&report, Format::Human, ctx_style));
+                    let doc = report.document();
+                    (result, Some((doc, human)))
                 }
                 Err(_) => {
                     // Whatever still runs (a hung mdatp, a stuck mount) must not outlive us.
@@ -106,10 +109,23 @@ pub fn run(ctx: &Context, args: &CheckArgs, managed_config: &Path, format: Forma
             }
         }
     };
-    let (result, doc) = result;
+    let (result, done) = result;
     let exit = result.verdict.exit_code();
-    let doc = doc.unwrap_or_else(|| DiagnoseDoc::unknown(result.problem.clone()));
-    let stdout = render::emit(&CheckReport { result, doc }, format, ctx.style);
+    let (doc, human) = done.unwrap_or_else(|| (DiagnoseDoc::unknown(result.problem.clone()), None));
+    let report = CheckReport { result, doc, human };
+    let stdout = render::emit(&report, format, ctx.style);
+    // Asked for a textfile with another format: write the metrics too, print the format.
+    if format != Format::Prometheus
+        && let Some(dir) = &args.textfile_dir
+    {
+        let metrics = render::emit(&report, Format::Prometheus, ctx.style);
+        if write_textfile(dir, &metrics).exit != ExitCode::Ok {
+            return Finished {
+                stdout,
+                exit: ExitCode::Unknown,
+            };
+        }
+    }
     match format {
         // The state is in the metrics (and the Checkmk line): the run itself succeeded.
         Format::Prometheus => match &args.textfile_dir {

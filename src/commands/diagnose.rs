@@ -11,12 +11,16 @@ use crate::exit_codes::ExitCode;
 use crate::failure::Failure;
 use crate::gather::{self, GatherPlan, target};
 use crate::render;
+use crate::report::SchemaVersion;
 use crate::report::diagnose::DiagnoseReport;
 use crate::report::misc::{Catalogue, Explain};
 
 pub fn run(ctx: &Context, args: &DiagnoseArgs, managed_config: &Path) -> Result<Finished, Failure> {
     if args.list {
-        let catalogue = Catalogue(rules::catalogue().collect());
+        let catalogue = Catalogue {
+            schema_version: SchemaVersion,
+            catalogue: rules::catalogue().collect(),
+        };
         return Ok(Finished {
             stdout: render::emit(&catalogue, ctx.format, ctx.style),
             exit: ExitCode::Ok,
@@ -53,7 +57,14 @@ pub fn run(ctx: &Context, args: &DiagnoseArgs, managed_config: &Path) -> Result<
 fn explain(ctx: &Context, id: &str) -> Result<Finished, Failure> {
     match finding::find(id) {
         Some(rule) => Ok(Finished {
-            stdout: render::emit(&Explain(rule), ctx.format, ctx.style),
+            stdout: render::emit(
+                &Explain {
+                    schema_version: SchemaVersion,
+                    rule,
+                },
+                ctx.format,
+                ctx.style,
+            ),
             exit: ExitCode::Ok,
         }),
         None => {

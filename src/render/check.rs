@@ -16,9 +16,9 @@ impl Render for CheckReport {
     fn document(&self) -> &DiagnoseDoc {
         &self.doc
     }
-    /// A check is read by a monitoring system: people get the plugin output too.
+    /// The diagnose view of the run; the plugin output when the run never finished.
     fn human(&self, _style: Style) -> String {
-        nagios(&self.result)
+        self.human.clone().unwrap_or_else(|| nagios(&self.result))
     }
     fn monitoring(&self, format: Format) -> Option<String> {
         Some(match format {

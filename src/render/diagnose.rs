@@ -183,7 +183,7 @@ impl Render for Catalogue {
         if !style.color {
             table.force_no_tty();
         }
-        for r in &self.0 {
+        for r in &self.catalogue {
             table.add_row(vec![r.id, r.severity, r.meaning]);
         }
         format!("{table}\n")
@@ -212,7 +212,7 @@ impl Render for Explain {
         self
     }
     fn human(&self, _style: Style) -> String {
-        let rule = self.0;
+        let rule = self.rule;
         format!(
             "{} ({})\n\n{}\n\nFix: {}\n",
             rule.id, rule.severity, rule.meaning, rule.fix

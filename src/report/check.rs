@@ -28,4 +28,6 @@ pub struct CheckResult {
 pub struct CheckReport {
     pub result: CheckResult,
     pub doc: DiagnoseDoc,
+    /// `--format human`: the diagnose view of the same run, when there was a run.
+    pub human: Option<String>,
 }

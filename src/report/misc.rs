@@ -71,15 +71,20 @@ pub struct BundleContents {
     pub file: std::path::PathBuf,
 }
 
-/// `diagnose --list`: every rule (a bare list, as it always was).
+/// `diagnose --list`: every rule.
 #[derive(Serialize)]
-#[serde(transparent)]
-pub struct Catalogue(pub Vec<&'static Rule>);
+pub struct Catalogue {
+    pub schema_version: SchemaVersion,
+    pub catalogue: Vec<&'static Rule>,
+}
 
-/// `diagnose --explain ID`.
+/// `diagnose --explain ID`: the rule's fields beside the version.
 #[derive(Serialize)]
-#[serde(transparent)]
-pub struct Explain(pub &'static Rule);
+pub struct Explain {
+    pub schema_version: SchemaVersion,
+    #[serde(flatten)]
+    pub rule: &'static Rule,
+}
 
 /// `aggregate`: the fleet, then the version and the mirrors behind the cloud.
 #[derive(Serialize)]

@@ -11,6 +11,11 @@ fn timeouts() {
     for bad in ["0", "-1", "abc", "", "NaN", "inf", "2d"] {
         assert!(parse_timeout(bad).is_err(), "{bad}");
     }
+    assert_eq!(parse_timeout("0"), Err("`0` must be more than 0".into()));
+    assert_eq!(
+        parse_timeout("2d"),
+        Err("`2d` is out of range (at most a day)".into())
+    );
     assert_eq!(parse_age("7d"), Ok(Duration::from_secs(7 * 86_400)));
     assert!(parse_age("400d").is_err());
 }

@@ -331,7 +331,11 @@ fn list_and_explain() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(0));
     let list = stdout_json(&out);
-    let ids: Vec<&str> = list
+    assert_eq!(
+        list["schema_version"], 1,
+        "the list has the envelope of every document"
+    );
+    let ids: Vec<&str> = list["catalogue"]
         .as_array()
         .expect("list")
         .iter()
