@@ -15,6 +15,7 @@ mod golden;
 mod health;
 mod layers;
 mod packaging;
+mod parser;
 mod server;
 mod testenv;
 mod update;
