@@ -57,13 +57,15 @@ impl From<HealthError> for Failure {
     fn from(e: HealthError) -> Failure {
         let kind = match &e {
             HealthError::Run(inner) => mdatp_kind(inner),
+            _ if e.is_daemon_down() => "mdatp_daemon_down",
             HealthError::Failed { .. } => "mdatp_failed",
             HealthError::Parse {
                 error: crate::mdatp::health::ParseError::UsageText { .. },
                 ..
             } => "mdatp_command_unsupported",
             HealthError::Parse { .. } => "mdatp_output_unparseable",
-            HealthError::File { .. } => "input_unreadable",
+            HealthError::File { .. } | HealthError::FileParse { .. } => "input_unreadable",
+            HealthError::DaemonDown { .. } => "mdatp_daemon_down",
         };
         Failure::unknown(kind, e.to_string(), e.hint())
     }

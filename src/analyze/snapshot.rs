@@ -16,6 +16,9 @@ use crate::units::range::Range;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MdatpProblem {
     pub not_found: bool,
+    /// The client ran but could not reach the daemon (`Failed to connect`): the fix is
+    /// the service (`systemctl status mdatp`, `journalctl -u mdatp`), not the client.
+    pub daemon_down: bool,
     pub message: String,
     pub hint: String,
 }

@@ -49,6 +49,7 @@ pub struct RunFacts {
 pub fn problem_of(e: &HealthError) -> MdatpProblem {
     MdatpProblem {
         not_found: matches!(e, HealthError::Run(MdatpError::NotFound { .. })),
+        daemon_down: e.is_daemon_down(),
         message: e.to_string(),
         hint: e.hint(),
     }
@@ -89,6 +90,7 @@ pub fn gather(
             )),
             Err(e) => Err(MdatpProblem {
                 not_found: matches!(e, MdatpError::NotFound { .. }),
+                daemon_down: false,
                 message: e.to_string(),
                 hint: e.hint(),
             }),
@@ -102,6 +104,7 @@ pub fn gather(
                 defs.join()
                     .map_err(|_| MdatpProblem {
                         not_found: false,
+                        daemon_down: false,
                         message: "the health thread failed".into(),
                         hint: "run `mdatp health --details definitions` by hand".into(),
                     })

@@ -185,6 +185,19 @@ pub enum HealthError {
         /// The first line of stderr, or of stdout when stderr is empty.
         message: String,
     },
+    /// The client ran but could not reach the daemon (`Failed to connect`).
+    #[error(
+        "`mdatp {}` {}: the client could not reach the Defender daemon (wdavdaemon)",
+        .args.join(" "),
+        if *.exit_code == 0 { format!("printed `{line}`") }
+        else { format!("exited with status {exit_code}: {line}") }
+    )]
+    DaemonDown {
+        args: Vec<String>,
+        exit_code: i32,
+        /// The line that says so, escaped.
+        line: String,
+    },
     #[error("could not read the output of `mdatp {}`: {error}", .args.join(" "))]
     Parse {
         args: Vec<String>,
@@ -192,6 +205,12 @@ pub enum HealthError {
     },
     #[error("could not read {path}: {reason}")]
     File { path: String, reason: String },
+    /// A saved output that was read but is not a usable health report.
+    #[error("could not read {path}: {error}")]
+    FileParse {
+        path: String,
+        error: health::ParseError,
+    },
 }
 
 fn describe(message: &str) -> String {
@@ -209,20 +228,42 @@ impl HealthError {
             HealthError::Failed { .. } => "run the same mdatp command by hand to see its full \
                  message, and check that the daemon runs: `systemctl status mdatp`"
                 .into(),
-            HealthError::Parse {
-                error: health::ParseError::UsageText { .. },
-                ..
-            } => "this mdatp build is too old for that command; offline updates need \
-                 101.24022.0001 or later (`mdatp version`)"
-                .into(),
-            HealthError::Parse { .. } => "check that --mdatp names the mdatp client; run it by \
-                 hand to see what it prints"
-                .into(),
+            HealthError::DaemonDown { .. } => health::DAEMON_DOWN_HINT.into(),
+            HealthError::Parse { error, .. } => error.hint().unwrap_or_else(|| {
+                "check that --mdatp names the mdatp client; run it by hand to see what it \
+                 prints"
+                    .into()
+            }),
             HealthError::File { .. } => {
                 "pass a file saved from `mdatp health`, or - for stdin".into()
             }
+            HealthError::FileParse { error, .. } => error.hint().unwrap_or_else(|| {
+                "pass a file saved from `mdatp health` (or `mdatp health --details \
+                 definitions`), or - for stdin"
+                    .into()
+            }),
         }
     }
+
+    /// True when the mdatp client could not reach its daemon.
+    pub fn is_daemon_down(&self) -> bool {
+        matches!(
+            self,
+            HealthError::DaemonDown { .. }
+                | HealthError::FileParse {
+                    error: health::ParseError::DaemonDown { .. },
+                    ..
+                }
+        )
+    }
+}
+
+/// True when these health arguments ask for output whose fields we list: plain `health`
+/// or `--details definitions` (another section may print only fields we do not know).
+fn expects_known_fields(args: &[&str]) -> bool {
+    !args
+        .windows(2)
+        .any(|w| w[0] == "--details" && w[1] != "definitions")
 }
 
 /// Runs `mdatp <args>` and parses its health output.
@@ -245,7 +286,20 @@ pub fn fetch_health(
             },
         });
     }
+    // The client says it could not reach the daemon, on either stream.
+    let daemon_down = || {
+        [&out.stderr, &out.stdout]
+            .into_iter()
+            .find_map(|b| health::daemon_down_line(&String::from_utf8_lossy(b)))
+    };
     if !out.success() {
+        if let Some(line) = daemon_down() {
+            return Err(HealthError::DaemonDown {
+                args: owned_args,
+                exit_code: out.exit_code,
+                line,
+            });
+        }
         return Err(HealthError::Failed {
             args: owned_args,
             exit_code: out.exit_code,
@@ -254,10 +308,29 @@ pub fn fetch_health(
                 .unwrap_or_else(|| first_line(&out.stdout)),
         });
     }
-    let health = health::parse(&out.stdout).map_err(|error| HealthError::Parse {
-        args: owned_args.clone(),
-        error,
-    })?;
+    let health = match health::parse_expecting(&out.stdout, expects_known_fields(args)) {
+        Ok(health) => health,
+        Err(health::ParseError::DaemonDown { line }) => {
+            return Err(HealthError::DaemonDown {
+                args: owned_args,
+                exit_code: out.exit_code,
+                line,
+            });
+        }
+        Err(error) => {
+            return Err(match daemon_down() {
+                Some(line) => HealthError::DaemonDown {
+                    args: owned_args,
+                    exit_code: out.exit_code,
+                    line,
+                },
+                None => HealthError::Parse {
+                    args: owned_args,
+                    error,
+                },
+            });
+        }
+    };
     Ok(HealthReading {
         source: HealthSource::Mdatp {
             mdatp: out.program.display().to_string(),
@@ -273,7 +346,9 @@ pub fn fetch_health(
 /// Largest saved health output we accept; real ones are a few KiB.
 pub const MAX_HEALTH_FILE: u64 = 16 * 1024 * 1024;
 
-/// Parses a saved health output (`-` reads stdin), for outputs pasted by a customer.
+/// Parses a saved health output (`-` reads stdin), for outputs pasted by a customer. It
+/// must have a field we know by name: a file is not checked against the command that
+/// printed it, so a well-formed text of unknown fields is not taken for a report.
 pub fn read_health_file(path: &Path) -> Result<HealthReading, HealthError> {
     use std::io::Read;
     let name = path.display().to_string();
@@ -301,7 +376,10 @@ pub fn read_health_file(path: &Path) -> Result<HealthReading, HealthError> {
             format_bytes(MAX_HEALTH_FILE as usize)
         )));
     }
-    let health = health::parse(&bytes).map_err(|e| file_err(e.to_string()))?;
+    let health = health::parse_expecting(&bytes, true).map_err(|error| HealthError::FileParse {
+        path: name.clone(),
+        error,
+    })?;
     Ok(HealthReading {
         source: HealthSource::File { file: name },
         health,

@@ -7,6 +7,8 @@
 use jiff::civil::DateTime;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
+use crate::mdatp::fields::{Kind, snake_case};
+
 /// One field's value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -125,7 +127,8 @@ pub fn parse_text_value(text: &str) -> TextValue {
     match text {
         "true" => return plain(Value::Bool(true)),
         "false" => return plain(Value::Bool(false)),
-        "unavailable" => return with_raw(Value::Null),
+        // `null`: what the camelCase text form of 2020 builds prints for an empty list.
+        "unavailable" | "null" => return with_raw(Value::Null),
         _ => {}
     }
     if let Ok(n) = text.parse::<i64>() {
@@ -151,6 +154,295 @@ pub fn parse_text_value(text: &str) -> TextValue {
     }
     // A bare word (an enum some build prints unquoted): keep it as a string.
     plain(Value::Str(text.to_string()))
+}
+
+/// True when `text` is one value as mdatp prints it: a quoted string, a boolean, an
+/// integer, a date, `unavailable`, or JSON. A bare word or sentence is not.
+pub fn is_clean_value(text: &str) -> bool {
+    let text = text.trim();
+    let parsed = parse_text_value(text);
+    if text.is_empty() || parsed.problem.is_some() {
+        return false;
+    }
+    match parsed.value {
+        Value::Null => text == "unavailable" || text == "null",
+        Value::Str(_) => text.starts_with('"'),
+        _ => true,
+    }
+}
+
+/// True when `text` could be a value of a health field we do not know: a clean value or
+/// one bare word (an enum printed unquoted). Free text is not.
+pub fn is_plain_value(text: &str) -> bool {
+    let text = text.trim();
+    is_clean_value(text)
+        || (!text.is_empty()
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+}
+
+const OPEN_DOUBLE: char = '\u{201C}';
+const CLOSE_DOUBLE: char = '\u{201D}';
+const OPEN_SINGLE: char = '\u{2018}';
+const CLOSE_SINGLE: char = '\u{2019}';
+
+/// A value pasted through a word processor, with typographic quotes (`“up_to_date”`,
+/// `[“missing license”]`, `‘enabled’`) where mdatp prints `"`: the value with straight
+/// quotes, or `None` when it does not use typographic quotes as its quotes. A `’` inside a
+/// straight-quoted string is an apostrophe and stays.
+pub fn straighten_quotes(text: &str) -> Option<String> {
+    let text = text.trim();
+    let container = text.starts_with(['[', '{']);
+    let doubles = text.starts_with([OPEN_DOUBLE, CLOSE_DOUBLE])
+        || (container && text.contains([OPEN_DOUBLE, CLOSE_DOUBLE]));
+    let singles = text.starts_with(OPEN_SINGLE) || (container && text.contains(OPEN_SINGLE));
+    if !doubles && !singles {
+        return None;
+    }
+    Some(
+        text.chars()
+            .map(|c| match c {
+                OPEN_DOUBLE | CLOSE_DOUBLE if doubles => '"',
+                OPEN_SINGLE | CLOSE_SINGLE if singles => '"',
+                c => c,
+            })
+            .collect(),
+    )
+}
+
+/// A quoted value followed by more text (`"enabled"   <--- turned on in March`): the
+/// quoted value and the rest. `None` when the value is not quoted, ends with its quote,
+/// or has no closing quote.
+pub fn split_quoted_annotation(text: &str) -> Option<(&str, &str)> {
+    let text = text.trim();
+    let inner = text.strip_prefix('"')?;
+    if text.len() > 1 && text.ends_with('"') {
+        return None;
+    }
+    let mut escaped = false;
+    for (i, c) in inner.char_indices() {
+        match c {
+            '\\' if !escaped => escaped = true,
+            '"' if !escaped => {
+                let end = 1 + i + 1;
+                let rest = text[end..].trim();
+                let spaced = text[end..].starts_with(char::is_whitespace);
+                return (spaced && !rest.is_empty()).then_some((&text[..end], rest));
+            }
+            _ => escaped = false,
+        }
+    }
+    None
+}
+
+/// Reads a known field's value as its type. `parsed` is [`parse_text_value`] of `text`.
+///
+/// A value of the right type passes as it is. One that does not fit gets a problem naming
+/// it, and is read as the type only where that is safe: an exact value in quotes
+/// (`"true"`), or a bare value followed by an annotation (`true   <--- ENABLED`,
+/// `up_to_date (v1.2.3)`). Anything else is kept as printed, never silently.
+pub fn fit(kind: Kind, parsed: TextValue, text: &str) -> TextValue {
+    let text = text.trim();
+    if parsed.problem.is_some() {
+        return parsed;
+    }
+    let quoted = text.starts_with('"');
+    let shown = visible(text, 80);
+    let read = |value: Value, problem: String| TextValue {
+        value,
+        raw: Some(text.to_string()),
+        problem: Some(problem),
+    };
+    let quiet = |value: Value, raw: &str| TextValue {
+        value,
+        raw: Some(raw.to_string()),
+        problem: None,
+    };
+    let annotated = || first_word(text).filter(|_| !quoted);
+    match kind {
+        Kind::Bool => match &parsed.value {
+            Value::Bool(_) | Value::Null => parsed,
+            Value::Int(n @ (0 | 1)) => quiet(Value::Bool(*n == 1), text),
+            Value::Str(s) if quoted && (s == "true" || s == "false") => read(
+                Value::Bool(s == "true"),
+                format!("`{shown}` is a boolean in quotes; read as {s}"),
+            ),
+            _ => match annotated().filter(|(w, _)| *w == "true" || *w == "false") {
+                Some((w, rest)) => read(
+                    Value::Bool(w == "true"),
+                    format!(
+                        "`{shown}` is not a boolean; read as {w}, ignoring `{}`",
+                        visible(rest, 60)
+                    ),
+                ),
+                None => kept(
+                    parsed,
+                    format!("`{shown}` is not a boolean (true or false)"),
+                ),
+            },
+        },
+        Kind::Int => match &parsed.value {
+            Value::Int(_) | Value::Null => parsed,
+            Value::Str(s) if quoted && s.parse::<i64>().is_ok() => read(
+                Value::Int(s.parse().unwrap_or_default()),
+                format!("`{shown}` is an integer in quotes; read as {s}"),
+            ),
+            _ => match annotated().and_then(|(w, rest)| Some((w.parse::<i64>().ok()?, rest))) {
+                Some((n, rest)) => read(
+                    Value::Int(n),
+                    format!(
+                        "`{shown}` is not an integer; read as {n}, ignoring `{}`",
+                        visible(rest, 60)
+                    ),
+                ),
+                None => kept(parsed, format!("`{shown}` is not an integer")),
+            },
+        },
+        Kind::Date => match &parsed.value {
+            Value::DateTime(_) | Value::Timestamp(_) | Value::Null => parsed,
+            // Epoch milliseconds: how the JSON form and 2020 builds' text form print dates.
+            Value::Str(s) if quoted && plausible_epoch_millis(s).is_some() => {
+                let ts = plausible_epoch_millis(s).expect("checked");
+                quiet(Value::Timestamp(ts), s)
+            }
+            Value::Int(_) if plausible_epoch_millis(text).is_some() => quiet(
+                Value::Timestamp(plausible_epoch_millis(text).expect("checked")),
+                text,
+            ),
+            Value::Str(s) if quoted && parse_mdatp_date(s).is_some() => {
+                let dt = parse_mdatp_date(s).expect("checked");
+                read(
+                    Value::DateTime(dt),
+                    format!("`{shown}` is a date in quotes; read as {dt}"),
+                )
+            }
+            _ => match date_prefix(text).filter(|_| !quoted) {
+                Some((dt, rest)) => read(
+                    Value::DateTime(dt),
+                    format!(
+                        "`{shown}` is not a date; read as {dt}, ignoring `{}`",
+                        visible(rest, 60)
+                    ),
+                ),
+                None => kept(
+                    parsed,
+                    format!("`{shown}` is not a date (like `Mar 14, 2024 at 12:13:17 PM`)"),
+                ),
+            },
+        },
+        Kind::Enum(values) => {
+            let listed = values.join(", ");
+            match &parsed.value {
+                Value::Str(s) if values.contains(&s.as_str()) => parsed,
+                // The camelCase spelling of 2020 builds (`"upToDate"`), as the JSON form has it.
+                Value::Str(s) if values.contains(&snake_case(s).as_str()) => {
+                    let raw = s.clone();
+                    quiet(Value::Str(snake_case(&raw)), &raw)
+                }
+                // A bare `unavailable` is a null elsewhere, but a documented status here.
+                Value::Null
+                    if parsed.raw.as_deref() == Some("unavailable")
+                        && values.contains(&"unavailable") =>
+                {
+                    TextValue {
+                        value: Value::Str("unavailable".into()),
+                        raw: None,
+                        problem: None,
+                    }
+                }
+                Value::Null => parsed,
+                _ => match annotated().filter(|(w, _)| values.contains(w)) {
+                    Some((w, rest)) => read(
+                        Value::Str(w.to_string()),
+                        format!(
+                            "`{shown}` is not one value; read as {w}, ignoring `{}`",
+                            visible(rest, 60)
+                        ),
+                    ),
+                    None => kept(
+                        parsed,
+                        format!("`{shown}` is not a documented value ({listed})"),
+                    ),
+                },
+            }
+        }
+    }
+}
+
+/// The value as parsed, with `problem` and "kept as printed".
+fn kept(parsed: TextValue, problem: String) -> TextValue {
+    TextValue {
+        problem: Some(format!("{problem}; kept as printed")),
+        ..parsed
+    }
+}
+
+/// The first word and the rest, when there is a rest after whitespace.
+fn first_word(text: &str) -> Option<(&str, &str)> {
+    let (word, rest) = text.split_once(char::is_whitespace)?;
+    let rest = rest.trim();
+    (!word.is_empty() && !rest.is_empty()).then_some((word, rest))
+}
+
+/// A date at the start of `text` followed by more words: the date and the rest.
+fn date_prefix(text: &str) -> Option<(DateTime, &str)> {
+    let starts: Vec<usize> = text
+        .char_indices()
+        .filter(|&(i, c)| {
+            !c.is_whitespace() && (i == 0 || text[..i].ends_with(char::is_whitespace))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    // `Mar 14, 2024 at 12:13:17 PM` is six words, five without AM/PM.
+    [6, 5].into_iter().find_map(|n| {
+        let end = *starts.get(n)?;
+        Some((
+            parse_mdatp_date(text[..end].trim_end())?,
+            text[end..].trim(),
+        ))
+    })
+}
+
+/// Epoch milliseconds as the JSON form prints them (a string of digits).
+pub fn epoch_millis(s: &str) -> Option<jiff::Timestamp> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    jiff::Timestamp::from_millisecond(s.parse().ok()?).ok()
+}
+
+/// [`epoch_millis`] from 1973 on: a smaller number in a date field is not a date.
+fn plausible_epoch_millis(s: &str) -> Option<jiff::Timestamp> {
+    epoch_millis(s).filter(|ts| ts.as_millisecond() >= 100_000_000_000)
+}
+
+/// `text` safe to show on a terminal and in one line: control and invisible formatting
+/// characters escaped (`\u{1b}`, `\n`), at most `max` characters then `…`.
+pub fn visible(text: &str, max: usize) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(text.len().min(max * 2));
+    for (i, c) in text.chars().enumerate() {
+        if i == max {
+            out.push('…');
+            break;
+        }
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() || is_invisible(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Zero-width and bidirectional formatting characters, which hide or reorder text.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
 }
 
 const MONTHS: [&str; 12] = [

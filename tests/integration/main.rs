@@ -18,6 +18,7 @@ mod health;
 mod layers;
 mod options;
 mod packaging;
+mod parser;
 mod server;
 mod testenv;
 mod update;

@@ -104,6 +104,7 @@ fn mdatp_missing_or_failing_is_unknown() {
     s.health = None;
     s.mdatp_problem = Some(MdatpProblem {
         not_found: true,
+        daemon_down: false,
         message: "mdatp not found".into(),
         hint: "install it".into(),
     });
@@ -112,6 +113,7 @@ fn mdatp_missing_or_failing_is_unknown() {
     assert_eq!(finding::worst(&diagnose(&s)), Severity::Unknown);
     s.mdatp_problem = Some(MdatpProblem {
         not_found: false,
+        daemon_down: false,
         message: "timed out".into(),
         hint: "h".into(),
     });

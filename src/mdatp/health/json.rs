@@ -7,12 +7,19 @@
 use indexmap::IndexMap;
 use serde_json::Value as J;
 
-use super::{Form, Health, ParseError, take_attention};
-use crate::mdatp::fields;
-use crate::mdatp::value::{Field, Value};
+use super::{Form, Health, MAX_WARNINGS, ParseError, take_attention};
+pub use crate::mdatp::fields::snake_case;
+use crate::mdatp::fields::{self, Kind};
+use crate::mdatp::value::{Field, Value, epoch_millis, visible};
 
 /// Parses the JSON form; leading `ATTENTION:` lines are kept as in the text form.
 pub fn parse_json(text: &str) -> Result<Health, ParseError> {
+    parse_json_expecting(text, false)
+}
+
+/// Parses the JSON form; an object without any field we know by name is not a health
+/// report with `require_known`, nor without it unless all its keys are identifiers.
+pub fn parse_json_expecting(text: &str, require_known: bool) -> Result<Health, ParseError> {
     let (attention, lines) = take_attention(text);
     let body: String = lines.iter().map(|(_, l)| *l).collect::<Vec<_>>().join("\n");
     if body.trim().is_empty() {
@@ -24,6 +31,7 @@ pub fn parse_json(text: &str) -> Result<Health, ParseError> {
         return Err(ParseError::InvalidJson("expected a JSON object".into()));
     };
     let mut fields = IndexMap::new();
+    let mut warnings = Vec::new();
     for (key, value) in map {
         // `$type` names the result object itself ("getHealthAllResult"), not a field.
         if key == "$type" {
@@ -31,14 +39,58 @@ pub fn parse_json(text: &str) -> Result<Health, ParseError> {
         }
         let name = snake_case(&key);
         let field = convert(&name, value);
+        if let Some(kind) = fields::kind(&name)
+            && !fits(kind, &field.value)
+            && warnings.len() < MAX_WARNINGS
+        {
+            warnings.push(format!(
+                "{key}: `{}` is not {}; kept as printed",
+                visible(&field.value.to_json().to_string(), 80),
+                kind_name(kind)
+            ));
+        }
         fields.insert(name, field);
+    }
+    let known = fields.keys().any(|k| fields::is_known(k));
+    let identifiers = fields
+        .keys()
+        .all(|k| k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+    if !known && (require_known || !identifiers || fields.is_empty()) {
+        let keys: Vec<String> = fields.keys().take(3).map(|k| visible(k, 40)).collect();
+        return Err(ParseError::InvalidJson(format!(
+            "an object with no field mdatp health prints ({} key(s){}{})",
+            fields.len(),
+            if keys.is_empty() { "" } else { ": " },
+            keys.join(", ")
+        )));
     }
     Ok(Health {
         form: Form::Json,
         attention,
         fields,
-        warnings: Vec::new(),
+        warnings,
     })
+}
+
+/// True when a JSON field's value has its known type (or is null).
+fn fits(kind: Kind, value: &Value) -> bool {
+    match (kind, value) {
+        (_, Value::Null) => true,
+        (Kind::Bool, Value::Bool(_)) => true,
+        (Kind::Int, Value::Int(_)) => true,
+        (Kind::Date, Value::Timestamp(_)) => true,
+        (Kind::Enum(values), Value::Str(s)) => values.contains(&s.as_str()),
+        _ => false,
+    }
+}
+
+fn kind_name(kind: Kind) -> String {
+    match kind {
+        Kind::Bool => "a boolean".into(),
+        Kind::Int => "an integer".into(),
+        Kind::Date => "a date (epoch milliseconds)".into(),
+        Kind::Enum(values) => format!("a documented value ({})", values.join(", ")),
+    }
 }
 
 fn convert(name: &str, value: J) -> Field {
@@ -89,34 +141,6 @@ fn scalar(name: &str, value: J) -> (Value, Option<String>) {
         }
         other => (Value::Json(other), None),
     }
-}
-
-fn epoch_millis(s: &str) -> Option<jiff::Timestamp> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    jiff::Timestamp::from_millisecond(s.parse().ok()?).ok()
-}
-
-/// `definitionsUpdatedMinutesAgo` → `definitions_updated_minutes_ago`; acronym runs stay
-/// one word (`offlineURLConfigured` → `offline_url_configured`).
-pub fn snake_case(camel: &str) -> String {
-    let chars: Vec<char> = camel.chars().collect();
-    let mut out = String::with_capacity(camel.len() + 4);
-    for (i, &c) in chars.iter().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 {
-            let prev = chars[i - 1];
-            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
-            if prev.is_ascii_lowercase()
-                || prev.is_ascii_digit()
-                || (prev.is_ascii_uppercase() && next_lower)
-            {
-                out.push('_');
-            }
-        }
-        out.push(c.to_ascii_lowercase());
-    }
-    out
 }
 
 #[cfg(test)]
