@@ -364,3 +364,28 @@ fn a_mirror_line_in_mdatps_own_test_is_evidence() {
         .expect("runs");
     assert!(!ids(&stdout_json(&out)).contains(&"mdatp-test-mirror-failed"));
 }
+
+#[test]
+fn a_daemon_that_is_down_is_critical_with_the_service_fix() {
+    let mut env = TestEnv::new();
+    env.on(DEFINITIONS, Reply::stdout("Failed to connect\n").exit(1))
+        .on("health", Reply::stdout("Failed to connect\n").exit(1));
+    env.write_managed_config(&config_for(OFFLINE_URL, false));
+    let (code, report) = diagnose(&env, &["--skip-network"]);
+    assert_eq!(code, 2, "{report:#}");
+    let f = finding(&report, "mdatp-daemon-down");
+    assert!(f["fix"].as_str().unwrap().contains("journalctl -u mdatp"));
+    assert!(!ids(&report).contains(&"mdatp-failed"));
+    // A monitoring check says CRITICAL, not UNKNOWN and never OK.
+    let out = env
+        .cmd()
+        .args(["check", "--skip-network"])
+        .output()
+        .expect("runs");
+    let line = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        line.starts_with("MDATP OFFLINE-UPDATES CRITICAL - mdatp-daemon-down"),
+        "{line}"
+    );
+    assert_eq!(out.status.code(), Some(2));
+}

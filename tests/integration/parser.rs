@@ -133,9 +133,10 @@ fn check_and_diagnose_never_say_ok_when_mdatp_prints_an_error_with_status_0() {
         .output()
         .expect("runs");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(3), "{text}");
+    // It says the daemon cannot be reached: that is its own critical finding.
+    assert_eq!(out.status.code(), Some(2), "{text}");
     assert!(
-        text.starts_with("MDATP OFFLINE-UPDATES UNKNOWN - mdatp-failed: "),
+        text.starts_with("MDATP OFFLINE-UPDATES CRITICAL - mdatp-daemon-down: "),
         "{text}"
     );
     assert!(text.contains("journalctl -u mdatp"), "{text}");
@@ -148,7 +149,7 @@ fn check_and_diagnose_never_say_ok_when_mdatp_prints_an_error_with_status_0() {
     let prom = String::from_utf8_lossy(&prom.stdout);
     // `check_success` says the check ran to the end; the verdict is the finding.
     assert!(
-        prom.contains("mdatp_doctor_finding{id=\"mdatp-failed\",severity=\"unknown\"} 1"),
+        prom.contains("mdatp_doctor_finding{id=\"mdatp-daemon-down\",severity=\"critical\"} 1"),
         "{prom}"
     );
 
@@ -157,9 +158,9 @@ fn check_and_diagnose_never_say_ok_when_mdatp_prints_an_error_with_status_0() {
         .args(["diagnose", "--skip-network", "--format", "json"])
         .output()
         .expect("runs");
-    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(out.status.code(), Some(2));
     let report = stdout_json(&out);
-    assert_eq!(report["verdict"], "unknown", "{report}");
+    assert_eq!(report["verdict"], "critical", "{report}");
 }
 
 #[test]
@@ -290,15 +291,15 @@ fn failed_to_connect_is_a_daemon_down_error_with_the_service_fix() {
             "{hint}"
         );
 
-        // `diagnose` says the same, as the mdatp finding's evidence and fix.
+        // `diagnose` names it as its own critical finding, with the evidence and the fix.
         let out = env
             .cmd()
             .args(["diagnose", "--skip-network", "--format", "json"])
             .output()
             .expect("runs");
-        assert_eq!(out.status.code(), Some(3));
+        assert_eq!(out.status.code(), Some(2));
         let report = stdout_json(&out);
-        let failed = finding(&report, "mdatp-failed");
+        let failed = finding(&report, "mdatp-daemon-down");
         assert!(
             failed.to_string().contains("journalctl -u mdatp"),
             "{failed}"

@@ -17,6 +17,13 @@ pub static MDATP_FAILED: Rule = Rule {
     fix: "Run `mdatp health` by hand, check `systemctl status mdatp` and /var/log/microsoft/mdatp/.",
 };
 
+pub static MDATP_DAEMON_DOWN: Rule = Rule {
+    id: "mdatp-daemon-down",
+    severity: "critical",
+    meaning: "The mdatp client could not reach its daemon, wdavdaemon (`Failed to connect` and similar): nothing is protected or updated until it runs. `systemctl is-active mdatp` is shown when systemd answers. The client's exact wording is not documented (seen in public issue threads).",
+    fix: "`systemctl status mdatp` and `journalctl -u mdatp` say why it stopped; `systemctl enable --now mdatp` starts it.",
+};
+
 pub static MDATP_UNLICENSED: Rule = Rule {
     id: "mdatp-unlicensed",
     severity: "critical",
@@ -63,6 +70,7 @@ pub static ENGINE_NOT_LOADED: Rule = Rule {
 pub static RULES: &[&Rule] = &[
     &MDATP_NOT_FOUND,
     &MDATP_FAILED,
+    &MDATP_DAEMON_DOWN,
     &MDATP_UNLICENSED,
     &MDATP_OFFBOARDED,
     &MDATP_EXPIRED,
@@ -73,6 +81,19 @@ pub static RULES: &[&Rule] = &[
 
 pub(super) fn mdatp_problem(s: &Snapshot, out: &mut Vec<Finding>) {
     let Some(p) = &s.mdatp_problem else { return };
+    if p.daemon_down {
+        let mut evidence = vec![Evidence::new("mdatp", "error", &p.message)];
+        if let Some(state) = &s.endpoint.service_state {
+            evidence.push(Evidence::new("systemctl", "is-active mdatp", state));
+        }
+        out.push(MDATP_DAEMON_DOWN.raise(
+            Severity::Critical,
+            "The mdatp daemon is not answering: the endpoint is neither protected nor updated".into(),
+            evidence,
+            "Run `systemctl status mdatp` and `journalctl -u mdatp` to see why it stopped, then `systemctl enable --now mdatp`; check again with `mdatp health`.".into(),
+        ));
+        return;
+    }
     let (rule, title) = if p.not_found {
         (
             &MDATP_NOT_FOUND,
