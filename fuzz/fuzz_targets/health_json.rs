@@ -5,5 +5,5 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    let _ = mdatp_doctor::mdatp::health_json::parse_json(&text);
+    let _ = mdatp_doctor::mdatp::health::json::parse_json(&text);
 });

@@ -7,6 +7,6 @@ fuzz_target!(|data: &[u8]| {
     let path = std::path::Path::new("mdatp_managed.json");
     let loaded = mdatp_doctor::managed::config::parse(path, data);
     let keys = mdatp_doctor::managed::scan::keys(&String::from_utf8_lossy(data));
-    let facts = mdatp_doctor::analyze::config::ConfigFacts { path: "mdatp_managed.json", loaded: &loaded, keys: &keys };
-    let _ = mdatp_doctor::analyze::config::file_findings(&facts);
+    let facts = mdatp_doctor::analyze::rules::ConfigFacts { path: "mdatp_managed.json", loaded: &loaded, keys: &keys };
+    let _ = mdatp_doctor::analyze::rules::file_findings(&facts);
 });
