@@ -2,8 +2,10 @@
 //! (status line, perfdata, long output; the first line kept under NRPE v2's 1 KiB),
 //! Prometheus text exposition (no sample timestamps: node_exporter skips files with
 //! them), and a Checkmk local check line.
+//! Titles and fixes quote what was read: control characters are escaped in every format.
 
 use crate::analyze::finding::{Finding, Severity};
+use crate::render::escape;
 use crate::render::style::Style;
 use crate::render::{Format, Render};
 use crate::report::check::{CheckReport, CheckResult};
@@ -46,9 +48,9 @@ fn state_number(s: Severity) -> u8 {
     s.exit_code().code()
 }
 
-/// One line, safe for every format: no perfdata pipe, no newline.
+/// One line, safe for every format: no perfdata pipe, no newline, no control character.
 fn clean(s: &str) -> String {
-    s.replace('|', "/").replace(['\n', '\r'], " ")
+    escape::line(&s.replace('|', "/").replace(['\n', '\r'], " ")).into_owned()
 }
 
 fn summary(r: &CheckResult) -> String {
@@ -63,7 +65,7 @@ fn summary(r: &CheckResult) -> String {
     if worst.is_empty() {
         let mut parts = Vec::new();
         if let Some(v) = &r.definitions_version {
-            parts.push(format!("definitions {v}"));
+            parts.push(format!("definitions {}", clean(v)));
         }
         if let Some(age) = r.metrics.definitions_age_seconds {
             parts.push(format!(
@@ -175,9 +177,11 @@ pub fn checkmk(r: &CheckResult) -> String {
     )
 }
 
-/// Escapes a label value for the text exposition format.
+/// Escapes a label value for the text exposition format, after showing its control
+/// characters as text (the format would carry them raw; `\x1b` then reads `\\x1b`).
 fn label(v: &str) -> String {
-    v.replace('\\', "\\\\")
+    escape::lines(v)
+        .replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
 }
