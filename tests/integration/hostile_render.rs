@@ -3,7 +3,7 @@
 //! mdatp's values and stderr, a mirror's manifest, log file and bundle entry names, a fleet
 //! report — never reach stdout or stderr raw; they are shown escaped. With `--color never`
 //! there is no ESC byte at all; with `--color always` the only escape sequences are the
-//! colours our styles use.
+//! colours our styles use. And #13's Nagios part: one huge value gives a bounded output.
 
 use std::io::Write as _;
 use std::path::Path;
@@ -461,4 +461,31 @@ fn bundle_entries_and_log_names_are_shown_escaped() {
             forged.to_str().expect("utf-8"),
         ],
     );
+}
+
+#[test]
+fn one_huge_value_gives_a_bounded_nagios_output() {
+    let reason: &'static str = Box::leak("r".repeat(900 * 1024).into_boxed_str());
+    let mut defs = Defs::healthy(URL);
+    defs.fail_reason = reason;
+    let mut env = TestEnv::new();
+    env.on(DEFINITIONS, Reply::stdout(&defs.text()))
+        .on("health", Reply::stdout(&full_health("101.25012.0000")));
+    env.write_managed_config(&config_for(URL, false));
+    let (code, stdout, _) = run(&env, &["check", "--skip-network"]);
+    assert_eq!(code, Some(2), "{}", &stdout[..stdout.len().min(2000)]);
+    let (first, long) = stdout.split_once('\n').expect("long output");
+    assert!(first.len() <= 1000, "first line: {} bytes", first.len());
+    assert!(long.len() <= 4096, "long output: {} bytes", long.len());
+    let cut = long
+        .lines()
+        .find(|l| l.starts_with("[CRITICAL] definitions-update-failed: "))
+        .expect("the finding is listed");
+    assert!(
+        cut.len() <= 1000 && cut.ends_with(" bytes)") && cut.contains("rrr... (+"),
+        "{cut}"
+    );
+    let (_, checkmk, _) = run(&env, &["check", "--skip-network", "--format", "checkmk"]);
+    assert!(checkmk.len() <= 1001, "checkmk: {} bytes", checkmk.len());
+    assert_eq!(checkmk.lines().count(), 1);
 }

@@ -251,3 +251,64 @@ fn the_healthy_summary_escapes_the_version() {
         "{n}"
     );
 }
+
+#[test]
+fn one_huge_value_gives_a_bounded_long_output() {
+    let huge = "k".repeat(900 * 1024);
+    let mut f = finding("config-unknown-key", Severity::Warning, &huge);
+    f.fix = huge.clone();
+    let others: Vec<Finding> = (0..40)
+        .map(|_| finding("mirror-http-error", Severity::Warning, &"x".repeat(300)))
+        .collect();
+    let mut all = vec![f];
+    all.extend(others);
+    let n = nagios(&result(Severity::Warning, all));
+    let (first, long) = n.split_once('\n').expect("long output");
+    assert!(first.len() <= MAX_FIRST_LINE, "{} bytes", first.len());
+    assert!(
+        long.len() <= MAX_LONG_OUTPUT,
+        "{} bytes of long output",
+        long.len()
+    );
+    for line in long.lines() {
+        assert!(line.len() <= MAX_LONG_LINE, "{} bytes", line.len());
+    }
+    let lines: Vec<&str> = long.lines().collect();
+    assert!(
+        lines[0].starts_with("[WARNING] config-unknown-key: kkk")
+            && lines[0].ends_with(&format!(
+                "... (+{} bytes)",
+                2 * huge.len() + "[WARNING] config-unknown-key:  (fix: )".len() + 24
+                    - MAX_LONG_LINE
+            )),
+        "{}",
+        &lines[0][lines[0].len() - 40..]
+    );
+    let shown = lines.iter().filter(|l| l.starts_with('[')).count();
+    let tail = lines.last().expect("tail");
+    assert_eq!(
+        *tail,
+        format!(
+            "... {} more finding(s) not shown (`mdatp-doctor diagnose` lists them all)",
+            41 - shown
+        )
+    );
+    assert!(shown > 3, "what fits is shown: {shown}");
+
+    let c = checkmk(&result(
+        Severity::Warning,
+        vec![finding("config-unknown-key", Severity::Warning, &huge)],
+    ));
+    assert!(c.len() <= MAX_FIRST_LINE + 1, "{} bytes", c.len());
+    assert!(c.ends_with("...\n") && c.lines().count() == 1);
+}
+
+#[test]
+fn long_output_that_fits_is_not_cut() {
+    let few: Vec<Finding> = (0..3)
+        .map(|_| finding("mirror-http-error", Severity::Warning, "down"))
+        .collect();
+    let n = nagios(&result(Severity::Warning, few));
+    assert_eq!(n.lines().count(), 4, "{n}");
+    assert!(!n.contains("more finding"));
+}
