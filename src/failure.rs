@@ -30,9 +30,15 @@ impl Failure {
         }
     }
 
-    /// The stderr text: `mdatp-doctor: <message>` then an indented hint.
+    /// The stderr text: `mdatp-doctor: <message>` then an indented hint. Messages quote
+    /// mdatp's output and file names: control characters are shown escaped, never sent
+    /// raw to the terminal.
     pub fn to_stderr(&self) -> String {
-        format!("mdatp-doctor: {}\n  hint: {}\n", self.message, self.hint)
+        format!(
+            "mdatp-doctor: {}\n  hint: {}\n",
+            crate::units::escape_controls(&self.message, true),
+            crate::units::escape_controls(&self.hint, true)
+        )
     }
 }
 

@@ -115,3 +115,41 @@ pub fn format_bytes(n: usize) -> String {
 
 #[cfg(test)]
 mod tests;
+
+/// Whether `c` can drive a terminal or reorder what it shows: C0 controls, DEL, C1
+/// controls (U+009B is a CSI of its own), and the bidirectional marks, embeddings,
+/// overrides, isolates and line separators.
+pub fn is_terminal_control(c: char) -> bool {
+    matches!(
+        c,
+        '\0'..='\x1f'
+            | '\x7f'..='\u{9f}'
+            | '\u{061c}'
+            | '\u{200e}'
+            | '\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}'
+    )
+}
+
+/// `s` with every [`is_terminal_control`] character shown as text, `\x1b` below U+0080
+/// and `\u{202e}` above, so text read from mdatp, a mirror or a file cannot reach the
+/// terminal raw. `keep_newlines` leaves `\n` alone, for text shown as several lines.
+/// Borrowed when there is nothing to escape.
+pub fn escape_controls(s: &str, keep_newlines: bool) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| is_terminal_control(c) && !(keep_newlines && c == '\n');
+    if !s.contains(unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if !unsafe_char(c) {
+            out.push(c);
+        } else if (c as u32) < 0x80 {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}

@@ -1,9 +1,11 @@
 //! `check` output for monitoring systems, each by its own conventions: Monitoring Plugins
-//! (status line, perfdata, long output; the first line kept under NRPE v2's 1 KiB),
-//! Prometheus text exposition (no sample timestamps: node_exporter skips files with
-//! them), and a Checkmk local check line.
+//! (status line, perfdata, long output; the first line kept under NRPE v2's 1 KiB, the
+//! long output under 4 KiB), Prometheus text exposition (no sample timestamps:
+//! node_exporter skips files with them), and a Checkmk local check line (under 1 KiB).
+//! Titles and fixes quote what was read: control characters are escaped in every format.
 
 use crate::analyze::finding::{Finding, Severity};
+use crate::render::escape;
 use crate::render::style::Style;
 use crate::render::{Format, Render};
 use crate::report::check::{CheckReport, CheckResult};
@@ -32,6 +34,14 @@ impl Render for CheckReport {
 pub const SERVICE: &str = "MDATP OFFLINE-UPDATES";
 /// NRPE v2 cuts a plugin's first line at 1024 bytes.
 pub const MAX_FIRST_LINE: usize = 1000;
+/// The long output (the lines after the first) stays under this: the monitoring server
+/// stores it with every result, and one huge value read from mdatp or a config must not
+/// make it megabytes. What does not fit is counted on a last line.
+pub const MAX_LONG_OUTPUT: usize = 4096;
+/// One line of long output at most; longer ones end with how many bytes were cut.
+pub const MAX_LONG_LINE: usize = 1000;
+/// Kept free at the end of the long output for the line that counts what was left out.
+const TAIL_ROOM: usize = 120;
 
 pub fn state_word(s: Severity) -> &'static str {
     match s {
@@ -46,9 +56,9 @@ fn state_number(s: Severity) -> u8 {
     s.exit_code().code()
 }
 
-/// One line, safe for every format: no perfdata pipe, no newline.
+/// One line, safe for every format: no perfdata pipe, no newline, no control character.
 fn clean(s: &str) -> String {
-    s.replace('|', "/").replace(['\n', '\r'], " ")
+    escape::line(&s.replace('|', "/").replace(['\n', '\r'], " ")).into_owned()
 }
 
 fn summary(r: &CheckResult) -> String {
@@ -63,7 +73,7 @@ fn summary(r: &CheckResult) -> String {
     if worst.is_empty() {
         let mut parts = Vec::new();
         if let Some(v) = &r.definitions_version {
-            parts.push(format!("definitions {v}"));
+            parts.push(format!("definitions {}", clean(v)));
         }
         if let Some(age) = r.metrics.definitions_age_seconds {
             parts.push(format!(
@@ -129,19 +139,53 @@ fn truncate(s: &str, max: usize) -> String {
     format!("{}...", &s[..end])
 }
 
+/// `s` cut to at most `max` bytes, saying how many bytes were cut.
+fn cap(s: String, max: usize) -> String {
+    if s.len() <= max {
+        return s;
+    }
+    // "... (+N bytes)" takes at most 24 bytes for any N below 10^10.
+    let mut end = max.saturating_sub(24);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... (+{} bytes)", &s[..end], s.len() - end)
+}
+
 pub fn nagios(r: &CheckResult) -> String {
     let perf = perfdata(r);
     let prefix = format!("{SERVICE} {} - ", state_word(r.verdict));
     let budget = MAX_FIRST_LINE.saturating_sub(prefix.len() + perf.len() + 3);
     let mut out = format!("{prefix}{} | {perf}\n", truncate(&summary(r), budget));
-    for f in r.findings.iter().filter(|f| f.severity > Severity::Ok) {
-        out.push_str(&format!(
-            "[{}] {}: {} (fix: {})\n",
-            f.severity.as_str().to_ascii_uppercase(),
-            f.id,
-            clean(&f.title),
-            clean(&f.fix)
-        ));
+    let listed: Vec<&Finding> = r
+        .findings
+        .iter()
+        .filter(|f| f.severity > Severity::Ok)
+        .collect();
+    let mut used = 0;
+    for (i, f) in listed.iter().enumerate() {
+        let line = cap(
+            format!(
+                "[{}] {}: {} (fix: {})",
+                f.severity.as_str().to_ascii_uppercase(),
+                f.id,
+                clean(&f.title),
+                clean(&f.fix)
+            ),
+            MAX_LONG_LINE,
+        );
+        let last = i + 1 == listed.len();
+        let room = MAX_LONG_OUTPUT - if last { 0 } else { TAIL_ROOM };
+        if used + line.len() + 1 > room {
+            out.push_str(&format!(
+                "... {} more finding(s) not shown (`mdatp-doctor diagnose` lists them all)\n",
+                listed.len() - i
+            ));
+            break;
+        }
+        used += line.len() + 1;
+        out.push_str(&line);
+        out.push('\n');
     }
     out
 }
@@ -166,18 +210,21 @@ pub fn checkmk(r: &CheckResult) -> String {
     }
     metrics.push(format!("findings_critical={}", m.findings_critical));
     metrics.push(format!("findings_warning={}", m.findings_warning));
-    format!(
-        "{} \"MDATP offline updates\" {} {} - {}\n",
+    let prefix = format!(
+        "{} \"MDATP offline updates\" {} {} - ",
         state_number(r.verdict),
         metrics.join("|"),
         state_word(r.verdict),
-        clean(&summary(r))
-    )
+    );
+    let budget = MAX_FIRST_LINE.saturating_sub(prefix.len());
+    format!("{prefix}{}\n", truncate(&clean(&summary(r)), budget))
 }
 
-/// Escapes a label value for the text exposition format.
+/// Escapes a label value for the text exposition format, after showing its control
+/// characters as text (the format would carry them raw; `\x1b` then reads `\\x1b`).
 fn label(v: &str) -> String {
-    v.replace('\\', "\\\\")
+    escape::lines(v)
+        .replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
 }

@@ -9,6 +9,7 @@ use crate::analyze::finding::Severity;
 use crate::mirror::step::{Key, ProxySource};
 use crate::mirror::{Step, StepName};
 use crate::render::Render;
+use crate::render::escape;
 use crate::render::findings;
 use crate::render::style::Style;
 use crate::report::connectivity::ConnectivityReport;
@@ -34,13 +35,16 @@ fn human(report: &ConnectivityReport, style: Style) -> String {
     out.push_str(&format!(
         "{} {}  {}\n",
         style.bold("Mirror:"),
-        report.url.as_deref().unwrap_or("(none configured)"),
+        escape::line(report.url.as_deref().unwrap_or("(none configured)")),
         style.dim(source)
     ));
     let proxy = match (&report.proxy.url, report.proxy.source) {
-        (Some(u), ProxySource::Argument) => format!("{u}  {}", style.dim("from --proxy")),
+        (Some(u), ProxySource::Argument) => {
+            format!("{}  {}", escape::line(u), style.dim("from --proxy"))
+        }
         (Some(u), _) => format!(
-            "{u}  {}",
+            "{}  {}",
+            escape::line(u),
             style.dim("from the managed config (cloudService.proxy)")
         ),
         (None, ProxySource::Disabled) => format!("none  {}", style.dim("--no-proxy")),
@@ -52,8 +56,8 @@ fn human(report: &ConnectivityReport, style: Style) -> String {
         out.push('\n');
         out.push_str(&format!(
             "{} {}\n",
-            style.bold(&probe.arch),
-            style.dim(&probe.location)
+            style.bold(&escape::line(&probe.arch)),
+            style.dim(&escape::line(&probe.location))
         ));
         let mut table = Table::new();
         table
@@ -67,7 +71,7 @@ fn human(report: &ConnectivityReport, style: Style) -> String {
             table.add_row(vec![
                 Cell::new(step.name),
                 Cell::new(mark(step, style)),
-                Cell::new(summary(step)),
+                Cell::new(escape::line(&summary(step))),
                 Cell::new(format!("{} ms", step.duration_ms)).set_alignment(CellAlignment::Right),
             ]);
         }
@@ -77,14 +81,16 @@ fn human(report: &ConnectivityReport, style: Style) -> String {
             let endpoint = report.endpoint.as_ref();
             out.push_str(&format!(
                 "Versions: mirror definitions {} (engine {})  ·  endpoint definitions {}{}\n",
-                or_dash(&m.definition_version),
-                or_dash(&m.engine_version),
-                endpoint
-                    .and_then(|e| e.definitions_version.as_deref())
-                    .unwrap_or("unknown"),
+                escape::line(or_dash(&m.definition_version)),
+                escape::line(or_dash(&m.engine_version)),
+                escape::line(
+                    endpoint
+                        .and_then(|e| e.definitions_version.as_deref())
+                        .unwrap_or("unknown")
+                ),
                 endpoint
                     .and_then(|e| e.engine_version.as_deref())
-                    .map(|v| format!(" (engine {v})"))
+                    .map(|v| format!(" (engine {})", escape::line(v)))
                     .unwrap_or_default()
             ));
         }
@@ -100,14 +106,14 @@ fn human(report: &ConnectivityReport, style: Style) -> String {
         for r in failed {
             out.push_str(&format!(
                 "  ✗ {} [{}] {}\n",
-                r.url,
-                r.result,
-                r.details.join(" ")
+                escape::line(&r.url),
+                escape::line(&r.result),
+                escape::line(&r.details.join(" "))
             ));
         }
     }
     for w in &report.warnings {
-        out.push_str(&style.yellow(&format!("note: {w}")));
+        out.push_str(&style.yellow(&format!("note: {}", escape::line(w))));
         out.push('\n');
     }
     out.push('\n');
@@ -131,7 +137,8 @@ fn mark(step: &Step, style: Style) -> String {
     }
 }
 
-/// One line of what a step saw; the error wins when there is one.
+/// One line of what a step saw; the error wins when there is one. Raw: the caller escapes
+/// it.
 fn summary(step: &Step) -> String {
     let mut parts: Vec<String> = Vec::new();
     if let Some(hops) = step
@@ -252,18 +259,18 @@ fn conclusion(report: &ConnectivityReport) -> String {
     match (report.verdict, worst) {
         (Severity::Critical, Some(f)) => format!(
             "Conclusion: the endpoint cannot pull from its mirror. {}.",
-            f.title
+            escape::line(&f.title)
         ),
         (Severity::Warning, Some(f)) => format!(
             "Conclusion: the mirror answers, with a problem to fix. {}.",
-            f.title
+            escape::line(&f.title)
         ),
         _ if report.arch.is_empty() => "Conclusion: nothing was probed.".into(),
         _ => {
             let arches: Vec<&str> = report.arch.iter().map(|p| p.arch.as_str()).collect();
             format!(
                 "Conclusion: the mirror serves a valid package for {}; the endpoint can pull from it.",
-                arches.join(" and ")
+                escape::line(&arches.join(" and "))
             )
         }
     }

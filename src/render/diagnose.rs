@@ -8,6 +8,7 @@ use crate::analyze::rules;
 use crate::analyze::snapshot::Snapshot;
 use crate::gather::RunFacts;
 use crate::render::Render;
+use crate::render::escape;
 use crate::render::findings;
 use crate::render::style::Style;
 use crate::report::diagnose::{DiagnoseDoc, DiagnoseReport, config_status};
@@ -112,10 +113,12 @@ fn human(
     let (status, _) = config_status(s);
     rows.push(("managed config", format!("{} ({status})", s.config.path)));
     let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    // Every value quotes mdatp, the managed config or the probe: escaped.
     for (k, v) in rows {
         out.push_str(&format!(
-            "  {:width$}  {v}\n",
+            "  {:width$}  {}\n",
             style.dim(k),
+            escape::line(&v),
             width = width + if style.color { 8 } else { 0 }
         ));
     }

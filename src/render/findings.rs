@@ -2,6 +2,7 @@
 //! evidence and the fix. Shared by every subcommand that reports findings.
 
 use crate::analyze::finding::{Finding, Severity};
+use crate::render::escape;
 use crate::render::style::Style;
 
 pub fn mark(severity: Severity, style: Style) -> String {
@@ -25,13 +26,18 @@ pub fn list(findings: &[Finding], style: Style) -> String {
             "{} {} {}\n",
             mark(f.severity, style),
             style.bold(&format!("[{}] {}", f.severity.as_str(), f.id)),
-            f.title
+            escape::line(&f.title)
         ));
         for e in &f.evidence {
-            out.push_str(&style.dim(&format!("    {}: {} = {}", e.source, e.key, e.value)));
+            out.push_str(&style.dim(&format!(
+                "    {}: {} = {}",
+                escape::line(&e.source),
+                escape::line(&e.key),
+                escape::line(&e.value)
+            )));
             out.push('\n');
         }
-        out.push_str(&format!("    fix: {}\n", f.fix));
+        out.push_str(&format!("    fix: {}\n", escape::line(&f.fix)));
     }
     out
 }

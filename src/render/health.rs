@@ -7,6 +7,7 @@ use crate::mdatp::HealthReading;
 use crate::mdatp::fields::{self, Group};
 use crate::mdatp::value::{Field, Value};
 use crate::render::Render;
+use crate::render::escape;
 use crate::render::style::Style;
 use crate::report::misc::{HealthDoc, HealthReport};
 
@@ -30,7 +31,7 @@ pub fn human(reading: &HealthReading, style: Style, show_missing: bool) -> Strin
     let health = &reading.health;
     let mut out = String::new();
     if let Some(attention) = &health.attention {
-        out.push_str(&style.yellow(&format!("ATTENTION: {attention}")));
+        out.push_str(&style.yellow(&format!("ATTENTION: {}", escape::line(attention))));
         out.push('\n');
     }
 
@@ -60,9 +61,13 @@ pub fn human(reading: &HealthReading, style: Style, show_missing: bool) -> Strin
         }
         let label = if group == Group::Unknown && previous_group != Some(Group::Unknown) {
             // Mark where the fields this tool does not know begin.
-            format!("{name}  {}", style.dim("(unknown to mdatp-doctor)"))
+            format!(
+                "{}  {}",
+                escape::line(name),
+                style.dim("(unknown to mdatp-doctor)")
+            )
         } else {
-            name.clone()
+            escape::line(name).into_owned()
         };
         previous_group = Some(group);
         table.add_row(vec![
@@ -77,7 +82,7 @@ pub fn human(reading: &HealthReading, style: Style, show_missing: bool) -> Strin
     out.push_str(&table.to_string());
     out.push('\n');
     for warning in &health.warnings {
-        out.push_str(&style.yellow(&format!("warning: {warning}")));
+        out.push_str(&style.yellow(&format!("warning: {}", escape::line(warning))));
         out.push('\n');
     }
     out
@@ -94,23 +99,24 @@ fn add_missing(table: &mut Table, reading: &HealthReading, style: Style) {
 }
 
 /// How a value reads in the table: strings without quotes (an empty one as `""`), dates
-/// in ISO form, lists and objects as compact JSON.
+/// in ISO form, lists and objects as compact JSON; control characters escaped.
 pub fn display_value(field: &Field, style: Style) -> String {
     match &field.value {
-        Value::Null => style.dim(
+        Value::Null => style.dim(&escape::line(
             field
                 .raw
                 .as_deref()
                 .filter(|r| !r.is_empty())
                 .unwrap_or("(empty)"),
-        ),
+        )),
         Value::Bool(b) => b.to_string(),
         Value::Int(n) => n.to_string(),
         Value::Str(s) if s.is_empty() => style.dim("\"\""),
-        Value::Str(s) => s.clone(),
+        Value::Str(s) => escape::line(s).into_owned(),
         Value::DateTime(dt) => format!("{} {}", dt.date(), dt.time()),
         Value::Timestamp(ts) => format!("{} UTC", ts.strftime("%Y-%m-%d %H:%M:%S")),
-        Value::Json(v) => v.to_string(),
+        // serde_json escapes C0 controls, not C1 controls or bidirectional overrides.
+        Value::Json(v) => escape::line(&v.to_string()).into_owned(),
     }
 }
 

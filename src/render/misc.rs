@@ -1,8 +1,11 @@
-//! People's view of the smaller documents: `config check`, `bundle`, `aggregate`.
+//! People's view of the smaller documents: `config check`, `bundle`, `aggregate`. Paths,
+//! entry names, manifests and fleet reports come from files anyone may have written: every
+//! string from them is escaped.
 
 use comfy_table::{ContentArrangement, Table, presets};
 
 use crate::render::Render;
+use crate::render::escape::line as esc;
 use crate::render::findings;
 use crate::render::style::Style;
 use crate::report::fleet::{Fleet, Tally};
@@ -14,7 +17,11 @@ impl Render for ConfigReport {
         self
     }
     fn human(&self, style: Style) -> String {
-        format!("{}\n{}", self.path, findings::list(&self.findings, style))
+        format!(
+            "{}\n{}",
+            esc(&self.path),
+            findings::list(&self.findings, style)
+        )
     }
 }
 
@@ -26,10 +33,12 @@ impl Render for BundleWritten {
     fn human(&self, _style: Style) -> String {
         let mut s = format!(
             "Wrote {} ({} files, {} bytes before compression, mode 0600)\n",
-            self.path, self.entries, self.bytes
+            esc(&self.path),
+            self.entries,
+            self.bytes
         );
         for f in &self.failed {
-            s.push_str(&format!("  ! {}: {}\n", f.collector, f.error));
+            s.push_str(&format!("  ! {}: {}\n", esc(&f.collector), esc(&f.error)));
         }
         s
     }
@@ -44,23 +53,26 @@ impl Render for BundleContents {
         let manifest = &self.manifest;
         let mut s = format!(
             "{} — mdatp-doctor {}, created {}, host {}, redaction {}\n",
-            self.file.display(),
-            manifest["tool"]["version"].as_str().unwrap_or("?"),
-            manifest["created"].as_str().unwrap_or("?"),
-            manifest["hostname"].as_str().unwrap_or("?"),
-            manifest["redaction"]
+            esc(&self.file.display().to_string()),
+            esc(manifest["tool"]["version"].as_str().unwrap_or("?")),
+            esc(manifest["created"].as_str().unwrap_or("?")),
+            esc(manifest["hostname"].as_str().unwrap_or("?")),
+            esc(&manifest["redaction"].to_string())
         );
         for c in &self.checked {
             s.push_str(&format!(
                 "{:<14} {:>10}  {:<40} {}\n",
-                c.status, c.size, c.path, c.collector
+                esc(&c.status),
+                c.size,
+                esc(&c.path),
+                esc(&c.collector)
             ));
         }
         for f in manifest["failed"].as_array().into_iter().flatten() {
             s.push_str(&format!(
                 "failed collector: {} ({})\n",
-                f["collector"].as_str().unwrap_or("?"),
-                f["error"].as_str().unwrap_or("?")
+                esc(f["collector"].as_str().unwrap_or("?")),
+                esc(f["error"].as_str().unwrap_or("?"))
             ));
         }
         s
@@ -93,7 +105,7 @@ fn table(style: Style, header: Vec<&str>) -> Table {
 
 fn examples(t: &Tally) -> String {
     let more = t.count.saturating_sub(t.examples.len() as u64);
-    let mut s = t.examples.join(", ");
+    let mut s = esc(&t.examples.join(", ")).into_owned();
     if more > 0 {
         s.push_str(&format!(" (+{more})"));
     }
@@ -105,7 +117,7 @@ fn fleet_human(fleet: &Fleet, style: Style) -> String {
     let mut t = table(style, vec!["Verdict", "Endpoints", "Examples"]);
     for (verdict, tally) in &fleet.verdicts {
         t.add_row(vec![
-            verdict.clone(),
+            esc(verdict).into_owned(),
             tally.count.to_string(),
             examples(tally),
         ]);
@@ -117,8 +129,8 @@ fn fleet_human(fleet: &Fleet, style: Style) -> String {
         let mut t = table(style, vec!["Finding", "Severity", "Endpoints", "Examples"]);
         for (id, f) in rows {
             t.add_row(vec![
-                id.clone(),
-                f.severity.clone(),
+                esc(id).into_owned(),
+                esc(&f.severity).into_owned(),
                 f.endpoints.count.to_string(),
                 examples(&f.endpoints),
             ]);
@@ -141,13 +153,13 @@ fn fleet_human(fleet: &Fleet, style: Style) -> String {
             let versions = m
                 .endpoint_versions
                 .iter()
-                .map(|(v, n)| format!("{v}: {n}"))
+                .map(|(v, n)| format!("{}: {n}", esc(v)))
                 .collect::<Vec<_>>()
                 .join(", ");
             t.add_row(vec![
-                url.clone(),
+                esc(url).into_owned(),
                 m.endpoints.to_string(),
-                m.mirror_version.clone().unwrap_or_else(|| "?".into()),
+                esc(m.mirror_version.as_deref().unwrap_or("?")).into_owned(),
                 versions,
                 examples(&m.endpoints_behind),
                 examples(&m.endpoints_ahead),
@@ -156,7 +168,11 @@ fn fleet_human(fleet: &Fleet, style: Style) -> String {
         out.push_str(&format!("{t}\n"));
     }
     for u in &fleet.unreadable {
-        out.push_str(&style.yellow(&format!("unreadable: {}: {}", u.report, u.error)));
+        out.push_str(&style.yellow(&format!(
+            "unreadable: {}: {}",
+            esc(&u.report),
+            esc(&u.error)
+        )));
         out.push('\n');
     }
     out

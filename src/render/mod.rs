@@ -5,6 +5,7 @@
 pub mod check;
 pub mod connectivity;
 pub mod diagnose;
+pub mod escape;
 pub mod findings;
 pub mod health;
 pub mod misc;
@@ -43,22 +44,37 @@ pub trait Render {
     }
 }
 
-/// The report as text in `format`.
+/// The report as text in `format`. Renderers escape what they take from outside (see
+/// [`escape`]); the text for people and for Nagios and Checkmk passes [`escape::output`]
+/// once more, so no control character but our own colour reaches a terminal. JSON and
+/// Prometheus escape by their own rules, which a visible `\x1b` would break.
 pub fn emit<R: Render>(report: &R, format: Format, style: Style) -> String {
     match format {
-        Format::Human => report.human(style),
+        Format::Human => net(report.human(style), style.color),
         Format::Json => json(&report.document()),
-        Format::Nagios | Format::Prometheus | Format::Checkmk => report
+        Format::Prometheus => report
             .monitoring(format)
-            .unwrap_or_else(|| report.human(style)),
+            .unwrap_or_else(|| net(report.human(style), style.color)),
+        Format::Nagios | Format::Checkmk => match report.monitoring(format) {
+            Some(text) => net(text, false),
+            None => net(report.human(style), style.color),
+        },
     }
 }
 
-/// Pretty JSON with a final newline.
+fn net(text: String, keep_colour: bool) -> String {
+    match escape::output(&text, keep_colour) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(escaped) => escaped,
+    }
+}
+
+/// Pretty JSON with a final newline; no raw control character even where serde_json
+/// would leave one (see [`escape::json`]).
 pub fn json<T: Serialize + ?Sized>(doc: &T) -> String {
     // Documents are maps of strings and plain values: serialising cannot fail.
     let mut s = serde_json::to_string_pretty(doc)
         .unwrap_or_else(|e| format!("{{\"error\":{:?}}}", e.to_string()));
     s.push('\n');
-    s
+    escape::json(s)
 }

@@ -3,6 +3,7 @@
 
 use crate::analyze::update::{Outcome, Source, UpdateState};
 use crate::render::Render;
+use crate::render::escape;
 use crate::render::findings;
 use crate::render::style::Style;
 use crate::report::update::UpdateReport;
@@ -17,6 +18,7 @@ impl Render for UpdateReport {
     }
 }
 
+/// One state as read from mdatp, escaped.
 fn line(state: &UpdateState) -> String {
     let mut parts = vec![
         state
@@ -41,7 +43,7 @@ fn line(state: &UpdateState) -> String {
     if let Some(r) = &state.fail_reason {
         parts.push(format!("fail reason \"{r}\""));
     }
-    parts.join(", ")
+    escape::line(&parts.join(", ")).into_owned()
 }
 
 fn human(r: &UpdateReport, style: Style) -> String {
@@ -60,7 +62,7 @@ fn human(r: &UpdateReport, style: Style) -> String {
         out.push_str(&format!(
             "{}  {}\n",
             style.bold("mdatp  "),
-            r.trigger.output
+            escape::line(&r.trigger.output)
         ));
     }
     let outcome = match r.outcome {
@@ -84,13 +86,13 @@ fn human(r: &UpdateReport, style: Style) -> String {
             r.trigger
                 .error
                 .as_deref()
-                .map(|e| format!(": {e}"))
+                .map(|e| format!(": {}", escape::line(e)))
                 .unwrap_or_default()
         ),
     };
     out.push_str(&format!("{}  {outcome}\n", style.bold("Outcome")));
     if let Some(note) = &r.note {
-        out.push_str(&format!("         {}\n", style.dim(note)));
+        out.push_str(&format!("         {}\n", style.dim(&escape::line(note))));
     }
     if !r.findings.is_empty() {
         out.push('\n');

@@ -15,6 +15,7 @@ mod fixtures;
 mod generated;
 mod golden;
 mod health;
+mod hostile_render;
 mod layers;
 mod options;
 mod packaging;

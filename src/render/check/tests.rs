@@ -178,3 +178,137 @@ fn unknown_states_say_why() {
     assert!(checkmk(&r).starts_with("3 \"MDATP offline updates\" "));
     assert!(prometheus(&r).contains("mdatp_doctor_check_success 0\n"));
 }
+
+const HOSTILE: &str = "\x1b[2J\x1b]52;c;aGk=\x07\u{9b}31m\u{202e}";
+
+fn no_raw_controls(text: &str) {
+    assert!(
+        !text.contains(|c: char| c != '\n' && crate::units::is_terminal_control(c)),
+        "{text:?}"
+    );
+}
+
+#[test]
+fn every_format_escapes_what_was_read() {
+    let mut f = finding(
+        "definitions-update-failed",
+        Severity::Critical,
+        &format!("failed: {HOSTILE}"),
+    );
+    f.fix = format!("fix {HOSTILE}");
+    let mut r = result(Severity::Critical, vec![f]);
+    r.metrics.mirror_definitions_version = Some(format!("1.2\"{HOSTILE}\n"));
+    r.metrics.mirror_up = vec![(format!("x86_64{HOSTILE}"), false)];
+    let visible = "\\x1b[2J\\x1b]52;c;aGk=\\x07\\u{9b}31m\\u{202e}";
+
+    let n = nagios(&r);
+    no_raw_controls(&n);
+    assert!(n.lines().next().expect("first").contains(visible), "{n}");
+    assert!(n.contains(&format!("(fix: fix {visible})")), "{n}");
+
+    let c = checkmk(&r);
+    no_raw_controls(&c);
+    assert!(c.contains(visible) && c.lines().count() == 1, "{c}");
+
+    let p = prometheus(&r);
+    no_raw_controls(&p);
+    let sample = p
+        .lines()
+        .find_map(|l| l.strip_prefix("mdatp_doctor_mirror_definitions_info{version=\""))
+        .and_then(|l| l.strip_suffix("\"} 1"))
+        .expect("version sample");
+    assert_eq!(label_value(sample), format!("1.2\"{visible}\n"), "{p}");
+}
+
+/// A label value as the exposition format reads it: `\\`, `\"` and `\n` are the only
+/// escapes; anything else after a backslash is invalid.
+fn label_value(escaped: &str) -> String {
+    let mut out = String::new();
+    let mut chars = escaped.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('\\') => out.push('\\'),
+                Some('"') => out.push('"'),
+                Some('n') => out.push('\n'),
+                other => panic!("invalid escape \\{other:?} in {escaped}"),
+            },
+            '"' => panic!("unescaped quote in {escaped}"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[test]
+fn the_healthy_summary_escapes_the_version() {
+    let mut r = result(Severity::Ok, vec![]);
+    r.definitions_version = Some("1.2\x1b[2J|x".into());
+    let n = nagios(&r);
+    no_raw_controls(&n);
+    assert!(
+        n.starts_with("MDATP OFFLINE-UPDATES OK - definitions 1.2\\x1b[2J/x, "),
+        "{n}"
+    );
+}
+
+#[test]
+fn one_huge_value_gives_a_bounded_long_output() {
+    let huge = "k".repeat(900 * 1024);
+    let mut f = finding("config-unknown-key", Severity::Warning, &huge);
+    f.fix = huge.clone();
+    let others: Vec<Finding> = (0..40)
+        .map(|_| finding("mirror-http-error", Severity::Warning, &"x".repeat(300)))
+        .collect();
+    let mut all = vec![f];
+    all.extend(others);
+    let n = nagios(&result(Severity::Warning, all));
+    let (first, long) = n.split_once('\n').expect("long output");
+    assert!(first.len() <= MAX_FIRST_LINE, "{} bytes", first.len());
+    assert!(
+        long.len() <= MAX_LONG_OUTPUT,
+        "{} bytes of long output",
+        long.len()
+    );
+    for line in long.lines() {
+        assert!(line.len() <= MAX_LONG_LINE, "{} bytes", line.len());
+    }
+    let lines: Vec<&str> = long.lines().collect();
+    assert!(
+        lines[0].starts_with("[WARNING] config-unknown-key: kkk")
+            && lines[0].ends_with(&format!(
+                "... (+{} bytes)",
+                2 * huge.len() + "[WARNING] config-unknown-key:  (fix: )".len() + 24
+                    - MAX_LONG_LINE
+            )),
+        "{}",
+        &lines[0][lines[0].len() - 40..]
+    );
+    let shown = lines.iter().filter(|l| l.starts_with('[')).count();
+    let tail = lines.last().expect("tail");
+    assert_eq!(
+        *tail,
+        format!(
+            "... {} more finding(s) not shown (`mdatp-doctor diagnose` lists them all)",
+            41 - shown
+        )
+    );
+    assert!(shown > 3, "what fits is shown: {shown}");
+
+    let c = checkmk(&result(
+        Severity::Warning,
+        vec![finding("config-unknown-key", Severity::Warning, &huge)],
+    ));
+    assert!(c.len() <= MAX_FIRST_LINE + 1, "{} bytes", c.len());
+    assert!(c.ends_with("...\n") && c.lines().count() == 1);
+}
+
+#[test]
+fn long_output_that_fits_is_not_cut() {
+    let few: Vec<Finding> = (0..3)
+        .map(|_| finding("mirror-http-error", Severity::Warning, "down"))
+        .collect();
+    let n = nagios(&result(Severity::Warning, few));
+    assert_eq!(n.lines().count(), 4, "{n}");
+    assert!(!n.contains("more finding"));
+}

@@ -19,3 +19,35 @@ fn each_finding_shows_mark_evidence_and_fix() {
     );
     assert_eq!(list(&[], Style::plain()), "✓ no problem found\n");
 }
+
+#[test]
+fn titles_evidence_and_fixes_are_escaped_before_styling() {
+    let mut f = Finding::test(
+        "definitions-update-failed",
+        Severity::Critical,
+        "failed: \"\x1b[2J\x1b]52;c;aGk=\x07\"",
+    );
+    f.evidence = vec![Evidence::new(
+        "health\u{202e}",
+        "definitions_update_fail_reason\u{9b}",
+        "\x1b[5mblink\nforged line",
+    )];
+    f.fix = "run \x1b[31mthis".into();
+    let plain = list(std::slice::from_ref(&f), Style::plain());
+    assert!(
+        !plain.contains(['\x1b', '\x07', '\u{9b}', '\u{202e}']),
+        "{plain:?}"
+    );
+    assert!(
+        plain.contains("failed: \"\\x1b[2J\\x1b]52;c;aGk=\\x07\""),
+        "{plain}"
+    );
+    assert!(plain.contains(
+        "    health\\u{202e}: definitions_update_fail_reason\\u{9b} = \\x1b[5mblink\\x0aforged line\n"
+    ));
+    assert!(plain.contains("    fix: run \\x1b[31mthis\n"), "{plain}");
+    // With colour, the only escape sequences are ours, around already escaped text.
+    let colour = list(&[f], Style { color: true });
+    assert!(colour.contains("\\x1b[5mblink"), "{colour:?}");
+    assert!(!colour.contains("\x1b[5m") && !colour.contains("\x1b[2J"));
+}

@@ -69,3 +69,29 @@ fn json_document_shape() {
     assert_eq!(doc["warnings"].as_array().expect("array").len(), 1);
     assert_eq!(doc["source"], serde_json::json!({"file": "test"}));
 }
+
+#[test]
+fn names_values_and_warnings_from_mdatp_are_escaped() {
+    let r = reading(
+        "definitions_update_fail_reason : \"\x1b]52;c;aGk=\x07\u{9b}2J\"\nzz\x1b[2Jnew : \u{202e}x\n",
+    );
+    let text = human(&r, Style::plain(), false);
+    assert!(
+        !text.contains(['\x1b', '\x07', '\u{9b}', '\u{202e}']),
+        "{text:?}"
+    );
+    assert!(text.contains("\\x1b]52;c;aGk=\\x07\\u{9b}2J"), "{text}");
+    assert!(text.contains("warning: line 2: "), "{text}");
+    // Names and values of mdatp's JSON form, and its lists and objects.
+    let r = reading(
+        "{\"zz\\u001b[2jnew\": \"\u{202e}x\", \"list\": [\"\u{9b}31m\"], \"licensed\": null}",
+    );
+    let text = human(&r, Style::plain(), false);
+    assert!(
+        !text.contains(['\x1b', '\x07', '\u{9b}', '\u{202e}']),
+        "{text:?}"
+    );
+    assert!(text.contains("zz\\x1b[2jnew"), "{text}");
+    assert!(text.contains("\\u{202e}x"), "{text}");
+    assert!(text.contains("[\"\\u{9b}31m\"]"), "{text}");
+}
