@@ -145,11 +145,13 @@ fn trace_line(
         Ok(out) => format!("exit {}", out.exit_code),
         Err(e) => e.to_string(),
     };
+    // Paths and arguments may hold anything: never raw control characters on a terminal.
+    let esc = |s: &str| crate::units::escape_controls(s, false).into_owned();
     eprintln!(
         "mdatp-doctor: ran {} {} -> {} in {} ms",
-        program.display(),
-        args.join(" "),
-        outcome,
+        esc(&program.display().to_string()),
+        esc(&args.join(" ")),
+        esc(&outcome),
         elapsed.as_millis()
     );
 }

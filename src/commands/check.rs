@@ -153,7 +153,10 @@ fn write_textfile(dir: &Path, text: &str) -> Finished {
         Err(e) => {
             eprintln!(
                 "mdatp-doctor: cannot write {}: {e}",
-                dir.join(TEXTFILE_NAME).display()
+                crate::units::escape_controls(
+                    &dir.join(TEXTFILE_NAME).display().to_string(),
+                    false
+                )
             );
             Finished {
                 stdout: String::new(),

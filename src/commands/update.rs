@@ -93,7 +93,7 @@ pub fn run(ctx: &Context, args: &UpdateArgs, managed_config: &Path) -> Result<Fi
     if ctx.verbose && !trigger.output.is_empty() {
         eprintln!(
             "mdatp-doctor: mdatp definitions update said: {}",
-            trigger.output
+            crate::units::escape_controls(&trigger.output, true)
         );
     }
 
