@@ -210,22 +210,29 @@ pub fn probe_text(text: &str, arches: &[&str], opts: &ProbeOptions) -> Vec<mirro
 }
 
 /// Reads the history and appends this run; the current state is part of the sequence
-/// (a re-enable is often what just happened). Never fatal.
+/// (a re-enable is often what just happened). Never fatal: a state directory or file that
+/// cannot be trusted turns history off, and skipped lines are said in the error text.
 pub fn record_history(
     dir: &Path,
     command: &str,
     reading: Option<&HealthReading>,
     now: jiff::Timestamp,
 ) -> (Vec<Entry>, Option<String>) {
-    let mut entries = match history::read(dir) {
-        Ok(e) => e,
+    let read = match history::read(dir) {
+        Ok(h) => h,
         Err(e) => return (Vec::new(), Some(e)),
     };
+    let skipped = read.skipped_note();
+    let mut entries = read.entries;
     let Some(reading) = reading else {
-        return (entries, None);
+        return (entries, skipped);
     };
     let entry = Entry::from_health(command, &reading.health, now);
     let error = history::append(dir, &entry).err();
     entries.push(entry);
+    let error = match (error, skipped) {
+        (Some(e), Some(s)) => Some(format!("{e}; {s}")),
+        (e, s) => e.or(s),
+    };
     (entries, error)
 }

@@ -1,0 +1,344 @@
+//! Hostile worlds (issue 14): a state directory someone else controls, a mdatp whose
+//! grandchild escapes its process group, mirrors that trickle, stall, redirect to other
+//! hosts or hold FIFOs and symlink loops, fleet trees too deep to walk. Each test is the
+//! attack that once worked, kept so it cannot work again.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::testenv::{DEFINITIONS, Defs, Reply, TestEnv, finding, ids, stdout_json};
+
+/// A loopback URL nothing listens on, for runs that must not probe anything real.
+const OFFLINE_URL: &str = "http://127.0.0.1:9/linux/production/";
+/// Another user, for files "someone else" owns (the tests run as root).
+const NOBODY: u32 = 65534;
+/// No run in this file may take longer: a hang is the failure being tested.
+const HANG_LIMIT: Duration = Duration::from_secs(20);
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).expect("path");
+    // SAFETY: mkfifo on a path in a test's own directory.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+}
+
+fn chown(path: &Path, uid: u32) {
+    std::os::unix::fs::lchown(path, Some(uid), None).expect("chown (the tests run as root)");
+}
+
+/// An endpoint whose definitions name the offline URL (so `health` records history).
+fn endpoint() -> TestEnv {
+    let mut env = TestEnv::new();
+    env.on(
+        DEFINITIONS,
+        Reply::stdout(&Defs::healthy(OFFLINE_URL).text()),
+    )
+    .on(
+        "health",
+        Reply::stdout(&crate::testenv::full_health("101.25012.0000")),
+    )
+    .on("definitions update", Reply::stdout("up to date\n"));
+    env.write_managed_config(&crate::testenv::config_for(OFFLINE_URL, false));
+    env
+}
+
+/// The state directory, made as the tool would (0700, ours).
+fn state_dir(env: &TestEnv) -> PathBuf {
+    let dir = env.state_dir();
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&dir)
+        .expect("mkdir state");
+    dir
+}
+
+/// Runs the tool with a hard time limit; a hang fails the test instead of blocking it.
+fn run(env: &TestEnv, args: &[&str]) -> std::process::Output {
+    let out = env
+        .cmd()
+        .args(args)
+        .timeout(HANG_LIMIT)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.code().is_some(),
+        "`mdatp-doctor {}` hung (killed after {HANG_LIMIT:?}); stderr: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+    out
+}
+
+fn diagnose_offline(env: &TestEnv) -> Value {
+    let out = run(
+        env,
+        &[
+            "diagnose",
+            "--skip-network",
+            "--format",
+            "json",
+            "--arch",
+            "x86_64",
+        ],
+    );
+    stdout_json(&out)
+}
+
+fn history_off_evidence(report: &Value) -> String {
+    finding(report, "history-off")["evidence"][0]["value"]
+        .as_str()
+        .expect("evidence")
+        .to_string()
+}
+
+/// Every entry of a .tar.gz bundle, by name.
+fn read_bundle(path: &Path) -> BTreeMap<String, Vec<u8>> {
+    let file = std::fs::File::open(path).expect("open bundle");
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    let mut out = BTreeMap::new();
+    for entry in archive.entries().expect("entries") {
+        let mut entry = entry.expect("entry");
+        let name = entry.path().expect("path").display().to_string();
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes).expect("read");
+        out.insert(name, bytes);
+    }
+    out
+}
+
+fn bundle(env: &TestEnv, out: &Path) -> std::process::Output {
+    let logs = env.path().join("logs");
+    std::fs::create_dir_all(&logs).expect("logs");
+    run(
+        env,
+        &[
+            "bundle",
+            "--skip-network",
+            "--format",
+            "json",
+            "-o",
+            out.to_str().expect("utf8"),
+            "--log-dir",
+            logs.to_str().expect("utf8"),
+            "--wdavcfg",
+            env.path().join("wdavcfg").to_str().expect("utf8"),
+        ],
+    )
+}
+
+// ---- #3: the state directory is not trusted blindly ----
+
+#[test]
+fn a_fifo_named_history_hangs_no_command() {
+    let env = endpoint();
+    mkfifo(&state_dir(&env).join("history.jsonl"));
+
+    let out = run(&env, &["health", "--verbose"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("a FIFO, not a regular file"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let report = diagnose_offline(&env);
+    assert!(
+        history_off_evidence(&report).contains("a FIFO"),
+        "{report:#}"
+    );
+
+    let out = run(
+        &env,
+        &[
+            "update",
+            "--format",
+            "json",
+            "--wait-timeout",
+            "5",
+            "--poll-interval",
+            "100ms",
+        ],
+    );
+    assert!(out.status.code().is_some());
+
+    let path = env.path().join("b.tar.gz");
+    let out = bundle(&env, &path);
+    let summary = stdout_json(&out);
+    let failed = summary["failed"].to_string();
+    assert!(failed.contains("FIFO"), "{summary:#}");
+}
+
+#[test]
+fn a_history_symlink_to_a_secret_stays_out_of_the_bundle() {
+    let env = endpoint();
+    let secret = env.path().join("shadow");
+    std::fs::write(&secret, "root:$6$SECRET-HASH-NOT-FOR-BUNDLES:19000::::::\n").expect("secret");
+    std::os::unix::fs::symlink(&secret, state_dir(&env).join("history.jsonl")).expect("symlink");
+
+    let path = env.path().join("b.tar.gz");
+    let out = bundle(&env, &path);
+    let summary = stdout_json(&out);
+    assert!(
+        summary["failed"].to_string().contains("symbolic link"),
+        "{summary:#}"
+    );
+    let files = read_bundle(&path);
+    for (name, bytes) in &files {
+        assert!(
+            !String::from_utf8_lossy(bytes).contains("SECRET-HASH"),
+            "the linked secret landed in {name}"
+        );
+    }
+    assert!(!files.contains_key("history.jsonl"));
+    // The link is refused, not replaced through: the secret is untouched.
+    assert!(
+        std::fs::read_to_string(&secret)
+            .expect("secret")
+            .contains("SECRET-HASH")
+    );
+}
+
+#[test]
+fn history_planted_by_someone_else_is_not_believed() {
+    if !is_root() {
+        eprintln!("skipped: needs root to chown");
+        return;
+    }
+    let env = endpoint();
+    let history = state_dir(&env).join("history.jsonl");
+    // A forged enable → disable → enable sequence.
+    let mut planted = String::new();
+    for (i, on) in [true, false, true].iter().enumerate() {
+        planted.push_str(&format!(
+            "{{\"time\":\"2026-01-0{}T00:00:00Z\",\"command\":\"diagnose\",\"offline_enabled\":{on},\"url\":\"{OFFLINE_URL}\",\"source_uri\":\"{OFFLINE_URL}\"}}\n",
+            i + 1
+        ));
+    }
+    std::fs::write(&history, planted).expect("plant");
+    chown(&history, NOBODY);
+
+    let report = diagnose_offline(&env);
+    assert_eq!(report["snapshot"]["history"]["entries"], 0, "{report:#}");
+    assert!(
+        history_off_evidence(&report).contains("owned by uid 65534"),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn a_shared_or_foreign_state_dir_turns_history_off() {
+    let env = endpoint();
+    let dir = state_dir(&env);
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let report = diagnose_offline(&env);
+    assert!(
+        history_off_evidence(&report).contains("group- or world-writable"),
+        "{report:#}"
+    );
+    assert!(
+        !dir.join("history.jsonl").exists(),
+        "nothing written into a shared dir"
+    );
+
+    if is_root() {
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+        chown(&dir, NOBODY);
+        let report = diagnose_offline(&env);
+        assert!(
+            history_off_evidence(&report).contains("owned by uid 65534"),
+            "{report:#}"
+        );
+    }
+
+    // A fresh one is created private.
+    let env = endpoint();
+    let report = diagnose_offline(&env);
+    assert!(!ids(&report).contains(&"history-off"), "{report:#}");
+    let mode = std::fs::metadata(env.state_dir())
+        .expect("made")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o700);
+}
+
+#[test]
+fn update_refuses_a_lock_file_someone_else_owns() {
+    if !is_root() {
+        eprintln!("skipped: needs root to chown");
+        return;
+    }
+    let env = endpoint();
+    let lock = state_dir(&env).join("update.lock");
+    std::fs::write(&lock, "pid 1 since 2020-01-01T00:00:00Z").expect("lock");
+    chown(&lock, NOBODY);
+    let out = run(
+        &env,
+        &[
+            "update",
+            "--format",
+            "json",
+            "--wait-timeout",
+            "5",
+            "--poll-interval",
+            "100ms",
+        ],
+    );
+    assert_ne!(out.status.code(), Some(0));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("owned by uid 65534"), "{text}");
+    assert!(
+        !env.invocations()
+            .iter()
+            .any(|a| a.join(" ") == "definitions update"),
+        "no update without the lock"
+    );
+}
+
+// ---- #10: history survives bad bytes and keeps the newest entries ----
+
+#[test]
+fn a_bad_byte_in_history_skips_a_line_and_says_so() {
+    let env = endpoint();
+    let history = state_dir(&env).join("history.jsonl");
+    let mut bytes = Vec::new();
+    for day in 1..=3 {
+        bytes.extend_from_slice(
+            format!("{{\"time\":\"2026-01-0{day}T00:00:00Z\",\"command\":\"diagnose\"}}\n")
+                .as_bytes(),
+        );
+    }
+    bytes.extend_from_slice(b"{\"time\":\"2026-01-04T00:00:00Z\",\"command\":\"\xff\"}\n");
+    // A write cut inside a two-byte character.
+    let cut = "{\"time\":\"2026-01-05T00:00:00Z\",\"command\":\"é";
+    bytes.extend_from_slice(&cut.as_bytes()[..cut.len() - 1]);
+    std::fs::write(&history, bytes).expect("write");
+
+    let report = diagnose_offline(&env);
+    // Three good lines and this run.
+    assert_eq!(report["snapshot"]["history"]["entries"], 4, "{report:#}");
+    let error = report["snapshot"]["history"]["error"]
+        .as_str()
+        .expect("said");
+    assert!(error.contains("2 unreadable line(s) skipped"), "{error}");
+    // The rewrite dropped them: the next run is clean.
+    let report = diagnose_offline(&env);
+    assert_eq!(report["snapshot"]["history"]["entries"], 5);
+    assert!(
+        report["snapshot"]["history"]["error"].is_null(),
+        "{report:#}"
+    );
+}
