@@ -342,3 +342,120 @@ fn a_bad_byte_in_history_skips_a_line_and_says_so() {
         "{report:#}"
     );
 }
+
+// ---- #9: a grandchild that calls setsid() does not outlive the kill ----
+
+/// Makes the reply to `args` spawn a grandchild that calls `setsid()` (the fake's
+/// `grandchild_setsid`; the harness's `Reply` has no builder for it, so the scenario is
+/// amended in place).
+fn setsid_grandchild(env: &mut TestEnv, args: &str, reply: Reply) {
+    env.on(args, reply.spawn_grandchild());
+    let path = env.path().join("scenario.json");
+    let mut scenario: Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("scenario")).expect("json");
+    scenario["states"]["initial"][args]["grandchild_setsid"] = Value::Bool(true);
+    std::fs::write(&path, scenario.to_string()).expect("write scenario");
+}
+
+/// True when it died; otherwise kills it (a failed test must not leave it running).
+fn died(pid: i32) -> bool {
+    let dead = crate::testenv::wait_dead(pid);
+    if !dead {
+        // SAFETY: kill on a pid this test started (through the fake).
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+        }
+    }
+    dead
+}
+
+/// The session id of a running process.
+fn session_of(pid: i32) -> Option<i32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    // state ppid pgrp session
+    rest.split_whitespace().nth(3)?.parse().ok()
+}
+
+#[test]
+fn a_setsid_grandchild_dies_with_the_timeout() {
+    let mut env = TestEnv::new();
+    setsid_grandchild(&mut env, DEFINITIONS, Reply::empty().hang());
+    let out = run(&env, &["health", "--timeout", "1"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("was killed"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pid = env.grandchild_pid().expect("grandchild started");
+    assert!(
+        died(pid),
+        "setsid grandchild {pid} survived the timeout kill"
+    );
+}
+
+#[test]
+fn a_setsid_grandchild_left_by_a_finished_call_is_killed() {
+    let mut env = TestEnv::new();
+    setsid_grandchild(
+        &mut env,
+        DEFINITIONS,
+        Reply::fixture("mdatp/definitions/docs-2025.txt"),
+    );
+    let started = std::time::Instant::now();
+    let out = run(&env, &["health", "--timeout", "30"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let pid = env.grandchild_pid().expect("grandchild started");
+    assert!(died(pid), "setsid grandchild {pid} left running");
+}
+
+#[test]
+fn a_setsid_grandchild_dies_on_interrupt() {
+    let mut env = TestEnv::new();
+    setsid_grandchild(&mut env, DEFINITIONS, Reply::empty().hang());
+    let mut child = env
+        .std_cmd()
+        .args(["health", "--timeout", "60"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut pid = None;
+    for _ in 0..200 {
+        pid = env.grandchild_pid();
+        if pid.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    let pid = pid.expect("grandchild started");
+    let tool = child.id() as i32;
+    assert_ne!(
+        session_of(pid),
+        session_of(tool),
+        "the grandchild left the session"
+    );
+    // SAFETY: signalling the process this test started.
+    unsafe {
+        libc::kill(tool, libc::SIGINT);
+    }
+    let mut status = None;
+    for _ in 0..400 {
+        status = child.try_wait().expect("wait");
+        if status.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    if status.is_none() {
+        let _ = child.kill();
+    }
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(3),
+        "interrupted: unknown"
+    );
+    assert!(died(pid), "setsid grandchild {pid} survived the interrupt");
+}
