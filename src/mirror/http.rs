@@ -160,10 +160,11 @@ pub fn probe(base: &Url, arch: &str, opts: &ProbeOptions) -> ArchProbe {
             .steps
             .push(signature_step(&client, &zip_url, deadline, &mut facts));
         if opts.verify_package && facts.is_zip == Some(true) {
+            // Its own budget: a whole package takes far longer than the probe's steps.
             probe.steps.push(verify_step(
                 &client,
                 &zip_url,
-                deadline,
+                opts.package_timeout,
                 opts.max_package_bytes,
                 &mut facts,
             ));
@@ -181,6 +182,64 @@ fn is_timeout(step: &Step) -> bool {
 
 fn left(deadline: Instant) -> Duration {
     deadline.saturating_duration_since(Instant::now())
+}
+
+/// How close to the deadline a failed read counts as cut by it (the HTTP client's
+/// timer and ours are not the same clock read).
+const DEADLINE_SLACK: Duration = Duration::from_millis(250);
+
+/// Whether a failed body read was the deadline: the error says so (reqwest reports its
+/// own timeouts as `Other`, wrapping a timeout error), or the deadline has passed.
+fn read_timed_out(
+    kind: std::io::ErrorKind,
+    error: Option<&std::io::Error>,
+    deadline: Instant,
+) -> bool {
+    if kind == std::io::ErrorKind::TimedOut || left(deadline) <= DEADLINE_SLACK {
+        return true;
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> =
+        error.and_then(|e| e.get_ref()).map(|e| e as _);
+    while let Some(err) = source {
+        if err
+            .downcast_ref::<reqwest::Error>()
+            .is_some_and(reqwest::Error::is_timeout)
+            || err
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+        {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
+/// The step error for a body that stopped arriving: a timeout when the deadline cut
+/// it (with how much arrived in how long), else an I/O error.
+fn body_error(
+    what: &str,
+    e: &std::io::Error,
+    got: usize,
+    t: &Timer,
+    deadline: Instant,
+) -> StepError {
+    let elapsed = t.0.elapsed();
+    if read_timed_out(e.kind(), Some(e), deadline) {
+        StepError::new(
+            ErrorKind::Timeout,
+            format!(
+                "{what} stopped arriving at the probe deadline: {got} bytes in {:.1} s ({})",
+                elapsed.as_secs_f64(),
+                package::throughput(got as u64, elapsed)
+            ),
+        )
+    } else {
+        StepError::new(
+            ErrorKind::Io,
+            format!("reading {what} failed after {got} bytes: {e}"),
+        )
+    }
 }
 
 /// Host and port the first hop connects to: the mirror, or the proxy when there is one.
@@ -454,16 +513,9 @@ fn manifest_step(
         .take(MAX_MANIFEST_BYTES + 1)
         .read_to_end(&mut body)
     {
-        let kind = if e.kind() == std::io::ErrorKind::TimedOut {
-            ErrorKind::Timeout
-        } else {
-            ErrorKind::Io
-        };
-        return t.fail(
-            StepName::Manifest,
-            detail,
-            StepError::new(kind, format!("reading manifest.json: {e}")),
-        );
+        detail["bytes"] = json!(body.len());
+        let error = body_error("manifest.json", &e, body.len(), &t, deadline);
+        return t.fail(StepName::Manifest, detail, error);
     }
     detail["bytes"] = json!(body.len());
     if body.len() as u64 > MAX_MANIFEST_BYTES {
@@ -551,23 +603,24 @@ fn signature_step(client: &Client, url: &Url, deadline: Instant, facts: &mut Pac
     }
     let mut first = Vec::new();
     if let Err(e) = fetched.response.take(SNIFF_BYTES).read_to_end(&mut first) {
-        return t.fail(
-            StepName::PackageSignature,
-            detail,
-            StepError::new(ErrorKind::Io, format!("reading updates.zip: {e}")),
-        );
+        let error = body_error("updates.zip", &e, first.len(), &t, deadline);
+        return t.fail(StepName::PackageSignature, detail, error);
     }
     signature_outcome(&t, &first, detail, facts)
 }
 
+/// Downloads the whole package within its own budget (`--package-timeout`); a download
+/// the deadline cuts is a timeout, with how much arrived in how long, never an invalid
+/// package.
 fn verify_step(
     client: &Client,
     url: &Url,
-    deadline: Instant,
+    budget: Duration,
     max: u64,
     facts: &mut PackageFacts,
 ) -> Step {
     let t = Timer::start();
+    let deadline = Instant::now() + budget;
     let fetched = match fetch(client, reqwest::Method::GET, url, None, deadline) {
         Ok(f) => f,
         Err((e, hops)) => return t.fail(StepName::PackageVerify, json!({"redirects": hops}), e),
@@ -593,11 +646,29 @@ fn verify_step(
             ),
         );
     }
+    let of = length.map(|n| format!(" of {n}")).unwrap_or_default();
     verify_outcome(
         &t,
-        package::verify(fetched.response, max),
-        json!({"status": status.as_u16()}),
+        package::verify(fetched.response, max, &package::Progress::default()),
+        json!({"status": status.as_u16(), "content_length": length}),
         facts,
+        |cut| {
+            let got = cut.describe().replacen(" bytes", &format!("{of} bytes"), 1);
+            if read_timed_out(cut.kind, None, deadline) {
+                StepError::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "the download did not finish within --package-timeout ({:.0} s): {got} arrived; the package may be fine, the link is slow (raise --package-timeout)",
+                        budget.as_secs_f64()
+                    ),
+                )
+            } else {
+                StepError::new(
+                    ErrorKind::Io,
+                    format!("the download broke off after {got}: {}", cut.error),
+                )
+            }
+        },
     )
 }
 

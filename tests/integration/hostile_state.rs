@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::server::{MirrorServer, MirrorTree, Override, big_zip};
 use crate::testenv::{DEFINITIONS, Defs, Reply, TestEnv, finding, ids, stdout_json};
 
 /// A loopback URL nothing listens on, for runs that must not probe anything real.
@@ -458,4 +459,233 @@ fn a_setsid_grandchild_dies_on_interrupt() {
         "interrupted: unknown"
     );
     assert!(died(pid), "setsid grandchild {pid} survived the interrupt");
+}
+
+// ---- #4, #11: mirror faults named for what they are ----
+
+/// Runs `connectivity --format json --arch x86_64` with extra arguments; exit code,
+/// report and how long it took.
+fn connectivity(args: &[&str]) -> (i32, Value, Duration) {
+    let env = TestEnv::new();
+    let started = std::time::Instant::now();
+    let out = run(
+        &env,
+        &[
+            &["connectivity", "--format", "json", "--arch", "x86_64"],
+            args,
+        ]
+        .concat(),
+    );
+    (
+        out.status.code().expect("code"),
+        stdout_json(&out),
+        started.elapsed(),
+    )
+}
+
+fn step<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["arch"][0]["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap_or_else(|| panic!("no step {name} in {report:#}"))
+}
+
+fn text(v: &Value) -> &str {
+    v.as_str().unwrap_or_default()
+}
+
+const ZIP_PATH: &str = "/linux/production/arch_x86_64/updates.zip";
+
+#[test]
+fn a_slow_valid_package_cut_by_its_deadline_is_a_timeout_not_invalid() {
+    let tree = MirrorTree::healthy();
+    tree.write("x86_64", "updates.zip", &big_zip(5 * 1024 * 1024));
+    let server = MirrorServer::http(tree.root.path());
+    server.set(ZIP_PATH, Override::Trickle(512 * 1024));
+    let (code, report, took) = connectivity(&[
+        "--url",
+        &server.ring_url(),
+        "--verify-package",
+        "--probe-timeout",
+        "5",
+        "--package-timeout",
+        "2",
+    ]);
+    assert_eq!(code, 2, "{report:#}");
+    assert_eq!(ids(&report), ["mirror-timeout"], "{report:#}");
+    let verify = step(&report, "package_verify");
+    assert_eq!(verify["error"]["kind"], "timeout");
+    let message = text(&verify["error"]["message"]);
+    // How much arrived, of how much, in how long, how fast.
+    assert!(
+        message.contains(&format!("of {} bytes in", big_zip(5 * 1024 * 1024).len()))
+            && message.contains("KiB/s"),
+        "{message}"
+    );
+    assert!(verify["detail"]["bytes_read"].as_u64().expect("bytes") > 0);
+    let fix = text(&finding(&report, "mirror-timeout")["fix"]);
+    assert!(
+        fix.contains("--package-timeout") && !fix.to_lowercase().contains("delete"),
+        "{fix}"
+    );
+    assert!(took < Duration::from_secs(10), "{took:?}");
+}
+
+#[test]
+fn a_slow_valid_package_verifies_within_its_own_budget() {
+    let tree = MirrorTree::healthy();
+    tree.write("x86_64", "updates.zip", &big_zip(2 * 1024 * 1024));
+    let server = MirrorServer::http(tree.root.path());
+    server.set(ZIP_PATH, Override::Trickle(768 * 1024));
+    // The download takes ~3 s, longer than the whole --probe-timeout.
+    let (code, report, _) = connectivity(&[
+        "--url",
+        &server.ring_url(),
+        "--verify-package",
+        "--probe-timeout",
+        "2",
+    ]);
+    assert_eq!((code, ids(&report)), (0, vec![]), "{report:#}");
+    let verify = step(&report, "package_verify");
+    assert_eq!(verify["ok"], true);
+    assert!(
+        text(&verify["detail"]["throughput"]).ends_with("/s"),
+        "{verify:#}"
+    );
+    assert_eq!(report["arch"][0]["package"]["verified"]["entries"], 1);
+}
+
+#[test]
+fn a_manifest_stalled_at_the_deadline_is_a_timeout() {
+    let tree = MirrorTree::healthy();
+    let server = MirrorServer::http(tree.root.path());
+    server.set(
+        "/linux/production/arch_x86_64/manifest.json",
+        Override::StallAfter(10),
+    );
+    let (code, report, took) = connectivity(&["--url", &server.ring_url(), "--probe-timeout", "2"]);
+    assert_eq!(code, 2);
+    assert_eq!(ids(&report), ["mirror-timeout"], "{report:#}");
+    let manifest = step(&report, "manifest");
+    assert_eq!(manifest["error"]["kind"], "timeout");
+    assert!(
+        text(&manifest["error"]["message"]).contains("10 bytes in"),
+        "{manifest:#}"
+    );
+    assert!(took < Duration::from_secs(8), "{took:?}");
+}
+
+fn directory_mirror(args: &[&str], tree: &MirrorTree) -> (i32, Value, Duration) {
+    let dir = tree.ring_dir();
+    connectivity(&[&["--url", dir.to_str().expect("utf8")], args].concat())
+}
+
+fn assert_no_web_server_fix(report: &Value) {
+    for f in report["findings"].as_array().expect("findings") {
+        let fix = text(&f["fix"]);
+        assert!(
+            !fix.contains("web server") && !fix.contains("curl"),
+            "a web-server fix for a directory mirror: {fix}"
+        );
+    }
+}
+
+#[test]
+fn a_fifo_manifest_on_a_directory_mirror_costs_nothing() {
+    let tree = MirrorTree::healthy();
+    let manifest = tree.arch_dir("x86_64").join("manifest.json");
+    std::fs::remove_file(&manifest).expect("rm");
+    mkfifo(&manifest);
+    let (_, report, took) = directory_mirror(&["--probe-timeout", "5"], &tree);
+    assert!(
+        took < Duration::from_secs(4),
+        "the FIFO held the probe {took:?}"
+    );
+    let f = finding(&report, "mirror-manifest-invalid");
+    assert!(text(&f["title"]).contains("manifest.json"), "{f:#}");
+    assert!(text(&f["fix"]).contains("is a fifo, not a file"), "{f:#}");
+    assert!(
+        text(&step(&report, "manifest")["error"]["message"]).contains("FIFO"),
+        "{report:#}"
+    );
+    assert_no_web_server_fix(&report);
+    // The package was still checked.
+    assert_eq!(step(&report, "package_signature")["ok"], true);
+}
+
+#[test]
+fn a_symlink_loop_or_a_fifo_as_the_package_gets_a_file_system_fix() {
+    for make in ["loop", "fifo", "directory"] {
+        let tree = MirrorTree::healthy();
+        let zip = tree.arch_dir("x86_64").join("updates.zip");
+        std::fs::remove_file(&zip).expect("rm");
+        match make {
+            "loop" => std::os::unix::fs::symlink("updates.zip", &zip).expect("symlink"),
+            "fifo" => mkfifo(&zip),
+            _ => std::fs::create_dir(&zip).expect("mkdir"),
+        }
+        let (code, report, took) =
+            directory_mirror(&["--verify-package", "--probe-timeout", "5"], &tree);
+        assert_eq!(code, 2, "{make}: {report:#}");
+        assert_eq!(
+            ids(&report),
+            ["mirror-package-invalid"],
+            "{make}: {report:#}"
+        );
+        let f = finding(&report, "mirror-package-invalid");
+        assert!(
+            text(&f["fix"]).contains("must be a plain file"),
+            "{make}: {f:#}"
+        );
+        assert_no_web_server_fix(&report);
+        assert!(took < Duration::from_secs(4), "{make}: {took:?}");
+        let message = text(&step(&report, "package")["error"]["message"]);
+        let expected = match make {
+            "loop" => "symbolic link loop",
+            "fifo" => "FIFO",
+            _ => "a directory",
+        };
+        assert!(message.contains(expected), "{make}: {message}");
+    }
+}
+
+#[test]
+fn a_3_gb_sparse_package_is_refused_by_its_size_before_reading() {
+    let tree = MirrorTree::healthy();
+    let zip = tree.arch_dir("x86_64").join("updates.zip");
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(&zip)
+        .expect("open");
+    std::io::Write::write_all(&mut &file, b"PK\x03\x04").expect("write");
+    file.set_len(3_000_000_000).expect("sparse");
+    drop(file);
+    let (code, report, took) =
+        directory_mirror(&["--verify-package", "--probe-timeout", "5"], &tree);
+    assert_eq!(code, 2, "{report:#}");
+    assert_eq!(ids(&report), ["mirror-package-invalid"], "{report:#}");
+    let verify = step(&report, "package_verify");
+    assert_eq!(verify["error"]["kind"], "too_large");
+    assert!(
+        text(&verify["error"]["message"]).contains("3000000000 bytes"),
+        "{verify:#}"
+    );
+    assert!(
+        took < Duration::from_secs(3),
+        "read before refusing: {took:?}"
+    );
+}
+
+#[test]
+fn a_missing_arch_folder_on_a_directory_mirror_is_missing_not_a_web_error() {
+    let tree = MirrorTree::healthy();
+    std::fs::remove_dir_all(tree.arch_dir("x86_64")).expect("rm");
+    let (code, report, _) = directory_mirror(&[], &tree);
+    assert_eq!(code, 2);
+    assert_eq!(ids(&report), ["mirror-package-missing"], "{report:#}");
+    assert!(text(&finding(&report, "mirror-package-missing")["fix"]).contains("findmnt"));
+    assert_no_web_server_fix(&report);
 }

@@ -243,7 +243,22 @@ fn step_failure(probe: &ArchProbe, step: &Step, err: &StepError, src: &str) -> O
         .unwrap_or(&probe.location)
         .to_string();
     let missing = err.kind == ErrorKind::NotFound || err.status == Some(404);
+    // A directory mirror (a mount or a local folder) needs file-system fixes, never a
+    // web server's.
+    let on_disk =
+        !(probe.location.starts_with("http://") || probe.location.starts_with("https://"));
+    // What stands where a file should be (a FIFO, a directory), when that is the fault.
+    let not_a_file = step
+        .get(Key::FileType)
+        .and_then(|v| v.as_str())
+        .filter(|t| *t != "file");
     let f = match (step.name, err.kind) {
+        // Cut by --package-timeout: the link is slow, the package may well be fine.
+        (StepName::PackageVerify, ErrorKind::Timeout) => MIRROR_TIMEOUT.raise(Severity::Critical,
+            format!("The download of updates.zip for {arch} did not finish in time: {}", err.message),
+            ev,
+            "Nothing says the package is bad: the whole download did not fit in --package-timeout. Raise --package-timeout for this link, and check its throughput (in the evidence) against what the endpoints need; a proxy or traffic shaper may be slowing it.".into(),
+        ),
         (_, ErrorKind::Timeout | ErrorKind::ConnectTimeout) => MIRROR_TIMEOUT.raise(Severity::Critical,
             "The mirror did not answer in time".into(),
             ev,
@@ -269,6 +284,14 @@ fn step_failure(probe: &ArchProbe, step: &Step, err: &StepError, src: &str) -> O
             tls_evidence(src, step, ev),
             tls_fix(err.tls, step),
         ),
+        (StepName::Directory, ErrorKind::NotFound | ErrorKind::Invalid) if on_disk => MIRROR_PACKAGE_MISSING.raise(Severity::Critical,
+            format!("The mirror has no usable arch_{arch} folder: {}", err.message),
+            ev,
+            format!(
+                "{target} must be a directory the downloader fills: check that the mirror's share is mounted (`findmnt -T {target}`), remove whatever stands in its place, and run the downloader on the mirror.{}",
+                if arch == "arm64" { " Downloaders from before November 2024 leave arch_arm64 empty: update it." } else { "" }
+            ),
+        ),
         (StepName::Manifest, _) if missing => MIRROR_MANIFEST_MISSING.raise(Severity::Warning,
             format!("The mirror has no manifest.json for {arch}"),
             ev,
@@ -277,7 +300,10 @@ fn step_failure(probe: &ArchProbe, step: &Step, err: &StepError, src: &str) -> O
         (StepName::Manifest, ErrorKind::Invalid | ErrorKind::TooLarge) => MIRROR_MANIFEST_INVALID.raise(Severity::Warning,
             format!("manifest.json for {arch} is not a valid manifest"),
             ev,
-            format!("Delete {target} on the mirror and run the downloader again; it rewrites the manifest."),
+            match not_a_file {
+                Some(kind) => format!("{target} is a {kind}, not a file: remove it on the mirror and run the downloader again; it writes manifest.json as a plain file."),
+                None => format!("Delete {target} on the mirror and run the downloader again; it rewrites the manifest."),
+            },
         ),
         (StepName::Package, _) if missing => MIRROR_PACKAGE_MISSING.raise(Severity::Critical,
             format!("The mirror has no updates.zip for {arch}"),
@@ -288,6 +314,15 @@ fn step_failure(probe: &ArchProbe, step: &Step, err: &StepError, src: &str) -> O
                 if arch == "arm64" { " Downloaders from before November 2024 leave arch_arm64 empty: update it." } else { "" }
             ),
         ),
+        // updates.zip is no regular file (a FIFO, a directory, a symlink loop).
+        (StepName::Package, ErrorKind::Invalid | ErrorKind::TooLarge) => MIRROR_PACKAGE_INVALID.raise(Severity::Critical,
+            format!("updates.zip for {arch} is not a usable package: {}", err.message),
+            ev,
+            format!(
+                "{target} must be a plain file: remove what stands there on the mirror (`ls -l {target}`), delete {}manifest.json too, and run the downloader again.",
+                with_slash(&probe.location)
+            ),
+        ),
         (StepName::PackageSignature | StepName::PackageVerify, ErrorKind::Invalid | ErrorKind::TooLarge) => MIRROR_PACKAGE_INVALID.raise(Severity::Critical,
             format!("updates.zip for {arch} is not a usable package: {}", err.message),
             ev,
@@ -295,6 +330,14 @@ fn step_failure(probe: &ArchProbe, step: &Step, err: &StepError, src: &str) -> O
                 "The downloader runs curl without -f and can save an error page as the package: delete {0}updates.zip and {0}manifest.json on the mirror, run the downloader again and read its output.{1}",
                 with_slash(&probe.location),
                 if err.kind == ErrorKind::TooLarge { " If the size is expected, raise --max-package-size." } else { "" }
+            ),
+        ),
+        // Any other failure of a mount or folder: the file system, not a web server.
+        _ if on_disk => MIRROR_UNREACHABLE.raise(Severity::Critical,
+            format!("The mirror folder for {arch} cannot be read: {}", err.message),
+            ev,
+            format!(
+                "The file system returned an error: check the mount holding {target} (`findmnt -T {target}`, `dmesg`); remount a share whose server went away (a stale NFS handle), and check the files with `ls -l` on the mirror."
             ),
         ),
         _ => MIRROR_HTTP_ERROR.raise(Severity::Critical,
