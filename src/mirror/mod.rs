@@ -47,6 +47,8 @@ pub enum ErrorKind {
     HttpStatus,
     TooManyRedirects,
     RedirectLoop,
+    /// A redirect to a link-local address (a cloud metadata service), not followed.
+    RedirectRefused,
     TooLarge,
     NotFound,
     PermissionDenied,

@@ -689,3 +689,80 @@ fn a_missing_arch_folder_on_a_directory_mirror_is_missing_not_a_web_error() {
     assert!(text(&finding(&report, "mirror-package-missing")["fix"]).contains("findmnt"));
     assert_no_web_server_fix(&report);
 }
+
+// ---- #17: redirects to another host are said; to link-local, refused ----
+
+#[test]
+fn a_redirect_to_another_host_is_followed_and_said() {
+    let tree = MirrorTree::healthy();
+    let mirror = MirrorServer::http(tree.root.path());
+    let other = MirrorServer::http_at(tree.root.path(), [127, 0, 0, 2]);
+    let manifest = "/linux/production/arch_x86_64/manifest.json";
+    let elsewhere = format!("{}{manifest}", other.base());
+    mirror.set(manifest, Override::Redirect(elsewhere.clone()));
+    let (code, report, _) = connectivity(&["--url", &mirror.ring_url()]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(ids(&report), ["mirror-redirect-cross-host"], "{report:#}");
+    let f = finding(&report, "mirror-redirect-cross-host");
+    assert_eq!(f["severity"], "warning");
+    assert!(
+        text(&f["title"]).contains(other.base().trim_start_matches("http://")),
+        "{f:#}"
+    );
+    assert!(f["evidence"].to_string().contains(&elsewhere), "{f:#}");
+    let hop = &step(&report, "manifest")["detail"]["redirects"][0];
+    assert_eq!(hop["cross_host"], true);
+    assert_eq!(
+        other.hits(),
+        [format!("GET {manifest}")],
+        "followed to the other host"
+    );
+    // A redirect within the mirror is no finding.
+    mirror.set(manifest, Override::Redirect("/moved/manifest.json".into()));
+    std::fs::create_dir_all(tree.root.path().join("moved")).expect("mkdir");
+    std::fs::copy(
+        tree.arch_dir("x86_64").join("manifest.json"),
+        tree.root.path().join("moved/manifest.json"),
+    )
+    .expect("copy");
+    let (code, report, _) = connectivity(&["--url", &mirror.ring_url()]);
+    assert_eq!((code, ids(&report)), (0, vec![]), "{report:#}");
+}
+
+#[test]
+fn a_redirect_to_a_link_local_address_is_refused_before_connecting() {
+    // Everything goes through a loopback proxy (this same server), so even a tool that
+    // followed the redirect would only ask the proxy: the test never sends a packet to
+    // 169.254.169.254 or fe80::, and the proxy's log shows whether it was asked.
+    for target in [
+        "http://169.254.169.254/latest/meta-data/iam/security-credentials/",
+        "http://[fe80::a9fe:a9fe]/metadata/instance",
+        "http://[::ffff:169.254.169.254]/latest/",
+    ] {
+        let tree = MirrorTree::healthy();
+        let server = MirrorServer::http(tree.root.path());
+        server.set(
+            "/linux/production/arch_x86_64/manifest.json",
+            Override::Redirect(target.into()),
+        );
+        let (code, report, _) =
+            connectivity(&["--url", &server.ring_url(), "--proxy", &server.base()]);
+        let hits = server.hits();
+        assert!(
+            !hits
+                .iter()
+                .any(|h| h.contains("169.254") || h.contains("fe80") || h.contains("ffff")),
+            "{target}: the redirect was followed: {hits:?}"
+        );
+        assert_eq!(code, 2, "{target}: {report:#}");
+        let manifest = step(&report, "manifest");
+        assert_eq!(manifest["error"]["kind"], "redirect_refused", "{target}");
+        assert!(
+            text(&manifest["error"]["message"]).contains("link-local"),
+            "{manifest:#}"
+        );
+        let f = finding(&report, "mirror-http-error");
+        assert!(text(&f["fix"]).contains("metadata"), "{f:#}");
+        assert!(ids(&report).contains(&"mirror-redirect-cross-host"));
+    }
+}

@@ -1,5 +1,5 @@
 //! Real mirror servers for tests: HTTP and HTTPS (with a CA generated per test) on
-//! 127.0.0.1, serving a directory laid out like Microsoft's downloader leaves it, plus
+//! 127.0.0.1 (or another loopback address, for a second host), serving a directory laid out like Microsoft's downloader leaves it, plus
 //! servers that misbehave on purpose. Nothing here listens beyond loopback.
 
 use std::collections::HashMap;
@@ -94,7 +94,13 @@ pub struct MirrorServer {
 
 impl MirrorServer {
     pub fn http(root: &Path) -> MirrorServer {
-        MirrorServer::start(root, None)
+        MirrorServer::start(root, None, [127, 0, 0, 1])
+    }
+
+    /// An HTTP server on another loopback address (127.0.0.2, say), for a second host.
+    pub fn http_at(root: &Path, ip: [u8; 4]) -> MirrorServer {
+        assert_eq!(ip[0], 127, "loopback only");
+        MirrorServer::start(root, None, ip)
     }
 
     pub fn https(root: &Path, cert: ServerCert) -> MirrorServer {
@@ -109,11 +115,11 @@ impl MirrorServer {
             PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.key)),
         )
         .expect("server config");
-        MirrorServer::start(root, Some(Arc::new(config)))
+        MirrorServer::start(root, Some(Arc::new(config)), [127, 0, 0, 1])
     }
 
-    fn start(root: &Path, tls: Option<Arc<rustls::ServerConfig>>) -> MirrorServer {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    fn start(root: &Path, tls: Option<Arc<rustls::ServerConfig>>, ip: [u8; 4]) -> MirrorServer {
+        let listener = TcpListener::bind(SocketAddr::from((ip, 0))).expect("bind loopback");
         let addr = listener.local_addr().expect("addr");
         let server = MirrorServer {
             addr,

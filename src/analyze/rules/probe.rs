@@ -55,6 +55,13 @@ pub static MIRROR_HTTP_ERROR: Rule = Rule {
     fix: "Check the web server's configuration and error log.",
 };
 
+pub static MIRROR_REDIRECT_CROSS_HOST: Rule = Rule {
+    id: "mirror-redirect-cross-host",
+    severity: "warning",
+    meaning: "The mirror redirects requests to another host (or port): what the endpoint downloads comes from there, not from the mirror configured. A redirect to a link-local address (a cloud metadata service) is refused and reported as mirror-http-error.",
+    fix: "Make sure the other host is meant to serve the updates, or serve the files from the mirror itself.",
+};
+
 pub static MIRROR_MANIFEST_MISSING: Rule = Rule {
     id: "mirror-manifest-missing",
     severity: "warning",
@@ -106,6 +113,7 @@ pub static RULES: &[&Rule] = &[
     &MIRROR_TIMEOUT,
     &MIRROR_TLS_ERROR,
     &MIRROR_HTTP_ERROR,
+    &MIRROR_REDIRECT_CROSS_HOST,
     &MIRROR_MANIFEST_MISSING,
     &MIRROR_MANIFEST_INVALID,
     &MIRROR_PACKAGE_MISSING,
@@ -163,6 +171,7 @@ pub(super) fn probe_findings(probe: &ArchProbe, facts: &MirrorFacts, out: &mut V
             out.push(f);
         }
     }
+    cross_host_redirects(probe, &src, out);
     if let Some(pkg) = &probe.package
         && let Some(modified) = pkg.last_modified
         && let Some(old) = age(modified, facts.now)
@@ -196,6 +205,53 @@ pub(super) fn probe_findings(probe: &ArchProbe, facts: &MirrorFacts, out: &mut V
         ));
     }
 }
+/// Redirects to another host, once per architecture, each hop named.
+fn cross_host_redirects(probe: &ArchProbe, src: &str, out: &mut Vec<Finding>) {
+    let mut evidence = Vec::new();
+    let mut targets: Vec<String> = Vec::new();
+    for step in &probe.steps {
+        let Some(hops) = step.get(Key::Redirects).and_then(|v| v.as_array()) else {
+            continue;
+        };
+        for hop in hops.iter().filter(|h| h["cross_host"] == true) {
+            let (from, to) = (
+                hop["from"].as_str().unwrap_or("?"),
+                hop["to"].as_str().unwrap_or("?"),
+            );
+            let host = url::Url::parse(to)
+                .ok()
+                .and_then(|u| {
+                    u.host_str().map(|h| match u.port() {
+                        Some(p) => format!("{h}:{p}"),
+                        None => h.to_string(),
+                    })
+                })
+                .unwrap_or_else(|| to.to_string());
+            if !targets.contains(&host) {
+                targets.push(host);
+            }
+            if evidence.len() < 5 {
+                evidence.push(Evidence::new(
+                    src,
+                    format!("{}.redirect", step.name),
+                    format!("{from} → {to}"),
+                ));
+            }
+        }
+    }
+    if targets.is_empty() {
+        return;
+    }
+    out.push(MIRROR_REDIRECT_CROSS_HOST.raise(Severity::Warning,
+        format!("The mirror redirects {}'s requests to another host: {}", probe.arch, targets.join(", ")),
+        evidence,
+        format!(
+            "Downloads that follow the redirect come from elsewhere than the configured mirror: make sure {} is meant to serve the updates (a CDN or load balancer you run), or serve the files from the mirror itself; a redirect nobody set up is a sign of a misconfigured or compromised server.",
+            targets.join(", ")
+        ),
+    ));
+}
+
 fn step_evidence(src: &str, step: &Step) -> Vec<Evidence> {
     let mut ev = Vec::new();
     for key in [
@@ -339,6 +395,11 @@ fn step_failure(probe: &ArchProbe, step: &Step, err: &StepError, src: &str) -> O
             format!(
                 "The file system returned an error: check the mount holding {target} (`findmnt -T {target}`, `dmesg`); remount a share whose server went away (a stale NFS handle), and check the files with `ls -l` on the mirror."
             ),
+        ),
+        (_, ErrorKind::RedirectRefused) => MIRROR_HTTP_ERROR.raise(Severity::Critical,
+            format!("The mirror redirects {arch}'s requests to a link-local address, which was not followed"),
+            ev,
+            "A redirect to a link-local address (169.254.0.0/16, fe80::/10) points at a cloud metadata service, never at updates: find and remove that redirect in the web server's (or its proxy's) configuration, and check the server was not tampered with.".into(),
         ),
         _ => MIRROR_HTTP_ERROR.raise(Severity::Critical,
             format!("The mirror answered badly for {arch}: {}", err.message),

@@ -438,7 +438,7 @@ fn history_off_is_said() {
 #[test]
 fn the_catalogue_has_each_id_once_in_kebab_case() {
     let ids: Vec<&str> = catalogue().map(|r| r.id).collect();
-    assert_eq!(ids.len(), 42);
+    assert_eq!(ids.len(), 43);
     let mut unique = ids.clone();
     unique.sort_unstable();
     unique.dedup();
