@@ -766,3 +766,49 @@ fn a_redirect_to_a_link_local_address_is_refused_before_connecting() {
         assert!(ids(&report).contains(&"mirror-redirect-cross-host"));
     }
 }
+
+// ---- #16: aggregate names what it does not read ----
+
+#[test]
+fn aggregate_names_what_it_skips() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A real report at the top, the same report ten directories down.
+    let env = endpoint();
+    let report = run(&env, &["diagnose", "--format", "json", "--skip-network"]).stdout;
+    std::fs::write(dir.path().join("top.json"), &report).expect("write");
+    let mut deep = dir.path().to_path_buf();
+    for level in 0..10 {
+        deep.push(format!("d{level}"));
+    }
+    std::fs::create_dir_all(&deep).expect("mkdir");
+    std::fs::write(deep.join("deep.json"), &report).expect("write");
+    std::os::unix::fs::symlink(dir.path().join("top.json"), dir.path().join("link.json"))
+        .expect("symlink");
+    mkfifo(&dir.path().join("pipe.json"));
+
+    let out = run(
+        &TestEnv::new(),
+        &[
+            "aggregate",
+            "--format",
+            "json",
+            dir.path().to_str().expect("utf8"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let fleet = stdout_json(&out);
+    assert_eq!(fleet["reports"], 1);
+    let unreadable = fleet["unreadable"].as_array().expect("unreadable");
+    let said = |name: &str, why: &str| {
+        unreadable.iter().any(|u| {
+            text(&u["report"]).ends_with(name)
+                && text(&u["error"]).starts_with("skipped: ")
+                && text(&u["error"]).contains(why)
+        })
+    };
+    // The walk stops at the 8th level: d7 is not entered, and says so.
+    assert!(said("d6/d7", "deeper than 8"), "{fleet:#}");
+    assert!(said("link.json", "symbolic link"), "{fleet:#}");
+    assert!(said("pipe.json", "not a regular file"), "{fleet:#}");
+    assert_eq!(unreadable.len(), 3, "{fleet:#}");
+}

@@ -81,3 +81,17 @@ fn examples_stay_bounded() {
     assert_eq!(fleet.verdicts["ok"].examples.len(), EXAMPLES);
     assert_eq!(fleet.findings["x"].endpoints.examples.len(), EXAMPLES);
 }
+
+#[test]
+fn skipped_inputs_are_listed_as_such() {
+    let mut fleet = Fleet::default();
+    fleet.skipped("/reports/a/deep", "too deep");
+    assert_eq!(
+        fleet.unreadable,
+        [Unreadable {
+            report: "/reports/a/deep".into(),
+            error: "skipped: too deep".into()
+        }]
+    );
+    assert_eq!(fleet.reports, 0);
+}
