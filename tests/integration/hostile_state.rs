@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::server::{MirrorServer, MirrorTree, Override, big_zip};
+use crate::server::{MirrorServer, MirrorTree, Override, SilentServer, big_zip};
 use crate::testenv::{DEFINITIONS, Defs, Reply, TestEnv, finding, ids, stdout_json};
 
 /// A loopback URL nothing listens on, for runs that must not probe anything real.
@@ -811,4 +811,74 @@ fn aggregate_names_what_it_skips() {
     assert!(said("link.json", "symbolic link"), "{fleet:#}");
     assert!(said("pipe.json", "not a regular file"), "{fleet:#}");
     assert_eq!(unreadable.len(), 3, "{fleet:#}");
+}
+
+// ---- #18: a managed URL that differs from health's costs no second probe round ----
+
+/// An endpoint whose managed file names `managed` and whose health names `used`.
+fn two_urls(managed: &str, used: &str) -> TestEnv {
+    let mut env = TestEnv::new();
+    env.on(DEFINITIONS, Reply::stdout(&Defs::healthy(used).text()))
+        .on(
+            "health",
+            Reply::stdout(&crate::testenv::full_health("101.25012.0000")),
+        );
+    env.write_managed_config(&crate::testenv::config_for(managed, false));
+    env
+}
+
+#[test]
+fn a_silent_managed_url_does_not_delay_the_probe_of_healths() {
+    let silent = SilentServer::start();
+    let tree = MirrorTree::healthy();
+    let live = MirrorServer::http(tree.root.path());
+    let env = two_urls(&silent.ring_url("http"), &live.ring_url());
+    let started = std::time::Instant::now();
+    let out = run(
+        &env,
+        &[
+            "diagnose",
+            "--format",
+            "json",
+            "--arch",
+            "x86_64",
+            "--probe-timeout",
+            "5",
+        ],
+    );
+    let took = started.elapsed();
+    let report = stdout_json(&out);
+    assert!(
+        took < Duration::from_secs(4),
+        "waited for the abandoned probe: {took:?}"
+    );
+    assert_eq!(report["snapshot"]["mirror"]["url"], live.ring_url());
+    assert_eq!(report["snapshot"]["mirror"]["url_source"], "health");
+    assert!(!ids(&report).contains(&"mirror-timeout"), "{report:#}");
+    assert_eq!(
+        report["snapshot"]["mirror"]["arch"][0]["package"]["is_zip"], true,
+        "{report:#}"
+    );
+}
+
+#[test]
+fn check_with_two_silent_urls_reports_a_timeout_within_its_deadline() {
+    let (managed, used) = (SilentServer::start(), SilentServer::start());
+    let env = two_urls(&managed.ring_url("http"), &used.ring_url("http"));
+    let started = std::time::Instant::now();
+    // Inner limits are 80 % of the deadline: one probe round fits, two do not.
+    let out = run(&env, &["check", "--arch", "x86_64", "--deadline", "6"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.starts_with("MDATP OFFLINE-UPDATES CRITICAL - mirror-timeout: "),
+        "{text}"
+    );
+    // One probe round, of the URL in use: one timeout, not one per URL.
+    assert_eq!(
+        text.matches("[CRITICAL] mirror-timeout").count(),
+        1,
+        "{text}"
+    );
 }
