@@ -72,6 +72,7 @@ Register-ArgumentCompleter -Native -CommandName 'mdatp-doctor' -ScriptBlock {
             [CompletionResult]::new('--proxy', '--proxy', [CompletionResultType]::ParameterName, 'Use this proxy [default: mdatp''s cloudService.proxy, if any]')
             [CompletionResult]::new('--stale-after', '--stale-after', [CompletionResultType]::ParameterName, 'A package on the mirror older than this is stale (e.g. 7d, 36h)')
             [CompletionResult]::new('--max-package-size', '--max-package-size', [CompletionResultType]::ParameterName, 'Largest package --verify-package downloads (e.g. 2GiB, 500MB)')
+            [CompletionResult]::new('--package-timeout', '--package-timeout', [CompletionResultType]::ParameterName, 'Time limit for --verify-package''s download of the whole package, on top of --probe-timeout (300 s fits a 200 MB package at about 0.7 MB/s). A download this cuts is reported as mirror-timeout with how much arrived and how fast, not as an invalid package')
             [CompletionResult]::new('--mdatp', '--mdatp', [CompletionResultType]::ParameterName, 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]')
             [CompletionResult]::new('--managed-config', '--managed-config', [CompletionResultType]::ParameterName, 'The managed configuration file mdatp reads')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only')

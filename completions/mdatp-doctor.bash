@@ -458,7 +458,7 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__doctor__subcmd__connectivity)
-            opts="-v -h -V --url --arch --connect-timeout --probe-timeout --ca-cert --proxy --no-proxy --stale-after --verify-package --max-package-size --with-mdatp-test --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version"
+            opts="-v -h -V --url --arch --connect-timeout --probe-timeout --ca-cert --proxy --no-proxy --stale-after --verify-package --max-package-size --package-timeout --with-mdatp-test --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -493,6 +493,10 @@ _mdatp__doctor() {
                     return 0
                     ;;
                 --max-package-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --package-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -67,6 +67,7 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
             cand --proxy 'Use this proxy [default: mdatp''s cloudService.proxy, if any]'
             cand --stale-after 'A package on the mirror older than this is stale (e.g. 7d, 36h)'
             cand --max-package-size 'Largest package --verify-package downloads (e.g. 2GiB, 500MB)'
+            cand --package-timeout 'Time limit for --verify-package''s download of the whole package, on top of --probe-timeout (300 s fits a 200 MB package at about 0.7 MB/s). A download this cuts is reported as mirror-timeout with how much arrived and how fast, not as an invalid package'
             cand --mdatp 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]'
             cand --managed-config 'The managed configuration file mdatp reads'
             cand --format 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only'

@@ -77,6 +77,7 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" 
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l proxy -d 'Use this proxy [default: mdatp\'s cloudService.proxy, if any]' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l stale-after -d 'A package on the mirror older than this is stale (e.g. 7d, 36h)' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l max-package-size -d 'Largest package --verify-package downloads (e.g. 2GiB, 500MB)' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l package-timeout -d 'Time limit for --verify-package\'s download of the whole package, on top of --probe-timeout (300 s fits a 200 MB package at about 0.7 MB/s). A download this cuts is reported as mirror-timeout with how much arrived and how fast, not as an invalid package' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l format -d 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only' -r -f -a "human\t'Tables and text for people'

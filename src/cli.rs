@@ -322,6 +322,13 @@ pub struct ConnectivityArgs {
     #[arg(long, value_name = "SIZE", default_value = "2GiB", value_parser = crate::units::parse_size)]
     pub max_package_size: u64,
 
+    /// Time limit for --verify-package's download of the whole package, on top of
+    /// --probe-timeout (300 s fits a 200 MB package at about 0.7 MB/s). A download this cuts
+    /// is reported as mirror-timeout with how much arrived and how fast, not as an invalid
+    /// package
+    #[arg(long, value_name = "SECS", default_value = "300", value_parser = crate::units::parse_timeout)]
+    pub package_timeout: Duration,
+
     /// Also run `mdatp connectivity test` (Microsoft's endpoints and, from 101.26052.0012, the
     /// offline update paths) and show its result; a mirror line it prints is used as evidence
     #[arg(long)]

@@ -3,6 +3,13 @@
 //! No shell is involved. The child gets its own process group so that a timeout, an
 //! oversized output or Ctrl-C can kill it together with anything it forked, and each of
 //! stdout/stderr is captured up to a cap so a runaway child cannot exhaust memory.
+//!
+//! A descendant can leave the group (`setsid()`), so the tool is also a child subreaper
+//! (`PR_SET_CHILD_SUBREAPER`): whatever a child leaves behind is re-parented to us, not
+//! to init, and after a child ends (or is killed) every process descending from it or
+//! left to us is killed and reaped, found through the parent links in `/proc`. This
+//! module is the only code that starts processes, so every child of ours is either a
+//! running invocation (registered below) or something one of them left behind.
 
 use std::collections::BTreeSet;
 use std::io::{self, Read};
@@ -10,7 +17,7 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Once};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -169,11 +176,19 @@ fn lock(buf: &Mutex<Vec<u8>>) -> MutexGuard<'_, Vec<u8>> {
 }
 
 fn run_once(program: &Path, args: &[&str], limits: Limits) -> Result<Output, ProcessError> {
+    become_subreaper();
     let started = Instant::now();
-    let mut child = spawn(program, args)?;
-    // `process_group(0)` made the child its own group leader: its pid is the group id.
-    let pgid = child.id() as libc::pid_t;
-    let _registration = ActiveGroup::register(pgid);
+    // Spawned and registered under the lock, so a concurrent cleanup never takes the new
+    // child for something left behind.
+    let (mut child, _registration) = {
+        let mut active = active();
+        let child = spawn(program, args)?;
+        // `process_group(0)` made the child its own group leader: its pid is the group id.
+        let pgid = child.id() as libc::pid_t;
+        active.insert(pgid);
+        (child, ActiveGroup(pgid))
+    };
+    let pgid = _registration.0;
 
     let (tx, rx) = mpsc::channel();
     let out = Arc::new(Mutex::new(Vec::new()));
@@ -207,13 +222,16 @@ fn run_once(program: &Path, args: &[&str], limits: Limits) -> Result<Output, Pro
         match rx.recv_timeout(until.saturating_duration_since(Instant::now())) {
             Ok(Event::Exited) => {
                 exited = true;
-                // Anything the child left behind in its group would hold our pipes open.
+                // Anything the child left behind (in its group or not) would hold our
+                // pipes open.
                 kill_group(pgid);
+                kill_descendants(Some(pgid));
                 grace_until = Some(Instant::now() + PIPE_GRACE);
             }
             Ok(Event::Eof) => open_pipes -= 1,
             Ok(Event::Overflow(stream)) => {
                 kill_group(pgid);
+                kill_descendants(Some(pgid));
                 reap_bounded(&mut child, &rx, exited);
                 return Err(ProcessError::OutputTooLarge {
                     program: program.to_path_buf(),
@@ -224,6 +242,7 @@ fn run_once(program: &Path, args: &[&str], limits: Limits) -> Result<Output, Pro
             Err(RecvTimeoutError::Timeout) if exited => break,
             Err(RecvTimeoutError::Timeout) => {
                 kill_group(pgid);
+                kill_descendants(Some(pgid));
                 reap_bounded(&mut child, &rx, exited);
                 return Err(ProcessError::TimedOut {
                     program: program.to_path_buf(),
@@ -367,36 +386,150 @@ fn reap_bounded(child: &mut Child, rx: &mpsc::Receiver<Event>, already_exited: b
 }
 
 /// Process groups of children still running, so an interrupt can kill them: they are in
-/// their own groups and so do not receive the terminal's SIGINT themselves.
+/// their own groups and so do not receive the terminal's SIGINT themselves. A child's
+/// pid is its group id, so this is also the set of our children that are invocations.
 static ACTIVE: Mutex<BTreeSet<libc::pid_t>> = Mutex::new(BTreeSet::new());
+
+fn active() -> MutexGuard<'static, BTreeSet<libc::pid_t>> {
+    ACTIVE.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 struct ActiveGroup(libc::pid_t);
 
-impl ActiveGroup {
-    fn register(pgid: libc::pid_t) -> ActiveGroup {
-        ACTIVE
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(pgid);
-        ActiveGroup(pgid)
-    }
-}
-
 impl Drop for ActiveGroup {
     fn drop(&mut self) {
-        ACTIVE
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&self.0);
+        active().remove(&self.0);
     }
 }
 
-/// Kills every child process group still running. Called from the interrupt handler,
-/// which runs on an ordinary thread, so taking a lock here is safe.
+/// Kills every child process group still running, and everything descending from us.
+/// Called from the interrupt handler, which runs on an ordinary thread, so taking a lock
+/// here is safe.
 pub fn kill_active_children() {
-    let groups = ACTIVE.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let groups = active().clone();
     for pgid in groups {
         kill_group(pgid);
+    }
+    kill_descendants(None);
+}
+
+static SUBREAPER: Once = Once::new();
+
+/// Makes this process a child subreaper (once): what a child leaves behind, even after
+/// `setsid()`, is re-parented to us instead of init, so it can still be found and
+/// killed. Called before the first child is started.
+pub fn become_subreaper() {
+    SUBREAPER.call_once(|| {
+        // SAFETY: prctl with an integer argument; failure (an old kernel) only means
+        // orphans go to init, as before.
+        unsafe {
+            libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1 as libc::c_ulong, 0, 0, 0);
+        }
+    });
+}
+
+/// One process as `/proc/<pid>/stat` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ProcEntry {
+    pid: libc::pid_t,
+    ppid: libc::pid_t,
+    zombie: bool,
+}
+
+/// `pid (comm) S ppid ...`: the state and parent, read after the last `)` (the command
+/// name may hold anything, parentheses and spaces included).
+fn parse_stat(pid: libc::pid_t, stat: &str) -> Option<ProcEntry> {
+    let (_, rest) = stat.rsplit_once(')')?;
+    let mut fields = rest.split_ascii_whitespace();
+    let state = fields.next()?;
+    let ppid = fields.next()?.parse().ok()?;
+    Some(ProcEntry {
+        pid,
+        ppid,
+        zombie: state == "Z" || state == "X",
+    })
+}
+
+/// Every process this system shows in /proc (empty when /proc is not there).
+fn proc_table() -> Vec<ProcEntry> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<libc::pid_t>().ok())
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            parse_stat(pid, &stat)
+        })
+        .collect()
+}
+
+/// The processes descending from `me`, each with the child of `me` it descends from.
+fn descendants(table: &[ProcEntry], me: libc::pid_t) -> Vec<(ProcEntry, libc::pid_t)> {
+    let parent: std::collections::HashMap<libc::pid_t, libc::pid_t> =
+        table.iter().map(|e| (e.pid, e.ppid)).collect();
+    let mut out = Vec::new();
+    for e in table {
+        let mut cur = e.pid;
+        // Bounded: a parent chain longer than the table is a loop (pids reused mid-read).
+        for _ in 0..=table.len() {
+            match parent.get(&cur) {
+                Some(&p) if p == me => {
+                    out.push((*e, cur));
+                    break;
+                }
+                Some(&p) if p > 1 && p != cur => cur = p,
+                _ => break,
+            }
+        }
+    }
+    out
+}
+
+/// Kills what an invocation left behind and reaps it: every process descending from
+/// the child `of` (whatever its group or session), and everything re-parented to us
+/// (a child of ours that is no running invocation was left by one). With `of` None,
+/// every descendant. Bounded: a process that cannot die (uninterruptible sleep) is left
+/// after [`REAP_GRACE`].
+fn kill_descendants(of: Option<libc::pid_t>) {
+    // SAFETY: getpid has no preconditions.
+    let me = unsafe { libc::getpid() };
+    let until = Instant::now() + REAP_GRACE;
+    loop {
+        let mut left = false;
+        {
+            let active = active();
+            let table = proc_table();
+            for (e, top) in descendants(&table, me) {
+                let ours = match of {
+                    None => true,
+                    Some(child) => top == child || !active.contains(&top),
+                };
+                if !ours {
+                    continue;
+                }
+                if e.zombie {
+                    // Reap what was left to us; an invocation's own child is reaped by
+                    // its `Child`.
+                    if e.ppid == me && !active.contains(&e.pid) {
+                        // SAFETY: waitpid on a child of ours, without blocking.
+                        unsafe {
+                            libc::waitpid(e.pid, std::ptr::null_mut(), libc::WNOHANG);
+                        }
+                    }
+                } else if Some(e.pid) != of {
+                    // SAFETY: kill has no memory-safety preconditions; ESRCH is fine.
+                    unsafe {
+                        libc::kill(e.pid, libc::SIGKILL);
+                    }
+                    left = true;
+                }
+            }
+        }
+        if !left || Instant::now() >= until {
+            return;
+        }
+        thread::sleep(Duration::from_millis(10));
     }
 }
 

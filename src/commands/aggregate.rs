@@ -14,7 +14,8 @@ use crate::report::misc::FleetReport;
 
 /// A diagnose report is a few KiB; anything this big is not one.
 const MAX_REPORT_BYTES: u64 = 16 * 1024 * 1024;
-/// Directory walks stop this deep (symlinks are not followed at all).
+/// Directory walks stop this deep (symlinks are not followed at all); what lies deeper
+/// is named as skipped.
 const MAX_DEPTH: usize = 8;
 
 pub fn run(ctx: &Context, args: &AggregateArgs) -> Result<Finished, Failure> {
@@ -42,7 +43,8 @@ pub fn run(ctx: &Context, args: &AggregateArgs) -> Result<Finished, Failure> {
 }
 
 /// Reads `path` if it is a file, or the `*.json` files below it if it is a directory;
-/// one report in memory at a time (`buf` is reused).
+/// one report in memory at a time (`buf` is reused). What is not read (a tree deeper
+/// than [`MAX_DEPTH`], a symlink, a FIFO) is named in the report, never dropped silently.
 fn walk(path: &Path, depth: usize, fleet: &mut Fleet, buf: &mut Vec<u8>) {
     let meta = match std::fs::symlink_metadata(path) {
         Ok(m) => m,
@@ -51,13 +53,19 @@ fn walk(path: &Path, depth: usize, fleet: &mut Fleet, buf: &mut Vec<u8>) {
             return;
         }
     };
+    let name = path.display().to_string();
     if meta.is_file() {
         read_one(path, fleet, buf);
-    } else if meta.is_dir() && depth < MAX_DEPTH {
+    } else if meta.is_dir() && depth >= MAX_DEPTH {
+        fleet.skipped(
+            &name,
+            format!("a directory deeper than {MAX_DEPTH} levels below the input, not walked (pass it as an input of its own)"),
+        );
+    } else if meta.is_dir() {
         let mut entries: Vec<PathBuf> = match std::fs::read_dir(path) {
             Ok(rd) => rd.flatten().map(|e| e.path()).collect(),
             Err(e) => {
-                fleet.unreadable(&path.display().to_string(), e.to_string());
+                fleet.unreadable(&name, e.to_string());
                 return;
             }
         };
@@ -68,15 +76,31 @@ fn walk(path: &Path, depth: usize, fleet: &mut Fleet, buf: &mut Vec<u8>) {
                 walk(&entry, depth + 1, fleet, buf);
             }
         }
+    } else if meta.file_type().is_symlink() {
+        fleet.skipped(&name, "a symbolic link, not followed");
+    } else {
+        fleet.skipped(&name, "not a regular file or directory");
     }
 }
 
 fn read_one(path: &Path, fleet: &mut Fleet, buf: &mut Vec<u8>) {
     use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
     let name = path.display().to_string();
     buf.clear();
-    let read =
-        std::fs::File::open(path).and_then(|f| f.take(MAX_REPORT_BYTES + 1).read_to_end(buf));
+    // Never through a symlink swapped in since the walk looked, never blocking on a FIFO.
+    let read = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .and_then(|f| {
+            if f.metadata()?.is_file() {
+                Ok(f)
+            } else {
+                Err(std::io::Error::other("not a regular file"))
+            }
+        })
+        .and_then(|f| f.take(MAX_REPORT_BYTES + 1).read_to_end(buf));
     if let Err(e) = read {
         fleet.unreadable(&name, e.to_string());
         return;

@@ -182,11 +182,23 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Fi
         "system",
         Map::new(),
     );
-    b.file(
-        &ctx.state_dir.join(crate::state::history::FILE_NAME),
-        "history.jsonl",
-        "history",
-    );
+    // Through the state module, which refuses a symlink, a FIFO or a file someone else
+    // owns (a link to /etc/shadow must not land in the bundle).
+    match crate::state::history::read_raw(&ctx.state_dir) {
+        Ok(Some(bytes)) => b.text(
+            "history.jsonl",
+            &String::from_utf8_lossy(&bytes),
+            "history",
+            Map::new(),
+        ),
+        Ok(None) => b.skipped.push(format!(
+            "history: {} does not exist",
+            ctx.state_dir
+                .join(crate::state::history::FILE_NAME)
+                .display()
+        )),
+        Err(e) => b.fail("history", e),
+    }
 
     if args.include_mdatp_diagnostic {
         say("mdatp diagnostic create");

@@ -21,6 +21,7 @@ pub fn run(
     let mut plan = super::probe_plan(&args.probe);
     plan.verify_package = args.verify_package;
     plan.max_package_bytes = args.max_package_size;
+    plan.package_timeout = args.package_timeout;
     let trust = target::load_trust(&plan)?;
     let runner = ctx.mdatp_runner();
     let mut r = gather::probe::gather(

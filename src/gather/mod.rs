@@ -7,6 +7,7 @@ pub mod probe;
 pub mod target;
 
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 
 use crate::analyze::facts::normalize_location;
 use crate::analyze::snapshot::{ConfigSnap, MdatpProblem, MirrorSnap, Snapshot, Thresholds};
@@ -56,7 +57,8 @@ pub fn problem_of(e: &HealthError) -> MdatpProblem {
 }
 
 /// Gathers the snapshot: the managed file first (local, instant; it may name the mirror),
-/// then both health calls and the mirror probe side by side.
+/// then both health calls and the mirror probe side by side; when health names another
+/// mirror, that one is probed as soon as health answers, in one probe round.
 pub fn gather(
     plan: &GatherPlan,
     runner: Result<Runner, MdatpError>,
@@ -79,9 +81,16 @@ pub fn gather(
 
     // The URL to probe before health answers: the argument, else the managed file's.
     let early_url = target::choose_url(plan.probe.url.as_deref(), None, loaded.as_ref().ok());
+    // Its probe runs on a thread of its own (owned inputs, a channel) so that, when health
+    // names another URL, that one is probed at once and this one abandoned: waiting for
+    // it would spend a second probe timeout (and `check --deadline` with it).
+    let early_probes = (!plan.skip_network)
+        .then_some(early_url.as_ref())
+        .flatten()
+        .map(|(u, _)| spawn_probe(u.clone(), arch_list.clone(), opts.clone()));
 
-    let (definitions, full, early_probes) = std::thread::scope(|scope| {
-        // Both health calls, when there is an mdatp to call; the probe meanwhile.
+    let (definitions, full) = std::thread::scope(|scope| {
+        // Both health calls, when there is an mdatp to call.
         let calls = match &runner {
             Ok(r) => Ok((
                 scope
@@ -95,11 +104,7 @@ pub fn gather(
                 hint: e.hint(),
             }),
         };
-        let probes = (!plan.skip_network)
-            .then_some(early_url.as_ref())
-            .flatten()
-            .map(|(u, _)| probe_text(u, &arch_list, &opts));
-        let (defs, full) = match calls {
+        match calls {
             Ok((defs, full)) => (
                 defs.join()
                     .map_err(|_| MdatpProblem {
@@ -112,8 +117,7 @@ pub fn gather(
                 full.join().ok().flatten(),
             ),
             Err(problem) => (Err(problem), None),
-        };
-        (defs, full, probes)
+        }
     });
 
     // The URL mdatp actually uses wins over the file's, unless --url was given.
@@ -122,15 +126,20 @@ pub fn gather(
         .ok()
         .and_then(|h| target::health_url(&h.health))
         .map(str::to_string);
+    let wait = |rx: Option<mpsc::Receiver<Vec<mirror::ArchProbe>>>| {
+        rx.and_then(|rx| rx.recv().ok()).unwrap_or_default()
+    };
     let (url, probes) = match (&plan.probe.url, health_url) {
-        (Some(_), _) | (None, None) => (early_url.clone(), early_probes.unwrap_or_default()),
+        (Some(_), _) | (None, None) => (early_url.clone(), wait(early_probes)),
         (None, Some(h)) => {
             let same = early_url
                 .as_ref()
                 .is_some_and(|(u, _)| normalize_location(u) == normalize_location(&h));
             let probes = match (same, early_probes) {
-                (true, Some(p)) => p,
+                (true, Some(rx)) => wait(Some(rx)),
                 _ if plan.skip_network => Vec::new(),
+                // Another URL: probe it now; the first probe, if any, is abandoned (its
+                // thread ends on its own timeouts, its result unread).
                 _ => probe_text(&h, &arch_list, &opts),
             };
             (Some((h, UrlSource::Health)), probes)
@@ -225,6 +234,20 @@ pub fn after_update(
     }
 }
 
+/// Probes `url` on a detached thread; the result arrives on the channel (nothing, if the
+/// receiver was dropped: an abandoned probe).
+fn spawn_probe(
+    url: String,
+    arches: Vec<&'static str>,
+    opts: ProbeOptions,
+) -> mpsc::Receiver<Vec<mirror::ArchProbe>> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(probe_text(&url, &arches, &opts));
+    });
+    rx
+}
+
 pub fn probe_text(text: &str, arches: &[&str], opts: &ProbeOptions) -> Vec<mirror::ArchProbe> {
     match url::check(text).location {
         Some(location) => mirror::probe_all(&location, arches, opts),
@@ -233,22 +256,29 @@ pub fn probe_text(text: &str, arches: &[&str], opts: &ProbeOptions) -> Vec<mirro
 }
 
 /// Reads the history and appends this run; the current state is part of the sequence
-/// (a re-enable is often what just happened). Never fatal.
+/// (a re-enable is often what just happened). Never fatal: a state directory or file that
+/// cannot be trusted turns history off, and skipped lines are said in the error text.
 pub fn record_history(
     dir: &Path,
     command: &str,
     reading: Option<&HealthReading>,
     now: jiff::Timestamp,
 ) -> (Vec<Entry>, Option<String>) {
-    let mut entries = match history::read(dir) {
-        Ok(e) => e,
+    let read = match history::read(dir) {
+        Ok(h) => h,
         Err(e) => return (Vec::new(), Some(e)),
     };
+    let skipped = read.skipped_note();
+    let mut entries = read.entries;
     let Some(reading) = reading else {
-        return (entries, None);
+        return (entries, skipped);
     };
     let entry = Entry::from_health(command, &reading.health, now);
     let error = history::append(dir, &entry).err();
     entries.push(entry);
+    let error = match (error, skipped) {
+        (Some(e), Some(s)) => Some(format!("{e}; {s}")),
+        (e, s) => e.or(s),
+    };
     (entries, error)
 }

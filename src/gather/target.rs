@@ -46,6 +46,8 @@ pub struct ProbePlan {
     pub stale_after: Duration,
     pub verify_package: bool,
     pub max_package_bytes: u64,
+    /// `--package-timeout`: `--verify-package`'s own budget for the whole download.
+    pub package_timeout: Duration,
     /// Monitoring runs: manifest and HEAD only, no ranged GET of the package.
     pub light: bool,
 }
@@ -63,6 +65,7 @@ impl ProbePlan {
             stale_after: Duration::from_secs(7 * 86_400),
             verify_package: false,
             max_package_bytes: 0,
+            package_timeout: Duration::from_secs(300),
             light: false,
         }
     }
@@ -86,6 +89,7 @@ pub fn probe_options(plan: &ProbePlan, proxy: &ProxyInfo, trust: Trust) -> Probe
         trust,
         verify_package: plan.verify_package,
         max_package_bytes: plan.max_package_bytes,
+        package_timeout: plan.package_timeout,
         light: plan.light,
     }
 }

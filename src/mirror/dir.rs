@@ -1,13 +1,16 @@
 //! Probing a directory mirror (an NFS or CIFS mount, or a local folder): the folder,
 //! `manifest.json` and `updates.zip`, their sizes, times and permissions, and the mount
 //! type. The work runs in a helper thread so a hung mount costs the probe timeout, not
-//! the rest of the run.
+//! the rest of the run; `--verify-package` reads the whole package in another, within
+//! its own `--package-timeout`. Files are checked (type, size) before they are read and
+//! opened without blocking, so a FIFO or a huge sparse file cannot eat the probe.
 
 use crate::mirror::StepName;
 use std::fs::{self, File, Metadata};
 use std::io::Read;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 
 use serde_json::json;
@@ -20,42 +23,90 @@ use super::{
 
 pub fn probe(dir: &Path, arch: &str, opts: &ProbeOptions) -> ArchProbe {
     let (tx, rx) = mpsc::channel();
-    let (dir_owned, arch_owned, opts_owned) = (dir.to_path_buf(), arch.to_string(), opts.clone());
+    let (dir_owned, arch_owned) = (dir.to_path_buf(), arch.to_string());
     let t = Timer::start();
     std::thread::spawn(move || {
-        let _ = tx.send(probe_now(&dir_owned, &arch_owned, &opts_owned));
+        let _ = tx.send(probe_now(&dir_owned, &arch_owned));
     });
-    rx.recv_timeout(opts.probe_timeout).unwrap_or_else(|_| {
-        let mut p = ArchProbe::new(arch, dir.display().to_string());
-        p.steps.push(t.fail(
-            StepName::Directory,
-            json!({"path": dir.display().to_string()}),
+    let mut probe = match rx.recv_timeout(opts.probe_timeout) {
+        Ok(p) => p,
+        Err(_) => {
+            let mut p = ArchProbe::new(arch, dir.display().to_string());
+            p.steps.push(t.fail(
+                StepName::Directory,
+                json!({"path": dir.display().to_string()}),
+                StepError::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "the file system did not answer within {:.1} s (a hung network mount?)",
+                        opts.probe_timeout.as_secs_f32()
+                    ),
+                ),
+            ));
+            return p;
+        }
+    };
+    let is_zip = probe.package.as_ref().and_then(|f| f.is_zip) == Some(true);
+    if opts.verify_package && is_zip {
+        let (step, verified) = verify_bounded(&dir.join("updates.zip"), opts);
+        if let Some(facts) = probe.package.as_mut() {
+            facts.verified = verified;
+        }
+        probe.steps.push(step);
+    }
+    probe
+}
+
+/// Reads the whole package in a helper thread within `--package-timeout`; a mount that
+/// hangs or crawls costs that budget, and the step still says how far it got.
+fn verify_bounded(zip: &Path, opts: &ProbeOptions) -> (Step, Option<package::Verified>) {
+    let (tx, rx) = mpsc::channel();
+    let progress = package::Progress::default();
+    let (path, max, counter) = (zip.to_path_buf(), opts.max_package_bytes, progress.clone());
+    let t = Timer::start();
+    std::thread::spawn(move || {
+        let mut facts = PackageFacts::default();
+        let step = verify_step(&path, max, &counter, &mut facts);
+        let _ = tx.send((step, facts.verified));
+    });
+    rx.recv_timeout(opts.package_timeout).unwrap_or_else(|_| {
+        let bytes = progress.load(Ordering::Relaxed);
+        let elapsed = t.0.elapsed();
+        let step = t.fail(
+            StepName::PackageVerify,
+            json!({"path": zip, "bytes_read": bytes, "seconds": (elapsed.as_secs_f64() * 10.0).round() / 10.0, "throughput": package::throughput(bytes, elapsed)}),
             StepError::new(
                 ErrorKind::Timeout,
                 format!(
-                    "the file system did not answer within {:.1} s (a hung network mount?)",
-                    opts.probe_timeout.as_secs_f32()
+                    "reading updates.zip did not finish within --package-timeout ({:.0} s): {bytes} bytes in {:.1} s ({}); a slow or hung mount?",
+                    opts.package_timeout.as_secs_f64(),
+                    elapsed.as_secs_f64(),
+                    package::throughput(bytes, elapsed)
                 ),
             ),
-        ));
-        p
+        );
+        (step, None)
     })
 }
 
-fn probe_now(dir: &Path, arch: &str, opts: &ProbeOptions) -> ArchProbe {
+fn probe_now(dir: &Path, arch: &str) -> ArchProbe {
     let mut probe = ArchProbe::new(arch, dir.display().to_string());
     probe.mount_type = mount_type(dir);
 
     let t = Timer::start();
     let meta = match fs::metadata(dir) {
         Ok(m) if m.is_dir() => m,
-        Ok(_) => {
+        Ok(m) => {
             probe.steps.push(t.fail(
                 StepName::Directory,
-                json!({"path": dir}),
+                json!({"path": dir, "file_type": file_type(&m)}),
                 StepError::new(
                     ErrorKind::Invalid,
-                    format!("{} is not a directory", dir.display()),
+                    format!(
+                        "{} is {}, not a directory",
+                        dir.display(),
+                        describe_type(&m)
+                    ),
                 ),
             ));
             return probe;
@@ -102,16 +153,14 @@ fn probe_now(dir: &Path, arch: &str, opts: &ProbeOptions) -> ArchProbe {
             facts.last_modified = mtime(&m);
             probe.steps.push(t.ok(StepName::Package, json!({"path": zip, "size": m.len(), "mtime": facts.last_modified, "mode": mode(&m), "uid": m.uid(), "gid": m.gid()})));
             probe.steps.push(signature_step(&zip, &mut facts));
-            if opts.verify_package && facts.is_zip == Some(true) {
-                probe
-                    .steps
-                    .push(verify_step(&zip, opts.max_package_bytes, &mut facts));
-            }
         }
-        Ok(_) => probe.steps.push(t.fail(
+        Ok(m) => probe.steps.push(t.fail(
             StepName::Package,
-            json!({"path": zip}),
-            StepError::new(ErrorKind::Invalid, "updates.zip is not a regular file"),
+            json!({"path": zip, "file_type": file_type(&m)}),
+            StepError::new(
+                ErrorKind::Invalid,
+                format!("updates.zip is {}, not a regular file", describe_type(&m)),
+            ),
         )),
         Err(e) => {
             probe
@@ -123,8 +172,32 @@ fn probe_now(dir: &Path, arch: &str, opts: &ProbeOptions) -> ArchProbe {
     probe
 }
 
+/// Opens a mirror file for reading without ever blocking on it (`O_NONBLOCK`: a FIFO in
+/// its place answers at once) and checks what it is (`fstat`) before a byte is read.
+fn open_regular(path: &Path) -> Result<(File, Metadata), StepError> {
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| io_error(&e, path))?;
+    let meta = file.metadata().map_err(|e| io_error(&e, path))?;
+    if !meta.is_file() {
+        return Err(StepError::new(
+            ErrorKind::Invalid,
+            format!(
+                "{} is {}, not a regular file",
+                path.display(),
+                describe_type(&meta)
+            ),
+        ));
+    }
+    Ok((file, meta))
+}
+
 fn manifest_step(path: &Path, probe: &mut ArchProbe) -> Step {
     let t = Timer::start();
+    // stat first: it names a FIFO, a directory or a symlink loop without opening it, and
+    // gives the mode even when the file cannot be opened.
     let meta = match fs::metadata(path) {
         Ok(m) => m,
         Err(e) => {
@@ -135,6 +208,19 @@ fn manifest_step(path: &Path, probe: &mut ArchProbe) -> Step {
             );
         }
     };
+    if !meta.is_file() {
+        return t.fail(
+            StepName::Manifest,
+            json!({"path": path, "file_type": file_type(&meta)}),
+            StepError::new(
+                ErrorKind::Invalid,
+                format!(
+                    "manifest.json is {}, not a regular file",
+                    describe_type(&meta)
+                ),
+            ),
+        );
+    }
     check_permissions(path, &meta, false, &mut probe.permissions);
     let detail =
         json!({"path": path, "size": meta.len(), "mtime": mtime(&meta), "mode": mode(&meta)});
@@ -146,10 +232,13 @@ fn manifest_step(path: &Path, probe: &mut ArchProbe) -> Step {
         );
     }
     let mut bytes = Vec::new();
-    if let Err(e) =
-        File::open(path).and_then(|f| f.take(MAX_MANIFEST_BYTES).read_to_end(&mut bytes))
-    {
-        return t.fail(StepName::Manifest, detail, io_error(&e, path));
+    let read = open_regular(path).and_then(|(f, _)| {
+        f.take(MAX_MANIFEST_BYTES)
+            .read_to_end(&mut bytes)
+            .map_err(|e| io_error(&e, path))
+    });
+    if let Err(e) = read {
+        return t.fail(StepName::Manifest, detail, e);
     }
     manifest_outcome(&t, &bytes, detail, &mut probe.manifest)
 }
@@ -157,28 +246,70 @@ fn manifest_step(path: &Path, probe: &mut ArchProbe) -> Step {
 fn signature_step(path: &Path, facts: &mut PackageFacts) -> Step {
     let t = Timer::start();
     let mut first = Vec::new();
-    if let Err(e) = File::open(path).and_then(|f| f.take(SNIFF_BYTES).read_to_end(&mut first)) {
-        return t.fail(StepName::PackageSignature, json!({}), io_error(&e, path));
+    let read = open_regular(path).and_then(|(f, _)| {
+        f.take(SNIFF_BYTES)
+            .read_to_end(&mut first)
+            .map_err(|e| io_error(&e, path))
+    });
+    if let Err(e) = read {
+        return t.fail(StepName::PackageSignature, json!({}), e);
     }
     signature_outcome(&t, &first, json!({}), facts)
 }
 
-fn verify_step(path: &Path, max: u64, facts: &mut PackageFacts) -> Step {
+/// Reads the whole package; its size is checked (`fstat`) before a byte is read, so a
+/// 3 GB (even sparse) file over the cap costs nothing.
+fn verify_step(
+    path: &Path,
+    max: u64,
+    progress: &package::Progress,
+    facts: &mut PackageFacts,
+) -> Step {
     let t = Timer::start();
-    let file = match File::open(path) {
+    let (file, meta) = match open_regular(path) {
         Ok(f) => f,
-        Err(e) => return t.fail(StepName::PackageVerify, json!({}), io_error(&e, path)),
+        Err(e) => return t.fail(StepName::PackageVerify, json!({"path": path}), e),
     };
+    if meta.len() > max {
+        return t.fail(
+            StepName::PackageVerify,
+            json!({"path": path, "size": meta.len(), "max_bytes": max}),
+            StepError::new(
+                ErrorKind::TooLarge,
+                format!(
+                    "updates.zip is {} bytes, more than the {max}-byte cap (--max-package-size); not read",
+                    meta.len()
+                ),
+            ),
+        );
+    }
     verify_outcome(
         &t,
-        package::verify(file, max),
+        package::verify(file, max, progress),
         json!({"max_bytes": max}),
         facts,
+        |cut| {
+            StepError::new(
+                ErrorKind::Io,
+                format!(
+                    "reading {} failed after {}: {}",
+                    path.display(),
+                    cut.describe(),
+                    cut.error
+                ),
+            )
+        },
     )
 }
 
 fn io_error(e: &std::io::Error, path: &Path) -> StepError {
     use std::io::ErrorKind as K;
+    if e.raw_os_error() == Some(libc::ELOOP) {
+        return StepError::new(
+            ErrorKind::Invalid,
+            format!("{} is a symbolic link loop: {e}", path.display()),
+        );
+    }
     let kind = match e.kind() {
         K::NotFound => ErrorKind::NotFound,
         K::PermissionDenied => ErrorKind::PermissionDenied,
@@ -186,6 +317,36 @@ fn io_error(e: &std::io::Error, path: &Path) -> StepError {
         _ => ErrorKind::Io,
     };
     StepError::new(kind, format!("{}: {e}", path.display()))
+}
+
+/// What kind of file something is, for the record (`fifo`, `directory`, ...).
+fn file_type(m: &Metadata) -> &'static str {
+    let t = m.file_type();
+    if t.is_file() {
+        "file"
+    } else if t.is_dir() {
+        "directory"
+    } else if t.is_fifo() {
+        "fifo"
+    } else if t.is_socket() {
+        "socket"
+    } else if t.is_block_device() || t.is_char_device() {
+        "device"
+    } else {
+        "other"
+    }
+}
+
+/// The same, for messages.
+fn describe_type(m: &Metadata) -> &'static str {
+    match file_type(m) {
+        "file" => "a regular file",
+        "directory" => "a directory",
+        "fifo" => "a FIFO (named pipe)",
+        "socket" => "a socket",
+        "device" => "a device",
+        _ => "a special file",
+    }
 }
 
 fn mode(m: &Metadata) -> String {

@@ -4,7 +4,7 @@
 
 use crate::mirror::StepName;
 use std::io::Read;
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -130,7 +130,7 @@ pub fn probe(base: &Url, arch: &str, opts: &ProbeOptions) -> ArchProbe {
     };
 
     // 4. manifest.json
-    let manifest = manifest_step(&client, base, deadline, &mut probe.manifest);
+    let manifest = manifest_step(&client, opts, base, deadline, &mut probe.manifest);
     let timed_out = is_timeout(&manifest);
     probe.steps.push(manifest);
     // A server that stalls once stalls again: the rest would only wait for the deadline.
@@ -151,19 +151,21 @@ pub fn probe(base: &Url, arch: &str, opts: &ProbeOptions) -> ArchProbe {
         }
     };
     let mut facts = PackageFacts::default();
-    let head = head_step(&client, &zip_url, deadline, &mut facts);
+    let head = head_step(&client, opts, &zip_url, deadline, &mut facts);
     let head_missing = head.error.as_ref().is_some_and(|e| e.status == Some(404));
     let timed_out = is_timeout(&head);
     probe.steps.push(head);
     if !head_missing && !timed_out && !opts.light {
-        probe
-            .steps
-            .push(signature_step(&client, &zip_url, deadline, &mut facts));
+        probe.steps.push(signature_step(
+            &client, opts, &zip_url, deadline, &mut facts,
+        ));
         if opts.verify_package && facts.is_zip == Some(true) {
+            // Its own budget: a whole package takes far longer than the probe's steps.
             probe.steps.push(verify_step(
                 &client,
+                opts,
                 &zip_url,
-                deadline,
+                opts.package_timeout,
                 opts.max_package_bytes,
                 &mut facts,
             ));
@@ -181,6 +183,64 @@ fn is_timeout(step: &Step) -> bool {
 
 fn left(deadline: Instant) -> Duration {
     deadline.saturating_duration_since(Instant::now())
+}
+
+/// How close to the deadline a failed read counts as cut by it (the HTTP client's
+/// timer and ours are not the same clock read).
+const DEADLINE_SLACK: Duration = Duration::from_millis(250);
+
+/// Whether a failed body read was the deadline: the error says so (reqwest reports its
+/// own timeouts as `Other`, wrapping a timeout error), or the deadline has passed.
+fn read_timed_out(
+    kind: std::io::ErrorKind,
+    error: Option<&std::io::Error>,
+    deadline: Instant,
+) -> bool {
+    if kind == std::io::ErrorKind::TimedOut || left(deadline) <= DEADLINE_SLACK {
+        return true;
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> =
+        error.and_then(|e| e.get_ref()).map(|e| e as _);
+    while let Some(err) = source {
+        if err
+            .downcast_ref::<reqwest::Error>()
+            .is_some_and(reqwest::Error::is_timeout)
+            || err
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+        {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
+/// The step error for a body that stopped arriving: a timeout when the deadline cut
+/// it (with how much arrived in how long), else an I/O error.
+fn body_error(
+    what: &str,
+    e: &std::io::Error,
+    got: usize,
+    t: &Timer,
+    deadline: Instant,
+) -> StepError {
+    let elapsed = t.0.elapsed();
+    if read_timed_out(e.kind(), Some(e), deadline) {
+        StepError::new(
+            ErrorKind::Timeout,
+            format!(
+                "{what} stopped arriving at the probe deadline: {got} bytes in {:.1} s ({})",
+                elapsed.as_secs_f64(),
+                package::throughput(got as u64, elapsed)
+            ),
+        )
+    } else {
+        StepError::new(
+            ErrorKind::Io,
+            format!("reading {what} failed after {got} bytes: {e}"),
+        )
+    }
 }
 
 /// Host and port the first hop connects to: the mirror, or the proxy when there is one.
@@ -258,6 +318,15 @@ fn connect_error(e: &std::io::Error, addr: &SocketAddr, budget: Duration) -> Ste
 }
 
 fn client(opts: &ProbeOptions) -> Result<Client, String> {
+    client_pinned(opts, None)
+}
+
+/// The HTTP client; with `pin`, the host is reached only at the addresses given (those
+/// checked before a redirect to it was followed), never at a fresh lookup's.
+fn client_pinned(
+    opts: &ProbeOptions,
+    pin: Option<(&str, &[SocketAddr])>,
+) -> Result<Client, String> {
     let mut builder = Client::builder()
         .use_preconfigured_tls(opts.trust.client_config()?)
         .redirect(reqwest::redirect::Policy::none())
@@ -269,6 +338,9 @@ fn client(opts: &ProbeOptions) -> Result<Client, String> {
         Some(p) => builder.proxy(reqwest::Proxy::all(p).map_err(|e| format!("proxy `{p}`: {e}"))?),
         None => builder.no_proxy(),
     };
+    if let Some((host, addrs)) = pin {
+        builder = builder.resolve_to_addrs(host, addrs);
+    }
     builder
         .build()
         .map_err(|e| format!("cannot build the HTTP client: {e}"))
@@ -279,17 +351,23 @@ struct Fetched {
     hops: Vec<serde_json::Value>,
 }
 
-/// Sends a request, following up to [`MAX_REDIRECTS`] redirects by hand.
+/// Sends a request, following up to [`MAX_REDIRECTS`] redirects by hand. A hop to
+/// another host (or port) is marked `cross_host`; a hop to a link-local address (where
+/// cloud metadata services answer) is refused before anything is sent to it.
 fn fetch(
     client: &Client,
+    opts: &ProbeOptions,
     method: reqwest::Method,
     url: &Url,
     range: Option<&str>,
     deadline: Instant,
 ) -> Result<Fetched, (StepError, Vec<serde_json::Value>)> {
+    let origin = url.clone();
     let mut url = url.clone();
     let mut seen = vec![url.clone()];
     let mut hops = Vec::new();
+    // A client bound to the checked addresses of the host a redirect went to.
+    let mut pinned: Option<Client> = None;
     loop {
         let budget = left(deadline);
         if budget.is_zero() {
@@ -298,7 +376,11 @@ fn fetch(
                 hops,
             ));
         }
-        let mut req = client.request(method.clone(), url.clone()).timeout(budget);
+        let mut req = pinned
+            .as_ref()
+            .unwrap_or(client)
+            .request(method.clone(), url.clone())
+            .timeout(budget);
         if let Some(r) = range {
             req = req.header(header::RANGE, r);
         }
@@ -318,7 +400,12 @@ fn fetch(
         else {
             return Ok(Fetched { response, hops });
         };
-        hops.push(json!({"status": status.as_u16(), "from": url.as_str(), "to": next.as_str()}));
+        let mut hop = json!({"status": status.as_u16(), "from": url.as_str(), "to": next.as_str()});
+        let cross_host = !same_host(&origin, &next);
+        if cross_host {
+            hop["cross_host"] = json!(true);
+        }
+        hops.push(hop);
         if seen.contains(&next) {
             return Err((
                 StepError::new(
@@ -337,8 +424,72 @@ fn fetch(
                 hops,
             ));
         }
+        pinned = if cross_host {
+            match redirect_target(&next, opts, deadline) {
+                Err(e) => return Err((e, hops)),
+                Ok(None) => None,
+                Ok(Some((host, addrs))) => match client_pinned(opts, Some((&host, &addrs))) {
+                    Ok(c) => Some(c),
+                    Err(e) => return Err((StepError::new(ErrorKind::Io, e), hops)),
+                },
+            }
+        } else {
+            None
+        };
         seen.push(next.clone());
         url = next;
+    }
+}
+
+/// Same scheme, host and port: a redirect within the mirror.
+fn same_host(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// Link-local addresses: IPv4 169.254.0.0/16, IPv6 fe80::/10 (and IPv4 ones mapped into
+/// IPv6). Cloud metadata services (169.254.169.254) answer there; a mirror never does.
+pub fn is_link_local(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_link_local(),
+        IpAddr::V6(v6) => {
+            v6.segments()[0] & 0xffc0 == 0xfe80
+                || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_link_local())
+        }
+    }
+}
+
+fn refused(next: &Url, ip: IpAddr) -> StepError {
+    StepError::new(
+        ErrorKind::RedirectRefused,
+        format!(
+            "refused to follow the redirect to {next}: {ip} is a link-local address, where cloud metadata services answer; a mirror is never there"
+        ),
+    )
+}
+
+/// Checks where a cross-host redirect goes before anything is sent there: a link-local
+/// address literal is refused; a host name (when no proxy resolves it for us) is
+/// resolved here, refused if any address is link-local, and returned so the request is
+/// pinned to exactly those addresses.
+fn redirect_target(
+    next: &Url,
+    opts: &ProbeOptions,
+    deadline: Instant,
+) -> Result<Option<(String, Vec<SocketAddr>)>, StepError> {
+    let port = next.port_or_known_default().unwrap_or(80);
+    match next.host() {
+        Some(url::Host::Ipv4(ip)) if is_link_local(ip.into()) => Err(refused(next, ip.into())),
+        Some(url::Host::Ipv6(ip)) if is_link_local(ip.into()) => Err(refused(next, ip.into())),
+        Some(url::Host::Domain(name)) if opts.proxy.is_none() => {
+            let addrs = resolve(name, port, opts.connect_timeout.min(left(deadline)))?;
+            if let Some(bad) = addrs.iter().find(|a| is_link_local(a.ip())) {
+                return Err(refused(next, bad.ip()));
+            }
+            Ok(Some((name.to_string(), addrs)))
+        }
+        _ => Ok(None),
     }
 }
 
@@ -409,6 +560,7 @@ fn header_str(r: &Response, name: header::HeaderName) -> Option<String> {
 
 fn manifest_step(
     client: &Client,
+    opts: &ProbeOptions,
     base: &Url,
     deadline: Instant,
     manifest: &mut Option<package::Manifest>,
@@ -424,7 +576,7 @@ fn manifest_step(
             );
         }
     };
-    let fetched = match fetch(client, reqwest::Method::GET, &url, None, deadline) {
+    let fetched = match fetch(client, opts, reqwest::Method::GET, &url, None, deadline) {
         Ok(f) => f,
         Err((e, hops)) => {
             return t.fail(
@@ -454,16 +606,9 @@ fn manifest_step(
         .take(MAX_MANIFEST_BYTES + 1)
         .read_to_end(&mut body)
     {
-        let kind = if e.kind() == std::io::ErrorKind::TimedOut {
-            ErrorKind::Timeout
-        } else {
-            ErrorKind::Io
-        };
-        return t.fail(
-            StepName::Manifest,
-            detail,
-            StepError::new(kind, format!("reading manifest.json: {e}")),
-        );
+        detail["bytes"] = json!(body.len());
+        let error = body_error("manifest.json", &e, body.len(), &t, deadline);
+        return t.fail(StepName::Manifest, detail, error);
     }
     detail["bytes"] = json!(body.len());
     if body.len() as u64 > MAX_MANIFEST_BYTES {
@@ -476,9 +621,15 @@ fn manifest_step(
     manifest_outcome(&t, &body, detail, manifest)
 }
 
-fn head_step(client: &Client, url: &Url, deadline: Instant, facts: &mut PackageFacts) -> Step {
+fn head_step(
+    client: &Client,
+    opts: &ProbeOptions,
+    url: &Url,
+    deadline: Instant,
+    facts: &mut PackageFacts,
+) -> Step {
     let t = Timer::start();
-    let fetched = match fetch(client, reqwest::Method::HEAD, url, None, deadline) {
+    let fetched = match fetch(client, opts, reqwest::Method::HEAD, url, None, deadline) {
         Ok(f) => f,
         Err((e, hops)) => {
             return t.fail(
@@ -525,10 +676,23 @@ fn head_step(client: &Client, url: &Url, deadline: Instant, facts: &mut PackageF
 }
 
 /// Reads the first bytes only: enough to tell a zip from an HTML error page.
-fn signature_step(client: &Client, url: &Url, deadline: Instant, facts: &mut PackageFacts) -> Step {
+fn signature_step(
+    client: &Client,
+    opts: &ProbeOptions,
+    url: &Url,
+    deadline: Instant,
+    facts: &mut PackageFacts,
+) -> Step {
     let t = Timer::start();
     let range = format!("bytes=0-{}", SNIFF_BYTES - 1);
-    let fetched = match fetch(client, reqwest::Method::GET, url, Some(&range), deadline) {
+    let fetched = match fetch(
+        client,
+        opts,
+        reqwest::Method::GET,
+        url,
+        Some(&range),
+        deadline,
+    ) {
         Ok(f) => f,
         Err((e, hops)) => return t.fail(StepName::PackageSignature, json!({"redirects": hops}), e),
     };
@@ -551,24 +715,26 @@ fn signature_step(client: &Client, url: &Url, deadline: Instant, facts: &mut Pac
     }
     let mut first = Vec::new();
     if let Err(e) = fetched.response.take(SNIFF_BYTES).read_to_end(&mut first) {
-        return t.fail(
-            StepName::PackageSignature,
-            detail,
-            StepError::new(ErrorKind::Io, format!("reading updates.zip: {e}")),
-        );
+        let error = body_error("updates.zip", &e, first.len(), &t, deadline);
+        return t.fail(StepName::PackageSignature, detail, error);
     }
     signature_outcome(&t, &first, detail, facts)
 }
 
+/// Downloads the whole package within its own budget (`--package-timeout`); a download
+/// the deadline cuts is a timeout, with how much arrived in how long, never an invalid
+/// package.
 fn verify_step(
     client: &Client,
+    opts: &ProbeOptions,
     url: &Url,
-    deadline: Instant,
+    budget: Duration,
     max: u64,
     facts: &mut PackageFacts,
 ) -> Step {
     let t = Timer::start();
-    let fetched = match fetch(client, reqwest::Method::GET, url, None, deadline) {
+    let deadline = Instant::now() + budget;
+    let fetched = match fetch(client, opts, reqwest::Method::GET, url, None, deadline) {
         Ok(f) => f,
         Err((e, hops)) => return t.fail(StepName::PackageVerify, json!({"redirects": hops}), e),
     };
@@ -593,11 +759,29 @@ fn verify_step(
             ),
         );
     }
+    let of = length.map(|n| format!(" of {n}")).unwrap_or_default();
     verify_outcome(
         &t,
-        package::verify(fetched.response, max),
-        json!({"status": status.as_u16()}),
+        package::verify(fetched.response, max, &package::Progress::default()),
+        json!({"status": status.as_u16(), "content_length": length}),
         facts,
+        |cut| {
+            let got = cut.describe().replacen(" bytes", &format!("{of} bytes"), 1);
+            if read_timed_out(cut.kind, None, deadline) {
+                StepError::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "the download did not finish within --package-timeout ({:.0} s): {got} arrived; the package may be fine, the link is slow (raise --package-timeout)",
+                        budget.as_secs_f64()
+                    ),
+                )
+            } else {
+                StepError::new(
+                    ErrorKind::Io,
+                    format!("the download broke off after {got}: {}", cut.error),
+                )
+            }
+        },
     )
 }
 

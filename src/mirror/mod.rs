@@ -27,6 +27,9 @@ pub struct ProbeOptions {
     pub trust: tls::Trust,
     pub verify_package: bool,
     pub max_package_bytes: u64,
+    /// `--verify-package`'s own budget for downloading the whole package, apart from
+    /// `probe_timeout` (real packages are 100-200 MB).
+    pub package_timeout: Duration,
     /// Monitoring runs: manifest and HEAD only, no ranged GET of the package.
     pub light: bool,
 }
@@ -44,6 +47,8 @@ pub enum ErrorKind {
     HttpStatus,
     TooManyRedirects,
     RedirectLoop,
+    /// A redirect to a link-local address (a cloud metadata service), not followed.
+    RedirectRefused,
     TooLarge,
     NotFound,
     PermissionDenied,
@@ -178,18 +183,23 @@ pub(crate) fn signature_outcome(
     }
 }
 
-/// The verify step's outcome.
+/// The verify step's outcome; `cut` names a read that stopped early (a deadline, a
+/// dropped connection), which says nothing about the package itself.
 pub(crate) fn verify_outcome(
     t: &Timer,
     result: Result<Verified, package::VerifyError>,
     mut detail: serde_json::Value,
     facts: &mut PackageFacts,
+    cut: impl FnOnce(&package::Cut) -> StepError,
 ) -> Step {
     match result {
         Ok(v) => {
+            let elapsed = t.0.elapsed();
             detail["bytes"] = serde_json::json!(v.bytes);
             detail["sha256"] = serde_json::json!(v.sha256);
             detail["entries"] = serde_json::json!(v.entries);
+            detail["seconds"] = serde_json::json!((elapsed.as_secs_f64() * 10.0).round() / 10.0);
+            detail["throughput"] = serde_json::json!(package::throughput(v.bytes, elapsed));
             facts.verified = Some(v);
             t.ok(StepName::PackageVerify, detail)
         }
@@ -203,6 +213,13 @@ pub(crate) fn verify_outcome(
             detail,
             StepError::new(ErrorKind::Invalid, m),
         ),
+        Err(package::VerifyError::Cut(c)) => {
+            detail["bytes_read"] = serde_json::json!(c.bytes);
+            detail["seconds"] = serde_json::json!((c.elapsed.as_secs_f64() * 10.0).round() / 10.0);
+            detail["throughput"] = serde_json::json!(package::throughput(c.bytes, c.elapsed));
+            let error = cut(&c);
+            t.fail(StepName::PackageVerify, detail, error)
+        }
     }
 }
 

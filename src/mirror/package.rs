@@ -4,6 +4,8 @@
 //! runs curl without `-f`).
 
 use std::io::{Read, Seek};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -113,13 +115,56 @@ pub struct Verified {
 pub enum VerifyError {
     TooLarge(String),
     Invalid(String),
+    /// Reading stopped before the end (a deadline, a dropped connection, an I/O error):
+    /// says nothing about the package, only how much of it arrived in how long.
+    Cut(Cut),
 }
+
+/// A read that stopped early.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cut {
+    pub bytes: u64,
+    pub elapsed: Duration,
+    pub kind: std::io::ErrorKind,
+    pub error: String,
+}
+
+impl Cut {
+    /// `1234567 bytes in 5.0 s (241.1 KiB/s)`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} bytes in {:.1} s ({})",
+            self.bytes,
+            self.elapsed.as_secs_f64(),
+            throughput(self.bytes, self.elapsed)
+        )
+    }
+}
+
+/// Bytes per second, for messages: `241.1 KiB/s`.
+pub fn throughput(bytes: u64, elapsed: Duration) -> String {
+    let per_second = bytes as f64 / elapsed.as_secs_f64().max(0.001);
+    if per_second >= 1024.0 * 1024.0 {
+        format!("{:.1} MiB/s", per_second / (1024.0 * 1024.0))
+    } else {
+        format!("{:.1} KiB/s", per_second / 1024.0)
+    }
+}
+
+/// How many bytes a verification has read so far, readable from another thread (a
+/// directory probe that gives up on a hung mount still says how far it got).
+pub type Progress = std::sync::Arc<std::sync::atomic::AtomicU64>;
 
 /// Copies `reader` into a spool file (at most `max` bytes) while hashing, then opens the
 /// copy as a zip archive. The spool is a private temporary file: the package never lands
-/// anywhere a user chose.
-pub fn verify<R: Read>(mut reader: R, max: u64) -> Result<Verified, VerifyError> {
+/// anywhere a user chose. `progress` counts the bytes read as they arrive.
+pub fn verify<R: Read>(
+    mut reader: R,
+    max: u64,
+    progress: &Progress,
+) -> Result<Verified, VerifyError> {
     use VerifyError::{Invalid, TooLarge};
+    let started = Instant::now();
     let mut spool = tempfile::tempfile()
         .map_err(|e| Invalid(format!("cannot create a temporary file: {e}")))?;
     let mut hasher = Sha256::new();
@@ -130,9 +175,17 @@ pub fn verify<R: Read>(mut reader: R, max: u64) -> Result<Verified, VerifyError>
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(Invalid(format!("reading failed after {total} bytes: {e}"))),
+            Err(e) => {
+                return Err(VerifyError::Cut(Cut {
+                    bytes: total,
+                    elapsed: started.elapsed(),
+                    kind: e.kind(),
+                    error: e.to_string(),
+                }));
+            }
         };
         total += n as u64;
+        progress.store(total, Ordering::Relaxed);
         if total > max {
             return Err(TooLarge(format!(
                 "larger than the {} cap",

@@ -69,6 +69,8 @@ pub enum Key {
     Sha256,
     Entries,
     MountType,
+    /// What a directory mirror has where a file or folder should be (`fifo`, ...).
+    FileType,
 }
 
 impl Key {
@@ -96,6 +98,7 @@ impl Key {
             Key::Sha256 => "sha256",
             Key::Entries => "entries",
             Key::MountType => "mount_type",
+            Key::FileType => "file_type",
         }
     }
 }

@@ -97,3 +97,75 @@ fn missing_and_non_executable_programs_are_typed() {
         .expect_err("not executable");
     assert!(matches!(err, ProcessError::NotExecutable { .. }), "{err:?}");
 }
+
+#[test]
+fn stat_lines_are_read_after_the_command_name() {
+    let e = parse_stat(42, "42 (a) b) Z 7 42 42 0 -1").expect("parsed");
+    assert_eq!(
+        e,
+        ProcEntry {
+            pid: 42,
+            ppid: 7,
+            zombie: true
+        }
+    );
+    let e = parse_stat(9, "9 (sleep) S 1 9 9 0").expect("parsed");
+    assert_eq!((e.ppid, e.zombie), (1, false));
+    assert_eq!(parse_stat(1, "garbage"), None);
+}
+
+#[test]
+fn descendants_are_found_through_any_depth_with_their_top() {
+    let p = |pid, ppid| ProcEntry {
+        pid,
+        ppid,
+        zombie: false,
+    };
+    // 100 is us; 200 our child, 300 its child, 400 a grandchild; 500 an orphan left to
+    // us; 600 someone else's; 700/701 a parent loop that never reaches us.
+    let table = [
+        p(1, 0),
+        p(100, 1),
+        p(200, 100),
+        p(300, 200),
+        p(400, 300),
+        p(500, 100),
+        p(600, 1),
+        p(700, 701),
+        p(701, 700),
+    ];
+    let mut found: Vec<(i32, i32)> = descendants(&table, 100)
+        .into_iter()
+        .map(|(e, top)| (e.pid, top))
+        .collect();
+    found.sort();
+    assert_eq!(found, [(200, 200), (300, 200), (400, 200), (500, 500)]);
+}
+
+#[test]
+fn this_process_is_a_subreaper_after_the_first_run() {
+    runner("/bin/sh", 5000, 1024)
+        .run(&["-c", "exit 0"])
+        .expect("runs");
+    let mut flag: libc::c_int = 0;
+    // SAFETY: PR_GET_CHILD_SUBREAPER writes one int through the pointer we pass.
+    let rc = unsafe { libc::prctl(libc::PR_GET_CHILD_SUBREAPER, &mut flag as *mut libc::c_int) };
+    assert_eq!((rc, flag), (0, 1));
+}
+
+#[test]
+fn a_timeout_spares_a_concurrent_invocation() {
+    let other = std::thread::spawn(|| {
+        runner("/bin/sh", 20_000, 1024).run(&["-c", "sleep 2; printf alive"])
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let err = runner("/bin/sh", 300, 1024)
+        .run(&["-c", "sleep 30"])
+        .expect_err("times out");
+    assert!(matches!(err, ProcessError::TimedOut { .. }), "{err:?}");
+    let out = other
+        .join()
+        .expect("thread")
+        .expect("the other run was left alone");
+    assert_eq!(out.stdout, b"alive");
+}

@@ -55,7 +55,8 @@ pub struct Fleet {
     pub verdicts: BTreeMap<String, Tally>,
     pub findings: BTreeMap<String, FindingTally>,
     pub mirrors: BTreeMap<String, MirrorTally>,
-    /// Reports that could not be read, by name: never fatal.
+    /// Reports that could not be read, or were skipped (`skipped: ...`), by name: never
+    /// fatal, never silent.
     pub unreadable: Vec<Unreadable>,
 }
 
@@ -134,6 +135,12 @@ impl Fleet {
             report: report.into(),
             error: error.into(),
         });
+    }
+
+    /// Something not read on purpose (too deep, a symlink, not a file): listed with the
+    /// unreadable reports, `skipped: ` and why, so nothing is left out silently.
+    pub fn skipped(&mut self, report: &str, why: impl AsRef<str>) {
+        self.unreadable(report, format!("skipped: {}", why.as_ref()));
     }
 
     /// Mirrors some endpoint is ahead of: their downloader is stuck behind the cloud.

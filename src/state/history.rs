@@ -1,9 +1,9 @@
 //! The tool's own history: one compact JSON line per run that read health, so a later
 //! run can see sequences no single health output shows (the enable → disable →
-//! re-enable failure). Bounded, written atomically with mode 0600, never fatal.
+//! re-enable failure). Bounded (entries, line length, bytes read), written atomically
+//! with mode 0600, read line by line from its newest end, never fatal.
 
-use std::io::Read;
-use std::os::unix::fs::DirBuilderExt;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -13,8 +13,13 @@ use crate::safe_write;
 
 pub const FILE_NAME: &str = "history.jsonl";
 pub const MAX_ENTRIES: usize = 1000;
-/// Lines are ~300 bytes; this leaves room for 1000 of them several times over.
-const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+/// An entry is ~300 bytes; a longer one is cut down to this when written, and a longer
+/// line is skipped when read.
+pub const MAX_LINE_BYTES: usize = 4096;
+/// What is read of the file (its newest part): [`MAX_ENTRIES`] lines of the longest
+/// kind fit, so everything written is read back.
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+const _: () = assert!((MAX_ENTRIES * (MAX_LINE_BYTES + 1)) as u64 <= MAX_FILE_BYTES);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
@@ -48,6 +53,47 @@ impl Entry {
             fail_reason: s("definitions_update_fail_reason"),
         }
     }
+
+    /// The entry as one JSON line of at most [`MAX_LINE_BYTES`]: text fields (mdatp's
+    /// fail reason can be long) are cut down until it fits.
+    pub fn line(&self) -> String {
+        let mut cap = 1024;
+        loop {
+            let mut e = self.clone();
+            for field in [
+                Some(&mut e.command),
+                e.url.as_mut(),
+                e.source_uri.as_mut(),
+                e.definitions_version.as_mut(),
+                e.status.as_mut(),
+                e.fail_reason.as_mut(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                cut(field, cap);
+            }
+            // Serialising plain strings and options cannot fail.
+            let line = serde_json::to_string(&e).unwrap_or_default();
+            if line.len() <= MAX_LINE_BYTES || cap == 0 {
+                return line;
+            }
+            cap /= 2;
+        }
+    }
+}
+
+/// Cuts `s` to at most `max` bytes on a character boundary, marking the cut.
+fn cut(s: &mut String, max: usize) {
+    if s.len() <= max {
+        return;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.truncate(end);
+    s.push('…');
 }
 
 /// `--state-dir`, else `MDATP_DOCTOR_STATE_DIR` (both handled by clap), else
@@ -65,45 +111,115 @@ pub fn default_dir() -> PathBuf {
     base.join("mdatp-doctor")
 }
 
-/// Reads the history, oldest first. A missing file is an empty history; lines that do
-/// not parse (a hand edit, a newer format) are skipped.
-pub fn read(dir: &Path) -> Result<Vec<Entry>, String> {
-    let path = dir.join(FILE_NAME);
-    let file = match std::fs::File::open(&path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(format!("{}: {e}", path.display())),
-    };
-    let mut text = String::new();
-    file.take(MAX_FILE_BYTES)
-        .read_to_string(&mut text)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut entries: Vec<Entry> = text
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
-    entries.sort_by_key(|e| e.time);
-    Ok(entries)
+/// What was read from the history file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct History {
+    /// Oldest first, at most [`MAX_ENTRIES`], the newest kept.
+    pub entries: Vec<Entry>,
+    /// Lines that were skipped: not UTF-8 (a stray byte, a write cut inside a
+    /// character), not an entry, or longer than [`MAX_LINE_BYTES`].
+    pub skipped: usize,
 }
 
-/// Appends one entry, keeping the newest [`MAX_ENTRIES`].
+impl History {
+    /// Says what was skipped, if anything (for the history error/info text).
+    pub fn skipped_note(&self) -> Option<String> {
+        (self.skipped > 0).then(|| {
+            format!(
+                "{FILE_NAME}: {} unreadable line(s) skipped (not UTF-8, not an entry, or over {MAX_LINE_BYTES} bytes); the other {} entries are used and the next write drops the bad lines",
+                self.skipped,
+                self.entries.len()
+            )
+        })
+    }
+}
+
+/// Reads the history, oldest first. A missing directory or file is an empty history. A
+/// state directory or file someone else controls is refused (history off). Only the
+/// newest [`MAX_FILE_BYTES`] are read, line by line; lines that do not parse are skipped
+/// and counted, never fatal.
+pub fn read(dir: &Path) -> Result<History, String> {
+    if !super::check_dir(dir, false)? {
+        return Ok(History::default());
+    }
+    let Some(bytes) = read_tail(dir)? else {
+        return Ok(History::default());
+    };
+    Ok(parse(&bytes))
+}
+
+/// The raw history file, checked like [`read`] and capped at its newest
+/// [`MAX_FILE_BYTES`] (for the support bundle). `Ok(None)`: there is none.
+pub fn read_raw(dir: &Path) -> Result<Option<Vec<u8>>, String> {
+    if !super::check_dir(dir, false)? {
+        return Ok(None);
+    }
+    read_tail(dir)
+}
+
+/// The last [`MAX_FILE_BYTES`] of the file, starting at a line boundary.
+fn read_tail(dir: &Path) -> Result<Option<Vec<u8>>, String> {
+    let Some(mut file) = super::open_file(dir, FILE_NAME, super::Access::Read)? else {
+        return Ok(None);
+    };
+    let path = dir.join(FILE_NAME);
+    let len = file
+        .metadata()
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .len();
+    let start = len.saturating_sub(MAX_FILE_BYTES);
+    file.seek(SeekFrom::Start(start))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if start > 0 {
+        // The first line is probably cut: start after it.
+        let cut = bytes
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |i| i + 1);
+        bytes.drain(..cut);
+    }
+    Ok(Some(bytes))
+}
+
+fn parse(bytes: &[u8]) -> History {
+    let mut history = History::default();
+    for line in bytes.split(|&b| b == b'\n') {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let entry = (line.len() <= MAX_LINE_BYTES)
+            .then(|| std::str::from_utf8(line).ok())
+            .flatten()
+            .and_then(|l| serde_json::from_str::<Entry>(l).ok());
+        match entry {
+            Some(e) => history.entries.push(e),
+            None => history.skipped += 1,
+        }
+    }
+    history.entries.sort_by_key(|e| e.time);
+    let skip = history.entries.len().saturating_sub(MAX_ENTRIES);
+    history.entries.drain(..skip);
+    history
+}
+
+/// Appends one entry (capped at [`MAX_LINE_BYTES`]), keeping the newest [`MAX_ENTRIES`];
+/// lines that did not parse are dropped.
 pub fn append(dir: &Path, entry: &Entry) -> Result<(), String> {
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    super::check_dir(dir, true)?;
     // Read-modify-rename under a lock, so two runs finishing together both keep their line.
     let _lock =
         super::lock::acquire_named(dir, "history.lock", Some(std::time::Duration::from_secs(5)))
             .map_err(|e| e.to_string())?;
-    let mut entries = read(dir)?;
+    let mut entries = read(dir)?.entries;
     entries.push(entry.clone());
     let skip = entries.len().saturating_sub(MAX_ENTRIES);
     let mut text = String::new();
     for e in &entries[skip..] {
-        let line = serde_json::to_string(e).map_err(|e| e.to_string())?;
-        text.push_str(&line);
+        text.push_str(&e.line());
         text.push('\n');
     }
     safe_write::replace(&dir.join(FILE_NAME), text.as_bytes(), 0o600)

@@ -2,9 +2,8 @@
 //! (`update.lock`, whose content names the holder so a refused run can say who has it),
 //! and one history rewrite at a time (`history.lock`).
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{Read, Seek, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::io::AsRawFd;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -40,22 +39,13 @@ pub fn acquire(dir: &Path, wait: Option<Duration>) -> Result<Lock, LockError> {
 
 /// Takes the lock file `name` in `dir`; with `wait`, retries until free or out of time.
 pub fn acquire_named(dir: &Path, name: &str, wait: Option<Duration>) -> Result<Lock, LockError> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(|e| LockError::Io(format!("{}: {e}", dir.display())))?;
-    let path = dir.join(name);
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(&path)
-        .map_err(|e| LockError::Io(format!("{}: {e}", path.display())))?;
+    super::check_dir(dir, true).map_err(LockError::Io)?;
+    // Created 0600 when missing; never a symlink, a FIFO or a file someone else owns (a
+    // lock file another user holds would let them stop every update, or name a fake
+    // holder).
+    let mut file = super::open_file(dir, name, super::Access::ReadWriteCreate)
+        .map_err(LockError::Io)?
+        .ok_or_else(|| LockError::Io(format!("{}: not created", dir.join(name).display())))?;
     let until = wait.map(|w| Instant::now() + w);
     loop {
         // SAFETY: flock on a descriptor we own.

@@ -1,4 +1,146 @@
 //! The tool's own state on the endpoint (under `--state-dir`).
+//!
+//! The tool runs as root and believes what it finds here, so nothing here is trusted
+//! blindly: the directory must be a directory owned by the caller that no one else may
+//! write (it is created 0700), and each file in it is opened without following a
+//! symlink and without blocking (`O_NOFOLLOW|O_NONBLOCK`: a FIFO cannot hang a run) and
+//! must then be a regular file owned by the caller. Anything else is refused with a
+//! message that says what was found and how to fix it.
 
 pub mod history;
 pub mod lock;
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::path::Path;
+
+/// The effective user id: whoever the tool runs as owns its state.
+fn euid() -> u32 {
+    // SAFETY: geteuid cannot fail and has no preconditions.
+    unsafe { libc::geteuid() }
+}
+
+/// Checks that `dir` is a state directory the caller alone controls; with `create`, a
+/// missing one is made (mode 0700, parents too). `Ok(false)`: it does not exist (and
+/// `create` was not asked).
+pub fn check_dir(dir: &Path, create: bool) -> Result<bool, String> {
+    let shown = dir.display();
+    let link = match std::fs::symlink_metadata(dir) {
+        Ok(m) => Some(m),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(format!("state directory {shown}: {e}")),
+    };
+    if link.is_none() {
+        if !create {
+            return Ok(false);
+        }
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| format!("cannot create {shown}: {e}"))?;
+    }
+    // A symlink to the directory is followed only when the caller made it (one planted by
+    // someone else, in /tmp say, would send our files wherever they chose).
+    if let Some(l) = &link
+        && l.file_type().is_symlink()
+        && l.uid() != euid()
+    {
+        return Err(format!(
+            "state directory {shown} is a symbolic link owned by uid {}, not by uid {}: refusing to follow it; remove it",
+            l.uid(),
+            euid()
+        ));
+    }
+    let meta = std::fs::metadata(dir).map_err(|e| format!("state directory {shown}: {e}"))?;
+    if !meta.is_dir() {
+        return Err(format!("state directory {shown} is not a directory"));
+    }
+    if meta.uid() != euid() {
+        return Err(format!(
+            "state directory {shown} is owned by uid {}, not by uid {} (this run): refusing to trust it; use a directory of your own (chown {} {shown}, or --state-dir)",
+            meta.uid(),
+            euid(),
+            euid()
+        ));
+    }
+    let mode = meta.mode() & 0o7777;
+    if mode & 0o022 != 0 {
+        return Err(format!(
+            "state directory {shown} is group- or world-writable (mode {mode:04o}): others could plant or swap its files; refusing to trust it (chmod 700 {shown})"
+        ));
+    }
+    Ok(true)
+}
+
+/// How a state file is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    Read,
+    /// Read and write, created 0600 when missing (lock files).
+    ReadWriteCreate,
+}
+
+/// Opens the state file `name` in `dir` (already checked with [`check_dir`]): never
+/// through a symlink, never blocking on a FIFO, and only a regular file the caller owns.
+/// `Ok(None)`: it does not exist (only for [`Access::Read`]).
+pub(crate) fn open_file(dir: &Path, name: &str, access: Access) -> Result<Option<File>, String> {
+    let path = dir.join(name);
+    let shown = path.display();
+    let mut opts = OpenOptions::new();
+    opts.read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY);
+    if access == Access::ReadWriteCreate {
+        opts.write(true).create(true).truncate(false).mode(0o600);
+    }
+    let file = match opts.open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound && access == Access::Read => {
+            return Ok(None);
+        }
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(format!(
+                "{shown} is a symbolic link: refusing to follow it (remove it)"
+            ));
+        }
+        Err(e) => return Err(format!("{shown}: {e}")),
+    };
+    let meta = file.metadata().map_err(|e| format!("{shown}: {e}"))?;
+    if !meta.file_type().is_file() {
+        return Err(format!(
+            "{shown} is {}, not a regular file: refusing to read it (remove it)",
+            describe_type(&meta)
+        ));
+    }
+    if meta.uid() != euid() {
+        return Err(format!(
+            "{shown} is owned by uid {}, not by uid {} (this run): refusing to trust it (remove it)",
+            meta.uid(),
+            euid()
+        ));
+    }
+    Ok(Some(file))
+}
+
+/// What kind of file something is, for messages.
+fn describe_type(meta: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_block_device() || t.is_char_device() {
+        "a device"
+    } else if t.is_symlink() {
+        "a symbolic link"
+    } else {
+        "a special file"
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -16,6 +16,7 @@ mod generated;
 mod golden;
 mod health;
 mod hostile_render;
+mod hostile_state;
 mod layers;
 mod options;
 mod packaging;

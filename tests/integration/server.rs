@@ -1,5 +1,5 @@
 //! Real mirror servers for tests: HTTP and HTTPS (with a CA generated per test) on
-//! 127.0.0.1, serving a directory laid out like Microsoft's downloader leaves it, plus
+//! 127.0.0.1 (or another loopback address, for a second host), serving a directory laid out like Microsoft's downloader leaves it, plus
 //! servers that misbehave on purpose. Nothing here listens beyond loopback.
 
 use std::collections::HashMap;
@@ -69,6 +69,19 @@ pub enum Override {
     HugeZip(u64),
     /// Answer with this status and an HTML error page.
     Status(u16),
+    /// Serve the file, its body at this many bytes per second (a slow link).
+    Trickle(u64),
+    /// Serve the file's headers (its full length announced) and this many bytes of its
+    /// body, then say nothing more for a long while (a server that stalls mid-body).
+    StallAfter(usize),
+}
+
+/// How a file's body is sent.
+#[derive(Clone, Copy)]
+enum Pace {
+    Full,
+    Trickle(u64),
+    StallAfter(usize),
 }
 
 pub struct MirrorServer {
@@ -81,7 +94,13 @@ pub struct MirrorServer {
 
 impl MirrorServer {
     pub fn http(root: &Path) -> MirrorServer {
-        MirrorServer::start(root, None)
+        MirrorServer::start(root, None, [127, 0, 0, 1])
+    }
+
+    /// An HTTP server on another loopback address (127.0.0.2, say), for a second host.
+    pub fn http_at(root: &Path, ip: [u8; 4]) -> MirrorServer {
+        assert_eq!(ip[0], 127, "loopback only");
+        MirrorServer::start(root, None, ip)
     }
 
     pub fn https(root: &Path, cert: ServerCert) -> MirrorServer {
@@ -96,11 +115,11 @@ impl MirrorServer {
             PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.key)),
         )
         .expect("server config");
-        MirrorServer::start(root, Some(Arc::new(config)))
+        MirrorServer::start(root, Some(Arc::new(config)), [127, 0, 0, 1])
     }
 
-    fn start(root: &Path, tls: Option<Arc<rustls::ServerConfig>>) -> MirrorServer {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    fn start(root: &Path, tls: Option<Arc<rustls::ServerConfig>>, ip: [u8; 4]) -> MirrorServer {
+        let listener = TcpListener::bind(SocketAddr::from((ip, 0))).expect("bind loopback");
         let addr = listener.local_addr().expect("addr");
         let server = MirrorServer {
             addr,
@@ -255,12 +274,35 @@ fn serve(
                 let _ = stream.write_all(page.as_bytes());
             }
         }
-        None => serve_file(stream, root, &path, head, range.as_deref()),
+        Some(Override::Trickle(rate)) => serve_file(
+            stream,
+            root,
+            &path,
+            head,
+            range.as_deref(),
+            Pace::Trickle(rate),
+        ),
+        Some(Override::StallAfter(n)) => serve_file(
+            stream,
+            root,
+            &path,
+            head,
+            range.as_deref(),
+            Pace::StallAfter(n),
+        ),
+        None => serve_file(stream, root, &path, head, range.as_deref(), Pace::Full),
     }
     let _ = stream.flush();
 }
 
-fn serve_file(stream: &mut impl Write, root: &Path, path: &str, head: bool, range: Option<&str>) {
+fn serve_file(
+    stream: &mut impl Write,
+    root: &Path,
+    path: &str,
+    head: bool,
+    range: Option<&str>,
+    pace: Pace,
+) {
     let rel = path.trim_start_matches('/');
     let file = root.join(rel);
     let Ok(body) = std::fs::read(&file)
@@ -317,7 +359,35 @@ fn serve_file(stream: &mut impl Write, root: &Path, path: &str, head: bool, rang
         slice.len()
     );
     if !head {
-        let _ = stream.write_all(slice);
+        send_body(stream, slice, pace);
+    }
+}
+
+fn send_body(stream: &mut impl Write, body: &[u8], pace: Pace) {
+    match pace {
+        Pace::Full => {
+            let _ = stream.write_all(body);
+        }
+        Pace::Trickle(rate) => {
+            // Ten slices a second, each flushed, so the client sees a steady trickle.
+            let slice = ((rate / 10).max(1)) as usize;
+            for chunk in body.chunks(slice) {
+                if stream
+                    .write_all(chunk)
+                    .and_then(|()| stream.flush())
+                    .is_err()
+                {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        Pace::StallAfter(n) => {
+            let _ = stream.write_all(&body[..n.min(body.len())]);
+            let _ = stream.flush();
+            // Bounded, so a test's server thread ends on its own.
+            std::thread::sleep(Duration::from_secs(30));
+        }
     }
 }
 
@@ -390,6 +460,21 @@ impl MirrorTree {
     pub fn remove(&self, arch: &str, name: &str) {
         std::fs::remove_file(self.arch_dir(arch).join(name)).expect("remove");
     }
+}
+
+/// A real zip of about `size` bytes (one stored entry of noise), for slow-link tests.
+pub fn big_zip(size: usize) -> Vec<u8> {
+    let mut buf = std::io::Cursor::new(Vec::new());
+    let mut w = zip::ZipWriter::new(&mut buf);
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    w.start_file("mpavbase.vdm", opts).expect("start");
+    let noise: Vec<u8> = (0..size as u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    w.write_all(&noise).expect("write");
+    w.finish().expect("finish");
+    buf.into_inner()
 }
 
 /// A real zip with one entry, as the package would hold.

@@ -5,14 +5,18 @@
 //! - `scenario.json`: `{"state": "<initial>", "states": {"<state>": {"<args joined by
 //!   one space>" | "*": Reply}}}` where a Reply is
 //!   `{"stdout" | "stdout_file", "stderr" | "stderr_file", "exit", "sleep_ms", "hang",
-//!   "signal", "flood": {"bytes", "pattern" | "binary"}, "spawn_grandchild", "next_state"}`.
+//!   "signal", "flood": {"bytes", "pattern" | "binary"}, "spawn_grandchild",
+//!   "grandchild_setsid", "next_state"}`.
 //!   Files are replayed byte for byte; relative paths are relative to the scenario dir.
 //! - `state`: the current state, written when a reply has `next_state` (so a later
 //!   invocation sees what e.g. `definitions update` changed).
 //! - `invocations.jsonl`: one JSON array of arguments per invocation, written before
 //!   anything else happens, so hung and crashed calls are recorded too.
 //! - `last.pid`: the pid of the latest invocation.
-//! - `grandchild.pid`: the pid of the process `spawn_grandchild` left behind.
+//! - `grandchild.pid`: the pid of the process `spawn_grandchild` left behind. It holds the
+//!   fake's stdout and stderr and never exits; with `grandchild_setsid` it first calls
+//!   `setsid()`, leaving the fake's process group and session (as a daemonising helper
+//!   would), and writes `grandchild.pid` itself once it has.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -22,6 +26,17 @@ use serde_json::Value;
 
 fn main() {
     if std::env::var_os("FAKE_MDATP_GRANDCHILD").is_some() {
+        if let Some(dir) = std::env::var_os("FAKE_MDATP_GRANDCHILD_SETSID") {
+            // SAFETY: setsid has no memory-safety preconditions.
+            if unsafe { libc::setsid() } == -1 {
+                std::process::exit(126);
+            }
+            // Only now: a test that reads the pid knows the escape has happened.
+            let dir = PathBuf::from(dir);
+            let tmp = dir.join(format!(".grandchild.pid.{}", std::process::id()));
+            let _ = std::fs::write(&tmp, std::process::id().to_string())
+                .and_then(|()| std::fs::rename(&tmp, dir.join("grandchild.pid")));
+        }
         hang_forever();
     }
     let code = match run() {
@@ -70,12 +85,26 @@ fn run() -> Result<i32, String> {
     }
     if reply["spawn_grandchild"].as_bool() == Some(true) {
         let me = std::env::current_exe().map_err(|e| e.to_string())?;
-        let child = std::process::Command::new(me)
-            .env("FAKE_MDATP_GRANDCHILD", "1")
-            .spawn()
-            .map_err(|e| format!("grandchild: {e}"))?;
-        std::fs::write(dir.join("grandchild.pid"), child.id().to_string())
-            .map_err(|e| e.to_string())?;
+        let setsid = reply["grandchild_setsid"].as_bool() == Some(true);
+        let mut cmd = std::process::Command::new(me);
+        cmd.env("FAKE_MDATP_GRANDCHILD", "1");
+        if setsid {
+            cmd.env("FAKE_MDATP_GRANDCHILD_SETSID", &dir);
+        }
+        let child = cmd.spawn().map_err(|e| format!("grandchild: {e}"))?;
+        if setsid {
+            // Wait (bounded) until it has left our session, so the escape is real
+            // before this process goes on (and may be killed).
+            for _ in 0..200 {
+                if dir.join("grandchild.pid").exists() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        } else {
+            std::fs::write(dir.join("grandchild.pid"), child.id().to_string())
+                .map_err(|e| e.to_string())?;
+        }
     }
 
     let mut out = std::io::stdout().lock();

@@ -55,6 +55,13 @@ pub static MIRROR_HTTP_ERROR: Rule = Rule {
     fix: "Check the web server's configuration and error log.",
 };
 
+pub static MIRROR_REDIRECT_CROSS_HOST: Rule = Rule {
+    id: "mirror-redirect-cross-host",
+    severity: "warning",
+    meaning: "The mirror redirects requests to another host (or port): what the endpoint downloads comes from there, not from the mirror configured. A redirect to a link-local address (a cloud metadata service) is refused and reported as mirror-http-error.",
+    fix: "Make sure the other host is meant to serve the updates, or serve the files from the mirror itself.",
+};
+
 pub static MIRROR_MANIFEST_MISSING: Rule = Rule {
     id: "mirror-manifest-missing",
     severity: "warning",
@@ -130,6 +137,7 @@ pub static RULES: &[&Rule] = &[
     &MIRROR_TIMEOUT,
     &MIRROR_TLS_ERROR,
     &MIRROR_HTTP_ERROR,
+    &MIRROR_REDIRECT_CROSS_HOST,
     &MIRROR_MANIFEST_MISSING,
     &MIRROR_MANIFEST_INVALID,
     &MIRROR_PACKAGE_MISSING,
@@ -219,6 +227,7 @@ pub(super) fn probe_findings(probe: &ArchProbe, facts: &MirrorFacts, out: &mut V
             out.push(f);
         }
     }
+    cross_host_redirects(probe, &src, out);
     if let Some(pkg) = &probe.package
         && let Some(modified) = pkg.last_modified
         && let Some(old) = age(modified, facts.now)
@@ -252,6 +261,53 @@ pub(super) fn probe_findings(probe: &ArchProbe, facts: &MirrorFacts, out: &mut V
         ));
     }
 }
+/// Redirects to another host, once per architecture, each hop named.
+fn cross_host_redirects(probe: &ArchProbe, src: &str, out: &mut Vec<Finding>) {
+    let mut evidence = Vec::new();
+    let mut targets: Vec<String> = Vec::new();
+    for step in &probe.steps {
+        let Some(hops) = step.get(Key::Redirects).and_then(|v| v.as_array()) else {
+            continue;
+        };
+        for hop in hops.iter().filter(|h| h["cross_host"] == true) {
+            let (from, to) = (
+                hop["from"].as_str().unwrap_or("?"),
+                hop["to"].as_str().unwrap_or("?"),
+            );
+            let host = url::Url::parse(to)
+                .ok()
+                .and_then(|u| {
+                    u.host_str().map(|h| match u.port() {
+                        Some(p) => format!("{h}:{p}"),
+                        None => h.to_string(),
+                    })
+                })
+                .unwrap_or_else(|| to.to_string());
+            if !targets.contains(&host) {
+                targets.push(host);
+            }
+            if evidence.len() < 5 {
+                evidence.push(Evidence::new(
+                    src,
+                    format!("{}.redirect", step.name),
+                    format!("{from} → {to}"),
+                ));
+            }
+        }
+    }
+    if targets.is_empty() {
+        return;
+    }
+    out.push(MIRROR_REDIRECT_CROSS_HOST.raise(Severity::Warning,
+        format!("The mirror redirects {}'s requests to another host: {}", probe.arch, targets.join(", ")),
+        evidence,
+        format!(
+            "Downloads that follow the redirect come from elsewhere than the configured mirror: make sure {} is meant to serve the updates (a CDN or load balancer you run), or serve the files from the mirror itself; a redirect nobody set up is a sign of a misconfigured or compromised server.",
+            targets.join(", ")
+        ),
+    ));
+}
+
 fn step_evidence(src: &str, step: &Step) -> Vec<Evidence> {
     let mut ev = Vec::new();
     for key in [
@@ -299,7 +355,22 @@ fn step_failure(probe: &ArchProbe, step: &Step, err: &StepError, src: &str) -> O
         .unwrap_or(&probe.location)
         .to_string();
     let missing = err.kind == ErrorKind::NotFound || err.status == Some(404);
+    // A directory mirror (a mount or a local folder) needs file-system fixes, never a
+    // web server's.
+    let on_disk =
+        !(probe.location.starts_with("http://") || probe.location.starts_with("https://"));
+    // What stands where a file should be (a FIFO, a directory), when that is the fault.
+    let not_a_file = step
+        .get(Key::FileType)
+        .and_then(|v| v.as_str())
+        .filter(|t| *t != "file");
     let f = match (step.name, err.kind) {
+        // Cut by --package-timeout: the link is slow, the package may well be fine.
+        (StepName::PackageVerify, ErrorKind::Timeout) => MIRROR_TIMEOUT.raise(Severity::Critical,
+            format!("The download of updates.zip for {arch} did not finish in time: {}", err.message),
+            ev,
+            "Nothing says the package is bad: the whole download did not fit in --package-timeout. Raise --package-timeout for this link, and check its throughput (in the evidence) against what the endpoints need; a proxy or traffic shaper may be slowing it.".into(),
+        ),
         (_, ErrorKind::Timeout | ErrorKind::ConnectTimeout) => MIRROR_TIMEOUT.raise(Severity::Critical,
             "The mirror did not answer in time".into(),
             ev,
@@ -325,6 +396,14 @@ fn step_failure(probe: &ArchProbe, step: &Step, err: &StepError, src: &str) -> O
             tls_evidence(src, step, ev),
             tls_fix(err.tls, step),
         ),
+        (StepName::Directory, ErrorKind::NotFound | ErrorKind::Invalid) if on_disk => MIRROR_PACKAGE_MISSING.raise(Severity::Critical,
+            format!("The mirror has no usable arch_{arch} folder: {}", err.message),
+            ev,
+            format!(
+                "{target} must be a directory the downloader fills: check that the mirror's share is mounted (`findmnt -T {target}`), remove whatever stands in its place, and run the downloader on the mirror.{}",
+                if arch == "arm64" { " Downloaders from before November 2024 leave arch_arm64 empty: update it." } else { "" }
+            ),
+        ),
         (StepName::Manifest, _) if missing => MIRROR_MANIFEST_MISSING.raise(Severity::Warning,
             format!("The mirror has no manifest.json for {arch}"),
             ev,
@@ -333,7 +412,10 @@ fn step_failure(probe: &ArchProbe, step: &Step, err: &StepError, src: &str) -> O
         (StepName::Manifest, ErrorKind::Invalid | ErrorKind::TooLarge) => MIRROR_MANIFEST_INVALID.raise(Severity::Warning,
             format!("manifest.json for {arch} is not a valid manifest"),
             ev,
-            format!("Delete {target} on the mirror and run the downloader again; it rewrites the manifest."),
+            match not_a_file {
+                Some(kind) => format!("{target} is a {kind}, not a file: remove it on the mirror and run the downloader again; it writes manifest.json as a plain file."),
+                None => format!("Delete {target} on the mirror and run the downloader again; it rewrites the manifest."),
+            },
         ),
         (StepName::Package, _) if missing => MIRROR_PACKAGE_MISSING.raise(Severity::Critical,
             format!("The mirror has no updates.zip for {arch}"),
@@ -344,6 +426,15 @@ fn step_failure(probe: &ArchProbe, step: &Step, err: &StepError, src: &str) -> O
                 if arch == "arm64" { " Downloaders from before November 2024 leave arch_arm64 empty: update it." } else { "" }
             ),
         ),
+        // updates.zip is no regular file (a FIFO, a directory, a symlink loop).
+        (StepName::Package, ErrorKind::Invalid | ErrorKind::TooLarge) => MIRROR_PACKAGE_INVALID.raise(Severity::Critical,
+            format!("updates.zip for {arch} is not a usable package: {}", err.message),
+            ev,
+            format!(
+                "{target} must be a plain file: remove what stands there on the mirror (`ls -l {target}`), delete {}manifest.json too, and run the downloader again.",
+                with_slash(&probe.location)
+            ),
+        ),
         (StepName::PackageSignature | StepName::PackageVerify, ErrorKind::Invalid | ErrorKind::TooLarge) => MIRROR_PACKAGE_INVALID.raise(Severity::Critical,
             format!("updates.zip for {arch} is not a usable package: {}", err.message),
             ev,
@@ -352,6 +443,19 @@ fn step_failure(probe: &ArchProbe, step: &Step, err: &StepError, src: &str) -> O
                 with_slash(&probe.location),
                 if err.kind == ErrorKind::TooLarge { " If the size is expected, raise --max-package-size." } else { "" }
             ),
+        ),
+        // Any other failure of a mount or folder: the file system, not a web server.
+        _ if on_disk => MIRROR_UNREACHABLE.raise(Severity::Critical,
+            format!("The mirror folder for {arch} cannot be read: {}", err.message),
+            ev,
+            format!(
+                "The file system returned an error: check the mount holding {target} (`findmnt -T {target}`, `dmesg`); remount a share whose server went away (a stale NFS handle), and check the files with `ls -l` on the mirror."
+            ),
+        ),
+        (_, ErrorKind::RedirectRefused) => MIRROR_HTTP_ERROR.raise(Severity::Critical,
+            format!("The mirror redirects {arch}'s requests to a link-local address, which was not followed"),
+            ev,
+            "A redirect to a link-local address (169.254.0.0/16, fe80::/10) points at a cloud metadata service, never at updates: find and remove that redirect in the web server's (or its proxy's) configuration, and check the server was not tampered with.".into(),
         ),
         _ => MIRROR_HTTP_ERROR.raise(Severity::Critical,
             format!("The mirror answered badly for {arch}: {}", err.message),

@@ -48,3 +48,59 @@ fn refused_and_timed_out_connections_are_named() {
     assert_eq!(e.kind, ErrorKind::ConnectTimeout);
     assert!(e.message.contains("5.0 s"), "{}", e.message);
 }
+
+#[test]
+fn link_local_addresses_are_recognised() {
+    for ip in [
+        "169.254.169.254",
+        "169.254.0.1",
+        "fe80::1",
+        "febf::1",
+        "::ffff:169.254.169.254",
+    ] {
+        assert!(is_link_local(ip.parse().expect("ip")), "{ip}");
+    }
+    for ip in [
+        "127.0.0.1",
+        "10.0.0.1",
+        "169.255.0.1",
+        "fec0::1",
+        "::1",
+        "2001:db8::1",
+    ] {
+        assert!(!is_link_local(ip.parse().expect("ip")), "{ip}");
+    }
+}
+
+#[test]
+fn cross_host_redirect_targets_are_checked_before_use() {
+    let opts = ProbeOptions {
+        connect_timeout: Duration::from_secs(2),
+        probe_timeout: Duration::from_secs(2),
+        proxy: None,
+        trust: crate::mirror::tls::Trust::load(&[] as &[&str]).expect("trust"),
+        verify_package: false,
+        max_package_bytes: 0,
+        package_timeout: Duration::from_secs(2),
+        light: false,
+    };
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let url = |s: &str| Url::parse(s).expect("url");
+    let e = redirect_target(&url("http://169.254.169.254/x"), &opts, deadline).expect_err("v4");
+    assert_eq!(e.kind, ErrorKind::RedirectRefused);
+    let e = redirect_target(&url("http://[fe80::1]:8080/x"), &opts, deadline).expect_err("v6");
+    assert_eq!(e.kind, ErrorKind::RedirectRefused);
+    assert_eq!(
+        redirect_target(&url("http://127.0.0.2:8000/x"), &opts, deadline).expect("ok"),
+        None
+    );
+    // A name is resolved here and the request pinned to what was checked.
+    let (host, addrs) = redirect_target(&url("http://localhost:8000/x"), &opts, deadline)
+        .expect("ok")
+        .expect("pinned");
+    assert_eq!(host, "localhost");
+    assert!(addrs.iter().all(|a| a.ip().is_loopback()), "{addrs:?}");
+    assert!(same_host(&url("http://m:80/a"), &url("http://m/b")));
+    assert!(!same_host(&url("http://m/a"), &url("http://m:8080/a")));
+    assert!(!same_host(&url("http://m/a"), &url("https://m/a")));
+}

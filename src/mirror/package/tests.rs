@@ -42,12 +42,76 @@ fn signatures() {
 #[test]
 fn verify_reads_hashes_and_caps() {
     let zip = tiny_zip();
-    let v = verify(&zip[..], 1 << 20).expect("valid");
+    let p = Progress::default();
+    let v = verify(&zip[..], 1 << 20, &p).expect("valid");
     assert_eq!((v.bytes, v.entries), (zip.len() as u64, 1));
+    assert_eq!(p.load(Ordering::Relaxed), zip.len() as u64);
     assert_eq!(v.sha256.len(), 64);
-    assert!(matches!(verify(&zip[..], 10), Err(VerifyError::TooLarge(m)) if m.contains("cap")));
+    assert!(matches!(verify(&zip[..], 10, &p), Err(VerifyError::TooLarge(m)) if m.contains("cap")));
     assert!(matches!(
-        verify(&b"<html>nope</html>"[..], 1 << 20),
+        verify(&b"<html>nope</html>"[..], 1 << 20, &p),
         Err(VerifyError::Invalid(m)) if m.contains("not a readable zip")
     ));
+}
+
+/// Gives `first` bytes, then fails like a read cut by a deadline.
+struct CutAfter {
+    data: Vec<u8>,
+    at: usize,
+}
+
+impl Read for CutAfter {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.at >= self.data.len() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "operation timed out",
+            ));
+        }
+        let n = buf.len().min(self.data.len() - self.at).min(1000);
+        buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+#[test]
+fn a_cut_read_is_not_an_invalid_package() {
+    let zip = tiny_zip();
+    let half = zip[..zip.len() / 2].to_vec();
+    let p = Progress::default();
+    match verify(
+        CutAfter {
+            data: half.clone(),
+            at: 0,
+        },
+        1 << 20,
+        &p,
+    ) {
+        Err(VerifyError::Cut(c)) => {
+            assert_eq!(c.bytes, half.len() as u64);
+            assert_eq!(c.kind, std::io::ErrorKind::TimedOut);
+            assert!(
+                c.describe()
+                    .starts_with(&format!("{} bytes in ", half.len())),
+                "{}",
+                c.describe()
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(p.load(Ordering::Relaxed), half.len() as u64);
+}
+
+#[test]
+fn throughput_is_readable() {
+    assert_eq!(
+        throughput(512 * 1024, Duration::from_secs(1)),
+        "512.0 KiB/s"
+    );
+    assert_eq!(
+        throughput(3 * 1024 * 1024, Duration::from_secs(1)),
+        "3.0 MiB/s"
+    );
+    assert_eq!(throughput(0, Duration::ZERO), "0.0 KiB/s");
 }

@@ -109,3 +109,17 @@ fn partial_and_edited_reports_fold_but_findings_without_an_id_do_not() {
     let doc: DiagnoseDoc = serde_json::from_value(error_doc).expect("reads");
     assert!(doc.verdict.is_none());
 }
+
+#[test]
+fn skipped_inputs_are_listed_as_such() {
+    let mut fleet = Fleet::default();
+    fleet.skipped("/reports/a/deep", "too deep");
+    assert_eq!(
+        fleet.unreadable,
+        [Unreadable {
+            report: "/reports/a/deep".into(),
+            error: "skipped: too deep".into()
+        }]
+    );
+    assert_eq!(fleet.reports, 0);
+}

@@ -1,7 +1,7 @@
 //! Unit tests of the parent module (kept apart so the module reads as the code it is).
 
 use super::*;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 
 fn entry(secs: i64, enabled: bool) -> Entry {
     Entry {
@@ -20,7 +20,7 @@ fn entry(secs: i64, enabled: bool) -> Entry {
 fn appends_bounded_private_and_tolerant() {
     let dir = tempfile::tempdir().expect("tempdir");
     let state = dir.path().join("state");
-    assert_eq!(read(&state).expect("empty"), []);
+    assert_eq!(read(&state).expect("empty"), History::default());
     append(&state, &entry(1_700_000_000, true)).expect("first append creates the dir");
     // A full history written at once (appending 1000 times would fsync 1000 times).
     let lines: String = (1..(MAX_ENTRIES as i64 + 4))
@@ -28,7 +28,7 @@ fn appends_bounded_private_and_tolerant() {
         .collect();
     std::fs::write(state.join(FILE_NAME), lines).expect("write");
     append(&state, &entry(1_700_000_000 + MAX_ENTRIES as i64 + 4, true)).expect("append");
-    let all = read(&state).expect("read");
+    let all = read(&state).expect("read").entries;
     assert_eq!(all.len(), MAX_ENTRIES);
     assert_eq!(
         all[0].time.as_second(),
@@ -47,7 +47,8 @@ fn appends_bounded_private_and_tolerant() {
         "garbage\n{\"time\":\"2026-01-01T00:00:00Z\",\"command\":\"x\"}\n",
     )
     .expect("write");
-    assert_eq!(read(&state).expect("read").len(), 1);
+    let h = read(&state).expect("read");
+    assert_eq!((h.entries.len(), h.skipped), (1, 1));
 }
 
 #[test]
@@ -75,5 +76,100 @@ fn concurrent_appends_keep_every_line() {
     for h in handles {
         h.join().expect("thread");
     }
-    assert_eq!(read(&state).expect("read").len(), 40);
+    assert_eq!(read(&state).expect("read").entries.len(), 40);
+}
+
+fn private_dir() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = dir.path().join("state");
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&state)
+        .expect("mkdir");
+    (dir, state)
+}
+
+fn lines(entries: impl IntoIterator<Item = Entry>) -> Vec<u8> {
+    entries
+        .into_iter()
+        .flat_map(|e| (serde_json::to_string(&e).expect("json") + "\n").into_bytes())
+        .collect()
+}
+
+#[test]
+fn one_invalid_byte_skips_one_line_not_the_history() {
+    let (_t, state) = private_dir();
+    let mut bytes = lines([entry(1_700_000_001, true)]);
+    bytes.extend_from_slice(b"{\"time\":\"2026-01-01T00:00:00Z\",\"command\":\"x\xff\"}\n");
+    bytes.extend(lines([entry(1_700_000_003, false)]));
+    std::fs::write(state.join(FILE_NAME), &bytes).expect("write");
+    let h = read(&state).expect("one bad byte does not turn history off");
+    assert_eq!(h.entries.len(), 2);
+    assert_eq!(h.skipped, 1);
+    assert!(
+        h.skipped_note()
+            .expect("note")
+            .contains("1 unreadable line")
+    );
+    // The next write keeps the good lines and drops the bad one.
+    append(&state, &entry(1_700_000_004, true)).expect("append");
+    let h = read(&state).expect("read");
+    assert_eq!((h.entries.len(), h.skipped), (3, 0));
+}
+
+#[test]
+fn a_write_cut_inside_a_character_loses_only_that_line() {
+    let (_t, state) = private_dir();
+    let mut e = entry(1_700_000_002, true);
+    e.fail_reason = Some("échec".into());
+    let mut bytes = lines([entry(1_700_000_001, true)]);
+    let last = serde_json::to_string(&e).expect("json");
+    let cut = last.find('é').expect("é") + 1; // inside the two-byte é
+    bytes.extend_from_slice(&last.as_bytes()[..cut]);
+    std::fs::write(state.join(FILE_NAME), &bytes).expect("write");
+    let h = read(&state).expect("a cut write does not turn history off");
+    assert_eq!((h.entries.len(), h.skipped), (1, 1));
+}
+
+#[test]
+fn the_newest_entries_are_read_when_the_file_is_large() {
+    let (_t, state) = private_dir();
+    // 6 MiB of large old entries, then the recent ones: the newest must win.
+    let mut big = entry(0, true);
+    big.fail_reason = Some("x".repeat(3000));
+    let mut bytes = Vec::new();
+    let mut t = 1_600_000_000;
+    while bytes.len() < 6 * 1024 * 1024 {
+        big.time = jiff::Timestamp::from_second(t).expect("ts");
+        bytes.extend(lines([big.clone()]));
+        t += 1;
+    }
+    bytes.extend(lines([
+        entry(1_800_000_000, false),
+        entry(1_800_000_001, true),
+    ]));
+    std::fs::write(state.join(FILE_NAME), &bytes).expect("write");
+    let h = read(&state).expect("read");
+    let newest = h.entries.last().expect("entries");
+    assert_eq!(newest.time.as_second(), 1_800_000_001, "newest entry lost");
+    assert_eq!(h.entries.len(), MAX_ENTRIES);
+    assert_eq!(h.skipped, 0, "the cut first line is not counted as bad");
+}
+
+#[test]
+fn an_entry_is_capped_when_written() {
+    let (_t, state) = private_dir();
+    let mut e = entry(1_700_000_000, true);
+    e.fail_reason = Some("é\u{1}".repeat(100_000));
+    e.url = Some("http://m/".repeat(10_000));
+    append(&state, &e).expect("append");
+    let text = std::fs::read(state.join(FILE_NAME)).expect("read");
+    assert!(text.len() <= MAX_LINE_BYTES + 1, "{} bytes", text.len());
+    let h = read(&state).expect("read");
+    assert_eq!((h.entries.len(), h.skipped), (1, 0));
+    let reason = h.entries[0].fail_reason.as_deref().expect("reason");
+    assert!(
+        reason.starts_with("é\u{1}") && reason.ends_with('…'),
+        "{reason}"
+    );
 }

@@ -19,3 +19,47 @@ fn second_holder_is_refused_with_the_first_ones_name() {
     drop(first);
     assert!(acquire(dir.path(), Some(Duration::from_secs(5))).is_ok());
 }
+
+#[test]
+fn a_lock_file_someone_else_controls_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A FIFO in its place must not hang the open.
+    let fifo = dir.path().join("update.lock");
+    let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).expect("path");
+    // SAFETY: mkfifo on a path we own.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    match acquire(dir.path(), None) {
+        Err(LockError::Io(e)) => assert!(e.contains("FIFO"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    std::fs::remove_file(&fifo).expect("rm");
+
+    // A symlink is not followed (the target is not truncated or written).
+    let target = dir.path().join("target");
+    std::fs::write(&target, "keep").expect("write");
+    std::os::unix::fs::symlink(&target, &fifo).expect("symlink");
+    assert!(matches!(acquire(dir.path(), None), Err(LockError::Io(_))));
+    assert_eq!(std::fs::read_to_string(&target).expect("read"), "keep");
+    std::fs::remove_file(&fifo).expect("rm");
+
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        std::fs::write(&fifo, "pid 1 since forever").expect("write");
+        std::os::unix::fs::lchown(&fifo, Some(65534), None).expect("chown");
+        match acquire(dir.path(), None) {
+            Err(LockError::Io(e)) => assert!(e.contains("owned by uid 65534"), "{e}"),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_shared_state_dir_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    match acquire(dir.path(), None) {
+        Err(LockError::Io(e)) => assert!(e.contains("world-writable"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -1,0 +1,884 @@
+//! Hostile worlds (issue 14): a state directory someone else controls, a mdatp whose
+//! grandchild escapes its process group, mirrors that trickle, stall, redirect to other
+//! hosts or hold FIFOs and symlink loops, fleet trees too deep to walk. Each test is the
+//! attack that once worked, kept so it cannot work again.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::server::{MirrorServer, MirrorTree, Override, SilentServer, big_zip};
+use crate::testenv::{DEFINITIONS, Defs, Reply, TestEnv, finding, ids, stdout_json};
+
+/// A loopback URL nothing listens on, for runs that must not probe anything real.
+const OFFLINE_URL: &str = "http://127.0.0.1:9/linux/production/";
+/// Another user, for files "someone else" owns (the tests run as root).
+const NOBODY: u32 = 65534;
+/// No run in this file may take longer: a hang is the failure being tested.
+const HANG_LIMIT: Duration = Duration::from_secs(20);
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).expect("path");
+    // SAFETY: mkfifo on a path in a test's own directory.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+}
+
+fn chown(path: &Path, uid: u32) {
+    std::os::unix::fs::lchown(path, Some(uid), None).expect("chown (the tests run as root)");
+}
+
+/// An endpoint whose definitions name the offline URL (so `health` records history).
+fn endpoint() -> TestEnv {
+    let mut env = TestEnv::new();
+    env.on(
+        DEFINITIONS,
+        Reply::stdout(&Defs::healthy(OFFLINE_URL).text()),
+    )
+    .on(
+        "health",
+        Reply::stdout(&crate::testenv::full_health("101.25012.0000")),
+    )
+    .on("definitions update", Reply::stdout("up to date\n"));
+    env.write_managed_config(&crate::testenv::config_for(OFFLINE_URL, false));
+    env
+}
+
+/// The state directory, made as the tool would (0700, ours).
+fn state_dir(env: &TestEnv) -> PathBuf {
+    let dir = env.state_dir();
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&dir)
+        .expect("mkdir state");
+    dir
+}
+
+/// Runs the tool with a hard time limit; a hang fails the test instead of blocking it.
+fn run(env: &TestEnv, args: &[&str]) -> std::process::Output {
+    let out = env
+        .cmd()
+        .args(args)
+        .timeout(HANG_LIMIT)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.code().is_some(),
+        "`mdatp-doctor {}` hung (killed after {HANG_LIMIT:?}); stderr: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+    out
+}
+
+fn diagnose_offline(env: &TestEnv) -> Value {
+    let out = run(
+        env,
+        &[
+            "diagnose",
+            "--skip-network",
+            "--format",
+            "json",
+            "--arch",
+            "x86_64",
+        ],
+    );
+    stdout_json(&out)
+}
+
+fn history_off_evidence(report: &Value) -> String {
+    finding(report, "history-off")["evidence"][0]["value"]
+        .as_str()
+        .expect("evidence")
+        .to_string()
+}
+
+/// Every entry of a .tar.gz bundle, by name.
+fn read_bundle(path: &Path) -> BTreeMap<String, Vec<u8>> {
+    let file = std::fs::File::open(path).expect("open bundle");
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    let mut out = BTreeMap::new();
+    for entry in archive.entries().expect("entries") {
+        let mut entry = entry.expect("entry");
+        let name = entry.path().expect("path").display().to_string();
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes).expect("read");
+        out.insert(name, bytes);
+    }
+    out
+}
+
+fn bundle(env: &TestEnv, out: &Path) -> std::process::Output {
+    let logs = env.path().join("logs");
+    std::fs::create_dir_all(&logs).expect("logs");
+    run(
+        env,
+        &[
+            "bundle",
+            "--skip-network",
+            "--format",
+            "json",
+            "-o",
+            out.to_str().expect("utf8"),
+            "--log-dir",
+            logs.to_str().expect("utf8"),
+            "--wdavcfg",
+            env.path().join("wdavcfg").to_str().expect("utf8"),
+        ],
+    )
+}
+
+// ---- #3: the state directory is not trusted blindly ----
+
+#[test]
+fn a_fifo_named_history_hangs_no_command() {
+    let env = endpoint();
+    mkfifo(&state_dir(&env).join("history.jsonl"));
+
+    let out = run(&env, &["health", "--verbose"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("a FIFO, not a regular file"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let report = diagnose_offline(&env);
+    assert!(
+        history_off_evidence(&report).contains("a FIFO"),
+        "{report:#}"
+    );
+
+    let out = run(
+        &env,
+        &[
+            "update",
+            "--format",
+            "json",
+            "--wait-timeout",
+            "5",
+            "--poll-interval",
+            "100ms",
+        ],
+    );
+    assert!(out.status.code().is_some());
+
+    let path = env.path().join("b.tar.gz");
+    let out = bundle(&env, &path);
+    let summary = stdout_json(&out);
+    let failed = summary["failed"].to_string();
+    assert!(failed.contains("FIFO"), "{summary:#}");
+}
+
+#[test]
+fn a_history_symlink_to_a_secret_stays_out_of_the_bundle() {
+    let env = endpoint();
+    let secret = env.path().join("shadow");
+    std::fs::write(&secret, "root:$6$SECRET-HASH-NOT-FOR-BUNDLES:19000::::::\n").expect("secret");
+    std::os::unix::fs::symlink(&secret, state_dir(&env).join("history.jsonl")).expect("symlink");
+
+    let path = env.path().join("b.tar.gz");
+    let out = bundle(&env, &path);
+    let summary = stdout_json(&out);
+    assert!(
+        summary["failed"].to_string().contains("symbolic link"),
+        "{summary:#}"
+    );
+    let files = read_bundle(&path);
+    for (name, bytes) in &files {
+        assert!(
+            !String::from_utf8_lossy(bytes).contains("SECRET-HASH"),
+            "the linked secret landed in {name}"
+        );
+    }
+    assert!(!files.contains_key("history.jsonl"));
+    // The link is refused, not replaced through: the secret is untouched.
+    assert!(
+        std::fs::read_to_string(&secret)
+            .expect("secret")
+            .contains("SECRET-HASH")
+    );
+}
+
+#[test]
+fn history_planted_by_someone_else_is_not_believed() {
+    if !is_root() {
+        eprintln!("skipped: needs root to chown");
+        return;
+    }
+    let env = endpoint();
+    let history = state_dir(&env).join("history.jsonl");
+    // A forged enable → disable → enable sequence.
+    let mut planted = String::new();
+    for (i, on) in [true, false, true].iter().enumerate() {
+        planted.push_str(&format!(
+            "{{\"time\":\"2026-01-0{}T00:00:00Z\",\"command\":\"diagnose\",\"offline_enabled\":{on},\"url\":\"{OFFLINE_URL}\",\"source_uri\":\"{OFFLINE_URL}\"}}\n",
+            i + 1
+        ));
+    }
+    std::fs::write(&history, planted).expect("plant");
+    chown(&history, NOBODY);
+
+    let report = diagnose_offline(&env);
+    assert_eq!(report["snapshot"]["history"]["entries"], 0, "{report:#}");
+    assert!(
+        history_off_evidence(&report).contains("owned by uid 65534"),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn a_shared_or_foreign_state_dir_turns_history_off() {
+    let env = endpoint();
+    let dir = state_dir(&env);
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let report = diagnose_offline(&env);
+    assert!(
+        history_off_evidence(&report).contains("group- or world-writable"),
+        "{report:#}"
+    );
+    assert!(
+        !dir.join("history.jsonl").exists(),
+        "nothing written into a shared dir"
+    );
+
+    if is_root() {
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+        chown(&dir, NOBODY);
+        let report = diagnose_offline(&env);
+        assert!(
+            history_off_evidence(&report).contains("owned by uid 65534"),
+            "{report:#}"
+        );
+    }
+
+    // A fresh one is created private.
+    let env = endpoint();
+    let report = diagnose_offline(&env);
+    assert!(!ids(&report).contains(&"history-off"), "{report:#}");
+    let mode = std::fs::metadata(env.state_dir())
+        .expect("made")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o700);
+}
+
+#[test]
+fn update_refuses_a_lock_file_someone_else_owns() {
+    if !is_root() {
+        eprintln!("skipped: needs root to chown");
+        return;
+    }
+    let env = endpoint();
+    let lock = state_dir(&env).join("update.lock");
+    std::fs::write(&lock, "pid 1 since 2020-01-01T00:00:00Z").expect("lock");
+    chown(&lock, NOBODY);
+    let out = run(
+        &env,
+        &[
+            "update",
+            "--format",
+            "json",
+            "--wait-timeout",
+            "5",
+            "--poll-interval",
+            "100ms",
+        ],
+    );
+    assert_ne!(out.status.code(), Some(0));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("owned by uid 65534"), "{text}");
+    assert!(
+        !env.invocations()
+            .iter()
+            .any(|a| a.join(" ") == "definitions update"),
+        "no update without the lock"
+    );
+}
+
+// ---- #10: history survives bad bytes and keeps the newest entries ----
+
+#[test]
+fn a_bad_byte_in_history_skips_a_line_and_says_so() {
+    let env = endpoint();
+    let history = state_dir(&env).join("history.jsonl");
+    let mut bytes = Vec::new();
+    for day in 1..=3 {
+        bytes.extend_from_slice(
+            format!("{{\"time\":\"2026-01-0{day}T00:00:00Z\",\"command\":\"diagnose\"}}\n")
+                .as_bytes(),
+        );
+    }
+    bytes.extend_from_slice(b"{\"time\":\"2026-01-04T00:00:00Z\",\"command\":\"\xff\"}\n");
+    // A write cut inside a two-byte character.
+    let cut = "{\"time\":\"2026-01-05T00:00:00Z\",\"command\":\"é";
+    bytes.extend_from_slice(&cut.as_bytes()[..cut.len() - 1]);
+    std::fs::write(&history, bytes).expect("write");
+
+    let report = diagnose_offline(&env);
+    // Three good lines and this run.
+    assert_eq!(report["snapshot"]["history"]["entries"], 4, "{report:#}");
+    let error = report["snapshot"]["history"]["error"]
+        .as_str()
+        .expect("said");
+    assert!(error.contains("2 unreadable line(s) skipped"), "{error}");
+    // The rewrite dropped them: the next run is clean.
+    let report = diagnose_offline(&env);
+    assert_eq!(report["snapshot"]["history"]["entries"], 5);
+    assert!(
+        report["snapshot"]["history"]["error"].is_null(),
+        "{report:#}"
+    );
+}
+
+// ---- #9: a grandchild that calls setsid() does not outlive the kill ----
+
+/// Makes the reply to `args` spawn a grandchild that calls `setsid()` (the fake's
+/// `grandchild_setsid`; the harness's `Reply` has no builder for it, so the scenario is
+/// amended in place).
+fn setsid_grandchild(env: &mut TestEnv, args: &str, reply: Reply) {
+    env.on(args, reply.spawn_grandchild());
+    let path = env.path().join("scenario.json");
+    let mut scenario: Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("scenario")).expect("json");
+    scenario["states"]["initial"][args]["grandchild_setsid"] = Value::Bool(true);
+    std::fs::write(&path, scenario.to_string()).expect("write scenario");
+}
+
+/// True when it died; otherwise kills it (a failed test must not leave it running).
+fn died(pid: i32) -> bool {
+    let dead = crate::testenv::wait_dead(pid);
+    if !dead {
+        // SAFETY: kill on a pid this test started (through the fake).
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+        }
+    }
+    dead
+}
+
+/// The session id of a running process.
+fn session_of(pid: i32) -> Option<i32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    // state ppid pgrp session
+    rest.split_whitespace().nth(3)?.parse().ok()
+}
+
+#[test]
+fn a_setsid_grandchild_dies_with_the_timeout() {
+    let mut env = TestEnv::new();
+    setsid_grandchild(&mut env, DEFINITIONS, Reply::empty().hang());
+    let out = run(&env, &["health", "--timeout", "1"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("was killed"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pid = env.grandchild_pid().expect("grandchild started");
+    assert!(
+        died(pid),
+        "setsid grandchild {pid} survived the timeout kill"
+    );
+}
+
+#[test]
+fn a_setsid_grandchild_left_by_a_finished_call_is_killed() {
+    let mut env = TestEnv::new();
+    setsid_grandchild(
+        &mut env,
+        DEFINITIONS,
+        Reply::fixture("mdatp/definitions/docs-2025.txt"),
+    );
+    let started = std::time::Instant::now();
+    let out = run(&env, &["health", "--timeout", "30"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let pid = env.grandchild_pid().expect("grandchild started");
+    assert!(died(pid), "setsid grandchild {pid} left running");
+}
+
+#[test]
+fn a_setsid_grandchild_dies_on_interrupt() {
+    let mut env = TestEnv::new();
+    setsid_grandchild(&mut env, DEFINITIONS, Reply::empty().hang());
+    let mut child = env
+        .std_cmd()
+        .args(["health", "--timeout", "60"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut pid = None;
+    for _ in 0..200 {
+        pid = env.grandchild_pid();
+        if pid.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    let pid = pid.expect("grandchild started");
+    let tool = child.id() as i32;
+    assert_ne!(
+        session_of(pid),
+        session_of(tool),
+        "the grandchild left the session"
+    );
+    // SAFETY: signalling the process this test started.
+    unsafe {
+        libc::kill(tool, libc::SIGINT);
+    }
+    let mut status = None;
+    for _ in 0..400 {
+        status = child.try_wait().expect("wait");
+        if status.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    if status.is_none() {
+        let _ = child.kill();
+    }
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(3),
+        "interrupted: unknown"
+    );
+    assert!(died(pid), "setsid grandchild {pid} survived the interrupt");
+}
+
+// ---- #4, #11: mirror faults named for what they are ----
+
+/// Runs `connectivity --format json --arch x86_64` with extra arguments; exit code,
+/// report and how long it took.
+fn connectivity(args: &[&str]) -> (i32, Value, Duration) {
+    let env = TestEnv::new();
+    let started = std::time::Instant::now();
+    let out = run(
+        &env,
+        &[
+            &["connectivity", "--format", "json", "--arch", "x86_64"],
+            args,
+        ]
+        .concat(),
+    );
+    (
+        out.status.code().expect("code"),
+        stdout_json(&out),
+        started.elapsed(),
+    )
+}
+
+fn step<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["arch"][0]["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap_or_else(|| panic!("no step {name} in {report:#}"))
+}
+
+fn text(v: &Value) -> &str {
+    v.as_str().unwrap_or_default()
+}
+
+const ZIP_PATH: &str = "/linux/production/arch_x86_64/updates.zip";
+
+#[test]
+fn a_slow_valid_package_cut_by_its_deadline_is_a_timeout_not_invalid() {
+    let tree = MirrorTree::healthy();
+    tree.write("x86_64", "updates.zip", &big_zip(5 * 1024 * 1024));
+    let server = MirrorServer::http(tree.root.path());
+    server.set(ZIP_PATH, Override::Trickle(512 * 1024));
+    let (code, report, took) = connectivity(&[
+        "--url",
+        &server.ring_url(),
+        "--verify-package",
+        "--probe-timeout",
+        "5",
+        "--package-timeout",
+        "2",
+    ]);
+    assert_eq!(code, 2, "{report:#}");
+    assert_eq!(ids(&report), ["mirror-timeout"], "{report:#}");
+    let verify = step(&report, "package_verify");
+    assert_eq!(verify["error"]["kind"], "timeout");
+    let message = text(&verify["error"]["message"]);
+    // How much arrived, of how much, in how long, how fast.
+    assert!(
+        message.contains(&format!("of {} bytes in", big_zip(5 * 1024 * 1024).len()))
+            && message.contains("KiB/s"),
+        "{message}"
+    );
+    assert!(verify["detail"]["bytes_read"].as_u64().expect("bytes") > 0);
+    let fix = text(&finding(&report, "mirror-timeout")["fix"]);
+    assert!(
+        fix.contains("--package-timeout") && !fix.to_lowercase().contains("delete"),
+        "{fix}"
+    );
+    assert!(took < Duration::from_secs(10), "{took:?}");
+}
+
+#[test]
+fn a_slow_valid_package_verifies_within_its_own_budget() {
+    let tree = MirrorTree::healthy();
+    tree.write("x86_64", "updates.zip", &big_zip(2 * 1024 * 1024));
+    let server = MirrorServer::http(tree.root.path());
+    server.set(ZIP_PATH, Override::Trickle(768 * 1024));
+    // The download takes ~3 s, longer than the whole --probe-timeout.
+    let (code, report, _) = connectivity(&[
+        "--url",
+        &server.ring_url(),
+        "--verify-package",
+        "--probe-timeout",
+        "2",
+    ]);
+    assert_eq!((code, ids(&report)), (0, vec![]), "{report:#}");
+    let verify = step(&report, "package_verify");
+    assert_eq!(verify["ok"], true);
+    assert!(
+        text(&verify["detail"]["throughput"]).ends_with("/s"),
+        "{verify:#}"
+    );
+    assert_eq!(report["arch"][0]["package"]["verified"]["entries"], 1);
+}
+
+#[test]
+fn a_manifest_stalled_at_the_deadline_is_a_timeout() {
+    let tree = MirrorTree::healthy();
+    let server = MirrorServer::http(tree.root.path());
+    server.set(
+        "/linux/production/arch_x86_64/manifest.json",
+        Override::StallAfter(10),
+    );
+    let (code, report, took) = connectivity(&["--url", &server.ring_url(), "--probe-timeout", "2"]);
+    assert_eq!(code, 2);
+    assert_eq!(ids(&report), ["mirror-timeout"], "{report:#}");
+    let manifest = step(&report, "manifest");
+    assert_eq!(manifest["error"]["kind"], "timeout");
+    assert!(
+        text(&manifest["error"]["message"]).contains("10 bytes in"),
+        "{manifest:#}"
+    );
+    assert!(took < Duration::from_secs(8), "{took:?}");
+}
+
+fn directory_mirror(args: &[&str], tree: &MirrorTree) -> (i32, Value, Duration) {
+    let dir = tree.ring_dir();
+    connectivity(&[&["--url", dir.to_str().expect("utf8")], args].concat())
+}
+
+fn assert_no_web_server_fix(report: &Value) {
+    for f in report["findings"].as_array().expect("findings") {
+        let fix = text(&f["fix"]);
+        assert!(
+            !fix.contains("web server") && !fix.contains("curl"),
+            "a web-server fix for a directory mirror: {fix}"
+        );
+    }
+}
+
+#[test]
+fn a_fifo_manifest_on_a_directory_mirror_costs_nothing() {
+    let tree = MirrorTree::healthy();
+    let manifest = tree.arch_dir("x86_64").join("manifest.json");
+    std::fs::remove_file(&manifest).expect("rm");
+    mkfifo(&manifest);
+    let (_, report, took) = directory_mirror(&["--probe-timeout", "5"], &tree);
+    assert!(
+        took < Duration::from_secs(4),
+        "the FIFO held the probe {took:?}"
+    );
+    let f = finding(&report, "mirror-manifest-invalid");
+    assert!(text(&f["title"]).contains("manifest.json"), "{f:#}");
+    assert!(text(&f["fix"]).contains("is a fifo, not a file"), "{f:#}");
+    assert!(
+        text(&step(&report, "manifest")["error"]["message"]).contains("FIFO"),
+        "{report:#}"
+    );
+    assert_no_web_server_fix(&report);
+    // The package was still checked.
+    assert_eq!(step(&report, "package_signature")["ok"], true);
+}
+
+#[test]
+fn a_symlink_loop_or_a_fifo_as_the_package_gets_a_file_system_fix() {
+    for make in ["loop", "fifo", "directory"] {
+        let tree = MirrorTree::healthy();
+        let zip = tree.arch_dir("x86_64").join("updates.zip");
+        std::fs::remove_file(&zip).expect("rm");
+        match make {
+            "loop" => std::os::unix::fs::symlink("updates.zip", &zip).expect("symlink"),
+            "fifo" => mkfifo(&zip),
+            _ => std::fs::create_dir(&zip).expect("mkdir"),
+        }
+        let (code, report, took) =
+            directory_mirror(&["--verify-package", "--probe-timeout", "5"], &tree);
+        assert_eq!(code, 2, "{make}: {report:#}");
+        assert_eq!(
+            ids(&report),
+            ["mirror-package-invalid"],
+            "{make}: {report:#}"
+        );
+        let f = finding(&report, "mirror-package-invalid");
+        assert!(
+            text(&f["fix"]).contains("must be a plain file"),
+            "{make}: {f:#}"
+        );
+        assert_no_web_server_fix(&report);
+        assert!(took < Duration::from_secs(4), "{make}: {took:?}");
+        let message = text(&step(&report, "package")["error"]["message"]);
+        let expected = match make {
+            "loop" => "symbolic link loop",
+            "fifo" => "FIFO",
+            _ => "a directory",
+        };
+        assert!(message.contains(expected), "{make}: {message}");
+    }
+}
+
+#[test]
+fn a_3_gb_sparse_package_is_refused_by_its_size_before_reading() {
+    let tree = MirrorTree::healthy();
+    let zip = tree.arch_dir("x86_64").join("updates.zip");
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(&zip)
+        .expect("open");
+    std::io::Write::write_all(&mut &file, b"PK\x03\x04").expect("write");
+    file.set_len(3_000_000_000).expect("sparse");
+    drop(file);
+    let (code, report, took) =
+        directory_mirror(&["--verify-package", "--probe-timeout", "5"], &tree);
+    assert_eq!(code, 2, "{report:#}");
+    assert_eq!(ids(&report), ["mirror-package-invalid"], "{report:#}");
+    let verify = step(&report, "package_verify");
+    assert_eq!(verify["error"]["kind"], "too_large");
+    assert!(
+        text(&verify["error"]["message"]).contains("3000000000 bytes"),
+        "{verify:#}"
+    );
+    assert!(
+        took < Duration::from_secs(3),
+        "read before refusing: {took:?}"
+    );
+}
+
+#[test]
+fn a_missing_arch_folder_on_a_directory_mirror_is_missing_not_a_web_error() {
+    let tree = MirrorTree::healthy();
+    std::fs::remove_dir_all(tree.arch_dir("x86_64")).expect("rm");
+    let (code, report, _) = directory_mirror(&[], &tree);
+    assert_eq!(code, 2);
+    assert_eq!(ids(&report), ["mirror-package-missing"], "{report:#}");
+    assert!(text(&finding(&report, "mirror-package-missing")["fix"]).contains("findmnt"));
+    assert_no_web_server_fix(&report);
+}
+
+// ---- #17: redirects to another host are said; to link-local, refused ----
+
+#[test]
+fn a_redirect_to_another_host_is_followed_and_said() {
+    let tree = MirrorTree::healthy();
+    let mirror = MirrorServer::http(tree.root.path());
+    let other = MirrorServer::http_at(tree.root.path(), [127, 0, 0, 2]);
+    let manifest = "/linux/production/arch_x86_64/manifest.json";
+    let elsewhere = format!("{}{manifest}", other.base());
+    mirror.set(manifest, Override::Redirect(elsewhere.clone()));
+    let (code, report, _) = connectivity(&["--url", &mirror.ring_url()]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(ids(&report), ["mirror-redirect-cross-host"], "{report:#}");
+    let f = finding(&report, "mirror-redirect-cross-host");
+    assert_eq!(f["severity"], "warning");
+    assert!(
+        text(&f["title"]).contains(other.base().trim_start_matches("http://")),
+        "{f:#}"
+    );
+    assert!(f["evidence"].to_string().contains(&elsewhere), "{f:#}");
+    let hop = &step(&report, "manifest")["detail"]["redirects"][0];
+    assert_eq!(hop["cross_host"], true);
+    assert_eq!(
+        other.hits(),
+        [format!("GET {manifest}")],
+        "followed to the other host"
+    );
+    // A redirect within the mirror is no finding.
+    mirror.set(manifest, Override::Redirect("/moved/manifest.json".into()));
+    std::fs::create_dir_all(tree.root.path().join("moved")).expect("mkdir");
+    std::fs::copy(
+        tree.arch_dir("x86_64").join("manifest.json"),
+        tree.root.path().join("moved/manifest.json"),
+    )
+    .expect("copy");
+    let (code, report, _) = connectivity(&["--url", &mirror.ring_url()]);
+    assert_eq!((code, ids(&report)), (0, vec![]), "{report:#}");
+}
+
+#[test]
+fn a_redirect_to_a_link_local_address_is_refused_before_connecting() {
+    // Everything goes through a loopback proxy (this same server), so even a tool that
+    // followed the redirect would only ask the proxy: the test never sends a packet to
+    // 169.254.169.254 or fe80::, and the proxy's log shows whether it was asked.
+    for target in [
+        "http://169.254.169.254/latest/meta-data/iam/security-credentials/",
+        "http://[fe80::a9fe:a9fe]/metadata/instance",
+        "http://[::ffff:169.254.169.254]/latest/",
+    ] {
+        let tree = MirrorTree::healthy();
+        let server = MirrorServer::http(tree.root.path());
+        server.set(
+            "/linux/production/arch_x86_64/manifest.json",
+            Override::Redirect(target.into()),
+        );
+        let (code, report, _) =
+            connectivity(&["--url", &server.ring_url(), "--proxy", &server.base()]);
+        let hits = server.hits();
+        assert!(
+            !hits
+                .iter()
+                .any(|h| h.contains("169.254") || h.contains("fe80") || h.contains("ffff")),
+            "{target}: the redirect was followed: {hits:?}"
+        );
+        assert_eq!(code, 2, "{target}: {report:#}");
+        let manifest = step(&report, "manifest");
+        assert_eq!(manifest["error"]["kind"], "redirect_refused", "{target}");
+        assert!(
+            text(&manifest["error"]["message"]).contains("link-local"),
+            "{manifest:#}"
+        );
+        let f = finding(&report, "mirror-http-error");
+        assert!(text(&f["fix"]).contains("metadata"), "{f:#}");
+        assert!(ids(&report).contains(&"mirror-redirect-cross-host"));
+    }
+}
+
+// ---- #16: aggregate names what it does not read ----
+
+#[test]
+fn aggregate_names_what_it_skips() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A real report at the top, the same report ten directories down.
+    let env = endpoint();
+    let report = run(&env, &["diagnose", "--format", "json", "--skip-network"]).stdout;
+    std::fs::write(dir.path().join("top.json"), &report).expect("write");
+    let mut deep = dir.path().to_path_buf();
+    for level in 0..10 {
+        deep.push(format!("d{level}"));
+    }
+    std::fs::create_dir_all(&deep).expect("mkdir");
+    std::fs::write(deep.join("deep.json"), &report).expect("write");
+    std::os::unix::fs::symlink(dir.path().join("top.json"), dir.path().join("link.json"))
+        .expect("symlink");
+    mkfifo(&dir.path().join("pipe.json"));
+
+    let out = run(
+        &TestEnv::new(),
+        &[
+            "aggregate",
+            "--format",
+            "json",
+            dir.path().to_str().expect("utf8"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let fleet = stdout_json(&out);
+    assert_eq!(fleet["reports"], 1);
+    let unreadable = fleet["unreadable"].as_array().expect("unreadable");
+    let said = |name: &str, why: &str| {
+        unreadable.iter().any(|u| {
+            text(&u["report"]).ends_with(name)
+                && text(&u["error"]).starts_with("skipped: ")
+                && text(&u["error"]).contains(why)
+        })
+    };
+    // The walk stops at the 8th level: d7 is not entered, and says so.
+    assert!(said("d6/d7", "deeper than 8"), "{fleet:#}");
+    assert!(said("link.json", "symbolic link"), "{fleet:#}");
+    assert!(said("pipe.json", "not a regular file"), "{fleet:#}");
+    assert_eq!(unreadable.len(), 3, "{fleet:#}");
+}
+
+// ---- #18: a managed URL that differs from health's costs no second probe round ----
+
+/// An endpoint whose managed file names `managed` and whose health names `used`.
+fn two_urls(managed: &str, used: &str) -> TestEnv {
+    let mut env = TestEnv::new();
+    env.on(DEFINITIONS, Reply::stdout(&Defs::healthy(used).text()))
+        .on(
+            "health",
+            Reply::stdout(&crate::testenv::full_health("101.25012.0000")),
+        );
+    env.write_managed_config(&crate::testenv::config_for(managed, false));
+    env
+}
+
+#[test]
+fn a_silent_managed_url_does_not_delay_the_probe_of_healths() {
+    let silent = SilentServer::start();
+    let tree = MirrorTree::healthy();
+    let live = MirrorServer::http(tree.root.path());
+    let env = two_urls(&silent.ring_url("http"), &live.ring_url());
+    let started = std::time::Instant::now();
+    let out = run(
+        &env,
+        &[
+            "diagnose",
+            "--format",
+            "json",
+            "--arch",
+            "x86_64",
+            "--probe-timeout",
+            "8",
+        ],
+    );
+    let took = started.elapsed();
+    let report = stdout_json(&out);
+    assert!(
+        took < Duration::from_secs(6),
+        "waited for the abandoned probe: {took:?}"
+    );
+    assert_eq!(report["snapshot"]["mirror"]["url"], live.ring_url());
+    assert_eq!(report["snapshot"]["mirror"]["url_source"], "health");
+    assert!(!ids(&report).contains(&"mirror-timeout"), "{report:#}");
+    assert_eq!(
+        report["snapshot"]["mirror"]["arch"][0]["package"]["is_zip"], true,
+        "{report:#}"
+    );
+}
+
+#[test]
+fn check_with_two_silent_urls_reports_a_timeout_within_its_deadline() {
+    let (managed, used) = (SilentServer::start(), SilentServer::start());
+    let env = two_urls(&managed.ring_url("http"), &used.ring_url("http"));
+    let started = std::time::Instant::now();
+    // Inner limits are 80 % of the deadline (6.4 s): one probe round fits, two do not.
+    let out = run(&env, &["check", "--arch", "x86_64", "--deadline", "8"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(started.elapsed() < Duration::from_secs(12));
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.starts_with("MDATP OFFLINE-UPDATES CRITICAL - mirror-timeout: "),
+        "{text}"
+    );
+    // One probe round, of the URL in use: one timeout, not one per URL.
+    assert_eq!(
+        text.matches("[CRITICAL] mirror-timeout").count(),
+        1,
+        "{text}"
+    );
+}
