@@ -51,6 +51,7 @@ pub fn run(
         stale_after: plan.stale_after,
         now: SystemTime::now(),
         mdatp_test: r.mdatp_test.as_ref(),
+        os_family: r.os_family,
     };
     let mut findings = rules::for_mirror(&facts);
     finding::sort(&mut findings);

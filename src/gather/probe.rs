@@ -25,6 +25,7 @@ pub struct MirrorReading {
     pub mdatp_test_error: Option<String>,
     /// Sources that could not be read (mdatp, the managed config), said plainly.
     pub warnings: Vec<String>,
+    pub os_family: Option<crate::analyze::snapshot::OsFamily>,
 }
 
 pub fn gather(
@@ -117,6 +118,7 @@ pub fn gather(
         mdatp_test,
         mdatp_test_error,
         warnings,
+        os_family: service.os_family,
     }
 }
 

@@ -389,3 +389,89 @@ fn a_daemon_that_is_down_is_critical_with_the_service_fix() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+fn connectivity(env: &TestEnv, args: &[&str]) -> (i32, Value) {
+    let out = env
+        .cmd()
+        .args(["connectivity", "--format", "json", "--arch", "x86_64"])
+        .args(args)
+        .output()
+        .expect("runs");
+    (out.status.code().expect("exit code"), stdout_json(&out))
+}
+
+#[test]
+fn a_404_names_the_downloader_switch_and_a_403_the_modes_and_selinux_label() {
+    let tree = MirrorTree::healthy();
+    let server = MirrorServer::http(tree.root.path());
+    let env = TestEnv::new();
+    // The preview ring was never downloaded.
+    let preview = server.ring_url().replace("/production/", "/preview/");
+    let (_, report) = connectivity(&env, &["--url", &preview]);
+    let fix = finding(&report, "mirror-manifest-missing")["fix"].to_string();
+    assert!(fix.contains("downloadPreviewUpdates"), "{fix}");
+    // The backup of n-1 is opt-in and empty until a second version arrives.
+    let back = server
+        .ring_url()
+        .replace("/production/", "/production_back/");
+    let (_, report) = connectivity(&env, &["--url", &back]);
+    let fix = finding(&report, "mirror-manifest-missing")["fix"].to_string();
+    assert!(fix.contains("backupPreviousUpdates"), "{fix}");
+
+    server.set(
+        "/linux/production/arch_x86_64/manifest.json",
+        crate::server::Override::Status(403),
+    );
+    let (code, report) = connectivity(&env, &["--url", &server.ring_url()]);
+    assert_eq!(code, 2);
+    let fix = finding(&report, "mirror-http-error")["fix"].to_string();
+    assert!(
+        fix.contains("httpd_sys_content_t") && fix.contains("restorecon"),
+        "{fix}"
+    );
+    assert!(fix.contains("a+rX"), "{fix}");
+}
+
+#[test]
+fn the_trust_store_fix_names_this_distributions_path() {
+    let tree = MirrorTree::healthy();
+    let pki = crate::server::Pki::new("Contoso Mirror CA");
+    let server = MirrorServer::https(tree.root.path(), pki.issue(&["127.0.0.1"], (2020, 2099)));
+    for (os_release, path, command) in [
+        (
+            "ID=\"rhel\"\nID_LIKE=\"fedora\"\n",
+            "/etc/pki/ca-trust/source/anchors/",
+            "update-ca-trust",
+        ),
+        (
+            "ID=\"sles\"\nID_LIKE=\"suse\"\n",
+            "/etc/pki/trust/anchors/",
+            "update-ca-certificates",
+        ),
+        (
+            "ID=ubuntu\nID_LIKE=debian\n",
+            "/usr/local/share/ca-certificates/",
+            "update-ca-certificates",
+        ),
+    ] {
+        let env = TestEnv::new();
+        std::fs::write(env.path().join("os-release"), os_release).expect("os-release");
+        let (_, report) = connectivity(&env, &["--url", &server.ring_url()]);
+        let fix = finding(&report, "mirror-tls-error")["fix"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            fix.contains(path) && fix.contains(command),
+            "{os_release}: {fix}"
+        );
+        let others = [
+            "/etc/pki/ca-trust/",
+            "/etc/pki/trust/",
+            "/usr/local/share/ca-certificates/",
+        ];
+        for other in others.iter().filter(|o| !path.starts_with(**o)) {
+            assert!(!fix.contains(other), "{os_release}: {fix}");
+        }
+    }
+}

@@ -94,6 +94,7 @@ fn mirror_findings(s: &Snapshot, out: &mut Vec<Finding>) {
         stale_after: s.thresholds.stale_after,
         now: std::time::SystemTime::try_from(s.now).unwrap_or(std::time::SystemTime::UNIX_EPOCH),
         mdatp_test: None,
+        os_family: s.endpoint.os_family,
     };
     out.extend(for_mirror(&facts));
 }
@@ -122,6 +123,8 @@ pub struct MirrorFacts<'a> {
     pub now: SystemTime,
     /// `mdatp connectivity test`, when it ran (`connectivity --with-mdatp-test`).
     pub mdatp_test: Option<&'a crate::mdatp::connectivity::ConnectivityTest>,
+    /// The distribution family, for fixes that name its commands (the trust store).
+    pub os_family: Option<super::snapshot::OsFamily>,
 }
 /// The url and probe rules on their own (what `connectivity` runs).
 pub fn for_mirror(facts: &MirrorFacts) -> Vec<Finding> {

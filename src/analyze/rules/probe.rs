@@ -2,6 +2,7 @@
 //! `mirror-*`, `endpoint-behind-mirror`.
 
 use super::prelude::*;
+use crate::analyze::snapshot::OsFamily;
 use crate::mirror::step::Key;
 use crate::mirror::tls::TlsFailureKind;
 use crate::mirror::{ArchProbe, ErrorKind, Step, StepError, StepName, age};
@@ -37,7 +38,7 @@ pub static MIRROR_UNREACHABLE: Rule = Rule {
 pub static MIRROR_TIMEOUT: Rule = Rule {
     id: "mirror-timeout",
     severity: "critical",
-    meaning: "No connection (--connect-timeout per address) or no answer (--probe-timeout) from the mirror.",
+    meaning: "No connection (--connect-timeout per address), no answer (--probe-timeout), or a download cut by its deadline (--package-timeout for --verify-package), with how much arrived and how fast.",
     fix: "Check for a firewall dropping packets or a hung server or mount.",
 };
 
@@ -223,7 +224,7 @@ pub(super) fn probe_findings(probe: &ArchProbe, facts: &MirrorFacts, out: &mut V
             }
             continue;
         };
-        if let Some(f) = step_failure(probe, step, err, &src) {
+        if let Some(f) = step_failure(probe, step, err, &src, facts) {
             out.push(f);
         }
     }
@@ -345,7 +346,13 @@ fn step_evidence(src: &str, step: &Step) -> Vec<Evidence> {
     }
     ev
 }
-fn step_failure(probe: &ArchProbe, step: &Step, err: &StepError, src: &str) -> Option<Finding> {
+fn step_failure(
+    probe: &ArchProbe,
+    step: &Step,
+    err: &StepError,
+    src: &str,
+    facts: &MirrorFacts,
+) -> Option<Finding> {
     let arch = &probe.arch;
     let ev = step_evidence(src, step);
     let target = step
@@ -394,7 +401,7 @@ fn step_failure(probe: &ArchProbe, step: &Step, err: &StepError, src: &str) -> O
         (StepName::Tls, _) | (_, ErrorKind::Tls) => MIRROR_TLS_ERROR.raise(Severity::Critical,
             format!("TLS to the mirror fails: {}", err.tls.map(|k| k.describe()).unwrap_or("handshake failure")),
             tls_evidence(src, step, ev),
-            tls_fix(err.tls, step),
+            tls_fix(err.tls, step, facts.os_family),
         ),
         (StepName::Directory, ErrorKind::NotFound | ErrorKind::Invalid) if on_disk => MIRROR_PACKAGE_MISSING.raise(Severity::Critical,
             format!("The mirror has no usable arch_{arch} folder: {}", err.message),
@@ -407,7 +414,7 @@ fn step_failure(probe: &ArchProbe, step: &Step, err: &StepError, src: &str) -> O
         (StepName::Manifest, _) if missing => MIRROR_MANIFEST_MISSING.raise(Severity::Warning,
             format!("The mirror has no manifest.json for {arch}"),
             ev,
-            "Update the downloader (xplat_offline_updates_download.sh from microsoft/mdatp-xplat, script 0.0.2 or later) and run it: it writes arch_*/manifest.json.".into(),
+            format!("Update the downloader (xplat_offline_updates_download.sh from microsoft/mdatp-xplat, script 0.0.2 or later) and run it: it writes arch_*/manifest.json.{}", downloader_switch(&probe.location)),
         ),
         (StepName::Manifest, ErrorKind::Invalid | ErrorKind::TooLarge) => MIRROR_MANIFEST_INVALID.raise(Severity::Warning,
             format!("manifest.json for {arch} is not a valid manifest"),
@@ -421,9 +428,10 @@ fn step_failure(probe: &ArchProbe, step: &Step, err: &StepError, src: &str) -> O
             format!("The mirror has no updates.zip for {arch}"),
             ev,
             format!(
-                "Run the downloader on the mirror. If manifest.json is there without updates.zip, delete {}manifest.json first: the script skips a version its manifest already names.{}",
+                "Run the downloader on the mirror. If manifest.json is there without updates.zip, delete {}manifest.json first: the script skips a version its manifest already names.{}{}",
                 with_slash(&probe.location),
-                if arch == "arm64" { " Downloaders from before November 2024 leave arch_arm64 empty: update it." } else { "" }
+                if arch == "arm64" { " Downloaders from before November 2024 leave arch_arm64 empty: update it." } else { "" },
+                downloader_switch(&probe.location)
             ),
         ),
         // updates.zip is no regular file (a FIFO, a directory, a symlink loop).
@@ -457,6 +465,11 @@ fn step_failure(probe: &ArchProbe, step: &Step, err: &StepError, src: &str) -> O
             ev,
             "A redirect to a link-local address (169.254.0.0/16, fe80::/10) points at a cloud metadata service, never at updates: find and remove that redirect in the web server's (or its proxy's) configuration, and check the server was not tampered with.".into(),
         ),
+        _ if err.status == Some(403) => MIRROR_HTTP_ERROR.raise(Severity::Critical,
+            format!("The mirror forbids {arch}'s files: {}", err.message),
+            ev,
+            "The web server may not read the files: make the download folder world-readable (`chmod -R a+rX <downloadFolder>`), and on an SELinux host (RHEL) give it the web content label: `semanage fcontext -a -t httpd_sys_content_t '<downloadFolder>(/.*)?'` then `restorecon -Rv <downloadFolder>` (a relabel or a copy from /tmp loses it).".into(),
+        ),
         _ => MIRROR_HTTP_ERROR.raise(Severity::Critical,
             format!("The mirror answered badly for {arch}: {}", err.message),
             ev,
@@ -465,6 +478,21 @@ fn step_failure(probe: &ArchProbe, step: &Step, err: &StepError, src: &str) -> O
     };
     Some(f)
 }
+/// The downloader setting that fills the folder a 404 came from (its settings.json):
+/// preview rings, the n-1 backup and the Linux packages are each opt-in.
+fn downloader_switch(location: &str) -> String {
+    let l = location.to_ascii_lowercase();
+    if l.contains("_back/") || l.trim_end_matches('/').contains("_back") {
+        " A _back folder exists only with \"backupPreviousUpdates\": true in the downloader's settings.json, and stays empty until a second version has been downloaded.".into()
+    } else if l.contains("/preview") {
+        " The preview ring is downloaded only with \"downloadPreviewUpdates\": true in the downloader's settings.json.".into()
+    } else if !l.contains("/linux/") {
+        " Linux packages are downloaded only with \"downloadLinuxUpdates\": true in the downloader's settings.json.".into()
+    } else {
+        String::new()
+    }
+}
+
 fn with_slash(s: &str) -> String {
     if s.ends_with('/') {
         s.to_string()
@@ -488,7 +516,7 @@ fn tls_evidence(src: &str, step: &Step, mut ev: Vec<Evidence>) -> Vec<Evidence> 
     }
     ev
 }
-fn tls_fix(kind: Option<TlsFailureKind>, step: &Step) -> String {
+fn tls_fix(kind: Option<TlsFailureKind>, step: &Step, os: Option<OsFamily>) -> String {
     let cert = step.get(Key::Certificate);
     let field = |k: &str| {
         cert.and_then(|c| c.get(k))
@@ -500,10 +528,19 @@ fn tls_fix(kind: Option<TlsFailureKind>, step: &Step) -> String {
             .unwrap_or_else(|| "?".into())
     };
     match kind {
-        Some(TlsFailureKind::UnknownIssuer) => format!(
-            "Trust the CA that signed the mirror's certificate (issuer: {}): copy it to /usr/local/share/ca-certificates/ and run update-ca-certificates (Debian, Ubuntu), or to /etc/pki/ca-trust/source/anchors/ and run update-ca-trust (RHEL, SUSE); test first with `mdatp-doctor connectivity --ca-cert <ca.pem>`.",
-            field("issuer")
-        ),
+        Some(TlsFailureKind::UnknownIssuer) => {
+            let store = match os {
+                Some(os) => {
+                    let (dir, cmd) = os.trust_store();
+                    format!("copy it to {dir} and run {cmd}")
+                }
+                None => "copy it to /usr/local/share/ca-certificates/ (as .crt) and run update-ca-certificates on Debian and Ubuntu, to /etc/pki/ca-trust/source/anchors/ and run update-ca-trust on RHEL, or to /etc/pki/trust/anchors/ and run update-ca-certificates on SUSE".into(),
+            };
+            format!(
+                "Trust the CA that signed the mirror's certificate (issuer: {}): {store}; test first with `mdatp-doctor connectivity --ca-cert <ca.pem>`.",
+                field("issuer")
+            )
+        }
         Some(TlsFailureKind::Expired) => format!("Renew the mirror's certificate (valid until {}).", field("not_after")),
         Some(TlsFailureKind::NotYetValid) => "The certificate starts in the future: check the clock of the endpoint and of the CA (`timedatectl`).".into(),
         Some(TlsFailureKind::NameMismatch) => format!(

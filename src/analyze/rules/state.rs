@@ -5,8 +5,8 @@ use super::prelude::*;
 pub static HISTORY_OFF: Rule = Rule {
     id: "history-off",
     severity: "info",
-    meaning: "The state directory cannot be written, so no run history is kept and toggle sequences cannot be seen.",
-    fix: "Make --state-dir writable by root.",
+    meaning: "No run history can be kept or trusted, so toggle sequences cannot be seen: the state directory cannot be written, or it (or a file in it) is not a regular file or directory owned by this user and closed to others; unreadable history lines are skipped and counted.",
+    fix: "Give --state-dir to this user alone (mode 0700, owned by root for root), with plain files in it.",
 };
 
 /// Every finding this family can raise, in catalogue order.
@@ -16,9 +16,9 @@ pub(super) fn history_off(s: &Snapshot, out: &mut Vec<Finding>) {
     if let Some(e) = &s.history_error {
         out.push(HISTORY_OFF.raise(
             Severity::Info,
-            "The run history cannot be kept, so toggles of the feature over time cannot be seen".into(),
+            "The run history cannot be kept or trusted, so toggles of the feature over time cannot be seen".into(),
             vec![Evidence::new("state", "history", e)],
-            "Make --state-dir (or MDATP_DOCTOR_STATE_DIR) a directory root can write, e.g. /var/lib/mdatp-doctor.".into(),
+            "Make --state-dir (or MDATP_DOCTOR_STATE_DIR) a directory of this user alone, e.g. /var/lib/mdatp-doctor owned by root with mode 0700, holding plain files; the evidence says what was found.".into(),
         ));
     }
 }
