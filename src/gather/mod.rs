@@ -72,7 +72,7 @@ pub fn gather(
         loaded.as_ref().ok(),
         endpoint.service_proxy.as_deref(),
     );
-    let opts = target::probe_options(&plan.probe, &proxy, trust);
+    let mut opts = target::probe_options(&plan.probe, &proxy, trust);
     let arch_list = target::arches(plan.probe.arches);
     let mdatp_path = runner
         .as_ref()
@@ -129,14 +129,37 @@ pub fn gather(
     let wait = |rx: Option<mpsc::Receiver<Vec<mirror::ArchProbe>>>| {
         rx.and_then(|rx| rx.recv().ok()).unwrap_or_default()
     };
+    // The proxy mdatp was told with `mdatp config proxy set` shows only in health: when it
+    // is the one that applies, the early probe went the wrong way and is done again.
+    let health_proxy = full
+        .as_ref()
+        .and_then(|r| target::health_proxy(&r.health))
+        .or_else(|| {
+            definitions
+                .as_ref()
+                .ok()
+                .and_then(|r| target::health_proxy(&r.health))
+        });
+    let proxy = target::with_health_proxy(proxy, health_proxy);
+    let proxy_changed = opts.proxy != proxy.url;
+    if proxy_changed {
+        opts.proxy = proxy.url.clone();
+    }
     let (url, probes) = match (&plan.probe.url, health_url) {
+        (Some(_), _) | (None, None) if proxy_changed && !plan.skip_network => {
+            let probes = early_url
+                .as_ref()
+                .map(|(u, _)| probe_text(u, &arch_list, &opts))
+                .unwrap_or_default();
+            (early_url.clone(), probes)
+        }
         (Some(_), _) | (None, None) => (early_url.clone(), wait(early_probes)),
         (None, Some(h)) => {
             let same = early_url
                 .as_ref()
                 .is_some_and(|(u, _)| normalize_location(u) == normalize_location(&h));
             let probes = match (same, early_probes) {
-                (true, Some(rx)) => wait(Some(rx)),
+                (true, Some(rx)) if !proxy_changed => wait(Some(rx)),
                 _ if plan.skip_network => Vec::new(),
                 // Another URL: probe it now; the first probe, if any, is abandoned (its
                 // thread ends on its own timeouts, its result unread).

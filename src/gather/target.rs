@@ -101,6 +101,29 @@ pub fn health_url(health: &Health) -> Option<&str> {
         .filter(|u| !u.trim().is_empty())
 }
 
+/// The proxy health shows (`mdatp config proxy set`), if any: `None`, empty or a value
+/// that is not a proxy address means none.
+pub fn health_proxy(health: &Health) -> Option<&str> {
+    health
+        .str("proxy")
+        .map(str::trim)
+        .filter(|p| !p.is_empty() && !p.eq_ignore_ascii_case("none"))
+        .filter(|p| p.contains(':'))
+}
+
+/// The proxy once health has answered: `mdatp config proxy set` (shown by health) comes
+/// after `--proxy`, `--no-proxy` and the managed `cloudService.proxy`, before the
+/// service environment.
+pub fn with_health_proxy(chosen: ProxyInfo, health_proxy: Option<&str>) -> ProxyInfo {
+    match (chosen.source, health_proxy) {
+        (ProxySource::None | ProxySource::ServiceEnvironment, Some(p)) => ProxyInfo {
+            url: Some(p.to_string()),
+            source: ProxySource::Health,
+        },
+        _ => chosen,
+    }
+}
+
 /// The managed file's mirror URL, if any.
 pub fn config_url(config: &ManagedConfig) -> Option<&str> {
     config.offline_url().filter(|u| !u.trim().is_empty())

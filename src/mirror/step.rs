@@ -132,6 +132,8 @@ pub enum ProxySource {
     ManagedConfig,
     /// `HTTPS_PROXY` in mdatp's service environment (systemd drop-in).
     ServiceEnvironment,
+    /// `mdatp config proxy set`, as health shows it.
+    Health,
     /// No proxy configured anywhere.
     None,
     /// `--no-proxy`.

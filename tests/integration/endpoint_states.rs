@@ -475,3 +475,47 @@ fn the_trust_store_fix_names_this_distributions_path() {
         }
     }
 }
+
+#[test]
+fn the_proxy_set_with_mdatp_config_is_the_one_probed_through() {
+    let tree = MirrorTree::healthy();
+    let proxy = MirrorServer::http(tree.root.path());
+    // The origin refuses connections: only the proxy (our server answering absolute-form
+    // requests) can serve, so a healthy probe proves the proxy was used.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let origin = format!("http://127.0.0.1:{port}/linux/production/");
+    let mut env = TestEnv::new();
+    env.health_with_url(&origin);
+    env.on(
+        "health",
+        Reply::stdout(&format!(
+            "{}proxy : \"{}/\"\n",
+            full_health("101.25012.0000"),
+            proxy.base()
+        )),
+    );
+    env.write_managed_config(&config_for(&origin, false));
+    let (code, report) = diagnose(&env, &[]);
+    assert_eq!(
+        report["snapshot"]["mirror"]["proxy"]["source"], "health",
+        "{report:#}"
+    );
+    assert!(
+        proxy
+            .hits()
+            .iter()
+            .any(|h| h.starts_with("GET http://127.0.0.1:")),
+        "{:?}",
+        proxy.hits()
+    );
+    // The probe through the proxy found a healthy mirror: no mirror-* finding at all.
+    assert!(
+        !ids(&report).iter().any(|id| id.starts_with("mirror-")),
+        "{:?}",
+        ids(&report)
+    );
+    assert!(code <= 2, "{report:#}");
+}
