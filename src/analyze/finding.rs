@@ -70,6 +70,8 @@ pub struct Rule {
     pub severity: &'static str,
     pub meaning: &'static str,
     pub fix: &'static str,
+    /// What the rule rests on: documented (and where), measured, or inferred.
+    pub basis: &'static str,
 }
 
 impl Rule {

@@ -217,8 +217,8 @@ impl Render for Explain {
     fn human(&self, _style: Style) -> String {
         let rule = self.rule;
         format!(
-            "{} ({})\n\n{}\n\nFix: {}\n",
-            rule.id, rule.severity, rule.meaning, rule.fix
+            "{} ({})\n\n{}\n\nFix: {}\n\nBasis: {}\n",
+            rule.id, rule.severity, rule.meaning, rule.fix, rule.basis
         )
     }
 }

@@ -13,6 +13,7 @@ pub static CONFIG_NOT_FOUND: Rule = Rule {
     severity: "info",
     meaning: "There is no managed configuration file; settings may come from Intune or the security portal.",
     fix: "Nothing, if health shows the settings as [managed]; otherwise create the file.",
+    basis: "Documented: the managed file's path (offline page, linux-preferences); settings may come from Intune or the portal instead (release notes, 101.26042.0011).",
 };
 
 pub static CONFIG_UNREADABLE: Rule = Rule {
@@ -20,6 +21,7 @@ pub static CONFIG_UNREADABLE: Rule = Rule {
     severity: "warning",
     meaning: "The managed configuration exists but cannot be read (permissions, a directory, over 1 MiB).",
     fix: "Fix the file's type, size and permissions.",
+    basis: "Inferred: mdatp cannot use a file it cannot read; the path is documented.",
 };
 
 pub static CONFIG_INVALID_JSON: Rule = Rule {
@@ -27,6 +29,7 @@ pub static CONFIG_INVALID_JSON: Rule = Rule {
     severity: "critical",
     meaning: "The file is not valid JSON (line and column given), so mdatp ignores all of it.",
     fix: "Fix the syntax; `python3 -m json.tool FILE` shows where.",
+    basis: "Inferred: mdatp ignores a file that is not valid JSON; Microsoft does not say what it does.",
 };
 
 pub static CONFIG_UNKNOWN_KEY: Rule = Rule {
@@ -34,6 +37,7 @@ pub static CONFIG_UNKNOWN_KEY: Rule = Rule {
     severity: "warning",
     meaning: "A key or section mdatp does not know, with a did-you-mean suggestion; mdatp ignores it and the setting keeps its default (offlineDefintionUpdateFallbackToCloud leaves fallback on).",
     fix: "Rename it to the suggested key.",
+    basis: "Documented keys: linux-preferences. That mdatp ignores an unknown key without a word is inferred (new builds add keys).",
 };
 
 pub static CONFIG_WRONG_SECTION: Rule = Rule {
@@ -41,6 +45,7 @@ pub static CONFIG_WRONG_SECTION: Rule = Rule {
     severity: "critical for offline keys, else warning",
     meaning: "A documented key placed in the wrong section (offlineDefinitionUpdate under features), so mdatp ignores it.",
     fix: "Move it to the section named in the finding.",
+    basis: "Documented sections: linux-preferences and the offline page (the March 2024 draft put the key under features).",
 };
 
 pub static CONFIG_INVALID_VALUE: Rule = Rule {
@@ -48,6 +53,7 @@ pub static CONFIG_INVALID_VALUE: Rule = Rule {
     severity: "critical for offline keys, else warning",
     meaning: "A value of the wrong type or outside its allowed values (\"true\" as a string, a non-positive interval).",
     fix: "Write the value in the documented type.",
+    basis: "Documented types and values: linux-preferences. That mdatp then keeps the default is inferred.",
 };
 
 pub static CONFIG_DUPLICATE_KEY: Rule = Rule {
@@ -55,6 +61,7 @@ pub static CONFIG_DUPLICATE_KEY: Rule = Rule {
     severity: "info",
     meaning: "A key appears more than once in one object; the last one wins.",
     fix: "Keep one.",
+    basis: "Inferred: JSON readers keep the last duplicate; Microsoft's own sample repeats keys as comments.",
 };
 
 pub static CONFIG_NOT_APPLIED: Rule = Rule {
@@ -62,6 +69,7 @@ pub static CONFIG_NOT_APPLIED: Rule = Rule {
     severity: "warning",
     meaning: "The file sets an offline-update value, but health shows a different value or no [managed] marker: mdatp did not take it.",
     fix: "Check the other config findings, the file's permissions, and any Intune or portal policy.",
+    basis: "Inferred from health: [managed] marks a setting read from management (health-status).",
 };
 
 /// Every finding this family can raise, in catalogue order.

@@ -7,6 +7,7 @@ pub static REENABLE_BUG: Rule = Rule {
     severity: "critical",
     meaning: "The known issue (documented only on the French offline-update page): offline update was enabled and served from the mirror, then disabled, then enabled again, and now updates do not come from the mirror; the run history shows the toggles with their times. Microsoft's only mitigation text is \"a fix is planned\"; later builds may have fixed it (not stated).",
     fix: "No documented fix. What can be tried: upgrade mdatp to the current build (fixes to the update flow have shipped since), then `mdatp definitions update` and read the outcome. A restart does not trigger an offline pull since 101.26032.0000 (at most one per interval), and cloud fallback cannot help endpoints without internet access.",
+    basis: "Documented only on the French offline page (Microsoft: 'a fix is planned'); the toggle sequence is this tool's run history.",
 };
 
 pub static REENABLE_BUG_SUSPECTED: Rule = Rule {
@@ -14,6 +15,7 @@ pub static REENABLE_BUG_SUSPECTED: Rule = Rule {
     severity: "warning",
     meaning: "An update failed with offline updates on and fallback off, and there is no run history to prove or rule out the toggle sequence of the known issue (inferred from the French page's description). An update that merely came from the cloud is url-mismatch, not this.",
     fix: "If the feature was toggled off and on, see reenable-bug; otherwise follow the fail reason.",
+    basis: "Inferred from the French page's description; no history to prove it.",
 };
 
 /// Every finding this family can raise, in catalogue order.

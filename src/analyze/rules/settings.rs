@@ -11,6 +11,7 @@ pub static OFFLINE_UPDATE_DISABLED: Rule = Rule {
     severity: "warning",
     meaning: "offline_definition_update is disabled: the endpoint takes updates from Microsoft's cloud, not the mirror.",
     fix: "Set antivirusEngine.offlineDefinitionUpdate to \"enabled\" in the managed configuration (not under features).",
+    basis: "Documented: the conditions for pulls from the mirror (offline page).",
 };
 
 pub static AUTOMATIC_UPDATE_DISABLED: Rule = Rule {
@@ -18,6 +19,7 @@ pub static AUTOMATIC_UPDATE_DISABLED: Rule = Rule {
     severity: "warning",
     meaning: "automatic_definition_update_enabled is false: nothing pulls unless someone runs `mdatp definitions update`.",
     fix: "Set cloudService.automaticDefinitionUpdateEnabled to true.",
+    basis: "Documented: the conditions for pulls from the mirror (offline page).",
 };
 
 pub static ENFORCEMENT_NOT_REALTIME: Rule = Rule {
@@ -25,6 +27,7 @@ pub static ENFORCEMENT_NOT_REALTIME: Rule = Rule {
     severity: "warning",
     meaning: "Automatic pulls from the mirror only happen when the enforcement level is real_time; this endpoint runs passive, on_demand or audit. Read from antivirus_enforcement_level (101.26052.0012+), enforcement_level, the real-time booleans on builds without audit, or the managed file (documented: linux-preferences, release notes).",
     fix: "Set antivirusEngine.enforcementLevel to \"real_time\", or schedule `mdatp definitions update`.",
+    basis: "Documented: only real_time pulls (offline page); the level fields (release notes); audit vs the real-time boolean is inferred.",
 };
 
 /// Every finding this family can raise, in catalogue order.

@@ -7,6 +7,7 @@ pub static VERIFY_SIG_DISABLED: Rule = Rule {
     severity: "critical",
     meaning: "Signature verification of offline packages is off (offline_definition_update_verify_sig disabled before 101.26062.0005, or engine_signature_verification disabled): a tampered package would be loaded.",
     fix: "Set features.offlineDefinitionUpdateVerifySig to \"enabled\", or upgrade to 101.26062.0005+.",
+    basis: "Documented: the setting and its deprecation from 101.26062.0005 (offline page, release notes).",
 };
 
 pub static VERIFY_SIG_SETTING_DEPRECATED: Rule = Rule {
@@ -14,6 +15,7 @@ pub static VERIFY_SIG_SETTING_DEPRECATED: Rule = Rule {
     severity: "info",
     meaning: "The managed file still sets features.offlineDefinitionUpdateVerifySig on 101.26062.0005+, where it has no effect (health shows DEPRECATED).",
     fix: "Remove the key once every endpoint runs 101.26062.0005 or later.",
+    basis: "Documented: deprecated and ignored from 101.26062.0005 (offline page).",
 };
 
 /// Every finding this family can raise, in catalogue order.

@@ -7,6 +7,7 @@ pub static HISTORY_OFF: Rule = Rule {
     severity: "info",
     meaning: "No run history can be kept or trusted, so toggle sequences cannot be seen: the state directory cannot be written, or it (or a file in it) is not a regular file or directory owned by this user and closed to others; unreadable history lines are skipped and counted.",
     fix: "Give --state-dir to this user alone (mode 0700, owned by root for root), with plain files in it.",
+    basis: "This tool's own state; no Microsoft statement.",
 };
 
 /// Every finding this family can raise, in catalogue order.

@@ -466,6 +466,15 @@ fn the_catalogue_has_each_id_once_in_kebab_case() {
             r.id
         );
         assert!(!r.meaning.is_empty() && !r.fix.is_empty(), "{}", r.id);
+        // Each says what it rests on: Microsoft's documentation, a measurement, or inference.
+        assert!(
+            ["Documented", "Inferred", "Measured", "Seen", "This tool", "The seed"]
+                .iter()
+                .any(|w| r.basis.starts_with(w)),
+            "{}: {}",
+            r.id,
+            r.basis
+        );
         let word = r.severity.split([' ', ',']).next().unwrap_or("");
         assert!(
             ["unknown", "critical", "warning", "info"].contains(&word),

@@ -8,6 +8,7 @@ pub static URL_MISSING: Rule = Rule {
     severity: "critical (warning when the feature is off)",
     meaning: "No mirror URL in health (offline_definition_url_configured) nor in the managed configuration.",
     fix: "Set antivirusEngine.offlineDefinitionUpdateUrl to the mirror's ring folder, e.g. http://mirror:8000/linux/production/.",
+    basis: "Documented: offlineDefinitionUpdateUrl (offline page).",
 };
 
 pub static URL_MALFORMED: Rule = Rule {
@@ -15,6 +16,7 @@ pub static URL_MALFORMED: Rule = Rule {
     severity: "critical (warning for a URL without a scheme)",
     meaning: "The configured URL cannot be used: an unsupported scheme, or unparseable (critical); or it has no scheme (host:8000/linux/production/). How mdatp treats a URL without a scheme is not documented, and Microsoft's own example on the French page has none, so that case is a warning: this tool cannot probe it, and the update findings say whether mdatp could.",
     fix: "Write it with http://, https:// or as an absolute directory path; the finding suggests the corrected value.",
+    basis: "The seed's own example has no scheme; how mdatp reads one is not documented.",
 };
 
 pub static URL_INCLUDES_ARCH: Rule = Rule {
@@ -22,6 +24,7 @@ pub static URL_INCLUDES_ARCH: Rule = Rule {
     severity: "critical",
     meaning: "The URL contains arch_x86_64 or arch_arm64; the endpoint appends arch_<arch>/ itself and asks for a folder that does not exist.",
     fix: "Cut the URL at the ring folder (…/linux/production/).",
+    basis: "Documented layout: the endpoint appends arch_<arch>/ (offline page, mdatp-xplat).",
 };
 
 pub static URL_PLATFORM_MISMATCH: Rule = Rule {
@@ -29,6 +32,7 @@ pub static URL_PLATFORM_MISMATCH: Rule = Rule {
     severity: "critical",
     meaning: "The URL points at the macOS packages (/mac/) on a Linux endpoint.",
     fix: "Use the /linux/ ring folder.",
+    basis: "Documented layout: linux/ and mac/ folders (offline page, mdatp-xplat).",
 };
 
 pub static URL_NOT_RING_FOLDER: Rule = Rule {
@@ -36,6 +40,7 @@ pub static URL_NOT_RING_FOLDER: Rule = Rule {
     severity: "warning",
     meaning: "The URL does not end at linux/production/ or linux/preview/ (or their _back copies), the folders the downloader writes.",
     fix: "Point it at <downloadFolder>/linux/production/.",
+    basis: "Documented layout: the ring folders the downloader writes (mdatp-xplat).",
 };
 
 pub static URL_ROLLBACK: Rule = Rule {
@@ -43,6 +48,7 @@ pub static URL_ROLLBACK: Rule = Rule {
     severity: "info",
     meaning: "The URL points at a *_back folder: the endpoint takes the previous package (a rollback).",
     fix: "Point it back at the ring folder when the rollback is over.",
+    basis: "Documented: the _back folder is the previous package (offline page).",
 };
 
 pub static URL_MISMATCH: Rule = Rule {
@@ -50,6 +56,7 @@ pub static URL_MISMATCH: Rule = Rule {
     severity: "critical, or warning with fallback on and a Microsoft source",
     meaning: "definitions_update_source_uri (where the last update came from) is not the configured mirror; compared after normalising scheme and host case, default ports, trailing slashes and file:// paths.",
     fix: "Find out why the mirror failed (`mdatp-doctor connectivity`), then `mdatp definitions update`.",
+    basis: "Documented: troubleshooting step 1 compares the source with the configured URL (offline page).",
 };
 
 /// Every finding this family can raise, in catalogue order.
