@@ -47,6 +47,7 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "update" -
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "bundle" -d 'Write a redacted support bundle (.tar.gz) with everything support needs'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "aggregate" -d 'Summarise many `diagnose --format json` reports into one fleet picture'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "config" -d 'Managed configuration tools'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "mirror" -d 'On the mirror host: doctor Microsoft\'s offline downloader and the tree it leaves'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "generate" -d 'Regenerate completions/ and man/ from this command-line definition'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand health" -l details -d 'Health section to show (mdatp\'s `--details`): definitions, edr, features, ...' -r
@@ -258,6 +259,45 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "check" -d 'Check a managed configuration file against the documented keys and types'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check help" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check help" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check help" -l format -d 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only' -r -f -a "human\t'Tables and text for people'
+json\t'One JSON document on stdout (`schema_version` 1)'
+nagios\t'Monitoring Plugins output: status line, perfdata, long output (`check`)'
+prometheus\t'Prometheus text exposition format (`check`)'
+checkmk\t'Checkmk local check line (`check`)'"
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check help" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check help" -l timeout -d 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check help" -l state-dir -d 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check help" -s v -l verbose -d 'Show each external command, its exit status and duration on stderr'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check help" -s V -l version -d 'Print version'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check help" -f -a "check" -d 'Check the downloader\'s settings.json, its log and every arch folder it fills'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l settings -d 'The downloader\'s settings.json [default: looked for in common places]' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l folder -d 'Check this download folder (every arch folder found) instead of what settings.json describes' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l interval -d 'The endpoints\' definitionUpdatesInterval (e.g. 8h, 28800)' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l textfile-dir -d 'With --format prometheus: write DIR/mdatp_mirror.prom atomically instead of stdout' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l root -d 'Read the machine\'s files under this directory (tests)' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l format -d 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only' -r -f -a "human\t'Tables and text for people'
+json\t'One JSON document on stdout (`schema_version` 1)'
+nagios\t'Monitoring Plugins output: status line, perfdata, long output (`check`)'
+prometheus\t'Prometheus text exposition format (`check`)'
+checkmk\t'Checkmk local check line (`check`)'"
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l timeout -d 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l state-dir -d 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -s v -l verbose -d 'Show each external command, its exit status and duration on stderr'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from help" -f -a "check" -d 'Check the downloader\'s settings.json, its log and every arch folder it fills'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -l out-dir -d 'Directory that receives completions/ and man/' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
@@ -274,14 +314,16 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -l s
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -s v -l verbose -d 'Show each external command, its exit status and duration on stderr'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand generate" -s V -l version -d 'Print version'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config generate help" -f -a "health" -d 'Show `mdatp health` as typed fields (definitions first)'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config generate help" -f -a "connectivity" -d 'Probe the offline update mirror the way the endpoint uses it'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config generate help" -f -a "diagnose" -d 'Find every known reason offline updates fail, with evidence and a fix'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config generate help" -f -a "check" -d 'Monitoring: the diagnose verdict for Nagios/Icinga, Prometheus, Checkmk or scripts'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config generate help" -f -a "update" -d 'Trigger `mdatp definitions update`, wait for the real outcome, and explain it'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config generate help" -f -a "bundle" -d 'Write a redacted support bundle (.tar.gz) with everything support needs'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config generate help" -f -a "aggregate" -d 'Summarise many `diagnose --format json` reports into one fleet picture'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config generate help" -f -a "config" -d 'Managed configuration tools'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config generate help" -f -a "generate" -d 'Regenerate completions/ and man/ from this command-line definition'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config mirror generate help" -f -a "health" -d 'Show `mdatp health` as typed fields (definitions first)'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config mirror generate help" -f -a "connectivity" -d 'Probe the offline update mirror the way the endpoint uses it'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config mirror generate help" -f -a "diagnose" -d 'Find every known reason offline updates fail, with evidence and a fix'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config mirror generate help" -f -a "check" -d 'Monitoring: the diagnose verdict for Nagios/Icinga, Prometheus, Checkmk or scripts'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config mirror generate help" -f -a "update" -d 'Trigger `mdatp definitions update`, wait for the real outcome, and explain it'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config mirror generate help" -f -a "bundle" -d 'Write a redacted support bundle (.tar.gz) with everything support needs'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config mirror generate help" -f -a "aggregate" -d 'Summarise many `diagnose --format json` reports into one fleet picture'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config mirror generate help" -f -a "config" -d 'Managed configuration tools'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config mirror generate help" -f -a "mirror" -d 'On the mirror host: doctor Microsoft\'s offline downloader and the tree it leaves'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config mirror generate help" -f -a "generate" -d 'Regenerate completions/ and man/ from this command-line definition'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config mirror generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Check a managed configuration file against the documented keys and types'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and __fish_seen_subcommand_from mirror" -f -a "check" -d 'Check the downloader\'s settings.json, its log and every arch folder it fills'

@@ -221,6 +221,10 @@ pub enum Command {
     #[command(subcommand)]
     Config(ConfigCommand),
 
+    /// On the mirror host: doctor Microsoft's offline downloader and the tree it leaves
+    #[command(subcommand)]
+    Mirror(MirrorCommand),
+
     /// Regenerate completions/ and man/ from this command-line definition
     #[command(hide = true)]
     Generate(GenerateArgs),
@@ -471,6 +475,47 @@ pub struct ConfigCheckArgs {
     /// The file to check [default: --managed-config]
     #[arg(value_name = "PATH")]
     pub path: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MirrorCommand {
+    /// Check the downloader's settings.json, its log and every arch folder it fills
+    #[command(
+        long_about = "Runs on the mirror host (no mdatp needed): reads the settings.json of \
+                      Microsoft's xplat_offline_updates_download.sh, then checks the download \
+                      tree (every package a complete zip whose entries pass their CRC, \
+                      manifests with versions, leftovers of killed runs, ages, backups, \
+                      modes) and the downloader's log (last run finished, errors). Each \
+                      finding is explained by `diagnose --explain ID`.\n\n\
+                      Exits with the worst finding: 0 ok, 1 warning, 2 critical, 3 unknown \
+                      (what should be checked could not be read).",
+        after_help = EXIT_CODES_HELP
+    )]
+    Check(MirrorCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MirrorCheckArgs {
+    /// The downloader's settings.json [default: looked for in common places]
+    #[arg(long, value_name = "PATH", conflicts_with = "folder")]
+    pub settings: Option<PathBuf>,
+
+    /// Check this download folder (every arch folder found) instead of what settings.json
+    /// describes
+    #[arg(long, value_name = "DIR")]
+    pub folder: Option<PathBuf>,
+
+    /// The endpoints' definitionUpdatesInterval (e.g. 8h, 28800)
+    #[arg(long, value_name = "SECS", default_value = "8h", value_parser = crate::units::parse_age)]
+    pub interval: Duration,
+
+    /// With --format prometheus: write DIR/mdatp_mirror.prom atomically instead of stdout
+    #[arg(long, value_name = "DIR")]
+    pub textfile_dir: Option<PathBuf>,
+
+    /// Read the machine's files under this directory (tests)
+    #[arg(long, value_name = "DIR", hide = true, default_value = "/")]
+    pub root: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@ pub mod connectivity;
 pub mod diagnose;
 pub mod findings;
 pub mod health;
+pub mod mirror_host;
 pub mod misc;
 pub mod style;
 pub mod update;

@@ -15,6 +15,7 @@ mod generated;
 mod golden;
 mod health;
 mod layers;
+mod mirror_host;
 mod packaging;
 mod server;
 mod testenv;

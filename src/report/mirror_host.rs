@@ -1,0 +1,85 @@
+//! `mirror check`: the mirror host's findings and the state of each arch folder.
+
+use serde::Serialize;
+
+use super::SchemaVersion;
+use crate::analyze::finding::{Finding, Severity};
+use crate::mirror_host::MirrorHostSnapshot;
+
+/// One arch folder as monitoring sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArchRow {
+    pub platform: String,
+    pub ring: String,
+    pub backup: bool,
+    pub arch: String,
+    pub path: String,
+    pub package_bytes: Option<u64>,
+    pub package_age_seconds: Option<f64>,
+    pub package_ok: Option<bool>,
+    pub package_sha256: Option<String>,
+    pub engine_version: Option<String>,
+    pub definitions_version: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MirrorCheckDoc {
+    pub schema_version: SchemaVersion,
+    pub command: &'static str,
+    pub verdict: Severity,
+    pub settings: Option<String>,
+    pub folder: String,
+    pub log: Option<String>,
+    pub arches: Vec<ArchRow>,
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Debug, Clone)]
+pub struct MirrorCheckReport {
+    pub doc: MirrorCheckDoc,
+}
+
+impl MirrorCheckReport {
+    pub fn new(s: &MirrorHostSnapshot, findings: Vec<Finding>) -> MirrorCheckReport {
+        let verdict = crate::analyze::finding::worst(&findings);
+        let arches = s
+            .tree
+            .iter()
+            .map(|a| {
+                let pkg = a.package.as_ref().and_then(|p| p.as_ref().ok());
+                let man = a.manifest.as_ref().and_then(|m| m.as_ref().ok());
+                ArchRow {
+                    platform: a.slot.platform.clone(),
+                    ring: a.slot.ring.clone(),
+                    backup: a.slot.back,
+                    arch: a.slot.arch.clone(),
+                    path: a.path.display().to_string(),
+                    package_bytes: pkg.map(|p| p.meta.size),
+                    package_age_seconds: pkg.and_then(|p| p.meta.modified).map(|m| {
+                        s.now
+                            .duration_since(m)
+                            .unwrap_or_default()
+                            .as_secs_f64()
+                            .round()
+                    }),
+                    package_ok: pkg.map(|p| p.zip.is_ok()),
+                    package_sha256: pkg.and_then(|p| p.sha256.clone()),
+                    engine_version: man.map(|m| m.engine_version.clone()),
+                    definitions_version: man.map(|m| m.definition_version.clone()),
+                }
+            })
+            .collect();
+        MirrorCheckReport {
+            doc: MirrorCheckDoc {
+                schema_version: SchemaVersion,
+                command: "mirror check",
+                verdict,
+                settings: s.settings_path.as_ref().map(|p| p.display().to_string()),
+                folder: s.folder.display().to_string(),
+                log: s.log_path.as_ref().map(|p| p.display().to_string()),
+                arches,
+                findings,
+            },
+        }
+    }
+}

@@ -1,0 +1,471 @@
+//! `mirror check` on the mirror host, end to end: the downloader stand-in
+//! (tests/support/downloader-standin.sh, real curl and jq) downloads from a loopback
+//! stand-in for Microsoft's fwlink into a temporary tree, then the real binary checks it.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+const ENGINE: &str = "1.1.25090.3001";
+const DEFS: &str = "1.441.90.0";
+
+/// How the fwlink stand-in answers.
+#[derive(Clone, Copy, PartialEq)]
+enum Fwlink {
+    Good,
+    /// The package request answers 403 with an HTML page (a proxy block page).
+    PackageForbidden,
+}
+
+/// A zip with one stored entry and a correct CRC, built by hand.
+pub fn stored_zip(name: &str, data: &[u8]) -> Vec<u8> {
+    let mut crc = flate2::Crc::new();
+    crc.update(data);
+    let crc = crc.sum();
+    let n = name.len() as u16;
+    let len = data.len() as u32;
+    let mut z = Vec::new();
+    z.extend(b"PK\x03\x04");
+    for v in [20u16, 0, 0, 0, 0] {
+        z.extend(v.to_le_bytes());
+    }
+    z.extend(crc.to_le_bytes());
+    z.extend(len.to_le_bytes());
+    z.extend(len.to_le_bytes());
+    z.extend(n.to_le_bytes());
+    z.extend(0u16.to_le_bytes());
+    z.extend(name.as_bytes());
+    z.extend(data);
+    let cd = z.len() as u32;
+    z.extend(b"PK\x01\x02");
+    for v in [20u16, 20, 0, 0, 0, 0] {
+        z.extend(v.to_le_bytes());
+    }
+    z.extend(crc.to_le_bytes());
+    z.extend(len.to_le_bytes());
+    z.extend(len.to_le_bytes());
+    for v in [n, 0, 0, 0, 0] {
+        z.extend(v.to_le_bytes());
+    }
+    z.extend(0u32.to_le_bytes());
+    z.extend(0u32.to_le_bytes());
+    z.extend(name.as_bytes());
+    let cd_len = z.len() as u32 - cd;
+    z.extend(b"PK\x05\x06");
+    for v in [0u16, 0, 1, 1] {
+        z.extend(v.to_le_bytes());
+    }
+    z.extend(cd_len.to_le_bytes());
+    z.extend(cd.to_le_bytes());
+    z.extend(0u16.to_le_bytes());
+    z
+}
+
+/// Serves the fwlink stand-in on 127.0.0.1 until the test ends; returns its base URL.
+fn fwlink(mode: Fwlink, defs: &'static str) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut line = String::new();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                    break;
+                }
+            }
+            let (status, body): (&str, Vec<u8>) = if line.contains("action=info") {
+                (
+                    "200 OK",
+                    format!("<?xml version=\"1.0\"?><versions><engine>{ENGINE}</engine><platform>4.18.25090.1</platform><signatures date=\"2026-11-28T08:00:00Z\">{defs}</signatures></versions>\n").into_bytes(),
+                )
+            } else if mode == Fwlink::PackageForbidden {
+                (
+                    "403 Forbidden",
+                    b"<!DOCTYPE html><html><body>Access denied by policy</body></html>\n".to_vec(),
+                )
+            } else {
+                (
+                    "200 OK",
+                    stored_zip("mpasbase.vdm", format!("defs {defs}").as_bytes()),
+                )
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(&body);
+        }
+    });
+    format!("http://{addr}/fwlink/")
+}
+
+/// A mirror host in a temporary directory outside /tmp (the downloader's /tmp default is a
+/// finding of its own): the stand-in script, its settings.json, the tree and the log.
+struct Host {
+    dir: tempfile::TempDir,
+}
+
+impl Host {
+    fn new() -> Host {
+        Host::with_settings(|_| {})
+    }
+
+    fn with_settings(edit: impl FnOnce(&mut serde_json::Map<String, Value>)) -> Host {
+        let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tempdir");
+        let script = dir.path().join("xplat_offline_updates_download.sh");
+        std::fs::copy(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/downloader-standin.sh"),
+            &script,
+        )
+        .unwrap();
+        let mut s = serde_json::Map::new();
+        s.insert(
+            "downloadFolder".into(),
+            dir.path().join("wdav-update").display().to_string().into(),
+        );
+        s.insert("downloadLinuxUpdates".into(), true.into());
+        s.insert("downloadMacUpdates".into(), false.into());
+        s.insert("downloadPreviewUpdates".into(), false.into());
+        s.insert("backupPreviousUpdates".into(), true.into());
+        s.insert(
+            "logFilePath".into(),
+            dir.path()
+                .join("offline_updates.log")
+                .display()
+                .to_string()
+                .into(),
+        );
+        edit(&mut s);
+        std::fs::write(
+            dir.path().join("settings.json"),
+            Value::Object(s).to_string(),
+        )
+        .unwrap();
+        Host { dir }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn settings(&self) -> PathBuf {
+        self.path().join("settings.json")
+    }
+
+    fn arch(&self, rel: &str) -> PathBuf {
+        self.path().join("wdav-update/linux").join(rel)
+    }
+
+    /// Runs the stand-in against `base`; returns its exit status and output.
+    fn download(&self, base: &str, path_env: Option<&str>) -> (i32, String) {
+        let mut cmd = Command::new("sh");
+        cmd.arg(self.path().join("xplat_offline_updates_download.sh"))
+            .current_dir(self.path())
+            .env("STANDIN_BASE_URL", base);
+        if let Some(p) = path_env {
+            cmd.env("PATH", p);
+        }
+        let out = cmd.output().expect("run the stand-in");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    }
+
+    /// `mirror check --format json` on this host: exit code and document.
+    fn check(&self, extra: &[&str]) -> (i32, Value) {
+        let out = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
+            .args(["mirror", "check", "--format", "json", "--settings"])
+            .arg(self.settings())
+            .args(extra)
+            .output()
+            .expect("run mdatp-doctor");
+        let doc: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+        (out.status.code().unwrap_or(-1), doc)
+    }
+}
+
+fn ids(doc: &Value) -> Vec<String> {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn needs_tools() {
+    for t in ["curl", "jq"] {
+        assert!(
+            which::which(t).is_ok(),
+            "{t} is missing: .ci/run installs it (apt-get install -y curl jq)"
+        );
+    }
+}
+
+#[test]
+fn a_good_run_twice_is_ok_with_a_backup() {
+    needs_tools();
+    let host = Host::new();
+    let base = fwlink(Fwlink::Good, DEFS);
+    let (code, out) = host.download(&base, None);
+    assert_eq!(code, 0, "{out}");
+    // First run: no backup yet (nothing to copy), so _back is incomplete: a warning.
+    let (code, doc) = host.check(&[]);
+    assert_eq!(
+        ids(&doc),
+        vec!["mirror-host-backup-bad", "mirror-host-backup-bad"],
+        "{doc:#}"
+    );
+    assert_eq!(code, 1);
+    // A second run with a newer version fills _back with n-1.
+    let base2 = fwlink(Fwlink::Good, "1.441.91.0");
+    let (code, out) = host.download(&base2, None);
+    assert_eq!(code, 0, "{out}");
+    let (code, doc) = host.check(&[]);
+    assert_eq!(ids(&doc), Vec::<String>::new(), "{doc:#}");
+    assert_eq!(code, 0);
+    let x86 = doc["arches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["arch"] == "x86_64" && a["backup"] == false)
+        .unwrap();
+    assert_eq!(x86["definitions_version"], "1.441.91.0");
+    assert_eq!(x86["package_ok"], true);
+}
+
+#[test]
+fn a_403_html_package_is_saved_exit_0_and_flagged_critical() {
+    needs_tools();
+    let host = Host::new();
+    let (code, out) = host.download(&fwlink(Fwlink::PackageForbidden, DEFS), None);
+    // The downloader's behaviour this stands in for: success, whatever it saved.
+    assert_eq!(code, 0, "{out}");
+    let log = std::fs::read_to_string(host.path().join("offline_updates.log")).unwrap();
+    assert!(
+        log.trim_end()
+            .ends_with("----------End of message----------")
+    );
+    assert!(log.contains("Script completed."));
+    let (code, doc) = host.check(&[]);
+    assert_eq!(code, 2, "{doc:#}");
+    assert!(
+        ids(&doc).contains(&"mirror-host-package-bad".to_string()),
+        "{doc:#}"
+    );
+    let bad = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "mirror-host-package-bad")
+        .unwrap();
+    assert!(bad["title"].as_str().unwrap().contains("HTML"), "{bad:#}");
+}
+
+#[test]
+fn the_fwlink_down_leaves_an_unfinished_run() {
+    needs_tools();
+    let host = Host::new();
+    // A port nothing listens on.
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}/fwlink/", closed.local_addr().unwrap());
+    drop(closed);
+    let (code, out) = host.download(&base, None);
+    assert_eq!(code, 0);
+    assert!(out.contains("Error (0): Failed to download"), "{out}");
+    let (code, doc) = host.check(&[]);
+    assert_eq!(code, 2);
+    let ids = ids(&doc);
+    assert!(
+        ids.contains(&"mirror-host-run-unfinished".to_string()),
+        "{ids:?}"
+    );
+    assert!(
+        ids.contains(&"mirror-host-package-missing".to_string()),
+        "{ids:?}"
+    );
+}
+
+#[test]
+fn a_killed_run_leaves_leftovers_that_are_flagged() {
+    needs_tools();
+    let host = Host::new();
+    host.download(&fwlink(Fwlink::Good, DEFS), None);
+    // What a run killed between the two downloads leaves.
+    let arch = host.arch("production/arch_x86_64");
+    std::fs::write(arch.join("updates.zip_temp"), b"PK\x03\x04partial").unwrap();
+    std::fs::write(arch.join("manifest.xml"), b"<versions>").unwrap();
+    let (code, doc) = host.check(&[]);
+    assert!(
+        ids(&doc).contains(&"mirror-host-leftovers".to_string()),
+        "{doc:#}"
+    );
+    assert!(code >= 1);
+}
+
+#[test]
+fn a_truncated_package_and_empty_versions_are_critical() {
+    needs_tools();
+    let host = Host::new();
+    host.download(&fwlink(Fwlink::Good, DEFS), None);
+    let arch = host.arch("production/arch_x86_64");
+    let zip = std::fs::read(arch.join("updates.zip")).unwrap();
+    std::fs::write(arch.join("updates.zip"), &zip[..zip.len() - 30]).unwrap();
+    let arm = host.arch("production/arch_arm64");
+    std::fs::write(
+        arm.join("manifest.json"),
+        r#"{"EngineVersion":"","DefinitionVersion":""}"#,
+    )
+    .unwrap();
+    let (code, doc) = host.check(&[]);
+    assert_eq!(code, 2);
+    let ids = ids(&doc);
+    assert!(
+        ids.contains(&"mirror-host-package-bad".to_string()),
+        "{ids:?}"
+    );
+    assert!(
+        ids.contains(&"mirror-host-manifest-bad".to_string()),
+        "{ids:?}"
+    );
+}
+
+#[test]
+fn a_tmp_download_folder_is_a_warning() {
+    needs_tools();
+    let tmp = tempfile::tempdir().unwrap();
+    assert!(tmp.path().starts_with("/tmp"), "the test needs TMPDIR=/tmp");
+    let folder = tmp.path().join("wdav-update");
+    let host = Host::with_settings(|s| {
+        s.insert("downloadFolder".into(), folder.display().to_string().into());
+    });
+    let (code, doc) = host.check(&[]);
+    let ids = ids(&doc);
+    assert!(
+        ids.contains(&"mirror-host-folder-volatile".to_string()),
+        "{ids:?}"
+    );
+    // Nothing was downloaded: never a green verdict.
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn missing_jq_exits_0_without_a_log_and_the_check_says_unknown() {
+    needs_tools();
+    let host = Host::new();
+    // A PATH with sh, dirname and curl but no jq.
+    let bin = host.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    for tool in ["sh", "dirname", "curl"] {
+        std::os::unix::fs::symlink(which::which(tool).unwrap(), bin.join(tool)).unwrap();
+    }
+    let (code, out) = host.download(&fwlink(Fwlink::Good, DEFS), Some(bin.to_str().unwrap()));
+    assert_eq!(code, 0);
+    assert!(out.contains("jq is not installed"), "{out}");
+    let (code, doc) = host.check(&[]);
+    let ids = ids(&doc);
+    assert!(
+        ids.contains(&"mirror-host-log-unreadable".to_string()),
+        "{ids:?}"
+    );
+    assert!(
+        ids.contains(&"mirror-host-folder-unreadable".to_string()),
+        "{ids:?}"
+    );
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn bad_settings_are_never_green() {
+    let host = Host::new();
+    std::fs::write(host.settings(), "{\"downloadLinuxUpdates\": true,}").unwrap();
+    let (code, doc) = host.check(&[]);
+    assert_eq!(ids(&doc), vec!["mirror-host-settings-unreadable"]);
+    assert_eq!(code, 2);
+    let out = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
+        .args(["mirror", "check", "--format", "json", "--root"])
+        .arg(host.path().join("empty-root"))
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let code = out.status.code().unwrap();
+    assert_eq!(code, 3, "not found anywhere: unknown, {doc:#}");
+    assert_eq!(doc["findings"][0]["severity"], "unknown");
+}
+
+#[test]
+fn prometheus_and_nagios_show_the_package_age_and_versions() {
+    needs_tools();
+    let host = Host::with_settings(|s| {
+        s.insert("backupPreviousUpdates".into(), false.into());
+    });
+    host.download(&fwlink(Fwlink::Good, DEFS), None);
+    let out = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
+        .args(["mirror", "check", "--format", "prometheus", "--settings"])
+        .arg(host.settings())
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string())))
+        .expect("valid exposition");
+    let age = scrape
+        .samples
+        .iter()
+        .find(|s| {
+            s.metric == "mdatp_mirror_package_age_seconds"
+                && s.labels.get("arch") == Some("arm64")
+                && s.labels.get("ring") == Some("production")
+        })
+        .expect("age sample");
+    match age.value {
+        prometheus_parse::Value::Gauge(v) => assert!((0.0..600.0).contains(&v), "{v}"),
+        ref v => panic!("{v:?}"),
+    }
+    assert!(text.contains(&format!("definitions=\"{DEFS}\"")), "{text}");
+    assert!(text.contains("mdatp_mirror_status 0"), "{text}");
+    let out = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
+        .args(["mirror", "check", "--format", "nagios", "--settings"])
+        .arg(host.settings())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("MDATP MIRROR-HOST OK - "));
+}
+
+#[test]
+fn a_package_of_mode_0600_is_not_world_readable() {
+    needs_tools();
+    use std::os::unix::fs::PermissionsExt;
+    let host = Host::new();
+    host.download(&fwlink(Fwlink::Good, DEFS), None);
+    let pkg = host.arch("production/arch_x86_64/updates.zip");
+    std::fs::set_permissions(&pkg, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (code, doc) = host.check(&[]);
+    assert!(
+        ids(&doc).contains(&"mirror-host-not-world-readable".to_string()),
+        "{doc:#}"
+    );
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn every_mirror_host_finding_has_an_explanation() {
+    let out = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
+        .args(["diagnose", "--explain", "mirror-host-package-bad"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("curl without -f"));
+}
