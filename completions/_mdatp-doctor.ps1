@@ -277,6 +277,7 @@ Register-ArgumentCompleter -Native -CommandName 'mdatp-doctor' -ScriptBlock {
         'mdatp-doctor;mirror;check' {
             [CompletionResult]::new('--settings', '--settings', [CompletionResultType]::ParameterName, 'The downloader''s settings.json [default: looked for in common places]')
             [CompletionResult]::new('--folder', '--folder', [CompletionResultType]::ParameterName, 'Check this download folder (every arch folder found) instead of what settings.json describes')
+            [CompletionResult]::new('--script', '--script', [CompletionResultType]::ParameterName, 'The downloader script [default: xplat_offline_updates_download.sh next to settings.json]')
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'The endpoints'' definitionUpdatesInterval (e.g. 8h, 28800)')
             [CompletionResult]::new('--textfile-dir', '--textfile-dir', [CompletionResultType]::ParameterName, 'With --format prometheus: write DIR/mdatp_mirror.prom atomically instead of stdout')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Read the machine''s files under this directory (tests)')

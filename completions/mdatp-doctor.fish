@@ -278,6 +278,7 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and no
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l settings -d 'The downloader\'s settings.json [default: looked for in common places]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l folder -d 'Check this download folder (every arch folder found) instead of what settings.json describes' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l script -d 'The downloader script [default: xplat_offline_updates_download.sh next to settings.json]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l interval -d 'The endpoints\' definitionUpdatesInterval (e.g. 8h, 28800)' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l textfile-dir -d 'With --format prometheus: write DIR/mdatp_mirror.prom atomically instead of stdout' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l root -d 'Read the machine\'s files under this directory (tests)' -r -F

@@ -505,6 +505,11 @@ pub struct MirrorCheckArgs {
     #[arg(long, value_name = "DIR")]
     pub folder: Option<PathBuf>,
 
+    /// The downloader script [default: xplat_offline_updates_download.sh next to
+    /// settings.json]
+    #[arg(long, value_name = "PATH")]
+    pub script: Option<PathBuf>,
+
     /// The endpoints' definitionUpdatesInterval (e.g. 8h, 28800)
     #[arg(long, value_name = "SECS", default_value = "8h", value_parser = crate::units::parse_age)]
     pub interval: Duration,

@@ -26,6 +26,7 @@ fn plan(args: &MirrorCheckArgs) -> MirrorHostPlan {
         root: args.root.clone(),
         interval: args.interval,
         home: std::env::var("HOME").ok(),
+        script: args.script.clone(),
     }
 }
 

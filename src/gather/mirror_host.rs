@@ -5,8 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use crate::mirror_host::schedule::{self, ScheduleEntry};
 use crate::mirror_host::tree::{self, ArchState};
-use crate::mirror_host::{MirrorHostSnapshot, log, settings};
+use crate::mirror_host::{InstallFacts, MirrorHostSnapshot, log, settings};
 
 /// The script's file name, as Microsoft ships it.
 pub const SCRIPT_NAME: &str = "xplat_offline_updates_download.sh";
@@ -28,7 +29,12 @@ pub struct MirrorHostPlan {
     pub interval: Duration,
     /// `$HOME`, for the script's default download folder.
     pub home: Option<String>,
+    /// The downloader script [default: next to settings.json].
+    pub script: Option<PathBuf>,
 }
+
+/// The PATH cron gives its jobs unless the crontab sets one (Debian's and cronie's default).
+pub const CRON_PATH: &str = "/usr/bin:/bin";
 
 /// The message of a settings file that was not found anywhere.
 pub const NOT_FOUND: &str = "no settings.json found";
@@ -76,6 +82,8 @@ pub fn gather(plan: &MirrorHostPlan) -> MirrorHostSnapshot {
             .collect()
     };
     let log = log_path.as_ref().map(|p| log::read(p));
+    let schedule = find_schedule(&plan.root, script_name(plan, settings_path.as_deref()));
+    let install = install(plan, settings_path.as_deref());
     MirrorHostSnapshot {
         settings_path,
         settings,
@@ -86,8 +94,8 @@ pub fn gather(plan: &MirrorHostPlan) -> MirrorHostSnapshot {
         tree,
         log_path,
         log,
-        schedule: None,
-        install: None,
+        schedule: Some(schedule),
+        install,
         interval: plan.interval,
         now: SystemTime::now(),
         // SAFETY: getuid cannot fail.
@@ -121,4 +129,125 @@ fn is_tmpfs(dir: &Path) -> bool {
     }
     const TMPFS_MAGIC: i64 = 0x0102_1994;
     st.f_type as i64 == TMPFS_MAGIC
+}
+
+fn script_path(plan: &MirrorHostPlan, settings: Option<&Path>) -> Option<PathBuf> {
+    plan.script
+        .clone()
+        .or_else(|| settings.and_then(Path::parent).map(|d| d.join(SCRIPT_NAME)))
+}
+
+fn script_name(plan: &MirrorHostPlan, settings: Option<&Path>) -> String {
+    script_path(plan, settings)
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| SCRIPT_NAME.into())
+}
+
+/// The script next to the settings (documented: it reads settings.json from its own
+/// directory), and jq and curl on cron's PATH under `root`.
+fn install(plan: &MirrorHostPlan, settings: Option<&Path>) -> Option<InstallFacts> {
+    use std::io::Read;
+    use std::os::unix::fs::PermissionsExt;
+    let script = script_path(plan, settings)?;
+    let mut facts = InstallFacts {
+        path: CRON_PATH.into(),
+        ..InstallFacts::default()
+    };
+    let on_path = |tool: &str| {
+        CRON_PATH
+            .split(':')
+            .map(|d| plan.root.join(d.trim_start_matches('/')).join(tool))
+            .find(|p| {
+                std::fs::metadata(p)
+                    .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+                    .unwrap_or(false)
+            })
+    };
+    facts.jq = on_path("jq");
+    facts.curl = on_path("curl");
+    match std::fs::File::open(&script) {
+        Err(e) => facts.script_error = Some(e.to_string()),
+        Ok(f) => {
+            facts.executable = f
+                .metadata()
+                .map(|m| m.permissions().mode() & 0o111 != 0)
+                .unwrap_or(false);
+            let mut bytes = Vec::new();
+            let _ = f.take(1024 * 1024).read_to_end(&mut bytes);
+            facts.crlf = bytes.windows(2).any(|w| w == b"\r\n");
+            let text = String::from_utf8_lossy(&bytes);
+            facts.version = text.lines().find_map(|l| {
+                l.trim()
+                    .strip_prefix("scriptVersion=")
+                    .map(|v| v.trim_matches('"').to_string())
+            });
+        }
+    }
+    facts.script = Some(script);
+    Some(facts)
+}
+
+/// Every cron entry and systemd timer under `root` that runs the downloader.
+fn find_schedule(root: &Path, script_name: String) -> Vec<ScheduleEntry> {
+    let read = |p: &Path| -> Option<String> {
+        use std::io::Read;
+        let f = std::fs::File::open(p).ok()?;
+        let mut s = String::new();
+        f.take(1024 * 1024).read_to_string(&mut s).ok()?;
+        Some(s)
+    };
+    let list = |d: &Path| -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(d)
+            .map(|it| it.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
+    let mut out = Vec::new();
+    let etc = root.join("etc");
+    let mut system = vec![etc.join("crontab")];
+    system.extend(list(&etc.join("cron.d")).into_iter().filter(|p| {
+        // cron ignores names with dots (Debian) and backups.
+        p.file_name()
+            .is_some_and(|n| !n.to_string_lossy().contains(['.', '~']))
+    }));
+    for f in system {
+        if let Some(text) = read(&f) {
+            out.extend(schedule::parse_crontab(&f, &text, true));
+        }
+    }
+    for dir in ["var/spool/cron", "var/spool/cron/crontabs"] {
+        for f in list(&root.join(dir)).into_iter().filter(|p| p.is_file()) {
+            if let Some(text) = read(&f) {
+                let user = f.file_name().map(|n| n.to_string_lossy().into_owned());
+                out.extend(
+                    schedule::parse_crontab(&f, &text, false)
+                        .into_iter()
+                        .map(|mut e| {
+                            e.user = user.clone();
+                            e
+                        }),
+                );
+            }
+        }
+    }
+    let units = root.join("etc/systemd/system");
+    for t in list(&units)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "timer"))
+    {
+        let Some(text) = read(&t) else { continue };
+        let service = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("Unit=").map(str::to_string))
+            .unwrap_or_else(|| {
+                t.file_stem()
+                    .map(|s| format!("{}.service", s.to_string_lossy()))
+                    .unwrap_or_default()
+            });
+        let service_text = read(&units.join(service));
+        out.extend(schedule::parse_timer(&t, &text, service_text.as_deref()));
+    }
+    out.retain(|e| schedule::runs_downloader(&e.command, &script_name));
+    out
 }

@@ -151,7 +151,29 @@ impl Host {
             Value::Object(s).to_string(),
         )
         .unwrap();
+        // The machine's own files, under --root: curl and jq on cron's PATH, and a cron
+        // entry that runs the script every 8 hours.
+        let root = dir.path().join("root");
+        std::fs::create_dir_all(root.join("usr/bin")).unwrap();
+        for tool in ["curl", "jq"] {
+            if let Ok(real) = which::which(tool) {
+                std::os::unix::fs::symlink(real, root.join("usr/bin").join(tool)).unwrap();
+            }
+        }
+        std::fs::create_dir_all(root.join("etc/cron.d")).unwrap();
+        std::fs::write(
+            root.join("etc/cron.d/mdatp-offline-updates"),
+            format!(
+                "MAILTO=root\n0 */8 * * * root {} >/dev/null 2>&1\n",
+                script.display()
+            ),
+        )
+        .unwrap();
         Host { dir }
+    }
+
+    fn root(&self) -> PathBuf {
+        self.path().join("root")
     }
 
     fn path(&self) -> &Path {
@@ -187,6 +209,8 @@ impl Host {
         let out = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
             .args(["mirror", "check", "--format", "json", "--settings"])
             .arg(self.settings())
+            .arg("--root")
+            .arg(self.root())
             .args(extra)
             .output()
             .expect("run mdatp-doctor");
@@ -415,6 +439,8 @@ fn prometheus_and_nagios_show_the_package_age_and_versions() {
     let out = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
         .args(["mirror", "check", "--format", "prometheus", "--settings"])
         .arg(host.settings())
+        .arg("--root")
+        .arg(host.root())
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
@@ -438,6 +464,8 @@ fn prometheus_and_nagios_show_the_package_age_and_versions() {
     let out = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
         .args(["mirror", "check", "--format", "nagios", "--settings"])
         .arg(host.settings())
+        .arg("--root")
+        .arg(host.root())
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
@@ -468,4 +496,130 @@ fn every_mirror_host_finding_has_an_explanation() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("curl without -f"));
+}
+
+fn finding<'a>(doc: &'a Value, id: &str) -> &'a Value {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {doc:#}"))
+}
+
+#[test]
+fn a_slow_cron_entry_and_a_missing_schedule_are_warnings() {
+    needs_tools();
+    let host = Host::with_settings(|s| {
+        s.insert("backupPreviousUpdates".into(), false.into());
+    });
+    host.download(&fwlink(Fwlink::Good, DEFS), None);
+    let (code, doc) = host.check(&[]);
+    assert_eq!((code, ids(&doc)), (0, vec![]), "{doc:#}");
+    // Once a day at 02:30 is slower than the 8 h endpoints poll.
+    let script = host.path().join("xplat_offline_updates_download.sh");
+    std::fs::write(
+        host.root().join("etc/cron.d/mdatp-offline-updates"),
+        format!("30 2 * * * root {}\n", script.display()),
+    )
+    .unwrap();
+    let (code, doc) = host.check(&[]);
+    assert_eq!(code, 1);
+    let f = finding(&doc, "mirror-host-schedule-slow");
+    assert!(
+        f["title"].as_str().unwrap().contains("every 24 hours"),
+        "{f:#}"
+    );
+    assert_eq!(f["evidence"][1]["value"], "root");
+    // --interval 2d accepts it.
+    let (code, _) = host.check(&["--interval", "2d"]);
+    assert_eq!(code, 0);
+    // A file with a dot in its name is ignored by cron: no schedule at all.
+    std::fs::rename(
+        host.root().join("etc/cron.d/mdatp-offline-updates"),
+        host.root().join("etc/cron.d/mdatp.disabled"),
+    )
+    .unwrap();
+    let (code, doc) = host.check(&[]);
+    assert_eq!(
+        (code, ids(&doc)),
+        (1, vec!["mirror-host-schedule-missing".to_string()])
+    );
+}
+
+#[test]
+fn a_systemd_timer_and_a_user_crontab_are_read_from_real_files() {
+    needs_tools();
+    let host = Host::with_settings(|s| {
+        s.insert("backupPreviousUpdates".into(), false.into());
+    });
+    host.download(&fwlink(Fwlink::Good, DEFS), None);
+    std::fs::remove_file(host.root().join("etc/cron.d/mdatp-offline-updates")).unwrap();
+    let units = host.root().join("etc/systemd/system");
+    std::fs::create_dir_all(&units).unwrap();
+    std::fs::write(
+        units.join("wdav-mirror.timer"),
+        "[Timer]\nOnCalendar=*-*-* 00/12:00:00\nPersistent=true\n",
+    )
+    .unwrap();
+    std::fs::write(
+        units.join("wdav-mirror.service"),
+        format!(
+            "[Service]\nUser=wdav\nExecStart={}\n",
+            host.path()
+                .join("xplat_offline_updates_download.sh")
+                .display()
+        ),
+    )
+    .unwrap();
+    let (code, doc) = host.check(&[]);
+    assert_eq!(code, 1);
+    let f = finding(&doc, "mirror-host-schedule-slow");
+    assert!(
+        f["title"].as_str().unwrap().contains("every 12 hours"),
+        "{f:#}"
+    );
+    assert_eq!(f["evidence"][1]["value"], "wdav");
+    // A user crontab every 4 hours is frequent enough, and the most frequent entry counts.
+    let spool = host.root().join("var/spool/cron/crontabs");
+    std::fs::create_dir_all(&spool).unwrap();
+    std::fs::write(
+        spool.join("wdav"),
+        format!(
+            "0 */4 * * * {}\n",
+            host.path()
+                .join("xplat_offline_updates_download.sh")
+                .display()
+        ),
+    )
+    .unwrap();
+    let (code, doc) = host.check(&[]);
+    assert_eq!((code, ids(&doc)), (0, vec![]), "{doc:#}");
+}
+
+#[test]
+fn no_jq_on_crons_path_and_a_crlf_script_are_critical() {
+    needs_tools();
+    let host = Host::with_settings(|s| {
+        s.insert("backupPreviousUpdates".into(), false.into());
+    });
+    host.download(&fwlink(Fwlink::Good, DEFS), None);
+    std::fs::remove_file(host.root().join("usr/bin/jq")).unwrap();
+    let script = host.path().join("xplat_offline_updates_download.sh");
+    let text = std::fs::read_to_string(&script).unwrap();
+    std::fs::write(&script, text.replace('\n', "\r\n")).unwrap();
+    let (code, doc) = host.check(&[]);
+    assert_eq!(code, 2);
+    assert!(
+        finding(&doc, "mirror-host-tool-missing")["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("jq ")
+    );
+    assert!(
+        finding(&doc, "mirror-host-script-problem")["title"]
+            .as_str()
+            .unwrap()
+            .contains("CRLF")
+    );
 }

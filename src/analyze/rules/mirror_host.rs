@@ -119,6 +119,31 @@ pub static RUN_ERRORS: Rule = Rule {
     fix: "Read the error and fix it (N is curl's exit status: 6 DNS, 7 connect, 28 timeout, 35/60 TLS).",
 };
 
+pub static SCHEDULE_MISSING: Rule = Rule {
+    id: "mirror-host-schedule-missing",
+    severity: "warning",
+    meaning: "No cron entry (/etc/crontab, /etc/cron.d, user crontabs readable by this user) and no systemd timer in /etc/systemd/system runs the downloader. Documented: script 0.0.2 cannot create a scheduled task itself. Inferred: without one the mirror stops at its last download; a crontab this user cannot read is not seen.",
+    fix: "Add a cron line or timer that runs the script (or `mdatp-doctor mirror run`) at least as often as definitionUpdatesInterval; see \"On the mirror host\" in the README.",
+};
+pub static SCHEDULE_SLOW: Rule = Rule {
+    id: "mirror-host-schedule-slow",
+    severity: "warning",
+    meaning: "The schedule that runs the downloader leaves gaps longer than the endpoints' definitionUpdatesInterval (--interval, 8 h by default as documented for mdatp), so endpoints poll a mirror that is behind.",
+    fix: "Run the downloader at least as often as the endpoints poll, e.g. `0 */4 * * *`.",
+};
+pub static SCRIPT_PROBLEM: Rule = Rule {
+    id: "mirror-host-script-problem",
+    severity: "critical (warning when only not executable or not found)",
+    meaning: "The downloader script next to settings.json is missing, not executable, or has CRLF line endings. Documented: the script reads settings.json from its own directory. Inferred: a script saved with CRLF (edited on Windows) fails at its first line; one without the execute bit fails when cron calls it by path.",
+    fix: "Put xplat_offline_updates_download.sh next to settings.json, convert it with `sed -i 's/\\r$//'` and chmod 755 it.",
+};
+pub static TOOL_MISSING: Rule = Rule {
+    id: "mirror-host-tool-missing",
+    severity: "critical",
+    meaning: "jq or curl is not on the PATH cron gives its jobs (/usr/bin:/bin). Documented: the script needs both and exits 0 when either is missing, so the failure is silent.",
+    fix: "Install them (apt-get install curl jq, or dnf install curl jq).",
+};
+
 /// Every finding this family can raise, in catalogue order.
 pub static RULES: &[&Rule] = &[
     &SETTINGS_UNREADABLE,
@@ -139,6 +164,10 @@ pub static RULES: &[&Rule] = &[
     &RUN_UNFINISHED,
     &RUN_OLD,
     &RUN_ERRORS,
+    &SCHEDULE_MISSING,
+    &SCHEDULE_SLOW,
+    &SCRIPT_PROBLEM,
+    &TOOL_MISSING,
 ];
 
 const DAY: Duration = Duration::from_secs(86_400);
@@ -154,6 +183,8 @@ pub fn check(s: &MirrorHostSnapshot) -> Vec<Finding> {
     }
     backup_findings(s, &mut out);
     log_findings(s, &mut out);
+    schedule_findings(s, &mut out);
+    install_findings(s, &mut out);
     super::finding::sort(&mut out);
     out
 }
@@ -645,5 +676,103 @@ fn log_findings(s: &MirrorHostSnapshot, out: &mut Vec<Finding>) {
                 "Read the error and fix it (N is curl's exit status).".into(),
             ),
         );
+    }
+}
+
+fn schedule_findings(s: &MirrorHostSnapshot, out: &mut Vec<Finding>) {
+    let Some(entries) = &s.schedule else { return };
+    if entries.is_empty() {
+        out.push(SCHEDULE_MISSING.raise(
+            Severity::Warning,
+            "No cron entry or systemd timer runs the downloader".into(),
+            vec![ev(
+                "schedule",
+                "looked in",
+                "/etc/crontab, /etc/cron.d/*, /var/spool/cron{,/crontabs}/*, /etc/systemd/system/*.timer",
+            )],
+            "Add a cron line or timer that runs the downloader (see \"On the mirror host\" in the README).".into(),
+        ));
+        return;
+    }
+    // The most frequent entry is the one that counts.
+    let known: Vec<_> = entries
+        .iter()
+        .filter_map(|e| e.period.map(|p| (p, e)))
+        .collect();
+    let Some((period, e)) = known.iter().min_by_key(|(p, _)| *p) else {
+        return;
+    };
+    if *period > s.interval {
+        let at = if e.line > 0 {
+            format!("{}:{}", e.source.display(), e.line)
+        } else {
+            e.source.display().to_string()
+        };
+        out.push(SCHEDULE_SLOW.raise(
+            Severity::Warning,
+            format!(
+                "The downloader runs only every {}, less often than endpoints poll ({})",
+                human_age(*period),
+                human_age(s.interval)
+            ),
+            vec![
+                ev("schedule", at, e.command.as_str()),
+                ev("schedule", "user", e.user.clone().unwrap_or_default()),
+            ],
+            format!(
+                "Make the entry in {} run at least every {}.",
+                e.source.display(),
+                human_age(s.interval)
+            ),
+        ));
+    }
+}
+
+fn install_findings(s: &MirrorHostSnapshot, out: &mut Vec<Finding>) {
+    let Some(i) = &s.install else { return };
+    let script = i
+        .script
+        .as_ref()
+        .map_or_else(String::new, |p| p.display().to_string());
+    if let Some(e) = &i.script_error {
+        out.push(SCRIPT_PROBLEM.raise(
+            Severity::Warning,
+            format!("The downloader script {script} cannot be read: {e}"),
+            vec![ev("install", script.clone(), e.as_str())],
+            "Put the script next to its settings.json (or pass --script PATH).".into(),
+        ));
+    } else {
+        if i.crlf {
+            out.push(SCRIPT_PROBLEM.raise(
+                Severity::Critical,
+                format!("{script} has CRLF line endings: bash cannot run it"),
+                vec![ev("install", script.clone(), "CRLF line endings")],
+                format!("sed -i 's/\\r$//' {script}"),
+            ));
+        }
+        if !i.executable {
+            out.push(SCRIPT_PROBLEM.raise(
+                Severity::Warning,
+                format!("{script} is not executable"),
+                vec![ev("install", script.clone(), "no execute bit")],
+                format!("chmod 755 {script}"),
+            ));
+        }
+    }
+    for (tool, found) in [("jq", &i.jq), ("curl", &i.curl)] {
+        if found.is_none() {
+            out.push(TOOL_MISSING.raise(
+                Severity::Critical,
+                format!(
+                    "{tool} is not on cron's PATH: the downloader would exit 0 without downloading"
+                ),
+                vec![ev(
+                    "install",
+                    format!("PATH={}", i.path),
+                    format!("no {tool}"),
+                )],
+                format!("Install {tool}."),
+            ));
+        }
     }
 }
