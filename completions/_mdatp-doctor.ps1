@@ -278,6 +278,8 @@ Register-ArgumentCompleter -Native -CommandName 'mdatp-doctor' -ScriptBlock {
             [CompletionResult]::new('--settings', '--settings', [CompletionResultType]::ParameterName, 'The downloader''s settings.json [default: looked for in common places]')
             [CompletionResult]::new('--folder', '--folder', [CompletionResultType]::ParameterName, 'Check this download folder (every arch folder found) instead of what settings.json describes')
             [CompletionResult]::new('--script', '--script', [CompletionResultType]::ParameterName, 'The downloader script [default: xplat_offline_updates_download.sh next to settings.json]')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'The ring folder URL endpoints use (e.g. http://mirror:8000/linux/production/): fetch manifest.json and updates.zip through it and compare them with the disk')
+            [CompletionResult]::new('--probe-timeout', '--probe-timeout', [CompletionResultType]::ParameterName, 'Time limit for fetching one architecture''s files through --url')
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'The endpoints'' definitionUpdatesInterval (e.g. 8h, 28800)')
             [CompletionResult]::new('--textfile-dir', '--textfile-dir', [CompletionResultType]::ParameterName, 'With --format prometheus: write DIR/mdatp_mirror.prom atomically instead of stdout')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Read the machine''s files under this directory (tests)')

@@ -261,6 +261,8 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
             cand --settings 'The downloader''s settings.json [default: looked for in common places]'
             cand --folder 'Check this download folder (every arch folder found) instead of what settings.json describes'
             cand --script 'The downloader script [default: xplat_offline_updates_download.sh next to settings.json]'
+            cand --url 'The ring folder URL endpoints use (e.g. http://mirror:8000/linux/production/): fetch manifest.json and updates.zip through it and compare them with the disk'
+            cand --probe-timeout 'Time limit for fetching one architecture''s files through --url'
             cand --interval 'The endpoints'' definitionUpdatesInterval (e.g. 8h, 28800)'
             cand --textfile-dir 'With --format prometheus: write DIR/mdatp_mirror.prom atomically instead of stdout'
             cand --root 'Read the machine''s files under this directory (tests)'

@@ -510,6 +510,15 @@ pub struct MirrorCheckArgs {
     #[arg(long, value_name = "PATH")]
     pub script: Option<PathBuf>,
 
+    /// The ring folder URL endpoints use (e.g. http://mirror:8000/linux/production/):
+    /// fetch manifest.json and updates.zip through it and compare them with the disk
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+
+    /// Time limit for fetching one architecture's files through --url
+    #[arg(long, value_name = "SECS", default_value = "120", value_parser = crate::units::parse_timeout)]
+    pub probe_timeout: Duration,
+
     /// The endpoints' definitionUpdatesInterval (e.g. 8h, 28800)
     #[arg(long, value_name = "SECS", default_value = "8h", value_parser = crate::units::parse_age)]
     pub interval: Duration,

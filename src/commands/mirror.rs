@@ -27,6 +27,8 @@ fn plan(args: &MirrorCheckArgs) -> MirrorHostPlan {
         interval: args.interval,
         home: std::env::var("HOME").ok(),
         script: args.script.clone(),
+        url: args.url.clone(),
+        probe_timeout: args.probe_timeout,
     }
 }
 

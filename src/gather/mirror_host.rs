@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::mirror_host::schedule::{self, ScheduleEntry};
 use crate::mirror_host::tree::{self, ArchState};
-use crate::mirror_host::{InstallFacts, MirrorHostSnapshot, log, settings};
+use crate::mirror_host::{InstallFacts, MirrorHostSnapshot, Serving, log, settings};
 
 /// The script's file name, as Microsoft ships it.
 pub const SCRIPT_NAME: &str = "xplat_offline_updates_download.sh";
@@ -31,6 +31,10 @@ pub struct MirrorHostPlan {
     pub home: Option<String>,
     /// The downloader script [default: next to settings.json].
     pub script: Option<PathBuf>,
+    /// The ring folder URL endpoints use, to compare what is served with the disk.
+    pub url: Option<String>,
+    /// The whole probe of one architecture (download included).
+    pub probe_timeout: Duration,
 }
 
 /// The PATH cron gives its jobs unless the crontab sets one (Debian's and cronie's default).
@@ -84,7 +88,12 @@ pub fn gather(plan: &MirrorHostPlan) -> MirrorHostSnapshot {
     let log = log_path.as_ref().map(|p| log::read(p));
     let schedule = find_schedule(&plan.root, script_name(plan, settings_path.as_deref()));
     let install = install(plan, settings_path.as_deref());
+    let serving = plan
+        .url
+        .as_ref()
+        .map(|u| serve(u, &tree, plan.probe_timeout));
     MirrorHostSnapshot {
+        serving,
         settings_path,
         settings,
         folder_free: crate::system::free_bytes(&folder),
@@ -250,4 +259,57 @@ fn find_schedule(root: &Path, script_name: String) -> Vec<ScheduleEntry> {
     }
     out.retain(|e| schedule::runs_downloader(&e.command, &script_name));
     out
+}
+
+/// Probes `url` (a ring folder) for every arch whose package is on disk: manifest and the
+/// whole package through the same prober `connectivity` uses, without a proxy (the check
+/// runs on the mirror host).
+fn serve(url: &str, tree: &[ArchState], timeout: Duration) -> Serving {
+    let checked = crate::mirror::url::check(url);
+    let segs: Vec<&str> = url.trim_end_matches('/').rsplit('/').take(2).collect();
+    let (platform, ring) = match segs[..] {
+        [r, p] if ["linux", "mac"].contains(&p) && ["production", "preview"].contains(&r) => {
+            (p.to_string(), r.to_string())
+        }
+        _ => ("linux".to_string(), "production".to_string()),
+    };
+    let mut serving = Serving {
+        url: url.to_string(),
+        platform,
+        ring,
+        probes: Vec::new(),
+        error: None,
+    };
+    let Some(location) = checked.location else {
+        serving.error = Some(format!("not a usable URL: {:?}", checked.problems));
+        return serving;
+    };
+    let arches: Vec<&str> = tree
+        .iter()
+        .filter(|a| {
+            !a.slot.back
+                && a.slot.platform == serving.platform
+                && a.slot.ring == serving.ring
+                && matches!(a.package, Some(Ok(_)))
+        })
+        .map(|a| a.slot.arch.as_str())
+        .collect();
+    let trust = match crate::mirror::tls::Trust::load(&[] as &[PathBuf]) {
+        Ok(t) => t,
+        Err(e) => {
+            serving.error = Some(e);
+            return serving;
+        }
+    };
+    let opts = crate::mirror::ProbeOptions {
+        connect_timeout: Duration::from_secs(5).min(timeout),
+        probe_timeout: timeout,
+        proxy: None,
+        trust,
+        verify_package: true,
+        max_package_bytes: tree::MAX_PACKAGE,
+        light: false,
+    };
+    serving.probes = crate::mirror::probe_all(&location, &arches, &opts);
+    serving
 }

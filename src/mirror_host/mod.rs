@@ -34,6 +34,18 @@ pub struct InstallFacts {
     pub path: String,
 }
 
+/// What the mirror serves at `--url`, probed the way endpoints fetch it.
+#[derive(Debug, Clone)]
+pub struct Serving {
+    pub url: String,
+    /// The ring folder on disk the URL is compared with.
+    pub platform: String,
+    pub ring: String,
+    pub probes: Vec<crate::mirror::ArchProbe>,
+    /// Why nothing could be probed (a malformed URL).
+    pub error: Option<String>,
+}
+
 /// Everything `mirror check` looked at on the mirror host: the input of the
 /// `mirror-host-*` rules.
 #[derive(Debug, Clone)]
@@ -57,6 +69,8 @@ pub struct MirrorHostSnapshot {
     /// `None` when the schedule was not looked for.
     pub schedule: Option<Vec<ScheduleEntry>>,
     pub install: Option<InstallFacts>,
+    /// `--url`: what the web server hands out.
+    pub serving: Option<Serving>,
     /// The endpoints' `definitionUpdatesInterval`.
     pub interval: Duration,
     pub now: SystemTime,

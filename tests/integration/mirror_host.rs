@@ -623,3 +623,94 @@ fn no_jq_on_crons_path_and_a_crlf_script_are_critical() {
             .contains("CRLF")
     );
 }
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+#[test]
+fn serving_the_right_docroot_matches_the_disk_and_a_stale_docroot_does_not() {
+    needs_tools();
+    let host = Host::with_settings(|s| {
+        s.insert("backupPreviousUpdates".into(), false.into());
+    });
+    host.download(&fwlink(Fwlink::Good, DEFS), None);
+    // An old copy of the tree, as a web server with another docroot would serve it.
+    let old = host.path().join("old-docroot");
+    copy_tree(&host.path().join("wdav-update"), &old);
+    host.download(&fwlink(Fwlink::Good, "1.441.91.0"), None);
+
+    let good = crate::server::MirrorServer::http(&host.path().join("wdav-update"));
+    let (code, doc) = host.check(&["--url", &good.ring_url()]);
+    assert_eq!((code, ids(&doc)), (0, vec![]), "{doc:#}");
+    assert!(
+        good.hits()
+            .iter()
+            .any(|h| h == "GET /linux/production/arch_arm64/updates.zip"),
+        "{:?}",
+        good.hits()
+    );
+
+    let stale = crate::server::MirrorServer::http(&old);
+    let (code, doc) = host.check(&["--url", &stale.ring_url()]);
+    assert_eq!(code, 2);
+    let f = finding(&doc, "mirror-host-serving-mismatch");
+    let evidence = f["evidence"].to_string();
+    assert!(evidence.contains("sha256"), "{f:#}");
+    assert!(
+        evidence.contains(&format!("served {ENGINE}/{DEFS}")),
+        "{f:#}"
+    );
+
+    // A docroot one level too high: every request is a 404.
+    let high = crate::server::MirrorServer::http(host.path());
+    let (code, doc) = host.check(&["--url", &high.ring_url()]);
+    assert_eq!(code, 2);
+    assert!(
+        finding(&doc, "mirror-host-serving-mismatch")["title"]
+            .as_str()
+            .unwrap()
+            .contains("404"),
+        "{doc:#}"
+    );
+}
+
+#[test]
+fn a_0600_package_is_flagged_on_disk_and_its_403_when_served() {
+    needs_tools();
+    use std::os::unix::fs::PermissionsExt;
+    let host = Host::with_settings(|s| {
+        s.insert("backupPreviousUpdates".into(), false.into());
+    });
+    host.download(&fwlink(Fwlink::Good, DEFS), None);
+    let pkg = host.arch("production/arch_x86_64/updates.zip");
+    std::fs::set_permissions(&pkg, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let server = crate::server::MirrorServer::http(&host.path().join("wdav-update"));
+    // The test server runs as this user and could read the file; a web server running as
+    // its own user answers 403, which is what it is told to do here.
+    server.set(
+        "/linux/production/arch_x86_64/updates.zip",
+        crate::server::Override::Status(403),
+    );
+    let (code, doc) = host.check(&["--url", &server.ring_url()]);
+    assert_eq!(code, 2);
+    let ids = ids(&doc);
+    assert!(
+        ids.contains(&"mirror-host-not-world-readable".to_string()),
+        "{ids:?}"
+    );
+    let f = finding(&doc, "mirror-host-serving-mismatch");
+    assert!(f["title"].as_str().unwrap().contains("403"), "{f:#}");
+    assert!(
+        f["title"].as_str().unwrap().contains("arch_x86_64"),
+        "{f:#}"
+    );
+}

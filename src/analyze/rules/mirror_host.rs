@@ -144,6 +144,13 @@ pub static TOOL_MISSING: Rule = Rule {
     fix: "Install them (apt-get install curl jq, or dnf install curl jq).",
 };
 
+pub static SERVING_MISMATCH: Rule = Rule {
+    id: "mirror-host-serving-mismatch",
+    severity: "critical",
+    meaning: "What the web server hands out at --url is not what the downloader left on disk: a request fails (403 from file modes or SELinux labels, 404 from another docroot or nginx's default_server), or the package's size/SHA-256 or the manifest's versions differ. Inferred from real mirror setups; endpoints see only what is served.",
+    fix: "Point the server's docroot at downloadFolder (the URL must end at the ring folder, e.g. /linux/production/), make the files world-readable (and labelled httpd_sys_content_t under SELinux), then run mirror check --url again.",
+};
+
 /// Every finding this family can raise, in catalogue order.
 pub static RULES: &[&Rule] = &[
     &SETTINGS_UNREADABLE,
@@ -168,6 +175,7 @@ pub static RULES: &[&Rule] = &[
     &SCHEDULE_SLOW,
     &SCRIPT_PROBLEM,
     &TOOL_MISSING,
+    &SERVING_MISMATCH,
 ];
 
 const DAY: Duration = Duration::from_secs(86_400);
@@ -185,6 +193,7 @@ pub fn check(s: &MirrorHostSnapshot) -> Vec<Finding> {
     log_findings(s, &mut out);
     schedule_findings(s, &mut out);
     install_findings(s, &mut out);
+    serving_findings(s, &mut out);
     super::finding::sort(&mut out);
     out
 }
@@ -772,6 +781,120 @@ fn install_findings(s: &MirrorHostSnapshot, out: &mut Vec<Finding>) {
                     format!("no {tool}"),
                 )],
                 format!("Install {tool}."),
+            ));
+        }
+    }
+}
+
+fn serving_findings(s: &MirrorHostSnapshot, out: &mut Vec<Finding>) {
+    let Some(sv) = &s.serving else { return };
+    let fix = || {
+        "Point the server's docroot at downloadFolder, make the files world-readable, and check again."
+            .to_string()
+    };
+    if let Some(e) = &sv.error {
+        out.push(SERVING_MISMATCH.raise(
+            Severity::Unknown,
+            format!("{} could not be probed: {e}", sv.url),
+            vec![ev("serving", sv.url.as_str(), e.as_str())],
+            fix(),
+        ));
+        return;
+    }
+    if sv.probes.is_empty() {
+        out.push(SERVING_MISMATCH.raise(
+            Severity::Unknown,
+            format!(
+                "No package of {}/{} on disk to compare {} with",
+                sv.platform, sv.ring, sv.url
+            ),
+            vec![ev("serving", sv.url.as_str(), "nothing compared")],
+            fix(),
+        ));
+        return;
+    }
+    for p in &sv.probes {
+        let Some(disk) = s.tree.iter().find(|a| {
+            !a.slot.back
+                && a.slot.platform == sv.platform
+                && a.slot.ring == sv.ring
+                && a.slot.arch == p.arch
+        }) else {
+            continue;
+        };
+        if let Some((step, e)) = p
+            .steps
+            .iter()
+            .find_map(|st| st.error.as_ref().map(|e| (st, e)))
+        {
+            let status = e.status.map_or(String::new(), |c| format!(" (HTTP {c})"));
+            out.push(SERVING_MISMATCH.raise(
+                Severity::Critical,
+                format!(
+                    "{} serves no usable arch_{}: {:?} failed{status}: {}",
+                    sv.url, p.arch, step.name, e.message
+                ),
+                vec![ev(
+                    "serving",
+                    p.location.as_str(),
+                    format!("{:?}{status}: {}", step.name, e.message),
+                )],
+                fix(),
+            ));
+            continue;
+        }
+        let mut diffs = Vec::new();
+        let served = p.package.as_ref().and_then(|f| f.verified.as_ref());
+        let on_disk = disk.package.as_ref().and_then(|r| r.as_ref().ok());
+        match (served, on_disk) {
+            (Some(v), Some(d))
+                if Some(&v.sha256) != d.sha256.as_ref() || v.bytes != d.meta.size =>
+            {
+                diffs.push(ev(
+                    "serving",
+                    format!("{}updates.zip", p.location),
+                    format!(
+                        "served {} bytes sha256 {}, on disk {} bytes sha256 {}",
+                        v.bytes,
+                        v.sha256,
+                        d.meta.size,
+                        d.sha256.clone().unwrap_or_default()
+                    ),
+                ));
+            }
+            (None, Some(_)) => diffs.push(ev(
+                "serving",
+                format!("{}updates.zip", p.location),
+                "not verified as a zip",
+            )),
+            _ => {}
+        }
+        if let (Some(m), Some(Ok(dm))) = (&p.manifest, &disk.manifest)
+            && m != dm
+        {
+            diffs.push(ev(
+                "serving",
+                format!("{}manifest.json", p.location),
+                format!(
+                    "served {}/{}, on disk {}/{}",
+                    m.engine_version,
+                    m.definition_version,
+                    dm.engine_version,
+                    dm.definition_version
+                ),
+            ));
+        }
+        if !diffs.is_empty() {
+            out.push(SERVING_MISMATCH.raise(
+                Severity::Critical,
+                format!(
+                    "{} serves other files than {} holds (arch_{})",
+                    sv.url,
+                    disk.path.display(),
+                    p.arch
+                ),
+                diffs,
+                fix(),
             ));
         }
     }
