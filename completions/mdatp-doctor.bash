@@ -955,7 +955,7 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__subcmd__doctor__subcmd__mirror__subcmd__check)
-            opts="-v -h -V --settings --folder --script --url --probe-timeout --interval --textfile-dir --root --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version"
+            opts="-v -h -V --settings --folder --script --url --probe-timeout --online --fwlink-url --interval --textfile-dir --root --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -978,6 +978,10 @@ _mdatp__doctor() {
                     return 0
                     ;;
                 --probe-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fwlink-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

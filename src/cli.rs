@@ -519,6 +519,16 @@ pub struct MirrorCheckArgs {
     #[arg(long, value_name = "SECS", default_value = "120", value_parser = crate::units::parse_timeout)]
     pub probe_timeout: Duration,
 
+    /// Also ask Microsoft's fwlink (`&action=info`, through the proxy in https_proxy or
+    /// all_proxy, as curl would) what it publishes, and report how far the mirror lags
+    /// behind; the only check that leaves the host, never downloads a package
+    #[arg(long)]
+    pub online: bool,
+
+    /// The fwlink base URL --online asks (tests)
+    #[arg(long, value_name = "URL", hide = true)]
+    pub fwlink_url: Option<String>,
+
     /// The endpoints' definitionUpdatesInterval (e.g. 8h, 28800)
     #[arg(long, value_name = "SECS", default_value = "8h", value_parser = crate::units::parse_age)]
     pub interval: Duration,

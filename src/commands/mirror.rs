@@ -29,6 +29,11 @@ fn plan(args: &MirrorCheckArgs) -> MirrorHostPlan {
         script: args.script.clone(),
         url: args.url.clone(),
         probe_timeout: args.probe_timeout,
+        online: args.online.then(|| {
+            args.fwlink_url
+                .clone()
+                .unwrap_or_else(|| mirror_host::FWLINK.to_string())
+        }),
     }
 }
 

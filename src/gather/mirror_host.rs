@@ -7,7 +7,9 @@ use std::time::{Duration, SystemTime};
 
 use crate::mirror_host::schedule::{self, ScheduleEntry};
 use crate::mirror_host::tree::{self, ArchState};
-use crate::mirror_host::{InstallFacts, MirrorHostSnapshot, Serving, log, settings};
+use crate::mirror_host::{
+    InstallFacts, MirrorHostSnapshot, OnlineReading, Serving, log, online, settings,
+};
 
 /// The script's file name, as Microsoft ships it.
 pub const SCRIPT_NAME: &str = "xplat_offline_updates_download.sh";
@@ -35,7 +37,14 @@ pub struct MirrorHostPlan {
     pub url: Option<String>,
     /// The whole probe of one architecture (download included).
     pub probe_timeout: Duration,
+    /// `--online`: the fwlink base to ask (Microsoft's unless a test says otherwise).
+    pub online: Option<String>,
 }
+
+/// The downloader's base URL (documented).
+pub const FWLINK: &str = "https://go.microsoft.com/fwlink/";
+/// Each info request is bounded by this.
+pub const ONLINE_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// The PATH cron gives its jobs unless the crontab sets one (Debian's and cronie's default).
 pub const CRON_PATH: &str = "/usr/bin:/bin";
@@ -92,8 +101,10 @@ pub fn gather(plan: &MirrorHostPlan) -> MirrorHostSnapshot {
         .url
         .as_ref()
         .map(|u| serve(u, &tree, plan.probe_timeout));
+    let online = plan.online.as_ref().map(|base| ask_microsoft(base, &tree));
     MirrorHostSnapshot {
         serving,
+        online,
         settings_path,
         settings,
         folder_free: crate::system::free_bytes(&folder),
@@ -312,4 +323,40 @@ fn serve(url: &str, tree: &[ArchState], timeout: Duration) -> Serving {
     };
     serving.probes = crate::mirror::probe_all(&location, &arches, &opts);
     serving
+}
+
+/// The proxy curl would take from the environment for `url` (curl reads `https_proxy` or
+/// `HTTPS_PROXY` for https, only lowercase `http_proxy` for http, then `all_proxy`).
+pub fn env_proxy(url: &str, env: impl Fn(&str) -> Option<String>) -> Option<String> {
+    let keys: &[&str] = if url.starts_with("https:") {
+        &["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]
+    } else {
+        &["http_proxy", "all_proxy", "ALL_PROXY"]
+    };
+    keys.iter().find_map(|k| env(k)).filter(|v| !v.is_empty())
+}
+
+/// Asks the fwlink once per current slot (never the package), one at a time, each
+/// bounded by [`ONLINE_TIMEOUT`].
+fn ask_microsoft(base: &str, tree: &[ArchState]) -> Vec<OnlineReading> {
+    let tls = crate::mirror::tls::Trust::load(&[] as &[PathBuf]).and_then(|t| t.client_config());
+    tree.iter()
+        .filter(|a| !a.slot.back)
+        .map(|a| {
+            let url = online::info_url(base, &a.slot.platform, &a.slot.ring, &a.slot.arch);
+            let proxy = env_proxy(&url, |k| std::env::var(k).ok());
+            let result = match &tls {
+                Ok(cfg) => online::fetch(&url, proxy.as_deref(), cfg.clone(), ONLINE_TIMEOUT),
+                Err(e) => Err(e.clone()),
+            };
+            OnlineReading {
+                platform: a.slot.platform.clone(),
+                ring: a.slot.ring.clone(),
+                arch: a.slot.arch.clone(),
+                url,
+                proxy,
+                result,
+            }
+        })
+        .collect()
 }

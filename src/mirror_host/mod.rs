@@ -4,6 +4,7 @@
 //! plus small readers of one file or folder each; `gather::mirror_host` decides what to read.
 
 pub mod log;
+pub mod online;
 pub mod schedule;
 pub mod settings;
 pub mod tree;
@@ -46,6 +47,17 @@ pub struct Serving {
     pub error: Option<String>,
 }
 
+/// `--online`: what Microsoft publishes for one current slot.
+#[derive(Debug, Clone)]
+pub struct OnlineReading {
+    pub platform: String,
+    pub ring: String,
+    pub arch: String,
+    pub url: String,
+    pub proxy: Option<String>,
+    pub result: Result<online::Published, String>,
+}
+
 /// Everything `mirror check` looked at on the mirror host: the input of the
 /// `mirror-host-*` rules.
 #[derive(Debug, Clone)]
@@ -71,6 +83,8 @@ pub struct MirrorHostSnapshot {
     pub install: Option<InstallFacts>,
     /// `--url`: what the web server hands out.
     pub serving: Option<Serving>,
+    /// `--online`: one reading per current slot.
+    pub online: Option<Vec<OnlineReading>>,
     /// The endpoints' `definitionUpdatesInterval`.
     pub interval: Duration,
     pub now: SystemTime,

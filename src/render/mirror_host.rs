@@ -186,5 +186,16 @@ pub fn prometheus(d: &MirrorCheckDoc) -> String {
             ));
         }
     }
+    if d.arches.iter().any(|a| a.behind_seconds.is_some()) {
+        out.push_str("# HELP mdatp_mirror_behind_microsoft_seconds --online: how long Microsoft has published newer definitions than the mirror holds (0: current).\n# TYPE mdatp_mirror_behind_microsoft_seconds gauge\n");
+        for a in &d.arches {
+            if let Some(b) = a.behind_seconds {
+                out.push_str(&format!(
+                    "mdatp_mirror_behind_microsoft_seconds{{{}}} {b}\n",
+                    labels(a)
+                ));
+            }
+        }
+    }
     out
 }

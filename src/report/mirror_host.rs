@@ -20,6 +20,12 @@ pub struct ArchRow {
     pub package_sha256: Option<String>,
     pub engine_version: Option<String>,
     pub definitions_version: Option<String>,
+    /// `--online`: what Microsoft publishes for this slot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published_definitions_version: Option<String>,
+    /// `--online`: how long a newer version has been out (0 when current).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub behind_seconds: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -48,6 +54,17 @@ impl MirrorCheckReport {
             .map(|a| {
                 let pkg = a.package.as_ref().and_then(|p| p.as_ref().ok());
                 let man = a.manifest.as_ref().and_then(|m| m.as_ref().ok());
+                let published = s
+                    .online
+                    .iter()
+                    .flatten()
+                    .filter(|_| !a.slot.back)
+                    .find(|r| {
+                        r.platform == a.slot.platform
+                            && r.ring == a.slot.ring
+                            && r.arch == a.slot.arch
+                    })
+                    .and_then(|r| r.result.as_ref().ok());
                 ArchRow {
                     platform: a.slot.platform.clone(),
                     ring: a.slot.ring.clone(),
@@ -66,6 +83,14 @@ impl MirrorCheckReport {
                     package_sha256: pkg.and_then(|p| p.sha256.clone()),
                     engine_version: man.map(|m| m.engine_version.clone()),
                     definitions_version: man.map(|m| m.definition_version.clone()),
+                    published_definitions_version: published.map(|p| p.definitions.clone()),
+                    behind_seconds: published.and_then(|p| {
+                        crate::analyze::rules::behind_seconds(
+                            man.map_or("", |m| m.definition_version.as_str()),
+                            p,
+                            s.now,
+                        )
+                    }),
                 }
             })
             .collect();

@@ -714,3 +714,80 @@ fn a_0600_package_is_flagged_on_disk_and_its_403_when_served() {
         "{f:#}"
     );
 }
+
+/// `mirror check --online` against the loopback fwlink stand-in, never Microsoft.
+fn check_online(host: &Host, fwlink: &str, format: &str) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
+        .args([
+            "mirror",
+            "check",
+            "--online",
+            "--format",
+            format,
+            "--settings",
+        ])
+        .arg(host.settings())
+        .arg("--root")
+        .arg(host.root())
+        .args(["--fwlink-url", fwlink])
+        .env_remove("http_proxy")
+        .env_remove("https_proxy")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("all_proxy")
+        .env_remove("ALL_PROXY")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn online_says_how_far_the_mirror_lags_behind_what_is_published() {
+    needs_tools();
+    let host = Host::with_settings(|s| {
+        s.insert("backupPreviousUpdates".into(), false.into());
+    });
+    host.download(&fwlink(Fwlink::Good, DEFS), None);
+    // Current: no finding, 0 s behind.
+    let (code, text) = check_online(&host, &fwlink(Fwlink::Good, DEFS), "prometheus");
+    assert_eq!(code, 0);
+    assert!(text.contains("mdatp_mirror_status 0"), "{text}");
+    assert!(
+        text.contains(
+            "mdatp_mirror_behind_microsoft_seconds{platform=\"linux\",ring=\"production\",arch=\"x86_64\"} 0"
+        ),
+        "{text}"
+    );
+    // Microsoft publishes a newer version: a warning, and the lag since its date.
+    let newer = fwlink(Fwlink::Good, "1.441.95.0");
+    let (code, json) = check_online(&host, &newer, "json");
+    assert_eq!(code, 1, "{json}");
+    let doc: Value = serde_json::from_str(&json).unwrap();
+    let f = finding(&doc, "mirror-host-behind-microsoft");
+    assert!(
+        f["title"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("holds {DEFS}, Microsoft publishes 1.441.95.0")),
+        "{f:#}"
+    );
+    let behind = doc["arches"][0]["behind_seconds"].as_f64().unwrap();
+    assert!(behind > 0.0, "{doc:#}");
+    // The fwlink down: one warning for the host, not one per arch.
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let down = format!("http://{}/fwlink/", closed.local_addr().unwrap());
+    drop(closed);
+    let (code, json) = check_online(&host, &down, "json");
+    assert_eq!(code, 1, "{json}");
+    let doc: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(ids(&doc), vec!["mirror-host-behind-microsoft"]);
+    assert!(
+        doc["findings"][0]["title"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be reached"),
+        "{doc:#}"
+    );
+}

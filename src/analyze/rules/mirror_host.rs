@@ -151,6 +151,13 @@ pub static SERVING_MISMATCH: Rule = Rule {
     fix: "Point the server's docroot at downloadFolder (the URL must end at the ring folder, e.g. /linux/production/), make the files world-readable (and labelled httpd_sys_content_t under SELinux), then run mirror check --url again.",
 };
 
+pub static BEHIND_MICROSOFT: Rule = Rule {
+    id: "mirror-host-behind-microsoft",
+    severity: "warning",
+    meaning: "--online: Microsoft's fwlink (`&action=info`, documented as what the downloader reads its versions from) publishes newer definitions than the mirror's manifest.json holds, or the fwlink cannot be reached from the mirror host through the proxy in its environment (then the downloader fails the same way). Since 2026 the mirror must also reach definitionupdates.microsoft.com.",
+    fix: "Run the downloader now; if it cannot reach the fwlink, allow go.microsoft.com and definitionupdates.microsoft.com through the proxy and give cron the proxy variables.",
+};
+
 /// Every finding this family can raise, in catalogue order.
 pub static RULES: &[&Rule] = &[
     &SETTINGS_UNREADABLE,
@@ -176,6 +183,7 @@ pub static RULES: &[&Rule] = &[
     &SCRIPT_PROBLEM,
     &TOOL_MISSING,
     &SERVING_MISMATCH,
+    &BEHIND_MICROSOFT,
 ];
 
 const DAY: Duration = Duration::from_secs(86_400);
@@ -194,6 +202,7 @@ pub fn check(s: &MirrorHostSnapshot) -> Vec<Finding> {
     schedule_findings(s, &mut out);
     install_findings(s, &mut out);
     serving_findings(s, &mut out);
+    online_findings(s, &mut out);
     super::finding::sort(&mut out);
     out
 }
@@ -896,6 +905,97 @@ fn serving_findings(s: &MirrorHostSnapshot, out: &mut Vec<Finding>) {
                 diffs,
                 fix(),
             ));
+        }
+    }
+}
+
+/// How long a newer version than `have` has been published, when `have` is behind:
+/// `Some(0)` when current, `None` when it cannot be told.
+pub fn behind_seconds(
+    have: &str,
+    published: &crate::mirror_host::online::Published,
+    now: SystemTime,
+) -> Option<f64> {
+    if have.is_empty() {
+        return None;
+    }
+    if compare(have, &published.definitions) != Ordering::Less {
+        return Some(0.0);
+    }
+    let date: jiff::Timestamp = published.date.as_deref()?.parse().ok()?;
+    let now = jiff::Timestamp::try_from(now).ok()?;
+    Some((now.as_second() - date.as_second()).max(0) as f64)
+}
+
+fn online_findings(s: &MirrorHostSnapshot, out: &mut Vec<Finding>) {
+    let Some(readings) = &s.online else { return };
+    let mut unreachable = false;
+    for r in readings {
+        let slot = format!("{}/{}/arch_{}", r.platform, r.ring, r.arch);
+        let via = r.proxy.clone().unwrap_or_else(|| "no proxy".into());
+        match &r.result {
+            Err(e) => {
+                // One finding for the host: the same failure repeats for every slot.
+                if !unreachable {
+                    unreachable = true;
+                    out.push(BEHIND_MICROSOFT.raise(
+                        Severity::Warning,
+                        format!("Microsoft's fwlink cannot be reached from here ({e}): the next download will fail the same way"),
+                        vec![ev("online", r.url.as_str(), format!("{e} (via {via})"))],
+                        "Allow go.microsoft.com and definitionupdates.microsoft.com through the proxy and give cron the proxy variables.".into(),
+                    ));
+                }
+            }
+            Ok(p) => {
+                let Some(disk) = s.tree.iter().find(|a| {
+                    !a.slot.back
+                        && a.slot.platform == r.platform
+                        && a.slot.ring == r.ring
+                        && a.slot.arch == r.arch
+                }) else {
+                    continue;
+                };
+                let have = match &disk.manifest {
+                    Some(Ok(m)) => m.definition_version.clone(),
+                    _ => String::new(),
+                };
+                if !have.is_empty() && compare(&have, &p.definitions) != Ordering::Less {
+                    continue;
+                }
+                let since = behind_seconds(&have, p, s.now)
+                    .map(|secs| {
+                        format!(
+                            ", published {} ago",
+                            human_age(Duration::from_secs_f64(secs))
+                        )
+                    })
+                    .unwrap_or_default();
+                out.push(BEHIND_MICROSOFT.raise(
+                    Severity::Warning,
+                    format!(
+                        "{slot} holds {}, Microsoft publishes {}{since}",
+                        if have.is_empty() {
+                            "no version"
+                        } else {
+                            have.as_str()
+                        },
+                        p.definitions
+                    ),
+                    vec![
+                        ev(
+                            "online",
+                            r.url.as_str(),
+                            format!("{} (engine {})", p.definitions, p.engine),
+                        ),
+                        ev(
+                            "tree",
+                            format!("{}/manifest.json", disk.path.display()),
+                            have.as_str(),
+                        ),
+                    ],
+                    "Run the downloader now and check it completes.".into(),
+                ));
+            }
         }
     }
 }

@@ -22,7 +22,7 @@ use crate::mirror::step::UrlSource;
 use crate::mirror::url::Checked;
 
 pub use config::{APPLIED, ConfigFacts, file_findings, not_applied};
-pub use mirror_host::check as mirror_host_findings;
+pub use mirror_host::{behind_seconds, check as mirror_host_findings};
 
 /// What every family file imports.
 mod prelude {
