@@ -271,6 +271,7 @@ Register-ArgumentCompleter -Native -CommandName 'mdatp-doctor' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check the downloader''s settings.json, its log and every arch folder it fills')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the downloader (a drop-in for its cron line), check what it left, restore the last good package when it left a bad one')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -299,12 +300,37 @@ Register-ArgumentCompleter -Native -CommandName 'mdatp-doctor' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'mdatp-doctor;mirror;run' {
+            [CompletionResult]::new('--script', '--script', [CompletionResultType]::ParameterName, 'The downloader script; settings.json is read from its directory')
+            [CompletionResult]::new('--run-timeout', '--run-timeout', [CompletionResultType]::ParameterName, 'Kill the script (and what it started) after this long')
+            [CompletionResult]::new('--textfile-dir', '--textfile-dir', [CompletionResultType]::ParameterName, 'Write DIR/mdatp_mirror_run.prom (the run''s result for node_exporter) atomically')
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'The endpoints'' definitionUpdatesInterval (e.g. 8h, 28800)')
+            [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Read the machine''s files under this directory (tests)')
+            [CompletionResult]::new('--mdatp', '--mdatp', [CompletionResultType]::ParameterName, 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]')
+            [CompletionResult]::new('--managed-config', '--managed-config', [CompletionResultType]::ParameterName, 'The managed configuration file mdatp reads')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]')
+            [CompletionResult]::new('--no-restore', '--no-restore', [CompletionResultType]::ParameterName, 'Never restore the previous package, only report')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show each external command, its exit status and duration on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show each external command, its exit status and duration on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'mdatp-doctor;mirror;help' {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check the downloader''s settings.json, its log and every arch folder it fills')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the downloader (a drop-in for its cron line), check what it left, restore the last good package when it left a bad one')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'mdatp-doctor;mirror;help;check' {
+            break
+        }
+        'mdatp-doctor;mirror;help;run' {
             break
         }
         'mdatp-doctor;mirror;help;help' {
@@ -370,9 +396,13 @@ Register-ArgumentCompleter -Native -CommandName 'mdatp-doctor' -ScriptBlock {
         }
         'mdatp-doctor;help;mirror' {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check the downloader''s settings.json, its log and every arch folder it fills')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the downloader (a drop-in for its cron line), check what it left, restore the last good package when it left a bad one')
             break
         }
         'mdatp-doctor;help;mirror;check' {
+            break
+        }
+        'mdatp-doctor;help;mirror;run' {
             break
         }
         'mdatp-doctor;help;generate' {

@@ -100,17 +100,26 @@ _mdatp__doctor() {
             mdatp__doctor__subcmd__help__subcmd__mirror,check)
                 cmd="mdatp__doctor__subcmd__help__subcmd__mirror__subcmd__check"
                 ;;
+            mdatp__doctor__subcmd__help__subcmd__mirror,run)
+                cmd="mdatp__doctor__subcmd__help__subcmd__mirror__subcmd__run"
+                ;;
             mdatp__doctor__subcmd__mirror,check)
                 cmd="mdatp__doctor__subcmd__mirror__subcmd__check"
                 ;;
             mdatp__doctor__subcmd__mirror,help)
                 cmd="mdatp__doctor__subcmd__mirror__subcmd__help"
                 ;;
+            mdatp__doctor__subcmd__mirror,run)
+                cmd="mdatp__doctor__subcmd__mirror__subcmd__run"
+                ;;
             mdatp__doctor__subcmd__mirror__subcmd__help,check)
                 cmd="mdatp__doctor__subcmd__mirror__subcmd__help__subcmd__check"
                 ;;
             mdatp__doctor__subcmd__mirror__subcmd__help,help)
                 cmd="mdatp__doctor__subcmd__mirror__subcmd__help__subcmd__help"
+                ;;
+            mdatp__doctor__subcmd__mirror__subcmd__help,run)
+                cmd="mdatp__doctor__subcmd__mirror__subcmd__help__subcmd__run"
                 ;;
             *)
                 ;;
@@ -875,7 +884,7 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__subcmd__doctor__subcmd__help__subcmd__mirror)
-            opts="check"
+            opts="check run"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -889,6 +898,20 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__subcmd__doctor__subcmd__help__subcmd__mirror__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mdatp__subcmd__doctor__subcmd__help__subcmd__mirror__subcmd__run)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -917,7 +940,7 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__subcmd__doctor__subcmd__mirror)
-            opts="-v -h -V --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version check help"
+            opts="-v -h -V --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version check run help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1029,7 +1052,7 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__subcmd__doctor__subcmd__mirror__subcmd__help)
-            opts="check help"
+            opts="check run help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1063,6 +1086,78 @@ _mdatp__doctor() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mdatp__subcmd__doctor__subcmd__mirror__subcmd__help__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mdatp__subcmd__doctor__subcmd__mirror__subcmd__run)
+            opts="-v -h -V --script --run-timeout --no-restore --textfile-dir --interval --root --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --script)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --run-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --textfile-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mdatp)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --managed-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json nagios prometheus checkmk" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -255,6 +255,7 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand check 'Check the downloader''s settings.json, its log and every arch folder it fills'
+            cand run 'Run the downloader (a drop-in for its cron line), check what it left, restore the last good package when it left a bad one'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mdatp-doctor;mirror;check'= {
@@ -281,11 +282,34 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mdatp-doctor;mirror;run'= {
+            cand --script 'The downloader script; settings.json is read from its directory'
+            cand --run-timeout 'Kill the script (and what it started) after this long'
+            cand --textfile-dir 'Write DIR/mdatp_mirror_run.prom (the run''s result for node_exporter) atomically'
+            cand --interval 'The endpoints'' definitionUpdatesInterval (e.g. 8h, 28800)'
+            cand --root 'Read the machine''s files under this directory (tests)'
+            cand --mdatp 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]'
+            cand --managed-config 'The managed configuration file mdatp reads'
+            cand --format 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only'
+            cand --color 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)'
+            cand --timeout 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out'
+            cand --state-dir 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]'
+            cand --no-restore 'Never restore the previous package, only report'
+            cand -v 'Show each external command, its exit status and duration on stderr'
+            cand --verbose 'Show each external command, its exit status and duration on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mdatp-doctor;mirror;help'= {
             cand check 'Check the downloader''s settings.json, its log and every arch folder it fills'
+            cand run 'Run the downloader (a drop-in for its cron line), check what it left, restore the last good package when it left a bad one'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mdatp-doctor;mirror;help;check'= {
+        }
+        &'mdatp-doctor;mirror;help;run'= {
         }
         &'mdatp-doctor;mirror;help;help'= {
         }
@@ -338,8 +362,11 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
         }
         &'mdatp-doctor;help;mirror'= {
             cand check 'Check the downloader''s settings.json, its log and every arch folder it fills'
+            cand run 'Run the downloader (a drop-in for its cron line), check what it left, restore the last good package when it left a bad one'
         }
         &'mdatp-doctor;help;mirror;check'= {
+        }
+        &'mdatp-doctor;help;mirror;run'= {
         }
         &'mdatp-doctor;help;generate'= {
         }

@@ -492,6 +492,59 @@ pub enum MirrorCommand {
         after_help = EXIT_CODES_HELP
     )]
     Check(MirrorCheckArgs),
+
+    /// Run the downloader (a drop-in for its cron line), check what it left, restore the
+    /// last good package when it left a bad one
+    #[command(
+        long_about = "Runs Microsoft's xplat_offline_updates_download.sh unchanged (exec, no \
+                      shell, its directory as working directory) under --run-timeout and a lock \
+                      so two runs never overlap, streaming its output to stderr. Before, it \
+                      keeps a private copy of every good arch folder (package and manifest); \
+                      after, it reads the script's `Error (N):` lines and runs `mirror check` \
+                      on the tree its settings.json describes. When the new tree is bad (an \
+                      HTML page saved as the package, a truncated zip, empty versions) it \
+                      restores the previous package and manifest atomically and says so \
+                      (--no-restore to opt out).\n\n\
+                      Exits 2 when the run was bad even though the script exited 0; 3 when \
+                      another run holds the lock or the script could not be started.",
+        after_help = EXIT_CODES_HELP
+    )]
+    Run(MirrorRunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MirrorRunArgs {
+    /// The downloader script; settings.json is read from its directory
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "/opt/wdav-update/xplat_offline_updates_download.sh"
+    )]
+    pub script: PathBuf,
+
+    /// Kill the script (and what it started) after this long
+    #[arg(long, value_name = "SECS", default_value = "30m", value_parser = crate::units::parse_timeout)]
+    pub run_timeout: Duration,
+
+    /// Never restore the previous package, only report
+    #[arg(long)]
+    pub no_restore: bool,
+
+    /// Write DIR/mdatp_mirror_run.prom (the run's result for node_exporter) atomically
+    #[arg(long, value_name = "DIR")]
+    pub textfile_dir: Option<PathBuf>,
+
+    /// The endpoints' definitionUpdatesInterval (e.g. 8h, 28800)
+    #[arg(long, value_name = "SECS", default_value = "8h", value_parser = crate::units::parse_age)]
+    pub interval: Duration,
+
+    /// Read the machine's files under this directory (tests)
+    #[arg(long, value_name = "DIR", hide = true, default_value = "/")]
+    pub root: PathBuf,
+
+    /// Arguments passed to the script (Microsoft's takes none)
+    #[arg(last = true, value_name = "ARGS")]
+    pub args: Vec<String>,
 }
 
 #[derive(Debug, Args)]

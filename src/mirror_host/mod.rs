@@ -5,6 +5,7 @@
 
 pub mod log;
 pub mod online;
+pub mod run;
 pub mod schedule;
 pub mod settings;
 pub mod tree;

@@ -4,7 +4,9 @@ use crate::analyze::finding::Severity;
 use crate::render::check::state_word;
 use crate::render::style::Style;
 use crate::render::{Format, Render, findings};
-use crate::report::mirror_host::{MirrorCheckDoc, MirrorCheckReport};
+use crate::report::mirror_host::{
+    MirrorCheckDoc, MirrorCheckReport, MirrorRunDoc, MirrorRunReport,
+};
 
 pub const SERVICE: &str = "MDATP MIRROR-HOST";
 
@@ -198,4 +200,61 @@ pub fn prometheus(d: &MirrorCheckDoc) -> String {
         }
     }
     out
+}
+
+impl Render for MirrorRunReport {
+    type Doc<'a> = &'a MirrorRunDoc;
+    fn document(&self) -> &MirrorRunDoc {
+        &self.doc
+    }
+    fn human(&self, style: Style) -> String {
+        let d = &self.doc;
+        let mut out = format!(
+            "{} mirror run: {}\n",
+            findings::mark(d.verdict, style),
+            style.bold(state_word(d.verdict))
+        );
+        let how = match (&d.spawn_error, d.timed_out, d.exit_code) {
+            (Some(e), _, _) => format!("could not be started: {e}"),
+            (None, true, _) => format!("killed after {:.0} s (timeout)", d.duration_seconds),
+            (None, false, Some(c)) => format!("exited {c} after {:.1} s", d.duration_seconds),
+            (None, false, None) => "killed by a signal".into(),
+        };
+        out.push_str(&format!("  script: {} {how}\n", d.script));
+        for e in &d.errors {
+            out.push_str(&format!("  script said: {e}\n"));
+        }
+        for r in &d.restored {
+            out.push_str(&format!(
+                "  restored the previous package and manifest in {r}\n"
+            ));
+        }
+        for e in &d.restore_errors {
+            out.push_str(&format!("  could not restore: {e}\n"));
+        }
+        if let Some(v) = d.verdict_after_restore {
+            out.push_str(&format!("  after the restore: {}\n", state_word(v)));
+        }
+        out.push('\n');
+        out.push_str(&findings::list(&d.check.findings, style));
+        out
+    }
+}
+
+/// The run's result for node_exporter's textfile collector.
+pub fn run_textfile(d: &MirrorRunDoc) -> String {
+    format!(
+        "# HELP mdatp_mirror_run_status Result of the last mirror run: 0 ok, 1 warning, 2 critical, 3 unknown.\n\
+         # TYPE mdatp_mirror_run_status gauge\n\
+         mdatp_mirror_run_status {}\n\
+         # HELP mdatp_mirror_run_restored Arch folders restored to their previous package by the last run.\n\
+         # TYPE mdatp_mirror_run_restored gauge\n\
+         mdatp_mirror_run_restored {}\n\
+         # HELP mdatp_mirror_run_last_timestamp_seconds When the last mirror run finished.\n\
+         # TYPE mdatp_mirror_run_last_timestamp_seconds gauge\n\
+         mdatp_mirror_run_last_timestamp_seconds {}\n",
+        d.verdict.exit_code().code(),
+        d.restored.len(),
+        d.finished_unix
+    )
 }

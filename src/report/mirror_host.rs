@@ -108,3 +108,34 @@ impl MirrorCheckReport {
         }
     }
 }
+
+/// `mirror run`: what the script did, what the check found after it, what was restored.
+#[derive(Debug, Clone, Serialize)]
+pub struct MirrorRunDoc {
+    pub schema_version: SchemaVersion,
+    pub command: &'static str,
+    pub verdict: Severity,
+    pub script: String,
+    pub exit_code: Option<i32>,
+    pub timed_out: bool,
+    pub duration_seconds: f64,
+    /// Why the script could not be started, when it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spawn_error: Option<String>,
+    /// `Error (N):` lines of its output.
+    pub errors: Vec<String>,
+    /// Arch folders put back to the package and manifest they had before the run.
+    pub restored: Vec<String>,
+    pub restore_errors: Vec<String>,
+    /// The check of the tree the run left (before any restore).
+    pub check: MirrorCheckDoc,
+    /// The verdict after the restore, when something was restored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict_after_restore: Option<Severity>,
+    pub finished_unix: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct MirrorRunReport {
+    pub doc: MirrorRunDoc,
+}

@@ -791,3 +791,129 @@ fn online_says_how_far_the_mirror_lags_behind_what_is_published() {
         "{doc:#}"
     );
 }
+
+/// `mirror run` of the stand-in, pointed at `base`, with its own state directory.
+fn mirror_run(host: &Host, base: &str, extra: &[&str]) -> (i32, Value, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
+        .args(["mirror", "run", "--format", "json", "--script"])
+        .arg(host.path().join("xplat_offline_updates_download.sh"))
+        .arg("--root")
+        .arg(host.root())
+        .arg("--state-dir")
+        .arg(host.path().join("state"))
+        .args(extra)
+        .env("STANDIN_BASE_URL", base)
+        .current_dir("/")
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    (
+        out.status.code().unwrap_or(-1),
+        doc,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn mirror_run_of_a_good_download_is_ok_and_streams_the_scripts_output() {
+    needs_tools();
+    let host = Host::with_settings(|s| {
+        s.insert("backupPreviousUpdates".into(), false.into());
+    });
+    let (code, doc, stderr) = mirror_run(&host, &fwlink(Fwlink::Good, DEFS), &[]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["exit_code"], 0);
+    assert_eq!(doc["restored"], serde_json::json!([]));
+    assert!(stderr.contains("Script completed."), "{stderr}");
+    // The script ran in its own directory: its temp.txt never lands in ours.
+    assert!(!Path::new("/temp.txt").exists());
+    let textfile = host.path().join("prom");
+    std::fs::create_dir(&textfile).unwrap();
+    let (code, _, _) = mirror_run(
+        &host,
+        &fwlink(Fwlink::Good, DEFS),
+        &["--textfile-dir", textfile.to_str().unwrap()],
+    );
+    assert_eq!(code, 0);
+    let prom = std::fs::read_to_string(textfile.join("mdatp_mirror_run.prom")).unwrap();
+    assert!(prom.contains("mdatp_mirror_run_status 0\n"), "{prom}");
+}
+
+#[test]
+fn mirror_run_restores_the_previous_package_when_a_proxy_answers_403_html() {
+    needs_tools();
+    use std::os::unix::fs::PermissionsExt;
+    let host = Host::with_settings(|s| {
+        s.insert("backupPreviousUpdates".into(), false.into());
+    });
+    host.download(&fwlink(Fwlink::Good, DEFS), None);
+    let pkg = host.arch("production/arch_x86_64/updates.zip");
+    std::fs::set_permissions(&pkg, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let good = std::fs::read(&pkg).unwrap();
+    // A newer version is announced, but the package request gets a proxy's 403 page.
+    let (code, doc, _) = mirror_run(
+        &host,
+        &fwlink(Fwlink::PackageForbidden, "1.441.95.0"),
+        &["--textfile-dir", host.path().to_str().unwrap()],
+    );
+    assert_eq!(code, 2, "{doc:#}");
+    assert_eq!(doc["exit_code"], 0, "the script itself says success");
+    let ids: Vec<&str> = doc["check"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"mirror-host-package-bad"), "{ids:?}");
+    assert_eq!(doc["restored"].as_array().unwrap().len(), 2, "{doc:#}");
+    assert_eq!(doc["verdict_after_restore"], "ok", "{doc:#}");
+    // The good package and its manifest are back, with the original mode.
+    assert_eq!(std::fs::read(&pkg).unwrap(), good);
+    assert_eq!(
+        std::fs::metadata(&pkg).unwrap().permissions().mode() & 0o777,
+        0o644
+    );
+    let manifest: Value = serde_json::from_str(
+        &std::fs::read_to_string(host.arch("production/arch_x86_64/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["DefinitionVersion"], DEFS);
+    let prom = std::fs::read_to_string(host.path().join("mdatp_mirror_run.prom")).unwrap();
+    assert!(prom.contains("mdatp_mirror_run_status 2\n"), "{prom}");
+    assert!(prom.contains("mdatp_mirror_run_restored 2\n"), "{prom}");
+    let (code, doc) = host.check(&[]);
+    assert_eq!((code, ids_of(&doc)), (0, vec![]), "{doc:#}");
+
+    // With --no-restore the HTML page stays, and mirror check flags it.
+    let (code, doc, _) = mirror_run(
+        &host,
+        &fwlink(Fwlink::PackageForbidden, "1.441.95.0"),
+        &["--no-restore"],
+    );
+    assert_eq!(code, 2);
+    assert_eq!(doc["restored"], serde_json::json!([]));
+    let (code, doc) = host.check(&[]);
+    assert_eq!(code, 2);
+    assert!(ids_of(&doc).contains(&"mirror-host-package-bad".to_string()));
+}
+
+fn ids_of(doc: &Value) -> Vec<String> {
+    ids(doc)
+}
+
+#[test]
+fn mirror_run_kills_a_script_that_outlives_its_timeout() {
+    let host = Host::new();
+    let script = host.path().join("xplat_offline_updates_download.sh");
+    std::fs::write(&script, "#!/bin/sh\necho started\nsleep 30\necho never\n").unwrap();
+    let started = std::time::Instant::now();
+    let (code, doc, stderr) = mirror_run(&host, "http://127.0.0.1:9/", &["--run-timeout", "1s"]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert_eq!(code, 2, "{doc:#}");
+    assert_eq!(doc["timed_out"], true);
+    assert!(
+        stderr.contains("started") && !stderr.contains("never"),
+        "{stderr}"
+    );
+}
