@@ -152,7 +152,9 @@ pub fn run_downloader(ctx: &Context, args: &MirrorRunArgs) -> Result<Finished, F
             _ => {}
         }
     }
-    // 2. The script, unchanged.
+    // 2. The script, unchanged. An interrupt kills it and still lets the check and the
+    // restore below run.
+    crate::interrupt::graceful();
     let script = run::run_script(&args.script, &args.args, args.run_timeout, true);
     // 3. What it left.
     let after = mirror_host::gather(&plan);
@@ -161,6 +163,7 @@ pub fn run_downloader(ctx: &Context, args: &MirrorRunArgs) -> Result<Finished, F
     let mut verdict = check.verdict;
     let failed = script.spawn_error.is_some()
         || script.timed_out
+        || script.interrupted
         || script.exit_code != Some(0)
         || !script.errors.is_empty();
     if failed {
@@ -199,6 +202,7 @@ pub fn run_downloader(ctx: &Context, args: &MirrorRunArgs) -> Result<Finished, F
         script: args.script.display().to_string(),
         exit_code: script.exit_code,
         timed_out: script.timed_out,
+        interrupted: script.interrupted,
         duration_seconds: script.duration.as_secs_f64(),
         spawn_error: script.spawn_error,
         errors: script.errors,

@@ -18,6 +18,8 @@ pub struct ScriptRun {
     /// `None` when killed by a signal or on timeout.
     pub exit_code: Option<i32>,
     pub timed_out: bool,
+    /// Ctrl-C or SIGTERM arrived while it ran (it was killed).
+    pub interrupted: bool,
     pub duration: Duration,
     /// The last [`MAX_KEPT`] bytes of stdout and stderr, interleaved by line.
     pub output: String,
@@ -92,11 +94,13 @@ pub fn run_script(script: &Path, args: &[String], timeout: Duration, echo: bool)
     let pgid = child.id() as libc::pid_t;
     let deadline = started + timeout;
     let mut timed_out = false;
+    let mut interrupted = false;
     let status = loop {
         match child.try_wait() {
             Ok(Some(s)) => break Some(s),
-            Ok(None) if Instant::now() >= deadline => {
-                timed_out = true;
+            Ok(None) if Instant::now() >= deadline || crate::interrupt::interrupted() => {
+                interrupted = crate::interrupt::interrupted();
+                timed_out = !interrupted;
                 // SAFETY: signalling the process group this function created.
                 unsafe {
                     libc::killpg(pgid, libc::SIGTERM);
@@ -130,12 +134,13 @@ pub fn run_script(script: &Path, args: &[String], timeout: Duration, echo: bool)
         .map(str::to_string)
         .collect();
     ScriptRun {
-        exit_code: if timed_out {
+        exit_code: if timed_out || interrupted {
             None
         } else {
             status.and_then(|s| s.code())
         },
         timed_out,
+        interrupted,
         duration: started.elapsed(),
         output,
         errors,

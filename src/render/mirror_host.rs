@@ -216,6 +216,7 @@ impl Render for MirrorRunReport {
         );
         let how = match (&d.spawn_error, d.timed_out, d.exit_code) {
             (Some(e), _, _) => format!("could not be started: {e}"),
+            (None, _, _) if d.interrupted => "killed: mdatp-doctor was interrupted".into(),
             (None, true, _) => format!("killed after {:.0} s (timeout)", d.duration_seconds),
             (None, false, Some(c)) => format!("exited {c} after {:.1} s", d.duration_seconds),
             (None, false, None) => "killed by a signal".into(),

@@ -118,6 +118,7 @@ pub struct MirrorRunDoc {
     pub script: String,
     pub exit_code: Option<i32>,
     pub timed_out: bool,
+    pub interrupted: bool,
     pub duration_seconds: f64,
     /// Why the script could not be started, when it could not.
     #[serde(skip_serializing_if = "Option::is_none")]

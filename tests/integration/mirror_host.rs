@@ -917,3 +917,83 @@ fn mirror_run_kills_a_script_that_outlives_its_timeout() {
         "{stderr}"
     );
 }
+
+#[test]
+fn two_mirror_runs_never_overlap() {
+    let host = Host::new();
+    let script = host.path().join("xplat_offline_updates_download.sh");
+    std::fs::write(&script, "#!/bin/sh\nsleep 5\n").unwrap();
+    let mut first = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
+        .args(["mirror", "run", "--script"])
+        .arg(&script)
+        .arg("--root")
+        .arg(host.root())
+        .arg("--state-dir")
+        .arg(host.path().join("state"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the first run holds the lock.
+    let lock = host.path().join("state/mirror-run.lock");
+    let t = std::time::Instant::now();
+    while !lock.exists() && t.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let out = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
+        .args(["mirror", "run", "--script"])
+        .arg(&script)
+        .arg("--root")
+        .arg(host.root())
+        .arg("--state-dir")
+        .arg(host.path().join("state"))
+        .output()
+        .unwrap();
+    let _ = first.kill();
+    let _ = first.wait();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("another"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn an_interrupted_mirror_run_kills_the_script_and_still_reports() {
+    let host = Host::new();
+    let script = host.path().join("xplat_offline_updates_download.sh");
+    let marker = host.path().join("still-running");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho started\nsleep 3\ntouch {}\n",
+            marker.display()
+        ),
+    )
+    .unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
+        .args(["mirror", "run", "--format", "json", "--script"])
+        .arg(&script)
+        .arg("--root")
+        .arg(host.root())
+        .arg("--state-dir")
+        .arg(host.path().join("state"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    // SAFETY: signalling the child this test started.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let out = child.wait_with_output().unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    assert_eq!(doc["interrupted"], true, "{doc:#}");
+    assert_eq!(out.status.code(), Some(2));
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(!marker.exists(), "the script outlived the interrupt");
+}
