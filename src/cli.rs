@@ -505,8 +505,9 @@ pub enum MirrorCommand {
                       HTML page saved as the package, a truncated zip, empty versions) it \
                       restores the previous package and manifest atomically and says so \
                       (--no-restore to opt out).\n\n\
-                      Exits 2 when the run was bad even though the script exited 0; 3 when \
-                      another run holds the lock or the script could not be started.",
+                      Exits 2 when the run was bad (the script failed, timed out or could not \
+                      be started, or the tree is bad) even though the script exited 0; 3 when \
+                      another run holds the lock.",
         after_help = EXIT_CODES_HELP
     )]
     Run(MirrorRunArgs),

@@ -32,6 +32,8 @@ pub struct ScriptRun {
 /// Runs `script args` in the script's directory; its output lines go to `echo` as they come.
 pub fn run_script(script: &Path, args: &[String], timeout: Duration, echo: bool) -> ScriptRun {
     let started = Instant::now();
+    // The script runs in its own directory: a relative path must not be resolved there.
+    let script = &std::path::absolute(script).unwrap_or_else(|_| script.to_path_buf());
     let dir = script
         .parent()
         .filter(|d| !d.as_os_str().is_empty())

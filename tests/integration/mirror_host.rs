@@ -997,3 +997,31 @@ fn an_interrupted_mirror_run_kills_the_script_and_still_reports() {
     std::thread::sleep(std::time::Duration::from_secs(3));
     assert!(!marker.exists(), "the script outlived the interrupt");
 }
+
+#[test]
+fn mirror_run_takes_a_relative_script_path() {
+    needs_tools();
+    let host = Host::with_settings(|s| {
+        s.insert("backupPreviousUpdates".into(), false.into());
+    });
+    let out = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
+        .args([
+            "mirror",
+            "run",
+            "--format",
+            "json",
+            "--script",
+            "./xplat_offline_updates_download.sh",
+        ])
+        .arg("--root")
+        .arg(host.root())
+        .arg("--state-dir")
+        .arg(host.path().join("state"))
+        .env("STANDIN_BASE_URL", fwlink(Fwlink::Good, DEFS))
+        .current_dir(host.path())
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["exit_code"], 0, "{doc:#}");
+    assert_eq!(out.status.code(), Some(0), "{doc:#}");
+}
