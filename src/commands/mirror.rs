@@ -135,7 +135,7 @@ pub fn run_downloader(ctx: &Context, args: &MirrorRunArgs) -> Result<Finished, F
             exit: ExitCode::Unknown,
         })?;
     let mut saved = Vec::new();
-    let mut restore_errors = Vec::new();
+    let mut snapshot_errors = Vec::new();
     for (i, a) in before.tree.iter().enumerate() {
         if a.slot.back || bad(a) {
             continue;
@@ -147,7 +147,7 @@ pub fn run_downloader(ctx: &Context, args: &MirrorRunArgs) -> Result<Finished, F
         match (run::save(&a.path, keep.path(), &format!("slot{i}")), meta) {
             (Ok(s), (Some(pm), Some(mm))) => saved.push((a.slot.clone(), s, pm, mm)),
             (Err(e), _) => {
-                restore_errors.push(format!("{}: cannot keep a copy: {e}", a.path.display()))
+                snapshot_errors.push(format!("{}: cannot keep a copy: {e}", a.path.display()))
             }
             _ => {}
         }
@@ -174,6 +174,7 @@ pub fn run_downloader(ctx: &Context, args: &MirrorRunArgs) -> Result<Finished, F
     }
     // 4. Put back what the run broke.
     let mut restored = Vec::new();
+    let mut restore_errors = Vec::new();
     if !args.no_restore {
         for (slot, s, pm, mm) in &saved {
             let Some(now) = after.tree.iter().find(|a| &a.slot == slot) else {
@@ -195,6 +196,11 @@ pub fn run_downloader(ctx: &Context, args: &MirrorRunArgs) -> Result<Finished, F
     if !restore_errors.is_empty() {
         verdict = verdict.max(Severity::Critical);
     }
+    // Without a copy nothing could have been restored: worth a warning, not a failed run.
+    if !snapshot_errors.is_empty() {
+        verdict = verdict.max(Severity::Warning);
+    }
+    restore_errors.extend(snapshot_errors);
     let doc = MirrorRunDoc {
         schema_version: crate::report::SchemaVersion,
         command: "mirror run",

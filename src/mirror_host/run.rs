@@ -158,12 +158,10 @@ pub struct Saved {
     pub manifest: PathBuf,
 }
 
-/// Copies `src` to `dst` (a new private file).
+/// Copies `src` (read through a symlink: only the copy is written) to `dst`, a new
+/// private file.
 fn copy_private(src: &Path, dst: &Path) -> std::io::Result<()> {
-    let mut from = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(src)?;
+    let mut from = std::fs::File::open(src)?;
     let mut to = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)

@@ -1025,3 +1025,31 @@ fn mirror_run_takes_a_relative_script_path() {
     assert_eq!(doc["exit_code"], 0, "{doc:#}");
     assert_eq!(out.status.code(), Some(0), "{doc:#}");
 }
+
+#[test]
+fn mirror_run_keeps_and_restores_a_package_behind_a_symlink_without_following_it() {
+    needs_tools();
+    let host = Host::with_settings(|s| {
+        s.insert("backupPreviousUpdates".into(), false.into());
+    });
+    host.download(&fwlink(Fwlink::Good, DEFS), None);
+    // The package is a symlink to a file elsewhere (a setup with shared storage).
+    let pkg = host.arch("production/arch_x86_64/updates.zip");
+    let elsewhere = host.path().join("elsewhere.zip");
+    std::fs::rename(&pkg, &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &pkg).unwrap();
+    let good = std::fs::read(&elsewhere).unwrap();
+    let (code, doc, _) = mirror_run(&host, &fwlink(Fwlink::PackageForbidden, "1.441.95.0"), &[]);
+    assert_eq!(code, 2, "{doc:#}");
+    assert_eq!(doc["restore_errors"], serde_json::json!([]), "{doc:#}");
+    assert_eq!(std::fs::read(&pkg).unwrap(), good);
+    // The downloader's mv replaced the link; the restore wrote a file, and the file the
+    // link pointed to was never written through.
+    assert!(
+        !std::fs::symlink_metadata(&pkg)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(std::fs::read(&elsewhere).unwrap(), good);
+}
