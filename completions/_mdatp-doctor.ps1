@@ -41,6 +41,7 @@ Register-ArgumentCompleter -Native -CommandName 'mdatp-doctor' -ScriptBlock {
             [CompletionResult]::new('bundle', 'bundle', [CompletionResultType]::ParameterValue, 'Write a redacted support bundle (.tar.gz) with everything support needs')
             [CompletionResult]::new('aggregate', 'aggregate', [CompletionResultType]::ParameterValue, 'Summarise many `diagnose --format json` reports into one fleet picture')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Managed configuration tools')
+            [CompletionResult]::new('mirror', 'mirror', [CompletionResultType]::ParameterValue, 'On the mirror host: doctor Microsoft''s offline downloader and the tree it leaves')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -256,6 +257,85 @@ Register-ArgumentCompleter -Native -CommandName 'mdatp-doctor' -ScriptBlock {
         'mdatp-doctor;config;help;help' {
             break
         }
+        'mdatp-doctor;mirror' {
+            [CompletionResult]::new('--mdatp', '--mdatp', [CompletionResultType]::ParameterName, 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]')
+            [CompletionResult]::new('--managed-config', '--managed-config', [CompletionResultType]::ParameterName, 'The managed configuration file mdatp reads')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show each external command, its exit status and duration on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show each external command, its exit status and duration on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check the downloader''s settings.json, its log and every arch folder it fills')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the downloader (a drop-in for its cron line), check what it left, restore the last good package when it left a bad one')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mdatp-doctor;mirror;check' {
+            [CompletionResult]::new('--settings', '--settings', [CompletionResultType]::ParameterName, 'The downloader''s settings.json [default: looked for in common places]')
+            [CompletionResult]::new('--folder', '--folder', [CompletionResultType]::ParameterName, 'Check this download folder (every arch folder found) instead of what settings.json describes')
+            [CompletionResult]::new('--script', '--script', [CompletionResultType]::ParameterName, 'The downloader script [default: xplat_offline_updates_download.sh next to settings.json]')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'The ring folder URL endpoints use (e.g. http://mirror:8000/linux/production/): fetch manifest.json and updates.zip through it and compare them with the disk')
+            [CompletionResult]::new('--probe-timeout', '--probe-timeout', [CompletionResultType]::ParameterName, 'Time limit for fetching one architecture''s files through --url')
+            [CompletionResult]::new('--fwlink-url', '--fwlink-url', [CompletionResultType]::ParameterName, 'The fwlink base URL --online asks (tests)')
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'The endpoints'' definitionUpdatesInterval (e.g. 8h, 28800)')
+            [CompletionResult]::new('--textfile-dir', '--textfile-dir', [CompletionResultType]::ParameterName, 'With --format prometheus: write DIR/mdatp_mirror.prom atomically instead of stdout')
+            [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Read the machine''s files under this directory (tests)')
+            [CompletionResult]::new('--mdatp', '--mdatp', [CompletionResultType]::ParameterName, 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]')
+            [CompletionResult]::new('--managed-config', '--managed-config', [CompletionResultType]::ParameterName, 'The managed configuration file mdatp reads')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]')
+            [CompletionResult]::new('--online', '--online', [CompletionResultType]::ParameterName, 'Also ask Microsoft''s fwlink (`&action=info`, through the proxy in https_proxy or all_proxy, as curl would) what it publishes, and report how far the mirror lags behind; the only check that leaves the host, never downloads a package')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show each external command, its exit status and duration on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show each external command, its exit status and duration on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mdatp-doctor;mirror;run' {
+            [CompletionResult]::new('--script', '--script', [CompletionResultType]::ParameterName, 'The downloader script; settings.json is read from its directory')
+            [CompletionResult]::new('--run-timeout', '--run-timeout', [CompletionResultType]::ParameterName, 'Kill the script (and what it started) after this long')
+            [CompletionResult]::new('--textfile-dir', '--textfile-dir', [CompletionResultType]::ParameterName, 'Write DIR/mdatp_mirror_run.prom (the run''s result for node_exporter) atomically')
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'The endpoints'' definitionUpdatesInterval (e.g. 8h, 28800)')
+            [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Read the machine''s files under this directory (tests)')
+            [CompletionResult]::new('--mdatp', '--mdatp', [CompletionResultType]::ParameterName, 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]')
+            [CompletionResult]::new('--managed-config', '--managed-config', [CompletionResultType]::ParameterName, 'The managed configuration file mdatp reads')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]')
+            [CompletionResult]::new('--no-restore', '--no-restore', [CompletionResultType]::ParameterName, 'Never restore the previous package, only report')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show each external command, its exit status and duration on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show each external command, its exit status and duration on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mdatp-doctor;mirror;help' {
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check the downloader''s settings.json, its log and every arch folder it fills')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the downloader (a drop-in for its cron line), check what it left, restore the last good package when it left a bad one')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mdatp-doctor;mirror;help;check' {
+            break
+        }
+        'mdatp-doctor;mirror;help;run' {
+            break
+        }
+        'mdatp-doctor;mirror;help;help' {
+            break
+        }
         'mdatp-doctor;help' {
             [CompletionResult]::new('health', 'health', [CompletionResultType]::ParameterValue, 'Show `mdatp health` as typed fields (definitions first)')
             [CompletionResult]::new('connectivity', 'connectivity', [CompletionResultType]::ParameterValue, 'Probe the offline update mirror the way the endpoint uses it')
@@ -265,6 +345,7 @@ Register-ArgumentCompleter -Native -CommandName 'mdatp-doctor' -ScriptBlock {
             [CompletionResult]::new('bundle', 'bundle', [CompletionResultType]::ParameterValue, 'Write a redacted support bundle (.tar.gz) with everything support needs')
             [CompletionResult]::new('aggregate', 'aggregate', [CompletionResultType]::ParameterValue, 'Summarise many `diagnose --format json` reports into one fleet picture')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Managed configuration tools')
+            [CompletionResult]::new('mirror', 'mirror', [CompletionResultType]::ParameterValue, 'On the mirror host: doctor Microsoft''s offline downloader and the tree it leaves')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -294,6 +375,17 @@ Register-ArgumentCompleter -Native -CommandName 'mdatp-doctor' -ScriptBlock {
             break
         }
         'mdatp-doctor;help;config;check' {
+            break
+        }
+        'mdatp-doctor;help;mirror' {
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check the downloader''s settings.json, its log and every arch folder it fills')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the downloader (a drop-in for its cron line), check what it left, restore the last good package when it left a bad one')
+            break
+        }
+        'mdatp-doctor;help;mirror;check' {
+            break
+        }
+        'mdatp-doctor;help;mirror;run' {
             break
         }
         'mdatp-doctor;help;help' {

@@ -40,6 +40,9 @@ _mdatp__doctor() {
             mdatp__doctor,help)
                 cmd="mdatp__doctor__subcmd__help"
                 ;;
+            mdatp__doctor,mirror)
+                cmd="mdatp__doctor__subcmd__mirror"
+                ;;
             mdatp__doctor,update)
                 cmd="mdatp__doctor__subcmd__update"
                 ;;
@@ -79,11 +82,38 @@ _mdatp__doctor() {
             mdatp__doctor__subcmd__help,help)
                 cmd="mdatp__doctor__subcmd__help__subcmd__help"
                 ;;
+            mdatp__doctor__subcmd__help,mirror)
+                cmd="mdatp__doctor__subcmd__help__subcmd__mirror"
+                ;;
             mdatp__doctor__subcmd__help,update)
                 cmd="mdatp__doctor__subcmd__help__subcmd__update"
                 ;;
             mdatp__doctor__subcmd__help__subcmd__config,check)
                 cmd="mdatp__doctor__subcmd__help__subcmd__config__subcmd__check"
+                ;;
+            mdatp__doctor__subcmd__help__subcmd__mirror,check)
+                cmd="mdatp__doctor__subcmd__help__subcmd__mirror__subcmd__check"
+                ;;
+            mdatp__doctor__subcmd__help__subcmd__mirror,run)
+                cmd="mdatp__doctor__subcmd__help__subcmd__mirror__subcmd__run"
+                ;;
+            mdatp__doctor__subcmd__mirror,check)
+                cmd="mdatp__doctor__subcmd__mirror__subcmd__check"
+                ;;
+            mdatp__doctor__subcmd__mirror,help)
+                cmd="mdatp__doctor__subcmd__mirror__subcmd__help"
+                ;;
+            mdatp__doctor__subcmd__mirror,run)
+                cmd="mdatp__doctor__subcmd__mirror__subcmd__run"
+                ;;
+            mdatp__doctor__subcmd__mirror__subcmd__help,check)
+                cmd="mdatp__doctor__subcmd__mirror__subcmd__help__subcmd__check"
+                ;;
+            mdatp__doctor__subcmd__mirror__subcmd__help,help)
+                cmd="mdatp__doctor__subcmd__mirror__subcmd__help__subcmd__help"
+                ;;
+            mdatp__doctor__subcmd__mirror__subcmd__help,run)
+                cmd="mdatp__doctor__subcmd__mirror__subcmd__help__subcmd__run"
                 ;;
             *)
                 ;;
@@ -92,7 +122,7 @@ _mdatp__doctor() {
 
     case "${cmd}" in
         mdatp__doctor)
-            opts="-v -h -V --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version health connectivity diagnose check update bundle aggregate config help"
+            opts="-v -h -V --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version health connectivity diagnose check update bundle aggregate config mirror help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -656,7 +686,7 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__doctor__subcmd__help)
-            opts="health connectivity diagnose check update bundle aggregate config help"
+            opts="health connectivity diagnose check update bundle aggregate config mirror help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -795,6 +825,48 @@ _mdatp__doctor() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mdatp__doctor__subcmd__help__subcmd__mirror)
+            opts="check run"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mdatp__doctor__subcmd__help__subcmd__mirror__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mdatp__doctor__subcmd__help__subcmd__mirror__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mdatp__doctor__subcmd__help__subcmd__update)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -802,6 +874,232 @@ _mdatp__doctor() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mdatp__doctor__subcmd__mirror)
+            opts="-v -h -V --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version check run help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --mdatp)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --managed-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json nagios prometheus checkmk" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mdatp__doctor__subcmd__mirror__subcmd__check)
+            opts="-v -h -V --settings --folder --script --url --probe-timeout --online --fwlink-url --interval --textfile-dir --root --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --settings)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --folder)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --script)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --probe-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fwlink-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --textfile-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mdatp)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --managed-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json nagios prometheus checkmk" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mdatp__doctor__subcmd__mirror__subcmd__help)
+            opts="check run help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mdatp__doctor__subcmd__mirror__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mdatp__doctor__subcmd__mirror__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mdatp__doctor__subcmd__mirror__subcmd__help__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mdatp__doctor__subcmd__mirror__subcmd__run)
+            opts="-v -h -V --script --run-timeout --no-restore --textfile-dir --interval --root --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --script)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --run-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --textfile-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mdatp)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --managed-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json nagios prometheus checkmk" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

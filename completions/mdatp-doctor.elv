@@ -38,6 +38,7 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
             cand bundle 'Write a redacted support bundle (.tar.gz) with everything support needs'
             cand aggregate 'Summarise many `diagnose --format json` reports into one fleet picture'
             cand config 'Managed configuration tools'
+            cand mirror 'On the mirror host: doctor Microsoft''s offline downloader and the tree it leaves'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mdatp-doctor;health'= {
@@ -240,6 +241,78 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
         }
         &'mdatp-doctor;config;help;help'= {
         }
+        &'mdatp-doctor;mirror'= {
+            cand --mdatp 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]'
+            cand --managed-config 'The managed configuration file mdatp reads'
+            cand --format 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only'
+            cand --color 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)'
+            cand --timeout 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out'
+            cand --state-dir 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]'
+            cand -v 'Show each external command, its exit status and duration on stderr'
+            cand --verbose 'Show each external command, its exit status and duration on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand check 'Check the downloader''s settings.json, its log and every arch folder it fills'
+            cand run 'Run the downloader (a drop-in for its cron line), check what it left, restore the last good package when it left a bad one'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mdatp-doctor;mirror;check'= {
+            cand --settings 'The downloader''s settings.json [default: looked for in common places]'
+            cand --folder 'Check this download folder (every arch folder found) instead of what settings.json describes'
+            cand --script 'The downloader script [default: xplat_offline_updates_download.sh next to settings.json]'
+            cand --url 'The ring folder URL endpoints use (e.g. http://mirror:8000/linux/production/): fetch manifest.json and updates.zip through it and compare them with the disk'
+            cand --probe-timeout 'Time limit for fetching one architecture''s files through --url'
+            cand --fwlink-url 'The fwlink base URL --online asks (tests)'
+            cand --interval 'The endpoints'' definitionUpdatesInterval (e.g. 8h, 28800)'
+            cand --textfile-dir 'With --format prometheus: write DIR/mdatp_mirror.prom atomically instead of stdout'
+            cand --root 'Read the machine''s files under this directory (tests)'
+            cand --mdatp 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]'
+            cand --managed-config 'The managed configuration file mdatp reads'
+            cand --format 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only'
+            cand --color 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)'
+            cand --timeout 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out'
+            cand --state-dir 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]'
+            cand --online 'Also ask Microsoft''s fwlink (`&action=info`, through the proxy in https_proxy or all_proxy, as curl would) what it publishes, and report how far the mirror lags behind; the only check that leaves the host, never downloads a package'
+            cand -v 'Show each external command, its exit status and duration on stderr'
+            cand --verbose 'Show each external command, its exit status and duration on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mdatp-doctor;mirror;run'= {
+            cand --script 'The downloader script; settings.json is read from its directory'
+            cand --run-timeout 'Kill the script (and what it started) after this long'
+            cand --textfile-dir 'Write DIR/mdatp_mirror_run.prom (the run''s result for node_exporter) atomically'
+            cand --interval 'The endpoints'' definitionUpdatesInterval (e.g. 8h, 28800)'
+            cand --root 'Read the machine''s files under this directory (tests)'
+            cand --mdatp 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]'
+            cand --managed-config 'The managed configuration file mdatp reads'
+            cand --format 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only'
+            cand --color 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)'
+            cand --timeout 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out'
+            cand --state-dir 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]'
+            cand --no-restore 'Never restore the previous package, only report'
+            cand -v 'Show each external command, its exit status and duration on stderr'
+            cand --verbose 'Show each external command, its exit status and duration on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mdatp-doctor;mirror;help'= {
+            cand check 'Check the downloader''s settings.json, its log and every arch folder it fills'
+            cand run 'Run the downloader (a drop-in for its cron line), check what it left, restore the last good package when it left a bad one'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mdatp-doctor;mirror;help;check'= {
+        }
+        &'mdatp-doctor;mirror;help;run'= {
+        }
+        &'mdatp-doctor;mirror;help;help'= {
+        }
         &'mdatp-doctor;help'= {
             cand health 'Show `mdatp health` as typed fields (definitions first)'
             cand connectivity 'Probe the offline update mirror the way the endpoint uses it'
@@ -249,6 +322,7 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
             cand bundle 'Write a redacted support bundle (.tar.gz) with everything support needs'
             cand aggregate 'Summarise many `diagnose --format json` reports into one fleet picture'
             cand config 'Managed configuration tools'
+            cand mirror 'On the mirror host: doctor Microsoft''s offline downloader and the tree it leaves'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mdatp-doctor;help;health'= {
@@ -269,6 +343,14 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
             cand check 'Check a managed configuration file against the documented keys and types'
         }
         &'mdatp-doctor;help;config;check'= {
+        }
+        &'mdatp-doctor;help;mirror'= {
+            cand check 'Check the downloader''s settings.json, its log and every arch folder it fills'
+            cand run 'Run the downloader (a drop-in for its cron line), check what it left, restore the last good package when it left a bad one'
+        }
+        &'mdatp-doctor;help;mirror;check'= {
+        }
+        &'mdatp-doctor;help;mirror;run'= {
         }
         &'mdatp-doctor;help;help'= {
         }

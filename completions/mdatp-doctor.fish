@@ -47,6 +47,7 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "update" -
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "bundle" -d 'Write a redacted support bundle (.tar.gz) with everything support needs'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "aggregate" -d 'Summarise many `diagnose --format json` reports into one fleet picture'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "config" -d 'Managed configuration tools'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "mirror" -d 'On the mirror host: doctor Microsoft\'s offline downloader and the tree it leaves'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand health" -l details -d 'Health section to show (mdatp\'s `--details`): definitions, edr, features, ...' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand health" -l from-file -d 'Read a saved health output (text or JSON) from FILE, or stdin with `-`, instead of running mdatp' -r -F
@@ -258,13 +259,83 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "check" -d 'Check a managed configuration file against the documented keys and types'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config help" -f -a "health" -d 'Show `mdatp health` as typed fields (definitions first)'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config help" -f -a "connectivity" -d 'Probe the offline update mirror the way the endpoint uses it'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config help" -f -a "diagnose" -d 'Find every known reason offline updates fail, with evidence and a fix'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config help" -f -a "check" -d 'Monitoring: the diagnose verdict for Nagios/Icinga, Prometheus, Checkmk or scripts'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config help" -f -a "update" -d 'Trigger `mdatp definitions update`, wait for the real outcome, and explain it'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config help" -f -a "bundle" -d 'Write a redacted support bundle (.tar.gz) with everything support needs'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config help" -f -a "aggregate" -d 'Summarise many `diagnose --format json` reports into one fleet picture'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config help" -f -a "config" -d 'Managed configuration tools'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check run help" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check run help" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check run help" -l format -d 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only' -r -f -a "human\t'Tables and text for people'
+json\t'One JSON document on stdout (`schema_version` 1)'
+nagios\t'Monitoring Plugins output: status line, perfdata, long output (`check`)'
+prometheus\t'Prometheus text exposition format (`check`)'
+checkmk\t'Checkmk local check line (`check`)'"
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check run help" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check run help" -l timeout -d 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check run help" -l state-dir -d 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check run help" -s v -l verbose -d 'Show each external command, its exit status and duration on stderr'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check run help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check run help" -s V -l version -d 'Print version'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check run help" -f -a "check" -d 'Check the downloader\'s settings.json, its log and every arch folder it fills'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check run help" -f -a "run" -d 'Run the downloader (a drop-in for its cron line), check what it left, restore the last good package when it left a bad one'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check run help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l settings -d 'The downloader\'s settings.json [default: looked for in common places]' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l folder -d 'Check this download folder (every arch folder found) instead of what settings.json describes' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l script -d 'The downloader script [default: xplat_offline_updates_download.sh next to settings.json]' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l url -d 'The ring folder URL endpoints use (e.g. http://mirror:8000/linux/production/): fetch manifest.json and updates.zip through it and compare them with the disk' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l probe-timeout -d 'Time limit for fetching one architecture\'s files through --url' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l fwlink-url -d 'The fwlink base URL --online asks (tests)' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l interval -d 'The endpoints\' definitionUpdatesInterval (e.g. 8h, 28800)' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l textfile-dir -d 'With --format prometheus: write DIR/mdatp_mirror.prom atomically instead of stdout' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l root -d 'Read the machine\'s files under this directory (tests)' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l format -d 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only' -r -f -a "human\t'Tables and text for people'
+json\t'One JSON document on stdout (`schema_version` 1)'
+nagios\t'Monitoring Plugins output: status line, perfdata, long output (`check`)'
+prometheus\t'Prometheus text exposition format (`check`)'
+checkmk\t'Checkmk local check line (`check`)'"
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l timeout -d 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l state-dir -d 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l online -d 'Also ask Microsoft\'s fwlink (`&action=info`, through the proxy in https_proxy or all_proxy, as curl would) what it publishes, and report how far the mirror lags behind; the only check that leaves the host, never downloads a package'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -s v -l verbose -d 'Show each external command, its exit status and duration on stderr'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from run" -l script -d 'The downloader script; settings.json is read from its directory' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from run" -l run-timeout -d 'Kill the script (and what it started) after this long' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from run" -l textfile-dir -d 'Write DIR/mdatp_mirror_run.prom (the run\'s result for node_exporter) atomically' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from run" -l interval -d 'The endpoints\' definitionUpdatesInterval (e.g. 8h, 28800)' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from run" -l root -d 'Read the machine\'s files under this directory (tests)' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from run" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from run" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from run" -l format -d 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only' -r -f -a "human\t'Tables and text for people'
+json\t'One JSON document on stdout (`schema_version` 1)'
+nagios\t'Monitoring Plugins output: status line, perfdata, long output (`check`)'
+prometheus\t'Prometheus text exposition format (`check`)'
+checkmk\t'Checkmk local check line (`check`)'"
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from run" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from run" -l timeout -d 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from run" -l state-dir -d 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from run" -l no-restore -d 'Never restore the previous package, only report'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from run" -s v -l verbose -d 'Show each external command, its exit status and duration on stderr'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from run" -s V -l version -d 'Print version'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from help" -f -a "check" -d 'Check the downloader\'s settings.json, its log and every arch folder it fills'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from help" -f -a "run" -d 'Run the downloader (a drop-in for its cron line), check what it left, restore the last good package when it left a bad one'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config mirror help" -f -a "health" -d 'Show `mdatp health` as typed fields (definitions first)'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config mirror help" -f -a "connectivity" -d 'Probe the offline update mirror the way the endpoint uses it'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config mirror help" -f -a "diagnose" -d 'Find every known reason offline updates fail, with evidence and a fix'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config mirror help" -f -a "check" -d 'Monitoring: the diagnose verdict for Nagios/Icinga, Prometheus, Checkmk or scripts'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config mirror help" -f -a "update" -d 'Trigger `mdatp definitions update`, wait for the real outcome, and explain it'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config mirror help" -f -a "bundle" -d 'Write a redacted support bundle (.tar.gz) with everything support needs'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config mirror help" -f -a "aggregate" -d 'Summarise many `diagnose --format json` reports into one fleet picture'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config mirror help" -f -a "config" -d 'Managed configuration tools'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config mirror help" -f -a "mirror" -d 'On the mirror host: doctor Microsoft\'s offline downloader and the tree it leaves'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and not __fish_seen_subcommand_from health connectivity diagnose check update bundle aggregate config mirror help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Check a managed configuration file against the documented keys and types'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and __fish_seen_subcommand_from mirror" -f -a "check" -d 'Check the downloader\'s settings.json, its log and every arch folder it fills'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand help; and __fish_seen_subcommand_from mirror" -f -a "run" -d 'Run the downloader (a drop-in for its cron line), check what it left, restore the last good package when it left a bad one'

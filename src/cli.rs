@@ -220,6 +220,10 @@ pub enum Command {
     /// Managed configuration tools
     #[command(subcommand)]
     Config(ConfigCommand),
+
+    /// On the mirror host: doctor Microsoft's offline downloader and the tree it leaves
+    #[command(subcommand)]
+    Mirror(MirrorCommand),
 }
 
 #[derive(Debug, Args)]
@@ -476,6 +480,125 @@ pub struct ConfigCheckArgs {
     /// The file to check [default: --managed-config]
     #[arg(value_name = "PATH")]
     pub path: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MirrorCommand {
+    /// Check the downloader's settings.json, its log and every arch folder it fills
+    #[command(
+        long_about = "Runs on the mirror host (no mdatp needed): reads the settings.json of \
+                      Microsoft's xplat_offline_updates_download.sh, then checks the download \
+                      tree (every package a complete zip whose entries pass their CRC, \
+                      manifests with versions, leftovers of killed runs, ages, backups, \
+                      modes) and the downloader's log (last run finished, errors). Each \
+                      finding is explained by `diagnose --explain ID`.\n\n\
+                      Exits with the worst finding: 0 ok, 1 warning, 2 critical, 3 unknown \
+                      (what should be checked could not be read).",
+        after_help = EXIT_CODES_HELP
+    )]
+    Check(MirrorCheckArgs),
+
+    /// Run the downloader (a drop-in for its cron line), check what it left, restore the
+    /// last good package when it left a bad one
+    #[command(
+        long_about = "Runs Microsoft's xplat_offline_updates_download.sh unchanged (exec, no \
+                      shell, its directory as working directory) under --run-timeout and a lock \
+                      so two runs never overlap, streaming its output to stderr. Before, it \
+                      keeps a private copy of every good arch folder (package and manifest); \
+                      after, it reads the script's `Error (N):` lines and runs `mirror check` \
+                      on the tree its settings.json describes. When the new tree is bad (an \
+                      HTML page saved as the package, a truncated zip, empty versions) it \
+                      restores the previous package and manifest atomically and says so \
+                      (--no-restore to opt out).\n\n\
+                      Exits 2 when the run was bad (the script failed, timed out or could not \
+                      be started, or the tree is bad) even though the script exited 0; 3 when \
+                      another run holds the lock.",
+        after_help = EXIT_CODES_HELP
+    )]
+    Run(MirrorRunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MirrorRunArgs {
+    /// The downloader script; settings.json is read from its directory
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "/opt/wdav-update/xplat_offline_updates_download.sh"
+    )]
+    pub script: PathBuf,
+
+    /// Kill the script (and what it started) after this long
+    #[arg(long, value_name = "SECS", default_value = "30m", value_parser = crate::units::parse_timeout)]
+    pub run_timeout: Duration,
+
+    /// Never restore the previous package, only report
+    #[arg(long)]
+    pub no_restore: bool,
+
+    /// Write DIR/mdatp_mirror_run.prom (the run's result for node_exporter) atomically
+    #[arg(long, value_name = "DIR")]
+    pub textfile_dir: Option<PathBuf>,
+
+    /// The endpoints' definitionUpdatesInterval (e.g. 8h, 28800)
+    #[arg(long, value_name = "SECS", default_value = "8h", value_parser = crate::units::parse_age)]
+    pub interval: Duration,
+
+    /// Read the machine's files under this directory (tests)
+    #[arg(long, value_name = "DIR", hide = true, default_value = "/")]
+    pub root: PathBuf,
+
+    /// Arguments passed to the script (Microsoft's takes none)
+    #[arg(last = true, value_name = "ARGS")]
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct MirrorCheckArgs {
+    /// The downloader's settings.json [default: looked for in common places]
+    #[arg(long, value_name = "PATH", conflicts_with = "folder")]
+    pub settings: Option<PathBuf>,
+
+    /// Check this download folder (every arch folder found) instead of what settings.json
+    /// describes
+    #[arg(long, value_name = "DIR")]
+    pub folder: Option<PathBuf>,
+
+    /// The downloader script [default: xplat_offline_updates_download.sh next to
+    /// settings.json]
+    #[arg(long, value_name = "PATH")]
+    pub script: Option<PathBuf>,
+
+    /// The ring folder URL endpoints use (e.g. http://mirror:8000/linux/production/):
+    /// fetch manifest.json and updates.zip through it and compare them with the disk
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+
+    /// Time limit for fetching one architecture's files through --url
+    #[arg(long, value_name = "SECS", default_value = "120", value_parser = crate::units::parse_timeout)]
+    pub probe_timeout: Duration,
+
+    /// Also ask Microsoft's fwlink (`&action=info`, through the proxy in https_proxy or
+    /// all_proxy, as curl would) what it publishes, and report how far the mirror lags
+    /// behind; the only check that leaves the host, never downloads a package
+    #[arg(long)]
+    pub online: bool,
+
+    /// The fwlink base URL --online asks (tests)
+    #[arg(long, value_name = "URL", hide = true)]
+    pub fwlink_url: Option<String>,
+
+    /// The endpoints' definitionUpdatesInterval (e.g. 8h, 28800)
+    #[arg(long, value_name = "SECS", default_value = "8h", value_parser = crate::units::parse_age)]
+    pub interval: Duration,
+
+    /// With --format prometheus: write DIR/mdatp_mirror.prom atomically instead of stdout
+    #[arg(long, value_name = "DIR")]
+    pub textfile_dir: Option<PathBuf>,
+
+    /// Read the machine's files under this directory (tests)
+    #[arg(long, value_name = "DIR", hide = true, default_value = "/")]
+    pub root: PathBuf,
 }
 
 /// `mdatp-doctor generate`, a developer's command: regenerate completions/, man/ and the

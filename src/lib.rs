@@ -17,6 +17,7 @@ pub mod interrupt;
 pub mod managed;
 pub mod mdatp;
 pub mod mirror;
+pub mod mirror_host;
 pub mod process;
 pub mod render;
 pub mod report;

@@ -35,8 +35,11 @@ fn main() -> std::process::ExitCode {
             .into();
         }
     };
-    if !matches!(cli.command, Command::Check(_))
-        && let Some(f @ (Format::Nagios | Format::Prometheus | Format::Checkmk)) = cli.global.format
+    if !matches!(
+        cli.command,
+        Command::Check(_) | Command::Mirror(mdatp_doctor::cli::MirrorCommand::Check(_))
+    ) && let Some(f @ (Format::Nagios | Format::Prometheus | Format::Checkmk)) =
+        cli.global.format
     {
         eprintln!(
             "error: --format {f:?} is only for `check`; use human or json\n\nFor more information, try '--help'."

@@ -11,6 +11,7 @@ pub mod connectivity;
 pub mod diagnose;
 pub mod generate;
 pub mod health;
+pub mod mirror;
 pub mod update;
 
 use std::path::PathBuf;
@@ -113,6 +114,7 @@ pub fn run(cli: &Cli, ctx: &Context) -> Result<Finished, Failure> {
         Command::Aggregate(args) => aggregate::run(ctx, args),
         Command::Bundle(args) => bundle::run(ctx, args, managed),
         Command::Update(args) => update::run(ctx, args, managed),
+        Command::Mirror(cmd) => mirror::run(ctx, cmd),
     }
 }
 

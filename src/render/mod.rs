@@ -8,6 +8,7 @@ pub mod diagnose;
 pub mod escape;
 pub mod findings;
 pub mod health;
+pub mod mirror_host;
 pub mod misc;
 pub mod style;
 pub mod update;

@@ -6,6 +6,7 @@ pub mod check;
 pub mod connectivity;
 pub mod diagnose;
 pub mod fleet;
+pub mod mirror_host;
 pub mod misc;
 pub mod update;
 

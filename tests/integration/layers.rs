@@ -16,6 +16,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("failure", 2),
     ("mdatp", 2),
     ("mirror", 2),
+    ("mirror_host", 2),
     ("managed", 2),
     ("state", 2),
     ("bundle", 2),

@@ -18,6 +18,7 @@ mod health;
 mod hostile_render;
 mod hostile_state;
 mod layers;
+mod mirror_host;
 mod options;
 mod packaging;
 mod parser;

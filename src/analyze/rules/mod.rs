@@ -5,6 +5,7 @@ mod config;
 mod freshness;
 mod history;
 mod mdatp;
+mod mirror_host;
 mod probe;
 mod settings;
 mod signature;
@@ -21,6 +22,7 @@ use crate::mirror::step::UrlSource;
 use crate::mirror::url::Checked;
 
 pub use config::{APPLIED, ConfigFacts, file_findings, not_applied};
+pub use mirror_host::{behind_seconds, check as mirror_host_findings};
 
 /// What every family file imports.
 mod prelude {
@@ -48,6 +50,7 @@ pub fn catalogue() -> impl Iterator<Item = &'static Rule> {
         config::RULES,
         system::RULES,
         state::RULES,
+        mirror_host::RULES,
     ]
     .into_iter()
     .flatten()

@@ -468,9 +468,16 @@ fn the_catalogue_has_each_id_once_in_kebab_case() {
         assert!(!r.meaning.is_empty() && !r.fix.is_empty(), "{}", r.id);
         // Each says what it rests on: Microsoft's documentation, a measurement, or inference.
         assert!(
-            ["Documented", "Inferred", "Measured", "Seen", "This tool", "The seed"]
-                .iter()
-                .any(|w| r.basis.starts_with(w)),
+            [
+                "Documented",
+                "Inferred",
+                "Measured",
+                "Seen",
+                "This tool",
+                "The seed"
+            ]
+            .iter()
+            .any(|w| r.basis.starts_with(w)),
             "{}: {}",
             r.id,
             r.basis

@@ -1,0 +1,1025 @@
+//! The mirror host (`mirror check`): the downloader's settings, its last run, and the tree
+//! it leaves. Facts marked "documented" come from Microsoft's script 0.0.2 and its
+//! settings.json (microsoft/mdatp-xplat, linux/definition_downloader); "inferred" ones are
+//! our reading of what follows from them.
+
+use std::path::Path;
+use std::time::SystemTime;
+
+use super::prelude::*;
+use crate::mirror_host::tree::{ArchState, PackageState};
+use crate::mirror_host::{MirrorHostSnapshot, settings};
+
+pub static SETTINGS_UNREADABLE: Rule = Rule {
+    id: "mirror-host-settings-unreadable",
+    severity: "critical (unknown when only unreadable by this user)",
+    meaning: "The downloader's settings.json is missing, unreadable or not a JSON object. Documented: the script exits 0 without a word in its log when settings.json is missing, and an invalid file makes it do nothing, so cron never notices.",
+    fix: "Put a valid settings.json next to xplat_offline_updates_download.sh (the script reads it from its own directory), or pass --settings PATH.",
+    basis: "Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
+};
+pub static SETTINGS_KEY_UNKNOWN: Rule = Rule {
+    id: "mirror-host-settings-key-unknown",
+    severity: "warning",
+    meaning: "settings.json has a key the script does not read (documented keys: downloadFolder, downloadLinuxUpdates, downloadMacUpdates, downloadPreviewUpdates, backupPreviousUpdates, logFilePath). A misspelt key is silently ignored and its default (false, or the /tmp path) applies.",
+    fix: "Rename the key to the documented spelling (the finding names the closest one).",
+    basis: "Inferred from how real mirror setups fail; the meaning says why.",
+};
+pub static SETTINGS_NOT_BOOLEAN: Rule = Rule {
+    id: "mirror-host-settings-not-boolean",
+    severity: "warning",
+    meaning: "A download switch is not a JSON boolean. Documented: the script compares the text `jq -r` prints with `true`, so \"yes\", 1 or \"True\" mean off; the string \"true\" happens to work.",
+    fix: "Write the switch as a JSON boolean: true or false, without quotes.",
+    basis: "Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
+};
+pub static NO_PLATFORM: Rule = Rule {
+    id: "mirror-host-no-platform",
+    severity: "critical",
+    meaning: "Neither downloadLinuxUpdates nor downloadMacUpdates is on: the script downloads nothing and still logs `Script completed.` (documented: absent switches mean false).",
+    fix: "Set \"downloadLinuxUpdates\": true (and downloadMacUpdates for macOS endpoints) in settings.json.",
+    basis: "Inferred from how real mirror setups fail; the meaning says why.",
+};
+pub static FOLDER_VOLATILE: Rule = Rule {
+    id: "mirror-host-folder-volatile",
+    severity: "warning",
+    meaning: "downloadFolder or logFilePath is relative, under /tmp or on tmpfs. Documented: the shipped settings.json puts both under /tmp. Inferred: /tmp is a tmpfs on current Fedora and Debian 13 and is cleaned at boot, so the mirror and the log vanish after a reboot; a relative path depends on cron's working directory.",
+    fix: "Move downloadFolder to persistent storage (e.g. /srv/wdav-update) and logFilePath to /var/log, then run the downloader once.",
+    basis: "Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
+};
+pub static FOLDER_SPACE: Rule = Rule {
+    id: "mirror-host-folder-space",
+    severity: "warning",
+    meaning: "Less than 2 GB free where the downloader writes (documented: Microsoft asks for 2 GB on the mirror's download folder).",
+    fix: "Free space on that file system or move downloadFolder.",
+    basis: "Inferred from how real mirror setups fail; the meaning says why.",
+};
+pub static FOLDER_UNREADABLE: Rule = Rule {
+    id: "mirror-host-folder-unreadable",
+    severity: "critical (unknown when only unreadable by this user)",
+    meaning: "The download folder does not exist or cannot be read: the mirror serves nothing, or this check cannot see what it serves.",
+    fix: "Run the downloader once (it creates the folder), or run mirror check as the user that owns it.",
+    basis: "Inferred from how real mirror setups fail; the meaning says why.",
+};
+pub static PACKAGE_MISSING: Rule = Rule {
+    id: "mirror-host-package-missing",
+    severity: "critical",
+    meaning: "An arch folder the settings call for has no updates.zip, or has a manifest.json without the package or the reverse. Documented: when manifest.json exists but updates.zip was deleted, the script never fetches the package again; a run that failed leaves folders without packages.",
+    fix: "Delete the arch folder's manifest.json and run the downloader (or `mdatp-doctor mirror run`) again.",
+    basis: "Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
+};
+pub static PACKAGE_BAD: Rule = Rule {
+    id: "mirror-host-package-bad",
+    severity: "critical",
+    meaning: "updates.zip is not a complete zip archive: an HTML page, empty, truncated, or an entry fails its CRC. Documented: the script runs curl without -f, so a proxy's error page is saved as the package and the run still says `Script completed.` (exit 0). Endpoints fail to install it and fall back or stay stale.",
+    fix: "Fix what the downloader reached (proxy rules for go.microsoft.com and definitionupdates.microsoft.com), then rerun it; `mdatp-doctor mirror run` restores the previous good package when a run brings a bad one.",
+    basis: "Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
+};
+pub static MANIFEST_BAD: Rule = Rule {
+    id: "mirror-host-manifest-bad",
+    severity: "critical",
+    meaning: "manifest.json is missing, unreadable, not JSON, or has an empty EngineVersion/DefinitionVersion. Documented: the versions are scraped from the fwlink's `&action=info` XML; when that returned a proxy page both are \"\".",
+    fix: "Rerun the downloader once the fwlink is reachable; check the proxy cron's environment gives curl.",
+    basis: "Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
+};
+pub static LEFTOVERS: Rule = Rule {
+    id: "mirror-host-leftovers",
+    severity: "warning",
+    meaning: "updates.zip_temp or manifest.xml remain in an arch folder. Documented: the script downloads to these names and removes them at the end, so they are left by a run that was killed or failed between the two downloads.",
+    fix: "Look at why the last run stopped (its output, timeouts, disk space), remove the leftovers and rerun the downloader.",
+    basis: "Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
+};
+pub static PACKAGE_OLD: Rule = Rule {
+    id: "mirror-host-package-old",
+    severity: "warning, critical after 3 days",
+    meaning: "The package is older than 24 h or twice the endpoints' update interval, whichever is larger. Inferred: Microsoft publishes definitions several times a day and the script replaces the package whenever the version changes, so an old package means the downloader is not running or not succeeding.",
+    fix: "Check the schedule and the last run (`mirror check` lists both), then run the downloader by hand and read its output.",
+    basis: "Inferred from how real mirror setups fail; the meaning says why.",
+};
+pub static BACKUP_BAD: Rule = Rule {
+    id: "mirror-host-backup-bad",
+    severity: "warning",
+    meaning: "backupPreviousUpdates is on but <ring>_back has no package, or its version is at or above the current one. Documented: a run that fails after the backup copy leaves _back equal to the current version, so n-1 is lost.",
+    fix: "Keep the last good package somewhere else until the next good run refreshes _back; `mirror run` snapshots each arch folder before the script runs.",
+    basis: "Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
+};
+pub static NOT_WORLD_READABLE: Rule = Rule {
+    id: "mirror-host-not-world-readable",
+    severity: "critical",
+    meaning: "A package, manifest or folder on the mirror is not readable (or a folder not searchable) by other users. Inferred: the web server runs as its own user, so it answers 403 and endpoints cannot update.",
+    fix: "chmod o+r the files and o+rx the folders (or run the downloader with umask 022).",
+    basis: "Inferred from how real mirror setups fail; the meaning says why.",
+};
+pub static LOG_UNREADABLE: Rule = Rule {
+    id: "mirror-host-log-unreadable",
+    severity: "unknown",
+    meaning: "The downloader's log (logFilePath; documented default /tmp/mdatp_offline_updates.log) is missing or unreadable, so the last run cannot be judged. The script creates it on its first run.",
+    fix: "Run the check as the user that runs the downloader, or point logFilePath at a persistent, readable file.",
+    basis: "Inferred from how real mirror setups fail; the meaning says why.",
+};
+pub static RUN_UNFINISHED: Rule = Rule {
+    id: "mirror-host-run-unfinished",
+    severity: "critical",
+    meaning: "The log's last `Script started.` has no `Script completed.` after it. Documented: every failure (curl error, fwlink down) ends the script there, with exit status 0, and its `Error (N):` line goes to stdout only; the first failure skips every remaining arch, ring and platform.",
+    fix: "Run the downloader by hand (or through `mdatp-doctor mirror run`, which keeps its output) and fix the error it prints.",
+    basis: "Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
+};
+pub static RUN_OLD: Rule = Rule {
+    id: "mirror-host-run-old",
+    severity: "warning",
+    meaning: "The last completed run is older than twice the endpoints' update interval, or the log shows none. Inferred: the schedule stopped or runs less often than endpoints poll.",
+    fix: "Check the cron entry or timer that runs the downloader; make it run at least as often as definitionUpdatesInterval.",
+    basis: "Inferred from how real mirror setups fail; the meaning says why.",
+};
+pub static RUN_ERRORS: Rule = Rule {
+    id: "mirror-host-run-errors",
+    severity: "warning",
+    meaning: "The log holds `Error (N): …` lines. The script writes them to stdout only; they are in the log when a wrapper appends the output there.",
+    fix: "Read the error and fix it (N is curl's exit status: 6 DNS, 7 connect, 28 timeout, 35/60 TLS).",
+    basis: "Inferred from how real mirror setups fail; the meaning says why.",
+};
+
+pub static SCHEDULE_MISSING: Rule = Rule {
+    id: "mirror-host-schedule-missing",
+    severity: "warning",
+    meaning: "No cron entry (/etc/crontab, /etc/cron.d, user crontabs readable by this user) and no systemd timer in /etc/systemd/system runs the downloader. Documented: script 0.0.2 cannot create a scheduled task itself. Inferred: without one the mirror stops at its last download; a crontab this user cannot read is not seen.",
+    fix: "Add a cron line or timer that runs the script (or `mdatp-doctor mirror run`) at least as often as definitionUpdatesInterval; see \"On the mirror host\" in the README.",
+    basis: "Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
+};
+pub static SCHEDULE_SLOW: Rule = Rule {
+    id: "mirror-host-schedule-slow",
+    severity: "warning",
+    meaning: "The schedule that runs the downloader leaves gaps longer than the endpoints' definitionUpdatesInterval (--interval, 8 h by default as documented for mdatp), so endpoints poll a mirror that is behind.",
+    fix: "Run the downloader at least as often as the endpoints poll, e.g. `0 */4 * * *`.",
+    basis: "Inferred from how real mirror setups fail; the meaning says why.",
+};
+pub static SCRIPT_PROBLEM: Rule = Rule {
+    id: "mirror-host-script-problem",
+    severity: "critical (warning when only not executable or not found)",
+    meaning: "The downloader script next to settings.json is missing, not executable, or has CRLF line endings. Documented: the script reads settings.json from its own directory. Inferred: a script saved with CRLF (edited on Windows) fails at its first line; one without the execute bit fails when cron calls it by path.",
+    fix: "Put xplat_offline_updates_download.sh next to settings.json, convert it with `sed -i 's/\\r$//'` and chmod 755 it.",
+    basis: "Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
+};
+pub static TOOL_MISSING: Rule = Rule {
+    id: "mirror-host-tool-missing",
+    severity: "critical",
+    meaning: "jq or curl is not on the PATH cron gives its jobs (/usr/bin:/bin). Documented: the script needs both and exits 0 when either is missing, so the failure is silent.",
+    fix: "Install them (apt-get install curl jq, or dnf install curl jq).",
+    basis: "Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
+};
+
+pub static SERVING_MISMATCH: Rule = Rule {
+    id: "mirror-host-serving-mismatch",
+    severity: "critical",
+    meaning: "What the web server hands out at --url is not what the downloader left on disk: a request fails (403 from file modes or SELinux labels, 404 from another docroot or nginx's default_server), or the package's size/SHA-256 or the manifest's versions differ. Inferred from real mirror setups; endpoints see only what is served.",
+    fix: "Point the server's docroot at downloadFolder (the URL must end at the ring folder, e.g. /linux/production/), make the files world-readable (and labelled httpd_sys_content_t under SELinux), then run mirror check --url again.",
+    basis: "Inferred from how real mirror setups fail; the meaning says why.",
+};
+
+pub static BEHIND_MICROSOFT: Rule = Rule {
+    id: "mirror-host-behind-microsoft",
+    severity: "warning",
+    meaning: "--online: Microsoft's fwlink (`&action=info`, documented as what the downloader reads its versions from) publishes newer definitions than the mirror's manifest.json holds, or the fwlink cannot be reached from the mirror host through the proxy in its environment (then the downloader fails the same way). Since 2026 the mirror must also reach definitionupdates.microsoft.com.",
+    fix: "Run the downloader now; if it cannot reach the fwlink, allow go.microsoft.com and definitionupdates.microsoft.com through the proxy and give cron the proxy variables.",
+    basis: "Inferred from how real mirror setups fail; the meaning says why.",
+};
+
+/// Every finding this family can raise, in catalogue order.
+pub static RULES: &[&Rule] = &[
+    &SETTINGS_UNREADABLE,
+    &SETTINGS_KEY_UNKNOWN,
+    &SETTINGS_NOT_BOOLEAN,
+    &NO_PLATFORM,
+    &FOLDER_VOLATILE,
+    &FOLDER_SPACE,
+    &FOLDER_UNREADABLE,
+    &PACKAGE_MISSING,
+    &PACKAGE_BAD,
+    &MANIFEST_BAD,
+    &LEFTOVERS,
+    &PACKAGE_OLD,
+    &BACKUP_BAD,
+    &NOT_WORLD_READABLE,
+    &LOG_UNREADABLE,
+    &RUN_UNFINISHED,
+    &RUN_OLD,
+    &RUN_ERRORS,
+    &SCHEDULE_MISSING,
+    &SCHEDULE_SLOW,
+    &SCRIPT_PROBLEM,
+    &TOOL_MISSING,
+    &SERVING_MISMATCH,
+    &BEHIND_MICROSOFT,
+];
+
+const DAY: Duration = Duration::from_secs(86_400);
+const MIRROR_MIN_FREE: u64 = 2_000_000_000;
+
+/// Every mirror-host finding, most severe first.
+pub fn check(s: &MirrorHostSnapshot) -> Vec<Finding> {
+    let mut out = Vec::new();
+    settings_findings(s, &mut out);
+    folder_findings(s, &mut out);
+    for a in &s.tree {
+        arch_findings(s, a, &mut out);
+    }
+    backup_findings(s, &mut out);
+    log_findings(s, &mut out);
+    schedule_findings(s, &mut out);
+    install_findings(s, &mut out);
+    serving_findings(s, &mut out);
+    online_findings(s, &mut out);
+    super::finding::sort(&mut out);
+    out
+}
+
+fn ev(source: &str, key: impl Into<String>, value: impl Into<String>) -> Evidence {
+    Evidence::new(source, key, value)
+}
+
+/// Unreadable by this user, or not found where looked: the state is unknown, not bad.
+fn denied(e: &str) -> bool {
+    e.contains("ermission denied") || e.starts_with("no settings.json found")
+}
+
+fn settings_findings(s: &MirrorHostSnapshot, out: &mut Vec<Finding>) {
+    let path = s
+        .settings_path
+        .as_ref()
+        .map_or_else(|| "settings.json".into(), |p| p.display().to_string());
+    let Some(settings) = &s.settings else { return };
+    let st = match settings {
+        Err(e) => {
+            let sev = if denied(e) {
+                Severity::Unknown
+            } else {
+                Severity::Critical
+            };
+            out.push(SETTINGS_UNREADABLE.raise(
+                sev,
+                format!("The downloader's settings cannot be read ({e}): the script would exit 0 and do nothing"),
+                vec![ev("file", path, e.as_str())],
+                "Put a valid settings.json next to the script (or pass --settings PATH).".into(),
+            ));
+            return;
+        }
+        Ok(st) => st,
+    };
+    for (key, near) in &st.unknown_keys {
+        let hint = near.map_or(String::new(), |n| format!(" (did you mean {n}?)"));
+        out.push(SETTINGS_KEY_UNKNOWN.raise(
+            Severity::Warning,
+            format!("settings.json has the key {key}, which the script ignores{hint}"),
+            vec![ev("file", format!("{path}: {key}"), "unknown key")],
+            near.map_or_else(
+                || format!("Remove {key} from {path}."),
+                |n| format!("Rename {key} to {n} in {path}."),
+            ),
+        ));
+    }
+    for (key, flag) in [
+        ("downloadLinuxUpdates", &st.linux),
+        ("downloadMacUpdates", &st.mac),
+        ("downloadPreviewUpdates", &st.preview),
+        ("backupPreviousUpdates", &st.backup),
+    ] {
+        if let settings::Flag::Other(v) = flag {
+            let means = if flag.on() { "on" } else { "off" };
+            out.push(SETTINGS_NOT_BOOLEAN.raise(
+                Severity::Warning,
+                format!("{key} is {v:?}, not a JSON boolean: the script reads it as {means}"),
+                vec![ev("file", format!("{path}: {key}"), v.as_str())],
+                format!("Write {key} as true or false, without quotes, in {path}."),
+            ));
+        }
+    }
+    for key in &st.not_strings {
+        out.push(SETTINGS_NOT_BOOLEAN.raise(
+            Severity::Warning,
+            format!("{key} is not a JSON string"),
+            vec![ev("file", format!("{path}: {key}"), "not a string")],
+            format!("Write {key} as a quoted absolute path in {path}."),
+        ));
+    }
+    if st.platforms().is_empty() {
+        out.push(NO_PLATFORM.raise(
+            Severity::Critical,
+            "No platform is enabled: the downloader fetches nothing".into(),
+            vec![
+                ev(
+                    "file",
+                    format!("{path}: downloadLinuxUpdates"),
+                    flag_text(&st.linux),
+                ),
+                ev(
+                    "file",
+                    format!("{path}: downloadMacUpdates"),
+                    flag_text(&st.mac),
+                ),
+            ],
+            format!("Set \"downloadLinuxUpdates\": true in {path}."),
+        ));
+    }
+}
+
+fn flag_text(f: &settings::Flag) -> String {
+    match f {
+        settings::Flag::Absent => "absent (false)".into(),
+        settings::Flag::Bool(b) => b.to_string(),
+        settings::Flag::Other(v) => v.clone(),
+    }
+}
+
+/// A relative path or one under /tmp (or /var/tmp is kept: it survives reboots).
+fn volatile(p: &Path) -> Option<&'static str> {
+    if !p.is_absolute() {
+        Some("a relative path")
+    } else if p.starts_with("/tmp") || p.starts_with("/dev/shm") || p.starts_with("/run") {
+        Some("under a directory cleaned at boot")
+    } else {
+        None
+    }
+}
+
+fn folder_findings(s: &MirrorHostSnapshot, out: &mut Vec<Finding>) {
+    // No folder known: the settings finding already says why.
+    if s.folder.as_os_str().is_empty() {
+        return;
+    }
+    let folder = s.folder.display().to_string();
+    let mut volatile_ev = Vec::new();
+    if let Some(why) = volatile(&s.folder) {
+        volatile_ev.push(ev(
+            "settings",
+            "downloadFolder",
+            format!("{folder} ({why})"),
+        ));
+    } else if s.folder_tmpfs {
+        volatile_ev.push(ev(
+            "system",
+            "downloadFolder",
+            format!("{folder} (on tmpfs)"),
+        ));
+    }
+    if let Some(log) = &s.log_path
+        && let Some(why) = volatile(log)
+    {
+        volatile_ev.push(ev(
+            "settings",
+            "logFilePath",
+            format!("{} ({why})", log.display()),
+        ));
+    }
+    if !volatile_ev.is_empty() {
+        out.push(FOLDER_VOLATILE.raise(
+            Severity::Warning,
+            "The downloader writes where files do not survive a reboot".into(),
+            volatile_ev,
+            "Move downloadFolder (and logFilePath) to persistent storage, e.g. /srv/wdav-update and /var/log/mdatp_offline_updates.log.".into(),
+        ));
+    }
+    if let Some(e) = &s.folder_error {
+        let sev = if denied(e) {
+            Severity::Unknown
+        } else {
+            Severity::Critical
+        };
+        out.push(FOLDER_UNREADABLE.raise(
+            sev,
+            format!("The download folder {folder} cannot be read: {e}"),
+            vec![ev("system", "downloadFolder", format!("{folder}: {e}"))],
+            "Run the downloader once (it creates the folder), or check as its owner.".into(),
+        ));
+        return;
+    }
+    if let Some(free) = s.folder_free
+        && free < MIRROR_MIN_FREE
+    {
+        out.push(FOLDER_SPACE.raise(
+            Severity::Warning,
+            format!(
+                "Only {} MB free in {folder}; Microsoft asks for 2 GB",
+                free / 1_000_000
+            ),
+            vec![ev(
+                "system",
+                format!("free space in {folder}"),
+                format!("{free} bytes"),
+            )],
+            format!("Free space on the file system of {folder} or move downloadFolder."),
+        ));
+    }
+}
+
+fn slot_name(a: &ArchState) -> String {
+    a.slot.rel().display().to_string()
+}
+
+fn arch_findings(s: &MirrorHostSnapshot, a: &ArchState, out: &mut Vec<Finding>) {
+    let name = slot_name(a);
+    let dir = a.path.display().to_string();
+    if a.slot.back {
+        // `_back` is judged against the current ring in backup_findings.
+        readable_findings(a, out);
+        return;
+    }
+    match (&a.package, &a.manifest) {
+        (None, None) => {
+            out.push(PACKAGE_MISSING.raise(
+                Severity::Critical,
+                format!("{name} has no package and no manifest"),
+                vec![ev(
+                    "tree",
+                    dir.clone(),
+                    if a.dir_exists { "empty" } else { "missing" },
+                )],
+                "Run the downloader (or `mdatp-doctor mirror run`) and read its output.".into(),
+            ));
+            return;
+        }
+        (None, Some(_)) => out.push(PACKAGE_MISSING.raise(
+            Severity::Critical,
+            format!(
+                "{name} has manifest.json but no updates.zip: the script will never fetch it again"
+            ),
+            vec![ev("tree", format!("{dir}/updates.zip"), "missing")],
+            format!("Delete {dir}/manifest.json and rerun the downloader."),
+        )),
+        (Some(_), None) => out.push(PACKAGE_MISSING.raise(
+            Severity::Critical,
+            format!("{name} has updates.zip but no manifest.json"),
+            vec![ev("tree", format!("{dir}/manifest.json"), "missing")],
+            "Rerun the downloader; it writes manifest.json after the package.".into(),
+        )),
+        _ => {}
+    }
+    if let Some(p) = &a.package {
+        package_findings(s, a, p, out);
+    }
+    match &a.manifest {
+        Some(Err(e)) => out.push(MANIFEST_BAD.raise(
+            if denied(e) { Severity::Unknown } else { Severity::Critical },
+            format!("{name}/manifest.json cannot be read: {e}"),
+            vec![ev("tree", format!("{dir}/manifest.json"), e.as_str())],
+            "Rerun the downloader once the fwlink is reachable.".into(),
+        )),
+        Some(Ok(m)) if m.is_empty() => out.push(MANIFEST_BAD.raise(
+            Severity::Critical,
+            format!("{name}/manifest.json has an empty version: the fwlink answered something other than its XML"),
+            vec![
+                ev("tree", format!("{dir}/manifest.json: EngineVersion"), format!("{:?}", m.engine_version)),
+                ev("tree", format!("{dir}/manifest.json: DefinitionVersion"), format!("{:?}", m.definition_version)),
+            ],
+            "Check the proxy between the mirror and go.microsoft.com, then rerun the downloader.".into(),
+        )),
+        _ => {}
+    }
+    if !a.leftovers.is_empty() {
+        out.push(
+            LEFTOVERS.raise(
+                Severity::Warning,
+                format!(
+                    "{name} holds {} from an interrupted run",
+                    a.leftovers.join(" and ")
+                ),
+                a.leftovers
+                    .iter()
+                    .map(|l| ev("tree", format!("{dir}/{l}"), "present"))
+                    .collect(),
+                format!(
+                    "Find why the last run stopped, remove {} and rerun the downloader.",
+                    a.leftovers.join(", ")
+                ),
+            ),
+        );
+    }
+    readable_findings(a, out);
+}
+
+fn package_findings(
+    s: &MirrorHostSnapshot,
+    a: &ArchState,
+    p: &Result<PackageState, String>,
+    out: &mut Vec<Finding>,
+) {
+    let name = slot_name(a);
+    let file = format!("{}/updates.zip", a.path.display());
+    let p = match p {
+        Err(e) => {
+            out.push(PACKAGE_BAD.raise(
+                if denied(e) {
+                    Severity::Unknown
+                } else {
+                    Severity::Critical
+                },
+                format!("{name}/updates.zip cannot be read: {e}"),
+                vec![ev("tree", file, e.as_str())],
+                "Check the file's permissions, or run the check as its owner.".into(),
+            ));
+            return;
+        }
+        Ok(p) => p,
+    };
+    if let Err(e) = &p.zip {
+        out.push(PACKAGE_BAD.raise(
+            Severity::Critical,
+            format!("{name}/updates.zip is {}: {e}", p.signature.describe()),
+            vec![
+                ev("tree", file.clone(), format!("{} bytes, {}", p.meta.size, p.signature.describe())),
+                ev("tree", format!("{file}: zip"), e.as_str()),
+            ],
+            "Fix what the downloader reached (its proxy), then rerun it; `mdatp-doctor mirror run` restores the last good package.".into(),
+        ));
+    }
+    if let Some(modified) = p.meta.modified {
+        let age = s.now.duration_since(modified).unwrap_or_default();
+        let warn = DAY.max(s.interval * 2);
+        if age > warn {
+            let sev = if age > DAY * 3 {
+                Severity::Critical
+            } else {
+                Severity::Warning
+            };
+            out.push(PACKAGE_OLD.raise(
+                sev,
+                format!("{name}/updates.zip is {} old", human_age(age)),
+                vec![ev(
+                    "tree",
+                    format!("{file}: modified"),
+                    format!("{} ago", human_age(age)),
+                )],
+                "Check the schedule and the last run, then run the downloader by hand.".into(),
+            ));
+        }
+    }
+}
+
+fn readable_findings(a: &ArchState, out: &mut Vec<Finding>) {
+    let mut bad = Vec::new();
+    if let Some(m) = a.dir_mode
+        && m & 0o005 != 0o005
+    {
+        bad.push(ev(
+            "tree",
+            a.path.display().to_string(),
+            format!("mode {m:04o}"),
+        ));
+    }
+    if let Some(Ok(p)) = &a.package
+        && p.meta.mode & 0o004 == 0
+    {
+        bad.push(ev(
+            "tree",
+            format!("{}/updates.zip", a.path.display()),
+            format!("mode {:04o}", p.meta.mode),
+        ));
+    }
+    if let Some(m) = &a.manifest_meta
+        && m.mode & 0o004 == 0
+    {
+        bad.push(ev(
+            "tree",
+            format!("{}/manifest.json", a.path.display()),
+            format!("mode {:04o}", m.mode),
+        ));
+    }
+    if !bad.is_empty() {
+        out.push(NOT_WORLD_READABLE.raise(
+            Severity::Critical,
+            format!("{} is not readable by the web server's user", slot_name(a)),
+            bad,
+            format!("chmod o+rX -R {}", a.path.display()),
+        ));
+    }
+}
+
+fn backup_findings(s: &MirrorHostSnapshot, out: &mut Vec<Finding>) {
+    for back in s.tree.iter().filter(|a| a.slot.back) {
+        let Some(cur) = s.tree.iter().find(|c| {
+            !c.slot.back
+                && c.slot.platform == back.slot.platform
+                && c.slot.ring == back.slot.ring
+                && c.slot.arch == back.slot.arch
+        }) else {
+            continue;
+        };
+        let Some(Ok(cur_m)) = &cur.manifest else {
+            continue;
+        };
+        let name = slot_name(back);
+        match (&back.package, &back.manifest) {
+            (Some(Ok(_)), Some(Ok(bm))) => {
+                if !bm.definition_version.is_empty()
+                    && compare(&bm.definition_version, &cur_m.definition_version) != Ordering::Less
+                {
+                    out.push(BACKUP_BAD.raise(
+                        Severity::Warning,
+                        format!("{name} holds {} — not older than the current {}: n-1 is lost", bm.definition_version, cur_m.definition_version),
+                        vec![
+                            ev("tree", format!("{}/manifest.json", back.path.display()), bm.definition_version.as_str()),
+                            ev("tree", format!("{}/manifest.json", cur.path.display()), cur_m.definition_version.as_str()),
+                        ],
+                        "Keep the last good package elsewhere until the next good run refreshes the backup.".into(),
+                    ));
+                }
+            }
+            _ => out.push(BACKUP_BAD.raise(
+                Severity::Warning,
+                format!("{name} has no usable backup package and manifest"),
+                vec![ev("tree", back.path.display().to_string(), if back.dir_exists { "incomplete" } else { "missing" })],
+                "The next run that brings a new version fills it; until then there is no n-1 to fall back to.".into(),
+            )),
+        }
+    }
+}
+
+/// Dotted versions compared number by number.
+fn compare(a: &str, b: &str) -> Ordering {
+    let parse = |s: &str| -> Vec<u64> { s.split('.').map(|x| x.parse().unwrap_or(0)).collect() };
+    parse(a).cmp(&parse(b))
+}
+
+fn log_findings(s: &MirrorHostSnapshot, out: &mut Vec<Finding>) {
+    let Some(log) = &s.log else { return };
+    let path = s
+        .log_path
+        .as_ref()
+        .map_or_else(String::new, |p| p.display().to_string());
+    let l = match log {
+        Err(e) => {
+            out.push(LOG_UNREADABLE.raise(
+                Severity::Unknown,
+                format!("The downloader's log {path} cannot be read ({e}): its last run is unknown"),
+                vec![ev("file", path.clone(), e.as_str())],
+                "Run the check as the downloader's user, or set logFilePath to a persistent readable file.".into(),
+            ));
+            return;
+        }
+        Ok(l) => l,
+    };
+    if l.unfinished {
+        let mut evidence = vec![ev(
+            "log",
+            path.clone(),
+            format!("{} started, {} completed", l.started_runs, l.completed_runs),
+        )];
+        evidence.extend(
+            l.errors
+                .iter()
+                .rev()
+                .take(3)
+                .map(|e| ev("log", "error", e.as_str())),
+        );
+        out.push(RUN_UNFINISHED.raise(
+            Severity::Critical,
+            "The downloader's last run started but never completed".into(),
+            evidence,
+            "Run the downloader by hand (or through `mdatp-doctor mirror run`) and fix the error it prints.".into(),
+        ));
+    }
+    let completed_at = l
+        .last_completed_unix
+        .map(|t| SystemTime::UNIX_EPOCH + Duration::from_secs(t.max(0) as u64))
+        .or(if l.unfinished || l.completed_runs == 0 {
+            None
+        } else {
+            l.modified
+        });
+    let limit = s.interval * 2;
+    match completed_at {
+        None if l.completed_runs == 0 => out.push(RUN_OLD.raise(
+            Severity::Warning,
+            "The log shows no completed run".into(),
+            vec![ev("log", path.clone(), "no `Script completed.`")],
+            "Check the cron entry or timer that runs the downloader.".into(),
+        )),
+        Some(at) => {
+            let age = s.now.duration_since(at).unwrap_or_default();
+            if age > limit {
+                out.push(RUN_OLD.raise(
+                    Severity::Warning,
+                    format!("The last completed run was {} ago, more than twice the endpoints' update interval", human_age(age)),
+                    vec![ev("log", format!("{path}: last `Script completed.`"), l.last_completed_date.clone().unwrap_or_else(|| format!("{} ago", human_age(age))))],
+                    "Make the schedule run the downloader at least as often as definitionUpdatesInterval.".into(),
+                ));
+            }
+        }
+        None => {}
+    }
+    if !l.errors.is_empty() && !l.unfinished {
+        out.push(
+            RUN_ERRORS.raise(
+                Severity::Warning,
+                format!("The log holds {} error line(s)", l.errors.len()),
+                l.errors
+                    .iter()
+                    .rev()
+                    .take(3)
+                    .map(|e| ev("log", path.clone(), e.as_str()))
+                    .collect(),
+                "Read the error and fix it (N is curl's exit status).".into(),
+            ),
+        );
+    }
+}
+
+fn schedule_findings(s: &MirrorHostSnapshot, out: &mut Vec<Finding>) {
+    let Some(entries) = &s.schedule else { return };
+    if entries.is_empty() {
+        out.push(SCHEDULE_MISSING.raise(
+            Severity::Warning,
+            "No cron entry or systemd timer runs the downloader".into(),
+            vec![ev(
+                "schedule",
+                "looked in",
+                "/etc/crontab, /etc/cron.d/*, /var/spool/cron{,/crontabs}/*, /etc/systemd/system/*.timer",
+            )],
+            "Add a cron line or timer that runs the downloader (see \"On the mirror host\" in the README).".into(),
+        ));
+        return;
+    }
+    // The most frequent entry is the one that counts.
+    let known: Vec<_> = entries
+        .iter()
+        .filter_map(|e| e.period.map(|p| (p, e)))
+        .collect();
+    let Some((period, e)) = known.iter().min_by_key(|(p, _)| *p) else {
+        return;
+    };
+    if *period > s.interval {
+        let at = if e.line > 0 {
+            format!("{}:{}", e.source.display(), e.line)
+        } else {
+            e.source.display().to_string()
+        };
+        out.push(SCHEDULE_SLOW.raise(
+            Severity::Warning,
+            format!(
+                "The downloader runs only every {}, less often than endpoints poll ({})",
+                human_age(*period),
+                human_age(s.interval)
+            ),
+            vec![
+                ev("schedule", at, e.command.as_str()),
+                ev("schedule", "user", e.user.clone().unwrap_or_default()),
+            ],
+            format!(
+                "Make the entry in {} run at least every {}.",
+                e.source.display(),
+                human_age(s.interval)
+            ),
+        ));
+    }
+}
+
+fn install_findings(s: &MirrorHostSnapshot, out: &mut Vec<Finding>) {
+    let Some(i) = &s.install else { return };
+    let script = i
+        .script
+        .as_ref()
+        .map_or_else(String::new, |p| p.display().to_string());
+    if let Some(e) = &i.script_error {
+        out.push(SCRIPT_PROBLEM.raise(
+            Severity::Warning,
+            format!("The downloader script {script} cannot be read: {e}"),
+            vec![ev("install", script.clone(), e.as_str())],
+            "Put the script next to its settings.json (or pass --script PATH).".into(),
+        ));
+    } else {
+        if i.crlf {
+            out.push(SCRIPT_PROBLEM.raise(
+                Severity::Critical,
+                format!("{script} has CRLF line endings: bash cannot run it"),
+                vec![ev("install", script.clone(), "CRLF line endings")],
+                format!("sed -i 's/\\r$//' {script}"),
+            ));
+        }
+        if !i.executable {
+            out.push(SCRIPT_PROBLEM.raise(
+                Severity::Warning,
+                format!("{script} is not executable"),
+                vec![ev("install", script.clone(), "no execute bit")],
+                format!("chmod 755 {script}"),
+            ));
+        }
+    }
+    for (tool, found) in [("jq", &i.jq), ("curl", &i.curl)] {
+        if found.is_none() {
+            out.push(TOOL_MISSING.raise(
+                Severity::Critical,
+                format!(
+                    "{tool} is not on cron's PATH: the downloader would exit 0 without downloading"
+                ),
+                vec![ev(
+                    "install",
+                    format!("PATH={}", i.path),
+                    format!("no {tool}"),
+                )],
+                format!("Install {tool}."),
+            ));
+        }
+    }
+}
+
+fn serving_findings(s: &MirrorHostSnapshot, out: &mut Vec<Finding>) {
+    let Some(sv) = &s.serving else { return };
+    let fix = || {
+        "Point the server's docroot at downloadFolder, make the files world-readable, and check again."
+            .to_string()
+    };
+    if let Some(e) = &sv.error {
+        out.push(SERVING_MISMATCH.raise(
+            Severity::Unknown,
+            format!("{} could not be probed: {e}", sv.url),
+            vec![ev("serving", sv.url.as_str(), e.as_str())],
+            fix(),
+        ));
+        return;
+    }
+    if sv.probes.is_empty() {
+        out.push(SERVING_MISMATCH.raise(
+            Severity::Unknown,
+            format!(
+                "No package of {}/{} on disk to compare {} with",
+                sv.platform, sv.ring, sv.url
+            ),
+            vec![ev("serving", sv.url.as_str(), "nothing compared")],
+            fix(),
+        ));
+        return;
+    }
+    for p in &sv.probes {
+        let Some(disk) = s.tree.iter().find(|a| {
+            !a.slot.back
+                && a.slot.platform == sv.platform
+                && a.slot.ring == sv.ring
+                && a.slot.arch == p.arch
+        }) else {
+            continue;
+        };
+        if let Some((step, e)) = p
+            .steps
+            .iter()
+            .find_map(|st| st.error.as_ref().map(|e| (st, e)))
+        {
+            let status = e.status.map_or(String::new(), |c| format!(" (HTTP {c})"));
+            out.push(SERVING_MISMATCH.raise(
+                Severity::Critical,
+                format!(
+                    "{} serves no usable arch_{}: {:?} failed{status}: {}",
+                    sv.url, p.arch, step.name, e.message
+                ),
+                vec![ev(
+                    "serving",
+                    p.location.as_str(),
+                    format!("{:?}{status}: {}", step.name, e.message),
+                )],
+                fix(),
+            ));
+            continue;
+        }
+        let mut diffs = Vec::new();
+        let served = p.package.as_ref().and_then(|f| f.verified.as_ref());
+        let on_disk = disk.package.as_ref().and_then(|r| r.as_ref().ok());
+        match (served, on_disk) {
+            (Some(v), Some(d))
+                if Some(&v.sha256) != d.sha256.as_ref() || v.bytes != d.meta.size =>
+            {
+                diffs.push(ev(
+                    "serving",
+                    format!("{}updates.zip", p.location),
+                    format!(
+                        "served {} bytes sha256 {}, on disk {} bytes sha256 {}",
+                        v.bytes,
+                        v.sha256,
+                        d.meta.size,
+                        d.sha256.clone().unwrap_or_default()
+                    ),
+                ));
+            }
+            (None, Some(_)) => diffs.push(ev(
+                "serving",
+                format!("{}updates.zip", p.location),
+                "not verified as a zip",
+            )),
+            _ => {}
+        }
+        if let (Some(m), Some(Ok(dm))) = (&p.manifest, &disk.manifest)
+            && m != dm
+        {
+            diffs.push(ev(
+                "serving",
+                format!("{}manifest.json", p.location),
+                format!(
+                    "served {}/{}, on disk {}/{}",
+                    m.engine_version,
+                    m.definition_version,
+                    dm.engine_version,
+                    dm.definition_version
+                ),
+            ));
+        }
+        if !diffs.is_empty() {
+            out.push(SERVING_MISMATCH.raise(
+                Severity::Critical,
+                format!(
+                    "{} serves other files than {} holds (arch_{})",
+                    sv.url,
+                    disk.path.display(),
+                    p.arch
+                ),
+                diffs,
+                fix(),
+            ));
+        }
+    }
+}
+
+/// How long a newer version than `have` has been published, when `have` is behind:
+/// `Some(0)` when current, `None` when it cannot be told.
+pub fn behind_seconds(
+    have: &str,
+    published: &crate::mirror_host::online::Published,
+    now: SystemTime,
+) -> Option<f64> {
+    if have.is_empty() {
+        return None;
+    }
+    if compare(have, &published.definitions) != Ordering::Less {
+        return Some(0.0);
+    }
+    let date: jiff::Timestamp = published.date.as_deref()?.parse().ok()?;
+    let now = jiff::Timestamp::try_from(now).ok()?;
+    Some((now.as_second() - date.as_second()).max(0) as f64)
+}
+
+fn online_findings(s: &MirrorHostSnapshot, out: &mut Vec<Finding>) {
+    let Some(readings) = &s.online else { return };
+    let mut unreachable = false;
+    for r in readings {
+        let slot = format!("{}/{}/arch_{}", r.platform, r.ring, r.arch);
+        let via = r.proxy.clone().unwrap_or_else(|| "no proxy".into());
+        match &r.result {
+            Err(e) => {
+                // One finding for the host: the same failure repeats for every slot.
+                if !unreachable {
+                    unreachable = true;
+                    out.push(BEHIND_MICROSOFT.raise(
+                        Severity::Warning,
+                        format!("Microsoft's fwlink cannot be reached from here ({e}): the next download will fail the same way"),
+                        vec![ev("online", r.url.as_str(), format!("{e} (via {via})"))],
+                        "Allow go.microsoft.com and definitionupdates.microsoft.com through the proxy and give cron the proxy variables.".into(),
+                    ));
+                }
+            }
+            Ok(p) => {
+                let Some(disk) = s.tree.iter().find(|a| {
+                    !a.slot.back
+                        && a.slot.platform == r.platform
+                        && a.slot.ring == r.ring
+                        && a.slot.arch == r.arch
+                }) else {
+                    continue;
+                };
+                let have = match &disk.manifest {
+                    Some(Ok(m)) => m.definition_version.clone(),
+                    _ => String::new(),
+                };
+                if !have.is_empty() && compare(&have, &p.definitions) != Ordering::Less {
+                    continue;
+                }
+                let since = behind_seconds(&have, p, s.now)
+                    .map(|secs| {
+                        format!(
+                            ", published {} ago",
+                            human_age(Duration::from_secs_f64(secs))
+                        )
+                    })
+                    .unwrap_or_default();
+                out.push(BEHIND_MICROSOFT.raise(
+                    Severity::Warning,
+                    format!(
+                        "{slot} holds {}, Microsoft publishes {}{since}",
+                        if have.is_empty() {
+                            "no version"
+                        } else {
+                            have.as_str()
+                        },
+                        p.definitions
+                    ),
+                    vec![
+                        ev(
+                            "online",
+                            r.url.as_str(),
+                            format!("{} (engine {})", p.definitions, p.engine),
+                        ),
+                        ev(
+                            "tree",
+                            format!("{}/manifest.json", disk.path.display()),
+                            have.as_str(),
+                        ),
+                    ],
+                    "Run the downloader now and check it completes.".into(),
+                ));
+            }
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! `mdatp-doctor mirror check`: the mirror host's downloader, settings, log and tree.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::analyze::finding::Severity;
+use crate::analyze::rules;
+use crate::cli::{MirrorCheckArgs, MirrorCommand, MirrorRunArgs};
+use crate::commands::{Context, Finished};
+use crate::exit_codes::ExitCode;
+use crate::failure::Failure;
+use crate::gather::mirror_host::{self, MirrorHostPlan};
+use crate::mirror_host::run;
+use crate::mirror_host::tree::{self, ArchState};
+use crate::render::{self, Format};
+use crate::report::mirror_host::MirrorCheckReport;
+use crate::report::mirror_host::{MirrorRunDoc, MirrorRunReport};
+use crate::safe_write;
+use crate::state;
+
+/// What node_exporter's textfile collector reads for the mirror host.
+pub const TEXTFILE_NAME: &str = "mdatp_mirror.prom";
+
+pub fn run(ctx: &Context, cmd: &MirrorCommand) -> Result<Finished, Failure> {
+    match cmd {
+        MirrorCommand::Check(args) => Ok(check(ctx, args)),
+        MirrorCommand::Run(args) => run_downloader(ctx, args),
+    }
+}
+
+fn plan(args: &MirrorCheckArgs) -> MirrorHostPlan {
+    MirrorHostPlan {
+        settings: args.settings.clone(),
+        folder: args.folder.clone(),
+        root: args.root.clone(),
+        interval: args.interval,
+        home: std::env::var("HOME").ok(),
+        script: args.script.clone(),
+        url: args.url.clone(),
+        probe_timeout: args.probe_timeout,
+        online: args.online.then(|| {
+            args.fwlink_url
+                .clone()
+                .unwrap_or_else(|| mirror_host::FWLINK.to_string())
+        }),
+    }
+}
+
+pub fn check(ctx: &Context, args: &MirrorCheckArgs) -> Finished {
+    let snapshot = mirror_host::gather(&plan(args));
+    let findings = rules::mirror_host_findings(&snapshot);
+    let report = MirrorCheckReport::new(&snapshot, findings);
+    let exit = report.doc.verdict.exit_code();
+    let stdout = render::emit(&report, ctx.format, ctx.style);
+    match (ctx.format, &args.textfile_dir) {
+        (Format::Prometheus, Some(dir)) => {
+            let path = dir.join(TEXTFILE_NAME);
+            match safe_write::replace(&path, stdout.as_bytes(), 0o644) {
+                Ok(()) => Finished {
+                    stdout: String::new(),
+                    exit: ExitCode::Ok,
+                },
+                Err(e) => {
+                    eprintln!("mdatp-doctor: cannot write {}: {e}", path.display());
+                    Finished {
+                        stdout: String::new(),
+                        exit: ExitCode::Unknown,
+                    }
+                }
+            }
+        }
+        // The state is in the metrics: the run itself succeeded.
+        (Format::Prometheus | Format::Checkmk, _) => Finished {
+            stdout,
+            exit: ExitCode::Ok,
+        },
+        _ => Finished { stdout, exit },
+    }
+}
+
+/// What node_exporter reads for the last `mirror run`.
+pub const RUN_TEXTFILE_NAME: &str = "mdatp_mirror_run.prom";
+
+fn run_plan(args: &MirrorRunArgs) -> MirrorHostPlan {
+    let dir = args
+        .script
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    MirrorHostPlan {
+        settings: Some(dir.join("settings.json")),
+        folder: None,
+        root: args.root.clone(),
+        interval: args.interval,
+        home: std::env::var("HOME").ok(),
+        script: Some(args.script.clone()),
+        url: None,
+        probe_timeout: Duration::from_secs(60),
+        online: None,
+    }
+}
+
+/// A folder the endpoints must never be served in this state.
+fn bad(a: &ArchState) -> bool {
+    let pkg_bad = !matches!(&a.package, Some(Ok(p)) if p.zip.is_ok());
+    let man_bad = !matches!(&a.manifest, Some(Ok(m)) if !m.is_empty());
+    pkg_bad || man_bad
+}
+
+pub fn run_downloader(ctx: &Context, args: &MirrorRunArgs) -> Result<Finished, Failure> {
+    let _lock = match state::lock::acquire_named(&ctx.state_dir, "mirror-run.lock", None) {
+        Ok(l) => l,
+        Err(e) => {
+            return Err(Failure {
+                kind: "lock_held",
+                message: format!("mirror run: {e}"),
+                hint: "another mirror run is in progress; two runs must never overlap".into(),
+                exit: ExitCode::Unknown,
+            });
+        }
+    };
+    let plan = run_plan(args);
+    // 1. Keep a private copy of every good current arch folder.
+    let before = mirror_host::gather(&plan);
+    let keep = tempfile::Builder::new()
+        .prefix("mirror-snapshot-")
+        .tempdir_in(&ctx.state_dir)
+        .map_err(|e| Failure {
+            kind: "io",
+            message: format!(
+                "cannot create a snapshot directory in {}: {e}",
+                ctx.state_dir.display()
+            ),
+            hint: "make --state-dir writable".into(),
+            exit: ExitCode::Unknown,
+        })?;
+    let mut saved = Vec::new();
+    let mut snapshot_errors = Vec::new();
+    for (i, a) in before.tree.iter().enumerate() {
+        if a.slot.back || bad(a) {
+            continue;
+        }
+        let meta = (
+            run::owner(&a.path.join(tree::PACKAGE)),
+            run::owner(&a.path.join(tree::MANIFEST)),
+        );
+        match (run::save(&a.path, keep.path(), &format!("slot{i}")), meta) {
+            (Ok(s), (Some(pm), Some(mm))) => saved.push((a.slot.clone(), s, pm, mm)),
+            (Err(e), _) => {
+                snapshot_errors.push(format!("{}: cannot keep a copy: {e}", a.path.display()))
+            }
+            _ => {}
+        }
+    }
+    // 2. The script, unchanged. An interrupt kills it and still lets the check and the
+    // restore below run.
+    crate::interrupt::graceful();
+    let script = run::run_script(&args.script, &args.args, args.run_timeout, true);
+    // 3. What it left.
+    let after = mirror_host::gather(&plan);
+    let findings = rules::mirror_host_findings(&after);
+    let check = MirrorCheckReport::new(&after, findings).doc;
+    let mut verdict = check.verdict;
+    let failed = script.spawn_error.is_some()
+        || script.timed_out
+        || script.interrupted
+        || script.exit_code != Some(0)
+        || !script.errors.is_empty();
+    if failed {
+        verdict = verdict.max(Severity::Critical);
+    }
+    if script.spawn_error.is_some() {
+        verdict = Severity::Unknown.max(verdict);
+    }
+    // 4. Put back what the run broke.
+    let mut restored = Vec::new();
+    let mut restore_errors = Vec::new();
+    if !args.no_restore {
+        for (slot, s, pm, mm) in &saved {
+            let Some(now) = after.tree.iter().find(|a| &a.slot == slot) else {
+                continue;
+            };
+            if !bad(now) {
+                continue;
+            }
+            match run::restore(s, *pm, *mm) {
+                Ok(()) => restored.push(now.path.display().to_string()),
+                Err(e) => restore_errors.push(format!("{}: {e}", now.path.display())),
+            }
+        }
+    }
+    let verdict_after_restore = (!restored.is_empty()).then(|| {
+        let again = mirror_host::gather(&plan);
+        crate::analyze::finding::worst(&rules::mirror_host_findings(&again))
+    });
+    if !restore_errors.is_empty() {
+        verdict = verdict.max(Severity::Critical);
+    }
+    // Without a copy nothing could have been restored: worth a warning, not a failed run.
+    if !snapshot_errors.is_empty() {
+        verdict = verdict.max(Severity::Warning);
+    }
+    restore_errors.extend(snapshot_errors);
+    let doc = MirrorRunDoc {
+        schema_version: crate::report::SchemaVersion,
+        command: "mirror run",
+        verdict,
+        script: args.script.display().to_string(),
+        exit_code: script.exit_code,
+        timed_out: script.timed_out,
+        interrupted: script.interrupted,
+        duration_seconds: script.duration.as_secs_f64(),
+        spawn_error: script.spawn_error,
+        errors: script.errors,
+        restored,
+        restore_errors,
+        check,
+        verdict_after_restore,
+        finished_unix: jiff::Timestamp::now().as_second(),
+    };
+    let mut exit = verdict.exit_code();
+    if let Some(dir) = &args.textfile_dir {
+        let path = dir.join(RUN_TEXTFILE_NAME);
+        if let Err(e) = safe_write::replace(
+            &path,
+            render::mirror_host::run_textfile(&doc).as_bytes(),
+            0o644,
+        ) {
+            eprintln!("mdatp-doctor: cannot write {}: {e}", path.display());
+            exit = exit.max(ExitCode::Unknown);
+        }
+    }
+    let format = match ctx.format {
+        Format::Json => Format::Json,
+        _ => Format::Human,
+    };
+    let stdout = render::emit(&MirrorRunReport { doc }, format, ctx.style);
+    Ok(Finished { stdout, exit })
+}

@@ -1,0 +1,142 @@
+//! `mirror check`: the mirror host's findings and the state of each arch folder.
+
+use serde::Serialize;
+
+use super::SchemaVersion;
+use crate::analyze::finding::{Finding, Severity};
+use crate::mirror_host::MirrorHostSnapshot;
+
+/// One arch folder as monitoring sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArchRow {
+    pub platform: String,
+    pub ring: String,
+    pub backup: bool,
+    pub arch: String,
+    pub path: String,
+    pub package_bytes: Option<u64>,
+    pub package_age_seconds: Option<f64>,
+    pub package_ok: Option<bool>,
+    pub package_sha256: Option<String>,
+    pub engine_version: Option<String>,
+    pub definitions_version: Option<String>,
+    /// `--online`: what Microsoft publishes for this slot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published_definitions_version: Option<String>,
+    /// `--online`: how long a newer version has been out (0 when current).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub behind_seconds: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MirrorCheckDoc {
+    pub schema_version: SchemaVersion,
+    pub command: &'static str,
+    pub verdict: Severity,
+    pub settings: Option<String>,
+    pub folder: String,
+    pub log: Option<String>,
+    pub arches: Vec<ArchRow>,
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Debug, Clone)]
+pub struct MirrorCheckReport {
+    pub doc: MirrorCheckDoc,
+}
+
+impl MirrorCheckReport {
+    pub fn new(s: &MirrorHostSnapshot, findings: Vec<Finding>) -> MirrorCheckReport {
+        let verdict = crate::analyze::finding::worst(&findings);
+        let arches = s
+            .tree
+            .iter()
+            .map(|a| {
+                let pkg = a.package.as_ref().and_then(|p| p.as_ref().ok());
+                let man = a.manifest.as_ref().and_then(|m| m.as_ref().ok());
+                let published = s
+                    .online
+                    .iter()
+                    .flatten()
+                    .filter(|_| !a.slot.back)
+                    .find(|r| {
+                        r.platform == a.slot.platform
+                            && r.ring == a.slot.ring
+                            && r.arch == a.slot.arch
+                    })
+                    .and_then(|r| r.result.as_ref().ok());
+                ArchRow {
+                    platform: a.slot.platform.clone(),
+                    ring: a.slot.ring.clone(),
+                    backup: a.slot.back,
+                    arch: a.slot.arch.clone(),
+                    path: a.path.display().to_string(),
+                    package_bytes: pkg.map(|p| p.meta.size),
+                    package_age_seconds: pkg.and_then(|p| p.meta.modified).map(|m| {
+                        s.now
+                            .duration_since(m)
+                            .unwrap_or_default()
+                            .as_secs_f64()
+                            .round()
+                    }),
+                    package_ok: pkg.map(|p| p.zip.is_ok()),
+                    package_sha256: pkg.and_then(|p| p.sha256.clone()),
+                    engine_version: man.map(|m| m.engine_version.clone()),
+                    definitions_version: man.map(|m| m.definition_version.clone()),
+                    published_definitions_version: published.map(|p| p.definitions.clone()),
+                    behind_seconds: published.and_then(|p| {
+                        crate::analyze::rules::behind_seconds(
+                            man.map_or("", |m| m.definition_version.as_str()),
+                            p,
+                            s.now,
+                        )
+                    }),
+                }
+            })
+            .collect();
+        MirrorCheckReport {
+            doc: MirrorCheckDoc {
+                schema_version: SchemaVersion,
+                command: "mirror check",
+                verdict,
+                settings: s.settings_path.as_ref().map(|p| p.display().to_string()),
+                folder: s.folder.display().to_string(),
+                log: s.log_path.as_ref().map(|p| p.display().to_string()),
+                arches,
+                findings,
+            },
+        }
+    }
+}
+
+/// `mirror run`: what the script did, what the check found after it, what was restored.
+#[derive(Debug, Clone, Serialize)]
+pub struct MirrorRunDoc {
+    pub schema_version: SchemaVersion,
+    pub command: &'static str,
+    pub verdict: Severity,
+    pub script: String,
+    pub exit_code: Option<i32>,
+    pub timed_out: bool,
+    pub interrupted: bool,
+    pub duration_seconds: f64,
+    /// Why the script could not be started, when it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spawn_error: Option<String>,
+    /// `Error (N):` lines of its output.
+    pub errors: Vec<String>,
+    /// Arch folders put back to the package and manifest they had before the run.
+    pub restored: Vec<String>,
+    pub restore_errors: Vec<String>,
+    /// The check of the tree the run left (before any restore).
+    pub check: MirrorCheckDoc,
+    /// The verdict after the restore, when something was restored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict_after_restore: Option<Severity>,
+    pub finished_unix: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct MirrorRunReport {
+    pub doc: MirrorRunDoc,
+}

@@ -1,0 +1,1055 @@
+//! `mirror check` on the mirror host, end to end: the downloader stand-in
+//! (tests/support/downloader-standin.sh, real curl and jq) downloads from a loopback
+//! stand-in for Microsoft's fwlink into a temporary tree, then the real binary checks it.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+const ENGINE: &str = "1.1.25090.3001";
+const DEFS: &str = "1.441.90.0";
+
+/// How the fwlink stand-in answers.
+#[derive(Clone, Copy, PartialEq)]
+enum Fwlink {
+    Good,
+    /// The package request answers 403 with an HTML page (a proxy block page).
+    PackageForbidden,
+}
+
+/// A zip with one stored entry and a correct CRC, built by hand.
+pub fn stored_zip(name: &str, data: &[u8]) -> Vec<u8> {
+    let mut crc = flate2::Crc::new();
+    crc.update(data);
+    let crc = crc.sum();
+    let n = name.len() as u16;
+    let len = data.len() as u32;
+    let mut z = Vec::new();
+    z.extend(b"PK\x03\x04");
+    for v in [20u16, 0, 0, 0, 0] {
+        z.extend(v.to_le_bytes());
+    }
+    z.extend(crc.to_le_bytes());
+    z.extend(len.to_le_bytes());
+    z.extend(len.to_le_bytes());
+    z.extend(n.to_le_bytes());
+    z.extend(0u16.to_le_bytes());
+    z.extend(name.as_bytes());
+    z.extend(data);
+    let cd = z.len() as u32;
+    z.extend(b"PK\x01\x02");
+    for v in [20u16, 20, 0, 0, 0, 0] {
+        z.extend(v.to_le_bytes());
+    }
+    z.extend(crc.to_le_bytes());
+    z.extend(len.to_le_bytes());
+    z.extend(len.to_le_bytes());
+    for v in [n, 0, 0, 0, 0] {
+        z.extend(v.to_le_bytes());
+    }
+    z.extend(0u32.to_le_bytes());
+    z.extend(0u32.to_le_bytes());
+    z.extend(name.as_bytes());
+    let cd_len = z.len() as u32 - cd;
+    z.extend(b"PK\x05\x06");
+    for v in [0u16, 0, 1, 1] {
+        z.extend(v.to_le_bytes());
+    }
+    z.extend(cd_len.to_le_bytes());
+    z.extend(cd.to_le_bytes());
+    z.extend(0u16.to_le_bytes());
+    z
+}
+
+/// Serves the fwlink stand-in on 127.0.0.1 until the test ends; returns its base URL.
+fn fwlink(mode: Fwlink, defs: &'static str) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut line = String::new();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                    break;
+                }
+            }
+            let (status, body): (&str, Vec<u8>) = if line.contains("action=info") {
+                (
+                    "200 OK",
+                    format!("<?xml version=\"1.0\"?><versions><engine>{ENGINE}</engine><platform>4.18.25090.1</platform><signatures date=\"2026-11-28T08:00:00Z\">{defs}</signatures></versions>\n").into_bytes(),
+                )
+            } else if mode == Fwlink::PackageForbidden {
+                (
+                    "403 Forbidden",
+                    b"<!DOCTYPE html><html><body>Access denied by policy</body></html>\n".to_vec(),
+                )
+            } else {
+                (
+                    "200 OK",
+                    stored_zip("mpasbase.vdm", format!("defs {defs}").as_bytes()),
+                )
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(&body);
+        }
+    });
+    format!("http://{addr}/fwlink/")
+}
+
+/// A mirror host in a temporary directory outside /tmp (the downloader's /tmp default is a
+/// finding of its own): the stand-in script, its settings.json, the tree and the log.
+struct Host {
+    dir: tempfile::TempDir,
+}
+
+impl Host {
+    fn new() -> Host {
+        Host::with_settings(|_| {})
+    }
+
+    fn with_settings(edit: impl FnOnce(&mut serde_json::Map<String, Value>)) -> Host {
+        let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tempdir");
+        let script = dir.path().join("xplat_offline_updates_download.sh");
+        std::fs::copy(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/downloader-standin.sh"),
+            &script,
+        )
+        .unwrap();
+        let mut s = serde_json::Map::new();
+        s.insert(
+            "downloadFolder".into(),
+            dir.path().join("wdav-update").display().to_string().into(),
+        );
+        s.insert("downloadLinuxUpdates".into(), true.into());
+        s.insert("downloadMacUpdates".into(), false.into());
+        s.insert("downloadPreviewUpdates".into(), false.into());
+        s.insert("backupPreviousUpdates".into(), true.into());
+        s.insert(
+            "logFilePath".into(),
+            dir.path()
+                .join("offline_updates.log")
+                .display()
+                .to_string()
+                .into(),
+        );
+        edit(&mut s);
+        std::fs::write(
+            dir.path().join("settings.json"),
+            Value::Object(s).to_string(),
+        )
+        .unwrap();
+        // The machine's own files, under --root: curl and jq on cron's PATH, and a cron
+        // entry that runs the script every 8 hours.
+        let root = dir.path().join("root");
+        std::fs::create_dir_all(root.join("usr/bin")).unwrap();
+        for tool in ["curl", "jq"] {
+            if let Ok(real) = which::which(tool) {
+                std::os::unix::fs::symlink(real, root.join("usr/bin").join(tool)).unwrap();
+            }
+        }
+        std::fs::create_dir_all(root.join("etc/cron.d")).unwrap();
+        std::fs::write(
+            root.join("etc/cron.d/mdatp-offline-updates"),
+            format!(
+                "MAILTO=root\n0 */8 * * * root {} >/dev/null 2>&1\n",
+                script.display()
+            ),
+        )
+        .unwrap();
+        Host { dir }
+    }
+
+    fn root(&self) -> PathBuf {
+        self.path().join("root")
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn settings(&self) -> PathBuf {
+        self.path().join("settings.json")
+    }
+
+    fn arch(&self, rel: &str) -> PathBuf {
+        self.path().join("wdav-update/linux").join(rel)
+    }
+
+    /// Runs the stand-in against `base`; returns its exit status and output.
+    fn download(&self, base: &str, path_env: Option<&str>) -> (i32, String) {
+        let mut cmd = Command::new("sh");
+        cmd.arg(self.path().join("xplat_offline_updates_download.sh"))
+            .current_dir(self.path())
+            .env("STANDIN_BASE_URL", base);
+        if let Some(p) = path_env {
+            cmd.env("PATH", p);
+        }
+        let out = cmd.output().expect("run the stand-in");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    }
+
+    /// `mirror check --format json` on this host: exit code and document.
+    fn check(&self, extra: &[&str]) -> (i32, Value) {
+        let out = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
+            .args(["mirror", "check", "--format", "json", "--settings"])
+            .arg(self.settings())
+            .arg("--root")
+            .arg(self.root())
+            .args(extra)
+            .output()
+            .expect("run mdatp-doctor");
+        let doc: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+        (out.status.code().unwrap_or(-1), doc)
+    }
+}
+
+fn ids(doc: &Value) -> Vec<String> {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn needs_tools() {
+    for t in ["curl", "jq"] {
+        assert!(
+            which::which(t).is_ok(),
+            "{t} is missing: .ci/run installs it (apt-get install -y curl jq)"
+        );
+    }
+}
+
+#[test]
+fn a_good_run_twice_is_ok_with_a_backup() {
+    needs_tools();
+    let host = Host::new();
+    let base = fwlink(Fwlink::Good, DEFS);
+    let (code, out) = host.download(&base, None);
+    assert_eq!(code, 0, "{out}");
+    // First run: no backup yet (nothing to copy), so _back is incomplete: a warning.
+    let (code, doc) = host.check(&[]);
+    assert_eq!(
+        ids(&doc),
+        vec!["mirror-host-backup-bad", "mirror-host-backup-bad"],
+        "{doc:#}"
+    );
+    assert_eq!(code, 1);
+    // A second run with a newer version fills _back with n-1.
+    let base2 = fwlink(Fwlink::Good, "1.441.91.0");
+    let (code, out) = host.download(&base2, None);
+    assert_eq!(code, 0, "{out}");
+    let (code, doc) = host.check(&[]);
+    assert_eq!(ids(&doc), Vec::<String>::new(), "{doc:#}");
+    assert_eq!(code, 0);
+    let x86 = doc["arches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["arch"] == "x86_64" && a["backup"] == false)
+        .unwrap();
+    assert_eq!(x86["definitions_version"], "1.441.91.0");
+    assert_eq!(x86["package_ok"], true);
+}
+
+#[test]
+fn a_403_html_package_is_saved_exit_0_and_flagged_critical() {
+    needs_tools();
+    let host = Host::new();
+    let (code, out) = host.download(&fwlink(Fwlink::PackageForbidden, DEFS), None);
+    // The downloader's behaviour this stands in for: success, whatever it saved.
+    assert_eq!(code, 0, "{out}");
+    let log = std::fs::read_to_string(host.path().join("offline_updates.log")).unwrap();
+    assert!(
+        log.trim_end()
+            .ends_with("----------End of message----------")
+    );
+    assert!(log.contains("Script completed."));
+    let (code, doc) = host.check(&[]);
+    assert_eq!(code, 2, "{doc:#}");
+    assert!(
+        ids(&doc).contains(&"mirror-host-package-bad".to_string()),
+        "{doc:#}"
+    );
+    let bad = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "mirror-host-package-bad")
+        .unwrap();
+    assert!(bad["title"].as_str().unwrap().contains("HTML"), "{bad:#}");
+}
+
+#[test]
+fn the_fwlink_down_leaves_an_unfinished_run() {
+    needs_tools();
+    let host = Host::new();
+    // A port nothing listens on.
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}/fwlink/", closed.local_addr().unwrap());
+    drop(closed);
+    let (code, out) = host.download(&base, None);
+    assert_eq!(code, 0);
+    assert!(out.contains("Error (0): Failed to download"), "{out}");
+    let (code, doc) = host.check(&[]);
+    assert_eq!(code, 2);
+    let ids = ids(&doc);
+    assert!(
+        ids.contains(&"mirror-host-run-unfinished".to_string()),
+        "{ids:?}"
+    );
+    assert!(
+        ids.contains(&"mirror-host-package-missing".to_string()),
+        "{ids:?}"
+    );
+}
+
+#[test]
+fn a_killed_run_leaves_leftovers_that_are_flagged() {
+    needs_tools();
+    let host = Host::new();
+    host.download(&fwlink(Fwlink::Good, DEFS), None);
+    // What a run killed between the two downloads leaves.
+    let arch = host.arch("production/arch_x86_64");
+    std::fs::write(arch.join("updates.zip_temp"), b"PK\x03\x04partial").unwrap();
+    std::fs::write(arch.join("manifest.xml"), b"<versions>").unwrap();
+    let (code, doc) = host.check(&[]);
+    assert!(
+        ids(&doc).contains(&"mirror-host-leftovers".to_string()),
+        "{doc:#}"
+    );
+    assert!(code >= 1);
+}
+
+#[test]
+fn a_truncated_package_and_empty_versions_are_critical() {
+    needs_tools();
+    let host = Host::new();
+    host.download(&fwlink(Fwlink::Good, DEFS), None);
+    let arch = host.arch("production/arch_x86_64");
+    let zip = std::fs::read(arch.join("updates.zip")).unwrap();
+    std::fs::write(arch.join("updates.zip"), &zip[..zip.len() - 30]).unwrap();
+    let arm = host.arch("production/arch_arm64");
+    std::fs::write(
+        arm.join("manifest.json"),
+        r#"{"EngineVersion":"","DefinitionVersion":""}"#,
+    )
+    .unwrap();
+    let (code, doc) = host.check(&[]);
+    assert_eq!(code, 2);
+    let ids = ids(&doc);
+    assert!(
+        ids.contains(&"mirror-host-package-bad".to_string()),
+        "{ids:?}"
+    );
+    assert!(
+        ids.contains(&"mirror-host-manifest-bad".to_string()),
+        "{ids:?}"
+    );
+}
+
+#[test]
+fn a_tmp_download_folder_is_a_warning() {
+    needs_tools();
+    let tmp = tempfile::tempdir().unwrap();
+    assert!(tmp.path().starts_with("/tmp"), "the test needs TMPDIR=/tmp");
+    let folder = tmp.path().join("wdav-update");
+    let host = Host::with_settings(|s| {
+        s.insert("downloadFolder".into(), folder.display().to_string().into());
+    });
+    let (code, doc) = host.check(&[]);
+    let ids = ids(&doc);
+    assert!(
+        ids.contains(&"mirror-host-folder-volatile".to_string()),
+        "{ids:?}"
+    );
+    // Nothing was downloaded: never a green verdict.
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn missing_jq_exits_0_without_a_log_and_the_check_says_unknown() {
+    needs_tools();
+    let host = Host::new();
+    // A PATH with sh, dirname and curl but no jq.
+    let bin = host.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    for tool in ["sh", "dirname", "curl"] {
+        std::os::unix::fs::symlink(which::which(tool).unwrap(), bin.join(tool)).unwrap();
+    }
+    let (code, out) = host.download(&fwlink(Fwlink::Good, DEFS), Some(bin.to_str().unwrap()));
+    assert_eq!(code, 0);
+    assert!(out.contains("jq is not installed"), "{out}");
+    let (code, doc) = host.check(&[]);
+    let ids = ids(&doc);
+    assert!(
+        ids.contains(&"mirror-host-log-unreadable".to_string()),
+        "{ids:?}"
+    );
+    assert!(
+        ids.contains(&"mirror-host-folder-unreadable".to_string()),
+        "{ids:?}"
+    );
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn bad_settings_are_never_green() {
+    let host = Host::new();
+    std::fs::write(host.settings(), "{\"downloadLinuxUpdates\": true,}").unwrap();
+    let (code, doc) = host.check(&[]);
+    assert_eq!(ids(&doc), vec!["mirror-host-settings-unreadable"]);
+    assert_eq!(code, 2);
+    let out = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
+        .args(["mirror", "check", "--format", "json", "--root"])
+        .arg(host.path().join("empty-root"))
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let code = out.status.code().unwrap();
+    assert_eq!(code, 3, "not found anywhere: unknown, {doc:#}");
+    assert_eq!(doc["findings"][0]["severity"], "unknown");
+}
+
+#[test]
+fn prometheus_and_nagios_show_the_package_age_and_versions() {
+    needs_tools();
+    let host = Host::with_settings(|s| {
+        s.insert("backupPreviousUpdates".into(), false.into());
+    });
+    host.download(&fwlink(Fwlink::Good, DEFS), None);
+    let out = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
+        .args(["mirror", "check", "--format", "prometheus", "--settings"])
+        .arg(host.settings())
+        .arg("--root")
+        .arg(host.root())
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string())))
+        .expect("valid exposition");
+    let age = scrape
+        .samples
+        .iter()
+        .find(|s| {
+            s.metric == "mdatp_mirror_package_age_seconds"
+                && s.labels.get("arch") == Some("arm64")
+                && s.labels.get("ring") == Some("production")
+        })
+        .expect("age sample");
+    match age.value {
+        prometheus_parse::Value::Gauge(v) => assert!((0.0..600.0).contains(&v), "{v}"),
+        ref v => panic!("{v:?}"),
+    }
+    assert!(text.contains(&format!("definitions=\"{DEFS}\"")), "{text}");
+    assert!(text.contains("mdatp_mirror_status 0"), "{text}");
+    let out = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
+        .args(["mirror", "check", "--format", "nagios", "--settings"])
+        .arg(host.settings())
+        .arg("--root")
+        .arg(host.root())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("MDATP MIRROR-HOST OK - "));
+}
+
+#[test]
+fn a_package_of_mode_0600_is_not_world_readable() {
+    needs_tools();
+    use std::os::unix::fs::PermissionsExt;
+    let host = Host::new();
+    host.download(&fwlink(Fwlink::Good, DEFS), None);
+    let pkg = host.arch("production/arch_x86_64/updates.zip");
+    std::fs::set_permissions(&pkg, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (code, doc) = host.check(&[]);
+    assert!(
+        ids(&doc).contains(&"mirror-host-not-world-readable".to_string()),
+        "{doc:#}"
+    );
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn every_mirror_host_finding_has_an_explanation() {
+    let out = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
+        .args(["diagnose", "--explain", "mirror-host-package-bad"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("curl without -f"));
+}
+
+fn finding<'a>(doc: &'a Value, id: &str) -> &'a Value {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {doc:#}"))
+}
+
+#[test]
+fn a_slow_cron_entry_and_a_missing_schedule_are_warnings() {
+    needs_tools();
+    let host = Host::with_settings(|s| {
+        s.insert("backupPreviousUpdates".into(), false.into());
+    });
+    host.download(&fwlink(Fwlink::Good, DEFS), None);
+    let (code, doc) = host.check(&[]);
+    assert_eq!((code, ids(&doc)), (0, vec![]), "{doc:#}");
+    // Once a day at 02:30 is slower than the 8 h endpoints poll.
+    let script = host.path().join("xplat_offline_updates_download.sh");
+    std::fs::write(
+        host.root().join("etc/cron.d/mdatp-offline-updates"),
+        format!("30 2 * * * root {}\n", script.display()),
+    )
+    .unwrap();
+    let (code, doc) = host.check(&[]);
+    assert_eq!(code, 1);
+    let f = finding(&doc, "mirror-host-schedule-slow");
+    assert!(
+        f["title"].as_str().unwrap().contains("every 24 hours"),
+        "{f:#}"
+    );
+    assert_eq!(f["evidence"][1]["value"], "root");
+    // --interval 2d accepts it.
+    let (code, _) = host.check(&["--interval", "2d"]);
+    assert_eq!(code, 0);
+    // A file with a dot in its name is ignored by cron: no schedule at all.
+    std::fs::rename(
+        host.root().join("etc/cron.d/mdatp-offline-updates"),
+        host.root().join("etc/cron.d/mdatp.disabled"),
+    )
+    .unwrap();
+    let (code, doc) = host.check(&[]);
+    assert_eq!(
+        (code, ids(&doc)),
+        (1, vec!["mirror-host-schedule-missing".to_string()])
+    );
+}
+
+#[test]
+fn a_systemd_timer_and_a_user_crontab_are_read_from_real_files() {
+    needs_tools();
+    let host = Host::with_settings(|s| {
+        s.insert("backupPreviousUpdates".into(), false.into());
+    });
+    host.download(&fwlink(Fwlink::Good, DEFS), None);
+    std::fs::remove_file(host.root().join("etc/cron.d/mdatp-offline-updates")).unwrap();
+    let units = host.root().join("etc/systemd/system");
+    std::fs::create_dir_all(&units).unwrap();
+    std::fs::write(
+        units.join("wdav-mirror.timer"),
+        "[Timer]\nOnCalendar=*-*-* 00/12:00:00\nPersistent=true\n",
+    )
+    .unwrap();
+    std::fs::write(
+        units.join("wdav-mirror.service"),
+        format!(
+            "[Service]\nUser=wdav\nExecStart={}\n",
+            host.path()
+                .join("xplat_offline_updates_download.sh")
+                .display()
+        ),
+    )
+    .unwrap();
+    let (code, doc) = host.check(&[]);
+    assert_eq!(code, 1);
+    let f = finding(&doc, "mirror-host-schedule-slow");
+    assert!(
+        f["title"].as_str().unwrap().contains("every 12 hours"),
+        "{f:#}"
+    );
+    assert_eq!(f["evidence"][1]["value"], "wdav");
+    // A user crontab every 4 hours is frequent enough, and the most frequent entry counts.
+    let spool = host.root().join("var/spool/cron/crontabs");
+    std::fs::create_dir_all(&spool).unwrap();
+    std::fs::write(
+        spool.join("wdav"),
+        format!(
+            "0 */4 * * * {}\n",
+            host.path()
+                .join("xplat_offline_updates_download.sh")
+                .display()
+        ),
+    )
+    .unwrap();
+    let (code, doc) = host.check(&[]);
+    assert_eq!((code, ids(&doc)), (0, vec![]), "{doc:#}");
+}
+
+#[test]
+fn no_jq_on_crons_path_and_a_crlf_script_are_critical() {
+    needs_tools();
+    let host = Host::with_settings(|s| {
+        s.insert("backupPreviousUpdates".into(), false.into());
+    });
+    host.download(&fwlink(Fwlink::Good, DEFS), None);
+    std::fs::remove_file(host.root().join("usr/bin/jq")).unwrap();
+    let script = host.path().join("xplat_offline_updates_download.sh");
+    let text = std::fs::read_to_string(&script).unwrap();
+    std::fs::write(&script, text.replace('\n', "\r\n")).unwrap();
+    let (code, doc) = host.check(&[]);
+    assert_eq!(code, 2);
+    assert!(
+        finding(&doc, "mirror-host-tool-missing")["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("jq ")
+    );
+    assert!(
+        finding(&doc, "mirror-host-script-problem")["title"]
+            .as_str()
+            .unwrap()
+            .contains("CRLF")
+    );
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+#[test]
+fn serving_the_right_docroot_matches_the_disk_and_a_stale_docroot_does_not() {
+    needs_tools();
+    let host = Host::with_settings(|s| {
+        s.insert("backupPreviousUpdates".into(), false.into());
+    });
+    host.download(&fwlink(Fwlink::Good, DEFS), None);
+    // An old copy of the tree, as a web server with another docroot would serve it.
+    let old = host.path().join("old-docroot");
+    copy_tree(&host.path().join("wdav-update"), &old);
+    host.download(&fwlink(Fwlink::Good, "1.441.91.0"), None);
+
+    let good = crate::server::MirrorServer::http(&host.path().join("wdav-update"));
+    let (code, doc) = host.check(&["--url", &good.ring_url()]);
+    assert_eq!((code, ids(&doc)), (0, vec![]), "{doc:#}");
+    assert!(
+        good.hits()
+            .iter()
+            .any(|h| h == "GET /linux/production/arch_arm64/updates.zip"),
+        "{:?}",
+        good.hits()
+    );
+
+    let stale = crate::server::MirrorServer::http(&old);
+    let (code, doc) = host.check(&["--url", &stale.ring_url()]);
+    assert_eq!(code, 2);
+    let f = finding(&doc, "mirror-host-serving-mismatch");
+    let evidence = f["evidence"].to_string();
+    assert!(evidence.contains("sha256"), "{f:#}");
+    assert!(
+        evidence.contains(&format!("served {ENGINE}/{DEFS}")),
+        "{f:#}"
+    );
+
+    // A docroot one level too high: every request is a 404.
+    let high = crate::server::MirrorServer::http(host.path());
+    let (code, doc) = host.check(&["--url", &high.ring_url()]);
+    assert_eq!(code, 2);
+    assert!(
+        finding(&doc, "mirror-host-serving-mismatch")["title"]
+            .as_str()
+            .unwrap()
+            .contains("404"),
+        "{doc:#}"
+    );
+}
+
+#[test]
+fn a_0600_package_is_flagged_on_disk_and_its_403_when_served() {
+    needs_tools();
+    use std::os::unix::fs::PermissionsExt;
+    let host = Host::with_settings(|s| {
+        s.insert("backupPreviousUpdates".into(), false.into());
+    });
+    host.download(&fwlink(Fwlink::Good, DEFS), None);
+    let pkg = host.arch("production/arch_x86_64/updates.zip");
+    std::fs::set_permissions(&pkg, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let server = crate::server::MirrorServer::http(&host.path().join("wdav-update"));
+    // The test server runs as this user and could read the file; a web server running as
+    // its own user answers 403, which is what it is told to do here.
+    server.set(
+        "/linux/production/arch_x86_64/updates.zip",
+        crate::server::Override::Status(403),
+    );
+    let (code, doc) = host.check(&["--url", &server.ring_url()]);
+    assert_eq!(code, 2);
+    let ids = ids(&doc);
+    assert!(
+        ids.contains(&"mirror-host-not-world-readable".to_string()),
+        "{ids:?}"
+    );
+    let f = finding(&doc, "mirror-host-serving-mismatch");
+    assert!(f["title"].as_str().unwrap().contains("403"), "{f:#}");
+    assert!(
+        f["title"].as_str().unwrap().contains("arch_x86_64"),
+        "{f:#}"
+    );
+}
+
+/// `mirror check --online` against the loopback fwlink stand-in, never Microsoft.
+fn check_online(host: &Host, fwlink: &str, format: &str) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
+        .args([
+            "mirror",
+            "check",
+            "--online",
+            "--format",
+            format,
+            "--settings",
+        ])
+        .arg(host.settings())
+        .arg("--root")
+        .arg(host.root())
+        .args(["--fwlink-url", fwlink])
+        .env_remove("http_proxy")
+        .env_remove("https_proxy")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("all_proxy")
+        .env_remove("ALL_PROXY")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn online_says_how_far_the_mirror_lags_behind_what_is_published() {
+    needs_tools();
+    let host = Host::with_settings(|s| {
+        s.insert("backupPreviousUpdates".into(), false.into());
+    });
+    host.download(&fwlink(Fwlink::Good, DEFS), None);
+    // Current: no finding, 0 s behind.
+    let (code, text) = check_online(&host, &fwlink(Fwlink::Good, DEFS), "prometheus");
+    assert_eq!(code, 0);
+    assert!(text.contains("mdatp_mirror_status 0"), "{text}");
+    assert!(
+        text.contains(
+            "mdatp_mirror_behind_microsoft_seconds{platform=\"linux\",ring=\"production\",arch=\"x86_64\"} 0"
+        ),
+        "{text}"
+    );
+    // Microsoft publishes a newer version: a warning, and the lag since its date.
+    let newer = fwlink(Fwlink::Good, "1.441.95.0");
+    let (code, json) = check_online(&host, &newer, "json");
+    assert_eq!(code, 1, "{json}");
+    let doc: Value = serde_json::from_str(&json).unwrap();
+    let f = finding(&doc, "mirror-host-behind-microsoft");
+    assert!(
+        f["title"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("holds {DEFS}, Microsoft publishes 1.441.95.0")),
+        "{f:#}"
+    );
+    let behind = doc["arches"][0]["behind_seconds"].as_f64().unwrap();
+    assert!(behind > 0.0, "{doc:#}");
+    // The fwlink down: one warning for the host, not one per arch.
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let down = format!("http://{}/fwlink/", closed.local_addr().unwrap());
+    drop(closed);
+    let (code, json) = check_online(&host, &down, "json");
+    assert_eq!(code, 1, "{json}");
+    let doc: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(ids(&doc), vec!["mirror-host-behind-microsoft"]);
+    assert!(
+        doc["findings"][0]["title"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be reached"),
+        "{doc:#}"
+    );
+}
+
+/// `mirror run` of the stand-in, pointed at `base`, with its own state directory.
+fn mirror_run(host: &Host, base: &str, extra: &[&str]) -> (i32, Value, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
+        .args(["mirror", "run", "--format", "json", "--script"])
+        .arg(host.path().join("xplat_offline_updates_download.sh"))
+        .arg("--root")
+        .arg(host.root())
+        .arg("--state-dir")
+        .arg(host.path().join("state"))
+        .args(extra)
+        .env("STANDIN_BASE_URL", base)
+        .current_dir("/")
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    (
+        out.status.code().unwrap_or(-1),
+        doc,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn mirror_run_of_a_good_download_is_ok_and_streams_the_scripts_output() {
+    needs_tools();
+    let host = Host::with_settings(|s| {
+        s.insert("backupPreviousUpdates".into(), false.into());
+    });
+    let (code, doc, stderr) = mirror_run(&host, &fwlink(Fwlink::Good, DEFS), &[]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["exit_code"], 0);
+    assert_eq!(doc["restored"], serde_json::json!([]));
+    assert!(stderr.contains("Script completed."), "{stderr}");
+    // The script ran in its own directory: its temp.txt never lands in ours.
+    assert!(!Path::new("/temp.txt").exists());
+    let textfile = host.path().join("prom");
+    std::fs::create_dir(&textfile).unwrap();
+    let (code, _, _) = mirror_run(
+        &host,
+        &fwlink(Fwlink::Good, DEFS),
+        &["--textfile-dir", textfile.to_str().unwrap()],
+    );
+    assert_eq!(code, 0);
+    let prom = std::fs::read_to_string(textfile.join("mdatp_mirror_run.prom")).unwrap();
+    assert!(prom.contains("mdatp_mirror_run_status 0\n"), "{prom}");
+}
+
+#[test]
+fn mirror_run_restores_the_previous_package_when_a_proxy_answers_403_html() {
+    needs_tools();
+    use std::os::unix::fs::PermissionsExt;
+    let host = Host::with_settings(|s| {
+        s.insert("backupPreviousUpdates".into(), false.into());
+    });
+    host.download(&fwlink(Fwlink::Good, DEFS), None);
+    let pkg = host.arch("production/arch_x86_64/updates.zip");
+    std::fs::set_permissions(&pkg, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let good = std::fs::read(&pkg).unwrap();
+    // A newer version is announced, but the package request gets a proxy's 403 page.
+    let (code, doc, _) = mirror_run(
+        &host,
+        &fwlink(Fwlink::PackageForbidden, "1.441.95.0"),
+        &["--textfile-dir", host.path().to_str().unwrap()],
+    );
+    assert_eq!(code, 2, "{doc:#}");
+    assert_eq!(doc["exit_code"], 0, "the script itself says success");
+    let ids: Vec<&str> = doc["check"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"mirror-host-package-bad"), "{ids:?}");
+    assert_eq!(doc["restored"].as_array().unwrap().len(), 2, "{doc:#}");
+    assert_eq!(doc["verdict_after_restore"], "ok", "{doc:#}");
+    // The good package and its manifest are back, with the original mode.
+    assert_eq!(std::fs::read(&pkg).unwrap(), good);
+    assert_eq!(
+        std::fs::metadata(&pkg).unwrap().permissions().mode() & 0o777,
+        0o644
+    );
+    let manifest: Value = serde_json::from_str(
+        &std::fs::read_to_string(host.arch("production/arch_x86_64/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["DefinitionVersion"], DEFS);
+    let prom = std::fs::read_to_string(host.path().join("mdatp_mirror_run.prom")).unwrap();
+    assert!(prom.contains("mdatp_mirror_run_status 2\n"), "{prom}");
+    assert!(prom.contains("mdatp_mirror_run_restored 2\n"), "{prom}");
+    let (code, doc) = host.check(&[]);
+    assert_eq!((code, ids_of(&doc)), (0, vec![]), "{doc:#}");
+
+    // With --no-restore the HTML page stays, and mirror check flags it.
+    let (code, doc, _) = mirror_run(
+        &host,
+        &fwlink(Fwlink::PackageForbidden, "1.441.95.0"),
+        &["--no-restore"],
+    );
+    assert_eq!(code, 2);
+    assert_eq!(doc["restored"], serde_json::json!([]));
+    let (code, doc) = host.check(&[]);
+    assert_eq!(code, 2);
+    assert!(ids_of(&doc).contains(&"mirror-host-package-bad".to_string()));
+}
+
+fn ids_of(doc: &Value) -> Vec<String> {
+    ids(doc)
+}
+
+#[test]
+fn mirror_run_kills_a_script_that_outlives_its_timeout() {
+    let host = Host::new();
+    let script = host.path().join("xplat_offline_updates_download.sh");
+    std::fs::write(&script, "#!/bin/sh\necho started\nsleep 30\necho never\n").unwrap();
+    let started = std::time::Instant::now();
+    let (code, doc, stderr) = mirror_run(&host, "http://127.0.0.1:9/", &["--run-timeout", "1s"]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert_eq!(code, 2, "{doc:#}");
+    assert_eq!(doc["timed_out"], true);
+    assert!(
+        stderr.contains("started") && !stderr.contains("never"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn two_mirror_runs_never_overlap() {
+    let host = Host::new();
+    let script = host.path().join("xplat_offline_updates_download.sh");
+    std::fs::write(&script, "#!/bin/sh\nsleep 5\n").unwrap();
+    let mut first = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
+        .args(["mirror", "run", "--script"])
+        .arg(&script)
+        .arg("--root")
+        .arg(host.root())
+        .arg("--state-dir")
+        .arg(host.path().join("state"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the first run holds the lock.
+    let lock = host.path().join("state/mirror-run.lock");
+    let t = std::time::Instant::now();
+    while !lock.exists() && t.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let out = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
+        .args(["mirror", "run", "--script"])
+        .arg(&script)
+        .arg("--root")
+        .arg(host.root())
+        .arg("--state-dir")
+        .arg(host.path().join("state"))
+        .output()
+        .unwrap();
+    let _ = first.kill();
+    let _ = first.wait();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("another"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn an_interrupted_mirror_run_kills_the_script_and_still_reports() {
+    let host = Host::new();
+    let script = host.path().join("xplat_offline_updates_download.sh");
+    let marker = host.path().join("still-running");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho started\nsleep 3\ntouch {}\n",
+            marker.display()
+        ),
+    )
+    .unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
+        .args(["mirror", "run", "--format", "json", "--script"])
+        .arg(&script)
+        .arg("--root")
+        .arg(host.root())
+        .arg("--state-dir")
+        .arg(host.path().join("state"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    // SAFETY: signalling the child this test started.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let out = child.wait_with_output().unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    assert_eq!(doc["interrupted"], true, "{doc:#}");
+    assert_eq!(out.status.code(), Some(2));
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(!marker.exists(), "the script outlived the interrupt");
+}
+
+#[test]
+fn mirror_run_takes_a_relative_script_path() {
+    needs_tools();
+    let host = Host::with_settings(|s| {
+        s.insert("backupPreviousUpdates".into(), false.into());
+    });
+    let out = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
+        .args([
+            "mirror",
+            "run",
+            "--format",
+            "json",
+            "--script",
+            "./xplat_offline_updates_download.sh",
+        ])
+        .arg("--root")
+        .arg(host.root())
+        .arg("--state-dir")
+        .arg(host.path().join("state"))
+        .env("STANDIN_BASE_URL", fwlink(Fwlink::Good, DEFS))
+        .current_dir(host.path())
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["exit_code"], 0, "{doc:#}");
+    assert_eq!(out.status.code(), Some(0), "{doc:#}");
+}
+
+#[test]
+fn mirror_run_keeps_and_restores_a_package_behind_a_symlink_without_following_it() {
+    needs_tools();
+    let host = Host::with_settings(|s| {
+        s.insert("backupPreviousUpdates".into(), false.into());
+    });
+    host.download(&fwlink(Fwlink::Good, DEFS), None);
+    // The package is a symlink to a file elsewhere (a setup with shared storage).
+    let pkg = host.arch("production/arch_x86_64/updates.zip");
+    let elsewhere = host.path().join("elsewhere.zip");
+    std::fs::rename(&pkg, &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &pkg).unwrap();
+    let good = std::fs::read(&elsewhere).unwrap();
+    let (code, doc, _) = mirror_run(&host, &fwlink(Fwlink::PackageForbidden, "1.441.95.0"), &[]);
+    assert_eq!(code, 2, "{doc:#}");
+    assert_eq!(doc["restore_errors"], serde_json::json!([]), "{doc:#}");
+    assert_eq!(std::fs::read(&pkg).unwrap(), good);
+    // The downloader's mv replaced the link; the restore wrote a file, and the file the
+    // link pointed to was never written through.
+    assert!(
+        !std::fs::symlink_metadata(&pkg)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(std::fs::read(&elsewhere).unwrap(), good);
+}
