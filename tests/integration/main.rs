@@ -5,6 +5,7 @@ mod ansible;
 mod bundle;
 mod check;
 mod cli;
+mod config_strict;
 mod connectivity;
 mod diagnose;
 mod fake_mdatp;
