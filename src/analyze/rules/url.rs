@@ -166,6 +166,27 @@ pub(super) fn file_url_missing(managed_config: &str, switch: Evidence) -> Findin
     )
 }
 
+/// `text` with every fix the url rules suggest applied (arch folder cut, /mac/ made
+/// /linux/), so one suggestion fixes all.
+fn fully_fixed(text: &str) -> String {
+    let mut fixed = text.to_string();
+    for _ in 0..3 {
+        let next = crate::mirror::url::check(&fixed)
+            .problems
+            .into_iter()
+            .find_map(|p| match p {
+                UrlProblem::IncludesArch { suggestion, .. }
+                | UrlProblem::PlatformMismatch { suggestion } => Some(suggestion),
+                _ => None,
+            });
+        match next {
+            Some(s) if s != fixed => fixed = s,
+            _ => break,
+        }
+    }
+    fixed
+}
+
 fn problem_findings(
     checked: &Checked,
     ev: &Evidence,
@@ -196,7 +217,7 @@ fn problem_findings(
             UrlProblem::Malformed { reason, suggestion } => out.push(URL_MALFORMED.raise(Severity::Critical,
                 format!("{subject} is not usable: {reason}"),
                 ev(),
-                set_url_fix(managed_config, suggestion.as_deref().unwrap_or(EXAMPLE_URL)),
+                set_url_fix(managed_config, &suggestion.as_deref().map(fully_fixed).unwrap_or(EXAMPLE_URL.into())),
             )),
             UrlProblem::IncludesArch { segment, suggestion } => out.push(URL_INCLUDES_ARCH.raise(Severity::Critical,
                 format!("{subject} includes `{segment}`: the endpoint appends arch_<arch>/ itself, so it asks for a folder that does not exist"),
