@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::managed::config::{ConfigError, ManagedConfig};
-use crate::managed::scan::KeyAt;
+use crate::managed::scan::Keys;
 use crate::mdatp::health::Health;
 use crate::mirror::ArchProbe;
 use crate::mirror::step::UrlSource;
@@ -27,7 +27,7 @@ pub struct MdatpProblem {
 pub struct ConfigSnap {
     pub path: String,
     pub loaded: Result<ManagedConfig, ConfigError>,
-    pub keys: Vec<KeyAt>,
+    pub keys: Keys,
 }
 
 #[derive(Debug, Clone, Default)]

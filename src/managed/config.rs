@@ -1,8 +1,12 @@
 //! Loads the managed configuration the way mdatp tolerates it: a UTF-8 BOM, CRLF and
-//! duplicate keys (Microsoft's own sample uses them as comments; the last one wins) are
-//! fine; the size read is capped.
+//! duplicate keys (Microsoft's own sample uses them as comments; the last one wins, as
+//! in every common JSON parser: inferred, not documented) are fine. Reading never
+//! blocks and never reads more than the cap: the file is opened non-blocking, must be a
+//! regular file (a FIFO, a device or a directory is refused before any read), and its
+//! size is checked first. Symbolic links are followed, as mdatp follows them.
 
 use std::io::Read;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -22,6 +26,8 @@ pub enum ConfigError {
     NotFound { path: String },
     #[error("cannot read {path}: {reason}")]
     Unreadable { path: String, reason: String },
+    #[error("{path} is {kind}, not a regular file")]
+    NotAFile { path: String, kind: &'static str },
     #[error("{path} is larger than 1 MiB")]
     TooLarge { path: String },
     #[error("{path} is not valid JSON (line {line}, column {column}): {message}")]
@@ -40,35 +46,56 @@ pub fn load(path: &Path) -> Result<ManagedConfig, ConfigError> {
 }
 
 /// Loads the file and lists where each of its keys stands (for the checker).
-pub fn load_with_keys(
-    path: &Path,
-) -> (Result<ManagedConfig, ConfigError>, Vec<super::scan::KeyAt>) {
+pub fn load_with_keys(path: &Path) -> (Result<ManagedConfig, ConfigError>, super::scan::Keys) {
     match read(path) {
         Ok(bytes) => {
             let loaded = parse(path, &bytes);
             let keys = if loaded.is_ok() {
                 super::scan::keys(&String::from_utf8_lossy(&bytes))
             } else {
-                Vec::new()
+                super::scan::Keys::default()
             };
             (loaded, keys)
         }
-        Err(e) => (Err(e), Vec::new()),
+        Err(e) => (Err(e), super::scan::Keys::default()),
     }
 }
 
+/// Opens without blocking (a FIFO with no writer would hang a plain open or read) and
+/// without making a terminal ours; then only a regular file of at most the cap is read.
 fn read(path: &Path) -> Result<Vec<u8>, ConfigError> {
     let name = path.display().to_string();
     let unreadable = |reason: String| ConfigError::Unreadable {
         path: name.clone(),
         reason,
     };
-    let file = std::fs::File::open(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => ConfigError::NotFound { path: name.clone() },
-        _ => unreadable(e.to_string()),
-    })?;
-    if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-        return Err(unreadable("it is a directory".into()));
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => ConfigError::NotFound { path: name.clone() },
+            _ => unreadable(e.to_string()),
+        })?;
+    let meta = file.metadata().map_err(|e| unreadable(e.to_string()))?;
+    let kind = meta.file_type();
+    let not_a_file = |kind: &'static str| ConfigError::NotAFile {
+        path: name.clone(),
+        kind,
+    };
+    if kind.is_dir() {
+        return Err(not_a_file("a directory"));
+    } else if kind.is_fifo() {
+        return Err(not_a_file("a FIFO (named pipe)"));
+    } else if kind.is_socket() {
+        return Err(not_a_file("a socket"));
+    } else if kind.is_char_device() || kind.is_block_device() {
+        return Err(not_a_file("a device"));
+    } else if !kind.is_file() {
+        return Err(not_a_file("something else"));
+    }
+    if meta.len() > MAX_CONFIG_BYTES {
+        return Err(ConfigError::TooLarge { path: name });
     }
     let mut bytes = Vec::new();
     file.take(MAX_CONFIG_BYTES + 1)
@@ -102,6 +129,21 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<ManagedConfig, ConfigError> {
 impl ManagedConfig {
     pub fn get(&self, section: &str, key: &str) -> Option<&Value> {
         self.root.get(section)?.get(key)
+    }
+
+    /// The value at `key` inside the objects named by `parent` (outermost first).
+    pub fn get_path(&self, parent: &[&str], key: &str) -> Option<&Value> {
+        parent
+            .iter()
+            .try_fold(&self.root, |v, p| v.get(p))?
+            .get(key)
+    }
+
+    /// `antivirusEngine.offlineDefinitionUpdate` is `"enabled"`.
+    pub fn offline_enabled(&self) -> bool {
+        self.get("antivirusEngine", "offlineDefinitionUpdate")
+            .and_then(Value::as_str)
+            == Some("enabled")
     }
 
     /// `antivirusEngine.offlineDefinitionUpdateUrl`.

@@ -1,6 +1,8 @@
 //! Every documented key of `mdatp_managed.json` (Linux), with its type, so a checker can
-//! catch a typo anywhere, not only in the offline-update keys. Source: Microsoft Learn
-//! "Set preferences for Microsoft Defender for Endpoint on Linux" (2024 to 2026-07).
+//! catch a typo anywhere, not only in the offline-update keys. Sources (docs/config.md):
+//! Microsoft Learn "Set preferences for Microsoft Defender for Endpoint on Linux" (2024
+//! to 2026) and its full sample profile, "Schedule antivirus scans on Linux" (2026), the
+//! Intune Linux antivirus settings, the macOS schema for the update interval.
 
 /// What a key's value must be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -9,8 +11,12 @@ pub enum Kind {
     Enum(&'static [&'static str]),
     /// A whole number in a range.
     Int(i64, i64),
-    /// A number of seconds, more than zero.
-    Seconds,
+    /// `cloudService.definitionUpdatesInterval`: a number of seconds; the documented
+    /// ranges are checked apart ([`INTERVAL_MACOS_SCHEMA`], [`INTERVAL_INTUNE_LINUX`]).
+    Interval,
+    /// `"enabled"` / `"disabled"`, or an object (`antivirusEngine.scheduledScan`: the
+    /// shared key list documents the switch, the 2026 Linux scheduling page an object).
+    SwitchOrObject,
     String,
     Array,
     Object,
@@ -23,12 +29,20 @@ pub struct KeySpec {
     pub kind: Kind,
 }
 
-const ON_OFF: &[&str] = &["enabled", "disabled"];
+pub const ON_OFF: &[&str] = &["enabled", "disabled"];
+const SENSORS: &str = "features.supplementarySensorConfigurations";
 
 const fn k(section: &'static str, key: &'static str, kind: Kind) -> KeySpec {
     KeySpec { section, key, kind }
 }
 
+/// `cloudService.definitionUpdatesInterval` in seconds as the macOS schema bounds it
+/// (mdatp-xplat `macos/schema/schema.json`).
+pub const INTERVAL_MACOS_SCHEMA: (i64, i64) = (60, 86_400);
+/// The same setting as Intune's Linux antivirus policy bounds it.
+pub const INTERVAL_INTUNE_LINUX: (i64, i64) = (0, 86_400);
+
+/// The top-level sections.
 pub const SECTIONS: &[&str] = &[
     "antivirusEngine",
     "scheduledScan",
@@ -38,6 +52,18 @@ pub const SECTIONS: &[&str] = &[
     "edr",
     "exclusionSettings",
 ];
+
+/// Objects below the top level whose keys are documented too (dotted paths).
+pub const NESTED: &[&str] = &[
+    "scheduledScan.weeklyConfiguration",
+    "scheduledScan.dailyConfiguration",
+    "features.supplementarySensorConfigurations",
+];
+
+/// Whether the keys of the object at this dotted path are checked.
+pub fn is_checked_object(path: &str) -> bool {
+    SECTIONS.contains(&path) || NESTED.contains(&path)
+}
 
 pub const KEYS: &[KeySpec] = &[
     k(
@@ -104,6 +130,7 @@ pub const KEYS: &[KeySpec] = &[
     ),
     k("antivirusEngine", "enableRealTimeProtection", Kind::Bool),
     k("antivirusEngine", "passiveMode", Kind::Bool),
+    k("antivirusEngine", "scheduledScan", Kind::SwitchOrObject),
     k("scheduledScan", "weeklyConfiguration", Kind::Object),
     k("scheduledScan", "dailyConfiguration", Kind::Object),
     k("scheduledScan", "runScanWhenIdle", Kind::Bool),
@@ -111,6 +138,31 @@ pub const KEYS: &[KeySpec] = &[
     k("scheduledScan", "checkForDefinitionsUpdate", Kind::Bool),
     k("scheduledScan", "ignoreExclusions", Kind::Bool),
     k("scheduledScan", "randomizeScanStartTime", Kind::Int(0, 23)),
+    k(
+        "scheduledScan.weeklyConfiguration",
+        "dayOfWeek",
+        Kind::Int(0, 8),
+    ),
+    k(
+        "scheduledScan.weeklyConfiguration",
+        "scanType",
+        Kind::Enum(&["quick", "full"]),
+    ),
+    k(
+        "scheduledScan.weeklyConfiguration",
+        "timeOfDay",
+        Kind::Int(0, 1440),
+    ),
+    k(
+        "scheduledScan.dailyConfiguration",
+        "timeOfDay",
+        Kind::Int(0, 1440),
+    ),
+    k(
+        "scheduledScan.dailyConfiguration",
+        "interval",
+        Kind::Int(0, 24),
+    ),
     k("cloudService", "enabled", Kind::Bool),
     k(
         "cloudService",
@@ -132,7 +184,7 @@ pub const KEYS: &[KeySpec] = &[
         "automaticDefinitionUpdateEnabled",
         Kind::Bool,
     ),
-    k("cloudService", "definitionUpdatesInterval", Kind::Seconds),
+    k("cloudService", "definitionUpdatesInterval", Kind::Interval),
     k("cloudService", "proxy", Kind::String),
     k("features", "moduleLoad", Kind::Enum(ON_OFF)),
     k(
@@ -140,6 +192,17 @@ pub const KEYS: &[KeySpec] = &[
         "supplementarySensorConfigurations",
         Kind::Object,
     ),
+    k(SENSORS, "enableFilePermissionEvents", Kind::Enum(ON_OFF)),
+    k(SENSORS, "enableFileOwnershipEvents", Kind::Enum(ON_OFF)),
+    k(SENSORS, "enableRawSocketEvent", Kind::Enum(ON_OFF)),
+    k(SENSORS, "enableBootLoaderCalls", Kind::Enum(ON_OFF)),
+    k(SENSORS, "enableProcessCalls", Kind::Enum(ON_OFF)),
+    k(SENSORS, "enablePseudofsCalls", Kind::Enum(ON_OFF)),
+    k(SENSORS, "enableEbpfModuleLoadEvents", Kind::Enum(ON_OFF)),
+    k(SENSORS, "enableOtherFsOpenEvents", Kind::Enum(ON_OFF)),
+    k(SENSORS, "enableEbpfSourceEnrichment", Kind::Enum(ON_OFF)),
+    k(SENSORS, "enableAntivirusEngineCache", Kind::Enum(ON_OFF)),
+    k(SENSORS, "sendLowfiEvents", Kind::Enum(ON_OFF)),
     k(
         "features",
         "ebpfSupplementaryEventProvider",
@@ -183,12 +246,17 @@ pub fn other_sections(section: &str, key: &str) -> Vec<&'static str> {
 }
 
 /// The closest documented name to a misspelled one, when it is close enough to be a typo.
+/// Names whose length alone puts them out of reach are never compared, so a key of a
+/// megabyte costs no more than a short one.
 pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let reach = |c: &str| 3.max(c.len() / 8);
+    let len = word.chars().count();
     let lower = word.to_ascii_lowercase();
     candidates
         .into_iter()
+        .filter(|c| len.abs_diff(c.chars().count()) <= reach(c))
         .map(|c| (levenshtein(&lower, &c.to_ascii_lowercase()), c))
-        .filter(|(d, c)| *d > 0 && *d <= 3.max(c.len() / 8))
+        .filter(|(d, c)| *d > 0 && *d <= reach(c))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }

@@ -497,7 +497,8 @@ fn config_check_fault_matrix() {
     let cases: Vec<(&str, Vec<u8>, i32, Option<&str>)> = vec![
         (
             "bom.json",
-            b"\xef\xbb\xbf{\"antivirusEngine\": {\"offlineDefinitionUpdate\": \"enabled\"}}\r\n"
+            // (Offline updates on with no URL would now be url-missing: keep to encoding.)
+            b"\xef\xbb\xbf{\"antivirusEngine\": {\"offlineDefinitionUpdate\": \"disabled\"}}\r\n"
                 .to_vec(),
             0,
             None,
@@ -538,10 +539,11 @@ fn config_check_fault_matrix() {
             "{name}"
         );
     }
-    // Unreadable: a directory where the file should be (root reads any file).
+    // Unreadable: a directory where the file should be (root reads any file). Named on
+    // the command line it is an error (config_strict.rs); at the default path, a finding.
     let out = env
         .cmd()
-        .args(["config", "check", "--format", "json"])
+        .args(["config", "check", "--format", "json", "--managed-config"])
         .arg(dir)
         .output()
         .expect("runs");

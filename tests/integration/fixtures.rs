@@ -1,7 +1,7 @@
 //! tests/fixtures/{mdatp,managed,mirror} copy the project's shared captures (../shared/fixtures),
 //! kept in the repo so a clone tests on its own. Where the shared folder is present (as in
-//! CI), the copy must match it file for file, byte for byte; `mdatp/synthetic/` (inputs
-//! written for the parser tests, see docs/parser.md) is ours alone.
+//! CI), the copy must match it file for file, byte for byte; the `synthetic/` folders
+//! (inputs written here, see docs/parser.md and docs/config.md) are ours alone.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -47,7 +47,7 @@ fn compare(sub: &str, at_least: usize) {
         eprintln!("note: {} absent, comparison skipped", shared.display());
         return;
     }
-    // `synthetic/` holds inputs made for the parser tests, not captures: not copied.
+    // `synthetic/` holds inputs made here, not captures: not in ../shared.
     ours.retain(|name, _| !name.starts_with("synthetic/"));
     let theirs = tree(&shared);
     assert_eq!(

@@ -6,6 +6,7 @@ mod bundle;
 mod check;
 mod cli;
 mod completions;
+mod config_strict;
 mod connectivity;
 mod diagnose;
 mod endpoint_states;

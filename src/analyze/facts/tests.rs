@@ -16,7 +16,7 @@ fn snapshot(health: &str) -> Snapshot {
             loaded: Err(crate::managed::config::ConfigError::NotFound {
                 path: "m.json".into(),
             }),
-            keys: Vec::new(),
+            keys: Default::default(),
         },
         mirror: MirrorSnap::default(),
         history: Vec::new(),

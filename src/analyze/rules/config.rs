@@ -1,17 +1,24 @@
 //! The managed configuration file: `config-*`. mdatp ignores what it does not understand
-//! without a word, so each rule says what mdatp does instead.
+//! without a word, so each rule says what mdatp does instead. The same rules run on the
+//! file alone (`config check`, e.g. in the CI of a configuration repository) and inside
+//! `diagnose`, where what health and the mirror rules already judged is not said twice
+//! ([`Judged`]). Facts and their sources: docs/config.md.
+
+use std::collections::HashMap;
 
 use super::prelude::*;
 use crate::managed::config::{ConfigError, ManagedConfig};
-use crate::managed::keys::{self, COMMENT_KEYS, Kind, SECTIONS};
-use crate::managed::scan::KeyAt;
+use crate::managed::keys::{
+    self, COMMENT_KEYS, INTERVAL_INTUNE_LINUX, INTERVAL_MACOS_SCHEMA, Kind, SECTIONS,
+};
+use crate::managed::scan::{self, KeyAt, Keys, NodeId};
 use crate::mdatp::health::Health;
 use serde_json::Value;
 
 pub static CONFIG_NOT_FOUND: Rule = Rule {
     id: "config-not-found",
     severity: "info",
-    meaning: "There is no managed configuration file; settings may come from Intune or the security portal.",
+    meaning: "There is no managed configuration file at the default path; settings may come from Intune or the security portal. For `config check PATH` a missing PATH is an error (exit 3).",
     fix: "Nothing, if health shows the settings as [managed]; otherwise create the file.",
     basis: "Documented: the managed file's path (offline page, linux-preferences); settings may come from Intune or the portal instead (release notes, 101.26042.0011).",
 };
@@ -19,8 +26,8 @@ pub static CONFIG_NOT_FOUND: Rule = Rule {
 pub static CONFIG_UNREADABLE: Rule = Rule {
     id: "config-unreadable",
     severity: "warning",
-    meaning: "The managed configuration exists but cannot be read (permissions, a directory, over 1 MiB).",
-    fix: "Fix the file's type, size and permissions.",
+    meaning: "The managed configuration exists but cannot be read: permissions, not a regular file (a directory, FIFO or device is refused unread, so nothing blocks), or over 1 MiB. For `config check PATH` an unreadable PATH is an error (exit 3).",
+    fix: "Make it a regular file of at most 1 MiB that root can read (mdatp follows symbolic links, and so does this check).",
     basis: "Inferred: mdatp cannot use a file it cannot read; the path is documented.",
 };
 
@@ -35,7 +42,7 @@ pub static CONFIG_INVALID_JSON: Rule = Rule {
 pub static CONFIG_UNKNOWN_KEY: Rule = Rule {
     id: "config-unknown-key",
     severity: "warning",
-    meaning: "A key or section mdatp does not know, with a did-you-mean suggestion; mdatp ignores it and the setting keeps its default (offlineDefintionUpdateFallbackToCloud leaves fallback on).",
+    meaning: "A key or section mdatp does not know, with a did-you-mean suggestion; mdatp presumably ignores it and the setting keeps its default. For the misspelling offlineDefintionUpdateFallbackToCloud (in Microsoft's own samples) that is not established: health decides what mdatp applied.",
     fix: "Rename it to the suggested key.",
     basis: "Documented keys: linux-preferences. That mdatp ignores an unknown key without a word is inferred (new builds add keys).",
 };
@@ -51,16 +58,16 @@ pub static CONFIG_WRONG_SECTION: Rule = Rule {
 pub static CONFIG_INVALID_VALUE: Rule = Rule {
     id: "config-invalid-value",
     severity: "critical for offline keys, else warning",
-    meaning: "A value of the wrong type or outside its allowed values (\"true\" as a string, a non-positive interval).",
+    meaning: "A value of the wrong type or outside its documented values (\"true\" as a string, a negative interval, a section that is not an object). That mdatp then keeps the default is inferred, not documented.",
     fix: "Write the value in the documented type.",
     basis: "Documented types and values: linux-preferences. That mdatp then keeps the default is inferred.",
 };
 
 pub static CONFIG_DUPLICATE_KEY: Rule = Rule {
     id: "config-duplicate-key",
-    severity: "info",
-    meaning: "A key appears more than once in one object; the last one wins.",
-    fix: "Keep one.",
+    severity: "info, warning if it hides settings",
+    meaning: "A key appears more than once in one object: mdatp keeps the last and ignores what the earlier ones hold (inferred from how JSON parsers treat duplicates; not documented), so a repeated section loses the first copy's settings, listed.",
+    fix: "Merge the repeated sections into one, or keep one of the repeated keys.",
     basis: "Inferred: JSON readers keep the last duplicate; Microsoft's own sample repeats keys as comments.",
 };
 
@@ -72,6 +79,30 @@ pub static CONFIG_NOT_APPLIED: Rule = Rule {
     basis: "Inferred from health: [managed] marks a setting read from management (health-status).",
 };
 
+pub static CONFIG_VERIFY_SIG_OFF: Rule = Rule {
+    id: "config-verify-sig-off",
+    severity: "critical if disabled, warning if absent",
+    meaning: "features.offlineDefinitionUpdateVerifySig is \"disabled\" (documented: packages unverified before 101.26062.0005, ignored from it) or absent with offline updates on (inferred: Microsoft's 2024 sample shows unset as disabled). If health reports it, verify-sig-disabled decides.",
+    fix: "Set features.offlineDefinitionUpdateVerifySig to \"enabled\" (harmless on 101.26062.0005 and later, which ignore it), or run 101.26062.0005+ everywhere.",
+    basis: "Documented: the setting, its deprecation from 101.26062.0005 (offline page) and Microsoft's March 2024 sample; absent meaning off is inferred from that sample.",
+};
+
+pub static CONFIG_INTERVAL_RANGE: Rule = Rule {
+    id: "config-interval-range",
+    severity: "warning",
+    meaning: "cloudService.definitionUpdatesInterval is outside a documented range (60-86400 s in the macOS schema, 0-86400 s in Intune's Linux setting); the finding says which bound and whose. What mdatp on Linux does with it is not documented.",
+    fix: "Use a number of seconds from 60 to 86400 (the default is 28800, 8 hours).",
+    basis: "Documented ranges: 60–86400 s in the macOS schema (mdatp-xplat); 0–86400 in the Intune Linux setting (Microsoft365DSC's export).",
+};
+
+pub static CONFIG_TOO_COMPLEX: Rule = Rule {
+    id: "config-too-complex",
+    severity: "warning",
+    meaning: "The file has more keys (over 25000), deeper nesting (over 32 levels) or more findings of one kind (over 50) than any real configuration: the check stopped there and says what it left out.",
+    fix: "Look for a generated, concatenated or corrupted file; fix the findings shown, then run the check again.",
+    basis: "This tool's own limits on what it reads (keys, depth, findings).",
+};
+
 /// Every finding this family can raise, in catalogue order.
 pub static RULES: &[&Rule] = &[
     &CONFIG_NOT_FOUND,
@@ -81,15 +112,37 @@ pub static RULES: &[&Rule] = &[
     &CONFIG_WRONG_SECTION,
     &CONFIG_INVALID_VALUE,
     &CONFIG_DUPLICATE_KEY,
+    &CONFIG_VERIFY_SIG_OFF,
+    &CONFIG_INTERVAL_RANGE,
+    &CONFIG_TOO_COMPLEX,
     &CONFIG_NOT_APPLIED,
 ];
+
+/// Findings of one rule past this many are counted, not listed.
+pub const MAX_FINDINGS_PER_RULE: usize = 50;
+/// Key names and values longer than this are cut in titles and evidence.
+const MAX_SHOWN: usize = 120;
 
 /// The file as loaded, with its keys as scanned.
 #[derive(Debug, Clone)]
 pub struct ConfigFacts<'a> {
     pub path: &'a str,
     pub loaded: &'a Result<ManagedConfig, ConfigError>,
-    pub keys: &'a [KeyAt],
+    pub keys: &'a Keys,
+    pub judged: Judged<'a>,
+}
+
+/// What `diagnose` already judged from health and the mirror, so the file rules do not
+/// say it twice. Empty (the default) for `config check`: the file alone.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Judged<'a> {
+    /// The mirror URL the url rules checked (the one in use). The file's URL is checked
+    /// here only when it is another one.
+    pub url: Option<&'a str>,
+    /// Health says whether offline updates are on: a missing URL is the url rules' call.
+    pub offline: bool,
+    /// Health reports signature verification: `verify-sig-*` decide, not the file.
+    pub verify_sig: bool,
 }
 /// Settings that `mdatp health --details definitions` shows, to see whether mdatp took
 /// them: (section, key, health field, whether health marks it `[managed]`). Microsoft's
@@ -132,7 +185,8 @@ fn is_offline_key(key: &str) -> bool {
         || key == "automaticDefinitionUpdateEnabled"
         || key == "definitionUpdatesInterval"
 }
-/// Rules on the file alone (what `config check` runs).
+/// The file rules. `config check` runs them on the file alone; `diagnose` with what it
+/// already judged.
 pub fn file_findings(f: &ConfigFacts) -> Vec<Finding> {
     let path = f.path;
     let cfg = match f.loaded {
@@ -140,34 +194,49 @@ pub fn file_findings(f: &ConfigFacts) -> Vec<Finding> {
         Err(e) => return vec![load_failure(path, e)],
     };
     let mut out = Vec::new();
+    let groups = duplicate_groups(f.keys);
+    let children = hidden_children(f.keys);
     for k in f.keys {
-        let at = |value: &str| Evidence::new(format!("{path}:{}", k.line), dotted(k), value);
-        if k.duplicate && !COMMENT_KEYS.contains(&k.key.as_str()) {
-            out.push(CONFIG_DUPLICATE_KEY.raise(
-                Severity::Info,
-                format!("{} appears more than once; the last one wins", dotted(k)),
-                vec![at("(repeated)")],
-                format!(
-                    "Keep one {} in {path}: a reader (or a later edit) may take the wrong one.",
-                    k.key
-                ),
-            ));
+        if k.duplicate
+            && !COMMENT_KEYS.contains(&k.key.as_str())
+            && let Some(group) = groups.get(&(k.parent, k.key.as_str()))
+            && group.last().is_some_and(|last| std::ptr::eq(*last, k))
+        {
+            out.push(duplicate(f, group, &children));
         }
-        match k.parent.as_slice() {
-            [] => top_level(f, k, &mut out),
-            [section] if SECTIONS.contains(&section.as_str()) && !k.duplicate => {
-                let value = cfg.get(section, &k.key).cloned().unwrap_or(Value::Null);
-                in_section(f, k, section, &value, &mut out);
+        if k.ignored {
+            continue; // mdatp does not see it; the duplicate finding says so
+        }
+        match f.keys.level(k) {
+            0 => top_level(f, cfg, k, &mut out),
+            1 | 2 => {
+                let parent = f.keys.parent(k);
+                let section = parent.join(".");
+                if keys::is_checked_object(&section) {
+                    let value = cfg.get_path(&parent, &k.key).unwrap_or(&Value::Null);
+                    in_section(f, k, &section, value, &mut out);
+                }
             }
-            _ => {}
+            _ => {} // nothing documented lies deeper
         }
     }
+    missing_url(f, cfg, &mut out);
+    verify_sig(f, cfg, &mut out);
+    limit(f, &mut out);
     out
 }
-fn dotted(k: &KeyAt) -> String {
-    let mut parts: Vec<&str> = k.parent.iter().map(String::as_str).collect();
-    parts.push(&k.key);
-    parts.join(".")
+fn dotted(f: &ConfigFacts, k: &KeyAt) -> String {
+    clip(&f.keys.dotted(k))
+}
+/// A name or value cut to [`MAX_SHOWN`] characters, saying how long it was.
+fn clip(text: &str) -> String {
+    match text.char_indices().nth(MAX_SHOWN) {
+        Some((at, _)) => format!("{}… ({} bytes)", &text[..at], text.len()),
+        None => text.to_string(),
+    }
+}
+fn at(f: &ConfigFacts, k: &KeyAt) -> String {
+    format!("{}:{}", f.path, k.line)
 }
 fn load_failure(path: &str, e: &ConfigError) -> Finding {
     match e {
@@ -189,20 +258,130 @@ fn load_failure(path: &str, e: &ConfigError) -> Finding {
         other => CONFIG_UNREADABLE.raise(Severity::Warning,
             format!("The managed configuration cannot be read: {other}"),
             vec![Evidence::new(path, "file", other.to_string())],
-            format!("Check the file's type, size and permissions (`ls -l {path}`): mdatp reads it as root."),
+            format!("Make {path} a regular file of at most 1 MiB that root can read (`ls -lL {path}`): mdatp reads it as root."),
         ),
     }
 }
-fn top_level(f: &ConfigFacts, k: &KeyAt, out: &mut Vec<Finding>) {
+/// The occurrences of each repeated key, by the object holding it, in document order.
+fn duplicate_groups(keys: &Keys) -> HashMap<(NodeId, &str), Vec<&KeyAt>> {
+    let mut groups: HashMap<(NodeId, &str), Vec<&KeyAt>> = HashMap::new();
+    for k in keys.iter().filter(|k| k.duplicate) {
+        groups
+            .entry((k.parent, k.key.as_str()))
+            .or_default()
+            .push(k);
+    }
+    // Each group still lacks its first occurrence (the one not marked duplicate).
+    for k in keys.iter().filter(|k| !k.duplicate) {
+        if let Some(g) = groups.get_mut(&(k.parent, k.key.as_str())) {
+            g.insert(0, k);
+        }
+    }
+    groups
+}
+/// The keys directly inside objects that a later duplicate replaces.
+fn hidden_children(keys: &Keys) -> HashMap<NodeId, Vec<&KeyAt>> {
+    let hidden: std::collections::HashSet<NodeId> = keys
+        .iter()
+        .filter(|k| k.ignored)
+        .filter_map(|k| k.value)
+        .collect();
+    let mut out: HashMap<NodeId, Vec<&KeyAt>> = HashMap::new();
+    for k in keys.iter().filter(|k| hidden.contains(&k.parent)) {
+        out.entry(k.parent).or_default().push(k);
+    }
+    out
+}
+/// One finding per repeated key: where each occurrence is, which one mdatp keeps, and
+/// what the earlier ones held that it does not see.
+fn duplicate(
+    f: &ConfigFacts,
+    group: &[&KeyAt],
+    children: &HashMap<NodeId, Vec<&KeyAt>>,
+) -> Finding {
+    const SHOWN: usize = 12;
+    let last = group[group.len() - 1];
+    let name = dotted(f, last);
+    let mut evidence: Vec<Evidence> = group
+        .iter()
+        .take(SHOWN)
+        .map(|k| {
+            let status = if std::ptr::eq(*k, last) {
+                "(kept: the last one)"
+            } else {
+                "(ignored: a later one replaces it)"
+            };
+            Evidence::new(at(f, k), name.clone(), status)
+        })
+        .collect();
+    let hidden: Vec<&KeyAt> = group[..group.len() - 1]
+        .iter()
+        .filter_map(|k| k.value.and_then(|v| children.get(&v)))
+        .flatten()
+        .copied()
+        .collect();
+    let shown = SHOWN.saturating_sub(evidence.len());
+    evidence.extend(
+        hidden
+            .iter()
+            .take(shown)
+            .map(|k| Evidence::new(at(f, k), dotted(f, k), "(ignored: in an earlier copy)")),
+    );
+    if hidden.len() > shown || group.len() > SHOWN {
+        evidence.push(Evidence::new(
+            f.path,
+            name.clone(),
+            format!(
+                "… {} more not shown",
+                hidden.len().saturating_sub(shown) + group.len().saturating_sub(SHOWN)
+            ),
+        ));
+    }
+    let inferred = "mdatp keeps the last one (inferred: that is what JSON parsers do with duplicates; Microsoft does not document it)";
+    if hidden.is_empty() {
+        CONFIG_DUPLICATE_KEY.raise(
+            Severity::Info,
+            format!("{name} appears {} times; the last one wins", group.len()),
+            evidence,
+            format!(
+                "Keep one {name} in {}: {inferred}, and a reader (or a later edit) may take the wrong one.",
+                f.path
+            ),
+        )
+    } else {
+        CONFIG_DUPLICATE_KEY.raise(
+            Severity::Warning,
+            format!(
+                "{name} appears {} times: {} setting(s) in the earlier one(s) are ignored, only the last (line {}) counts",
+                group.len(),
+                hidden.len(),
+                last.line
+            ),
+            evidence,
+            format!(
+                "Merge the copies of {name} in {} into one: {inferred}, so the settings listed here do nothing.",
+                f.path
+            ),
+        )
+    }
+}
+fn top_level(f: &ConfigFacts, cfg: &ManagedConfig, k: &KeyAt, out: &mut Vec<Finding>) {
     let key = k.key.as_str();
-    if SECTIONS.contains(&key) || COMMENT_KEYS.contains(&key) {
+    if COMMENT_KEYS.contains(&key) {
         return;
     }
-    let ev = vec![Evidence::new(
-        format!("{}:{}", f.path, k.line),
-        key,
-        "(top level)",
-    )];
+    let shown = clip(key);
+    if SECTIONS.contains(&key) {
+        if let Some(v) = cfg.root.get(key).filter(|v| !v.is_object()) {
+            out.push(CONFIG_INVALID_VALUE.raise(Severity::Warning,
+                format!("\"{key}\" is {}, not an object", json_type(v)),
+                vec![Evidence::new(at(f, k), key, clip(&v.to_string()))],
+                format!("Make \"{key}\" in {} an object of settings ({{ \"key\": value, ... }}); mdatp cannot read settings from anything else.", f.path),
+            ));
+        }
+        return;
+    }
+    let ev = vec![Evidence::new(at(f, k), shown.clone(), "(top level)")];
     let homes = keys::other_sections("", key);
     if !homes.is_empty() {
         out.push(wrong_section(f, key, "the top level", &homes, ev));
@@ -210,11 +389,11 @@ fn top_level(f: &ConfigFacts, k: &KeyAt, out: &mut Vec<Finding>) {
     }
     let suggestion = keys::suggest(key, SECTIONS.iter().copied());
     out.push(CONFIG_UNKNOWN_KEY.raise(Severity::Warning,
-        format!("Unknown section \"{key}\"{}", did_you_mean(suggestion)),
+        format!("Unknown section \"{shown}\"{}", did_you_mean(suggestion)),
         ev,
         match suggestion {
-            Some(s) => format!("Rename \"{key}\" to \"{s}\" in {}: mdatp ignores sections it does not know, with everything in them.", f.path),
-            None => format!("Remove \"{key}\" from {} or check Microsoft's list of settings; mdatp ignores it.", f.path),
+            Some(s) => format!("Rename \"{shown}\" to \"{s}\" in {}: mdatp ignores sections it does not know, with everything in them.", f.path),
+            None => format!("Remove \"{shown}\" from {} or check Microsoft's list of settings; mdatp ignores it.", f.path),
         },
     ));
 }
@@ -250,9 +429,9 @@ fn in_section(f: &ConfigFacts, k: &KeyAt, section: &str, value: &Value, out: &mu
     let key = k.key.as_str();
     let ev = || {
         vec![Evidence::new(
-            format!("{}:{}", f.path, k.line),
-            dotted(k),
-            value.to_string(),
+            at(f, k),
+            dotted(f, k),
+            clip(&value.to_string()),
         )]
     };
     if COMMENT_KEYS.contains(&key) {
@@ -268,11 +447,27 @@ fn in_section(f: &ConfigFacts, k: &KeyAt, section: &str, value: &Value, out: &mu
             out.push(CONFIG_INVALID_VALUE.raise(severity,
                 format!("{section}.{key} has an invalid value: {problem}"),
                 ev(),
-                format!("Set {section}.{key} in {} to {}; mdatp ignores an invalid value and keeps the default.", f.path, expected(spec.kind)),
+                format!("Set {section}.{key} in {} to {}; mdatp ignores an invalid value and keeps the default (inferred: Microsoft does not document what it does).", f.path, expected(spec.kind)),
             ));
+            return;
+        }
+        if spec.kind == Kind::Interval
+            && let Some(n) = value.as_f64()
+        {
+            interval_range(f, n, ev(), out);
+        }
+        if section == "antivirusEngine"
+            && key == "offlineDefinitionUpdateUrl"
+            && let Some(url) = value.as_str().filter(|u| !u.trim().is_empty())
+            && f.judged
+                .url
+                .is_none_or(|used| normalize_location(used) != normalize_location(url))
+        {
+            out.extend(super::url::file_url_findings(url, &at(f, k), f.path));
         }
         return;
     }
+    let shown = clip(key);
     let homes = keys::other_sections(section, key);
     if !homes.is_empty() {
         out.push(wrong_section(
@@ -292,7 +487,7 @@ fn in_section(f: &ConfigFacts, k: &KeyAt, section: &str, value: &Value, out: &mu
         .or_else(|| keys::suggest(key, keys::KEYS.iter().map(|s| s.key)));
     let consequence = match suggestion {
         Some("offlineDefinitionUpdateFallbackToCloud") => {
-            " mdatp ignores the misspelled key, so fallback to the cloud keeps its default (on): a broken mirror is silently replaced by Microsoft's cloud. Health shows offline_definition_update_fallback_to_cloud with [managed] only once the right key is read."
+            " Whether mdatp reads this spelling is not established: Microsoft's own samples pair it with offline_definition_update_fallback_to_cloud : false[managed] in health. Rename it anyway, and let `mdatp health --details definitions` say what mdatp applied (its fallback line, with or without [managed]); if it ignores the key, fallback keeps its default, undocumented on Linux and true in the macOS schema."
         }
         Some(_) => " mdatp ignores it, so the setting you meant keeps its default.",
         None => {
@@ -301,13 +496,152 @@ fn in_section(f: &ConfigFacts, k: &KeyAt, section: &str, value: &Value, out: &mu
     };
     out.push(CONFIG_UNKNOWN_KEY.raise(
         Severity::Warning,
-        format!("Unknown key {section}.{key}{}", did_you_mean(suggestion)),
+        format!("Unknown key {section}.{shown}{}", did_you_mean(suggestion)),
         ev(),
         match suggestion {
-            Some(s) => format!("Rename \"{key}\" to \"{s}\" in {}.{consequence}", f.path),
-            None => format!("Check \"{key}\" in {}.{consequence}", f.path),
+            Some(s) => format!("Rename \"{shown}\" to \"{s}\" in {}.{consequence}", f.path),
+            None => format!("Check \"{shown}\" in {}.{consequence}", f.path),
         },
     ));
+}
+/// `config-interval-range`: which documented bound the interval crosses, and whose.
+fn interval_range(f: &ConfigFacts, seconds: f64, evidence: Vec<Evidence>, out: &mut Vec<Finding>) {
+    let (mac_lo, mac_hi) = INTERVAL_MACOS_SCHEMA;
+    let (intune_lo, intune_hi) = INTERVAL_INTUNE_LINUX;
+    let crossed = if seconds > mac_hi.max(intune_hi) as f64 {
+        format!(
+            "above {mac_hi} s (one day), the maximum of both the macOS schema ({mac_lo}-{mac_hi}) and Intune's Linux setting ({intune_lo}-{intune_hi})"
+        )
+    } else if seconds < mac_lo as f64 && seconds >= intune_lo as f64 {
+        format!(
+            "below {mac_lo} s, the minimum of the macOS schema ({mac_lo}-{mac_hi}); Intune's Linux setting allows {intune_lo}-{intune_hi}"
+        )
+    } else {
+        return;
+    };
+    out.push(CONFIG_INTERVAL_RANGE.raise(
+        Severity::Warning,
+        format!("cloudService.definitionUpdatesInterval is {seconds} s: {crossed}"),
+        evidence,
+        format!(
+            "Set cloudService.definitionUpdatesInterval in {} to a number of seconds from {mac_lo} to {mac_hi} (default 28800, 8 hours); what mdatp on Linux does outside the documented range is not documented.",
+            f.path
+        ),
+    ));
+}
+/// `url-missing` from the file: it turns offline updates on and names no mirror.
+fn missing_url(f: &ConfigFacts, cfg: &ManagedConfig, out: &mut Vec<Finding>) {
+    if f.judged.offline || f.judged.url.is_some() || !cfg.offline_enabled() {
+        return;
+    }
+    if cfg.offline_url().is_some_and(|u| !u.trim().is_empty()) {
+        return;
+    }
+    let switch = Evidence::new(
+        located(f, "antivirusEngine", "offlineDefinitionUpdate"),
+        "antivirusEngine.offlineDefinitionUpdate",
+        "\"enabled\"",
+    );
+    out.push(super::url::file_url_missing(f.path, switch));
+}
+/// `config-verify-sig-off`, unless health reports verification (then it decides).
+fn verify_sig(f: &ConfigFacts, cfg: &ManagedConfig, out: &mut Vec<Finding>) {
+    const KEY: &str = "features.offlineDefinitionUpdateVerifySig";
+    if f.judged.verify_sig {
+        return;
+    }
+    let from = VERIFY_SIG_DEPRECATED_FROM;
+    match cfg.get("features", "offlineDefinitionUpdateVerifySig") {
+        Some(Value::String(v)) if v == "disabled" => out.push(CONFIG_VERIFY_SIG_OFF.raise(
+            Severity::Critical,
+            format!("{KEY} is \"disabled\": before {from} a tampered package on the mirror would be loaded (from {from} the setting is ignored and packages are always verified)"),
+            vec![Evidence::new(located(f, "features", "offlineDefinitionUpdateVerifySig"), KEY, "\"disabled\"")],
+            format!("Set {KEY} to \"enabled\" in {}, or make sure every endpoint runs {from} or later.", f.path),
+        )),
+        None if cfg.offline_enabled() => out.push(CONFIG_VERIFY_SIG_OFF.raise(
+            Severity::Warning,
+            format!("{KEY} is not set while offline updates are on: before {from} that may mean unverified packages (Microsoft's March 2024 sample shows the unset value as disabled)"),
+            vec![
+                Evidence::new(f.path, KEY, "(not set)"),
+                Evidence::new(located(f, "antivirusEngine", "offlineDefinitionUpdate"), "antivirusEngine.offlineDefinitionUpdate", "\"enabled\""),
+            ],
+            format!("Add \"offlineDefinitionUpdateVerifySig\": \"enabled\" to the \"features\" section of {} (ignored, and harmless, from {from}).", f.path),
+        )),
+        _ => {}
+    }
+}
+/// `path:line` of the key that is in effect at `section.key`, else the path.
+fn located(f: &ConfigFacts, section: &str, key: &str) -> String {
+    f.keys
+        .iter()
+        .find(|k| {
+            !k.ignored && k.key == key && f.keys.level(k) == 1 && f.keys.parent(k) == [section]
+        })
+        .map(|k| at(f, k))
+        .unwrap_or_else(|| f.path.to_string())
+}
+/// Keeps at most [`MAX_FINDINGS_PER_RULE`] of each rule and says what the scan and
+/// this cut left out.
+fn limit(f: &ConfigFacts, out: &mut Vec<Finding>) {
+    let mut seen: HashMap<&'static str, usize> = HashMap::new();
+    out.retain(|x| {
+        let n = seen.entry(x.id).or_default();
+        *n += 1;
+        *n <= MAX_FINDINGS_PER_RULE
+    });
+    let mut evidence = Vec::new();
+    if f.keys.unlisted > 0 {
+        evidence.push(Evidence::new(
+            f.path,
+            "keys",
+            format!(
+                "{} keys, over the {} checked; the {} after them were not checked",
+                f.keys.len() + f.keys.unlisted,
+                scan::MAX_KEYS,
+                f.keys.unlisted
+            ),
+        ));
+    }
+    if f.keys.too_deep() {
+        evidence.push(Evidence::new(
+            f.path,
+            "nesting",
+            format!(
+                "{} levels deep; nothing below level {} was checked",
+                f.keys.max_depth,
+                scan::MAX_DEPTH
+            ),
+        ));
+    }
+    let mut cut: Vec<(&str, usize)> = seen
+        .into_iter()
+        .filter(|(_, n)| *n > MAX_FINDINGS_PER_RULE)
+        .collect();
+    cut.sort();
+    for (id, n) in cut {
+        evidence.push(Evidence::new(
+            f.path,
+            id,
+            format!(
+                "{n} findings; the first {MAX_FINDINGS_PER_RULE} are shown, {} more are not",
+                n - MAX_FINDINGS_PER_RULE
+            ),
+        ));
+    }
+    if !evidence.is_empty() {
+        out.push(CONFIG_TOO_COMPLEX.raise(
+            Severity::Warning,
+            format!(
+                "{} is larger or deeper than any real configuration; the check stopped short",
+                f.path
+            ),
+            evidence,
+            format!(
+                "Look for a generated, concatenated or corrupted {}; fix what is shown and check again.",
+                f.path
+            ),
+        ));
+    }
 }
 fn type_problem(kind: Kind, v: &Value) -> Option<String> {
     match (kind, v) {
@@ -316,16 +650,20 @@ fn type_problem(kind: Kind, v: &Value) -> Option<String> {
             Some(format!("\"{s}\" is a string, not a boolean"))
         }
         (Kind::Enum(allowed), Value::String(s)) if allowed.contains(&s.as_str()) => None,
-        (Kind::Enum(allowed), Value::String(s)) => {
-            Some(format!("\"{s}\" is not one of {}", allowed.join(", ")))
-        }
+        (Kind::Enum(allowed), Value::String(s)) => Some(format!(
+            "\"{}\" is not one of {}",
+            clip(s),
+            allowed.join(", ")
+        )),
+        (Kind::SwitchOrObject, Value::Object(_)) => None,
+        (Kind::SwitchOrObject, v) => type_problem(Kind::Enum(keys::ON_OFF), v),
         (Kind::Int(lo, hi), Value::Number(n)) => match n.as_i64() {
             Some(i) if (lo..=hi).contains(&i) => None,
             _ => Some(format!("{n} is not a whole number from {lo} to {hi}")),
         },
-        (Kind::Seconds, Value::Number(n)) if n.as_f64().is_some_and(|x| x > 0.0) => None,
-        (Kind::Seconds, Value::Number(n)) => {
-            Some(format!("{n} is not a positive number of seconds"))
+        (Kind::Interval, Value::Number(n)) if n.as_f64().is_some_and(|x| x >= 0.0) => None,
+        (Kind::Interval, Value::Number(n)) => {
+            Some(format!("{n} is negative: not a number of seconds"))
         }
         (Kind::String, Value::String(_))
         | (Kind::Array, Value::Array(_))
@@ -342,7 +680,7 @@ fn json_type(v: &Value) -> String {
         Value::Null => "null".into(),
         Value::Bool(b) => format!("the boolean {b}"),
         Value::Number(n) => format!("the number {n}"),
-        Value::String(s) => format!("the string \"{s}\""),
+        Value::String(s) => format!("the string \"{}\"", clip(s)),
         Value::Array(_) => "a list".into(),
         Value::Object(_) => "an object".into(),
     }
@@ -351,8 +689,11 @@ fn expected(kind: Kind) -> String {
     match kind {
         Kind::Bool => "true or false (no quotes)".into(),
         Kind::Enum(allowed) => format!("one of \"{}\"", allowed.join("\", \"")),
+        Kind::SwitchOrObject => {
+            "\"enabled\" or \"disabled\" (or an object of scan settings)".into()
+        }
         Kind::Int(lo, hi) => format!("a whole number from {lo} to {hi}"),
-        Kind::Seconds => "a positive number of seconds".into(),
+        Kind::Interval => "a number of seconds from 60 to 86400".into(),
         Kind::String => "a string".into(),
         Kind::Array => "a list".into(),
         Kind::Object => "an object".into(),

@@ -21,7 +21,7 @@ use crate::mirror::ArchProbe;
 use crate::mirror::step::UrlSource;
 use crate::mirror::url::Checked;
 
-pub use config::{APPLIED, ConfigFacts, file_findings, not_applied};
+pub use config::{APPLIED, ConfigFacts, Judged, file_findings, not_applied};
 pub use mirror_host::{behind_seconds, check as mirror_host_findings};
 
 /// What every family file imports.
@@ -102,10 +102,17 @@ fn mirror_findings(s: &Snapshot, out: &mut Vec<Finding>) {
     out.extend(for_mirror(&facts));
 }
 fn config_findings(s: &Snapshot, out: &mut Vec<Finding>) {
+    // What health and the url rules already judged is not said again from the file.
     let facts = ConfigFacts {
         path: &s.config.path,
         loaded: &s.config.loaded,
         keys: &s.config.keys,
+        judged: Judged {
+            url: s.mirror.url.as_ref().map(|(u, _)| u.as_str()),
+            offline: super::facts::offline_enabled(s).is_some(),
+            verify_sig: s.field("offline_definition_update_verify_sig").is_some()
+                || s.field("engine_signature_verification").is_some(),
+        },
     };
     out.extend(file_findings(&facts));
     if let (Ok(cfg), Some(defs)) = (&s.config.loaded, &s.definitions) {

@@ -52,7 +52,7 @@ fn snapshot(definitions: &str, config_text: Option<&str>) -> Snapshot {
             Err(config::ConfigError::NotFound {
                 path: path.display().to_string(),
             }),
-            vec![],
+            Default::default(),
         ),
     };
     Snapshot {
@@ -117,7 +117,8 @@ fn mdatp_missing_or_failing_is_unknown() {
         message: "timed out".into(),
         hint: "h".into(),
     });
-    assert_eq!(ids(&s), ["mdatp-failed"]);
+    // Without health the file speaks for itself: offline on, verification not set.
+    assert_eq!(ids(&s), ["mdatp-failed", "config-verify-sig-off"]);
 }
 
 #[test]

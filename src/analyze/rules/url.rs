@@ -1,7 +1,7 @@
 //! The configured mirror location, and whether updates really come from it: `url-*`.
 
 use super::prelude::*;
-use crate::mirror::url::UrlProblem;
+use crate::mirror::url::{Checked, UrlProblem};
 
 pub static URL_MISSING: Rule = Rule {
     id: "url-missing",
@@ -106,10 +106,9 @@ pub(super) fn url_mismatch(s: &Snapshot, out: &mut Vec<Finding>) {
 }
 pub(super) const URL_KEY: &str = "antivirusEngine.offlineDefinitionUpdateUrl";
 const EXAMPLE_URL: &str = "http://mirror.example:8000/linux/production/";
-fn set_url_fix(facts: &MirrorFacts, value: &str) -> String {
+fn set_url_fix(managed_config: &str, value: &str) -> String {
     format!(
-        "Set {URL_KEY} in {} to \"{value}\" (or the same setting in your Intune/portal policy), then check `mdatp health --details definitions`.",
-        facts.managed_config
+        "Set {URL_KEY} in {managed_config} to \"{value}\" (or the same setting in your Intune/portal policy), then check `mdatp health --details definitions`."
     )
 }
 pub(super) fn url_findings(facts: &MirrorFacts, out: &mut Vec<Finding>) {
@@ -136,40 +135,118 @@ pub(super) fn url_findings(facts: &MirrorFacts, out: &mut Vec<Finding>) {
             severity,
             "No mirror URL is configured".into(),
             evidence,
-            set_url_fix(facts, EXAMPLE_URL),
+            set_url_fix(facts.managed_config, EXAMPLE_URL),
         ));
         return;
     };
     let Some(checked) = facts.checked else { return };
-    let ev = || vec![Evidence::new(source.as_str(), URL_KEY, text)];
-    for problem in &checked.problems {
+    let ev = Evidence::new(source.as_str(), URL_KEY, text);
+    problem_findings(checked, &ev, "The mirror URL", facts.managed_config, out);
+}
+
+/// The url rules on a URL read from the managed file alone (`config check`, or
+/// `diagnose` when the URL in use is another one): the same findings as on the URL in
+/// use, with `at` (`path:line`) as the evidence and titles naming the file.
+pub(super) fn file_url_findings(text: &str, at: &str, managed_config: &str) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let ev = Evidence::new(at, URL_KEY, text);
+    problem_findings(
+        &crate::mirror::url::check(text),
+        &ev,
+        "The managed file's mirror URL",
+        managed_config,
+        &mut out,
+    );
+    out
+}
+
+/// `url-missing` from the file alone: it turns offline updates on and names no mirror.
+pub(super) fn file_url_missing(managed_config: &str, switch: Evidence) -> Finding {
+    URL_MISSING.raise(
+        Severity::Critical,
+        "The managed file turns offline updates on but names no mirror URL".into(),
+        vec![switch, Evidence::new(managed_config, URL_KEY, "(not set)")],
+        format!(
+            "{} Leave it out only if an Intune or portal policy sets the URL (health then shows offline_definition_url_configured with [managed]).",
+            set_url_fix(managed_config, EXAMPLE_URL)
+        ),
+    )
+}
+
+/// `text` with every fix the url rules suggest applied (arch folder cut, /mac/ made
+/// /linux/), so one suggestion fixes all.
+fn fully_fixed(text: &str) -> String {
+    let mut fixed = text.to_string();
+    for _ in 0..3 {
+        let next = crate::mirror::url::check(&fixed)
+            .problems
+            .into_iter()
+            .find_map(|p| match p {
+                UrlProblem::IncludesArch { suggestion, .. }
+                | UrlProblem::PlatformMismatch { suggestion } => Some(suggestion),
+                _ => None,
+            });
+        match next {
+            Some(s) if s != fixed => fixed = s,
+            _ => break,
+        }
+    }
+    fixed
+}
+
+fn problem_findings(
+    checked: &Checked,
+    ev: &Evidence,
+    subject: &str,
+    managed_config: &str,
+    out: &mut Vec<Finding>,
+) {
+    let ev = || vec![ev.clone()];
+    // A URL without a scheme is read once more with http:// in front, so what else is
+    // wrong with it (arch_*, /mac/, no ring folder) is said now, not after the first fix.
+    let mut problems = checked.problems.clone();
+    if let [
+        UrlProblem::Malformed {
+            suggestion: Some(with_scheme),
+            ..
+        },
+    ] = problems.as_slice()
+    {
+        let again = crate::mirror::url::check(with_scheme).problems;
+        problems.extend(
+            again
+                .into_iter()
+                .filter(|p| !matches!(p, UrlProblem::Malformed { .. })),
+        );
+    }
+    for problem in &problems {
         match problem {
             UrlProblem::Malformed { reason, suggestion } => out.push(URL_MALFORMED.raise(
                 // mdatp's handling of a scheme-less URL is undocumented; the seed uses one.
                 if suggestion.is_some() { Severity::Warning } else { Severity::Critical },
-                format!("The mirror URL is not usable: {reason}"),
+                format!("{subject} is not usable: {reason}"),
                 ev(),
-                set_url_fix(facts, suggestion.as_deref().unwrap_or(EXAMPLE_URL)),
+                set_url_fix(managed_config, &suggestion.as_deref().map(fully_fixed).unwrap_or(EXAMPLE_URL.into())),
             )),
             UrlProblem::IncludesArch { segment, suggestion } => out.push(URL_INCLUDES_ARCH.raise(Severity::Critical,
-                format!("The mirror URL includes `{segment}`: the endpoint appends arch_<arch>/ itself, so it asks for a folder that does not exist"),
+                format!("{subject} includes `{segment}`: the endpoint appends arch_<arch>/ itself, so it asks for a folder that does not exist"),
                 ev(),
-                set_url_fix(facts, suggestion),
+                set_url_fix(managed_config, suggestion),
             )),
             UrlProblem::PlatformMismatch { suggestion } => out.push(URL_PLATFORM_MISMATCH.raise(Severity::Critical,
-                "The mirror URL points at the macOS packages (/mac/) on a Linux endpoint".into(),
+                format!("{subject} points at the macOS packages (/mac/) on a Linux endpoint"),
                 ev(),
-                set_url_fix(facts, suggestion),
+                set_url_fix(managed_config, suggestion),
             )),
             UrlProblem::NotRingFolder => out.push(URL_NOT_RING_FOLDER.raise(Severity::Warning,
-                "The mirror URL does not end at a ring folder (linux/production/ or linux/preview/)".into(),
+                format!("{subject} does not end at a ring folder (linux/production/ or linux/preview/)"),
                 ev(),
                 format!(
                     "Point {URL_KEY} at the folder the downloader writes, <downloadFolder>/linux/production/ (or preview/), e.g. \"{EXAMPLE_URL}\"."
                 ),
             )),
             UrlProblem::Rollback { ring } => out.push(URL_ROLLBACK.raise(Severity::Info,
-                format!("The mirror URL points at {ring}/: a rollback to the previous package is in effect"),
+                format!("{subject} points at {ring}/: a rollback to the previous package is in effect"),
                 ev(),
                 format!(
                     "When the rollback is over, point {URL_KEY} back at {}/.",

@@ -42,3 +42,56 @@ fn shared_samples_load() {
             .is_some_and(|u| u.ends_with("/linux/production/"))
     );
 }
+
+#[test]
+fn only_regular_files_are_read_and_a_fifo_never_blocks() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("fifo.json");
+    let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).expect("path");
+    // SAFETY: a valid NUL-terminated path; mkfifo only creates the node.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    // With no writer, a blocking open would never return.
+    assert!(matches!(
+        load(&fifo),
+        Err(ConfigError::NotAFile {
+            kind: "a FIFO (named pipe)",
+            ..
+        })
+    ));
+    assert!(matches!(
+        load(dir.path()),
+        Err(ConfigError::NotAFile {
+            kind: "a directory",
+            ..
+        })
+    ));
+    assert!(matches!(
+        load(Path::new("/dev/null")),
+        Err(ConfigError::NotAFile {
+            kind: "a device",
+            ..
+        })
+    ));
+    // A link to a regular file is followed, as mdatp follows it.
+    let real = dir.path().join("real.json");
+    std::fs::write(&real, "{\"antivirusEngine\": {}}").expect("write");
+    let link = dir.path().join("link.json");
+    std::os::unix::fs::symlink(&real, &link).expect("symlink");
+    assert!(load(&link).is_ok());
+}
+
+#[test]
+fn paths_into_nested_objects() {
+    let cfg = parse(
+        Path::new("m.json"),
+        br#"{"scheduledScan": {"weeklyConfiguration": {"dayOfWeek": 4}},
+             "antivirusEngine": {"offlineDefinitionUpdate": "enabled"}}"#,
+    )
+    .expect("parses");
+    assert_eq!(
+        cfg.get_path(&["scheduledScan", "weeklyConfiguration"], "dayOfWeek"),
+        Some(&serde_json::json!(4))
+    );
+    assert_eq!(cfg.get_path(&["scheduledScan", "nope"], "dayOfWeek"), None);
+    assert!(cfg.offline_enabled());
+}

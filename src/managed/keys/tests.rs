@@ -29,7 +29,7 @@ fn distances() {
 #[test]
 fn every_key_is_in_a_known_section_once() {
     for spec in KEYS {
-        assert!(SECTIONS.contains(&spec.section), "{spec:?}");
+        assert!(is_checked_object(spec.section), "{spec:?}");
         assert_eq!(
             KEYS.iter()
                 .filter(|s| s.section == spec.section && s.key == spec.key)
@@ -42,4 +42,44 @@ fn every_key_is_in_a_known_section_once() {
         ["antivirusEngine"]
     );
     assert!(find("features", "offlineDefinitionUpdateVerifySig").is_some());
+}
+
+#[test]
+fn nested_sections_and_the_2026_keys() {
+    for nested in NESTED {
+        let (parent, key) = nested.rsplit_once('.').expect("dotted");
+        assert_eq!(
+            find(parent, key).map(|s| s.kind),
+            Some(Kind::Object),
+            "{nested}"
+        );
+    }
+    assert_eq!(
+        find("scheduledScan.weeklyConfiguration", "dayOfWeek").map(|s| s.kind),
+        Some(Kind::Int(0, 8))
+    );
+    assert_eq!(
+        find("antivirusEngine", "scheduledScan").map(|s| s.kind),
+        Some(Kind::SwitchOrObject)
+    );
+    assert_eq!(
+        other_sections("scheduledScan", "timeOfDay"),
+        [
+            "scheduledScan.weeklyConfiguration",
+            "scheduledScan.dailyConfiguration"
+        ]
+    );
+}
+
+#[test]
+fn a_huge_word_is_not_compared() {
+    let huge = "x".repeat(900_000);
+    assert_eq!(suggest(&huge, KEYS.iter().map(|s| s.key)), None);
+    assert_eq!(
+        suggest(
+            "offlineDefinitionUpdateVerifySign",
+            KEYS.iter().map(|s| s.key)
+        ),
+        Some("offlineDefinitionUpdateVerifySig")
+    );
 }
