@@ -16,6 +16,7 @@ mod generated;
 mod golden;
 mod health;
 mod layers;
+mod monitoring;
 mod options;
 mod packaging;
 mod server;
