@@ -20,6 +20,7 @@ mod hostile_render;
 mod hostile_state;
 mod layers;
 mod mirror_host;
+mod monitoring;
 mod options;
 mod packaging;
 mod parser;

@@ -91,3 +91,138 @@ fn the_deb_installs_into_a_scratch_root_and_runs() {
             .is_ok_and(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o111 != 0)
     );
 }
+
+/// The `source` of every asset in one `[package.metadata.*]` table of Cargo.toml.
+fn asset_sources(table: &str) -> Vec<String> {
+    let manifest =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+            .expect("Cargo.toml");
+    let start = manifest
+        .find(&format!("[package.metadata.{table}]"))
+        .unwrap_or_else(|| panic!("no {table} table"));
+    let body = &manifest[start..];
+    let body = &body[..body[1..].find("\n[").map_or(body.len(), |i| i + 1)];
+    let quoted = regex::Regex::new(r#"^\s*(?:\[|\{ source = )"([^"]+)""#).expect("regex");
+    body.lines()
+        .filter_map(|l| quoted.captures(l).map(|c| c[1].to_string()))
+        .collect()
+}
+
+#[test]
+fn the_rpm_ships_every_file_the_deb_ships() {
+    let deb = asset_sources("deb");
+    let rpm = asset_sources("generate-rpm");
+    assert!(deb.len() >= 10, "{deb:?}");
+    for source in &deb {
+        assert!(
+            rpm.contains(source),
+            "{source} is in the .deb but not in the .rpm"
+        );
+    }
+    for source in &rpm {
+        assert!(
+            deb.contains(source),
+            "{source} is in the .rpm but not in the .deb"
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs cargo-generate-rpm and rpm (.ci/run installs them and runs it)"]
+fn the_rpm_installs_into_a_scratch_root_and_runs() {
+    for tool in ["cargo-generate-rpm", "rpm"] {
+        assert!(
+            which::which(tool).is_ok(),
+            "{tool} is not installed: `bash .ci/run` installs it"
+        );
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rpm_file = dir.path().join("mdatp-doctor.rpm");
+    // The debug build the tests already have: --profile dev reads target/debug/. Its
+    // 120 MB binary is stored, not compressed: zstd took minutes on a shared 2-core box.
+    let out = Command::new(env!("CARGO"))
+        .args([
+            "generate-rpm",
+            "--profile",
+            "dev",
+            "--payload-compress",
+            "none",
+            "--output",
+        ])
+        .arg(&rpm_file)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo generate-rpm runs");
+    assert!(
+        out.status.success(),
+        "cargo generate-rpm failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let root = dir.path().join("root");
+    std::fs::create_dir(&root).expect("mkdir");
+    let out = Command::new("rpm")
+        .args(["-i", "--nodeps", "--root"])
+        .arg(&root)
+        .args(["--dbpath", "/rpmdb"])
+        .arg(&rpm_file)
+        .output()
+        .expect("rpm runs");
+    assert!(
+        out.status.success(),
+        "rpm -i failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for file in [
+        "usr/bin/mdatp-doctor",
+        "usr/share/man/man1/mdatp-doctor.1",
+        "usr/share/man/man1/mdatp-doctor-diagnose.1",
+        "usr/share/bash-completion/completions/mdatp-doctor",
+        "usr/share/zsh/site-functions/_mdatp-doctor",
+        "usr/share/fish/vendor_completions.d/mdatp-doctor.fish",
+        "usr/lib/systemd/system/mdatp-doctor-textfile.service",
+        "usr/lib/systemd/system/mdatp-doctor-textfile.timer",
+        "usr/share/doc/mdatp-doctor/README.md",
+        "usr/share/doc/mdatp-doctor/contrib/mdatp-doctor.cfg",
+        "usr/share/doc/mdatp-doctor/contrib/mdatp-doctor.conf",
+        "usr/share/doc/mdatp-doctor/contrib/mdatp-doctor.rules.yml",
+        "usr/share/doc/mdatp-doctor/contrib/mdatp_doctor",
+        "usr/share/licenses/mdatp-doctor/LICENSE-MIT",
+        "usr/share/licenses/mdatp-doctor/LICENSE-APACHE",
+    ] {
+        assert!(root.join(file).is_file(), "{file} missing from the package");
+    }
+    // rpm's own database in the scratch root knows the package and its licence.
+    let out = Command::new("rpm")
+        .arg("--root")
+        .arg(&root)
+        .args([
+            "--dbpath",
+            "/rpmdb",
+            "-q",
+            "--qf",
+            "%{NAME} %{VERSION} %{LICENSE}\\n",
+        ])
+        .arg("mdatp-doctor")
+        .output()
+        .expect("rpm -q");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        concat!(
+            "mdatp-doctor ",
+            env!("CARGO_PKG_VERSION"),
+            " MIT OR Apache-2.0\n"
+        )
+    );
+
+    let installed = root.join("usr/bin/mdatp-doctor");
+    let out = Command::new(&installed)
+        .arg("--version")
+        .output()
+        .expect("the packaged binary runs");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        concat!("mdatp-doctor ", env!("CARGO_PKG_VERSION"), "\n")
+    );
+}
