@@ -1,5 +1,7 @@
 //! `mdatp-doctor bundle`: gather like diagnose, then run every collector into one redacted
-//! `.tar.gz`; or, with `--list-contents`, open a bundle and check its hashes.
+//! `.tar.gz`; or, with `--list-contents`, open a bundle and check its hashes. An
+//! interrupt (Ctrl-C, SIGTERM) while the bundle is written stops it and removes the
+//! temporary file.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -16,11 +18,45 @@ use crate::commands::{Context, Finished};
 use crate::exit_codes::ExitCode;
 use crate::failure::Failure;
 use crate::gather::{self, GatherPlan, target};
+use crate::interrupt;
 use crate::render::{self, Format, Style};
 use crate::report::SchemaVersion;
 use crate::report::diagnose::DiagnoseReport;
 use crate::report::misc::{BundleContents, BundleWritten};
 use crate::system;
+
+fn output_failure(e: &std::io::Error) -> Failure {
+    // Only the destination itself existing is the user's to fix with another -o; any
+    // other failure (a temporary name that cannot be had, permissions, space) is I/O.
+    let exists = e.kind() == std::io::ErrorKind::AlreadyExists;
+    Failure {
+        kind: if exists {
+            "output_exists"
+        } else {
+            "output_unwritable"
+        },
+        message: format!("cannot create the bundle: {e}"),
+        hint: "pass -o with a new file name in a directory you can write".into(),
+        exit: if exists {
+            ExitCode::Usage
+        } else {
+            ExitCode::Critical
+        },
+    }
+}
+
+/// Stops the run if an interrupt came; the bundle (and with it the temporary file) is
+/// dropped on the way out.
+fn check_interrupt() -> Result<(), Failure> {
+    if interrupt::interrupted() {
+        return Err(Failure::unknown(
+            "interrupted",
+            "interrupted: no bundle written",
+            "run it again and let it finish",
+        ));
+    }
+    Ok(())
+}
 
 pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Finished, Failure> {
     if let Some(file) = &args.list_contents {
@@ -56,20 +92,7 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Fi
         PathBuf::from(format!("mdatp-doctor-{safe}-{stamp}.tar.gz"))
     });
     ensure_room(&output, args)?;
-    let writer = Writer::create(&output).map_err(|e| Failure {
-        kind: if e.kind() == std::io::ErrorKind::AlreadyExists {
-            "output_exists"
-        } else {
-            "output_unwritable"
-        },
-        message: format!("cannot create the bundle: {e}"),
-        hint: "pass -o with a new file name in a directory you can write".into(),
-        exit: if e.kind() == std::io::ErrorKind::AlreadyExists {
-            ExitCode::Usage
-        } else {
-            ExitCode::Critical
-        },
-    })?;
+    Writer::check_dest(&output).map_err(|e| output_failure(&e))?;
 
     let progress = (ctx.format == Format::Human && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
@@ -109,6 +132,13 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Fi
     }
     let findings = rules::diagnose(&snapshot);
     let verdict = finding::worst(&findings);
+
+    // From here an interrupt only sets a flag (and kills mdatp): the collectors check it
+    // and the temporary file is removed on the way out, instead of the process exiting
+    // where it stands. Before this point there is no file to leave behind.
+    interrupt::graceful();
+    check_interrupt()?;
+    let writer = Writer::create(&output).map_err(|e| output_failure(&e))?;
     let mut b = Bundle::new(writer, redactor, ctx.verbose);
     let report = DiagnoseReport {
         snapshot: &snapshot,
@@ -129,6 +159,7 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Fi
         Map::new(),
     );
 
+    check_interrupt()?;
     say("mdatp outputs");
     let runner = ctx.mdatp_runner().ok();
     for (args, path) in [
@@ -148,6 +179,7 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Fi
                 b.mdatp(runner.as_ref(), args, path);
             }
         }
+        check_interrupt()?;
     }
     let mirror = json!({
         "url": snapshot.mirror.url.as_ref().map(|(u, _)| u),
@@ -163,6 +195,7 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Fi
         Map::new(),
     );
 
+    check_interrupt()?;
     say("configuration and logs");
     b.file(
         managed_config,
@@ -171,6 +204,7 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Fi
     );
     b.file(&args.wdavcfg, "config/wdavcfg", "wdavcfg");
     b.logs(&args.log_dir, args.max_log_bytes);
+    check_interrupt()?;
     let system = system::facts(
         &ctx.state_dir,
         b.redactor.ids().then_some(host_label.as_str()),
@@ -194,6 +228,7 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Fi
             &["diagnostic", "create"],
             "mdatp/diagnostic-create.txt",
         ) {
+            check_interrupt()?;
             match diagnostic_path(&String::from_utf8_lossy(&out.stdout)) {
                 Some(zip) => add_diagnostic(&mut b, &zip),
                 None => b.fail(
@@ -204,6 +239,7 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Fi
         }
     }
 
+    check_interrupt()?;
     say("manifest");
     let failed = b.failures.clone();
     let manifest = json!({

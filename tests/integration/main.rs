@@ -13,6 +13,7 @@ mod fixtures;
 mod generated;
 mod golden;
 mod health;
+mod hostile_bundle;
 mod layers;
 mod packaging;
 mod server;
