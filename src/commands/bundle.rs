@@ -70,7 +70,7 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Fi
     } else {
         Redactor::new(args.redact_ids)
     };
-    redactor.register(&hostname, "host");
+    redactor.register_machine(&hostname);
     let host_label = if redactor.ids() {
         redactor.placeholder(&hostname, "host")
     } else {
@@ -119,6 +119,12 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Fi
         command: "bundle",
     };
     let (snapshot, facts) = gather::gather(&plan, ctx.mdatp_runner(), trust);
+    if let Some((url, _)) = &snapshot.mirror.url {
+        redactor.register_url_host(url);
+    }
+    if let Some(proxy) = &facts.proxy.url {
+        redactor.register_url_host(proxy);
+    }
     for health in snapshot.definitions.iter().chain(snapshot.health.iter()) {
         for (field, kind) in [
             ("org_id", "org"),

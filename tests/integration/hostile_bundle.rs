@@ -4,11 +4,44 @@
 //! files, symlinks, FIFOs and processes; every run bounded in time.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::bundle::endpoint;
-use crate::testenv::{Reply, TestEnv};
+use serde_json::Value;
+
+use crate::bundle::{ORG, all_text, endpoint, read_bundle};
+use crate::testenv::{DEFINITIONS, Defs, Reply, TestEnv, stdout_json};
+
+/// Runs `cmd` to its end, or kills it after `limit` and fails the test: a hang is a bug.
+fn run_bounded(mut cmd: Command, limit: Duration, dir: &Path) -> Output {
+    let (out, err) = (dir.join("run.stdout"), dir.join("run.stderr"));
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out).expect("stdout file"))
+        .stderr(std::fs::File::create(&err).expect("stderr file"))
+        .spawn()
+        .expect("spawn");
+    let until = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if Instant::now() > until {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "still running after {limit:?}: hung\n{}",
+                std::fs::read_to_string(&err).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: std::fs::read(&out).expect("stdout"),
+        stderr: std::fs::read(&err).expect("stderr"),
+    }
+}
 
 fn bundle_cmd(env: &TestEnv, logs: &Path, out: &Path, extra: &[&str]) -> Command {
     let mut cmd = env.std_cmd();
@@ -20,6 +53,311 @@ fn bundle_cmd(env: &TestEnv, logs: &Path, out: &Path, extra: &[&str]) -> Command
         .arg(env.path().join("wdavcfg"))
         .args(extra);
     cmd
+}
+
+fn bounded_bundle(env: &TestEnv, logs: &Path, out: &Path, extra: &[&str]) -> Output {
+    let out = run_bounded(
+        bundle_cmd(env, logs, out, extra),
+        Duration::from_secs(60),
+        env.path(),
+    );
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "{:?}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn manifest(files: &std::collections::BTreeMap<String, Vec<u8>>) -> Value {
+    serde_json::from_slice(&files["MANIFEST.json"]).expect("manifest")
+}
+
+/// Secrets planted in every common form: (text as planted, the part that must go).
+const FORMS: &[(&str, &str)] = &[
+    ("proxy http://alice:s3cretA1@proxy.corp:3128/", "s3cretA1"),
+    ("proxy http://alice:p@ssW0rdB2@proxy.corp:3128/", "ssW0rdB2"),
+    ("mirror https://bob:pa/ssC3@mirror.corp/linux/", "pa/ssC3"),
+    ("mirror https://bob:x%40yD4@mirror.corp:8443/", "yD4"),
+    ("proxy alice:s3cretE5@proxy.corp:3128 refused", "s3cretE5"),
+    ("upstream carol:p@sF6@10.0.0.8:8080 refused", "sF6"),
+    (
+        "request Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJHNyJ9.c2lnRzc",
+        "eyJzdWIiOiJHNyJ9",
+    ),
+    (
+        "Proxy-Authorization: Basic YWxpY2U6czNjcmV0SDg=",
+        "YWxpY2U6czNjcmV0SDg",
+    ),
+    ("retrying with Bearer abcdef0123456789TOKENI9", "TOKENI9"),
+    ("{\"password\": \"hunter2J10\"}", "hunter2J10"),
+    ("{\"apiKey\":\"AKIAK11EXAMPLE\"}", "AKIAK11EXAMPLE"),
+    ("{\"secret\": \"shhL12\"}", "shhL12"),
+    ("{\"token\": \"tokM13\", \"other\": 1}", "tokM13"),
+    ("{\"client_secret\": \"csN14\"}", "csN14"),
+    ("{\"accessToken\": \"atO15\"}", "atO15"),
+    ("{\"proxyPassword\": 98765416}", "98765416"),
+    ("password: hunter P17 with spaces", "hunter P17"),
+    ("api_key: akQ18", "akQ18"),
+    ("password=pwR19", "pwR19"),
+    ("PASSWORD = pw S20 spaced", "pw S20"),
+    ("error: proxy said token=tkT21; retrying", "tkT21"),
+    (
+        "AccountName=acct;AccountKey=akU22==;EndpointSuffix=core.windows.net",
+        "akU22",
+    ),
+    (
+        "https://acct.blob.core.windows.net/c/updates.zip?sv=2020&sig=sgV23%2B&se=1",
+        "sgV23",
+    ),
+    ("mdatp said {\\\"password\\\": \\\"escW24\\\"}", "escW24"),
+    ("X-Api-Key: xkX25", "xkX25"),
+];
+
+/// Ordinary text that must come through untouched.
+const ORDINARY: &[&str] = &[
+    "101.25012.0000",
+    "1.407.417.0",
+    "1.1.24020.4",
+    "/var/opt/microsoft/mdatp/definitions/updates.zip",
+    "https://go.microsoft.com/fwlink/?linkid=2144709",
+    "offline_definition_update_verify_sig",
+];
+
+#[test]
+fn secrets_in_every_form_never_leave_in_any_file_or_the_manifest() {
+    let (mut env, logs) = endpoint();
+    let mut log = String::from(
+        "info: using /var/opt/microsoft/mdatp/definitions/updates.zip from \
+         https://go.microsoft.com/fwlink/?linkid=2144709 engine 1.1.24020.4\n",
+    );
+    for (line, _) in FORMS {
+        log.push_str(line);
+        log.push('\n');
+    }
+    std::fs::write(logs.join("microsoft_defender_core.log"), &log).expect("log");
+    // wdavcfg-like: YAML-ish, k=v and JSON.
+    std::fs::write(
+        env.path().join("wdavcfg"),
+        "password: wdavP26\napi_key = wdav K27\n{\"cloudService\": {\"token\": \"wdavT28\"}}\n",
+    )
+    .expect("wdavcfg");
+    env.write_managed_config(
+        r#"{"cloudService": {"proxy": "http://alice:p@ssW0rdY29@proxy.corp:3128/", "apiKey": "mcZ30"},
+            "antivirusEngine": {"offlineDefinitionUpdate": "enabled", "offlineDefinitionUpdateUrl": "http://127.0.0.1:9/linux/production/"}}"#,
+    );
+    // mdatp's stderr lands in MANIFEST.json; a fail reason lands in every health copy.
+    let full = "healthy : true\nlicensed : true\napp_version : \"101.25012.0000\"\n";
+    let mut defs = Defs::healthy("http://127.0.0.1:9/linux/production/");
+    defs.fail_reason = "HTTP 401 Authorization: Bearer eyJfailA31.x9";
+    env.on(
+        "health",
+        Reply::stdout(full).stderr("warning: proxy user=alice password: stderrB32\n"),
+    )
+    .on(DEFINITIONS, Reply::stdout(&defs.text()))
+    .on(
+        "version",
+        Reply::stdout("Product version: 101.25012.0000\n").stderr("token=stderrC33\n"),
+    );
+
+    let out_path = env.path().join("b.tar.gz");
+    bounded_bundle(&env, &logs, &out_path, &[]);
+    let files = read_bundle(&out_path);
+    let mut planted: Vec<&str> = FORMS.iter().map(|(_, s)| *s).collect();
+    planted.extend([
+        "wdavP26",
+        "wdav K27",
+        "wdavT28",
+        "ssW0rdY29",
+        "mcZ30",
+        "eyJfailA31",
+        "stderrB32",
+        "stderrC33",
+    ]);
+    for secret in &planted {
+        let leaks: Vec<&String> = files
+            .iter()
+            .filter(|(_, b)| String::from_utf8_lossy(b).contains(secret))
+            .map(|(n, _)| n)
+            .collect();
+        assert!(leaks.is_empty(), "{secret} leaked in {leaks:?}");
+    }
+    let text = all_text(&files);
+    for kept in ORDINARY {
+        assert!(text.contains(kept), "{kept} was mangled");
+    }
+    let bundled_log =
+        String::from_utf8_lossy(&files["logs/microsoft_defender_core.log"]).into_owned();
+    assert!(
+        bundled_log.contains("http://REDACTED@proxy.corp:3128/"),
+        "{bundled_log}"
+    );
+    assert!(
+        bundled_log.contains("REDACTED@proxy.corp:3128 refused"),
+        "{bundled_log}"
+    );
+    let report: Value = serde_json::from_slice(&files["report.json"]).unwrap_or_else(|e| {
+        panic!(
+            "report.json is no longer JSON ({e}):\n{}",
+            String::from_utf8_lossy(&files["report.json"])
+        )
+    });
+    assert_eq!(
+        report["snapshot"]["managed_config"]["content"]["cloudService"]["proxy"],
+        "http://REDACTED@proxy.corp:3128/"
+    );
+    let health = manifest(&files)["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .find(|e| e["path"] == "mdatp/health.txt")
+        .expect("health entry")
+        .clone();
+    assert_eq!(
+        health["source"]["stderr"],
+        "warning: proxy user=alice password: REDACTED\n"
+    );
+}
+
+#[test]
+fn diagnose_json_carries_no_proxy_or_mirror_credentials() {
+    let mut env = TestEnv::new();
+    env.on(
+        DEFINITIONS,
+        Reply::stdout(&Defs::healthy("http://127.0.0.1:9/linux/production/").text()),
+    )
+    .on("health", Reply::stdout("healthy : true\nlicensed : true\n"));
+    env.write_managed_config(
+        r#"{"cloudService": {"proxy": "http://alice:p@ss/W0rd@proxy.corp:3128/", "apiKey": "apiW0rd"},
+            "antivirusEngine": {"offlineDefinitionUpdate": "enabled",
+              "offlineDefinitionUpdateUrl": "http://127.0.0.1:9/linux/production/",
+              "offlineDefinitionUpdateFallbackToCloud": false}}"#,
+    );
+    let out = env
+        .cmd()
+        .args(["diagnose", "--format", "json", "--skip-network"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("alice") && !text.contains("W0rd"), "{text}");
+    let doc = stdout_json(&out);
+    let snap = &doc["snapshot"];
+    assert_eq!(
+        snap["managed_config"]["content"]["cloudService"]["proxy"],
+        "http://REDACTED@proxy.corp:3128/"
+    );
+    assert_eq!(
+        snap["mirror"]["proxy"]["url"],
+        "http://REDACTED@proxy.corp:3128/"
+    );
+    // Everything else as it was.
+    assert_eq!(
+        snap["managed_config"]["content"]["antivirusEngine"]["offlineDefinitionUpdateUrl"],
+        "http://127.0.0.1:9/linux/production/"
+    );
+    assert_eq!(snap["mirror"]["proxy"]["source"], "managed-config");
+    // A secret-named key's value goes too, in the content and as a finding's evidence.
+    assert_eq!(
+        snap["managed_config"]["content"]["cloudService"]["apiKey"],
+        "REDACTED"
+    );
+    assert!(!text.contains("apiW0rd"), "{text}");
+}
+
+#[test]
+fn redact_ids_replaces_every_guid_address_and_host_name_but_not_versions() {
+    let mut env = TestEnv::new();
+    let mirror = "http://mirror.corp.example:8000/linux/production/";
+    let mut defs = Defs::healthy(mirror);
+    // A version shaped like an address stays a version.
+    defs.version = "4.18.2.0";
+    let upper = ORG.to_ascii_uppercase();
+    let full = format!(
+        "healthy : true\nlicensed : true\napp_version : \"101.25012.0000\"\norg_id : \"{upper}\"\n"
+    );
+    env.on(DEFINITIONS, Reply::stdout(&defs.text()))
+        .on("health", Reply::stdout(&full))
+        .on("*", Reply::stdout(""));
+    env.write_managed_config(&format!(
+        r#"{{"cloudService": {{"proxy": "http://proxy.corp.example:3128/"}},
+            "antivirusEngine": {{"offlineDefinitionUpdate": "enabled", "offlineDefinitionUpdateUrl": "{mirror}"}}}}"#
+    ));
+    let machine = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .expect("hostname")
+        .trim()
+        .to_string();
+    let short = machine.split('.').next().unwrap_or("").to_string();
+    let tenant = "0F8FAD5B-D9CB-469F-A165-70867728950E";
+    let logs = env.path().join("logs");
+    std::fs::create_dir_all(&logs).expect("mkdir");
+    std::fs::write(
+        logs.join("microsoft_defender_core.log"),
+        format!(
+            "org {ORG} tenant {tenant} and {}\n\
+             peers 2001:db8::dead:beef and fe80::1%eth0 and 4.18.2.1\n\
+             fetching from mirror.corp.example:8000 via proxy.corp.example:3128\n\
+             on {short} ({machine})\n\
+             definitions_version : \"4.18.2.0\" engine 1.1.24020.4\n",
+            tenant.to_ascii_lowercase()
+        ),
+    )
+    .expect("log");
+
+    let out_path = env.path().join("ids.tar.gz");
+    bounded_bundle(&env, &logs, &out_path, &["--redact-ids"]);
+    let files = read_bundle(&out_path);
+    let mut ids = vec![
+        ORG.to_string(),
+        upper.clone(),
+        tenant.to_string(),
+        tenant.to_ascii_lowercase(),
+        "2001:db8::dead:beef".into(),
+        "fe80::1".into(),
+        "4.18.2.1".into(),
+        "mirror.corp.example".into(),
+        "proxy.corp.example".into(),
+    ];
+    if machine.len() >= 2 {
+        ids.push(machine.clone());
+    }
+    for id in &ids {
+        let leaks: Vec<&String> = files
+            .iter()
+            .filter(|(n, b)| {
+                n.to_ascii_lowercase().contains(&id.to_ascii_lowercase())
+                    || String::from_utf8_lossy(b)
+                        .to_ascii_lowercase()
+                        .contains(&id.to_ascii_lowercase())
+            })
+            .map(|(n, _)| n)
+            .collect();
+        assert!(leaks.is_empty(), "{id} leaked in {leaks:?}");
+    }
+    // The short name as a word of its own (it may be part of other words).
+    if short.len() >= 2 {
+        for (name, bytes) in &files {
+            let text = String::from_utf8_lossy(bytes);
+            let words = text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+            assert!(
+                !words.clone().any(|w| w.eq_ignore_ascii_case(&short)),
+                "the host name {short} left in {name}"
+            );
+        }
+    }
+    let log = String::from_utf8_lossy(&files["logs/microsoft_defender_core.log"]).into_owned();
+    assert!(
+        log.contains("definitions_version : \"4.18.2.0\" engine 1.1.24020.4"),
+        "versions stay: {log}"
+    );
+    assert!(
+        log.starts_with("org org-1 tenant guid-1 and guid-1\n"),
+        "{log}"
+    );
+    let health = String::from_utf8_lossy(&files["mdatp/health.txt"]).into_owned();
+    assert!(health.contains("org_id : \"org-1\""), "{health}");
+    let defs = String::from_utf8_lossy(&files["mdatp/health-definitions.txt"]).into_owned();
+    assert!(defs.contains("\"4.18.2.0\""), "{defs}");
 }
 
 #[test]
