@@ -12,7 +12,7 @@ use crate::analyze::snapshot::Thresholds;
 use crate::analyze::{finding, rules};
 use crate::bundle::archive::{self, Writer};
 use crate::bundle::redact::Redactor;
-use crate::bundle::{Bundle, TOTAL_CAP, diagnostic_path};
+use crate::bundle::{Bundle, TOTAL_CAP, diagnostic_path, logs};
 use crate::cli::BundleArgs;
 use crate::commands::{Context, Finished};
 use crate::exit_codes::ExitCode;
@@ -24,6 +24,20 @@ use crate::report::SchemaVersion;
 use crate::report::diagnose::DiagnoseReport;
 use crate::report::misc::{BundleContents, BundleWritten};
 use crate::system;
+
+/// Where mdatp writes the archives of `mdatp diagnostic create`; only a file in there is
+/// added to the bundle.
+pub const DIAGNOSTIC_DIR: &str = "/var/opt/microsoft/mdatp/wdavdiag";
+
+/// TEST ONLY: replaces [`DIAGNOSTIC_DIR`] so the tests can play mdatp's part. Not an
+/// option, not documented for users.
+const DIAGNOSTIC_DIR_ENV: &str = "MDATP_DOCTOR_DIAG_DIR";
+
+fn diagnostic_dir() -> PathBuf {
+    std::env::var_os(DIAGNOSTIC_DIR_ENV)
+        .filter(|d| !d.is_empty())
+        .map_or_else(|| PathBuf::from(DIAGNOSTIC_DIR), PathBuf::from)
+}
 
 fn output_failure(e: &std::io::Error) -> Failure {
     // Only the destination itself existing is the user's to fix with another -o; any
@@ -236,7 +250,7 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Fi
         ) {
             check_interrupt()?;
             match diagnostic_path(&String::from_utf8_lossy(&out.stdout)) {
-                Some(zip) => add_diagnostic(&mut b, &zip),
+                Some(zip) => b.diagnostic(&zip, &diagnostic_dir()),
                 None => b.fail(
                     "mdatp diagnostic",
                     "no `Diagnostic file created:` line in its output",
@@ -299,17 +313,8 @@ fn ensure_room(output: &Path, args: &BundleArgs) -> Result<(), Failure> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let mut logs = 0u64;
-    for sub in [args.log_dir.clone(), args.log_dir.join("rotated")] {
-        if let Ok(rd) = std::fs::read_dir(&sub) {
-            logs += rd
-                .flatten()
-                .filter_map(|e| e.metadata().ok())
-                .filter(|m| m.is_file())
-                .map(|m| m.len().min(args.max_log_bytes))
-                .sum::<u64>();
-        }
-    }
+    // The same walk the logs collector makes: no symlink followed.
+    let logs = logs::walk(&args.log_dir).map_or(0, |t| t.capped_size(args.max_log_bytes));
     let needed = (logs + 16 * 1024 * 1024).min(TOTAL_CAP);
     match system::free_bytes(dir) {
         Some(free) if free < needed => Err(Failure {
@@ -322,28 +327,6 @@ fn ensure_room(output: &Path, args: &BundleArgs) -> Result<(), Failure> {
             exit: ExitCode::Critical,
         }),
         _ => Ok(()),
-    }
-}
-
-fn add_diagnostic(b: &mut Bundle, zip: &Path) {
-    let collector = "mdatp diagnostic";
-    match std::fs::File::open(zip).and_then(|f| f.metadata().map(|m| (f, m.len()))) {
-        Ok((_, size)) if b.writer.written + size > TOTAL_CAP => b.fail(
-            collector,
-            format!("{} is too large for the 200 MiB cap", zip.display()),
-        ),
-        // mdatp's own archive, added as it is: it is not redacted (the manifest says so).
-        Ok((file, size)) => {
-            if let Err(e) = b.writer.add_stream(
-                "mdatp/diagnostic.zip",
-                file,
-                size,
-                "mdatp diagnostic (not redacted)",
-            ) {
-                b.fail(collector, e.to_string());
-            }
-        }
-        Err(e) => b.fail(collector, format!("{}: {e}", zip.display())),
     }
 }
 

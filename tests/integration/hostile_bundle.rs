@@ -3,7 +3,9 @@
 //! in every common form, ids in every form, an interrupt mid-run, a one-line log. Real
 //! files, symlinks, FIFOs and processes; every run bounded in time.
 
-use std::path::Path;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -11,6 +13,16 @@ use serde_json::Value;
 
 use crate::bundle::{ORG, all_text, endpoint, read_bundle};
 use crate::testenv::{DEFINITIONS, Defs, Reply, TestEnv, stdout_json};
+
+fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).expect("path");
+    // SAFETY: a valid C string; mkfifo only creates the node.
+    assert_eq!(
+        unsafe { libc::mkfifo(c.as_ptr(), 0o600) },
+        0,
+        "mkfifo {path:?}"
+    );
+}
 
 /// Runs `cmd` to its end, or kills it after `limit` and fails the test: a hang is a bug.
 fn run_bounded(mut cmd: Command, limit: Duration, dir: &Path) -> Output {
@@ -72,6 +84,141 @@ fn bounded_bundle(env: &TestEnv, logs: &Path, out: &Path, extra: &[&str]) -> Out
 
 fn manifest(files: &std::collections::BTreeMap<String, Vec<u8>>) -> Value {
     serde_json::from_slice(&files["MANIFEST.json"]).expect("manifest")
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .expect("array")
+        .iter()
+        .map(|s| match s {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
+/// A directory outside the log tree holding a file nobody may ship.
+fn secret_dir(env: &TestEnv) -> PathBuf {
+    let outside = env.path().join("outside");
+    std::fs::create_dir_all(&outside).expect("mkdir");
+    std::fs::write(
+        outside.join("shadow"),
+        "root:PLANTED-SHADOW-HASH:19000::::::\n",
+    )
+    .expect("secret");
+    outside
+}
+
+#[test]
+fn a_symlinked_rotated_directory_and_a_fifo_in_the_log_dir_are_skipped_and_recorded() {
+    let (env, logs) = endpoint();
+    let outside = secret_dir(&env);
+    // `ln -s /etc <logdir>/rotated`, and more of the same kind.
+    std::fs::remove_dir_all(logs.join("rotated")).expect("rm");
+    symlink(&outside, logs.join("rotated")).expect("symlink");
+    symlink(outside.join("shadow"), logs.join("linked.log")).expect("symlink");
+    symlink(&outside, logs.join("dirlink.log")).expect("symlink");
+    symlink(env.path().join("nowhere"), logs.join("dangling.log")).expect("symlink");
+    mkfifo(&logs.join("pipe.log"));
+
+    let out_path = env.path().join("b.tar.gz");
+    bounded_bundle(&env, &logs, &out_path, &[]);
+    let files = read_bundle(&out_path);
+    let text = all_text(&files);
+    assert!(
+        !text.contains("PLANTED-SHADOW-HASH"),
+        "a file outside the log tree was bundled"
+    );
+    let names: Vec<&String> = files.keys().collect();
+    assert!(
+        files.contains_key("logs/microsoft_defender_core.log"),
+        "the real log is still there: {names:?}"
+    );
+    for gone in ["logs/rotated/shadow", "logs/linked.log", "logs/pipe.log"] {
+        assert!(!files.contains_key(gone), "{gone} in {names:?}");
+    }
+    let skipped = strings(&manifest(&files)["skipped"]);
+    let shown = |name: &str| format!("logs: {}: ", logs.join(name).display());
+    for (name, why) in [
+        ("rotated", "a symbolic link, not followed"),
+        ("linked.log", "a symbolic link, not followed"),
+        ("dirlink.log", "a symbolic link, not followed"),
+        ("dangling.log", "a symbolic link, not followed"),
+        ("pipe.log", "a FIFO, not read"),
+    ] {
+        let line = format!("{}{why}", shown(name));
+        assert!(skipped.contains(&line), "{line} not in {skipped:#?}");
+    }
+}
+
+#[test]
+fn inside_a_real_rotated_directory_symlinks_and_fifos_are_skipped_too() {
+    let (env, logs) = endpoint();
+    let outside = secret_dir(&env);
+    let rotated = logs.join("rotated");
+    symlink(
+        outside.join("shadow"),
+        rotated.join("microsoft_defender_core.log.2"),
+    )
+    .expect("symlink");
+    symlink(&outside, rotated.join("etc")).expect("symlink");
+    mkfifo(&rotated.join("microsoft_defender_core.log.3"));
+    std::fs::create_dir(rotated.join("nested")).expect("mkdir");
+    std::fs::write(rotated.join("nested/inner.log"), "PLANTED-NESTED\n").expect("write");
+
+    let out_path = env.path().join("b.tar.gz");
+    bounded_bundle(&env, &logs, &out_path, &[]);
+    let files = read_bundle(&out_path);
+    let text = all_text(&files);
+    assert!(!text.contains("PLANTED-SHADOW-HASH") && !text.contains("PLANTED-NESTED"));
+    assert!(files.contains_key("logs/rotated/microsoft_defender_core.log.1"));
+    let skipped = strings(&manifest(&files)["skipped"]);
+    for (name, why) in [
+        (
+            "microsoft_defender_core.log.2",
+            "a symbolic link, not followed",
+        ),
+        ("etc", "a symbolic link, not followed"),
+        ("microsoft_defender_core.log.3", "a FIFO, not read"),
+        ("nested", "a directory, not walked"),
+    ] {
+        let line = format!("logs: {}: {why}", rotated.join(name).display());
+        assert!(skipped.contains(&line), "{line} not in {skipped:#?}");
+    }
+}
+
+#[test]
+fn a_log_dir_that_is_itself_a_symlink_is_refused_with_the_reason() {
+    let (env, logs) = endpoint();
+    let link = env.path().join("logs-link");
+    symlink(&logs, &link).expect("symlink");
+    let out_path = env.path().join("b.tar.gz");
+    let out = run_bounded(
+        bundle_cmd(&env, &link, &out_path, &[]),
+        Duration::from_secs(60),
+        env.path(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a failed collector is a warning"
+    );
+    let files = read_bundle(&out_path);
+    let failed = &manifest(&files)["failed"];
+    let logs_failure = failed
+        .as_array()
+        .expect("failed")
+        .iter()
+        .find(|f| f["collector"] == "logs")
+        .unwrap_or_else(|| panic!("no logs failure in {failed}"));
+    assert!(
+        logs_failure["error"]
+            .as_str()
+            .expect("error")
+            .contains("a symbolic link (not followed)"),
+        "{logs_failure}"
+    );
+    assert!(!files.keys().any(|k| k.starts_with("logs/")));
 }
 
 /// Secrets planted in every common form: (text as planted, the part that must go).
@@ -431,4 +578,157 @@ fn sigterm_mid_bundle_removes_the_temporary_file() {
     assert_eq!(status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("interrupted"), "{stderr}");
     assert_eq!(temporaries(), Vec::<String>::new(), "left behind");
+}
+
+/// A scenario whose `mdatp diagnostic create` names `path`, with mdatp's diagnostic
+/// directory at `diag` for this run.
+fn diagnostic_run(env: &mut TestEnv, logs: &Path, diag: &Path, path: &Path, out: &str) -> Value {
+    env.on(
+        "diagnostic create",
+        Reply::stdout(&format!(
+            "Diagnostic file created: \"{}\"\n",
+            path.display()
+        )),
+    );
+    let out_path = env.path().join(out);
+    let mut cmd = bundle_cmd(env, logs, &out_path, &["--include-mdatp-diagnostic"]);
+    cmd.env("MDATP_DOCTOR_DIAG_DIR", diag);
+    let run = run_bounded(cmd, Duration::from_secs(60), env.path());
+    assert!(run.status.code().is_some_and(|c| c <= 1), "{run:?}");
+    let files = read_bundle(&out_path);
+    let m = manifest(&files);
+    let added = files.get("mdatp/diagnostic.zip").cloned();
+    serde_json::json!({
+        "added": added.map(|b| String::from_utf8_lossy(&b).into_owned()),
+        "failed": m["failed"],
+    })
+}
+
+fn diagnostic_error(result: &Value) -> String {
+    result["failed"]
+        .as_array()
+        .expect("failed")
+        .iter()
+        .find(|f| f["collector"] == "mdatp diagnostic")
+        .and_then(|f| f["error"].as_str())
+        .unwrap_or_else(|| panic!("no diagnostic failure in {result}"))
+        .to_string()
+}
+
+#[test]
+fn the_diagnostic_path_mdatp_prints_is_not_trusted() {
+    let (mut env, logs) = endpoint();
+    let outside = secret_dir(&env);
+    let diag = env.path().join("wdavdiag");
+    std::fs::create_dir(&diag).expect("mkdir");
+
+    // A path outside mdatp's diagnostic directory, plainly or through `..`.
+    for (n, path) in [outside.join("shadow"), diag.join("../outside/shadow")]
+        .iter()
+        .enumerate()
+    {
+        let r = diagnostic_run(&mut env, &logs, &diag, path, &format!("out{n}.tar.gz"));
+        assert_eq!(r["added"], Value::Null, "{path:?}: {r}");
+        assert!(
+            diagnostic_error(&r).contains("not inside mdatp's diagnostic directory"),
+            "{r}"
+        );
+    }
+    // A symlink inside it to the secret, and a symlinked subdirectory.
+    symlink(outside.join("shadow"), diag.join("linked.zip")).expect("symlink");
+    symlink(&outside, diag.join("sub")).expect("symlink");
+    for (n, name) in ["linked.zip", "sub/shadow"].iter().enumerate() {
+        let r = diagnostic_run(
+            &mut env,
+            &logs,
+            &diag,
+            &diag.join(name),
+            &format!("l{n}.tar.gz"),
+        );
+        assert_eq!(r["added"], Value::Null, "{name}: {r}");
+        assert!(
+            diagnostic_error(&r).contains("a symbolic link, not followed"),
+            "{r}"
+        );
+    }
+    // A FIFO in its place must not hang the run.
+    mkfifo(&diag.join("fifo.zip"));
+    let r = diagnostic_run(
+        &mut env,
+        &logs,
+        &diag,
+        &diag.join("fifo.zip"),
+        "fifo.tar.gz",
+    );
+    assert_eq!(r["added"], Value::Null, "{r}");
+    assert!(diagnostic_error(&r).contains("a FIFO"), "{r}");
+    // The real thing is taken.
+    std::fs::write(diag.join("real.zip"), "PK-the-real-archive").expect("zip");
+    let r = diagnostic_run(
+        &mut env,
+        &logs,
+        &diag,
+        &diag.join("real.zip"),
+        "real.tar.gz",
+    );
+    assert_eq!(r["added"], "PK-the-real-archive", "{r}");
+}
+
+#[test]
+fn a_single_line_log_longer_than_the_line_cap_is_left_out_whole() {
+    let (env, logs) = endpoint();
+    // 3 MiB without a newline before its last bytes: a secret cut in two could leak.
+    let mut line = "x".repeat(3 * 1024 * 1024);
+    line.push_str(" password=ENDOFHUGE\n");
+    std::fs::write(
+        logs.join("one-line.log"),
+        format!("first line\n{line}last line\n"),
+    )
+    .expect("log");
+    let out_path = env.path().join("b.tar.gz");
+    bounded_bundle(&env, &logs, &out_path, &[]);
+    let files = read_bundle(&out_path);
+    let bundled = String::from_utf8_lossy(&files["logs/one-line.log"]).into_owned();
+    assert!(bundled.len() < 4096, "{} bytes", bundled.len());
+    assert_eq!(
+        bundled,
+        format!(
+            "first line\n[mdatp-doctor: a line of {} bytes left out: longer than 1048576]\nlast line\n",
+            line.len()
+        )
+    );
+}
+
+#[test]
+fn log_file_names_are_redacted_like_their_contents() {
+    let (env, logs) = endpoint();
+    std::fs::write(logs.join("10.9.8.7.log"), "named after an address\n").expect("log");
+    let out_path = env.path().join("ids.tar.gz");
+    bounded_bundle(&env, &logs, &out_path, &["--redact-ids"]);
+    let files = read_bundle(&out_path);
+    let names: Vec<&String> = files.keys().collect();
+    assert!(!names.iter().any(|n| n.contains("10.9.8.7")), "{names:?}");
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("logs/ip-") && n.ends_with(".log")),
+        "{names:?}"
+    );
+    assert!(
+        !all_text(&files).contains("10.9.8.7"),
+        "not in the manifest either"
+    );
+    // The manifest names the entry as the archive does.
+    let listed = env
+        .cmd()
+        .args(["bundle", "--list-contents"])
+        .arg(&out_path)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        listed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&listed.stdout)
+    );
 }
