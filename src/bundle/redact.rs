@@ -51,7 +51,8 @@ const URL: &str =
     r#"(?P<scheme>(?-u:\b)[a-z][a-z0-9+.\-]*://)(?:(?P<user>[^\s"'<>]{0,256})@)?(?P<host>HOST)?"#;
 
 /// A host: a bracketed IPv6 address (with a zone) or a DNS name / IPv4 address.
-const HOST: &str = r"\[[0-9a-f:.]{2,45}(?:%[a-z0-9_.\-%]{1,20})?\]|[a-z0-9](?:[a-z0-9\-]{0,62}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]{0,62}[a-z0-9])?)*";
+const HOST: &str =
+    r"\[[0-9a-f:.]{2,45}(?:%[a-z0-9_.\-%]{1,20})?\]|[a-z0-9][a-z0-9\-]*(?:\.[a-z0-9][a-z0-9\-]*)*";
 
 /// `user:pass@host` without a scheme, to the last `@` before the host.
 const SCHEMELESS: &str = r#"(?P<sl>(?-u:\b)[a-z0-9._~%+\-]+:[^\s"'<>]{0,256})@(?P<slhost>HOST)"#;
@@ -87,7 +88,10 @@ fn key_value() -> String {
 const GUID: &str =
     r"(?P<guid>(?-u:\b)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?-u:\b))";
 const IPV4: &str = r"(?P<ip4>(?-u:\b)[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?-u:\b))";
-const IPV6: &str = r"(?P<ip6>[0-9a-f]{0,4}:[0-9a-f:.]{2,44}(?:%[a-z0-9_.\-]{1,16})?)";
+/// Starts at a word boundary (or, for `::1`, right after a non-word character), so a
+/// clock time inside `T10:20:30` is not even a candidate.
+const IPV6: &str =
+    r"(?P<ip6>(?:(?-u:\b)[0-9a-f]{1,4}|(?-u:\B)):[0-9a-f:.]{2,44}(?:%[a-z0-9_.\-]{1,16})?)";
 
 fn compile(pattern: &str) -> Regex {
     // The patterns are constants (and escaped literals); a failure is a bug every test
@@ -99,9 +103,22 @@ fn compile(pattern: &str) -> Regex {
         .unwrap_or_else(|e| panic!("redaction pattern: {e}"))
 }
 
-fn secrets_pattern() -> String {
+/// `URL` that matches only with user info: without ids a URL's host stays, so only the
+/// URLs with credentials need looking at.
+fn url_with_user() -> String {
+    let with_user = URL.replace(")@)?(?P<host>", ")@)(?P<host>");
+    assert_ne!(with_user, URL, "the URL pattern changed shape");
+    with_user
+}
+
+fn secrets_pattern(ids: bool) -> String {
+    let url = if ids {
+        URL.to_string()
+    } else {
+        url_with_user()
+    };
     [
-        URL.replace("HOST", HOST),
+        url.replace("HOST", HOST),
         key_value(),
         QUERY_SECRET.to_string(),
         BEARER.to_string(),
@@ -267,7 +284,7 @@ impl Redactor {
     }
 
     fn pattern(ids: bool, known: &[String]) -> String {
-        let mut p = secrets_pattern();
+        let mut p = secrets_pattern(ids);
         if ids {
             if !known.is_empty() {
                 let alts: Vec<String> = known.iter().map(|k| regex::escape(k)).collect();
@@ -351,17 +368,26 @@ impl Redactor {
         let mut pos = 0;
         let mut copied = 0;
         while pos <= text.len() {
-            let Some(m) = self
-                .matcher
-                .re
-                .captures_read_at(&mut self.matcher.locs, text, pos)
-            else {
+            // The match's bounds come from the fast automaton; which part of the pattern
+            // matched (the capture groups) costs a slower engine, asked only when the
+            // matched text does not say it by its shape.
+            let Some(m) = self.matcher.re.find_at(text, pos) else {
                 break;
             };
             let (start, end) = (m.start(), m.end());
             out.push_str(&text[copied..start]);
             copied = start;
-            match self.step(text, start, end, out) {
+            let step = match self.by_shape(text, start, end, out) {
+                Some(step) => step,
+                None => {
+                    // The same search from the match's start finds the same match.
+                    self.matcher
+                        .re
+                        .captures_read_at(&mut self.matcher.locs, text, start);
+                    self.step(text, start, end, out)
+                }
+            };
+            match step {
                 Step::Keep if end > start => pos = end,
                 Step::Keep | Step::Retry => pos = next_char(text, start),
                 Step::Replaced(to) => {
@@ -373,7 +399,68 @@ impl Redactor {
         out.push_str(&text[copied..]);
     }
 
-    /// Decides one match of `text[start..end]`; on a replacement writes it to `out`.
+    /// Decides an id match by its shape alone, as [`Redactor::step`] would: a GUID, a
+    /// dotted quad, an IPv6 candidate or a registered host name cannot be what another
+    /// part of the pattern matched (URLs hold `://`, secrets a name and `:`/`=`, user
+    /// info an `@`, and every secret name a letter past `f`). `None`: ask the groups.
+    fn by_shape(&mut self, text: &str, start: usize, end: usize, out: &mut String) -> Option<Step> {
+        if !self.ids {
+            return None;
+        }
+        let span = &text[start..end];
+        let b = text.as_bytes();
+        let word = |i: usize| b[i].is_ascii_alphanumeric() || b[i] == b'_';
+        if is_guid(span) {
+            // The GUID pattern wants word boundaries; a registered GUID without them
+            // is retried, as the registered-value check does.
+            if (start > 0 && word(start - 1)) || (end < b.len() && word(end)) {
+                return Some(Step::Retry);
+            }
+            self.state.push(out, span, "guid");
+            return Some(Step::Replaced(end));
+        }
+        if is_dotted_quad(span) {
+            if !is_ipv4_here(text, start, end) {
+                return Some(Step::Retry);
+            }
+            self.state.push(out, span, "ip");
+            return Some(Step::Replaced(end));
+        }
+        if span.contains(':')
+            && span
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || b":.%_-".contains(&c))
+        {
+            let addr = span.split('%').next().unwrap_or("");
+            if addr
+                .bytes()
+                .all(|c| c.is_ascii_hexdigit() || c == b':' || c == b'.')
+            {
+                return Some(match ipv6_here(text, start, end) {
+                    Some(len) => {
+                        self.state.push(out, &text[start..start + len], "ip");
+                        Step::Replaced(start + len)
+                    }
+                    None => Step::Retry,
+                });
+            }
+        }
+        if span
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"._-".contains(&c))
+            && self.state.kinds.contains_key(&span.to_ascii_lowercase())
+        {
+            if !word_bounded(text, start, end) {
+                return Some(Step::Retry);
+            }
+            self.state.push(out, span, "host");
+            return Some(Step::Replaced(end));
+        }
+        None
+    }
+
+    /// Decides one match of `text[start..end]` from its capture groups (in
+    /// `self.matcher.locs`); on a replacement writes it to `out`.
     fn step(&mut self, text: &str, start: usize, end: usize, out: &mut String) -> Step {
         let m = &self.matcher;
         let g = m.groups;
@@ -497,6 +584,24 @@ impl Redactor {
             self.state.push(out, host, "host");
         }
     }
+}
+
+/// `8-4-4-4-12` hex digits.
+fn is_guid(s: &str) -> bool {
+    s.len() == 36
+        && s.bytes().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// Four groups of one to three digits, dot-separated.
+fn is_dotted_quad(s: &str) -> bool {
+    let mut parts = 0;
+    s.split('.').all(|p| {
+        parts += 1;
+        (1..=3).contains(&p.len()) && p.bytes().all(|c| c.is_ascii_digit())
+    }) && parts == 4
 }
 
 fn next_char(text: &str, at: usize) -> usize {
@@ -649,11 +754,9 @@ pub fn url_credentials(text: &str) -> Cow<'_, str> {
     static RE: OnceLock<Regex> = OnceLock::new();
     let re = RE.get_or_init(|| {
         // Only URLs that carry user info match, so a text without any is not copied.
-        let with_user = URL.replace(")@)?(?P<host>", ")@)(?P<host>");
-        assert_ne!(with_user, URL, "the URL pattern changed shape");
         compile(&format!(
             "{}|{}",
-            with_user.replace("HOST", HOST),
+            url_with_user().replace("HOST", HOST),
             SCHEMELESS.replace("HOST", HOST)
         ))
     });

@@ -246,3 +246,26 @@ fn json_stays_json_when_secrets_sit_inside_its_strings() {
         assert_eq!(back["n"]["apiKey"], serde_json::Value::Null);
     }
 }
+
+#[test]
+fn ids_next_to_punctuation_still_go() {
+    let mut r = Redactor::new(true);
+    r.register("b6cafe3e-bf50-4d8d-829a-d68b3fd21827", "org");
+    r.register("mirror.corp.example", "host");
+    assert_eq!(
+        r.redact(
+            "b6cafe3e-bf50-4d8d-829a-d68b3fd21827-suffix 0f8fad5b-d9cb-469f-a165-70867728950e_x"
+        ),
+        "org-1-suffix 0f8fad5b-d9cb-469f-a165-70867728950e_x",
+        "a `-` ends an id; a `_` continues a word"
+    );
+    assert_eq!(
+        r.redact("(mirror.corp.example) [10.1.2.3] <fe80::1%eth0>"),
+        "(host-1) [ip-1] <ip-2>"
+    );
+    assert_eq!(
+        r.redact("xmirror.corp.example mirror.corp.examples"),
+        "xmirror.corp.example mirror.corp.examples",
+        "inside a longer name, a registered name stays"
+    );
+}
