@@ -1,11 +1,12 @@
 //! Writing the bundle: a `.tar.gz` built in a private temporary file next to the
-//! destination (O_EXCL, 0600, never through a symlink), every entry hashed as it is
-//! written, then linked into place only if nothing took the name meanwhile. Reading one
-//! back (`--list-contents`) checks every hash against the manifest.
+//! destination (random name, O_EXCL, 0600, never through a symlink; removed if the
+//! bundle is abandoned), every entry hashed as it is written, then linked into place
+//! only if nothing took the name meanwhile. Reading one back (`--list-contents`) checks
+//! every hash against the manifest, in time linear in the number of entries.
 
-use std::fs::{File, OpenOptions};
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
 use std::io::{self, Read};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use flate2::Compression;
@@ -27,7 +28,8 @@ pub struct EntryInfo {
 }
 
 pub struct Writer {
-    tar: tar::Builder<GzEncoder<File>>,
+    /// `None` once finished.
+    tar: Option<tar::Builder<GzEncoder<File>>>,
     tmp: PathBuf,
     dest: PathBuf,
     pub entries: Vec<EntryInfo>,
@@ -55,8 +57,8 @@ fn hex(digest: impl AsRef<[u8]>) -> String {
 }
 
 impl Writer {
-    /// Starts a bundle that will become `dest`, which must not exist yet.
-    pub fn create(dest: &Path) -> io::Result<Writer> {
+    /// Fails with `AlreadyExists` if `dest` (or a symlink by that name) exists.
+    pub fn check_dest(dest: &Path) -> io::Result<()> {
         if std::fs::symlink_metadata(dest).is_ok() {
             return Err(io::Error::new(
                 io::ErrorKind::AlreadyExists,
@@ -66,21 +68,24 @@ impl Writer {
                 ),
             ));
         }
+        Ok(())
+    }
+
+    /// Starts a bundle that will become `dest`, which must not exist yet. Only `dest`
+    /// existing is `AlreadyExists`; failing to find a free temporary name is another
+    /// I/O error.
+    pub fn create(dest: &Path) -> io::Result<Writer> {
+        Writer::check_dest(dest)?;
         let dir = dest
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        let tmp = dir.join(format!(".mdatp-doctor-bundle-{}.tmp", std::process::id()));
-        let file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&tmp)?;
+        let (file, tmp) =
+            crate::safe_write::create_temp(dir, ".mdatp-doctor-bundle-", ".tmp", 0o600)?;
         let mut tar = tar::Builder::new(GzEncoder::new(file, Compression::default()));
         tar.mode(tar::HeaderMode::Deterministic);
         Ok(Writer {
-            tar,
+            tar: Some(tar),
             tmp,
             dest: dest.to_path_buf(),
             entries: Vec::new(),
@@ -105,7 +110,7 @@ impl Writer {
         source: serde_json::Map<String, serde_json::Value>,
     ) -> io::Result<()> {
         let mut header = Self::header(bytes.len() as u64);
-        self.tar.append_data(&mut header, path, bytes)?;
+        self.builder()?.append_data(&mut header, path, bytes)?;
         self.written += bytes.len() as u64;
         self.entries.push(EntryInfo {
             path: path.into(),
@@ -131,7 +136,8 @@ impl Writer {
             hasher: Sha256::new(),
             count: 0,
         };
-        self.tar.append_data(&mut header, path, &mut hashing)?;
+        self.builder()?
+            .append_data(&mut header, path, &mut hashing)?;
         if hashing.count != size {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
@@ -149,20 +155,33 @@ impl Writer {
         Ok(())
     }
 
+    fn builder(&mut self) -> io::Result<&mut tar::Builder<GzEncoder<File>>> {
+        self.tar
+            .as_mut()
+            .ok_or_else(|| io::Error::other("the bundle is already finished"))
+    }
+
     /// Finishes the archive and puts it in place; the name is taken only if still free.
-    pub fn finish(self) -> io::Result<PathBuf> {
-        let gz = self.tar.into_inner()?;
-        let file = gz.finish()?;
+    pub fn finish(mut self) -> io::Result<PathBuf> {
+        let tar = self
+            .tar
+            .take()
+            .ok_or_else(|| io::Error::other("the bundle is already finished"))?;
+        let file = tar.into_inner()?.finish()?;
         file.sync_all()?;
         drop(file);
         // A hard link fails if the destination appeared meanwhile: never overwrite.
-        let linked = std::fs::hard_link(&self.tmp, &self.dest);
-        let _ = std::fs::remove_file(&self.tmp);
-        linked?;
-        Ok(self.dest)
+        std::fs::hard_link(&self.tmp, &self.dest)?;
+        Ok(self.dest.clone())
     }
 
-    pub fn abandon(self) {
+    /// Drops the bundle: the temporary file goes (as it does whenever a writer is
+    /// dropped, finished or not: an error, an interrupt, a panic).
+    pub fn abandon(self) {}
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.tmp);
     }
 }
@@ -173,7 +192,8 @@ pub struct Checked {
     pub path: String,
     pub size: u64,
     pub collector: String,
-    /// `ok`, `hash mismatch`, `missing`, or `not in manifest`.
+    /// `ok`, `hash mismatch`, `missing`, `duplicate` (the archive holds the name more
+    /// than once), or `not in manifest`.
     pub status: String,
 }
 
@@ -182,7 +202,10 @@ pub fn inspect(path: &Path) -> io::Result<(serde_json::Value, Vec<Checked>)> {
     let file = File::open(path)?;
     let mut archive = tar::Archive::new(GzDecoder::new(file));
     let mut manifest: Option<serde_json::Value> = None;
-    let mut seen: Vec<(String, u64, String)> = Vec::new();
+    // Name → (size, sha256, how many times the archive holds it), and the names in
+    // archive order.
+    let mut seen: HashMap<String, (u64, String, usize)> = HashMap::new();
+    let mut order: Vec<String> = Vec::new();
     for entry in archive.entries()? {
         let mut entry = entry?;
         let name = entry.path()?.display().to_string();
@@ -203,7 +226,15 @@ pub fn inspect(path: &Path) -> io::Result<(serde_json::Value, Vec<Checked>)> {
             count: 0,
         };
         io::copy(&mut hashing, &mut io::sink())?;
-        seen.push((name, hashing.count, hex(hashing.hasher.finalize())));
+        let (count, sha) = (hashing.count, hex(hashing.hasher.finalize()));
+        match seen.get_mut(&name) {
+            // Extractors keep the last copy: check that one, and say there were two.
+            Some(e) => *e = (count, sha, e.2 + 1),
+            None => {
+                seen.insert(name.clone(), (count, sha, 1));
+                order.push(name);
+            }
+        }
     }
     let manifest = manifest.ok_or_else(|| {
         io::Error::new(
@@ -213,10 +244,11 @@ pub fn inspect(path: &Path) -> io::Result<(serde_json::Value, Vec<Checked>)> {
     })?;
     let listed: Vec<EntryInfo> =
         serde_json::from_value(manifest["entries"].clone()).unwrap_or_default();
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(listed.len());
     for e in &listed {
-        let status = match seen.iter().find(|(n, _, _)| *n == e.path) {
-            Some((_, size, sha)) if *size == e.size && *sha == e.sha256 => "ok",
+        let status = match seen.get(&e.path) {
+            Some((_, _, copies)) if *copies > 1 => "duplicate",
+            Some((size, sha, _)) if *size == e.size && *sha == e.sha256 => "ok",
             Some(_) => "hash mismatch",
             None => "missing",
         };
@@ -227,13 +259,11 @@ pub fn inspect(path: &Path) -> io::Result<(serde_json::Value, Vec<Checked>)> {
             status: status.into(),
         });
     }
-    for (name, size, _) in seen
-        .iter()
-        .filter(|(n, _, _)| !listed.iter().any(|e| &e.path == n))
-    {
+    let listed_paths: HashSet<&str> = listed.iter().map(|e| e.path.as_str()).collect();
+    for name in order.iter().filter(|n| !listed_paths.contains(n.as_str())) {
         out.push(Checked {
             path: name.clone(),
-            size: *size,
+            size: seen[name].0,
             collector: String::new(),
             status: "not in manifest".into(),
         });

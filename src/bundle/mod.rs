@@ -1,8 +1,11 @@
 //! The support bundle: independent collectors, each recorded in MANIFEST.json whether it
 //! worked or not, every text redacted before it is written, logs streamed through a
-//! private spool file so memory stays small whatever their size.
+//! private spool file so memory stays small whatever their size. Nothing is read through
+//! a symlink or from a FIFO or device (see [`nofollow`]); what is left out is recorded.
 
 pub mod archive;
+pub mod logs;
+pub mod nofollow;
 pub mod redact;
 
 use std::fs::File;
@@ -128,29 +131,48 @@ impl Bundle {
         );
     }
 
-    /// Adds the last `max` bytes of a log, redacted line by line through a spool file.
-    pub fn log_tail(&mut self, file: &Path, path: &str, max: u64) {
+    /// Records something deliberately left out, and why (redacted: names can carry ids).
+    pub fn skip(&mut self, collector: &str, what: String) {
+        let what = self.redactor.redact(&what);
+        self.note(collector, &format!("skipped: {what}"));
+        self.skipped.push(format!("{collector}: {what}"));
+    }
+
+    /// Adds the last `max` bytes of an open log, redacted line by line through a spool
+    /// file. A line longer than [`LINE_CAP`] is left out whole (with a note in its place):
+    /// cutting it could cut a secret in two and let half of it through.
+    pub fn log_tail(&mut self, file: File, shown: &str, path: &str, max: u64) {
         let collector = "logs";
         let result = (|| -> std::io::Result<(File, u64)> {
-            let mut f = File::open(file)?;
+            let mut f = file;
             let len = f.metadata()?.len();
             let start = len.saturating_sub(max);
             f.seek(SeekFrom::Start(start))?;
-            let mut reader = BufReader::new(f.take(max));
+            let mut reader = BufReader::with_capacity(64 * 1024, f.take(max));
+            let mut line = Vec::new();
             if start > 0 {
                 // Drop the partial first line: half a line can hide half a secret.
-                let mut skip = Vec::new();
-                reader.read_until(b'\n', &mut skip)?;
+                read_line_capped(&mut reader, &mut line, 0)?;
             }
             let mut spool = tempfile::tempfile()?;
-            let mut line = Vec::new();
+            let mut redacted = String::new();
             let mut written = 0u64;
-            loop {
-                line.clear();
-                if reader.read_until(b'\n', &mut line)? == 0 {
-                    break;
+            while let Some((size, whole)) = read_line_capped(&mut reader, &mut line, LINE_CAP)? {
+                if crate::interrupt::interrupted() {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::Interrupted,
+                        "interrupted",
+                    ));
                 }
-                let redacted = self.redactor.redact(&String::from_utf8_lossy(&line));
+                redacted.clear();
+                if whole {
+                    self.redactor
+                        .redact_into(&String::from_utf8_lossy(&line), &mut redacted);
+                } else {
+                    redacted.push_str(&format!(
+                        "[mdatp-doctor: a line of {size} bytes left out: longer than {LINE_CAP}]\n"
+                    ));
+                }
                 if written + redacted.len() as u64 > max {
                     break;
                 }
@@ -164,70 +186,193 @@ impl Bundle {
             Ok((_, size)) if self.writer.written + size > TOTAL_CAP => {
                 self.fail(
                     collector,
-                    format!(
-                        "{} left out: the bundle would pass its 200 MiB cap",
-                        file.display()
-                    ),
+                    format!("{shown} left out: the bundle would pass its 200 MiB cap"),
                 );
             }
             Ok((spool, size)) => match self.writer.add_stream(path, spool, size, collector) {
                 Ok(()) => self.note(collector, &format!("{path} ({size} bytes)")),
-                Err(e) => self.fail(collector, format!("{}: {e}", file.display())),
+                Err(e) => self.fail(collector, format!("{shown}: {e}")),
             },
-            Err(e) => self.fail(collector, format!("{}: {e}", file.display())),
+            Err(e) => self.fail(collector, format!("{shown}: {e}")),
         }
     }
 
-    /// Every `*.log` of `dir` and every file of `dir/rotated`, newest first.
+    /// Every `*.log` of `dir` and every file of `dir/rotated`, newest first, walked by
+    /// descriptor without following any symlink (see [`logs::walk`]); what is left out
+    /// is recorded in the manifest with the reason.
     pub fn logs(&mut self, dir: &Path, max: u64) {
-        let mut files: Vec<(std::time::SystemTime, PathBuf, String)> = Vec::new();
-        for (sub, prefix) in [
-            (dir.to_path_buf(), "logs"),
-            (dir.join("rotated"), "logs/rotated"),
-        ] {
-            let entries = match std::fs::read_dir(&sub) {
-                Ok(e) => e,
-                Err(e) if sub == dir => {
-                    self.fail("logs", format!("{}: {e}", dir.display()));
-                    return;
+        let collector = "logs";
+        let tree = match logs::walk(dir) {
+            Ok(tree) => tree,
+            Err(e) => {
+                self.fail(collector, format!("{}: {e}", dir.display()));
+                return;
+            }
+        };
+        for skipped in &tree.skipped {
+            self.skip(collector, skipped.clone());
+        }
+        for log in &tree.files {
+            if crate::interrupt::interrupted() {
+                return;
+            }
+            let shown = tree.shown(log);
+            match tree.open(log) {
+                Ok(nofollow::Opened::File(file, _)) => {
+                    let path = self.redactor.redact(&log.entry);
+                    self.log_tail(file, &shown, &path, max);
                 }
-                Err(_) => continue,
-            };
-            for entry in entries.flatten() {
-                let path = entry.path();
-                let name = entry.file_name().to_string_lossy().into_owned();
-                let Ok(meta) = std::fs::symlink_metadata(&path) else {
-                    continue;
-                };
-                if !meta.is_file() || (prefix == "logs" && !name.ends_with(".log")) {
-                    continue;
+                Ok(nofollow::Opened::Not(kind)) => {
+                    self.skip(collector, format!("{shown}: {}", kind.why_skipped()))
                 }
-                files.push((
-                    meta.modified().unwrap_or(std::time::UNIX_EPOCH),
-                    path,
-                    format!("{prefix}/{name}"),
-                ));
+                Err(e) => self.fail(collector, format!("{shown}: {e}")),
             }
         }
-        files.sort_by_key(|f| std::cmp::Reverse(f.0));
-        for (_, file, name) in files {
-            self.log_tail(&file, &name, max);
-        }
     }
 
-    /// A small file read whole (capped), redacted.
+    /// A small file read whole (capped), redacted; a symlink, FIFO or device in its place
+    /// is left out (and recorded), never followed or opened for reading.
     pub fn file(&mut self, file: &Path, path: &str, collector: &str) {
         let mut text = Vec::new();
-        match File::open(file).and_then(|f| f.take(4 * 1024 * 1024).read_to_end(&mut text)) {
-            Ok(_) => self.text(path, &String::from_utf8_lossy(&text), collector, Map::new()),
+        let opened = nofollow::open_file(file);
+        match opened {
+            Ok(nofollow::Opened::File(f, _)) => {
+                match f.take(4 * 1024 * 1024).read_to_end(&mut text) {
+                    Ok(_) => {
+                        self.text(path, &String::from_utf8_lossy(&text), collector, Map::new())
+                    }
+                    Err(e) => self.fail(collector, format!("{}: {e}", file.display())),
+                }
+            }
+            Ok(nofollow::Opened::Not(kind)) => self.skip(
+                collector,
+                format!("{}: {}", file.display(), kind.why_skipped()),
+            ),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                self.note(collector, &format!("{} does not exist", file.display()));
-                self.skipped
-                    .push(format!("{}: {} does not exist", collector, file.display()));
+                self.skip(collector, format!("{} does not exist", file.display()))
             }
             Err(e) => self.fail(collector, format!("{}: {e}", file.display())),
         }
     }
+
+    /// Adds mdatp's own diagnostic archive, which it names on its stdout. Only a regular
+    /// file inside `diag_dir` (mdatp's diagnostic directory) is taken, walked to by
+    /// descriptor without following symlinks: mdatp's output is not trusted to name a
+    /// file (`Diagnostic file created: "/etc/shadow"`).
+    pub fn diagnostic(&mut self, zip: &Path, diag_dir: &Path) {
+        let collector = "mdatp diagnostic";
+        let opened = match open_beneath(diag_dir, zip) {
+            Ok(opened) => opened,
+            Err(e) => {
+                self.fail(collector, format!("{}: {e}", zip.display()));
+                return;
+            }
+        };
+        let (file, size) = match opened {
+            nofollow::Opened::File(f, st) => (f, st.size),
+            nofollow::Opened::Not(kind) => {
+                self.fail(
+                    collector,
+                    format!("{}: {}", zip.display(), kind.why_skipped()),
+                );
+                return;
+            }
+        };
+        if self.writer.written + size > TOTAL_CAP {
+            self.fail(
+                collector,
+                format!("{} is too large for the 200 MiB cap", zip.display()),
+            );
+            return;
+        }
+        // mdatp's own archive, added as it is: it is not redacted (the manifest says so).
+        if let Err(e) = self.writer.add_stream(
+            "mdatp/diagnostic.zip",
+            file,
+            size,
+            "mdatp diagnostic (not redacted)",
+        ) {
+            self.fail(collector, e.to_string());
+        }
+    }
+}
+
+/// The longest log line redacted and kept; longer ones are left out whole.
+pub const LINE_CAP: usize = 1024 * 1024;
+
+/// Reads one line (through its `\n`) into `buf`, keeping at most `cap` bytes of it:
+/// `Some((bytes consumed, whole))`, `whole` false when the line was longer than `cap`
+/// (then `buf` is empty), `None` at the end. Memory stays at `cap` whatever the line.
+fn read_line_capped(
+    reader: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    cap: usize,
+) -> std::io::Result<Option<(u64, bool)>> {
+    buf.clear();
+    let mut total = 0u64;
+    let mut whole = true;
+    loop {
+        let available = reader.fill_buf()?;
+        if available.is_empty() {
+            return Ok((total > 0).then_some((total, whole)));
+        }
+        let (chunk, done) = match available.iter().position(|&b| b == b'\n') {
+            Some(i) => (&available[..=i], true),
+            None => (available, false),
+        };
+        let n = chunk.len();
+        if whole {
+            if buf.len() + n <= cap {
+                buf.extend_from_slice(chunk);
+            } else {
+                whole = false;
+                buf.clear();
+            }
+        }
+        reader.consume(n);
+        total += n as u64;
+        if done {
+            return Ok(Some((total, whole)));
+        }
+    }
+}
+
+/// Opens `path` only if it lies inside `dir` (as written: absolute, no `..`), walking
+/// from `dir` one component at a time with `O_NOFOLLOW`, and only if it is a regular
+/// file.
+pub fn open_beneath(dir: &Path, path: &Path) -> std::io::Result<nofollow::Opened> {
+    use std::path::Component;
+    let outside = || {
+        std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            format!(
+                "not inside mdatp's diagnostic directory {}: not added",
+                dir.display()
+            ),
+        )
+    };
+    let rel = path.strip_prefix(dir).map_err(|_| outside())?;
+    let parts: Vec<&std::ffi::OsStr> = rel
+        .components()
+        .map(|c| match c {
+            Component::Normal(name) => Ok(name),
+            _ => Err(outside()),
+        })
+        .collect::<Result<_, _>>()?;
+    let Some((last, dirs)) = parts.split_last() else {
+        return Err(outside());
+    };
+    let mut current = match nofollow::Dir::open(dir)? {
+        nofollow::DirOpened::Dir(d) => d,
+        nofollow::DirOpened::Not(kind) => return Ok(nofollow::Opened::Not(kind)),
+    };
+    for name in dirs {
+        current = match current.subdir(name)? {
+            nofollow::DirOpened::Dir(d) => d,
+            nofollow::DirOpened::Not(kind) => return Ok(nofollow::Opened::Not(kind)),
+        };
+    }
+    current.open_file(last)
 }
 
 /// `Diagnostic file created: "<path>"` → the path.

@@ -1,27 +1,36 @@
-//! Redaction of anything meant to leave the machine. Always: credentials in URLs, query
-//! tokens (SAS `sig=`, `token=`, `key=`, ...). With `--redact-ids`: organisation and
-//! machine ids, host names and IPv4 addresses, each replaced consistently (the same
-//! value always becomes the same placeholder, `host-1`, `ip-2`) so support can still
+//! Redaction of anything meant to leave the machine, in one pass over the text.
+//!
+//! Always: credentials in URLs (everything between `scheme://` and the *last* `@` before
+//! the host, so a password holding `@` or `/` goes whole; a URL whose path holds an `@`
+//! loses a little more than needed, never less), scheme-less `user:pass@host[:port]`,
+//! `Bearer`/`Basic` credentials, and the values of secret-named keys (`password`,
+//! `apiKey`, `client_secret`, `access_token`, `Authorization`, `AccountKey`, SAS `sig`,
+//! ...) in JSON (`"key": "value"`, also escaped inside a JSON string), YAML-ish
+//! (`key: value`, to the end of the line) and `k=v` (to the next `&`, `;`, `,` or space;
+//! to the end of the line when the `=` is spaced) forms.
+//!
+//! With `--redact-ids`: registered values (org, machine and EDR ids, this machine's name
+//! and short name, the mirror's and proxy's host names), every GUID (any case), URL
+//! hosts (except Microsoft's public ones and `localhost`), IPv4 and IPv6 addresses
+//! (`fe80::1%eth0` included), each replaced consistently (the same value, in any case,
+//! always becomes the same placeholder: `host-1`, `ip-2`, `guid-3`) so support can still
 //! correlate across files. The mapping stays in memory and never enters the bundle.
+//!
+//! A dotted quad is taken for an IPv4 address only when every part is 0–255 without a
+//! leading zero, it is not part of a longer dotted number (`1.2.3.4.5`), and it does not
+//! follow a `v` (`v1.2.3.4`) or a name ending in `version`/`ver` (`definitions_version :
+//! "1.2.3.4"`, `Product version: 1.2.3.4`): versions stay readable, addresses go.
+//! Host names of one character identify nothing and are not registered (they would turn
+//! every "a" into a placeholder).
+//!
+//! Redacting redacted text changes nothing, so a text may safely pass twice.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::sync::OnceLock;
 
-use regex::{Captures, Regex};
-
-pub struct Redactor {
-    /// `--no-redact`: everything passes unchanged.
-    enabled: bool,
-    ids: bool,
-    credentials: Regex,
-    tokens: Regex,
-    ipv4: Regex,
-    url_host: Regex,
-    /// Exact values registered as identifiers (org id, machine guid, host name), with
-    /// their placeholder kind.
-    known: Vec<(String, &'static str)>,
-    map: HashMap<String, String>,
-    counters: HashMap<&'static str, usize>,
-}
+use regex::{CaptureLocations, Regex, RegexBuilder};
 
 /// Hosts that are public knowledge and help support: never replaced.
 const PUBLIC_DOMAINS: [&str; 4] = [
@@ -31,27 +40,230 @@ const PUBLIC_DOMAINS: [&str; 4] = [
     "windowsupdate.com",
 ];
 
+const MASK: &str = "REDACTED";
+
+// The pieces of the one pattern. Case-insensitive throughout; ASCII word boundaries
+// (`(?-u:\b)`) so the lazy DFA never has to give up on non-ASCII text.
+
+/// `scheme://`, the user info up to the last `@` within reach (bounded, so a long token
+/// without `@` costs a bounded look-ahead), and the host.
+const URL: &str =
+    r#"(?P<scheme>(?-u:\b)[a-z][a-z0-9+.\-]*://)(?:(?P<user>[^\s"'<>]{0,256})@)?(?P<host>HOST)?"#;
+
+/// A host: a bracketed IPv6 address (with a zone) or a DNS name / IPv4 address.
+const HOST: &str =
+    r"\[[0-9a-f:.]{2,45}(?:%[a-z0-9_.\-%]{1,20})?\]|[a-z0-9][a-z0-9\-]*(?:\.[a-z0-9][a-z0-9\-]*)*";
+
+/// `user:pass@host` without a scheme, to the last `@` before the host.
+const SCHEMELESS: &str = r#"(?P<sl>(?-u:\b)[a-z0-9._~%+\-]+:[^\s"'<>]{0,256})@(?P<slhost>HOST)"#;
+
+/// Names whose values are secrets: any name containing one of these words, or exactly
+/// `pwd` (a plain `key` is too common a name: the findings' evidence has one).
+const SECRET_NAME: &str = r"[a-z0-9_.\-]*(?:password|passwd|passphrase|secret|token|api[_.\-]?key|access[_.\-]?key|account[_.\-]?key|private[_.\-]?key|shared[_.\-]?key|subscription[_.\-]?key|client[_.\-]?key|credentials?|authorization|cookie)[a-z0-9_.\-]*|pwd";
+
+/// A value in quotes: JSON-escaped inside a JSON string, double, or single.
+const QUOTED: &str = r#"\\"(?:[^"\\\r\n]|\\[^"\r\n])*\\"|"(?:[^"\\\r\n]|\\.)*"|'[^'\r\n]*'"#;
+
+/// An HTTP authentication scheme and its credentials. Here and in the unquoted values
+/// below a backslash is taken only when it does not escape a quote, so a value inside a
+/// JSON string never takes the string's closing `\"` with it.
+const AUTH: &str = r#"(?:bearer|basic|digest|negotiate|ntlm)[\ \t]+(?:[^\s"'<>&;,\\]|\\[^"\s])+"#;
+
+/// Standalone `Bearer …` / `Basic …` (judged by the callback: a word is not a token).
+const BEARER: &str = r"(?P<authscheme>(?-u:\b)(?:bearer|basic))[\ \t]+(?P<cred>[a-z0-9._~+/\-]+=*)";
+
+/// SAS signatures, API keys and OAuth codes: only as query parameters.
+const QUERY_SECRET: &str =
+    r#"(?P<qkey>[?&](?:sig|code|key))=(?P<qval>(?:[^\s&;,#'"<>\\]|\\[^"\s])+)"#;
+
+fn key_value() -> String {
+    // Spaced separators take the value to the end of the line (`password: my pass
+    // phrase`); tight ones to the next delimiter (`?token=abc&x=1`).
+    format!(
+        r#"(?P<key>(?-u:\b)(?:{SECRET_NAME}))(?P<kq>\\?["'])?(?:(?:[\ \t]*[:=][\ \t]+|[\ \t]+[:=][\ \t]*)(?P<sval>{QUOTED}|{AUTH}|[^\s"'<>{{\[\\](?:[^"\\\r\n]|\\[^"\r\n])*)|[:=](?P<tval>{QUOTED}|{AUTH}|(?:[^\s"'<>&;,{{\[\\]|\\[^"\s])(?:[^\s"'<>&;,\\]|\\[^"\s])*))"#
+    )
+}
+
+/// The id patterns (only with `--redact-ids`); the registered values come first.
+const GUID: &str =
+    r"(?P<guid>(?-u:\b)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?-u:\b))";
+const IPV4: &str = r"(?P<ip4>(?-u:\b)[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?-u:\b))";
+/// Starts at a word boundary (or, for `::1`, right after a non-word character), so a
+/// clock time inside `T10:20:30` is not even a candidate.
+const IPV6: &str =
+    r"(?P<ip6>(?:(?-u:\b)[0-9a-f]{1,4}|(?-u:\B)):[0-9a-f:.]{2,44}(?:%[a-z0-9_.\-]{1,16})?)";
+
+fn compile(pattern: &str) -> Regex {
+    // The patterns are constants (and escaped literals); a failure is a bug every test
+    // catches.
+    RegexBuilder::new(pattern)
+        .case_insensitive(true)
+        .size_limit(64 * 1024 * 1024)
+        .build()
+        .unwrap_or_else(|e| panic!("redaction pattern: {e}"))
+}
+
+/// `URL` that matches only with user info: without ids a URL's host stays, so only the
+/// URLs with credentials need looking at.
+fn url_with_user() -> String {
+    let with_user = URL.replace(")@)?(?P<host>", ")@)(?P<host>");
+    assert_ne!(with_user, URL, "the URL pattern changed shape");
+    with_user
+}
+
+fn secrets_pattern(ids: bool) -> String {
+    let url = if ids {
+        URL.to_string()
+    } else {
+        url_with_user()
+    };
+    [
+        url.replace("HOST", HOST),
+        key_value(),
+        QUERY_SECRET.to_string(),
+        BEARER.to_string(),
+        SCHEMELESS.replace("HOST", HOST),
+    ]
+    .join("|")
+}
+
+/// The capture group numbers, looked up once per compiled pattern.
+#[derive(Default, Clone, Copy)]
+struct Groups {
+    scheme: usize,
+    user: usize,
+    host: usize,
+    key: usize,
+    kq: usize,
+    sval: usize,
+    tval: usize,
+    qkey: usize,
+    qval: usize,
+    authscheme: usize,
+    cred: usize,
+    sl: usize,
+    slhost: usize,
+    known: usize,
+    guid: usize,
+    ip4: usize,
+    ip6: usize,
+}
+
+impl Groups {
+    fn of(re: &Regex) -> Groups {
+        let index = |name: &str| {
+            re.capture_names()
+                .position(|n| n == Some(name))
+                .unwrap_or(usize::MAX)
+        };
+        Groups {
+            scheme: index("scheme"),
+            user: index("user"),
+            host: index("host"),
+            key: index("key"),
+            kq: index("kq"),
+            sval: index("sval"),
+            tval: index("tval"),
+            qkey: index("qkey"),
+            qval: index("qval"),
+            authscheme: index("authscheme"),
+            cred: index("cred"),
+            sl: index("sl"),
+            slhost: index("slhost"),
+            known: index("known"),
+            guid: index("guid"),
+            ip4: index("ip4"),
+            ip6: index("ip6"),
+        }
+    }
+}
+
+/// The compiled pattern and a reusable capture buffer.
+struct Matcher {
+    re: Regex,
+    groups: Groups,
+    locs: CaptureLocations,
+}
+
+impl Matcher {
+    fn new(pattern: &str) -> Matcher {
+        let re = compile(pattern);
+        Matcher {
+            groups: Groups::of(&re),
+            locs: re.capture_locations(),
+            re,
+        }
+    }
+
+    fn get(&self, group: usize) -> Option<(usize, usize)> {
+        if group == usize::MAX {
+            return None;
+        }
+        self.locs.get(group)
+    }
+}
+
+/// Identifiers and their placeholders.
+#[derive(Default)]
+struct Ids {
+    /// Registered values as given, longest first (the pattern lists them in this order).
+    known: Vec<String>,
+    /// Lower-cased registered value → its kind.
+    kinds: HashMap<String, &'static str>,
+    /// Lower-cased value → placeholder.
+    map: HashMap<String, String>,
+    placeholders: HashSet<String>,
+    counters: HashMap<&'static str, usize>,
+}
+
+impl Ids {
+    /// Appends the placeholder of `value` (any case) to `out`, making one if needed; a
+    /// registered value keeps its registered kind.
+    fn push(&mut self, out: &mut String, value: &str, kind: &'static str) {
+        let key = value.to_ascii_lowercase();
+        if let Some(p) = self.map.get(&key) {
+            out.push_str(p);
+            return;
+        }
+        let kind = self.kinds.get(&key).copied().unwrap_or(kind);
+        let n = self.counters.entry(kind).or_insert(0);
+        *n += 1;
+        let p = format!("{kind}-{n}");
+        out.push_str(&p);
+        self.placeholders.insert(p.clone());
+        self.map.insert(key, p);
+    }
+}
+
+pub struct Redactor {
+    /// `--no-redact`: everything passes unchanged.
+    enabled: bool,
+    ids: bool,
+    matcher: Matcher,
+    /// A value was registered since `matcher` was built.
+    stale: bool,
+    state: Ids,
+}
+
+/// What to do with one match.
+enum Step {
+    /// Leave the match as it is and go on after it.
+    Keep,
+    /// Not what the pattern hoped (a version, a word): look again one character later,
+    /// so nothing inside it escapes the other patterns.
+    Retry,
+    /// The replacement was written; go on at this offset.
+    Replaced(usize),
+}
+
 impl Redactor {
     pub fn new(ids: bool) -> Redactor {
-        // The patterns are constants; a failure to compile is a bug caught by every test.
-        let re = |p: &str| Regex::new(p).unwrap_or_else(|e| panic!("redaction pattern {p}: {e}"));
         Redactor {
             enabled: true,
             ids,
-            credentials: re(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/\s@'\x22]+@"),
-            tokens: re(
-                r#"(?i)([?&;\s"'](?:sig|token|key|password|passwd|pwd|secret|access_token|api_key|apikey|client_secret|code)=)[^&\s"'<>]+"#,
-            ),
-            ipv4: re(
-                r"\b(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\b",
-            ),
-            // The host after `://` and any (already redacted) user info.
-            url_host: re(
-                r"(?i)(://(?:[^/\s@'\x22]*@)?)([a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)*)",
-            ),
-            known: Vec::new(),
-            map: HashMap::new(),
-            counters: HashMap::new(),
+            matcher: Matcher::new(&Redactor::pattern(ids, &[])),
+            stale: false,
+            state: Ids::default(),
         }
     }
 
@@ -71,72 +283,509 @@ impl Redactor {
         self.ids
     }
 
-    /// Registers an identifier to replace wherever it appears (`kind`: `org`, `machine`,
-    /// `host`, ...). Ignored unless ids are redacted.
+    fn pattern(ids: bool, known: &[String]) -> String {
+        let mut p = secrets_pattern(ids);
+        if ids {
+            if !known.is_empty() {
+                let alts: Vec<String> = known.iter().map(|k| regex::escape(k)).collect();
+                p.push_str(&format!("|(?P<known>{})", alts.join("|")));
+            }
+            p.push_str(&format!("|{GUID}|{IPV4}|{IPV6}"));
+        }
+        p
+    }
+
+    /// Registers an identifier to replace wherever it appears, in any case (`kind`:
+    /// `org`, `machine`, `host`, ...). Ignored unless ids are redacted. A host name with
+    /// dots is registered with its short name too when `kind` is `host` and `short` is
+    /// asked for (the machine's own name: `endpoint01.corp.example` and `endpoint01`).
     pub fn register(&mut self, value: &str, kind: &'static str) {
         let value = value.trim();
-        if self.ids && value.len() >= 3 && !self.known.iter().any(|(v, _)| v == value) {
-            self.known.push((value.to_string(), kind));
-            // Longest first, so a FQDN is replaced before its short host name.
-            self.known.sort_by_key(|(v, _)| std::cmp::Reverse(v.len()));
+        // One character identifies nothing and would match every such word.
+        if !self.enabled || !self.ids || value.chars().count() < 2 {
+            return;
+        }
+        let key = value.to_ascii_lowercase();
+        if self.state.kinds.contains_key(&key) || self.state.placeholders.contains(&key) {
+            return;
+        }
+        self.state.kinds.insert(key, kind);
+        self.state.known.push(value.to_string());
+        // Longest first, so a FQDN is replaced before its short host name.
+        self.state.known.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        self.stale = true;
+    }
+
+    /// Registers this machine's host name and, for a FQDN, its short name.
+    pub fn register_machine(&mut self, hostname: &str) {
+        self.register(hostname, "host");
+        if let Some((short, _)) = hostname.trim().split_once('.') {
+            self.register(short, "host");
+        }
+    }
+
+    /// Registers the host of a URL (or a bare `host[:port]`), when it is a name with a
+    /// dot: a single label (`mirror`) is too likely an ordinary word to replace in free
+    /// text, and is still replaced wherever it appears as a URL's host.
+    pub fn register_url_host(&mut self, url: &str) {
+        let rest = url.split_once("://").map_or(url, |(_, r)| r);
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        let host = if host_port.starts_with('[') {
+            return; // an IPv6 literal: the address pattern handles it
+        } else {
+            host_port.split(':').next().unwrap_or("")
+        };
+        if host.contains('.') && host.parse::<Ipv4Addr>().is_err() && !is_public(host) {
+            self.register(host, "host");
         }
     }
 
     /// The placeholder for a value, the same one every time.
     pub fn placeholder(&mut self, value: &str, kind: &'static str) -> String {
-        if let Some(p) = self.map.get(value) {
-            return p.clone();
-        }
-        let n = self.counters.entry(kind).or_insert(0);
-        *n += 1;
-        let p = format!("{kind}-{n}");
-        self.map.insert(value.to_string(), p.clone());
-        p
+        let mut out = String::new();
+        self.state.push(&mut out, value, kind);
+        out
     }
 
     pub fn redact(&mut self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        self.redact_into(text, &mut out);
+        out
+    }
+
+    /// Appends `text`, redacted, to `out`: one pass, no copy of the text when nothing
+    /// matches, placeholders looked up by value.
+    pub fn redact_into(&mut self, text: &str, out: &mut String) {
         if !self.enabled {
-            return text.to_string();
+            out.push_str(text);
+            return;
         }
-        let mut out = self
-            .credentials
-            .replace_all(text, "${1}REDACTED@")
-            .into_owned();
-        out = self.tokens.replace_all(&out, "${1}REDACTED").into_owned();
-        if !self.ids {
-            return out;
+        if self.stale {
+            self.matcher = Matcher::new(&Redactor::pattern(self.ids, &self.state.known));
+            self.stale = false;
         }
-        for (value, kind) in self.known.clone() {
-            if out.contains(&value) {
-                let p = self.placeholder(&value, kind);
-                out = out.replace(&value, &p);
+        let mut pos = 0;
+        let mut copied = 0;
+        while pos <= text.len() {
+            // The match's bounds come from the fast automaton; which part of the pattern
+            // matched (the capture groups) costs a slower engine, asked only when the
+            // matched text does not say it by its shape.
+            let Some(m) = self.matcher.re.find_at(text, pos) else {
+                break;
+            };
+            let (start, end) = (m.start(), m.end());
+            out.push_str(&text[copied..start]);
+            copied = start;
+            let step = match self.by_shape(text, start, end, out) {
+                Some(step) => step,
+                None => {
+                    // The same search from the match's start finds the same match.
+                    self.matcher
+                        .re
+                        .captures_read_at(&mut self.matcher.locs, text, start);
+                    self.step(text, start, end, out)
+                }
+            };
+            match step {
+                Step::Keep if end > start => pos = end,
+                Step::Keep | Step::Retry => pos = next_char(text, start),
+                Step::Replaced(to) => {
+                    copied = to;
+                    pos = to;
+                }
             }
         }
-        let hosts = self.url_host.clone();
-        out = hosts
-            .replace_all(&out, |c: &Captures| {
-                let host = &c[2];
-                let public = PUBLIC_DOMAINS.iter().any(|d| {
-                    host.eq_ignore_ascii_case(d)
-                        || host.to_ascii_lowercase().ends_with(&format!(".{d}"))
-                });
-                // Addresses are handled below; placeholders from earlier passes stay.
-                if public
-                    || self.ipv4.is_match(host)
-                    || host == "localhost"
-                    || host == "REDACTED"
-                    || self.map.values().any(|p| p == host)
-                {
-                    c[0].to_string()
-                } else {
-                    format!("{}{}", &c[1], self.placeholder(host, "host"))
-                }
-            })
-            .into_owned();
-        let ips = self.ipv4.clone();
-        ips.replace_all(&out, |c: &Captures| self.placeholder(&c[0], "ip"))
-            .into_owned()
+        out.push_str(&text[copied..]);
     }
+
+    /// Decides an id match by its shape alone, as [`Redactor::step`] would: a GUID, a
+    /// dotted quad, an IPv6 candidate or a registered host name cannot be what another
+    /// part of the pattern matched (URLs hold `://`, secrets a name and `:`/`=`, user
+    /// info an `@`, and every secret name a letter past `f`). `None`: ask the groups.
+    fn by_shape(&mut self, text: &str, start: usize, end: usize, out: &mut String) -> Option<Step> {
+        if !self.ids {
+            return None;
+        }
+        let span = &text[start..end];
+        let b = text.as_bytes();
+        let word = |i: usize| b[i].is_ascii_alphanumeric() || b[i] == b'_';
+        if is_guid(span) {
+            // The GUID pattern wants word boundaries; a registered GUID without them
+            // is retried, as the registered-value check does.
+            if (start > 0 && word(start - 1)) || (end < b.len() && word(end)) {
+                return Some(Step::Retry);
+            }
+            self.state.push(out, span, "guid");
+            return Some(Step::Replaced(end));
+        }
+        if is_dotted_quad(span) {
+            if !is_ipv4_here(text, start, end) {
+                return Some(Step::Retry);
+            }
+            self.state.push(out, span, "ip");
+            return Some(Step::Replaced(end));
+        }
+        if span.contains(':')
+            && span
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || b":.%_-".contains(&c))
+        {
+            let addr = span.split('%').next().unwrap_or("");
+            if addr
+                .bytes()
+                .all(|c| c.is_ascii_hexdigit() || c == b':' || c == b'.')
+            {
+                return Some(match ipv6_here(text, start, end) {
+                    Some(len) => {
+                        self.state.push(out, &text[start..start + len], "ip");
+                        Step::Replaced(start + len)
+                    }
+                    None => Step::Retry,
+                });
+            }
+        }
+        if span
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"._-".contains(&c))
+            && self.state.kinds.contains_key(&span.to_ascii_lowercase())
+        {
+            if !word_bounded(text, start, end) {
+                return Some(Step::Retry);
+            }
+            self.state.push(out, span, "host");
+            return Some(Step::Replaced(end));
+        }
+        None
+    }
+
+    /// Decides one match of `text[start..end]` from its capture groups (in
+    /// `self.matcher.locs`); on a replacement writes it to `out`.
+    fn step(&mut self, text: &str, start: usize, end: usize, out: &mut String) -> Step {
+        let m = &self.matcher;
+        let g = m.groups;
+        let s = |(a, b): (usize, usize)| &text[a..b];
+        if m.get(g.scheme).is_some() {
+            let scheme = m.get(g.scheme).map(s).unwrap_or("");
+            let user = m.get(g.user);
+            let host = m.get(g.host).map(s);
+            let host_changes = self.ids && host.is_some_and(|h| !keep_host(h, &self.state));
+            if user.is_none() && !host_changes {
+                return Step::Keep;
+            }
+            out.push_str(scheme);
+            if user.is_some() {
+                out.push_str(MASK);
+                out.push('@');
+            }
+            if let Some(h) = host {
+                self.push_host(out, h);
+            }
+            return Step::Replaced(end);
+        }
+        if let Some(key) = m.get(g.key) {
+            let quote = m.get(g.kq).map(s).unwrap_or("");
+            let Some((vs, ve)) = m.get(g.sval).or(m.get(g.tval)) else {
+                return Step::Keep;
+            };
+            let value = &text[vs..ve];
+            let quoted = value.starts_with(['"', '\'', '\\']) || auth_scheme(value).is_some();
+            // An unquoted value after a quoted key is a JSON scalar: it ends at `,`, `}`,
+            // `]` or a space; otherwise trailing commas and blanks are not the value's.
+            let taken = if quoted {
+                value
+            } else if quote.ends_with('"') {
+                value
+                    .split([',', '}', ']', ' ', '\t'])
+                    .next()
+                    .unwrap_or(value)
+            } else {
+                value.trim_end_matches([',', ' ', '\t'])
+            };
+            if [
+                "null", "true", "false", "none", "", "\"\"", "''", "\\\"\\\"",
+            ]
+            .iter()
+            .any(|w| taken.eq_ignore_ascii_case(w))
+            {
+                out.push_str(&text[key.0..vs + taken.len()]);
+                return Step::Replaced(vs + taken.len());
+            }
+            out.push_str(&text[key.0..vs]);
+            push_masked_value(out, taken, quote);
+            // What follows the value is looked at again, never copied unread.
+            return Step::Replaced(vs + taken.len());
+        }
+        if let (Some(k), Some(v)) = (m.get(g.qkey), m.get(g.qval)) {
+            if s(v) == MASK {
+                return Step::Keep;
+            }
+            out.push_str(s(k));
+            out.push('=');
+            out.push_str(MASK);
+            return Step::Replaced(end);
+        }
+        if let (Some(scheme), Some(cred)) = (m.get(g.authscheme), m.get(g.cred)) {
+            if !looks_like_credential(s(cred)) {
+                return Step::Keep;
+            }
+            out.push_str(s(scheme));
+            out.push(' ');
+            out.push_str(MASK);
+            return Step::Replaced(end);
+        }
+        if let (Some(_), Some(host)) = (m.get(g.sl), m.get(g.slhost)) {
+            out.push_str(MASK);
+            out.push('@');
+            self.push_host(out, s(host));
+            return Step::Replaced(end);
+        }
+        if m.get(g.known).is_some() {
+            if !word_bounded(text, start, end) {
+                return Step::Retry;
+            }
+            self.state.push(out, &text[start..end], "host");
+            return Step::Replaced(end);
+        }
+        if m.get(g.guid).is_some() {
+            self.state.push(out, &text[start..end], "guid");
+            return Step::Replaced(end);
+        }
+        if m.get(g.ip4).is_some() {
+            if !is_ipv4_here(text, start, end) {
+                return Step::Retry;
+            }
+            self.state.push(out, &text[start..end], "ip");
+            return Step::Replaced(end);
+        }
+        if m.get(g.ip6).is_some() {
+            return match ipv6_here(text, start, end) {
+                Some(len) => {
+                    self.state.push(out, &text[start..start + len], "ip");
+                    Step::Replaced(start + len)
+                }
+                None => Step::Retry,
+            };
+        }
+        Step::Keep
+    }
+
+    /// A URL's host, replaced when ids are redacted (addresses as `ip-N`).
+    fn push_host(&mut self, out: &mut String, host: &str) {
+        if !self.ids || keep_host(host, &self.state) {
+            out.push_str(host);
+        } else if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+            out.push('[');
+            self.state.push(out, inner, "ip");
+            out.push(']');
+        } else if host.parse::<Ipv4Addr>().is_ok() {
+            self.state.push(out, host, "ip");
+        } else {
+            self.state.push(out, host, "host");
+        }
+    }
+}
+
+/// `8-4-4-4-12` hex digits.
+fn is_guid(s: &str) -> bool {
+    s.len() == 36
+        && s.bytes().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// Four groups of one to three digits, dot-separated.
+fn is_dotted_quad(s: &str) -> bool {
+    let mut parts = 0;
+    s.split('.').all(|p| {
+        parts += 1;
+        (1..=3).contains(&p.len()) && p.bytes().all(|c| c.is_ascii_digit())
+    }) && parts == 4
+}
+
+fn next_char(text: &str, at: usize) -> usize {
+    text[at..]
+        .chars()
+        .next()
+        .map_or(text.len() + 1, |c| at + c.len_utf8())
+}
+
+fn is_public(host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    PUBLIC_DOMAINS
+        .iter()
+        .any(|d| host == *d || host.strip_suffix(*d).is_some_and(|p| p.ends_with('.')))
+}
+
+/// Hosts that stay even with ids redacted: public, local, already placeholders.
+fn keep_host(host: &str, ids: &Ids) -> bool {
+    is_public(host)
+        || host.eq_ignore_ascii_case("localhost")
+        || host == MASK
+        || ids.placeholders.contains(host)
+}
+
+/// The masked value, keeping its quotes (a bare value after a quoted key becomes a
+/// string quoted the same way, so a JSON document stays JSON) and an HTTP
+/// authentication scheme's name.
+fn push_masked_value(out: &mut String, value: &str, key_quote: &str) {
+    if value.starts_with("\\\"") || (key_quote == "\\\"" && auth_scheme(value).is_none()) {
+        out.push_str("\\\"");
+        out.push_str(MASK);
+        out.push_str("\\\"");
+    } else if value.starts_with('"') || value.starts_with('\'') {
+        let q = &value[..1];
+        out.push_str(q);
+        out.push_str(MASK);
+        out.push_str(q);
+    } else if let Some(scheme) = auth_scheme(value) {
+        out.push_str(scheme);
+        out.push(' ');
+        out.push_str(MASK);
+    } else if key_quote == "\"" {
+        out.push('"');
+        out.push_str(MASK);
+        out.push('"');
+    } else {
+        out.push_str(MASK);
+    }
+}
+
+fn auth_scheme(value: &str) -> Option<&str> {
+    let (word, rest) = value.split_once([' ', '\t'])?;
+    let known = ["bearer", "basic", "digest", "negotiate", "ntlm"]
+        .iter()
+        .any(|s| word.eq_ignore_ascii_case(s));
+    (known && !rest.trim().is_empty()).then_some(word)
+}
+
+/// A `Bearer`/`Basic` argument that is a credential, not a word ("Basic authentication").
+fn looks_like_credential(cred: &str) -> bool {
+    cred != MASK
+        && cred.len() >= 8
+        && (cred.len() >= 20
+            || cred
+                .bytes()
+                .any(|b| b.is_ascii_digit() || b"._~+/=-".contains(&b)))
+}
+
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+}
+
+/// A registered value standing on its own, not inside a longer name.
+fn word_bounded(text: &str, start: usize, end: usize) -> bool {
+    let b = text.as_bytes();
+    (start == 0 || !is_name_byte(b[start - 1])) && (end == b.len() || !is_name_byte(b[end]))
+}
+
+/// Whether the dotted quad at `start..end` is an address here (see the module comment).
+fn is_ipv4_here(text: &str, start: usize, end: usize) -> bool {
+    let b = text.as_bytes();
+    if text[start..end].parse::<Ipv4Addr>().is_err() {
+        return false;
+    }
+    // Part of a longer dotted number: `1.2.3.4.5`, `5.1.2.3.4`.
+    let dotted_before = start >= 2 && b[start - 1] == b'.' && b[start - 2].is_ascii_digit();
+    let dotted_after = end + 1 < b.len() && b[end] == b'.' && b[end + 1].is_ascii_digit();
+    if dotted_before || dotted_after {
+        return false;
+    }
+    // A version field: the name before it (past quotes, spaces, `:` and `=`).
+    let before = &b[start.saturating_sub(96)..start];
+    let mut i = before.len();
+    while i > 0
+        && matches!(
+            before[i - 1],
+            b' ' | b'\t' | b'"' | b'\'' | b':' | b'=' | b'-'
+        )
+    {
+        i -= 1;
+    }
+    let name_end = i;
+    while i > 0 && (before[i - 1].is_ascii_alphanumeric() || before[i - 1] == b'_') {
+        i -= 1;
+    }
+    let name = before[i..name_end].to_ascii_lowercase();
+    !(name.ends_with(b"version") || name.ends_with(b"ver") || name == b"v")
+}
+
+/// The length of the IPv6 address at `start` (a zone included), if the candidate
+/// `start..end` is one standing on its own.
+fn ipv6_here(text: &str, start: usize, end: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let bounded = |i: usize| i >= b.len() || !(b[i].is_ascii_alphanumeric() || b[i] == b'_');
+    if start > 0
+        && (b[start - 1].is_ascii_alphanumeric() || matches!(b[start - 1], b'_' | b':' | b'.'))
+    {
+        return None;
+    }
+    let candidate = &text[start..end];
+    let (full, zone) = match candidate.split_once('%') {
+        Some((a, z)) => (a, Some(z)),
+        None => (candidate, None),
+    };
+    // A sentence may end right after an address.
+    let addr = full.trim_end_matches('.');
+    let parsed: Ipv6Addr = addr.parse().ok()?;
+    if parsed.is_unspecified() || parsed.is_loopback() {
+        return None;
+    }
+    let len = match zone.map(|z| z.trim_end_matches('.')) {
+        Some(z) if addr.len() == full.len() && !z.is_empty() => addr.len() + 1 + z.len(),
+        _ => addr.len(),
+    };
+    bounded(start + len).then_some(len)
+}
+
+/// Whether a key's name says its value is a secret (`password`, `apiKey`,
+/// `cloudService.clientSecret`, ...), by the same names the text redaction knows.
+pub fn is_secret_name(name: &str) -> bool {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| compile(&format!("^(?:{SECRET_NAME})$")))
+        .is_match(name)
+}
+
+/// Only the credentials in URLs (`scheme://user:pass@host`, `user:pass@host`), as
+/// everywhere else the tool writes a URL it did not make: `diagnose --format json`
+/// carries the managed configuration and the proxy.
+pub fn url_credentials(text: &str) -> Cow<'_, str> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        // Only URLs that carry user info match, so a text without any is not copied.
+        compile(&format!(
+            "{}|{}",
+            url_with_user().replace("HOST", HOST),
+            SCHEMELESS.replace("HOST", HOST)
+        ))
+    });
+    if !re.is_match(text) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for c in re.captures_iter(text) {
+        let whole = c.get(0).expect("match");
+        out.push_str(&text[last..whole.start()]);
+        match (c.name("scheme"), c.name("user"), c.name("slhost")) {
+            (Some(scheme), Some(_), _) => {
+                out.push_str(scheme.as_str());
+                out.push_str(MASK);
+                out.push('@');
+                out.push_str(c.name("host").map_or("", |h| h.as_str()));
+            }
+            (None, _, Some(host)) => {
+                out.push_str(MASK);
+                out.push('@');
+                out.push_str(host.as_str());
+            }
+            _ => out.push_str(whole.as_str()),
+        }
+        last = whole.end();
+    }
+    out.push_str(&text[last..]);
+    Cow::Owned(out)
 }
 
 #[cfg(test)]

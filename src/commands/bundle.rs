@@ -1,5 +1,7 @@
 //! `mdatp-doctor bundle`: gather like diagnose, then run every collector into one redacted
-//! `.tar.gz`; or, with `--list-contents`, open a bundle and check its hashes.
+//! `.tar.gz`; or, with `--list-contents`, open a bundle and check its hashes. An
+//! interrupt (Ctrl-C, SIGTERM) while the bundle is written stops it and removes the
+//! temporary file.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -10,17 +12,65 @@ use crate::analyze::snapshot::Thresholds;
 use crate::analyze::{finding, rules};
 use crate::bundle::archive::{self, Writer};
 use crate::bundle::redact::Redactor;
-use crate::bundle::{Bundle, TOTAL_CAP, diagnostic_path};
+use crate::bundle::{Bundle, TOTAL_CAP, diagnostic_path, logs};
 use crate::cli::BundleArgs;
 use crate::commands::{Context, Finished};
 use crate::exit_codes::ExitCode;
 use crate::failure::Failure;
 use crate::gather::{self, GatherPlan, target};
+use crate::interrupt;
 use crate::render::{self, Format, Style};
 use crate::report::SchemaVersion;
 use crate::report::diagnose::DiagnoseReport;
 use crate::report::misc::{BundleContents, BundleWritten};
 use crate::system;
+
+/// Where mdatp writes the archives of `mdatp diagnostic create`; only a file in there is
+/// added to the bundle.
+pub const DIAGNOSTIC_DIR: &str = "/var/opt/microsoft/mdatp/wdavdiag";
+
+/// TEST ONLY: replaces [`DIAGNOSTIC_DIR`] so the tests can play mdatp's part. Not an
+/// option, not documented for users.
+const DIAGNOSTIC_DIR_ENV: &str = "MDATP_DOCTOR_DIAG_DIR";
+
+fn diagnostic_dir() -> PathBuf {
+    std::env::var_os(DIAGNOSTIC_DIR_ENV)
+        .filter(|d| !d.is_empty())
+        .map_or_else(|| PathBuf::from(DIAGNOSTIC_DIR), PathBuf::from)
+}
+
+fn output_failure(e: &std::io::Error) -> Failure {
+    // Only the destination itself existing is the user's to fix with another -o; any
+    // other failure (a temporary name that cannot be had, permissions, space) is I/O.
+    let exists = e.kind() == std::io::ErrorKind::AlreadyExists;
+    Failure {
+        kind: if exists {
+            "output_exists"
+        } else {
+            "output_unwritable"
+        },
+        message: format!("cannot create the bundle: {e}"),
+        hint: "pass -o with a new file name in a directory you can write".into(),
+        exit: if exists {
+            ExitCode::Usage
+        } else {
+            ExitCode::Critical
+        },
+    }
+}
+
+/// Stops the run if an interrupt came; the bundle (and with it the temporary file) is
+/// dropped on the way out.
+fn check_interrupt() -> Result<(), Failure> {
+    if interrupt::interrupted() {
+        return Err(Failure::unknown(
+            "interrupted",
+            "interrupted: no bundle written",
+            "run it again and let it finish",
+        ));
+    }
+    Ok(())
+}
 
 pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Finished, Failure> {
     if let Some(file) = &args.list_contents {
@@ -34,7 +84,7 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Fi
     } else {
         Redactor::new(args.redact_ids)
     };
-    redactor.register(&hostname, "host");
+    redactor.register_machine(&hostname);
     let host_label = if redactor.ids() {
         redactor.placeholder(&hostname, "host")
     } else {
@@ -56,20 +106,7 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Fi
         PathBuf::from(format!("mdatp-doctor-{safe}-{stamp}.tar.gz"))
     });
     ensure_room(&output, args)?;
-    let writer = Writer::create(&output).map_err(|e| Failure {
-        kind: if e.kind() == std::io::ErrorKind::AlreadyExists {
-            "output_exists"
-        } else {
-            "output_unwritable"
-        },
-        message: format!("cannot create the bundle: {e}"),
-        hint: "pass -o with a new file name in a directory you can write".into(),
-        exit: if e.kind() == std::io::ErrorKind::AlreadyExists {
-            ExitCode::Usage
-        } else {
-            ExitCode::Critical
-        },
-    })?;
+    Writer::check_dest(&output).map_err(|e| output_failure(&e))?;
 
     let progress = (ctx.format == Format::Human && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
@@ -97,6 +134,12 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Fi
         endpoint: ctx.endpoint.clone(),
     };
     let (snapshot, facts) = gather::gather(&plan, ctx.mdatp_runner(), trust);
+    if let Some((url, _)) = &snapshot.mirror.url {
+        redactor.register_url_host(url);
+    }
+    if let Some(proxy) = &facts.proxy.url {
+        redactor.register_url_host(proxy);
+    }
     for health in snapshot.definitions.iter().chain(snapshot.health.iter()) {
         for (field, kind) in [
             ("org_id", "org"),
@@ -110,6 +153,13 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Fi
     }
     let findings = rules::diagnose(&snapshot);
     let verdict = finding::worst(&findings);
+
+    // From here an interrupt only sets a flag (and kills mdatp): the collectors check it
+    // and the temporary file is removed on the way out, instead of the process exiting
+    // where it stands. Before this point there is no file to leave behind.
+    interrupt::graceful();
+    check_interrupt()?;
+    let writer = Writer::create(&output).map_err(|e| output_failure(&e))?;
     let mut b = Bundle::new(writer, redactor, ctx.verbose);
     let report = DiagnoseReport {
         snapshot: &snapshot,
@@ -130,6 +180,7 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Fi
         Map::new(),
     );
 
+    check_interrupt()?;
     say("mdatp outputs");
     let runner = ctx.mdatp_runner().ok();
     for (args, path) in [
@@ -149,6 +200,7 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Fi
                 b.mdatp(runner.as_ref(), args, path);
             }
         }
+        check_interrupt()?;
     }
     let mirror = json!({
         "url": snapshot.mirror.url.as_ref().map(|(u, _)| u),
@@ -164,6 +216,7 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Fi
         Map::new(),
     );
 
+    check_interrupt()?;
     say("configuration and logs");
     b.file(
         managed_config,
@@ -172,6 +225,7 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Fi
     );
     b.file(&args.wdavcfg, "config/wdavcfg", "wdavcfg");
     b.logs(&args.log_dir, args.max_log_bytes);
+    check_interrupt()?;
     let system = system::facts(
         &ctx.state_dir,
         b.redactor.ids().then_some(host_label.as_str()),
@@ -207,8 +261,9 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Fi
             &["diagnostic", "create"],
             "mdatp/diagnostic-create.txt",
         ) {
+            check_interrupt()?;
             match diagnostic_path(&String::from_utf8_lossy(&out.stdout)) {
-                Some(zip) => add_diagnostic(&mut b, &zip),
+                Some(zip) => b.diagnostic(&zip, &diagnostic_dir()),
                 None => b.fail(
                     "mdatp diagnostic",
                     "no `Diagnostic file created:` line in its output",
@@ -217,6 +272,7 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Fi
         }
     }
 
+    check_interrupt()?;
     say("manifest");
     let failed = b.failures.clone();
     let manifest = json!({
@@ -270,17 +326,8 @@ fn ensure_room(output: &Path, args: &BundleArgs) -> Result<(), Failure> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let mut logs = 0u64;
-    for sub in [args.log_dir.clone(), args.log_dir.join("rotated")] {
-        if let Ok(rd) = std::fs::read_dir(&sub) {
-            logs += rd
-                .flatten()
-                .filter_map(|e| e.metadata().ok())
-                .filter(|m| m.is_file())
-                .map(|m| m.len().min(args.max_log_bytes))
-                .sum::<u64>();
-        }
-    }
+    // The same walk the logs collector makes: no symlink followed.
+    let logs = logs::walk(&args.log_dir).map_or(0, |t| t.capped_size(args.max_log_bytes));
     let needed = (logs + 16 * 1024 * 1024).min(TOTAL_CAP);
     match system::free_bytes(dir) {
         Some(free) if free < needed => Err(Failure {
@@ -293,28 +340,6 @@ fn ensure_room(output: &Path, args: &BundleArgs) -> Result<(), Failure> {
             exit: ExitCode::Critical,
         }),
         _ => Ok(()),
-    }
-}
-
-fn add_diagnostic(b: &mut Bundle, zip: &Path) {
-    let collector = "mdatp diagnostic";
-    match std::fs::File::open(zip).and_then(|f| f.metadata().map(|m| (f, m.len()))) {
-        Ok((_, size)) if b.writer.written + size > TOTAL_CAP => b.fail(
-            collector,
-            format!("{} is too large for the 200 MiB cap", zip.display()),
-        ),
-        // mdatp's own archive, added as it is: it is not redacted (the manifest says so).
-        Ok((file, size)) => {
-            if let Err(e) = b.writer.add_stream(
-                "mdatp/diagnostic.zip",
-                file,
-                size,
-                "mdatp diagnostic (not redacted)",
-            ) {
-                b.fail(collector, e.to_string());
-            }
-        }
-        Err(e) => b.fail(collector, format!("{}: {e}", zip.display())),
     }
 }
 

@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::SchemaVersion;
 use crate::analyze::finding::{Evidence, Finding, Severity};
 use crate::analyze::snapshot::Snapshot;
+use crate::bundle::redact::{is_secret_name, url_credentials};
 use crate::gather::RunFacts;
 use crate::managed::config::ConfigError;
 use crate::mdatp::health::Health;
@@ -170,6 +171,52 @@ fn fields(h: &Health) -> Value {
     serde_json::to_value(&h.fields).unwrap_or(Value::Null)
 }
 
+/// The document leaves the machine (the Ansible example ships it to the controller), so
+/// the credentials of any URL in it (a proxy's `user:pass@`, a mirror's) and the values of
+/// secret-named keys (`"apiKey": "…"`, also as a finding's evidence) are replaced by
+/// `REDACTED`; nothing else changes.
+fn scrub(mut v: Value) -> Value {
+    fn walk(v: &mut Value) {
+        match v {
+            Value::String(s) => scrub_in(s),
+            Value::Array(a) => a.iter_mut().for_each(walk),
+            Value::Object(m) => {
+                for (k, v) in m.iter_mut() {
+                    if is_secret_name(k) && (v.is_string() || v.is_number()) {
+                        *v = Value::from(MASK);
+                    } else {
+                        walk(v);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    walk(&mut v);
+    v
+}
+
+const MASK: &str = "REDACTED";
+
+fn scrub_in(s: &mut String) {
+    if let std::borrow::Cow::Owned(clean) = url_credentials(s) {
+        *s = clean;
+    }
+}
+
+fn scrub_finding(mut f: FindingDoc) -> FindingDoc {
+    scrub_in(&mut f.title);
+    scrub_in(&mut f.fix);
+    for e in &mut f.evidence {
+        if is_secret_name(&e.key) {
+            e.value = MASK.into();
+        } else {
+            scrub_in(&mut e.value);
+        }
+    }
+    f
+}
+
 /// The managed file's status word and error, as the document and the header show them.
 pub fn config_status(s: &Snapshot) -> (&'static str, Option<String>) {
     match &s.config.loaded {
@@ -200,20 +247,24 @@ impl DiagnoseReport<'_> {
                         hint: p.hint.clone(),
                     }),
                 },
-                definitions: s.definitions.as_ref().map(fields),
-                health: s.health.as_ref().map(fields),
+                definitions: s.definitions.as_ref().map(fields).map(scrub),
+                health: s.health.as_ref().map(fields).map(scrub),
                 managed_config: ManagedConfigDoc {
                     path: s.config.path.clone(),
                     status: status.into(),
                     error,
-                    content: s.config.loaded.as_ref().ok().map(|c| c.root.clone()),
+                    content: s.config.loaded.as_ref().ok().map(|c| scrub(c.root.clone())),
                 },
                 mirror: MirrorDoc {
-                    url: s.mirror.url.as_ref().map(|(u, _)| u.clone()),
+                    url: s
+                        .mirror
+                        .url
+                        .as_ref()
+                        .map(|(u, _)| url_credentials(u).into_owned()),
                     url_source: s.mirror.url.as_ref().map(|(_, src)| *src),
                     skipped: s.mirror.skipped,
-                    proxy: serde_json::to_value(&run.proxy).unwrap_or(Value::Null),
-                    arch: serde_json::to_value(&s.mirror.probes).unwrap_or(Value::Null),
+                    proxy: scrub(serde_json::to_value(&run.proxy).unwrap_or(Value::Null)),
+                    arch: scrub(serde_json::to_value(&s.mirror.probes).unwrap_or(Value::Null)),
                 },
                 history: HistoryDoc {
                     state_dir: run.state_dir.display().to_string(),
@@ -221,7 +272,11 @@ impl DiagnoseReport<'_> {
                     error: s.history_error.clone(),
                 },
             }),
-            findings: self.findings.iter().map(FindingDoc::from).collect(),
+            findings: self
+                .findings
+                .iter()
+                .map(|f| scrub_finding(FindingDoc::from(f)))
+                .collect(),
             verdict: Some(self.verdict.as_str().into()),
             error: None,
         }

@@ -35,3 +35,57 @@ fn failure_leaves_no_temporary_file() {
     assert!(replace(&target, b"data", 0o644).is_err());
     assert_eq!(fs::read_dir(dir.path()).expect("ls").count(), 1);
 }
+
+#[test]
+fn a_file_planted_at_the_old_predictable_name_does_not_block_the_write() {
+    // The name used to be `.<name>.tmp-<pid>`: anyone could create it first and make every
+    // write fail (or, without O_EXCL, redirect it).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let target = dir.path().join("mdatp_doctor.prom");
+    let planted = dir
+        .path()
+        .join(format!(".mdatp_doctor.prom.tmp-{}", std::process::id()));
+    fs::write(&planted, "planted").expect("plant");
+    replace(&target, b"metric 1\n", 0o644).expect("replace despite the planted file");
+    assert_eq!(fs::read(&target).expect("read"), b"metric 1\n");
+    assert_eq!(fs::read(&planted).expect("read"), b"planted", "left alone");
+}
+
+#[test]
+fn temporary_names_are_random_and_not_the_pid() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_, a) = create_temp(dir.path(), ".x-", ".tmp", 0o600).expect("a");
+    let (_, b) = create_temp(dir.path(), ".x-", ".tmp", 0o600).expect("b");
+    assert_ne!(a, b);
+    for p in [&a, &b] {
+        let name = p.file_name().expect("name").to_string_lossy().into_owned();
+        assert!(name.starts_with(".x-") && name.ends_with(".tmp"), "{name}");
+        assert_eq!(name.len(), ".x-".len() + 16 + ".tmp".len(), "{name}");
+        assert!(!name.contains(&std::process::id().to_string()), "{name}");
+        let meta = fs::symlink_metadata(p).expect("meta");
+        assert_eq!(meta.mode() & 0o777, 0o600);
+    }
+}
+
+#[test]
+fn a_name_clash_is_retried_and_exhaustion_is_an_io_error_not_already_exists() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs::write(dir.path().join("taken"), "x").expect("plant");
+    // A symlink in the way is a clash too, never followed.
+    symlink(dir.path().join("victim"), dir.path().join("link")).expect("symlink");
+    let mut names = ["taken", "link", "free"].into_iter();
+    let (_, path) = create_temp_named(dir.path(), 0o600, || {
+        Ok(names.next().expect("a name").to_string())
+    })
+    .expect("the third name is free");
+    assert_eq!(path, dir.path().join("free"));
+    assert!(
+        !dir.path().join("victim").exists(),
+        "the symlink was not followed"
+    );
+
+    let err =
+        create_temp_named(dir.path(), 0o600, || Ok("taken".to_string())).expect_err("always taken");
+    assert_ne!(err.kind(), io::ErrorKind::AlreadyExists, "{err}");
+    assert!(err.to_string().contains("no free temporary name"), "{err}");
+}

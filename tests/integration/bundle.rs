@@ -10,12 +10,12 @@ use serde_json::Value;
 
 use crate::testenv::{DEFINITIONS, Reply, TestEnv, stdout_json};
 
-const ORG: &str = "b6cafe3e-bf50-4d8d-829a-d68b3fd21827";
+pub(crate) const ORG: &str = "b6cafe3e-bf50-4d8d-829a-d68b3fd21827";
 const SAS: &str = "sig=Zm9vYmFyU0VDUkVU";
 
 /// An endpoint with planted secrets: a proxy password in the managed config, a SAS token
 /// in a log, and an org id in health.
-fn endpoint() -> (TestEnv, PathBuf) {
+pub(crate) fn endpoint() -> (TestEnv, PathBuf) {
     let mut env = TestEnv::new();
     let defs = crate::testenv::Defs::healthy("http://127.0.0.1:9/linux/production/").text();
     let full = format!(
@@ -55,7 +55,12 @@ fn endpoint() -> (TestEnv, PathBuf) {
     (env, logs)
 }
 
-fn bundle(env: &TestEnv, logs: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+pub(crate) fn bundle(
+    env: &TestEnv,
+    logs: &Path,
+    out: &Path,
+    extra: &[&str],
+) -> std::process::Output {
     env.cmd()
         .args(["bundle", "--skip-network", "--format", "json", "-o"])
         .arg(out)
@@ -69,7 +74,7 @@ fn bundle(env: &TestEnv, logs: &Path, out: &Path, extra: &[&str]) -> std::proces
 }
 
 /// Every entry of a .tar.gz, by name.
-fn read_bundle(path: &Path) -> BTreeMap<String, Vec<u8>> {
+pub(crate) fn read_bundle(path: &Path) -> BTreeMap<String, Vec<u8>> {
     let file = std::fs::File::open(path).expect("open bundle");
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
     let mut out = BTreeMap::new();
@@ -83,7 +88,7 @@ fn read_bundle(path: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
-fn all_text(files: &BTreeMap<String, Vec<u8>>) -> String {
+pub(crate) fn all_text(files: &BTreeMap<String, Vec<u8>>) -> String {
     files
         .values()
         .map(|b| String::from_utf8_lossy(b).into_owned())

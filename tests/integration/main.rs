@@ -16,6 +16,7 @@ mod fixtures;
 mod generated;
 mod golden;
 mod health;
+mod hostile_bundle;
 mod hostile_render;
 mod hostile_state;
 mod layers;

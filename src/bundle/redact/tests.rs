@@ -18,6 +18,119 @@ fn secrets_are_always_removed() {
     assert_eq!(Redactor::off().redact(text), text, "--no-redact");
 }
 
+/// Each line plants one secret form; the second element is what must be gone.
+pub(crate) const PLANTED: &[(&str, &str)] = &[
+    ("http://alice:s3cretA@proxy.corp:3128/", "s3cretA"),
+    ("http://alice:p@ssW0rdB@proxy.corp:3128/", "ssW0rdB"),
+    ("https://alice:pa/ss/C9@mirror.corp/linux/", "ss/C9"),
+    ("https://bob:x%40yD7@mirror.corp:8443/", "yD7"),
+    ("proxy alice:s3cretE@proxy.corp:3128 failed", "s3cretE"),
+    ("\"proxy\": \"carol:p@sF4@10.0.0.8:8080\"", "sF4"),
+    (
+        "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJHIn0.sigG5",
+        "eyJhbGciOiJIUzI1NiJ9",
+    ),
+    (
+        "Proxy-Authorization: Basic YWxpY2U6czNjcmV0SA==",
+        "YWxpY2U6czNjcmV0SA",
+    ),
+    (
+        "sending header Bearer abcdef0123456789TOKENI",
+        "abcdef0123456789TOKENI",
+    ),
+    ("{\"password\": \"hunter2J\"}", "hunter2J"),
+    ("{\"apiKey\":\"AKIAK3XAMPLE\"}", "AKIAK3XAMPLE"),
+    ("{\"secret\": \"shhL8\"}", "shhL8"),
+    ("{\"token\": \"tokM9\", \"other\": 1}", "tokM9"),
+    (
+        "{\"client_secret\": \"csN10\", \"accessToken\": \"atO11\"}",
+        "csN10",
+    ),
+    ("{\"accessToken\": \"atO11\"}", "atO11"),
+    ("{\"proxyPassword\": 98765432}", "98765432"),
+    ("password: hunter P12 with spaces", "hunter P12"),
+    ("api_key: akQ13", "akQ13"),
+    ("password=pwR14", "pwR14"),
+    ("PASSWORD = pw S15 spaced", "pw S15"),
+    ("error: proxy said token=tkT16; retrying", "tkT16"),
+    (
+        "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=akU17==;EndpointSuffix=core",
+        "akU17",
+    ),
+    (
+        "https://acct.blob.core.windows.net/c?sv=2020&sig=sgV18%2B&se=1",
+        "sgV18",
+    ),
+    ("GET /cb?code=cdW19&state=1", "cdW19"),
+    ("mdatp: {\\\"password\\\": \\\"escX20\\\"}", "escX20"),
+    ("X-Api-Key: xkY21", "xkY21"),
+    ("Cookie: session=ckZ22", "ckZ22"),
+];
+
+#[test]
+fn every_planted_secret_form_goes() {
+    let mut r = Redactor::new(false);
+    for (text, secret) in PLANTED {
+        let out = r.redact(text);
+        assert!(!out.contains(secret), "{secret} survived: {text} → {out}");
+        assert!(out.contains(MASK), "{text} → {out}");
+        assert_eq!(
+            r.redact(&out),
+            out,
+            "redacting twice changes nothing: {out}"
+        );
+    }
+}
+
+#[test]
+fn credentials_go_up_to_the_last_at_and_the_host_stays() {
+    let mut r = Redactor::new(false);
+    assert_eq!(
+        r.redact("via http://alice:p@ssW0rd@proxy.corp:3128/x"),
+        "via http://REDACTED@proxy.corp:3128/x"
+    );
+    assert_eq!(
+        r.redact("via http://alice:pa/ss@proxy.corp:3128"),
+        "via http://REDACTED@proxy.corp:3128"
+    );
+    assert_eq!(
+        r.redact("alice:s3cret@proxy.corp:3128"),
+        "REDACTED@proxy.corp:3128"
+    );
+    assert_eq!(
+        r.redact("Authorization: Bearer abc.def.ghi123 (expired)"),
+        "Authorization: Bearer REDACTED (expired)"
+    );
+    assert_eq!(
+        r.redact("{\"password\": \"x\", \"n\": {\"token\": 12345}, \"apiKey\": null}"),
+        "{\"password\": \"REDACTED\", \"n\": {\"token\": \"REDACTED\"}, \"apiKey\": null}",
+        "a JSON document stays JSON"
+    );
+}
+
+#[test]
+fn ordinary_text_is_not_mangled() {
+    let mut r = Redactor::new(false);
+    for text in [
+        "definitions_version : \"1.407.417.0\"",
+        "app_version : \"101.25012.0000\"",
+        "engine_version : \"1.1.24020.4\"",
+        "offline_definition_update_verify_sig : \"enabled\"",
+        "engine_signature_verification : \"enabled\"",
+        "/var/opt/microsoft/mdatp/definitions/updates.zip",
+        "https://go.microsoft.com/fwlink/?linkid=2144709",
+        "http://mirror.corp:8000/linux/production/",
+        "Basic authentication is not supported",
+        "Bearer token expired at 10:20:30",
+        "secret_scanning_enabled : false",
+        "\"key\": \"offline_definition_url_configured\"",
+        "std::fs::read at 2025-06-01T10:20:30Z",
+        "git@github.com:org/repo.git",
+    ] {
+        assert_eq!(r.redact(text), text);
+    }
+}
+
 #[test]
 fn ids_hosts_and_addresses_get_consistent_placeholders() {
     let mut r = Redactor::new(true);
@@ -41,5 +154,118 @@ fn ids_hosts_and_addresses_get_consistent_placeholders() {
     assert_eq!(
         r.redact("definitions 1.407.417.0 engine 1.1.24020.4"),
         "definitions 1.407.417.0 engine 1.1.24020.4"
+    );
+    assert_eq!(r.redact(&a), a, "placeholders are left alone");
+}
+
+#[test]
+fn every_guid_any_case_ipv6_and_registered_hosts_go() {
+    let mut r = Redactor::new(true);
+    r.register("b6cafe3e-bf50-4d8d-829a-d68b3fd21827", "org");
+    r.register_machine("endpoint01.corp.example");
+    r.register_url_host("http://alice:pw@proxy.corp.example:3128/");
+    r.register_url_host("http://mirror:8000/linux/");
+    r.register("db", "host");
+    let out = r.redact(
+        "org B6CAFE3E-BF50-4D8D-829A-D68B3FD21827 tenant 0F8FAD5B-D9CB-469F-A165-70867728950E \
+         again 0f8fad5b-d9cb-469f-a165-70867728950e host ENDPOINT01 fqdn endpoint01.corp.example \
+         proxy proxy.corp.example:3128 peer 2001:db8::dead:beef link fe80::1%eth0. \
+         db up; mirror is fine; http://mirror:8000/x",
+    );
+    assert_eq!(
+        out,
+        "org org-1 tenant guid-1 again guid-1 host host-1 fqdn host-2 proxy host-3:3128 \
+         peer ip-1 link ip-2. host-4 up; mirror is fine; http://host-5:8000/x"
+    );
+}
+
+#[test]
+fn a_dotted_version_is_not_an_address_and_an_address_is() {
+    let mut r = Redactor::new(true);
+    for kept in [
+        "definitions_version                         : \"1.2.3.4\"",
+        "\"definitionsVersion\": \"4.18.2.0\"",
+        "Product version: 4.18.2.0",
+        "engine ver 1.1.2.3",
+        "v1.2.3.4",
+        "build 1.2.3.4.5",
+        "1.407.417.0",
+        "101.25012.0000",
+        "010.1.2.3",
+    ] {
+        assert_eq!(r.redact(kept), kept);
+    }
+    assert_eq!(r.redact("peer 4.18.2.0 said"), "peer ip-1 said");
+    assert_eq!(r.redact("from 10.20.30.40:8080"), "from ip-2:8080");
+    assert_eq!(
+        r.redact("\"address\": \"192.168.1.1\""),
+        "\"address\": \"ip-3\""
+    );
+}
+
+#[test]
+fn one_character_names_are_not_registered() {
+    let mut r = Redactor::new(true);
+    r.register("a", "host");
+    assert_eq!(r.redact("a file"), "a file");
+}
+
+#[test]
+fn url_credentials_only_touches_credentials() {
+    assert_eq!(
+        url_credentials("http://alice:p@ss/w@proxy.corp:3128/"),
+        "http://REDACTED@proxy.corp:3128/"
+    );
+    assert_eq!(
+        url_credentials("alice:pw@proxy:3128"),
+        "REDACTED@proxy:3128"
+    );
+    assert!(matches!(
+        url_credentials("http://mirror.corp/x?token=abc"),
+        Cow::Borrowed(_)
+    ));
+}
+
+#[test]
+fn json_stays_json_when_secrets_sit_inside_its_strings() {
+    let doc = serde_json::json!({
+        "title": "failed: \"HTTP 401 Authorization: Bearer eyJ0abc.x9\"",
+        "msg": "password: abc\"def",
+        "url": "https://h.example/x?sig=abc\"",
+        "path": "token=abc\\path",
+        "n": {"token": 12345, "apiKey": null},
+    });
+    for text in [
+        serde_json::to_string(&doc).expect("json"),
+        serde_json::to_string_pretty(&doc).expect("json"),
+    ] {
+        let out = Redactor::new(false).redact(&text);
+        let back: serde_json::Value =
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("no longer JSON ({e}): {out}"));
+        assert!(!out.contains("abc") && !out.contains("12345"), "{out}");
+        assert_eq!(back["n"]["apiKey"], serde_json::Value::Null);
+    }
+}
+
+#[test]
+fn ids_next_to_punctuation_still_go() {
+    let mut r = Redactor::new(true);
+    r.register("b6cafe3e-bf50-4d8d-829a-d68b3fd21827", "org");
+    r.register("mirror.corp.example", "host");
+    assert_eq!(
+        r.redact(
+            "b6cafe3e-bf50-4d8d-829a-d68b3fd21827-suffix 0f8fad5b-d9cb-469f-a165-70867728950e_x"
+        ),
+        "org-1-suffix 0f8fad5b-d9cb-469f-a165-70867728950e_x",
+        "a `-` ends an id; a `_` continues a word"
+    );
+    assert_eq!(
+        r.redact("(mirror.corp.example) [10.1.2.3] <fe80::1%eth0>"),
+        "(host-1) [ip-1] <ip-2>"
+    );
+    assert_eq!(
+        r.redact("xmirror.corp.example mirror.corp.examples"),
+        "xmirror.corp.example mirror.corp.examples",
+        "inside a longer name, a registered name stays"
     );
 }
