@@ -12,7 +12,7 @@ use crate::analyze::rules;
 use crate::cli::CheckArgs;
 use crate::commands::{Context, Finished};
 use crate::exit_codes::ExitCode;
-use crate::gather::{self, GatherPlan, target};
+use crate::gather::{self, target};
 use crate::process::kill_active_children;
 use crate::render::{self, Format};
 use crate::report::check::{CheckReport, CheckResult};
@@ -22,7 +22,7 @@ use crate::safe_write;
 /// What node_exporter's textfile collector reads.
 pub const TEXTFILE_NAME: &str = "mdatp_doctor.prom";
 
-pub fn run(ctx: &Context, args: &CheckArgs, managed_config: &Path, format: Format) -> Finished {
+pub fn run(ctx: &Context, args: &CheckArgs, format: Format) -> Finished {
     let ctx_style = ctx.style;
     let started = Instant::now();
     let started_unix = jiff::Timestamp::now().as_millisecond() as f64 / 1000.0;
@@ -41,15 +41,13 @@ pub fn run(ctx: &Context, args: &CheckArgs, managed_config: &Path, format: Forma
         duration_seconds: started.elapsed().as_secs_f64(),
     };
 
-    let mut plan = GatherPlan {
-        probe: super::probe_plan(&args.probe),
-        skip_network: args.skip_network,
-        thresholds: super::thresholds(&args.thresholds, &args.probe),
-        managed_config: managed_config.to_path_buf(),
-        state_dir: ctx.state_dir.clone(),
-        command: "check",
-        endpoint: ctx.endpoint.clone(),
-    };
+    let mut plan = super::gather_plan(
+        ctx,
+        &args.probe,
+        &args.thresholds,
+        args.skip_network,
+        "check",
+    );
     plan.probe.light = true;
     let result = match target::load_trust(&plan.probe) {
         Err(f) => (unknown(format!("{} ({})", f.message, f.hint)), None),

@@ -1,21 +1,19 @@
 //! `mdatp-doctor diagnose`: gather everything at once into a snapshot, run the rules,
 //! render. Gathering is concurrent so the run takes about as long as its slowest call.
 
-use std::path::Path;
-
 use crate::analyze::finding;
 use crate::analyze::rules;
 use crate::cli::DiagnoseArgs;
 use crate::commands::{Context, Finished};
 use crate::exit_codes::ExitCode;
 use crate::failure::Failure;
-use crate::gather::{self, GatherPlan, target};
+use crate::gather::{self, target};
 use crate::render;
 use crate::report::SchemaVersion;
 use crate::report::diagnose::DiagnoseReport;
 use crate::report::misc::{Catalogue, Explain};
 
-pub fn run(ctx: &Context, args: &DiagnoseArgs, managed_config: &Path) -> Result<Finished, Failure> {
+pub fn run(ctx: &Context, args: &DiagnoseArgs) -> Result<Finished, Failure> {
     if args.list {
         let catalogue = Catalogue {
             schema_version: SchemaVersion,
@@ -29,15 +27,13 @@ pub fn run(ctx: &Context, args: &DiagnoseArgs, managed_config: &Path) -> Result<
     if let Some(id) = &args.explain {
         return explain(ctx, id);
     }
-    let plan = GatherPlan {
-        probe: super::probe_plan(&args.probe),
-        skip_network: args.skip_network,
-        thresholds: super::thresholds(&args.thresholds, &args.probe),
-        managed_config: managed_config.to_path_buf(),
-        state_dir: ctx.state_dir.clone(),
-        command: "diagnose",
-        endpoint: ctx.endpoint.clone(),
-    };
+    let plan = super::gather_plan(
+        ctx,
+        &args.probe,
+        &args.thresholds,
+        args.skip_network,
+        "diagnose",
+    );
     let trust = target::load_trust(&plan.probe)?;
     let (snapshot, extra) = gather::gather(&plan, ctx.mdatp_runner(), trust);
     let findings = rules::diagnose(&snapshot);

@@ -20,7 +20,7 @@ use crate::analyze::snapshot::Thresholds;
 use crate::cli::{AgeThresholds, ArchChoice, Cli, Command, ConfigCommand, GlobalArgs, ProbeArgs};
 use crate::exit_codes::ExitCode;
 use crate::failure::Failure;
-use crate::gather::{Arches, EndpointPlan, ProbePlan, ProxyChoice};
+use crate::gather::{Arches, EndpointPlan, GatherPlan, ProbePlan, ProxyChoice};
 use crate::process::{Limits, Runner};
 use crate::render::{Format, Style};
 
@@ -99,7 +99,7 @@ pub fn run(cli: &Cli, ctx: &Context) -> Result<Finished, Failure> {
     let managed = ctx.managed_config.as_path();
     match &cli.command {
         Command::Health(args) => health::run(ctx, args),
-        Command::Diagnose(args) => diagnose::run(ctx, args, managed),
+        Command::Diagnose(args) => diagnose::run(ctx, args),
         Command::Config(ConfigCommand::Check(args)) => config::check(ctx, args, managed),
         Command::Connectivity(args) => connectivity::run(ctx, args, managed),
         Command::Check(args) => {
@@ -109,7 +109,7 @@ pub fn run(cli: &Cli, ctx: &Context) -> Result<Finished, Failure> {
                 .format
                 .map(Format::from)
                 .unwrap_or(Format::Nagios);
-            Ok(check::run(ctx, args, managed, format))
+            Ok(check::run(ctx, args, format))
         }
         Command::Aggregate(args) => aggregate::run(ctx, args),
         Command::Bundle(args) => bundle::run(ctx, args, managed),
@@ -138,6 +138,25 @@ pub fn probe_plan(p: &ProbeArgs) -> ProbePlan {
         },
         stale_after: p.stale_after,
         ..ProbePlan::defaults()
+    }
+}
+
+/// The gather plan of a command that probes and judges ages (`diagnose`, `check`).
+pub fn gather_plan(
+    ctx: &Context,
+    probe: &ProbeArgs,
+    ages: &AgeThresholds,
+    skip_network: bool,
+    command: &'static str,
+) -> GatherPlan {
+    GatherPlan {
+        probe: probe_plan(probe),
+        skip_network,
+        thresholds: thresholds(ages, probe),
+        managed_config: ctx.managed_config.clone(),
+        state_dir: ctx.state_dir.clone(),
+        command,
+        endpoint: ctx.endpoint.clone(),
     }
 }
 
