@@ -1,6 +1,6 @@
 //! The mirror prober (gather layer): checks the configured location the way the endpoint
 //! uses it, step by step, and records each step's outcome, timing and facts. It judges
-//! nothing; `analyze::mirror` turns the record into findings.
+//! nothing; the probe rules (`analyze::rules`, probe and url families) turn the record into findings.
 
 pub mod dir;
 pub mod http;
