@@ -160,7 +160,7 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__doctor__subcmd__aggregate)
-            opts="-v -h -V --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version"
+            opts="-v -h -V --exit-zero --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -196,6 +196,7 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
             cand --color 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)'
             cand --timeout 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out'
             cand --state-dir 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]'
+            cand --exit-zero 'Exit 0 whatever the fleet''s worst verdict (report only)'
             cand -v 'Show each external command, its exit status and duration on stderr'
             cand --verbose 'Show each external command, its exit status and duration on stderr'
             cand -h 'Print help (see more with ''--help'')'

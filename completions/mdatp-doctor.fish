@@ -222,6 +222,7 @@ always\t''
 never\t''"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand aggregate" -l timeout -d 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand aggregate" -l state-dir -d 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand aggregate" -l exit-zero -d 'Exit 0 whatever the fleet\'s worst verdict (report only)'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand aggregate" -s v -l verbose -d 'Show each external command, its exit status and duration on stderr'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand aggregate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand aggregate" -s V -l version -d 'Print version'

@@ -444,9 +444,14 @@ pub struct BundleArgs {
 
 #[derive(Debug, Args)]
 pub struct AggregateArgs {
-    /// Report files or directories of them
-    #[arg(value_name = "FILES|DIRS", required = true)]
+    /// Report files or directories of them; `-` reads stdin: one report, or one report
+    /// per line (NDJSON, e.g. from `ansible ... | mdatp-doctor aggregate -`)
+    #[arg(value_name = "FILES|DIRS|-", required = true)]
     pub inputs: Vec<PathBuf>,
+
+    /// Exit 0 whatever the fleet's worst verdict (report only)
+    #[arg(long)]
+    pub exit_zero: bool,
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::analyze::finding::Severity;
 use crate::cli::AggregateArgs;
 use crate::commands::{Context, Finished};
 use crate::exit_codes::ExitCode;
@@ -22,7 +23,11 @@ pub fn run(ctx: &Context, args: &AggregateArgs) -> Result<Finished, Failure> {
     let mut fleet = Fleet::default();
     let mut buf = Vec::new();
     for input in &args.inputs {
-        walk(input, 0, &mut fleet, &mut buf);
+        if input.as_os_str() == "-" {
+            read_stdin(&mut fleet);
+        } else {
+            walk(input, 0, &mut fleet, &mut buf);
+        }
     }
     if fleet.reports == 0 {
         return Err(Failure::unknown(
@@ -38,8 +43,72 @@ pub fn run(ctx: &Context, args: &AggregateArgs) -> Result<Finished, Failure> {
     let stdout = render::emit(&FleetReport::new(&fleet), ctx.format, ctx.style);
     Ok(Finished {
         stdout,
-        exit: ExitCode::Ok,
+        exit: if args.exit_zero {
+            ExitCode::Ok
+        } else {
+            fleet_exit(&fleet)
+        },
     })
+}
+
+/// The fleet's worst verdict as an exit code; a report that could not be read (or was
+/// skipped) means the fleet is not known whole, so it is at least unknown.
+fn fleet_exit(fleet: &Fleet) -> ExitCode {
+    let mut worst = if fleet.unreadable.is_empty() {
+        Severity::Ok
+    } else {
+        Severity::Unknown
+    };
+    for verdict in fleet.verdicts.keys() {
+        let s = match verdict.as_str() {
+            "ok" => Severity::Ok,
+            "info" => Severity::Info,
+            "warning" => Severity::Warning,
+            "critical" => Severity::Critical,
+            _ => Severity::Unknown,
+        };
+        worst = worst.max(s);
+    }
+    worst.exit_code()
+}
+
+/// Reports on stdin: NDJSON (one per line) or one document spread over lines.
+fn read_stdin(fleet: &mut Fleet) {
+    use std::io::Read;
+    let mut text = Vec::new();
+    // The same cap per report as for files, times the lines a fleet may send at once.
+    let cap = MAX_REPORT_BYTES * 64;
+    if let Err(e) = std::io::stdin().lock().take(cap + 1).read_to_end(&mut text) {
+        fleet.unreadable("-", e.to_string());
+        return;
+    }
+    if text.len() as u64 > cap {
+        fleet.unreadable("-", format!("stdin holds more than {} MiB", cap >> 20));
+        return;
+    }
+    // One document (pretty-printed) first; else one report per line.
+    if let Ok(report) = serde_json::from_slice::<DiagnoseDoc>(&text) {
+        add(fleet, report, "-", "stdin".into());
+        return;
+    }
+    for (i, line) in text.split(|b| *b == b'\n').enumerate() {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let name = format!("-:{}", i + 1);
+        match serde_json::from_slice::<DiagnoseDoc>(line) {
+            Ok(report) => add(fleet, report, &name, format!("stdin line {}", i + 1)),
+            Err(e) => fleet.unreadable(&name, format!("invalid JSON: {e}")),
+        }
+    }
+}
+
+fn add(fleet: &mut Fleet, report: DiagnoseDoc, name: &str, host: String) {
+    if report.verdict.is_some() {
+        fleet.add(&report, &host);
+    } else {
+        fleet.unreadable(name, "not a diagnose report (no verdict)");
+    }
 }
 
 /// Reads `path` if it is a file, or the `*.json` files below it if it is a directory;

@@ -43,9 +43,10 @@ fn a_fleet_summary_from_real_reports_and_junk() {
         .arg(dir.path())
         .output()
         .expect("runs");
+    // The worst verdict of the fleet: a critical host makes the run critical.
     assert_eq!(
         out.status.code(),
-        Some(0),
+        Some(2),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -92,4 +93,62 @@ fn a_fleet_summary_from_real_reports_and_junk() {
         Some(3),
         "nothing readable is unknown, not a crash"
     );
+}
+
+#[test]
+fn the_exit_code_is_the_fleets_worst_verdict_unless_report_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let healthy = report(&Defs::healthy(URL));
+    std::fs::write(dir.path().join("a.json"), &healthy).expect("write");
+    let env = TestEnv::new();
+    let run = |extra: &[&str]| {
+        env.cmd()
+            .arg("aggregate")
+            .args(extra)
+            .arg(dir.path())
+            .output()
+            .expect("runs")
+            .status
+            .code()
+    };
+    assert_eq!(run(&[]), Some(0), "a healthy fleet");
+    // A report that cannot be read: the fleet is not known whole.
+    std::fs::write(dir.path().join("b.json"), "{ not json").expect("junk");
+    assert_eq!(run(&[]), Some(3));
+    assert_eq!(run(&["--exit-zero"]), Some(0), "report only");
+}
+
+#[test]
+fn ndjson_on_stdin_is_a_fleet() {
+    let healthy = report(&Defs::healthy(URL));
+    let mut cloud = Defs::healthy(URL);
+    cloud.source = CLOUD.into();
+    let cloud = report(&cloud);
+    // One compact report per line, as a pipeline would send them.
+    let line = |bytes: &[u8]| {
+        let v: serde_json::Value = serde_json::from_slice(bytes).expect("report");
+        format!("{v}\n")
+    };
+    let input = format!("{}{}\n{}", line(&healthy), line(&healthy), line(&cloud));
+    let env = TestEnv::new();
+    let out = env
+        .cmd()
+        .args(["aggregate", "--format", "json", "-"])
+        .write_stdin(input)
+        .output()
+        .expect("runs");
+    let fleet = stdout_json(&out);
+    assert_eq!(fleet["reports"], 3, "{fleet:#}");
+    assert_eq!(fleet["verdicts"]["critical"]["count"], 1);
+    assert_eq!(out.status.code(), Some(2));
+
+    // A single pretty-printed report on stdin works too.
+    let out = env
+        .cmd()
+        .args(["aggregate", "--format", "json", "-"])
+        .write_stdin(healthy)
+        .output()
+        .expect("runs");
+    assert_eq!(stdout_json(&out)["reports"], 1);
+    assert_eq!(out.status.code(), Some(0));
 }
