@@ -308,10 +308,13 @@ fn shipped_systemd_units_verify() {
     };
     let env = TestEnv::new();
     let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/systemd");
-    for name in [
+    let names = [
         "mdatp-doctor-textfile.service",
         "mdatp-doctor-textfile.timer",
-    ] {
+        "mdatp-doctor-mirror.service",
+        "mdatp-doctor-mirror.timer",
+    ];
+    for name in names {
         // The unit names the installed path; verify against the binary built here (and
         // without man pages: ours are not installed on the test machine).
         let text = std::fs::read_to_string(repo.join(name))
@@ -321,15 +324,14 @@ fn shipped_systemd_units_verify() {
     }
     let out = std::process::Command::new(analyze)
         .args(["verify", "--man=no"])
-        .arg(env.path().join("mdatp-doctor-textfile.service"))
-        .arg(env.path().join("mdatp-doctor-textfile.timer"))
+        .args(names.iter().map(|n| env.path().join(n)))
         .env("SYSTEMD_LOG_LEVEL", "warning")
         .output()
         .expect("systemd-analyze runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
     let problems: Vec<&str> = stderr
         .lines()
-        .filter(|l| l.contains("mdatp-doctor-textfile"))
+        .filter(|l| l.contains("mdatp-doctor-"))
         .collect();
     assert!(
         out.status.success() && problems.is_empty(),
