@@ -68,16 +68,22 @@ pub fn hostname() -> String {
     read("/proc/sys/kernel/hostname").unwrap_or_default()
 }
 
-/// Bytes free for an unprivileged writer in `dir`.
-pub fn free_bytes(dir: &Path) -> Option<u64> {
+fn statvfs(dir: &Path) -> Option<libc::statvfs> {
     use std::os::unix::ffi::OsStrExt;
     let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
     // SAFETY: statvfs fills the struct we pass; the path is a valid C string.
     let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
-        return None;
-    }
-    Some(st.f_bavail as u64 * st.f_frsize as u64)
+    (unsafe { libc::statvfs(c.as_ptr(), &mut st) } == 0).then_some(st)
+}
+
+/// Bytes free for an unprivileged writer in `dir`.
+pub fn free_bytes(dir: &Path) -> Option<u64> {
+    statvfs(dir).map(|st| st.f_bavail * st.f_frsize)
+}
+
+/// The size of the file system holding `dir` (0 for /proc, /sys and their kind).
+pub fn total_bytes(dir: &Path) -> Option<u64> {
+    statvfs(dir).map(|st| st.f_blocks * st.f_frsize)
 }
 
 pub fn facts(state_dir: &Path, host_placeholder: Option<&str>) -> Value {

@@ -39,17 +39,31 @@ fn diagnostic_dir() -> PathBuf {
         .map_or_else(|| PathBuf::from(DIAGNOSTIC_DIR), PathBuf::from)
 }
 
-fn output_failure(e: &std::io::Error) -> Failure {
+fn output_failure(path: &Path, e: &std::io::Error) -> Failure {
     // Only the destination itself existing is the user's to fix with another -o; any
     // other failure (a temporary name that cannot be had, permissions, space) is I/O.
     let exists = e.kind() == std::io::ErrorKind::AlreadyExists;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let cause = if e.kind() == std::io::ErrorKind::NotFound && !dir.exists() {
+        format!("the directory {} does not exist", dir.display())
+    } else {
+        e.to_string()
+    };
     Failure {
         kind: if exists {
             "output_exists"
         } else {
             "output_unwritable"
         },
-        message: format!("cannot create the bundle: {e}"),
+        // An error that names the path already (it exists, it is a symlink) stands alone.
+        message: if cause.contains(&path.display().to_string()) {
+            format!("cannot create the bundle: {cause}")
+        } else {
+            format!("cannot create {}: {cause}", path.display())
+        },
         hint: "pass -o with a new file name in a directory you can write".into(),
         exit: if exists {
             ExitCode::Usage
@@ -91,7 +105,7 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Fi
         hostname.clone()
     };
 
-    let output = args.output.clone().unwrap_or_else(|| {
+    let default_name = || {
         let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ");
         let safe: String = host_label
             .chars()
@@ -104,9 +118,15 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Fi
             })
             .collect();
         PathBuf::from(format!("mdatp-doctor-{safe}-{stamp}.tar.gz"))
-    });
+    };
+    // `-o DIR` (a real directory, not a symlink to one) gets the default name inside it.
+    let output = match &args.output {
+        Some(o) if std::fs::symlink_metadata(o).is_ok_and(|m| m.is_dir()) => o.join(default_name()),
+        Some(o) => o.clone(),
+        None => default_name(),
+    };
     ensure_room(&output, args)?;
-    Writer::check_dest(&output).map_err(|e| output_failure(&e))?;
+    Writer::check_dest(&output).map_err(|e| output_failure(&output, &e))?;
 
     let progress = (ctx.format == Format::Human && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
@@ -159,7 +179,7 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Fi
     // where it stands. Before this point there is no file to leave behind.
     interrupt::graceful();
     check_interrupt()?;
-    let writer = Writer::create(&output).map_err(|e| output_failure(&e))?;
+    let writer = Writer::create(&output).map_err(|e| output_failure(&output, &e))?;
     let mut b = Bundle::new(writer, redactor, ctx.verbose);
     let report = DiagnoseReport {
         snapshot: &snapshot,
@@ -329,8 +349,11 @@ fn ensure_room(output: &Path, args: &BundleArgs) -> Result<(), Failure> {
     // The same walk the logs collector makes: no symlink followed.
     let logs = logs::walk(&args.log_dir).map_or(0, |t| t.capped_size(args.max_log_bytes));
     let needed = (logs + 16 * 1024 * 1024).min(TOTAL_CAP);
+    // A file system with no blocks at all (/proc, /sys) says nothing about room: the
+    // creation itself fails there with its own cause.
+    let pseudo = system::total_bytes(dir) == Some(0);
     match system::free_bytes(dir) {
-        Some(free) if free < needed => Err(Failure {
+        Some(free) if free < needed && !pseudo => Err(Failure {
             kind: "no_room",
             message: format!(
                 "{} has {free} bytes free; this bundle may need up to {needed}",

@@ -100,15 +100,54 @@ fn cut(s: &mut String, max: usize) {
 /// /var/lib/mdatp-doctor for root and the XDG state directory for anyone else.
 pub fn default_dir() -> PathBuf {
     // SAFETY: geteuid cannot fail and has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
+    let uid = unsafe { libc::geteuid() };
+    default_dir_for(uid, |k| std::env::var_os(k), passwd_home(uid))
+}
+
+/// Root keeps /var/lib/mdatp-doctor; a user the XDG state directory, else `~/.local/state`
+/// (from HOME, else the password database), else their private runtime directory, and
+/// only then a per-user directory in /tmp, which the state checks refuse if another user
+/// made it first. Never one shared /tmp/mdatp-doctor.
+pub fn default_dir_for(
+    uid: u32,
+    env: impl Fn(&str) -> Option<std::ffi::OsString>,
+    passwd_home: Option<PathBuf>,
+) -> PathBuf {
+    if uid == 0 {
         return PathBuf::from("/var/lib/mdatp-doctor");
     }
-    let base = std::env::var_os("XDG_STATE_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
-        .unwrap_or_else(|| PathBuf::from("/tmp"));
-    base.join("mdatp-doctor")
+    let absolute = |v: Option<std::ffi::OsString>| v.map(PathBuf::from).filter(|p| p.is_absolute());
+    absolute(env("XDG_STATE_HOME"))
+        .or_else(|| absolute(env("HOME")).map(|h| h.join(".local/state")))
+        .or_else(|| passwd_home.map(|h| h.join(".local/state")))
+        .or_else(|| absolute(env("XDG_RUNTIME_DIR")))
+        .map(|base| base.join("mdatp-doctor"))
+        .unwrap_or_else(|| PathBuf::from(format!("/tmp/mdatp-doctor-{uid}")))
+}
+
+/// The home directory the password database gives `uid`, if any.
+fn passwd_home(uid: u32) -> Option<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut buf = vec![0u8; 16 * 1024];
+    // SAFETY: getpwuid_r fills `pwd` with pointers into `buf`, which outlives their use.
+    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut result: *mut libc::passwd = std::ptr::null_mut();
+    let rc = unsafe {
+        libc::getpwuid_r(
+            uid,
+            &mut pwd,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            &mut result,
+        )
+    };
+    if rc != 0 || result.is_null() || pwd.pw_dir.is_null() {
+        return None;
+    }
+    // SAFETY: pw_dir points to a NUL-terminated string inside `buf`.
+    let dir = unsafe { std::ffi::CStr::from_ptr(pwd.pw_dir) };
+    let path = PathBuf::from(std::ffi::OsStr::from_bytes(dir.to_bytes()));
+    path.is_absolute().then_some(path)
 }
 
 /// What was read from the history file.

@@ -117,3 +117,52 @@ fn explain_has_the_envelope_too() {
     assert_eq!(doc["schema_version"], 1);
     assert_eq!(doc["id"], "url-mismatch");
 }
+
+#[test]
+fn bundle_output_errors_name_the_path_and_a_directory_gets_the_default_name() {
+    let env = endpoint();
+    let logs = env.path().join("logs");
+    std::fs::create_dir(&logs).expect("mkdir");
+    let bundle = |out: &std::path::Path| {
+        env.cmd()
+            .args(["bundle", "--skip-network", "--log-dir"])
+            .arg(&logs)
+            .arg("-o")
+            .arg(out)
+            .output()
+            .expect("runs")
+    };
+    let missing = env.path().join("no/such/dir/b.tar.gz");
+    let out = bundle(&missing);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "cannot create {}: the directory {} does not exist",
+            missing.display(),
+            missing.parent().unwrap().display()
+        )),
+        "{stderr}"
+    );
+    // A directory: the default file name inside it.
+    let dir = env.path().join("bundles");
+    std::fs::create_dir(&dir).expect("mkdir");
+    let out = bundle(&dir);
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let made: Vec<_> = std::fs::read_dir(&dir)
+        .expect("read")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        made.len() == 1 && made[0].starts_with("mdatp-doctor-") && made[0].ends_with(".tar.gz"),
+        "{made:?}"
+    );
+    // A pseudo file system is not "0 bytes free": its own error is said.
+    let out = bundle(std::path::Path::new("/proc/b.tar.gz"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot create /proc/b.tar.gz"), "{stderr}");
+    assert!(!stderr.contains("bytes free"), "{stderr}");
+}

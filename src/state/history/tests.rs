@@ -173,3 +173,40 @@ fn an_entry_is_capped_when_written() {
         "{reason}"
     );
 }
+
+#[test]
+fn the_default_state_dir_is_never_a_shared_tmp_folder() {
+    use std::ffi::OsString;
+    let env = |vars: &'static [(&'static str, &'static str)]| {
+        move |k: &str| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| OsString::from(v))
+        }
+    };
+    assert_eq!(
+        default_dir_for(0, env(&[("HOME", "/root")]), None),
+        PathBuf::from("/var/lib/mdatp-doctor")
+    );
+    assert_eq!(
+        default_dir_for(1000, env(&[("XDG_STATE_HOME", "/s"), ("HOME", "/h")]), None),
+        PathBuf::from("/s/mdatp-doctor")
+    );
+    assert_eq!(
+        default_dir_for(1000, env(&[("HOME", "/h")]), None),
+        PathBuf::from("/h/.local/state/mdatp-doctor")
+    );
+    // No HOME nor XDG_STATE_HOME (a cron job, `env -i`): the password database's home.
+    assert_eq!(
+        default_dir_for(1000, env(&[]), Some(PathBuf::from("/home/u"))),
+        PathBuf::from("/home/u/.local/state/mdatp-doctor")
+    );
+    assert_eq!(
+        default_dir_for(1000, env(&[("XDG_RUNTIME_DIR", "/run/user/1000")]), None),
+        PathBuf::from("/run/user/1000/mdatp-doctor")
+    );
+    // Nothing at all: a per-user folder, never the shared /tmp/mdatp-doctor.
+    let last = default_dir_for(1000, env(&[("HOME", "relative")]), None);
+    assert_eq!(last, PathBuf::from("/tmp/mdatp-doctor-1000"));
+    assert_ne!(last, PathBuf::from("/tmp/mdatp-doctor"));
+}
