@@ -132,6 +132,18 @@ pub struct Runner {
 }
 
 impl Runner {
+    /// A system tool asked a quick question (systemctl, timedatectl): 5 s, 64 KiB.
+    pub fn quick(program: PathBuf) -> Runner {
+        Runner {
+            program,
+            limits: Limits {
+                timeout: Duration::from_secs(5),
+                max_output: 64 * 1024,
+            },
+            trace: false,
+        }
+    }
+
     pub fn run(&self, args: &[&str]) -> Result<Output, ProcessError> {
         let started = Instant::now();
         let result = run_once(&self.program, args, self.limits);

@@ -4,11 +4,10 @@
 //! which proxy variables are set (names only).
 
 use std::path::Path;
-use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::process::{Limits, Runner};
+use crate::process::Runner;
 
 fn read(path: &str) -> Option<String> {
     std::fs::read_to_string(path)
@@ -34,14 +33,7 @@ fn time_sync() -> Value {
     let Ok(program) = which::which("timedatectl") else {
         return json!({"available": false});
     };
-    let runner = Runner {
-        program,
-        limits: Limits {
-            timeout: Duration::from_secs(5),
-            max_output: 64 * 1024,
-        },
-        trace: false,
-    };
+    let runner = Runner::quick(program);
     match runner.run(&[
         "show",
         "--property=NTPSynchronized",

@@ -131,6 +131,20 @@ pub fn is_mirror_source(source: &str, configured: &str) -> bool {
         && !is_microsoft(source)
         && normalize_location(source).starts_with(&normalize_location(configured))
 }
+/// Whether the last update came from the configured mirror, as health tells it: `None`
+/// when health names no source; a source with no configured mirror is not the mirror.
+pub fn last_update_from_mirror(s: &Snapshot) -> Option<bool> {
+    let source = s
+        .str("definitions_update_source_uri")
+        .map(str::trim)
+        .filter(|v| !v.is_empty())?;
+    let configured = s
+        .str("offline_definition_url_configured")
+        .map(str::trim)
+        .filter(|v| !v.is_empty());
+    Some(configured.is_some_and(|c| is_mirror_source(source, c)))
+}
+
 /// How old the definitions are, and what the evidence says about that.
 pub fn definitions_age(s: &Snapshot) -> Option<(Duration, Vec<Evidence>)> {
     let mut evidence = vec![

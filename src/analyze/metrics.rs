@@ -2,7 +2,7 @@
 //! Pure like the rules; the renderers only format them. A value we could not learn is
 //! `None` and is left out, never reported as a made-up 0.
 
-use super::facts::{definitions_age, is_mirror_source, offline_enabled, signature_verified};
+use super::facts::{definitions_age, last_update_from_mirror, offline_enabled, signature_verified};
 use super::finding::{Finding, Severity};
 use super::snapshot::Snapshot;
 use crate::mdatp::health::DefinitionsStatus;
@@ -24,12 +24,6 @@ pub struct Metrics {
 }
 
 pub fn compute(s: &Snapshot, findings: &[Finding]) -> Metrics {
-    let source = s
-        .str("definitions_update_source_uri")
-        .filter(|v| !v.is_empty());
-    let configured = s
-        .str("offline_definition_url_configured")
-        .filter(|v| !v.is_empty());
     Metrics {
         definitions_age_seconds: definitions_age(s).map(|(age, _)| age.as_secs_f64()),
         definitions_up_to_date: s
@@ -37,8 +31,7 @@ pub fn compute(s: &Snapshot, findings: &[Finding]) -> Metrics {
             .map(|v| DefinitionsStatus::parse(v) == DefinitionsStatus::UpToDate),
         offline_update_enabled: offline_enabled(s),
         signature_verification_enabled: signature_verified(s),
-        update_source_is_mirror: source
-            .map(|src| configured.is_some_and(|c| is_mirror_source(src, c))),
+        update_source_is_mirror: last_update_from_mirror(s),
         mirror_up: s
             .mirror
             .probes

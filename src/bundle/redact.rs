@@ -766,7 +766,8 @@ pub fn url_credentials(text: &str) -> Cow<'_, str> {
     let mut out = String::with_capacity(text.len());
     let mut last = 0;
     for c in re.captures_iter(text) {
-        let whole = c.get(0).expect("match");
+        // Group 0 is the whole match: always there for a match.
+        let Some(whole) = c.get(0) else { continue };
         out.push_str(&text[last..whole.start()]);
         match (c.name("scheme"), c.name("user"), c.name("slhost")) {
             (Some(scheme), Some(_), _) => {

@@ -3,10 +3,9 @@
 //! environment), free space where definitions live, and the distribution family.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use crate::analyze::snapshot::{EndpointFacts, OsFamily};
-use crate::process::{Limits, Runner};
+use crate::process::Runner;
 
 /// Where those facts are read (overridable so tests stay off the real machine's files).
 #[derive(Debug, Clone)]
@@ -108,14 +107,7 @@ fn systemctl(plan: &EndpointPlan, args: &[&str]) -> Option<String> {
         Some(p) => p.clone(),
         None => which::which("systemctl").ok()?,
     };
-    let runner = Runner {
-        program,
-        limits: Limits {
-            timeout: Duration::from_secs(5),
-            max_output: 64 * 1024,
-        },
-        trace: false,
-    };
+    let runner = Runner::quick(program);
     let out = runner.run(args).ok()?;
     Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }

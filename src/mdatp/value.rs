@@ -302,20 +302,19 @@ pub fn fit(kind: Kind, parsed: TextValue, text: &str) -> TextValue {
         Kind::Date => match &parsed.value {
             Value::DateTime(_) | Value::Timestamp(_) | Value::Null => parsed,
             // Epoch milliseconds: how the JSON form and 2020 builds' text form print dates.
-            Value::Str(s) if quoted && plausible_epoch_millis(s).is_some() => {
-                let ts = plausible_epoch_millis(s).expect("checked");
-                quiet(Value::Timestamp(ts), s)
-            }
-            Value::Int(_) if plausible_epoch_millis(text).is_some() => quiet(
-                Value::Timestamp(plausible_epoch_millis(text).expect("checked")),
-                text,
-            ),
-            Value::Str(s) if quoted && parse_mdatp_date(s).is_some() => {
-                let dt = parse_mdatp_date(s).expect("checked");
-                read(
+            Value::Str(s) if quoted => match (plausible_epoch_millis(s), parse_mdatp_date(s)) {
+                (Some(ts), _) => quiet(Value::Timestamp(ts), s),
+                (None, Some(dt)) => read(
                     Value::DateTime(dt),
                     format!("`{shown}` is a date in quotes; read as {dt}"),
-                )
+                ),
+                (None, None) => kept(
+                    parsed,
+                    format!("`{shown}` is not a date (like `Mar 14, 2024 at 12:13:17 PM`)"),
+                ),
+            },
+            Value::Int(_) if let Some(ts) = plausible_epoch_millis(text) => {
+                quiet(Value::Timestamp(ts), text)
             }
             _ => match date_prefix(text).filter(|_| !quoted) {
                 Some((dt, rest)) => read(

@@ -60,3 +60,23 @@ fn offline_enabled_reads_the_definitions_output_first() {
     );
     assert_eq!(offline_enabled(&snapshot("healthy : true\n")), None);
 }
+
+#[test]
+fn where_the_last_update_came_from_is_one_fact() {
+    let mirror = "http://m:8000/linux/production/";
+    let with = |source: &str, configured: &str| {
+        snapshot(&format!(
+            "definitions_update_source_uri : \"{source}\"\noffline_definition_url_configured : \"{configured}\"\n"
+        ))
+    };
+    assert_eq!(last_update_from_mirror(&with(mirror, mirror)), Some(true));
+    assert_eq!(
+        last_update_from_mirror(&with(
+            "https://go.microsoft.com/fwlink/?linkid=2144709",
+            mirror
+        )),
+        Some(false)
+    );
+    assert_eq!(last_update_from_mirror(&with(mirror, "")), Some(false));
+    assert_eq!(last_update_from_mirror(&with("  ", mirror)), None);
+}

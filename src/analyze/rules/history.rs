@@ -27,8 +27,7 @@ pub(super) fn reenable(s: &Snapshot, out: &mut Vec<Finding>) {
         return;
     }
     let configured = s.str("offline_definition_url_configured").unwrap_or("");
-    let source = s.str("definitions_update_source_uri").unwrap_or("");
-    let not_from_mirror = !source.is_empty() && !is_mirror_source(source, configured);
+    let not_from_mirror = last_update_from_mirror(s) == Some(false);
     let reason = s
         .str("definitions_update_fail_reason")
         .is_some_and(|r| !r.trim().is_empty());

@@ -80,10 +80,7 @@ pub(super) fn url_mismatch(s: &Snapshot, out: &mut Vec<Finding>) {
     ) else {
         return;
     };
-    if source.trim().is_empty()
-        || configured.trim().is_empty()
-        || is_mirror_source(source, configured)
-    {
+    if configured.trim().is_empty() || last_update_from_mirror(s) != Some(false) {
         return;
     }
     let fallback = s.bool("offline_definition_update_fallback_to_cloud");
