@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::exit_codes::ExitCode;
 use crate::mdatp::{HealthError, MdatpError};
+use crate::process::ProcessError;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Failure {
@@ -45,11 +46,12 @@ impl Failure {
 fn mdatp_kind(e: &MdatpError) -> &'static str {
     match e {
         MdatpError::NotFound { .. } => "mdatp_not_found",
-        MdatpError::NotExecutable { .. } => "mdatp_not_executable",
-        MdatpError::Spawn { .. } => "mdatp_spawn_failed",
-        MdatpError::TimedOut { .. } => "mdatp_timed_out",
-        MdatpError::OutputTooLarge { .. } => "mdatp_output_too_large",
-        MdatpError::KilledBySignal { .. } => "mdatp_killed_by_signal",
+        MdatpError::Run(ProcessError::NotFound { .. }) => "mdatp_not_found",
+        MdatpError::Run(ProcessError::NotExecutable { .. }) => "mdatp_not_executable",
+        MdatpError::Run(ProcessError::Spawn { .. }) => "mdatp_spawn_failed",
+        MdatpError::Run(ProcessError::TimedOut { .. }) => "mdatp_timed_out",
+        MdatpError::Run(ProcessError::OutputTooLarge { .. }) => "mdatp_output_too_large",
+        MdatpError::Run(ProcessError::KilledBySignal { .. }) => "mdatp_killed_by_signal",
     }
 }
 

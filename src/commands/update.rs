@@ -14,7 +14,7 @@ use crate::exit_codes::ExitCode;
 use crate::failure::Failure;
 use crate::interrupt;
 use crate::mdatp::{self, HealthReading, MdatpError, first_line};
-use crate::process::{self as runner, Runner};
+use crate::process::{self as runner, ProcessError, Runner};
 use crate::render;
 use crate::report::SchemaVersion;
 use crate::report::update::{Trigger, UpdateReport};
@@ -103,7 +103,7 @@ pub fn run(ctx: &Context, args: &UpdateArgs, managed_config: &Path) -> Result<Fi
             None,
             Some("interrupted while mdatp definitions update ran".to_string()),
         ),
-        Err(MdatpError::TimedOut { timeout, .. }) => (
+        Err(MdatpError::Run(ProcessError::TimedOut { timeout, .. })) => (
             Outcome::Timeout,
             None,
             Some(format!(
@@ -113,8 +113,7 @@ pub fn run(ctx: &Context, args: &UpdateArgs, managed_config: &Path) -> Result<Fi
         ),
         Err(
             e @ (MdatpError::NotFound { .. }
-            | MdatpError::NotExecutable { .. }
-            | MdatpError::Spawn { .. }),
+            | MdatpError::Run(ProcessError::NotExecutable { .. } | ProcessError::Spawn { .. })),
         ) => (Outcome::Unknown, None, Some(e.to_string())),
         _ if args.no_wait => (Outcome::Triggered, None, None),
         _ => wait(

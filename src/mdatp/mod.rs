@@ -9,10 +9,9 @@ pub mod health;
 pub mod value;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use crate::process::{ProcessError, Stream, signal_name};
-use crate::units::{format_bytes, format_duration};
+use crate::process::ProcessError;
+use crate::units::format_bytes;
 
 /// Where Defender installs its client; `/usr/bin/mdatp` is a symlink to it.
 pub const FALLBACK_PATH: &str = "/opt/microsoft/mdatp/sbin/wdavdaemonclient";
@@ -27,38 +26,9 @@ pub enum MdatpError {
         /// the default lookup.
         explicit: bool,
     },
-    #[error("{} is not executable: {reason}", .path.display())]
-    NotExecutable { path: PathBuf, reason: String },
-    #[error("could not run {}: {source}", .program.display())]
-    Spawn {
-        program: PathBuf,
-        source: std::io::Error,
-    },
-    #[error(
-        "`{} {}` did not finish within {} and was killed",
-        .program.display(), .args.join(" "), format_duration(*.timeout)
-    )]
-    TimedOut {
-        program: PathBuf,
-        args: Vec<String>,
-        timeout: Duration,
-        partial_stdout: Vec<u8>,
-    },
-    #[error(
-        "{} printed more than {} on {stream}; stopped reading and killed it",
-        .program.display(), format_bytes(*.limit)
-    )]
-    OutputTooLarge {
-        program: PathBuf,
-        stream: Stream,
-        limit: usize,
-    },
-    #[error("{} was killed by {}", .program.display(), signal_name(*.signal))]
-    KilledBySignal {
-        program: PathBuf,
-        signal: i32,
-        stderr: Vec<u8>,
-    },
+    /// Everything else the runner can report, with its own wording.
+    #[error(transparent)]
+    Run(ProcessError),
 }
 
 impl MdatpError {
@@ -73,19 +43,24 @@ impl MdatpError {
                 "install Microsoft Defender for Endpoint, or pass --mdatp PATH \
                  (env MDATP_DOCTOR_MDATP); the client is normally {FALLBACK_PATH}"
             ),
-            MdatpError::NotExecutable { path, .. } => format!(
+            MdatpError::Run(ProcessError::NotExecutable { path, .. }) => format!(
                 "check the file's permissions (ls -l {}) or point --mdatp at the real client",
                 path.display()
             ),
-            MdatpError::Spawn { .. } => "check that --mdatp names the mdatp client".into(),
-            MdatpError::TimedOut { .. } => "the mdatp daemon may be stuck or busy: check \
+            // NotFound is mapped to MdatpError::NotFound by From; it cannot arrive here.
+            MdatpError::Run(ProcessError::Spawn { .. } | ProcessError::NotFound { .. }) => {
+                "check that --mdatp names the mdatp client".into()
+            }
+            MdatpError::Run(ProcessError::TimedOut { .. }) => {
+                "the mdatp daemon may be stuck or busy: check \
                  `systemctl status mdatp` and its log in /var/log/microsoft/mdatp/, or raise \
                  --timeout"
-                .into(),
-            MdatpError::OutputTooLarge { .. } => {
+                    .into()
+            }
+            MdatpError::Run(ProcessError::OutputTooLarge { .. }) => {
                 "this is not mdatp health output; check that --mdatp names the mdatp client".into()
             }
-            MdatpError::KilledBySignal { stderr, .. } => {
+            MdatpError::Run(ProcessError::KilledBySignal { stderr, .. }) => {
                 let first = first_line(stderr);
                 if first.is_empty() {
                     "mdatp crashed; check `systemctl status mdatp` and `journalctl -u mdatp`".into()
@@ -100,43 +75,12 @@ impl MdatpError {
 impl From<ProcessError> for MdatpError {
     fn from(e: ProcessError) -> MdatpError {
         match e {
+            // Found at lookup, gone at spawn: the same as not found, named by its path.
             ProcessError::NotFound { program } => MdatpError::NotFound {
                 searched: vec![program.display().to_string()],
                 explicit: true,
             },
-            ProcessError::NotExecutable { path, reason } => {
-                MdatpError::NotExecutable { path, reason }
-            }
-            ProcessError::Spawn { program, source } => MdatpError::Spawn { program, source },
-            ProcessError::TimedOut {
-                program,
-                args,
-                timeout,
-                partial_stdout,
-            } => MdatpError::TimedOut {
-                program,
-                args,
-                timeout,
-                partial_stdout,
-            },
-            ProcessError::OutputTooLarge {
-                program,
-                stream,
-                limit,
-            } => MdatpError::OutputTooLarge {
-                program,
-                stream,
-                limit,
-            },
-            ProcessError::KilledBySignal {
-                program,
-                signal,
-                stderr,
-            } => MdatpError::KilledBySignal {
-                program,
-                signal,
-                stderr,
-            },
+            other => MdatpError::Run(other),
         }
     }
 }
@@ -422,10 +366,10 @@ fn check_executable(path: &Path) -> Result<PathBuf, MdatpError> {
             searched: vec![path.display().to_string()],
             explicit: true,
         },
-        _ => MdatpError::NotExecutable {
+        _ => MdatpError::Run(ProcessError::NotExecutable {
             path: path.to_path_buf(),
             reason: e.to_string(),
-        },
+        }),
     })?;
     let reason = if meta.is_dir() {
         "it is a directory"
@@ -434,10 +378,10 @@ fn check_executable(path: &Path) -> Result<PathBuf, MdatpError> {
     } else {
         return Ok(path.to_path_buf());
     };
-    Err(MdatpError::NotExecutable {
+    Err(MdatpError::Run(ProcessError::NotExecutable {
         path: path.to_path_buf(),
         reason: reason.into(),
-    })
+    }))
 }
 
 /// The first non-empty line of some output, lossily decoded and trimmed, for messages.
