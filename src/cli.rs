@@ -168,8 +168,8 @@ pub enum Command {
 
     /// Monitoring: the diagnose verdict for Nagios/Icinga, Prometheus, Checkmk or scripts
     #[command(
-        long_about = "Run the diagnose checks (the mirror probe limited to manifest.json and a \
-                      HEAD of updates.zip) and print them for a monitoring system: --format \
+        long_about = "Run the diagnose checks (the mirror probe: manifest.json and the first \
+                      512 bytes of updates.zip, in one round of requests) and print them for a monitoring system: --format \
                       nagios (default; status line, perfdata, one line per finding), prometheus \
                       (text exposition; --textfile-dir writes mdatp_doctor.prom atomically for \
                       node_exporter), checkmk (a local check line) or json.\n\n\

@@ -48,7 +48,6 @@ pub fn run(ctx: &Context, args: &CheckArgs, format: Format) -> Finished {
         args.skip_network,
         "check",
     );
-    plan.probe.light = true;
     let result = match target::load_trust(&plan.probe) {
         Err(f) => (unknown(format!("{} ({})", f.message, f.hint)), None),
         Ok(trust) => {

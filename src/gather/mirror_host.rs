@@ -321,7 +321,6 @@ fn serve(url: &str, tree: &[ArchState], timeout: Duration) -> Serving {
         max_package_bytes: tree::MAX_PACKAGE,
         // The serving check downloads the whole package within the same budget.
         package_timeout: timeout,
-        light: false,
     };
     serving.probes = crate::mirror::probe_all(&location, &arches, &opts);
     serving

@@ -48,8 +48,6 @@ pub struct ProbePlan {
     pub max_package_bytes: u64,
     /// `--package-timeout`: `--verify-package`'s own budget for the whole download.
     pub package_timeout: Duration,
-    /// Monitoring runs: manifest and HEAD only, no ranged GET of the package.
-    pub light: bool,
 }
 
 impl ProbePlan {
@@ -66,7 +64,6 @@ impl ProbePlan {
             verify_package: false,
             max_package_bytes: 0,
             package_timeout: Duration::from_secs(300),
-            light: false,
         }
     }
 }
@@ -90,7 +87,6 @@ pub fn probe_options(plan: &ProbePlan, proxy: &ProxyInfo, trust: Trust) -> Probe
         verify_package: plan.verify_package,
         max_package_bytes: plan.max_package_bytes,
         package_timeout: plan.package_timeout,
-        light: plan.light,
     }
 }
 

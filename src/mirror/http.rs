@@ -4,8 +4,8 @@
 
 use crate::mirror::StepName;
 use std::io::Read;
-use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
-use std::sync::mpsc;
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use reqwest::blocking::{Client, Response};
@@ -15,8 +15,8 @@ use url::Url;
 
 use super::package::{self, MAX_MANIFEST_BYTES, SNIFF_BYTES};
 use super::{
-    ArchProbe, ErrorKind, PackageFacts, ProbeOptions, Step, StepError, Timer, manifest_outcome,
-    signature_outcome, tls, verify_outcome,
+    ArchProbe, ErrorKind, PackageFacts, ProbeOptions, Step, StepError, Timer, conn,
+    manifest_outcome, signature_outcome, tls, verify_outcome,
 };
 
 pub const MAX_REDIRECTS: usize = 5;
@@ -57,67 +57,13 @@ pub fn probe(base: &Url, arch: &str, opts: &ProbeOptions) -> ArchProbe {
         }
     };
 
-    // 2. TCP, each address in turn until one answers
-    let t = Timer::start();
-    let mut attempts = Vec::new();
-    let mut stream = None;
-    let mut last_err = None;
-    for addr in addrs.iter().take(MAX_ADDRESSES) {
-        let budget = opts.connect_timeout.min(left(deadline));
-        if budget.is_zero() {
-            last_err = Some(StepError::new(
-                ErrorKind::Timeout,
-                "the probe deadline passed",
-            ));
-            break;
-        }
-        let started = Instant::now();
-        match TcpStream::connect_timeout(addr, budget) {
-            Ok(s) => {
-                attempts.push(json!({"address": addr.to_string(), "ok": true, "ms": started.elapsed().as_millis() as u64}));
-                stream = Some(s);
-                break;
-            }
-            Err(e) => {
-                attempts.push(json!({"address": addr.to_string(), "ok": false, "error": e.to_string(), "ms": started.elapsed().as_millis() as u64}));
-                last_err = Some(connect_error(&e, addr, budget));
-            }
-        }
-    }
-    let Some(mut stream) = stream else {
-        let err = last_err
-            .unwrap_or_else(|| StepError::new(ErrorKind::Unreachable, "no address to connect to"));
-        probe
-            .steps
-            .push(t.fail(StepName::Tcp, json!({"attempts": attempts}), err));
-        return probe;
-    };
-    probe
-        .steps
-        .push(t.ok(StepName::Tcp, json!({"attempts": attempts})));
+    let addrs: Vec<SocketAddr> = addrs.into_iter().take(MAX_ADDRESSES).collect();
 
-    // 3. TLS (directly only: through a proxy the tunnel is the HTTP client's business)
-    if base.scheme() == "https" && via_proxy.is_none() {
-        let t = Timer::start();
-        match tls::handshake(&mut stream, &host, &opts.trust, deadline) {
-            Ok(facts) => probe.steps.push(t.ok(StepName::Tls, json!(facts))),
-            Err(f) => {
-                let mut err = StepError::new(
-                    ErrorKind::Tls,
-                    format!("{}: {}", f.kind.describe(), f.message),
-                );
-                err.tls = Some(f.kind);
-                if f.kind == tls::TlsFailureKind::Timeout {
-                    err.kind = ErrorKind::Timeout;
-                }
-                probe.steps.push(t.fail(StepName::Tls, json!(f.facts), err));
-                return probe;
-            }
-        }
-    }
-    drop(stream);
-
-    let client = match client(opts) {
+    // One client for the probe: it connects only to the addresses just resolved (no
+    // second lookup), records the certificate its own TLS handshake is shown and times
+    // its own connections, so the probe opens no connection beside the requests'.
+    let conns = Arc::new(conn::ConnLog::default());
+    let (client, recording) = match probe_client(opts, &host, &addrs, &conns) {
         Ok(c) => c,
         Err(e) => {
             probe.steps.push(Timer::start().fail(
@@ -128,51 +74,187 @@ pub fn probe(base: &Url, arch: &str, opts: &ProbeOptions) -> ArchProbe {
             return probe;
         }
     };
-
-    // 4. manifest.json
-    let manifest = manifest_step(&client, opts, base, deadline, &mut probe.manifest);
-    let timed_out = is_timeout(&manifest);
-    probe.steps.push(manifest);
-    // A server that stalls once stalls again: the rest would only wait for the deadline.
-    if timed_out {
-        return probe;
-    }
-
-    // 5. updates.zip: HEAD, then its first bytes, then (on request) all of it
-    let zip_url = match base.join("updates.zip") {
-        Ok(u) => u,
-        Err(e) => {
+    let (manifest_url, zip_url) = match (base.join("manifest.json"), base.join("updates.zip")) {
+        (Ok(m), Ok(z)) => (m, z),
+        (Err(e), _) | (_, Err(e)) => {
             probe.steps.push(Timer::start().fail(
-                StepName::Package,
+                StepName::Http,
                 json!({}),
                 StepError::new(ErrorKind::Invalid, e.to_string()),
             ));
             return probe;
         }
     };
-    let mut facts = PackageFacts::default();
-    let head = head_step(&client, opts, &zip_url, deadline, &mut facts);
-    let head_missing = head.error.as_ref().is_some_and(|e| e.status == Some(404));
-    let timed_out = is_timeout(&head);
-    probe.steps.push(head);
-    if !head_missing && !timed_out && !opts.light {
-        probe.steps.push(signature_step(
-            &client, opts, &zip_url, deadline, &mut facts,
+
+    // 2. One round of requests: manifest.json and the first bytes of updates.zip at once.
+    let round = Timer::start();
+    let ((manifest_step, manifest, manifest_conn), (package_steps, mut facts, package_conn)) =
+        std::thread::scope(|scope| {
+            let m = scope.spawn(|| manifest_step(&client, opts, &manifest_url, deadline));
+            let p = scope.spawn(|| package_steps(&client, opts, &zip_url, deadline));
+            let failed = |name| {
+                Timer::start().fail(
+                    name,
+                    json!({}),
+                    StepError::new(ErrorKind::Io, "the request thread failed unexpectedly"),
+                )
+            };
+            (
+                m.join()
+                    .unwrap_or_else(|_| (failed(StepName::Manifest), None, Conn::Unknown)),
+                p.join().unwrap_or_else(|_| {
+                    (
+                        vec![failed(StepName::Package)],
+                        PackageFacts::default(),
+                        Conn::Unknown,
+                    )
+                }),
+            )
+        });
+
+    // 3. The connection those requests made (TCP, and TLS over it), or why none was made.
+    let tls_direct = base.scheme() == "https" && via_proxy.is_none();
+    let peer = [&manifest_conn, &package_conn]
+        .into_iter()
+        .find_map(|c| match c {
+            Conn::Made(peer) => Some(*peer),
+            _ => None,
+        });
+    let connected = match (peer, conns.first_ok()) {
+        (Some(peer), took) => Some((peer, took.unwrap_or_default())),
+        (None, Some(took)) => Some((None, took)),
+        (None, None) => None,
+    };
+    let Some((peer, took)) = connected else {
+        let error = [manifest_conn, package_conn]
+            .into_iter()
+            .find_map(|c| match c {
+                Conn::Failed(e) => Some(e),
+                _ => None,
+            });
+        connection_failed(
+            &mut probe,
+            &round,
+            &addrs,
+            error,
+            tls_direct,
+            &recording,
+            opts.connect_timeout.min(opts.probe_timeout),
+        );
+        return probe;
+    };
+    let took_ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX);
+    let address = peer.map(|p| p.to_string());
+    let mut tcp = Timer::start().ok(
+        StepName::Tcp,
+        json!({
+            "attempts": [{"address": address, "ok": true, "ms": took_ms}],
+            "connections": conns.count(),
+            "includes_tls": tls_direct,
+        }),
+    );
+    tcp.duration_ms = took_ms;
+    probe.steps.push(tcp);
+    if tls_direct {
+        // Timed with the TCP step: the client sets up both in one go.
+        let mut detail = json!(recording.facts());
+        detail["timed_with"] = json!("tcp");
+        probe.steps.push(Timer::start().ok(StepName::Tls, detail));
+    }
+
+    let timed_out = is_timeout(&manifest_step) || package_steps.iter().any(is_timeout);
+    probe.manifest = manifest;
+    probe.steps.push(manifest_step);
+    probe.steps.extend(package_steps);
+
+    // 4. With --verify-package, the whole package, on its own budget. A server that
+    // stalled once would stall again: no download after a timeout.
+    if opts.verify_package && facts.is_zip == Some(true) && !timed_out {
+        probe.steps.push(verify_step(
+            &client,
+            opts,
+            &zip_url,
+            opts.package_timeout,
+            opts.max_package_bytes,
+            &mut facts,
         ));
-        if opts.verify_package && facts.is_zip == Some(true) {
-            // Its own budget: a whole package takes far longer than the probe's steps.
-            probe.steps.push(verify_step(
-                &client,
-                opts,
-                &zip_url,
-                opts.package_timeout,
-                opts.max_package_bytes,
-                &mut facts,
-            ));
-        }
     }
     probe.package = Some(facts);
     probe
+}
+
+/// What a request learnt of its connection to the mirror (or the proxy): made (with the
+/// address, when the client says it), refused before any answer, or nothing to say.
+enum Conn {
+    Made(Option<SocketAddr>),
+    Failed(StepError),
+    Unknown,
+}
+
+/// No request got a connection: the TCP step fails (or the TLS one, when the server
+/// showed a certificate and the handshake failed), with no request steps after it.
+fn connection_failed(
+    probe: &mut ArchProbe,
+    round: &Timer,
+    addrs: &[SocketAddr],
+    error: Option<StepError>,
+    tls_direct: bool,
+    recording: &tls::Recording,
+    budget: Duration,
+) {
+    let listed = addrs
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let tried = json!({"addresses": addrs.iter().map(ToString::to_string).collect::<Vec<_>>()});
+    let error = error.unwrap_or_else(|| {
+        StepError::new(
+            ErrorKind::ConnectTimeout,
+            format!(
+                "no connection to {listed} within {:.1} s",
+                budget.as_secs_f32()
+            ),
+        )
+    });
+    let handshake = tls_direct
+        && (error.kind == ErrorKind::Tls
+            || (recording.saw_certificate() && error.kind != ErrorKind::Refused));
+    if !handshake {
+        let error = match error.kind {
+            ErrorKind::Refused => StepError::new(
+                ErrorKind::Refused,
+                format!("{listed} refused the connection"),
+            ),
+            ErrorKind::Timeout | ErrorKind::ConnectTimeout => StepError::new(
+                ErrorKind::ConnectTimeout,
+                format!(
+                    "{listed} did not answer within {:.1} s",
+                    budget.as_secs_f32()
+                ),
+            ),
+            _ => error,
+        };
+        probe.steps.push(round.fail(StepName::Tcp, tried, error));
+        return;
+    }
+    probe.steps.push(Timer::start().ok(
+        StepName::Tcp,
+        json!({"addresses": tried["addresses"], "includes_tls": true}),
+    ));
+    let mut error = error;
+    if matches!(error.kind, ErrorKind::Timeout | ErrorKind::ConnectTimeout) {
+        error.kind = ErrorKind::Timeout;
+        error.tls = Some(tls::TlsFailureKind::Timeout);
+        error.message = format!(
+            "{}: {}",
+            tls::TlsFailureKind::Timeout.describe(),
+            error.message
+        );
+    }
+    probe
+        .steps
+        .push(round.fail(StepName::Tls, json!(recording.facts()), error));
 }
 
 fn is_timeout(step: &Step) -> bool {
@@ -303,41 +385,31 @@ fn resolve(host: &str, port: u16, timeout: Duration) -> Result<Vec<SocketAddr>, 
     }
 }
 
-fn connect_error(e: &std::io::Error, addr: &SocketAddr, budget: Duration) -> StepError {
-    use std::io::ErrorKind as K;
-    match e.kind() {
-        K::ConnectionRefused => {
-            StepError::new(ErrorKind::Refused, format!("{addr} refused the connection"))
-        }
-        K::TimedOut | K::WouldBlock => StepError::new(
-            ErrorKind::ConnectTimeout,
-            format!("{addr} did not answer within {:.1} s", budget.as_secs_f32()),
-        ),
-        _ => StepError::new(ErrorKind::Unreachable, format!("{addr}: {e}")),
-    }
+/// The probe's client: it connects to `host` only at the addresses resolved for it (the
+/// mirror's, or the proxy's), records what the server's TLS presents and times its
+/// connections.
+fn probe_client(
+    opts: &ProbeOptions,
+    host: &str,
+    addrs: &[SocketAddr],
+    conns: &Arc<conn::ConnLog>,
+) -> Result<(Client, Arc<tls::Recording>), String> {
+    let (config, recording) = opts.trust.recording_config()?;
+    let client = builder(opts, config)?
+        .resolve_to_addrs(host, addrs)
+        .connector_layer(conn::Timed(conns.clone()))
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+    Ok((client, recording))
 }
 
-fn client(opts: &ProbeOptions) -> Result<Client, String> {
-    client_pinned(opts, None)
-}
-
-/// The HTTP client; with `pin`, the host is reached only at the addresses given (those
-/// checked before a redirect to it was followed), never at a fresh lookup's.
+/// A client for a cross-host redirect: the host is reached only at the addresses given
+/// (those checked before the redirect was followed), never at a fresh lookup's.
 fn client_pinned(
     opts: &ProbeOptions,
     pin: Option<(&str, &[SocketAddr])>,
 ) -> Result<Client, String> {
-    let mut builder = Client::builder()
-        .use_preconfigured_tls(opts.trust.client_config()?)
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(opts.connect_timeout)
-        .user_agent(concat!("mdatp-doctor/", env!("CARGO_PKG_VERSION")));
-    // Only the proxy mdatp uses (or the one given): the shell's *_proxy variables are not
-    // what the daemon sees.
-    builder = match &opts.proxy {
-        Some(p) => builder.proxy(reqwest::Proxy::all(p).map_err(|e| format!("proxy `{p}`: {e}"))?),
-        None => builder.no_proxy(),
-    };
+    let mut builder = builder(opts, opts.trust.client_config()?)?;
     if let Some((host, addrs)) = pin {
         builder = builder.resolve_to_addrs(host, addrs);
     }
@@ -346,9 +418,54 @@ fn client_pinned(
         .map_err(|e| format!("cannot build the HTTP client: {e}"))
 }
 
+fn builder(
+    opts: &ProbeOptions,
+    tls: rustls::ClientConfig,
+) -> Result<reqwest::blocking::ClientBuilder, String> {
+    let builder = Client::builder()
+        .use_preconfigured_tls(tls)
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(opts.connect_timeout)
+        .user_agent(concat!("mdatp-doctor/", env!("CARGO_PKG_VERSION")));
+    // Only the proxy mdatp uses (or the one given): the shell's *_proxy variables are not
+    // what the daemon sees.
+    Ok(match &opts.proxy {
+        Some(p) => builder.proxy(reqwest::Proxy::all(p).map_err(|e| format!("proxy `{p}`: {e}"))?),
+        None => builder.no_proxy(),
+    })
+}
+
 struct Fetched {
     response: Response,
     hops: Vec<serde_json::Value>,
+    /// The address the first hop's connection went to.
+    peer: Option<SocketAddr>,
+}
+
+struct FetchError {
+    error: StepError,
+    hops: Vec<serde_json::Value>,
+    /// The first hop got no connection (refused, unreachable, TLS refused, timed out
+    /// before connecting).
+    no_connection: bool,
+}
+
+impl FetchError {
+    fn new(error: StepError, hops: Vec<serde_json::Value>) -> FetchError {
+        FetchError {
+            error,
+            hops,
+            no_connection: false,
+        }
+    }
+
+    fn conn(&self) -> Conn {
+        if self.no_connection {
+            Conn::Failed(self.error.clone())
+        } else {
+            Conn::Unknown
+        }
+    }
 }
 
 /// Sends a request, following up to [`MAX_REDIRECTS`] redirects by hand. A hop to
@@ -361,17 +478,18 @@ fn fetch(
     url: &Url,
     range: Option<&str>,
     deadline: Instant,
-) -> Result<Fetched, (StepError, Vec<serde_json::Value>)> {
+) -> Result<Fetched, FetchError> {
     let origin = url.clone();
     let mut url = url.clone();
     let mut seen = vec![url.clone()];
     let mut hops = Vec::new();
     // A client bound to the checked addresses of the host a redirect went to.
     let mut pinned: Option<Client> = None;
+    let mut peer = None;
     loop {
         let budget = left(deadline);
         if budget.is_zero() {
-            return Err((
+            return Err(FetchError::new(
                 StepError::new(ErrorKind::Timeout, "the probe deadline passed"),
                 hops,
             ));
@@ -386,11 +504,25 @@ fn fetch(
         }
         let response = match req.send() {
             Ok(r) => r,
-            Err(e) => return Err((request_error(&e, budget), hops)),
+            Err(e) => {
+                let no_connection = hops.is_empty() && e.is_connect();
+                return Err(FetchError {
+                    error: request_error(&e, budget),
+                    hops,
+                    no_connection,
+                });
+            }
         };
+        if hops.is_empty() {
+            peer = response.remote_addr();
+        }
         let status = response.status();
         if !status.is_redirection() {
-            return Ok(Fetched { response, hops });
+            return Ok(Fetched {
+                response,
+                hops,
+                peer,
+            });
         }
         let Some(next) = response
             .headers()
@@ -398,7 +530,11 @@ fn fetch(
             .and_then(|l| l.to_str().ok())
             .and_then(|l| url.join(l).ok())
         else {
-            return Ok(Fetched { response, hops });
+            return Ok(Fetched {
+                response,
+                hops,
+                peer,
+            });
         };
         let mut hop = json!({"status": status.as_u16(), "from": url.as_str(), "to": next.as_str()});
         let cross_host = !same_host(&origin, &next);
@@ -407,7 +543,7 @@ fn fetch(
         }
         hops.push(hop);
         if seen.contains(&next) {
-            return Err((
+            return Err(FetchError::new(
                 StepError::new(
                     ErrorKind::RedirectLoop,
                     format!("redirect loop: {next} again"),
@@ -416,7 +552,7 @@ fn fetch(
             ));
         }
         if hops.len() > MAX_REDIRECTS {
-            return Err((
+            return Err(FetchError::new(
                 StepError::new(
                     ErrorKind::TooManyRedirects,
                     format!("more than {MAX_REDIRECTS} redirects"),
@@ -426,11 +562,11 @@ fn fetch(
         }
         pinned = if cross_host {
             match redirect_target(&next, opts, deadline) {
-                Err(e) => return Err((e, hops)),
+                Err(e) => return Err(FetchError::new(e, hops)),
                 Ok(None) => None,
                 Ok(Some((host, addrs))) => match client_pinned(opts, Some((&host, &addrs))) {
                     Ok(c) => Some(c),
-                    Err(e) => return Err((StepError::new(ErrorKind::Io, e), hops)),
+                    Err(e) => return Err(FetchError::new(StepError::new(ErrorKind::Io, e), hops)),
                 },
             }
         } else {
@@ -511,6 +647,21 @@ fn request_error(e: &reqwest::Error, budget: Duration) -> StepError {
             return step;
         }
         if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            // The TLS stack hands its error over wrapped in I/O errors (two deep, through
+            // the connector), which `source` skips.
+            let mut inner = io.get_ref();
+            while let Some(e) = inner {
+                if let Some(tls_err) = e.downcast_ref::<rustls::Error>() {
+                    let kind = tls::classify(tls_err);
+                    let mut step =
+                        StepError::new(ErrorKind::Tls, format!("{}: {tls_err}", kind.describe()));
+                    step.tls = Some(kind);
+                    return step;
+                }
+                inner = e
+                    .downcast_ref::<std::io::Error>()
+                    .and_then(|io| io.get_ref());
+            }
             match io.kind() {
                 std::io::ErrorKind::ConnectionRefused => {
                     return StepError::new(ErrorKind::Refused, io.to_string());
@@ -558,34 +709,28 @@ fn header_str(r: &Response, name: header::HeaderName) -> Option<String> {
         .map(str::to_string)
 }
 
+/// GET manifest.json: its versions, or why they cannot be read.
 fn manifest_step(
     client: &Client,
     opts: &ProbeOptions,
-    base: &Url,
+    url: &Url,
     deadline: Instant,
-    manifest: &mut Option<package::Manifest>,
-) -> Step {
+) -> (Step, Option<package::Manifest>, Conn) {
     let t = Timer::start();
-    let url = match base.join("manifest.json") {
-        Ok(u) => u,
-        Err(e) => {
-            return t.fail(
-                StepName::Manifest,
-                json!({}),
-                StepError::new(ErrorKind::Invalid, e.to_string()),
-            );
-        }
-    };
-    let fetched = match fetch(client, opts, reqwest::Method::GET, &url, None, deadline) {
+    let mut manifest = None;
+    let fetched = match fetch(client, opts, reqwest::Method::GET, url, None, deadline) {
         Ok(f) => f,
-        Err((e, hops)) => {
-            return t.fail(
+        Err(fe) => {
+            let conn = fe.conn();
+            let step = t.fail(
                 StepName::Manifest,
-                json!({"url": url.as_str(), "redirects": hops}),
-                e,
+                json!({"url": url.as_str(), "redirects": fe.hops}),
+                fe.error,
             );
+            return (step, None, conn);
         }
     };
+    let conn = Conn::Made(fetched.peer);
     let status = fetched.response.status();
     let mut detail = json!({
         "url": url.as_str(),
@@ -594,11 +739,12 @@ fn manifest_step(
         "content_type": header_str(&fetched.response, header::CONTENT_TYPE),
     });
     if !status.is_success() {
-        return t.fail(
+        let step = t.fail(
             StepName::Manifest,
             detail,
             status_error(status, "manifest.json"),
         );
+        return (step, None, conn);
     }
     let mut body = Vec::new();
     if let Err(e) = fetched
@@ -608,19 +754,163 @@ fn manifest_step(
     {
         detail["bytes"] = json!(body.len());
         let error = body_error("manifest.json", &e, body.len(), &t, deadline);
-        return t.fail(StepName::Manifest, detail, error);
+        return (t.fail(StepName::Manifest, detail, error), None, conn);
     }
     detail["bytes"] = json!(body.len());
     if body.len() as u64 > MAX_MANIFEST_BYTES {
-        return t.fail(
+        let step = t.fail(
             StepName::Manifest,
             detail,
             StepError::new(ErrorKind::TooLarge, "manifest.json is larger than 64 KiB"),
         );
+        return (step, None, conn);
     }
-    manifest_outcome(&t, &body, detail, manifest)
+    let step = manifest_outcome(&t, &body, detail, &mut manifest);
+    (step, manifest, conn)
 }
 
+/// One ranged GET of updates.zip gives both what a HEAD would (a `206` names the whole
+/// size in `Content-Range`, with `Last-Modified` and the type) and the first bytes that
+/// tell a zip from an error page. A server that ignores `Range` answers `200` with the
+/// whole length; only the first bytes are read. A `416` (an empty file, or a server that
+/// refuses the range) falls back to a HEAD.
+fn package_steps(
+    client: &Client,
+    opts: &ProbeOptions,
+    url: &Url,
+    deadline: Instant,
+) -> (Vec<Step>, PackageFacts, Conn) {
+    let mut facts = PackageFacts::default();
+    let t = Timer::start();
+    let range = format!("bytes=0-{}", SNIFF_BYTES - 1);
+    let fetched = match fetch(
+        client,
+        opts,
+        reqwest::Method::GET,
+        url,
+        Some(&range),
+        deadline,
+    ) {
+        Ok(f) => f,
+        Err(fe) => {
+            let conn = fe.conn();
+            let step = t.fail(
+                StepName::Package,
+                json!({"url": url.as_str(), "method": "GET", "range": range, "redirects": fe.hops}),
+                fe.error,
+            );
+            return (vec![step], facts, conn);
+        }
+    };
+    let conn = Conn::Made(fetched.peer);
+    let status = fetched.response.status();
+    if status == reqwest::StatusCode::RANGE_NOT_SATISFIABLE {
+        drop(fetched);
+        let head = head_step(client, opts, url, deadline, &mut facts);
+        if !head.ok {
+            return (vec![head], facts, conn);
+        }
+        let t = Timer::start();
+        let signature = if facts.size == Some(0) {
+            signature_outcome(&t, &[], json!({"status": 416}), &mut facts)
+        } else {
+            // Ranges refused on a non-empty file: the first bytes of a plain GET.
+            sniff_step(client, opts, url, deadline, &mut facts)
+        };
+        return (vec![head, signature], facts, conn);
+    }
+    let r = &fetched.response;
+    let length: Option<u64> =
+        header_str(r, header::CONTENT_LENGTH).and_then(|v| v.trim().parse().ok());
+    let total = header_str(r, header::CONTENT_RANGE).and_then(|cr| {
+        cr.rsplit_once('/')
+            .and_then(|(_, n)| n.trim().parse::<u64>().ok())
+    });
+    let partial = status == reqwest::StatusCode::PARTIAL_CONTENT;
+    facts.size = if partial { total } else { length };
+    facts.content_type = header_str(r, header::CONTENT_TYPE);
+    let last_modified = header_str(r, header::LAST_MODIFIED);
+    facts.last_modified = last_modified.as_deref().and_then(parse_http_date);
+    let detail = json!({
+        "url": url.as_str(),
+        "method": "GET",
+        "range": range,
+        "range_honoured": partial,
+        "status": status.as_u16(),
+        "redirects": fetched.hops,
+        "content_length": facts.size,
+        "last_modified": last_modified,
+        "content_type": facts.content_type,
+    });
+    if !status.is_success() {
+        let step = t.fail(
+            StepName::Package,
+            detail,
+            status_error(status, "updates.zip"),
+        );
+        return (vec![step], facts, conn);
+    }
+    let mut package = t.ok(StepName::Package, detail);
+    if let Some(text) = facts
+        .content_type
+        .as_deref()
+        .filter(|c| c.starts_with("text/"))
+    {
+        package.note = Some(format!("served as {text}"));
+    }
+    // The first bytes, from the same response.
+    let t = Timer::start();
+    let detail = json!({"status": status.as_u16(), "range": range});
+    let mut first = Vec::new();
+    let signature = match fetched.response.take(SNIFF_BYTES).read_to_end(&mut first) {
+        Ok(_) => signature_outcome(&t, &first, detail, &mut facts),
+        Err(e) => {
+            let error = body_error("updates.zip", &e, first.len(), &t, deadline);
+            t.fail(StepName::PackageSignature, detail, error)
+        }
+    };
+    (vec![package, signature], facts, conn)
+}
+
+/// The first bytes of a plain GET, for a server that refuses ranges.
+fn sniff_step(
+    client: &Client,
+    opts: &ProbeOptions,
+    url: &Url,
+    deadline: Instant,
+    facts: &mut PackageFacts,
+) -> Step {
+    let t = Timer::start();
+    let fetched = match fetch(client, opts, reqwest::Method::GET, url, None, deadline) {
+        Ok(f) => f,
+        Err(fe) => {
+            return t.fail(
+                StepName::PackageSignature,
+                json!({"redirects": fe.hops}),
+                fe.error,
+            );
+        }
+    };
+    let status = fetched.response.status();
+    let detail = json!({"status": status.as_u16()});
+    if !status.is_success() {
+        return t.fail(
+            StepName::PackageSignature,
+            detail,
+            status_error(status, "updates.zip"),
+        );
+    }
+    let mut first = Vec::new();
+    match fetched.response.take(SNIFF_BYTES).read_to_end(&mut first) {
+        Ok(_) => signature_outcome(&t, &first, detail, facts),
+        Err(e) => {
+            let error = body_error("updates.zip", &e, first.len(), &t, deadline);
+            t.fail(StepName::PackageSignature, detail, error)
+        }
+    }
+}
+
+/// The headers of updates.zip alone, when a ranged GET was refused.
 fn head_step(
     client: &Client,
     opts: &ProbeOptions,
@@ -631,11 +921,11 @@ fn head_step(
     let t = Timer::start();
     let fetched = match fetch(client, opts, reqwest::Method::HEAD, url, None, deadline) {
         Ok(f) => f,
-        Err((e, hops)) => {
+        Err(fe) => {
             return t.fail(
                 StepName::Package,
-                json!({"url": url.as_str(), "redirects": hops}),
-                e,
+                json!({"url": url.as_str(), "method": "HEAD", "redirects": fe.hops}),
+                fe.error,
             );
         }
     };
@@ -661,64 +951,7 @@ fn head_step(
             status_error(status, "updates.zip"),
         );
     }
-    let mut step = t.ok(StepName::Package, detail);
-    if facts
-        .content_type
-        .as_deref()
-        .is_some_and(|c| c.starts_with("text/"))
-    {
-        step.note = Some(format!(
-            "served as {}",
-            facts.content_type.as_deref().unwrap_or_default()
-        ));
-    }
-    step
-}
-
-/// Reads the first bytes only: enough to tell a zip from an HTML error page.
-fn signature_step(
-    client: &Client,
-    opts: &ProbeOptions,
-    url: &Url,
-    deadline: Instant,
-    facts: &mut PackageFacts,
-) -> Step {
-    let t = Timer::start();
-    let range = format!("bytes=0-{}", SNIFF_BYTES - 1);
-    let fetched = match fetch(
-        client,
-        opts,
-        reqwest::Method::GET,
-        url,
-        Some(&range),
-        deadline,
-    ) {
-        Ok(f) => f,
-        Err((e, hops)) => return t.fail(StepName::PackageSignature, json!({"redirects": hops}), e),
-    };
-    let status = fetched.response.status();
-    // A server that ignores Range sends everything; we still read only the first bytes.
-    let total = header_str(&fetched.response, header::CONTENT_RANGE).and_then(|cr| {
-        cr.rsplit_once('/')
-            .and_then(|(_, n)| n.trim().parse::<u64>().ok())
-    });
-    if facts.size.is_none() {
-        facts.size = total;
-    }
-    let detail = json!({"status": status.as_u16(), "range": range});
-    if !status.is_success() {
-        return t.fail(
-            StepName::PackageSignature,
-            detail,
-            status_error(status, "updates.zip"),
-        );
-    }
-    let mut first = Vec::new();
-    if let Err(e) = fetched.response.take(SNIFF_BYTES).read_to_end(&mut first) {
-        let error = body_error("updates.zip", &e, first.len(), &t, deadline);
-        return t.fail(StepName::PackageSignature, detail, error);
-    }
-    signature_outcome(&t, &first, detail, facts)
+    t.ok(StepName::Package, detail)
 }
 
 /// Downloads the whole package within its own budget (`--package-timeout`); a download
@@ -736,7 +969,13 @@ fn verify_step(
     let deadline = Instant::now() + budget;
     let fetched = match fetch(client, opts, reqwest::Method::GET, url, None, deadline) {
         Ok(f) => f,
-        Err((e, hops)) => return t.fail(StepName::PackageVerify, json!({"redirects": hops}), e),
+        Err(fe) => {
+            return t.fail(
+                StepName::PackageVerify,
+                json!({"redirects": fe.hops}),
+                fe.error,
+            );
+        }
     };
     let status = fetched.response.status();
     let length: Option<u64> =

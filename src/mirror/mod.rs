@@ -2,6 +2,7 @@
 //! uses it, step by step, and records each step's outcome, timing and facts. It judges
 //! nothing; the probe rules (`analyze::rules`, probe and url families) turn the record into findings.
 
+pub mod conn;
 pub mod dir;
 pub mod http;
 pub mod package;
@@ -30,8 +31,6 @@ pub struct ProbeOptions {
     /// `--verify-package`'s own budget for downloading the whole package, apart from
     /// `probe_timeout` (real packages are 100-200 MB).
     pub package_timeout: Duration,
-    /// Monitoring runs: manifest and HEAD only, no ranged GET of the package.
-    pub light: bool,
 }
 
 /// Why a step failed.

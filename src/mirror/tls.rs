@@ -1,15 +1,13 @@
 //! TLS towards the mirror: one trust store (the system's CA certificates plus any
-//! `--ca-cert`), used both for our own handshake step and for the HTTP client, and a
-//! handshake that reports what the server presented and why it was refused.
+//! `--ca-cert`) for the HTTP client, and a verifier that records what the server presented
+//! on the client's own connection, and why it was refused.
 //!
 //! Internal PKIs are the normal case for mirrors, so a failure is classified (unknown
 //! issuer, expired, name mismatch, ...) rather than shown as a raw error.
 
 use std::io::Read;
-use std::net::TcpStream;
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
 
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -17,8 +15,7 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{
-    CertificateError, ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore,
-    SignatureScheme,
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
 use serde::Serialize;
 
@@ -105,8 +102,6 @@ pub struct TlsFacts {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub protocol: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub cipher_suite: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub certificate: Option<CertInfo>,
 }
 
@@ -146,14 +141,6 @@ impl TlsFailureKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TlsFailure {
-    pub kind: TlsFailureKind,
-    pub message: String,
-    /// What the server presented, when it got that far.
-    pub facts: Box<TlsFacts>,
-}
-
 pub fn classify(err: &rustls::Error) -> TlsFailureKind {
     use CertificateError as C;
     match err {
@@ -168,12 +155,47 @@ pub fn classify(err: &rustls::Error) -> TlsFailureKind {
     }
 }
 
-/// Delegates to webpki but keeps the end-entity certificate, so a refused certificate
-/// can still be described (its issuer, its expiry, its names).
+/// Delegates to webpki but keeps what the server presented on the probe's connections:
+/// the end-entity certificate (so a refused one can still be described: its issuer, its
+/// expiry, its names) and the protocol version its handshake signature used. The HTTP
+/// client's own connection is the one observed: no handshake of our own beside it.
 #[derive(Debug)]
-struct Recording {
+pub struct Recording {
     inner: Arc<WebPkiServerVerifier>,
     seen: Mutex<Option<CertificateDer<'static>>>,
+    protocol: Mutex<Option<&'static str>>,
+}
+
+impl Recording {
+    /// The certificate and protocol seen so far (the last connection's).
+    pub fn facts(&self) -> TlsFacts {
+        TlsFacts {
+            protocol: self
+                .protocol
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .map(str::to_string),
+            certificate: self
+                .seen
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .as_ref()
+                .and_then(|c| cert_info(c)),
+        }
+    }
+
+    /// Whether a server got as far as presenting a certificate (the TCP connection was
+    /// made).
+    pub fn saw_certificate(&self) -> bool {
+        self.seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+    }
+
+    fn note_protocol(&self, name: &'static str) {
+        *self.protocol.lock().unwrap_or_else(|p| p.into_inner()) = Some(name);
+    }
 }
 
 impl ServerCertVerifier for Recording {
@@ -197,6 +219,7 @@ impl ServerCertVerifier for Recording {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.note_protocol("TLSv1_2");
         self.inner.verify_tls12_signature(message, cert, dss)
     }
 
@@ -206,6 +229,7 @@ impl ServerCertVerifier for Recording {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.note_protocol("TLSv1_3");
         self.inner.verify_tls13_signature(message, cert, dss)
     }
 
@@ -214,108 +238,26 @@ impl ServerCertVerifier for Recording {
     }
 }
 
-/// Performs a TLS handshake on an already connected socket, within `deadline`.
-pub fn handshake(
-    stream: &mut TcpStream,
-    host: &str,
-    trust: &Trust,
-    deadline: Instant,
-) -> Result<TlsFacts, TlsFailure> {
-    let fail = |kind, message: String, facts: TlsFacts| TlsFailure {
-        kind,
-        message,
-        facts: Box::new(facts),
-    };
-    let inner = WebPkiServerVerifier::builder_with_provider(trust.roots(), provider())
-        .build()
-        .map_err(|e| {
-            fail(
-                TlsFailureKind::HandshakeFailure,
-                e.to_string(),
-                TlsFacts::default(),
-            )
-        })?;
-    let recorder = Arc::new(Recording {
-        inner,
-        seen: Mutex::new(None),
-    });
-    let config = ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| {
-            fail(
-                TlsFailureKind::HandshakeFailure,
-                e.to_string(),
-                TlsFacts::default(),
-            )
-        })?
-        .dangerous()
-        .with_custom_certificate_verifier(recorder.clone())
-        .with_no_client_auth();
-    let name = ServerName::try_from(
-        host.trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_string(),
-    )
-    .map_err(|e| {
-        fail(
-            TlsFailureKind::HandshakeFailure,
-            format!("invalid server name: {e}"),
-            TlsFacts::default(),
-        )
-    })?;
-    let mut conn = ClientConnection::new(Arc::new(config), name).map_err(|e| {
-        fail(
-            TlsFailureKind::HandshakeFailure,
-            e.to_string(),
-            TlsFacts::default(),
-        )
-    })?;
-
-    let seen = |recorder: &Recording| TlsFacts {
-        certificate: recorder
-            .seen
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-            .and_then(|c| cert_info(c)),
-        ..TlsFacts::default()
-    };
-    while conn.is_handshaking() {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(fail(
-                TlsFailureKind::Timeout,
-                "no handshake before the deadline".into(),
-                seen(&recorder),
-            ));
-        }
-        // Zero would mean "no timeout" to the socket; never pass it.
-        let left = left.max(Duration::from_millis(1));
-        let _ = stream.set_read_timeout(Some(left));
-        let _ = stream.set_write_timeout(Some(left));
-        if let Err(e) = conn.complete_io(stream) {
-            let facts = seen(&recorder);
-            if let Some(tls) = e
-                .get_ref()
-                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-            {
-                return Err(fail(classify(tls), tls.to_string(), facts));
-            }
-            let kind = match e.kind() {
-                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
-                    TlsFailureKind::Timeout
-                }
-                _ => TlsFailureKind::HandshakeFailure,
-            };
-            return Err(fail(kind, e.to_string(), facts));
-        }
+impl Trust {
+    /// A client configuration that verifies exactly as [`Trust::client_config`] does and
+    /// records what the server presented.
+    pub fn recording_config(&self) -> Result<(ClientConfig, Arc<Recording>), String> {
+        let inner = WebPkiServerVerifier::builder_with_provider(self.roots(), provider())
+            .build()
+            .map_err(|e| e.to_string())?;
+        let recording = Arc::new(Recording {
+            inner,
+            seen: Mutex::new(None),
+            protocol: Mutex::new(None),
+        });
+        let config = ClientConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?
+            .dangerous()
+            .with_custom_certificate_verifier(recording.clone())
+            .with_no_client_auth();
+        Ok((config, recording))
     }
-    let mut facts = seen(&recorder);
-    facts.protocol = conn.protocol_version().map(|v| format!("{v:?}"));
-    facts.cipher_suite = conn
-        .negotiated_cipher_suite()
-        .map(|s| format!("{:?}", s.suite()));
-    Ok(facts)
 }
 
 /// Reads the parts of a certificate an admin needs to act on.

@@ -73,14 +73,25 @@ fn healthy_http_mirror_found_through_mdatp_health() {
     assert_eq!(x86["package"]["size"], crate::server::tiny_zip().len());
     assert_eq!(report["findings"], json!([]));
     assert_eq!(report["verdict"], "ok");
+    // One round: the manifest and the package's first bytes at once (so in either
+    // order), no HEAD.
+    let mut hits = server.hits();
+    hits.sort();
     assert_eq!(
-        server.hits(),
+        hits,
         [
             "GET /linux/production/arch_x86_64/manifest.json",
-            "HEAD /linux/production/arch_x86_64/updates.zip",
             "GET /linux/production/arch_x86_64/updates.zip",
         ]
     );
+    let package = x86["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|s| s["name"] == "package")
+        .expect("package step");
+    assert_eq!(package["detail"]["status"], 206, "{package}");
+    assert_eq!(package["detail"]["range_honoured"], true);
     // Only the read-only health query ran.
     assert_eq!(
         env.invocations(),
@@ -147,6 +158,29 @@ fn html_page_saved_as_the_package() {
 }
 
 #[test]
+fn an_empty_package_answers_a_range_with_416_and_is_still_judged() {
+    let tree = MirrorTree::healthy();
+    tree.write("x86_64", "updates.zip", b"");
+    let server = MirrorServer::http(tree.root.path());
+    let (code, report) = connectivity(&TestEnv::new(), &["--url", &server.ring_url()]);
+    assert_eq!(code, 2, "{report:#}");
+    assert_eq!(ids(&report), ["mirror-package-invalid"]);
+    // The 416 sends the probe to a HEAD for the size; the signature step still speaks.
+    assert_eq!(step(&report, 0, "package")["detail"]["method"], "HEAD");
+    assert_eq!(
+        step(&report, 0, "package_signature")["error"]["message"],
+        "updates.zip is empty"
+    );
+    assert!(
+        server
+            .hits()
+            .contains(&"HEAD /linux/production/arch_x86_64/updates.zip".to_string()),
+        "{:?}",
+        server.hits()
+    );
+}
+
+#[test]
 fn empty_and_missing_manifests() {
     let tree = MirrorTree::healthy();
     tree.write(
@@ -193,6 +227,7 @@ fn https_with_an_internal_ca() {
     );
 
     let ca = pki.write_ca(env.path());
+    let before = server.accepted();
     let (code, report) = connectivity(
         &env,
         &[
@@ -203,6 +238,11 @@ fn https_with_an_internal_ca() {
         ],
     );
     assert_eq!(code, 0, "{report:#}");
+    // The certificate facts come from the requests' own connections: one connection per
+    // request of the round (manifest, package), no handshake of the probe's own beside them.
+    assert_eq!(server.hits().len(), 2, "{:?}", server.hits());
+    assert_eq!(server.accepted() - before, 2, "{:?}", server.hits());
+    assert_eq!(step(&report, 0, "tcp")["detail"]["connections"], 2);
     let tls = step(&report, 0, "tls");
     assert_eq!(tls["ok"], true);
     assert_eq!(tls["detail"]["certificate"]["names"], json!(["127.0.0.1"]));

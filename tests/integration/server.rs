@@ -88,6 +88,8 @@ pub struct MirrorServer {
     addr: SocketAddr,
     scheme: &'static str,
     hits: Arc<Mutex<Vec<String>>>,
+    /// Connections accepted (each TLS one is one handshake).
+    accepted: Arc<std::sync::atomic::AtomicUsize>,
     overrides: Arc<Mutex<HashMap<String, Override>>>,
     stop: Arc<AtomicBool>,
 }
@@ -125,9 +127,11 @@ impl MirrorServer {
             addr,
             scheme: if tls.is_some() { "https" } else { "http" },
             hits: Arc::default(),
+            accepted: Arc::default(),
             overrides: Arc::default(),
             stop: Arc::default(),
         };
+        let accepted = server.accepted.clone();
         let (hits, overrides, stop, root) = (
             server.hits.clone(),
             server.overrides.clone(),
@@ -140,6 +144,7 @@ impl MirrorServer {
                     break;
                 }
                 let Ok(conn) = conn else { continue };
+                accepted.fetch_add(1, Ordering::SeqCst);
                 let (hits, overrides, root, tls) =
                     (hits.clone(), overrides.clone(), root.clone(), tls.clone());
                 std::thread::spawn(move || {
@@ -170,6 +175,11 @@ impl MirrorServer {
 
     pub fn base(&self) -> String {
         format!("{}://{}", self.scheme, self.addr)
+    }
+
+    /// Connections accepted so far.
+    pub fn accepted(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
     }
 
     /// Requests served so far, as `METHOD /path`.
@@ -339,6 +349,12 @@ fn serve_file(
         .and_then(|r| r.strip_prefix("bytes=0-"))
         .and_then(|n| n.parse::<usize>().ok())
     {
+        // As nginx and Apache answer a range of an empty file.
+        Some(_) if body.is_empty() => (
+            "416 Range Not Satisfiable",
+            &body[..],
+            "Content-Range: bytes */0\r\n".to_string(),
+        ),
         Some(last) => {
             let end = (last + 1).min(body.len());
             (
