@@ -155,9 +155,16 @@ pub fn throughput(bytes: u64, elapsed: Duration) -> String {
 /// directory probe that gives up on a hung mount still says how far it got).
 pub type Progress = std::sync::Arc<std::sync::atomic::AtomicU64>;
 
-/// Copies `reader` into a spool file (at most `max` bytes) while hashing, then opens the
-/// copy as a zip archive. The spool is a private temporary file: the package never lands
-/// anywhere a user chose. `progress` counts the bytes read as they arrive.
+/// How much of the end of a package is kept for the zip check: the central directory
+/// and its end record live there. A Defender package lists a handful of files (a few KiB
+/// of directory); 4 MiB is room for tens of thousands.
+pub const TAIL_BYTES: usize = 4 * 1024 * 1024;
+
+/// Reads `reader` to the end (at most `max` bytes) while hashing it, keeping only its last
+/// [`TAIL_BYTES`], then checks that those end with a readable zip central directory that
+/// lists at least one file. Nothing is written anywhere: memory stays bounded whatever
+/// the package's size, and no temporary file lands on a tmpfs. `progress` counts the
+/// bytes read as they arrive.
 pub fn verify<R: Read>(
     mut reader: R,
     max: u64,
@@ -165,10 +172,9 @@ pub fn verify<R: Read>(
 ) -> Result<Verified, VerifyError> {
     use VerifyError::{Invalid, TooLarge};
     let started = Instant::now();
-    let mut spool = tempfile::tempfile()
-        .map_err(|e| Invalid(format!("cannot create a temporary file: {e}")))?;
     let mut hasher = Sha256::new();
     let mut total = 0u64;
+    let mut tail = Tail::default();
     let mut buf = vec![0u8; 256 * 1024];
     loop {
         let n = match reader.read(&mut buf) {
@@ -193,12 +199,21 @@ pub fn verify<R: Read>(
             )));
         }
         hasher.update(&buf[..n]);
-        std::io::Write::write_all(&mut spool, &buf[..n])
-            .map_err(|e| Invalid(format!("cannot spool the package: {e}")))?;
+        tail.push(&buf[..n]);
     }
-    spool.rewind().map_err(|e| Invalid(e.to_string()))?;
-    let archive = zip::ZipArchive::new(spool)
-        .map_err(|e| Invalid(format!("not a readable zip archive: {e}")))?;
+    let config = zip::read::Config {
+        archive_offset: zip::read::ArchiveOffset::Known(0),
+    };
+    let archive = zip::ZipArchive::with_config(config, tail.into_reader(total)).map_err(|e| {
+        if e.to_string().contains(BEFORE_TAIL) {
+            Invalid(format!(
+                "its zip central directory does not fit in the last {} (a Defender package lists a handful of files)",
+                crate::units::format_bytes(TAIL_BYTES)
+            ))
+        } else {
+            Invalid(format!("not a readable zip archive: {e}"))
+        }
+    })?;
     if archive.is_empty() {
         return Err(Invalid("the zip archive has no entries".into()));
     }
@@ -211,6 +226,76 @@ pub fn verify<R: Read>(
             .collect(),
         entries: archive.len(),
     })
+}
+
+const BEFORE_TAIL: &str = "read before the kept end of the package";
+
+/// The last [`TAIL_BYTES`] of a stream (amortised: trimmed when twice that size).
+#[derive(Default)]
+struct Tail {
+    bytes: Vec<u8>,
+}
+
+impl Tail {
+    fn push(&mut self, chunk: &[u8]) {
+        self.bytes.extend_from_slice(chunk);
+        if self.bytes.len() > 2 * TAIL_BYTES {
+            let cut = self.bytes.len() - TAIL_BYTES;
+            self.bytes.drain(..cut);
+        }
+    }
+
+    /// A reader over the whole stream's offsets that has only the tail to give.
+    fn into_reader(mut self, total: u64) -> TailReader {
+        if self.bytes.len() > TAIL_BYTES {
+            let cut = self.bytes.len() - TAIL_BYTES;
+            self.bytes.drain(..cut);
+        }
+        TailReader {
+            start: total - self.bytes.len() as u64,
+            total,
+            pos: 0,
+            bytes: self.bytes,
+        }
+    }
+}
+
+/// Seeks anywhere in the stream's length; reads succeed only within the kept tail.
+struct TailReader {
+    bytes: Vec<u8>,
+    start: u64,
+    total: u64,
+    pos: u64,
+}
+
+impl Read for TailReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.pos >= self.total || out.is_empty() {
+            return Ok(0);
+        }
+        let Some(at) = self.pos.checked_sub(self.start) else {
+            return Err(std::io::Error::other(BEFORE_TAIL));
+        };
+        let at = usize::try_from(at).map_err(std::io::Error::other)?;
+        let n = out.len().min(self.bytes.len() - at);
+        out[..n].copy_from_slice(&self.bytes[at..at + n]);
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for TailReader {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        let target = match to {
+            std::io::SeekFrom::Start(n) => Some(n),
+            std::io::SeekFrom::End(d) => self.total.checked_add_signed(d),
+            std::io::SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        self.pos = target.ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek outside the package")
+        })?;
+        Ok(self.pos)
+    }
 }
 
 #[cfg(test)]

@@ -115,3 +115,68 @@ fn throughput_is_readable() {
     );
     assert_eq!(throughput(0, Duration::ZERO), "0.0 KiB/s");
 }
+
+/// A stored zip of `files` entries of `each` pseudo-random bytes.
+fn zip_of(files: usize, each: usize) -> Vec<u8> {
+    let mut buf = std::io::Cursor::new(Vec::new());
+    let mut w = zip::ZipWriter::new(&mut buf);
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let mut x = 0x2545_f491_u32;
+    for i in 0..files {
+        w.start_file(format!("mpav{i:05}.vdm"), opts)
+            .expect("start");
+        let data: Vec<u8> = (0..each)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                x as u8
+            })
+            .collect();
+        std::io::Write::write_all(&mut w, &data).expect("write");
+    }
+    w.finish().expect("finish");
+    buf.into_inner()
+}
+
+#[test]
+fn a_package_bigger_than_the_kept_tail_is_checked_from_its_end() {
+    // 3 files of 5 MiB: the local headers of the first two are long gone from the tail.
+    let zip = zip_of(3, 5 * 1024 * 1024);
+    assert!(zip.len() > 2 * TAIL_BYTES);
+    let v = verify(&zip[..], u64::MAX, &Progress::default()).expect("valid");
+    assert_eq!((v.bytes, v.entries), (zip.len() as u64, 3));
+    let whole: String = Sha256::digest(&zip)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(v.sha256, whole, "the hash covers every byte, not the tail");
+}
+
+#[test]
+fn a_truncated_or_padded_package_is_invalid() {
+    let zip = zip_of(2, 64 * 1024);
+    let cut = &zip[..zip.len() - 30];
+    assert!(matches!(
+        verify(cut, u64::MAX, &Progress::default()),
+        Err(VerifyError::Invalid(m)) if m.contains("not a readable zip")
+    ));
+    // A package that does not end where its directory says (an HTML page after it).
+    let mut padded = zip.clone();
+    padded.extend_from_slice(&[b'x'; 70 * 1024]);
+    assert!(matches!(
+        verify(&padded[..], u64::MAX, &Progress::default()),
+        Err(VerifyError::Invalid(_))
+    ));
+}
+
+#[test]
+fn a_central_directory_beyond_the_tail_is_named_not_misread() {
+    // 100k empty entries: a central directory of about 6 MiB, more than the kept tail.
+    let zip = zip_of(100_000, 0);
+    match verify(&zip[..], u64::MAX, &Progress::default()) {
+        Err(VerifyError::Invalid(m)) => assert!(m.contains("does not fit"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+}
