@@ -110,6 +110,7 @@ Register-ArgumentCompleter -Native -CommandName 'mdatp-doctor' -ScriptBlock {
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]')
             [CompletionResult]::new('--list', '--list', [CompletionResultType]::ParameterName, 'Print the catalogue of findings and exit')
             [CompletionResult]::new('--skip-network', '--skip-network', [CompletionResultType]::ParameterName, 'Do not probe the mirror (local checks only)')
+            [CompletionResult]::new('--probe-all', '--probe-all', [CompletionResultType]::ParameterName, 'When the managed file names another mirror than the one mdatp uses, probe both to the end (at once) instead of dropping the file''s as soon as health answers')
             [CompletionResult]::new('--no-proxy', '--no-proxy', [CompletionResultType]::ParameterName, 'Use no proxy, whatever mdatp is configured with')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show each external command, its exit status and duration on stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show each external command, its exit status and duration on stderr')

@@ -104,6 +104,7 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
             cand --state-dir 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]'
             cand --list 'Print the catalogue of findings and exit'
             cand --skip-network 'Do not probe the mirror (local checks only)'
+            cand --probe-all 'When the managed file names another mirror than the one mdatp uses, probe both to the end (at once) instead of dropping the file''s as soon as health answers'
             cand --no-proxy 'Use no proxy, whatever mdatp is configured with'
             cand -v 'Show each external command, its exit status and duration on stderr'
             cand --verbose 'Show each external command, its exit status and duration on stderr'

@@ -123,6 +123,7 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l t
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l state-dir -d 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l list -d 'Print the catalogue of findings and exit'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l skip-network -d 'Do not probe the mirror (local checks only)'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l probe-all -d 'When the managed file names another mirror than the one mdatp uses, probe both to the end (at once) instead of dropping the file\'s as soon as health answers'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l no-proxy -d 'Use no proxy, whatever mdatp is configured with'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -s v -l verbose -d 'Show each external command, its exit status and duration on stderr'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -s h -l help -d 'Print help (see more with \'--help\')'

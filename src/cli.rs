@@ -353,6 +353,11 @@ pub struct DiagnoseArgs {
     #[arg(long)]
     pub skip_network: bool,
 
+    /// When the managed file names another mirror than the one mdatp uses, probe both to
+    /// the end (at once) instead of dropping the file's as soon as health answers
+    #[arg(long, conflicts_with = "skip_network")]
+    pub probe_all: bool,
+
     #[command(flatten)]
     pub probe: ProbeArgs,
 

@@ -37,6 +37,18 @@ pub struct MirrorSnap {
     pub probes: Vec<ArchProbe>,
     /// `--skip-network`: the mirror was not probed on purpose.
     pub skipped: bool,
+    /// The managed file's URL when mdatp uses another: probed to the end with
+    /// `--probe-all`, else abandoned as soon as health named the other one.
+    pub unused: Option<UnusedUrl>,
+}
+
+/// A configured mirror URL that is not the one mdatp uses.
+#[derive(Debug, Clone)]
+pub struct UnusedUrl {
+    pub url: String,
+    /// Empty when it was not probed to the end (no `--probe-all`).
+    pub probes: Vec<ArchProbe>,
+    pub probed: bool,
 }
 
 impl MirrorSnap {

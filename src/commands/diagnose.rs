@@ -27,13 +27,14 @@ pub fn run(ctx: &Context, args: &DiagnoseArgs) -> Result<Finished, Failure> {
     if let Some(id) = &args.explain {
         return explain(ctx, id);
     }
-    let plan = super::gather_plan(
+    let mut plan = super::gather_plan(
         ctx,
         &args.probe,
         &args.thresholds,
         args.skip_network,
         "diagnose",
     );
+    plan.probe.probe_all = args.probe_all;
     let trust = target::load_trust(&plan.probe)?;
     let (snapshot, extra) = gather::gather(&plan, ctx.mdatp_runner(), trust);
     let findings = rules::diagnose(&snapshot);

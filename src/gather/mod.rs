@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
 use crate::analyze::facts::normalize_location;
-use crate::analyze::snapshot::{ConfigSnap, MdatpProblem, MirrorSnap, Snapshot, Thresholds};
+use crate::analyze::snapshot::{
+    ConfigSnap, MdatpProblem, MirrorSnap, Snapshot, Thresholds, UnusedUrl,
+};
 use crate::managed::config;
 use crate::mdatp::{self, HealthError, HealthReading, MdatpError};
 use crate::mirror::step::{ProxyInfo, UrlSource};
@@ -146,6 +148,7 @@ pub fn gather(
     if proxy_changed {
         opts.proxy = proxy.url.clone();
     }
+    let mut unused = None;
     let (url, probes) = match (&plan.probe.url, health_url) {
         (Some(_), _) | (None, None) if proxy_changed && !plan.skip_network => {
             let probes = early_url
@@ -162,10 +165,28 @@ pub fn gather(
             let probes = match (same, early_probes) {
                 (true, Some(rx)) if !proxy_changed => wait(Some(rx)),
                 _ if plan.skip_network => Vec::new(),
+                // Another URL, and --probe-all: probe it now while the file's goes on
+                // (it started before health answered), and keep both.
+                (false, Some(rx)) if plan.probe.probe_all => {
+                    let probes = probe_text(&h, &arch_list, &opts);
+                    unused = early_url.as_ref().map(|(u, _)| UnusedUrl {
+                        url: u.clone(),
+                        probes: wait(Some(rx)),
+                        probed: true,
+                    });
+                    probes
+                }
                 // Another URL: probe it now; the first probe, if any, is abandoned (its
                 // thread ends on its own timeouts, its result unread).
                 _ => probe_text(&h, &arch_list, &opts),
             };
+            if unused.is_none() && !same {
+                unused = early_url.as_ref().map(|(u, _)| UnusedUrl {
+                    url: u.clone(),
+                    probes: Vec::new(),
+                    probed: false,
+                });
+            }
             (Some((h, UrlSource::Health)), probes)
         }
     };
@@ -203,6 +224,7 @@ pub fn gather(
             url,
             probes,
             skipped: plan.skip_network,
+            unused,
         },
         history,
         history_error,
@@ -250,6 +272,7 @@ pub fn after_update(
             url,
             probes: Vec::new(),
             skipped: true,
+            unused: None,
         },
         history,
         history_error,

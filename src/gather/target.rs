@@ -48,6 +48,9 @@ pub struct ProbePlan {
     pub max_package_bytes: u64,
     /// `--package-timeout`: `--verify-package`'s own budget for the whole download.
     pub package_timeout: Duration,
+    /// `--probe-all`: when the managed file names another URL than the one mdatp uses,
+    /// probe it to the end too (at the same time), instead of abandoning it.
+    pub probe_all: bool,
 }
 
 impl ProbePlan {
@@ -64,6 +67,7 @@ impl ProbePlan {
             verify_package: false,
             max_package_bytes: 0,
             package_timeout: Duration::from_secs(300),
+            probe_all: false,
         }
     }
 }

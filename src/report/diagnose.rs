@@ -124,6 +124,13 @@ pub struct MirrorDoc {
     /// One probe record per architecture.
     #[serde(default, deserialize_with = "lenient")]
     pub arch: Value,
+    /// The managed file's URL when mdatp uses another: `{url, probed, arch}`.
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Value::is_null"
+    )]
+    pub unused: Value,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -265,6 +272,13 @@ impl DiagnoseReport<'_> {
                     skipped: s.mirror.skipped,
                     proxy: scrub(serde_json::to_value(&run.proxy).unwrap_or(Value::Null)),
                     arch: scrub(serde_json::to_value(&s.mirror.probes).unwrap_or(Value::Null)),
+                    unused: s.mirror.unused.as_ref().map_or(Value::Null, |u| {
+                        scrub(serde_json::json!({
+                            "url": url_credentials(&u.url),
+                            "probed": u.probed,
+                            "arch": u.probes,
+                        }))
+                    }),
                 },
                 history: HistoryDoc {
                     state_dir: run.state_dir.display().to_string(),

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::server::{MirrorServer, MirrorTree, Override, SilentServer, big_zip};
+use crate::server::{MirrorServer, MirrorTree, Override, SilentServer, big_zip, refused_port};
 use crate::testenv::{DEFINITIONS, Defs, Reply, TestEnv, finding, ids, stdout_json};
 
 /// A loopback URL nothing listens on, for runs that must not probe anything real.
@@ -862,6 +862,60 @@ fn a_silent_managed_url_does_not_delay_the_probe_of_healths() {
         report["snapshot"]["mirror"]["arch"][0]["package"]["is_zip"], true,
         "{report:#}"
     );
+}
+
+#[test]
+fn probe_all_probes_the_unused_managed_url_to_the_end_and_says_how_it_fared() {
+    let tree = MirrorTree::healthy();
+    let live = MirrorServer::http(tree.root.path());
+    let dead = format!("http://127.0.0.1:{}/linux/production/", refused_port());
+    let env = two_urls(&dead, &live.ring_url());
+    let finding_of = |report: &serde_json::Value| {
+        report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .find(|f| {
+                f["id"] == "config-not-applied"
+                    && f["title"]
+                        .as_str()
+                        .is_some_and(|t| t.contains("offlineDefinitionUpdateUrl"))
+            })
+            .cloned()
+            .unwrap_or_else(|| panic!("{report:#}"))
+    };
+    let probe_evidence = |f: &serde_json::Value| {
+        f["evidence"]
+            .as_array()
+            .expect("evidence")
+            .iter()
+            .find(|e| e["source"] == "probe")
+            .map(|e| e["value"].as_str().expect("value").to_string())
+            .unwrap_or_else(|| panic!("{f:#}"))
+    };
+
+    let args = ["diagnose", "--format", "json", "--arch", "x86_64"];
+    let report = stdout_json(&run(&env, &args));
+    assert_eq!(report["snapshot"]["mirror"]["unused"]["probed"], false);
+    assert!(
+        probe_evidence(&finding_of(&report)).contains("--probe-all"),
+        "{report:#}"
+    );
+
+    let report = stdout_json(&run(&env, &[&args[..], &["--probe-all"]].concat()));
+    let unused = &report["snapshot"]["mirror"]["unused"];
+    assert_eq!(unused["probed"], true, "{report:#}");
+    assert_eq!(unused["url"], dead);
+    assert_eq!(unused["arch"][0]["steps"][1]["name"], "tcp", "{unused:#}");
+    assert_eq!(unused["arch"][0]["steps"][1]["ok"], false, "{unused:#}");
+    let said = probe_evidence(&finding_of(&report));
+    assert!(
+        said.starts_with("x86_64: tcp failed:") && said.contains("refused"),
+        "{said}"
+    );
+    // The URL in use was probed as always, and judged on its own.
+    assert_eq!(report["snapshot"]["mirror"]["url"], live.ring_url());
+    assert!(!ids(&report).contains(&"mirror-unreachable"), "{report:#}");
 }
 
 #[test]

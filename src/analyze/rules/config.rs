@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 
 use super::prelude::*;
+use crate::analyze::snapshot::UnusedUrl;
 use crate::managed::config::{ConfigError, ManagedConfig};
 use crate::managed::keys::{
     self, COMMENT_KEYS, INTERVAL_INTUNE_LINUX, INTERVAL_MACOS_SCHEMA, Kind, SECTIONS,
@@ -700,7 +701,13 @@ fn expected(kind: Kind) -> String {
     }
 }
 /// `config-not-applied`: the file sets a value that health does not show as managed.
-pub fn not_applied(cfg: &ManagedConfig, path: &str, health: &Health) -> Vec<Finding> {
+/// `unused` is what became of the file's URL when mdatp uses another (`--probe-all`).
+pub fn not_applied(
+    cfg: &ManagedConfig,
+    path: &str,
+    health: &Health,
+    unused: Option<&UnusedUrl>,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     for (section, key, field_name, marked) in APPLIED {
         let Some(file_value) = cfg.get(section, key) else {
@@ -733,18 +740,60 @@ pub fn not_applied(cfg: &ManagedConfig, path: &str, health: &Health) -> Vec<Find
         } else {
             "with a different value"
         };
+        let mut evidence = vec![
+            Evidence::new(path, format!("{section}.{key}"), file_value.to_string()),
+            Evidence::new(
+                "health",
+                *field_name,
+                format!(
+                    "{}{}",
+                    health_value,
+                    if field.managed { " [managed]" } else { "" }
+                ),
+            ),
+        ];
+        // Whether the file's mirror would work, when it is not the one in use.
+        if let Some(u) = unused.filter(|_| *key == "offlineDefinitionUpdateUrl" && !same) {
+            evidence.push(Evidence::new("probe", "the file's URL", unused_summary(u)));
+        }
         out.push(CONFIG_NOT_APPLIED.raise(Severity::Warning,
             format!("{section}.{key} is set in the file, but mdatp shows {field_name} {why}"),
-            vec![
-                Evidence::new(path, format!("{section}.{key}"), file_value.to_string()),
-                Evidence::new("health", *field_name, format!("{}{}", health_value, if field.managed { " [managed]" } else { "" })),
-            ],
+            evidence,
             format!(
                 "mdatp did not take the file's value: check the other config-* findings (spelling, section, JSON), that {path} is readable by root, and whether an Intune or portal policy sets it instead."
             ),
         ));
     }
     out
+}
+
+/// What a probe of the file's (unused) URL found, in one line.
+fn unused_summary(u: &UnusedUrl) -> String {
+    if !u.probed {
+        return "not probed to the end: mdatp uses the other URL (--probe-all probes both)".into();
+    }
+    if u.probes.is_empty() {
+        return "not probed: not a URL or path this tool can probe".into();
+    }
+    u.probes
+        .iter()
+        .map(|p| match p.steps.iter().find(|s| !s.ok) {
+            Some(step) => format!(
+                "{}: {} failed: {}",
+                p.arch,
+                step.name,
+                step.error
+                    .as_ref()
+                    .map(|e| e.message.as_str())
+                    .unwrap_or("?")
+            ),
+            None => match &p.manifest {
+                Some(m) => format!("{}: answers, definitions {}", p.arch, m.definition_version),
+                None => format!("{}: answers", p.arch),
+            },
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 #[cfg(test)]

@@ -116,7 +116,12 @@ fn config_findings(s: &Snapshot, out: &mut Vec<Finding>) {
     };
     out.extend(file_findings(&facts));
     if let (Ok(cfg), Some(defs)) = (&s.config.loaded, &s.definitions) {
-        out.extend(not_applied(cfg, &s.config.path, defs));
+        out.extend(not_applied(
+            cfg,
+            &s.config.path,
+            defs,
+            s.mirror.unused.as_ref(),
+        ));
     }
 }
 /// Everything the rules look at.

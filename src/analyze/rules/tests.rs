@@ -72,6 +72,7 @@ fn snapshot(definitions: &str, config_text: Option<&str>) -> Snapshot {
             checked: Some(crate::mirror::url::check(MIRROR)),
             probes: vec![],
             skipped: true,
+            unused: None,
         },
         history: vec![],
         history_error: None,
@@ -408,6 +409,7 @@ fn mirror_and_endpoint_versions() {
         checked: Some(crate::mirror::url::check(MIRROR)),
         probes: vec![probe_with_manifest("1.407.500.0")],
         skipped: false,
+        unused: None,
     };
     s.now = jiff::Timestamp::from_second(NOW + 12 * 3600).expect("ts");
     assert_eq!(ids(&s), ["endpoint-behind-mirror"]);

@@ -156,7 +156,7 @@ fn values_mdatp_did_not_take() {
          offline_definition_update_verify_sig : \"enabled\"\n",
     )
     .expect("health");
-    let fs = not_applied(&cfg, "m.json", &health);
+    let fs = not_applied(&cfg, "m.json", &health, None);
     assert_eq!(ids(&fs), ["config-not-applied", "config-not-applied"]);
     assert!(
         fs[0]
