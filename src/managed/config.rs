@@ -63,7 +63,7 @@ pub fn load_with_keys(path: &Path) -> (Result<ManagedConfig, ConfigError>, super
 
 /// Opens without blocking (a FIFO with no writer would hang a plain open or read) and
 /// without making a terminal ours; then only a regular file of at most the cap is read.
-fn read(path: &Path) -> Result<Vec<u8>, ConfigError> {
+pub fn read(path: &Path) -> Result<Vec<u8>, ConfigError> {
     let name = path.display().to_string();
     let unreadable = |reason: String| ConfigError::Unreadable {
         path: name.clone(),

@@ -2,5 +2,6 @@
 //! against the documented keys comes with `config check`.
 
 pub mod config;
+pub mod edit;
 pub mod keys;
 pub mod scan;
