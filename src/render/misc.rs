@@ -149,9 +149,27 @@ fn fleet_human(fleet: &Fleet, style: Style) -> String {
                 "Behind",
                 "Ahead (mirror behind the cloud)",
             ],
-            // Six columns: a long mirror URL wraps too, or the others would shred.
             &[],
         );
+        // The URL names the row: whole, unless that would leave the five other columns
+        // less than 40 between them.
+        let longest = fleet
+            .mirrors
+            .keys()
+            .map(|url| esc(url).chars().count())
+            .max()
+            .unwrap_or(0);
+        let room = usize::from(style.width).saturating_sub(40);
+        crate::render::table::at_least(&mut t, 0, longest.min(room));
+        // Nor is the version the mirror offers broken.
+        let version = fleet
+            .mirrors
+            .values()
+            .filter_map(|m| m.mirror_version.as_deref())
+            .map(|v| esc(v).chars().count())
+            .max()
+            .unwrap_or(0);
+        crate::render::table::at_least(&mut t, 2, version);
         for (url, m) in &fleet.mirrors {
             let versions = m
                 .endpoint_versions
