@@ -2,7 +2,7 @@
 //! the versions on the mirror next to the endpoint's, the findings with their fixes and a
 //! one-sentence conclusion; or the JSON report.
 
-use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
+use comfy_table::{Cell, CellAlignment};
 use serde_json::Value;
 
 use crate::analyze::finding::Severity;
@@ -12,6 +12,7 @@ use crate::render::Render;
 use crate::render::escape;
 use crate::render::findings;
 use crate::render::style::Style;
+use crate::render::table;
 use crate::report::connectivity::ConnectivityReport;
 
 impl Render for ConnectivityReport {
@@ -59,14 +60,8 @@ fn human(report: &ConnectivityReport, style: Style) -> String {
             style.bold(&escape::line(&probe.arch)),
             style.dim(&escape::line(&probe.location))
         ));
-        let mut table = Table::new();
-        table
-            .load_style(presets::UTF8_FULL_CONDENSED.with_rounded_corners())
-            .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_header(vec!["Step", "", "Detail", "Time"]);
-        if !style.color {
-            table.force_no_tty();
-        }
+        let mut table = table::new(style, vec!["Step", "", "Detail", "Time"]);
+        table::unbroken(&mut table, &[0, 1, 3]);
         for step in &probe.steps {
             table.add_row(vec![
                 Cell::new(step.name),

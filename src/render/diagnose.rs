@@ -1,8 +1,6 @@
 //! `diagnose` output: an endpoint header, the findings with their fixes, a verdict line;
 //! or the JSON document. Also the catalogue (`--list`) and one rule (`--explain`).
 
-use comfy_table::{ContentArrangement, Table, presets};
-
 use crate::analyze::finding::{Finding, Severity};
 use crate::analyze::rules;
 use crate::analyze::snapshot::Snapshot;
@@ -11,6 +9,7 @@ use crate::render::Render;
 use crate::render::escape;
 use crate::render::findings;
 use crate::render::style::Style;
+use crate::render::table;
 use crate::report::diagnose::{DiagnoseDoc, DiagnoseReport, config_status};
 use crate::report::misc::{Catalogue, Explain};
 use crate::units::human_age;
@@ -178,14 +177,10 @@ impl Render for Catalogue {
         self
     }
     fn human(&self, style: Style) -> String {
-        let mut table = Table::new();
-        table
-            .load_style(presets::UTF8_FULL_CONDENSED.with_rounded_corners())
-            .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_header(vec!["Id", "Severity", "Meaning"]);
-        if !style.color {
-            table.force_no_tty();
-        }
+        let mut table = table::new(style, vec!["Id", "Severity", "Meaning"]);
+        table::unbroken(&mut table, &[0]);
+        // Most severities are one word; the few conditional ones wrap beside the meaning.
+        table::at_most(&mut table, 1, 14);
         for r in &self.catalogue {
             table.add_row(vec![r.id, r.severity, r.meaning]);
         }

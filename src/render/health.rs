@@ -1,7 +1,7 @@
 //! `health` output: a field / value / managed table for people, or the documented JSON
 //! document for programs.
 
-use comfy_table::{Cell, ContentArrangement, Table, presets};
+use comfy_table::{Cell, Table};
 
 use crate::mdatp::HealthReading;
 use crate::mdatp::fields::{self, Group};
@@ -9,6 +9,7 @@ use crate::mdatp::value::{Field, Value};
 use crate::render::Render;
 use crate::render::escape;
 use crate::render::style::Style;
+use crate::render::table;
 use crate::report::misc::{HealthDoc, HealthReport};
 
 impl Render for HealthReport<'_> {
@@ -39,18 +40,30 @@ pub fn human(reading: &HealthReading, style: Style, show_missing: bool) -> Strin
     // A stable sort keeps mdatp's order inside each group (unknown fields all rank 0).
     rows.sort_by_key(|(name, _)| fields::rank(name));
 
-    let mut table = Table::new();
-    table
-        .load_style(presets::UTF8_FULL_CONDENSED.with_rounded_corners())
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(vec![
+    let mut table = table::new(
+        style,
+        vec![
             Cell::new(style.bold("Field")),
             Cell::new(style.bold("Value")),
             Cell::new(style.bold("Managed")),
-        ]);
-    if !style.color {
-        table.force_no_tty();
-    }
+        ],
+    );
+    // Field names stay whole; the value wraps, and so may the note after an unknown name.
+    let longest_name = rows
+        .iter()
+        .map(|(name, _)| escape::line(name).chars().count())
+        .chain(
+            reading
+                .health
+                .missing_definitions_fields()
+                .into_iter()
+                .filter(|_| show_missing)
+                .map(|name| name.chars().count()),
+        )
+        .max()
+        .unwrap_or(0);
+    table::at_least(&mut table, 0, longest_name);
+    table::unbroken(&mut table, &[2]);
     let mut missing_shown = false;
     let mut previous_group = None;
     for (name, field) in rows {
@@ -113,11 +126,39 @@ pub fn display_value(field: &Field, style: Style) -> String {
         Value::Int(n) => n.to_string(),
         Value::Str(s) if s.is_empty() => style.dim("\"\""),
         Value::Str(s) => escape::line(s).into_owned(),
-        Value::DateTime(dt) => format!("{} {}", dt.date(), dt.time()),
-        Value::Timestamp(ts) => format!("{} UTC", ts.strftime("%Y-%m-%d %H:%M:%S")),
+        Value::DateTime(_) | Value::Timestamp(_) => date(&field.value).unwrap_or_default(),
         // serde_json escapes C0 controls, not C1 controls or bidirectional overrides.
         Value::Json(v) => escape::line(&v.to_string()).into_owned(),
     }
+}
+
+/// A date as every human output shows it: ISO, `2024-03-14 12:13:17`, with ` UTC` when
+/// mdatp gave an instant (its JSON form) rather than its local clock time.
+pub fn date(value: &Value) -> Option<String> {
+    match value {
+        Value::DateTime(dt) => Some(format!("{} {}", dt.date(), dt.time())),
+        Value::Timestamp(ts) => Some(format!("{} UTC", ts.strftime("%Y-%m-%d %H:%M:%S"))),
+        _ => None,
+    }
+}
+
+/// A date as mdatp printed it (`Nov 27, 2026 at 09:12:44 AM`, epoch milliseconds, or the
+/// RFC 3339 form of either) in the form of [`date`]; anything else as given.
+pub fn date_text(printed: &str) -> String {
+    // A value read from mdatp's JSON form arrives as JSON text, quotes and all.
+    let printed = printed.trim().trim_matches('"');
+    let value = if let Some(dt) = crate::mdatp::value::parse_mdatp_date(printed) {
+        Value::DateTime(dt)
+    } else if let Some(ts) = crate::mdatp::value::epoch_millis(printed) {
+        Value::Timestamp(ts)
+    } else if let Ok(ts) = printed.parse::<jiff::Timestamp>() {
+        Value::Timestamp(ts)
+    } else if let Ok(dt) = printed.parse::<jiff::civil::DateTime>() {
+        Value::DateTime(dt)
+    } else {
+        return printed.to_string();
+    };
+    date(&value).unwrap_or_else(|| printed.to_string())
 }
 
 #[cfg(test)]

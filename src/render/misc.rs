@@ -2,7 +2,7 @@
 //! entry names, manifests and fleet reports come from files anyone may have written: every
 //! string from them is escaped.
 
-use comfy_table::{ContentArrangement, Table, presets};
+use comfy_table::Table;
 
 use crate::render::Render;
 use crate::render::escape::line as esc;
@@ -92,14 +92,11 @@ impl Render for FleetReport<'_> {
     }
 }
 
-fn table(style: Style, header: Vec<&str>) -> Table {
-    let mut t = Table::new();
-    t.load_style(presets::UTF8_FULL_CONDENSED.with_rounded_corners())
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(header);
-    if !style.color {
-        t.force_no_tty();
-    }
+/// A fleet table; the columns in `whole` (a verdict, a finding id) are never broken, the
+/// others wrap as the width needs.
+fn table(style: Style, header: Vec<&str>, whole: &[usize]) -> Table {
+    let mut t = crate::render::table::new(style, header);
+    crate::render::table::unbroken(&mut t, whole);
     t
 }
 
@@ -114,7 +111,7 @@ fn examples(t: &Tally) -> String {
 
 fn fleet_human(fleet: &Fleet, style: Style) -> String {
     let mut out = format!("{} {} reports\n\n", style.bold("Fleet:"), fleet.reports);
-    let mut t = table(style, vec!["Verdict", "Endpoints", "Examples"]);
+    let mut t = table(style, vec!["Verdict", "Endpoints", "Examples"], &[0]);
     for (verdict, tally) in &fleet.verdicts {
         t.add_row(vec![
             esc(verdict).into_owned(),
@@ -126,7 +123,11 @@ fn fleet_human(fleet: &Fleet, style: Style) -> String {
     if !fleet.findings.is_empty() {
         let mut rows: Vec<_> = fleet.findings.iter().collect();
         rows.sort_by_key(|(id, f)| (std::cmp::Reverse(f.endpoints.count), id.as_str()));
-        let mut t = table(style, vec!["Finding", "Severity", "Endpoints", "Examples"]);
+        let mut t = table(
+            style,
+            vec!["Finding", "Severity", "Endpoints", "Examples"],
+            &[0],
+        );
         for (id, f) in rows {
             t.add_row(vec![
                 esc(id).into_owned(),
@@ -148,7 +149,27 @@ fn fleet_human(fleet: &Fleet, style: Style) -> String {
                 "Behind",
                 "Ahead (mirror behind the cloud)",
             ],
+            &[],
         );
+        // The URL names the row: whole, unless that would leave the five other columns
+        // less than 40 between them.
+        let longest = fleet
+            .mirrors
+            .keys()
+            .map(|url| esc(url).chars().count())
+            .max()
+            .unwrap_or(0);
+        let room = usize::from(style.width).saturating_sub(40);
+        crate::render::table::at_least(&mut t, 0, longest.min(room));
+        // Nor is the version the mirror offers broken.
+        let version = fleet
+            .mirrors
+            .values()
+            .filter_map(|m| m.mirror_version.as_deref())
+            .map(|v| esc(v).chars().count())
+            .max()
+            .unwrap_or(0);
+        crate::render::table::at_least(&mut t, 2, version);
         for (url, m) in &fleet.mirrors {
             let versions = m
                 .endpoint_versions

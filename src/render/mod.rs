@@ -11,6 +11,7 @@ pub mod health;
 pub mod mirror_host;
 pub mod misc;
 pub mod style;
+pub mod table;
 pub mod update;
 
 use serde::Serialize;

@@ -5,6 +5,7 @@ use crate::analyze::update::{Outcome, Source, UpdateState};
 use crate::render::Render;
 use crate::render::escape;
 use crate::render::findings;
+use crate::render::health;
 use crate::render::style::Style;
 use crate::report::update::UpdateReport;
 
@@ -27,7 +28,8 @@ fn line(state: &UpdateState) -> String {
             .unwrap_or_else(|| "?".into()),
     ];
     if let Some(u) = &state.definitions_updated {
-        parts.push(format!("updated {u}"));
+        // As health and diagnose show dates, not as mdatp printed it.
+        parts.push(format!("updated {}", health::date_text(u)));
     }
     if let Some(s) = &state.status {
         parts.push(s.clone());

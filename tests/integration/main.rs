@@ -25,6 +25,7 @@ mod monitoring;
 mod options;
 mod packaging;
 mod parser;
+mod screen;
 mod server;
 mod testenv;
 mod update;

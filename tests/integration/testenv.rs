@@ -123,6 +123,9 @@ pub struct TestEnv {
 
 pub const DEFINITIONS: &str = "health --details definitions";
 
+/// The terminal width test commands run with (see [`TestEnv::cmd`]).
+pub const WIDE: &str = "200";
+
 impl TestEnv {
     pub fn new() -> TestEnv {
         TestEnv {
@@ -167,6 +170,10 @@ impl TestEnv {
             .env("MDATP_DOCTOR_STATE_DIR", self.state_dir())
             .envs(self.endpoint_env())
             .env_remove("NO_COLOR")
+            // Tables wrap to COLUMNS. Wide and fixed: the developer's own never reaches a
+            // golden, and no port or date the goldens normalise is split across lines.
+            // The screen tests (screen.rs) pin wrapping at real widths.
+            .env("COLUMNS", WIDE)
             .timeout(std::time::Duration::from_secs(60));
         cmd
     }
@@ -186,7 +193,8 @@ impl TestEnv {
             .env("MDATP_DOCTOR_MANAGED_CONFIG", self.managed_config_path())
             .env("MDATP_DOCTOR_STATE_DIR", self.state_dir())
             .envs(self.endpoint_env())
-            .env_remove("NO_COLOR");
+            .env_remove("NO_COLOR")
+            .env("COLUMNS", WIDE);
         cmd
     }
 

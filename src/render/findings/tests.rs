@@ -47,7 +47,7 @@ fn titles_evidence_and_fixes_are_escaped_before_styling() {
     ));
     assert!(plain.contains("    fix: run \\x1b[31mthis\n"), "{plain}");
     // With colour, the only escape sequences are ours, around already escaped text.
-    let colour = list(&[f], Style { color: true });
+    let colour = list(&[f], Style::colored());
     assert!(colour.contains("\\x1b[5mblink"), "{colour:?}");
     assert!(!colour.contains("\x1b[5m") && !colour.contains("\x1b[2J"));
 }

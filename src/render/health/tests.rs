@@ -15,10 +15,18 @@ fn reading(text: &str) -> HealthReading {
     }
 }
 
+/// Wide enough that no cell wraps: these tests look for whole values.
+fn wide() -> Style {
+    Style {
+        width: 400,
+        ..Style::plain()
+    }
+}
+
 #[test]
 fn definitions_first_unknown_last_missing_listed() {
     let r = reading("zz_new : 1\napp_version : \"101.1\"\ndefinitions_version : \"1.2.3.4\"\n");
-    let text = human(&r, Style::plain(), true);
+    let text = human(&r, wide(), true);
     let pos = |s: &str| {
         text.find(s)
             .unwrap_or_else(|| panic!("{s} missing in\n{text}"))
@@ -36,7 +44,7 @@ fn values_read_naturally() {
     let r = reading(
         "a : \"\"\nb : unavailable\nc : Mar 14, 2024 at 12:13:17 PM\nd : [\"x\"]\ne : \"s\" [managed]\n",
     );
-    let text = human(&r, Style::plain(), false);
+    let text = human(&r, wide(), false);
     for expected in [
         "\"\"",
         "unavailable",
@@ -75,7 +83,7 @@ fn names_values_and_warnings_from_mdatp_are_escaped() {
     let r = reading(
         "definitions_update_fail_reason : \"\x1b]52;c;aGk=\x07\u{9b}2J\"\nzz\x1b[2Jnew : \u{202e}x\n",
     );
-    let text = human(&r, Style::plain(), false);
+    let text = human(&r, wide(), false);
     assert!(
         !text.contains(['\x1b', '\x07', '\u{9b}', '\u{202e}']),
         "{text:?}"
@@ -86,7 +94,7 @@ fn names_values_and_warnings_from_mdatp_are_escaped() {
     let r = reading(
         "{\"zz\\u001b[2jnew\": \"\u{202e}x\", \"list\": [\"\u{9b}31m\"], \"licensed\": null}",
     );
-    let text = human(&r, Style::plain(), false);
+    let text = human(&r, wide(), false);
     assert!(
         !text.contains(['\x1b', '\x07', '\u{9b}', '\u{202e}']),
         "{text:?}"
@@ -94,4 +102,53 @@ fn names_values_and_warnings_from_mdatp_are_escaped() {
     assert!(text.contains("zz\\x1b[2jnew"), "{text}");
     assert!(text.contains("\\u{202e}x"), "{text}");
     assert!(text.contains("[\"\\u{9b}31m\"]"), "{text}");
+}
+
+#[test]
+fn fits_the_width_with_names_whole_and_values_wrapped() {
+    let long = "x".repeat(150);
+    let r = reading(&format!(
+        "definitions_update_fail_reason : \"{long}\"\nsome_field_nobody_knows : 1\n"
+    ));
+    for style in [Style::plain(), Style::colored()] {
+        let text = human(&r, style, true);
+        let plain = crate::render::escape::output(&text, false);
+        let widths: Vec<usize> = text
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                let mut n = 0;
+                let mut in_sgr = false;
+                for c in l.chars() {
+                    match (in_sgr, c) {
+                        (false, '\x1b') => in_sgr = true,
+                        (true, 'm') => in_sgr = false,
+                        (true, _) => {}
+                        (false, _) => n += 1,
+                    }
+                }
+                n
+            })
+            .collect();
+        assert!(widths.iter().all(|&w| w == 80), "{widths:?}\n{plain}");
+        for name in ["definitions_update_fail_reason", "some_field_nobody_knows"] {
+            assert!(text.contains(name), "{name} broken in\n{plain}");
+        }
+        assert!(!text.contains(&long), "the value did not wrap:\n{plain}");
+    }
+}
+
+#[test]
+fn dates_read_the_same_whatever_form_mdatp_printed() {
+    assert_eq!(
+        date_text("Nov 27, 2026 at 09:12:44 AM"),
+        "2026-11-27 09:12:44"
+    );
+    assert_eq!(date_text("1710418397000"), "2024-03-14 12:13:17 UTC");
+    assert_eq!(
+        date_text("\"2024-03-14T12:13:17Z\""),
+        "2024-03-14 12:13:17 UTC"
+    );
+    assert_eq!(date_text("2024-03-14T12:13:17"), "2024-03-14 12:13:17");
+    assert_eq!(date_text("soon"), "soon");
 }

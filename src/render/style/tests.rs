@@ -29,5 +29,29 @@ fn explicit_choice_wins() {
 fn plain_style_adds_no_escapes() {
     let s = Style::plain();
     assert_eq!(s.bold("x") + &s.dim("y") + &s.yellow("z"), "xyz");
-    assert!(Style { color: true }.bold("x").contains('\u{1b}'));
+    assert!(Style::colored().bold("x").contains('\u{1b}'));
+}
+
+#[test]
+fn width_prefers_columns_then_the_terminal_then_80() {
+    assert_eq!(width(Some("100"), Some(120)), 100);
+    assert_eq!(width(None, Some(120)), 120);
+    assert_eq!(width(None, None), DEFAULT_WIDTH);
+    // Unknown, zero or garbage all mean "not known".
+    assert_eq!(width(Some("0"), Some(0)), DEFAULT_WIDTH);
+    assert_eq!(width(Some("wide"), None), DEFAULT_WIDTH);
+    assert_eq!(width(Some(""), Some(132)), 132);
+    assert_eq!(width(Some("-5"), None), DEFAULT_WIDTH);
+}
+
+#[test]
+fn a_pipe_without_columns_gets_the_default_width() {
+    assert_eq!(
+        Style::resolve(ColorWhen::Never, false, env(&[])).width,
+        DEFAULT_WIDTH
+    );
+    assert_eq!(
+        Style::resolve(ColorWhen::Never, false, env(&[("COLUMNS", "132")])).width,
+        132
+    );
 }
