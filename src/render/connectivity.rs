@@ -67,7 +67,13 @@ fn human(report: &ConnectivityReport, style: Style) -> String {
                 Cell::new(step.name),
                 Cell::new(mark(step, style)),
                 Cell::new(escape::line(&summary(step))),
-                Cell::new(format!("{} ms", step.duration_ms)).set_alignment(CellAlignment::Right),
+                // TLS set up with the TCP connection is timed there, not as "0 ms".
+                Cell::new(if step.detail.get("timed_with").is_some() {
+                    "(in tcp)".to_string()
+                } else {
+                    format!("{} ms", step.duration_ms)
+                })
+                .set_alignment(CellAlignment::Right),
             ]);
         }
         out.push_str(&table.to_string());

@@ -257,6 +257,18 @@ fn https_with_an_internal_ca() {
             .starts_with("TLS")
     );
     assert_eq!(report["arch"][0]["package"]["is_zip"], true);
+    let human = env
+        .cmd()
+        .args(["connectivity", "--url", &server.ring_url(), "--ca-cert"])
+        .arg(&ca)
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&human.stdout);
+    let row = text
+        .lines()
+        .find(|l| l.contains(" tls "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(row.contains("TLSv1_3") && row.contains("(in tcp)"), "{row}");
 }
 
 #[test]
