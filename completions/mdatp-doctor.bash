@@ -49,11 +49,17 @@ _mdatp__doctor() {
             mdatp__doctor__subcmd__config,check)
                 cmd="mdatp__doctor__subcmd__config__subcmd__check"
                 ;;
+            mdatp__doctor__subcmd__config,fix)
+                cmd="mdatp__doctor__subcmd__config__subcmd__fix"
+                ;;
             mdatp__doctor__subcmd__config,help)
                 cmd="mdatp__doctor__subcmd__config__subcmd__help"
                 ;;
             mdatp__doctor__subcmd__config__subcmd__help,check)
                 cmd="mdatp__doctor__subcmd__config__subcmd__help__subcmd__check"
+                ;;
+            mdatp__doctor__subcmd__config__subcmd__help,fix)
+                cmd="mdatp__doctor__subcmd__config__subcmd__help__subcmd__fix"
                 ;;
             mdatp__doctor__subcmd__config__subcmd__help,help)
                 cmd="mdatp__doctor__subcmd__config__subcmd__help__subcmd__help"
@@ -90,6 +96,9 @@ _mdatp__doctor() {
                 ;;
             mdatp__doctor__subcmd__help__subcmd__config,check)
                 cmd="mdatp__doctor__subcmd__help__subcmd__config__subcmd__check"
+                ;;
+            mdatp__doctor__subcmd__help__subcmd__config,fix)
+                cmd="mdatp__doctor__subcmd__help__subcmd__config__subcmd__fix"
                 ;;
             mdatp__doctor__subcmd__help__subcmd__mirror,check)
                 cmd="mdatp__doctor__subcmd__help__subcmd__mirror__subcmd__check"
@@ -370,7 +379,7 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__doctor__subcmd__config)
-            opts="-v -h -V --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version check help"
+            opts="-v -h -V --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version check fix help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -445,8 +454,62 @@ _mdatp__doctor() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mdatp__doctor__subcmd__config__subcmd__fix)
+            opts="-v -h -V --apply --set --backup-dir --no-verify --verify-timeout --undo --force --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --set)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backup-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --verify-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --undo)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mdatp)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --managed-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json nagios prometheus checkmk" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mdatp__doctor__subcmd__config__subcmd__help)
-            opts="check help"
+            opts="check fix help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -460,6 +523,20 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__doctor__subcmd__config__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mdatp__doctor__subcmd__config__subcmd__help__subcmd__fix)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -742,7 +819,7 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__doctor__subcmd__help__subcmd__config)
-            opts="check"
+            opts="check fix"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -756,6 +833,20 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__doctor__subcmd__help__subcmd__config__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mdatp__doctor__subcmd__help__subcmd__config__subcmd__fix)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -219,6 +219,7 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand check 'Check a managed configuration file against the documented keys and types'
+            cand fix 'Show, make or undo the changes that fix the managed configuration file'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mdatp-doctor;config;check'= {
@@ -235,11 +236,35 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mdatp-doctor;config;fix'= {
+            cand --set 'Also set SECTION.KEY to VALUE, typed by the documented keys (repeatable), e.g. antivirusEngine.offlineDefinitionUpdateUrl=http://mirror:8000/linux/production/'
+            cand --backup-dir 'Where backups go [default: <state dir>/backups]'
+            cand --verify-timeout 'How long to wait for health to show the new values'
+            cand --undo 'Restore the newest backup, or the one named'
+            cand --mdatp 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]'
+            cand --managed-config 'The managed configuration file mdatp reads'
+            cand --format 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only'
+            cand --color 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)'
+            cand --timeout 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out'
+            cand --state-dir 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]'
+            cand --apply 'Make the changes (without it: a dry run that only shows them)'
+            cand --no-verify 'Do not read health afterwards to check that mdatp took the change'
+            cand --force 'Write a file not owned by root, or one a policy (Intune, the portal) also manages'
+            cand -v 'Show each external command, its exit status and duration on stderr'
+            cand --verbose 'Show each external command, its exit status and duration on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mdatp-doctor;config;help'= {
             cand check 'Check a managed configuration file against the documented keys and types'
+            cand fix 'Show, make or undo the changes that fix the managed configuration file'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mdatp-doctor;config;help;check'= {
+        }
+        &'mdatp-doctor;config;help;fix'= {
         }
         &'mdatp-doctor;config;help;help'= {
         }
@@ -343,8 +368,11 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
         }
         &'mdatp-doctor;help;config'= {
             cand check 'Check a managed configuration file against the documented keys and types'
+            cand fix 'Show, make or undo the changes that fix the managed configuration file'
         }
         &'mdatp-doctor;help;config;check'= {
+        }
+        &'mdatp-doctor;help;config;fix'= {
         }
         &'mdatp-doctor;help;mirror'= {
             cand check 'Check the downloader''s settings.json, its log and every arch folder it fills'

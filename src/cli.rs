@@ -483,6 +483,59 @@ pub enum ConfigCommand {
     /// Check a managed configuration file against the documented keys and types
     #[command(after_help = EXIT_CODES_HELP)]
     Check(ConfigCheckArgs),
+    /// Show, make or undo the changes that fix the managed configuration file
+    #[command(
+        long_about = "Computes the changes that resolve the config findings which need no \
+                      guess (a misspelt key with one clear suggestion, a key in the wrong \
+                      section, a value of the wrong type, an arch_* folder in the URL, \
+                      signature verification off) plus any --set, and shows them as a diff; \
+                      everything else in the file stays byte for byte. --apply makes them: \
+                      the file must be a root-owned regular file not writable by others; a \
+                      0600 backup is written first, then the new file replaces the old one \
+                      atomically with its owner, mode and SELinux label; then health is read \
+                      until it shows the new values. --undo restores the newest backup (or \
+                      the one named) the same way.",
+        after_help = "Exit status: 0 nothing to change (dry run) or every change taken by mdatp; \
+                      1 changes proposed, findings left for a person, or a change mdatp did not \
+                      pick up; 2 or 3 when the fix cannot be computed or written; 64 usage."
+    )]
+    Fix(ConfigFixArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigFixArgs {
+    /// The file to fix [default: --managed-config]
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
+
+    /// Make the changes (without it: a dry run that only shows them)
+    #[arg(long)]
+    pub apply: bool,
+
+    /// Also set SECTION.KEY to VALUE, typed by the documented keys (repeatable), e.g.
+    /// antivirusEngine.offlineDefinitionUpdateUrl=http://mirror:8000/linux/production/
+    #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+    pub set: Vec<String>,
+
+    /// Where backups go [default: <state dir>/backups]
+    #[arg(long, value_name = "DIR")]
+    pub backup_dir: Option<PathBuf>,
+
+    /// Do not read health afterwards to check that mdatp took the change
+    #[arg(long)]
+    pub no_verify: bool,
+
+    /// How long to wait for health to show the new values
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = crate::units::parse_timeout)]
+    pub verify_timeout: Duration,
+
+    /// Restore the newest backup, or the one named
+    #[arg(long, value_name = "BACKUP", num_args = 0..=1, conflicts_with_all = ["apply", "set"])]
+    pub undo: Option<Option<PathBuf>>,
+
+    /// Write a file not owned by root, or one a policy (Intune, the portal) also manages
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,7 @@
 //! What analysis produces: findings with a stable id, a severity, the evidence they rest
 //! on and a concrete fix. Ids are an interface (monitoring keys on them): never rename one.
 
+use crate::managed::edit::Edit;
 use serde::Serialize;
 
 use crate::exit_codes::ExitCode;
@@ -96,6 +97,7 @@ impl Rule {
             evidence,
             fix,
             doc: Some(DOC_OFFLINE_UPDATES),
+            edit: None,
             _rule: Sealed,
         }
     }
@@ -114,8 +116,31 @@ pub struct Finding {
     pub fix: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub doc: Option<&'static str>,
+    /// The change to the managed file that resolves it, when one is unambiguous
+    /// (`config fix` makes it); shown as `"fixable": true`.
+    #[serde(
+        rename = "fixable",
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "is_some"
+    )]
+    pub edit: Option<Edit>,
     #[serde(skip)]
     _rule: Sealed,
+}
+
+fn is_some<S: serde::Serializer>(edit: &Option<Edit>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_bool(edit.is_some())
+}
+
+impl Finding {
+    /// Marks the finding as fixed by `config fix` with this edit, and says so in its fix.
+    pub fn fixed_by(mut self, edit: Edit) -> Finding {
+        self.fix.push_str(
+            " `mdatp-doctor config fix` shows this change as a diff; `--apply` makes it.",
+        );
+        self.edit = Some(edit);
+        self
+    }
 }
 
 #[cfg(test)]
@@ -129,6 +154,7 @@ impl Finding {
             evidence: Vec::new(),
             fix: String::new(),
             doc: None,
+            edit: None,
             _rule: Sealed,
         }
     }

@@ -3,6 +3,7 @@
 
 pub mod facts;
 pub mod finding;
+pub mod fix;
 pub mod metrics;
 pub mod rules;
 pub mod snapshot;

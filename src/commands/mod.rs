@@ -101,6 +101,7 @@ pub fn run(cli: &Cli, ctx: &Context) -> Result<Finished, Failure> {
         Command::Health(args) => health::run(ctx, args),
         Command::Diagnose(args) => diagnose::run(ctx, args),
         Command::Config(ConfigCommand::Check(args)) => config::check(ctx, args, managed),
+        Command::Config(ConfigCommand::Fix(args)) => config::fix(ctx, args, managed),
         Command::Connectivity(args) => connectivity::run(ctx, args, managed),
         Command::Check(args) => {
             // A monitoring check speaks nagios unless told otherwise.

@@ -3,6 +3,7 @@
 //! types, and returns a [`Snapshot`] for the pure rules plus the facts of the run.
 
 pub mod endpoint;
+pub mod fix;
 pub mod mirror_host;
 pub mod probe;
 pub mod target;

@@ -11,7 +11,7 @@ use serde_json::Value;
 /// One change, addressed by section and key as mdatp reads them (`section` `None` is the
 /// top level). Where a key is repeated in one object, the last copy is the one changed:
 /// it is the one mdatp reads.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Edit {
     /// A misspelt key renamed in place; its value untouched.

@@ -7,6 +7,7 @@ pub mod connectivity;
 pub mod diagnose;
 pub mod escape;
 pub mod findings;
+pub mod fix;
 pub mod health;
 pub mod mirror_host;
 pub mod misc;

@@ -159,6 +159,13 @@ pub struct FindingDoc {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[serde(default, deserialize_with = "lenient")]
     pub doc: Option<String>,
+    /// `config fix` can make the change that resolves it.
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "std::ops::Not::not"
+    )]
+    pub fixable: bool,
 }
 
 impl From<&Finding> for FindingDoc {
@@ -170,6 +177,7 @@ impl From<&Finding> for FindingDoc {
             evidence: f.evidence.clone(),
             fix: f.fix.clone(),
             doc: f.doc.map(str::to_string),
+            fixable: f.edit.is_some(),
         }
     }
 }
@@ -182,7 +190,7 @@ fn fields(h: &Health) -> Value {
 /// the credentials of any URL in it (a proxy's `user:pass@`, a mirror's) and the values of
 /// secret-named keys (`"apiKey": "…"`, also as a finding's evidence) are replaced by
 /// `REDACTED`; nothing else changes.
-fn scrub(mut v: Value) -> Value {
+pub fn scrub(mut v: Value) -> Value {
     fn walk(v: &mut Value) {
         match v {
             Value::String(s) => scrub_in(s),

@@ -5,6 +5,7 @@
 pub mod check;
 pub mod connectivity;
 pub mod diagnose;
+pub mod fix;
 pub mod fleet;
 pub mod mirror_host;
 pub mod misc;

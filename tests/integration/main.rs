@@ -6,6 +6,7 @@ mod bundle;
 mod check;
 mod cli;
 mod completions;
+mod config_fix;
 mod config_strict;
 mod connectivity;
 mod diagnose;

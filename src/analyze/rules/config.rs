@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use super::prelude::*;
 use crate::analyze::snapshot::UnusedUrl;
 use crate::managed::config::{ConfigError, ManagedConfig};
+use crate::managed::edit::Edit;
 use crate::managed::keys::{
     self, COMMENT_KEYS, INTERVAL_INTUNE_LINUX, INTERVAL_MACOS_SCHEMA, Kind, SECTIONS,
 };
@@ -385,18 +386,30 @@ fn top_level(f: &ConfigFacts, cfg: &ManagedConfig, k: &KeyAt, out: &mut Vec<Find
     let ev = vec![Evidence::new(at(f, k), shown.clone(), "(top level)")];
     let homes = keys::other_sections("", key);
     if !homes.is_empty() {
-        out.push(wrong_section(f, key, "the top level", &homes, ev));
+        out.push(wrong_section(f, key, None, &homes, ev));
         return;
     }
     let suggestion = keys::suggest(key, SECTIONS.iter().copied());
-    out.push(CONFIG_UNKNOWN_KEY.raise(Severity::Warning,
+    let rename = suggestion.map(|s| Edit::Rename {
+        section: None,
+        from: key.to_string(),
+        to: s.to_string(),
+    });
+    out.push(fixed_by(rename, CONFIG_UNKNOWN_KEY.raise(Severity::Warning,
         format!("Unknown section \"{shown}\"{}", did_you_mean(suggestion)),
         ev,
         match suggestion {
             Some(s) => format!("Rename \"{shown}\" to \"{s}\" in {}: mdatp ignores sections it does not know, with everything in them.", f.path),
             None => format!("Remove \"{shown}\" from {} or check Microsoft's list of settings; mdatp ignores it.", f.path),
         },
-    ));
+    )));
+}
+/// A finding with the edit that resolves it, when there is one.
+fn fixed_by(edit: Option<Edit>, finding: Finding) -> Finding {
+    match edit {
+        Some(e) => finding.fixed_by(e),
+        None => finding,
+    }
 }
 fn did_you_mean(s: Option<&str>) -> String {
     s.map(|s| format!(" (did you mean \"{s}\"?)"))
@@ -405,16 +418,24 @@ fn did_you_mean(s: Option<&str>) -> String {
 fn wrong_section(
     f: &ConfigFacts,
     key: &str,
-    here: &str,
+    from: Option<&str>,
     homes: &[&str],
     evidence: Vec<Evidence>,
 ) -> Finding {
+    let here = from.map_or("the top level".to_string(), |s| format!("\"{s}\""));
+    // One documented home: move it there (a key documented in several sections is for a
+    // person to place).
+    let edit = (homes.len() == 1).then(|| Edit::Move {
+        from: from.map(str::to_string),
+        key: key.to_string(),
+        to: homes[0].to_string(),
+    });
     let severity = if is_offline_key(key) {
         Severity::Critical
     } else {
         Severity::Warning
     };
-    CONFIG_WRONG_SECTION.raise(severity,
+    fixed_by(edit, CONFIG_WRONG_SECTION.raise(severity,
         format!(
             "\"{key}\" is under {here}, but mdatp reads it under \"{}\"",
             homes[0]
@@ -424,7 +445,7 @@ fn wrong_section(
             "Move \"{key}\" into the \"{}\" section of {}: where it is now, mdatp ignores it and keeps the default.",
             homes[0], f.path
         ),
-    )
+    ))
 }
 fn in_section(f: &ConfigFacts, k: &KeyAt, section: &str, value: &Value, out: &mut Vec<Finding>) {
     let key = k.key.as_str();
@@ -445,11 +466,16 @@ fn in_section(f: &ConfigFacts, k: &KeyAt, section: &str, value: &Value, out: &mu
             } else {
                 Severity::Warning
             };
-            out.push(CONFIG_INVALID_VALUE.raise(severity,
+            let edit = retyped(spec.kind, value).map(|v| Edit::Set {
+                section: section.to_string(),
+                key: key.to_string(),
+                value: v,
+            });
+            out.push(fixed_by(edit, CONFIG_INVALID_VALUE.raise(severity,
                 format!("{section}.{key} has an invalid value: {problem}"),
                 ev(),
                 format!("Set {section}.{key} in {} to {}; mdatp ignores an invalid value and keeps the default (inferred: Microsoft does not document what it does).", f.path, expected(spec.kind)),
-            ));
+            )));
             return;
         }
         if spec.kind == Kind::Interval
@@ -471,13 +497,7 @@ fn in_section(f: &ConfigFacts, k: &KeyAt, section: &str, value: &Value, out: &mu
     let shown = clip(key);
     let homes = keys::other_sections(section, key);
     if !homes.is_empty() {
-        out.push(wrong_section(
-            f,
-            key,
-            &format!("\"{section}\""),
-            &homes,
-            ev(),
-        ));
+        out.push(wrong_section(f, key, Some(section), &homes, ev()));
         return;
     }
     let same_section = keys::KEYS
@@ -495,14 +515,25 @@ fn in_section(f: &ConfigFacts, k: &KeyAt, section: &str, value: &Value, out: &mu
             " mdatp ignores keys it does not know (newer builds add keys: check the spelling against Microsoft's list)."
         }
     };
-    out.push(CONFIG_UNKNOWN_KEY.raise(
-        Severity::Warning,
-        format!("Unknown key {section}.{shown}{}", did_you_mean(suggestion)),
-        ev(),
-        match suggestion {
-            Some(s) => format!("Rename \"{shown}\" to \"{s}\" in {}.{consequence}", f.path),
-            None => format!("Check \"{shown}\" in {}.{consequence}", f.path),
-        },
+    // A rename in place only when the suggestion is a key of this very section.
+    let rename = suggestion
+        .filter(|s| keys::find(section, s).is_some())
+        .map(|s| Edit::Rename {
+            section: Some(section.to_string()),
+            from: key.to_string(),
+            to: s.to_string(),
+        });
+    out.push(fixed_by(
+        rename,
+        CONFIG_UNKNOWN_KEY.raise(
+            Severity::Warning,
+            format!("Unknown key {section}.{shown}{}", did_you_mean(suggestion)),
+            ev(),
+            match suggestion {
+                Some(s) => format!("Rename \"{shown}\" to \"{s}\" in {}.{consequence}", f.path),
+                None => format!("Check \"{shown}\" in {}.{consequence}", f.path),
+            },
+        ),
     ));
 }
 /// `config-interval-range`: which documented bound the interval crosses, and whose.
@@ -546,6 +577,40 @@ fn missing_url(f: &ConfigFacts, cfg: &ManagedConfig, out: &mut Vec<Finding>) {
     out.push(super::url::file_url_missing(f.path, switch));
 }
 /// `config-verify-sig-off`, unless health reports verification (then it decides).
+fn enable_verify_sig() -> Edit {
+    Edit::Set {
+        section: "features".into(),
+        key: "offlineDefinitionUpdateVerifySig".into(),
+        value: Value::String("enabled".into()),
+    }
+}
+/// The value in the type the key takes, when the intent is unmistakable: `"true"` for a
+/// boolean, `true` for an enabled/disabled switch, `"3600"` for a number.
+fn retyped(kind: Kind, v: &Value) -> Option<Value> {
+    match (kind, v) {
+        (Kind::Bool, Value::String(s)) => match s.trim() {
+            "true" => Some(Value::Bool(true)),
+            "false" => Some(Value::Bool(false)),
+            _ => None,
+        },
+        (Kind::SwitchOrObject, Value::Bool(b)) => Some(Value::String(
+            if *b { "enabled" } else { "disabled" }.into(),
+        )),
+        (Kind::Enum(values), Value::Bool(b)) if values == keys::ON_OFF => Some(Value::String(
+            if *b { "enabled" } else { "disabled" }.into(),
+        )),
+        (Kind::Enum(values), Value::String(s)) => values
+            .iter()
+            .find(|v| v.eq_ignore_ascii_case(s.trim()) && **v != s.as_str())
+            .map(|v| Value::String((*v).to_string())),
+        (Kind::Int(..) | Kind::Interval, Value::String(s)) => s
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .map(|n| Value::Number(n.into())),
+        _ => None,
+    }
+}
 fn verify_sig(f: &ConfigFacts, cfg: &ManagedConfig, out: &mut Vec<Finding>) {
     const KEY: &str = "features.offlineDefinitionUpdateVerifySig";
     if f.judged.verify_sig {
@@ -558,7 +623,7 @@ fn verify_sig(f: &ConfigFacts, cfg: &ManagedConfig, out: &mut Vec<Finding>) {
             format!("{KEY} is \"disabled\": before {from} a tampered package on the mirror would be loaded (from {from} the setting is ignored and packages are always verified)"),
             vec![Evidence::new(located(f, "features", "offlineDefinitionUpdateVerifySig"), KEY, "\"disabled\"")],
             format!("Set {KEY} to \"enabled\" in {}, or make sure every endpoint runs {from} or later.", f.path),
-        )),
+        ).fixed_by(enable_verify_sig())),
         None if cfg.offline_enabled() => out.push(CONFIG_VERIFY_SIG_OFF.raise(
             Severity::Warning,
             format!("{KEY} is not set while offline updates are on: before {from} that may mean unverified packages (Microsoft's March 2024 sample shows the unset value as disabled)"),
@@ -567,7 +632,7 @@ fn verify_sig(f: &ConfigFacts, cfg: &ManagedConfig, out: &mut Vec<Finding>) {
                 Evidence::new(located(f, "antivirusEngine", "offlineDefinitionUpdate"), "antivirusEngine.offlineDefinitionUpdate", "\"enabled\""),
             ],
             format!("Add \"offlineDefinitionUpdateVerifySig\": \"enabled\" to the \"features\" section of {} (ignored, and harmless, from {from}).", f.path),
-        )),
+        ).fixed_by(enable_verify_sig())),
         _ => {}
     }
 }

@@ -1,6 +1,7 @@
 //! The configured mirror location, and whether updates really come from it: `url-*`.
 
 use super::prelude::*;
+use crate::managed::edit::Edit;
 use crate::mirror::url::{Checked, UrlProblem};
 
 pub static URL_MISSING: Rule = Rule {
@@ -147,13 +148,28 @@ pub(super) fn url_findings(facts: &MirrorFacts, out: &mut Vec<Finding>) {
 pub(super) fn file_url_findings(text: &str, at: &str, managed_config: &str) -> Vec<Finding> {
     let mut out = Vec::new();
     let ev = Evidence::new(at, URL_KEY, text);
+    let checked = crate::mirror::url::check(text);
     problem_findings(
-        &crate::mirror::url::check(text),
+        &checked,
         &ev,
         "The managed file's mirror URL",
         managed_config,
         &mut out,
     );
+    // Cutting an arch_* folder is unambiguous (the endpoint appends it itself); a missing
+    // scheme is not (http or https is for a person to say: `config fix --set`).
+    if checked.location.is_some() {
+        let fixed = fully_fixed(text);
+        if let Some(f) = out.iter_mut().find(|f| f.id == URL_INCLUDES_ARCH.id)
+            && fixed != text
+        {
+            *f = f.clone().fixed_by(Edit::Set {
+                section: "antivirusEngine".into(),
+                key: "offlineDefinitionUpdateUrl".into(),
+                value: fixed.into(),
+            });
+        }
+    }
     out
 }
 

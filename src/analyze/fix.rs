@@ -1,0 +1,252 @@
+//! `config fix`, the thinking part (no I/O): the edits the config findings carry, plus the
+//! ones asked for with `--set`, made on the file's text; what cannot be made without a
+//! guess is listed with the reason. Which health field shows each setting, to check that
+//! mdatp took it.
+
+use serde_json::Value;
+
+use super::finding::{Finding, Severity};
+use super::rules::APPLIED;
+use crate::managed::config::ManagedConfig;
+use crate::managed::edit::{self, Edit, EditError};
+use crate::managed::keys::{self, Kind};
+use crate::mdatp::health::Health;
+
+/// One change the fix makes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Planned {
+    /// The finding it resolves; `None` for a `--set`.
+    pub finding: Option<&'static str>,
+    pub edit: Edit,
+}
+
+/// A finding about the file that no change resolves without a person's choice.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeftAlone {
+    pub finding: &'static str,
+    pub title: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub edits: Vec<Planned>,
+    pub left: Vec<LeftAlone>,
+    /// The file as it would be.
+    pub text: String,
+}
+
+/// The plan for `text`, given the config findings on it and the `--set` edits (made last,
+/// so what the admin chose wins).
+pub fn plan(text: &str, findings: &[Finding], sets: &[Edit]) -> Result<Plan, EditError> {
+    let mut edits: Vec<Planned> = Vec::new();
+    let mut left = Vec::new();
+    for f in findings {
+        match &f.edit {
+            Some(e) if !edits.iter().any(|p| &p.edit == e) => edits.push(Planned {
+                finding: Some(f.id),
+                edit: e.clone(),
+            }),
+            Some(_) => {}
+            None if f.severity >= Severity::Warning => left.push(LeftAlone {
+                finding: f.id,
+                title: f.title.clone(),
+                reason: f.fix.clone(),
+            }),
+            None => {}
+        }
+    }
+    edits.extend(sets.iter().map(|e| Planned {
+        finding: None,
+        edit: e.clone(),
+    }));
+    let all: Vec<Edit> = edits.iter().map(|p| p.edit.clone()).collect();
+    let (text, skipped) = edit::apply(text, &all)?;
+    for (e, reason) in skipped {
+        if let Some(i) = edits.iter().position(|p| p.edit == e) {
+            let p = edits.remove(i);
+            left.push(LeftAlone {
+                finding: p.finding.unwrap_or("set"),
+                title: format!("{} not changed", e.dotted()),
+                reason,
+            });
+        }
+    }
+    Ok(Plan { edits, left, text })
+}
+
+/// `--set section.key=value`, typed by the key catalogue. Unknown keys are refused with
+/// the nearest documented one.
+pub fn parse_set(arg: &str) -> Result<Edit, String> {
+    let Some((path, raw)) = arg.split_once('=') else {
+        return Err(format!("`{arg}`: expected SECTION.KEY=VALUE"));
+    };
+    let Some((section, key)) = path.trim().split_once('.') else {
+        return Err(format!(
+            "`{path}`: name the section too, as in antivirusEngine.offlineDefinitionUpdateUrl"
+        ));
+    };
+    let Some(spec) = keys::find(section, key) else {
+        let dotted: Vec<String> = keys::KEYS
+            .iter()
+            .map(|k| format!("{}.{}", k.section, k.key))
+            .collect();
+        let near = keys::suggest(path.trim(), dotted.iter().map(String::as_str));
+        return Err(match near {
+            Some(n) => format!("`{path}` is not a documented setting (did you mean `{n}`?)"),
+            None => format!("`{path}` is not a documented setting"),
+        });
+    };
+    let bad = |what: String| Err(format!("`{path}` takes {what}, not `{raw}`"));
+    let value = match spec.kind {
+        Kind::Bool => match raw {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            _ => return bad("true or false".into()),
+        },
+        Kind::Enum(values) => match values.iter().find(|v| **v == raw) {
+            Some(v) => Value::String((*v).into()),
+            None => return bad(format!("one of {}", values.join(", "))),
+        },
+        Kind::SwitchOrObject => match raw {
+            "enabled" | "disabled" => Value::String(raw.into()),
+            _ => return bad("enabled or disabled".into()),
+        },
+        Kind::Int(lo, hi) => match raw.parse::<i64>() {
+            Ok(n) if (lo..=hi).contains(&n) => Value::Number(n.into()),
+            _ => return bad(format!("a whole number from {lo} to {hi}")),
+        },
+        Kind::Interval => match raw.parse::<i64>() {
+            Ok(n) if n > 0 => Value::Number(n.into()),
+            _ => return bad("a number of seconds".into()),
+        },
+        Kind::String => Value::String(raw.into()),
+        Kind::Array | Kind::Object => match serde_json::from_str::<Value>(raw) {
+            Ok(v)
+                if (spec.kind == Kind::Array) == v.is_array()
+                    && (v.is_array() || v.is_object()) =>
+            {
+                v
+            }
+            _ => {
+                return bad(format!(
+                    "a JSON {}",
+                    if spec.kind == Kind::Array {
+                        "array"
+                    } else {
+                        "object"
+                    }
+                ));
+            }
+        },
+    };
+    Ok(Edit::Set {
+        section: section.into(),
+        key: key.into(),
+        value,
+    })
+}
+
+/// What health should show once mdatp has read the edit: its field and value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expect {
+    pub setting: String,
+    pub field: &'static str,
+    pub value: Value,
+    /// Whether health marks a value read from the managed file with `[managed]`.
+    pub marked: bool,
+    /// What health showed before the file changed, when it was read.
+    pub before: Option<Value>,
+}
+
+/// Notes what health showed before the change, so "still the old value" (not picked
+/// up) is told from "another value" (shown differently).
+pub fn note_before(expect: &mut [Expect], health: &Health) {
+    for e in expect {
+        e.before = health.get(e.field).map(|f| f.value.to_json());
+    }
+}
+
+/// The health fields that show the settings `new` sets (read from the new document, so a
+/// rename or move is checked at its destination). Settings health does not show are
+/// returned apart: they cannot be checked.
+pub fn expectations(edits: &[Planned], new: &ManagedConfig) -> (Vec<Expect>, Vec<String>) {
+    let mut expect = Vec::new();
+    let mut unchecked = Vec::new();
+    for p in edits {
+        let dotted = p.edit.dotted();
+        let Some((section, key)) = dotted.split_once('.') else {
+            continue;
+        };
+        match APPLIED
+            .iter()
+            .find(|(s, k, _, _)| *s == section && *k == key)
+        {
+            Some((_, _, field, marked)) => match new.get(section, key) {
+                Some(v) => expect.push(Expect {
+                    setting: dotted.clone(),
+                    field,
+                    value: v.clone(),
+                    marked: *marked,
+                    before: None,
+                }),
+                None => unchecked.push(dotted.clone()),
+            },
+            None => unchecked.push(dotted.clone()),
+        }
+    }
+    (expect, unchecked)
+}
+
+/// How one expected setting reads in health.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Taken {
+    Applied,
+    /// Health still shows the old value, or no `[managed]` marker.
+    NotPickedUp,
+    /// Health shows the setting with another value than the file's.
+    ShownDifferently,
+}
+
+pub fn taken(e: &Expect, health: &Health) -> (Taken, Option<String>) {
+    let Some(field) = health.get(e.field) else {
+        return (Taken::NotPickedUp, None);
+    };
+    let shown = field.value.to_json();
+    let same = |a: &Value, b: &Value| match (a, b) {
+        (Value::String(a), Value::String(b)) => a.trim_end_matches('/') == b.trim_end_matches('/'),
+        (a, b) => a == b,
+    };
+    let text = format!("{shown}{}", if field.managed { " [managed]" } else { "" });
+    let unchanged = e.before.as_ref().is_none_or(|b| same(b, &shown));
+    match (same(&e.value, &shown), field.managed || !e.marked) {
+        (true, true) => (Taken::Applied, Some(text)),
+        (true, false) => (Taken::NotPickedUp, Some(text)),
+        (false, _) if unchanged => (Taken::NotPickedUp, Some(text)),
+        (false, _) => (Taken::ShownDifferently, Some(text)),
+    }
+}
+
+/// The switch and the URL when health shows them `[managed]` but the file does not hold
+/// them: they come from Intune or the security portal, which may override or ignore a
+/// local edit. (Fallback and automatic updates are left out: health marks them
+/// `[managed]` even where the file misspells the key, per Microsoft's own samples.)
+pub fn policy_managed(health: &Health, file: Option<&ManagedConfig>) -> Vec<&'static str> {
+    const POLICY_SIGNS: [&str; 2] = [
+        "offline_definition_update",
+        "offline_definition_url_configured",
+    ];
+    APPLIED
+        .iter()
+        .filter(|(s, k, field, _)| {
+            POLICY_SIGNS.contains(field)
+                && health.get(field).is_some_and(|f| f.managed)
+                && file.is_none_or(|c| c.get(s, k).is_none())
+        })
+        .map(|(_, _, field, _)| *field)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,113 @@
+//! Unit tests of the parent module.
+
+use super::*;
+use crate::analyze::rules::{ConfigFacts, Judged, file_findings};
+use crate::managed::config;
+
+/// Microsoft's sample with the misspelt fallback key, the verification switch disabled,
+/// a boolean as a string and a switch in the wrong section.
+const BROKEN: &str = r#"{
+    "antivirusEngine": {
+        "enforcementLevel": "real_time",
+        "offlineDefinitionUpdateUrl": "http://mirror:8000/linux/production/arch_x86_64/",
+        "offlineDefintionUpdateFallbackToCloud": false,
+        "offlineDefinitionUpdate": "enabled",
+        "passiveMode": "false",
+        "mysteryKey": 1
+    },
+    "features": {
+        "offlineDefinitionUpdateVerifySig": "disabled"
+    },
+    "automaticDefinitionUpdateEnabled": true
+}
+"#;
+
+fn findings_of(text: &str) -> Vec<Finding> {
+    let path = std::path::Path::new("m.json");
+    let loaded = config::parse(path, text.as_bytes());
+    let keys = crate::managed::scan::keys(text);
+    file_findings(&ConfigFacts {
+        path: "m.json",
+        loaded: &loaded,
+        keys: &keys,
+        judged: Judged::default(),
+    })
+}
+
+#[test]
+fn every_unambiguous_finding_becomes_an_edit_and_the_rest_are_listed() {
+    let found = findings_of(BROKEN);
+    let p = plan(BROKEN, &found, &[]).expect("plan");
+    let ids: Vec<_> = p.edits.iter().filter_map(|e| e.finding).collect();
+    for id in [
+        "config-unknown-key",
+        "config-wrong-section",
+        "config-invalid-value",
+        "config-verify-sig-off",
+        "url-includes-arch",
+    ] {
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    }
+    let v: Value = serde_json::from_str(&p.text).expect("json");
+    let av = &v["antivirusEngine"];
+    assert_eq!(av["offlineDefinitionUpdateFallbackToCloud"], false);
+    assert!(av.get("offlineDefintionUpdateFallbackToCloud").is_none());
+    assert_eq!(av["passiveMode"], false);
+    assert_eq!(
+        av["offlineDefinitionUpdateUrl"],
+        "http://mirror:8000/linux/production/"
+    );
+    assert_eq!(v["features"]["offlineDefinitionUpdateVerifySig"], "enabled");
+    assert_eq!(v["cloudService"]["automaticDefinitionUpdateEnabled"], true);
+    assert!(v.get("automaticDefinitionUpdateEnabled").is_none());
+    // mysteryKey has no suggestion: left for a person, with the reason.
+    assert!(
+        p.left.iter().any(|l| l.title.contains("mysteryKey")),
+        "{:?}",
+        p.left
+    );
+    // Nothing else moved: the untouched lines are byte for byte the same.
+    assert!(
+        p.text
+            .contains("        \"enforcementLevel\": \"real_time\",\n")
+    );
+    assert!(p.text.ends_with("}\n"));
+    // After the fix, only what was left alone is still found.
+    let after = findings_of(&p.text);
+    assert!(after.iter().all(|f| f.edit.is_none()), "{after:#?}");
+}
+
+#[test]
+fn a_clean_file_needs_no_edit() {
+    let text = "{\n  \"antivirusEngine\": {\"offlineDefinitionUpdate\": \"enabled\", \"offlineDefinitionUpdateUrl\": \"http://m/linux/production/\"},\n  \"features\": {\"offlineDefinitionUpdateVerifySig\": \"enabled\"}\n}\n";
+    let p = plan(text, &findings_of(text), &[]).expect("plan");
+    assert!(p.edits.is_empty(), "{:?}", p.edits);
+    assert_eq!(p.text, text);
+}
+
+#[test]
+fn sets_are_typed_by_the_catalogue() {
+    assert_eq!(
+        parse_set("antivirusEngine.offlineDefinitionUpdate=enabled"),
+        Ok(Edit::Set {
+            section: "antivirusEngine".into(),
+            key: "offlineDefinitionUpdate".into(),
+            value: Value::String("enabled".into())
+        })
+    );
+    assert!(matches!(
+        parse_set("antivirusEngine.offlineDefinitionUpdateFallbackToCloud=false"),
+        Ok(Edit::Set {
+            value: Value::Bool(false),
+            ..
+        })
+    ));
+    let e = parse_set("antivirusEngine.offlineDefintionUpdateUrl=http://x/").expect_err("typo");
+    assert!(
+        e.contains("did you mean `antivirusEngine.offlineDefinitionUpdateUrl`"),
+        "{e}"
+    );
+    assert!(parse_set("antivirusEngine.offlineDefinitionUpdate=yes").is_err());
+    assert!(parse_set("offlineDefinitionUpdate=enabled").is_err());
+    assert!(parse_set("nothing").is_err());
+}

@@ -1,0 +1,325 @@
+//! `config fix`: dry run, apply, verify against the fake mdatp, undo, and the refusals, on
+//! real files with real modes (owners need root: those tests say so).
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+use serde_json::Value;
+
+use crate::testenv::{DEFINITIONS, Reply, TestEnv, stdout_json};
+
+const URL: &str = "http://127.0.0.1:9/linux/production/";
+
+/// Microsoft's sample with the misspelt fallback key, verification off and the arch
+/// folder in the URL, indented with four spaces, plus a key nobody can fix for us.
+fn broken() -> String {
+    format!(
+        "{{\n    \"cloudService\": {{\n        \"automaticDefinitionUpdateEnabled\": true\n    }},\n    \"antivirusEngine\": {{\n        \"enforcementLevel\": \"real_time\",\n        \"offlineDefinitionUpdate\": \"enabled\",\n        \"offlineDefinitionUpdateUrl\": \"{URL}arch_x86_64/\",\n        \"offlineDefintionUpdateFallbackToCloud\": true,\n        \"mysteryKey\": 1\n    }},\n    \"features\": {{\n        \"offlineDefinitionUpdateVerifySig\": \"disabled\"\n    }}\n}}\n"
+    )
+}
+
+fn health(url: &str, fallback: bool, verify: &str) -> String {
+    format!(
+        "automatic_definition_update_enabled         : true [managed]\n\
+         definitions_status                          : \"up_to_date\"\n\
+         definitions_version                         : \"1.407.417.0\"\n\
+         offline_definition_url_configured           : \"{url}\" [managed]\n\
+         offline_definition_update                   : \"enabled\" [managed]\n\
+         offline_definition_update_verify_sig        : \"{verify}\"\n\
+         offline_definition_update_fallback_to_cloud : {fallback} [managed]\n"
+    )
+}
+
+/// mdatp shows the old values once (the read before the write), then the new ones.
+fn picks_it_up() -> TestEnv {
+    let mut env = TestEnv::new();
+    env.on(
+        DEFINITIONS,
+        Reply::stdout(&health(&format!("{URL}arch_x86_64/"), false, "disabled")).then("after"),
+    )
+    .on_in(
+        "after",
+        DEFINITIONS,
+        Reply::stdout(&health(URL, true, "enabled")),
+    );
+    env.write_managed_config(&broken());
+    env
+}
+
+fn fix(env: &TestEnv, args: &[&str]) -> std::process::Output {
+    env.cmd()
+        .args(["config", "fix"])
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn file(env: &TestEnv) -> String {
+    std::fs::read_to_string(env.managed_config_path()).expect("read")
+}
+
+#[test]
+fn a_dry_run_shows_the_diff_and_changes_nothing() {
+    let env = picks_it_up();
+    let out = fix(&env, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("3 changes (dry run: --apply makes them)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("-        \"offlineDefintionUpdateFallbackToCloud\": true,"),
+        "{text}"
+    );
+    assert!(
+        text.contains("+        \"offlineDefinitionUpdateFallbackToCloud\": true,"),
+        "{text}"
+    );
+    assert!(
+        text.contains("@@ ") && text.contains("config-unknown-key"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Left alone") && text.contains("mysteryKey"),
+        "{text}"
+    );
+    assert_eq!(file(&env), broken(), "a dry run writes nothing");
+    assert!(env.invocations().is_empty(), "a dry run asks mdatp nothing");
+
+    let json = stdout_json(&fix(&env, &["--format", "json"]));
+    let edits = json["edits"].as_array().expect("edits");
+    let rename = edits
+        .iter()
+        .find(|e| e["finding"] == "config-unknown-key")
+        .expect("rename");
+    assert_eq!(rename["op"], "rename");
+    assert_eq!(
+        rename["from_pointer"],
+        "/antivirusEngine/offlineDefintionUpdateFallbackToCloud"
+    );
+    assert_eq!(
+        rename["pointer"],
+        "/antivirusEngine/offlineDefinitionUpdateFallbackToCloud"
+    );
+    assert_eq!(
+        json["document"]["features"]["offlineDefinitionUpdateVerifySig"],
+        "enabled"
+    );
+    assert_eq!(
+        json["document"]["antivirusEngine"]["offlineDefinitionUpdateUrl"],
+        URL
+    );
+}
+
+#[test]
+fn apply_backs_up_replaces_keeps_the_rest_and_checks_health() {
+    let env = picks_it_up();
+    let path = env.managed_config_path();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    let before = std::fs::metadata(&path).expect("meta");
+    let out = fix(&env, &["--apply", "--format", "json"]);
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    // The key nobody can fix is left: a warning, not a failure.
+    assert_eq!(out.status.code(), Some(1), "{report:#}");
+    let new = file(&env);
+    assert_eq!(
+        new,
+        broken()
+            .replace("offlineDefintionUpdate", "offlineDefinitionUpdate")
+            .replace(&format!("{URL}arch_x86_64/"), URL)
+            .replace("\"disabled\"", "\"enabled\""),
+        "only the fixed keys changed, byte for byte"
+    );
+    let after = std::fs::metadata(&path).expect("meta");
+    assert_eq!(after.mode() & 0o7777, 0o640, "mode kept");
+    assert_eq!((after.uid(), after.gid()), (before.uid(), before.gid()));
+    assert_ne!(
+        after.ino(),
+        before.ino(),
+        "replaced by rename, not rewritten in place"
+    );
+    let backup = report["backup"].as_str().expect("backup");
+    assert_eq!(std::fs::read_to_string(backup).expect("backup"), broken());
+    assert_eq!(
+        std::fs::metadata(backup).expect("meta").mode() & 0o777,
+        0o600
+    );
+    let checked = report["verify"]["checked"].as_array().expect("checked");
+    assert!(!checked.is_empty());
+    assert!(
+        checked.iter().all(|c| c["result"] == "applied"),
+        "{report:#}"
+    );
+    let remaining: Vec<&str> = report["remaining"]
+        .as_array()
+        .expect("remaining")
+        .iter()
+        .map(|f| f["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(remaining, ["config-unknown-key"], "{report:#}");
+
+    // --undo gives back the original bytes, and backs up what it replaces.
+    let out = fix(&env, &["--undo", "--no-verify"]);
+    assert!(
+        out.status.success() || out.status.code() == Some(1),
+        "{out:?}"
+    );
+    assert_eq!(file(&env), broken());
+    let backups = std::fs::read_dir(env.state_dir().join("backups"))
+        .expect("dir")
+        .count();
+    assert_eq!(backups, 2);
+}
+
+#[test]
+fn a_change_mdatp_never_shows_is_reported_and_exits_1() {
+    let mut env = TestEnv::new();
+    env.on(
+        DEFINITIONS,
+        Reply::stdout(&health(&format!("{URL}arch_x86_64/"), false, "disabled")),
+    );
+    env.write_managed_config(&broken());
+    let out = fix(
+        &env,
+        &["--apply", "--verify-timeout", "1", "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let url = report["verify"]["checked"]
+        .as_array()
+        .expect("checked")
+        .iter()
+        .find(|c| c["setting"] == "antivirusEngine.offlineDefinitionUpdateUrl")
+        .expect("url checked");
+    assert_eq!(url["result"], "not_picked_up", "{report:#}");
+    assert!(env.invocations().len() >= 2, "health was polled");
+}
+
+#[test]
+fn what_cannot_be_replaced_safely_is_refused_and_left_alone() {
+    let env = picks_it_up();
+    let path = env.managed_config_path();
+    // Group-writable.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o664)).expect("chmod");
+    let out = fix(&env, &["--apply", "--no-verify"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("writable by group or others"));
+    assert_eq!(file(&env), broken());
+    // A symlink: its target could be any file.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let real = env.path().join("real.json");
+    std::fs::rename(&path, &real).expect("move");
+    std::os::unix::fs::symlink(&real, &path).expect("symlink");
+    let out = fix(&env, &["--apply", "--no-verify"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("symbolic link"));
+    assert_eq!(std::fs::read_to_string(&real).expect("read"), broken());
+}
+
+#[test]
+fn a_crash_before_the_rename_leaves_the_original_whole() {
+    let env = picks_it_up();
+    let out = env
+        .cmd()
+        .args(["config", "fix", "--apply", "--no-verify"])
+        .env("MDATP_DOCTOR_TEST_ABORT_BEFORE_RENAME", "1")
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    assert_eq!(file(&env), broken(), "the original is intact");
+}
+
+#[test]
+fn a_policy_managed_endpoint_needs_force() {
+    let mut env = TestEnv::new();
+    env.on(DEFINITIONS, Reply::stdout(&health(URL, false, "enabled")));
+    // The file names no URL, yet health shows one [managed]: a policy sets it.
+    env.write_managed_config(
+        "{\"antivirusEngine\": {\"offlineDefinitionUpdate\": \"enabled\", \"passiveMode\": \"true\"}}",
+    );
+    let out = fix(&env, &["--apply"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("offline_definition_url_configured"),
+        "{out:?}"
+    );
+    let out = fix(&env, &["--apply", "--force", "--format", "json"]);
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        report["policy_managed"][0],
+        "offline_definition_url_configured"
+    );
+    assert!(
+        file(&env).contains("\"passiveMode\": true"),
+        "{}",
+        file(&env)
+    );
+}
+
+#[test]
+fn set_is_typed_and_unknown_keys_are_refused() {
+    let env = picks_it_up();
+    let out = fix(
+        &env,
+        &[
+            "--set",
+            "antivirusEngine.offlineDefintionUpdateUrl=http://m/linux/production/",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(64));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("did you mean `antivirusEngine.offlineDefinitionUpdateUrl`"),
+        "{out:?}"
+    );
+    let json = stdout_json(&fix(
+        &env,
+        &[
+            "--set",
+            "antivirusEngine.offlineDefinitionUpdateFallbackToCloud=false",
+            "--format",
+            "json",
+        ],
+    ));
+    assert_eq!(
+        json["document"]["antivirusEngine"]["offlineDefinitionUpdateFallbackToCloud"],
+        false
+    );
+}
+
+#[test]
+fn diagnose_marks_what_config_fix_can_fix() {
+    let mut env = TestEnv::new();
+    env.health_with_url(URL);
+    env.write_managed_config(&broken());
+    let report = stdout_json(
+        &env.cmd()
+            .args(["diagnose", "--skip-network", "--format", "json"])
+            .output()
+            .expect("runs"),
+    );
+    let findings = report["findings"].as_array().expect("findings");
+    let typo = findings
+        .iter()
+        .find(|f| {
+            f["id"] == "config-unknown-key"
+                && f["title"].as_str().is_some_and(|t| t.contains("Defintion"))
+        })
+        .expect("typo finding");
+    assert_eq!(typo["fixable"], true);
+    assert!(
+        typo["fix"]
+            .as_str()
+            .expect("fix")
+            .contains("mdatp-doctor config fix")
+    );
+    let mystery = findings
+        .iter()
+        .find(|f| {
+            f["title"]
+                .as_str()
+                .is_some_and(|t| t.contains("mysteryKey"))
+        })
+        .expect("mystery");
+    assert!(mystery.get("fixable").is_none(), "{mystery:#}");
+}
