@@ -1,7 +1,7 @@
-//! `mdatp-doctor bundle`: gather like diagnose, then run every collector into one redacted
-//! `.tar.gz`; or, with `--list-contents`, open a bundle and check its hashes. An
-//! interrupt (Ctrl-C, SIGTERM) while the bundle is written stops it and removes the
-//! temporary file.
+//! `mdatp-doctor bundle`: gather like diagnose (the bundle's own mdatp calls running
+//! alongside), then run every collector into one redacted `.tar.gz`; or, with
+//! `--list-contents`, open a bundle and check its hashes. An interrupt (Ctrl-C, SIGTERM)
+//! while the bundle is written stops it and removes the temporary file.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -140,8 +140,8 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Fi
 
     // The bundle's own mdatp calls start now, each on a thread of its own under the
     // runner's timeout and output caps, and run while diagnose gathers: one after another
-    // they would add their times to the gather's. Their outputs are added in a fixed
-    // order once they are all in, so the archive does not depend on which ended first.
+    // they would add their times to the gather's. Each output is waited for in its turn in
+    // the archive's fixed order, so the archive does not depend on which call ended first.
     let runner = ctx.mdatp_runner().ok();
     std::thread::scope(|scope| {
         let spawn = |args: &'static [&'static str]| {
