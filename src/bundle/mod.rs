@@ -19,6 +19,16 @@ use crate::process::{Output, Runner};
 use archive::Writer;
 use redact::Redactor;
 
+/// One mdatp call's output, or why there is none (not yet redacted).
+pub type Call = Result<Output, String>;
+
+/// Runs one mdatp command under the runner's own timeout and output caps. It touches no
+/// bundle, so the bundle's calls can run on threads of their own while diagnose gathers.
+pub fn call(runner: Option<&Runner>, args: &[&str]) -> Call {
+    let runner = runner.ok_or_else(|| "mdatp is not available".to_string())?;
+    crate::mdatp::call(runner, args).map_err(|e| e.to_string())
+}
+
 /// The whole bundle may not grow past this.
 pub const TOTAL_CAP: u64 = 200 * 1024 * 1024;
 
@@ -90,20 +100,16 @@ impl Bundle {
         }
     }
 
-    /// Runs one mdatp command and adds its output, with the call's facts in the manifest.
-    pub fn mdatp(&mut self, runner: Option<&Runner>, args: &[&str], path: &str) -> Option<Output> {
-        let collector = format!("mdatp {}", args.join(" "));
-        let Some(runner) = runner else {
-            self.fail(&collector, "mdatp is not available");
-            return None;
-        };
-        match crate::mdatp::call(runner, args) {
+    /// Adds the result of one mdatp call made by [`call`] (on any thread): its output,
+    /// with the call's facts in the manifest, or its failure.
+    pub fn add_call(&mut self, args: &[&str], call: Call, path: &str) -> Option<Output> {
+        match call {
             Ok(out) => {
                 self.mdatp_output(&out, path);
                 Some(out)
             }
-            Err(e) => {
-                self.fail(&collector, e.to_string());
+            Err(error) => {
+                self.fail(&format!("mdatp {}", args.join(" ")), error);
                 None
             }
         }

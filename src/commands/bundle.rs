@@ -1,10 +1,11 @@
-//! `mdatp-doctor bundle`: gather like diagnose, then run every collector into one redacted
-//! `.tar.gz`; or, with `--list-contents`, open a bundle and check its hashes. An
-//! interrupt (Ctrl-C, SIGTERM) while the bundle is written stops it and removes the
-//! temporary file.
+//! `mdatp-doctor bundle`: gather like diagnose (the bundle's own mdatp calls running
+//! alongside), then run every collector into one redacted `.tar.gz`; or, with
+//! `--list-contents`, open a bundle and check its hashes. An interrupt (Ctrl-C, SIGTERM)
+//! while the bundle is written stops it and removes the temporary file.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::thread::ScopedJoinHandle;
 
 use serde_json::{Map, json};
 
@@ -12,13 +13,14 @@ use crate::analyze::snapshot::Thresholds;
 use crate::analyze::{finding, rules};
 use crate::bundle::archive::{self, Writer};
 use crate::bundle::redact::Redactor;
-use crate::bundle::{Bundle, TOTAL_CAP, diagnostic_path, logs};
+use crate::bundle::{self, Bundle, Call, TOTAL_CAP, diagnostic_path, logs};
 use crate::cli::BundleArgs;
 use crate::commands::{Context, Finished};
 use crate::exit_codes::ExitCode;
 use crate::failure::Failure;
 use crate::gather::{self, GatherPlan, target};
 use crate::interrupt;
+use crate::process::Runner;
 use crate::render::{self, Format, Style};
 use crate::report::SchemaVersion;
 use crate::report::diagnose::DiagnoseReport;
@@ -128,6 +130,109 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Fi
     ensure_room(&output, args)?;
     Writer::check_dest(&output).map_err(|e| output_failure(&output, &e))?;
 
+    let prepared = Prepared {
+        probe_plan,
+        trust,
+        redactor,
+        host_label,
+        output,
+    };
+
+    // The bundle's own mdatp calls start now, each on a thread of its own under the
+    // runner's timeout and output caps, and run while diagnose gathers: one after another
+    // they would add their times to the gather's. Each output is waited for in its turn in
+    // the archive's fixed order, so the archive does not depend on which call ended first.
+    let runner = ctx.mdatp_runner().ok();
+    std::thread::scope(|scope| {
+        let spawn = |args: &'static [&'static str]| {
+            let runner = runner.as_ref();
+            scope.spawn(move || bundle::call(runner, args))
+        };
+        let calls = Calls {
+            extra: EXTRA_CALLS.map(|(args, _)| spawn(args)),
+            diagnostic: args
+                .include_mdatp_diagnostic
+                .then(|| spawn(DIAGNOSTIC_CREATE)),
+        };
+        let result = write(ctx, args, managed_config, prepared, runner.as_ref(), calls);
+        if result.is_err() {
+            // Nothing will read the calls still running: stop them, or the scope would
+            // wait out their timeouts before the run could end.
+            crate::process::kill_active_children();
+        }
+        result
+    })
+}
+
+/// What `run` settled before any mdatp call: the probe, the redactor, the output path.
+struct Prepared {
+    probe_plan: gather::ProbePlan,
+    trust: crate::mirror::tls::Trust,
+    redactor: Redactor,
+    host_label: String,
+    output: PathBuf,
+}
+
+/// The mdatp calls the bundle adds besides diagnose's two health calls, in archive order.
+const EXTRA_CALLS: [(&[&str], &str); 3] = [
+    (&["health", "--output", "json"], "mdatp/health.json"),
+    (&["connectivity", "test"], "mdatp/connectivity-test.txt"),
+    (&["version"], "mdatp/version.txt"),
+];
+
+/// Diagnose's health calls: their outputs are taken from the gather, and run again only
+/// when it has none (the call failed there).
+const HEALTH_CALLS: [(&[&str], &str); 2] = [
+    (&["health"], "mdatp/health.txt"),
+    (
+        &["health", "--details", "definitions"],
+        "mdatp/health-definitions.txt",
+    ),
+];
+
+const DIAGNOSTIC_CREATE: &[&str] = &["diagnostic", "create"];
+
+/// The bundle's mdatp calls, running.
+struct Calls<'scope> {
+    extra: [ScopedJoinHandle<'scope, Call>; EXTRA_CALLS.len()],
+    diagnostic: Option<ScopedJoinHandle<'scope, Call>>,
+}
+
+/// A running call's result; a thread that panicked is a failed call, not a crash.
+fn join(handle: ScopedJoinHandle<'_, Call>) -> Call {
+    handle
+        .join()
+        .unwrap_or_else(|_| Err("the thread running it failed".into()))
+}
+
+/// Runs `calls` side by side and returns their results in the same order.
+fn call_all(runner: Option<&Runner>, calls: &[&[&str]]) -> Vec<Call> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = calls
+            .iter()
+            .map(|args| scope.spawn(move || bundle::call(runner, args)))
+            .collect();
+        handles.into_iter().map(join).collect()
+    })
+}
+
+/// Gathers as diagnose does and writes the bundle, taking the outputs of `calls` as they
+/// come due.
+fn write(
+    ctx: &Context,
+    args: &BundleArgs,
+    managed_config: &Path,
+    prepared: Prepared,
+    runner: Option<&Runner>,
+    calls: Calls<'_>,
+) -> Result<Finished, Failure> {
+    let Prepared {
+        probe_plan,
+        trust,
+        mut redactor,
+        host_label,
+        output,
+    } = prepared;
     let progress = (ctx.format == Format::Human && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.enable_steady_tick(std::time::Duration::from_millis(120));
@@ -202,24 +307,27 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Fi
 
     check_interrupt()?;
     say("mdatp outputs");
-    let runner = ctx.mdatp_runner().ok();
-    for (args, path) in [
-        (&["health"][..], "mdatp/health.txt"),
-        (
-            &["health", "--details", "definitions"][..],
-            "mdatp/health-definitions.txt",
-        ),
-        (&["health", "--output", "json"][..], "mdatp/health.json"),
-        (&["connectivity", "test"][..], "mdatp/connectivity-test.txt"),
-        (&["version"][..], "mdatp/version.txt"),
-    ] {
-        // The diagnose gather already ran both health calls: keep those, run the rest.
-        match facts.outputs.iter().find(|o| o.args == args) {
+    // The diagnose gather already ran both health calls: keep those, run the rest again.
+    let missing: Vec<&[&str]> = HEALTH_CALLS
+        .iter()
+        .map(|(a, _)| *a)
+        .filter(|a| !facts.outputs.iter().any(|o| o.args == *a))
+        .collect();
+    let mut again = call_all(runner, &missing).into_iter();
+    for (a, path) in HEALTH_CALLS {
+        match facts.outputs.iter().find(|o| o.args == a) {
             Some(out) => b.mdatp_output(out, path),
             None => {
-                b.mdatp(runner.as_ref(), args, path);
+                let call = again
+                    .next()
+                    .unwrap_or_else(|| Err("the call was not made".into()));
+                b.add_call(a, call, path);
             }
         }
+        check_interrupt()?;
+    }
+    for ((a, path), handle) in EXTRA_CALLS.into_iter().zip(calls.extra) {
+        b.add_call(a, join(handle), path);
         check_interrupt()?;
     }
     let mirror = json!({
@@ -274,13 +382,10 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Fi
         Err(e) => b.fail("history", e),
     }
 
-    if args.include_mdatp_diagnostic {
+    if let Some(handle) = calls.diagnostic {
         say("mdatp diagnostic create");
-        if let Some(out) = b.mdatp(
-            runner.as_ref(),
-            &["diagnostic", "create"],
-            "mdatp/diagnostic-create.txt",
-        ) {
+        let call = join(handle);
+        if let Some(out) = b.add_call(DIAGNOSTIC_CREATE, call, "mdatp/diagnostic-create.txt") {
             check_interrupt()?;
             match diagnostic_path(&String::from_utf8_lossy(&out.stdout)) {
                 Some(zip) => b.diagnostic(&zip, &diagnostic_dir()),

@@ -378,3 +378,117 @@ fn a_file_system_without_room_is_refused_up_front() {
         "{stderr}"
     );
 }
+
+/// Every fake invocation that ended on its own: its command line and when it ran
+/// (microseconds since the epoch), from the fake's `timeline.jsonl`.
+fn timeline(env: &TestEnv) -> BTreeMap<String, (u64, u64)> {
+    let log = std::fs::read_to_string(env.path().join("timeline.jsonl")).expect("timeline");
+    log.lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).expect("timeline line is JSON");
+            let args: Vec<&str> = v["args"]
+                .as_array()
+                .expect("args")
+                .iter()
+                .map(|a| a.as_str().expect("arg"))
+                .collect();
+            let at = |k: &str| v[k].as_u64().expect("time");
+            (args.join(" "), (at("start_us"), at("end_us")))
+        })
+        .collect()
+}
+
+#[test]
+fn the_bundles_own_mdatp_calls_run_alongside_the_diagnose_gather() {
+    let (mut env, logs) = endpoint();
+    // Every call sleeps: made one after another, no two could overlap. They end in the
+    // reverse of their order in the archive, which must not change that order.
+    let defs = crate::testenv::Defs::healthy("http://127.0.0.1:9/linux/production/").text();
+    env.on(DEFINITIONS, Reply::stdout(&defs).sleep_ms(1500))
+        .on(
+            "health",
+            Reply::stdout(&format!("healthy : true\norg_id : \"{ORG}\"\n")).sleep_ms(1500),
+        )
+        .on(
+            "health --output json",
+            Reply::fixture("mdatp/health/linux-101.23062.0010.json").sleep_ms(1400),
+        )
+        .on(
+            "connectivity test",
+            Reply::fixture("mdatp/connectivity/linux-ok.txt").sleep_ms(1200),
+        )
+        .on(
+            "version",
+            Reply::stdout("Product version: 1\n").sleep_ms(1000),
+        );
+    let out_path = env.path().join("b.tar.gz");
+    let out = bundle(&env, &logs, &out_path, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let ran = timeline(&env);
+    let calls = [
+        DEFINITIONS,
+        "health",
+        "health --output json",
+        "connectivity test",
+        "version",
+    ];
+    for (i, a) in calls.iter().enumerate() {
+        for b in &calls[i + 1..] {
+            let ((a_start, a_end), (b_start, b_end)) = (ran[*a], ran[*b]);
+            assert!(
+                a_start < b_end && b_start < a_end,
+                "`{a}` and `{b}` did not run side by side: {ran:?}"
+            );
+        }
+    }
+
+    let files = read_bundle(&out_path);
+    let manifest: Value = serde_json::from_slice(&files["MANIFEST.json"]).expect("manifest");
+    let order: Vec<&str> = manifest["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| e["path"].as_str().expect("path"))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "report.json",
+            "report.txt",
+            "mdatp/health.txt",
+            "mdatp/health-definitions.txt",
+            "mdatp/health.json",
+            "mdatp/connectivity-test.txt",
+            "mdatp/version.txt",
+            "mirror.json",
+            "config/mdatp_managed.json",
+            "logs/microsoft_defender_core.log",
+            "logs/rotated/microsoft_defender_core.log.1",
+            "system.json",
+            "history.jsonl",
+        ]
+    );
+    // The archive holds them in the same order, the manifest last.
+    let file = std::fs::File::open(&out_path).expect("open bundle");
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    let in_archive: Vec<String> = archive
+        .entries()
+        .expect("entries")
+        .map(|e| {
+            e.expect("entry")
+                .path()
+                .expect("path")
+                .display()
+                .to_string()
+        })
+        .collect();
+    let mut expected: Vec<String> = order.iter().map(|s| s.to_string()).collect();
+    expected.push("MANIFEST.json".into());
+    assert_eq!(in_archive, expected);
+}

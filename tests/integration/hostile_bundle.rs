@@ -510,7 +510,8 @@ fn redact_ids_replaces_every_guid_address_and_host_name_but_not_versions() {
 #[test]
 fn sigterm_mid_bundle_removes_the_temporary_file() {
     let (mut env, logs) = endpoint();
-    // `connectivity test` runs once the bundle file is being written; make it slow.
+    // `connectivity test` (started alongside the gather) is still running once the bundle
+    // file is being written; make it slow.
     env.on(
         "connectivity test",
         Reply::fixture("mdatp/connectivity/linux-ok.txt").sleep_ms(30_000),
@@ -730,5 +731,58 @@ fn log_file_names_are_redacted_like_their_contents() {
         Some(0),
         "{}",
         String::from_utf8_lossy(&listed.stdout)
+    );
+}
+
+#[test]
+fn a_hung_bundle_call_is_cut_at_its_timeout_and_recorded_not_waited_for() {
+    let (mut env, logs) = endpoint();
+    env.on("version", Reply::stdout("Product version: 1\n").hang())
+        .on(
+            "connectivity test",
+            Reply::fixture("mdatp/connectivity/linux-ok.txt").sleep_ms(30_000),
+        );
+    let out_path = env.path().join("b.tar.gz");
+    let out = bounded_bundle(&env, &logs, &out_path, &["--timeout", "2"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let files = read_bundle(&out_path);
+    let failed = manifest(&files)["failed"].clone();
+    for (collector, shown) in [
+        ("mdatp version", "version"),
+        ("mdatp connectivity test", "connectivity test"),
+    ] {
+        let error = failed
+            .as_array()
+            .expect("failed")
+            .iter()
+            .find(|f| f["collector"] == collector)
+            .and_then(|f| f["error"].as_str())
+            .unwrap_or_else(|| panic!("no {collector} failure in {failed}"));
+        assert!(
+            error.contains(shown) && error.contains("did not finish within 2 s"),
+            "{error}"
+        );
+    }
+    // The calls that answered are in the bundle all the same.
+    for name in [
+        "mdatp/health.txt",
+        "mdatp/health-definitions.txt",
+        "mdatp/health.json",
+        "report.json",
+    ] {
+        assert!(files.contains_key(name), "{name} missing");
+    }
+    assert!(!files.contains_key("mdatp/version.txt"));
+    assert!(
+        stdout_json(&out)["failed"]
+            .as_array()
+            .is_some_and(|f| f.len() == 2),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
     );
 }

@@ -12,6 +12,10 @@
 //!   invocation sees what e.g. `definitions update` changed).
 //! - `invocations.jsonl`: one JSON array of arguments per invocation, written before
 //!   anything else happens, so hung and crashed calls are recorded too.
+//! - `timeline.jsonl`: one `{"args", "start_us", "end_us"}` object per invocation that
+//!   ended on its own (exit, not hang or signal), the times in microseconds since the Unix
+//!   epoch, taken on entry and just before exit; tests read it to see which calls ran
+//!   side by side.
 //! - `last.pid`: the pid of the latest invocation.
 //! - `grandchild.pid`: the pid of the process `spawn_grandchild` left behind. It holds the
 //!   fake's stdout and stderr and never exits; with `grandchild_setsid` it first calls
@@ -53,6 +57,7 @@ fn run() -> Result<i32, String> {
     let dir = PathBuf::from(
         std::env::var_os("FAKE_MDATP_SCENARIO").ok_or("FAKE_MDATP_SCENARIO is not set")?,
     );
+    let started = now_us();
     let args: Vec<String> = std::env::args().skip(1).collect();
     append(
         &dir.join("invocations.jsonl"),
@@ -134,6 +139,8 @@ fn run() -> Result<i32, String> {
     if reply["hang"].as_bool() == Some(true) {
         hang_forever();
     }
+    let interval = serde_json::json!({"args": args, "start_us": started, "end_us": now_us()});
+    append(&dir.join("timeline.jsonl"), &format!("{interval}\n"))?;
     Ok(reply["exit"].as_i64().unwrap_or(0) as i32)
 }
 
@@ -172,6 +179,12 @@ fn flood_out(out: &mut impl Write, flood: &Value) -> std::io::Result<()> {
         left -= n as u64;
     }
     Ok(())
+}
+
+fn now_us() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
 }
 
 fn hang_forever() -> ! {
