@@ -38,6 +38,10 @@ pub struct MirrorCheckDoc {
     pub log: Option<String>,
     pub arches: Vec<ArchRow>,
     pub findings: Vec<Finding>,
+    /// When the check read the tree (Unix time), for monitoring: package ages are as of
+    /// this instant, so a textfile that stopped being rewritten can be told from a fresh one.
+    #[serde(skip)]
+    pub checked_unix: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -104,6 +108,10 @@ impl MirrorCheckReport {
                 log: s.log_path.as_ref().map(|p| p.display().to_string()),
                 arches,
                 findings,
+                checked_unix: s
+                    .now
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
             },
         }
     }

@@ -9,12 +9,12 @@ use std::process::Command;
 
 use serde_json::Value;
 
-const ENGINE: &str = "1.1.25090.3001";
-const DEFS: &str = "1.441.90.0";
+pub(crate) const ENGINE: &str = "1.1.25090.3001";
+pub(crate) const DEFS: &str = "1.441.90.0";
 
 /// How the fwlink stand-in answers.
 #[derive(Clone, Copy, PartialEq)]
-enum Fwlink {
+pub(crate) enum Fwlink {
     Good,
     /// The package request answers 403 with an HTML page (a proxy block page).
     PackageForbidden,
@@ -65,7 +65,7 @@ pub fn stored_zip(name: &str, data: &[u8]) -> Vec<u8> {
 }
 
 /// Serves the fwlink stand-in on 127.0.0.1 until the test ends; returns its base URL.
-fn fwlink(mode: Fwlink, defs: &'static str) -> String {
+pub(crate) fn fwlink(mode: Fwlink, defs: &'static str) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || {
@@ -111,16 +111,16 @@ fn fwlink(mode: Fwlink, defs: &'static str) -> String {
 
 /// A mirror host in a temporary directory outside /tmp (the downloader's /tmp default is a
 /// finding of its own): the stand-in script, its settings.json, the tree and the log.
-struct Host {
+pub(crate) struct Host {
     dir: tempfile::TempDir,
 }
 
 impl Host {
-    fn new() -> Host {
+    pub(crate) fn new() -> Host {
         Host::with_settings(|_| {})
     }
 
-    fn with_settings(edit: impl FnOnce(&mut serde_json::Map<String, Value>)) -> Host {
+    pub(crate) fn with_settings(edit: impl FnOnce(&mut serde_json::Map<String, Value>)) -> Host {
         // Not under /tmp, whatever the clone's path: a folder there is a finding itself.
         let base = if Path::new("/var/tmp").is_dir() {
             Path::new("/var/tmp")
@@ -178,24 +178,24 @@ impl Host {
         Host { dir }
     }
 
-    fn root(&self) -> PathBuf {
+    pub(crate) fn root(&self) -> PathBuf {
         self.path().join("root")
     }
 
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
-    fn settings(&self) -> PathBuf {
+    pub(crate) fn settings(&self) -> PathBuf {
         self.path().join("settings.json")
     }
 
-    fn arch(&self, rel: &str) -> PathBuf {
+    pub(crate) fn arch(&self, rel: &str) -> PathBuf {
         self.path().join("wdav-update/linux").join(rel)
     }
 
     /// Runs the stand-in against `base`; returns its exit status and output.
-    fn download(&self, base: &str, path_env: Option<&str>) -> (i32, String) {
+    pub(crate) fn download(&self, base: &str, path_env: Option<&str>) -> (i32, String) {
         let mut cmd = Command::new("sh");
         cmd.arg(self.path().join("xplat_offline_updates_download.sh"))
             .current_dir(self.path())
@@ -211,7 +211,7 @@ impl Host {
     }
 
     /// `mirror check --format json` on this host: exit code and document.
-    fn check(&self, extra: &[&str]) -> (i32, Value) {
+    pub(crate) fn check(&self, extra: &[&str]) -> (i32, Value) {
         let out = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
             .args(["mirror", "check", "--format", "json", "--settings"])
             .arg(self.settings())
@@ -235,7 +235,7 @@ fn ids(doc: &Value) -> Vec<String> {
         .collect()
 }
 
-fn needs_tools() {
+pub(crate) fn needs_tools() {
     for t in ["curl", "jq"] {
         assert!(
             which::which(t).is_ok(),
@@ -722,7 +722,7 @@ fn a_0600_package_is_flagged_on_disk_and_its_403_when_served() {
 }
 
 /// `mirror check --online` against the loopback fwlink stand-in, never Microsoft.
-fn check_online(host: &Host, fwlink: &str, format: &str) -> (i32, String) {
+pub(crate) fn check_online(host: &Host, fwlink: &str, format: &str) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
         .args([
             "mirror",
@@ -799,7 +799,7 @@ fn online_says_how_far_the_mirror_lags_behind_what_is_published() {
 }
 
 /// `mirror run` of the stand-in, pointed at `base`, with its own state directory.
-fn mirror_run(host: &Host, base: &str, extra: &[&str]) -> (i32, Value, String) {
+pub(crate) fn mirror_run(host: &Host, base: &str, extra: &[&str]) -> (i32, Value, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
         .args(["mirror", "run", "--format", "json", "--script"])
         .arg(host.path().join("xplat_offline_updates_download.sh"))
