@@ -1059,3 +1059,183 @@ fn mirror_run_keeps_and_restores_a_package_behind_a_symlink_without_following_it
     );
     assert_eq!(std::fs::read(&elsewhere).unwrap(), good);
 }
+
+/// The names of the files in `dir`, sorted.
+fn file_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// A text exposition parsed as node_exporter's textfile collector would read it.
+fn parse_exposition(text: &str) -> prometheus_parse::Scrape {
+    prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string())))
+        .unwrap_or_else(|e| panic!("not a valid exposition ({e}):\n{text}"))
+}
+
+fn gauge(scrape: &prometheus_parse::Scrape, metric: &str) -> Option<f64> {
+    scrape
+        .samples
+        .iter()
+        .find(|s| s.metric == metric)
+        .map(|s| match s.value {
+            prometheus_parse::Value::Gauge(v) => v,
+            ref v => panic!("{metric} is not a gauge: {v:?}"),
+        })
+}
+
+fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
+#[test]
+fn mirror_check_textfile_is_replaced_atomically_0644_and_parses() {
+    needs_tools();
+    use std::os::unix::fs::PermissionsExt;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let host = Host::with_settings(|s| {
+        s.insert("backupPreviousUpdates".into(), false.into());
+    });
+    host.download(&fwlink(Fwlink::Good, DEFS), None);
+    let dir = host.path().join("textfile");
+    std::fs::create_dir(&dir).unwrap();
+    let file = dir.join("mdatp_mirror.prom");
+    let stop = Arc::new(AtomicBool::new(false));
+    // A reader racing the writers only ever sees a whole file (or none yet).
+    let reader = {
+        let (file, stop) = (file.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut reads = 0;
+            while !stop.load(Ordering::SeqCst) {
+                if let Ok(text) = std::fs::read_to_string(&file) {
+                    assert!(
+                        text.ends_with('\n')
+                            && text.contains("\nmdatp_mirror_last_check_timestamp_seconds "),
+                        "partial file seen:\n{text}"
+                    );
+                    reads += 1;
+                }
+            }
+            reads
+        })
+    };
+    let mirror_check = |format: &str, textdir: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
+            .args(["mirror", "check", "--format", format, "--settings"])
+            .arg(host.settings())
+            .arg("--root")
+            .arg(host.root())
+            .arg("--textfile-dir")
+            .arg(textdir)
+            .output()
+            .unwrap()
+    };
+    let before = unix_now().floor();
+    for _ in 0..6 {
+        let out = mirror_check("prometheus", &dir);
+        assert_eq!(
+            (out.status.code(), out.stdout.as_slice()),
+            (Some(0), &b""[..]),
+            "the metrics go to the file, not stdout: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    stop.store(true, Ordering::SeqCst);
+    assert!(reader.join().unwrap() > 0, "the reader saw the file");
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o644,
+        "node_exporter runs as its own user"
+    );
+    assert_eq!(
+        file_names(&dir),
+        ["mdatp_mirror.prom"],
+        "no temporary file left"
+    );
+    let scrape = parse_exposition(&std::fs::read_to_string(&file).unwrap());
+    assert_eq!(gauge(&scrape, "mdatp_mirror_status"), Some(0.0));
+    let stamp = gauge(&scrape, "mdatp_mirror_last_check_timestamp_seconds").unwrap();
+    assert!(
+        (before..=unix_now() + 1.0).contains(&stamp),
+        "{stamp} is not the time of the check"
+    );
+    let ok: Vec<_> = scrape
+        .samples
+        .iter()
+        .filter(|s| s.metric == "mdatp_mirror_package_ok")
+        .collect();
+    assert_eq!(ok.len(), 2, "x86_64 and arm64 of linux/production");
+    assert!(
+        ok.iter()
+            .all(|s| matches!(s.value, prometheus_parse::Value::Gauge(v) if v == 1.0))
+    );
+
+    // Another format on stdout still writes the metrics, as `check --textfile-dir` does.
+    std::fs::remove_file(&file).unwrap();
+    let out = mirror_check("nagios", &dir);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("MDATP MIRROR-HOST OK - "));
+    parse_exposition(&std::fs::read_to_string(&file).expect("textfile written"));
+
+    // A directory that cannot be written is an unknown, said on stderr.
+    let out = mirror_check("prometheus", &host.path().join("no-such-dir"));
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot write"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn mirror_run_textfile_is_0644_whole_and_says_what_the_run_did() {
+    needs_tools();
+    use std::os::unix::fs::PermissionsExt;
+    let host = Host::with_settings(|s| {
+        s.insert("backupPreviousUpdates".into(), false.into());
+    });
+    let dir = host.path().join("textfile");
+    std::fs::create_dir(&dir).unwrap();
+    let file = dir.join("mdatp_mirror_run.prom");
+    let arg = ["--textfile-dir", dir.to_str().unwrap()];
+    let before = unix_now().floor();
+    let (code, doc, _) = mirror_run(&host, &fwlink(Fwlink::Good, DEFS), &arg);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o644
+    );
+    assert_eq!(file_names(&dir), ["mdatp_mirror_run.prom"]);
+    let scrape = parse_exposition(&std::fs::read_to_string(&file).unwrap());
+    assert_eq!(gauge(&scrape, "mdatp_mirror_run_status"), Some(0.0));
+    assert_eq!(gauge(&scrape, "mdatp_mirror_run_restored"), Some(0.0));
+    let stamp = gauge(&scrape, "mdatp_mirror_run_last_timestamp_seconds").unwrap();
+    assert!((before..=unix_now() + 1.0).contains(&stamp), "{stamp}");
+
+    // A proxy's 403 page: the file is replaced with the failed run's result.
+    let (code, doc, _) = mirror_run(&host, &fwlink(Fwlink::PackageForbidden, "1.441.95.0"), &arg);
+    assert_eq!(code, 2, "{doc:#}");
+    assert_eq!(file_names(&dir), ["mdatp_mirror_run.prom"]);
+    let scrape = parse_exposition(&std::fs::read_to_string(&file).unwrap());
+    assert_eq!(gauge(&scrape, "mdatp_mirror_run_status"), Some(2.0));
+    assert_eq!(gauge(&scrape, "mdatp_mirror_run_restored"), Some(2.0));
+
+    // An unwritable directory: the run still reports, and exits unknown at least.
+    let (code, doc, stderr) = mirror_run(
+        &host,
+        &fwlink(Fwlink::Good, "1.441.95.0"),
+        &[
+            "--textfile-dir",
+            host.path().join("no-such-dir").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 3, "{doc:#}");
+    assert!(stderr.contains("cannot write"), "{stderr}");
+}
