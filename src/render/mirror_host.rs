@@ -30,6 +30,9 @@ impl Render for MirrorCheckReport {
         if let Some(l) = &d.log {
             out.push_str(&format!("  log:      {l}\n"));
         }
+        if let Some(u) = &d.runs_as {
+            out.push_str(&format!("  runs as:  {u}\n"));
+        }
         for a in &d.arches {
             out.push_str(&format!(
                 "  {}/{}{}/arch_{}: {}\n",

@@ -36,6 +36,9 @@ pub struct MirrorCheckDoc {
     pub settings: Option<String>,
     pub folder: String,
     pub log: Option<String>,
+    /// The user the schedule runs the downloader as, and where that comes from (root is
+    /// assumed, and said, when no schedule names one).
+    pub runs_as: Option<String>,
     pub arches: Vec<ArchRow>,
     pub findings: Vec<Finding>,
     /// When the check read the tree (Unix time), for monitoring: package ages are as of
@@ -106,6 +109,13 @@ impl MirrorCheckReport {
                 settings: s.settings_path.as_ref().map(|p| p.display().to_string()),
                 folder: s.folder.display().to_string(),
                 log: s.log_path.as_ref().map(|p| p.display().to_string()),
+                runs_as: s.job.as_ref().map(|j| {
+                    if j.assumed {
+                        format!("{} (assumed: {})", j.user, j.source)
+                    } else {
+                        format!("{} ({})", j.user, j.source)
+                    }
+                }),
                 arches,
                 findings,
                 checked_unix: s

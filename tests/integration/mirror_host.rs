@@ -194,6 +194,29 @@ impl Host {
         self.path().join("wdav-update/linux").join(rel)
     }
 
+    /// Writes `root/etc/passwd` and `root/etc/group`: each user gets the uid of this test's
+    /// files plus its offset (0: their owner) and that owner's group plus the same offset;
+    /// each group (name, members) gets the gid of this test's files.
+    pub(crate) fn accounts(&self, users: &[(&str, u32)], groups: &[(&str, &str)]) {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(self.path()).unwrap();
+        let mut passwd = String::from("root:x:0:0:root:/root:/bin/sh\n");
+        for (name, offset) in users {
+            passwd.push_str(&format!(
+                "{name}:x:{}:{}::/nonexistent:/usr/sbin/nologin\n",
+                meta.uid() + offset,
+                meta.gid() + offset
+            ));
+        }
+        let mut group = String::from("root:x:0:\n");
+        for (name, members) in groups {
+            group.push_str(&format!("{name}:x:{}:{members}\n", meta.gid()));
+        }
+        let etc = self.root().join("etc");
+        std::fs::write(etc.join("passwd"), passwd).unwrap();
+        std::fs::write(etc.join("group"), group).unwrap();
+    }
+
     /// Runs the stand-in against `base`; returns its exit status and output.
     pub(crate) fn download(&self, base: &str, path_env: Option<&str>) -> (i32, String) {
         let mut cmd = Command::new("sh");
@@ -578,8 +601,9 @@ fn a_systemd_timer_and_a_user_crontab_are_read_from_real_files() {
         ),
     )
     .unwrap();
+    host.accounts(&[("wdav", 0)], &[]);
     let (code, doc) = host.check(&[]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 1, "{doc:#}");
     let f = finding(&doc, "mirror-host-schedule-slow");
     assert!(
         f["title"].as_str().unwrap().contains("every 12 hours"),
@@ -1238,4 +1262,265 @@ fn mirror_run_textfile_is_0644_whole_and_says_what_the_run_did() {
     );
     assert_eq!(code, 3, "{doc:#}");
     assert!(stderr.contains("cannot write"), "{stderr}");
+}
+
+#[test]
+fn the_jobs_user_must_be_able_to_write_the_folder_and_the_log() {
+    needs_tools();
+    use std::os::unix::fs::PermissionsExt;
+    let host = Host::with_settings(|s| {
+        s.insert("backupPreviousUpdates".into(), false.into());
+    });
+    host.download(&fwlink(Fwlink::Good, DEFS), None);
+    let cron = host.root().join("etc/cron.d/mdatp-offline-updates");
+    let script = host.path().join("xplat_offline_updates_download.sh");
+    let run_as = |user: &str| {
+        std::fs::write(
+            &cron,
+            format!("0 */4 * * * {user} {} >/dev/null 2>&1\n", script.display()),
+        )
+        .unwrap()
+    };
+    // `mirror` is another user than the files' owner, in none of their groups.
+    run_as("mirror");
+    host.accounts(&[("mirror", 1)], &[]);
+    let (code, doc) = host.check(&[]);
+    assert_eq!(code, 2, "{doc:#}");
+    let f = finding(&doc, "mirror-host-not-writable");
+    assert_eq!(f["severity"], "critical");
+    let evidence = f["evidence"].to_string();
+    for what in [
+        "downloadFolder: ",
+        "linux/production/arch_x86_64: ",
+        "linux/production/arch_arm64: ",
+        "logFilePath: ",
+    ] {
+        assert!(evidence.contains(what), "{what} missing: {f:#}");
+    }
+    assert!(evidence.contains("mode rwxr-xr-x"), "{f:#}");
+    assert!(
+        f["evidence"][0]["value"]
+            .as_str()
+            .unwrap()
+            .starts_with("mirror (")
+    );
+
+    // In the files' group, with group-writable folders: only the log is left (a warning).
+    host.accounts(&[("mirror", 1)], &[("mirrorgrp", "mirror")]);
+    let tree = host.path().join("wdav-update");
+    for dir in [
+        tree.clone(),
+        host.arch("production/arch_x86_64"),
+        host.arch("production/arch_arm64"),
+    ] {
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o775)).unwrap();
+    }
+    let (code, doc) = host.check(&[]);
+    assert_eq!(code, 1, "{doc:#}");
+    let f = finding(&doc, "mirror-host-not-writable");
+    assert_eq!(f["severity"], "warning");
+    assert!(f["title"].as_str().unwrap().contains("log"), "{f:#}");
+
+    // The log group-writable too: it may append, but the log is another user's (info).
+    let log = host.path().join("offline_updates.log");
+    std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o664)).unwrap();
+    let (code, doc) = host.check(&[]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(ids(&doc), vec!["mirror-host-log-owner"], "{doc:#}");
+    assert_eq!(doc["findings"][0]["severity"], "info");
+
+    // A log that does not exist yet: the directory it would be created in counts.
+    std::fs::remove_file(&log).unwrap();
+    let (_, doc) = host.check(&[]);
+    let f = finding(&doc, "mirror-host-not-writable");
+    assert!(
+        f["evidence"].to_string().contains("(missing; nearest: "),
+        "{f:#}"
+    );
+
+    // A user /etc/passwd does not know: what it may write is unknown, never fine.
+    run_as("ghost");
+    let (code, doc) = host.check(&[]);
+    assert_eq!(code, 3, "{doc:#}");
+    assert_eq!(
+        finding(&doc, "mirror-host-not-writable")["severity"],
+        "unknown"
+    );
+
+    // No schedule at all: root is assumed, and said.
+    std::fs::remove_file(&cron).unwrap();
+    host.download(&fwlink(Fwlink::Good, DEFS), None);
+    std::fs::set_permissions(&tree, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let (_, doc) = host.check(&[]);
+    assert!(
+        !ids(&doc).contains(&"mirror-host-not-writable".to_string()),
+        "root writes anything: {doc:#}"
+    );
+    assert!(ids(&doc).contains(&"mirror-host-schedule-missing".to_string()));
+}
+
+/// SELinux enforcing and nginx installed, as `--root` shows the machine.
+fn enforcing_with_nginx(host: &Host, enforce: &str) {
+    let se = host.root().join("sys/fs/selinux");
+    std::fs::create_dir_all(&se).unwrap();
+    std::fs::write(se.join("enforce"), enforce).unwrap();
+    std::fs::create_dir_all(host.root().join("usr/sbin")).unwrap();
+    std::fs::write(host.root().join("usr/sbin/nginx"), "").unwrap();
+}
+
+/// The paths nginx would hand out: the folder, the arch folders and their files.
+fn served_paths(host: &Host) -> Vec<PathBuf> {
+    let mut paths = vec![host.path().join("wdav-update")];
+    for arch in ["arch_x86_64", "arch_arm64"] {
+        let dir = host.arch(&format!("production/{arch}"));
+        paths.push(dir.join("updates.zip"));
+        paths.push(dir.join("manifest.json"));
+        paths.push(dir);
+    }
+    paths
+}
+
+#[test]
+fn selinux_labels_matter_only_when_enforcing_with_a_local_web_server() {
+    needs_tools();
+    let host = Host::with_settings(|s| {
+        s.insert("backupPreviousUpdates".into(), false.into());
+    });
+    host.download(&fwlink(Fwlink::Good, DEFS), None);
+    // Enforcing with nginx: files without an httpd-readable type (here none at all, or the
+    // temporary directory's type on a machine with SELinux) are what nginx answers 403 for.
+    enforcing_with_nginx(&host, "1\n");
+    let (code, doc) = host.check(&[]);
+    assert_eq!(code, 2, "{doc:#}");
+    let f = finding(&doc, "mirror-host-selinux-label");
+    assert_eq!(f["severity"], "critical");
+    assert!(
+        f["evidence"][0]["value"]
+            .as_str()
+            .unwrap()
+            .contains("usr/sbin/nginx installed, SELinux enforcing"),
+        "{f:#}"
+    );
+    assert!(
+        f["title"].as_str().unwrap().starts_with("7 path(s)"),
+        "{f:#}"
+    );
+    assert!(
+        f["fix"].as_str().unwrap().contains("restorecon -R"),
+        "{f:#}"
+    );
+    // Permissive: no finding. Enforcing without a web server: none either.
+    enforcing_with_nginx(&host, "0\n");
+    let (code, doc) = host.check(&[]);
+    assert_eq!((code, ids(&doc)), (0, vec![]), "{doc:#}");
+    enforcing_with_nginx(&host, "1\n");
+    std::fs::remove_file(host.root().join("usr/sbin/nginx")).unwrap();
+    let (code, doc) = host.check(&[]);
+    assert_eq!((code, ids(&doc)), (0, vec![]), "{doc:#}");
+}
+
+/// Sets `security.selinux` on `path` (not following a symlink).
+fn set_label(path: &Path, context: &str) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let p = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    let value = format!("{context}\0");
+    // SAFETY: valid C strings; value's pointer and length match.
+    let rc = unsafe {
+        libc::lsetxattr(
+            p.as_ptr(),
+            c"security.selinux".as_ptr(),
+            value.as_ptr().cast(),
+            value.len(),
+            0,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[test]
+#[ignore = "needs root with CAP_SYS_ADMIN to set security.selinux (.ci/run runs it as root)"]
+fn selinux_types_httpd_may_read_pass_and_others_are_named() {
+    needs_tools();
+    let host = Host::with_settings(|s| {
+        s.insert("backupPreviousUpdates".into(), false.into());
+    });
+    host.download(&fwlink(Fwlink::Good, DEFS), None);
+    enforcing_with_nginx(&host, "1\n");
+    for p in served_paths(&host) {
+        // Asked to run, it must run: without the privilege this is a failure.
+        set_label(&p, "system_u:object_r:httpd_sys_content_t:s0").unwrap_or_else(|e| {
+            panic!(
+                "cannot set security.selinux on {} ({e}): run as root with CAP_SYS_ADMIN",
+                p.display()
+            )
+        });
+    }
+    let (code, doc) = host.check(&[]);
+    assert_eq!((code, ids(&doc)), (0, vec![]), "{doc:#}");
+    // public_content_t is readable by httpd too; user_home_t is not.
+    let pkg = host.arch("production/arch_arm64/updates.zip");
+    set_label(&pkg, "system_u:object_r:public_content_t:s0").unwrap();
+    let (code, _) = host.check(&[]);
+    assert_eq!(code, 0);
+    set_label(&pkg, "unconfined_u:object_r:user_home_t:s0").unwrap();
+    let (code, doc) = host.check(&[]);
+    assert_eq!(code, 2, "{doc:#}");
+    let f = finding(&doc, "mirror-host-selinux-label");
+    assert!(
+        f["title"].as_str().unwrap().starts_with("1 path(s)"),
+        "{f:#}"
+    );
+    assert_eq!(f["evidence"][1]["key"], pkg.display().to_string());
+    assert_eq!(
+        f["evidence"][1]["value"],
+        "unconfined_u:object_r:user_home_t:s0"
+    );
+}
+
+#[test]
+fn a_script_that_never_mentions_arm64_predates_its_support() {
+    needs_tools();
+    let host = Host::with_settings(|s| {
+        s.insert("backupPreviousUpdates".into(), false.into());
+    });
+    host.download(&fwlink(Fwlink::Good, DEFS), None);
+    // An older downloader: x86_64 only, version 0.0.1 (a real file, executable).
+    let script = host.path().join("xplat_offline_updates_download.sh");
+    let text = std::fs::read_to_string(&script).unwrap();
+    let old = text
+        .replace("scriptVersion=\"0.0.2\"", "scriptVersion=\"0.0.1\"")
+        .replace("for arch in x86_64 arm64; do", "for arch in x86_64; do")
+        .replace(
+            "            [ \"$arch\" = arm64 ] && url=\"$url&arch=arm64\"\n",
+            "",
+        );
+    assert!(!old.contains("arm64"), "the stand-in changed: {old}");
+    std::fs::write(&script, old).unwrap();
+    let (code, doc) = host.check(&[]);
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(ids(&doc), vec!["mirror-host-script-no-arm64"], "{doc:#}");
+    let f = finding(&doc, "mirror-host-script-no-arm64");
+    assert_eq!(f["evidence"][1]["value"], "0.0.1");
+}
+
+#[test]
+fn the_access_selinux_and_arm64_findings_have_explanations() {
+    for (id, says) in [
+        ("mirror-host-not-writable", "nearest directory above"),
+        ("mirror-host-log-owner", "run by hand as root"),
+        ("mirror-host-selinux-label", "httpd_sys_content_t"),
+        ("mirror-host-script-no-arm64", "November 2024"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
+            .args(["diagnose", "--explain", id])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{id}: {text}");
+        assert!(text.contains(says), "{id}: {text}");
+    }
 }
