@@ -1502,8 +1502,8 @@ fn a_script_that_never_mentions_arm64_predates_its_support() {
     std::fs::write(&script, old).unwrap();
     let (code, doc) = host.check(&[]);
     assert_eq!(code, 1, "{doc:#}");
-    assert_eq!(ids(&doc), vec!["mirror-host-script-no-arm64"], "{doc:#}");
-    let f = finding(&doc, "mirror-host-script-no-arm64");
+    assert_eq!(ids(&doc), vec!["mirror-host-script-outdated"], "{doc:#}");
+    let f = finding(&doc, "mirror-host-script-outdated");
     assert_eq!(f["evidence"][1]["value"], "0.0.1");
 }
 
@@ -1513,7 +1513,7 @@ fn the_access_selinux_and_arm64_findings_have_explanations() {
         ("mirror-host-not-writable", "nearest directory above"),
         ("mirror-host-log-owner", "run by hand as root"),
         ("mirror-host-selinux-label", "httpd_sys_content_t"),
-        ("mirror-host-script-no-arm64", "November 2024"),
+        ("mirror-host-script-outdated", "November 2024"),
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
             .args(["diagnose", "--explain", id])

@@ -204,7 +204,7 @@ pub static SELINUX_LABEL: Rule = Rule {
     basis: "Inferred from how real mirror setups fail; the meaning says why.",
 };
 pub static SCRIPT_NO_ARM64: Rule = Rule {
-    id: "mirror-host-script-no-arm64",
+    id: "mirror-host-script-outdated",
     severity: "warning",
     meaning: "The downloader script never mentions arm64, so it fetches no arm64 packages and arm64 endpoints get nothing. Documented: Linux ARM64 is in production and the downloader has supported arm64 since November 2024 (0.0.2 asks for `&arch=arm64`); which version added it is not documented, so the script's text is read, not its version.",
     fix: "Replace the script with the current xplat_offline_updates_download.sh from microsoft/mdatp-xplat (linux/definition_downloader).",
