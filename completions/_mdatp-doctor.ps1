@@ -312,7 +312,7 @@ Register-ArgumentCompleter -Native -CommandName 'mdatp-doctor' -ScriptBlock {
             [CompletionResult]::new('--probe-timeout', '--probe-timeout', [CompletionResultType]::ParameterName, 'Time limit for fetching one architecture''s files through --url')
             [CompletionResult]::new('--fwlink-url', '--fwlink-url', [CompletionResultType]::ParameterName, 'The fwlink base URL --online asks (tests)')
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'The endpoints'' definitionUpdatesInterval (e.g. 8h, 28800)')
-            [CompletionResult]::new('--textfile-dir', '--textfile-dir', [CompletionResultType]::ParameterName, 'With --format prometheus: write DIR/mdatp_mirror.prom atomically instead of stdout')
+            [CompletionResult]::new('--textfile-dir', '--textfile-dir', [CompletionResultType]::ParameterName, 'Also write the Prometheus metrics to DIR/mdatp_mirror.prom, atomically (whatever --format says; with --format prometheus, instead of stdout)')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Read the machine''s files under this directory (tests)')
             [CompletionResult]::new('--mdatp', '--mdatp', [CompletionResultType]::ParameterName, 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]')
             [CompletionResult]::new('--managed-config', '--managed-config', [CompletionResultType]::ParameterName, 'The managed configuration file mdatp reads')

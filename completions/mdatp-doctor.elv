@@ -293,7 +293,7 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
             cand --probe-timeout 'Time limit for fetching one architecture''s files through --url'
             cand --fwlink-url 'The fwlink base URL --online asks (tests)'
             cand --interval 'The endpoints'' definitionUpdatesInterval (e.g. 8h, 28800)'
-            cand --textfile-dir 'With --format prometheus: write DIR/mdatp_mirror.prom atomically instead of stdout'
+            cand --textfile-dir 'Also write the Prometheus metrics to DIR/mdatp_mirror.prom, atomically (whatever --format says; with --format prometheus, instead of stdout)'
             cand --root 'Read the machine''s files under this directory (tests)'
             cand --mdatp 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]'
             cand --managed-config 'The managed configuration file mdatp reads'

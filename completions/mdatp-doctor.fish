@@ -310,7 +310,7 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l probe-timeout -d 'Time limit for fetching one architecture\'s files through --url' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l fwlink-url -d 'The fwlink base URL --online asks (tests)' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l interval -d 'The endpoints\' definitionUpdatesInterval (e.g. 8h, 28800)' -r
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l textfile-dir -d 'With --format prometheus: write DIR/mdatp_mirror.prom atomically instead of stdout' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l textfile-dir -d 'Also write the Prometheus metrics to DIR/mdatp_mirror.prom, atomically (whatever --format says; with --format prometheus, instead of stdout)' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l root -d 'Read the machine\'s files under this directory (tests)' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l managed-config -d 'The managed configuration file mdatp reads' -r -F

@@ -655,7 +655,8 @@ pub struct MirrorCheckArgs {
     #[arg(long, value_name = "SECS", default_value = "8h", value_parser = crate::units::parse_age)]
     pub interval: Duration,
 
-    /// With --format prometheus: write DIR/mdatp_mirror.prom atomically instead of stdout
+    /// Also write the Prometheus metrics to DIR/mdatp_mirror.prom, atomically (whatever
+    /// --format says; with --format prometheus, instead of stdout)
     #[arg(long, value_name = "DIR")]
     pub textfile_dir: Option<PathBuf>,
 

@@ -52,29 +52,49 @@ pub fn check(ctx: &Context, args: &MirrorCheckArgs) -> Finished {
     let report = MirrorCheckReport::new(&snapshot, findings);
     let exit = report.doc.verdict.exit_code();
     let stdout = render::emit(&report, ctx.format, ctx.style);
-    match (ctx.format, &args.textfile_dir) {
-        (Format::Prometheus, Some(dir)) => {
-            let path = dir.join(TEXTFILE_NAME);
-            match safe_write::replace(&path, stdout.as_bytes(), 0o644) {
-                Ok(()) => Finished {
-                    stdout: String::new(),
-                    exit: ExitCode::Ok,
-                },
-                Err(e) => {
-                    eprintln!("mdatp-doctor: cannot write {}: {e}", path.display());
-                    Finished {
-                        stdout: String::new(),
-                        exit: ExitCode::Unknown,
-                    }
-                }
-            }
+    // Asked for a textfile with another format: write the metrics too and print the format,
+    // as `check --textfile-dir` does (a timer that forgot --format must not write nothing).
+    if ctx.format != Format::Prometheus
+        && let Some(dir) = &args.textfile_dir
+    {
+        let metrics = render::emit(&report, Format::Prometheus, ctx.style);
+        if !write_textfile(&dir.join(TEXTFILE_NAME), &metrics) {
+            return Finished {
+                stdout,
+                exit: ExitCode::Unknown,
+            };
         }
+    }
+    match (ctx.format, &args.textfile_dir) {
+        (Format::Prometheus, Some(dir)) => Finished {
+            stdout: String::new(),
+            exit: if write_textfile(&dir.join(TEXTFILE_NAME), &stdout) {
+                ExitCode::Ok
+            } else {
+                ExitCode::Unknown
+            },
+        },
         // The state is in the metrics: the run itself succeeded.
         (Format::Prometheus | Format::Checkmk, _) => Finished {
             stdout,
             exit: ExitCode::Ok,
         },
         _ => Finished { stdout, exit },
+    }
+}
+
+/// Replaces `path` atomically, 0644 (node_exporter runs as its own user); false, said on
+/// stderr, when it cannot.
+fn write_textfile(path: &Path, text: &str) -> bool {
+    match safe_write::replace(path, text.as_bytes(), 0o644) {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!(
+                "mdatp-doctor: cannot write {}: {e}",
+                crate::units::escape_controls(&path.display().to_string(), false)
+            );
+            false
+        }
     }
 }
 
@@ -220,13 +240,8 @@ pub fn run_downloader(ctx: &Context, args: &MirrorRunArgs) -> Result<Finished, F
     };
     let mut exit = verdict.exit_code();
     if let Some(dir) = &args.textfile_dir {
-        let path = dir.join(RUN_TEXTFILE_NAME);
-        if let Err(e) = safe_write::replace(
-            &path,
-            render::mirror_host::run_textfile(&doc).as_bytes(),
-            0o644,
-        ) {
-            eprintln!("mdatp-doctor: cannot write {}: {e}", path.display());
+        let text = render::mirror_host::run_textfile(&doc);
+        if !write_textfile(&dir.join(RUN_TEXTFILE_NAME), &text) {
             exit = exit.max(ExitCode::Unknown);
         }
     }

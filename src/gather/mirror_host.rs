@@ -8,7 +8,8 @@ use std::time::{Duration, SystemTime};
 use crate::mirror_host::schedule::{self, ScheduleEntry};
 use crate::mirror_host::tree::{self, ArchState};
 use crate::mirror_host::{
-    InstallFacts, MirrorHostSnapshot, OnlineReading, Serving, log, online, settings,
+    InstallFacts, JobAccess, MirrorHostSnapshot, OnlineReading, SelinuxFacts, Serving, WriteTarget,
+    access, log, online, settings,
 };
 
 /// The script's file name, as Microsoft ships it.
@@ -102,7 +103,12 @@ pub fn gather(plan: &MirrorHostPlan) -> MirrorHostSnapshot {
         .as_ref()
         .map(|u| serve(u, &tree, plan.probe_timeout));
     let online = plan.online.as_ref().map(|base| ask_microsoft(base, &tree));
+    let job = (!folder.as_os_str().is_empty())
+        .then(|| job_access(&plan.root, &schedule, &folder, log_path.as_deref(), &tree));
+    let selinux = (!folder.as_os_str().is_empty()).then(|| selinux(&plan.root, &folder, &tree));
     MirrorHostSnapshot {
+        job,
+        selinux,
         serving,
         online,
         settings_path,
@@ -196,6 +202,7 @@ fn install(plan: &MirrorHostPlan, settings: Option<&Path>) -> Option<InstallFact
             let _ = f.take(1024 * 1024).read_to_end(&mut bytes);
             facts.crlf = bytes.windows(2).any(|w| w == b"\r\n");
             let text = String::from_utf8_lossy(&bytes);
+            facts.mentions_arm64 = text.contains("arm64");
             facts.version = text.lines().find_map(|l| {
                 l.trim()
                     .strip_prefix("scriptVersion=")
@@ -360,4 +367,131 @@ fn ask_microsoft(base: &str, tree: &[ArchState]) -> Vec<OnlineReading> {
             }
         })
         .collect()
+}
+
+/// At most this much of /etc/passwd or /etc/group is read.
+const ACCOUNTS_MAX: u64 = 4 * 1024 * 1024;
+
+fn read_small(path: &Path, max: u64) -> Option<String> {
+    use std::io::Read;
+    let f = std::fs::File::open(path).ok()?;
+    let mut s = String::new();
+    f.take(max).read_to_string(&mut s).ok()?;
+    Some(s)
+}
+
+/// The user the schedule runs the downloader as (its most frequent entry; root when none
+/// says, as cron's /etc/crontab and systemd default to), and what that user can write:
+/// the download folder, the arch folders in it and the log.
+fn job_access(
+    root: &Path,
+    schedule: &[ScheduleEntry],
+    folder: &Path,
+    log_path: Option<&Path>,
+    tree: &[ArchState],
+) -> JobAccess {
+    let entry = schedule
+        .iter()
+        .filter(|e| e.period.is_some())
+        .min_by_key(|e| e.period)
+        .or_else(|| schedule.first());
+    let (user, source, assumed) = match entry {
+        Some(e) => {
+            let at = if e.line > 0 {
+                format!("{}:{}", e.source.display(), e.line)
+            } else {
+                e.source.display().to_string()
+            };
+            match &e.user {
+                Some(u) if !u.is_empty() => (u.clone(), at, false),
+                _ => ("root".to_string(), format!("{at} names no user"), true),
+            }
+        }
+        None => (
+            "root".to_string(),
+            "no cron entry or timer runs the downloader".to_string(),
+            true,
+        ),
+    };
+    let passwd = read_small(&root.join("etc/passwd"), ACCOUNTS_MAX).unwrap_or_default();
+    let group = read_small(&root.join("etc/group"), ACCOUNTS_MAX).unwrap_or_default();
+    // root is uid 0 whatever /etc/passwd says (or when it cannot be read).
+    let account = access::account(&user, &passwd, &group).or_else(|| {
+        (user == "root").then(|| access::Account {
+            name: user.clone(),
+            uid: 0,
+            gid: 0,
+            groups: Vec::new(),
+        })
+    });
+    let mut targets = vec![WriteTarget {
+        what: "downloadFolder".into(),
+        path: folder.to_path_buf(),
+        checked: access::nearest_existing(folder),
+    }];
+    for a in tree.iter().filter(|a| a.dir_exists) {
+        targets.push(WriteTarget {
+            what: a.slot.rel().display().to_string(),
+            path: a.path.clone(),
+            checked: access::nearest_existing(&a.path),
+        });
+    }
+    if let Some(log) = log_path {
+        targets.push(WriteTarget {
+            what: "logFilePath".into(),
+            path: log.to_path_buf(),
+            checked: access::nearest_existing(log),
+        });
+    }
+    JobAccess {
+        user,
+        source,
+        assumed,
+        account,
+        targets,
+    }
+}
+
+/// Where a local web server's binary is looked for (the distributions' packages).
+const WEB_SERVERS: &[&str] = &[
+    "usr/sbin/nginx",
+    "usr/sbin/httpd",
+    "usr/sbin/apache2",
+    "usr/bin/nginx",
+];
+
+/// SELinux's mode, and when it enforces and a local web server is installed, the labels
+/// of what that server would hand out: the folder, each current arch folder and its files.
+fn selinux(root: &Path, folder: &Path, tree: &[ArchState]) -> SelinuxFacts {
+    let enforcing =
+        read_small(&root.join("sys/fs/selinux/enforce"), 16).is_some_and(|s| s.trim() == "1");
+    let server = WEB_SERVERS
+        .iter()
+        .map(|s| root.join(s))
+        .find(|p| p.is_file());
+    let mut labels = Vec::new();
+    if enforcing && server.is_some() {
+        let mut paths = vec![folder.to_path_buf()];
+        for a in tree.iter().filter(|a| !a.slot.back && a.dir_exists) {
+            paths.push(a.path.clone());
+            for f in [tree::PACKAGE, tree::MANIFEST] {
+                let p = a.path.join(f);
+                if std::fs::symlink_metadata(&p).is_ok() {
+                    paths.push(p);
+                }
+            }
+        }
+        labels = paths
+            .into_iter()
+            .map(|p| {
+                let l = access::selinux_label(&p);
+                (p, l)
+            })
+            .collect();
+    }
+    SelinuxFacts {
+        enforcing,
+        server,
+        labels,
+    }
 }

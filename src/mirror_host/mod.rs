@@ -3,6 +3,7 @@
 //! under `downloadFolder`, and the cron entries and systemd timers that run it. Pure parsers
 //! plus small readers of one file or folder each; `gather::mirror_host` decides what to read.
 
+pub mod access;
 pub mod log;
 pub mod online;
 pub mod run;
@@ -29,11 +30,47 @@ pub struct InstallFacts {
     pub crlf: bool,
     /// `scriptVersion="…"` in the script.
     pub version: Option<String>,
+    /// The script's text mentions arm64 (it downloads the arm64 packages).
+    pub mentions_arm64: bool,
     /// `jq` and `curl` on the PATH searched (`None`: missing).
     pub jq: Option<PathBuf>,
     pub curl: Option<PathBuf>,
     /// The PATH searched.
     pub path: String,
+}
+
+/// Who runs the downloader and whether that user can write where its settings point.
+#[derive(Debug, Clone)]
+pub struct JobAccess {
+    pub user: String,
+    /// Where the user comes from: a schedule entry, or why root is assumed.
+    pub source: String,
+    /// No schedule names the user: root is assumed.
+    pub assumed: bool,
+    /// `None`: the user is not in /etc/passwd (a directory service, or a name cron refuses).
+    pub account: Option<access::Account>,
+    pub targets: Vec<WriteTarget>,
+}
+
+/// A place the downloader writes.
+#[derive(Debug, Clone)]
+pub struct WriteTarget {
+    /// `downloadFolder`, `logFilePath` or an arch folder (`linux/production/arch_x86_64`).
+    pub what: String,
+    pub path: PathBuf,
+    /// The path, or its nearest existing ancestor, with its permissions.
+    pub checked: Option<(PathBuf, access::Perm)>,
+}
+
+/// SELinux on the mirror host, read only where it matters: enforcing with a local web
+/// server that would serve the tree.
+#[derive(Debug, Clone)]
+pub struct SelinuxFacts {
+    pub enforcing: bool,
+    /// The local web server found (nginx, httpd, apache2).
+    pub server: Option<PathBuf>,
+    /// The `security.selinux` attribute of each path the server hands out.
+    pub labels: Vec<(PathBuf, Result<Option<String>, String>)>,
 }
 
 /// What the mirror serves at `--url`, probed the way endpoints fetch it.
@@ -91,4 +128,7 @@ pub struct MirrorHostSnapshot {
     pub now: SystemTime,
     /// The user running the check.
     pub uid: u32,
+    /// `None` when no download folder is known.
+    pub job: Option<JobAccess>,
+    pub selinux: Option<SelinuxFacts>,
 }

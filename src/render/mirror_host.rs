@@ -30,6 +30,9 @@ impl Render for MirrorCheckReport {
         if let Some(l) = &d.log {
             out.push_str(&format!("  log:      {l}\n"));
         }
+        if let Some(u) = &d.runs_as {
+            out.push_str(&format!("  runs as:  {u}\n"));
+        }
         for a in &d.arches {
             out.push_str(&format!(
                 "  {}/{}{}/arch_{}: {}\n",
@@ -188,6 +191,11 @@ pub fn prometheus(d: &MirrorCheckDoc) -> String {
             ));
         }
     }
+    out.push_str("# HELP mdatp_mirror_last_check_timestamp_seconds When this check read the tree (Unix time); the package ages are as of then.\n# TYPE mdatp_mirror_last_check_timestamp_seconds gauge\n");
+    out.push_str(&format!(
+        "mdatp_mirror_last_check_timestamp_seconds {}\n",
+        d.checked_unix
+    ));
     if d.arches.iter().any(|a| a.behind_seconds.is_some()) {
         out.push_str("# HELP mdatp_mirror_behind_microsoft_seconds --online: how long Microsoft has published newer definitions than the mirror holds (0: current).\n# TYPE mdatp_mirror_behind_microsoft_seconds gauge\n");
         for a in &d.arches {

@@ -36,8 +36,15 @@ pub struct MirrorCheckDoc {
     pub settings: Option<String>,
     pub folder: String,
     pub log: Option<String>,
+    /// The user the schedule runs the downloader as, and where that comes from (root is
+    /// assumed, and said, when no schedule names one).
+    pub runs_as: Option<String>,
     pub arches: Vec<ArchRow>,
     pub findings: Vec<Finding>,
+    /// When the check read the tree (Unix time), for monitoring: package ages are as of
+    /// this instant, so a textfile that stopped being rewritten can be told from a fresh one.
+    #[serde(skip)]
+    pub checked_unix: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -102,8 +109,19 @@ impl MirrorCheckReport {
                 settings: s.settings_path.as_ref().map(|p| p.display().to_string()),
                 folder: s.folder.display().to_string(),
                 log: s.log_path.as_ref().map(|p| p.display().to_string()),
+                runs_as: s.job.as_ref().map(|j| {
+                    if j.assumed {
+                        format!("{} (assumed: {})", j.user, j.source)
+                    } else {
+                        format!("{} ({})", j.user, j.source)
+                    }
+                }),
                 arches,
                 findings,
+                checked_unix: s
+                    .now
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
             },
         }
     }

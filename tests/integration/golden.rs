@@ -131,6 +131,11 @@ impl Golden {
     fn case(&mut self, name: &str, cmd: &mut assert_cmd::Command) {
         let out = cmd.output().expect("mdatp-doctor runs");
         let text = normalise(&record(&out), &self.literals);
+        self.compare(name, text);
+    }
+
+    /// Compares `text`, already normalised, with `tests/golden/<name>.txt`.
+    fn compare(&mut self, name: &str, text: String) {
         let path = golden_dir().join(format!("{name}.txt"));
         if std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| !v.is_empty()) {
             if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
@@ -1215,4 +1220,172 @@ fn golden_tables_are_repadded_only_where_values_were_replaced() {
     );
     let untouched = table("dns", "tcp");
     assert_eq!(normalise(&untouched, &[]), untouched);
+}
+
+// ---------------------------------------------------------------- mirror host
+
+/// A mirror host in a directory outside /tmp (a folder there is a finding of its own): the
+/// downloader stand-in next to its settings.json, a tree written here (no download: the
+/// bytes are fixed), the log of the last run and, under `root/`, jq and curl on cron's PATH
+/// and a cron entry every 4 hours. Every file is two hours old, so ages are stable.
+struct MirrorHost {
+    dir: tempfile::TempDir,
+}
+
+impl MirrorHost {
+    fn new(g: &mut Golden, broken: bool) -> MirrorHost {
+        use crate::mirror_host::{DEFS, ENGINE, stored_zip};
+        use std::os::unix::fs::PermissionsExt;
+        let base = if Path::new("/var/tmp").is_dir() {
+            Path::new("/var/tmp")
+        } else {
+            Path::new(env!("CARGO_TARGET_TMPDIR"))
+        };
+        let dir = tempfile::tempdir_in(base).expect("tempdir");
+        let p = dir.path();
+        g.dir(p, "<MIRROR-HOST>");
+        let mode = |path: &Path, m: u32| {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(m)).expect("chmod")
+        };
+        mode(p, 0o755);
+        let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+        let write = |rel: &str, bytes: &[u8]| {
+            let path = p.join(rel);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(&path, bytes).expect("write");
+            mode(&path, 0o644);
+            std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .and_then(|f| f.set_modified(two_hours_ago))
+                .expect("mtime");
+        };
+        let script = std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/downloader-standin.sh"),
+        )
+        .expect("stand-in");
+        write("xplat_offline_updates_download.sh", &script);
+        mode(&p.join("xplat_offline_updates_download.sh"), 0o755);
+        let settings = serde_json::json!({
+            "downloadFolder": p.join("wdav-update"),
+            "downloadLinuxUpdates": true,
+            "downloadMacUpdates": false,
+            "downloadPreviewUpdates": false,
+            "backupPreviousUpdates": false,
+            "logFilePath": p.join("offline_updates.log"),
+        });
+        write("settings.json", settings.to_string().as_bytes());
+        let manifest = serde_json::json!({"EngineVersion": ENGINE, "DefinitionVersion": DEFS});
+        for arch in ["x86_64", "arm64"] {
+            let folder = format!("wdav-update/linux/production/arch_{arch}");
+            let package = if broken && arch == "x86_64" {
+                b"<!DOCTYPE html><html><body>Access denied by policy</body></html>\n".to_vec()
+            } else {
+                stored_zip("mpasbase.vdm", format!("defs {DEFS} {arch}").as_bytes())
+            };
+            write(&format!("{folder}/updates.zip"), &package);
+            write(
+                &format!("{folder}/manifest.json"),
+                manifest.to_string().as_bytes(),
+            );
+        }
+        if broken {
+            // A run killed mid-download.
+            write(
+                "wdav-update/linux/production/arch_arm64/updates.zip_temp",
+                b"PK\x03\x04",
+            );
+            write(
+                "wdav-update/linux/production/arch_arm64/manifest.xml",
+                b"<versions>",
+            );
+        }
+        // The log of the last run, dated as `date` prints it in the C locale.
+        let when = jiff::Timestamp::try_from(two_hours_ago)
+            .expect("time")
+            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+            .strftime("%a %b %e %H:%M:%S UTC %Y")
+            .to_string();
+        g.literal(when.clone(), "<LOG-DATE-2h-AGO>");
+        let mut log = String::new();
+        let mut message = |m: &str| {
+            log.push_str(&format!(
+                "{when}\n{m}\n----------End of message----------\n"
+            ));
+        };
+        message("Script started.");
+        message(&format!("Engine version: {ENGINE}"));
+        message(&format!("Definition version: {DEFS}."));
+        if !broken {
+            message("Script completed.");
+        }
+        write("offline_updates.log", log.as_bytes());
+        for tool in ["usr/bin/jq", "usr/bin/curl"] {
+            write(&format!("root/{tool}"), b"#!/bin/sh\n");
+            mode(&p.join("root").join(tool), 0o755);
+        }
+        write(
+            "root/etc/cron.d/mdatp-offline-updates",
+            format!(
+                "0 */4 * * * root {} >/dev/null 2>&1\n",
+                p.join("xplat_offline_updates_download.sh").display()
+            )
+            .as_bytes(),
+        );
+        MirrorHost { dir }
+    }
+
+    fn check(&self, format: &str) -> assert_cmd::Command {
+        let mut c = assert_cmd::Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"));
+        c.env("TZ", "UTC")
+            .env_remove("COLUMNS")
+            .env_remove("TERM")
+            .args(["mirror", "check", "--format", format, "--settings"])
+            .arg(self.dir.path().join("settings.json"))
+            .arg("--root")
+            .arg(self.dir.path().join("root"));
+        if format == "human" {
+            c.args(["--color", "never"]);
+        }
+        c
+    }
+}
+
+/// [`Golden::case`] for `mirror check`: the package ages (two hours plus the seconds this
+/// test has run, rounded down to the minute) and the time of the check are replaced too.
+fn mirror_case(g: &mut Golden, name: &str, cmd: &mut assert_cmd::Command) {
+    static AGE: LazyLock<Regex> = LazyLock::new(|| {
+        re(r#"("package_age_seconds": |mdatp_mirror_package_age_seconds\{[^}]*\} )(\d+)(\.\d+)?"#)
+    });
+    static CHECKED: LazyLock<Regex> =
+        LazyLock::new(|| re(r"(?m)^(mdatp_mirror_last_check_timestamp_seconds) \d+$"));
+    let out = cmd.output().expect("mdatp-doctor runs");
+    let text = record(&out);
+    let text = AGE.replace_all(&text, |c: &Captures| {
+        let secs: u64 = c[2].parse().expect("digits");
+        format!("{}<~{}>", &c[1], secs / 60 * 60)
+    });
+    let text = CHECKED.replace_all(&text, "$1 <UNIX-TIME>");
+    let text = normalise(&text, &g.literals);
+    g.compare(name, text);
+}
+
+#[test]
+fn golden_mirror_check() {
+    let mut g = Golden::new();
+    let healthy = MirrorHost::new(&mut g, false);
+    let broken = MirrorHost::new(&mut g, true);
+    for format in ["human", "json", "nagios", "prometheus", "checkmk"] {
+        mirror_case(
+            &mut g,
+            &format!("mirror-check-healthy.{format}"),
+            &mut healthy.check(format),
+        );
+        mirror_case(
+            &mut g,
+            &format!("mirror-check-broken.{format}"),
+            &mut broken.check(format),
+        );
+    }
+    g.finish();
 }

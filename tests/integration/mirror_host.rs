@@ -9,12 +9,12 @@ use std::process::Command;
 
 use serde_json::Value;
 
-const ENGINE: &str = "1.1.25090.3001";
-const DEFS: &str = "1.441.90.0";
+pub(crate) const ENGINE: &str = "1.1.25090.3001";
+pub(crate) const DEFS: &str = "1.441.90.0";
 
 /// How the fwlink stand-in answers.
 #[derive(Clone, Copy, PartialEq)]
-enum Fwlink {
+pub(crate) enum Fwlink {
     Good,
     /// The package request answers 403 with an HTML page (a proxy block page).
     PackageForbidden,
@@ -65,7 +65,7 @@ pub fn stored_zip(name: &str, data: &[u8]) -> Vec<u8> {
 }
 
 /// Serves the fwlink stand-in on 127.0.0.1 until the test ends; returns its base URL.
-fn fwlink(mode: Fwlink, defs: &'static str) -> String {
+pub(crate) fn fwlink(mode: Fwlink, defs: &'static str) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || {
@@ -111,16 +111,16 @@ fn fwlink(mode: Fwlink, defs: &'static str) -> String {
 
 /// A mirror host in a temporary directory outside /tmp (the downloader's /tmp default is a
 /// finding of its own): the stand-in script, its settings.json, the tree and the log.
-struct Host {
+pub(crate) struct Host {
     dir: tempfile::TempDir,
 }
 
 impl Host {
-    fn new() -> Host {
+    pub(crate) fn new() -> Host {
         Host::with_settings(|_| {})
     }
 
-    fn with_settings(edit: impl FnOnce(&mut serde_json::Map<String, Value>)) -> Host {
+    pub(crate) fn with_settings(edit: impl FnOnce(&mut serde_json::Map<String, Value>)) -> Host {
         // Not under /tmp, whatever the clone's path: a folder there is a finding itself.
         let base = if Path::new("/var/tmp").is_dir() {
             Path::new("/var/tmp")
@@ -178,24 +178,47 @@ impl Host {
         Host { dir }
     }
 
-    fn root(&self) -> PathBuf {
+    pub(crate) fn root(&self) -> PathBuf {
         self.path().join("root")
     }
 
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
-    fn settings(&self) -> PathBuf {
+    pub(crate) fn settings(&self) -> PathBuf {
         self.path().join("settings.json")
     }
 
-    fn arch(&self, rel: &str) -> PathBuf {
+    pub(crate) fn arch(&self, rel: &str) -> PathBuf {
         self.path().join("wdav-update/linux").join(rel)
     }
 
+    /// Writes `root/etc/passwd` and `root/etc/group`: each user gets the uid of this test's
+    /// files plus its offset (0: their owner) and that owner's group plus the same offset;
+    /// each group (name, members) gets the gid of this test's files.
+    pub(crate) fn accounts(&self, users: &[(&str, u32)], groups: &[(&str, &str)]) {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(self.path()).unwrap();
+        let mut passwd = String::from("root:x:0:0:root:/root:/bin/sh\n");
+        for (name, offset) in users {
+            passwd.push_str(&format!(
+                "{name}:x:{}:{}::/nonexistent:/usr/sbin/nologin\n",
+                meta.uid() + offset,
+                meta.gid() + offset
+            ));
+        }
+        let mut group = String::from("root:x:0:\n");
+        for (name, members) in groups {
+            group.push_str(&format!("{name}:x:{}:{members}\n", meta.gid()));
+        }
+        let etc = self.root().join("etc");
+        std::fs::write(etc.join("passwd"), passwd).unwrap();
+        std::fs::write(etc.join("group"), group).unwrap();
+    }
+
     /// Runs the stand-in against `base`; returns its exit status and output.
-    fn download(&self, base: &str, path_env: Option<&str>) -> (i32, String) {
+    pub(crate) fn download(&self, base: &str, path_env: Option<&str>) -> (i32, String) {
         let mut cmd = Command::new("sh");
         cmd.arg(self.path().join("xplat_offline_updates_download.sh"))
             .current_dir(self.path())
@@ -211,7 +234,7 @@ impl Host {
     }
 
     /// `mirror check --format json` on this host: exit code and document.
-    fn check(&self, extra: &[&str]) -> (i32, Value) {
+    pub(crate) fn check(&self, extra: &[&str]) -> (i32, Value) {
         let out = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
             .args(["mirror", "check", "--format", "json", "--settings"])
             .arg(self.settings())
@@ -235,7 +258,7 @@ fn ids(doc: &Value) -> Vec<String> {
         .collect()
 }
 
-fn needs_tools() {
+pub(crate) fn needs_tools() {
     for t in ["curl", "jq"] {
         assert!(
             which::which(t).is_ok(),
@@ -578,8 +601,9 @@ fn a_systemd_timer_and_a_user_crontab_are_read_from_real_files() {
         ),
     )
     .unwrap();
+    host.accounts(&[("wdav", 0)], &[]);
     let (code, doc) = host.check(&[]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 1, "{doc:#}");
     let f = finding(&doc, "mirror-host-schedule-slow");
     assert!(
         f["title"].as_str().unwrap().contains("every 12 hours"),
@@ -722,7 +746,7 @@ fn a_0600_package_is_flagged_on_disk_and_its_403_when_served() {
 }
 
 /// `mirror check --online` against the loopback fwlink stand-in, never Microsoft.
-fn check_online(host: &Host, fwlink: &str, format: &str) -> (i32, String) {
+pub(crate) fn check_online(host: &Host, fwlink: &str, format: &str) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
         .args([
             "mirror",
@@ -799,7 +823,7 @@ fn online_says_how_far_the_mirror_lags_behind_what_is_published() {
 }
 
 /// `mirror run` of the stand-in, pointed at `base`, with its own state directory.
-fn mirror_run(host: &Host, base: &str, extra: &[&str]) -> (i32, Value, String) {
+pub(crate) fn mirror_run(host: &Host, base: &str, extra: &[&str]) -> (i32, Value, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
         .args(["mirror", "run", "--format", "json", "--script"])
         .arg(host.path().join("xplat_offline_updates_download.sh"))
@@ -1058,4 +1082,445 @@ fn mirror_run_keeps_and_restores_a_package_behind_a_symlink_without_following_it
             .is_symlink()
     );
     assert_eq!(std::fs::read(&elsewhere).unwrap(), good);
+}
+
+/// The names of the files in `dir`, sorted.
+fn file_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// A text exposition parsed as node_exporter's textfile collector would read it.
+fn parse_exposition(text: &str) -> prometheus_parse::Scrape {
+    prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string())))
+        .unwrap_or_else(|e| panic!("not a valid exposition ({e}):\n{text}"))
+}
+
+fn gauge(scrape: &prometheus_parse::Scrape, metric: &str) -> Option<f64> {
+    scrape
+        .samples
+        .iter()
+        .find(|s| s.metric == metric)
+        .map(|s| match s.value {
+            prometheus_parse::Value::Gauge(v) => v,
+            ref v => panic!("{metric} is not a gauge: {v:?}"),
+        })
+}
+
+fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
+#[test]
+fn mirror_check_textfile_is_replaced_atomically_0644_and_parses() {
+    needs_tools();
+    use std::os::unix::fs::PermissionsExt;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let host = Host::with_settings(|s| {
+        s.insert("backupPreviousUpdates".into(), false.into());
+    });
+    host.download(&fwlink(Fwlink::Good, DEFS), None);
+    let dir = host.path().join("textfile");
+    std::fs::create_dir(&dir).unwrap();
+    let file = dir.join("mdatp_mirror.prom");
+    let stop = Arc::new(AtomicBool::new(false));
+    // A reader racing the writers only ever sees a whole file (or none yet).
+    let reader = {
+        let (file, stop) = (file.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut reads = 0;
+            while !stop.load(Ordering::SeqCst) {
+                if let Ok(text) = std::fs::read_to_string(&file) {
+                    assert!(
+                        text.ends_with('\n')
+                            && text.contains("\nmdatp_mirror_last_check_timestamp_seconds "),
+                        "partial file seen:\n{text}"
+                    );
+                    reads += 1;
+                }
+            }
+            reads
+        })
+    };
+    let mirror_check = |format: &str, textdir: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
+            .args(["mirror", "check", "--format", format, "--settings"])
+            .arg(host.settings())
+            .arg("--root")
+            .arg(host.root())
+            .arg("--textfile-dir")
+            .arg(textdir)
+            .output()
+            .unwrap()
+    };
+    let before = unix_now().floor();
+    for _ in 0..6 {
+        let out = mirror_check("prometheus", &dir);
+        assert_eq!(
+            (out.status.code(), out.stdout.as_slice()),
+            (Some(0), &b""[..]),
+            "the metrics go to the file, not stdout: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    stop.store(true, Ordering::SeqCst);
+    assert!(reader.join().unwrap() > 0, "the reader saw the file");
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o644,
+        "node_exporter runs as its own user"
+    );
+    assert_eq!(
+        file_names(&dir),
+        ["mdatp_mirror.prom"],
+        "no temporary file left"
+    );
+    let scrape = parse_exposition(&std::fs::read_to_string(&file).unwrap());
+    assert_eq!(gauge(&scrape, "mdatp_mirror_status"), Some(0.0));
+    let stamp = gauge(&scrape, "mdatp_mirror_last_check_timestamp_seconds").unwrap();
+    assert!(
+        (before..=unix_now() + 1.0).contains(&stamp),
+        "{stamp} is not the time of the check"
+    );
+    let ok: Vec<_> = scrape
+        .samples
+        .iter()
+        .filter(|s| s.metric == "mdatp_mirror_package_ok")
+        .collect();
+    assert_eq!(ok.len(), 2, "x86_64 and arm64 of linux/production");
+    assert!(
+        ok.iter()
+            .all(|s| matches!(s.value, prometheus_parse::Value::Gauge(v) if v == 1.0))
+    );
+
+    // Another format on stdout still writes the metrics, as `check --textfile-dir` does.
+    std::fs::remove_file(&file).unwrap();
+    let out = mirror_check("nagios", &dir);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("MDATP MIRROR-HOST OK - "));
+    parse_exposition(&std::fs::read_to_string(&file).expect("textfile written"));
+
+    // A directory that cannot be written is an unknown, said on stderr.
+    let out = mirror_check("prometheus", &host.path().join("no-such-dir"));
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot write"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn mirror_run_textfile_is_0644_whole_and_says_what_the_run_did() {
+    needs_tools();
+    use std::os::unix::fs::PermissionsExt;
+    let host = Host::with_settings(|s| {
+        s.insert("backupPreviousUpdates".into(), false.into());
+    });
+    let dir = host.path().join("textfile");
+    std::fs::create_dir(&dir).unwrap();
+    let file = dir.join("mdatp_mirror_run.prom");
+    let arg = ["--textfile-dir", dir.to_str().unwrap()];
+    let before = unix_now().floor();
+    let (code, doc, _) = mirror_run(&host, &fwlink(Fwlink::Good, DEFS), &arg);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o644
+    );
+    assert_eq!(file_names(&dir), ["mdatp_mirror_run.prom"]);
+    let scrape = parse_exposition(&std::fs::read_to_string(&file).unwrap());
+    assert_eq!(gauge(&scrape, "mdatp_mirror_run_status"), Some(0.0));
+    assert_eq!(gauge(&scrape, "mdatp_mirror_run_restored"), Some(0.0));
+    let stamp = gauge(&scrape, "mdatp_mirror_run_last_timestamp_seconds").unwrap();
+    assert!((before..=unix_now() + 1.0).contains(&stamp), "{stamp}");
+
+    // A proxy's 403 page: the file is replaced with the failed run's result.
+    let (code, doc, _) = mirror_run(&host, &fwlink(Fwlink::PackageForbidden, "1.441.95.0"), &arg);
+    assert_eq!(code, 2, "{doc:#}");
+    assert_eq!(file_names(&dir), ["mdatp_mirror_run.prom"]);
+    let scrape = parse_exposition(&std::fs::read_to_string(&file).unwrap());
+    assert_eq!(gauge(&scrape, "mdatp_mirror_run_status"), Some(2.0));
+    assert_eq!(gauge(&scrape, "mdatp_mirror_run_restored"), Some(2.0));
+
+    // An unwritable directory: the run still reports, and exits unknown at least.
+    let (code, doc, stderr) = mirror_run(
+        &host,
+        &fwlink(Fwlink::Good, "1.441.95.0"),
+        &[
+            "--textfile-dir",
+            host.path().join("no-such-dir").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 3, "{doc:#}");
+    assert!(stderr.contains("cannot write"), "{stderr}");
+}
+
+#[test]
+fn the_jobs_user_must_be_able_to_write_the_folder_and_the_log() {
+    needs_tools();
+    use std::os::unix::fs::PermissionsExt;
+    let host = Host::with_settings(|s| {
+        s.insert("backupPreviousUpdates".into(), false.into());
+    });
+    host.download(&fwlink(Fwlink::Good, DEFS), None);
+    let cron = host.root().join("etc/cron.d/mdatp-offline-updates");
+    let script = host.path().join("xplat_offline_updates_download.sh");
+    let run_as = |user: &str| {
+        std::fs::write(
+            &cron,
+            format!("0 */4 * * * {user} {} >/dev/null 2>&1\n", script.display()),
+        )
+        .unwrap()
+    };
+    // `mirror` is another user than the files' owner, in none of their groups.
+    run_as("mirror");
+    host.accounts(&[("mirror", 1)], &[]);
+    let (code, doc) = host.check(&[]);
+    assert_eq!(code, 2, "{doc:#}");
+    let f = finding(&doc, "mirror-host-not-writable");
+    assert_eq!(f["severity"], "critical");
+    let evidence = f["evidence"].to_string();
+    for what in [
+        "downloadFolder: ",
+        "linux/production/arch_x86_64: ",
+        "linux/production/arch_arm64: ",
+        "logFilePath: ",
+    ] {
+        assert!(evidence.contains(what), "{what} missing: {f:#}");
+    }
+    assert!(evidence.contains("mode rwxr-xr-x"), "{f:#}");
+    assert!(
+        f["evidence"][0]["value"]
+            .as_str()
+            .unwrap()
+            .starts_with("mirror (")
+    );
+
+    // In the files' group, with group-writable folders: only the log is left (a warning).
+    host.accounts(&[("mirror", 1)], &[("mirrorgrp", "mirror")]);
+    let tree = host.path().join("wdav-update");
+    for dir in [
+        tree.clone(),
+        host.arch("production/arch_x86_64"),
+        host.arch("production/arch_arm64"),
+    ] {
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o775)).unwrap();
+    }
+    let (code, doc) = host.check(&[]);
+    assert_eq!(code, 1, "{doc:#}");
+    let f = finding(&doc, "mirror-host-not-writable");
+    assert_eq!(f["severity"], "warning");
+    assert!(f["title"].as_str().unwrap().contains("log"), "{f:#}");
+
+    // The log group-writable too: it may append, but the log is another user's (info).
+    let log = host.path().join("offline_updates.log");
+    std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o664)).unwrap();
+    let (code, doc) = host.check(&[]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(ids(&doc), vec!["mirror-host-log-owner"], "{doc:#}");
+    assert_eq!(doc["findings"][0]["severity"], "info");
+
+    // A log that does not exist yet: the directory it would be created in counts.
+    std::fs::remove_file(&log).unwrap();
+    let (_, doc) = host.check(&[]);
+    let f = finding(&doc, "mirror-host-not-writable");
+    assert!(
+        f["evidence"].to_string().contains("(missing; nearest: "),
+        "{f:#}"
+    );
+
+    // A user /etc/passwd does not know: what it may write is unknown, never fine.
+    run_as("ghost");
+    let (code, doc) = host.check(&[]);
+    assert_eq!(code, 3, "{doc:#}");
+    assert_eq!(
+        finding(&doc, "mirror-host-not-writable")["severity"],
+        "unknown"
+    );
+
+    // No schedule at all: root is assumed, and said.
+    std::fs::remove_file(&cron).unwrap();
+    host.download(&fwlink(Fwlink::Good, DEFS), None);
+    std::fs::set_permissions(&tree, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let (_, doc) = host.check(&[]);
+    assert!(
+        !ids(&doc).contains(&"mirror-host-not-writable".to_string()),
+        "root writes anything: {doc:#}"
+    );
+    assert!(ids(&doc).contains(&"mirror-host-schedule-missing".to_string()));
+}
+
+/// SELinux enforcing and nginx installed, as `--root` shows the machine.
+fn enforcing_with_nginx(host: &Host, enforce: &str) {
+    let se = host.root().join("sys/fs/selinux");
+    std::fs::create_dir_all(&se).unwrap();
+    std::fs::write(se.join("enforce"), enforce).unwrap();
+    std::fs::create_dir_all(host.root().join("usr/sbin")).unwrap();
+    std::fs::write(host.root().join("usr/sbin/nginx"), "").unwrap();
+}
+
+/// The paths nginx would hand out: the folder, the arch folders and their files.
+fn served_paths(host: &Host) -> Vec<PathBuf> {
+    let mut paths = vec![host.path().join("wdav-update")];
+    for arch in ["arch_x86_64", "arch_arm64"] {
+        let dir = host.arch(&format!("production/{arch}"));
+        paths.push(dir.join("updates.zip"));
+        paths.push(dir.join("manifest.json"));
+        paths.push(dir);
+    }
+    paths
+}
+
+#[test]
+fn selinux_labels_matter_only_when_enforcing_with_a_local_web_server() {
+    needs_tools();
+    let host = Host::with_settings(|s| {
+        s.insert("backupPreviousUpdates".into(), false.into());
+    });
+    host.download(&fwlink(Fwlink::Good, DEFS), None);
+    // Enforcing with nginx: files without an httpd-readable type (here none at all, or the
+    // temporary directory's type on a machine with SELinux) are what nginx answers 403 for.
+    enforcing_with_nginx(&host, "1\n");
+    let (code, doc) = host.check(&[]);
+    assert_eq!(code, 2, "{doc:#}");
+    let f = finding(&doc, "mirror-host-selinux-label");
+    assert_eq!(f["severity"], "critical");
+    assert!(
+        f["evidence"][0]["value"]
+            .as_str()
+            .unwrap()
+            .contains("usr/sbin/nginx installed, SELinux enforcing"),
+        "{f:#}"
+    );
+    assert!(
+        f["title"].as_str().unwrap().starts_with("7 path(s)"),
+        "{f:#}"
+    );
+    assert!(
+        f["fix"].as_str().unwrap().contains("restorecon -R"),
+        "{f:#}"
+    );
+    // Permissive: no finding. Enforcing without a web server: none either.
+    enforcing_with_nginx(&host, "0\n");
+    let (code, doc) = host.check(&[]);
+    assert_eq!((code, ids(&doc)), (0, vec![]), "{doc:#}");
+    enforcing_with_nginx(&host, "1\n");
+    std::fs::remove_file(host.root().join("usr/sbin/nginx")).unwrap();
+    let (code, doc) = host.check(&[]);
+    assert_eq!((code, ids(&doc)), (0, vec![]), "{doc:#}");
+}
+
+/// Sets `security.selinux` on `path` (not following a symlink).
+fn set_label(path: &Path, context: &str) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let p = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    let value = format!("{context}\0");
+    // SAFETY: valid C strings; value's pointer and length match.
+    let rc = unsafe {
+        libc::lsetxattr(
+            p.as_ptr(),
+            c"security.selinux".as_ptr(),
+            value.as_ptr().cast(),
+            value.len(),
+            0,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[test]
+#[ignore = "needs root with CAP_SYS_ADMIN to set security.selinux (.ci/run runs it as root)"]
+fn selinux_types_httpd_may_read_pass_and_others_are_named() {
+    needs_tools();
+    let host = Host::with_settings(|s| {
+        s.insert("backupPreviousUpdates".into(), false.into());
+    });
+    host.download(&fwlink(Fwlink::Good, DEFS), None);
+    enforcing_with_nginx(&host, "1\n");
+    for p in served_paths(&host) {
+        // Asked to run, it must run: without the privilege this is a failure.
+        set_label(&p, "system_u:object_r:httpd_sys_content_t:s0").unwrap_or_else(|e| {
+            panic!(
+                "cannot set security.selinux on {} ({e}): run as root with CAP_SYS_ADMIN",
+                p.display()
+            )
+        });
+    }
+    let (code, doc) = host.check(&[]);
+    assert_eq!((code, ids(&doc)), (0, vec![]), "{doc:#}");
+    // public_content_t is readable by httpd too; user_home_t is not.
+    let pkg = host.arch("production/arch_arm64/updates.zip");
+    set_label(&pkg, "system_u:object_r:public_content_t:s0").unwrap();
+    let (code, _) = host.check(&[]);
+    assert_eq!(code, 0);
+    set_label(&pkg, "unconfined_u:object_r:user_home_t:s0").unwrap();
+    let (code, doc) = host.check(&[]);
+    assert_eq!(code, 2, "{doc:#}");
+    let f = finding(&doc, "mirror-host-selinux-label");
+    assert!(
+        f["title"].as_str().unwrap().starts_with("1 path(s)"),
+        "{f:#}"
+    );
+    assert_eq!(f["evidence"][1]["key"], pkg.display().to_string());
+    assert_eq!(
+        f["evidence"][1]["value"],
+        "unconfined_u:object_r:user_home_t:s0"
+    );
+}
+
+#[test]
+fn a_script_that_never_mentions_arm64_predates_its_support() {
+    needs_tools();
+    let host = Host::with_settings(|s| {
+        s.insert("backupPreviousUpdates".into(), false.into());
+    });
+    host.download(&fwlink(Fwlink::Good, DEFS), None);
+    // An older downloader: x86_64 only, version 0.0.1 (a real file, executable).
+    let script = host.path().join("xplat_offline_updates_download.sh");
+    let text = std::fs::read_to_string(&script).unwrap();
+    let old = text
+        .replace("scriptVersion=\"0.0.2\"", "scriptVersion=\"0.0.1\"")
+        .replace("for arch in x86_64 arm64; do", "for arch in x86_64; do")
+        .replace(
+            "            [ \"$arch\" = arm64 ] && url=\"$url&arch=arm64\"\n",
+            "",
+        );
+    assert!(!old.contains("arm64"), "the stand-in changed: {old}");
+    std::fs::write(&script, old).unwrap();
+    let (code, doc) = host.check(&[]);
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(ids(&doc), vec!["mirror-host-script-outdated"], "{doc:#}");
+    let f = finding(&doc, "mirror-host-script-outdated");
+    assert_eq!(f["evidence"][1]["value"], "0.0.1");
+}
+
+#[test]
+fn the_access_selinux_and_arm64_findings_have_explanations() {
+    for (id, says) in [
+        ("mirror-host-not-writable", "nearest directory above"),
+        ("mirror-host-log-owner", "run by hand as root"),
+        ("mirror-host-selinux-label", "httpd_sys_content_t"),
+        ("mirror-host-script-outdated", "November 2024"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
+            .args(["diagnose", "--explain", id])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{id}: {text}");
+        assert!(text.contains(says), "{id}: {text}");
+    }
 }

@@ -290,6 +290,92 @@ fn node_exporter_serves_the_textfile_and_never_sees_it_half_written() {
     );
 }
 
+#[test]
+#[ignore = "needs prometheus-node-exporter (.ci/run installs it)"]
+fn node_exporter_serves_the_mirror_host_textfiles() {
+    use crate::mirror_host::{DEFS, Fwlink, Host, fwlink, mirror_run, needs_tools};
+    let exporter = need("prometheus-node-exporter");
+    needs_tools();
+    let host = Host::new();
+    let textdir = host.path().join("textfile");
+    std::fs::create_dir(&textdir).expect("mkdir");
+    let dir_arg = textdir.to_str().expect("utf8 path");
+    let (code, doc, stderr) = mirror_run(
+        &host,
+        &fwlink(Fwlink::Good, DEFS),
+        &["--textfile-dir", dir_arg],
+    );
+    assert!(code <= 1, "{doc:#}{stderr}");
+    let ran = run(
+        Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
+            .args(["mirror", "check", "--format", "prometheus", "--settings"])
+            .arg(host.settings())
+            .arg("--root")
+            .arg(host.root())
+            .args(["--textfile-dir", dir_arg]),
+        Duration::from_secs(60),
+    );
+    assert!(ran.status.success(), "{}", ran.stderr);
+    let written: String = ["mdatp_mirror_run.prom", "mdatp_mirror.prom"]
+        .iter()
+        .map(|f| std::fs::read_to_string(textdir.join(f)).expect("textfile"))
+        .collect();
+    let port = free_port();
+    let logs = tempfile::NamedTempFile::new().expect("log file");
+    let _exporter = Killed(
+        Command::new(&exporter)
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--collector.disable-defaults")
+            .arg("--collector.textfile")
+            .arg(format!(
+                "--collector.textfile.directory={}",
+                textdir.display()
+            ))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(logs.reopen().expect("log"))
+            .spawn()
+            .expect("node_exporter starts"),
+    );
+    let start = Instant::now();
+    let scrape = loop {
+        if let Some(body) = http_get(port, "/metrics") {
+            break body;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "node_exporter does not answer on 127.0.0.1:{port}:\n{}",
+            std::fs::read_to_string(logs.path()).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(
+        sample(&scrape, "node_textfile_scrape_error"),
+        Some(0.0),
+        "{scrape}"
+    );
+    // node_exporter sorts the labels: compare parsed samples, not lines.
+    let parse = |text: &str| {
+        prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string())))
+            .expect("valid exposition")
+            .samples
+    };
+    let served = parse(&scrape);
+    let ours = parse(&written);
+    assert!(ours.len() >= 8, "{written}");
+    for w in &ours {
+        assert!(
+            served
+                .iter()
+                .any(|s| s.metric == w.metric && s.labels == w.labels && s.value == w.value),
+            "{} {:?} is in a textfile but not in the scrape:\n{scrape}",
+            w.metric,
+            w.labels
+        );
+    }
+    assert_eq!(sample(&scrape, "mdatp_mirror_run_restored"), Some(0.0));
+}
+
 /// Every `*.yml` rule file in contrib/prometheus.
 fn rule_files() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(contrib("prometheus"))
@@ -409,6 +495,48 @@ fn exported_metric_names() -> BTreeSet<String> {
         "mdatp_doctor_last_run_timestamp_seconds",
     ] {
         assert!(names.contains(expected), "{expected} not exported:\n{text}");
+    }
+    let mut names = names;
+    names.extend(mirror_host_metric_names());
+    names
+}
+
+/// Every metric family the mirror host writes, from real runs of the downloader stand-in
+/// against the loopback fwlink: `mirror run --textfile-dir` (the run's file) and
+/// `mirror check --online --format prometheus` (the tree, the lag behind Microsoft).
+fn mirror_host_metric_names() -> BTreeSet<String> {
+    use crate::mirror_host::{DEFS, Fwlink, Host, check_online, fwlink, mirror_run, needs_tools};
+    needs_tools();
+    let host = Host::new();
+    let base = fwlink(Fwlink::Good, DEFS);
+    let textdir = host.path().join("textfile");
+    std::fs::create_dir(&textdir).expect("mkdir");
+    let (code, doc, stderr) = mirror_run(
+        &host,
+        &base,
+        &["--textfile-dir", textdir.to_str().expect("utf8 path")],
+    );
+    // The first run has no n-1 copy yet: a warning, not a failure.
+    assert!(code <= 1, "{doc:#}{stderr}");
+    let run = std::fs::read_to_string(textdir.join("mdatp_mirror_run.prom")).expect("run textfile");
+    let mut names = families(&run);
+    let (code, text) = check_online(&host, &fwlink(Fwlink::Good, "1.441.95.0"), "prometheus");
+    assert_eq!(code, 0, "{text}");
+    names.extend(families(&text));
+    for expected in [
+        "mdatp_mirror_status",
+        "mdatp_mirror_package_age_seconds",
+        "mdatp_mirror_package_ok",
+        "mdatp_mirror_last_check_timestamp_seconds",
+        "mdatp_mirror_behind_microsoft_seconds",
+        "mdatp_mirror_run_status",
+        "mdatp_mirror_run_restored",
+        "mdatp_mirror_run_last_timestamp_seconds",
+    ] {
+        assert!(
+            names.contains(expected),
+            "{expected} not exported:\n{run}{text}"
+        );
     }
     names
 }
@@ -544,10 +672,12 @@ fn the_rules_and_the_grafana_dashboard_read_only_series_the_textfile_exports() {
     for expr in &rule_exprs {
         let names = promql_metrics(expr);
         assert!(!names.is_empty(), "{expr} reads no series");
+        // A rule may read a recording rule, whose own expression is checked here too.
         for name in names {
             assert!(
-                exported.contains(&name),
-                "rule expression {expr} reads {name}, which check does not export: {exported:?}"
+                exported.contains(&name) || records.contains(&name),
+                "rule expression {expr} reads {name}, which neither check, mirror check, \
+                 mirror run nor a recording rule exports: {exported:?}"
             );
         }
     }
@@ -596,6 +726,8 @@ fn the_rules_and_the_grafana_dashboard_read_only_series_the_textfile_exports() {
         "fleet:mdatp_doctor_hosts_by_finding:count",
         "mdatp_doctor_definitions_age_seconds",
         "mdatp_doctor_mirror_up",
+        "mirror:mdatp_mirror_package_age_seconds:now",
+        "mdatp_mirror_run_status",
     ] {
         assert!(used.contains(name), "the dashboard shows no {name}");
     }

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use super::prelude::*;
 use crate::mirror_host::tree::{ArchState, PackageState};
-use crate::mirror_host::{MirrorHostSnapshot, settings};
+use crate::mirror_host::{MirrorHostSnapshot, access, settings};
 
 pub static SETTINGS_UNREADABLE: Rule = Rule {
     id: "mirror-host-settings-unreadable",
@@ -182,6 +182,35 @@ pub static BEHIND_MICROSOFT: Rule = Rule {
     basis: "Inferred from how real mirror setups fail; the meaning says why.",
 };
 
+pub static NOT_WRITABLE: Rule = Rule {
+    id: "mirror-host-not-writable",
+    severity: "critical (log only: warning; user unknown: unknown)",
+    meaning: "The user the schedule runs the downloader as (root when none names one) cannot write the download folder, an arch folder in it or the log (for a missing one, the nearest directory above). Documented: the script exits 0 when a write fails, so the run looks fine while the mirror stays as it was. Inferred from owner/group/other bits; ACLs and read-only mounts are not read.",
+    fix: "chown the download folder (and the log) to the user that runs the downloader, or run the job as their owner.",
+    basis: "Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
+};
+pub static LOG_OWNER: Rule = Rule {
+    id: "mirror-host-log-owner",
+    severity: "info",
+    meaning: "The downloader's log belongs to another user than the (non-root) one the schedule runs it as, who can still write it. Inferred: typically left by a run by hand as root; harmless while that user can still append, but the runs in it may not be the scheduled ones.",
+    fix: "chown the log to the user that runs the downloader.",
+    basis: "Inferred from how real mirror setups fail; the meaning says why.",
+};
+pub static SELINUX_LABEL: Rule = Rule {
+    id: "mirror-host-selinux-label",
+    severity: "critical",
+    meaning: "SELinux enforces (/sys/fs/selinux/enforce is 1), a local nginx or httpd is installed, and files it would serve lack a type httpd may read (httpd_sys_content_t, public_content_t or their _rw_ forms). Inferred from real setups: files moved from /tmp or a home keep their type, a relabel without a file-context rule resets it: the server answers 403 though modes are right.",
+    fix: "semanage fcontext -a -t httpd_sys_content_t '<folder>(/.*)?' && restorecon -R <folder>",
+    basis: "Inferred from how real mirror setups fail; the meaning says why.",
+};
+pub static SCRIPT_NO_ARM64: Rule = Rule {
+    id: "mirror-host-script-outdated",
+    severity: "warning",
+    meaning: "The downloader script never mentions arm64, so it fetches no arm64 packages and arm64 endpoints get nothing. Documented: Linux ARM64 is in production and the downloader has supported arm64 since November 2024 (0.0.2 asks for `&arch=arm64`); which version added it is not documented, so the script's text is read, not its version.",
+    fix: "Replace the script with the current xplat_offline_updates_download.sh from microsoft/mdatp-xplat (linux/definition_downloader).",
+    basis: "Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
+};
+
 /// Every finding this family can raise, in catalogue order.
 pub static RULES: &[&Rule] = &[
     &SETTINGS_UNREADABLE,
@@ -208,6 +237,10 @@ pub static RULES: &[&Rule] = &[
     &TOOL_MISSING,
     &SERVING_MISMATCH,
     &BEHIND_MICROSOFT,
+    &NOT_WRITABLE,
+    &LOG_OWNER,
+    &SELINUX_LABEL,
+    &SCRIPT_NO_ARM64,
 ];
 
 const DAY: Duration = Duration::from_secs(86_400);
@@ -227,6 +260,8 @@ pub fn check(s: &MirrorHostSnapshot) -> Vec<Finding> {
     install_findings(s, &mut out);
     serving_findings(s, &mut out);
     online_findings(s, &mut out);
+    access_findings(s, &mut out);
+    selinux_findings(s, &mut out);
     super::finding::sort(&mut out);
     out
 }
@@ -801,6 +836,21 @@ fn install_findings(s: &MirrorHostSnapshot, out: &mut Vec<Finding>) {
             ));
         }
     }
+    if i.script_error.is_none() && !i.mentions_arm64 {
+        out.push(SCRIPT_NO_ARM64.raise(
+            Severity::Warning,
+            format!("{script} predates arm64 support: arm64 endpoints get nothing from this mirror"),
+            vec![
+                ev("install", script.clone(), "no mention of arm64"),
+                ev(
+                    "install",
+                    "scriptVersion",
+                    i.version.clone().unwrap_or_else(|| "not stated".into()),
+                ),
+            ],
+            "Replace it with the current xplat_offline_updates_download.sh from microsoft/mdatp-xplat.".into(),
+        ));
+    }
     for (tool, found) in [("jq", &i.jq), ("curl", &i.curl)] {
         if found.is_none() {
             out.push(TOOL_MISSING.raise(
@@ -817,6 +867,177 @@ fn install_findings(s: &MirrorHostSnapshot, out: &mut Vec<Finding>) {
             ));
         }
     }
+}
+
+/// `mode` as `rwxr-xr-x`.
+fn mode_text(mode: u32) -> String {
+    (0..9)
+        .map(|i| {
+            if mode & (0o400 >> i) == 0 {
+                '-'
+            } else {
+                ['r', 'w', 'x'][i % 3]
+            }
+        })
+        .collect()
+}
+
+fn access_findings(s: &MirrorHostSnapshot, out: &mut Vec<Finding>) {
+    let Some(job) = &s.job else { return };
+    let who = if job.assumed {
+        format!("{} (assumed: {})", job.user, job.source)
+    } else {
+        format!("{} ({})", job.user, job.source)
+    };
+    let Some(account) = &job.account else {
+        out.push(NOT_WRITABLE.raise(
+            Severity::Unknown,
+            format!(
+                "The downloader runs as {}, who is not in /etc/passwd: what it may write is unknown",
+                job.user
+            ),
+            vec![ev("schedule", "user", who)],
+            "Check that the user exists (cron skips entries of unknown users) and owns the download folder.".into(),
+        ));
+        return;
+    };
+    let mut critical = Vec::new();
+    let mut log_only = Vec::new();
+    for t in &job.targets {
+        let Some((at, perm)) = &t.checked else {
+            continue;
+        };
+        if access::can_write(account, perm) {
+            continue;
+        }
+        let shown = if at == &t.path {
+            t.path.display().to_string()
+        } else {
+            format!("{} (missing; nearest: {})", t.path.display(), at.display())
+        };
+        let e = ev(
+            "system",
+            format!("{}: {shown}", t.what),
+            format!(
+                "owner {} group {} mode {}",
+                perm.uid,
+                perm.gid,
+                mode_text(perm.mode)
+            ),
+        );
+        if t.what == "logFilePath" {
+            log_only.push(e);
+        } else {
+            critical.push(e);
+        }
+    }
+    if !critical.is_empty() || !log_only.is_empty() {
+        let (sev, title) = if critical.is_empty() {
+            (
+                Severity::Warning,
+                format!(
+                    "{} cannot write the downloader's log: its runs leave no trace",
+                    job.user
+                ),
+            )
+        } else {
+            (
+                Severity::Critical,
+                format!(
+                    "{} cannot write where the downloader saves the packages: every run fails, exit 0",
+                    job.user
+                ),
+            )
+        };
+        let mut evidence = vec![ev(
+            "schedule",
+            "user",
+            format!("{who}, uid {}", account.uid),
+        )];
+        evidence.extend(critical.into_iter().take(6));
+        evidence.extend(log_only);
+        out.push(NOT_WRITABLE.raise(
+            sev,
+            title,
+            evidence,
+            format!(
+                "chown -R {} {} (and the log), or run the job as the folder's owner.",
+                job.user,
+                s.folder.display()
+            ),
+        ));
+    }
+    if let (Some(Ok(l)), Some(path)) = (&s.log, &s.log_path)
+        && let Some(owner) = l.owner_uid
+        && owner != account.uid
+        // root appends to anyone's log; a log of root's under another user is the case.
+        && account.uid != 0
+    {
+        let writable = job
+            .targets
+            .iter()
+            .find(|t| t.what == "logFilePath")
+            .and_then(|t| t.checked.as_ref())
+            .is_some_and(|(_, p)| access::can_write(account, p));
+        if writable {
+            out.push(LOG_OWNER.raise(
+                Severity::Info,
+                format!(
+                    "The log belongs to uid {owner}, the downloader runs as {} (uid {})",
+                    job.user, account.uid
+                ),
+                vec![
+                    ev(
+                        "file",
+                        path.display().to_string(),
+                        format!("owner uid {owner}"),
+                    ),
+                    ev("schedule", "user", who),
+                ],
+                format!("chown {} {}", job.user, path.display()),
+            ));
+        }
+    }
+}
+
+fn selinux_findings(s: &MirrorHostSnapshot, out: &mut Vec<Finding>) {
+    let Some(se) = &s.selinux else { return };
+    let Some(server) = &se.server else { return };
+    if !se.enforcing {
+        return;
+    }
+    let wrong: Vec<Evidence> = se
+        .labels
+        .iter()
+        .filter_map(|(p, l)| {
+            let why = match l {
+                Ok(Some(ctx)) => match access::selinux_type(ctx) {
+                    Some(t) if access::SERVABLE_TYPES.contains(&t) => return None,
+                    _ => ctx.clone(),
+                },
+                Ok(None) => "no label".into(),
+                Err(e) => format!("cannot read the label: {e}"),
+            };
+            Some(ev("selinux", p.display().to_string(), why))
+        })
+        .collect();
+    if wrong.is_empty() {
+        return;
+    }
+    let n = wrong.len();
+    let mut evidence = vec![ev(
+        "selinux",
+        "web server",
+        format!("{} installed, SELinux enforcing", server.display()),
+    )];
+    evidence.extend(wrong.into_iter().take(6));
+    let folder = s.folder.display();
+    out.push(SELINUX_LABEL.raise(
+        Severity::Critical,
+        format!("{n} path(s) the web server would hand out have an SELinux type it may not read: it answers 403"),
+        evidence,
+        format!("semanage fcontext -a -t httpd_sys_content_t '{folder}(/.*)?' && restorecon -R {folder}"),
+    ));
 }
 
 fn serving_findings(s: &MirrorHostSnapshot, out: &mut Vec<Finding>) {
