@@ -1,7 +1,7 @@
 //! `mdatp-doctor aggregate FILES|DIRS...`: reads diagnose reports one at a time (a
 //! directory is walked for `*.json`), folds them into a fleet summary, and prints it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::analyze::finding::Severity;
 use crate::cli::AggregateArgs;
@@ -29,6 +29,7 @@ pub fn run(ctx: &Context, args: &AggregateArgs) -> Result<Finished, Failure> {
             walk(input, 0, &mut fleet, &mut buf);
         }
     }
+    fleet.finish();
     if fleet.reports == 0 {
         return Err(Failure::unknown(
             "no_reports",
@@ -131,18 +132,30 @@ fn walk(path: &Path, depth: usize, fleet: &mut Fleet, buf: &mut Vec<u8>) {
             format!("a directory deeper than {MAX_DEPTH} levels below the input, not walked (pass it as an input of its own)"),
         );
     } else if meta.is_dir() {
-        let mut entries: Vec<PathBuf> = match std::fs::read_dir(path) {
-            Ok(rd) => rd.flatten().map(|e| e.path()).collect(),
+        // Entries are taken as the directory lists them, not collected and sorted: memory
+        // stays flat however many reports one directory holds, and the fleet summary does
+        // not depend on the order (see report::fleet).
+        let entries = match std::fs::read_dir(path) {
+            Ok(rd) => rd,
             Err(e) => {
                 fleet.unreadable(&name, e.to_string());
                 return;
             }
         };
-        entries.sort();
         for entry in entries {
-            let is_dir = std::fs::symlink_metadata(&entry).is_ok_and(|m| m.is_dir());
-            if is_dir || entry.extension().is_some_and(|e| e == "json") {
-                walk(&entry, depth + 1, fleet, buf);
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    fleet.unreadable(&name, format!("listing stopped: {e}"));
+                    return;
+                }
+            };
+            let child = entry.path();
+            // The type from the listing itself (std stats only when the file system
+            // does not say); a symlink to a directory is not a directory here.
+            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+            if is_dir || child.extension().is_some_and(|e| e == "json") {
+                walk(&child, depth + 1, fleet, buf);
             }
         }
     } else if meta.file_type().is_symlink() {

@@ -1,6 +1,9 @@
 //! One picture of a fleet from many `diagnose --format json` reports. Reports are folded
 //! in one at a time; memory grows with the number of distinct values (finding ids,
 //! mirrors, versions), not with the number of reports: every list keeps a few examples.
+//! The picture does not depend on the order the reports come in (a directory lists its
+//! files in no set order): examples are the first host names in sorted order, and a
+//! choice between two values takes the greater.
 
 use std::collections::BTreeMap;
 
@@ -9,6 +12,7 @@ use serde_json::Value;
 
 use super::diagnose::DiagnoseDoc;
 use crate::analyze::facts::compare_versions;
+use crate::analyze::finding::Severity;
 
 /// How many example hosts each list keeps.
 pub const EXAMPLES: usize = 3;
@@ -17,16 +21,56 @@ pub const EXAMPLES: usize = 3;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Tally {
     pub count: u64,
+    /// The first [`EXAMPLES`] host names in sorted order (not the first seen, which would
+    /// change with the order of the files).
     pub examples: Vec<String>,
 }
 
 impl Tally {
     fn add(&mut self, host: &str) {
         self.count += 1;
-        if self.examples.len() < EXAMPLES {
-            self.examples.push(host.to_string());
+        if self.examples.len() == EXAMPLES
+            && self
+                .examples
+                .last()
+                .is_some_and(|last| host >= last.as_str())
+        {
+            return;
+        }
+        let at = self.examples.partition_point(|e| e.as_str() <= host);
+        self.examples.insert(at, host.to_string());
+        self.examples.truncate(EXAMPLES);
+    }
+}
+
+/// Orders severities as the tool ranks them; a word it does not know ranks lowest.
+fn severity_rank(s: &str) -> (Option<Severity>, &str) {
+    let known = match s {
+        "ok" => Some(Severity::Ok),
+        "info" => Some(Severity::Info),
+        "warning" => Some(Severity::Warning),
+        "unknown" => Some(Severity::Unknown),
+        "critical" => Some(Severity::Critical),
+        _ => None,
+    };
+    (known, s)
+}
+
+/// Orders versions as [`compare_versions`] does ("1.2" and "1.2.0" are one version), then
+/// by their text, and ranks anything that is not a version lowest: a total order, so the
+/// newest of many does not depend on which came first.
+fn version_rank(v: &str) -> (Option<Vec<u64>>, &str) {
+    let mut parts = v
+        .trim()
+        .split('.')
+        .map(|p| p.parse::<u64>().ok())
+        .collect::<Option<Vec<_>>>();
+    if let Some(p) = parts.as_mut() {
+        while p.last() == Some(&0) {
+            p.pop();
         }
     }
+    (parts, v)
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -86,7 +130,8 @@ impl Fleet {
             .add(host);
         for f in &report.findings {
             let t = self.findings.entry(f.id.clone()).or_default();
-            if t.severity.is_empty() {
+            // Reports may disagree (one rule raises at two levels): the worst is kept.
+            if severity_rank(&f.severity) > severity_rank(&t.severity) || t.endpoints.count == 0 {
                 t.severity = f.severity.clone();
             }
             t.endpoints.add(host);
@@ -117,7 +162,7 @@ impl Fleet {
         if let Some(mv) = mirror_version
             && m.mirror_version
                 .as_deref()
-                .is_none_or(|old| compare_versions(mv, old) == Some(std::cmp::Ordering::Greater))
+                .is_none_or(|old| version_rank(mv) > version_rank(old))
         {
             m.mirror_version = Some(mv.to_string());
         }
@@ -141,6 +186,13 @@ impl Fleet {
     /// unreadable reports, `skipped: ` and why, so nothing is left out silently.
     pub fn skipped(&mut self, report: &str, why: impl AsRef<str>) {
         self.unreadable(report, format!("skipped: {}", why.as_ref()));
+    }
+
+    /// Puts the unreadable reports in name order, once all are in (they are listed
+    /// whole, and must not come out in the order a directory happened to list them).
+    pub fn finish(&mut self) {
+        self.unreadable
+            .sort_by(|a, b| (&a.report, &a.error).cmp(&(&b.report, &b.error)));
     }
 
     /// Mirrors some endpoint is ahead of: their downloader is stuck behind the cloud.

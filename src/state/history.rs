@@ -1,9 +1,12 @@
 //! The tool's own history: one compact JSON line per run that read health, so a later
 //! run can see sequences no single health output shows (the enable → disable →
-//! re-enable failure). Bounded (entries, line length, bytes read), written atomically
-//! with mode 0600, read line by line from its newest end, never fatal.
+//! re-enable failure). Bounded (entries, line length, bytes read), mode 0600, appended
+//! one line per run and compacted atomically now and then, read backwards from its
+//! newest end, never fatal.
 
-use std::io::{Read, Seek, SeekFrom};
+use std::fs::File;
+use std::io::Write;
+use std::os::unix::fs::{FileExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -16,10 +19,16 @@ pub const MAX_ENTRIES: usize = 1000;
 /// An entry is ~300 bytes; a longer one is cut down to this when written, and a longer
 /// line is skipped when read.
 pub const MAX_LINE_BYTES: usize = 4096;
-/// What is read of the file (its newest part): [`MAX_ENTRIES`] lines of the longest
-/// kind fit, so everything written is read back.
+/// The most that is read of the file (its newest part): [`MAX_ENTRIES`] lines of the
+/// longest kind fit, so everything written is read back.
 pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 const _: () = assert!((MAX_ENTRIES * (MAX_LINE_BYTES + 1)) as u64 <= MAX_FILE_BYTES);
+/// Lines the file may hold beyond [`MAX_ENTRIES`] before an append compacts it: at the
+/// cap, one rewrite per this many runs (the rest append one line each).
+pub const COMPACT_SLACK: usize = MAX_ENTRIES / 2;
+/// The most an append reads to count the file's lines; a file with more bytes than
+/// [`MAX_ENTRIES`] + [`COMPACT_SLACK`] lines of the longest kind is compacted.
+const COMPACT_SCAN_BYTES: u64 = ((MAX_ENTRIES + COMPACT_SLACK) * (MAX_LINE_BYTES + 1)) as u64;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
@@ -175,53 +184,108 @@ impl History {
 
 /// Reads the history, oldest first. A missing directory or file is an empty history. A
 /// state directory or file someone else controls is refused (history off). Only the
-/// newest [`MAX_FILE_BYTES`] are read, line by line; lines that do not parse are skipped
-/// and counted, never fatal.
+/// newest [`MAX_ENTRIES`] lines are read, backwards from the end of the file and never
+/// more than [`MAX_FILE_BYTES`]; lines that do not parse are skipped and counted, never
+/// fatal.
 pub fn read(dir: &Path) -> Result<History, String> {
     if !super::check_dir(dir, false)? {
         return Ok(History::default());
     }
-    let Some(bytes) = read_tail(dir)? else {
+    let Some(bytes) = read_newest(dir)? else {
         return Ok(History::default());
     };
     Ok(parse(&bytes))
 }
 
-/// The raw history file, checked like [`read`] and capped at its newest
-/// [`MAX_FILE_BYTES`] (for the support bundle). `Ok(None)`: there is none.
+/// The raw newest lines of the history file, checked and bounded like [`read`] (for the
+/// support bundle). `Ok(None)`: there is none.
 pub fn read_raw(dir: &Path) -> Result<Option<Vec<u8>>, String> {
     if !super::check_dir(dir, false)? {
         return Ok(None);
     }
-    read_tail(dir)
+    read_newest(dir)
 }
 
-/// The last [`MAX_FILE_BYTES`] of the file, starting at a line boundary.
-fn read_tail(dir: &Path) -> Result<Option<Vec<u8>>, String> {
-    let Some(mut file) = super::open_file(dir, FILE_NAME, super::Access::Read)? else {
+/// The newest [`MAX_ENTRIES`] lines of the file.
+fn read_newest(dir: &Path) -> Result<Option<Vec<u8>>, String> {
+    let Some(file) = super::open_file(dir, FILE_NAME, super::Access::Read)? else {
         return Ok(None);
     };
-    let path = dir.join(FILE_NAME);
-    let len = file
-        .metadata()
-        .map_err(|e| format!("{}: {e}", path.display()))?
-        .len();
-    let start = len.saturating_sub(MAX_FILE_BYTES);
-    file.seek(SeekFrom::Start(start))
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    if start > 0 {
-        // The first line is probably cut: start after it.
-        let cut = bytes
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(bytes.len(), |i| i + 1);
-        bytes.drain(..cut);
+    let shown = |e: std::io::Error| format!("{}: {e}", dir.join(FILE_NAME).display());
+    let len = file.metadata().map_err(shown)?.len();
+    let tail = tail_lines(&file, len, MAX_ENTRIES, MAX_FILE_BYTES).map_err(shown)?;
+    Ok(Some(tail.bytes))
+}
+
+/// The end of a file, read backwards.
+struct Tail {
+    /// Whole lines (the newest may lack its newline: a write cut short), oldest first.
+    bytes: Vec<u8>,
+    /// Where `bytes` starts in the file: above zero, the file holds more than was read.
+    start: u64,
+}
+
+/// How much is read at a time, from the end of the file backwards.
+const CHUNK_BYTES: u64 = 64 * 1024;
+
+/// The newest `lines` lines of `file` (`len` bytes long), read backwards from its end a
+/// chunk at a time and never more than `max_bytes` of it: a huge file costs no more
+/// than a normal one. When `max_bytes` runs out first, the line it cut is dropped.
+fn tail_lines(file: &File, len: u64, lines: usize, max_bytes: u64) -> std::io::Result<Tail> {
+    let floor = len.saturating_sub(max_bytes);
+    let mut chunks: Vec<(u64, Vec<u8>)> = Vec::new();
+    let mut pos = len;
+    let mut found = 0;
+    let mut start = None;
+    while pos > floor && start.is_none() {
+        let size = (pos - floor).min(CHUNK_BYTES);
+        pos -= size;
+        let mut chunk = vec![0; size as usize];
+        file.read_exact_at(&mut chunk, pos)?;
+        // A newline ends the line before it; the one that ends the file starts none.
+        for (i, _) in chunk.iter().enumerate().rev().filter(|(_, b)| **b == b'\n') {
+            let at = pos + i as u64;
+            if at + 1 < len {
+                found += 1;
+                if found == lines {
+                    start = Some(at + 1);
+                    break;
+                }
+            }
+        }
+        chunks.push((pos, chunk));
     }
-    Ok(Some(bytes))
+    let start = match start {
+        Some(s) => s,
+        None if pos == 0 => 0,
+        // Cut at `max_bytes`: the oldest line read is probably partial.
+        None => chunks
+            .iter()
+            .rev()
+            .find_map(|(at, c)| {
+                c.iter()
+                    .position(|&b| b == b'\n')
+                    .map(|i| at + i as u64 + 1)
+            })
+            .unwrap_or(len),
+    };
+    let mut bytes = Vec::with_capacity((len - start) as usize);
+    for (at, chunk) in chunks.iter().rev() {
+        let skip = start.saturating_sub(*at).min(chunk.len() as u64) as usize;
+        bytes.extend_from_slice(&chunk[skip..]);
+    }
+    Ok(Tail { bytes, start })
+}
+
+/// The newest `lines` lines of `bytes`.
+fn newest_lines(bytes: &[u8], lines: usize) -> &[u8] {
+    let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    body.iter()
+        .enumerate()
+        .rev()
+        .filter(|(_, b)| **b == b'\n')
+        .nth(lines.saturating_sub(1))
+        .map_or(bytes, |(i, _)| &bytes[i + 1..])
 }
 
 fn parse(bytes: &[u8]) -> History {
@@ -245,15 +309,62 @@ fn parse(bytes: &[u8]) -> History {
     history
 }
 
-/// Appends one entry (capped at [`MAX_LINE_BYTES`]), keeping the newest [`MAX_ENTRIES`];
-/// lines that did not parse are dropped.
+/// Appends one entry (capped at [`MAX_LINE_BYTES`]) as one line in one `write(2)` with
+/// `O_APPEND`: a run at the cap writes its ~300 bytes, not the whole file. The file is
+/// rewritten (compacted to the newest [`MAX_ENTRIES`]) only when it holds more than
+/// [`COMPACT_SLACK`] lines beyond them (so at most once per that many runs), when its
+/// last line was cut short (a crash mid-write: the new line must not be glued to it), or
+/// when one of its newest lines does not parse (dropped, as the skipped-lines note says).
 pub fn append(dir: &Path, entry: &Entry) -> Result<(), String> {
     super::check_dir(dir, true)?;
-    // Read-modify-rename under a lock, so two runs finishing together both keep their line.
+    // One writer at a time: an append between a compaction's read and its rename would
+    // be lost.
     let _lock =
         super::lock::acquire_named(dir, "history.lock", Some(std::time::Duration::from_secs(5)))
             .map_err(|e| e.to_string())?;
-    let mut entries = read(dir)?.entries;
+    let path = dir.join(FILE_NAME);
+    let shown = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
+    let file = super::open_file(dir, FILE_NAME, super::Access::Append)?
+        .ok_or_else(|| format!("cannot write {}: not created", path.display()))?;
+    let meta = file.metadata().map_err(shown)?;
+    let tail = tail_lines(
+        &file,
+        meta.len(),
+        MAX_ENTRIES + COMPACT_SLACK,
+        COMPACT_SCAN_BYTES,
+    )
+    .map_err(shown)?;
+    let torn = tail.bytes.last().is_some_and(|&b| b != b'\n');
+    let kept = parse(newest_lines(&tail.bytes, MAX_ENTRIES));
+    if tail.start > 0 || torn || kept.skipped > 0 {
+        return compact(dir, kept.entries, entry);
+    }
+    // Created 0600, but an older file (or one restored by hand) may be more open.
+    if meta.mode() & 0o7777 != 0o600 {
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(shown)?;
+    }
+    let mut line = entry.line();
+    line.push('\n');
+    // One write(2): O_APPEND puts it whole at the end. No fsync: losing the newest line
+    // to a power cut costs one entry, and a cut line is dropped by the next append.
+    let written = (&file).write(line.as_bytes()).map_err(shown)?;
+    if written != line.len() {
+        return Err(format!(
+            "cannot write {}: {written} of {} bytes written (disk full?); the cut line is dropped by the next run",
+            path.display(),
+            line.len()
+        ));
+    }
+    Ok(())
+}
+
+/// Replaces the file with `entries` and `entry`, the newest [`MAX_ENTRIES`] of them:
+/// atomically (a fresh 0600 file in the same directory, synced, renamed over it, the
+/// directory synced), so a crash leaves the old file or the new one, never half of one.
+fn compact(dir: &Path, mut entries: Vec<Entry>, entry: &Entry) -> Result<(), String> {
+    let path = dir.join(FILE_NAME);
+    let shown = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
     entries.push(entry.clone());
     let skip = entries.len().saturating_sub(MAX_ENTRIES);
     let mut text = String::new();
@@ -261,8 +372,11 @@ pub fn append(dir: &Path, entry: &Entry) -> Result<(), String> {
         text.push_str(&e.line());
         text.push('\n');
     }
-    safe_write::replace(&dir.join(FILE_NAME), text.as_bytes(), 0o600)
-        .map_err(|e| format!("cannot write {}: {e}", dir.join(FILE_NAME).display()))
+    safe_write::replace(&path, text.as_bytes(), 0o600).map_err(shown)?;
+    // The rename is durable only once the directory is.
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| format!("cannot sync {}: {e}", dir.display()))
 }
 
 #[cfg(test)]

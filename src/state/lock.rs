@@ -1,6 +1,6 @@
 //! Exclusive `flock`s in the state directory: one `update` at a time per endpoint
 //! (`update.lock`, whose content names the holder so a refused run can say who has it),
-//! and one history rewrite at a time (`history.lock`).
+//! and one history writer at a time (`history.lock`).
 
 use std::fs::File;
 use std::io::{Read, Seek, Write};

@@ -80,6 +80,8 @@ pub(crate) enum Access {
     Read,
     /// Read and write, created 0600 when missing (lock files).
     ReadWriteCreate,
+    /// Read and append (`O_APPEND`), created 0600 when missing (the history).
+    Append,
 }
 
 /// Opens the state file `name` in `dir` (already checked with [`check_dir`]): never
@@ -91,8 +93,14 @@ pub(crate) fn open_file(dir: &Path, name: &str, access: Access) -> Result<Option
     let mut opts = OpenOptions::new();
     opts.read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY);
-    if access == Access::ReadWriteCreate {
-        opts.write(true).create(true).truncate(false).mode(0o600);
+    match access {
+        Access::Read => {}
+        Access::ReadWriteCreate => {
+            opts.write(true).create(true).truncate(false).mode(0o600);
+        }
+        Access::Append => {
+            opts.append(true).create(true).mode(0o600);
+        }
     }
     let file = match opts.open(&path) {
         Ok(f) => f,

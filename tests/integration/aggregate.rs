@@ -152,3 +152,81 @@ fn ndjson_on_stdin_is_a_fleet() {
     assert_eq!(stdout_json(&out)["reports"], 1);
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// `aggregate --format json` of `inputs`, with `dir`'s path shown as `DIR`.
+fn aggregate_json(env: &TestEnv, inputs: &[std::path::PathBuf], dir: &std::path::Path) -> String {
+    let out = env
+        .cmd()
+        .args(["aggregate", "--format", "json"])
+        .args(inputs)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2), "a critical host");
+    String::from_utf8_lossy(&out.stdout).replace(dir.to_str().expect("utf8"), "DIR")
+}
+
+#[test]
+fn the_summary_does_not_depend_on_the_order_reports_are_read() {
+    let healthy: serde_json::Value =
+        serde_json::from_slice(&report(&Defs::healthy(URL))).expect("report");
+    let mut cloud = Defs::healthy(URL);
+    cloud.source = CLOUD.into();
+    let cloud: serde_json::Value = serde_json::from_slice(&report(&cloud)).expect("report");
+    // More hosts per verdict than the examples kept, so which ones are named matters.
+    let files: Vec<(String, Vec<u8>)> = (0..9)
+        .map(|i| {
+            let mut r = if i % 4 == 1 {
+                cloud.clone()
+            } else {
+                healthy.clone()
+            };
+            r["snapshot"]["hostname"] = format!("host-{}", (i * 5) % 9).into();
+            (format!("r{i}.json"), r.to_string().into_bytes())
+        })
+        .chain([
+            ("broken.json".to_string(), b"{ not json".to_vec()),
+            (
+                "other.json".to_string(),
+                b"{\"something\": \"else\"}".to_vec(),
+            ),
+        ])
+        .collect();
+
+    let root = tempfile::tempdir().expect("tempdir");
+    let write_all = |dir: &std::path::Path, order: &mut dyn Iterator<Item = &(String, Vec<u8>)>| {
+        std::fs::create_dir(dir).expect("mkdir");
+        for (name, bytes) in order {
+            std::fs::write(dir.join(name), bytes).expect("write");
+        }
+    };
+    // The same files created in opposite orders (tmpfs lists a directory newest first;
+    // ext4 by a hash of the name, hence the explicit argument orders below as well).
+    let (a, b) = (root.path().join("a"), root.path().join("b"));
+    write_all(&a, &mut files.iter());
+    write_all(&b, &mut files.iter().rev());
+
+    let env = TestEnv::new();
+    let from_a = aggregate_json(&env, std::slice::from_ref(&a), &a);
+    let from_b = aggregate_json(&env, std::slice::from_ref(&b), &b);
+    assert_eq!(from_a, from_b);
+    let forward: Vec<_> = files.iter().map(|(n, _)| a.join(n)).collect();
+    let backward: Vec<_> = forward.iter().rev().cloned().collect();
+    assert_eq!(aggregate_json(&env, &forward, &a), from_a, "files in order");
+    assert_eq!(
+        aggregate_json(&env, &backward, &a),
+        from_a,
+        "files in reverse"
+    );
+
+    let fleet: serde_json::Value = serde_json::from_str(&from_a).expect("json");
+    assert_eq!(fleet["reports"], 9);
+    assert_eq!(
+        fleet["verdicts"]["ok"]["examples"],
+        serde_json::json!(["host-0", "host-1", "host-2"]),
+        "{fleet:#}"
+    );
+    assert_eq!(
+        fleet["unreadable"][0]["report"], "DIR/broken.json",
+        "{fleet:#}"
+    );
+}

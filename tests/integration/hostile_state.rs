@@ -346,6 +346,46 @@ fn a_bad_byte_in_history_skips_a_line_and_says_so() {
     );
 }
 
+// ---- #15: a run at the cap appends one line, it does not rewrite the history ----
+
+#[test]
+fn runs_at_the_history_cap_append_one_line_each() {
+    use std::os::unix::fs::MetadataExt;
+    let env = endpoint();
+    let history = state_dir(&env).join("history.jsonl");
+    diagnose_offline(&env);
+    let line = std::fs::read_to_string(&history).expect("first run's line");
+    assert_eq!(line.lines().count(), 1, "{line}");
+    // The cap (1000 entries) reached, as a year of hourly runs leaves it.
+    std::fs::write(&history, line.repeat(1000)).expect("fill");
+
+    for run in 0..3 {
+        let before = std::fs::metadata(&history).expect("meta");
+        let report = diagnose_offline(&env);
+        // The newest 1000 read, and this run.
+        assert_eq!(report["snapshot"]["history"]["entries"], 1001, "{report:#}");
+        assert!(
+            report["snapshot"]["history"]["error"].is_null(),
+            "{report:#}"
+        );
+        let after = std::fs::metadata(&history).expect("meta");
+        assert_eq!(
+            after.ino(),
+            before.ino(),
+            "run {run}: the file was rewritten"
+        );
+        let added = after.len() - before.len();
+        assert!(
+            (100..=4097).contains(&added),
+            "run {run}: {added} bytes added, not one line"
+        );
+        assert_eq!(after.mode() & 0o777, 0o600);
+    }
+    let text = std::fs::read_to_string(&history).expect("read");
+    assert_eq!(text.lines().count(), 1003);
+    assert!(text.ends_with('\n'));
+}
+
 // ---- #9: a grandchild that calls setsid() does not outlive the kill ----
 
 /// Makes the reply to `args` spawn a grandchild that calls `setsid()` (the fake's

@@ -55,9 +55,10 @@ fn folds_reports_into_counts_with_examples() {
     );
     assert_eq!(fleet.reports, 11);
     assert_eq!(fleet.verdicts["ok"].count, 7);
+    // The first names in sorted order ("ahead" came last).
     assert_eq!(
         fleet.verdicts["warning"].examples,
-        ["host7", "host8", "host9"]
+        ["ahead", "host7", "host8"]
     );
     let behind = &fleet.findings["endpoint-behind-mirror"];
     assert_eq!(
@@ -80,6 +81,53 @@ fn examples_stay_bounded() {
     }
     assert_eq!(fleet.verdicts["ok"].examples.len(), EXAMPLES);
     assert_eq!(fleet.findings["x"].endpoints.examples.len(), EXAMPLES);
+}
+
+#[test]
+fn the_order_reports_come_in_changes_nothing() {
+    let mut reports = Vec::new();
+    for i in 0..40 {
+        let host = format!("h{:02}", (i * 17) % 40);
+        let (verdict, ids): (&str, &[&str]) = if i % 3 == 0 {
+            ("warning", &["x"])
+        } else {
+            ("ok", &[])
+        };
+        // Mirrors that list one version in different spellings, and one that is no version.
+        let mirror_version = ["1.407.500", "1.407.500.0", "garbage", "1.407.499.9"][i % 4];
+        reports.push(report(&host, verdict, "1.407.417.0", mirror_version, ids));
+    }
+    // The same finding raised at two levels by different reports.
+    let mut info = report("h99", "info", "1", "1", &["x"]);
+    info.findings[0].severity = "info".into();
+    reports.push(info);
+    let fold = |order: &mut dyn Iterator<Item = &DiagnoseDoc>| {
+        let mut fleet = Fleet::default();
+        for r in order {
+            fleet.add(r, "file");
+            fleet.unreadable(&format!("bad-{}", fleet.reports % 7), "invalid JSON");
+        }
+        fleet.finish();
+        fleet
+    };
+    let forward = fold(&mut reports.iter());
+    let backward = fold(&mut reports.iter().rev());
+    let interleaved = fold(
+        &mut reports
+            .iter()
+            .step_by(2)
+            .chain(reports.iter().skip(1).step_by(2)),
+    );
+    assert_eq!(forward, backward);
+    assert_eq!(forward, interleaved);
+    assert_eq!(forward.verdicts["ok"].examples, ["h02", "h03", "h05"]);
+    assert_eq!(forward.findings["x"].severity, "warning", "the worst level");
+    assert_eq!(
+        forward.mirrors["http://m/linux/production/"]
+            .mirror_version
+            .as_deref(),
+        Some("1.407.500.0")
+    );
 }
 
 #[test]
