@@ -89,7 +89,12 @@ pub fn preserved(old_text: &str, plan: &Plan) -> Result<(), String> {
     let touched: Vec<String> = plan
         .edits
         .iter()
-        .flat_map(|p| p.edit.old_pointer().into_iter().chain([p.edit.new_pointer()]))
+        .flat_map(|p| {
+            p.edit
+                .old_pointer()
+                .into_iter()
+                .chain([p.edit.new_pointer()])
+        })
         .collect();
     let leaves = |doc: &Value| -> Vec<(String, Value)> {
         let mut out = Vec::new();
@@ -105,8 +110,11 @@ pub fn preserved(old_text: &str, plan: &Plan) -> Result<(), String> {
         out
     };
     // A renamed section carries its keys along: they count as touched.
-    let is_touched =
-        |p: &str| touched.iter().any(|t| p == t || p.starts_with(&format!("{t}/")));
+    let is_touched = |p: &str| {
+        touched
+            .iter()
+            .any(|t| p == t || p.starts_with(&format!("{t}/")))
+    };
     for (pointer, value) in leaves(&old) {
         if !is_touched(&pointer) && new.pointer(&pointer) != Some(&value) {
             return Err(format!("{pointer} changed although no edit names it"));

@@ -119,7 +119,10 @@ fn sets_are_typed_by_the_catalogue() {
 fn mangled_files_and_assorted_sets_never_break_the_invariants() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/managed");
     let mut texts: Vec<String> = vec![BROKEN.to_string()];
-    for entry in std::fs::read_dir(&dir).expect("fixtures").chain(std::fs::read_dir(dir.join("synthetic")).expect("synthetic")) {
+    for entry in std::fs::read_dir(&dir)
+        .expect("fixtures")
+        .chain(std::fs::read_dir(dir.join("synthetic")).expect("synthetic"))
+    {
         let path = entry.expect("entry").path();
         if path.extension().is_some_and(|e| e == "json") {
             texts.push(std::fs::read_to_string(&path).expect("read"));
@@ -136,14 +139,19 @@ fn mangled_files_and_assorted_sets_never_break_the_invariants() {
     .collect();
     let mut plans = 0;
     for text in &texts {
-        let cuts: Vec<usize> = (0..text.len()).step_by(7).filter(|i| text.is_char_boundary(*i)).collect();
+        let cuts: Vec<usize> = (0..text.len())
+            .step_by(7)
+            .filter(|i| text.is_char_boundary(*i))
+            .collect();
         for (n, cut) in cuts.iter().enumerate() {
             let mangled = format!("{}{}", &text[..*cut], &text[(*cut + 1).min(text.len())..]);
             let chosen = &sets[..n % (sets.len() + 1)];
             let found = findings_of(&mangled);
             if let Ok(p) = plan(&mangled, &found, chosen) {
                 plans += 1;
-                preserved(&mangled, &p).unwrap_or_else(|e| panic!("{e}\n--- in ---\n{mangled}\n--- out ---\n{}", p.text));
+                preserved(&mangled, &p).unwrap_or_else(|e| {
+                    panic!("{e}\n--- in ---\n{mangled}\n--- out ---\n{}", p.text)
+                });
             }
         }
         let p = plan(text, &findings_of(text), &sets).expect("a whole sample plans");
