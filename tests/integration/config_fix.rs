@@ -379,3 +379,53 @@ fn apply_keeps_the_group_and_the_selinux_label() {
         Some(&label[..])
     );
 }
+
+#[test]
+fn microsofts_sample_profiles_go_through_dry_run_and_apply() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/managed");
+    let mut samples: Vec<_> = std::fs::read_dir(&dir)
+        .expect("fixtures")
+        .chain(std::fs::read_dir(dir.join("synthetic")).expect("synthetic"))
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    samples.sort();
+    assert!(samples.len() >= 4, "{samples:?}");
+    for sample in samples {
+        let original = std::fs::read_to_string(&sample).expect("read");
+        let env = TestEnv::new();
+        env.write_managed_config(&original);
+        let dry = stdout_json(&fix(&env, &["--format", "json"]));
+        assert_eq!(
+            file(&env),
+            original,
+            "{}: the dry run wrote",
+            sample.display()
+        );
+        let out = fix(&env, &["--apply", "--no-verify", "--format", "json"]);
+        let code = out.status.code();
+        assert!(matches!(code, Some(0 | 1)), "{}: {out:?}", sample.display());
+        let now = file(&env);
+        let proposed = dry["edits"].as_array().expect("edits").len();
+        if proposed == 0 {
+            assert_eq!(now, original, "{}", sample.display());
+            continue;
+        }
+        serde_json::from_str::<Value>(&now).expect("still JSON");
+        // What the dry run showed is what was written.
+        assert_eq!(
+            serde_json::from_str::<Value>(&now).expect("json"),
+            dry["document"],
+            "{}",
+            sample.display()
+        );
+        // Nothing fixable is left.
+        let again = stdout_json(&fix(&env, &["--format", "json"]));
+        assert_eq!(
+            again["edits"],
+            serde_json::json!([]),
+            "{}: {again:#}",
+            sample.display()
+        );
+    }
+}
