@@ -117,3 +117,31 @@ pub fn facts(state_dir: &Path, host_placeholder: Option<&str>) -> Value {
         "proxy_environment_variables": proxy_vars,
     })
 }
+
+/// An extended attribute of `path` itself (a symlink is not followed), raw: `Ok(None)` when
+/// the file has none or the file system keeps none. At most 4 KiB, the kernel's own limit
+/// for a security context.
+pub fn xattr(path: &Path, name: &std::ffi::CStr) -> std::io::Result<Option<Vec<u8>>> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    let mut buf = vec![0u8; 4096];
+    // SAFETY: both names are valid C strings and buf is as long as the size passed.
+    let n = unsafe {
+        libc::lgetxattr(
+            c.as_ptr(),
+            name.as_ptr(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+        )
+    };
+    if n < 0 {
+        let e = std::io::Error::last_os_error();
+        return match e.raw_os_error() {
+            Some(libc::ENODATA | libc::ENOTSUP) => Ok(None),
+            _ => Err(e),
+        };
+    }
+    buf.truncate(usize::try_from(n).unwrap_or(0));
+    Ok(Some(buf))
+}

@@ -165,13 +165,8 @@ pub fn fix(ctx: &Context, args: &ConfigFixArgs, default_path: &Path) -> Result<F
             ));
         }
     }
-    let _lock = lock(ctx)?;
-    report.backup = Some(
-        gfix::backup(&backups, text.as_bytes(), jiff::Timestamp::now())?
-            .display()
-            .to_string(),
-    );
-    gfix::write_preserving(path, plan.text.as_bytes(), &meta)?;
+    let (_lock, backup) = replace(ctx, path, &meta, &backups, &text, &plan.text)?;
+    report.backup = Some(backup);
     finish(
         ctx,
         args,
@@ -223,13 +218,8 @@ fn undo(
         text: restored.clone(),
     };
     let mut report = FixReport::new(&name, current, &plan, None, FixMode::Undo);
-    let _lock = lock(ctx)?;
-    report.backup = Some(
-        gfix::backup(backups, current.as_bytes(), jiff::Timestamp::now())?
-            .display()
-            .to_string(),
-    );
-    gfix::write_preserving(path, restored.as_bytes(), &meta)?;
+    let (_lock, backup) = replace(ctx, path, &meta, backups, current, &restored)?;
+    report.backup = Some(backup);
     finish(
         ctx,
         args,
@@ -339,6 +329,32 @@ fn runner_for(
         );
         f
     })
+}
+
+/// Under the update lock: the file must still be what was planned on; it is backed up,
+/// then replaced. Returns the lock (held through the health check) and the backup's path.
+fn replace(
+    ctx: &Context,
+    path: &Path,
+    meta: &std::fs::Metadata,
+    backups: &Path,
+    current: &str,
+    new: &str,
+) -> Result<(crate::state::lock::Lock, String), Failure> {
+    let held = lock(ctx)?;
+    if read_text(path)? != current {
+        return Err(Failure::unknown(
+            "config_changed",
+            format!(
+                "{} changed while the fix was computed; nothing was written",
+                path.display()
+            ),
+            "run config fix again",
+        ));
+    }
+    let backup = gfix::backup(backups, current.as_bytes(), jiff::Timestamp::now())?;
+    gfix::write_preserving(path, new.as_bytes(), meta)?;
+    Ok((held, backup.display().to_string()))
 }
 
 fn lock(ctx: &Context) -> Result<crate::state::lock::Lock, Failure> {

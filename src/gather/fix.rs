@@ -4,10 +4,8 @@
 //! flushed and renamed over it (a crash leaves the original or the new file, never half of
 //! one), and the directory flushed. Then health is read until it shows the new values.
 
-use std::ffi::CString;
 use std::fs::{self, File, Metadata, OpenOptions};
 use std::io::{Read, Write};
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -21,7 +19,6 @@ use crate::process::Runner;
 pub const ABORT_BEFORE_RENAME_ENV: &str = "MDATP_DOCTOR_TEST_ABORT_BEFORE_RENAME";
 const BACKUP_PREFIX: &str = "mdatp_managed.json.";
 const MAX_BACKUP_BYTES: u64 = crate::managed::config::MAX_CONFIG_BYTES;
-const SELINUX_XATTR: &str = "security.selinux";
 
 fn refuse(kind: &'static str, message: String, hint: &str) -> Failure {
     Failure::unknown(kind, message, hint)
@@ -226,32 +223,19 @@ pub fn write_preserving(path: &Path, bytes: &[u8], meta: &Metadata) -> Result<()
 /// SELinux, or no label) is not an error.
 fn copy_label(from: &Path, to: &File) -> std::io::Result<()> {
     use std::os::fd::AsRawFd;
-    let (Ok(path), Ok(attr)) = (
-        CString::new(from.as_os_str().as_bytes()),
-        CString::new(SELINUX_XATTR),
-    ) else {
+    let Some(label) = crate::system::xattr(from, c"security.selinux")? else {
         return Ok(());
     };
-    let mut buf = [0u8; 1024];
-    // SAFETY: both strings are NUL-terminated; the buffer and its length match.
-    let n = unsafe {
-        libc::lgetxattr(
-            path.as_ptr(),
-            attr.as_ptr(),
-            buf.as_mut_ptr().cast(),
-            buf.len(),
+    // SAFETY: the descriptor is open; the value's pointer and length match.
+    let rc = unsafe {
+        libc::fsetxattr(
+            to.as_raw_fd(),
+            c"security.selinux".as_ptr(),
+            label.as_ptr().cast(),
+            label.len(),
+            0,
         )
     };
-    if n < 0 {
-        let e = std::io::Error::last_os_error();
-        return match e.raw_os_error() {
-            Some(libc::ENODATA | libc::ENOTSUP) => Ok(()),
-            _ => Err(e),
-        };
-    }
-    let len = usize::try_from(n).unwrap_or(0);
-    // SAFETY: the descriptor is open; the value is the `len` bytes just read.
-    let rc = unsafe { libc::fsetxattr(to.as_raw_fd(), attr.as_ptr(), buf.as_ptr().cast(), len, 0) };
     if rc < 0 {
         Err(std::io::Error::last_os_error())
     } else {

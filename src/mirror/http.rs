@@ -859,17 +859,33 @@ fn package_steps(
         package.note = Some(format!("served as {text}"));
     }
     // The first bytes, from the same response.
-    let t = Timer::start();
     let detail = json!({"status": status.as_u16(), "range": range});
+    let signature = first_bytes(
+        &Timer::start(),
+        fetched.response,
+        detail,
+        deadline,
+        &mut facts,
+    );
+    (vec![package, signature], facts, conn)
+}
+
+/// Reads the first bytes of updates.zip from `response` and tells what they are.
+fn first_bytes(
+    t: &Timer,
+    response: Response,
+    detail: serde_json::Value,
+    deadline: Instant,
+    facts: &mut PackageFacts,
+) -> Step {
     let mut first = Vec::new();
-    let signature = match fetched.response.take(SNIFF_BYTES).read_to_end(&mut first) {
-        Ok(_) => signature_outcome(&t, &first, detail, &mut facts),
+    match response.take(SNIFF_BYTES).read_to_end(&mut first) {
+        Ok(_) => signature_outcome(t, &first, detail, facts),
         Err(e) => {
-            let error = body_error("updates.zip", &e, first.len(), &t, deadline);
+            let error = body_error("updates.zip", &e, first.len(), t, deadline);
             t.fail(StepName::PackageSignature, detail, error)
         }
-    };
-    (vec![package, signature], facts, conn)
+    }
 }
 
 /// The first bytes of a plain GET, for a server that refuses ranges.
@@ -900,14 +916,7 @@ fn sniff_step(
             status_error(status, "updates.zip"),
         );
     }
-    let mut first = Vec::new();
-    match fetched.response.take(SNIFF_BYTES).read_to_end(&mut first) {
-        Ok(_) => signature_outcome(&t, &first, detail, facts),
-        Err(e) => {
-            let error = body_error("updates.zip", &e, first.len(), &t, deadline);
-            t.fail(StepName::PackageSignature, detail, error)
-        }
-    }
+    first_bytes(&t, fetched.response, detail, deadline, facts)
 }
 
 /// The headers of updates.zip alone, when a ranged GET was refused.

@@ -108,33 +108,13 @@ pub const SERVABLE_TYPES: &[&str] = &[
 /// The `security.selinux` attribute of `path` (not following a symlink): `Ok(None)` when
 /// the file has none.
 pub fn selinux_label(path: &Path) -> Result<Option<String>, String> {
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(|e| e.to_string())?;
-    let name = c"security.selinux";
-    // A context is short; 4 KiB is the kernel's own limit for one.
-    let mut buf = vec![0u8; 4096];
-    // SAFETY: both names are valid C strings and buf is as long as the size passed.
-    let n = unsafe {
-        libc::lgetxattr(
-            c.as_ptr(),
-            name.as_ptr(),
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-        )
-    };
-    if n < 0 {
-        let e = std::io::Error::last_os_error();
-        return match e.raw_os_error() {
-            Some(libc::ENODATA) | Some(libc::ENOTSUP) => Ok(None),
-            _ => Err(e.to_string()),
-        };
-    }
-    buf.truncate(usize::try_from(n).unwrap_or(0));
-    Ok(Some(
-        String::from_utf8_lossy(&buf)
-            .trim_end_matches('\0')
-            .to_string(),
-    ))
+    Ok(crate::system::xattr(path, c"security.selinux")
+        .map_err(|e| e.to_string())?
+        .map(|raw| {
+            String::from_utf8_lossy(&raw)
+                .trim_end_matches('\0')
+                .to_string()
+        }))
 }
 
 #[cfg(test)]
