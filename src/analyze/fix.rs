@@ -75,6 +75,59 @@ pub fn plan(text: &str, findings: &[Finding], sets: &[Edit]) -> Result<Plan, Edi
     Ok(Plan { edits, left, text })
 }
 
+/// Every key the plan does not address has the same value after it as before, and no key
+/// appears that it did not add: checked before anything is written (and by the fuzz
+/// target), so a fault in the editing can never reach the endpoint's file.
+pub fn preserved(old_text: &str, plan: &Plan) -> Result<(), String> {
+    let parse = |t: &str| serde_json::from_str::<Value>(t.trim_start_matches('\u{feff}')).ok();
+    let (Some(old), Some(new)) = (parse(old_text), parse(&plan.text)) else {
+        return match parse(&plan.text) {
+            Some(_) => Ok(()),
+            None => Err("the new text is not JSON".into()),
+        };
+    };
+    let touched: Vec<String> = plan
+        .edits
+        .iter()
+        .flat_map(|p| {
+            p.edit
+                .old_pointer()
+                .into_iter()
+                .chain([p.edit.new_pointer()])
+        })
+        .collect();
+    let leaves = |doc: &Value| -> Vec<(String, Value)> {
+        let mut out = Vec::new();
+        for (section, v) in doc.as_object().into_iter().flatten() {
+            match v.as_object() {
+                Some(keys) => out.extend(
+                    keys.iter()
+                        .map(|(k, vv)| (edit::pointer(Some(section), k), vv.clone())),
+                ),
+                None => out.push((edit::pointer(None, section), v.clone())),
+            }
+        }
+        out
+    };
+    // A renamed section carries its keys along: they count as touched.
+    let is_touched = |p: &str| {
+        touched
+            .iter()
+            .any(|t| p == t || p.starts_with(&format!("{t}/")))
+    };
+    for (pointer, value) in leaves(&old) {
+        if !is_touched(&pointer) && new.pointer(&pointer) != Some(&value) {
+            return Err(format!("{pointer} changed although no edit names it"));
+        }
+    }
+    for (pointer, _) in leaves(&new) {
+        if !is_touched(&pointer) && old.pointer(&pointer).is_none() {
+            return Err(format!("{pointer} appeared although no edit adds it"));
+        }
+    }
+    Ok(())
+}
+
 /// `--set section.key=value`, typed by the key catalogue. Unknown keys are refused with
 /// the nearest documented one.
 pub fn parse_set(arg: &str) -> Result<Edit, String> {

@@ -116,6 +116,14 @@ pub fn fix(ctx: &Context, args: &ConfigFixArgs, default_path: &Path) -> Result<F
             "fix the JSON syntax by hand first (`mdatp-doctor config check` shows where)",
         )
     })?;
+    // A safety net under the editor: nothing it was not asked to touch may change.
+    fix::preserved(&text, &plan).map_err(|e| {
+        Failure::unknown(
+            "config_fix_internal",
+            format!("{name}: the computed change is wrong ({e}); nothing was written"),
+            "please report this with the file (secrets removed)",
+        )
+    })?;
     let mode = if args.apply {
         FixMode::Apply
     } else {

@@ -323,3 +323,59 @@ fn diagnose_marks_what_config_fix_can_fix() {
         .expect("mystery");
     assert!(mystery.get("fixable").is_none(), "{mystery:#}");
 }
+
+fn xattr(path: &std::path::Path, name: &std::ffi::CStr) -> Option<Vec<u8>> {
+    use std::os::unix::ffi::OsStrExt;
+    let p = std::ffi::CString::new(path.as_os_str().as_bytes()).expect("path");
+    let mut buf = [0u8; 256];
+    // SAFETY: valid C strings; the buffer's pointer and length match.
+    let n = unsafe {
+        libc::lgetxattr(
+            p.as_ptr(),
+            name.as_ptr(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+        )
+    };
+    usize::try_from(n).ok().map(|n| buf[..n].to_vec())
+}
+
+#[test]
+#[ignore = "needs root with CAP_SYS_ADMIN to set owners and security.selinux (.ci/run runs it as root)"]
+fn apply_keeps_the_group_and_the_selinux_label() {
+    use std::os::unix::ffi::OsStrExt;
+    let env = picks_it_up();
+    let path = env.managed_config_path();
+    let label = b"system_u:object_r:etc_t:s0\0";
+    let p = std::ffi::CString::new(path.as_os_str().as_bytes()).expect("path");
+    // SAFETY: valid C strings; the value's pointer and length match.
+    let rc = unsafe {
+        libc::lsetxattr(
+            p.as_ptr(),
+            c"security.selinux".as_ptr(),
+            label.as_ptr().cast(),
+            label.len(),
+            0,
+        )
+    };
+    assert_eq!(
+        rc,
+        0,
+        "cannot set security.selinux ({}): run as root with CAP_SYS_ADMIN",
+        std::io::Error::last_os_error()
+    );
+    std::os::unix::fs::chown(&path, Some(0), Some(4)).expect("chown: run as root");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    let out = fix(&env, &["--apply", "--no-verify"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_ne!(file(&env), broken(), "changed");
+    let meta = std::fs::metadata(&path).expect("meta");
+    assert_eq!(
+        (meta.uid(), meta.gid(), meta.mode() & 0o7777),
+        (0, 4, 0o640)
+    );
+    assert_eq!(
+        xattr(&path, c"security.selinux").as_deref(),
+        Some(&label[..])
+    );
+}

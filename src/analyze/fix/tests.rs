@@ -111,3 +111,51 @@ fn sets_are_typed_by_the_catalogue() {
     assert!(parse_set("offlineDefinitionUpdate=enabled").is_err());
     assert!(parse_set("nothing").is_err());
 }
+
+/// A small deterministic fuzz in the test suite (the cargo-fuzz target `config_fix`
+/// goes further): the sample files, cut short at many places and given assorted --set
+/// edits, never panic, and every plan made keeps what it does not touch.
+#[test]
+fn mangled_files_and_assorted_sets_never_break_the_invariants() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/managed");
+    let mut texts: Vec<String> = vec![BROKEN.to_string()];
+    for entry in std::fs::read_dir(&dir)
+        .expect("fixtures")
+        .chain(std::fs::read_dir(dir.join("synthetic")).expect("synthetic"))
+    {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "json") {
+            texts.push(std::fs::read_to_string(&path).expect("read"));
+        }
+    }
+    let sets: Vec<Edit> = [
+        "antivirusEngine.offlineDefinitionUpdateUrl=http://m:8000/linux/production/",
+        "antivirusEngine.offlineDefinitionUpdate=disabled",
+        "features.offlineDefinitionUpdateVerifySig=enabled",
+        "cloudService.definitionUpdatesInterval=3600",
+    ]
+    .iter()
+    .map(|s| parse_set(s).expect("set"))
+    .collect();
+    let mut plans = 0;
+    for text in &texts {
+        let cuts: Vec<usize> = (0..text.len())
+            .step_by(7)
+            .filter(|i| text.is_char_boundary(*i))
+            .collect();
+        for (n, cut) in cuts.iter().enumerate() {
+            let mangled = format!("{}{}", &text[..*cut], &text[(*cut + 1).min(text.len())..]);
+            let chosen = &sets[..n % (sets.len() + 1)];
+            let found = findings_of(&mangled);
+            if let Ok(p) = plan(&mangled, &found, chosen) {
+                plans += 1;
+                preserved(&mangled, &p).unwrap_or_else(|e| {
+                    panic!("{e}\n--- in ---\n{mangled}\n--- out ---\n{}", p.text)
+                });
+            }
+        }
+        let p = plan(text, &findings_of(text), &sets).expect("a whole sample plans");
+        preserved(text, &p).expect("preserved");
+    }
+    assert!(plans > 20, "only {plans} mangled inputs were plannable");
+}
