@@ -796,12 +796,12 @@ pub struct MirrorCheckArgs {
 }
 
 /// `mdatp-doctor generate`, a developer's command: regenerate completions/, man/ and the
-/// README's findings table from this definition. Parsed apart from [`Cli`] so it appears
+/// findings table of docs/findings.md from this definition. Parsed apart from [`Cli`] so it appears
 /// in no completion script and no man page.
 #[derive(Debug, Parser)]
 #[command(name = "mdatp-doctor generate")]
 pub struct GenerateArgs {
-    /// Directory that receives completions/ and man/ (and holds the README to update)
+    /// Directory that receives completions/ and man/ (and holds the docs/findings.md to update)
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub out_dir: PathBuf,
 }

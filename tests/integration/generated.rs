@@ -52,28 +52,29 @@ fn completions_and_man_pages_are_up_to_date() {
     );
 }
 
-/// The README's findings table is made from the rule declarations, like the man pages.
+/// The findings catalogue in docs/findings.md is made from the rule declarations, like
+/// the man pages.
 #[test]
-fn the_readme_findings_table_is_up_to_date() {
+fn the_findings_table_is_up_to_date() {
     let env = TestEnv::new();
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let readme = std::fs::read_to_string(repo.join("README.md")).expect("README");
+    let doc = std::fs::read_to_string(repo.join("docs/findings.md")).expect("docs/findings.md");
     let dir = env.path().join("fresh");
-    std::fs::create_dir_all(&dir).expect("dir");
-    std::fs::write(dir.join("README.md"), &readme).expect("copy");
+    std::fs::create_dir_all(dir.join("docs")).expect("dir");
+    std::fs::write(dir.join("docs/findings.md"), &doc).expect("copy");
     env.cmd()
         .args(["generate", "--out-dir"])
         .arg(&dir)
         .assert()
         .success();
-    let fresh = std::fs::read_to_string(dir.join("README.md")).expect("regenerated");
+    let fresh = std::fs::read_to_string(dir.join("docs/findings.md")).expect("regenerated");
     assert!(
         fresh.contains("| `mdatp-not-found` | unknown |"),
-        "the README has no generated findings table"
+        "docs/findings.md has no generated findings table"
     );
     assert!(
-        fresh == readme,
-        "the README's findings table is stale; run `cargo run -- generate`"
+        fresh == doc,
+        "the findings table in docs/findings.md is stale; run `cargo run -- generate`"
     );
 }
 
