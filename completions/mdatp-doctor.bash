@@ -169,22 +169,22 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__doctor__subcmd__aggregate)
-            opts="-v -h -V --exit-zero --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version"
+            opts="-v -h -V --exit-zero --format --mdatp --managed-config --color --timeout --verbose --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
                 --mdatp)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --managed-config)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "human json nagios prometheus checkmk" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -207,7 +207,7 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__doctor__subcmd__bundle)
-            opts="-o -v -h -V --output --redact-ids --no-redact --max-log-bytes --include-mdatp-diagnostic --log-dir --wdavcfg --list-contents --skip-network --url --arch --connect-timeout --probe-timeout --ca-cert --proxy --no-proxy --stale-after --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version"
+            opts="-o -v -h -V --output --redact-ids --no-redact --max-log-bytes --include-mdatp-diagnostic --log-dir --wdavcfg --list-contents --skip-network --url --arch --connect-timeout --probe-timeout --ca-cert --proxy --no-proxy --stale-after --format --mdatp --managed-config --color --timeout --verbose --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -265,16 +265,16 @@ _mdatp__doctor() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
                 --mdatp)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --managed-config)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "human json nagios prometheus checkmk" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -297,7 +297,7 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__doctor__subcmd__check)
-            opts="-v -h -V --skip-network --url --arch --connect-timeout --probe-timeout --ca-cert --proxy --no-proxy --stale-after --warn-age --crit-age --deadline --textfile-dir --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version"
+            opts="-v -h -V --skip-network --url --arch --connect-timeout --probe-timeout --ca-cert --proxy --no-proxy --stale-after --warn-age --crit-age --deadline --textfile-dir --format --mdatp --managed-config --color --timeout --verbose --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -347,16 +347,16 @@ _mdatp__doctor() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json nagios prometheus checkmk" -- "${cur}"))
+                    return 0
+                    ;;
                 --mdatp)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --managed-config)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "human json nagios prometheus checkmk" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -417,22 +417,22 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__doctor__subcmd__config__subcmd__check)
-            opts="-v -h -V --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version"
+            opts="-v -h -V --format --mdatp --managed-config --color --timeout --verbose --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
                 --mdatp)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --managed-config)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "human json nagios prometheus checkmk" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -455,7 +455,7 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__doctor__subcmd__config__subcmd__fix)
-            opts="-v -h -V --apply --set --backup-dir --no-verify --verify-timeout --undo --force --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version"
+            opts="-v -h -V --apply --set --backup-dir --no-verify --verify-timeout --undo --force --format --mdatp --managed-config --color --timeout --verbose --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -477,16 +477,16 @@ _mdatp__doctor() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
                 --mdatp)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --managed-config)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "human json nagios prometheus checkmk" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -565,7 +565,7 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__doctor__subcmd__connectivity)
-            opts="-v -h -V --url --arch --connect-timeout --probe-timeout --ca-cert --proxy --no-proxy --stale-after --verify-package --max-package-size --package-timeout --with-mdatp-test --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version"
+            opts="-v -h -V --url --arch --connect-timeout --probe-timeout --ca-cert --proxy --no-proxy --stale-after --verify-package --max-package-size --package-timeout --with-mdatp-test --format --mdatp --managed-config --color --timeout --verbose --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -607,16 +607,16 @@ _mdatp__doctor() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
                 --mdatp)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --managed-config)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "human json nagios prometheus checkmk" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -639,7 +639,7 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__doctor__subcmd__diagnose)
-            opts="-v -h -V --list --explain --skip-network --probe-all --url --arch --connect-timeout --probe-timeout --ca-cert --proxy --no-proxy --stale-after --warn-age --crit-age --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version"
+            opts="-v -h -V --list --explain --skip-network --probe-all --url --arch --connect-timeout --probe-timeout --ca-cert --proxy --no-proxy --stale-after --warn-age --crit-age --format --mdatp --managed-config --color --timeout --verbose --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -685,16 +685,16 @@ _mdatp__doctor() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
                 --mdatp)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --managed-config)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "human json nagios prometheus checkmk" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -717,7 +717,7 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__doctor__subcmd__health)
-            opts="-v -h -V --details --all --mdatp-json --from-file --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version"
+            opts="-v -h -V --details --all --mdatp-json --from-file --format --mdatp --managed-config --color --timeout --verbose --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -731,16 +731,16 @@ _mdatp__doctor() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
                 --mdatp)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --managed-config)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "human json nagios prometheus checkmk" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1011,7 +1011,7 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__doctor__subcmd__mirror__subcmd__check)
-            opts="-v -h -V --settings --folder --script --url --probe-timeout --online --fwlink-url --interval --textfile-dir --root --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version"
+            opts="-v -h -V --settings --folder --script --url --probe-timeout --online --fwlink-url --interval --textfile-dir --root --format --mdatp --managed-config --color --timeout --verbose --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1053,16 +1053,16 @@ _mdatp__doctor() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json nagios prometheus checkmk" -- "${cur}"))
+                    return 0
+                    ;;
                 --mdatp)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --managed-config)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "human json nagios prometheus checkmk" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1141,7 +1141,7 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__doctor__subcmd__mirror__subcmd__run)
-            opts="-v -h -V --script --run-timeout --no-restore --textfile-dir --interval --root --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version"
+            opts="-v -h -V --script --run-timeout --no-restore --textfile-dir --interval --root --format --mdatp --managed-config --color --timeout --verbose --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1167,16 +1167,16 @@ _mdatp__doctor() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
                 --mdatp)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --managed-config)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "human json nagios prometheus checkmk" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1199,7 +1199,7 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__doctor__subcmd__update)
-            opts="-v -h -V --wait-timeout --poll-interval --no-wait --wait-lock --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version"
+            opts="-v -h -V --wait-timeout --poll-interval --no-wait --wait-lock --format --mdatp --managed-config --color --timeout --verbose --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1213,16 +1213,16 @@ _mdatp__doctor() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
                 --mdatp)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --managed-config)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "human json nagios prometheus checkmk" -- "${cur}"))
                     return 0
                     ;;
                 --color)

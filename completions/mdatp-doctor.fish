@@ -26,11 +26,11 @@ end
 
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -l format -d 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only' -r -f -a "human\t'Tables and text for people'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -l format -d 'Output format [default: human; nagios for `check`]. Each command\'s help lists the formats it takes: Nagios, Prometheus and Checkmk output are for `check` and `mirror check` only' -r -f -a "human\t'Tables and text for people'
 json\t'One JSON document on stdout (`schema_version` 1)'
-nagios\t'Monitoring Plugins output: status line, perfdata, long output (`check`)'
-prometheus\t'Prometheus text exposition format (`check`)'
-checkmk\t'Checkmk local check line (`check`)'"
+nagios\t'Monitoring Plugins output: status line, perfdata, long output'
+prometheus\t'Prometheus text exposition format'
+checkmk\t'Checkmk local check line'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -51,13 +51,10 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "mirror" -
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand health" -l details -d 'Health section to show (mdatp\'s `--details`): definitions, edr, features, ...' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand health" -l from-file -d 'Read a saved health output (text or JSON) from FILE, or stdin with `-`, instead of running mdatp' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand health" -l format -d 'Output format [default: human]' -r -f -a "human\t'Tables and text for people'
+json\t'One JSON document on stdout (`schema_version` 1)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand health" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand health" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand health" -l format -d 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only' -r -f -a "human\t'Tables and text for people'
-json\t'One JSON document on stdout (`schema_version` 1)'
-nagios\t'Monitoring Plugins output: status line, perfdata, long output (`check`)'
-prometheus\t'Prometheus text exposition format (`check`)'
-checkmk\t'Checkmk local check line (`check`)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand health" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -79,13 +76,10 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" 
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l stale-after -d 'A package on the mirror older than this is stale (e.g. 7d, 36h)' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l max-package-size -d 'Largest package --verify-package downloads (e.g. 2GiB, 500MB)' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l package-timeout -d 'Time limit for --verify-package\'s download of the whole package, on top of --probe-timeout (300 s fits a 200 MB package at about 0.7 MB/s). A download this cuts is reported as mirror-timeout with how much arrived and how fast, not as an invalid package' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l format -d 'Output format [default: human]' -r -f -a "human\t'Tables and text for people'
+json\t'One JSON document on stdout (`schema_version` 1)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l format -d 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only' -r -f -a "human\t'Tables and text for people'
-json\t'One JSON document on stdout (`schema_version` 1)'
-nagios\t'Monitoring Plugins output: status line, perfdata, long output (`check`)'
-prometheus\t'Prometheus text exposition format (`check`)'
-checkmk\t'Checkmk local check line (`check`)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -109,13 +103,10 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l p
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l stale-after -d 'A package on the mirror older than this is stale (e.g. 7d, 36h)' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l warn-age -d 'Warn when the definitions\' age is in this range [default: above 24h or twice the update interval, whichever is larger]' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l crit-age -d 'Critical when the definitions\' age is in this range' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l format -d 'Output format [default: human]' -r -f -a "human\t'Tables and text for people'
+json\t'One JSON document on stdout (`schema_version` 1)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l format -d 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only' -r -f -a "human\t'Tables and text for people'
-json\t'One JSON document on stdout (`schema_version` 1)'
-nagios\t'Monitoring Plugins output: status line, perfdata, long output (`check`)'
-prometheus\t'Prometheus text exposition format (`check`)'
-checkmk\t'Checkmk local check line (`check`)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -141,13 +132,13 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l warn
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l crit-age -d 'Critical when the definitions\' age is in this range' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l deadline -d 'Whatever happens, answer within this time (UNKNOWN with what is known)' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l textfile-dir -d 'Also write the Prometheus metrics to DIR/mdatp_doctor.prom, atomically (with --format prometheus, instead of stdout)' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l format -d 'Output format [default: nagios]' -r -f -a "human\t'Tables and text for people'
+json\t'One JSON document on stdout (`schema_version` 1)'
+nagios\t'Monitoring Plugins output: status line, perfdata, long output'
+prometheus\t'Prometheus text exposition format'
+checkmk\t'Checkmk local check line'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l format -d 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only' -r -f -a "human\t'Tables and text for people'
-json\t'One JSON document on stdout (`schema_version` 1)'
-nagios\t'Monitoring Plugins output: status line, perfdata, long output (`check`)'
-prometheus\t'Prometheus text exposition format (`check`)'
-checkmk\t'Checkmk local check line (`check`)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -160,13 +151,10 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -s h -l
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -s V -l version -d 'Print version'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand update" -l wait-timeout -d 'How long to wait for the update, the trigger command included' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand update" -l poll-interval -d 'How often to re-read health while waiting' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand update" -l format -d 'Output format [default: human]' -r -f -a "human\t'Tables and text for people'
+json\t'One JSON document on stdout (`schema_version` 1)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand update" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand update" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand update" -l format -d 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only' -r -f -a "human\t'Tables and text for people'
-json\t'One JSON document on stdout (`schema_version` 1)'
-nagios\t'Monitoring Plugins output: status line, perfdata, long output (`check`)'
-prometheus\t'Prometheus text exposition format (`check`)'
-checkmk\t'Checkmk local check line (`check`)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand update" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -191,13 +179,10 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -l pro
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -l ca-cert -d 'Also trust the CA certificates in this PEM file (repeatable)' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -l proxy -d 'Use this proxy [default: mdatp\'s cloudService.proxy, if any]' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -l stale-after -d 'A package on the mirror older than this is stale (e.g. 7d, 36h)' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -l format -d 'Output format [default: human]' -r -f -a "human\t'Tables and text for people'
+json\t'One JSON document on stdout (`schema_version` 1)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -l format -d 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only' -r -f -a "human\t'Tables and text for people'
-json\t'One JSON document on stdout (`schema_version` 1)'
-nagios\t'Monitoring Plugins output: status line, perfdata, long output (`check`)'
-prometheus\t'Prometheus text exposition format (`check`)'
-checkmk\t'Checkmk local check line (`check`)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -211,13 +196,10 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -l no-
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -s v -l verbose -d 'Show each external command, its exit status and duration on stderr'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -s V -l version -d 'Print version'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand aggregate" -l format -d 'Output format [default: human]' -r -f -a "human\t'Tables and text for people'
+json\t'One JSON document on stdout (`schema_version` 1)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand aggregate" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand aggregate" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand aggregate" -l format -d 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only' -r -f -a "human\t'Tables and text for people'
-json\t'One JSON document on stdout (`schema_version` 1)'
-nagios\t'Monitoring Plugins output: status line, perfdata, long output (`check`)'
-prometheus\t'Prometheus text exposition format (`check`)'
-checkmk\t'Checkmk local check line (`check`)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand aggregate" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -229,11 +211,11 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand aggregate" -s 
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand aggregate" -s V -l version -d 'Print version'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and not __fish_seen_subcommand_from check fix help" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and not __fish_seen_subcommand_from check fix help" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and not __fish_seen_subcommand_from check fix help" -l format -d 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only' -r -f -a "human\t'Tables and text for people'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and not __fish_seen_subcommand_from check fix help" -l format -d 'Output format [default: human; nagios for `check`]. Each command\'s help lists the formats it takes: Nagios, Prometheus and Checkmk output are for `check` and `mirror check` only' -r -f -a "human\t'Tables and text for people'
 json\t'One JSON document on stdout (`schema_version` 1)'
-nagios\t'Monitoring Plugins output: status line, perfdata, long output (`check`)'
-prometheus\t'Prometheus text exposition format (`check`)'
-checkmk\t'Checkmk local check line (`check`)'"
+nagios\t'Monitoring Plugins output: status line, perfdata, long output'
+prometheus\t'Prometheus text exposition format'
+checkmk\t'Checkmk local check line'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and not __fish_seen_subcommand_from check fix help" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -245,13 +227,10 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and no
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and not __fish_seen_subcommand_from check fix help" -f -a "check" -d 'Check a managed configuration file against the documented keys and types'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and not __fish_seen_subcommand_from check fix help" -f -a "fix" -d 'Show, make or undo the changes that fix the managed configuration file'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and not __fish_seen_subcommand_from check fix help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from check" -l format -d 'Output format [default: human]' -r -f -a "human\t'Tables and text for people'
+json\t'One JSON document on stdout (`schema_version` 1)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from check" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from check" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from check" -l format -d 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only' -r -f -a "human\t'Tables and text for people'
-json\t'One JSON document on stdout (`schema_version` 1)'
-nagios\t'Monitoring Plugins output: status line, perfdata, long output (`check`)'
-prometheus\t'Prometheus text exposition format (`check`)'
-checkmk\t'Checkmk local check line (`check`)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from check" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -264,13 +243,10 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from fix" -l backup-dir -d 'Where backups go [default: <state dir>/backups]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from fix" -l verify-timeout -d 'How long to wait for health to show the new values' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from fix" -l undo -d 'Restore the newest backup, or the one named' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from fix" -l format -d 'Output format [default: human]' -r -f -a "human\t'Tables and text for people'
+json\t'One JSON document on stdout (`schema_version` 1)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from fix" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from fix" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from fix" -l format -d 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only' -r -f -a "human\t'Tables and text for people'
-json\t'One JSON document on stdout (`schema_version` 1)'
-nagios\t'Monitoring Plugins output: status line, perfdata, long output (`check`)'
-prometheus\t'Prometheus text exposition format (`check`)'
-checkmk\t'Checkmk local check line (`check`)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from fix" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -287,11 +263,11 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check run help" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check run help" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check run help" -l format -d 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only' -r -f -a "human\t'Tables and text for people'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check run help" -l format -d 'Output format [default: human; nagios for `check`]. Each command\'s help lists the formats it takes: Nagios, Prometheus and Checkmk output are for `check` and `mirror check` only' -r -f -a "human\t'Tables and text for people'
 json\t'One JSON document on stdout (`schema_version` 1)'
-nagios\t'Monitoring Plugins output: status line, perfdata, long output (`check`)'
-prometheus\t'Prometheus text exposition format (`check`)'
-checkmk\t'Checkmk local check line (`check`)'"
+nagios\t'Monitoring Plugins output: status line, perfdata, long output'
+prometheus\t'Prometheus text exposition format'
+checkmk\t'Checkmk local check line'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check run help" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -312,13 +288,13 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l interval -d 'The endpoints\' definitionUpdatesInterval (e.g. 8h, 28800)' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l textfile-dir -d 'Also write the Prometheus metrics to DIR/mdatp_mirror.prom, atomically (whatever --format says; with --format prometheus, instead of stdout)' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l root -d 'Read the machine\'s files under this directory (tests)' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l format -d 'Output format [default: human]' -r -f -a "human\t'Tables and text for people'
+json\t'One JSON document on stdout (`schema_version` 1)'
+nagios\t'Monitoring Plugins output: status line, perfdata, long output'
+prometheus\t'Prometheus text exposition format'
+checkmk\t'Checkmk local check line'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l format -d 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only' -r -f -a "human\t'Tables and text for people'
-json\t'One JSON document on stdout (`schema_version` 1)'
-nagios\t'Monitoring Plugins output: status line, perfdata, long output (`check`)'
-prometheus\t'Prometheus text exposition format (`check`)'
-checkmk\t'Checkmk local check line (`check`)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -333,13 +309,10 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from run" -l textfile-dir -d 'Write DIR/mdatp_mirror_run.prom (the run\'s result for node_exporter) atomically' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from run" -l interval -d 'The endpoints\' definitionUpdatesInterval (e.g. 8h, 28800)' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from run" -l root -d 'Read the machine\'s files under this directory (tests)' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from run" -l format -d 'Output format [default: human]' -r -f -a "human\t'Tables and text for people'
+json\t'One JSON document on stdout (`schema_version` 1)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from run" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from run" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from run" -l format -d 'Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk are for `check` only' -r -f -a "human\t'Tables and text for people'
-json\t'One JSON document on stdout (`schema_version` 1)'
-nagios\t'Monitoring Plugins output: status line, perfdata, long output (`check`)'
-prometheus\t'Prometheus text exposition format (`check`)'
-checkmk\t'Checkmk local check line (`check`)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from run" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
 always\t''
 never\t''"

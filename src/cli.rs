@@ -31,8 +31,9 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every subcommand shares.
+/// Options every subcommand shares; listed after each command's own, under their own heading.
 #[derive(Debug, Args)]
+#[command(next_help_heading = GLOBAL_HEADING)]
 pub struct GlobalArgs {
     /// The mdatp client to run [default: `mdatp` on PATH, then
     /// /opt/microsoft/mdatp/sbin/wdavdaemonclient]
@@ -49,8 +50,9 @@ pub struct GlobalArgs {
     )]
     pub managed_config: PathBuf,
 
-    /// Output format [default: human; nagios for `check`]. nagios, prometheus and checkmk
-    /// are for `check` only
+    /// Output format [default: human; nagios for `check`]. Each command's help lists the
+    /// formats it takes: Nagios, Prometheus and Checkmk output are for `check` and
+    /// `mirror check` only
     #[arg(long, global = true, value_enum)]
     pub format: Option<Format>,
 
@@ -90,12 +92,119 @@ pub enum Format {
     Human,
     /// One JSON document on stdout (`schema_version` 1)
     Json,
-    /// Monitoring Plugins output: status line, perfdata, long output (`check`)
+    /// Monitoring Plugins output: status line, perfdata, long output
     Nagios,
-    /// Prometheus text exposition format (`check`)
+    /// Prometheus text exposition format
     Prometheus,
-    /// Checkmk local check line (`check`)
+    /// Checkmk local check line
     Checkmk,
+}
+
+/// The heading the shared options are listed under in every command's help.
+pub const GLOBAL_HEADING: &str = "Global options";
+
+/// What most commands print: a view for people or the JSON document.
+const PLAIN_FORMATS: &[Format] = &[Format::Human, Format::Json];
+/// What the monitoring commands (`check`, `mirror check`) print.
+const ALL_FORMATS: &[Format] = &[
+    Format::Human,
+    Format::Json,
+    Format::Nagios,
+    Format::Prometheus,
+    Format::Checkmk,
+];
+
+impl Format {
+    /// The format's name in prose (the value itself is lowercase).
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Format::Human => "human",
+            Format::Json => "JSON",
+            Format::Nagios => "Nagios",
+            Format::Prometheus => "Prometheus",
+            Format::Checkmk => "Checkmk",
+        }
+    }
+
+    fn value(self) -> String {
+        self.to_possible_value()
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default()
+    }
+}
+
+/// The refusal of a format a command does not print, e.g. `--format nagios` for `health`,
+/// in clap's words for a bad value (the value lowercase, the format's name in prose).
+pub fn format_not_accepted(f: Format) -> String {
+    format!(
+        "invalid value '{}' for '--format <FORMAT>': {} output is only for `check` and \
+         `mirror check`\n  [possible values: human, json]\n\nFor more information, try '--help'.\n",
+        f.value(),
+        f.display_name()
+    )
+}
+
+/// `--format` as one command declares it: the shared option (same id, same type, so the
+/// value still lands in [`GlobalArgs::format`]) with only the values the command accepts,
+/// so its help, completions and errors list those alone.
+fn format_arg(accepted: &'static [Format], default: &'static str) -> clap::Arg {
+    clap::Arg::new("format")
+        .long("format")
+        .value_name("FORMAT")
+        .help(format!("Output format [default: {default}]"))
+        .help_heading(GLOBAL_HEADING)
+        // Where the shared --format sits: after --mdatp and --managed-config.
+        .display_order(2)
+        .value_parser(FormatParser(accepted))
+}
+
+/// Parses a `--format` value into [`Format`], accepting only `self.0`.
+#[derive(Clone)]
+struct FormatParser(&'static [Format]);
+
+impl FormatParser {
+    fn possible(&self) -> Vec<clap::builder::PossibleValue> {
+        self.0
+            .iter()
+            .filter_map(|f| f.to_possible_value())
+            .collect()
+    }
+}
+
+impl clap::builder::TypedValueParser for FormatParser {
+    type Value = Format;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Format, clap::Error> {
+        let known = value.to_str().and_then(|v| Format::from_str(v, false).ok());
+        match known {
+            Some(f) if self.0.contains(&f) => Ok(f),
+            // A real format this command does not print: say whose it is.
+            Some(f) => Err(clap::Error::raw(
+                clap::error::ErrorKind::InvalidValue,
+                format_not_accepted(f),
+            )
+            .with_cmd(cmd)),
+            // Anything else: clap's own message, with the accepted values and a suggestion.
+            None => clap::builder::PossibleValuesParser::new(self.possible())
+                .parse_ref(cmd, arg, value)
+                .and_then(|v| {
+                    Format::from_str(&v, false).map_err(|e| {
+                        clap::Error::raw(clap::error::ErrorKind::InvalidValue, e).with_cmd(cmd)
+                    })
+                }),
+        }
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(self.possible().into_iter()))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -138,6 +247,7 @@ pub enum Command {
                       output could not be read.",
         after_help = EXIT_CODES_HELP
     )]
+    #[command(arg = format_arg(PLAIN_FORMATS, "human"))]
     Health(HealthArgs),
 
     /// Probe the offline update mirror the way the endpoint uses it
@@ -153,6 +263,7 @@ pub enum Command {
                       could be determined.",
         after_help = EXIT_CODES_HELP
     )]
+    #[command(arg = format_arg(PLAIN_FORMATS, "human"))]
     Connectivity(ConnectivityArgs),
 
     /// Find every known reason offline updates fail, with evidence and a fix
@@ -164,6 +275,7 @@ pub enum Command {
                       (mdatp could not be read).",
         after_help = EXIT_CODES_HELP
     )]
+    #[command(arg = format_arg(PLAIN_FORMATS, "human"))]
     Diagnose(DiagnoseArgs),
 
     /// Monitoring: the diagnose verdict for Nagios/Icinga, Prometheus, Checkmk or scripts
@@ -177,6 +289,7 @@ pub enum Command {
                       knows. In nagios mode every internal error or bad argument is UNKNOWN (3).",
         after_help = EXIT_CODES_HELP
     )]
+    #[command(arg = format_arg(ALL_FORMATS, "nagios"))]
     Check(CheckArgs),
 
     /// Trigger `mdatp definitions update`, wait for the real outcome, and explain it
@@ -190,6 +303,7 @@ pub enum Command {
                       (timeout, mdatp failed, lock held, interrupted).",
         after_help = EXIT_CODES_HELP
     )]
+    #[command(arg = format_arg(PLAIN_FORMATS, "human"))]
     Update(UpdateArgs),
 
     /// Write a redacted support bundle (.tar.gz) with everything support needs
@@ -204,6 +318,7 @@ pub enum Command {
                       still written), 2 when no bundle could be written.",
         after_help = EXIT_CODES_HELP
     )]
+    #[command(arg = format_arg(PLAIN_FORMATS, "human"))]
     Bundle(BundleArgs),
 
     /// Summarise many `diagnose --format json` reports into one fleet picture
@@ -215,6 +330,7 @@ pub enum Command {
                       named, never fatal. Memory grows with distinct values, not reports.",
         after_help = EXIT_CODES_HELP
     )]
+    #[command(arg = format_arg(PLAIN_FORMATS, "human"))]
     Aggregate(AggregateArgs),
 
     /// Managed configuration tools
@@ -481,7 +597,18 @@ pub struct UpdateArgs {
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Check a managed configuration file against the documented keys and types
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(
+        long_about = "Check a managed configuration file (this endpoint's, --managed-config, or \
+                      one copied from elsewhere) against every documented key of every section: \
+                      invalid JSON (with line and column), unknown keys with a did-you-mean \
+                      suggestion, keys in the wrong section, values of the wrong type or outside \
+                      their allowed values, duplicate keys. Runs no mdatp; `diagnose` also \
+                      compares the file with what health shows.\n\n\
+                      Exits with the worst finding: 0 ok, 1 warning, 2 critical; 3 when a file \
+                      named on the command line is missing or unreadable.",
+        after_help = EXIT_CODES_HELP
+    )]
+    #[command(arg = format_arg(PLAIN_FORMATS, "human"))]
     Check(ConfigCheckArgs),
     /// Show, make or undo the changes that fix the managed configuration file
     #[command(
@@ -499,6 +626,7 @@ pub enum ConfigCommand {
                       1 changes proposed, findings left for a person, or a change mdatp did not \
                       pick up; 2 or 3 when the fix cannot be computed or written; 64 usage."
     )]
+    #[command(arg = format_arg(PLAIN_FORMATS, "human"))]
     Fix(ConfigFixArgs),
 }
 
@@ -559,6 +687,7 @@ pub enum MirrorCommand {
                       (what should be checked could not be read).",
         after_help = EXIT_CODES_HELP
     )]
+    #[command(arg = format_arg(ALL_FORMATS, "human"))]
     Check(MirrorCheckArgs),
 
     /// Run the downloader (a drop-in for its cron line), check what it left, restore the
@@ -578,6 +707,7 @@ pub enum MirrorCommand {
                       another run holds the lock.",
         after_help = EXIT_CODES_HELP
     )]
+    #[command(arg = format_arg(PLAIN_FORMATS, "human"))]
     Run(MirrorRunArgs),
 }
 
@@ -666,12 +796,12 @@ pub struct MirrorCheckArgs {
 }
 
 /// `mdatp-doctor generate`, a developer's command: regenerate completions/, man/ and the
-/// README's findings table from this definition. Parsed apart from [`Cli`] so it appears
+/// findings table of docs/findings.md from this definition. Parsed apart from [`Cli`] so it appears
 /// in no completion script and no man page.
 #[derive(Debug, Parser)]
 #[command(name = "mdatp-doctor generate")]
 pub struct GenerateArgs {
-    /// Directory that receives completions/ and man/ (and holds the README to update)
+    /// Directory that receives completions/ and man/ (and holds the docs/findings.md to update)
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub out_dir: PathBuf,
 }

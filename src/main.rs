@@ -41,9 +41,7 @@ fn main() -> std::process::ExitCode {
     ) && let Some(f @ (Format::Nagios | Format::Prometheus | Format::Checkmk)) =
         cli.global.format
     {
-        eprintln!(
-            "error: --format {f:?} is only for `check`; use human or json\n\nFor more information, try '--help'."
-        );
+        eprint!("error: {}", mdatp_doctor::cli::format_not_accepted(f));
         return ExitCode::Usage.into();
     }
 

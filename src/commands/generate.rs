@@ -39,19 +39,40 @@ pub fn artifacts() -> Vec<(String, Vec<u8>)> {
         out.push((format!("completions/{name}"), buf));
     }
 
-    let mut cmd = Cli::command();
-    // Building propagates global options into subcommands, so each page lists them.
+    // No `help` subcommand in the man pages: it has no page of its own, so naming it
+    // would leave a dangling reference.
+    let mut cmd = without_help_subcommand(Cli::command());
+    // Building propagates global options into subcommands, so each page lists them, and
+    // names each subcommand both for its page (`mdatp-doctor-config-check`) and for its
+    // synopsis (`mdatp-doctor config check`).
     cmd.build();
-    out.push((format!("man/{BIN}.1"), man_page(cmd.clone())));
-    for sub in cmd
-        .get_subcommands()
-        .filter(|s| !s.is_hide_set() && s.get_name() != "help")
-    {
-        let name = format!("{BIN}-{}", sub.get_name());
-        let page = man_page(sub.clone().name(name.clone()).bin_name(name.clone()));
-        out.push((format!("man/{name}.1"), page));
-    }
+    man_pages(&cmd, &[], &mut out);
     out
+}
+
+fn without_help_subcommand(cmd: clap::Command) -> clap::Command {
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    let mut cmd = cmd.disable_help_subcommand(true);
+    for name in names {
+        cmd = cmd.mut_subcommand(name, without_help_subcommand);
+    }
+    cmd
+}
+
+/// The page of `cmd` (at `path` below the binary), then those of its visible subcommands.
+fn man_pages(cmd: &clap::Command, path: &[&str], out: &mut Vec<(String, Vec<u8>)>) {
+    out.push((
+        format!("man/{}.1", man::page_name(path)),
+        man::render(cmd, path),
+    ));
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let mut below = path.to_vec();
+        below.push(sub.get_name());
+        man_pages(sub, &below, out);
+    }
 }
 
 /// clap_complete's bash script names the subcommand states `mdatp__doctor__subcmd__X`
@@ -66,38 +87,810 @@ fn fix_bash_arms(script: &[u8]) -> Vec<u8> {
         .into_bytes()
 }
 
-fn man_page(cmd: clap::Command) -> Vec<u8> {
-    let mut buf = Vec::new();
-    // Rendering into memory cannot fail; an error would only leave the page short, which
-    // the staleness test would then catch.
-    let _ = clap_mangen::Man::new(cmd).render(&mut buf);
-    buf
+/// Man pages: clap_mangen renders what the clap definition knows (name, synopsis,
+/// description, options, subcommands); the sections it cannot know (exit status,
+/// environment, files, examples, see also) are written here, per page.
+pub mod man {
+    use super::BIN;
+
+    /// What one page adds to the clap definition.
+    pub struct Extra {
+        /// (status, meaning), in order.
+        pub exit: &'static [(&'static str, &'static str)],
+        /// (command line, what it does): real invocations, each parsed by a test.
+        pub examples: &'static [(&'static str, &'static str)],
+        /// The FILES entries that concern this command (keys of [`FILES`]).
+        pub files: &'static [&'static str],
+        /// Related pages, as paths below the binary (`&["config", "check"]`).
+        pub see_also: &'static [&'static [&'static str]],
+    }
+
+    /// `mdatp-doctor`, `mdatp-doctor-health`, `mdatp-doctor-config-check`.
+    pub fn page_name(path: &[&str]) -> String {
+        std::iter::once(BIN)
+            .chain(path.iter().copied())
+            .collect::<Vec<_>>()
+            .join("-")
+    }
+
+    const USAGE: (&str, &str) = (
+        "64",
+        "Usage error: an unknown or refused option, a bad value (clap's errors included).",
+    );
+    const FINDINGS: [(&str, &str); 4] = [
+        (
+            "0",
+            "Nothing wrong (no finding, or only informational ones).",
+        ),
+        ("1", "The worst finding is a warning."),
+        ("2", "The worst finding is critical."),
+        (
+            "3",
+            "Unknown: the state could not be determined (mdatp missing, timed out or unreadable).",
+        ),
+    ];
+
+    /// FILES entries: (key, path, what it is).
+    const FILES: &[(&str, &str, &str)] = &[
+        (
+            "managed",
+            "/etc/opt/microsoft/mdatp/managed/mdatp_managed.json",
+            "The managed configuration file mdatp reads (--managed-config, MDATP_DOCTOR_MANAGED_CONFIG).",
+        ),
+        (
+            "client",
+            "/opt/microsoft/mdatp/sbin/wdavdaemonclient",
+            "The mdatp client, used when no `mdatp` is on PATH (--mdatp, MDATP_DOCTOR_MDATP).",
+        ),
+        (
+            "state",
+            "/var/lib/mdatp-doctor/",
+            "The state directory when run as root (--state-dir, MDATP_DOCTOR_STATE_DIR); for \
+             other users $XDG_STATE_HOME/mdatp-doctor, else ~/.local/state/mdatp-doctor, else \
+             $XDG_RUNTIME_DIR/mdatp-doctor. It must belong to the user alone.",
+        ),
+        (
+            "history",
+            "<state dir>/history.jsonl",
+            "The run history: health, diagnose, check and update append one JSON line per run \
+             (mode 0600, the newest 1000 kept); diagnose reads it to date toggles of the offline \
+             update setting.",
+        ),
+        (
+            "update.lock",
+            "<state dir>/update.lock",
+            "Held while update (or config fix) changes mdatp, so two runs never overlap.",
+        ),
+        (
+            "backups",
+            "<state dir>/backups/",
+            "config fix: a 0600 copy of the managed file before each change (--backup-dir), \
+             which --undo restores.",
+        ),
+        (
+            "mirror-run.lock",
+            "<state dir>/mirror-run.lock",
+            "Held by mirror run, so two downloader runs never overlap; the copies of the good \
+             arch folders it keeps during a run also live in the state directory.",
+        ),
+        (
+            "logs",
+            "/var/log/microsoft/mdatp/",
+            "mdatp's logs, whose tails the support bundle collects (--log-dir).",
+        ),
+        (
+            "wdavcfg",
+            "/etc/opt/microsoft/mdatp/wdavcfg",
+            "mdatp's local configuration, collected redacted (--wdavcfg).",
+        ),
+        (
+            "bundle",
+            "./mdatp-doctor-<hostname>-<UTC time>.tar.gz",
+            "The support bundle written when -o is not given.",
+        ),
+        (
+            "check.prom",
+            "<DIR>/mdatp_doctor.prom",
+            "Written atomically (0644) with --textfile-dir DIR, for node_exporter's textfile collector.",
+        ),
+        (
+            "downloader",
+            "/opt/wdav-update/xplat_offline_updates_download.sh",
+            "Microsoft's offline update downloader (mirror run --script); it reads settings.json \
+             from its own directory.",
+        ),
+        (
+            "settings",
+            "settings.json",
+            "The downloader's settings (downloadFolder, logFilePath, platforms, rings), next to \
+             the script; mirror check looks in common places when --settings is not given.",
+        ),
+        (
+            "downloader-log",
+            "<logFilePath of settings.json>",
+            "The downloader's log: mirror check reads its last run and `Error (N):` lines.",
+        ),
+        (
+            "schedule",
+            "/etc/crontab, /etc/cron.d/, /etc/systemd/system/",
+            "Where mirror check looks for the schedule that runs the downloader.",
+        ),
+        (
+            "mirror.prom",
+            "<DIR>/mdatp_mirror.prom",
+            "mirror check's metrics, written atomically with --textfile-dir DIR.",
+        ),
+        (
+            "mirror_run.prom",
+            "<DIR>/mdatp_mirror_run.prom",
+            "mirror run's result, written atomically with --textfile-dir DIR.",
+        ),
+    ];
+
+    /// ENVIRONMENT entries every page lists: (name, meaning). The variables tests use to
+    /// move the machine's files are not settings and are not listed.
+    const ENVIRONMENT: &[(&str, &str)] = &[
+        (
+            "MDATP_DOCTOR_MDATP",
+            "The mdatp client to run, as --mdatp (which wins).",
+        ),
+        (
+            "MDATP_DOCTOR_MANAGED_CONFIG",
+            "The managed configuration file, as --managed-config (which wins).",
+        ),
+        (
+            "MDATP_DOCTOR_STATE_DIR",
+            "The state directory (run history, locks, backups), as --state-dir (which wins).",
+        ),
+        (
+            "NO_COLOR",
+            "When set and not empty, --color auto prints no colours.",
+        ),
+        ("TERM", "When `dumb`, --color auto prints no colours."),
+        (
+            "COLUMNS",
+            "The width tables fit, when set to a number above 0; else the terminal's width, \
+             else 80 columns. JSON never wraps.",
+        ),
+        (
+            "XDG_STATE_HOME, HOME, XDG_RUNTIME_DIR",
+            "Where a user other than root keeps the state directory, when neither --state-dir \
+             nor MDATP_DOCTOR_STATE_DIR says.",
+        ),
+    ];
+
+    /// For the pages of commands that reach a mirror.
+    const PROXY: (&str, &str) = (
+        "http_proxy, https_proxy, all_proxy",
+        "Not used to reach the mirror: the endpoint commands probe it through mdatp's own proxy \
+         (cloudService.proxy), as the daemon does, or --proxy. Only mirror check --online reads \
+         them, as curl would.",
+    );
+    const PROXY_PAGES: &[&[&str]] = &[
+        &[],
+        &["connectivity"],
+        &["diagnose"],
+        &["check"],
+        &["bundle"],
+        &["mirror"],
+        &["mirror", "check"],
+    ];
+
+    const ENDPOINT_FILES: &[&str] = &["managed", "client", "state", "history"];
+
+    /// The extra sections of the page at `path`; `None` for a command without a page spec
+    /// (a test makes sure there is none).
+    pub fn extra(path: &[&str]) -> Option<Extra> {
+        Some(match path {
+            [] => Extra {
+                exit: &[
+                    FINDINGS[0],
+                    FINDINGS[1],
+                    FINDINGS[2],
+                    FINDINGS[3],
+                    USAGE,
+                    (
+                        "",
+                        "Where a command differs (its page has the details): aggregate exits \
+                         with the worst verdict of the fleet, and 3 when a report could not be \
+                         read or was skipped (--exit-zero for report-only use); check \
+                         --format prometheus|checkmk and mirror check in those formats exit 0 \
+                         (the state is in the output); update exits 1 when the update came \
+                         from the cloud through fallback; bundle exits 1 when a collector \
+                         failed; config fix exits 1 when it proposes changes; mirror run exits \
+                         2 for a bad run even when the downloader exited 0, 3 when another run \
+                         holds the lock.",
+                    ),
+                ],
+                examples: &[
+                    (
+                        "mdatp-doctor diagnose",
+                        "What is wrong with offline updates on this endpoint, with evidence and a fix.",
+                    ),
+                    (
+                        "mdatp-doctor connectivity --url http://mirror.example:8000/linux/production/ --arch all",
+                        "Probe a mirror step by step for both architectures.",
+                    ),
+                    (
+                        "mdatp-doctor update",
+                        "Trigger an update and report where it came from, or why it failed.",
+                    ),
+                    (
+                        "mdatp-doctor bundle --redact-ids",
+                        "Write a support bundle with ids, host names and addresses replaced.",
+                    ),
+                ],
+                files: &["managed", "client", "state", "history", "logs"],
+                see_also: &[&["diagnose"], &["connectivity"], &["update"], &["check"]],
+            },
+            ["health"] => Extra {
+                exit: &[
+                    ("0", "The health output was read."),
+                    (
+                        "3",
+                        "mdatp could not be run, or its output (or the --from-file file) could not be read.",
+                    ),
+                    USAGE,
+                ],
+                examples: &[
+                    ("mdatp-doctor health", "The definitions fields, typed."),
+                    (
+                        "mdatp-doctor health --all --format json",
+                        "Every field of plain `mdatp health`, as JSON.",
+                    ),
+                    (
+                        "mdatp-doctor health --details edr",
+                        "Another section of mdatp health.",
+                    ),
+                    (
+                        "mdatp-doctor health --from-file saved-health.txt",
+                        "Read an output a customer pasted instead of running mdatp.",
+                    ),
+                ],
+                files: &["client", "state", "history"],
+                see_also: &[&["diagnose"]],
+            },
+            ["connectivity"] => Extra {
+                exit: &[
+                    FINDINGS[0],
+                    FINDINGS[1],
+                    FINDINGS[2],
+                    (
+                        "3",
+                        "Nothing could be probed: no URL anywhere and mdatp unusable.",
+                    ),
+                    USAGE,
+                ],
+                examples: &[
+                    (
+                        "mdatp-doctor connectivity",
+                        "Probe the mirror mdatp is configured with, for this machine's architecture.",
+                    ),
+                    (
+                        "mdatp-doctor connectivity --url http://mirror.example:8000/linux/production/ --arch all",
+                        "Probe another mirror, for both architectures.",
+                    ),
+                    (
+                        "mdatp-doctor connectivity --verify-package --ca-cert /etc/pki/mirror-ca.pem",
+                        "Download the whole package and check it, trusting a private CA.",
+                    ),
+                    (
+                        "mdatp-doctor connectivity --no-proxy --with-mdatp-test",
+                        "Bypass mdatp's proxy and also run `mdatp connectivity test`.",
+                    ),
+                ],
+                files: &["managed", "client"],
+                see_also: &[&["diagnose"], &["mirror", "check"]],
+            },
+            ["diagnose"] => Extra {
+                exit: &[
+                    FINDINGS[0],
+                    FINDINGS[1],
+                    FINDINGS[2],
+                    (
+                        "3",
+                        "Unknown: mdatp could not be read and nothing critical was found.",
+                    ),
+                    (
+                        "64",
+                        "Usage error, an unknown finding id for --explain included. --list and \
+                         --explain exit 0.",
+                    ),
+                ],
+                examples: &[
+                    (
+                        "mdatp-doctor diagnose",
+                        "Every known problem of this endpoint, each with its evidence and fix.",
+                    ),
+                    (
+                        "mdatp-doctor diagnose --skip-network --format json",
+                        "Local checks only, as one JSON document (what aggregate reads).",
+                    ),
+                    ("mdatp-doctor diagnose --list", "The catalogue of findings."),
+                    (
+                        "mdatp-doctor diagnose --explain url-mismatch",
+                        "What one finding means and how to fix it.",
+                    ),
+                ],
+                files: ENDPOINT_FILES,
+                see_also: &[
+                    &["connectivity"],
+                    &["update"],
+                    &["check"],
+                    &["config", "check"],
+                ],
+            },
+            ["check"] => Extra {
+                exit: &[
+                    (
+                        "0, 1, 2, 3",
+                        "OK, WARNING, CRITICAL, UNKNOWN in the nagios, human and json formats. \
+                         UNKNOWN also when --deadline runs out; in the nagios format every \
+                         internal error and bad command line is UNKNOWN (3) too.",
+                    ),
+                    (
+                        "0",
+                        "Always with --format prometheus or checkmk: the state is in the output \
+                         (3 when the --textfile-dir file could not be written).",
+                    ),
+                    ("64", "Usage error, in the formats other than nagios."),
+                ],
+                examples: &[
+                    (
+                        "mdatp-doctor check",
+                        "A Nagios/Icinga plugin: status line, perfdata, one line per finding.",
+                    ),
+                    (
+                        "mdatp-doctor check --warn-age 12h --crit-age 2d",
+                        "Tighter thresholds on the definitions' age.",
+                    ),
+                    (
+                        "mdatp-doctor check --format prometheus --textfile-dir /var/lib/prometheus/node-exporter",
+                        "Write the metrics for node_exporter's textfile collector.",
+                    ),
+                    (
+                        "mdatp-doctor check --format checkmk --deadline 30s",
+                        "A Checkmk local check line, within 30 seconds whatever happens.",
+                    ),
+                ],
+                files: &["managed", "client", "state", "history", "check.prom"],
+                see_also: &[&["diagnose"], &["mirror", "check"]],
+            },
+            ["update"] => Extra {
+                exit: &[
+                    ("0", "Updated from the mirror, or already current."),
+                    (
+                        "1",
+                        "Updated from Microsoft's cloud through fallback: the mirror is broken.",
+                    ),
+                    (
+                        "2",
+                        "The update failed (a fail reason, update_failed, or mdatp's update \
+                         command failing while nothing changed).",
+                    ),
+                    (
+                        "3",
+                        "Could not tell: timeout, mdatp failed, health stopped answering, the lock \
+                         is held, interrupted.",
+                    ),
+                    USAGE,
+                ],
+                examples: &[
+                    (
+                        "mdatp-doctor update",
+                        "Trigger an update, wait for its outcome and explain it.",
+                    ),
+                    (
+                        "mdatp-doctor update --wait-timeout 15m --wait-lock",
+                        "Wait longer, and queue behind an update already running.",
+                    ),
+                    (
+                        "mdatp-doctor update --no-wait --format json",
+                        "Trigger and return at once, as JSON.",
+                    ),
+                ],
+                files: &["managed", "client", "state", "history", "update.lock"],
+                see_also: &[&["diagnose"], &["connectivity"]],
+            },
+            ["bundle"] => Extra {
+                exit: &[
+                    (
+                        "0",
+                        "Every collector worked (--list-contents: the bundle is intact).",
+                    ),
+                    (
+                        "1",
+                        "Some collectors failed; the bundle is still written and its manifest \
+                         says which and why.",
+                    ),
+                    (
+                        "2",
+                        "No bundle could be written (--list-contents: an entry is missing or altered).",
+                    ),
+                    (
+                        "64",
+                        "Usage error, an existing file or a symlink at -o included.",
+                    ),
+                ],
+                examples: &[
+                    (
+                        "mdatp-doctor bundle",
+                        "Write ./mdatp-doctor-<hostname>-<UTC time>.tar.gz, secrets redacted.",
+                    ),
+                    (
+                        "mdatp-doctor bundle --redact-ids -o /tmp/case-12345.tar.gz",
+                        "Also replace ids, host names and IP addresses, into a named file.",
+                    ),
+                    (
+                        "mdatp-doctor bundle --include-mdatp-diagnostic --max-log-bytes 50MiB",
+                        "Add mdatp's own diagnostic archive and longer log tails.",
+                    ),
+                    (
+                        "mdatp-doctor bundle --list-contents mdatp-doctor-host1-20261128T101500Z.tar.gz",
+                        "Check a bundle's entries against its manifest.",
+                    ),
+                ],
+                files: &[
+                    "managed", "client", "state", "history", "logs", "wdavcfg", "bundle",
+                ],
+                see_also: &[&["diagnose"]],
+            },
+            ["aggregate"] => Extra {
+                exit: &[
+                    FINDINGS[0],
+                    FINDINGS[1],
+                    FINDINGS[2],
+                    (
+                        "3",
+                        "The fleet's worst verdict is unknown, or a report could not be read or was skipped.",
+                    ),
+                    (
+                        "",
+                        "With --exit-zero: 0 whatever the fleet's verdict (report only).",
+                    ),
+                    USAGE,
+                ],
+                examples: &[
+                    (
+                        "mdatp-doctor aggregate reports/",
+                        "Summarise every *.json diagnose report under reports/.",
+                    ),
+                    (
+                        "mdatp-doctor aggregate --format json --exit-zero reports/",
+                        "The fleet summary as JSON, exiting 0 whatever it holds.",
+                    ),
+                    (
+                        "mdatp-doctor aggregate -",
+                        "Read reports from stdin, one per line (e.g. piped from ansible).",
+                    ),
+                ],
+                files: &[],
+                see_also: &[&["diagnose"]],
+            },
+            ["config"] => Extra {
+                exit: &[(
+                    "",
+                    "As the subcommand's: see mdatp-doctor-config-check(1) and mdatp-doctor-config-fix(1).",
+                )],
+                examples: &[
+                    (
+                        "mdatp-doctor config check",
+                        "Check the managed configuration file.",
+                    ),
+                    (
+                        "mdatp-doctor config fix",
+                        "Show the changes that fix it, as a diff.",
+                    ),
+                ],
+                files: &["managed", "backups"],
+                see_also: &[&["config", "check"], &["config", "fix"]],
+            },
+            ["config", "check"] => Extra {
+                exit: &[
+                    FINDINGS[0],
+                    FINDINGS[1],
+                    (
+                        "2",
+                        "The worst finding is critical (invalid JSON, a key mdatp ignores where it matters).",
+                    ),
+                    (
+                        "3",
+                        "A file named on the command line is missing or unreadable.",
+                    ),
+                    USAGE,
+                ],
+                examples: &[
+                    (
+                        "mdatp-doctor config check",
+                        "Check this endpoint's managed configuration file.",
+                    ),
+                    (
+                        "mdatp-doctor config check ./mdatp_managed.json",
+                        "Check a file copied from elsewhere before deploying it.",
+                    ),
+                    (
+                        "mdatp-doctor config check --format json /tmp/candidate.json",
+                        "The findings as JSON.",
+                    ),
+                ],
+                files: &["managed"],
+                see_also: &[&["config", "fix"], &["diagnose"]],
+            },
+            ["config", "fix"] => Extra {
+                exit: &[
+                    (
+                        "0",
+                        "Nothing to change (dry run), or every change taken by mdatp.",
+                    ),
+                    (
+                        "1",
+                        "Changes proposed, findings left for a person, or a change mdatp did not pick up.",
+                    ),
+                    ("2, 3", "The fix cannot be computed or written."),
+                    USAGE,
+                ],
+                examples: &[
+                    (
+                        "mdatp-doctor config fix",
+                        "Show the changes as a diff (a dry run).",
+                    ),
+                    (
+                        "mdatp-doctor config fix --apply",
+                        "Make them, after a backup, and check that health shows them.",
+                    ),
+                    (
+                        "mdatp-doctor config fix --apply --set antivirusEngine.offlineDefinitionUpdateUrl=http://mirror.example:8000/linux/production/",
+                        "Also point the endpoint at a mirror.",
+                    ),
+                    (
+                        "mdatp-doctor config fix --undo",
+                        "Restore the newest backup.",
+                    ),
+                ],
+                files: &["managed", "state", "backups", "update.lock"],
+                see_also: &[&["config", "check"], &["diagnose"]],
+            },
+            ["mirror"] => Extra {
+                exit: &[(
+                    "",
+                    "As the subcommand's: see mdatp-doctor-mirror-check(1) and mdatp-doctor-mirror-run(1).",
+                )],
+                examples: &[
+                    (
+                        "mdatp-doctor mirror check",
+                        "Check the downloader, its settings, log and tree.",
+                    ),
+                    (
+                        "mdatp-doctor mirror run",
+                        "Run the downloader, check what it left, restore a bad package.",
+                    ),
+                ],
+                files: &["downloader", "settings"],
+                see_also: &[&["mirror", "check"], &["mirror", "run"]],
+            },
+            ["mirror", "check"] => Extra {
+                exit: &[
+                    FINDINGS[0],
+                    FINDINGS[1],
+                    FINDINGS[2],
+                    ("3", "Unknown: what should be checked could not be read."),
+                    (
+                        "",
+                        "With --format prometheus or checkmk: 0, the state is in the output (3 \
+                         when the --textfile-dir file could not be written).",
+                    ),
+                    USAGE,
+                ],
+                examples: &[
+                    (
+                        "mdatp-doctor mirror check --settings /opt/wdav-update/settings.json",
+                        "Check the settings, the tree they describe, the log and the schedule.",
+                    ),
+                    (
+                        "mdatp-doctor mirror check --folder /srv/wdav-update",
+                        "Check a download tree only.",
+                    ),
+                    (
+                        "mdatp-doctor mirror check --url http://mirror.example:8000/linux/production/ --online",
+                        "Compare what the web server hands out with the disk, and the mirror with Microsoft.",
+                    ),
+                    (
+                        "mdatp-doctor mirror check --format prometheus --textfile-dir /var/lib/node_exporter/textfile",
+                        "Write the mirror's metrics for node_exporter.",
+                    ),
+                ],
+                files: &[
+                    "downloader",
+                    "settings",
+                    "downloader-log",
+                    "schedule",
+                    "mirror.prom",
+                ],
+                see_also: &[&["mirror", "run"], &["connectivity"]],
+            },
+            ["mirror", "run"] => Extra {
+                exit: &[
+                    ("0", "The run went well and left a good tree."),
+                    (
+                        "1",
+                        "The worst finding on the tree is a warning, or no copy of the previous package could be kept.",
+                    ),
+                    (
+                        "2",
+                        "The run was bad (the script failed, timed out or could not be started, \
+                         or left a bad tree), even when the script exited 0.",
+                    ),
+                    ("3", "Another run holds the lock."),
+                    USAGE,
+                ],
+                examples: &[
+                    (
+                        "mdatp-doctor mirror run --script /opt/wdav-update/xplat_offline_updates_download.sh",
+                        "Run the downloader, check its tree, restore the last good package if it broke it.",
+                    ),
+                    (
+                        "mdatp-doctor mirror run --textfile-dir /var/lib/node_exporter/textfile_collector --run-timeout 1h",
+                        "As a cron job, with the run's result for node_exporter.",
+                    ),
+                    (
+                        "mdatp-doctor mirror run --no-restore",
+                        "Report a bad run without restoring anything.",
+                    ),
+                ],
+                files: &[
+                    "downloader",
+                    "settings",
+                    "downloader-log",
+                    "state",
+                    "mirror-run.lock",
+                    "mirror_run.prom",
+                ],
+                see_also: &[&["mirror", "check"]],
+            },
+            _ => return None,
+        })
+    }
+
+    /// One page: clap_mangen's sections, then ours.
+    pub fn render(cmd: &clap::Command, path: &[&str]) -> Vec<u8> {
+        let page = page_name(path);
+        let version = cmd.get_version().unwrap_or_default();
+        let man = clap_mangen::Man::new(cmd.clone())
+            .title(page.clone())
+            .source(format!("{BIN} {version}"))
+            .manual("User Commands");
+        let mut parts: Vec<Vec<u8>> = Vec::new();
+        let mut push = |f: &dyn Fn(&mut Vec<u8>) -> std::io::Result<()>| {
+            let mut buf = Vec::new();
+            // Writing into memory cannot fail; a short page would fail the staleness test.
+            let _ = f(&mut buf);
+            parts.push(buf);
+        };
+        push(&|w| man.render_title(w));
+        push(&|w| man.render_name_section(w));
+        push(&|w| man.render_synopsis_section(w));
+        push(&|w| man.render_description_section(w));
+        if cmd.get_arguments().any(|a| !a.is_hide_set()) {
+            push(&|w| man.render_options_section(w));
+        }
+        if cmd.get_subcommands().any(|s| !s.is_hide_set()) {
+            push(&|w| man.render_subcommands_section(w));
+        }
+        let mut text = String::new();
+        for (i, part) in parts.iter().enumerate() {
+            let part = String::from_utf8_lossy(part);
+            // Each render_* call starts with the apostrophe preamble; keep the first.
+            let body = match (i, part.find(".el .ds Aq '\n")) {
+                (0, _) | (_, None) => &part[..],
+                (_, Some(at)) => &part[at + ".el .ds Aq '\n".len()..],
+            };
+            text.push_str(body);
+        }
+        if let Some(extra) = extra(path) {
+            text.push_str(&sections(&extra, path));
+        }
+        text.into_bytes()
+    }
+
+    fn sections(extra: &Extra, path: &[&str]) -> String {
+        let mut r = String::new();
+        r.push_str(".SH \"EXIT STATUS\"\n");
+        for (code, meaning) in extra.exit {
+            if code.is_empty() {
+                r.push_str(".PP\n");
+            } else {
+                r.push_str(&format!(".TP\n\\fB{}\\fR\n", escape(code)));
+            }
+            r.push_str(&format!("{}\n", escape(meaning)));
+        }
+        r.push_str(".SH ENVIRONMENT\n");
+        let proxy = PROXY_PAGES.contains(&path).then_some(&PROXY);
+        for (name, meaning) in ENVIRONMENT.iter().chain(proxy) {
+            r.push_str(&format!(
+                ".TP\n\\fB{}\\fR\n{}\n",
+                escape(name),
+                escape(meaning)
+            ));
+        }
+        let files: Vec<_> = FILES
+            .iter()
+            .filter(|(key, _, _)| extra.files.contains(key))
+            .collect();
+        if !files.is_empty() {
+            r.push_str(".SH FILES\n");
+            for (_, file, meaning) in files {
+                r.push_str(&format!(
+                    ".TP\n\\fI{}\\fR\n{}\n",
+                    escape(file),
+                    escape(meaning)
+                ));
+            }
+        }
+        r.push_str(".SH EXAMPLES\n");
+        for (line, what) in extra.examples {
+            r.push_str(&format!(
+                ".TP\n\\fB{}\\fR\n{}\n",
+                escape(line),
+                escape(what)
+            ));
+        }
+        let mut see: Vec<String> = Vec::new();
+        if !path.is_empty() {
+            see.push(page_name(&[]));
+        }
+        see.extend(extra.see_also.iter().map(|p| page_name(p)));
+        r.push_str(".SH \"SEE ALSO\"\n");
+        let refs: Vec<String> = see
+            .iter()
+            .map(|p| format!("\\fB{}\\fR(1)", escape(p)))
+            .collect();
+        r.push_str(&format!("{}\n", refs.join(", ")));
+        r
+    }
+
+    /// Text as roff reads it literally: backslashes, hyphens (as minus signs, which
+    /// man pages use for options), apostrophes, and a leading control character.
+    fn escape(text: &str) -> String {
+        let out = text
+            .replace('\\', "\\e")
+            .replace('-', "\\-")
+            .replace('\'', "\\*(Aq");
+        if out.starts_with('.') {
+            format!("\\&{out}")
+        } else {
+            out
+        }
+    }
 }
 
-/// The README's findings table sits between these lines; `generate` rewrites it.
+/// The findings catalogue sits between these lines in [`FINDINGS_DOC`]; `generate`
+/// rewrites it.
 pub const TABLE_START: &str = "<!-- findings table: generated by `cargo run -- generate` -->\n";
 pub const TABLE_END: &str = "<!-- end of findings table -->\n";
 
-/// The README with its findings table regenerated, when it has the markers.
-pub fn readme_with_table(readme: &str) -> Option<String> {
-    let start = readme.find(TABLE_START)? + TABLE_START.len();
-    let end = start + readme[start..].find(TABLE_END)?;
+/// The page that holds the findings table, relative to the repository.
+pub const FINDINGS_DOC: &str = "docs/findings.md";
+
+/// `doc` with its findings table regenerated, when it has the markers.
+pub fn with_findings_table(doc: &str) -> Option<String> {
+    let start = doc.find(TABLE_START)? + TABLE_START.len();
+    let end = start + doc[start..].find(TABLE_END)?;
     Some(format!(
         "{}{}{}",
-        &readme[..start],
+        &doc[..start],
         crate::render::diagnose::catalogue_markdown(),
-        &readme[end..]
+        &doc[end..]
     ))
 }
 
 pub fn run(args: &GenerateArgs) -> Result<Finished, Failure> {
     let mut written = String::new();
     let mut files = artifacts();
-    // The README is not made here, only its table: regenerate it where there is one.
-    if let Ok(readme) = std::fs::read_to_string(args.out_dir.join("README.md"))
-        && let Some(new) = readme_with_table(&readme)
+    // The page is not made here, only its table: regenerate it where there is one.
+    if let Ok(doc) = std::fs::read_to_string(args.out_dir.join(FINDINGS_DOC))
+        && let Some(new) = with_findings_table(&doc)
     {
-        files.push(("README.md".into(), new.into_bytes()));
+        files.push((FINDINGS_DOC.into(), new.into_bytes()));
     }
     for (rel, bytes) in files {
         let path = args.out_dir.join(&rel);

@@ -364,14 +364,14 @@ fn a_slow_mdatp_within_the_timeout_is_waited_for() {
 }
 
 #[test]
-fn readme_example_is_the_real_output() {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
-    let example = readme
+fn documented_example_is_the_real_output() {
+    let guide = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/commands.md"))
+        .expect("docs/commands.md");
+    let example = guide
         .split_once("$ mdatp-doctor health\n")
         .and_then(|(_, rest)| rest.split_once("```"))
         .map(|(block, _)| block)
-        .expect("README has the health example");
+        .expect("docs/commands.md has the health example");
     let mut env = TestEnv::new();
     env.on(
         DEFINITIONS,

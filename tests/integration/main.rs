@@ -21,6 +21,7 @@ mod hostile_bundle;
 mod hostile_render;
 mod hostile_state;
 mod layers;
+mod manpages;
 mod mirror_host;
 mod monitoring;
 mod options;
