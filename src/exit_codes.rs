@@ -35,7 +35,7 @@ impl From<ExitCode> for std::process::ExitCode {
 
 /// The exit-code table as printed in `--help` and the man pages.
 pub const EXIT_CODES_HELP: &str = "\
-Exit codes (the same for every subcommand):
+Exit codes (where a command differs, its own help and man page say how):
   0   ok
   1   warning
   2   critical
