@@ -9,6 +9,7 @@ pub mod check;
 pub mod config;
 pub mod connectivity;
 pub mod diagnose;
+pub mod events;
 pub mod generate;
 pub mod health;
 pub mod mirror;
