@@ -186,7 +186,8 @@ impl Run {
             .definitions
             .as_ref()
             .and_then(|d| d.get("definitions_version"))
-            .and_then(|v| v.as_str())
+            // Health fields are `{"value": …, "managed": …}`.
+            .and_then(|v| v.get("value").unwrap_or(v).as_str())
             .map(str::to_string);
         let time = jiff::Timestamp::now();
         Run {

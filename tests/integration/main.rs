@@ -28,5 +28,6 @@ mod packaging;
 mod parser;
 mod screen;
 mod server;
+mod siem;
 mod testenv;
 mod update;
