@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use crate::cli::EventArgs;
 use crate::commands::Finished;
 use crate::exit_codes::ExitCode;
+use crate::failure::Failure;
 use crate::render::siem::{journal_fields, ndjson};
-use crate::report::siem::{Event, Run};
+use crate::report::siem::{Event, Run, severity_of_exit};
 use crate::state::eventlog;
 
 /// Writes the run's events where `args` asks and returns what the command prints and its
@@ -53,6 +54,38 @@ pub fn deliver(args: &EventArgs, mut run: Run, done: Finished) -> Finished {
             }
         },
     }
+}
+
+/// A run that ended in a failure before it had a report (mdatp missing, the lock held, a
+/// bad CA file) still logs its UNKNOWN with the reason, to the file and the journal (the
+/// error document keeps stdout); a usage error logs nothing.
+pub fn on_failure(
+    args: &EventArgs,
+    command: &'static str,
+    result: Result<Finished, Failure>,
+) -> Result<Finished, Failure> {
+    let failure = match result {
+        Err(f) if f.exit != ExitCode::Usage => f,
+        other => return other,
+    };
+    let mut run = Run::new(command, severity_of_exit(failure.exit), failure.exit, &[]);
+    run.error = Some(failure.message.clone());
+    let file_only = EventArgs {
+        log_json: args.log_json.clone().filter(|p| p != Path::new("-")),
+        ..args.clone()
+    };
+    let done = deliver(
+        &file_only,
+        run,
+        Finished {
+            stdout: String::new(),
+            exit: failure.exit,
+        },
+    );
+    Err(Failure {
+        exit: done.exit,
+        ..failure
+    })
 }
 
 fn to_journal(socket: &Path, events: &[Event]) -> std::io::Result<()> {

@@ -506,3 +506,32 @@ fn rsyslog_reads_the_log_with_the_shipped_stanza() {
         assert_eq!(&parsed, sent);
     }
 }
+
+#[test]
+fn a_run_that_fails_before_its_report_still_logs_why() {
+    let env = endpoint(1);
+    let log = env.path().join("events.json");
+    let out = env
+        .cmd()
+        .args(["update", "--log-json"])
+        .arg(&log)
+        .env("MDATP_DOCTOR_MDATP", env.path().join("no-mdatp"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let events = lines(&std::fs::read_to_string(&log).expect("log"));
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["event"]["outcome"], "unknown");
+    assert_eq!(events[0]["mdatp_doctor"]["exit_code"], 3);
+    let why = events[0]["mdatp_doctor"]["error"].as_str().expect("error");
+    assert!(why.contains("no-mdatp"), "{why}");
+    // A usage error is the caller's, not the host's: nothing logged.
+    let out = env
+        .cmd()
+        .args(["diagnose", "--explain", "no-such-id", "--log-json"])
+        .arg(&log)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(64));
+    assert_eq!(lines(&std::fs::read_to_string(&log).expect("log")).len(), 1);
+}
