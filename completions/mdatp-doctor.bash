@@ -297,7 +297,7 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__doctor__subcmd__check)
-            opts="-v -h -V --skip-network --url --arch --connect-timeout --probe-timeout --ca-cert --proxy --no-proxy --stale-after --warn-age --crit-age --deadline --textfile-dir --format --mdatp --managed-config --color --timeout --verbose --state-dir --help --version"
+            opts="-v -h -V --skip-network --url --arch --connect-timeout --probe-timeout --ca-cert --proxy --no-proxy --stale-after --warn-age --crit-age --deadline --textfile-dir --log-json --log-json-max --journal --format --mdatp --managed-config --color --timeout --verbose --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -344,6 +344,14 @@ _mdatp__doctor() {
                     return 0
                     ;;
                 --textfile-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-json)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-json-max)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -639,7 +647,7 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__doctor__subcmd__diagnose)
-            opts="-v -h -V --list --explain --skip-network --probe-all --url --arch --connect-timeout --probe-timeout --ca-cert --proxy --no-proxy --stale-after --warn-age --crit-age --format --mdatp --managed-config --color --timeout --verbose --state-dir --help --version"
+            opts="-v -h -V --list --explain --skip-network --probe-all --url --arch --connect-timeout --probe-timeout --ca-cert --proxy --no-proxy --stale-after --warn-age --crit-age --log-json --log-json-max --journal --format --mdatp --managed-config --color --timeout --verbose --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -682,6 +690,14 @@ _mdatp__doctor() {
                     return 0
                     ;;
                 --crit-age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-json)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-json-max)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1141,7 +1157,7 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__doctor__subcmd__mirror__subcmd__run)
-            opts="-v -h -V --script --run-timeout --no-restore --textfile-dir --interval --root --format --mdatp --managed-config --color --timeout --verbose --state-dir --help --version"
+            opts="-v -h -V --script --run-timeout --no-restore --textfile-dir --log-json --log-json-max --journal --interval --root --format --mdatp --managed-config --color --timeout --verbose --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1156,6 +1172,14 @@ _mdatp__doctor() {
                     return 0
                     ;;
                 --textfile-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-json)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-json-max)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1199,7 +1223,7 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__doctor__subcmd__update)
-            opts="-v -h -V --wait-timeout --poll-interval --no-wait --wait-lock --format --mdatp --managed-config --color --timeout --verbose --state-dir --help --version"
+            opts="-v -h -V --wait-timeout --poll-interval --no-wait --wait-lock --log-json --log-json-max --journal --format --mdatp --managed-config --color --timeout --verbose --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1210,6 +1234,14 @@ _mdatp__doctor() {
                     return 0
                     ;;
                 --poll-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-json)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-json-max)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

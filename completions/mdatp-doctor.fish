@@ -103,6 +103,8 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l p
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l stale-after -d 'A package on the mirror older than this is stale (e.g. 7d, 36h)' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l warn-age -d 'Warn when the definitions\' age is in this range [default: above 24h or twice the update interval, whichever is larger]' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l crit-age -d 'Critical when the definitions\' age is in this range' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l log-json -d 'Append one JSON line for the run and one per finding (ECS field names, secrets redacted) to FILE, for a SIEM shipper to tail; `-` prints them on stdout instead of the usual output' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l log-json-max -d 'Rotate the --log-json file to FILE.1 when it would grow past this size' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l format -d 'Output format [default: human]' -r -f -a "human\t'Tables and text for people'
 json\t'One JSON document on stdout (`schema_version` 1)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
@@ -116,6 +118,7 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l l
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l skip-network -d 'Do not probe the mirror (local checks only)'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l probe-all -d 'When the managed file names another mirror than the one mdatp uses, probe both to the end (at once) instead of dropping the file\'s as soon as health answers'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l no-proxy -d 'Use no proxy, whatever mdatp is configured with'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l journal -d 'Also send the events to the systemd journal, with structured MDATP_DOCTOR_* fields (a warning on stderr when no journal runs)'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -s v -l verbose -d 'Show each external command, its exit status and duration on stderr'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -s V -l version -d 'Print version'
@@ -132,6 +135,8 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l warn
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l crit-age -d 'Critical when the definitions\' age is in this range' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l deadline -d 'Whatever happens, answer within this time (UNKNOWN with what is known)' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l textfile-dir -d 'Also write the Prometheus metrics to DIR/mdatp_doctor.prom, atomically (with --format prometheus, instead of stdout)' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l log-json -d 'Append one JSON line for the run and one per finding (ECS field names, secrets redacted) to FILE, for a SIEM shipper to tail; `-` prints them on stdout instead of the usual output' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l log-json-max -d 'Rotate the --log-json file to FILE.1 when it would grow past this size' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l format -d 'Output format [default: nagios]' -r -f -a "human\t'Tables and text for people'
 json\t'One JSON document on stdout (`schema_version` 1)'
 nagios\t'Monitoring Plugins output: status line, perfdata, long output'
@@ -146,11 +151,14 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l time
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l state-dir -d 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l skip-network -d 'Do not probe the mirror (local checks only)'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l no-proxy -d 'Use no proxy, whatever mdatp is configured with'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l journal -d 'Also send the events to the systemd journal, with structured MDATP_DOCTOR_* fields (a warning on stderr when no journal runs)'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -s v -l verbose -d 'Show each external command, its exit status and duration on stderr'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -s V -l version -d 'Print version'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand update" -l wait-timeout -d 'How long to wait for the update, the trigger command included' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand update" -l poll-interval -d 'How often to re-read health while waiting' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand update" -l log-json -d 'Append one JSON line for the run and one per finding (ECS field names, secrets redacted) to FILE, for a SIEM shipper to tail; `-` prints them on stdout instead of the usual output' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand update" -l log-json-max -d 'Rotate the --log-json file to FILE.1 when it would grow past this size' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand update" -l format -d 'Output format [default: human]' -r -f -a "human\t'Tables and text for people'
 json\t'One JSON document on stdout (`schema_version` 1)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand update" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
@@ -162,6 +170,7 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand update" -l tim
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand update" -l state-dir -d 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand update" -l no-wait -d 'Trigger the update and return without waiting for its outcome'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand update" -l wait-lock -d 'When another update runs, wait for it (up to --wait-timeout) instead of exiting 3'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand update" -l journal -d 'Also send the events to the systemd journal, with structured MDATP_DOCTOR_* fields (a warning on stderr when no journal runs)'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand update" -s v -l verbose -d 'Show each external command, its exit status and duration on stderr'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand update" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand update" -s V -l version -d 'Print version'
@@ -307,6 +316,8 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from run" -l script -d 'The downloader script; settings.json is read from its directory' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from run" -l run-timeout -d 'Kill the script (and what it started) after this long' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from run" -l textfile-dir -d 'Write DIR/mdatp_mirror_run.prom (the run\'s result for node_exporter) atomically' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from run" -l log-json -d 'Append one JSON line for the run and one per finding (ECS field names, secrets redacted) to FILE, for a SIEM shipper to tail; `-` prints them on stdout instead of the usual output' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from run" -l log-json-max -d 'Rotate the --log-json file to FILE.1 when it would grow past this size' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from run" -l interval -d 'The endpoints\' definitionUpdatesInterval (e.g. 8h, 28800)' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from run" -l root -d 'Read the machine\'s files under this directory (tests)' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from run" -l format -d 'Output format [default: human]' -r -f -a "human\t'Tables and text for people'
@@ -319,6 +330,7 @@ never\t''"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from run" -l timeout -d 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from run" -l state-dir -d 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from run" -l no-restore -d 'Never restore the previous package, only report'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from run" -l journal -d 'Also send the events to the systemd journal, with structured MDATP_DOCTOR_* fields (a warning on stderr when no journal runs)'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from run" -s v -l verbose -d 'Show each external command, its exit status and duration on stderr'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from run" -s V -l version -d 'Print version'

@@ -479,6 +479,9 @@ pub struct DiagnoseArgs {
 
     #[command(flatten)]
     pub thresholds: AgeThresholds,
+
+    #[command(flatten)]
+    pub events: EventArgs,
 }
 
 /// Definitions-age thresholds: a duration (`24h`: alert above it) or a Monitoring Plugins
@@ -515,6 +518,29 @@ pub struct CheckArgs {
     /// --format prometheus, instead of stdout)
     #[arg(long, value_name = "DIR")]
     pub textfile_dir: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub events: EventArgs,
+}
+
+/// The SIEM event log of the commands a SIEM follows (`diagnose`, `check`, `update`,
+/// `mirror run`); docs/siem.md documents every field.
+#[derive(Debug, Clone, Args)]
+pub struct EventArgs {
+    /// Append one JSON line for the run and one per finding (ECS field names, secrets
+    /// redacted) to FILE, for a SIEM shipper to tail; `-` prints them on stdout instead of
+    /// the usual output
+    #[arg(long, value_name = "FILE")]
+    pub log_json: Option<PathBuf>,
+
+    /// Rotate the --log-json file to FILE.1 when it would grow past this size
+    #[arg(long, value_name = "SIZE", default_value = "10MiB", value_parser = crate::units::parse_size, requires = "log_json")]
+    pub log_json_max: u64,
+
+    /// Also send the events to the systemd journal, with structured MDATP_DOCTOR_* fields
+    /// (a warning on stderr when no journal runs)
+    #[arg(long)]
+    pub journal: bool,
 }
 
 #[derive(Debug, Args)]
@@ -592,6 +618,9 @@ pub struct UpdateArgs {
     /// When another update runs, wait for it (up to --wait-timeout) instead of exiting 3
     #[arg(long)]
     pub wait_lock: bool,
+
+    #[command(flatten)]
+    pub events: EventArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -732,6 +761,9 @@ pub struct MirrorRunArgs {
     /// Write DIR/mdatp_mirror_run.prom (the run's result for node_exporter) atomically
     #[arg(long, value_name = "DIR")]
     pub textfile_dir: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub events: EventArgs,
 
     /// The endpoints' definitionUpdatesInterval (e.g. 8h, 28800)
     #[arg(long, value_name = "SECS", default_value = "8h", value_parser = crate::units::parse_age)]

@@ -17,6 +17,7 @@ use crate::process::kill_active_children;
 use crate::render::{self, Format};
 use crate::report::check::{CheckReport, CheckResult};
 use crate::report::diagnose::{DiagnoseDoc, DiagnoseReport};
+use crate::report::siem::Run;
 use crate::safe_write;
 
 /// What node_exporter's textfile collector reads.
@@ -107,15 +108,29 @@ pub fn run(ctx: &Context, args: &CheckArgs, format: Format) -> Finished {
         }
     };
     let (result, done) = result;
-    let exit = result.verdict.exit_code();
     let (doc, human) = done.unwrap_or_else(|| (DiagnoseDoc::unknown(result.problem.clone()), None));
+    let mut run = Run::from_diagnose("check", &doc);
+    run.duration = Some(Duration::from_secs_f64(result.duration_seconds.max(0.0)));
     let report = CheckReport { result, doc, human };
     let stdout = render::emit(&report, format, ctx.style);
+    let done = finish(args, &report, format, ctx, stdout);
+    super::events::deliver(&args.events, run, done)
+}
+
+/// The output and exit code of a check, its textfile written.
+fn finish(
+    args: &CheckArgs,
+    report: &CheckReport,
+    format: Format,
+    ctx: &Context,
+    stdout: String,
+) -> Finished {
+    let exit = report.result.verdict.exit_code();
     // Asked for a textfile with another format: write the metrics too, print the format.
     if format != Format::Prometheus
         && let Some(dir) = &args.textfile_dir
     {
-        let metrics = render::emit(&report, Format::Prometheus, ctx.style);
+        let metrics = render::emit(report, Format::Prometheus, ctx.style);
         if write_textfile(dir, &metrics).exit != ExitCode::Ok {
             return Finished {
                 stdout,

@@ -12,6 +12,7 @@ use crate::render;
 use crate::report::SchemaVersion;
 use crate::report::diagnose::DiagnoseReport;
 use crate::report::misc::{Catalogue, Explain};
+use crate::report::siem::Run;
 
 pub fn run(ctx: &Context, args: &DiagnoseArgs) -> Result<Finished, Failure> {
     if args.list {
@@ -45,10 +46,12 @@ pub fn run(ctx: &Context, args: &DiagnoseArgs) -> Result<Finished, Failure> {
         findings: &findings,
         verdict,
     };
-    Ok(Finished {
+    let done = Finished {
         stdout: render::emit(&report, ctx.format, ctx.style),
         exit: verdict.exit_code(),
-    })
+    };
+    let run = Run::from_diagnose("diagnose", &report.document());
+    Ok(super::events::deliver(&args.events, run, done))
 }
 
 fn explain(ctx: &Context, id: &str) -> Result<Finished, Failure> {

@@ -15,6 +15,7 @@ use crate::mirror_host::tree::{self, ArchState};
 use crate::render::{self, Format};
 use crate::report::mirror_host::MirrorCheckReport;
 use crate::report::mirror_host::{MirrorRunDoc, MirrorRunReport};
+use crate::report::siem::Run;
 use crate::safe_write;
 use crate::state;
 
@@ -249,6 +250,20 @@ pub fn run_downloader(ctx: &Context, args: &MirrorRunArgs) -> Result<Finished, F
         Format::Json => Format::Json,
         _ => Format::Human,
     };
+    let mut run = Run::new("mirror-run", doc.verdict, exit, &doc.check.findings);
+    run.duration = Some(Duration::from_secs_f64(doc.duration_seconds.max(0.0)));
+    run.error = doc.spawn_error.clone().or_else(|| {
+        doc.timed_out.then(|| {
+            format!(
+                "the script ran past {} s and was killed",
+                args.run_timeout.as_secs()
+            )
+        })
+    });
     let stdout = render::emit(&MirrorRunReport { doc }, format, ctx.style);
-    Ok(Finished { stdout, exit })
+    Ok(super::events::deliver(
+        &args.events,
+        run,
+        Finished { stdout, exit },
+    ))
 }

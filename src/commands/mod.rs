@@ -9,6 +9,7 @@ pub mod check;
 pub mod config;
 pub mod connectivity;
 pub mod diagnose;
+pub mod events;
 pub mod generate;
 pub mod health;
 pub mod mirror;
@@ -17,7 +18,9 @@ pub mod update;
 use std::path::PathBuf;
 
 use crate::analyze::snapshot::Thresholds;
-use crate::cli::{AgeThresholds, ArchChoice, Cli, Command, ConfigCommand, GlobalArgs, ProbeArgs};
+use crate::cli::{
+    AgeThresholds, ArchChoice, Cli, Command, ConfigCommand, GlobalArgs, MirrorCommand, ProbeArgs,
+};
 use crate::exit_codes::ExitCode;
 use crate::failure::Failure;
 use crate::gather::{Arches, EndpointPlan, GatherPlan, ProbePlan, ProxyChoice};
@@ -99,7 +102,9 @@ pub fn run(cli: &Cli, ctx: &Context) -> Result<Finished, Failure> {
     let managed = ctx.managed_config.as_path();
     match &cli.command {
         Command::Health(args) => health::run(ctx, args),
-        Command::Diagnose(args) => diagnose::run(ctx, args),
+        Command::Diagnose(args) => {
+            events::on_failure(&args.events, "diagnose", diagnose::run(ctx, args))
+        }
         Command::Config(ConfigCommand::Check(args)) => config::check(ctx, args, managed),
         Command::Config(ConfigCommand::Fix(args)) => config::fix(ctx, args, managed),
         Command::Connectivity(args) => connectivity::run(ctx, args, managed),
@@ -114,7 +119,12 @@ pub fn run(cli: &Cli, ctx: &Context) -> Result<Finished, Failure> {
         }
         Command::Aggregate(args) => aggregate::run(ctx, args),
         Command::Bundle(args) => bundle::run(ctx, args, managed),
-        Command::Update(args) => update::run(ctx, args, managed),
+        Command::Update(args) => {
+            events::on_failure(&args.events, "update", update::run(ctx, args, managed))
+        }
+        Command::Mirror(cmd @ MirrorCommand::Run(args)) => {
+            events::on_failure(&args.events, "mirror-run", mirror::run(ctx, cmd))
+        }
         Command::Mirror(cmd) => mirror::run(ctx, cmd),
     }
 }

@@ -17,6 +17,7 @@ use crate::mdatp::{self, HealthReading, MdatpError, first_line};
 use crate::process::{self as runner, ProcessError, Runner};
 use crate::render;
 use crate::report::SchemaVersion;
+use crate::report::siem::{Run, severity_of_exit};
 use crate::report::update::{Trigger, UpdateReport};
 use crate::state::lock;
 
@@ -159,10 +160,20 @@ pub fn run(ctx: &Context, args: &UpdateArgs, managed_config: &Path) -> Result<Fi
         note,
         findings,
     };
-    Ok(Finished {
+    let exit = exit_code(outcome, trigger_ok);
+    let done = Finished {
         stdout: render::emit(&report, ctx.format, ctx.style),
-        exit: exit_code(outcome, trigger_ok),
-    })
+        exit,
+    };
+    let mut run = Run::new("update", severity_of_exit(exit), exit, &report.findings);
+    run.duration = Some(started.elapsed());
+    run.outcome = serde_json::to_value(outcome)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string));
+    let state = report.after.as_ref().unwrap_or(&report.before);
+    run.definitions_version = state.definitions_version.clone();
+    run.error = report.note.clone().or(report.trigger.error.clone());
+    Ok(super::events::deliver(&args.events, run, done))
 }
 
 fn describe_trigger(result: &Result<runner::Output, MdatpError>) -> Trigger {

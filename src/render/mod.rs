@@ -11,6 +11,7 @@ pub mod fix;
 pub mod health;
 pub mod mirror_host;
 pub mod misc;
+pub mod siem;
 pub mod style;
 pub mod table;
 pub mod update;

@@ -9,6 +9,7 @@ pub mod fix;
 pub mod fleet;
 pub mod mirror_host;
 pub mod misc;
+pub mod siem;
 pub mod update;
 
 use serde::{Deserialize, Serialize};

@@ -7,6 +7,7 @@
 //! must then be a regular file owned by the caller. Anything else is refused with a
 //! message that says what was found and how to fix it.
 
+pub mod eventlog;
 pub mod history;
 pub mod lock;
 

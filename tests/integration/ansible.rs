@@ -67,3 +67,173 @@ fn the_example_playbook_runs_against_localhost() {
         "the binary was installed"
     );
 }
+
+/// `ansible-playbook -c local` against localhost with `vars`, from contrib/ansible.
+fn playbook(env: &TestEnv, playbook: &str, vars: &serde_json::Value, extra: &[&str]) -> String {
+    let bin = which::which("ansible-playbook")
+        .expect("ansible-playbook is not on PATH: `bash .ci/run` installs it in target/ci-venv");
+    let out = std::process::Command::new(bin)
+        .args(["-i", "localhost,", "-c", "local", "-e"])
+        .arg(vars.to_string())
+        .args(extra)
+        .arg(format!(
+            "{}/contrib/ansible/{playbook}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .env("ANSIBLE_NOCOLOR", "1")
+        .env("ANSIBLE_LOCALHOST_WARNING", "false")
+        .env("ANSIBLE_INVENTORY_UNPARSED_WARNING", "false")
+        .env("ANSIBLE_HOME", env.path().join("ansible-home"))
+        .output()
+        .expect("ansible-playbook runs");
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{playbook} {extra:?}:\n{text}");
+    text
+}
+
+/// The words of a systemd command line as the role writes it: each one double-quoted,
+/// `\\`, `\"` escaped, `%%` for `%`.
+fn systemd_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            ' ' => {}
+            '"' => {
+                let mut w = String::new();
+                loop {
+                    match chars.next().expect("closing quote") {
+                        '"' => break,
+                        '\\' => w.push(chars.next().expect("escaped")),
+                        '%' => {
+                            assert_eq!(chars.next(), Some('%'), "a bare % specifier");
+                            w.push('%');
+                        }
+                        c => w.push(c),
+                    }
+                }
+                words.push(w);
+            }
+            c => panic!("an unquoted word starting with {c:?} in {line}"),
+        }
+    }
+    words
+}
+
+#[test]
+#[ignore = "needs ansible-playbook (.ci/run installs it in a virtualenv and runs it)"]
+fn the_role_deploys_the_timer_and_the_diagnose_playbook_aggregates() {
+    let mut env = TestEnv::new();
+    let url = "http://127.0.0.1:9/linux/production/";
+    env.on(DEFINITIONS, Reply::stdout(&Defs::healthy(url).text()))
+        .on("health", Reply::stdout(&full_health("101.25012.0000")));
+    env.write_managed_config(&config_for(url, false));
+    let python = which::which("python3").expect("python3 runs ansible-playbook");
+    // Spaces and a % in the paths: the unit must keep each word whole.
+    let textfile = env.path().join("text file");
+    let units = env.path().join("units");
+    let bin = env.path().join("bin/mdatp-doctor");
+    let events = env.path().join("log 100%/events.json");
+    for d in [
+        &textfile,
+        &units,
+        &env.path().join("bin"),
+        &env.path().join("log 100%"),
+    ] {
+        std::fs::create_dir_all(d).expect("mkdir");
+    }
+    let reports = env.path().join("reports");
+    let vars = serde_json::json!({
+        "ansible_python_interpreter": python,
+        "mdatp_doctor_become": false,
+        "mdatp_doctor_install": "binary",
+        "mdatp_doctor_binary": env!("CARGO_BIN_EXE_mdatp-doctor"),
+        "mdatp_doctor_bin": bin,
+        "mdatp_doctor_systemd_dir": units,
+        "mdatp_doctor_systemd_manage": false,
+        "mdatp_doctor_textfile_dir": textfile,
+        "mdatp_doctor_check_args": ["--skip-network"],
+        "mdatp_doctor_log_json": events,
+        "mdatp_doctor_config_fix_dry_run": true,
+        "mdatp_doctor_managed_config": env.managed_config_path(),
+        "mdatp_doctor_diagnose_args": ["--skip-network"],
+        "mdatp_doctor_remote_report": env.path().join("remote-report.json"),
+        "mdatp_doctor_reports": reports,
+        "mdatp_doctor_controller_bin": env!("CARGO_BIN_EXE_mdatp-doctor"),
+        "mdatp_doctor_env": {
+            "FAKE_MDATP_SCENARIO": env.path(),
+            "MDATP_DOCTOR_MDATP": fake_mdatp_path(),
+            "MDATP_DOCTOR_STATE_DIR": env.state_dir(),
+            "MDATP_DOCTOR_MANAGED_CONFIG": env.managed_config_path(),
+        },
+    });
+
+    // Check mode first: it says what it would do and changes nothing.
+    let dry = playbook(&env, "site.yml", &vars, &["--check"]);
+    assert!(dry.contains("changed="), "{dry}");
+    assert!(!bin.exists(), "check mode installed the binary");
+    assert_eq!(std::fs::read_dir(&units).expect("units").count(), 0);
+
+    playbook(&env, "site.yml", &vars, &[]);
+    assert!(bin.is_file(), "the binary was installed");
+    let service =
+        std::fs::read_to_string(units.join("mdatp-doctor-textfile.service")).expect("service");
+    let timer = std::fs::read_to_string(units.join("mdatp-doctor-textfile.timer")).expect("timer");
+    assert!(timer.contains("OnUnitActiveSec=5min"), "{timer}");
+    // The timer's command, run as systemd would: it writes the textfile and the events.
+    let exec = service
+        .lines()
+        .find_map(|l| l.strip_prefix("ExecStart="))
+        .expect("ExecStart");
+    let argv = systemd_words(exec);
+    assert_eq!(argv[0], bin.display().to_string());
+    let mut cmd = std::process::Command::new(&argv[0]);
+    cmd.args(&argv[1..]).env_clear();
+    for line in service.lines() {
+        if let Some(e) = line.strip_prefix("Environment=") {
+            let words = systemd_words(e);
+            let (k, v) = words[0].split_once('=').expect("K=V");
+            cmd.env(k, v);
+        }
+    }
+    let out = cmd.output().expect("the timer's command runs");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let prom = std::fs::read_to_string(textfile.join("mdatp_doctor.prom")).expect("textfile");
+    assert!(prom.contains("mdatp_doctor_"), "{prom}");
+    let line = std::fs::read_to_string(&events).expect("event log");
+    let event: serde_json::Value =
+        serde_json::from_str(line.lines().next().expect("a line")).expect("json");
+    assert_eq!(event["event"]["action"], "check");
+    // systemd itself accepts the units, when it is here to ask.
+    if let Ok(analyze) = which::which("systemd-analyze") {
+        let out = std::process::Command::new(analyze)
+            // The man page is installed by the package, not here.
+            .args(["verify", "--man=no"])
+            .arg(units.join("mdatp-doctor-textfile.service"))
+            .arg(units.join("mdatp-doctor-textfile.timer"))
+            .output()
+            .expect("systemd-analyze runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !stderr.contains("mdatp-doctor-textfile"),
+            "systemd-analyze verify:\n{stderr}"
+        );
+    }
+
+    // Diagnose the (stale) hosts: reports fetched, the fleet summarised on the controller.
+    playbook(&env, "diagnose.yml", &vars, &[]);
+    let report: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(reports.join("localhost/diagnose.json")).expect("fetched report"),
+    )
+    .expect("json");
+    assert_eq!(report["verdict"], "ok", "{report:#}");
+    let fleet: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(reports.join("fleet.json")).expect("fleet"))
+            .expect("json");
+    assert_eq!(fleet["reports"], 1);
+    assert_eq!(fleet["verdicts"]["ok"]["count"], 1);
+}

@@ -29,5 +29,6 @@ mod packaging;
 mod parser;
 mod screen;
 mod server;
+mod siem;
 mod testenv;
 mod update;

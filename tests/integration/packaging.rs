@@ -64,6 +64,7 @@ fn the_deb_installs_into_a_scratch_root_and_runs() {
     ] {
         assert!(root.join(file).is_file(), "{file} missing from the package");
     }
+    contrib_is_shipped_whole(&root);
     let control = Command::new("dpkg-deb")
         .arg("-f")
         .arg(&deb)
@@ -92,6 +93,62 @@ fn the_deb_installs_into_a_scratch_root_and_runs() {
             .metadata()
             .is_ok_and(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o111 != 0)
     );
+}
+
+/// Every file under contrib/ but the systemd units (installed as units), relative to the
+/// repository.
+fn contrib_docs() -> Vec<String> {
+    fn walk(dir: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).expect("read contrib") {
+            let path = e.expect("entry").path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else {
+                let rel = path
+                    .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+                    .expect("under the repository");
+                out.push(rel.display().to_string());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib"),
+        &mut out,
+    );
+    out.retain(|f| !f.starts_with("contrib/systemd/"));
+    out.sort();
+    out
+}
+
+/// The contrib files in the unpacked package at their own paths under the doc directory:
+/// the folders kept (zabbix/ and icinga2/ both have a mdatp-doctor.conf), the content
+/// byte for byte, the Checkmk plugin executable.
+fn contrib_is_shipped_whole(root: &Path) {
+    let docs = contrib_docs();
+    assert!(docs.len() >= 10, "{docs:?}");
+    for rel in &docs {
+        let shipped = root.join("usr/share/doc/mdatp-doctor").join(rel);
+        let bytes = std::fs::read(&shipped).unwrap_or_else(|e| panic!("{rel}: {e}"));
+        let ours = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)).expect("read");
+        assert!(bytes == ours, "{rel} differs in the package");
+    }
+    let checkmk = root.join("usr/share/doc/mdatp-doctor/contrib/checkmk/mdatp_doctor");
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &checkmk.metadata().expect("checkmk").permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o755);
+}
+
+#[test]
+fn every_contrib_file_is_in_the_packages() {
+    let deb = asset_sources("deb");
+    for rel in contrib_docs() {
+        assert!(
+            deb.contains(&rel),
+            "{rel} is not in [package.metadata.deb] assets (nor, by the test above, the rpm)"
+        );
+    }
 }
 
 /// The `source` of every asset in one `[package.metadata.*]` table of Cargo.toml.
@@ -188,15 +245,12 @@ fn the_rpm_installs_into_a_scratch_root_and_runs() {
         "usr/lib/systemd/system/mdatp-doctor-mirror.service",
         "usr/lib/systemd/system/mdatp-doctor-mirror.timer",
         "usr/share/doc/mdatp-doctor/README.md",
-        "usr/share/doc/mdatp-doctor/contrib/mdatp-doctor.cfg",
-        "usr/share/doc/mdatp-doctor/contrib/mdatp-doctor.conf",
-        "usr/share/doc/mdatp-doctor/contrib/mdatp-doctor.rules.yml",
-        "usr/share/doc/mdatp-doctor/contrib/mdatp_doctor",
         "usr/share/licenses/mdatp-doctor/LICENSE-MIT",
         "usr/share/licenses/mdatp-doctor/LICENSE-APACHE",
     ] {
         assert!(root.join(file).is_file(), "{file} missing from the package");
     }
+    contrib_is_shipped_whole(&root);
     // rpm's own database in the scratch root knows the package and its licence.
     let out = Command::new("rpm")
         .arg("--root")

@@ -1,0 +1,236 @@
+//! Where SIEM events go: appended to a log file that a shipper tails (`--log-json`), or
+//! sent to journald over its native protocol (`--journal`).
+//!
+//! The file is opened like a state file (never through a symlink, never blocking on a
+//! FIFO, only a regular file the caller owns with one link) and written with `O_APPEND`,
+//! one write(2) per run under an exclusive `flock`, so concurrent runs never interleave a
+//! line. Past its size cap it is renamed to `FILE.1` (replacing the previous one) and a
+//! new file is started: a shipper that follows by name (Filebeat, Splunk, rsyslog imfile,
+//! Wazuh) reads the rest of the old file and then the new one.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::io::AsRawFd;
+use std::os::unix::net::UnixDatagram;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// The socket journald reads native-protocol datagrams on.
+pub const JOURNAL_SOCKET: &str = "/run/systemd/journal/socket";
+
+/// How long a run waits for another one that holds the log file's lock.
+const LOCK_WAIT: Duration = Duration::from_secs(5);
+
+fn euid() -> u32 {
+    // SAFETY: geteuid cannot fail and has no preconditions.
+    unsafe { libc::geteuid() }
+}
+
+/// The rotated file: `FILE.1`.
+pub fn rotated(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_os_string();
+    name.push(".1");
+    PathBuf::from(name)
+}
+
+fn open(path: &Path) -> Result<File, String> {
+    let shown = path.display();
+    let file = OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o640)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => {
+                format!("{shown} is a symbolic link: refusing to follow it (remove it)")
+            }
+            Some(libc::ENXIO) => format!("{shown} is a FIFO without a reader: refusing it"),
+            _ => format!("{shown}: {e}"),
+        })?;
+    let meta = file.metadata().map_err(|e| format!("{shown}: {e}"))?;
+    if !meta.file_type().is_file() {
+        return Err(format!(
+            "{shown} is not a regular file: refusing to write it"
+        ));
+    }
+    if meta.uid() != euid() {
+        return Err(format!(
+            "{shown} is owned by uid {}, not by uid {} (this run): refusing to write it (remove it)",
+            meta.uid(),
+            euid()
+        ));
+    }
+    // A hard link to a file elsewhere (planted in a shared directory) would send our lines
+    // into it.
+    if meta.nlink() != 1 {
+        return Err(format!(
+            "{shown} has {} hard links: refusing to write it (remove it)",
+            meta.nlink()
+        ));
+    }
+    Ok(file)
+}
+
+/// Takes the file's exclusive lock, waiting up to [`LOCK_WAIT`].
+fn lock(file: &File, shown: &std::path::Display<'_>) -> Result<(), String> {
+    let started = Instant::now();
+    loop {
+        // SAFETY: flock on a descriptor we own; it takes no pointers.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            return Ok(());
+        }
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EWOULDBLOCK) && e.kind() != io::ErrorKind::Interrupted {
+            return Err(format!("cannot lock {shown}: {e}"));
+        }
+        if started.elapsed() >= LOCK_WAIT {
+            return Err(format!(
+                "{shown} stayed locked by another run for {} s",
+                LOCK_WAIT.as_secs()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Appends `text` (whole lines) to `path` in one write, first rotating the file when it
+/// would grow past `max_bytes` (a file holding nothing yet takes the text whatever its size).
+pub fn append(path: &Path, text: &[u8], max_bytes: u64) -> Result<(), String> {
+    let shown = path.display();
+    // Each turn opens the file at the path; a turn that finds it rotated by another run
+    // (or by us) opens the new one.
+    for _ in 0..8 {
+        let mut file = open(path)?;
+        lock(&file, &shown)?;
+        let meta = file.metadata().map_err(|e| format!("{shown}: {e}"))?;
+        let current = std::fs::symlink_metadata(path).ok();
+        if current.is_none_or(|c| c.dev() != meta.dev() || c.ino() != meta.ino()) {
+            continue;
+        }
+        if meta.size() > 0 && meta.size().saturating_add(text.len() as u64) > max_bytes {
+            let old = rotated(path);
+            std::fs::rename(path, &old)
+                .map_err(|e| format!("cannot rotate {shown} to {}: {e}", old.display()))?;
+            continue;
+        }
+        // One write(2): O_APPEND puts it whole at the end of a regular file.
+        return file
+            .write_all(text)
+            .map_err(|e| format!("cannot write {shown}: {e}"));
+    }
+    Err(format!("{shown} kept being replaced while we wrote to it"))
+}
+
+/// One journal entry in the native protocol: `NAME=value\n`, or, for a value holding a
+/// newline, `NAME\n`, its length as 64-bit little-endian, the value and `\n`.
+pub fn journal_datagram(fields: &[(&str, &str)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, value) in fields {
+        out.extend_from_slice(name.as_bytes());
+        if value.contains('\n') {
+            out.push(b'\n');
+            out.extend_from_slice(&(value.len() as u64).to_le_bytes());
+        } else {
+            out.push(b'=');
+        }
+        out.extend_from_slice(value.as_bytes());
+        out.push(b'\n');
+    }
+    out
+}
+
+/// Sends one entry to journald's socket. `Err` says why not (no journal here, the
+/// datagram too large, journald not reading within two seconds).
+pub fn journal_send(socket: &Path, datagram: &[u8]) -> io::Result<()> {
+    let sock = UnixDatagram::unbound()?;
+    sock.set_write_timeout(Some(Duration::from_secs(2)))?;
+    sock.send_to(datagram, socket).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_with_a_newline_is_sent_with_its_length() {
+        let d = journal_datagram(&[("MESSAGE", "a"), ("X", "b\nc")]);
+        let mut want = b"MESSAGE=a\nX\n".to_vec();
+        want.extend_from_slice(&3u64.to_le_bytes());
+        want.extend_from_slice(b"b\nc\n");
+        assert_eq!(d, want);
+    }
+
+    #[test]
+    fn appends_and_rotates_past_the_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.json");
+        append(&path, b"one\n", 10).unwrap();
+        append(&path, b"two\n", 10).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"one\ntwo\n");
+        // 8 + 6 > 10: the file moves to .1 and a new one takes the line.
+        append(&path, b"three\n", 10).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"three\n");
+        assert_eq!(std::fs::read(rotated(&path)).unwrap(), b"one\ntwo\n");
+        // A line larger than the cap still goes into an empty file.
+        append(&path, b"0123456789abcdef\n", 10).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"0123456789abcdef\n");
+        assert_eq!(std::fs::read(rotated(&path)).unwrap(), b"three\n");
+        let mode = std::fs::metadata(&path).unwrap().mode() & 0o777;
+        assert_eq!(mode, 0o640);
+    }
+
+    #[test]
+    fn refuses_a_symlink_a_fifo_and_a_hard_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target");
+        std::fs::write(&target, b"keep\n").unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let e = append(&link, b"x\n", 1 << 20).unwrap_err();
+        assert!(e.contains("symbolic link"), "{e}");
+        let hard = dir.path().join("hard");
+        std::fs::hard_link(&target, &hard).unwrap();
+        let e = append(&hard, b"x\n", 1 << 20).unwrap_err();
+        assert!(e.contains("hard links"), "{e}");
+        assert_eq!(std::fs::read(&target).unwrap(), b"keep\n");
+        let fifo = dir.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid C string path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let e = append(&fifo, b"x\n", 1 << 20).unwrap_err();
+        assert!(e.contains("FIFO") || e.contains("regular"), "{e}");
+    }
+
+    #[test]
+    fn concurrent_writers_never_interleave_a_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.json");
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    for i in 0..50 {
+                        let line = format!("{}\n", format!("{t}-{i}-").repeat(500));
+                        append(&path, line.as_bytes(), 200_000).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let mut lines = 0;
+        for p in [path.clone(), rotated(&path)] {
+            let text = std::fs::read_to_string(&p).unwrap_or_default();
+            for l in text.lines() {
+                let unit = l.split_inclusive('-').take(2).collect::<String>();
+                assert_eq!(l, unit.repeat(500), "a torn or mixed line");
+                lines += 1;
+            }
+        }
+        // Rotation keeps one old file: at least the newest lines are all there.
+        assert!(lines >= 50, "{lines}");
+    }
+}
