@@ -150,7 +150,10 @@ pub fn from_bundle(file: &Path, thresholds: Thresholds) -> Result<Rebuilt, NotRe
 /// Only regular files are read, each capped, none through a symlink.
 pub fn from_dir(dir: &Path, thresholds: Thresholds) -> Result<Rebuilt, NotReadable> {
     let shown = dir.display().to_string();
-    let root = match nofollow::Dir::open(dir) {
+    // The folder the user named may be reached through a symlink; nothing below it is.
+    let resolved =
+        std::fs::canonicalize(dir).map_err(|e| NotReadable(format!("cannot open {shown}: {e}")))?;
+    let root = match nofollow::Dir::open(&resolved) {
         Ok(nofollow::DirOpened::Dir(d)) => d,
         Ok(nofollow::DirOpened::Not(kind)) => {
             return Err(NotReadable(format!(
@@ -406,18 +409,17 @@ fn rebuild(c: &Capture, thresholds: Thresholds) -> Rebuilt {
     if let Some(u) = report_snap
         .and_then(|s| s.get("mirror"))
         .and_then(|m| m.get("unused"))
+        && let Some(text) = u.get("url").and_then(Value::as_str)
     {
-        if let Some(text) = u.get("url").and_then(Value::as_str) {
-            mirror.unused = Some(UnusedUrl {
-                url: text.to_string(),
-                probes: u
-                    .get("arch")
-                    .cloned()
-                    .and_then(|a| serde_json::from_value(a).ok())
-                    .unwrap_or_default(),
-                probed: u.get("probed") == Some(&Value::Bool(true)),
-            });
-        }
+        mirror.unused = Some(UnusedUrl {
+            url: text.to_string(),
+            probes: u
+                .get("arch")
+                .cloned()
+                .and_then(|a| serde_json::from_value(a).ok())
+                .unwrap_or_default(),
+            probed: u.get("probed") == Some(&Value::Bool(true)),
+        });
     }
 
     // The run history as it stood (the bundle's own run included).
