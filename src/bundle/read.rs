@@ -285,3 +285,6 @@ pub fn read(path: &Path, keep: impl Fn(&str) -> bool) -> io::Result<Contents> {
         too_large,
     })
 }
+
+#[cfg(test)]
+mod tests;
