@@ -93,6 +93,8 @@ Register-ArgumentCompleter -Native -CommandName 'mdatp-doctor' -ScriptBlock {
         }
         'mdatp-doctor;diagnose' {
             [CompletionResult]::new('--explain', '--explain', [CompletionResultType]::ParameterName, 'Print what one finding means and how to fix it')
+            [CompletionResult]::new('--from-bundle', '--from-bundle', [CompletionResultType]::ParameterName, 'Diagnose a support bundle written by `mdatp-doctor bundle` (read, never unpacked) instead of this endpoint: today''s rules on what it captured, judged at its creation time. Needs no mdatp, network or state directory; writes nothing')
+            [CompletionResult]::new('--from-dir', '--from-dir', [CompletionResultType]::ParameterName, 'Like --from-bundle, for a folder of saved outputs named as in a bundle (mdatp/health-definitions.txt, mdatp/health.txt, config/mdatp_managed.json, ...)')
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Mirror ring folder to probe (http://, https://, file:// or an absolute directory) [default: mdatp''s configured URL]')
             [CompletionResult]::new('--arch', '--arch', [CompletionResultType]::ParameterName, 'Architecture folder to probe [default: this machine''s]')
             [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Time limit for each TCP connection attempt, per address')

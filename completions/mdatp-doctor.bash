@@ -647,13 +647,21 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__doctor__subcmd__diagnose)
-            opts="-v -h -V --list --explain --skip-network --probe-all --url --arch --connect-timeout --probe-timeout --ca-cert --proxy --no-proxy --stale-after --warn-age --crit-age --log-json --log-json-max --journal --format --mdatp --managed-config --color --timeout --verbose --state-dir --help --version"
+            opts="-v -h -V --list --explain --skip-network --probe-all --from-bundle --from-dir --url --arch --connect-timeout --probe-timeout --ca-cert --proxy --no-proxy --stale-after --warn-age --crit-age --log-json --log-json-max --journal --format --mdatp --managed-config --color --timeout --verbose --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --explain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from-bundle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -87,6 +87,8 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
         }
         &'mdatp-doctor;diagnose'= {
             cand --explain 'Print what one finding means and how to fix it'
+            cand --from-bundle 'Diagnose a support bundle written by `mdatp-doctor bundle` (read, never unpacked) instead of this endpoint: today''s rules on what it captured, judged at its creation time. Needs no mdatp, network or state directory; writes nothing'
+            cand --from-dir 'Like --from-bundle, for a folder of saved outputs named as in a bundle (mdatp/health-definitions.txt, mdatp/health.txt, config/mdatp_managed.json, ...)'
             cand --url 'Mirror ring folder to probe (http://, https://, file:// or an absolute directory) [default: mdatp''s configured URL]'
             cand --arch 'Architecture folder to probe [default: this machine''s]'
             cand --connect-timeout 'Time limit for each TCP connection attempt, per address'

@@ -92,6 +92,8 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" 
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand connectivity" -s V -l version -d 'Print version'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l explain -d 'Print what one finding means and how to fix it' -r
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l from-bundle -d 'Diagnose a support bundle written by `mdatp-doctor bundle` (read, never unpacked) instead of this endpoint: today\'s rules on what it captured, judged at its creation time. Needs no mdatp, network or state directory; writes nothing' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l from-dir -d 'Like --from-bundle, for a folder of saved outputs named as in a bundle (mdatp/health-definitions.txt, mdatp/health.txt, config/mdatp_managed.json, ...)' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l url -d 'Mirror ring folder to probe (http://, https://, file:// or an absolute directory) [default: mdatp\'s configured URL]' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand diagnose" -l arch -d 'Architecture folder to probe [default: this machine\'s]' -r -f -a "x86_64\t''
 arm64\t''

@@ -474,6 +474,17 @@ pub struct DiagnoseArgs {
     #[arg(long, conflicts_with = "skip_network")]
     pub probe_all: bool,
 
+    /// Diagnose a support bundle written by `mdatp-doctor bundle` (read, never unpacked)
+    /// instead of this endpoint: today's rules on what it captured, judged at its creation
+    /// time. Needs no mdatp, network or state directory; writes nothing
+    #[arg(long, value_name = "FILE", conflicts_with_all = FROM_CONFLICTS)]
+    pub from_bundle: Option<PathBuf>,
+
+    /// Like --from-bundle, for a folder of saved outputs named as in a bundle
+    /// (mdatp/health-definitions.txt, mdatp/health.txt, config/mdatp_managed.json, ...)
+    #[arg(long, value_name = "DIR", conflicts_with_all = FROM_CONFLICTS, conflicts_with = "from_bundle")]
+    pub from_dir: Option<PathBuf>,
+
     #[command(flatten)]
     pub probe: ProbeArgs,
 
@@ -483,6 +494,21 @@ pub struct DiagnoseArgs {
     #[command(flatten)]
     pub events: EventArgs,
 }
+
+/// What a re-diagnosis of a capture cannot use: it probes nothing.
+const FROM_CONFLICTS: [&str; 11] = [
+    "list",
+    "explain",
+    "skip_network",
+    "probe_all",
+    "url",
+    "arch",
+    "connect_timeout",
+    "probe_timeout",
+    "ca_cert",
+    "proxy",
+    "no_proxy",
+];
 
 /// Definitions-age thresholds: a duration (`24h`: alert above it) or a Monitoring Plugins
 /// range in seconds (`10:`, `~:86400`, `@10:20`).

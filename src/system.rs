@@ -55,9 +55,34 @@ fn time_sync() -> Value {
     }
 }
 
+/// TEST ONLY: a fixed host name, so the example bundle in examples/ is the same on
+/// every machine that regenerates it. Not an option, not documented for users.
+const TEST_HOSTNAME_ENV: &str = "MDATP_DOCTOR_TEST_HOSTNAME";
+/// TEST ONLY: a fixed "now" (RFC 3339) for the same reason.
+const TEST_NOW_ENV: &str = "MDATP_DOCTOR_TEST_NOW";
+
 /// This machine's host name ("" when the kernel will not say).
 pub fn hostname() -> String {
+    if let Some(name) = std::env::var(TEST_HOSTNAME_ENV)
+        .ok()
+        .filter(|n| !n.is_empty())
+    {
+        return name;
+    }
     read("/proc/sys/kernel/hostname").unwrap_or_default()
+}
+
+/// The current time (for a run's snapshot and what a bundle records of it).
+pub fn now() -> jiff::Timestamp {
+    std::env::var(TEST_NOW_ENV)
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(jiff::Timestamp::now)
+}
+
+/// The IANA name of this machine's time zone, when it has one (mdatp prints local times).
+pub fn time_zone() -> Option<String> {
+    jiff::tz::TimeZone::system().iana_name().map(str::to_string)
 }
 
 fn statvfs(dir: &Path) -> Option<libc::statvfs> {
@@ -107,7 +132,9 @@ pub fn facts(state_dir: &Path, host_placeholder: Option<&str>) -> Value {
         "kernel": read("/proc/sys/kernel/osrelease"),
         "architecture": std::env::consts::ARCH,
         "uptime_seconds": uptime,
-        "clock_utc": jiff::Timestamp::now().to_string(),
+        "clock_utc": now().to_string(),
+        // mdatp prints local times: reading them again elsewhere needs the zone.
+        "time_zone": time_zone(),
         "time_sync": time_sync(),
         "free_bytes": {
             "/var/opt/microsoft/mdatp": free(Path::new("/var/opt/microsoft/mdatp")),

@@ -4,13 +4,11 @@
 //! only if nothing took the name meanwhile. Reading one back (`--list-contents`) checks
 //! every hash against the manifest, in time linear in the number of entries.
 
-use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use flate2::Compression;
-use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -97,7 +95,8 @@ impl Writer {
         let mut h = tar::Header::new_gnu();
         h.set_size(size);
         h.set_mode(0o600);
-        h.set_mtime(jiff::Timestamp::now().as_second().max(0) as u64);
+        // The test clock, when set, keeps the example bundle the same run to run.
+        h.set_mtime(crate::system::now().as_second().max(0) as u64);
         h.set_cksum();
         h
     }
@@ -197,78 +196,12 @@ pub struct Checked {
     pub status: String,
 }
 
-/// Reads a bundle, hashing every entry, and compares with its MANIFEST.json.
+/// Reads a bundle, hashing every entry, and compares with its MANIFEST.json (streamed and
+/// capped: see [`super::read`]).
 pub fn inspect(path: &Path) -> io::Result<(serde_json::Value, Vec<Checked>)> {
-    let file = File::open(path)?;
-    let mut archive = tar::Archive::new(GzDecoder::new(file));
-    let mut manifest: Option<serde_json::Value> = None;
-    // Name → (size, sha256, how many times the archive holds it), and the names in
-    // archive order.
-    let mut seen: HashMap<String, (u64, String, usize)> = HashMap::new();
-    let mut order: Vec<String> = Vec::new();
-    for entry in archive.entries()? {
-        let mut entry = entry?;
-        let name = entry.path()?.display().to_string();
-        if name == "MANIFEST.json" {
-            let mut text = String::new();
-            entry
-                .by_ref()
-                .take(16 * 1024 * 1024)
-                .read_to_string(&mut text)?;
-            manifest = Some(serde_json::from_str(&text).map_err(|e| {
-                io::Error::new(io::ErrorKind::InvalidData, format!("MANIFEST.json: {e}"))
-            })?);
-            continue;
-        }
-        let mut hashing = Hashing {
-            inner: &mut entry,
-            hasher: Sha256::new(),
-            count: 0,
-        };
-        io::copy(&mut hashing, &mut io::sink())?;
-        let (count, sha) = (hashing.count, hex(hashing.hasher.finalize()));
-        match seen.get_mut(&name) {
-            // Extractors keep the last copy: check that one, and say there were two.
-            Some(e) => *e = (count, sha, e.2 + 1),
-            None => {
-                seen.insert(name.clone(), (count, sha, 1));
-                order.push(name);
-            }
-        }
-    }
-    let manifest = manifest.ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidData,
-            "no MANIFEST.json: not an mdatp-doctor bundle",
-        )
-    })?;
-    let listed: Vec<EntryInfo> =
-        serde_json::from_value(manifest["entries"].clone()).unwrap_or_default();
-    let mut out = Vec::with_capacity(listed.len());
-    for e in &listed {
-        let status = match seen.get(&e.path) {
-            Some((_, _, copies)) if *copies > 1 => "duplicate",
-            Some((size, sha, _)) if *size == e.size && *sha == e.sha256 => "ok",
-            Some(_) => "hash mismatch",
-            None => "missing",
-        };
-        out.push(Checked {
-            path: e.path.clone(),
-            size: e.size,
-            collector: e.collector.clone(),
-            status: status.into(),
-        });
-    }
-    let listed_paths: HashSet<&str> = listed.iter().map(|e| e.path.as_str()).collect();
-    for name in order.iter().filter(|n| !listed_paths.contains(n.as_str())) {
-        out.push(Checked {
-            path: name.clone(),
-            size: seen[name].0,
-            collector: String::new(),
-            status: "not in manifest".into(),
-        });
-    }
-    Ok((manifest, out))
+    let contents = super::read::read(path, |_| false)?;
+    let checked = contents.check();
+    Ok((contents.manifest, checked))
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 pub mod archive;
 pub mod logs;
 pub mod nofollow;
+pub mod read;
 pub mod redact;
 
 use std::fs::File;

@@ -747,6 +747,28 @@ pub fn is_secret_name(name: &str) -> bool {
         .is_match(name)
 }
 
+/// The kinds of placeholder `--redact-ids` writes (`host-1`, `ip-2`, `guid-3`, ...).
+pub const PLACEHOLDER_KINDS: [&str; 6] = ["host", "ip", "guid", "org", "machine", "edr"];
+
+/// Whether a redacted text holds a redaction: [`MASK`] always, and with `ids` (the
+/// bundle was written with `--redact-ids`) a placeholder such as `host-1`. For reading a
+/// bundle back: a placeholder stands for a value, it is not one.
+pub fn is_redacted(text: &str, ids: bool) -> bool {
+    static MASKED: OnceLock<Regex> = OnceLock::new();
+    static ANY: OnceLock<Regex> = OnceLock::new();
+    let re = if ids {
+        ANY.get_or_init(|| {
+            compile(&format!(
+                r"(?-i)(?-u:\b)(?:{MASK}|(?:{})-[0-9]+)(?-u:\b)",
+                PLACEHOLDER_KINDS.join("|")
+            ))
+        })
+    } else {
+        MASKED.get_or_init(|| compile(&format!(r"(?-i)(?-u:\b){MASK}(?-u:\b)")))
+    };
+    re.is_match(text)
+}
+
 /// Only the credentials in URLs (`scheme://user:pass@host`, `user:pass@host`), as
 /// everywhere else the tool writes a URL it did not make: `diagnose --format json`
 /// carries the managed configuration and the proxy.

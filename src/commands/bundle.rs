@@ -108,7 +108,7 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Fi
     };
 
     let default_name = || {
-        let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ");
+        let stamp = system::now().strftime("%Y%m%dT%H%M%SZ");
         let safe: String = host_label
             .chars()
             .map(|c| {
@@ -343,6 +343,25 @@ fn write(
         "mirror probe",
         Map::new(),
     );
+    // What the rules read besides health, the file and the probe, so that
+    // `diagnose --from-bundle` judges the same facts (and local times in the right zone).
+    let e = &snapshot.endpoint;
+    let free = |f: &Option<(String, u64)>| f.as_ref().map(|(d, n)| json!({"dir": d, "bytes": n}));
+    let endpoint = json!({
+        "offboard_file": e.offboard_file,
+        "service_state": e.service_state,
+        "service_proxy": e.service_proxy,
+        "definitions_free": free(&e.definitions_free),
+        "mirror_free": free(&e.mirror_free),
+        "os_family": e.os_family.map(|f| format!("{f:?}").to_ascii_lowercase()),
+        "time_zone": system::time_zone(),
+    });
+    b.text(
+        "endpoint.json",
+        &format!("{endpoint:#}\n"),
+        "endpoint facts",
+        Map::new(),
+    );
 
     check_interrupt()?;
     say("configuration and logs");
@@ -402,7 +421,7 @@ fn write(
     let failed = b.failures.clone();
     let manifest = json!({
         "tool": {"name": "mdatp-doctor", "version": env!("CARGO_PKG_VERSION")},
-        "created": jiff::Timestamp::now().to_string(),
+        "created": system::now().to_string(),
         "hostname": host_label,
         "redaction": {"enabled": b.redactor.enabled(), "ids": b.redactor.ids()},
         "entries": b.writer.entries,

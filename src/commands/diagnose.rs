@@ -7,10 +7,11 @@ use crate::cli::DiagnoseArgs;
 use crate::commands::{Context, Finished};
 use crate::exit_codes::ExitCode;
 use crate::failure::Failure;
+use crate::gather::from_bundle::{self, NotReadable, Rebuilt};
 use crate::gather::{self, target};
 use crate::render;
 use crate::report::SchemaVersion;
-use crate::report::diagnose::DiagnoseReport;
+use crate::report::diagnose::{DiagnoseReport, FromCaptureReport, SourceDoc};
 use crate::report::misc::{Catalogue, Explain};
 use crate::report::siem::Run;
 
@@ -27,6 +28,23 @@ pub fn run(ctx: &Context, args: &DiagnoseArgs) -> Result<Finished, Failure> {
     }
     if let Some(id) = &args.explain {
         return explain(ctx, id);
+    }
+    if let Some(file) = &args.from_bundle {
+        let rebuilt =
+            from_bundle::from_bundle(file, super::thresholds(&args.thresholds, &args.probe));
+        return from_capture(
+            ctx,
+            rebuilt,
+            "pass a bundle written by `mdatp-doctor bundle`",
+        );
+    }
+    if let Some(dir) = &args.from_dir {
+        let rebuilt = from_bundle::from_dir(dir, super::thresholds(&args.thresholds, &args.probe));
+        return from_capture(
+            ctx,
+            rebuilt,
+            "pass a folder holding saved outputs named as in a bundle (mdatp/health-definitions.txt, ...)",
+        );
     }
     let mut plan = super::gather_plan(
         ctx,
@@ -80,4 +98,29 @@ fn explain(ctx: &Context, id: &str) -> Result<Finished, Failure> {
             })
         }
     }
+}
+
+/// Today's rules on a capture (a bundle or a folder): nothing is run, probed or written.
+fn from_capture(
+    ctx: &Context,
+    rebuilt: Result<Rebuilt, NotReadable>,
+    hint: &str,
+) -> Result<Finished, Failure> {
+    let rebuilt =
+        rebuilt.map_err(|NotReadable(why)| Failure::unknown("bundle_unreadable", why, hint))?;
+    let findings = rules::judge_bundle(rules::diagnose(&rebuilt.snapshot), &rebuilt.facts);
+    let verdict = finding::worst(&findings);
+    let report = FromCaptureReport {
+        source: SourceDoc::new(&rebuilt, &findings),
+        report: DiagnoseReport {
+            snapshot: &rebuilt.snapshot,
+            run: &rebuilt.run,
+            findings: &findings,
+            verdict,
+        },
+    };
+    Ok(Finished {
+        stdout: render::emit(&report, ctx.format, ctx.style),
+        exit: verdict.exit_code(),
+    })
 }

@@ -4,6 +4,7 @@
 
 pub mod endpoint;
 pub mod fix;
+pub mod from_bundle;
 pub mod mirror_host;
 pub mod probe;
 pub mod target;
@@ -68,7 +69,7 @@ pub fn gather(
     runner: Result<Runner, MdatpError>,
     trust: mirror::tls::Trust,
 ) -> (Snapshot, RunFacts) {
-    let now = jiff::Timestamp::now();
+    let now = crate::system::now();
     let (loaded, keys) = config::load_with_keys(&plan.managed_config);
     let mut endpoint = endpoint::read(&plan.endpoint);
     let proxy = target::choose_proxy(

@@ -216,6 +216,15 @@ pub fn fetch_health(
     args: &[&str],
 ) -> Result<HealthReading, HealthError> {
     let out = call(runner, args)?;
+    health_from_output(out, args)
+}
+
+/// Judges one health call's output as [`fetch_health`] does (also for an output captured
+/// earlier, as a support bundle keeps it).
+pub fn health_from_output(
+    out: crate::process::Output,
+    args: &[&str],
+) -> Result<HealthReading, HealthError> {
     let owned_args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     // Old builds print their usage list (on either stream, with a non-zero status) when
     // they do not know a subcommand: that is a fact about the build, not a failure.

@@ -12,7 +12,7 @@ pub mod url;
 
 use std::time::{Duration, Instant, SystemTime};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use package::{Manifest, Signature, Verified};
 pub use step::StepName;
@@ -34,7 +34,7 @@ pub struct ProbeOptions {
 }
 
 /// Why a step failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     DnsFailed,
@@ -55,7 +55,7 @@ pub enum ErrorKind {
     Io,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepError {
     pub kind: ErrorKind,
     pub message: String,
@@ -77,7 +77,7 @@ impl StepError {
 }
 
 /// One step of a probe.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Step {
     pub name: StepName,
     pub ok: bool,
@@ -223,7 +223,7 @@ pub(crate) fn verify_outcome(
 }
 
 /// What the package looked like.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PackageFacts {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
@@ -241,7 +241,7 @@ pub struct PackageFacts {
 
 /// A permission that may keep the mdatp daemon (root, or `nobody` on a root-squashed NFS
 /// mount) from reading a directory mirror.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PermissionFact {
     pub path: String,
     pub mode: String,
@@ -251,7 +251,7 @@ pub struct PermissionFact {
 }
 
 /// Everything probed for one architecture.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArchProbe {
     pub arch: String,
     /// The `arch_<arch>` folder probed.
@@ -261,7 +261,7 @@ pub struct ArchProbe {
     pub manifest: Option<Manifest>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub package: Option<PackageFacts>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub permissions: Vec<PermissionFact>,
     /// The file system type of a directory mirror (nfs, nfs4, cifs, ext4, ...).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -15,7 +15,7 @@ pub const MAX_MANIFEST_BYTES: u64 = 64 * 1024;
 /// How much of `updates.zip` is read to recognise it.
 pub const SNIFF_BYTES: u64 = 512;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Manifest {
     pub engine_version: String,
     pub definition_version: String,
@@ -49,7 +49,7 @@ pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, String> {
 }
 
 /// What the first bytes of `updates.zip` say it is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "detail")]
 pub enum Signature {
     Zip,
@@ -103,7 +103,7 @@ pub fn sniff(first: &[u8]) -> Signature {
 }
 
 /// A whole package read and checked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Verified {
     pub bytes: u64,
     pub sha256: String,

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 /// One step of a probe, in the order a client meets them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StepName {
     Dns,
@@ -123,7 +123,7 @@ impl UrlSource {
 }
 
 /// Where the proxy used for probing came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ProxySource {
     /// `--proxy`.
@@ -141,7 +141,7 @@ pub enum ProxySource {
 }
 
 /// The proxy a probe goes through, and why.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct ProxyInfo {
     pub url: Option<String>,
     pub source: ProxySource,

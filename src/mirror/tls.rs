@@ -115,7 +115,7 @@ pub struct CertInfo {
 }
 
 /// Why a handshake failed, in the terms an admin acts on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TlsFailureKind {
     UnknownIssuer,

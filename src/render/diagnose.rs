@@ -10,7 +10,10 @@ use crate::render::escape;
 use crate::render::findings;
 use crate::render::style::Style;
 use crate::render::table;
-use crate::report::diagnose::{DiagnoseDoc, DiagnoseReport, config_status};
+use crate::report::diagnose::{
+    Comparison, DiagnoseDoc, DiagnoseReport, FromCaptureDoc, FromCaptureReport, SourceDoc,
+    config_status,
+};
 use crate::report::misc::{Catalogue, Explain};
 use crate::units::human_age;
 
@@ -127,6 +130,130 @@ fn human(
     out.push_str(&findings::list(found, style));
     out.push('\n');
     out.push_str(&verdict_line(found, verdict, style));
+    out
+}
+
+impl Render for FromCaptureReport<'_> {
+    type Doc<'a>
+        = FromCaptureDoc
+    where
+        Self: 'a;
+    fn document(&self) -> FromCaptureDoc {
+        FromCaptureDoc {
+            diagnose: self.report.document(),
+            source: self.source.clone(),
+        }
+    }
+    fn human(&self, style: Style) -> String {
+        let r = &self.report;
+        let body = human(r.snapshot, r.run, r.findings, r.verdict, style);
+        // The verdict stays last: the comparison goes just before it.
+        let (body, verdict) = match body.rfind("\nVerdict: ") {
+            Some(i) => body.split_at(i + 1),
+            None => (body.as_str(), ""),
+        };
+        let mut out = source_section(&self.source, style);
+        out.push('\n');
+        out.push_str(body);
+        if let Some(c) = &self.source.compared {
+            out.push_str(&comparison_section(&self.source, c, style));
+            out.push('\n');
+        }
+        out.push_str(verdict);
+        out
+    }
+}
+
+/// Where the facts came from and the moment they are judged at.
+fn source_section(src: &SourceDoc, style: Style) -> String {
+    let mut out = style.bold("Source");
+    out.push('\n');
+    let mut line = match src.kind {
+        "bundle" => format!("bundle {}", src.path),
+        _ => format!("folder {}", src.path),
+    };
+    if let Some(c) = &src.created {
+        line.push_str(&format!(", created {c}"));
+    }
+    if let Some(h) = src.host.as_deref().filter(|h| !h.is_empty()) {
+        line.push_str(&format!(" on {h}"));
+    }
+    if let Some(v) = &src.version {
+        line.push_str(&format!(", by mdatp-doctor {v}"));
+    }
+    let mut rows: Vec<(&str, String)> = vec![
+        ("read from", line),
+        (
+            "judged at",
+            format!(
+                "{} ({}), not now; local times read in {}",
+                src.judged_at, src.judged_at_source, src.time_zone
+            ),
+        ),
+    ];
+    if !src.redacted.is_empty() {
+        rows.push((
+            "redacted",
+            format!(
+                "{} (placeholders: compared with each other, never judged as values)",
+                src.redacted.join(", ")
+            ),
+        ));
+    }
+    if !src.not_captured.is_empty() {
+        rows.push((
+            "not captured",
+            format!("{} (not judged)", src.not_captured.join(", ")),
+        ));
+    }
+    for n in &src.notes {
+        rows.push(("note", n.clone()));
+    }
+    let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    for (k, v) in rows {
+        out.push_str(&format!(
+            "  {:width$}  {}\n",
+            style.dim(k),
+            escape::line(&v),
+            width = width + if style.color { 8 } else { 0 }
+        ));
+    }
+    out
+}
+
+/// Finding ids today's rules add or drop against the report inside the capture.
+fn comparison_section(src: &SourceDoc, c: &Comparison, style: Style) -> String {
+    let what = if src.kind == "bundle" {
+        "bundle"
+    } else {
+        "folder"
+    };
+    let mut out = style.bold(&format!("Compared with the report in the {what}"));
+    out.push('\n');
+    let then = c
+        .verdict_then
+        .as_deref()
+        .map(|v| format!(" (its verdict: {})", escape::line(v)))
+        .unwrap_or_default();
+    if c.added.is_empty() && c.dropped.is_empty() {
+        out.push_str(&format!("  the same findings as then{then}\n"));
+        return out;
+    }
+    out.push_str(&format!(
+        "  today's rules differ from the report's{then}:\n"
+    ));
+    for id in &c.added {
+        out.push_str(&format!(
+            "  + {} (raised today, not then)\n",
+            escape::line(id)
+        ));
+    }
+    for id in &c.dropped {
+        out.push_str(&format!(
+            "  - {} (raised then, not today)\n",
+            escape::line(id)
+        ));
+    }
     out
 }
 

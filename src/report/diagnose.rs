@@ -315,3 +315,105 @@ impl DiagnoseDoc {
         }
     }
 }
+
+/// `diagnose --from-bundle` / `--from-dir`: the usual report, with where its facts came
+/// from and how today's findings compare with the report the capture holds.
+pub struct FromCaptureReport<'a> {
+    pub report: DiagnoseReport<'a>,
+    pub source: SourceDoc,
+}
+
+/// The capture a re-diagnosis read.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceDoc {
+    /// `bundle` or `dir`.
+    pub kind: &'static str,
+    pub path: String,
+    pub created: Option<String>,
+    pub host: Option<String>,
+    /// The mdatp-doctor version that wrote it.
+    pub version: Option<String>,
+    /// The moment ages and staleness are judged at, and what said so.
+    pub judged_at: String,
+    pub judged_at_source: String,
+    /// The time zone the endpoint's local times were read in.
+    pub time_zone: String,
+    /// Values held only as redaction placeholders (compared, never judged by form).
+    pub redacted: Vec<String>,
+    /// Facts the live diagnose reads that the capture does not hold (not judged).
+    pub not_captured: Vec<String>,
+    pub notes: Vec<String>,
+    /// Today's findings against the capture's own report; `None` when it has none.
+    pub compared: Option<Comparison>,
+}
+
+/// Finding ids today's rules raise that the capture's report did not, and the reverse.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    pub verdict_then: Option<String>,
+    pub added: Vec<String>,
+    pub dropped: Vec<String>,
+}
+
+/// Ids of findings about the capture itself: the report inside could not have them.
+const CAPTURE_IDS: [&str; 2] = ["bundle-altered", "bundle-redacted-value"];
+
+impl SourceDoc {
+    pub fn new(rebuilt: &crate::gather::from_bundle::Rebuilt, findings: &[Finding]) -> SourceDoc {
+        use crate::gather::from_bundle::OriginKind;
+        let o = &rebuilt.origin;
+        let compared = rebuilt.earlier.as_ref().map(|earlier| {
+            let now: Vec<&str> = findings
+                .iter()
+                .map(|f| f.id)
+                .filter(|id| !CAPTURE_IDS.contains(id))
+                .collect();
+            let mut added: Vec<String> = Vec::new();
+            for id in &now {
+                if !earlier.ids.iter().any(|e| e == id) && !added.iter().any(|a| a == id) {
+                    added.push(id.to_string());
+                }
+            }
+            let mut dropped: Vec<String> = Vec::new();
+            for id in &earlier.ids {
+                if !now.contains(&id.as_str()) && !dropped.contains(id) {
+                    dropped.push(id.clone());
+                }
+            }
+            Comparison {
+                verdict_then: earlier.verdict.clone(),
+                added,
+                dropped,
+            }
+        });
+        SourceDoc {
+            kind: match o.kind {
+                OriginKind::Bundle => "bundle",
+                OriginKind::Dir => "dir",
+            },
+            path: o.path.clone(),
+            created: o.created.map(|t| t.to_string()),
+            host: o.host.clone(),
+            version: o.version.clone(),
+            judged_at: o.judged_at.to_string(),
+            judged_at_source: o.judged_at_source.clone(),
+            time_zone: o.time_zone.clone(),
+            redacted: rebuilt.redacted.clone(),
+            not_captured: rebuilt.not_captured.clone(),
+            notes: rebuilt
+                .notes
+                .iter()
+                .map(|n| url_credentials(n).into_owned())
+                .collect(),
+            compared,
+        }
+    }
+}
+
+/// The diagnose document with the capture it was made from.
+#[derive(Debug, Serialize)]
+pub struct FromCaptureDoc {
+    #[serde(flatten)]
+    pub diagnose: DiagnoseDoc,
+    pub source: SourceDoc,
+}

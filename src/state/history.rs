@@ -288,7 +288,9 @@ fn newest_lines(bytes: &[u8], lines: usize) -> &[u8] {
         .map_or(bytes, |(i, _)| &bytes[i + 1..])
 }
 
-fn parse(bytes: &[u8]) -> History {
+/// The entries of history text (as [`read`] takes them from the file; a support bundle
+/// keeps the same lines).
+pub fn parse(bytes: &[u8]) -> History {
     let mut history = History::default();
     for line in bytes.split(|&b| b == b'\n') {
         if line.iter().all(u8::is_ascii_whitespace) {

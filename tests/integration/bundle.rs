@@ -193,7 +193,7 @@ fn a_bundle_holds_every_collector_and_a_true_manifest() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         text.lines().filter(|l| l.starts_with("ok ")).count(),
-        14,
+        15,
         "every entry but the manifest itself:\n{text}"
     );
 }
@@ -467,6 +467,7 @@ fn the_bundles_own_mdatp_calls_run_alongside_the_diagnose_gather() {
             "mdatp/connectivity-test.txt",
             "mdatp/version.txt",
             "mirror.json",
+            "endpoint.json",
             "config/mdatp_managed.json",
             "logs/microsoft_defender_core.log",
             "logs/rotated/microsoft_defender_core.log.1",

@@ -192,3 +192,105 @@ fn each_command_offers_only_the_formats_it_prints() {
         "{health}"
     );
 }
+
+/// The README's first command runs on examples/broken-endpoint.tar.gz: the bundle must be
+/// what today's `bundle` writes for that endpoint (same files, same findings, same tool
+/// version), today's rules must find in it what its own report found, and the README
+/// must show today's output on it. `UPDATE_EXAMPLES=1 cargo test --test integration
+/// example_bundle` regenerates the bundle and the README's copy of the output.
+#[test]
+fn the_example_bundle_and_its_readme_output_are_up_to_date() {
+    use crate::from_bundle::{EXAMPLE, make_example};
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let env = TestEnv::new();
+    let fresh = env.path().join("fresh.tar.gz");
+    let (_world, _tree, _server) = make_example(&fresh);
+    let example = repo.join(EXAMPLE);
+    if std::env::var_os("UPDATE_EXAMPLES").is_some() {
+        std::fs::copy(&fresh, &example).expect("write the example");
+    }
+    let (old, new) = (
+        crate::bundle::read_bundle(&example),
+        crate::bundle::read_bundle(&fresh),
+    );
+    let regenerate = "run `UPDATE_EXAMPLES=1 cargo test --test integration example_bundle`";
+    assert_eq!(
+        old.keys().collect::<Vec<_>>(),
+        new.keys().collect::<Vec<_>>(),
+        "the example bundle's files differ from what `bundle` writes today; {regenerate}"
+    );
+    let json = |files: &std::collections::BTreeMap<String, Vec<u8>>, name: &str| {
+        serde_json::from_slice::<serde_json::Value>(&files[name]).expect("json")
+    };
+    let (old_report, new_report) = (json(&old, "report.json"), json(&new, "report.json"));
+    assert_eq!(
+        crate::testenv::ids(&old_report),
+        crate::testenv::ids(&new_report),
+        "the example bundle's report differs from today's; {regenerate}"
+    );
+    assert_eq!(
+        json(&old, "MANIFEST.json")["tool"],
+        json(&new, "MANIFEST.json")["tool"],
+        "the example bundle was written by another version; {regenerate}"
+    );
+    for name in [
+        "mdatp/health-definitions.txt",
+        "mdatp/health.txt",
+        "history.jsonl",
+        "endpoint.json",
+    ] {
+        assert!(
+            old[name] == new[name],
+            "{name} in the example bundle is stale; {regenerate}"
+        );
+    }
+
+    // Today's rules on it find what its report found; the README shows that output.
+    let out = env
+        .cmd()
+        .current_dir(repo)
+        .env("MDATP_DOCTOR_MDATP", env.path().join("no-mdatp"))
+        .env("COLUMNS", "100")
+        .args(["diagnose", "--from-bundle", EXAMPLE])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8(out.stdout).expect("utf8");
+    assert!(text.contains("the same findings as then"), "{text}");
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    let readme_path = repo.join("README.md");
+    let readme = std::fs::read_to_string(&readme_path).expect("README");
+    let (start, end) = (
+        "<!-- example-output:start -->\n",
+        "<!-- example-output:end -->",
+    );
+    let (Some(a), Some(b)) = (readme.find(start), readme.find(end)) else {
+        panic!("the README has no example output block");
+    };
+    // Short in the README: each finding's evidence and fix (indented) are left out.
+    let mut short = String::new();
+    let mut elided = false;
+    for line in text.lines() {
+        if line.starts_with("    ") {
+            if !elided {
+                short.push_str("    …\n");
+            }
+            elided = true;
+        } else {
+            short.push_str(line);
+            short.push('\n');
+            elided = false;
+        }
+    }
+    let block =
+        format!("```text\n$ cargo run --release -- diagnose --from-bundle {EXAMPLE}\n{short}```\n");
+    let current = &readme[a + start.len()..b];
+    if std::env::var_os("UPDATE_EXAMPLES").is_some() {
+        let updated = format!("{}{block}{}", &readme[..a + start.len()], &readme[b..]);
+        std::fs::write(&readme_path, updated).expect("write README");
+        return;
+    }
+    assert!(
+        current == block,
+        "the README's example output is stale; {regenerate}\n--- README\n{current}\n--- today\n{block}"
+    );
+}

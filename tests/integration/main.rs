@@ -14,6 +14,7 @@ mod endpoint_states;
 mod fake_mdatp;
 mod faults;
 mod fixtures;
+mod from_bundle;
 mod generated;
 mod golden;
 mod health;

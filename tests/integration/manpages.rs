@@ -178,6 +178,9 @@ fn the_environment_section_lists_the_settings_and_no_test_hook() {
         "MDATP_DOCTOR_TEST_ABORT_BEFORE_RENAME",
         // A journal namespace's socket, for the SIEM tests.
         "MDATP_DOCTOR_JOURNAL_SOCKET",
+        // A fixed clock and host name for the example bundle.
+        "MDATP_DOCTOR_TEST_NOW",
+        "MDATP_DOCTOR_TEST_HOSTNAME",
     ];
     // Field names of the journal entries (`--journal`), not variables.
     let journal_fields = [

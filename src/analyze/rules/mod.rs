@@ -1,6 +1,7 @@
 //! The rules: a snapshot in, findings out, most severe first. One file per family; each
 //! finding is declared once, as a [`Rule`], next to the code that raises it.
 
+mod bundle;
 mod config;
 mod freshness;
 mod history;
@@ -21,6 +22,7 @@ use crate::mirror::ArchProbe;
 use crate::mirror::step::UrlSource;
 use crate::mirror::url::Checked;
 
+pub use bundle::{BundleFacts, judge as judge_bundle};
 pub use config::{APPLIED, ConfigFacts, Judged, file_findings, not_applied};
 pub use mirror_host::{behind_seconds, check as mirror_host_findings};
 
@@ -51,6 +53,7 @@ pub fn catalogue() -> impl Iterator<Item = &'static Rule> {
         system::RULES,
         state::RULES,
         mirror_host::RULES,
+        bundle::RULES,
     ]
     .into_iter()
     .flatten()

@@ -269,3 +269,19 @@ fn ids_next_to_punctuation_still_go() {
         "inside a longer name, a registered name stays"
     );
 }
+
+#[test]
+fn placeholders_are_recognised_only_as_whole_words() {
+    assert!(is_redacted("https://REDACTED@mirror/x", false));
+    assert!(!is_redacted("https://host-1/x", false));
+    assert!(is_redacted("https://host-1/x", true));
+    assert!(is_redacted("[ip-12]", true));
+    assert!(is_redacted("org-3", true));
+    assert!(!is_redacted("ghost-1", true));
+    assert!(!is_redacted("host-one", true));
+    assert!(!is_redacted("Host-1", true));
+    // What --redact-ids writes is recognised.
+    let mut r = Redactor::new(true);
+    let text = r.redact("url http://mirror.corp.example:8080/a from 10.1.2.3");
+    assert!(is_redacted(&text, true), "{text}");
+}

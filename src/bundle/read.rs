@@ -1,0 +1,290 @@
+//! Reading a bundle back (`bundle --list-contents`, `diagnose --from-bundle`). The file is
+//! untrusted: it is streamed, never extracted (no name in it is ever opened on disk),
+//! every member is hashed, and what it may cost is bounded up front: the compressed
+//! size, the bytes it inflates to (a compression bomb ends there), the size any one
+//! member may declare (checked on its header, before its data), the number of members,
+//! and the few members kept in memory to be read.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+use flate2::read::GzDecoder;
+use sha2::{Digest, Sha256};
+
+use super::TOTAL_CAP;
+use super::archive::{Checked, EntryInfo};
+
+const MIB: u64 = 1024 * 1024;
+/// The largest `.tar.gz` opened at all: a bundle's content is capped at [`TOTAL_CAP`]
+/// and compresses, so a bigger file was not written by `bundle`.
+pub const MAX_COMPRESSED: u64 = TOTAL_CAP + 64 * MIB;
+/// The most the archive may inflate to: the content cap, plus room for the manifest,
+/// the tar headers and padding.
+pub const MAX_INFLATED: u64 = TOTAL_CAP + 32 * MIB;
+/// The most one member may declare.
+pub const MAX_MEMBER: u64 = TOTAL_CAP;
+/// Members in one archive (a bundle has a few dozen: outputs, config, log files).
+pub const MAX_MEMBERS: usize = 10_000;
+/// The largest member kept in memory to be read (health, config, manifest, history).
+pub const MAX_KEPT: u64 = 16 * MIB;
+/// All kept members together.
+pub const MAX_KEPT_TOTAL: u64 = 64 * MIB;
+/// The longest member name (GNU long-name records included).
+const MAX_NAME: u64 = 4096;
+
+/// One member as the archive holds it.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub path: String,
+    pub size: u64,
+    pub sha256: String,
+    /// How many times the archive holds the name (the last copy is the one checked and
+    /// kept, as extractors keep the last).
+    pub copies: usize,
+    /// A link, a directory, a device: listed, never followed or read.
+    pub regular: bool,
+}
+
+/// A bundle read through once.
+#[derive(Debug)]
+pub struct Contents {
+    pub manifest: serde_json::Value,
+    /// In archive order, MANIFEST.json left out.
+    pub members: Vec<Member>,
+    kept: HashMap<String, Vec<u8>>,
+    /// Members asked for but too large to keep (named, so a reader can say why it has
+    /// no text for them).
+    pub too_large: Vec<String>,
+}
+
+impl Contents {
+    /// A kept member's bytes (only regular members that were asked for and fitted).
+    pub fn get(&self, path: &str) -> Option<&[u8]> {
+        self.kept.get(path).map(Vec::as_slice)
+    }
+
+    /// What MANIFEST.json lists (an unreadable list is an empty one: every member then
+    /// shows as not in the manifest).
+    pub fn listed(&self) -> Vec<EntryInfo> {
+        serde_json::from_value(self.manifest["entries"].clone()).unwrap_or_default()
+    }
+
+    /// Every member checked against the manifest: `ok`, `hash mismatch`, `missing`,
+    /// `duplicate`, `not a regular file`, or `not in manifest`.
+    pub fn check(&self) -> Vec<Checked> {
+        let listed = self.listed();
+        let by_name: HashMap<&str, &Member> =
+            self.members.iter().map(|m| (m.path.as_str(), m)).collect();
+        let mut out = Vec::with_capacity(listed.len());
+        for e in &listed {
+            let status = match by_name.get(e.path.as_str()) {
+                Some(m) if m.copies > 1 => "duplicate",
+                Some(m) if !m.regular => "not a regular file",
+                Some(m) if m.size == e.size && m.sha256 == e.sha256 => "ok",
+                Some(_) => "hash mismatch",
+                None => "missing",
+            };
+            out.push(Checked {
+                path: e.path.clone(),
+                size: e.size,
+                collector: e.collector.clone(),
+                status: status.into(),
+            });
+        }
+        let listed: std::collections::HashSet<&str> =
+            listed.iter().map(|e| e.path.as_str()).collect();
+        for m in self
+            .members
+            .iter()
+            .filter(|m| !listed.contains(m.path.as_str()))
+        {
+            out.push(Checked {
+                path: m.path.clone(),
+                size: m.size,
+                collector: String::new(),
+                status: "not in manifest".into(),
+            });
+        }
+        out
+    }
+}
+
+fn invalid(message: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, message)
+}
+
+/// Counts what the decompressor hands out and stops at the cap.
+struct Capped<R> {
+    inner: R,
+    read: u64,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        if self.read > MAX_INFLATED {
+            return Err(invalid(format!(
+                "it inflates to more than {} MiB, more than any bundle holds (a compression bomb?)",
+                MAX_INFLATED / MIB
+            )));
+        }
+        Ok(n)
+    }
+}
+
+/// Opens the file: without blocking (a FIFO given as the bundle must not hang the
+/// run), and only a regular file of a size a bundle can have.
+fn open(path: &Path) -> io::Result<File> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    if meta.len() > MAX_COMPRESSED {
+        return Err(invalid(format!(
+            "{} bytes, more than any bundle ({} MiB at most)",
+            meta.len(),
+            MAX_COMPRESSED / MIB
+        )));
+    }
+    Ok(file)
+}
+
+fn hex(digest: impl AsRef<[u8]>) -> String {
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Reads the whole bundle once, hashing every member and keeping in memory the regular
+/// members `keep` asks for (MANIFEST.json always). Fails when the file is not a
+/// `.tar.gz`, passes a cap, or has no readable MANIFEST.json.
+pub fn read(path: &Path, keep: impl Fn(&str) -> bool) -> io::Result<Contents> {
+    let file = open(path)?;
+    let stream = Capped {
+        inner: GzDecoder::new(io::BufReader::with_capacity(64 * 1024, file)),
+        read: 0,
+    };
+    let mut archive = tar::Archive::new(stream);
+    let mut manifest: Option<Vec<u8>> = None;
+    let mut members: Vec<Member> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut kept: HashMap<String, Vec<u8>> = HashMap::new();
+    let mut kept_total = 0u64;
+    let mut too_large = Vec::new();
+    let mut long_name: Option<String> = None;
+    let mut count = 0usize;
+    // Raw entries: GNU long-name records come to us (and are capped here) instead of
+    // being read whole into memory by the tar reader.
+    for entry in archive.entries()?.raw(true) {
+        let mut entry = entry?;
+        count += 1;
+        if count > MAX_MEMBERS {
+            return Err(invalid(format!(
+                "more than {MAX_MEMBERS} members, more than any bundle holds"
+            )));
+        }
+        let kind = entry.header().entry_type();
+        let declared = entry.header().size()?;
+        if kind.is_gnu_longname() {
+            if declared > MAX_NAME {
+                return Err(invalid(format!(
+                    "a member name of {declared} bytes, longer than any bundle writes"
+                )));
+            }
+            let mut name = Vec::new();
+            entry.read_to_end(&mut name)?;
+            let name = name.split(|&b| b == 0).next().unwrap_or(&[]);
+            long_name = Some(String::from_utf8_lossy(name).into_owned());
+            continue;
+        }
+        let name = long_name
+            .take()
+            .unwrap_or_else(|| String::from_utf8_lossy(&entry.path_bytes()).into_owned());
+        if declared > MAX_MEMBER {
+            return Err(invalid(format!(
+                "the member `{}` declares {declared} bytes, more than the {} MiB a bundle holds",
+                crate::mdatp::value::visible(&name, 120),
+                MAX_MEMBER / MIB
+            )));
+        }
+        let regular = kind.is_file();
+        let wanted = regular && (name == "MANIFEST.json" || keep(&name));
+        let fits = declared <= MAX_KEPT && kept_total + declared <= MAX_KEPT_TOTAL;
+        let mut hasher = Sha256::new();
+        let mut buf = [0u8; 64 * 1024];
+        let mut size = 0u64;
+        let mut bytes = Vec::new();
+        loop {
+            let n = entry.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            size += n as u64;
+            if wanted && fits {
+                bytes.extend_from_slice(&buf[..n]);
+            }
+        }
+        if name == "MANIFEST.json" && regular {
+            if !fits {
+                return Err(invalid(format!(
+                    "MANIFEST.json is {declared} bytes, larger than any bundle writes"
+                )));
+            }
+            manifest = Some(bytes);
+            continue;
+        }
+        if wanted {
+            if fits {
+                // A second copy replaces the first (and is counted against the cap).
+                kept_total += bytes.len() as u64;
+                kept.insert(name.clone(), bytes);
+            } else {
+                too_large.push(name.clone());
+            }
+        }
+        let member = Member {
+            path: name.clone(),
+            size,
+            sha256: hex(hasher.finalize()),
+            copies: 1,
+            regular,
+        };
+        match index.get(&name) {
+            Some(&i) => {
+                let copies = members[i].copies + 1;
+                members[i] = Member { copies, ..member };
+            }
+            None => {
+                index.insert(name, members.len());
+                members.push(member);
+            }
+        }
+    }
+    let manifest =
+        manifest.ok_or_else(|| invalid("no MANIFEST.json: not an mdatp-doctor bundle".into()))?;
+    let text = String::from_utf8_lossy(&manifest);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| invalid(format!("MANIFEST.json: {e}")))?;
+    if !manifest.is_object() {
+        return Err(invalid("MANIFEST.json is not a JSON object".into()));
+    }
+    Ok(Contents {
+        manifest,
+        members,
+        kept,
+        too_large,
+    })
+}
+
+#[cfg(test)]
+mod tests;
