@@ -400,6 +400,15 @@ if [ -z "${BENCH_SKIP_BIG:-}" ]; then
     row "6. \`connectivity --verify-package\`, 500 MB package on loopback vs \`curl -o /dev/null\`" \
         "$(secs "$verify")" "$(secs "$curl_big")" "${r}×" "≤ 1.3" \
         "$(if [ "$verified" -gt 0 ]; then verdict "$r" 1.3; else echo "FAIL (no package verified)"; fi)"
+    # The same work as the tool (download and SHA-256; it also checks the zip): the peer
+    # that says whether the download path itself costs anything.
+    printf '#!/bin/sh\ncurl -s "$1" | sha256sum >/dev/null\n' >"$WORK/curl-sha.sh"
+    chmod +x "$WORK/curl-sha.sh"
+    curl_sha=$(median_of "$BIG_RUNS" "$WORK/curl-sha.sh" "${FAST_URL}arch_x86_64/updates.zip")
+    r=$(ratio "$verify" "$curl_sha")
+    row "6b. the same vs \`curl | sha256sum\` (the same download and hash)" \
+        "$(secs "$verify")" "$(secs "$curl_sha")" "${r}×" "≤ 1.3" \
+        "$(if [ "$verified" -gt 0 ]; then verdict "$r" 1.3; else echo "FAIL (no package verified)"; fi)"
 
     # 7. The same package through a mirror limited to RATE bytes/s, more than the download
     #    budget (--package-timeout 4) can fetch: mirror-timeout with the throughput, never
