@@ -171,35 +171,79 @@ pub fn verify<R: Read>(
     progress: &Progress,
 ) -> Result<Verified, VerifyError> {
     use VerifyError::{Invalid, TooLarge};
+    const CHUNK: usize = 256 * 1024;
     let started = Instant::now();
-    let mut hasher = Sha256::new();
-    let mut total = 0u64;
-    let mut tail = Tail::default();
-    let mut buf = vec![0u8; 256 * 1024];
-    loop {
-        let n = match reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                return Err(VerifyError::Cut(Cut {
-                    bytes: total,
-                    elapsed: started.elapsed(),
-                    kind: e.kind(),
-                    error: e.to_string(),
-                }));
+    // Reading and hashing overlap: this thread reads whole chunks, a second one hashes
+    // them and keeps the last ones for the zip check (no copy), handing spent buffers back.
+    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
+    let (free_tx, free_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    let (read, hashed) = std::thread::scope(|scope| {
+        let hasher = scope.spawn(move || {
+            let mut hasher = Sha256::new();
+            let mut kept: std::collections::VecDeque<Vec<u8>> = Default::default();
+            let mut kept_len = 0usize;
+            for chunk in full_rx {
+                hasher.update(&chunk);
+                kept_len += chunk.len();
+                kept.push_back(chunk);
+                while kept
+                    .front()
+                    .is_some_and(|f| kept_len - f.len() >= TAIL_BYTES)
+                {
+                    if let Some(old) = kept.pop_front() {
+                        kept_len -= old.len();
+                        let _ = free_tx.send(old);
+                    }
+                }
             }
-        };
-        total += n as u64;
-        progress.store(total, Ordering::Relaxed);
-        if total > max {
-            return Err(TooLarge(format!(
-                "larger than the {} cap",
-                crate::units::format_bytes(max as usize)
-            )));
-        }
-        hasher.update(&buf[..n]);
-        tail.push(&buf[..n]);
+            (hasher.finalize(), kept)
+        });
+        let mut total = 0u64;
+        let read = (|| loop {
+            let mut buf = free_rx.try_recv().unwrap_or_default();
+            buf.resize(CHUNK, 0);
+            let mut filled = 0;
+            while filled < CHUNK {
+                match reader.read(&mut buf[filled..]) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        filled += n;
+                        progress.store(total + filled as u64, Ordering::Relaxed);
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        return Err(VerifyError::Cut(Cut {
+                            bytes: total + filled as u64,
+                            elapsed: started.elapsed(),
+                            kind: e.kind(),
+                            error: e.to_string(),
+                        }));
+                    }
+                }
+            }
+            total += filled as u64;
+            if total > max {
+                return Err(TooLarge(format!(
+                    "larger than the {} cap",
+                    crate::units::format_bytes(max as usize)
+                )));
+            }
+            if filled == 0 {
+                return Ok(total);
+            }
+            buf.truncate(filled);
+            if full_tx.send(buf).is_err() {
+                return Err(Invalid("the hashing thread stopped".into()));
+            }
+        })();
+        drop(full_tx);
+        (read, hasher.join())
+    });
+    let total = read?;
+    let (digest, kept) = hashed.map_err(|_| Invalid("the hashing thread failed".into()))?;
+    let mut tail = Tail::default();
+    for chunk in &kept {
+        tail.push(chunk);
     }
     let config = zip::read::Config {
         archive_offset: zip::read::ArchiveOffset::Known(0),
@@ -219,11 +263,7 @@ pub fn verify<R: Read>(
     }
     Ok(Verified {
         bytes: total,
-        sha256: hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect(),
+        sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
         entries: archive.len(),
     })
 }
