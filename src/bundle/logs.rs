@@ -144,7 +144,14 @@ pub fn walk(dir: &Path) -> io::Result<LogTree> {
             }
         }
     }
-    tree.files.sort_by_key(|f| std::cmp::Reverse(f.mtime));
+    // Newest first; files of the same instant in a fixed order (current before rotated,
+    // then by name), not in whatever order the directory listed them.
+    tree.files.sort_by(|a, b| {
+        b.mtime
+            .cmp(&a.mtime)
+            .then(a.rotated.cmp(&b.rotated))
+            .then_with(|| a.name.cmp(&b.name))
+    });
     Ok(tree)
 }
 

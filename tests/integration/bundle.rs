@@ -51,6 +51,15 @@ pub(crate) fn endpoint() -> (TestEnv, PathBuf) {
         "older line\n",
     )
     .expect("log");
+    // Older for real: two files written in the same clock tick would tie, and the
+    // bundle's newest-first order would then be the file system's.
+    std::fs::File::options()
+        .write(true)
+        .open(logs.join("rotated/microsoft_defender_core.log.1"))
+        .and_then(|f| {
+            f.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(3600))
+        })
+        .expect("mtime");
     std::fs::write(logs.join("not-a-log.txt"), "ignored\n").expect("other");
     (env, logs)
 }
