@@ -19,8 +19,10 @@ if [ "${OLD_GLIBC:-}" = 1 ]; then
     triple=x86_64-unknown-linux-gnu
     glibc=2.17
     cargo zigbuild --release --locked --target "$triple.$glibc"
-    cargo deb --no-build --target "$triple" --output "$out/"
-    cargo generate-rpm --target "$triple" --output "$out/"
+    # The old-glibc variant states its own libc6 dependency (Cargo.toml says why).
+    cargo deb --no-build --target "$triple" --variant old-glibc --output "$out/"
+    # xz, not the default zstd, which older rpm (RHEL 7's 4.11) cannot unpack.
+    cargo generate-rpm --target "$triple" --payload-compress xz --output "$out/"
 else
     cargo build --release --locked
     cargo deb --no-build --output "$out/"
