@@ -284,3 +284,196 @@ fn the_rpm_installs_into_a_scratch_root_and_runs() {
         concat!("mdatp-doctor ", env!("CARGO_PKG_VERSION"), "\n")
     );
 }
+
+/// The glibc `OLD_GLIBC=1 scripts/package.sh` links against: RHEL 8 ships 2.28, Debian 11
+/// and Ubuntu 20.04 2.31, and even RHEL 7 (2.17) is covered.
+const OLD_GLIBC: (u32, u32) = (2, 17);
+
+/// Every `GLIBC_x.y[.z]` version the dynamic symbols of `binary` are bound to, from
+/// `objdump -T` (stripping keeps the dynamic symbol table, so the shipped binary has them).
+fn glibc_versions(binary: &Path) -> Vec<(u32, u32, u32)> {
+    let out = Command::new("objdump")
+        .arg("-T")
+        .arg(binary)
+        .output()
+        .expect("objdump runs");
+    assert!(
+        out.status.success(),
+        "objdump -T {}: {}",
+        binary.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    parse_glibc_versions(&String::from_utf8_lossy(&out.stdout))
+}
+
+/// `(x, y, z)` of every `GLIBC_x.y[.z]` in `objdump -T` output; `GLIBC_PRIVATE` is no version.
+fn parse_glibc_versions(text: &str) -> Vec<(u32, u32, u32)> {
+    let re = regex::Regex::new(r"\bGLIBC_(\d+)\.(\d+)(?:\.(\d+))?\b").expect("regex");
+    let num = |m: Option<regex::Match>| m.map_or(0, |m| m.as_str().parse().expect("digits"));
+    re.captures_iter(text)
+        .map(|c| (num(c.get(1)), num(c.get(2)), num(c.get(3))))
+        .collect()
+}
+
+#[test]
+fn glibc_versions_are_read_from_objdump_lines() {
+    let text = "\
+0000000000000000      DF *UND*\t0000000000000000 (GLIBC_2.2.5) memcpy
+0000000000000000      DF *UND*\t0000000000000000  GLIBC_2.17  clock_gettime
+0000000000000000  w   DF *UND*\t0000000000000000 (GLIBC_2.34) __libc_start_main
+0000000000000000      DF *UND*\t0000000000000000 (GLIBC_PRIVATE) _dl_find_object
+0000000000000000  w   D  *UND*\t0000000000000000  Base        __gmon_start__
+";
+    let versions = parse_glibc_versions(text);
+    assert_eq!(versions, [(2, 2, 5), (2, 17, 0), (2, 34, 0)]);
+    // 2.2.5 sorts below 2.17: numbers, not strings.
+    assert_eq!(versions.iter().min(), Some(&(2, 2, 5)));
+    assert_eq!(versions.iter().max(), Some(&(2, 34, 0)));
+}
+
+#[test]
+#[ignore = "needs cargo-zigbuild, zig, objdump, cargo-deb, dpkg-deb, cargo-generate-rpm and rpm (.ci/run installs them)"]
+fn the_old_glibc_packages_need_no_newer_glibc_and_run() {
+    for tool in [
+        "cargo-zigbuild",
+        "objdump",
+        "cargo-deb",
+        "dpkg-deb",
+        "cargo-generate-rpm",
+        "rpm",
+    ] {
+        assert!(
+            which::which(tool).is_ok(),
+            "{tool} is not installed: `bash .ci/run` installs it"
+        );
+    }
+    // cargo-zigbuild runs `zig`, or `python3 -m ziglang` (the PyPI package .ci/run installs).
+    let zig = which::which("zig").is_ok()
+        || Command::new("python3")
+            .args(["-m", "ziglang", "version"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+    assert!(
+        zig,
+        "neither zig nor `python3 -m ziglang` works: `bash .ci/run` installs ziglang into target/ci-venv"
+    );
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let script = std::fs::read_to_string(repo.join("scripts/package.sh")).expect("package.sh");
+    assert!(
+        script.contains(&format!("glibc={}.{}\n", OLD_GLIBC.0, OLD_GLIBC.1)),
+        "scripts/package.sh builds for another glibc than this test checks"
+    );
+
+    // The script itself, as a release would run it; cargo skips the build when it is fresh.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = Command::new("bash")
+        .arg(repo.join("scripts/package.sh"))
+        .env("OLD_GLIBC", "1")
+        .env("PACKAGES_DIR", dir.path())
+        .output()
+        .expect("package.sh runs");
+    assert!(
+        out.status.success(),
+        "OLD_GLIBC=1 scripts/package.sh failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let find = |ext: &str| {
+        std::fs::read_dir(dir.path())
+            .expect("read packages")
+            .map(|e| e.expect("entry").path())
+            .find(|p| p.extension().is_some_and(|e| e == ext))
+            .unwrap_or_else(|| panic!("no .{ext} in {}", dir.path().display()))
+    };
+    let (deb, rpm_file) = (find("deb"), find("rpm"));
+
+    let root = dir.path().join("root");
+    let out = Command::new("dpkg-deb")
+        .arg("-x")
+        .arg(&deb)
+        .arg(&root)
+        .output()
+        .expect("dpkg-deb runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // dpkg-shlibdeps on this host would ask for libc6 (>= 2.34): apt on Debian 11 and
+    // Ubuntu 20.04 would refuse the package however old the binary's symbols are.
+    let control = Command::new("dpkg-deb")
+        .arg("-f")
+        .arg(&deb)
+        .args(["Package", "Depends"])
+        .output()
+        .expect("dpkg-deb -f");
+    assert_eq!(
+        String::from_utf8_lossy(&control.stdout),
+        format!(
+            "Package: mdatp-doctor\nDepends: libc6 (>= {}.{})\n",
+            OLD_GLIBC.0, OLD_GLIBC.1
+        )
+    );
+    let installed = root.join("usr/bin/mdatp-doctor");
+    let built = repo.join("target/x86_64-unknown-linux-gnu/release/mdatp-doctor");
+    for binary in [&built, &installed] {
+        let versions = glibc_versions(binary);
+        // None at all means objdump printed something this parser does not read.
+        let highest = versions
+            .iter()
+            .max()
+            .unwrap_or_else(|| panic!("no GLIBC_ version in objdump -T {}", binary.display()));
+        assert!(
+            *highest <= (OLD_GLIBC.0, OLD_GLIBC.1, 0),
+            "{} needs GLIBC_{}.{}.{}, newer than {}.{}",
+            binary.display(),
+            highest.0,
+            highest.1,
+            highest.2,
+            OLD_GLIBC.0,
+            OLD_GLIBC.1
+        );
+    }
+    let out = Command::new(&installed)
+        .arg("--version")
+        .output()
+        .expect("the packaged binary runs");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        concat!("mdatp-doctor ", env!("CARGO_PKG_VERSION"), "\n")
+    );
+
+    let out = Command::new("rpm")
+        .args(["-qp", "--qf", "%{PAYLOADCOMPRESSOR}"])
+        .arg(&rpm_file)
+        .output()
+        .expect("rpm -qp runs");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "xz",
+        "old rpm versions cannot read the default zstd payload"
+    );
+    // The rpm carries the same binary: its file digest is the built one's SHA-256.
+    let out = Command::new("rpm")
+        .args(["-qp", "--dump"])
+        .arg(&rpm_file)
+        .output()
+        .expect("rpm -qp runs");
+    let dump = String::from_utf8_lossy(&out.stdout);
+    let line = dump
+        .lines()
+        .find(|l| l.starts_with("/usr/bin/mdatp-doctor "))
+        .unwrap_or_else(|| panic!("no /usr/bin/mdatp-doctor in the rpm:\n{dump}"));
+    let want = {
+        use sha2::Digest;
+        let bytes = std::fs::read(&built).expect("read the built binary");
+        sha2::Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    assert_eq!(
+        line.split(' ').nth(3),
+        Some(want.as_str()),
+        "the rpm's binary is not the old-glibc build: {line}"
+    );
+}
