@@ -62,6 +62,25 @@ pub fn check_target(path: &Path, force: bool) -> Result<Metadata, Failure> {
             "make it root-only first: chmod go-w on it, and find out who made it writable",
         ));
     }
+    // The new file is written beside it and renamed over it: a directory others can
+    // write would let them swap either under us.
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if let Ok(d) = fs::metadata(dir)
+        && d.mode() & 0o022 != 0
+    {
+        return Err(refuse(
+            "config_dir_writable_by_others",
+            format!(
+                "{} is writable by group or others (mode {:04o}): {shown} is not replaced there",
+                dir.display(),
+                d.mode() & 0o7777
+            ),
+            "make the directory root-only (chmod go-w) and find out who made it writable",
+        ));
+    }
     if meta.uid() != 0 && !force {
         return Err(refuse(
             "config_not_owned_by_root",

@@ -205,8 +205,21 @@ fn what_cannot_be_replaced_safely_is_refused_and_left_alone() {
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("writable by group or others"));
     assert_eq!(file(&env), broken());
-    // A symlink: its target could be any file.
+    // A directory others can write: the temporary file and the rename happen there.
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let dir_mode = std::fs::metadata(env.path()).expect("dir").mode() & 0o7777;
+    std::fs::set_permissions(env.path(), std::fs::Permissions::from_mode(0o777))
+        .expect("chmod dir");
+    let out = fix(&env, &["--apply", "--no-verify"]);
+    std::fs::set_permissions(env.path(), std::fs::Permissions::from_mode(dir_mode))
+        .expect("chmod dir");
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is writable by group or others"),
+        "{out:?}"
+    );
+    assert_eq!(file(&env), broken());
+    // A symlink: its target could be any file.
     let real = env.path().join("real.json");
     std::fs::rename(&path, &real).expect("move");
     std::os::unix::fs::symlink(&real, &path).expect("symlink");
