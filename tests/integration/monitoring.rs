@@ -172,40 +172,7 @@ fn node_exporter_serves_the_textfile_and_never_sees_it_half_written() {
     );
     let written = std::fs::read_to_string(textdir.join("mdatp_doctor.prom")).expect("textfile");
 
-    let port = free_port();
-    let logs = tempfile::NamedTempFile::new().expect("log file");
-    let _exporter = Killed(
-        Command::new(&exporter)
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg("--collector.disable-defaults")
-            .arg("--collector.textfile")
-            .arg(format!(
-                "--collector.textfile.directory={}",
-                textdir.display()
-            ))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(logs.reopen().expect("log"))
-            .spawn()
-            .expect("node_exporter starts"),
-    );
-    let start = Instant::now();
-    let scrape = loop {
-        if let Some(body) = http_get(port, "/metrics") {
-            break body;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "node_exporter does not answer on 127.0.0.1:{port}:\n{}",
-            std::fs::read_to_string(logs.path()).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    assert_eq!(
-        sample(&scrape, "node_textfile_scrape_error"),
-        Some(0.0),
-        "{scrape}"
-    );
+    let (_exporter, port, scrape) = scrape_textfiles(&exporter, &textdir);
     for s in series(&written) {
         assert!(
             sample(&scrape, &s).is_some(),
@@ -320,40 +287,7 @@ fn node_exporter_serves_the_mirror_host_textfiles() {
         .iter()
         .map(|f| std::fs::read_to_string(textdir.join(f)).expect("textfile"))
         .collect();
-    let port = free_port();
-    let logs = tempfile::NamedTempFile::new().expect("log file");
-    let _exporter = Killed(
-        Command::new(&exporter)
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg("--collector.disable-defaults")
-            .arg("--collector.textfile")
-            .arg(format!(
-                "--collector.textfile.directory={}",
-                textdir.display()
-            ))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(logs.reopen().expect("log"))
-            .spawn()
-            .expect("node_exporter starts"),
-    );
-    let start = Instant::now();
-    let scrape = loop {
-        if let Some(body) = http_get(port, "/metrics") {
-            break body;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "node_exporter does not answer on 127.0.0.1:{port}:\n{}",
-            std::fs::read_to_string(logs.path()).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    assert_eq!(
-        sample(&scrape, "node_textfile_scrape_error"),
-        Some(0.0),
-        "{scrape}"
-    );
+    let (_exporter, _, scrape) = scrape_textfiles(&exporter, &textdir);
     // node_exporter sorts the labels: compare parsed samples, not lines.
     let parse = |text: &str| {
         prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string())))
@@ -1267,4 +1201,42 @@ fn the_zabbix_template_reads_fields_the_json_report_has() {
         }
         assert!(refs >= 1, "{expr} names no item of {name}");
     }
+}
+
+/// Starts the real node_exporter on loopback with only the textfile collector over `dir`,
+/// scrapes it once it answers, and checks it read the directory without error. The
+/// exporter runs (on the returned port) as long as the returned guard lives.
+fn scrape_textfiles(exporter: &std::path::Path, dir: &std::path::Path) -> (Killed, u16, String) {
+    let port = free_port();
+    let logs = tempfile::NamedTempFile::new().expect("log file");
+    let guard = Killed(
+        Command::new(exporter)
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--collector.disable-defaults")
+            .arg("--collector.textfile")
+            .arg(format!("--collector.textfile.directory={}", dir.display()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(logs.reopen().expect("log"))
+            .spawn()
+            .expect("node_exporter starts"),
+    );
+    let start = Instant::now();
+    let scrape = loop {
+        if let Some(body) = http_get(port, "/metrics") {
+            break body;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "node_exporter does not answer on 127.0.0.1:{port}:\n{}",
+            std::fs::read_to_string(logs.path()).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(
+        sample(&scrape, "node_textfile_scrape_error"),
+        Some(0.0),
+        "{scrape}"
+    );
+    (guard, port, scrape)
 }
