@@ -14,6 +14,17 @@ const TEMP_ATTEMPTS: usize = 8;
 /// same directory (see [`create_temp`]), which is then renamed over `path`. A symlink at
 /// `path` is replaced, not followed; readers never see a half-written file.
 pub fn replace(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+    replace_with(path, bytes, mode, |_| Ok(()))
+}
+
+/// [`replace`], with `prepare` run on the written, not yet flushed temporary file (to give
+/// it an owner, a mode, attributes) before it is renamed into place.
+pub fn replace_with(
+    path: &Path,
+    bytes: &[u8],
+    mode: u32,
+    prepare: impl FnOnce(&File) -> io::Result<()>,
+) -> io::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -26,6 +37,7 @@ pub fn replace(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     let (mut file, tmp) = create_temp(dir, &format!(".{}.tmp-", name.to_string_lossy()), "", mode)?;
     let result = (|| {
         file.write_all(bytes)?;
+        prepare(&file)?;
         file.sync_all()?;
         fs::rename(&tmp, path)
     })();

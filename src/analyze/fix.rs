@@ -267,10 +267,7 @@ pub fn taken(e: &Expect, health: &Health) -> (Taken, Option<String>) {
         return (Taken::NotPickedUp, None);
     };
     let shown = field.value.to_json();
-    let same = |a: &Value, b: &Value| match (a, b) {
-        (Value::String(a), Value::String(b)) => a.trim_end_matches('/') == b.trim_end_matches('/'),
-        (a, b) => a == b,
-    };
+    let same = super::rules::same_setting;
     let text = format!("{shown}{}", if field.managed { " [managed]" } else { "" });
     let unchanged = e.before.as_ref().is_none_or(|b| same(b, &shown));
     match (same(&e.value, &shown), field.managed || !e.marked) {

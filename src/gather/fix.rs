@@ -199,43 +199,32 @@ pub fn read_backup(path: &Path) -> Result<Vec<u8>, Failure> {
 /// Replaces `path` with `bytes`, keeping `meta`'s owner, group and mode and the file's
 /// SELinux label: temporary file beside it, flushed, renamed, directory flushed.
 pub fn write_preserving(path: &Path, bytes: &[u8], meta: &Metadata) -> Result<(), Failure> {
-    let fail = |what: &str, e: std::io::Error| {
-        refuse(
-            "config_write_failed",
-            format!("{} ({what}): {e}", path.display()),
-            "nothing was changed; check the file system and its permissions",
-        )
-    };
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let (mut file, tmp) = crate::safe_write::create_temp(dir, &format!(".{name}.fix-"), "", 0o600)
-        .map_err(|e| fail("temporary file", e))?;
-    let result = (|| {
-        file.write_all(bytes).map_err(|e| fail("write", e))?;
-        std::os::unix::fs::fchown(&file, Some(meta.uid()), Some(meta.gid()))
-            .map_err(|e| fail("owner", e))?;
+    let step = |what: &'static str| {
+        move |e: std::io::Error| std::io::Error::new(e.kind(), format!("{what}: {e}"))
+    };
+    crate::safe_write::replace_with(path, bytes, 0o600, |file| {
+        std::os::unix::fs::fchown(file, Some(meta.uid()), Some(meta.gid())).map_err(step("owner"))?;
         file.set_permissions(fs::Permissions::from_mode(meta.mode() & 0o7777))
-            .map_err(|e| fail("mode", e))?;
-        copy_label(path, &file).map_err(|e| fail("SELinux label", e))?;
-        file.sync_all().map_err(|e| fail("flush", e))?;
+            .map_err(step("mode"))?;
+        copy_label(path, file).map_err(step("SELinux label"))?;
+        file.sync_all().map_err(step("flush"))?;
         if std::env::var_os(ABORT_BEFORE_RENAME_ENV).is_some() {
             std::process::abort();
         }
-        fs::rename(&tmp, path).map_err(|e| fail("rename", e))?;
-        File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| fail("directory flush", e))
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+        Ok(())
+    })
+    .and_then(|()| File::open(dir).and_then(|d| d.sync_all()).map_err(step("directory flush")))
+    .map_err(|e| {
+        refuse(
+            "config_write_failed",
+            format!("{}: {e}", path.display()),
+            "nothing was changed unless the message names the directory flush; check the file system and its permissions",
+        )
+    })
 }
 
 /// The original's `security.selinux` attribute onto the new file; nothing to copy (no

@@ -65,12 +65,18 @@ impl Edit {
 
     /// `section.key` after the edit, for people.
     pub fn dotted(&self) -> String {
-        self.new_pointer()
-            .trim_start_matches('/')
-            .replace('/', ".")
-            .replace("~1", "/")
-            .replace("~0", "~")
+        dotted(&self.new_pointer())
     }
+}
+
+/// A pointer of [`pointer`]'s form as people write it: `/section/key` → `section.key`.
+pub fn dotted(pointer: &str) -> String {
+    pointer
+        .trim_start_matches('/')
+        .split('/')
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// `/section/key`, escaped as RFC 6901 says.

@@ -3,6 +3,7 @@
 //! showed. Everything taken from the file is escaped.
 
 use crate::analyze::fix::Taken;
+use crate::managed::edit::dotted;
 use crate::render::Render;
 use crate::render::escape::line as esc;
 use crate::render::findings;
@@ -29,13 +30,13 @@ impl Render for FixReport {
         for e in &self.edits {
             let change = match (&e.from_pointer, &e.old, &e.new) {
                 (Some(from), _, _) => {
-                    format!("{} → {}", pointer_text(from), pointer_text(&e.pointer))
+                    format!("{} → {}", dotted(from), dotted(&e.pointer))
                 }
                 (None, Some(old), Some(new)) => {
-                    format!("{}: {} → {}", pointer_text(&e.pointer), old, new)
+                    format!("{}: {} → {}", dotted(&e.pointer), old, new)
                 }
-                (None, None, Some(new)) => format!("{}: added, {}", pointer_text(&e.pointer), new),
-                _ => pointer_text(&e.pointer),
+                (None, None, Some(new)) => format!("{}: added, {}", dotted(&e.pointer), new),
+                _ => dotted(&e.pointer),
             };
             let by = match self.mode {
                 FixMode::Undo => "--undo",
@@ -131,13 +132,4 @@ impl Render for FixReport {
         }
         s
     }
-}
-
-/// `/antivirusEngine/key` as `antivirusEngine.key`.
-fn pointer_text(p: &str) -> String {
-    p.trim_start_matches('/')
-        .split('/')
-        .map(|s| s.replace("~1", "/").replace("~0", "~"))
-        .collect::<Vec<_>>()
-        .join(".")
 }

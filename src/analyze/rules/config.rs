@@ -791,12 +791,7 @@ pub fn not_applied(
             continue; // verify-sig-setting-deprecated covers it
         }
         let health_value = field.value.to_json();
-        let same = match (file_value, &health_value) {
-            (Value::String(a), Value::String(b)) => {
-                a.trim_end_matches('/') == b.trim_end_matches('/')
-            }
-            (a, b) => a == b,
-        };
+        let same = same_setting(file_value, &health_value);
         if same && (field.managed || !marked) {
             continue;
         }
@@ -830,6 +825,15 @@ pub fn not_applied(
         ));
     }
     out
+}
+
+/// Whether the file's value and the one health shows are the same setting (a URL's
+/// trailing slash aside).
+pub fn same_setting(file: &Value, shown: &Value) -> bool {
+    match (file, shown) {
+        (Value::String(a), Value::String(b)) => a.trim_end_matches('/') == b.trim_end_matches('/'),
+        (a, b) => a == b,
+    }
 }
 
 /// What a probe of the file's (unused) URL found, in one line.

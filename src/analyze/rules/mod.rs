@@ -23,7 +23,7 @@ use crate::mirror::step::UrlSource;
 use crate::mirror::url::Checked;
 
 pub use bundle::{BundleFacts, judge as judge_bundle};
-pub use config::{APPLIED, ConfigFacts, Judged, file_findings, not_applied};
+pub use config::{APPLIED, ConfigFacts, Judged, file_findings, not_applied, same_setting};
 pub use mirror_host::{behind_seconds, check as mirror_host_findings};
 
 /// What every family file imports.
