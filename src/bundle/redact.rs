@@ -26,7 +26,7 @@
 //! Redacting redacted text changes nothing, so a text may safely pass twice.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::OnceLock;
 
@@ -203,36 +203,122 @@ impl Matcher {
     }
 }
 
-/// Identifiers and their placeholders.
+/// Identifiers and their placeholders. A log of a few hundred MiB holds millions of
+/// distinct ids, so each is kept small: a GUID as its 128-bit value, anything else as
+/// its lower-cased text, and the placeholder as a kind and a number (written out only
+/// when used).
 #[derive(Default)]
 struct Ids {
     /// Registered values as given, longest first (the pattern lists them in this order).
     known: Vec<String>,
     /// Lower-cased registered value → its kind.
     kinds: HashMap<String, &'static str>,
-    /// Lower-cased value → placeholder.
-    map: HashMap<String, String>,
-    placeholders: HashSet<String>,
-    counters: HashMap<&'static str, usize>,
+    /// GUIDs (in any case) by value.
+    guids: HashMap<u128, Placeholder>,
+    /// Every other value, lower-cased.
+    others: HashMap<Box<str>, Placeholder>,
+    /// Each kind seen and the last number given to it (`host` → 3 after `host-3`).
+    counters: Vec<(&'static str, u32)>,
+    /// Reused to lower-case a value for a look-up.
+    scratch: String,
+}
+
+/// `kind-n`: the kind as an index into [`Ids::counters`].
+#[derive(Clone, Copy)]
+struct Placeholder {
+    kind: u32,
+    n: u32,
 }
 
 impl Ids {
     /// Appends the placeholder of `value` (any case) to `out`, making one if needed; a
     /// registered value keeps its registered kind.
     fn push(&mut self, out: &mut String, value: &str, kind: &'static str) {
-        let key = value.to_ascii_lowercase();
-        if let Some(p) = self.map.get(&key) {
-            out.push_str(p);
-            return;
-        }
-        let kind = self.kinds.get(&key).copied().unwrap_or(kind);
-        let n = self.counters.entry(kind).or_insert(0);
-        *n += 1;
-        let p = format!("{kind}-{n}");
-        out.push_str(&p);
-        self.placeholders.insert(p.clone());
-        self.map.insert(key, p);
+        let p = if let Some(guid) = guid_value(value) {
+            match self.guids.get(&guid) {
+                Some(p) => *p,
+                None => {
+                    let p = self.next(value, kind);
+                    self.guids.insert(guid, p);
+                    p
+                }
+            }
+        } else {
+            self.lower(value);
+            match self.others.get(self.scratch.as_str()) {
+                Some(p) => *p,
+                None => {
+                    let p = self.next(value, kind);
+                    self.others.insert(self.scratch.as_str().into(), p);
+                    p
+                }
+            }
+        };
+        let (name, _) = self.counters[p.kind as usize];
+        out.push_str(name);
+        out.push('-');
+        // Writing to a String cannot fail.
+        let _ = std::fmt::Write::write_fmt(out, format_args!("{}", p.n));
     }
+
+    /// Leaves `value` lower-cased in `scratch`.
+    fn lower(&mut self, value: &str) {
+        self.scratch.clear();
+        self.scratch.push_str(value);
+        self.scratch.make_ascii_lowercase();
+    }
+
+    /// A new placeholder for `value` (its registered kind, else `kind`); leaves the
+    /// lower-cased value in `scratch`.
+    fn next(&mut self, value: &str, kind: &'static str) -> Placeholder {
+        self.lower(value);
+        let kind = self
+            .kinds
+            .get(self.scratch.as_str())
+            .copied()
+            .unwrap_or(kind);
+        let index = match self.counters.iter().position(|(k, _)| *k == kind) {
+            Some(i) => i,
+            None => {
+                self.counters.push((kind, 0));
+                self.counters.len() - 1
+            }
+        };
+        self.counters[index].1 += 1;
+        Placeholder {
+            kind: index as u32,
+            n: self.counters[index].1,
+        }
+    }
+
+    /// Whether `text` is a placeholder this map gave out (`host-3`, exactly).
+    fn is_placeholder(&self, text: &str) -> bool {
+        let Some((kind, n)) = text.rsplit_once('-') else {
+            return false;
+        };
+        if n.starts_with('0') || !n.bytes().all(|b| b.is_ascii_digit()) {
+            return false;
+        }
+        let Ok(n) = n.parse::<u32>() else {
+            return false;
+        };
+        self.counters
+            .iter()
+            .any(|(k, last)| *k == kind && (1..=*last).contains(&n))
+    }
+}
+
+/// The value of a GUID (`8-4-4-4-12` hex digits, any case).
+fn guid_value(s: &str) -> Option<u128> {
+    if !is_guid(s) {
+        return None;
+    }
+    let mut v = 0u128;
+    for c in s.bytes().filter(|c| *c != b'-') {
+        // `is_guid` checked every other byte is a hex digit.
+        v = (v << 4) | u128::from(char::from(c).to_digit(16)?);
+    }
+    Some(v)
 }
 
 pub struct Redactor {
@@ -243,6 +329,9 @@ pub struct Redactor {
     /// A value was registered since `matcher` was built.
     stale: bool,
     state: Ids,
+    /// Matches decided by their shape where it says enough (off only in the test that
+    /// checks the shape gives what the capture groups give).
+    by_shape: bool,
 }
 
 /// What to do with one match.
@@ -264,6 +353,7 @@ impl Redactor {
             matcher: Matcher::new(&Redactor::pattern(ids, &[])),
             stale: false,
             state: Ids::default(),
+            by_shape: true,
         }
     }
 
@@ -306,7 +396,7 @@ impl Redactor {
             return;
         }
         let key = value.to_ascii_lowercase();
-        if self.state.kinds.contains_key(&key) || self.state.placeholders.contains(&key) {
+        if self.state.kinds.contains_key(&key) || self.state.is_placeholder(&key) {
             return;
         }
         self.state.kinds.insert(key, kind);
@@ -404,12 +494,23 @@ impl Redactor {
     /// part of the pattern matched (URLs hold `://`, secrets a name and `:`/`=`, user
     /// info an `@`, and every secret name a letter past `f`). `None`: ask the groups.
     fn by_shape(&mut self, text: &str, start: usize, end: usize, out: &mut String) -> Option<Step> {
-        if !self.ids {
+        if !self.ids || !self.by_shape {
             return None;
         }
         let span = &text[start..end];
         let b = text.as_bytes();
         let word = |i: usize| b[i].is_ascii_alphanumeric() || b[i] == b'_';
+        // A URL without user info (most URLs in a log): the pattern lists URLs first, so
+        // a match that starts a word with `scheme://` is one; without an `@` it has no
+        // user part and the rest of the match is its host.
+        if let Some(rest) = url_rest(span)
+            && (start == 0 || !word(start - 1))
+            && !span.contains('@')
+        {
+            let scheme = &span[..span.len() - rest.len()];
+            let host = (!rest.is_empty()).then_some(rest);
+            return Some(self.url(out, scheme, false, host, end));
+        }
         if is_guid(span) {
             // The GUID pattern wants word boundaries; a registered GUID without them
             // is retried, as the registered-value check does.
@@ -467,21 +568,9 @@ impl Redactor {
         let s = |(a, b): (usize, usize)| &text[a..b];
         if m.get(g.scheme).is_some() {
             let scheme = m.get(g.scheme).map(s).unwrap_or("");
-            let user = m.get(g.user);
+            let user = m.get(g.user).is_some();
             let host = m.get(g.host).map(s);
-            let host_changes = self.ids && host.is_some_and(|h| !keep_host(h, &self.state));
-            if user.is_none() && !host_changes {
-                return Step::Keep;
-            }
-            out.push_str(scheme);
-            if user.is_some() {
-                out.push_str(MASK);
-                out.push('@');
-            }
-            if let Some(h) = host {
-                self.push_host(out, h);
-            }
-            return Step::Replaced(end);
+            return self.url(out, scheme, user, host, end);
         }
         if let Some(key) = m.get(g.key) {
             let quote = m.get(g.kq).map(s).unwrap_or("");
@@ -570,6 +659,30 @@ impl Redactor {
         Step::Keep
     }
 
+    /// A URL ending at `end`: its user info masked, its host replaced when ids are.
+    fn url(
+        &mut self,
+        out: &mut String,
+        scheme: &str,
+        user: bool,
+        host: Option<&str>,
+        end: usize,
+    ) -> Step {
+        let host_changes = self.ids && host.is_some_and(|h| !keep_host(h, &self.state));
+        if !user && !host_changes {
+            return Step::Keep;
+        }
+        out.push_str(scheme);
+        if user {
+            out.push_str(MASK);
+            out.push('@');
+        }
+        if let Some(h) = host {
+            self.push_host(out, h);
+        }
+        Step::Replaced(end)
+    }
+
     /// A URL's host, replaced when ids are redacted (addresses as `ip-N`).
     fn push_host(&mut self, out: &mut String, host: &str) {
         if !self.ids || keep_host(host, &self.state) {
@@ -584,6 +697,16 @@ impl Redactor {
             self.state.push(out, host, "host");
         }
     }
+}
+
+/// What follows `scheme://` when `span` starts with one (the `URL` pattern's scheme).
+fn url_rest(span: &str) -> Option<&str> {
+    let (scheme, rest) = span.split_once("://")?;
+    let mut bytes = scheme.bytes();
+    let first = bytes.next()?;
+    (first.is_ascii_alphabetic()
+        && bytes.all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'.' | b'-')))
+    .then_some(rest)
 }
 
 /// `8-4-4-4-12` hex digits.
@@ -623,7 +746,7 @@ fn keep_host(host: &str, ids: &Ids) -> bool {
     is_public(host)
         || host.eq_ignore_ascii_case("localhost")
         || host == MASK
-        || ids.placeholders.contains(host)
+        || ids.is_placeholder(host)
 }
 
 /// The masked value, keeping its quotes (a bare value after a quoted key becomes a

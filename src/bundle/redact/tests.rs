@@ -285,3 +285,86 @@ fn placeholders_are_recognised_only_as_whole_words() {
     let text = r.redact("url http://mirror.corp.example:8080/a from 10.1.2.3");
     assert!(is_redacted(&text, true), "{text}");
 }
+
+#[test]
+fn deciding_by_shape_gives_what_the_capture_groups_give() {
+    // Varied lines, from a fixed seed: ids, URLs with and without user info, versions,
+    // secrets and near misses, in mixed case, so every shortcut is compared with the
+    // slow path on the same text and the same placeholder state.
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let pieces = [
+        "request 0f8fad5b-d9cb-469f-a165-70867728950e",
+        "ORG 0F8FAD5B-D9CB-469F-A165-70867728950E",
+        "from 10.20.30.40 (fd00::1:2)",
+        "to http://mirror3.corp.example:8000/linux/production/",
+        "to HTTPS://Mirror3.Corp.Example/linux/",
+        "via http://alice:pa@ss@proxy.corp.example:3128/x",
+        "file:///var/opt/microsoft/mdatp/x",
+        "xhttp://not.a.url.start/",
+        "Product version: 1.2.3.4 and v10.0.0.1",
+        "at 2026-11-28T10:20:30Z took 5 ms",
+        "password=hunter2 token: abc",
+        "https://go.microsoft.com/fwlink/?linkid=2144709",
+        "endpoint01 endpoint01.corp.example [fe80::1%eth0]",
+        "id=0f8fad5b-d9cb-469f-a165-70867728950ex",
+        "http://10.1.2.3:8080/ http://[fd00::5]/ http://localhost/",
+    ];
+    let mut text = String::new();
+    for _ in 0..400 {
+        for _ in 0..1 + next(4) {
+            text.push_str(pieces[next(pieces.len() as u64) as usize]);
+            text.push(' ');
+        }
+        if next(3) == 0 {
+            // A fresh GUID and address, as most lines of a real log have.
+            text.push_str(&format!(
+                "{:08x}-{:04x}-4abc-8def-{:012x} 10.0.{}.{}",
+                next(u64::from(u32::MAX)),
+                next(0xffff),
+                next(0xffff_ffff_ffff),
+                next(256),
+                next(256)
+            ));
+        }
+        text.push('\n');
+    }
+    let mut fast = Redactor::new(true);
+    let mut slow = Redactor::new(true);
+    slow.by_shape = false;
+    for r in [&mut fast, &mut slow] {
+        r.register_machine("endpoint01.corp.example");
+    }
+    let (a, b) = (fast.redact(&text), slow.redact(&text));
+    assert_eq!(a, b);
+    assert!(
+        !a.contains("request 0f8fad5b") && !a.contains("mirror3") && !a.contains("10.20.30.40")
+    );
+    assert!(
+        a.contains("=0f8fad5b-d9cb-469f-a165-70867728950ex"),
+        "not a GUID on its own"
+    );
+    assert!(
+        a.contains("go.microsoft.com") && a.contains("version: 1.2.3.4"),
+        "{a}"
+    );
+}
+
+#[test]
+fn only_placeholders_given_out_are_placeholders() {
+    let mut r = Redactor::new(true);
+    assert_eq!(r.redact("a 10.1.2.3 b 10.1.2.4"), "a ip-1 b ip-2");
+    // A value shaped like a placeholder that was never given out is a value.
+    r.register("ip-3", "host");
+    r.register("host-01", "host");
+    r.register("ip-2", "host");
+    assert_eq!(
+        r.redact("ip-3 host-01 ip-2 10.1.2.3"),
+        "host-1 host-2 ip-2 ip-1"
+    );
+}
