@@ -86,31 +86,46 @@ pub fn probe(base: &Url, arch: &str, opts: &ProbeOptions) -> ArchProbe {
         }
     };
 
-    // 2. One round of requests: manifest.json and the first bytes of updates.zip at once.
+    // 2. One round of requests: manifest.json and the first bytes of updates.zip. Over
+    // plain HTTP they go at once (a TCP connection costs the server little). Over HTTPS
+    // they go one after the other on one kept-alive connection: one TLS handshake per
+    // arch instead of one per request, which a mirror serving a fleet pays for every run,
+    // at the cost of one round trip. After a failed connection the second request is not
+    // sent: it would fail the same way, with one more handshake.
     let round = Timer::start();
     let ((manifest_step, manifest, manifest_conn), (package_steps, mut facts, package_conn)) =
-        std::thread::scope(|scope| {
-            let m = scope.spawn(|| manifest_step(&client, opts, &manifest_url, deadline));
-            let p = scope.spawn(|| package_steps(&client, opts, &zip_url, deadline));
-            let failed = |name| {
-                Timer::start().fail(
-                    name,
-                    json!({}),
-                    StepError::new(ErrorKind::Io, "the request thread failed unexpectedly"),
-                )
+        if base.scheme() == "https" {
+            let m = manifest_step(&client, opts, &manifest_url, deadline);
+            let p = if matches!(m.2, Conn::Failed(_)) {
+                (Vec::new(), PackageFacts::default(), Conn::Unknown)
+            } else {
+                package_steps(&client, opts, &zip_url, deadline)
             };
-            (
-                m.join()
-                    .unwrap_or_else(|_| (failed(StepName::Manifest), None, Conn::Unknown)),
-                p.join().unwrap_or_else(|_| {
-                    (
-                        vec![failed(StepName::Package)],
-                        PackageFacts::default(),
-                        Conn::Unknown,
+            (m, p)
+        } else {
+            std::thread::scope(|scope| {
+                let m = scope.spawn(|| manifest_step(&client, opts, &manifest_url, deadline));
+                let p = scope.spawn(|| package_steps(&client, opts, &zip_url, deadline));
+                let failed = |name| {
+                    Timer::start().fail(
+                        name,
+                        json!({}),
+                        StepError::new(ErrorKind::Io, "the request thread failed unexpectedly"),
                     )
-                }),
-            )
-        });
+                };
+                (
+                    m.join()
+                        .unwrap_or_else(|_| (failed(StepName::Manifest), None, Conn::Unknown)),
+                    p.join().unwrap_or_else(|_| {
+                        (
+                            vec![failed(StepName::Package)],
+                            PackageFacts::default(),
+                            Conn::Unknown,
+                        )
+                    }),
+                )
+            })
+        };
 
     // 3. The connection those requests made (TCP, and TLS over it), or why none was made.
     let tls_direct = base.scheme() == "https" && via_proxy.is_none();

@@ -203,6 +203,8 @@ impl Drop for MirrorServer {
     }
 }
 
+/// Serves one connection: kept alive after a plain file answer (as nginx and Apache do),
+/// closed after any misbehaviour so each one is seen on a fresh connection.
 fn serve(
     stream: &mut (impl Read + Write),
     root: &Path,
@@ -210,15 +212,27 @@ fn serve(
     overrides: &Mutex<HashMap<String, Override>>,
 ) {
     let mut reader = BufReader::new(&mut *stream);
+    while let Some((method, path, range)) = read_request(&mut reader) {
+        let stream = reader.get_mut();
+        let keep = respond(stream, root, hits, overrides, &method, path, range);
+        if stream.flush().is_err() || !keep {
+            return;
+        }
+    }
+}
+
+/// The request line's method and path and the `Range` header, or `None` at the end of
+/// the connection.
+fn read_request(reader: &mut impl BufRead) -> Option<(String, String, Option<String>)> {
     let mut request_line = String::new();
-    if reader.read_line(&mut request_line).is_err() {
-        return;
+    if reader.read_line(&mut request_line).ok()? == 0 {
+        return None;
     }
     let mut range = None;
     loop {
         let mut line = String::new();
         match reader.read_line(&mut line) {
-            Ok(0) | Err(_) => return,
+            Ok(0) | Err(_) => return None,
             Ok(_) if line == "\r\n" => break,
             Ok(_) => {
                 if let Some((name, value)) = line.split_once(':')
@@ -229,12 +243,24 @@ fn serve(
             }
         }
     }
-    drop(reader);
     let mut parts = request_line.split_whitespace();
-    let (method, path) = (
+    Some((
         parts.next().unwrap_or("").to_string(),
         parts.next().unwrap_or("/").to_string(),
-    );
+        range,
+    ))
+}
+
+/// Answers one request; whether the connection stays open for the next.
+fn respond(
+    stream: &mut impl Write,
+    root: &Path,
+    hits: &Mutex<Vec<String>>,
+    overrides: &Mutex<HashMap<String, Override>>,
+    method: &str,
+    path: String,
+    range: Option<String>,
+) -> bool {
     hits.lock().expect("hits").push(format!("{method} {path}"));
     let head = method == "HEAD";
 
@@ -300,9 +326,12 @@ fn serve(
             range.as_deref(),
             Pace::StallAfter(n),
         ),
-        None => serve_file(stream, root, &path, head, range.as_deref(), Pace::Full),
+        None => {
+            serve_file(stream, root, &path, head, range.as_deref(), Pace::Full);
+            return true;
+        }
     }
-    let _ = stream.flush();
+    false
 }
 
 fn serve_file(
@@ -322,7 +351,7 @@ fn serve_file(
         let page = b"<html><body><h1>404 Not Found</h1></body></html>";
         let _ = write!(
             stream,
-            "HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            "HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: keep-alive\r\n\r\n",
             page.len()
         );
         if !head {
@@ -369,9 +398,14 @@ fn serve_file(
         }
         None => ("200 OK", &body[..], String::new()),
     };
+    let connection = if matches!(pace, Pace::Full) {
+        "keep-alive"
+    } else {
+        "close"
+    };
     let _ = write!(
         stream,
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nLast-Modified: {modified}\r\n{extra}Connection: close\r\n\r\n",
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nLast-Modified: {modified}\r\n{extra}Connection: {connection}\r\n\r\n",
         slice.len()
     );
     if !head {
