@@ -150,6 +150,9 @@ impl Bundle {
     /// cutting it could cut a secret in two and let half of it through.
     pub fn log_tail(&mut self, file: File, shown: &str, path: &str, max: u64) {
         let collector = "logs";
+        // The bundle's room left: a log that would pass the cap is left out whole, so
+        // redacting it stops as soon as it has passed.
+        let room = TOTAL_CAP.saturating_sub(self.writer.written);
         let result = (|| -> std::io::Result<(File, u64)> {
             let mut f = file;
             let len = f.metadata()?.len();
@@ -183,8 +186,11 @@ impl Bundle {
                 if written + redacted.len() as u64 > max {
                     break;
                 }
-                spool.write_all(redacted.as_bytes())?;
                 written += redacted.len() as u64;
+                if written > room {
+                    break;
+                }
+                spool.write_all(redacted.as_bytes())?;
             }
             spool.seek(SeekFrom::Start(0))?;
             Ok((spool, written))

@@ -17,3 +17,36 @@ fn the_diagnostic_line_is_parsed() {
     );
     assert_eq!(diagnostic_path("nothing here"), None);
 }
+
+#[test]
+fn a_log_that_would_pass_the_total_cap_is_left_out_whole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("big.log");
+    let line = "2026-11-28 10:00:00 [INFO] request 0f8fad5b-d9cb-469f-a165-70867728950e\n";
+    std::fs::write(&log, line.repeat(20_000)).expect("log");
+    let size = std::fs::metadata(&log).expect("size").len();
+    let writer = archive::Writer::create(&dir.path().join("b.tar.gz")).expect("writer");
+    // Nothing in it to redact: redacted, it is as long as it is.
+    let mut b = Bundle::new(writer, Redactor::new(false), false);
+
+    // Room for all but the last byte: the whole file goes, not the part that fits.
+    b.writer.written = TOTAL_CAP - size + 1;
+    let before = b.writer.written;
+    let open = || File::open(&log).expect("open");
+    b.log_tail(open(), "big.log", "logs/big.log", 16 * 1024 * 1024);
+    assert_eq!(b.writer.written, before, "nothing of it was added");
+    assert_eq!(b.failures.len(), 1, "{:?}", b.failures.len());
+    assert!(
+        b.failures[0]
+            .error
+            .contains("big.log left out: the bundle would pass its 200 MiB cap"),
+        "{}",
+        b.failures[0].error
+    );
+
+    // With room for it, it is added whole.
+    b.writer.written = TOTAL_CAP - size;
+    b.log_tail(open(), "big.log", "logs/big.log", 16 * 1024 * 1024);
+    assert_eq!(b.failures.len(), 1, "no second failure");
+    assert!(b.writer.written >= TOTAL_CAP, "{}", b.writer.written);
+}
