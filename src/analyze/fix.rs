@@ -18,6 +18,8 @@ pub struct Planned {
     /// The finding it resolves; `None` for a `--set`.
     pub finding: Option<&'static str>,
     pub edit: Edit,
+    /// The key (or its section) is written more than once: which copy was changed.
+    pub repeated: Option<String>,
 }
 
 /// A finding about the file that no change resolves without a person's choice.
@@ -46,6 +48,7 @@ pub fn plan(text: &str, findings: &[Finding], sets: &[Edit]) -> Result<Plan, Edi
             Some(e) if !edits.iter().any(|p| &p.edit == e) => edits.push(Planned {
                 finding: Some(f.id),
                 edit: e.clone(),
+                repeated: None,
             }),
             Some(_) => {}
             None if f.severity >= Severity::Warning => left.push(LeftAlone {
@@ -59,8 +62,12 @@ pub fn plan(text: &str, findings: &[Finding], sets: &[Edit]) -> Result<Plan, Edi
     edits.extend(sets.iter().map(|e| Planned {
         finding: None,
         edit: e.clone(),
+        repeated: None,
     }));
     let all: Vec<Edit> = edits.iter().map(|p| p.edit.clone()).collect();
+    for p in &mut edits {
+        p.repeated = edit::repeats(text, &p.edit);
+    }
     let (text, skipped) = edit::apply(text, &all)?;
     for (e, reason) in skipped {
         if let Some(i) = edits.iter().position(|p| p.edit == e) {

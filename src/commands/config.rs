@@ -246,6 +246,7 @@ fn undo_edits(now: Option<&ManagedConfig>, then: Option<&ManagedConfig>) -> Vec<
                     key: (*k).into(),
                     value: value.clone(),
                 },
+                repeated: None,
             })
         })
         .collect()

@@ -139,6 +139,49 @@ pub fn apply(text: &str, edits: &[Edit]) -> Result<(String, Vec<(Edit, String)>)
     Ok((format!("{bom}{body}"), skipped))
 }
 
+/// When the key an edit changes (or its section) is written more than once in `text`,
+/// says so: the edit changed the last copy and left the others, which a person should
+/// remove. `None` when each is written once (or the text does not parse).
+pub fn repeats(text: &str, edit: &Edit) -> Option<String> {
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let root = CstRootNode::parse(body, &strict()).ok()?;
+    let doc = root.object_value()?;
+    let (section, key) = match edit {
+        Edit::Rename { section, from, .. } => (section.as_deref(), from.as_str()),
+        Edit::Move { from, key, .. } => (from.as_deref(), key.as_str()),
+        Edit::Set { section, key, .. } => (Some(section.as_str()), key.as_str()),
+    };
+    let count = |obj: &CstObject, name: &str| {
+        obj.properties()
+            .iter()
+            .filter(|p| p.decoded_name().as_deref() == Some(name))
+            .count()
+    };
+    let mut notes = Vec::new();
+    if let Some(s) = section {
+        let n = count(&doc, s);
+        if n > 1 {
+            notes.push(format!("\"{s}\" is written {n} times at the top level"));
+        }
+    }
+    if let Some(obj) = holder(&doc, section) {
+        let n = count(&obj, key);
+        if n > 1 {
+            notes.push(format!(
+                "\"{key}\" is written {n} times in {}",
+                where_(section)
+            ));
+        }
+    }
+    (!notes.is_empty()).then(|| {
+        format!(
+            "{}: the last copy was changed, the one mdatp is taken to read (JSON readers keep \
+             the last; Microsoft does not say which mdatp keeps); remove the others by hand",
+            notes.join(", and ")
+        )
+    })
+}
+
 fn apply_one(doc: &CstObject, edit: &Edit) -> Result<(), EditError> {
     let ambiguous = |s: String| Err(EditError::Ambiguous(s));
     match edit {

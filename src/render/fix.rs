@@ -43,6 +43,9 @@ impl Render for FixReport {
                 _ => e.finding.unwrap_or("--set"),
             };
             s.push_str(&format!("  {by:<22} {}\n", esc(&change)));
+            if let Some(note) = &e.repeated {
+                s.push_str(&format!("  {:<22} {}\n", "", style.dim(&esc(note))));
+            }
         }
         if !self.left_alone.is_empty() {
             s.push_str(&format!(

@@ -32,6 +32,9 @@ pub struct EditDoc {
     pub pointer: String,
     pub old: Option<Value>,
     pub new: Option<Value>,
+    /// The key (or its section) is written more than once: which copy was changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repeated: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -110,6 +113,7 @@ impl FixReport {
                     new: at(Some(&new_doc), Some(&pointer)),
                     from_pointer: from.filter(|f| *f != pointer),
                     pointer,
+                    repeated: p.repeated.clone(),
                 }
             })
             .collect();

@@ -442,3 +442,59 @@ fn microsofts_sample_profiles_go_through_dry_run_and_apply() {
         );
     }
 }
+
+#[test]
+fn a_repeated_key_is_named_and_only_its_last_copy_changed() {
+    let env = picks_it_up();
+    // The URL written twice: the first copy a leftover, the last the one that counts.
+    let text = broken().replace(
+        "        \"offlineDefinitionUpdate\": \"enabled\",\n",
+        "        \"offlineDefinitionUpdate\": \"enabled\",\n        \"offlineDefinitionUpdateUrl\": \"http://old.example/linux/production/\",\n",
+    );
+    env.write_managed_config(&text);
+    let out = fix(&env, &[]);
+    let human = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        human.contains("\"offlineDefinitionUpdateUrl\" is written 2 times in \"antivirusEngine\": the last copy was changed"),
+        "{human}"
+    );
+    let json = stdout_json(&fix(&env, &["--format", "json"]));
+    let edits = json["edits"].as_array().expect("edits");
+    let url = edits
+        .iter()
+        .find(|e| e["pointer"] == "/antivirusEngine/offlineDefinitionUpdateUrl")
+        .expect("the URL edit");
+    assert!(
+        url["repeated"]
+            .as_str()
+            .is_some_and(|r| r.contains("remove the others by hand")),
+        "{url:#}"
+    );
+    assert!(
+        edits
+            .iter()
+            .filter(|e| e["pointer"] != url["pointer"])
+            .all(|e| e.get("repeated").is_none()),
+        "only the repeated key says so: {edits:#?}"
+    );
+
+    let applied = fix(&env, &["--apply"]);
+    // The key nobody can fix is left: a warning.
+    assert_eq!(
+        applied.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&applied.stdout)
+    );
+    let after = file(&env);
+    assert!(
+        after.contains(
+            "\"offlineDefinitionUpdateUrl\": \"http://old.example/linux/production/\",\n"
+        ),
+        "the first copy stays as it was: {after}"
+    );
+    assert!(
+        after.contains(&format!("\"offlineDefinitionUpdateUrl\": \"{URL}\"")),
+        "{after}"
+    );
+}

@@ -162,3 +162,25 @@ fn pointers_are_escaped() {
     assert_eq!(pointer(Some("a/b"), "c~d"), "/a~1b/c~0d");
     assert_eq!(pointer(None, "k"), "/k");
 }
+
+#[test]
+fn repeats_names_a_repeated_key_or_section_and_nothing_else() {
+    let set = |section: &str, key: &str| Edit::Set {
+        section: section.into(),
+        key: key.into(),
+        value: json!(1),
+    };
+    let text = "{\"a\": {\"k\": 1, \"k\": 2, \"j\": 0}, \"b\": {\"k\": 1}, \"b\": {\"x\": 1}}";
+    let k = repeats(text, &set("a", "k")).expect("k is repeated");
+    assert!(
+        k.starts_with("\"k\" is written 2 times in \"a\": the last copy"),
+        "{k}"
+    );
+    assert_eq!(repeats(text, &set("a", "j")), None);
+    let b = repeats(text, &set("b", "x")).expect("b is repeated");
+    assert!(
+        b.starts_with("\"b\" is written 2 times at the top level"),
+        "{b}"
+    );
+    assert_eq!(repeats("not json", &set("a", "k")), None);
+}
