@@ -165,13 +165,17 @@ pub fn from_dir(dir: &Path, thresholds: Thresholds) -> Result<Rebuilt, NotReadab
     };
     let mut files = HashMap::new();
     let mut notes = Vec::new();
+    let mut unread = Vec::new();
     for name in names::ALL {
         match read_beneath(&root, name) {
             Ok(Some(bytes)) => {
                 files.insert(name.to_string(), bytes);
             }
             Ok(None) => {}
-            Err(why) => notes.push(format!("{name}: {why}: not read")),
+            Err(why) => {
+                notes.push(format!("{name}: {why}: not read"));
+                unread.push(name);
+            }
         }
     }
     if !names::ALL[..5].iter().any(|n| files.contains_key(*n)) {
@@ -180,19 +184,69 @@ pub fn from_dir(dir: &Path, thresholds: Thresholds) -> Result<Rebuilt, NotReadab
             names::ALL[..5].join(", ")
         )));
     }
+    let manifest = files
+        .get(names::MANIFEST)
+        .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+        .filter(Value::is_object);
+    if files.contains_key(names::MANIFEST) && manifest.is_none() {
+        notes.push(format!(
+            "{} is not a JSON object: the files are not checked against it",
+            names::MANIFEST
+        ));
+    }
+    let altered = manifest
+        .as_ref()
+        .map(|m| check_against_manifest(m, &files, &unread))
+        .unwrap_or_default();
     let capture = Capture {
         kind: OriginKind::Dir,
         path: shown,
-        manifest: files
-            .get(names::MANIFEST)
-            .and_then(|b| serde_json::from_slice::<Value>(b).ok())
-            .filter(Value::is_object),
+        manifest,
         files,
     };
     let mut rebuilt = rebuild(&capture, thresholds);
+    rebuilt.facts.altered = altered;
     notes.append(&mut rebuilt.notes);
     rebuilt.notes = notes;
     Ok(rebuilt)
+}
+
+/// A folder holding a MANIFEST.json is an unpacked bundle: the files the snapshot is
+/// rebuilt from are checked against it, with the statuses a bundle's check gives
+/// (`hash mismatch`, `missing`, `not in manifest`). Files that could not be read are
+/// already named in the notes; other files of the bundle (logs) are not read at all.
+fn check_against_manifest(
+    manifest: &Value,
+    files: &HashMap<String, Vec<u8>>,
+    unread: &[&str],
+) -> Vec<(String, String)> {
+    use sha2::{Digest, Sha256};
+    let listed: Vec<crate::bundle::archive::EntryInfo> =
+        serde_json::from_value(manifest["entries"].clone()).unwrap_or_default();
+    let mut out = Vec::new();
+    for name in names::ALL {
+        if name == names::MANIFEST || unread.contains(&name) {
+            continue;
+        }
+        let entry = listed.iter().rfind(|e| e.path == name);
+        let status = match (entry, files.get(name)) {
+            (None, None) => continue,
+            (Some(_), None) => "missing",
+            (None, Some(_)) => "not in manifest",
+            (Some(e), Some(bytes)) => {
+                let sha: String = Sha256::digest(bytes)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                if e.size == bytes.len() as u64 && e.sha256 == sha {
+                    continue;
+                }
+                "hash mismatch"
+            }
+        };
+        out.push((name.to_string(), status.to_string()));
+    }
+    out
 }
 
 /// One file below `root` (`a/b` walked a component at a time, no symlink followed):

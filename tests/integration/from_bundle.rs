@@ -769,3 +769,61 @@ pub(crate) fn make_example(out: &Path) -> (TestEnv, MirrorTree, MirrorServer) {
     );
     (env, tree, server)
 }
+
+#[test]
+fn an_unpacked_bundle_is_checked_against_its_manifest() {
+    let (env, _tree, _server, logs) = broken_endpoint(&jiff_local_hours_ago(30));
+    let bundle = env.path().join("b.tar.gz");
+    assert_eq!(
+        write_bundle(&env, &logs, &bundle, &[]).status.code(),
+        Some(0)
+    );
+    // Unpacked as a person would, with tar.
+    let dir = env.path().join("unpacked");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let tar = std::process::Command::new("tar")
+        .arg("-xzf")
+        .arg(&bundle)
+        .arg("-C")
+        .arg(&dir)
+        .status()
+        .expect("tar runs");
+    assert!(tar.success());
+    let from_dir = || {
+        let out = engineer(&env)
+            .args(["diagnose", "--format", "json", "--from-dir"])
+            .arg(&dir)
+            .output()
+            .expect("runs");
+        stdout_json(&out)
+    };
+    let intact = from_dir();
+    assert!(!ids(&intact).contains(&"bundle-altered"), "{:?}", ids(&intact));
+
+    let defs = dir.join("mdatp/health-definitions.txt");
+    let text = std::fs::read_to_string(&defs).expect("read");
+    std::fs::write(&defs, text.replace("\"disabled\"", "\"enabled\"")).expect("edit");
+    std::fs::remove_file(dir.join("history.jsonl")).expect("rm");
+    std::fs::write(dir.join("mirror.json"), "{}").expect("write");
+    let edited = from_dir();
+    let f = crate::testenv::finding(&edited, "bundle-altered");
+    let evidence: Vec<(&str, &str)> = f["evidence"]
+        .as_array()
+        .expect("evidence")
+        .iter()
+        .map(|e| {
+            (
+                e["key"].as_str().expect("key"),
+                e["value"].as_str().expect("value"),
+            )
+        })
+        .collect();
+    for expected in [
+        ("mdatp/health-definitions.txt", "hash mismatch"),
+        ("history.jsonl", "missing"),
+        ("mirror.json", "hash mismatch"),
+    ] {
+        assert!(evidence.contains(&expected), "{expected:?}: {evidence:?}");
+    }
+    assert_eq!(evidence.len(), 3, "{evidence:?}");
+}
