@@ -50,3 +50,31 @@ fn a_log_that_would_pass_the_total_cap_is_left_out_whole() {
     assert_eq!(b.failures.len(), 1, "no second failure");
     assert!(b.writer.written >= TOTAL_CAP, "{}", b.writer.written);
 }
+
+#[test]
+fn redacting_a_log_stops_once_it_has_passed_the_room_left() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("ids.log");
+    // 20,000 lines, each with a GUID of its own.
+    let text: String = (0..20_000u32)
+        .map(|i| format!("request {i:08x}-0000-4000-8000-000000000000 done\n"))
+        .collect();
+    std::fs::write(&log, &text).expect("log");
+    let writer = archive::Writer::create(&dir.path().join("b.tar.gz")).expect("writer");
+    let mut b = Bundle::new(writer, Redactor::new(true), false);
+    // Room for about ten redacted lines.
+    b.writer.written = TOTAL_CAP - 300;
+    let file = File::open(&log).expect("open");
+    b.log_tail(file, "ids.log", "logs/ids.log", 16 * 1024 * 1024);
+    assert_eq!(b.failures.len(), 1, "left out");
+    // The next new GUID's number says how many were redacted before it: a handful,
+    // not the 20,000 of the whole file.
+    let next = b
+        .redactor
+        .placeholder("ffffffff-0000-4000-8000-000000000000", "guid");
+    let n: u32 = next
+        .strip_prefix("guid-")
+        .and_then(|n| n.parse().ok())
+        .expect("a guid placeholder");
+    assert!(n < 20, "{next}");
+}

@@ -173,8 +173,8 @@ pub fn from_dir(dir: &Path, thresholds: Thresholds) -> Result<Rebuilt, NotReadab
             }
             Ok(None) => {}
             Err(why) => {
-                notes.push(format!("{name}: {why}: not read"));
-                unread.push(name);
+                notes.push(format!("{name}: {}: not read", why.why()));
+                unread.push((name, why));
             }
         }
     }
@@ -213,22 +213,28 @@ pub fn from_dir(dir: &Path, thresholds: Thresholds) -> Result<Rebuilt, NotReadab
 
 /// A folder holding a MANIFEST.json is an unpacked bundle: the files the snapshot is
 /// rebuilt from are checked against it, with the statuses a bundle's check gives
-/// (`hash mismatch`, `missing`, `not in manifest`). Files that could not be read are
-/// already named in the notes; other files of the bundle (logs) are not read at all.
+/// (`hash mismatch`, `missing`, `not a regular file`, `not in manifest`). Other files
+/// of the bundle (logs) are not read at all.
 fn check_against_manifest(
     manifest: &Value,
     files: &HashMap<String, Vec<u8>>,
-    unread: &[&str],
+    unread: &[(&str, Unread)],
 ) -> Vec<(String, String)> {
     use sha2::{Digest, Sha256};
     let listed: Vec<crate::bundle::archive::EntryInfo> =
         serde_json::from_value(manifest["entries"].clone()).unwrap_or_default();
     let mut out = Vec::new();
     for name in names::ALL {
-        if name == names::MANIFEST || unread.contains(&name) {
+        if name == names::MANIFEST {
             continue;
         }
         let entry = listed.iter().rfind(|e| e.path == name);
+        if let Some((_, why)) = unread.iter().find(|(n, _)| *n == name) {
+            if let (Some(_), Some(status)) = (entry, why.status()) {
+                out.push((name.to_string(), status.to_string()));
+            }
+            continue;
+        }
         let status = match (entry, files.get(name)) {
             (None, None) => continue,
             (Some(_), None) => "missing",
@@ -251,7 +257,7 @@ fn check_against_manifest(
 
 /// One file below `root` (`a/b` walked a component at a time, no symlink followed):
 /// `None` when it is not there; an error when it is there but not a plain, small file.
-fn read_beneath(root: &nofollow::Dir, rel: &str) -> Result<Option<Vec<u8>>, String> {
+fn read_beneath(root: &nofollow::Dir, rel: &str) -> Result<Option<Vec<u8>>, Unread> {
     let parts: Vec<&str> = rel.split('/').collect();
     let Some((last, dirs)) = parts.split_last() else {
         return Ok(None);
@@ -262,10 +268,10 @@ fn read_beneath(root: &nofollow::Dir, rel: &str) -> Result<Option<Vec<u8>>, Stri
         match here.subdir(std::ffi::OsStr::new(part)) {
             Ok(nofollow::DirOpened::Dir(d)) => owned = Some(d),
             Ok(nofollow::DirOpened::Not(kind)) => {
-                return Err(format!("{part} {}", kind.why_skipped()));
+                return Err(Unread::NotRegular(format!("{part} {}", kind.why_skipped())));
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e.to_string()),
+            Err(e) => return Err(Unread::Io(e.to_string())),
         }
     }
     let here = owned.as_ref().unwrap_or(root);
@@ -274,15 +280,44 @@ fn read_beneath(root: &nofollow::Dir, rel: &str) -> Result<Option<Vec<u8>>, Stri
             let mut bytes = Vec::new();
             f.take(MAX_KEPT + 1)
                 .read_to_end(&mut bytes)
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| Unread::Io(e.to_string()))?;
             if bytes.len() as u64 > MAX_KEPT {
-                return Err(format!("larger than {} MiB", MAX_KEPT >> 20));
+                return Err(Unread::TooLarge(format!(
+                    "larger than {} MiB",
+                    MAX_KEPT >> 20
+                )));
             }
             Ok(Some(bytes))
         }
-        Ok(nofollow::Opened::Not(kind)) => Err(kind.why_skipped().to_string()),
+        Ok(nofollow::Opened::Not(kind)) => Err(Unread::NotRegular(kind.why_skipped().to_string())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(Unread::Io(e.to_string())),
+    }
+}
+
+/// Why a file of a folder was not read.
+enum Unread {
+    /// A symlink, FIFO or device in its place (or on its way).
+    NotRegular(String),
+    TooLarge(String),
+    Io(String),
+}
+
+impl Unread {
+    fn why(&self) -> &str {
+        match self {
+            Unread::NotRegular(w) | Unread::TooLarge(w) | Unread::Io(w) => w,
+        }
+    }
+
+    /// What the manifest check says of a listed file that could not be read: a file
+    /// swapped for a link is as altered as an edited one; an I/O error says nothing.
+    fn status(&self) -> Option<&'static str> {
+        match self {
+            Unread::NotRegular(_) => Some("not a regular file"),
+            Unread::TooLarge(_) => Some("hash mismatch"),
+            Unread::Io(_) => None,
+        }
     }
 }
 

@@ -158,6 +158,13 @@ pub fn repeats(text: &str, edit: &Edit) -> Option<String> {
             .count()
     };
     let mut notes = Vec::new();
+    // A move lands in the last copy of its destination section.
+    if let Edit::Move { to, .. } = edit {
+        let n = count(&doc, to);
+        if n > 1 {
+            notes.push(format!("\"{to}\" is written {n} times at the top level"));
+        }
+    }
     if let Some(s) = section {
         let n = count(&doc, s);
         if n > 1 {

@@ -88,20 +88,48 @@ pub fn probe(base: &Url, arch: &str, opts: &ProbeOptions) -> ArchProbe {
 
     // 2. One round of requests: manifest.json and the first bytes of updates.zip. Over
     // plain HTTP they go at once (a TCP connection costs the server little). Over HTTPS
-    // they go one after the other on one kept-alive connection: one TLS handshake per
-    // arch instead of one per request, which a mirror serving a fleet pays for every run,
-    // at the cost of one round trip. After a failed connection the second request is not
-    // sent: it would fail the same way, with one more handshake.
+    // the package request waits for the manifest and reuses its kept-alive connection:
+    // one TLS handshake per arch instead of one per request, which a mirror serving a
+    // fleet pays for every run, at the cost of the manifest's answer time. A manifest
+    // that takes more than half of what is left of the budget is not waited for (the
+    // package request then goes on a connection of its own with the other half), and
+    // after a failed connection the package request is not sent: it would fail the same
+    // way, with one more handshake.
     let round = Timer::start();
     let ((manifest_step, manifest, manifest_conn), (package_steps, mut facts, package_conn)) =
         if base.scheme() == "https" {
-            let m = manifest_step(&client, opts, &manifest_url, deadline);
-            let p = if matches!(m.2, Conn::Failed(_)) {
-                (Vec::new(), PackageFacts::default(), Conn::Unknown)
-            } else {
-                package_steps(&client, opts, &zip_url, deadline)
-            };
-            (m, p)
+            let (done, finished) = std::sync::mpsc::channel::<()>();
+            std::thread::scope(|scope| {
+                let m = scope.spawn(|| {
+                    let m = manifest_step(&client, opts, &manifest_url, deadline);
+                    let _ = done.send(());
+                    m
+                });
+                let waited = finished.recv_timeout(left(deadline) / 2).is_ok();
+                let failed = |name| {
+                    Timer::start().fail(
+                        name,
+                        json!({}),
+                        StepError::new(ErrorKind::Io, "the request thread failed unexpectedly"),
+                    )
+                };
+                let join = |m: std::thread::ScopedJoinHandle<'_, _>| {
+                    m.join()
+                        .unwrap_or_else(|_| (failed(StepName::Manifest), None, Conn::Unknown))
+                };
+                if waited {
+                    let m = join(m);
+                    let p = if matches!(m.2, Conn::Failed(_)) {
+                        (Vec::new(), PackageFacts::default(), Conn::Unknown)
+                    } else {
+                        package_steps(&client, opts, &zip_url, deadline)
+                    };
+                    (m, p)
+                } else {
+                    let p = package_steps(&client, opts, &zip_url, deadline);
+                    (join(m), p)
+                }
+            })
         } else {
             std::thread::scope(|scope| {
                 let m = scope.spawn(|| manifest_step(&client, opts, &manifest_url, deadline));

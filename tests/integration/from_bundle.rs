@@ -798,13 +798,22 @@ fn an_unpacked_bundle_is_checked_against_its_manifest() {
         stdout_json(&out)
     };
     let intact = from_dir();
-    assert!(!ids(&intact).contains(&"bundle-altered"), "{:?}", ids(&intact));
+    assert!(
+        !ids(&intact).contains(&"bundle-altered"),
+        "{:?}",
+        ids(&intact)
+    );
 
     let defs = dir.join("mdatp/health-definitions.txt");
     let text = std::fs::read_to_string(&defs).expect("read");
     std::fs::write(&defs, text.replace("\"disabled\"", "\"enabled\"")).expect("edit");
     std::fs::remove_file(dir.join("history.jsonl")).expect("rm");
     std::fs::write(dir.join("mirror.json"), "{}").expect("write");
+    // A file swapped for a link to a planted one: not followed, and named.
+    let planted = env.path().join("planted.txt");
+    std::fs::copy(dir.join("mdatp/health.txt"), &planted).expect("copy");
+    std::fs::remove_file(dir.join("mdatp/health.txt")).expect("rm");
+    std::os::unix::fs::symlink(&planted, dir.join("mdatp/health.txt")).expect("symlink");
     let edited = from_dir();
     let f = crate::testenv::finding(&edited, "bundle-altered");
     let evidence: Vec<(&str, &str)> = f["evidence"]
@@ -822,8 +831,9 @@ fn an_unpacked_bundle_is_checked_against_its_manifest() {
         ("mdatp/health-definitions.txt", "hash mismatch"),
         ("history.jsonl", "missing"),
         ("mirror.json", "hash mismatch"),
+        ("mdatp/health.txt", "not a regular file"),
     ] {
         assert!(evidence.contains(&expected), "{expected:?}: {evidence:?}");
     }
-    assert_eq!(evidence.len(), 3, "{evidence:?}");
+    assert_eq!(evidence.len(), 4, "{evidence:?}");
 }

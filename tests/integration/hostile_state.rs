@@ -619,6 +619,41 @@ fn a_manifest_stalled_at_the_deadline_is_a_timeout() {
     assert!(took < Duration::from_secs(8), "{took:?}");
 }
 
+#[test]
+fn over_https_a_stalled_manifest_still_leaves_the_package_half_the_budget() {
+    // Over HTTPS the package request waits for the manifest to share its connection,
+    // but not for more than half the budget: the broken package is still seen.
+    let tree = MirrorTree::healthy();
+    tree.write(
+        "x86_64",
+        "updates.zip",
+        b"<html><body>blocked</body></html>",
+    );
+    let pki = crate::server::Pki::new("Stall CA");
+    let server = MirrorServer::https(tree.root.path(), pki.issue(&["127.0.0.1"], (2020, 2099)));
+    server.set(
+        "/linux/production/arch_x86_64/manifest.json",
+        Override::StallAfter(10),
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ca = pki.write_ca(dir.path());
+    let (code, report, took) = connectivity(&[
+        "--url",
+        &server.ring_url(),
+        "--probe-timeout",
+        "3",
+        "--ca-cert",
+        ca.to_str().expect("utf8"),
+    ]);
+    assert_eq!(code, 2);
+    let found = ids(&report);
+    assert!(found.contains(&"mirror-timeout"), "{found:?}");
+    assert!(found.contains(&"mirror-package-invalid"), "{found:?}");
+    assert_eq!(step(&report, "manifest")["error"]["kind"], "timeout");
+    assert_eq!(report["arch"][0]["package"]["is_zip"], false, "{report:#}");
+    assert!(took < Duration::from_secs(9), "{took:?}");
+}
+
 fn directory_mirror(args: &[&str], tree: &MirrorTree) -> (i32, Value, Duration) {
     let dir = tree.ring_dir();
     connectivity(&[&["--url", dir.to_str().expect("utf8")], args].concat())

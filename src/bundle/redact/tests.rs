@@ -339,6 +339,8 @@ fn deciding_by_shape_gives_what_the_capture_groups_give() {
     slow.by_shape = false;
     for r in [&mut fast, &mut slow] {
         r.register_machine("endpoint01.corp.example");
+        // A registered GUID keeps its registered kind whichever way it is found.
+        r.register("0F8FAD5B-D9CB-469F-A165-70867728950E", "org");
     }
     let (a, b) = (fast.redact(&text), slow.redact(&text));
     assert_eq!(a, b);
@@ -348,6 +350,10 @@ fn deciding_by_shape_gives_what_the_capture_groups_give() {
     assert!(
         a.contains("=0f8fad5b-d9cb-469f-a165-70867728950ex"),
         "not a GUID on its own"
+    );
+    assert!(
+        a.contains("request org-1") && a.contains("ORG org-1"),
+        "{a}"
     );
     assert!(
         a.contains("go.microsoft.com") && a.contains("version: 1.2.3.4"),

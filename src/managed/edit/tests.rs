@@ -183,4 +183,14 @@ fn repeats_names_a_repeated_key_or_section_and_nothing_else() {
         "{b}"
     );
     assert_eq!(repeats("not json", &set("a", "k")), None);
+    let into_b = Edit::Move {
+        from: Some("a".into()),
+        key: "j".into(),
+        to: "b".into(),
+    };
+    let moved = repeats(text, &into_b).expect("b is repeated");
+    assert!(
+        moved.starts_with("\"b\" is written 2 times at the top level"),
+        "{moved}"
+    );
 }
