@@ -8,17 +8,27 @@
 
 use std::borrow::Cow;
 
+use crate::bundle::redact::url_credentials;
 use crate::units::{escape_controls, is_terminal_control};
 
 /// Text shown on one line (a value, a title, a table cell): newlines are escaped too, so a
-/// value cannot forge a line of our output.
+/// value cannot forge a line of our output. Credentials in URLs (`user:pass@`) are
+/// masked, as in the JSON reports: what is on a screen ends up pasted into tickets.
 pub fn line(s: &str) -> Cow<'_, str> {
-    escape_controls(s, false)
+    masked(s, false)
 }
 
-/// Text shown as several lines: newlines are kept, every other control is escaped.
+/// Text shown as several lines: newlines are kept, every other control is escaped, URL
+/// credentials masked.
 pub fn lines(s: &str) -> Cow<'_, str> {
-    escape_controls(s, true)
+    masked(s, true)
+}
+
+fn masked(s: &str, keep_newlines: bool) -> Cow<'_, str> {
+    match url_credentials(s) {
+        Cow::Borrowed(s) => escape_controls(s, keep_newlines),
+        Cow::Owned(clean) => Cow::Owned(escape_controls(&clean, keep_newlines).into_owned()),
+    }
 }
 
 /// The net over a whole rendered text: every control character but `\n` escaped; with

@@ -74,10 +74,14 @@ fn net(text: String, keep_colour: bool) -> String {
 }
 
 /// Pretty JSON with a final newline; no raw control character even where serde_json
-/// would leave one (see [`escape::json`]).
+/// would leave one (see [`escape::json`]). Every document passes the reports' one scrub
+/// (URL credentials, values of secret-named keys): JSON is what leaves the machine, and
+/// a report that forgot a field must not carry a proxy password out.
 pub fn json<T: Serialize + ?Sized>(doc: &T) -> String {
     // Documents are maps of strings and plain values: serialising cannot fail.
-    let mut s = serde_json::to_string_pretty(doc)
+    let mut s = serde_json::to_value(doc)
+        .map(crate::report::scrub)
+        .and_then(|v| serde_json::to_string_pretty(&v))
         .unwrap_or_else(|e| format!("{{\"error\":{:?}}}", e.to_string()));
     s.push('\n');
     escape::json(s)

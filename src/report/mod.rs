@@ -12,6 +12,9 @@ pub mod misc;
 pub mod siem;
 pub mod update;
 
+/// The one scrub of what leaves the machine (see [`diagnose::scrub`]).
+pub use diagnose::scrub;
+
 use serde::{Deserialize, Serialize};
 
 /// The version of every JSON document; bump it on an incompatible change.

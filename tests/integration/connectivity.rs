@@ -532,6 +532,60 @@ fn url_and_proxy_from_the_managed_config_when_mdatp_is_missing() {
 }
 
 #[test]
+fn credentials_in_the_proxy_and_the_url_are_never_shown() {
+    let tree = MirrorTree::healthy();
+    let server = MirrorServer::http(tree.root.path());
+    let env = TestEnv::new();
+    let origin = format!(
+        "http://bob:Hunter2pw@127.0.0.1:{}/linux/production/",
+        refused_port()
+    );
+    let proxy = server.base().replace("http://", "http://alice:S3cretPw@");
+    env.write_managed_config(&format!(
+        r#"{{"antivirusEngine": {{"offlineDefinitionUpdate": "enabled", "offlineDefinitionUpdateUrl": "{origin}"}}, "cloudService": {{"proxy": "{proxy}/"}}}}"#
+    ));
+    for command in [
+        &["connectivity", "--mdatp", "/nonexistent/mdatp"][..],
+        &[
+            "connectivity",
+            "--mdatp",
+            "/nonexistent/mdatp",
+            "--format",
+            "json",
+        ],
+        &["diagnose", "--mdatp", "/nonexistent/mdatp"],
+        &[
+            "diagnose",
+            "--mdatp",
+            "/nonexistent/mdatp",
+            "--format",
+            "json",
+        ],
+        &["check", "--mdatp", "/nonexistent/mdatp"],
+    ] {
+        let out = env.cmd().args(command).output().expect("runs");
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            !all.contains("S3cretPw") && !all.contains("Hunter2pw") && !all.contains("alice"),
+            "{command:?}: {all}"
+        );
+        // Shown masked where shown at all (check's summary names no URL).
+        assert!(
+            all.contains("REDACTED@") || command[0] == "check",
+            "{command:?}: {all}"
+        );
+    }
+    assert!(
+        !server.hits().is_empty(),
+        "the proxy was used (with its credentials)"
+    );
+}
+
+#[test]
 fn nothing_to_probe_is_unknown() {
     let env = TestEnv::new();
     let out = env

@@ -67,3 +67,17 @@ fn json_keeps_its_meaning_and_loses_raw_controls() {
     let back: serde_json::Value = serde_json::from_str(&text).expect("still JSON");
     assert_eq!(back, value);
 }
+
+#[test]
+fn url_credentials_are_masked_on_screen() {
+    assert_eq!(
+        line("Proxy: http://alice:S3cret@proxy.corp:3128/ from the managed config"),
+        "Proxy: http://REDACTED@proxy.corp:3128/ from the managed config"
+    );
+    assert_eq!(
+        lines("a\nbob:pw@mirror.corp:8000\n"),
+        "a\nREDACTED@mirror.corp:8000\n"
+    );
+    // Both at once: masked, then escaped.
+    assert_eq!(line("http://u:p@h/\x1b[2J"), "http://REDACTED@h/\\x1b[2J");
+}
