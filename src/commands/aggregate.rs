@@ -73,34 +73,99 @@ fn fleet_exit(fleet: &Fleet) -> ExitCode {
     worst.exit_code()
 }
 
-/// Reports on stdin: NDJSON (one per line) or one document spread over lines.
+/// Reports on stdin: NDJSON (one per line), or pretty-printed documents one after the
+/// other. Streamed: one report in memory at a time, each capped at
+/// [`MAX_REPORT_BYTES`], so a pipeline may send a whole fleet. A report that does not
+/// parse is named by the line it ends on, and reading goes on at the next line.
 fn read_stdin(fleet: &mut Fleet) {
-    use std::io::Read;
-    let mut text = Vec::new();
-    // The same cap per report as for files, times the lines a fleet may send at once.
-    let cap = MAX_REPORT_BYTES * 64;
-    if let Err(e) = std::io::stdin().lock().take(cap + 1).read_to_end(&mut text) {
-        fleet.unreadable("-", e.to_string());
-        return;
-    }
-    if text.len() as u64 > cap {
-        fleet.unreadable("-", format!("stdin holds more than {} MiB", cap >> 20));
-        return;
-    }
-    // One document (pretty-printed) first; else one report per line.
-    if let Ok(report) = serde_json::from_slice::<DiagnoseDoc>(&text) {
-        add(fleet, report, "-", "stdin".into());
-        return;
-    }
-    for (i, line) in text.split(|b| *b == b'\n').enumerate() {
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
+    read_reports(std::io::stdin().lock(), fleet);
+}
+
+fn read_reports(mut input: impl std::io::BufRead, fleet: &mut Fleet) {
+    use std::cell::Cell;
+    use std::io::{BufRead, Read};
+    // Shared with the reader the parser pulls from: bytes and newlines so far, and where
+    // the current report must end.
+    let read = Cell::new(0u64);
+    let newlines = Cell::new(0usize);
+    let limit = Cell::new(MAX_REPORT_BYTES);
+    loop {
+        let counted = Counted {
+            inner: &mut input,
+            read: &read,
+            newlines: &newlines,
+            limit: &limit,
+        };
+        let mut stream = serde_json::Deserializer::from_reader(counted).into_iter::<DiagnoseDoc>();
+        let failed = loop {
+            match stream.next() {
+                None => return,
+                Some(Ok(report)) => {
+                    let line = newlines.get() + 1;
+                    add(
+                        fleet,
+                        report,
+                        &format!("-:{line}"),
+                        format!("stdin line {line}"),
+                    );
+                    limit.set(read.get() + MAX_REPORT_BYTES);
+                }
+                Some(Err(e)) => break e,
+            }
+        };
+        drop(stream);
+        let name = format!("-:{}", newlines.get() + 1);
+        if failed.is_io() {
+            // Over the cap, or stdin itself failed: nothing after it can be trusted to
+            // start a report.
+            fleet.unreadable(&name, failed.to_string());
+            return;
         }
-        let name = format!("-:{}", i + 1);
-        match serde_json::from_slice::<DiagnoseDoc>(line) {
-            Ok(report) => add(fleet, report, &name, format!("stdin line {}", i + 1)),
-            Err(e) => fleet.unreadable(&name, format!("invalid JSON: {e}")),
+        fleet.unreadable(&name, format!("invalid JSON: {failed}"));
+        // Go on at the next line (one bad line of NDJSON costs that line only).
+        let mut rest = Vec::new();
+        match (&mut input)
+            .take(MAX_REPORT_BYTES)
+            .read_until(b'\n', &mut rest)
+        {
+            Ok(0) => return,
+            Ok(n) => {
+                read.set(read.get() + n as u64);
+                newlines.set(newlines.get() + usize::from(rest.ends_with(b"\n")));
+                limit.set(read.get() + MAX_REPORT_BYTES);
+            }
+            Err(e) => {
+                fleet.unreadable(&name, e.to_string());
+                return;
+            }
         }
+    }
+}
+
+/// The reader the JSON parser pulls stdin through: counts bytes and lines, and fails
+/// once the current report passes its cap.
+struct Counted<'a, R> {
+    inner: R,
+    read: &'a std::cell::Cell<u64>,
+    newlines: &'a std::cell::Cell<usize>,
+    limit: &'a std::cell::Cell<u64>,
+}
+
+impl<R: std::io::BufRead> std::io::Read for Counted<'_, R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let room = self.limit.get().saturating_sub(self.read.get());
+        if room == 0 {
+            return Err(std::io::Error::other(format!(
+                "a report on stdin is larger than {} MiB",
+                MAX_REPORT_BYTES >> 20
+            )));
+        }
+        let want = out.len().min(usize::try_from(room).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut out[..want])?;
+        self.read.set(self.read.get() + n as u64);
+        self.newlines
+            .set(self.newlines.get() + out[..n].iter().filter(|b| **b == b'\n').count());
+        Ok(n)
     }
 }
 

@@ -153,6 +153,49 @@ fn ndjson_on_stdin_is_a_fleet() {
     assert_eq!(out.status.code(), Some(0));
 }
 
+#[test]
+fn stdin_is_streamed_report_by_report_and_a_bad_one_costs_its_line_only() {
+    let healthy = report(&Defs::healthy(URL));
+    let compact = {
+        let v: serde_json::Value = serde_json::from_slice(&healthy).expect("report");
+        v.to_string()
+    };
+    let pretty = String::from_utf8(healthy.clone()).expect("utf8");
+    // NDJSON with a broken line, then two pretty documents one after the other, then a
+    // report far over the 16 MiB cap (never held whole).
+    let mut input = format!("{compact}\n{{\"verdict\": broken\n{compact}\n{pretty}{pretty}");
+    input.push_str("{\"padding\": \"");
+    input.push_str(&"x".repeat(17 * 1024 * 1024));
+    input.push_str("\"}\n");
+    let env = TestEnv::new();
+    let out = env
+        .cmd()
+        .args(["aggregate", "--format", "json", "-"])
+        .write_stdin(input)
+        .output()
+        .expect("runs");
+    let fleet = stdout_json(&out);
+    assert_eq!(fleet["reports"], 4, "{fleet:#}");
+    let unreadable = fleet["unreadable"].as_array().expect("unreadable");
+    assert_eq!(unreadable.len(), 2, "{unreadable:#?}");
+    assert_eq!(unreadable[0]["report"], "-:2", "{unreadable:#?}");
+    assert!(
+        unreadable[0]["error"]
+            .as_str()
+            .expect("error")
+            .starts_with("invalid JSON"),
+        "{unreadable:#?}"
+    );
+    assert!(
+        unreadable[1]["error"]
+            .as_str()
+            .expect("error")
+            .contains("larger than 16 MiB"),
+        "{unreadable:#?}"
+    );
+    assert_eq!(out.status.code(), Some(3), "not the whole fleet");
+}
+
 /// `aggregate --format json` of `inputs`, with `dir`'s path shown as `DIR`.
 fn aggregate_json(env: &TestEnv, inputs: &[std::path::PathBuf], dir: &std::path::Path) -> String {
     let out = env
