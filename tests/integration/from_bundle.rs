@@ -287,18 +287,7 @@ fn a_bundle_edited_after_the_fact_is_flagged_and_still_diagnosed() {
     let (code, report) = from_bundle_json(&env, &altered);
     let found = ids(&report);
     assert!(found.contains(&"bundle-altered"), "{found:?}");
-    let f = crate::testenv::finding(&report, "bundle-altered");
-    let evidence: Vec<(String, String)> = f["evidence"]
-        .as_array()
-        .expect("evidence")
-        .iter()
-        .map(|e| {
-            (
-                e["key"].as_str().expect("key").to_string(),
-                e["value"].as_str().expect("value").to_string(),
-            )
-        })
-        .collect();
+    let evidence = altered_files(&report);
     assert!(
         evidence.contains(&(
             "mdatp/health-definitions.txt".into(),
@@ -815,25 +804,30 @@ fn an_unpacked_bundle_is_checked_against_its_manifest() {
     std::fs::remove_file(dir.join("mdatp/health.txt")).expect("rm");
     std::os::unix::fs::symlink(&planted, dir.join("mdatp/health.txt")).expect("symlink");
     let edited = from_dir();
-    let f = crate::testenv::finding(&edited, "bundle-altered");
-    let evidence: Vec<(&str, &str)> = f["evidence"]
-        .as_array()
-        .expect("evidence")
-        .iter()
-        .map(|e| {
-            (
-                e["key"].as_str().expect("key"),
-                e["value"].as_str().expect("value"),
-            )
-        })
-        .collect();
+    let evidence = altered_files(&edited);
     for expected in [
         ("mdatp/health-definitions.txt", "hash mismatch"),
         ("history.jsonl", "missing"),
         ("mirror.json", "hash mismatch"),
         ("mdatp/health.txt", "not a regular file"),
     ] {
+        let expected = (expected.0.to_string(), expected.1.to_string());
         assert!(evidence.contains(&expected), "{expected:?}: {evidence:?}");
     }
     assert_eq!(evidence.len(), 4, "{evidence:?}");
+}
+
+/// The (file, what is wrong) pairs of the `bundle-altered` finding.
+fn altered_files(report: &Value) -> Vec<(String, String)> {
+    crate::testenv::finding(report, "bundle-altered")["evidence"]
+        .as_array()
+        .expect("evidence")
+        .iter()
+        .map(|e| {
+            (
+                e["key"].as_str().expect("key").to_string(),
+                e["value"].as_str().expect("value").to_string(),
+            )
+        })
+        .collect()
 }
