@@ -314,6 +314,8 @@ fn shipped_systemd_units_verify() {
         "mdatp-doctor-textfile.timer",
         "mdatp-doctor-mirror.service",
         "mdatp-doctor-mirror.timer",
+        "mdatp-doctor-mirror-check.service",
+        "mdatp-doctor-mirror-check.timer",
     ];
     for name in names {
         // The unit names the installed path; verify against the binary built here (and
