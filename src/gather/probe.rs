@@ -6,7 +6,7 @@ use std::path::Path;
 use crate::managed::config::{self, ConfigError};
 use crate::mdatp::connectivity::{self as mdatp_test, ConnectivityTest};
 use crate::mdatp::{self, HealthReading, MdatpError};
-use crate::mirror::step::{ProxyInfo, UrlSource};
+use crate::mirror::step::{ProxyInfo, ProxySource, UrlSource};
 use crate::mirror::url::{self, Checked};
 use crate::mirror::{self, ArchProbe, tls::Trust};
 use crate::process::Runner;
@@ -52,50 +52,79 @@ pub fn gather(
         Err(e) => Err(format!("mdatp health: {e}")),
     };
     let service = super::endpoint::read(endpoint);
-    let proxy = target::choose_proxy(plan, config.as_ref(), service.service_proxy.as_deref());
+    let chosen = target::choose_proxy(plan, config.as_ref(), service.service_proxy.as_deref());
+    // A proxy set with `mdatp config proxy set` shows only in the full health; it can win
+    // only over no proxy or the service environment's, so only then is it asked for.
+    let health_may_set_proxy = matches!(
+        chosen.source,
+        ProxySource::None | ProxySource::ServiceEnvironment
+    );
+    let fetch_full_health = || match runner {
+        Ok(runner) if health_may_set_proxy => mdatp::fetch_health(runner, &["health"]).ok(),
+        _ => None,
+    };
     let arches = target::arches(plan.arches);
-    let opts = target::probe_options(plan, &proxy, trust);
-    let probe = |checked: Option<&Checked>| match checked.and_then(|c| c.location.as_ref()) {
-        Some(location) => mirror::probe_all(location, &arches, &opts),
-        None => Vec::new(),
+    let probe_with = |proxy: &ProxyInfo, checked: Option<&Checked>| {
+        let opts = target::probe_options(plan, proxy, trust.clone());
+        match checked.and_then(|c| c.location.as_ref()) {
+            Some(location) => mirror::probe_all(location, &arches, &opts),
+            None => Vec::new(),
+        }
+    };
+    let with_health = |full: Option<HealthReading>| {
+        target::with_health_proxy(
+            chosen.clone(),
+            full.as_ref().and_then(|h| target::health_proxy(&h.health)),
+        )
     };
 
     // Independent work runs side by side: mdatp's own test always, and health with the
     // probe when --url makes the probe independent of health.
-    let (health, url, checked, probes, cloud_test) = std::thread::scope(|scope| {
+    let (health, url, checked, probes, proxy, cloud_test) = std::thread::scope(|scope| {
         let cloud = with_mdatp_test.then(|| scope.spawn(|| run_mdatp_test(runner)));
-        let (health, url, checked, probes) = match &plan.url {
+        let full = scope.spawn(fetch_full_health);
+        let (health, url, checked, probes, proxy) = match &plan.url {
             Some(u) => {
                 let health = scope.spawn(fetch_health);
                 let checked = url::check(u);
-                let probes = probe(Some(&checked));
+                let probes = probe_with(&chosen, Some(&checked));
                 let health = health
                     .join()
                     .unwrap_or_else(|_| Err("mdatp health: the thread failed".into()));
+                // The probe did not wait for health; when health shows the proxy mdatp
+                // uses, the probe went the wrong way and is done again through it.
+                let proxy = with_health(full.join().ok().flatten());
+                let probes = if proxy.url == chosen.url {
+                    probes
+                } else {
+                    probe_with(&proxy, Some(&checked))
+                };
                 (
                     health,
                     Some((u.clone(), UrlSource::Argument)),
                     Some(checked),
                     probes,
+                    proxy,
                 )
             }
             None => {
                 let health = fetch_health();
+                let proxy = with_health(full.join().ok().flatten());
                 let url = target::choose_url(
                     None,
                     health.as_ref().ok().map(|h| &h.health),
                     config.as_ref(),
                 );
                 let checked = url.as_ref().map(|(u, _)| url::check(u));
-                let probes = probe(checked.as_ref());
-                (health, url, checked, probes)
+                let probes = probe_with(&proxy, checked.as_ref());
+                (health, url, checked, probes, proxy)
             }
         };
         let cloud = cloud.map(|h| {
             h.join()
                 .unwrap_or_else(|_| Err("the mdatp test thread failed".into()))
         });
-        (health, url, checked, probes, cloud)
+        (health, url, checked, probes, proxy, cloud)
     });
     let health = match health {
         Ok(h) => Some(h),

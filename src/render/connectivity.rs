@@ -43,13 +43,21 @@ fn human(report: &ConnectivityReport, style: Style) -> String {
         (Some(u), ProxySource::Argument) => {
             format!("{}  {}", escape::line(u), style.dim("from --proxy"))
         }
-        (Some(u), _) => format!(
-            "{}  {}",
-            escape::line(u),
-            style.dim("from the managed config (cloudService.proxy)")
-        ),
+        (Some(u), source) => {
+            let from = match source {
+                ProxySource::Health => "from mdatp health (mdatp config proxy set)",
+                ProxySource::ServiceEnvironment => {
+                    "from HTTPS_PROXY in mdatp's service environment"
+                }
+                _ => "from the managed config (cloudService.proxy)",
+            };
+            format!("{}  {}", escape::line(u), style.dim(from))
+        }
         (None, ProxySource::Disabled) => format!("none  {}", style.dim("--no-proxy")),
-        (None, _) => format!("none  {}", style.dim("mdatp has no cloudService.proxy")),
+        (None, _) => format!(
+            "none  {}",
+            style.dim("mdatp has none: no cloudService.proxy, no HTTPS_PROXY, none in health")
+        ),
     };
     out.push_str(&format!("{} {proxy}\n", style.bold("Proxy: ")));
 

@@ -518,4 +518,30 @@ fn the_proxy_set_with_mdatp_config_is_the_one_probed_through() {
         ids(&report)
     );
     assert!(code <= 2, "{report:#}");
+
+    // connectivity takes the same proxy, with the URL from health or from --url.
+    for args in [&[][..], &["--url", origin.as_str()][..]] {
+        let before = proxy.hits().len();
+        let out = env
+            .cmd()
+            .args(["connectivity", "--format", "json", "--arch", "x86_64"])
+            .args(args)
+            .output()
+            .expect("runs");
+        let report = stdout_json(&out);
+        assert_eq!(report["proxy"]["source"], "health", "{args:?}: {report:#}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {report:#}");
+        assert!(proxy.hits().len() > before, "{args:?}: through the proxy");
+        let human = env
+            .cmd()
+            .args(["connectivity", "--arch", "x86_64"])
+            .args(args)
+            .output()
+            .expect("runs");
+        let text = String::from_utf8_lossy(&human.stdout);
+        assert!(
+            text.contains("from mdatp health (mdatp config proxy set)"),
+            "{text}"
+        );
+    }
 }
