@@ -47,6 +47,47 @@ pub fn replace_with(
     result
 }
 
+/// Removes what [`replace_with`] left beside `path` when the process died between
+/// creating its temporary file and renaming it (a crash, a kill, a power cut): regular
+/// files (never symlinks) named `.<name>.tmp-<16 hex digits>`, owned by this user and
+/// untouched for `min_age`, so a write in progress elsewhere is left alone. Returns the
+/// names removed.
+pub fn remove_stale_temps(path: &Path, min_age: std::time::Duration) -> io::Result<Vec<String>> {
+    use std::os::unix::fs::MetadataExt;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let Some(name) = path.file_name() else {
+        return Ok(Vec::new());
+    };
+    let prefix = format!(".{}.tmp-", name.to_string_lossy());
+    // SAFETY: geteuid cannot fail and has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    let mut removed = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let file_name = entry.file_name();
+        let Some(digits) = file_name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+            continue;
+        };
+        if digits.len() != 16 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+            continue;
+        }
+        let meta = fs::symlink_metadata(entry.path())?;
+        let old = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age >= min_age);
+        if meta.file_type().is_file() && meta.uid() == me && old {
+            fs::remove_file(entry.path())?;
+            removed.push(file_name.to_string_lossy().into_owned());
+        }
+    }
+    Ok(removed)
+}
+
 /// Creates a new file `dir/<prefix><16 random hex digits><suffix>` with
 /// `O_CREAT|O_EXCL|O_NOFOLLOW` and `mode`, so nobody can prepare it (or a symlink in its
 /// place) beforehand. A name that is taken is retried with fresh random digits a few

@@ -354,7 +354,12 @@ fn replace(
         ));
     }
     let backup = gfix::backup(backups, current.as_bytes(), jiff::Timestamp::now())?;
-    gfix::write_preserving(path, new.as_bytes(), meta)?;
+    for leftover in gfix::write_preserving(path, new.as_bytes(), meta)? {
+        eprintln!(
+            "mdatp-doctor: removed {}, left by an earlier config fix that was interrupted",
+            crate::render::escape::line(&leftover)
+        );
+    }
     Ok((held, backup.display().to_string()))
 }
 

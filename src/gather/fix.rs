@@ -196,9 +196,20 @@ pub fn read_backup(path: &Path) -> Result<Vec<u8>, Failure> {
     Ok(bytes)
 }
 
+/// Temporary files of an earlier write that died before its rename, older than this,
+/// are removed before the next write (a write in progress finishes in well under it).
+const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Replaces `path` with `bytes`, keeping `meta`'s owner, group and mode and the file's
-/// SELinux label: temporary file beside it, flushed, renamed, directory flushed.
-pub fn write_preserving(path: &Path, bytes: &[u8], meta: &Metadata) -> Result<(), Failure> {
+/// SELinux label: temporary file beside it, flushed, renamed, directory flushed. First
+/// removes what an interrupted earlier write left beside it; returns those names.
+pub fn write_preserving(
+    path: &Path,
+    bytes: &[u8],
+    meta: &Metadata,
+) -> Result<Vec<String>, Failure> {
+    // A leftover that cannot be removed only stays; the write itself is what matters.
+    let removed = crate::safe_write::remove_stale_temps(path, STALE_TEMP_AGE).unwrap_or_default();
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -224,7 +235,8 @@ pub fn write_preserving(path: &Path, bytes: &[u8], meta: &Metadata) -> Result<()
             format!("{}: {e}", path.display()),
             "nothing was changed unless the message names the directory flush; check the file system and its permissions",
         )
-    })
+    })?;
+    Ok(removed)
 }
 
 /// The original's `security.selinux` attribute onto the new file; nothing to copy (no

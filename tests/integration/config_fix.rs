@@ -240,6 +240,40 @@ fn a_crash_before_the_rename_leaves_the_original_whole() {
         .expect("runs");
     assert!(!out.status.success());
     assert_eq!(file(&env), broken(), "the original is intact");
+
+    // The next --apply removes what the crash left once it is a minute old, and nothing
+    // that only looks like it.
+    let dir = env
+        .managed_config_path()
+        .parent()
+        .expect("dir")
+        .to_path_buf();
+    let temps = |dir: &std::path::Path| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".mdatp_managed.json.tmp-"))
+            .collect();
+        names.sort();
+        names
+    };
+    let left = temps(&dir);
+    assert_eq!(left.len(), 1, "the crash left its temporary file: {left:?}");
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(dir.join(&left[0]))
+        .and_then(|f| f.set_modified(old))
+        .expect("age it");
+    let young = ".mdatp_managed.json.tmp-0123456789abcdef";
+    let other = ".mdatp_managed.json.tmp-not-ours";
+    for name in [young, other] {
+        std::fs::write(dir.join(name), "x").expect("write");
+    }
+    let out = fix(&env, &["--apply", "--no-verify"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&format!("removed {}", left[0])), "{stderr}");
+    assert_eq!(temps(&dir), [young.to_string(), other.to_string()]);
 }
 
 #[test]
