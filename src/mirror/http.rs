@@ -106,16 +106,10 @@ pub fn probe(base: &Url, arch: &str, opts: &ProbeOptions) -> ArchProbe {
                     m
                 });
                 let waited = finished.recv_timeout(left(deadline) / 2).is_ok();
-                let failed = |name| {
-                    Timer::start().fail(
-                        name,
-                        json!({}),
-                        StepError::new(ErrorKind::Io, "the request thread failed unexpectedly"),
-                    )
-                };
                 let join = |m: std::thread::ScopedJoinHandle<'_, _>| {
-                    m.join()
-                        .unwrap_or_else(|_| (failed(StepName::Manifest), None, Conn::Unknown))
+                    m.join().unwrap_or_else(|_| {
+                        (thread_failed(StepName::Manifest), None, Conn::Unknown)
+                    })
                 };
                 if waited {
                     let m = join(m);
@@ -134,19 +128,13 @@ pub fn probe(base: &Url, arch: &str, opts: &ProbeOptions) -> ArchProbe {
             std::thread::scope(|scope| {
                 let m = scope.spawn(|| manifest_step(&client, opts, &manifest_url, deadline));
                 let p = scope.spawn(|| package_steps(&client, opts, &zip_url, deadline));
-                let failed = |name| {
-                    Timer::start().fail(
-                        name,
-                        json!({}),
-                        StepError::new(ErrorKind::Io, "the request thread failed unexpectedly"),
-                    )
-                };
                 (
-                    m.join()
-                        .unwrap_or_else(|_| (failed(StepName::Manifest), None, Conn::Unknown)),
+                    m.join().unwrap_or_else(|_| {
+                        (thread_failed(StepName::Manifest), None, Conn::Unknown)
+                    }),
                     p.join().unwrap_or_else(|_| {
                         (
-                            vec![failed(StepName::Package)],
+                            vec![thread_failed(StepName::Package)],
                             PackageFacts::default(),
                             Conn::Unknown,
                         )
@@ -224,6 +212,15 @@ pub fn probe(base: &Url, arch: &str, opts: &ProbeOptions) -> ArchProbe {
     }
     probe.package = Some(facts);
     probe
+}
+
+/// The step of a request whose thread panicked (a bug): failed, never silently missing.
+fn thread_failed(name: StepName) -> Step {
+    Timer::start().fail(
+        name,
+        json!({}),
+        StepError::new(ErrorKind::Io, "the request thread failed unexpectedly"),
+    )
 }
 
 /// What a request learnt of its connection to the mirror (or the proxy): made (with the
