@@ -477,6 +477,19 @@ PY
     r=$(ratio "$flat_rss" "$tree_rss")
     row "9. \`aggregate\`, 100,000 reports in one directory vs spread over 100 (peak RSS)" \
         "${flat_rss} KiB (${flat_time} s)" "${tree_rss} KiB (${tree_time} s)" "${r}×" "≤ 1.3" "$(verdict "$r" 1.3)"
+    # The same reports on stdin, one per line (NDJSON), as a pipeline sends them.
+    python3 -c '
+import json, os, sys
+src, out = sys.argv[1], sys.argv[2]
+with open(out, "w") as f:
+    for name in os.listdir(src):
+        with open(os.path.join(src, name)) as r:
+            f.write(json.dumps(json.load(r), separators=(",", ":")) + "\n")
+' "$WORK/fleet-flat" "$WORK/fleet.ndjson"
+    read -r nd_rss nd_time < <(rss sh -c 'exec "$1" aggregate --exit-zero --format json - <"$2"' sh "$BIN" "$WORK/fleet.ndjson")
+    r=$(ratio "$nd_rss" "$tree_rss")
+    row "9b. \`aggregate -\`, the same 100,000 reports as NDJSON on stdin ($(($(stat -c %s "$WORK/fleet.ndjson") / 1048576)) MiB) vs spread over 100 directories (peak RSS)" \
+        "${nd_rss} KiB (${nd_time} s)" "${tree_rss} KiB (${tree_time} s)" "${r}×" "≤ 1.3" "$(verdict "$r" 1.3)"
 fi
 
 version=$(RUNS=20 median "$BIN" --version)
