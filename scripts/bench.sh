@@ -269,8 +269,15 @@ PY
 redact_case() { # MiB, dir
     local plain ids r s
     s=$(status_of bundle_to "$WORK/b4.tar.gz" --log-dir "$2" --max-log-bytes 16MiB --redact-ids)
-    plain=$(median_of "$BIG_RUNS" bundle_to "$WORK/b4.tar.gz" --log-dir "$2" --max-log-bytes 16MiB)
-    ids=$(median_of "$BIG_RUNS" bundle_to "$WORK/b4.tar.gz" --log-dir "$2" --max-log-bytes 16MiB --redact-ids)
+    # Taken in turns (plain, ids, plain, ids, ...), RUNS of each, so that a change in the
+    # load of the shared machine weighs on both alike; the medians are compared.
+    local i plains=() idss=()
+    for i in $(seq "$RUNS"); do
+        plains+=("$(once bundle_to "$WORK/b4.tar.gz" --log-dir "$2" --max-log-bytes 16MiB)")
+        idss+=("$(once bundle_to "$WORK/b4.tar.gz" --log-dir "$2" --max-log-bytes 16MiB --redact-ids)")
+    done
+    plain=$(printf '%s\n' "${plains[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+    ids=$(printf '%s\n' "${idss[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
     r=$(ratio "$ids" "$plain")
     row "4. \`bundle --redact-ids\` vs \`bundle\`, $1 MiB of varied logs" \
         "$(secs "$ids") ($(printf '%.1f' "$(calc "$1 / $ids")") MiB/s)" \
