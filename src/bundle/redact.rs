@@ -903,6 +903,11 @@ pub fn is_redacted(text: &str, ids: bool) -> bool {
 /// everywhere else the tool writes a URL it did not make: `diagnose --format json`
 /// carries the managed configuration and the proxy.
 pub fn url_credentials(text: &str) -> Cow<'_, str> {
+    // Both forms hold an `@`: without one there is nothing to mask, and the pattern (a
+    // few MiB once compiled) is not even built. Every printed value passes here.
+    if !text.contains('@') {
+        return Cow::Borrowed(text);
+    }
     static RE: OnceLock<Regex> = OnceLock::new();
     let re = RE.get_or_init(|| {
         // Only URLs that carry user info match, so a text without any is not copied.
