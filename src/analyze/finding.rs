@@ -29,6 +29,20 @@ impl Severity {
         }
     }
 
+    /// The severity [`Severity::as_str`] wrote (a report read back); anything else is
+    /// unknown, never a pass.
+    pub fn from_word(word: &str) -> Severity {
+        [
+            Severity::Ok,
+            Severity::Info,
+            Severity::Warning,
+            Severity::Critical,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == word)
+        .unwrap_or(Severity::Unknown)
+    }
+
     pub fn exit_code(self) -> ExitCode {
         match self {
             Severity::Ok | Severity::Info => ExitCode::Ok,

@@ -50,7 +50,8 @@ impl<R: Read> Read for Hashing<R> {
     }
 }
 
-fn hex(digest: impl AsRef<[u8]>) -> String {
+/// A digest as lower-case hex, as MANIFEST.json writes it.
+pub(crate) fn hex(digest: impl AsRef<[u8]>) -> String {
     digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -75,41 +75,41 @@ impl Contents {
     /// Every member checked against the manifest: `ok`, `hash mismatch`, `missing`,
     /// `duplicate`, `not a regular file`, or `not in manifest`.
     pub fn check(&self) -> Vec<Checked> {
-        let listed = self.listed();
-        let by_name: HashMap<&str, &Member> =
-            self.members.iter().map(|m| (m.path.as_str(), m)).collect();
-        let mut out = Vec::with_capacity(listed.len());
-        for e in &listed {
-            let status = match by_name.get(e.path.as_str()) {
-                Some(m) if m.copies > 1 => "duplicate",
-                Some(m) if !m.regular => "not a regular file",
-                Some(m) if m.size == e.size && m.sha256 == e.sha256 => "ok",
-                Some(_) => "hash mismatch",
-                None => "missing",
-            };
-            out.push(Checked {
-                path: e.path.clone(),
-                size: e.size,
-                collector: e.collector.clone(),
-                status: status.into(),
-            });
-        }
-        let listed: std::collections::HashSet<&str> =
-            listed.iter().map(|e| e.path.as_str()).collect();
-        for m in self
-            .members
-            .iter()
-            .filter(|m| !listed.contains(m.path.as_str()))
-        {
-            out.push(Checked {
-                path: m.path.clone(),
-                size: m.size,
-                collector: String::new(),
-                status: "not in manifest".into(),
-            });
-        }
-        out
+        check(&self.listed(), &self.members)
     }
+}
+
+/// `members` (as read, from an archive or an unpacked folder) checked against what the
+/// manifest `listed`: `ok`, `hash mismatch`, `missing`, `duplicate`, `not a regular
+/// file`, or `not in manifest`.
+pub fn check(listed: &[EntryInfo], members: &[Member]) -> Vec<Checked> {
+    let by_name: HashMap<&str, &Member> = members.iter().map(|m| (m.path.as_str(), m)).collect();
+    let mut out = Vec::with_capacity(listed.len());
+    for e in listed {
+        let status = match by_name.get(e.path.as_str()) {
+            Some(m) if m.copies > 1 => "duplicate",
+            Some(m) if !m.regular => "not a regular file",
+            Some(m) if m.size == e.size && m.sha256 == e.sha256 => "ok",
+            Some(_) => "hash mismatch",
+            None => "missing",
+        };
+        out.push(Checked {
+            path: e.path.clone(),
+            size: e.size,
+            collector: e.collector.clone(),
+            status: status.into(),
+        });
+    }
+    let listed: std::collections::HashSet<&str> = listed.iter().map(|e| e.path.as_str()).collect();
+    for m in members.iter().filter(|m| !listed.contains(m.path.as_str())) {
+        out.push(Checked {
+            path: m.path.clone(),
+            size: m.size,
+            collector: String::new(),
+            status: "not in manifest".into(),
+        });
+    }
+    out
 }
 
 fn invalid(message: String) -> io::Error {
@@ -158,10 +158,6 @@ fn open(path: &Path) -> io::Result<File> {
         )));
     }
     Ok(file)
-}
-
-fn hex(digest: impl AsRef<[u8]>) -> String {
-    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Reads the whole bundle once, hashing every member and keeping in memory the regular
@@ -255,7 +251,7 @@ pub fn read(path: &Path, keep: impl Fn(&str) -> bool) -> io::Result<Contents> {
         let member = Member {
             path: name.clone(),
             size,
-            sha256: hex(hasher.finalize()),
+            sha256: super::archive::hex(hasher.finalize()),
             copies: 1,
             regular,
         };

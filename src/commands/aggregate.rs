@@ -61,14 +61,7 @@ fn fleet_exit(fleet: &Fleet) -> ExitCode {
         Severity::Unknown
     };
     for verdict in fleet.verdicts.keys() {
-        let s = match verdict.as_str() {
-            "ok" => Severity::Ok,
-            "info" => Severity::Info,
-            "warning" => Severity::Warning,
-            "critical" => Severity::Critical,
-            _ => Severity::Unknown,
-        };
-        worst = worst.max(s);
+        worst = worst.max(Severity::from_word(verdict));
     }
     worst.exit_code()
 }

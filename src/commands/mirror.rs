@@ -251,7 +251,7 @@ pub fn run_downloader(ctx: &Context, args: &MirrorRunArgs) -> Result<Finished, F
         _ => Format::Human,
     };
     let mut run = Run::new("mirror-run", doc.verdict, exit, &doc.check.findings);
-    run.duration = Some(Duration::from_secs_f64(doc.duration_seconds.max(0.0)));
+    run.duration = Some(script.duration);
     run.error = doc.spawn_error.clone().or_else(|| {
         doc.timed_out.then(|| {
             format!(

@@ -222,7 +222,6 @@ pub fn write_preserving(
         file.set_permissions(fs::Permissions::from_mode(meta.mode() & 0o7777))
             .map_err(step("mode"))?;
         copy_label(path, file).map_err(step("SELinux label"))?;
-        file.sync_all().map_err(step("flush"))?;
         if std::env::var_os(ABORT_BEFORE_RENAME_ENV).is_some() {
             std::process::abort();
         }

@@ -122,7 +122,7 @@ pub fn from_bundle(file: &Path, thresholds: Thresholds) -> Result<Rebuilt, NotRe
         .filter(|c| c.status != "ok")
         .map(|c| (c.path, c.status))
         .collect();
-    let mut notes: Vec<String> = contents
+    let notes: Vec<String> = contents
         .too_large
         .iter()
         .map(|n| format!("{n} is larger than {} MiB: not read", MAX_KEPT >> 20))
@@ -139,11 +139,22 @@ pub fn from_bundle(file: &Path, thresholds: Thresholds) -> Result<Rebuilt, NotRe
         manifest: Some(contents.manifest),
         files,
     };
-    let mut rebuilt = rebuild(&capture, thresholds);
+    Ok(rebuilt(&capture, thresholds, altered, notes))
+}
+
+/// The snapshot rebuilt from a capture, with what reading it found: files that do not
+/// match its manifest, and notes (read first, so they come first).
+fn rebuilt(
+    capture: &Capture,
+    thresholds: Thresholds,
+    altered: Vec<(String, String)>,
+    mut notes: Vec<String>,
+) -> Rebuilt {
+    let mut rebuilt = rebuild(capture, thresholds);
     rebuilt.facts.altered = altered;
     notes.append(&mut rebuilt.notes);
     rebuilt.notes = notes;
-    Ok(rebuilt)
+    rebuilt
 }
 
 /// Reads a folder of saved outputs named as in a bundle (`mdatp/health.txt`, ...).
@@ -204,11 +215,7 @@ pub fn from_dir(dir: &Path, thresholds: Thresholds) -> Result<Rebuilt, NotReadab
         manifest,
         files,
     };
-    let mut rebuilt = rebuild(&capture, thresholds);
-    rebuilt.facts.altered = altered;
-    notes.append(&mut rebuilt.notes);
-    rebuilt.notes = notes;
-    Ok(rebuilt)
+    Ok(rebuilt(&capture, thresholds, altered, notes))
 }
 
 /// A folder holding a MANIFEST.json is an unpacked bundle: the files the snapshot is
@@ -221,38 +228,54 @@ fn check_against_manifest(
     unread: &[(&str, Unread)],
 ) -> Vec<(String, String)> {
     use sha2::{Digest, Sha256};
-    let listed: Vec<crate::bundle::archive::EntryInfo> =
-        serde_json::from_value(manifest["entries"].clone()).unwrap_or_default();
-    let mut out = Vec::new();
-    for name in names::ALL {
-        if name == names::MANIFEST {
-            continue;
+    // Only the files read here are judged; one that an I/O error kept from being read
+    // says nothing either way (its note says why).
+    let judged = |name: &str| {
+        names::ALL.contains(&name)
+            && name != names::MANIFEST
+            && !unread
+                .iter()
+                .any(|(n, why)| *n == name && why.status().is_none())
+    };
+    let listed: Vec<crate::bundle::archive::EntryInfo> = serde_json::from_value::<
+        Vec<crate::bundle::archive::EntryInfo>,
+    >(manifest["entries"].clone())
+    .unwrap_or_default()
+    .into_iter()
+    .filter(|e| judged(&e.path))
+    .collect();
+    let member = |path: &str, size: u64, sha256: String, regular: bool| read::Member {
+        path: path.to_string(),
+        size,
+        sha256,
+        copies: 1,
+        regular,
+    };
+    let mut members: Vec<read::Member> = files
+        .iter()
+        .filter(|(name, _)| judged(name))
+        .map(|(name, bytes)| {
+            member(
+                name,
+                bytes.len() as u64,
+                crate::bundle::archive::hex(Sha256::digest(bytes)),
+                true,
+            )
+        })
+        .collect();
+    for (name, why) in unread {
+        match why {
+            // Too large to have been written so: no hash can match.
+            Unread::TooLarge(_) => members.push(member(name, 0, String::new(), true)),
+            Unread::NotRegular(_) => members.push(member(name, 0, String::new(), false)),
+            Unread::Io(_) => {}
         }
-        let entry = listed.iter().rfind(|e| e.path == name);
-        if let Some((_, why)) = unread.iter().find(|(n, _)| *n == name) {
-            if let (Some(_), Some(status)) = (entry, why.status()) {
-                out.push((name.to_string(), status.to_string()));
-            }
-            continue;
-        }
-        let status = match (entry, files.get(name)) {
-            (None, None) => continue,
-            (Some(_), None) => "missing",
-            (None, Some(_)) => "not in manifest",
-            (Some(e), Some(bytes)) => {
-                let sha: String = Sha256::digest(bytes)
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect();
-                if e.size == bytes.len() as u64 && e.sha256 == sha {
-                    continue;
-                }
-                "hash mismatch"
-            }
-        };
-        out.push((name.to_string(), status.to_string()));
     }
-    out
+    read::check(&listed, &members)
+        .into_iter()
+        .filter(|c| c.status != "ok")
+        .map(|c| (c.path, c.status))
+        .collect()
 }
 
 /// One file below `root` (`a/b` walked a component at a time, no symlink followed):
@@ -836,7 +859,14 @@ fn redacted_fields(s: &Snapshot, proxy: &ProxyInfo, redacted: fn(&str) -> bool) 
     out
 }
 
+/// At most this many redacted places of the managed config are named: the output says
+/// where redaction is, not every value.
+const MAX_NAMED: usize = 50;
+
 fn walk(v: &Value, path: &mut String, redacted: fn(&str) -> bool, out: &mut Vec<String>) {
+    if out.len() >= MAX_NAMED {
+        return;
+    }
     match v {
         Value::String(s) if redacted(s) => out.push(path.clone()),
         Value::Object(m) => {
@@ -860,6 +890,4 @@ fn walk(v: &Value, path: &mut String, redacted: fn(&str) -> bool, out: &mut Vec<
         }
         _ => {}
     }
-    // A long list is cut: the output names where redaction is, not every value.
-    out.truncate(50);
 }

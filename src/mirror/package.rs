@@ -241,14 +241,11 @@ pub fn verify<R: Read>(
     });
     let total = read?;
     let (digest, kept) = hashed.map_err(|_| Invalid("the hashing thread failed".into()))?;
-    let mut tail = Tail::default();
-    for chunk in &kept {
-        tail.push(chunk);
-    }
+    let tail = TailReader::new(kept.iter().flatten().copied().collect(), total);
     let config = zip::read::Config {
         archive_offset: zip::read::ArchiveOffset::Known(0),
     };
-    let archive = zip::ZipArchive::with_config(config, tail.into_reader(total)).map_err(|e| {
+    let archive = zip::ZipArchive::with_config(config, tail).map_err(|e| {
         if e.to_string().contains(BEFORE_TAIL) {
             Invalid(format!(
                 "its zip central directory does not fit in the last {} (a Defender package lists a handful of files)",
@@ -270,42 +267,27 @@ pub fn verify<R: Read>(
 
 const BEFORE_TAIL: &str = "read before the kept end of the package";
 
-/// The last [`TAIL_BYTES`] of a stream (amortised: trimmed when twice that size).
-#[derive(Default)]
-struct Tail {
-    bytes: Vec<u8>,
-}
-
-impl Tail {
-    fn push(&mut self, chunk: &[u8]) {
-        self.bytes.extend_from_slice(chunk);
-        if self.bytes.len() > 2 * TAIL_BYTES {
-            let cut = self.bytes.len() - TAIL_BYTES;
-            self.bytes.drain(..cut);
-        }
-    }
-
-    /// A reader over the whole stream's offsets that has only the tail to give.
-    fn into_reader(mut self, total: u64) -> TailReader {
-        if self.bytes.len() > TAIL_BYTES {
-            let cut = self.bytes.len() - TAIL_BYTES;
-            self.bytes.drain(..cut);
-        }
-        TailReader {
-            start: total - self.bytes.len() as u64,
-            total,
-            pos: 0,
-            bytes: self.bytes,
-        }
-    }
-}
-
 /// Seeks anywhere in the stream's length; reads succeed only within the kept tail.
 struct TailReader {
     bytes: Vec<u8>,
     start: u64,
     total: u64,
     pos: u64,
+}
+
+impl TailReader {
+    /// The stream's last bytes as the hashing thread kept them (whole chunks, up to one
+    /// chunk more than [`TAIL_BYTES`]), trimmed to [`TAIL_BYTES`].
+    fn new(mut bytes: Vec<u8>, total: u64) -> TailReader {
+        let cut = bytes.len().saturating_sub(TAIL_BYTES);
+        bytes.drain(..cut);
+        TailReader {
+            start: total - bytes.len() as u64,
+            total,
+            pos: 0,
+            bytes,
+        }
+    }
 }
 
 impl Read for TailReader {

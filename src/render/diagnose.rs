@@ -114,16 +114,8 @@ fn human(
     rows.push(("mirror", mirror));
     let (status, _) = config_status(s);
     rows.push(("managed config", format!("{} ({status})", s.config.path)));
-    let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     // Every value quotes mdatp, the managed config or the probe: escaped.
-    for (k, v) in rows {
-        out.push_str(&format!(
-            "  {:width$}  {}\n",
-            style.dim(k),
-            escape::line(&v),
-            width = width + if style.color { 8 } else { 0 }
-        ));
-    }
+    out.push_str(&aligned(rows, style));
     out.push('\n');
     out.push_str(&style.bold("Findings"));
     out.push('\n');
@@ -209,15 +201,7 @@ fn source_section(src: &SourceDoc, style: Style) -> String {
     for n in &src.notes {
         rows.push(("note", n.clone()));
     }
-    let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-    for (k, v) in rows {
-        out.push_str(&format!(
-            "  {:width$}  {}\n",
-            style.dim(k),
-            escape::line(&v),
-            width = width + if style.color { 8 } else { 0 }
-        ));
-    }
+    out.push_str(&aligned(rows, style));
     out
 }
 
@@ -343,4 +327,20 @@ impl Render for Explain {
             rule.id, rule.severity, rule.meaning, rule.fix, rule.basis
         )
     }
+}
+
+/// `name  value` lines, the values aligned (dimmed names count their colour codes) and
+/// escaped: they come from mdatp, the managed config, the probe or a capture.
+fn aligned(rows: Vec<(&str, String)>, style: Style) -> String {
+    let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for (k, v) in rows {
+        out.push_str(&format!(
+            "  {:width$}  {}\n",
+            style.dim(k),
+            escape::line(&v),
+            width = width + if style.color { 8 } else { 0 }
+        ));
+    }
+    out
 }

@@ -145,16 +145,6 @@ pub fn run_id(time: jiff::Timestamp) -> String {
     format!("{:x}-{:x}", time.as_nanosecond(), std::process::id())
 }
 
-fn severity_word(s: &str) -> Severity {
-    match s {
-        "ok" => Severity::Ok,
-        "info" => Severity::Info,
-        "warning" => Severity::Warning,
-        "critical" => Severity::Critical,
-        _ => Severity::Unknown,
-    }
-}
-
 fn outcome(s: Severity) -> &'static str {
     match s {
         Severity::Ok | Severity::Info => "success",
@@ -179,7 +169,7 @@ impl Run {
         let verdict = doc
             .verdict
             .as_deref()
-            .map_or(Severity::Unknown, severity_word);
+            .map_or(Severity::Unknown, Severity::from_word);
         let default = SnapshotDoc::default();
         let snapshot = doc.snapshot.as_ref().unwrap_or(&default);
         let definitions_version = snapshot
@@ -297,7 +287,7 @@ impl Run {
             },
         }];
         for f in &self.findings {
-            let sev = severity_word(&f.severity);
+            let sev = Severity::from_word(&f.severity);
             out.push(Event {
                 timestamp: timestamp.clone(),
                 message: f.title.clone(),

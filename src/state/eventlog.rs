@@ -22,11 +22,6 @@ pub const JOURNAL_SOCKET: &str = "/run/systemd/journal/socket";
 /// How long a run waits for another one that holds the log file's lock.
 const LOCK_WAIT: Duration = Duration::from_secs(5);
 
-fn euid() -> u32 {
-    // SAFETY: geteuid cannot fail and has no preconditions.
-    unsafe { libc::geteuid() }
-}
-
 /// The rotated file: `FILE.1`.
 pub fn rotated(path: &Path) -> PathBuf {
     let mut name = path.as_os_str().to_os_string();
@@ -55,11 +50,11 @@ fn open(path: &Path) -> Result<File, String> {
             "{shown} is not a regular file: refusing to write it"
         ));
     }
-    if meta.uid() != euid() {
+    if meta.uid() != super::euid() {
         return Err(format!(
             "{shown} is owned by uid {}, not by uid {} (this run): refusing to write it (remove it)",
             meta.uid(),
-            euid()
+            super::euid()
         ));
     }
     // A hard link to a file elsewhere (planted in a shared directory) would send our lines

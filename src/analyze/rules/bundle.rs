@@ -33,7 +33,10 @@ pub struct BundleFacts {
 
 /// Rules that judge the form of a value (not its equality with another): on a
 /// placeholder they would judge the placeholder.
-const FORM_RULES: &[&str] = &["url-malformed", "config-invalid-value"];
+const FORM_RULES: &[&Rule] = &[
+    &super::url::URL_MALFORMED,
+    &super::config::CONFIG_INVALID_VALUE,
+];
 
 /// Today's findings on a bundle, adjusted: a form rule that looked at a placeholder
 /// becomes [`BUNDLE_REDACTED_VALUE`], and files that do not match the manifest raise
@@ -41,7 +44,7 @@ const FORM_RULES: &[&str] = &["url-malformed", "config-invalid-value"];
 pub fn judge(findings: Vec<Finding>, facts: &BundleFacts) -> Vec<Finding> {
     let mut out = Vec::with_capacity(findings.len() + 1);
     for f in findings {
-        let on_placeholder = FORM_RULES.contains(&f.id)
+        let on_placeholder = FORM_RULES.iter().any(|r| r.id == f.id)
             && (f.evidence.iter().any(|e| (facts.redacted)(&e.value))
                 || (facts.redacted)(&f.title));
         if !on_placeholder {

@@ -101,6 +101,7 @@ fn a_huge_finding_is_cut_to_fit_one_line() {
     let mut f = finding("mirror-log-errors", "warning", evidence);
     f.fix = "é".repeat(100_000);
     let r = run(vec![f]);
+    let mut cut = 0;
     for e in r.events() {
         let l = line(&e);
         assert!(l.len() < MAX_LINE, "{} bytes", l.len());
@@ -108,8 +109,10 @@ fn a_huge_finding_is_cut_to_fit_one_line() {
         if v["rule"]["id"] == "mirror-log-errors" {
             assert_eq!(v["mdatp_doctor"]["truncated"], true);
             assert_eq!(v["host"]["name"], "web-01");
+            cut += 1;
         }
     }
+    assert_eq!(cut, 1, "the finding's event is there, cut");
 }
 
 #[test]
