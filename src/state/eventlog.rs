@@ -228,4 +228,34 @@ mod tests {
         // Rotation keeps one old file: at least the newest lines are all there.
         assert!(lines >= 50, "{lines}");
     }
+
+    #[test]
+    fn concurrent_writers_lose_no_line_below_the_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.json");
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    for i in 0..50 {
+                        let line = format!("{t}-{i}-{}\n", "x".repeat(2000));
+                        append(&path, line.as_bytes(), 64 * 1024 * 1024).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut seen: Vec<&str> = text
+            .lines()
+            .map(|l| l.rsplit_once('-').unwrap().0)
+            .collect();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(text.lines().count(), 400);
+        assert_eq!(seen.len(), 400, "every writer's every line, once");
+        assert!(!rotated(&path).exists(), "nothing rotated below the cap");
+    }
 }
