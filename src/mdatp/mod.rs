@@ -299,9 +299,9 @@ pub fn health_from_output(
 /// Largest saved health output we accept; real ones are a few KiB.
 pub const MAX_HEALTH_FILE: u64 = 16 * 1024 * 1024;
 
-/// Parses a saved health output (`-` reads stdin), for outputs pasted by a customer. It
-/// must have a field we know by name: a file is not checked against the command that
-/// printed it, so a well-formed text of unknown fields is not taken for a report.
+/// Parses a saved health output (`-` reads stdin), for outputs pasted by a customer. A
+/// well-formed text whose fields are all unknown (a `--details` view we do not list) is
+/// read with a warning saying so; text that is not `key : value` stays refused.
 pub fn read_health_file(path: &Path) -> Result<HealthReading, HealthError> {
     use std::io::Read;
     let name = path.display().to_string();
@@ -329,10 +329,17 @@ pub fn read_health_file(path: &Path) -> Result<HealthReading, HealthError> {
             format_bytes(MAX_HEALTH_FILE as usize)
         )));
     }
-    let health = health::parse_expecting(&bytes, true).map_err(|error| HealthError::FileParse {
-        path: name.clone(),
-        error,
-    })?;
+    let mut health =
+        health::parse_expecting(&bytes, false).map_err(|error| HealthError::FileParse {
+            path: name.clone(),
+            error,
+        })?;
+    if !health.has_known_field() {
+        health.warnings.push(format!(
+            "none of its {} field(s) is one mdatp-doctor knows (the output of a `mdatp health --details <view>` such as system_extensions?): shown as read, nothing judged",
+            health.fields.len()
+        ));
+    }
     Ok(HealthReading {
         source: HealthSource::File { file: name },
         health,

@@ -210,8 +210,27 @@ fn key_value_text_without_a_known_field_is_not_a_report() {
         .stderr(predicate::str::contains(
             "none of its 2 `key : value` line(s) is a field mdatp health prints",
         ));
+}
+
+#[test]
+fn a_saved_details_view_of_unknown_fields_is_read_with_a_warning() {
+    // A file is not tied to the command that printed it: a well-formed
+    // `mdatp health --details system_extensions` is read and said to be unknown, while
+    // bytes that are not `key : value` stay refused.
     let env = TestEnv::new();
-    let (code, _, stderr) = from_file(&env, "kv.txt", b"colour : \"blue\"\nsize : 3\n");
+    let view =
+        b"system_extensions_loaded : true\nendpoint_security_extension_version : \"101.25.1\"\n";
+    let (code, stdout, stderr) = from_file(&env, "view.txt", view);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("system_extensions_loaded"), "{stdout}");
+    assert!(
+        format!("{stdout}{stderr}").contains("none of its 2 field(s) is one mdatp-doctor knows"),
+        "{stdout}{stderr}"
+    );
+    let noise: Vec<u8> = (0..400u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 7) as u8)
+        .collect();
+    let (code, _, stderr) = from_file(&env, "noise.bin", &noise);
     assert_eq!(code, 3, "{stderr}");
 }
 
