@@ -9,8 +9,10 @@ use super::snapshot::Snapshot;
 use crate::mdatp::health::Health;
 use crate::mdatp::value::Value;
 
-/// The first mdatp that supports offline security intelligence updates.
+/// The first mdatp on Linux that supports offline security intelligence updates.
 pub const MIN_VERSION: &str = "101.24022.0001";
+/// The first mdatp on macOS that supports them (the macOS offline-update page).
+pub const MIN_VERSION_MACOS: &str = "101.25012.0003";
 /// From this build the engine signature is always verified and the setting is ignored.
 pub const VERIFY_SIG_DEPRECATED_FROM: &str = "101.26062.0005";
 /// More than ten years in minutes: not an age mdatp can mean.
@@ -56,6 +58,54 @@ pub fn offline_enabled(s: &Snapshot) -> Option<bool> {
         .into_iter()
         .flatten()
         .find_map(Health::offline_enabled)
+}
+
+/// The managed file asks for offline updates (`antivirusEngine.offlineDefinitionUpdate`).
+pub fn file_enables_offline(s: &Snapshot) -> bool {
+    s.config()
+        .and_then(|c| c.get("antivirusEngine", "offlineDefinitionUpdate"))
+        .and_then(|v| v.as_str())
+        .is_some_and(|v| v.trim() == "enabled")
+}
+
+/// Offline updates are in effect: health says enabled, or (health silent) the managed
+/// file enables them. Settings about offline packages only matter then.
+pub fn offline_in_effect(s: &Snapshot) -> bool {
+    match offline_enabled(s) {
+        Some(on) => on,
+        None => file_enables_offline(s),
+    }
+}
+
+/// Offline updates are asked for anywhere: enabled in health or the file, or a mirror
+/// URL is configured (health or the file).
+pub fn offline_configured(s: &Snapshot) -> bool {
+    offline_enabled(s) == Some(true) || file_enables_offline(s) || mirror_configured(s)
+}
+
+/// The endpoint has a mirror URL (health's or the managed file's; one given on the
+/// command line says nothing of the endpoint).
+pub fn mirror_configured(s: &Snapshot) -> bool {
+    s.mirror
+        .url
+        .as_ref()
+        .is_some_and(|(_, src)| *src != crate::mirror::step::UrlSource::Argument)
+}
+
+/// The output comes from mdatp on macOS (read here from a pasted file or a bundle):
+/// `full_disk_access_enabled` is a macOS-only health field, and a /mac/ mirror URL
+/// is what a Mac is configured with.
+pub fn is_macos_output(s: &Snapshot) -> bool {
+    let has = |name: &str| {
+        [s.definitions.as_ref(), s.health.as_ref()]
+            .into_iter()
+            .flatten()
+            .any(|h| h.get(name).is_some())
+    };
+    has("full_disk_access_enabled")
+        || has("fullDiskAccessEnabled")
+        || s.str("offline_definition_url_configured")
+            .is_some_and(|u| u.contains("/mac/"))
 }
 
 /// This build always verifies the engine signature and ignores the setting.

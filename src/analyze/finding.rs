@@ -90,6 +90,25 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// The severities its declaration names (`"critical (warning when …)"` names two):
+    /// the only ones it may raise.
+    pub fn declared(&self) -> Vec<Severity> {
+        let words: Vec<String> = self
+            .severity
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .map(str::to_ascii_lowercase)
+            .collect();
+        [
+            Severity::Info,
+            Severity::Warning,
+            Severity::Unknown,
+            Severity::Critical,
+        ]
+        .into_iter()
+        .filter(|s| words.iter().any(|w| w == s.as_str()))
+        .collect()
+    }
+
     /// A finding of this rule, about the feature, linking Microsoft's page on it. The
     /// only way to make a [`Finding`].
     pub fn raise(
@@ -103,6 +122,13 @@ impl Rule {
             super::rules::catalogue().any(|r| std::ptr::eq(r, self)),
             "{} is raised but not in its family's RULES",
             self.id
+        );
+        debug_assert!(
+            self.declared().contains(&severity),
+            "{} is raised as {} but declared \"{}\"",
+            self.id,
+            severity.as_str(),
+            self.severity
         );
         Finding {
             id: self.id,

@@ -183,6 +183,9 @@ pub struct Snapshot {
     pub history: Vec<Entry>,
     /// Why history could not be read or written, if so.
     pub history_error: Option<String>,
+    /// History lines that could not be read and were skipped (a torn or non-UTF-8
+    /// line): the other entries are used, so this is a note, not `history-off`.
+    pub history_note: Option<String>,
     pub thresholds: Thresholds,
     pub endpoint: EndpointFacts,
 }

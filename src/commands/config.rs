@@ -72,6 +72,12 @@ fn named_file_failure(e: &ConfigError) -> Option<Failure> {
             "config_not_a_file",
             "name a regular file (a FIFO, device or directory is never read)",
         ),
+        // Judging a Mac's profile by the Linux JSON rules would be wrong advice ("not
+        // valid JSON, so mdatp ignores all of it" is false on a Mac): nothing checked.
+        ConfigError::MacosProfile { .. } => (
+            "config_macos_profile",
+            "this check reads the Linux JSON file (mdatp_managed.json); on a Mac, `mdatp health --details definitions` shows what the profile set",
+        ),
         // Read, and found wanting: the findings say what is wrong with it.
         ConfigError::TooLarge { .. }
         | ConfigError::InvalidJson { .. }

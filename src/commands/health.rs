@@ -16,7 +16,7 @@ pub fn run(ctx: &Context, args: &HealthArgs) -> Result<Finished, Failure> {
             // Every live reading of the offline fields goes into the history `diagnose`
             // reads; a state directory we cannot write never fails `health`.
             if reading.health.get("offline_definition_update").is_some() {
-                let (_, error) = crate::gather::record_history(
+                let (_, error, _) = crate::gather::record_history(
                     &ctx.state_dir,
                     "health",
                     Some(&reading),

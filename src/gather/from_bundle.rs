@@ -535,7 +535,7 @@ fn rebuild(c: &Capture, thresholds: Thresholds) -> Rebuilt {
     }
 
     // The run history as it stood (the bundle's own run included).
-    let (entries, history_error) = match c.get(names::HISTORY) {
+    let (entries, history_note) = match c.get(names::HISTORY) {
         Some(bytes) => {
             let h = history::parse(bytes);
             (h.entries.clone(), h.skipped_note())
@@ -545,8 +545,7 @@ fn rebuild(c: &Capture, thresholds: Thresholds) -> Rebuilt {
     // The endpoint's own trouble with its state directory, as its report said.
     let history_error = report_snap
         .and_then(|s| str_at(s, &["history", "error"]))
-        .map(str::to_string)
-        .or(history_error);
+        .map(str::to_string);
 
     let endpoint = endpoint_facts(endpoint_json.as_ref(), system.as_ref(), &mut not_captured);
 
@@ -564,6 +563,7 @@ fn rebuild(c: &Capture, thresholds: Thresholds) -> Rebuilt {
         mirror,
         history: entries,
         history_error,
+        history_note,
         thresholds,
         endpoint,
     };

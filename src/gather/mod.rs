@@ -207,7 +207,7 @@ pub fn gather(
         .chain(full.iter())
         .filter_map(|r| r.output.clone())
         .collect();
-    let (history, history_error) =
+    let (history, history_error, history_note) =
         record_history(&plan.state_dir, plan.command, definitions.as_ref(), now);
 
     let snapshot = Snapshot {
@@ -230,6 +230,7 @@ pub fn gather(
         },
         history,
         history_error,
+        history_note,
         thresholds: plan.thresholds.clone(),
         endpoint,
     };
@@ -256,7 +257,8 @@ pub fn after_update(
 ) -> Snapshot {
     let now = jiff::Timestamp::now();
     let (loaded, keys) = config::load_with_keys(managed_config);
-    let (history, history_error) = record_history(state_dir, "update", Some(after), now);
+    let (history, history_error, history_note) =
+        record_history(state_dir, "update", Some(after), now);
     let url = target::health_url(&after.health).map(|u| (u.to_string(), UrlSource::Health));
     Snapshot {
         now,
@@ -278,6 +280,7 @@ pub fn after_update(
         },
         history,
         history_error,
+        history_note,
         thresholds: Thresholds::default(),
         endpoint: endpoint::read(endpoint),
     }
@@ -312,22 +315,19 @@ pub fn record_history(
     command: &str,
     reading: Option<&HealthReading>,
     now: jiff::Timestamp,
-) -> (Vec<Entry>, Option<String>) {
+) -> (Vec<Entry>, Option<String>, Option<String>) {
     let read = match history::read(dir) {
         Ok(h) => h,
-        Err(e) => return (Vec::new(), Some(e)),
+        Err(e) => return (Vec::new(), Some(e), None),
     };
+    // Skipped lines leave the other entries usable: a note, not an error.
     let skipped = read.skipped_note();
     let mut entries = read.entries;
     let Some(reading) = reading else {
-        return (entries, skipped);
+        return (entries, None, skipped);
     };
     let entry = Entry::from_health(command, &reading.health, now);
     let error = history::append(dir, &entry).err();
     entries.push(entry);
-    let error = match (error, skipped) {
-        (Some(e), Some(s)) => Some(format!("{e}; {s}")),
-        (e, s) => e.or(s),
-    };
-    (entries, error)
+    (entries, error, skipped)
 }

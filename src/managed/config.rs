@@ -39,6 +39,39 @@ pub enum ConfigError {
     },
     #[error("{path} is JSON but not an object")]
     NotAnObject { path: String },
+    /// A macOS property list or configuration profile: what mdatp on a Mac reads, not
+    /// the Linux JSON file. Its keys are not judged here.
+    #[error("{path} is {kind}: a macOS profile, not the JSON file mdatp on Linux reads")]
+    MacosProfile { path: String, kind: &'static str },
+}
+
+/// What kind of macOS settings file these bytes are, if any: an XML property list (a
+/// `.plist`, or an unsigned `.mobileconfig`), a binary one, or a signed `.mobileconfig`
+/// (a CMS envelope, DER, around the XML).
+pub fn macos_profile_kind(bytes: &[u8]) -> Option<&'static str> {
+    let head = &bytes[..bytes.len().min(64 * 1024)];
+    let has = |needle: &[u8]| head.windows(needle.len()).any(|w| w == needle);
+    let text = String::from_utf8_lossy(&head[..head.len().min(512)]);
+    let start = text.trim_start_matches('\u{feff}').trim_start();
+    if head.starts_with(b"bplist") {
+        return Some("a binary property list");
+    }
+    if (start.starts_with("<?xml")
+        || start.starts_with("<!DOCTYPE plist")
+        || start.starts_with("<plist"))
+        && has(b"<plist")
+    {
+        return Some(if has(b"PayloadContent") {
+            "a configuration profile (.mobileconfig)"
+        } else {
+            "an XML property list (.plist)"
+        });
+    }
+    // DER SEQUENCE of a signed profile, with the plist inside.
+    if head.first() == Some(&0x30) && has(b"<plist") {
+        return Some("a signed configuration profile (.mobileconfig)");
+    }
+    None
 }
 
 pub fn load(path: &Path) -> Result<ManagedConfig, ConfigError> {
@@ -109,6 +142,9 @@ pub fn read(path: &Path) -> Result<Vec<u8>, ConfigError> {
 
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<ManagedConfig, ConfigError> {
     let name = path.display().to_string();
+    if let Some(kind) = macos_profile_kind(bytes) {
+        return Err(ConfigError::MacosProfile { path: name, kind });
+    }
     let text = String::from_utf8_lossy(bytes);
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let root: Value = serde_json::from_str(text).map_err(|e| ConfigError::InvalidJson {

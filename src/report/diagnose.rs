@@ -142,6 +142,13 @@ pub struct HistoryDoc {
     pub entries: usize,
     #[serde(default, deserialize_with = "lenient")]
     pub error: Option<String>,
+    /// Unreadable lines that were skipped (the rest of the history is used).
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub note: Option<String>,
 }
 
 /// A finding as written; read back with any severity, but never without an id.
@@ -292,6 +299,7 @@ impl DiagnoseReport<'_> {
                     state_dir: run.state_dir.display().to_string(),
                     entries: s.history.len(),
                     error: s.history_error.clone(),
+                    note: s.history_note.clone(),
                 },
             }),
             findings: self

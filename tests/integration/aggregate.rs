@@ -25,6 +25,7 @@ fn a_fleet_summary_from_real_reports_and_junk() {
     let healthy = report(&Defs::healthy(URL));
     let mut cloud = Defs::healthy(URL);
     cloud.source = CLOUD.into();
+    cloud.fail_reason = "Failed to download package";
     let cloud = report(&cloud);
     // One host per file, as an Ansible fetch lays them out: <dir>/<host>/diagnose.json.
     for (i, bytes) in [&healthy, &healthy, &healthy, &cloud].iter().enumerate() {
@@ -123,6 +124,7 @@ fn ndjson_on_stdin_is_a_fleet() {
     let healthy = report(&Defs::healthy(URL));
     let mut cloud = Defs::healthy(URL);
     cloud.source = CLOUD.into();
+    cloud.fail_reason = "Failed to download package";
     let cloud = report(&cloud);
     // One compact report per line, as a pipeline would send them.
     let line = |bytes: &[u8]| {
@@ -214,6 +216,7 @@ fn the_summary_does_not_depend_on_the_order_reports_are_read() {
         serde_json::from_slice(&report(&Defs::healthy(URL))).expect("report");
     let mut cloud = Defs::healthy(URL);
     cloud.source = CLOUD.into();
+    cloud.fail_reason = "Failed to download package";
     let cloud: serde_json::Value = serde_json::from_slice(&report(&cloud)).expect("report");
     // More hosts per verdict than the examples kept, so which ones are named matters.
     let files: Vec<(String, Vec<u8>)> = (0..9)

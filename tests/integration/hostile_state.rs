@@ -333,15 +333,22 @@ fn a_bad_byte_in_history_skips_a_line_and_says_so() {
     let report = diagnose_offline(&env);
     // Three good lines and this run.
     assert_eq!(report["snapshot"]["history"]["entries"], 4, "{report:#}");
-    let error = report["snapshot"]["history"]["error"]
+    let note = report["snapshot"]["history"]["note"]
         .as_str()
         .expect("said");
-    assert!(error.contains("2 unreadable line(s) skipped"), "{error}");
+    assert!(note.contains("2 unreadable line(s) skipped"), "{note}");
+    // The other entries are used: a note in the history evidence, not history-off
+    // ("cannot be kept or trusted" would be wrong, and so would its fix).
+    assert!(
+        report["snapshot"]["history"]["error"].is_null(),
+        "{report:#}"
+    );
+    assert!(!ids(&report).contains(&"history-off"), "{report:#}");
     // The rewrite dropped them: the next run is clean.
     let report = diagnose_offline(&env);
     assert_eq!(report["snapshot"]["history"]["entries"], 5);
     assert!(
-        report["snapshot"]["history"]["error"].is_null(),
+        report["snapshot"]["history"]["note"].is_null(),
         "{report:#}"
     );
 }

@@ -21,6 +21,7 @@ fn snapshot(health: &str) -> Snapshot {
         mirror: MirrorSnap::default(),
         history: Vec::new(),
         history_error: None,
+        history_note: None,
         thresholds: Thresholds::default(),
         endpoint: Default::default(),
     }

@@ -44,7 +44,7 @@ pub static CONFIG_INVALID_JSON: Rule = Rule {
 pub static CONFIG_UNKNOWN_KEY: Rule = Rule {
     id: "config-unknown-key",
     severity: "warning",
-    meaning: "A key or section mdatp does not know, with a did-you-mean suggestion; mdatp presumably ignores it and the setting keeps its default. For the misspelling offlineDefintionUpdateFallbackToCloud (in Microsoft's own samples) that is not established: health decides what mdatp applied.",
+    meaning: "A key or section mdatp does not know, with a did-you-mean suggestion; mdatp presumably ignores it and the setting keeps its default. For the misspelling offlineDefintionUpdateFallbackToCloud (in Microsoft's own samples) that is not established: those samples pair it with `offline_definition_update_fallback_to_cloud : false[managed]` in health, so health decides what mdatp applied (its fallback line, with or without [managed]); if mdatp ignores it, fallback keeps its default, undocumented on Linux and true in the macOS schema.",
     fix: "Rename it to the suggested key.",
     basis: "Documented keys: linux-preferences. That mdatp ignores an unknown key without a word is inferred (new builds add keys).",
 };
@@ -84,9 +84,17 @@ pub static CONFIG_NOT_APPLIED: Rule = Rule {
 pub static CONFIG_VERIFY_SIG_OFF: Rule = Rule {
     id: "config-verify-sig-off",
     severity: "critical if disabled, warning if absent",
-    meaning: "features.offlineDefinitionUpdateVerifySig is \"disabled\" (documented: packages unverified before 101.26062.0005, ignored from it) or absent with offline updates on (inferred: Microsoft's 2024 sample shows unset as disabled). If health reports it, verify-sig-disabled decides.",
+    meaning: "Offline updates are on (health, or the file) and features.offlineDefinitionUpdateVerifySig is \"disabled\" (documented: packages unverified before 101.26062.0005, ignored from it) or absent (inferred: Microsoft's 2024 sample shows unset as disabled). Not raised when offline updates are off: Microsoft's own sample profiles set \"disabled\" without using them. If health reports verification, verify-sig-disabled decides.",
     fix: "Set features.offlineDefinitionUpdateVerifySig to \"enabled\" (harmless on 101.26062.0005 and later, which ignore it), or run 101.26062.0005+ everywhere.",
     basis: "Documented: the setting, its deprecation from 101.26062.0005 (offline page) and Microsoft's March 2024 sample; absent meaning off is inferred from that sample.",
+};
+
+pub static CONFIG_URL_UNUSED: Rule = Rule {
+    id: "config-url-unused",
+    severity: "warning",
+    meaning: "The file sets antivirusEngine.offlineDefinitionUpdateUrl while antivirusEngine.offlineDefinitionUpdate is \"disabled\" or unset (disabled by default): mdatp never asks the mirror, so the endpoint updates from the cloud or not at all. In `diagnose`, health decides (offline-update-disabled).",
+    fix: "Set antivirusEngine.offlineDefinitionUpdate to \"enabled\" to use the mirror, or remove the URL.",
+    basis: "Warning: the mirror someone set up is unused, a person should decide within a day; nothing is unprotected. Documented: both keys and the disabled default (linux-preferences, offline page).",
 };
 
 pub static CONFIG_INTERVAL_RANGE: Rule = Rule {
@@ -115,6 +123,7 @@ pub static RULES: &[&Rule] = &[
     &CONFIG_INVALID_VALUE,
     &CONFIG_DUPLICATE_KEY,
     &CONFIG_VERIFY_SIG_OFF,
+    &CONFIG_URL_UNUSED,
     &CONFIG_INTERVAL_RANGE,
     &CONFIG_TOO_COMPLEX,
     &CONFIG_NOT_APPLIED,
@@ -143,6 +152,8 @@ pub struct Judged<'a> {
     pub url: Option<&'a str>,
     /// Health says whether offline updates are on: a missing URL is the url rules' call.
     pub offline: bool,
+    /// What health says of offline updates, when it says (else the file decides).
+    pub offline_on: Option<bool>,
     /// Health reports signature verification: `verify-sig-*` decide, not the file.
     pub verify_sig: bool,
 }
@@ -223,6 +234,7 @@ pub fn file_findings(f: &ConfigFacts) -> Vec<Finding> {
         }
     }
     missing_url(f, cfg, &mut out);
+    url_unused(f, cfg, &mut out);
     verify_sig(f, cfg, &mut out);
     limit(f, &mut out);
     out
@@ -256,6 +268,12 @@ fn load_failure(path: &str, e: &ConfigError) -> Finding {
             format!("{path} is JSON but not an object, so mdatp ignores it"),
             vec![Evidence::new(path, "document", "not an object")],
             "The file must be one JSON object with sections such as \"antivirusEngine\": {...}.".into(),
+        ),
+        // At the Linux path, mdatp on Linux reads JSON only: the profile is ignored there.
+        ConfigError::MacosProfile { kind, .. } => CONFIG_INVALID_JSON.raise(Severity::Critical,
+            format!("{path} is {kind}, a macOS profile: mdatp on Linux reads JSON only and ignores it"),
+            vec![Evidence::new(path, "document", *kind)],
+            "Write the Linux settings as JSON (the same sections and keys as the profile's), e.g. from Microsoft's sample mdatp_managed.json.".into(),
         ),
         other => CONFIG_UNREADABLE.raise(Severity::Warning,
             format!("The managed configuration cannot be read: {other}"),
@@ -507,13 +525,13 @@ fn in_section(f: &ConfigFacts, k: &KeyAt, section: &str, value: &Value, out: &mu
     let suggestion = keys::suggest(key, same_section)
         .or_else(|| keys::suggest(key, keys::KEYS.iter().map(|s| s.key)));
     let consequence = match suggestion {
+        // The hedging (Microsoft's samples pair this spelling with a [managed] value)
+        // is the rule's meaning, shown by --explain.
         Some("offlineDefinitionUpdateFallbackToCloud") => {
-            " Whether mdatp reads this spelling is not established: Microsoft's own samples pair it with offline_definition_update_fallback_to_cloud : false[managed] in health. Rename it anyway, and let `mdatp health --details definitions` say what mdatp applied (its fallback line, with or without [managed]); if it ignores the key, fallback keeps its default, undocumented on Linux and true in the macOS schema."
+            " Then check the fallback line of `mdatp health --details definitions`."
         }
-        Some(_) => " mdatp ignores it, so the setting you meant keeps its default.",
-        None => {
-            " mdatp ignores keys it does not know (newer builds add keys: check the spelling against Microsoft's list)."
-        }
+        Some(_) => " mdatp ignores it: the setting keeps its default.",
+        None => " Newer builds add keys: compare with Microsoft's list.",
     };
     // A rename in place only when the suggestion is a key of this very section.
     let rename = suggestion
@@ -618,13 +636,15 @@ fn verify_sig(f: &ConfigFacts, cfg: &ManagedConfig, out: &mut Vec<Finding>) {
     }
     let from = VERIFY_SIG_DEPRECATED_FROM;
     match cfg.get("features", "offlineDefinitionUpdateVerifySig") {
-        Some(Value::String(v)) if v == "disabled" => out.push(CONFIG_VERIFY_SIG_OFF.raise(
+        // Verification of offline packages only matters where offline updates are on:
+        // Microsoft's own sample profiles set "disabled" without enabling them.
+        Some(Value::String(v)) if v == "disabled" && offline_on(f, cfg) => out.push(CONFIG_VERIFY_SIG_OFF.raise(
             Severity::Critical,
             format!("{KEY} is \"disabled\": before {from} a tampered package on the mirror would be loaded (from {from} the setting is ignored and packages are always verified)"),
             vec![Evidence::new(located(f, "features", "offlineDefinitionUpdateVerifySig"), KEY, "\"disabled\"")],
             format!("Set {KEY} to \"enabled\" in {}, or make sure every endpoint runs {from} or later.", f.path),
         ).fixed_by(enable_verify_sig())),
-        None if cfg.offline_enabled() => out.push(CONFIG_VERIFY_SIG_OFF.raise(
+        None if offline_on(f, cfg) => out.push(CONFIG_VERIFY_SIG_OFF.raise(
             Severity::Warning,
             format!("{KEY} is not set while offline updates are on: before {from} that may mean unverified packages (Microsoft's March 2024 sample shows the unset value as disabled)"),
             vec![
@@ -635,6 +655,42 @@ fn verify_sig(f: &ConfigFacts, cfg: &ManagedConfig, out: &mut Vec<Finding>) {
         ).fixed_by(enable_verify_sig())),
         _ => {}
     }
+}
+/// Offline updates are on: as health says in `diagnose`, else as the file says.
+fn offline_on(f: &ConfigFacts, cfg: &ManagedConfig) -> bool {
+    f.judged.offline_on.unwrap_or_else(|| cfg.offline_enabled())
+}
+/// `config-url-unused`: the file names a mirror but leaves offline updates off, so mdatp
+/// never asks the mirror. Health decides in `diagnose` (offline-update-disabled).
+fn url_unused(f: &ConfigFacts, cfg: &ManagedConfig, out: &mut Vec<Finding>) {
+    if f.judged.offline || cfg.offline_enabled() {
+        return;
+    }
+    // The switch written elsewhere (under features, or in a repeated section mdatp does
+    // not see) is the wrong-section or duplicate finding's to explain.
+    if cfg
+        .get("antivirusEngine", "offlineDefinitionUpdate")
+        .is_none()
+        && f.keys.iter().any(|k| k.key == "offlineDefinitionUpdate")
+    {
+        return;
+    }
+    let Some(url) = cfg.offline_url().filter(|u| !u.trim().is_empty()) else {
+        return;
+    };
+    let switch = match cfg.get("antivirusEngine", "offlineDefinitionUpdate") {
+        Some(v) => v.to_string(),
+        None => "(not set: disabled by default)".into(),
+    };
+    out.push(CONFIG_URL_UNUSED.raise(
+        Severity::Warning,
+        format!("antivirusEngine.offlineDefinitionUpdateUrl is set but antivirusEngine.offlineDefinitionUpdate is {switch}: the mirror is ignored"),
+        vec![
+            Evidence::new(located(f, "antivirusEngine", "offlineDefinitionUpdate"), "antivirusEngine.offlineDefinitionUpdate", switch),
+            Evidence::new(located(f, "antivirusEngine", "offlineDefinitionUpdateUrl"), "antivirusEngine.offlineDefinitionUpdateUrl", clip(url)),
+        ],
+        format!("To use the mirror, set antivirusEngine.offlineDefinitionUpdate to \"enabled\" in {}; otherwise remove the URL.", f.path),
+    ));
 }
 /// `path:line` of the key that is in effect at `section.key`, else the path.
 fn located(f: &ConfigFacts, section: &str, key: &str) -> String {

@@ -21,7 +21,7 @@ pub static DEFINITIONS_STALE: Rule = Rule {
 pub static DEFINITIONS_MISSING: Rule = Rule {
     id: "definitions-missing",
     severity: "critical",
-    meaning: "definitions_version is 0.0.0.0 or absent in the definitions output: the endpoint has no security intelligence loaded (documented value of a device that never updated: health-status).",
+    meaning: "definitions_version is 0.0.0.0 or absent in the definitions output: the endpoint has no security intelligence loaded (documented value of a device that never updated: health-status). The integer versions of 2020 builds (definitionsVersion : 79932) are versions.",
     fix: "Run `mdatp-doctor update` and read its outcome; `mdatp-doctor connectivity` shows whether the mirror serves a package.",
     basis: "Documented field (health-status); reading 0.0.0.0 or an absent version as no definitions is inferred.",
 };
@@ -103,8 +103,14 @@ fn describe_range(r: &Range) -> String {
 /// No definitions at all, or a status that says none are usable or one is stuck.
 pub(super) fn status(s: &Snapshot, out: &mut Vec<Finding>) {
     if s.definitions.is_some() {
-        let version = s.str("definitions_version").map(str::trim);
-        if version.is_none_or(|v| v.is_empty() || v == "0.0.0.0") {
+        // 2020 builds print an integer (definitionsVersion : 79932): a version all the same.
+        let version = s
+            .field("definitions_version")
+            .map(|f| match f.value.as_i64() {
+                Some(n) => n.to_string(),
+                None => f.value.as_str().unwrap_or("").trim().to_string(),
+            });
+        if version.is_none_or(|v| v.is_empty() || v == "0.0.0.0" || v == "0") {
             out.push(DEFINITIONS_MISSING.raise(
                 Severity::Critical,
                 "The endpoint has no security intelligence loaded (definitions_version is 0.0.0.0 or absent)".into(),

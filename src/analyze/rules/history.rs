@@ -5,17 +5,17 @@ use super::prelude::*;
 pub static REENABLE_BUG: Rule = Rule {
     id: "reenable-bug",
     severity: "critical",
-    meaning: "The known issue (documented only on the French offline-update page): offline update was enabled and served from the mirror, then disabled, then enabled again, and now updates do not come from the mirror; the run history shows the toggles with their times. Microsoft's only mitigation text is \"a fix is planned\"; later builds may have fixed it (not stated).",
-    fix: "No documented fix. What can be tried: upgrade mdatp to the current build (fixes to the update flow have shipped since), then `mdatp definitions update` and read the outcome. A restart does not trigger an offline pull since 101.26032.0000 (at most one per interval), and cloud fallback cannot help endpoints without internet access.",
+    meaning: "The known issue (documented only on the French offline-update page): offline update was enabled and served from the mirror, then disabled, then enabled again, and now updates do not come from the mirror; the run history shows the toggles with their times. Microsoft's only mitigation text is \"a fix is planned\"; later builds may have fixed it (not stated; fixes to the update flow have shipped since). A restart does not trigger an offline pull since 101.26032.0000 (at most one per interval), and cloud fallback cannot help endpoints without internet access.",
+    fix: "No documented fix. Upgrade mdatp to the current build, then run `mdatp definitions update` and read the outcome.",
     basis: "Documented only on the French offline page (Microsoft: 'a fix is planned'); the toggle sequence is this tool's run history.",
 };
 
 pub static REENABLE_BUG_SUSPECTED: Rule = Rule {
     id: "reenable-bug-suspected",
-    severity: "warning",
-    meaning: "An update failed with offline updates on and fallback off, and there is no run history to prove or rule out the toggle sequence of the known issue (inferred from the French page's description). An update that merely came from the cloud is url-mismatch, not this.",
+    severity: "info",
+    meaning: "An update failed with offline updates on and fallback off, its fail reason names no download or network error, and there is no run history to prove or rule out the toggle sequence of the known issue (inferred from the French page's description). A hint beside definitions-update-failed, never a verdict of its own.",
     fix: "If the feature was toggled off and on, see reenable-bug; otherwise follow the fail reason.",
-    basis: "Inferred from the French page's description; no history to prove it.",
+    basis: "Info: a possible explanation, not a state; the failure itself is definitions-update-failed. Inferred from the French page (\"Problèmes connus\"): the known issue needs a cloud update between the toggles, so a plain download failure is not evidence of it.",
 };
 
 /// Every finding this family can raise, in catalogue order.
@@ -36,7 +36,7 @@ pub(super) fn reenable(s: &Snapshot, out: &mut Vec<Finding>) {
     if !(not_from_mirror || reason || is_stale) {
         return;
     }
-    let fix = "Microsoft documents no fix (its French page says \"a fix is planned\", and later builds may have it). What can be tried: upgrade mdatp to the current build, then `mdatp definitions update` and read the outcome. A restart does not trigger an offline pull since 101.26032.0000, and cloud fallback cannot help endpoints without internet access.";
+    let fix = "No documented fix (`--explain reenable-bug` says why). Upgrade mdatp to the current build, then run `mdatp definitions update` and read the outcome.";
     let h = &s.history;
     let enabled_from_mirror = h.iter().position(|e| {
         e.offline_enabled == Some(true)
@@ -70,14 +70,40 @@ pub(super) fn reenable(s: &Snapshot, out: &mut Vec<Finding>) {
         ));
     } else if h.len() < 2
         && reason
+        && !names_download_error(s.str("definitions_update_fail_reason").unwrap_or(""))
         && s.bool("offline_definition_update_fallback_to_cloud") == Some(false)
     {
         // A failure, not a mere cloud source (url-mismatch) or staleness (definitions-stale):
         // Microsoft's own up-to-date sample has a cloud source with fallback off.
-        out.push(REENABLE_BUG_SUSPECTED.raise(Severity::Warning,
+        out.push(REENABLE_BUG_SUSPECTED.raise(Severity::Info,
             "Offline updates fail with fallback off: was the feature disabled and enabled again? (a known issue)".into(),
             vec![ev(s, "definitions_update_source_uri"), ev(s, "definitions_update_fail_reason"), ev(s, "offline_definition_update_fallback_to_cloud")],
-            format!("If offlineDefinitionUpdate was toggled off and on: {fix}"),
+            "If offlineDefinitionUpdate was toggled off and on, see `--explain reenable-bug`; otherwise follow the fail reason.".into(),
         ));
     }
+}
+
+/// The fail reason names a download or network failure: the mirror is the cause, not
+/// the toggle sequence of the known issue.
+fn names_download_error(reason: &str) -> bool {
+    let r = reason.to_ascii_lowercase();
+    [
+        "download",
+        "network",
+        "connect",
+        "timeout",
+        "timed out",
+        "resolve",
+        "dns",
+        "http",
+        "proxy",
+        "unreachable",
+        "ssl",
+        "tls",
+        "certificate",
+        "404",
+        "403",
+    ]
+    .iter()
+    .any(|w| r.contains(w))
 }

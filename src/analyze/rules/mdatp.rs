@@ -30,17 +30,17 @@ pub static MDATP_DAEMON_DOWN: Rule = Rule {
 pub static MDATP_UNLICENSED: Rule = Rule {
     id: "mdatp-unlicensed",
     severity: "critical",
-    meaning: "Health says licensed: false or prints 'ATTENTION: No license found': the device is not onboarded.",
-    fix: "Run the onboarding script from the security portal; check `mdatp health --field licensed`.",
+    meaning: "Health says licensed: false or prints 'ATTENTION: No license found'. Microsoft documents three causes: not onboarded, an expired build, or an offboarding file; the last two have findings of their own when seen.",
+    fix: "Not onboarded: run the onboarding script. Expired build: upgrade mdatp. Offboarded: remove mdatp_offboard.json, then onboard.",
     basis: "Documented: health-status ('No license found' and its causes).",
 };
 
 pub static MDATP_VERSION_UNSUPPORTED: Rule = Rule {
     id: "mdatp-version-unsupported",
     severity: "critical",
-    meaning: "app_version is below 101.24022.0001, the first release with offline security intelligence updates (versions compared per component).",
+    meaning: "Offline updates are configured (enabled, or a mirror URL set) but app_version is below the first release that has them: 101.24022.0001 on Linux, 101.25012.0003 on macOS (versions compared per component).",
     fix: "Upgrade the mdatp package.",
-    basis: "Documented: offline updates need 101.24022.0001 or later (offline page).",
+    basis: "Critical: the configured mirror is never used, so the endpoint does not update as intended. Documented floors: the Linux and macOS offline pages.",
 };
 
 pub static MDATP_OFFBOARDED: Rule = Rule {
@@ -67,6 +67,14 @@ pub static MDATP_UNHEALTHY: Rule = Rule {
     basis: "Documented: healthy and health_issues (health-status).",
 };
 
+pub static ENGINE_STATUS_UNDOCUMENTED: Rule = Rule {
+    id: "engine-status-undocumented",
+    severity: "info",
+    meaning: "engine_load_status holds a value Microsoft does not document (health-status lists \"Engine load succeeded\" and \"Engine not loaded\"): shown with its value, not graded.",
+    fix: "Nothing unless scans or updates fail; then read `journalctl -u mdatp`.",
+    basis: "Info: context only; an undocumented value proves neither an unprotected endpoint nor a healthy one. Documented values: health-status.",
+};
+
 pub static ENGINE_NOT_LOADED: Rule = Rule {
     id: "engine-not-loaded",
     severity: "critical",
@@ -86,6 +94,7 @@ pub static RULES: &[&Rule] = &[
     &MDATP_VERSION_UNSUPPORTED,
     &MDATP_UNHEALTHY,
     &ENGINE_NOT_LOADED,
+    &ENGINE_STATUS_UNDOCUMENTED,
 ];
 
 pub(super) fn mdatp_problem(s: &Snapshot, out: &mut Vec<Finding>) {
@@ -158,7 +167,7 @@ pub(super) fn unlicensed(s: &Snapshot, out: &mut Vec<Finding>) {
         out.push(MDATP_UNLICENSED.raise(Severity::Critical,
             "Defender has no license on this device".into(),
             evidence,
-            "Onboard the device (run the onboarding script from the security portal, then `mdatp health --field licensed`).".into(),
+            "Three documented causes: not onboarded (run the portal's onboarding script), an expired build (upgrade mdatp), or /etc/opt/microsoft/mdatp/mdatp_offboard.json present (remove it, then onboard).".into(),
         ));
     }
 }
@@ -219,31 +228,50 @@ pub(super) fn unhealthy(s: &Snapshot, out: &mut Vec<Finding>) {
     ));
 }
 
-/// `engine_load_status` other than loaded.
+/// `engine_load_status`: health-status documents two values, "Engine load succeeded"
+/// and "Engine not loaded". Only the second is a failure; any other text is shown, never
+/// graded, since this tool cannot know what it means.
 pub(super) fn engine(s: &Snapshot, out: &mut Vec<Finding>) {
     let Some(status) = s.str("engine_load_status") else {
         return;
     };
-    let l = status.to_ascii_lowercase();
-    let loaded =
-        l.contains("loaded") && !l.contains("not") && !l.contains("fail") && !l.contains("unload");
-    if loaded {
+    let l = status.trim().to_ascii_lowercase();
+    if l == "engine load succeeded" {
+        return;
+    }
+    if l != "engine not loaded" {
+        out.push(ENGINE_STATUS_UNDOCUMENTED.raise(
+            Severity::Info,
+            format!("engine_load_status says \"{status}\", a value Microsoft does not document"),
+            vec![ev(s, "engine_load_status"), ev(s, "engine_version")],
+            "Nothing unless scans or updates fail; `mdatp health --field engine_load_status` shows it again.".into(),
+        ));
         return;
     }
     out.push(ENGINE_NOT_LOADED.raise(
         Severity::Critical,
         format!("The antivirus engine is not loaded ({status})"),
         vec![ev(s, "engine_load_status"), ev(s, "engine_version"), ev(s, "definitions_update_fail_reason")],
-        "Check the last update's fail reason and the package on the mirror (`mdatp-doctor connectivity --verify-package`: an engine that fails signature verification is not loaded), then `systemctl restart mdatp` and read `journalctl -u mdatp`.".into(),
+        "Read the fail reason; check the mirror's package with `mdatp-doctor connectivity --verify-package` (an engine failing signature verification is not loaded); then `systemctl restart mdatp`.".into(),
     ));
 }
 
+/// Only a problem where offline updates are asked for: an old build that updates from
+/// the cloud is not this feature's concern.
 pub(super) fn version(s: &Snapshot, out: &mut Vec<Finding>) {
     let Some(v) = app_version(s) else { return };
-    if compare_versions(v, MIN_VERSION) == Some(Ordering::Less) {
+    if !offline_configured(s) {
+        return;
+    }
+    let (floor, platform) = if is_macos_output(s) {
+        (MIN_VERSION_MACOS, "macOS")
+    } else {
+        (MIN_VERSION, "Linux")
+    };
+    if compare_versions(v, floor) == Some(Ordering::Less) {
         out.push(MDATP_VERSION_UNSUPPORTED.raise(Severity::Critical,
-            format!("mdatp {v} is older than {MIN_VERSION}, the first version with offline updates"),
-            vec![ev(s, "app_version")],
+            format!("mdatp {v} is older than {floor}, the first {platform} version with offline updates"),
+            vec![ev(s, "app_version"), ev(s, "offline_definition_update"), ev(s, "offline_definition_url_configured")],
             "Upgrade Defender (`apt-get install --only-upgrade mdatp`, `dnf upgrade mdatp` or `zypper update mdatp`).".into(),
         ));
     }

@@ -70,7 +70,7 @@ pub static PACKAGE_BAD: Rule = Rule {
     id: "mirror-host-package-bad",
     severity: "critical",
     meaning: "updates.zip is not a complete zip archive: an HTML page, empty, truncated, or an entry fails its CRC. Documented: the script runs curl without -f, so a proxy's error page is saved as the package and the run still says `Script completed.` (exit 0). Endpoints fail to install it and fall back or stay stale.",
-    fix: "Fix what the downloader reached (proxy rules for go.microsoft.com and definitionupdates.microsoft.com), then rerun it; `mdatp-doctor mirror run` restores the previous good package when a run brings a bad one.",
+    fix: "Let the downloader reach go.microsoft.com and definitionupdates.microsoft.com (proxy rules), then rerun it; `mdatp-doctor mirror run` keeps the last good package.",
     basis: "Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
 };
 pub static MANIFEST_BAD: Rule = Rule {
@@ -83,8 +83,8 @@ pub static MANIFEST_BAD: Rule = Rule {
 pub static LEFTOVERS: Rule = Rule {
     id: "mirror-host-leftovers",
     severity: "warning",
-    meaning: "updates.zip_temp or manifest.xml remain in an arch folder. Documented: the script downloads to these names and removes them at the end, so they are left by a run that was killed or failed between the two downloads.",
-    fix: "Look at why the last run stopped (its output, timeouts, disk space), remove the leftovers and rerun the downloader.",
+    meaning: "updates.zip_temp or manifest.xml remain in an arch folder. Documented: the script downloads to these names and removes them at the end, and a failed run removes them itself (handle_error deletes both), so only a run that was killed (timeout, OOM, reboot) leaves them.",
+    fix: "Find what killed the last run (a cron timeout, the OOM killer, a reboot), remove the leftovers and rerun the downloader.",
     basis: "Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
 };
 pub static PACKAGE_OLD: Rule = Rule {
@@ -132,8 +132,8 @@ pub static RUN_OLD: Rule = Rule {
 pub static RUN_ERRORS: Rule = Rule {
     id: "mirror-host-run-errors",
     severity: "warning",
-    meaning: "The log holds `Error (N): …` lines. The script writes them to stdout only; they are in the log when a wrapper appends the output there.",
-    fix: "Read the error and fix it (N is curl's exit status: 6 DNS, 7 connect, 28 timeout, 35/60 TLS).",
+    meaning: "The log holds `Error (N): …` lines. The script writes them to stdout only; they are in the log when a wrapper appends the output there. N is not curl's exit status: the script calls `handle_error $?` inside `if ! curl …`, where `$?` is the negation's 0, so curl failures read `Error (0)`.",
+    fix: "Run the downloader by hand and read curl's own message; check the proxy and that go.microsoft.com is reachable.",
     basis: "Inferred from how real mirror setups fail; the meaning says why.",
 };
 
@@ -170,7 +170,7 @@ pub static SERVING_MISMATCH: Rule = Rule {
     id: "mirror-host-serving-mismatch",
     severity: "critical",
     meaning: "What the web server hands out at --url is not what the downloader left on disk: a request fails (403 from file modes or SELinux labels, 404 from another docroot or nginx's default_server), or the package's size/SHA-256 or the manifest's versions differ. Inferred from real mirror setups; endpoints see only what is served.",
-    fix: "Point the server's docroot at downloadFolder (the URL must end at the ring folder, e.g. /linux/production/), make the files world-readable (and labelled httpd_sys_content_t under SELinux), then run mirror check --url again.",
+    fix: "Point the docroot at downloadFolder (URL ending at the ring folder), make the files world-readable (httpd_sys_content_t under SELinux), then run mirror check --url again.",
     basis: "Inferred from how real mirror setups fail; the meaning says why.",
 };
 
@@ -512,7 +512,7 @@ fn arch_findings(s: &MirrorHostSnapshot, a: &ArchState, out: &mut Vec<Finding>) 
             LEFTOVERS.raise(
                 Severity::Warning,
                 format!(
-                    "{name} holds {} from an interrupted run",
+                    "{name} holds {} from a run that was killed",
                     a.leftovers.join(" and ")
                 ),
                 a.leftovers
@@ -520,7 +520,7 @@ fn arch_findings(s: &MirrorHostSnapshot, a: &ArchState, out: &mut Vec<Finding>) 
                     .map(|l| ev("tree", format!("{dir}/{l}"), "present"))
                     .collect(),
                 format!(
-                    "Find why the last run stopped, remove {} and rerun the downloader.",
+                    "Find what killed the last run (a timeout, the OOM killer, a reboot), remove {} and rerun the downloader.",
                     a.leftovers.join(", ")
                 ),
             ),
@@ -750,7 +750,7 @@ fn log_findings(s: &MirrorHostSnapshot, out: &mut Vec<Finding>) {
                     .take(3)
                     .map(|e| ev("log", path.clone(), e.as_str()))
                     .collect(),
-                "Read the error and fix it (N is curl's exit status).".into(),
+                "Run the downloader by hand to see curl's own message (the number in `Error (N)` is not curl's exit status); check the proxy and that go.microsoft.com is reachable.".into(),
             ),
         );
     }

@@ -113,6 +113,7 @@ fn config_findings(s: &Snapshot, out: &mut Vec<Finding>) {
         judged: Judged {
             url: s.mirror.url.as_ref().map(|(u, _)| u.as_str()),
             offline: super::facts::offline_enabled(s).is_some(),
+            offline_on: super::facts::offline_enabled(s),
             verify_sig: s.field("offline_definition_update_verify_sig").is_some()
                 || s.field("engine_signature_verification").is_some(),
         },

@@ -19,7 +19,7 @@ pub static MIRROR_BEHIND_ENDPOINT: Rule = Rule {
     id: "mirror-behind-endpoint",
     severity: "warning",
     meaning: "The endpoint runs newer definitions than the mirror offers: they came from the cloud, and the mirror's downloader is stuck.",
-    fix: "Run the downloader by hand on the mirror; check its cron job and proxy. Since 2026 the mirror must reach both go.microsoft.com and definitionupdates.microsoft.com (documented: the 2026 offline-update page).",
+    fix: "Run the downloader by hand on the mirror; check its cron job and proxy: it must reach go.microsoft.com and definitionupdates.microsoft.com.",
     basis: "Inferred from the manifest the downloader writes (mdatp-xplat).",
 };
 
@@ -122,7 +122,7 @@ pub static MIRROR_PERMISSIONS: Rule = Rule {
 pub static ENGINE_BEHIND_MIRROR: Rule = Rule {
     id: "engine-behind-mirror",
     severity: "warning",
-    meaning: "The mirror's manifest.json offers a newer EngineVersion than the endpoint's engine_version, and the endpoint has had an update interval to pull it (the same comparison as endpoint-behind-mirror, for the engine).",
+    meaning: "The mirror's manifest.json offers a newer EngineVersion than the endpoint's engine_version, and the endpoint has had an update interval to pull it (the same comparison as endpoint-behind-mirror, for the engine) — or, at once, when the endpoint already runs the mirror's DefinitionVersion: it took the package and the engine in it did not apply.",
     fix: "Run `mdatp-doctor update` to pull now and read what fails. Since 2026 an engine that fails signature verification is not loaded (documented: the offline-update page): check engine_load_status too.",
     basis: "Inferred from the manifest's EngineVersion (mdatp-xplat) and the documented update interval.",
 };
@@ -176,6 +176,24 @@ pub(super) fn engine_vs_mirror(s: &Snapshot, out: &mut Vec<Finding>) {
     ];
     match compare_versions(mirror, endpoint) {
         Some(Ordering::Greater) => {
+            // Same definitions as the mirror's package, older engine: the endpoint took
+            // the package and the engine in it did not apply. No interval to wait for.
+            let took_package = s
+                .str("definitions_version")
+                .zip(s.mirror.definitions_version())
+                .is_some_and(|(e, m)| compare_versions(e, m) == Some(Ordering::Equal));
+            if took_package {
+                let mut evidence = evidence;
+                evidence.push(ev(s, "definitions_version"));
+                evidence.push(Evidence::new("mirror", "manifest.json DefinitionVersion", s.mirror.definitions_version().unwrap_or("")));
+                out.push(ENGINE_BEHIND_MIRROR.raise(
+                    Severity::Warning,
+                    format!("The endpoint took the mirror's package (same definitions) but its engine is still {endpoint}, not the package's {mirror}: the engine did not apply"),
+                    evidence,
+                    "Check engine_load_status and `journalctl -u mdatp` for the engine update, verify the package (`mdatp-doctor connectivity --verify-package`), then `mdatp definitions update`.".into(),
+                ));
+                return;
+            }
             let waited = definitions_age(s).is_none_or(|(age, _)| age > s.update_interval());
             if waited {
                 out.push(ENGINE_BEHIND_MIRROR.raise(

@@ -8,10 +8,10 @@ const AUDIT_FROM: &str = "101.26062.0007";
 
 pub static OFFLINE_UPDATE_DISABLED: Rule = Rule {
     id: "offline-update-disabled",
-    severity: "warning",
-    meaning: "offline_definition_update is disabled: the endpoint takes updates from Microsoft's cloud, not the mirror.",
+    severity: "warning (info when no mirror is configured)",
+    meaning: "offline_definition_update is disabled: the endpoint takes updates from Microsoft's cloud, not the mirror. Info on a cloud-only endpoint (no URL in health or the file, the file does not enable the feature); a warning when a mirror is configured but never asked.",
     fix: "Set antivirusEngine.offlineDefinitionUpdate to \"enabled\" in the managed configuration (not under features).",
-    basis: "Documented: the conditions for pulls from the mirror (offline page).",
+    basis: "Warning: a mirror set up for this endpoint is unused, a person should decide within a day; info for cloud-only, which Microsoft documents as the default. Documented: the conditions for pulls from the mirror (offline page).",
 };
 
 pub static AUTOMATIC_UPDATE_DISABLED: Rule = Rule {
@@ -75,9 +75,34 @@ pub(super) fn enforcement(s: &Snapshot) -> Option<(String, Evidence)> {
 
 pub(super) fn feature_switches(s: &Snapshot, out: &mut Vec<Finding>) {
     if offline_enabled(s) == Some(false) {
-        out.push(OFFLINE_UPDATE_DISABLED.raise(Severity::Warning,
-            "Offline security intelligence updates are disabled: the endpoint updates from Microsoft's cloud".into(),
-            vec![ev(s, "offline_definition_update")],
+        // A cloud-only endpoint is not a problem; one with a mirror set up for it that
+        // is never asked is.
+        let wanted = mirror_configured(s) || file_enables_offline(s);
+        let (severity, title) = if wanted {
+            (
+                Severity::Warning,
+                "Offline security intelligence updates are disabled although a mirror is configured: the endpoint updates from Microsoft's cloud",
+            )
+        } else {
+            (
+                Severity::Info,
+                "Offline security intelligence updates are off: this endpoint updates from Microsoft's cloud (no mirror is configured)",
+            )
+        };
+        let mut evidence = vec![
+            ev(s, "offline_definition_update"),
+            ev(s, "offline_definition_url_configured"),
+        ];
+        if let Some((url, source)) = &s.mirror.url {
+            evidence.push(Evidence::new(
+                source.as_str(),
+                "antivirusEngine.offlineDefinitionUpdateUrl",
+                url,
+            ));
+        }
+        out.push(OFFLINE_UPDATE_DISABLED.raise(severity,
+            title.into(),
+            evidence,
             format!(
                 "To use the mirror, set antivirusEngine.offlineDefinitionUpdate to \"enabled\" in {} (not under \"features\").",
                 s.config.path

@@ -5,9 +5,9 @@ use super::prelude::*;
 pub static VERIFY_SIG_DISABLED: Rule = Rule {
     id: "verify-sig-disabled",
     severity: "critical",
-    meaning: "Signature verification of offline packages is off (offline_definition_update_verify_sig disabled before 101.26062.0005, or engine_signature_verification disabled): a tampered package would be loaded.",
+    meaning: "Offline updates are in effect and signature verification of their packages is off (offline_definition_update_verify_sig disabled before 101.26062.0005, or engine_signature_verification disabled): a tampered package would be loaded. Not raised on endpoints that do not use offline updates.",
     fix: "Set features.offlineDefinitionUpdateVerifySig to \"enabled\", or upgrade to 101.26062.0005+.",
-    basis: "Documented: the setting and its deprecation from 101.26062.0005 (offline page, release notes).",
+    basis: "Critical: a tampered package would be loaded. Documented: the setting and its deprecation from 101.26062.0005 (offline page, release notes); the default \"disabled\" on cloud-only endpoints (Microsoft's 2024 sample).",
 };
 
 pub static VERIFY_SIG_SETTING_DEPRECATED: Rule = Rule {
@@ -24,7 +24,9 @@ pub static RULES: &[&Rule] = &[&VERIFY_SIG_DISABLED, &VERIFY_SIG_SETTING_DEPRECA
 pub(super) fn verification(s: &Snapshot, out: &mut Vec<Finding>) {
     let deprecated_build = verification_always_on(s);
     let sig = s.str("offline_definition_update_verify_sig");
-    if signature_verification_off(s) {
+    // Verification of offline packages is moot where no offline package is pulled (the
+    // default "disabled" is printed by cloud-only endpoints too: 101.24022-101.26062).
+    if signature_verification_off(s) && offline_in_effect(s) {
         out.push(VERIFY_SIG_DISABLED.raise(Severity::Critical,
             "Signature verification of offline packages is disabled: a tampered package on the mirror would be loaded".into(),
             vec![ev(s, "offline_definition_update_verify_sig"), ev(s, "engine_signature_verification"), ev(s, "app_version")],

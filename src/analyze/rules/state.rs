@@ -5,9 +5,9 @@ use super::prelude::*;
 pub static HISTORY_OFF: Rule = Rule {
     id: "history-off",
     severity: "info",
-    meaning: "No run history can be kept or trusted, so toggle sequences cannot be seen: the state directory cannot be written, or it (or a file in it) is not a regular file or directory owned by this user and closed to others; unreadable history lines are skipped and counted.",
+    meaning: "No run history can be kept or trusted, so toggle sequences cannot be seen: the state directory cannot be written, or it (or a file in it) is not a regular file or directory owned by this user and closed to others. Unreadable lines (torn, not UTF-8) are not this: they are skipped, counted in the report's snapshot.history.note, and the other entries are used.",
     fix: "Give --state-dir to this user alone (mode 0700, owned by root for root), with plain files in it.",
-    basis: "This tool's own state; no Microsoft statement.",
+    basis: "Info: only this tool's own memory is affected, never the endpoint's protection. This tool's own state; no Microsoft statement.",
 };
 
 /// Every finding this family can raise, in catalogue order.

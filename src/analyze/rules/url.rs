@@ -54,10 +54,10 @@ pub static URL_ROLLBACK: Rule = Rule {
 
 pub static URL_MISMATCH: Rule = Rule {
     id: "url-mismatch",
-    severity: "critical, or warning with fallback on and a Microsoft source",
-    meaning: "definitions_update_source_uri (where the last update came from) is not the configured mirror; compared after normalising scheme and host case, default ports, trailing slashes and file:// paths.",
+    severity: "critical with a fail reason or stale definitions; warning when fresh with no fail reason, or fresh from the cloud with fallback on; info when the mirror offers nothing newer",
+    meaning: "definitions_update_source_uri (where the last update came from) is not the configured mirror; compared after normalising scheme and host case, default ports, trailing slashes and file:// paths. Fresh definitions with an empty fail reason are what Microsoft's 2025/2026 pages show for a successfully updated device, and the normal state after offline updates are switched on until the mirror has something newer: a warning, or info when the mirror's manifest is not newer than the endpoint.",
     fix: "Find out why the mirror failed (`mdatp-doctor connectivity`), then `mdatp definitions update`.",
-    basis: "Documented: troubleshooting step 1 compares the source with the configured URL (offline page).",
+    basis: "Critical when the endpoint will not update (a failure or stale definitions); warning while nothing failed yet (a person looks within a day). Documented: troubleshooting step 1 compares the source with the configured URL, and the sample output of a successful update (offline page).",
 };
 
 /// Every finding this family can raise, in catalogue order.
@@ -86,20 +86,54 @@ pub(super) fn url_mismatch(s: &Snapshot, out: &mut Vec<Finding>) {
     }
     let fallback = s.bool("offline_definition_update_fallback_to_cloud");
     let from_cloud = is_microsoft(source);
-    let (severity, title) = if from_cloud && fallback == Some(true) {
+    let reason = s
+        .str("definitions_update_fail_reason")
+        .is_some_and(|r| !r.trim().is_empty());
+    let stale = definitions_age(s).is_none_or(|(age, _)| s.warn_age().alerts(age.as_secs_f64()));
+    // Microsoft's 2025/2026 pages show a fresh update from the fwlink, fallback off and no
+    // fail reason as a successful device: the normal state until the mirror has a newer
+    // package (and since 101.26032.0000 a restart does not pull).
+    let quiet = !reason && !stale;
+    let mirror_nothing_newer = s
+        .mirror
+        .definitions_version()
+        .zip(s.str("definitions_version"))
+        .is_some_and(|(m, e)| compare_versions(m, e).is_some_and(|o| o != Ordering::Greater));
+    // With fallback on, a Microsoft source means the mirror failed and the cloud served
+    // (troubleshooting step 1 of the offline page).
+    let fallback_served = from_cloud && fallback == Some(true) && !stale;
+    let (severity, title) = if fallback_served {
         (Severity::Warning, "The last update came from Microsoft's cloud: the mirror failed and the cloud served it (fallback is on)".to_string())
+    } else if quiet && mirror_nothing_newer {
+        (Severity::Info, "The last update came from another source than the mirror, and the mirror offers nothing newer yet: the next newer package will come from the mirror".to_string())
+    } else if quiet {
+        (Severity::Warning, "The last update did not come from the mirror; it is fresh and nothing failed, so the mirror may simply have had nothing newer yet".to_string())
     } else if from_cloud {
-        (Severity::Critical, "The last update came from Microsoft's cloud, not the mirror, and fallback to the cloud is off".to_string())
+        (Severity::Critical, "The last update came from Microsoft's cloud, not the mirror, and the mirror is failing (a fail reason, or stale definitions)".to_string())
     } else {
         (
             Severity::Critical,
-            "The last update came from another source than the configured mirror".to_string(),
+            "The last update came from another source than the configured mirror, and the mirror is failing (a fail reason, or stale definitions)".to_string(),
         )
     };
+    let mut evidence = vec![
+        ev(s, "definitions_update_source_uri"),
+        ev(s, "offline_definition_url_configured"),
+        ev(s, "offline_definition_update_fallback_to_cloud"),
+        ev(s, "definitions_update_fail_reason"),
+        ev(s, "definitions_updated"),
+    ];
+    if let Some(m) = s.mirror.definitions_version() {
+        evidence.push(Evidence::new(
+            "mirror",
+            "manifest.json DefinitionVersion",
+            m,
+        ));
+    }
     out.push(URL_MISMATCH.raise(severity,
         title,
-        vec![ev(s, "definitions_update_source_uri"), ev(s, "offline_definition_url_configured"), ev(s, "offline_definition_update_fallback_to_cloud")],
-        "Find out why the mirror failed: `mdatp-doctor connectivity`, then `mdatp definitions update` and check that definitions_update_source_uri names the mirror.".into(),
+        evidence,
+        "Run `mdatp-doctor connectivity` to see whether the mirror serves, then `mdatp definitions update` and check that definitions_update_source_uri names the mirror.".into(),
     ));
 }
 pub(super) const URL_KEY: &str = "antivirusEngine.offlineDefinitionUpdateUrl";

@@ -46,8 +46,10 @@ fn the_misspelled_fallback_key() {
         fs[0].title
     );
     // Microsoft's samples pair this spelling with a [managed] fallback line in health:
-    // the fix says so and leaves the verdict to health instead of claiming mdatp ignores it.
-    assert!(fs[0].fix.contains("not established"), "{}", fs[0].fix);
+    // the rule's meaning (--explain) says so, and the fix leaves the verdict to health
+    // instead of claiming mdatp ignores it, in what a person does.
+    assert!(CONFIG_UNKNOWN_KEY.meaning.contains("not established"));
+    assert!(fs[0].fix.len() <= 260, "{}", fs[0].fix);
     assert!(
         fs[0].fix.contains("mdatp health --details definitions"),
         "{}",
@@ -233,6 +235,7 @@ fn diagnose_does_not_repeat_what_the_url_rules_said() {
     let same = Judged {
         url: Some("HTTP://M/linux/production/arch_x86_64"),
         offline: true,
+        offline_on: Some(true),
         verify_sig: true,
     };
     assert_eq!(check_judged(&text, same), []);
@@ -271,8 +274,26 @@ fn verification_switched_off_in_the_file() {
         (vec!["config-verify-sig-off"], Severity::Warning)
     );
     assert!(fs[0].title.contains("March 2024 sample"), "{}", fs[0].title);
-    // Absent with offline updates off: nothing to verify.
-    assert_eq!(check(&absent.replace("\"enabled\"", "\"disabled\"")), []);
+    // Absent with offline updates off: nothing to verify (the URL is its own warning).
+    assert_eq!(
+        ids(&check(&absent.replace("\"enabled\"", "\"disabled\""))),
+        ["config-url-unused"]
+    );
+    // "disabled" with offline updates off, as Microsoft's own sample profiles have it
+    // (mdatp-xplat linux/configs/mdatp_managed.json, the 2026 full Linux profile).
+    let sample = r#"{"antivirusEngine": {"enforcementLevel": "real_time"},
+        "features": {"offlineDefinitionUpdateVerifySig": "disabled"}}"#;
+    assert_eq!(check(sample), []);
+    let sample_off = r#"{"antivirusEngine": {"offlineDefinitionUpdate": "disabled"},
+        "features": {"offlineDefinitionUpdateVerifySig": "disabled"}}"#;
+    assert_eq!(check(sample_off), []);
+    // In diagnose, health saying offline updates are on makes the file's "disabled" count.
+    let on = Judged {
+        offline: true,
+        offline_on: Some(true),
+        ..Judged::default()
+    };
+    assert_eq!(ids(&check_judged(sample, on)), ["config-verify-sig-off"]);
     // Health reports the setting: it decides (verify-sig-disabled), not the file.
     let judged = Judged {
         verify_sig: true,
@@ -459,4 +480,52 @@ fn a_hostile_file_costs_a_bounded_report() {
         "{:?}",
         fs[1].evidence
     );
+}
+
+#[test]
+fn a_url_with_offline_updates_off_names_both_keys() {
+    for text in [
+        r#"{"antivirusEngine": {"offlineDefinitionUpdate": "disabled",
+            "offlineDefinitionUpdateUrl": "http://m/linux/production/"}}"#,
+        r#"{"antivirusEngine": {"offlineDefinitionUpdateUrl": "http://m/linux/production/"}}"#,
+    ] {
+        let fs = check(text);
+        assert_eq!(ids(&fs), ["config-url-unused"], "{text}");
+        assert_eq!(fs[0].severity, Severity::Warning);
+        assert!(
+            fs[0]
+                .title
+                .contains("antivirusEngine.offlineDefinitionUpdateUrl")
+        );
+        assert!(
+            fs[0]
+                .title
+                .contains("antivirusEngine.offlineDefinitionUpdate is")
+        );
+        assert!(fs[0].fix.contains("\"enabled\""), "{}", fs[0].fix);
+    }
+    // Health decides in diagnose (offline-update-disabled); an empty URL is no URL.
+    let judged = Judged {
+        offline: true,
+        offline_on: Some(false),
+        ..Judged::default()
+    };
+    let text =
+        r#"{"antivirusEngine": {"offlineDefinitionUpdateUrl": "http://m/linux/production/"}}"#;
+    assert_eq!(check_judged(text, judged), []);
+    assert_eq!(
+        check(r#"{"antivirusEngine": {"offlineDefinitionUpdateUrl": " "}}"#),
+        []
+    );
+}
+
+#[test]
+fn a_macos_profile_is_named_not_called_invalid_json() {
+    let plist = r#"<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0"><dict><key>antivirusEngine</key><dict/></dict></plist>"#;
+    let fs = check(plist);
+    assert_eq!(ids(&fs), ["config-invalid-json"]);
+    assert!(fs[0].title.contains("macOS profile"), "{}", fs[0].title);
+    assert!(fs[0].title.contains("property list"), "{}", fs[0].title);
 }
