@@ -518,3 +518,157 @@ fn the_catalogue_has_each_id_once_in_kebab_case() {
     );
     assert!(finding::find("no-such-id").is_none());
 }
+
+// ---- Issue 25: documented healthy states stay quiet, the broken ones still page ----
+
+/// A cloud-only endpoint: offline updates off, no URL anywhere, fallback on, and the
+/// verification default "disabled" that 101.24022-101.26062 print.
+fn cloud_only() -> Snapshot {
+    let defs = healthy()
+        .replace(&format!("\"{MIRROR}\" [managed]"), "\"\"")
+        .replace(&format!("\"{MIRROR}\""), &format!("\"{CLOUD}\""))
+        .replace("\"enabled\" [managed]", "\"disabled\"")
+        .replace("\"enabled\"\n", "\"disabled\"\n")
+        .replace("false [managed]", "true");
+    let mut s = snapshot(&defs, None);
+    s.mirror = MirrorSnap::default();
+    s
+}
+
+#[test]
+fn a_cloud_only_endpoint_is_not_a_problem() {
+    let s = cloud_only();
+    assert_eq!(
+        s.str("offline_definition_update_verify_sig"),
+        Some("disabled")
+    );
+    let found = diagnose(&s);
+    assert_eq!(finding::worst(&found), Severity::Info, "{found:#?}");
+    assert_eq!(
+        found.iter().map(|f| (f.id, f.severity)).collect::<Vec<_>>(),
+        [
+            ("offline-update-disabled", Severity::Info),
+            ("config-not-found", Severity::Info)
+        ]
+    );
+    // An old build that updates from the cloud is not this feature's problem.
+    let mut s = cloud_only();
+    s.health = Some(parse_text(&full_health("101.23062.0010")).expect("parse"));
+    assert!(!ids(&s).contains(&"mdatp-version-unsupported"));
+    // With a mirror configured, the same disabled switch needs a person.
+    let mut s = cloud_only();
+    s.mirror.url = Some((MIRROR.into(), crate::mirror::step::UrlSource::ManagedConfig));
+    assert_eq!(
+        get(&s, "offline-update-disabled").severity,
+        Severity::Warning
+    );
+    // Verification off with offline updates on is still critical.
+    let on = healthy().replace(
+        "offline_definition_update_verify_sig        : \"enabled\"",
+        "offline_definition_update_verify_sig        : \"disabled\"",
+    );
+    let s = snapshot(&on, Some(GOOD_CONFIG));
+    assert_eq!(get(&s, "verify-sig-disabled").severity, Severity::Critical);
+}
+
+#[test]
+fn engine_load_status_has_two_documented_values() {
+    let with = |status: &str| {
+        let mut s = snapshot(&healthy(), Some(GOOD_CONFIG));
+        s.health = Some(
+            parse_text(&format!(
+                "{}engine_load_status : \"{status}\"\n",
+                full_health("101.26062.0007")
+            ))
+            .expect("parse"),
+        );
+        diagnose(&s)
+            .into_iter()
+            .map(|f| (f.id, f.severity))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(with("Engine load succeeded"), []);
+    assert_eq!(
+        with("Engine not loaded"),
+        [("engine-not-loaded", Severity::Critical)]
+    );
+    assert_eq!(
+        with("Engine loading"),
+        [("engine-status-undocumented", Severity::Info)]
+    );
+}
+
+#[test]
+fn the_version_floor_only_where_offline_updates_are_configured() {
+    let with = |version: &str, extra: &str| {
+        let mut s = snapshot(&healthy(), Some(GOOD_CONFIG));
+        s.health = Some(parse_text(&format!("{}{extra}", full_health(version))).expect("parse"));
+        diagnose(&s)
+            .into_iter()
+            .find(|f| f.id == "mdatp-version-unsupported")
+    };
+    assert!(with("101.24022.0001", "").is_none());
+    let old = with("101.23062.0010", "").expect("below the Linux floor");
+    assert!(old.title.contains("101.24022.0001"), "{}", old.title);
+    // macOS output (read on Linux from a pasted file): the macOS floor.
+    let mac = "full_disk_access_enabled : true\n";
+    let f = with("101.24122.0005", mac).expect("below the macOS floor");
+    assert!(f.title.contains("101.25012.0003"), "{}", f.title);
+    assert!(f.title.contains("macOS"), "{}", f.title);
+    assert!(with("101.25012.0003", mac).is_none());
+}
+
+#[test]
+fn the_2020_integer_version_is_a_version() {
+    let mut s = snapshot(&healthy(), Some(GOOD_CONFIG));
+    let legacy = "definitionsVersion : 79932\ndefinitionsUpdatedMinutesAgo : 47\nhealthy : true\n";
+    s.definitions = Some(parse_text(legacy).expect("parse"));
+    assert!(!ids(&s).contains(&"definitions-missing"), "{:?}", ids(&s));
+    s.definitions = Some(parse_text("definitions_version : \"0.0.0.0\"\n").expect("parse"));
+    assert_eq!(get(&s, "definitions-missing").severity, Severity::Critical);
+}
+
+#[test]
+fn an_engine_that_did_not_apply_is_said_at_once() {
+    // Updated an hour ago (well inside the interval), same definitions as the mirror's
+    // package, older engine: the package was taken, its engine was not.
+    let mut s = snapshot(&healthy(), Some(GOOD_CONFIG));
+    s.now = jiff::Timestamp::from_second(NOW - 3600).expect("ts");
+    let mut probe = probe_with_manifest("1.407.417.0");
+    probe.manifest.as_mut().expect("manifest").engine_version = "1.1.24090.1".into();
+    s.mirror.probes = vec![probe];
+    s.health = Some(
+        parse_text(&format!(
+            "{}engine_version : \"1.1.24020.4\"\n",
+            full_health("101.25012.0000")
+        ))
+        .expect("parse"),
+    );
+    let f = get(&s, "engine-behind-mirror");
+    assert_eq!(f.severity, Severity::Warning);
+    assert!(f.title.contains("did not apply"), "{}", f.title);
+    // The mirror has newer definitions too: the endpoint has not pulled yet, and an hour
+    // is inside the interval: nothing yet.
+    s.mirror.probes = vec![probe_with_manifest("1.407.500.0")];
+    s.mirror.probes[0]
+        .manifest
+        .as_mut()
+        .expect("m")
+        .engine_version = "1.1.24090.1".into();
+    assert!(!ids(&s).contains(&"engine-behind-mirror"), "{:?}", ids(&s));
+}
+
+#[test]
+fn raised_severities_are_declared_ones() {
+    // Rule::raise asserts it in debug builds; this pins the parser of declarations.
+    let r = finding::find("url-missing").expect("declared");
+    assert_eq!(r.declared(), [Severity::Warning, Severity::Critical]);
+    let r = finding::find("mirror-host-not-writable").expect("declared");
+    assert_eq!(
+        r.declared(),
+        [Severity::Warning, Severity::Unknown, Severity::Critical]
+    );
+    for r in catalogue() {
+        assert!(!r.declared().is_empty(), "{}: {}", r.id, r.severity);
+    }
+}
