@@ -31,5 +31,6 @@ mod parser;
 mod screen;
 mod server;
 mod siem;
+mod states;
 mod testenv;
 mod update;
