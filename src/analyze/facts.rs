@@ -93,8 +93,9 @@ pub fn mirror_configured(s: &Snapshot) -> bool {
 }
 
 /// The output comes from mdatp on macOS (read here from a pasted file or a bundle):
-/// `full_disk_access_enabled` is a macOS-only health field, and a /mac/ mirror URL
-/// is what a Mac is configured with.
+/// `full_disk_access_enabled` is a macOS-only health field (Microsoft's macOS system
+/// extension pages). The URL is no evidence: a /mac/ URL on Linux is the very mistake
+/// url-platform-mismatch names.
 pub fn is_macos_output(s: &Snapshot) -> bool {
     let has = |name: &str| {
         [s.definitions.as_ref(), s.health.as_ref()]
@@ -102,10 +103,7 @@ pub fn is_macos_output(s: &Snapshot) -> bool {
             .flatten()
             .any(|h| h.get(name).is_some())
     };
-    has("full_disk_access_enabled")
-        || has("fullDiskAccessEnabled")
-        || s.str("offline_definition_url_configured")
-            .is_some_and(|u| u.contains("/mac/"))
+    has("full_disk_access_enabled") || has("fullDiskAccessEnabled")
 }
 
 /// This build always verifies the engine signature and ignores the setting.

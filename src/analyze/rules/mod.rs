@@ -84,10 +84,8 @@ pub fn diagnose(s: &Snapshot) -> Vec<Finding> {
     out
 }
 fn mirror_findings(s: &Snapshot, out: &mut Vec<Finding>) {
-    if s.mirror.skipped && s.mirror.url.is_none() {
-        return;
-    }
-    // Without offline updates on, a missing URL is not a problem of this feature.
+    // Without offline updates on, a missing URL is not a problem of this feature. (With
+    // them on it is, network or not: --skip-network skips probes, not this.)
     if s.mirror.url.is_none() && super::facts::offline_enabled(s) != Some(true) {
         return;
     }
@@ -102,7 +100,12 @@ fn mirror_findings(s: &Snapshot, out: &mut Vec<Finding>) {
         mdatp_test: None,
         os_family: s.endpoint.os_family,
     };
-    out.extend(for_mirror(&facts));
+    let mut found = for_mirror(&facts);
+    // A Mac's output (read here from a file or a bundle) rightly points at /mac/.
+    if super::facts::is_macos_output(s) {
+        found.retain(|f| f.id != "url-platform-mismatch");
+    }
+    out.extend(found);
 }
 fn config_findings(s: &Snapshot, out: &mut Vec<Finding>) {
     // What health and the url rules already judged is not said again from the file.

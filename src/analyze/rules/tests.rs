@@ -672,3 +672,33 @@ fn raised_severities_are_declared_ones() {
         assert!(!r.declared().is_empty(), "{}: {}", r.id, r.severity);
     }
 }
+
+#[test]
+fn a_missing_url_is_said_without_the_network_and_a_mac_may_point_at_mac() {
+    // Offline updates on, no URL anywhere, --skip-network: url-missing all the same.
+    let no_url = healthy().replace(&format!("\"{MIRROR}\" [managed]"), "\"\" [managed]");
+    let mut s = snapshot(&no_url, None);
+    s.mirror = MirrorSnap {
+        skipped: true,
+        ..MirrorSnap::default()
+    };
+    assert_eq!(get(&s, "url-missing").severity, Severity::Critical);
+    // A /mac/ URL on Linux output is the mistake; on a Mac's output it is the right folder.
+    let mac_url = "http://172.22.199.67:8000/mac/production/";
+    let mac = healthy().replace(MIRROR, mac_url);
+    let mut s = snapshot(&mac, None);
+    s.mirror.url = Some((mac_url.into(), crate::mirror::step::UrlSource::Health));
+    s.mirror.checked = Some(crate::mirror::url::check(mac_url));
+    assert_eq!(
+        get(&s, "url-platform-mismatch").severity,
+        Severity::Critical
+    );
+    s.health = Some(
+        parse_text(&format!(
+            "{}full_disk_access_enabled : true\n",
+            full_health("101.25012.0003")
+        ))
+        .expect("parse"),
+    );
+    assert!(!ids(&s).contains(&"url-platform-mismatch"), "{:?}", ids(&s));
+}
