@@ -890,3 +890,45 @@ fn every_labelled_state_gives_its_documented_verdict() {
         "{report}"
     );
 }
+
+/// `config check` on the managed file of every healthy state, as a configuration
+/// repository's CI would run it: Microsoft's own sample profiles (mdatp-xplat's, the full
+/// Linux profile) set verification "disabled" without enabling offline updates, and must
+/// not fail a pipeline (issue 25: they exited 2 with config-verify-sig-off).
+#[test]
+fn config_check_never_fails_a_healthy_states_managed_file() {
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for (file, state) in load_states() {
+        if state.label != "healthy" || state.mirror.is_some() {
+            continue;
+        }
+        let text = match (&state.managed, &state.managed_fixture) {
+            (Some(text), None) => {
+                with_replacements(text.clone(), &state.managed_replace, "managed")
+            }
+            (None, Some(rel)) => fixture_text(rel)
+                .and_then(|t| with_replacements(t, &state.managed_replace, "managed_fixture")),
+            _ => continue,
+        };
+        let text = text.and_then(|t| expand(&t, None)).expect("managed text");
+        let env = TestEnv::new();
+        env.write_managed_config(&text);
+        let out = env
+            .cmd()
+            .args(["config", "check", "--format", "json"])
+            .arg(env.managed_config_path())
+            .output()
+            .expect("runs");
+        checked += 1;
+        let code = out.status.code();
+        if !matches!(code, Some(0) | Some(1)) {
+            failures.push(format!(
+                "{file}: config check exited {code:?}: {}",
+                String::from_utf8_lossy(&out.stdout)
+            ));
+        }
+    }
+    assert!(checked >= 3, "only {checked} healthy managed files");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
