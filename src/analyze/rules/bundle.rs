@@ -8,7 +8,7 @@ pub static BUNDLE_ALTERED: Rule = Rule {
     severity: "unknown",
     meaning: "A file of the support bundle does not match its MANIFEST.json: a different SHA-256 or size, missing, present twice, not a regular file, or not listed. The bundle was edited or cut short after `mdatp-doctor bundle` wrote it, so what it shows may not be what the endpoint had.",
     fix: "Ask for a new bundle written on the endpoint (`mdatp-doctor bundle`) and sent as it is; judge nothing on the files named.",
-    basis: "This tool's own bundle format: MANIFEST.json lists the size and SHA-256 of every file as it is written.",
+    basis: "Unknown: the files may not be what the endpoint had, so nothing in them can be judged. This tool's own bundle format: MANIFEST.json lists the size and SHA-256 of every file as it is written.",
 };
 
 pub static BUNDLE_REDACTED_VALUE: Rule = Rule {
@@ -16,7 +16,7 @@ pub static BUNDLE_REDACTED_VALUE: Rule = Rule {
     severity: "unknown",
     meaning: "A check needs a value the bundle redacted (`REDACTED`, or a placeholder such as `host-1` from `--redact-ids`), so it cannot be judged from the bundle; the rule is not run on the placeholder.",
     fix: "Run `mdatp-doctor diagnose` on the endpoint itself, or ask for a bundle written without `--redact-ids` if that value may leave the site.",
-    basis: "This tool's own redaction: a placeholder stands for the same value everywhere in one bundle, so comparisons still hold, but not the value's form.",
+    basis: "Unknown: the value the rule checks was redacted, so it cannot be judged from the bundle. This tool's own redaction: a placeholder stands for the same value everywhere in one bundle, so comparisons still hold, but not the value's form.",
 };
 
 /// Every finding this family can raise, in catalogue order.

@@ -22,7 +22,7 @@ pub static CONFIG_NOT_FOUND: Rule = Rule {
     severity: "info",
     meaning: "There is no managed configuration file at the default path; settings may come from Intune or the security portal. For `config check PATH` a missing PATH is an error (exit 3).",
     fix: "Nothing, if health shows the settings as [managed]; otherwise create the file.",
-    basis: "Documented: the managed file's path (offline page, linux-preferences); settings may come from Intune or the portal instead (release notes, 101.26042.0011).",
+    basis: "Info: context: the settings may come from Intune or the portal, and health shows what mdatp applied. Documented: the managed file's path (offline page, linux-preferences); settings may come from Intune or the portal instead (release notes, 101.26042.0011).",
 };
 
 pub static CONFIG_UNREADABLE: Rule = Rule {
@@ -30,7 +30,7 @@ pub static CONFIG_UNREADABLE: Rule = Rule {
     severity: "warning",
     meaning: "The managed configuration exists but cannot be read: permissions, not a regular file (a directory, FIFO or device is refused unread, so nothing blocks), or over 1 MiB. For `config check PATH` an unreadable PATH is an error (exit 3).",
     fix: "Make it a regular file of at most 1 MiB that root can read (mdatp follows symbolic links, and so does this check).",
-    basis: "Inferred: mdatp cannot use a file it cannot read; the path is documented.",
+    basis: "Warning: mdatp may not see the file's settings; health shows what it applied and the other findings grade the effect, so a person looks within a day. Inferred: mdatp cannot use a file it cannot read; the path is documented.",
 };
 
 pub static CONFIG_INVALID_JSON: Rule = Rule {
@@ -38,7 +38,7 @@ pub static CONFIG_INVALID_JSON: Rule = Rule {
     severity: "critical",
     meaning: "The file is not valid JSON (line and column given), so mdatp ignores all of it.",
     fix: "Fix the syntax; `python3 -m json.tool FILE` shows where.",
-    basis: "Inferred: mdatp ignores a file that is not valid JSON; Microsoft does not say what it does.",
+    basis: "Critical: mdatp ignores the whole file, so every setting in it, offline updates and their verification among them, is lost at once. Inferred: mdatp ignores a file that is not valid JSON; Microsoft does not say what it does.",
 };
 
 pub static CONFIG_UNKNOWN_KEY: Rule = Rule {
@@ -46,7 +46,7 @@ pub static CONFIG_UNKNOWN_KEY: Rule = Rule {
     severity: "warning",
     meaning: "A key or section mdatp does not know, with a did-you-mean suggestion; mdatp presumably ignores it and the setting keeps its default. For the misspelling offlineDefintionUpdateFallbackToCloud (in Microsoft's own samples) that is not established: those samples pair it with `offline_definition_update_fallback_to_cloud : false[managed]` in health, so health decides what mdatp applied (its fallback line, with or without [managed]); if mdatp ignores it, fallback keeps its default, undocumented on Linux and true in the macOS schema.",
     fix: "Rename it to the suggested key.",
-    basis: "Documented keys: linux-preferences. That mdatp ignores an unknown key without a word is inferred (new builds add keys).",
+    basis: "Warning: the setting keeps its default and a person should correct it within a day; health shows what mdatp applied. Documented keys: linux-preferences. That mdatp ignores an unknown key without a word is inferred (new builds add keys).",
 };
 
 pub static CONFIG_WRONG_SECTION: Rule = Rule {
@@ -54,7 +54,7 @@ pub static CONFIG_WRONG_SECTION: Rule = Rule {
     severity: "critical for offline keys, else warning",
     meaning: "A documented key placed in the wrong section (offlineDefinitionUpdate under features), so mdatp ignores it.",
     fix: "Move it to the section named in the finding.",
-    basis: "Documented sections: linux-preferences and the offline page (the March 2024 draft put the key under features).",
+    basis: "Critical: for an update key (offlineDefinition*, automatic updates, the interval) mdatp ignores it where it is, so the endpoint's updates are not set as the file says and it may not update; warning for other keys: a setting keeps its default, for a person within a day. Documented sections: linux-preferences and the offline page (the March 2024 draft put the key under features).",
 };
 
 pub static CONFIG_INVALID_VALUE: Rule = Rule {
@@ -62,7 +62,7 @@ pub static CONFIG_INVALID_VALUE: Rule = Rule {
     severity: "critical for offline keys, else warning",
     meaning: "A value of the wrong type or outside its documented values (\"true\" as a string, a negative interval, a section that is not an object). That mdatp then keeps the default is inferred, not documented.",
     fix: "Write the value in the documented type.",
-    basis: "Documented types and values: linux-preferences. That mdatp then keeps the default is inferred.",
+    basis: "Critical: for an update key (offlineDefinition*, automatic updates, the interval) mdatp keeps the default, so the endpoint's updates are not set as the file says and it may not update; warning for other keys and for a section that is not an object: a setting keeps its default, for a person within a day. Documented types and values: linux-preferences. That mdatp then keeps the default is inferred.",
 };
 
 pub static CONFIG_DUPLICATE_KEY: Rule = Rule {
@@ -70,7 +70,7 @@ pub static CONFIG_DUPLICATE_KEY: Rule = Rule {
     severity: "info, warning if it hides settings",
     meaning: "A key appears more than once in one object: mdatp keeps the last and ignores what the earlier ones hold (inferred from how JSON parsers treat duplicates; not documented), so a repeated section loses the first copy's settings, listed.",
     fix: "Merge the repeated sections into one, or keep one of the repeated keys.",
-    basis: "Inferred: JSON readers keep the last duplicate; Microsoft's own sample repeats keys as comments.",
+    basis: "Info: when the last copy holds everything, nothing mdatp applies changes; warning when an earlier copy holds settings mdatp does not see: a person merges them within a day. Inferred: JSON readers keep the last duplicate; Microsoft's own sample repeats keys as comments.",
 };
 
 pub static CONFIG_NOT_APPLIED: Rule = Rule {
@@ -78,7 +78,7 @@ pub static CONFIG_NOT_APPLIED: Rule = Rule {
     severity: "warning",
     meaning: "The file sets an offline-update value, but health shows a different value or no [managed] marker: mdatp did not take it.",
     fix: "Check the other config findings, the file's permissions, and any Intune or portal policy.",
-    basis: "Inferred from health: [managed] marks a setting read from management (health-status).",
+    basis: "Warning: mdatp runs with another value than the file's; the health findings grade what that value does, and a person finds out why within a day. Inferred from health: [managed] marks a setting read from management (health-status).",
 };
 
 pub static CONFIG_VERIFY_SIG_OFF: Rule = Rule {
@@ -86,7 +86,7 @@ pub static CONFIG_VERIFY_SIG_OFF: Rule = Rule {
     severity: "critical if disabled, warning if absent",
     meaning: "Offline updates are on (health, or the file) and features.offlineDefinitionUpdateVerifySig is \"disabled\" (documented: packages unverified before 101.26062.0005, ignored from it) or absent (inferred: Microsoft's 2024 sample shows unset as disabled). Not raised when offline updates are off: Microsoft's own sample profiles set \"disabled\" without using them. If health reports verification, verify-sig-disabled decides.",
     fix: "Set features.offlineDefinitionUpdateVerifySig to \"enabled\" (harmless on 101.26062.0005 and later, which ignore it), or run 101.26062.0005+ everywhere.",
-    basis: "Documented: the setting, its deprecation from 101.26062.0005 (offline page) and Microsoft's March 2024 sample; absent meaning off is inferred from that sample.",
+    basis: "Critical: \"disabled\" while offline updates are on is the policy's verification off with offline on (before 101.26062.0005 a tampered package would be loaded); warning when absent: that absent means off is inferred, so a person sets it within a day. Documented: the setting, its deprecation from 101.26062.0005 (offline page) and Microsoft's March 2024 sample; absent meaning off is inferred from that sample.",
 };
 
 pub static CONFIG_URL_UNUSED: Rule = Rule {
@@ -94,7 +94,7 @@ pub static CONFIG_URL_UNUSED: Rule = Rule {
     severity: "warning",
     meaning: "The file sets antivirusEngine.offlineDefinitionUpdateUrl while antivirusEngine.offlineDefinitionUpdate is \"disabled\" or unset (disabled by default): mdatp never asks the mirror, so the endpoint updates from the cloud or not at all. In `diagnose`, health decides (offline-update-disabled).",
     fix: "Set antivirusEngine.offlineDefinitionUpdate to \"enabled\" to use the mirror, or remove the URL.",
-    basis: "Warning: the mirror someone set up is unused, a person should decide within a day; nothing is unprotected. Documented: both keys and the disabled default (linux-preferences, offline page).",
+    basis: "Warning: the mirror someone set up is unused, and a person should decide within a day; nothing is unprotected. Documented: both keys and the disabled default (linux-preferences, offline page).",
 };
 
 pub static CONFIG_INTERVAL_RANGE: Rule = Rule {
@@ -102,7 +102,7 @@ pub static CONFIG_INTERVAL_RANGE: Rule = Rule {
     severity: "warning",
     meaning: "cloudService.definitionUpdatesInterval is outside a documented range (60-86400 s in the macOS schema, 0-86400 s in Intune's Linux setting); the finding says which bound and whose. What mdatp on Linux does with it is not documented.",
     fix: "Use a number of seconds from 60 to 86400 (the default is 28800, 8 hours).",
-    basis: "Documented ranges: 60–86400 s in the macOS schema (mdatp-xplat); 0–86400 in the Intune Linux setting (Microsoft365DSC's export).",
+    basis: "Warning: what mdatp does outside the documented range is unknown, and updates may come less than daily; a person sets a documented value within a day. Documented ranges: 60–86400 s in the macOS schema (mdatp-xplat); 0–86400 in the Intune Linux setting (Microsoft365DSC's export).",
 };
 
 pub static CONFIG_TOO_COMPLEX: Rule = Rule {
@@ -110,7 +110,7 @@ pub static CONFIG_TOO_COMPLEX: Rule = Rule {
     severity: "warning",
     meaning: "The file has more keys (over 25000), deeper nesting (over 32 levels) or more findings of one kind (over 50) than any real configuration: the check stopped there and says what it left out.",
     fix: "Look for a generated, concatenated or corrupted file; fix the findings shown, then run the check again.",
-    basis: "This tool's own limits on what it reads (keys, depth, findings).",
+    basis: "Warning: the check stopped short and part of the file is unjudged; a person looks for a generated or corrupted file within a day. This tool's own limits on what it reads (keys, depth, findings).",
 };
 
 /// Every finding this family can raise, in catalogue order.

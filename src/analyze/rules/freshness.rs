@@ -7,7 +7,7 @@ pub static DEFINITIONS_UPDATE_FAILED: Rule = Rule {
     severity: "critical",
     meaning: "definitions_update_fail_reason is not empty (quoted verbatim), or definitions_status is update_failed. could_be_older alone is transient and not a failure.",
     fix: "Check the mirror with `mdatp-doctor connectivity`, fix it, run `mdatp-doctor update`.",
-    basis: "Documented: definitions_update_fail_reason and the troubleshooting steps (offline page).",
+    basis: "Critical: the last update failed, so the endpoint will not update until the cause is fixed. Documented: definitions_update_fail_reason and the troubleshooting steps (offline page).",
 };
 
 pub static DEFINITIONS_STALE: Rule = Rule {
@@ -15,7 +15,7 @@ pub static DEFINITIONS_STALE: Rule = Rule {
     severity: "warning / critical",
     meaning: "The definitions are older than --warn-age (default 24 h or twice the update interval, whichever is larger) or --crit-age (default 72 h); the age comes from definitions_updated, and an absurd definitions_updated_minutes_ago is reported, not believed.",
     fix: "Run `mdatp-doctor update` and read its outcome.",
-    basis: "Inferred thresholds (24 h or twice the interval, 72 h); the 8 h default interval is documented (linux-preferences).",
+    basis: "Warning: past --warn-age the definitions in place still protect but no update is arriving, so a person looks within a day; critical past --crit-age, the policy's stale past the critical threshold. Inferred thresholds (24 h or twice the interval, 72 h); the 8 h default interval is documented (linux-preferences).",
 };
 
 pub static DEFINITIONS_MISSING: Rule = Rule {
@@ -23,7 +23,7 @@ pub static DEFINITIONS_MISSING: Rule = Rule {
     severity: "critical",
     meaning: "definitions_version is 0.0.0.0 or absent in the definitions output: the endpoint has no security intelligence loaded (documented value of a device that never updated: health-status). The integer versions of 2020 builds (definitionsVersion : 79932) are versions.",
     fix: "Run `mdatp-doctor update` and read its outcome; `mdatp-doctor connectivity` shows whether the mirror serves a package.",
-    basis: "Documented field (health-status); reading 0.0.0.0 or an absent version as no definitions is inferred.",
+    basis: "Critical: the policy's no definitions: without security intelligence the endpoint is unprotected. Documented field (health-status); reading 0.0.0.0 or an absent version as no definitions is inferred.",
 };
 
 pub static DEFINITIONS_UNAVAILABLE: Rule = Rule {
@@ -31,7 +31,7 @@ pub static DEFINITIONS_UNAVAILABLE: Rule = Rule {
     severity: "critical (warning when offline updates are off)",
     meaning: "definitions_status is unavailable: mdatp cannot tell or has no usable definitions (documented status: health-status).",
     fix: "Run `mdatp-doctor update`; if it fails, `mdatp-doctor connectivity` says why the mirror does not serve.",
-    basis: "Documented status (health-status).",
+    basis: "Critical: with offline updates on, mdatp has no usable definitions and the mirror is not giving it any; warning when offline updates are off: the cloud, not a mirror, is the source, and a person looks within a day. Documented status (health-status).",
 };
 
 pub static DEFINITIONS_UPDATING: Rule = Rule {
@@ -39,7 +39,7 @@ pub static DEFINITIONS_UPDATING: Rule = Rule {
     severity: "info (warning when it stays so across runs for an hour)",
     meaning: "definitions_status is updating: an update is in progress (documented: health-status). Seen in the run history for an hour or more, it is stuck (inferred: an update takes minutes, mdatp documents >120 s for a manual one).",
     fix: "Wait for the update to end; if it stays `updating`, `systemctl restart mdatp` and read `journalctl -u mdatp`.",
-    basis: "Documented status (health-status); an hour as stuck is inferred.",
+    basis: "Info: an update in progress is a normal, documented state; warning when the run history shows it `updating` for an hour or more: it looks stuck, and a person looks within a day. Documented status (health-status); an hour as stuck is inferred.",
 };
 
 /// Every finding this family can raise, in catalogue order.

@@ -7,7 +7,7 @@ pub static REENABLE_BUG: Rule = Rule {
     severity: "critical",
     meaning: "The known issue (documented only on the French offline-update page): offline update was enabled and served from the mirror, then disabled, then enabled again, and now updates do not come from the mirror; the run history shows the toggles with their times. Microsoft's only mitigation text is \"a fix is planned\"; later builds may have fixed it (not stated; fixes to the update flow have shipped since). A restart does not trigger an offline pull since 101.26032.0000 (at most one per interval), and cloud fallback cannot help endpoints without internet access.",
     fix: "No documented fix. Upgrade mdatp to the current build, then run `mdatp definitions update` and read the outcome.",
-    basis: "Documented only on the French offline page (Microsoft: 'a fix is planned'); the toggle sequence is this tool's run history.",
+    basis: "Critical: after the toggles the endpoint no longer updates from the mirror and Microsoft documents no fix, so an endpoint without internet access will not update. Documented only on the French offline page (Microsoft: 'a fix is planned'); the toggle sequence is this tool's run history.",
 };
 
 pub static REENABLE_BUG_SUSPECTED: Rule = Rule {

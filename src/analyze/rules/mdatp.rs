@@ -8,7 +8,7 @@ pub static MDATP_NOT_FOUND: Rule = Rule {
     severity: "unknown",
     meaning: "The mdatp client is not on PATH nor at /opt/microsoft/mdatp/sbin/wdavdaemonclient, so nothing about the endpoint can be read.",
     fix: "Install Defender for Endpoint, or point --mdatp (MDATP_DOCTOR_MDATP) at the client.",
-    basis: "Documented paths: /usr/bin/mdatp links to /opt/microsoft/mdatp/sbin/wdavdaemonclient.",
+    basis: "Unknown: without the client nothing about the endpoint can be read, and what could not be read is never reported as OK. Documented paths: /usr/bin/mdatp links to /opt/microsoft/mdatp/sbin/wdavdaemonclient.",
 };
 
 pub static MDATP_FAILED: Rule = Rule {
@@ -16,7 +16,7 @@ pub static MDATP_FAILED: Rule = Rule {
     severity: "unknown",
     meaning: "mdatp ran but gave no usable health report: it timed out, crashed, exited non-zero, or printed something unreadable.",
     fix: "Run `mdatp health` by hand, check `systemctl status mdatp` and /var/log/microsoft/mdatp/.",
-    basis: "Inferred: without a usable health output the state is unknown.",
+    basis: "Unknown: mdatp answered but gave nothing this tool can judge, and what could not be read is never reported as OK. Inferred: without a usable health output the state is unknown.",
 };
 
 pub static MDATP_DAEMON_DOWN: Rule = Rule {
@@ -24,7 +24,7 @@ pub static MDATP_DAEMON_DOWN: Rule = Rule {
     severity: "critical",
     meaning: "The mdatp client could not reach its daemon, wdavdaemon (`Failed to connect` and similar): nothing is protected or updated until it runs. `systemctl is-active mdatp` is shown when systemd answers. The client's exact wording is not documented (seen in public issue threads).",
     fix: "`systemctl status mdatp` and `journalctl -u mdatp` say why it stopped; `systemctl enable --now mdatp` starts it.",
-    basis: "Seen in public issue threads ('Failed to connect'); the mdatp service is documented.",
+    basis: "Critical: the policy's daemon down: until wdavdaemon runs the endpoint is neither protected nor updated. Seen in public issue threads ('Failed to connect'); the mdatp service is documented.",
 };
 
 pub static MDATP_UNLICENSED: Rule = Rule {
@@ -32,7 +32,7 @@ pub static MDATP_UNLICENSED: Rule = Rule {
     severity: "critical",
     meaning: "Health says licensed: false or prints 'ATTENTION: No license found'. Microsoft documents three causes: not onboarded, an expired build, or an offboarding file; the last two have findings of their own when seen.",
     fix: "Not onboarded: run the onboarding script. Expired build: upgrade mdatp. Offboarded: remove mdatp_offboard.json, then onboard.",
-    basis: "Documented: health-status ('No license found' and its causes).",
+    basis: "Critical: the policy's unlicensed: without a license Defender neither protects nor updates the device. Documented: health-status ('No license found' and its causes).",
 };
 
 pub static MDATP_VERSION_UNSUPPORTED: Rule = Rule {
@@ -40,7 +40,7 @@ pub static MDATP_VERSION_UNSUPPORTED: Rule = Rule {
     severity: "critical",
     meaning: "Offline updates are configured (enabled, or a mirror URL set) but app_version is below the first release that has them: 101.24022.0001 on Linux, 101.25012.0003 on macOS (versions compared per component).",
     fix: "Upgrade the mdatp package.",
-    basis: "Critical: the configured mirror is never used, so the endpoint does not update as intended. Documented floors: the Linux and macOS offline pages.",
+    basis: "Critical: the build cannot use the offline updates it is configured for, so an endpoint that relies on its mirror will not update. Documented floors: the Linux and macOS offline pages.",
 };
 
 pub static MDATP_OFFBOARDED: Rule = Rule {
@@ -48,7 +48,7 @@ pub static MDATP_OFFBOARDED: Rule = Rule {
     severity: "critical",
     meaning: "No license, and the offboarding file /etc/opt/microsoft/mdatp/mdatp_offboard.json exists: the device was offboarded, and while that file is there onboarding again does not take (documented: Microsoft's offboarding page).",
     fix: "If the device should be protected again, find out why it was offboarded, remove mdatp_offboard.json, then run the onboarding script from the portal.",
-    basis: "Documented: the offboarding steps for Linux and the 'No license found' causes.",
+    basis: "Critical: an offboarded device has no license, so it is unprotected and not updated, and onboarding does not take while the file is there. Documented: the offboarding steps for Linux and the 'No license found' causes.",
 };
 
 pub static MDATP_EXPIRED: Rule = Rule {
@@ -56,7 +56,7 @@ pub static MDATP_EXPIRED: Rule = Rule {
     severity: "critical",
     meaning: "product_expiration is in the past: mdatp builds expire about nine months after their release and then stop protecting and updating (documented: Microsoft's 'No license found' troubleshooting and release notes).",
     fix: "Upgrade the mdatp package to a current build.",
-    basis: "Documented: builds expire (release notes, health-status); about nine months is Microsoft's figure.",
+    basis: "Critical: the policy's expired: an expired build stops protecting and updating. Documented: builds expire (release notes, health-status); about nine months is Microsoft's figure.",
 };
 
 pub static MDATP_UNHEALTHY: Rule = Rule {
@@ -64,7 +64,7 @@ pub static MDATP_UNHEALTHY: Rule = Rule {
     severity: "warning",
     meaning: "Health says healthy: false; each entry of health_issues is shown as evidence (documented: Microsoft's health-status page). Issues with a finding of their own (license, engine) are reported there.",
     fix: "Read each health issue; `mdatp health` and /var/log/microsoft/mdatp/ say more.",
-    basis: "Documented: healthy and health_issues (health-status).",
+    basis: "Warning: mdatp says something is wrong and a person should read it within a day; the issues that leave the endpoint unprotected (license, engine) are critical findings of their own. Documented: healthy and health_issues (health-status).",
 };
 
 pub static ENGINE_STATUS_UNDOCUMENTED: Rule = Rule {
@@ -80,7 +80,7 @@ pub static ENGINE_NOT_LOADED: Rule = Rule {
     severity: "critical",
     meaning: "engine_load_status says the antivirus engine is not loaded: no scanning and no use for new definitions (documented: health-status). Since 2026 an engine whose signature fails verification is not loaded, so a bad package on the mirror is one cause (documented: the 2026 offline-update page).",
     fix: "Check the last update (definitions_update_fail_reason), the package on the mirror (`mdatp-doctor connectivity --verify-package`), then `systemctl restart mdatp` and `journalctl -u mdatp`.",
-    basis: "Documented: engine_load_status (health-status); an unverified engine is not loaded (offline page, 2026).",
+    basis: "Critical: the policy's engine not loaded: nothing is scanned and new definitions are of no use. Documented: engine_load_status (health-status); an unverified engine is not loaded (offline page, 2026).",
 };
 
 /// Every finding this family can raise, in catalogue order.

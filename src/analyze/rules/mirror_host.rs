@@ -15,126 +15,126 @@ pub static SETTINGS_UNREADABLE: Rule = Rule {
     severity: "critical (unknown when only unreadable by this user)",
     meaning: "The downloader's settings.json is missing, unreadable or not a JSON object. Documented: the script exits 0 without a word in its log when settings.json is missing, and an invalid file makes it do nothing, so cron never notices.",
     fix: "Put a valid settings.json next to xplat_offline_updates_download.sh (the script reads it from its own directory), or pass --settings PATH.",
-    basis: "Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
+    basis: "Critical: the downloader then does nothing and says nothing, so the fleet gets no new package; unknown when only this user cannot read it, or none was found where looked: the tool cannot judge it. Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
 };
 pub static SETTINGS_KEY_UNKNOWN: Rule = Rule {
     id: "mirror-host-settings-key-unknown",
     severity: "warning",
     meaning: "settings.json has a key the script does not read (documented keys: downloadFolder, downloadLinuxUpdates, downloadMacUpdates, downloadPreviewUpdates, backupPreviousUpdates, logFilePath). A misspelt key is silently ignored and its default (false, or the /tmp path) applies.",
     fix: "Rename the key to the documented spelling (the finding names the closest one).",
-    basis: "Inferred from how real mirror setups fail; the meaning says why.",
+    basis: "Warning: the misspelt setting takes its default, for a person to correct within a day; a switch that leaves nothing to download is mirror-host-no-platform. Inferred from how real mirror setups fail; the meaning says why.",
 };
 pub static SETTINGS_NOT_BOOLEAN: Rule = Rule {
     id: "mirror-host-settings-not-boolean",
     severity: "warning",
     meaning: "A download switch is not a JSON boolean. Documented: the script compares the text `jq -r` prints with `true`, so \"yes\", 1 or \"True\" mean off; the string \"true\" happens to work.",
     fix: "Write the switch as a JSON boolean: true or false, without quotes.",
-    basis: "Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
+    basis: "Warning: the switch reads as off (or works by chance), for a person to fix within a day; no platform at all is mirror-host-no-platform. Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
 };
 pub static NO_PLATFORM: Rule = Rule {
     id: "mirror-host-no-platform",
     severity: "critical",
     meaning: "Neither downloadLinuxUpdates nor downloadMacUpdates is on: the script downloads nothing and still logs `Script completed.` (documented: absent switches mean false).",
     fix: "Set \"downloadLinuxUpdates\": true (and downloadMacUpdates for macOS endpoints) in settings.json.",
-    basis: "Inferred from how real mirror setups fail; the meaning says why.",
+    basis: "Critical: the downloader fetches nothing, so the fleet gets no new package. Inferred from how real mirror setups fail; the meaning says why.",
 };
 pub static FOLDER_VOLATILE: Rule = Rule {
     id: "mirror-host-folder-volatile",
     severity: "warning",
     meaning: "downloadFolder or logFilePath is relative, under /tmp or on tmpfs. Documented: the shipped settings.json puts both under /tmp. Inferred: /tmp is a tmpfs on current Fedora and Debian 13 and is cleaned at boot, so the mirror and the log vanish after a reboot; a relative path depends on cron's working directory.",
     fix: "Move downloadFolder to persistent storage (e.g. /srv/wdav-update) and logFilePath to /var/log, then run the downloader once.",
-    basis: "Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
+    basis: "Warning: the mirror works until a reboot wipes it; a person moves it within a day. Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
 };
 pub static FOLDER_SPACE: Rule = Rule {
     id: "mirror-host-folder-space",
     severity: "warning",
     meaning: "Less than 2 GB free where the downloader writes (documented: Microsoft asks for 2 GB on the mirror's download folder).",
     fix: "Free space on that file system or move downloadFolder.",
-    basis: "Inferred from how real mirror setups fail; the meaning says why.",
+    basis: "Warning: the next download may not fit, but the current package is still served; a person frees space within a day. Inferred from how real mirror setups fail; the meaning says why.",
 };
 pub static FOLDER_UNREADABLE: Rule = Rule {
     id: "mirror-host-folder-unreadable",
     severity: "critical (unknown when only unreadable by this user)",
     meaning: "The download folder does not exist or cannot be read: the mirror serves nothing, or this check cannot see what it serves.",
     fix: "Run the downloader once (it creates the folder), or run mirror check as the user that owns it.",
-    basis: "Inferred from how real mirror setups fail; the meaning says why.",
+    basis: "Critical: a download folder that does not exist or cannot be read serves the fleet no package; unknown when only this user cannot read it: the tool cannot judge what it serves. Inferred from how real mirror setups fail; the meaning says why.",
 };
 pub static PACKAGE_MISSING: Rule = Rule {
     id: "mirror-host-package-missing",
     severity: "critical",
     meaning: "An arch folder the settings call for has no updates.zip, or has a manifest.json without the package or the reverse. Documented: when manifest.json exists but updates.zip was deleted, the script never fetches the package again; a run that failed leaves folders without packages.",
     fix: "Delete the arch folder's manifest.json and run the downloader (or `mdatp-doctor mirror run`) again.",
-    basis: "Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
+    basis: "Critical: without updates.zip the fleet gets no package, and a manifest left alone stops the script from fetching it again; a package without its manifest is a run that did not finish. Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
 };
 pub static PACKAGE_BAD: Rule = Rule {
     id: "mirror-host-package-bad",
     severity: "critical",
     meaning: "updates.zip is not a complete zip archive: an HTML page, empty, truncated, or an entry fails its CRC. Documented: the script runs curl without -f, so a proxy's error page is saved as the package and the run still says `Script completed.` (exit 0). Endpoints fail to install it and fall back or stay stale.",
     fix: "Let the downloader reach go.microsoft.com and definitionupdates.microsoft.com (proxy rules), then rerun it; `mdatp-doctor mirror run` keeps the last good package.",
-    basis: "Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
+    basis: "Critical: the fleet would be handed a bad package (an error page, empty, truncated, failing its CRC); unknown when only this user cannot read it. Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
 };
 pub static MANIFEST_BAD: Rule = Rule {
     id: "mirror-host-manifest-bad",
     severity: "critical",
     meaning: "manifest.json is missing, unreadable, not JSON, or has an empty EngineVersion/DefinitionVersion. Documented: the versions are scraped from the fwlink's `&action=info` XML; when that returned a proxy page both are \"\".",
     fix: "Rerun the downloader once the fwlink is reachable; check the proxy cron's environment gives curl.",
-    basis: "Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
+    basis: "Critical: a manifest the downloader could not fill means its run reached a proxy or error page, not Microsoft, so the package beside it is bad, missing or not renewed; unknown when only this user cannot read it. Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
 };
 pub static LEFTOVERS: Rule = Rule {
     id: "mirror-host-leftovers",
     severity: "warning",
     meaning: "updates.zip_temp or manifest.xml remain in an arch folder. Documented: the script downloads to these names and removes them at the end, and a failed run removes them itself (handle_error deletes both), so only a run that was killed (timeout, OOM, reboot) leaves them.",
     fix: "Find what killed the last run (a cron timeout, the OOM killer, a reboot), remove the leftovers and rerun the downloader.",
-    basis: "Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
+    basis: "Warning: a killed run left files behind, but the package served is the one before it; a person finds what killed the run within a day. Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
 };
 pub static PACKAGE_OLD: Rule = Rule {
     id: "mirror-host-package-old",
     severity: "warning, critical after 3 days",
     meaning: "The package is older than 24 h or twice the endpoints' update interval, whichever is larger. Inferred: Microsoft publishes definitions several times a day and the script replaces the package whenever the version changes, so an old package means the downloader is not running or not succeeding.",
     fix: "Check the schedule and the last run (`mirror check` lists both), then run the downloader by hand and read its output.",
-    basis: "Inferred from how real mirror setups fail; the meaning says why.",
+    basis: "Warning: past 24 h (or twice the interval) the fleet still gets a package, but a person checks the downloader within a day; critical after 3 days, when endpoints that take it are past the default critical age. Inferred from how real mirror setups fail; the meaning says why.",
 };
 pub static BACKUP_BAD: Rule = Rule {
     id: "mirror-host-backup-bad",
     severity: "warning",
     meaning: "backupPreviousUpdates is on but <ring>_back has no package, or its version is at or above the current one. Documented: a run that fails after the backup copy leaves _back equal to the current version, so n-1 is lost.",
     fix: "Keep the last good package somewhere else until the next good run refreshes _back; `mirror run` snapshots each arch folder before the script runs.",
-    basis: "Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
+    basis: "Warning: the current package is served, only the n-1 to roll back to is lost; a person keeps a good copy within a day. Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
 };
 pub static NOT_WORLD_READABLE: Rule = Rule {
     id: "mirror-host-not-world-readable",
     severity: "critical",
     meaning: "A package, manifest or folder on the mirror is not readable (or a folder not searchable) by other users. Inferred: the web server runs as its own user, so it answers 403 and endpoints cannot update.",
     fix: "chmod o+r the files and o+rx the folders (or run the downloader with umask 022).",
-    basis: "Inferred from how real mirror setups fail; the meaning says why.",
+    basis: "Critical: a web server running as its own user answers 403, so the fleet gets no package. Inferred from how real mirror setups fail; the meaning says why.",
 };
 pub static LOG_UNREADABLE: Rule = Rule {
     id: "mirror-host-log-unreadable",
     severity: "unknown",
     meaning: "The downloader's log (logFilePath; documented default /tmp/mdatp_offline_updates.log) is missing or unreadable, so the last run cannot be judged. The script creates it on its first run.",
     fix: "Run the check as the user that runs the downloader, or point logFilePath at a persistent, readable file.",
-    basis: "Inferred from how real mirror setups fail; the meaning says why.",
+    basis: "Unknown: without the log the last run cannot be judged, and what could not be read is never reported as OK. Inferred from how real mirror setups fail; the meaning says why.",
 };
 pub static RUN_UNFINISHED: Rule = Rule {
     id: "mirror-host-run-unfinished",
     severity: "critical",
     meaning: "The log's last `Script started.` has no `Script completed.` after it. Documented: every failure (curl error, fwlink down) ends the script there, with exit status 0, and its `Error (N):` line goes to stdout only; the first failure skips every remaining arch, ring and platform.",
     fix: "Run the downloader by hand (or through `mdatp-doctor mirror run`, which keeps its output) and fix the error it prints.",
-    basis: "Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
+    basis: "Critical: the last run stopped at its first failure, skipping every remaining arch, ring and platform, and exited 0, so the fleet gets no new package until someone fixes it. Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
 };
 pub static RUN_OLD: Rule = Rule {
     id: "mirror-host-run-old",
     severity: "warning",
     meaning: "The last completed run is older than twice the endpoints' update interval, or the log shows none. Inferred: the schedule stopped or runs less often than endpoints poll.",
     fix: "Check the cron entry or timer that runs the downloader; make it run at least as often as definitionUpdatesInterval.",
-    basis: "Inferred from how real mirror setups fail; the meaning says why.",
+    basis: "Warning: the schedule stopped or runs too seldom, but the package served may still be current (mirror-host-package-old grades its age); a person checks within a day. Inferred from how real mirror setups fail; the meaning says why.",
 };
 pub static RUN_ERRORS: Rule = Rule {
     id: "mirror-host-run-errors",
     severity: "warning",
     meaning: "The log holds `Error (N): …` lines. The script writes them to stdout only; they are in the log when a wrapper appends the output there. N is not curl's exit status: the script calls `handle_error $?` inside `if ! curl …`, where `$?` is the negation's 0, so curl failures read `Error (0)`.",
     fix: "Run the downloader by hand and read curl's own message; check the proxy and that go.microsoft.com is reachable.",
-    basis: "Inferred from how real mirror setups fail; the meaning says why.",
+    basis: "Warning: the run that logged them still completed, so the package may be current; a person reads the errors within a day. Inferred from how real mirror setups fail; the meaning says why.",
 };
 
 pub static SCHEDULE_MISSING: Rule = Rule {
@@ -142,28 +142,28 @@ pub static SCHEDULE_MISSING: Rule = Rule {
     severity: "warning",
     meaning: "No cron entry (/etc/crontab, /etc/cron.d, user crontabs readable by this user) and no systemd timer in /etc/systemd/system runs the downloader. Documented: script 0.0.2 cannot create a scheduled task itself. Inferred: without one the mirror stops at its last download; a crontab this user cannot read is not seen.",
     fix: "Add a cron line or timer that runs the script (or `mdatp-doctor mirror run`) at least as often as definitionUpdatesInterval; see \"On the mirror host\" in the README.",
-    basis: "Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
+    basis: "Warning: the mirror stops at its last download but still serves it, and a crontab this user cannot read is not seen; a person checks within a day, and mirror-host-package-old grades the age. Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
 };
 pub static SCHEDULE_SLOW: Rule = Rule {
     id: "mirror-host-schedule-slow",
     severity: "warning",
     meaning: "The schedule that runs the downloader leaves gaps longer than the endpoints' definitionUpdatesInterval (--interval, 8 h by default as documented for mdatp), so endpoints poll a mirror that is behind.",
     fix: "Run the downloader at least as often as the endpoints poll, e.g. `0 */4 * * *`.",
-    basis: "Inferred from how real mirror setups fail; the meaning says why.",
+    basis: "Warning: endpoints poll a mirror that is behind but still get a package; a person shortens the schedule within a day. Inferred from how real mirror setups fail; the meaning says why.",
 };
 pub static SCRIPT_PROBLEM: Rule = Rule {
     id: "mirror-host-script-problem",
     severity: "critical (warning when only not executable or not found)",
     meaning: "The downloader script next to settings.json is missing, not executable, or has CRLF line endings. Documented: the script reads settings.json from its own directory. Inferred: a script saved with CRLF (edited on Windows) fails at its first line; one without the execute bit fails when cron calls it by path.",
     fix: "Put xplat_offline_updates_download.sh next to settings.json, convert it with `sed -i 's/\\r$//'` and chmod 755 it.",
-    basis: "Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
+    basis: "Critical: a script with CRLF line endings cannot run at all, so the fleet gets no new package; warning when it is only not executable (a cron line may run it through bash) or not found where looked (it may live elsewhere): a person checks within a day. Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
 };
 pub static TOOL_MISSING: Rule = Rule {
     id: "mirror-host-tool-missing",
     severity: "critical",
     meaning: "jq or curl is not on the PATH cron gives its jobs (/usr/bin:/bin). Documented: the script needs both and exits 0 when either is missing, so the failure is silent.",
     fix: "Install them (apt-get install curl jq, or dnf install curl jq).",
-    basis: "Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
+    basis: "Critical: without jq or curl the script exits 0 without downloading, so the fleet gets no new package. Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
 };
 
 pub static SERVING_MISMATCH: Rule = Rule {
@@ -171,7 +171,7 @@ pub static SERVING_MISMATCH: Rule = Rule {
     severity: "critical",
     meaning: "What the web server hands out at --url is not what the downloader left on disk: a request fails (403 from file modes or SELinux labels, 404 from another docroot or nginx's default_server), or the package's size/SHA-256 or the manifest's versions differ. Inferred from real mirror setups; endpoints see only what is served.",
     fix: "Point the docroot at downloadFolder (URL ending at the ring folder), make the files world-readable (httpd_sys_content_t under SELinux), then run mirror check --url again.",
-    basis: "Inferred from how real mirror setups fail; the meaning says why.",
+    basis: "Critical: endpoints see only what is served, and what is served fails or differs from the package on disk, so the fleet gets no package or another one; unknown when the URL cannot be probed or nothing on disk can be compared. Inferred from how real mirror setups fail; the meaning says why.",
 };
 
 pub static BEHIND_MICROSOFT: Rule = Rule {
@@ -179,7 +179,7 @@ pub static BEHIND_MICROSOFT: Rule = Rule {
     severity: "warning",
     meaning: "--online: Microsoft's fwlink (`&action=info`, documented as what the downloader reads its versions from) publishes newer definitions than the mirror's manifest.json holds, or the fwlink cannot be reached from the mirror host through the proxy in its environment (then the downloader fails the same way). Since 2026 the mirror must also reach definitionupdates.microsoft.com.",
     fix: "Run the downloader now; if it cannot reach the fwlink, allow go.microsoft.com and definitionupdates.microsoft.com through the proxy and give cron the proxy variables.",
-    basis: "Inferred from how real mirror setups fail; the meaning says why.",
+    basis: "Warning: the mirror is behind Microsoft, or cannot reach it, but still serves its package; a person runs the downloader within a day, and mirror-host-package-old grades the age. Inferred from how real mirror setups fail; the meaning says why.",
 };
 
 pub static NOT_WRITABLE: Rule = Rule {
@@ -187,28 +187,28 @@ pub static NOT_WRITABLE: Rule = Rule {
     severity: "critical (log only: warning; user unknown: unknown)",
     meaning: "The user the schedule runs the downloader as (root when none names one) cannot write the download folder, an arch folder in it or the log (for a missing one, the nearest directory above). Documented: the script exits 0 when a write fails, so the run looks fine while the mirror stays as it was. Inferred from owner/group/other bits; ACLs and read-only mounts are not read.",
     fix: "chown the download folder (and the log) to the user that runs the downloader, or run the job as their owner.",
-    basis: "Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
+    basis: "Critical: every run fails to write the package and still exits 0, so the fleet gets no new package; warning when only the log is not writable: runs leave no trace, but packages still arrive; unknown when the user is not in /etc/passwd: what it may write cannot be told. Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
 };
 pub static LOG_OWNER: Rule = Rule {
     id: "mirror-host-log-owner",
     severity: "info",
     meaning: "The downloader's log belongs to another user than the (non-root) one the schedule runs it as, who can still write it. Inferred: typically left by a run by hand as root; harmless while that user can still append, but the runs in it may not be the scheduled ones.",
     fix: "chown the log to the user that runs the downloader.",
-    basis: "Inferred from how real mirror setups fail; the meaning says why.",
+    basis: "Info: context: the user can still write the log, so nothing fails; the owner only hints at a run by hand. Inferred from how real mirror setups fail; the meaning says why.",
 };
 pub static SELINUX_LABEL: Rule = Rule {
     id: "mirror-host-selinux-label",
     severity: "critical",
     meaning: "SELinux enforces (/sys/fs/selinux/enforce is 1), a local nginx or httpd is installed, and files it would serve lack a type httpd may read (httpd_sys_content_t, public_content_t or their _rw_ forms). Inferred from real setups: files moved from /tmp or a home keep their type, a relabel without a file-context rule resets it: the server answers 403 though modes are right.",
     fix: "semanage fcontext -a -t httpd_sys_content_t '<folder>(/.*)?' && restorecon -R <folder>",
-    basis: "Inferred from how real mirror setups fail; the meaning says why.",
+    basis: "Critical: the web server answers 403 for these files, so the fleet gets no package. Inferred from how real mirror setups fail; the meaning says why.",
 };
 pub static SCRIPT_NO_ARM64: Rule = Rule {
     id: "mirror-host-script-outdated",
     severity: "warning",
     meaning: "The downloader script never mentions arm64, so it fetches no arm64 packages and arm64 endpoints get nothing. Documented: Linux ARM64 is in production and the downloader has supported arm64 since November 2024 (0.0.2 asks for `&arch=arm64`); which version added it is not documented, so the script's text is read, not its version.",
     fix: "Replace the script with the current xplat_offline_updates_download.sh from microsoft/mdatp-xplat (linux/definition_downloader).",
-    basis: "Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
+    basis: "Warning: x86_64 endpoints are still served, and whether the fleet has arm64 endpoints is not known here, so a person checks within a day. Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
 };
 
 /// Every finding this family can raise, in catalogue order.

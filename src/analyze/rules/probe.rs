@@ -12,7 +12,7 @@ pub static ENDPOINT_BEHIND_MIRROR: Rule = Rule {
     severity: "warning",
     meaning: "The mirror's manifest has newer definitions than the endpoint and the last update is older than the update interval: the endpoint is not pulling.",
     fix: "Run `mdatp-doctor update` to see what fails.",
-    basis: "Inferred from the manifest the downloader writes (mdatp-xplat) and the documented update interval.",
+    basis: "Warning: the endpoint had an update interval to pull and did not, but the definitions in place still protect; a person looks within a day, and definitions-stale turns critical past the critical age. Inferred from the manifest the downloader writes (mdatp-xplat) and the documented update interval.",
 };
 
 pub static MIRROR_BEHIND_ENDPOINT: Rule = Rule {
@@ -20,7 +20,7 @@ pub static MIRROR_BEHIND_ENDPOINT: Rule = Rule {
     severity: "warning",
     meaning: "The endpoint runs newer definitions than the mirror offers: they came from the cloud, and the mirror's downloader is stuck.",
     fix: "Run the downloader by hand on the mirror; check its cron job and proxy: it must reach go.microsoft.com and definitionupdates.microsoft.com.",
-    basis: "Inferred from the manifest the downloader writes (mdatp-xplat).",
+    basis: "Warning: this endpoint is current (from the cloud); the mirror's downloader needs a person within a day before endpoints without cloud access fall behind. Inferred from the manifest the downloader writes (mdatp-xplat).",
 };
 
 pub static MIRROR_DNS_FAILED: Rule = Rule {
@@ -28,7 +28,7 @@ pub static MIRROR_DNS_FAILED: Rule = Rule {
     severity: "critical",
     meaning: "The mirror's host name does not resolve on the endpoint.",
     fix: "Fix DNS or /etc/hosts, or use the mirror's address in the URL.",
-    basis: "Measured by this tool's probe, connecting as the endpoint would.",
+    basis: "Critical: the endpoint cannot find its mirror, so it will not update from it. Measured by this tool's probe, connecting as the endpoint would.",
 };
 
 pub static MIRROR_UNREACHABLE: Rule = Rule {
@@ -36,7 +36,7 @@ pub static MIRROR_UNREACHABLE: Rule = Rule {
     severity: "critical",
     meaning: "The mirror refuses connections or has no route.",
     fix: "Check the web server runs and listens, and the firewall.",
-    basis: "Measured by this tool's probe, connecting as the endpoint would.",
+    basis: "Critical: the mirror refuses or cannot be reached (or its folder cannot be read), so the endpoint will not update from it. Measured by this tool's probe, connecting as the endpoint would.",
 };
 
 pub static MIRROR_TIMEOUT: Rule = Rule {
@@ -44,7 +44,7 @@ pub static MIRROR_TIMEOUT: Rule = Rule {
     severity: "critical",
     meaning: "No connection (--connect-timeout per address), no answer (--probe-timeout), or a download cut by its deadline (--package-timeout for --verify-package), with how much arrived and how fast.",
     fix: "Check for a firewall dropping packets or a hung server or mount.",
-    basis: "Measured by this tool's probe, with its own time limits.",
+    basis: "Critical: a mirror that does not answer, or does not deliver the package in time, gives the endpoint no update. Measured by this tool's probe, with its own time limits.",
 };
 
 pub static MIRROR_TLS_ERROR: Rule = Rule {
@@ -52,7 +52,7 @@ pub static MIRROR_TLS_ERROR: Rule = Rule {
     severity: "critical",
     meaning: "TLS fails: unknown issuer, expired or not yet valid certificate, name mismatch, or handshake failure; the certificate's subject, issuer and dates are in the evidence.",
     fix: "Trust the issuing CA in the system store, renew the certificate, or issue one for the URL's host name.",
-    basis: "Measured by this tool's probe against the system trust store; trust store paths per distribution are each distribution's documentation.",
+    basis: "Critical: the endpoint cannot open a trusted connection to its mirror, so it will not update from it. Measured by this tool's probe against the system trust store; trust store paths per distribution are each distribution's documentation.",
 };
 
 pub static MIRROR_HTTP_ERROR: Rule = Rule {
@@ -60,7 +60,7 @@ pub static MIRROR_HTTP_ERROR: Rule = Rule {
     severity: "critical",
     meaning: "The mirror answers with an HTTP error other than 404, redirects in a loop or more than 5 times.",
     fix: "Check the web server's configuration and error log.",
-    basis: "Measured by this tool's probe.",
+    basis: "Critical: the mirror does not hand out its files (an HTTP error, a redirect loop, a link-local redirect), so the endpoint will not update from it. Measured by this tool's probe.",
 };
 
 pub static MIRROR_REDIRECT_CROSS_HOST: Rule = Rule {
@@ -68,7 +68,7 @@ pub static MIRROR_REDIRECT_CROSS_HOST: Rule = Rule {
     severity: "warning",
     meaning: "The mirror redirects requests to another host (or port): what the endpoint downloads comes from there, not from the mirror configured. A redirect to a link-local address (a cloud metadata service) is refused and reported as mirror-http-error.",
     fix: "Make sure the other host is meant to serve the updates, or serve the files from the mirror itself.",
-    basis: "Measured; refusing link-local targets is this tool's policy.",
+    basis: "Warning: updates still arrive, but from a host nobody configured here, which a person should confirm within a day; nothing is unprotected yet. Measured; refusing link-local targets is this tool's policy.",
 };
 
 pub static MIRROR_MANIFEST_MISSING: Rule = Rule {
@@ -76,7 +76,7 @@ pub static MIRROR_MANIFEST_MISSING: Rule = Rule {
     severity: "warning",
     meaning: "arch_<arch>/manifest.json is missing: a downloader older than script 0.0.2, or a failed run.",
     fix: "Update and run the downloader.",
-    basis: "Documented layout: the downloader (mdatp-xplat, script 0.0.2) writes arch_*/manifest.json.",
+    basis: "Warning: the package is judged on its own (mirror-package-*); a missing manifest points at an old downloader or a failed run, for a person within a day. Documented layout: the downloader (mdatp-xplat, script 0.0.2) writes arch_*/manifest.json.",
 };
 
 pub static MIRROR_MANIFEST_INVALID: Rule = Rule {
@@ -84,7 +84,7 @@ pub static MIRROR_MANIFEST_INVALID: Rule = Rule {
     severity: "warning",
     meaning: "manifest.json is not JSON, or its versions are empty (the downloader got a proxy or error page).",
     fix: "Run the downloader by hand and read its output.",
-    basis: "Documented behaviour of the downloader (mdatp-xplat): curl without -f keeps error pages.",
+    basis: "Warning: a sign that the downloader's last run got an error page; the package itself is judged by mirror-package-invalid, so a person reruns the downloader within a day. Documented behaviour of the downloader (mdatp-xplat): curl without -f keeps error pages.",
 };
 
 pub static MIRROR_PACKAGE_MISSING: Rule = Rule {
@@ -92,7 +92,7 @@ pub static MIRROR_PACKAGE_MISSING: Rule = Rule {
     severity: "critical",
     meaning: "arch_<arch>/updates.zip is missing (404, or absent from the directory).",
     fix: "Run the downloader; delete a manifest.json left without its updates.zip first.",
-    basis: "Documented layout: the downloader (mdatp-xplat) writes arch_*/updates.zip.",
+    basis: "Critical: without updates.zip (or its arch folder) the endpoint gets no package from the mirror and will not update from it. Documented layout: the downloader (mdatp-xplat) writes arch_*/updates.zip.",
 };
 
 pub static MIRROR_PACKAGE_INVALID: Rule = Rule {
@@ -100,7 +100,7 @@ pub static MIRROR_PACKAGE_INVALID: Rule = Rule {
     severity: "critical",
     meaning: "updates.zip is not a zip (an HTML error page saved by curl without -f), cannot be read as a zip, or is over --max-package-size.",
     fix: "Delete the package and manifest on the mirror and run the downloader again.",
-    basis: "Measured (the zip is read); the cause named is the downloader's documented behaviour (mdatp-xplat).",
+    basis: "Critical: the package the endpoint would fetch is not a usable zip (or is over the size limit), so it gets a bad package or none. Measured (the zip is read); the cause named is the downloader's documented behaviour (mdatp-xplat).",
 };
 
 pub static MIRROR_STALE: Rule = Rule {
@@ -108,7 +108,7 @@ pub static MIRROR_STALE: Rule = Rule {
     severity: "warning",
     meaning: "The package was last changed more than --stale-after ago (default 7 days).",
     fix: "Check the downloader's cron job and that its folder is not under /tmp.",
-    basis: "Inferred threshold (--stale-after, 7 days by default).",
+    basis: "Warning: the mirror still serves a package, only an old one, so a person checks its downloader within a day; the endpoint's own age is definitions-stale's to grade. Inferred threshold (--stale-after, 7 days by default).",
 };
 
 pub static MIRROR_PERMISSIONS: Rule = Rule {
@@ -116,7 +116,7 @@ pub static MIRROR_PERMISSIONS: Rule = Rule {
     severity: "warning (critical when a read fails)",
     meaning: "Directory-mirror files or folders are not readable by everyone; on a root-squashed NFS export the daemon reads as nobody.",
     fix: "chmod -R a+rX on the mirror folder.",
-    basis: "Inferred: mdatp reads a share as root, which root_squash maps to nobody.",
+    basis: "Warning: files not readable by everyone may still be read by mdatp as root, except on a root-squashed share, so a person checks within a day; critical when a read fails: the endpoint cannot fetch the package and will not update from the mirror. Inferred: mdatp reads a share as root, which root_squash maps to nobody.",
 };
 
 pub static ENGINE_BEHIND_MIRROR: Rule = Rule {
@@ -124,7 +124,7 @@ pub static ENGINE_BEHIND_MIRROR: Rule = Rule {
     severity: "warning",
     meaning: "The mirror's manifest.json offers a newer EngineVersion than the endpoint's engine_version, and the endpoint has had an update interval to pull it (the same comparison as endpoint-behind-mirror, for the engine) — or, at once, when the endpoint already runs the mirror's DefinitionVersion: it took the package and the engine in it did not apply.",
     fix: "Run `mdatp-doctor update` to pull now and read what fails. Since 2026 an engine that fails signature verification is not loaded (documented: the offline-update page): check engine_load_status too.",
-    basis: "Inferred from the manifest's EngineVersion (mdatp-xplat) and the documented update interval.",
+    basis: "Warning: the endpoint still runs a loaded engine, only not the newer one; a person looks within a day, and engine-not-loaded is the critical case. Inferred from the manifest's EngineVersion (mdatp-xplat) and the documented update interval.",
 };
 
 pub static MIRROR_ENGINE_BEHIND_ENDPOINT: Rule = Rule {
@@ -132,7 +132,7 @@ pub static MIRROR_ENGINE_BEHIND_ENDPOINT: Rule = Rule {
     severity: "warning",
     meaning: "The endpoint runs a newer engine than the mirror offers: it came from the cloud, and the mirror's downloader is stuck.",
     fix: "On the mirror, run the downloader by hand and read its output; it must reach go.microsoft.com and definitionupdates.microsoft.com.",
-    basis: "Inferred from the manifest's EngineVersion (mdatp-xplat).",
+    basis: "Warning: this endpoint is current (from the cloud); the mirror's downloader needs a person within a day before endpoints without cloud access fall behind. Inferred from the manifest's EngineVersion (mdatp-xplat).",
 };
 
 pub static MDATP_TEST_MIRROR_FAILED: Rule = Rule {
@@ -140,7 +140,7 @@ pub static MDATP_TEST_MIRROR_FAILED: Rule = Rule {
     severity: "warning",
     meaning: "`mdatp connectivity test` printed a line for the mirror (builds from 101.26052.0012 test the offline update paths; the output format is not published) and it did not end in OK: mdatp itself cannot reach the mirror, whatever this tool's own probe saw.",
     fix: "Compare with this tool's probe: a difference points at what mdatp uses and we do not (its proxy, its trust store, its name resolution).",
-    basis: "Documented that 101.26052.0012 tests the offline paths (release notes); the output format is not published.",
+    basis: "Warning: a lead for a person within a day, not proof that the endpoint cannot update: the line's format is unpublished, and the probe and update findings judge the mirror. Documented that 101.26052.0012 tests the offline paths (release notes); the output format is not published.",
 };
 
 /// Every finding this family can raise, in catalogue order.

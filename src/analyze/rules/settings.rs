@@ -11,7 +11,7 @@ pub static OFFLINE_UPDATE_DISABLED: Rule = Rule {
     severity: "warning (info when no mirror is configured)",
     meaning: "offline_definition_update is disabled: the endpoint takes updates from Microsoft's cloud, not the mirror. Info on a cloud-only endpoint (no URL in health or the file, the file does not enable the feature); a warning when a mirror is configured but never asked.",
     fix: "Set antivirusEngine.offlineDefinitionUpdate to \"enabled\" in the managed configuration (not under features).",
-    basis: "Warning: a mirror set up for this endpoint is unused, a person should decide within a day; info for cloud-only, which Microsoft documents as the default. Documented: the conditions for pulls from the mirror (offline page).",
+    basis: "Warning: a mirror is configured (in health or the file) but never asked, so a person should decide within a day which source the endpoint uses; info when no mirror is configured: cloud-only is Microsoft's documented default, a healthy state. Documented: the conditions for pulls from the mirror (offline page).",
 };
 
 pub static AUTOMATIC_UPDATE_DISABLED: Rule = Rule {
@@ -19,7 +19,7 @@ pub static AUTOMATIC_UPDATE_DISABLED: Rule = Rule {
     severity: "warning",
     meaning: "automatic_definition_update_enabled is false: nothing pulls unless someone runs `mdatp definitions update`.",
     fix: "Set cloudService.automaticDefinitionUpdateEnabled to true.",
-    basis: "Documented: the conditions for pulls from the mirror (offline page).",
+    basis: "Warning: nothing is unprotected yet, but no update comes until someone pulls by hand, so a person should act within a day; definitions-stale turns critical past the critical age. Documented: the conditions for pulls from the mirror (offline page).",
 };
 
 pub static ENFORCEMENT_NOT_REALTIME: Rule = Rule {
@@ -27,7 +27,7 @@ pub static ENFORCEMENT_NOT_REALTIME: Rule = Rule {
     severity: "warning",
     meaning: "Automatic pulls from the mirror only happen when the enforcement level is real_time; this endpoint runs passive, on_demand or audit. Read from antivirus_enforcement_level (101.26052.0012+), enforcement_level, the real-time booleans on builds without audit, or the managed file (documented: linux-preferences, release notes).",
     fix: "Set antivirusEngine.enforcementLevel to \"real_time\", or schedule `mdatp definitions update`.",
-    basis: "Documented: only real_time pulls (offline page); the level fields (release notes); audit vs the real-time boolean is inferred.",
+    basis: "Warning: offline updates are on but this level makes no automatic pulls, so a person should act within a day; the definitions in place stay, and definitions-stale turns critical past the critical age. Documented: only real_time pulls (offline page); the level fields (release notes); audit vs the real-time boolean is inferred.",
 };
 
 /// Every finding this family can raise, in catalogue order.

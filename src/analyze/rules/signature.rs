@@ -7,7 +7,7 @@ pub static VERIFY_SIG_DISABLED: Rule = Rule {
     severity: "critical",
     meaning: "Offline updates are in effect and signature verification of their packages is off (offline_definition_update_verify_sig disabled before 101.26062.0005, or engine_signature_verification disabled): a tampered package would be loaded. Not raised on endpoints that do not use offline updates.",
     fix: "Set features.offlineDefinitionUpdateVerifySig to \"enabled\", or upgrade to 101.26062.0005+.",
-    basis: "Critical: a tampered package would be loaded. Documented: the setting and its deprecation from 101.26062.0005 (offline page, release notes); the default \"disabled\" on cloud-only endpoints (Microsoft's 2024 sample).",
+    basis: "Critical: the policy's verification off with offline on: a tampered package on the mirror would be loaded. Documented: the setting and its deprecation from 101.26062.0005 (offline page, release notes); the default \"disabled\" on cloud-only endpoints (Microsoft's 2024 sample).",
 };
 
 pub static VERIFY_SIG_SETTING_DEPRECATED: Rule = Rule {
@@ -15,7 +15,7 @@ pub static VERIFY_SIG_SETTING_DEPRECATED: Rule = Rule {
     severity: "info",
     meaning: "The managed file still sets features.offlineDefinitionUpdateVerifySig on 101.26062.0005+, where it has no effect (health shows DEPRECATED).",
     fix: "Remove the key once every endpoint runs 101.26062.0005 or later.",
-    basis: "Documented: deprecated and ignored from 101.26062.0005 (offline page).",
+    basis: "Info: context: the key does nothing on builds that always verify, so nothing is at risk. Documented: deprecated and ignored from 101.26062.0005 (offline page).",
 };
 
 /// Every finding this family can raise, in catalogue order.

@@ -7,7 +7,7 @@ pub static DISK_SPACE_LOW: Rule = Rule {
     severity: "warning",
     meaning: "Little free space where an update must land: below 2 GB on a mounted-directory mirror (the size Microsoft documents for the mirror's download folder), or below 1 GiB under /var/opt/microsoft/mdatp on the endpoint (inferred: a package is 100–200 MB and is unpacked beside the current one).",
     fix: "Free space on that file system (or move the download folder) and run the update again.",
-    basis: "Documented for the mirror (about 2 GB, offline page); the endpoint's 1 GiB is inferred.",
+    basis: "Warning: the next update may not land, but the definitions in place still protect; a person frees space within a day. Documented for the mirror (about 2 GB, offline page); the endpoint's 1 GiB is inferred.",
 };
 
 /// Every finding this family can raise, in catalogue order.

@@ -511,6 +511,36 @@ fn the_catalogue_has_each_id_once_in_kebab_case() {
             r.id,
             r.severity
         );
+        // The basis first justifies the severity against the policy in docs/findings.md:
+        // "Critical: why. Documented: ...", naming each severity the rule declares.
+        let first = format!("{}{}:", word[..1].to_ascii_uppercase(), &word[1..]);
+        assert!(
+            r.basis.starts_with(&first),
+            "{}: the basis must start with \"{first}\": {}",
+            r.id,
+            r.basis
+        );
+        let words: Vec<String> = r
+            .basis
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .map(str::to_ascii_lowercase)
+            .collect();
+        for s in r.declared() {
+            assert!(
+                words.iter().any(|w| w == s.as_str()),
+                "{}: the basis does not justify {}: {}",
+                r.id,
+                s.as_str(),
+                r.basis
+            );
+        }
+        // A fix is what a person does; the discussion belongs in the meaning (--explain).
+        assert!(
+            r.fix.chars().count() <= 200,
+            "{}: the fix is {} characters, over 200",
+            r.id,
+            r.fix.chars().count()
+        );
     }
     assert_eq!(
         finding::find("url-mismatch").map(|r| r.id),

@@ -9,7 +9,7 @@ pub static URL_MISSING: Rule = Rule {
     severity: "critical (warning when the feature is off)",
     meaning: "No mirror URL in health (offline_definition_url_configured) nor in the managed configuration.",
     fix: "Set antivirusEngine.offlineDefinitionUpdateUrl to the mirror's ring folder, e.g. http://mirror:8000/linux/production/.",
-    basis: "Documented: offlineDefinitionUpdateUrl (offline page).",
+    basis: "Critical: offline updates are on (in health or the file) and no mirror is named, so the endpoint has nowhere to take its offline updates from; warning when the feature is off or not known (`connectivity` without health): a person sets the URL if a mirror is meant to be used. Documented: offlineDefinitionUpdateUrl (offline page).",
 };
 
 pub static URL_MALFORMED: Rule = Rule {
@@ -17,7 +17,7 @@ pub static URL_MALFORMED: Rule = Rule {
     severity: "critical (warning for a URL without a scheme)",
     meaning: "The configured URL cannot be used: an unsupported scheme, or unparseable (critical); or it has no scheme (host:8000/linux/production/). How mdatp treats a URL without a scheme is not documented, and Microsoft's own example on the French page has none, so that case is a warning: this tool cannot probe it, and the update findings say whether mdatp could.",
     fix: "Write it with http://, https:// or as an absolute directory path; the finding suggests the corrected value.",
-    basis: "The seed's own example has no scheme; how mdatp reads one is not documented.",
+    basis: "Critical: an unsupported scheme or an unparseable URL cannot be fetched, so the endpoint will not update from the mirror; warning for a URL without a scheme: mdatp may still read it, and the update findings say whether it did. The seed's own example has no scheme; how mdatp reads one is not documented.",
 };
 
 pub static URL_INCLUDES_ARCH: Rule = Rule {
@@ -25,7 +25,7 @@ pub static URL_INCLUDES_ARCH: Rule = Rule {
     severity: "critical",
     meaning: "The URL contains arch_x86_64 or arch_arm64; the endpoint appends arch_<arch>/ itself and asks for a folder that does not exist.",
     fix: "Cut the URL at the ring folder (…/linux/production/).",
-    basis: "Documented layout: the endpoint appends arch_<arch>/ (offline page, mdatp-xplat).",
+    basis: "Critical: the endpoint asks for a folder that does not exist, so it will not update from the mirror. Documented layout: the endpoint appends arch_<arch>/ (offline page, mdatp-xplat).",
 };
 
 pub static URL_PLATFORM_MISMATCH: Rule = Rule {
@@ -33,7 +33,7 @@ pub static URL_PLATFORM_MISMATCH: Rule = Rule {
     severity: "critical",
     meaning: "The URL points at the macOS packages (/mac/) on a Linux endpoint.",
     fix: "Use the /linux/ ring folder.",
-    basis: "Documented layout: linux/ and mac/ folders (offline page, mdatp-xplat).",
+    basis: "Critical: a Linux endpoint pointed at the macOS packages gets no package it can use, so it will not update from the mirror. Documented layout: linux/ and mac/ folders (offline page, mdatp-xplat).",
 };
 
 pub static URL_NOT_RING_FOLDER: Rule = Rule {
@@ -41,7 +41,7 @@ pub static URL_NOT_RING_FOLDER: Rule = Rule {
     severity: "warning",
     meaning: "The URL does not end at linux/production/ or linux/preview/ (or their _back copies), the folders the downloader writes.",
     fix: "Point it at <downloadFolder>/linux/production/.",
-    basis: "Documented layout: the ring folders the downloader writes (mdatp-xplat).",
+    basis: "Warning: a folder laid out by hand may still serve, so nothing is known to fail yet; a person checks within a day, and the probe findings say whether it serves. Documented layout: the ring folders the downloader writes (mdatp-xplat).",
 };
 
 pub static URL_ROLLBACK: Rule = Rule {
@@ -49,7 +49,7 @@ pub static URL_ROLLBACK: Rule = Rule {
     severity: "info",
     meaning: "The URL points at a *_back folder: the endpoint takes the previous package (a rollback).",
     fix: "Point it back at the ring folder when the rollback is over.",
-    basis: "Documented: the _back folder is the previous package (offline page).",
+    basis: "Info: context: a rollback is a deliberate choice, and the previous package still protects. Documented: the _back folder is the previous package (offline page).",
 };
 
 pub static URL_MISMATCH: Rule = Rule {
@@ -57,7 +57,7 @@ pub static URL_MISMATCH: Rule = Rule {
     severity: "critical with a fail reason or stale definitions; warning when fresh with no fail reason, or fresh from the cloud with fallback on; info when the mirror offers nothing newer",
     meaning: "definitions_update_source_uri (where the last update came from) is not the configured mirror; compared after normalising scheme and host case, default ports, trailing slashes and file:// paths. Fresh definitions with an empty fail reason are what Microsoft's 2025/2026 pages show for a successfully updated device, and the normal state after offline updates are switched on until the mirror has something newer: a warning, or info when the mirror's manifest is not newer than the endpoint.",
     fix: "Find out why the mirror failed (`mdatp-doctor connectivity`), then `mdatp definitions update`.",
-    basis: "Critical when the endpoint will not update (a failure or stale definitions); warning while nothing failed yet (a person looks within a day). Documented: troubleshooting step 1 compares the source with the configured URL, and the sample output of a successful update (offline page).",
+    basis: "Critical: with a fail reason, or definitions past the warning age (or of unknown age), the mirror is failing and the endpoint will not update from it; warning when the definitions are fresh and nothing failed, or the cloud served them by fallback: a person looks within a day; info when the mirror offers nothing newer: the state Microsoft's pages show after a successful update. Documented: troubleshooting step 1 compares the source with the configured URL, and the sample output of a successful update (offline page).",
 };
 
 /// Every finding this family can raise, in catalogue order.
