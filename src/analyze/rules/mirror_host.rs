@@ -68,14 +68,14 @@ pub static PACKAGE_MISSING: Rule = Rule {
 };
 pub static PACKAGE_BAD: Rule = Rule {
     id: "mirror-host-package-bad",
-    severity: "critical",
+    severity: "critical (unknown when only unreadable by this user)",
     meaning: "updates.zip is not a complete zip archive: an HTML page, empty, truncated, or an entry fails its CRC. Documented: the script runs curl without -f, so a proxy's error page is saved as the package and the run still says `Script completed.` (exit 0). Endpoints fail to install it and fall back or stay stale.",
     fix: "Let the downloader reach go.microsoft.com and definitionupdates.microsoft.com (proxy rules), then rerun it; `mdatp-doctor mirror run` keeps the last good package.",
     basis: "Critical: the fleet would be handed a bad package (an error page, empty, truncated, failing its CRC); unknown when only this user cannot read it. Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
 };
 pub static MANIFEST_BAD: Rule = Rule {
     id: "mirror-host-manifest-bad",
-    severity: "critical",
+    severity: "critical (unknown when only unreadable by this user)",
     meaning: "manifest.json is missing, unreadable, not JSON, or has an empty EngineVersion/DefinitionVersion. Documented: the versions are scraped from the fwlink's `&action=info` XML; when that returned a proxy page both are \"\".",
     fix: "Rerun the downloader once the fwlink is reachable; check the proxy cron's environment gives curl.",
     basis: "Critical: a manifest the downloader could not fill means its run reached a proxy or error page, not Microsoft, so the package beside it is bad, missing or not renewed; unknown when only this user cannot read it. Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
@@ -168,7 +168,7 @@ pub static TOOL_MISSING: Rule = Rule {
 
 pub static SERVING_MISMATCH: Rule = Rule {
     id: "mirror-host-serving-mismatch",
-    severity: "critical",
+    severity: "critical (unknown when the URL cannot be probed or nothing on disk can be compared)",
     meaning: "What the web server hands out at --url is not what the downloader left on disk: a request fails (403 from file modes or SELinux labels, 404 from another docroot or nginx's default_server), or the package's size/SHA-256 or the manifest's versions differ. Inferred from real mirror setups; endpoints see only what is served.",
     fix: "Point the docroot at downloadFolder (URL ending at the ring folder), make the files world-readable (httpd_sys_content_t under SELinux), then run mirror check --url again.",
     basis: "Critical: endpoints see only what is served, and what is served fails or differs from the package on disk, so the fleet gets no package or another one; unknown when the URL cannot be probed or nothing on disk can be compared. Inferred from how real mirror setups fail; the meaning says why.",
