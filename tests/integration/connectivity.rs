@@ -615,6 +615,25 @@ fn no_url_configured_while_the_feature_is_on() {
 }
 
 #[test]
+fn a_cloud_only_endpoint_has_no_mirror_to_probe_and_that_is_fine() {
+    // Offline updates off, no URL: the documented default, not a warning (issue 25).
+    let mut env = TestEnv::new();
+    let sample = std::fs::read_to_string(crate::testenv::fixture_path(
+        "mdatp/definitions/docs-2025.txt",
+    ))
+    .expect("fixture");
+    let cloud_only = sample
+        .replace("\"http://172.XX.XXX.XX:8000/linux/production/\" [managed]", "\"\"")
+        .replace("\"enabled\" [managed]", "\"disabled\"");
+    assert_ne!(cloud_only, sample);
+    env.on(crate::testenv::DEFINITIONS, Reply::stdout(&cloud_only));
+    let (code, report) = connectivity(&env, &[]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(ids(&report), ["url-missing"]);
+    assert_eq!(report["findings"][0]["severity"], "info");
+}
+
+#[test]
 fn mdatp_connectivity_test_is_run_and_parsed_on_request() {
     let tree = MirrorTree::healthy();
     let server = MirrorServer::http(tree.root.path());

@@ -6,10 +6,10 @@ use crate::mirror::url::{Checked, UrlProblem};
 
 pub static URL_MISSING: Rule = Rule {
     id: "url-missing",
-    severity: "critical (warning when the feature is off)",
+    severity: "critical (info when the feature is off, warning when that is not known)",
     meaning: "No mirror URL in health (offline_definition_url_configured) nor in the managed configuration.",
     fix: "Set antivirusEngine.offlineDefinitionUpdateUrl to the mirror's ring folder, e.g. http://mirror:8000/linux/production/.",
-    basis: "Critical: offline updates are on (in health or the file) and no mirror is named, so the endpoint has nowhere to take its offline updates from; warning when the feature is off or not known (`connectivity` without health): a person sets the URL if a mirror is meant to be used. Documented: offlineDefinitionUpdateUrl (offline page).",
+    basis: "Critical: offline updates are on (in health or the file) and no mirror is named, so the endpoint has nowhere to take its offline updates from; info when health says the feature is off (a cloud-only endpoint is a documented healthy state: nothing to probe); warning when that is not known (`connectivity` without health): a person sets the URL if a mirror is meant to be used. Documented: offlineDefinitionUpdateUrl (offline page).",
 };
 
 pub static URL_MALFORMED: Rule = Rule {
@@ -145,10 +145,11 @@ fn set_url_fix(managed_config: &str, value: &str) -> String {
 }
 pub(super) fn url_findings(facts: &MirrorFacts, out: &mut Vec<Finding>) {
     let Some((text, source)) = facts.url else {
-        let severity = if facts.offline_enabled == Some(true) {
-            Severity::Critical
-        } else {
-            Severity::Warning
+        let severity = match facts.offline_enabled {
+            Some(true) => Severity::Critical,
+            // Cloud-only: nothing to probe, nothing wrong.
+            Some(false) => Severity::Info,
+            None => Severity::Warning,
         };
         let mut evidence = vec![Evidence::new(
             "health",
