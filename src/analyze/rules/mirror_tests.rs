@@ -58,8 +58,12 @@ fn url_missing_is_critical_when_the_feature_is_on() {
             .fix
             .contains("antivirusEngine.offlineDefinitionUpdateUrl")
     );
+    // Cloud-only (documented default): nothing to probe, nothing wrong.
     let mut f = facts(None, None, &[]);
     f.offline_enabled = Some(false);
+    assert_eq!(for_mirror(&f)[0].severity, Severity::Info);
+    // Not known (no health): a person looks.
+    f.offline_enabled = None;
     assert_eq!(for_mirror(&f)[0].severity, Severity::Warning);
 }
 

@@ -692,7 +692,10 @@ fn an_engine_that_did_not_apply_is_said_at_once() {
 fn raised_severities_are_declared_ones() {
     // Rule::raise asserts it in debug builds; this pins the parser of declarations.
     let r = finding::find("url-missing").expect("declared");
-    assert_eq!(r.declared(), [Severity::Warning, Severity::Critical]);
+    assert_eq!(
+        r.declared(),
+        [Severity::Info, Severity::Warning, Severity::Critical]
+    );
     let r = finding::find("mirror-host-not-writable").expect("declared");
     assert_eq!(
         r.declared(),
