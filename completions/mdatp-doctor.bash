@@ -463,7 +463,7 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__doctor__subcmd__config__subcmd__fix)
-            opts="-v -h -V --apply --set --backup-dir --no-verify --verify-timeout --undo --force --format --mdatp --managed-config --color --timeout --verbose --state-dir --help --version"
+            opts="-v -h -V --apply --set --backup-dir --no-verify --verify-timeout --undo --undo-from --force --format --mdatp --managed-config --color --timeout --verbose --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -482,6 +482,10 @@ _mdatp__doctor() {
                     return 0
                     ;;
                 --undo)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --undo-from)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

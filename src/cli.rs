@@ -712,9 +712,14 @@ pub struct ConfigFixArgs {
     #[arg(long, value_name = "SECS", default_value = "60", value_parser = crate::units::parse_timeout)]
     pub verify_timeout: Duration,
 
-    /// Restore the newest backup, or the one named
-    #[arg(long, value_name = "BACKUP", num_args = 0..=1, conflicts_with_all = ["apply", "set"])]
+    /// Restore the newest backup taken of PATH (or --undo=BACKUP: that one, which must be
+    /// a backup of PATH)
+    #[arg(long, value_name = "BACKUP", num_args = 0..=1, require_equals = true, conflicts_with_all = ["apply", "set"])]
     pub undo: Option<Option<PathBuf>>,
+
+    /// Restore this backup of PATH (the same as --undo=BACKUP)
+    #[arg(long, value_name = "BACKUP", conflicts_with_all = ["apply", "set", "undo"])]
+    pub undo_from: Option<PathBuf>,
 
     /// Write a file not owned by root, or one a policy (Intune, the portal) also manages
     #[arg(long)]

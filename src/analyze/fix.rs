@@ -180,6 +180,21 @@ pub fn parse_set(arg: &str) -> Result<Edit, String> {
             Ok(n) if n > 0 => Value::Number(n.into()),
             _ => return bad("a number of seconds".into()),
         },
+        // A location mdatp fetches from: only what the url rules accept as one.
+        Kind::String if key == "offlineDefinitionUpdateUrl" || key == "proxy" => {
+            let t = raw.trim();
+            let scheme_ok = url::Url::parse(t)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
+            let path_ok = key == "offlineDefinitionUpdateUrl" && t.starts_with('/');
+            if !(scheme_ok || path_ok) || t.chars().any(char::is_control) {
+                return bad(if key == "proxy" {
+                    "an http:// or https:// URL with a host".into()
+                } else {
+                    "an http:// or https:// URL with a host, or an absolute directory path".into()
+                });
+            }
+            Value::String(t.into())
+        }
         Kind::String => Value::String(raw.into()),
         Kind::Array | Kind::Object => match serde_json::from_str::<Value>(raw) {
             Ok(v)

@@ -111,8 +111,14 @@ pub fn fix(ctx: &Context, args: &ConfigFixArgs, default_path: &Path) -> Result<F
             exit: ExitCode::Usage,
         })?;
     let text = read_text(path)?;
-    if let Some(named) = &args.undo {
-        return undo(ctx, args, path, &text, named.as_deref(), &backups);
+    // `--undo` never takes the next word as its backup (`config fix FILE --undo` undoes
+    // FILE): a backup is named only with `--undo=BACKUP` or `--undo-from BACKUP`.
+    if args.undo.is_some() || args.undo_from.is_some() {
+        let named = args
+            .undo_from
+            .as_deref()
+            .or(args.undo.as_ref().and_then(|u| u.as_deref()));
+        return undo(ctx, args, path, &text, named, &backups);
     }
     let (loaded, found) = file_state(path, &text);
     let plan = fix::plan(&text, &found, &sets).map_err(|e| {
@@ -156,6 +162,17 @@ pub fn fix(ctx: &Context, args: &ConfigFixArgs, default_path: &Path) -> Result<F
     let meta = gfix::check_target(path, args.force)?;
     let runner = runner_for(ctx, args)?;
     let mut before = None;
+    // The policy guard does not depend on reading health: unread, it cannot say no policy
+    // manages these settings, so a person must say so.
+    if runner.is_none() && !args.force {
+        return Err(Failure::unknown(
+            "config_policy_unknown",
+            format!(
+                "--no-verify: health was not read, so whether a policy (Intune, the security portal) also manages the settings of {name} cannot be seen"
+            ),
+            "drop --no-verify so health is read, or pass --force to edit the file anyway",
+        ));
+    }
     if let Some(r) = &runner {
         let health = gfix::read_health(r)?;
         report.policy_managed = fix::policy_managed(&health, loaded.as_ref().ok());
@@ -196,10 +213,10 @@ fn undo(
 ) -> Result<Finished, Failure> {
     let name = path.display().to_string();
     let from = match named {
-        None => gfix::newest_backup(backups)?,
+        None => gfix::newest_backup(backups, path)?,
         Some(p) => p.to_path_buf(),
     };
-    let bytes = gfix::read_backup(&from)?;
+    let bytes = gfix::read_backup(&from, path, args.force)?;
     let restored = String::from_utf8(bytes).map_err(|_| {
         Failure::unknown(
             "backup_unreadable",
@@ -359,8 +376,8 @@ fn replace(
             "run config fix again",
         ));
     }
-    let backup = gfix::backup(backups, current.as_bytes(), jiff::Timestamp::now())?;
-    for leftover in gfix::write_preserving(path, new.as_bytes(), meta)? {
+    let backup = gfix::backup(backups, path, current.as_bytes(), jiff::Timestamp::now())?;
+    for leftover in gfix::write_preserving(path, new.as_bytes(), meta, current.as_bytes())? {
         eprintln!(
             "mdatp-doctor: removed {}, left by an earlier config fix that was interrupted",
             crate::render::escape::line(&leftover)

@@ -17,7 +17,11 @@ use crate::process::Runner;
 
 /// Test-only: abort right before the rename, as a crash would (the original must survive).
 pub const ABORT_BEFORE_RENAME_ENV: &str = "MDATP_DOCTOR_TEST_ABORT_BEFORE_RENAME";
-const BACKUP_PREFIX: &str = "mdatp_managed.json.";
+/// Test-only: right before the last comparison, touch the file this names and wait, so a
+/// test can save the managed file in that window (as an editor would).
+pub const HOLD_BEFORE_RENAME_ENV: &str = "MDATP_DOCTOR_TEST_HOLD_BEFORE_RENAME";
+const CHANGED_UNDER_US: &str =
+    "changed while the fix was being written (an edit saved after it was read)";
 const MAX_BACKUP_BYTES: u64 = crate::managed::config::MAX_CONFIG_BYTES;
 
 fn refuse(kind: &'static str, message: String, hint: &str) -> Failure {
@@ -81,6 +85,7 @@ pub fn check_target(path: &Path, force: bool) -> Result<Metadata, Failure> {
             "make the directory root-only (chmod go-w) and find out who made it writable",
         ));
     }
+    untrusted_ancestor(dir)?;
     if meta.uid() != 0 && !force {
         return Err(refuse(
             "config_not_owned_by_root",
@@ -94,9 +99,93 @@ pub fn check_target(path: &Path, force: bool) -> Result<Metadata, Failure> {
     Ok(meta)
 }
 
-/// Copies `bytes` (the file as it is now) to a new 0600 file in `dir` (a directory only
-/// this user controls), named by the UTC time; never over an existing one.
-pub fn backup(dir: &Path, bytes: &[u8], now: jiff::Timestamp) -> Result<PathBuf, Failure> {
+/// Every directory above the managed file's must be beyond other users' reach too: one
+/// they can write (without the sticky bit) or own lets them rename the whole branch and
+/// put their own file at the path between our checks and our rename.
+fn untrusted_ancestor(dir: &Path) -> Result<(), Failure> {
+    // SAFETY: geteuid has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    let start = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    for d in start.ancestors() {
+        let Ok(m) = fs::symlink_metadata(d) else {
+            continue;
+        };
+        let sticky = m.mode() & 0o1000 != 0;
+        let writable_by_others = m.mode() & 0o022 != 0 && !sticky;
+        let foreign_owner = m.uid() != 0 && m.uid() != me;
+        if writable_by_others || foreign_owner {
+            let why = if foreign_owner {
+                format!("is owned by uid {}", m.uid())
+            } else {
+                format!(
+                    "is writable by group or others (mode {:04o})",
+                    m.mode() & 0o7777
+                )
+            };
+            return Err(refuse(
+                "config_dir_untrusted",
+                format!(
+                    "{} {why}: whoever controls it could swap the managed file's folder, so nothing is written below it",
+                    d.display()
+                ),
+                "make every directory above the file root-owned and not writable by others",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A backup's record of what it is a copy of, written beside it as `<backup>.source`:
+/// `--undo` restores a backup only onto the file it was taken from, and only as written.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct BackupRecord {
+    /// The backed-up file, its directory resolved (see [`source_id`]).
+    source: String,
+    /// SHA-256 of the backup's bytes.
+    sha256: String,
+}
+const RECORD_SUFFIX: &str = ".source";
+const MAX_RECORD_BYTES: u64 = 64 * 1024;
+
+/// The managed file as backups record it: its directory canonicalized (the file itself is
+/// never a symlink here: check_target refuses one), so two spellings are one file.
+pub fn source_id(path: &Path) -> String {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let dir = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    match path.file_name() {
+        Some(name) => dir.join(name).display().to_string(),
+        None => path.display().to_string(),
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    crate::mirror_host::tree::sha256_of(bytes).unwrap_or_default()
+}
+
+/// Creates `path` new (O_EXCL, O_NOFOLLOW, 0600) with `bytes`, flushed.
+fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+/// Copies `bytes` (`source` as it is now) to a new 0600 file in `dir` (a directory only
+/// this user controls), named after the source and the UTC time, never over an existing
+/// one; a record beside it names the source and the copy's hash.
+pub fn backup(
+    dir: &Path,
+    source: &Path,
+    bytes: &[u8],
+    now: jiff::Timestamp,
+) -> Result<PathBuf, Failure> {
     crate::state::check_dir(dir, true).map_err(|e| {
         refuse(
             "backup_dir_untrusted",
@@ -104,40 +193,37 @@ pub fn backup(dir: &Path, bytes: &[u8], now: jiff::Timestamp) -> Result<PathBuf,
             "fix that directory or name another with --backup-dir",
         )
     })?;
+    let failed = |path: &Path, e: std::io::Error| {
+        refuse(
+            "backup_failed",
+            format!("{}: {e}", path.display()),
+            "check the state directory's file system",
+        )
+    };
+    let base = source
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "managed".into());
     let stamp = now.strftime("%Y%m%dT%H%M%SZ").to_string();
+    let record = serde_json::to_vec(&BackupRecord {
+        source: source_id(source),
+        sha256: sha256_hex(bytes),
+    })
+    .unwrap_or_default();
     for n in 0..100 {
         let name = match n {
-            0 => format!("{BACKUP_PREFIX}{stamp}"),
-            n => format!("{BACKUP_PREFIX}{stamp}.{n}"),
+            0 => format!("{base}.{stamp}"),
+            n => format!("{base}.{stamp}.{n}"),
         };
         let path = dir.join(&name);
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(&path)
-        {
-            Ok(mut f) => {
-                f.write_all(bytes)
-                    .and_then(|()| f.sync_all())
-                    .map_err(|e| {
-                        refuse(
-                            "backup_failed",
-                            format!("{}: {e}", path.display()),
-                            "check the state directory's file system",
-                        )
-                    })?;
+        match write_new(&path, bytes) {
+            Ok(()) => {
+                let rec = dir.join(format!("{name}{RECORD_SUFFIX}"));
+                write_new(&rec, &record).map_err(|e| failed(&rec, e))?;
                 return Ok(path);
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => {
-                return Err(refuse(
-                    "backup_failed",
-                    format!("{}: {e}", path.display()),
-                    "check the state directory's file system",
-                ));
-            }
+            Err(e) => return Err(failed(&path, e)),
         }
     }
     Err(refuse(
@@ -147,52 +233,129 @@ pub fn backup(dir: &Path, bytes: &[u8], now: jiff::Timestamp) -> Result<PathBuf,
     ))
 }
 
-/// The newest backup in `dir` (names sort by time).
-pub fn newest_backup(dir: &Path) -> Result<PathBuf, Failure> {
-    let entries = fs::read_dir(dir).map_err(|e| {
-        refuse(
-            "no_backup",
-            format!("{}: {e}", dir.display()),
-            "nothing to undo: config fix --apply writes the backups",
-        )
-    })?;
-    entries
-        .filter_map(Result::ok)
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(BACKUP_PREFIX))
-        .max()
-        .map(|n| dir.join(n))
-        .ok_or_else(|| {
-            refuse(
-                "no_backup",
-                format!("no backup in {}", dir.display()),
-                "nothing to undo: config fix --apply writes the backups",
-            )
-        })
+/// The record beside a backup, if it has a readable one.
+fn read_record(backup: &Path) -> Option<BackupRecord> {
+    let mut name = backup.as_os_str().to_owned();
+    name.push(RECORD_SUFFIX);
+    let bytes = read_regular(Path::new(&name), MAX_RECORD_BYTES).ok()?;
+    serde_json::from_slice(&bytes).ok()
 }
 
-/// A backup's bytes: a regular file (no symlink followed), at most the config cap.
-pub fn read_backup(path: &Path) -> Result<Vec<u8>, Failure> {
-    let bad = |e: String| {
+/// The newest backup in `dir` taken of `source` (a backup's name ends in its UTC time).
+pub fn newest_backup(dir: &Path, source: &Path) -> Result<PathBuf, Failure> {
+    let none = |why: String| {
         refuse(
-            "backup_unreadable",
-            format!("{}: {e}", path.display()),
-            "name a backup written by config fix --apply",
+            "no_backup",
+            why,
+            "nothing to undo for this file: config fix --apply writes the backups (--undo-from names one)",
         )
     };
+    let entries = fs::read_dir(dir).map_err(|e| none(format!("{}: {e}", dir.display())))?;
+    let wanted = source_id(source);
+    let mut found: Vec<(String, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let backup = name.strip_suffix(RECORD_SUFFIX)?.to_string();
+            let path = dir.join(&backup);
+            (read_record(&path)?.source == wanted).then_some((backup, path))
+        })
+        .collect();
+    // Same source, same base name: the names sort by their time stamp (and .n suffix).
+    found.sort_by_key(|(name, _)| stamp_key(name));
+    found
+        .pop()
+        .map(|(_, p)| p)
+        .ok_or_else(|| none(format!("no backup of {wanted} in {}", dir.display())))
+}
+
+/// `<base>.<stamp>[.<n>]` as (stamp, n), for ordering.
+fn stamp_key(name: &str) -> (String, u32) {
+    let parts: Vec<&str> = name.rsplitn(3, '.').collect();
+    match parts.as_slice() {
+        [n, stamp, _] if n.parse::<u32>().is_ok() && stamp.ends_with('Z') => {
+            ((*stamp).to_string(), n.parse().unwrap_or(0))
+        }
+        [stamp, ..] => ((*stamp).to_string(), 0),
+        [] => (String::new(), 0),
+    }
+}
+
+/// A regular file's bytes (no symlink followed, nothing blocks on a FIFO), at most `cap`.
+fn read_regular(path: &Path, cap: u64) -> Result<Vec<u8>, String> {
     let file = OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
         .open(path)
-        .map_err(|e| bad(e.to_string()))?;
-    let meta = file.metadata().map_err(|e| bad(e.to_string()))?;
-    if !meta.is_file() || meta.len() > MAX_BACKUP_BYTES {
-        return Err(bad("not a regular file of at most 1 MiB".into()));
+        .map_err(|e| e.to_string())?;
+    let meta = file.metadata().map_err(|e| e.to_string())?;
+    if !meta.is_file() || meta.len() > cap {
+        return Err(format!("not a regular file of at most {cap} bytes"));
     }
     let mut bytes = Vec::new();
-    file.take(MAX_BACKUP_BYTES + 1)
+    file.take(cap + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| bad(e.to_string()))?;
+        .map_err(|e| e.to_string())?;
+    Ok(bytes)
+}
+
+/// A backup's bytes, checked before they go over `target`: a regular file of at most the
+/// config cap (no symlink followed), owned by this user and writable by nobody else, whose
+/// record names `target` and its hash, holding a JSON object. `force` accepts a backup
+/// without a record (written before records existed), never one of another file.
+pub fn read_backup(path: &Path, target: &Path, force: bool) -> Result<Vec<u8>, Failure> {
+    let shown = path.display();
+    let bad = |e: String| {
+        refuse(
+            "backup_refused",
+            format!("{shown}: {e}"),
+            "name a backup config fix --apply wrote of this file (in the backup directory, with its .source record)",
+        )
+    };
+    let meta = fs::symlink_metadata(path).map_err(|e| bad(e.to_string()))?;
+    // SAFETY: geteuid has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    if meta.file_type().is_symlink() {
+        return Err(bad("a symbolic link: not followed".into()));
+    }
+    if meta.uid() != me {
+        return Err(bad(format!(
+            "owned by uid {}, not by this user (uid {me}): someone else could have written it",
+            meta.uid()
+        )));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(bad(format!(
+            "writable by group or others (mode {:04o}): anyone could have changed it",
+            meta.mode() & 0o7777
+        )));
+    }
+    let bytes = read_regular(path, MAX_BACKUP_BYTES).map_err(bad)?;
+    match read_record(path) {
+        Some(r) if r.source != source_id(target) => {
+            return Err(bad(format!(
+                "a backup of {}, not of {}",
+                r.source,
+                source_id(target)
+            )));
+        }
+        Some(r) if r.sha256 != sha256_hex(&bytes) => {
+            return Err(bad(
+                "its bytes no longer match the hash recorded when it was written".into(),
+            ));
+        }
+        Some(_) => {}
+        None if force => {}
+        None => {
+            return Err(bad(
+                "no record of the file it was taken from (.source beside it); --force restores it anyway"
+                    .into(),
+            ));
+        }
+    }
+    if !serde_json::from_slice::<serde_json::Value>(&bytes).is_ok_and(|v| v.is_object()) {
+        return Err(bad("not a JSON object: mdatp would ignore all of it".into()));
+    }
     Ok(bytes)
 }
 
@@ -202,11 +365,14 @@ const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Replaces `path` with `bytes`, keeping `meta`'s owner, group and mode and the file's
 /// SELinux label: temporary file beside it, flushed, renamed, directory flushed. First
-/// removes what an interrupted earlier write left beside it; returns those names.
+/// removes what an interrupted earlier write left beside it; returns those names. Right
+/// before the rename the file must still be `expected` (the same inode, the same bytes):
+/// an editor that saved meanwhile (it does not take our lock) is never overwritten.
 pub fn write_preserving(
     path: &Path,
     bytes: &[u8],
     meta: &Metadata,
+    expected: &[u8],
 ) -> Result<Vec<String>, Failure> {
     // A leftover that cannot be removed only stays; the write itself is what matters.
     let removed = crate::safe_write::remove_stale_temps(path, STALE_TEMP_AGE).unwrap_or_default();
@@ -225,10 +391,27 @@ pub fn write_preserving(
         if std::env::var_os(ABORT_BEFORE_RENAME_ENV).is_some() {
             std::process::abort();
         }
+        if let Some(hold) = std::env::var_os(HOLD_BEFORE_RENAME_ENV) {
+            // Test-only: a window for another writer, announced by a file.
+            let _ = fs::write(&hold, b"");
+            std::thread::sleep(Duration::from_millis(1500));
+        }
+        let same_inode = fs::symlink_metadata(path)
+            .is_ok_and(|m| m.ino() == meta.ino() && m.dev() == meta.dev());
+        if !same_inode || read_regular(path, MAX_BACKUP_BYTES).ok().as_deref() != Some(expected) {
+            return Err(std::io::Error::new(std::io::ErrorKind::Interrupted, CHANGED_UNDER_US));
+        }
         Ok(())
     })
     .and_then(|()| File::open(dir).and_then(|d| d.sync_all()).map_err(step("directory flush")))
     .map_err(|e| {
+        if e.to_string() == CHANGED_UNDER_US {
+            return refuse(
+                "config_changed",
+                format!("{}: {CHANGED_UNDER_US}; nothing was written", path.display()),
+                "someone saved it meanwhile: run config fix again on the new content",
+            );
+        }
         refuse(
             "config_write_failed",
             format!("{}: {e}", path.display()),

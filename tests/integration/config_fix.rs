@@ -165,10 +165,17 @@ fn apply_backs_up_replaces_keeps_the_rest_and_checks_health() {
         "{out:?}"
     );
     assert_eq!(file(&env), broken());
-    let backups = std::fs::read_dir(env.state_dir().join("backups"))
+    let names: Vec<String> = std::fs::read_dir(env.state_dir().join("backups"))
         .expect("dir")
-        .count();
-    assert_eq!(backups, 2);
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    // Two backups, each with the record of the file it was taken from.
+    let backups: Vec<&String> = names.iter().filter(|n| !n.ends_with(".source")).collect();
+    assert_eq!(backups.len(), 2, "{names:?}");
+    for b in backups {
+        assert!(b.starts_with("mdatp_managed.json."), "{b}");
+        assert!(names.contains(&format!("{b}.source")), "{names:?}");
+    }
 }
 
 #[test]
@@ -234,7 +241,7 @@ fn a_crash_before_the_rename_leaves_the_original_whole() {
     let env = picks_it_up();
     let out = env
         .cmd()
-        .args(["config", "fix", "--apply", "--no-verify"])
+        .args(["config", "fix", "--apply", "--no-verify", "--force"])
         .env("MDATP_DOCTOR_TEST_ABORT_BEFORE_RENAME", "1")
         .output()
         .expect("runs");
@@ -270,7 +277,7 @@ fn a_crash_before_the_rename_leaves_the_original_whole() {
     for name in [young, other] {
         std::fs::write(dir.join(name), "x").expect("write");
     }
-    let out = fix(&env, &["--apply", "--no-verify"]);
+    let out = fix(&env, &["--apply", "--no-verify", "--force"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains(&format!("removed {}", left[0])), "{stderr}");
     assert_eq!(temps(&dir), [young.to_string(), other.to_string()]);
@@ -413,7 +420,7 @@ fn apply_keeps_the_group_and_the_selinux_label() {
     );
     std::os::unix::fs::chown(&path, Some(0), Some(4)).expect("chown: run as root");
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).expect("chmod");
-    let out = fix(&env, &["--apply", "--no-verify"]);
+    let out = fix(&env, &["--apply", "--no-verify", "--force"]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     assert_ne!(file(&env), broken(), "changed");
     let meta = std::fs::metadata(&path).expect("meta");
@@ -449,7 +456,10 @@ fn microsofts_sample_profiles_go_through_dry_run_and_apply() {
             "{}: the dry run wrote",
             sample.display()
         );
-        let out = fix(&env, &["--apply", "--no-verify", "--format", "json"]);
+        let out = fix(
+            &env,
+            &["--apply", "--no-verify", "--force", "--format", "json"],
+        );
         let code = out.status.code();
         assert!(matches!(code, Some(0 | 1)), "{}: {out:?}", sample.display());
         let now = file(&env);

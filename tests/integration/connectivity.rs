@@ -623,7 +623,10 @@ fn a_cloud_only_endpoint_has_no_mirror_to_probe_and_that_is_fine() {
     ))
     .expect("fixture");
     let cloud_only = sample
-        .replace("\"http://172.XX.XXX.XX:8000/linux/production/\" [managed]", "\"\"")
+        .replace(
+            "\"http://172.XX.XXX.XX:8000/linux/production/\" [managed]",
+            "\"\"",
+        )
         .replace("\"enabled\" [managed]", "\"disabled\"");
     assert_ne!(cloud_only, sample);
     env.on(crate::testenv::DEFINITIONS, Reply::stdout(&cloud_only));

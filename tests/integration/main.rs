@@ -19,6 +19,7 @@ mod generated;
 mod golden;
 mod health;
 mod hostile_bundle;
+mod hostile_config;
 mod hostile_render;
 mod hostile_state;
 mod layers;

@@ -176,6 +176,7 @@ fn the_environment_section_lists_the_settings_and_no_test_hook() {
         "MDATP_DOCTOR_SYSTEMCTL",
         "MDATP_DOCTOR_DIAG_DIR",
         "MDATP_DOCTOR_TEST_ABORT_BEFORE_RENAME",
+        "MDATP_DOCTOR_TEST_HOLD_BEFORE_RENAME",
         // A journal namespace's socket, for the SIEM tests.
         "MDATP_DOCTOR_JOURNAL_SOCKET",
         // A fixed clock and host name for the example bundle.
