@@ -41,6 +41,16 @@ fn fix(env: &TestEnv, args: &[&str]) -> std::process::Output {
         .expect("runs")
 }
 
+/// `config fix` on FILE (not the managed file), with JSON output.
+fn fix_file(env: &TestEnv, file: &Path, args: &[&str]) -> std::process::Output {
+    env.cmd()
+        .args(["config", "fix", "--format", "json"])
+        .args(args)
+        .arg(file)
+        .output()
+        .expect("runs")
+}
+
 fn error_kind(out: &std::process::Output) -> String {
     stdout_json(out)["error"]["kind"]
         .as_str()
@@ -80,12 +90,7 @@ fn undo_with_a_file_argument_undoes_that_file_never_the_live_one() {
     let fixed = read(&live);
     let other = env.path().join("other.json");
     std::fs::write(&other, "{\"antivirusEngine\": {}}\n").expect("write");
-    let out = env
-        .cmd()
-        .args(["config", "fix", "--format", "json", "--undo"])
-        .arg(&other)
-        .output()
-        .expect("runs");
+    let out = fix_file(&env, &other, &["--undo"]);
     assert_eq!(out.status.code(), Some(3), "{out:?}");
     assert_eq!(error_kind(&out), "no_backup");
     assert_eq!(read(&live), fixed, "the live file was not touched");
@@ -104,12 +109,7 @@ fn undo_restores_this_files_backup_not_the_newest_of_another() {
     std::fs::set_permissions(&other_dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     let other = other_dir.join("mdatp_managed.json");
     std::fs::write(&other, fixable("arch_arm64/")).expect("write");
-    let out = env
-        .cmd()
-        .args(["config", "fix", "--apply", "--no-verify", "--force"])
-        .arg(&other)
-        .output()
-        .expect("runs");
+    let out = fix_file(&env, &other, &["--apply", "--no-verify", "--force"]);
     assert!(matches!(out.status.code(), Some(0 | 1)), "{out:?}");
     assert_eq!(backups(&env).len(), 2);
 
@@ -145,19 +145,8 @@ fn undo_restores_this_files_backup_not_the_newest_of_another() {
     );
     assert_eq!(read(&live), now);
     // --undo-from is the same refusal.
-    let out = env
-        .cmd()
-        .args([
-            "config",
-            "fix",
-            "--format",
-            "json",
-            "--no-verify",
-            "--undo-from",
-        ])
-        .arg(&theirs)
-        .output()
-        .expect("runs");
+    let theirs_arg = theirs.display().to_string();
+    let out = fix(&env, &["--no-verify", "--undo-from", &theirs_arg]);
     assert_eq!(error_kind(&out), "backup_refused");
 }
 
@@ -182,62 +171,37 @@ fn an_altered_non_json_or_open_backup_is_refused() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("no longer match"));
     assert_eq!(read(&live), fixed);
 
+    // `--undo=FROM` is refused saying `says`, and the live file is untouched.
+    let refused = |from: &Path, force: bool, says: &str| {
+        let undo = format!("--undo={}", from.display());
+        let mut args = vec![undo.as_str(), "--no-verify"];
+        if force {
+            args.push("--force");
+        }
+        let out = fix(&env, &args);
+        assert_eq!(error_kind(&out), "backup_refused", "{out:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains(says),
+            "{out:?}"
+        );
+        assert_eq!(read(&live), fixed);
+    };
     // Not JSON (with --force past a missing record): mdatp would ignore all of it.
     std::fs::write(&backup, b"this is not json").expect("write");
     std::fs::remove_file(&record).expect("rm record");
-    let out = fix(
-        &env,
-        &[&format!("--undo={}", backup.display()), "--no-verify"],
-    );
-    assert_eq!(error_kind(&out), "backup_refused");
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains("no record"),
-        "{out:?}"
-    );
-    let out = fix(
-        &env,
-        &[
-            &format!("--undo={}", backup.display()),
-            "--no-verify",
-            "--force",
-        ],
-    );
-    assert_eq!(error_kind(&out), "backup_refused");
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains("not a JSON object"),
-        "{out:?}"
-    );
-    assert_eq!(read(&live), fixed);
+    refused(&backup, false, "no record");
+    refused(&backup, true, "not a JSON object");
 
     // Writable by others (0666): anyone could have put anything in it.
     std::fs::write(&backup, &original).expect("restore bytes");
     std::fs::set_permissions(&backup, std::fs::Permissions::from_mode(0o666)).expect("chmod");
-    let out = fix(
-        &env,
-        &[
-            &format!("--undo={}", backup.display()),
-            "--no-verify",
-            "--force",
-        ],
-    );
-    assert_eq!(error_kind(&out), "backup_refused");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("writable by group or others"));
-    assert_eq!(read(&live), fixed);
+    refused(&backup, true, "writable by group or others");
 
     // Back to 0600 and a symlink in its place: not followed.
     std::fs::set_permissions(&backup, std::fs::Permissions::from_mode(0o600)).expect("chmod");
     let link = env.path().join("link-backup");
     std::os::unix::fs::symlink(&backup, &link).expect("symlink");
-    let out = fix(
-        &env,
-        &[
-            &format!("--undo={}", link.display()),
-            "--no-verify",
-            "--force",
-        ],
-    );
-    assert_eq!(error_kind(&out), "backup_refused");
-    assert_eq!(read(&live), fixed);
+    refused(&link, true, "symbolic link");
 }
 
 #[test]
@@ -335,39 +299,13 @@ fn a_directory_others_can_write_above_the_file_is_refused() {
     std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).expect("chmod");
     let file = dir.join("mdatp_managed.json");
     std::fs::write(&file, fixable("arch_x86_64/")).expect("write");
-    let out = env
-        .cmd()
-        .args([
-            "config",
-            "fix",
-            "--apply",
-            "--no-verify",
-            "--force",
-            "--format",
-            "json",
-        ])
-        .arg(&file)
-        .output()
-        .expect("runs");
+    let out = fix_file(&env, &file, &["--apply", "--no-verify", "--force"]);
     assert_eq!(out.status.code(), Some(3), "{out:?}");
     assert_eq!(error_kind(&out), "config_dir_untrusted");
     assert_eq!(read(&file), fixable("arch_x86_64/"));
     // The sticky bit (as on /tmp) keeps others from renaming what they do not own.
     std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o1777)).expect("chmod");
-    let out = env
-        .cmd()
-        .args([
-            "config",
-            "fix",
-            "--apply",
-            "--no-verify",
-            "--force",
-            "--format",
-            "json",
-        ])
-        .arg(&file)
-        .output()
-        .expect("runs");
+    let out = fix_file(&env, &file, &["--apply", "--no-verify", "--force"]);
     assert!(matches!(out.status.code(), Some(0 | 1)), "{out:?}");
 }
 
