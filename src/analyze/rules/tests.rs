@@ -212,6 +212,13 @@ fn url_mismatch_depends_on_fallback() {
     assert_eq!(m.severity, Severity::Warning, "fresh, no fail reason");
     assert!(m.evidence.iter().any(|e| e.value.contains("fwlink")));
     assert!(m.evidence.iter().any(|e| e.value.contains("172.22.199.67")));
+    // 30 hours old, nothing failed: definitions-stale warns, and so does this; critical
+    // only past the critical age (the policy's bar), as definitions-stale.
+    let mut s = snapshot(&cloud, Some(GOOD_CONFIG));
+    s.now = jiff::Timestamp::from_second(NOW + 28 * 3600).expect("ts");
+    assert_eq!(get(&s, "url-mismatch").severity, Severity::Warning);
+    s.now = jiff::Timestamp::from_second(NOW + 80 * 3600).expect("ts");
+    assert_eq!(get(&s, "url-mismatch").severity, Severity::Critical);
     // With a fail reason, fallback off: critical.
     let failing = cloud.replace(
         "definitions_update_fail_reason              : \"\"",

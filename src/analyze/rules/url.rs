@@ -54,10 +54,10 @@ pub static URL_ROLLBACK: Rule = Rule {
 
 pub static URL_MISMATCH: Rule = Rule {
     id: "url-mismatch",
-    severity: "critical with a fail reason or stale definitions; warning when fresh with no fail reason, or fresh from the cloud with fallback on; info when the mirror offers nothing newer",
+    severity: "critical with a fail reason or definitions past the critical age; warning otherwise (fresh with no fail reason, older but under the critical age, or from the cloud with fallback on); info when fresh and the mirror offers nothing newer",
     meaning: "definitions_update_source_uri (where the last update came from) is not the configured mirror; compared after normalising scheme and host case, default ports, trailing slashes and file:// paths. Fresh definitions with an empty fail reason are what Microsoft's 2025/2026 pages show for a successfully updated device, and the normal state after offline updates are switched on until the mirror has something newer: a warning, or info when the mirror's manifest is not newer than the endpoint.",
     fix: "Find out why the mirror failed (`mdatp-doctor connectivity`), then `mdatp definitions update`.",
-    basis: "Critical: with a fail reason, or definitions past the warning age (or of unknown age), the mirror is failing and the endpoint will not update from it; warning when the definitions are fresh and nothing failed, or the cloud served them by fallback: a person looks within a day; info when the mirror offers nothing newer: the state Microsoft's pages show after a successful update. Documented: troubleshooting step 1 compares the source with the configured URL, and the sample output of a successful update (offline page).",
+    basis: "Critical: with a fail reason (and no fallback that served), or definitions past the critical age, the mirror is failing and the endpoint will not update from it; warning otherwise (nothing failed yet, or the cloud served by fallback): a person looks within a day; info when the definitions are fresh and the probed mirror offers nothing newer: the state Microsoft's pages show after a successful update, nothing to do. Documented: troubleshooting step 1 compares the source with the configured URL, and the sample output of a successful update (offline page).",
 };
 
 /// Every finding this family can raise, in catalogue order.
@@ -89,11 +89,15 @@ pub(super) fn url_mismatch(s: &Snapshot, out: &mut Vec<Finding>) {
     let reason = s
         .str("definitions_update_fail_reason")
         .is_some_and(|r| !r.trim().is_empty());
-    let stale = definitions_age(s).is_none_or(|(age, _)| s.warn_age().alerts(age.as_secs_f64()));
+    // The policy's bar: critical once the definitions are past the critical age (what
+    // definitions-stale calls critical) or an update failed; fresh means under the
+    // warning age. An age health does not give is neither.
+    let age = definitions_age(s).map(|(a, _)| a.as_secs_f64());
+    let past_crit = age.is_some_and(|a| s.thresholds.crit_age.alerts(a));
+    let fresh = age.is_some_and(|a| !s.warn_age().alerts(a));
     // Microsoft's 2025/2026 pages show a fresh update from the fwlink, fallback off and no
     // fail reason as a successful device: the normal state until the mirror has a newer
     // package (and since 101.26032.0000 a restart does not pull).
-    let quiet = !reason && !stale;
     let mirror_nothing_newer = s
         .mirror
         .definitions_version()
@@ -101,20 +105,27 @@ pub(super) fn url_mismatch(s: &Snapshot, out: &mut Vec<Finding>) {
         .is_some_and(|(m, e)| compare_versions(m, e).is_some_and(|o| o != Ordering::Greater));
     // With fallback on, a Microsoft source means the mirror failed and the cloud served
     // (troubleshooting step 1 of the offline page).
-    let fallback_served = from_cloud && fallback == Some(true) && !stale;
+    let fallback_served = from_cloud && fallback == Some(true) && !past_crit;
     let (severity, title) = if fallback_served {
         (Severity::Warning, "The last update came from Microsoft's cloud: the mirror failed and the cloud served it (fallback is on)".to_string())
-    } else if quiet && mirror_nothing_newer {
-        (Severity::Info, "The last update came from another source than the mirror, and the mirror offers nothing newer yet: the next newer package will come from the mirror".to_string())
-    } else if quiet {
-        (Severity::Warning, "The last update did not come from the mirror; it is fresh and nothing failed, so the mirror may simply have had nothing newer yet".to_string())
-    } else if from_cloud {
-        (Severity::Critical, "The last update came from Microsoft's cloud, not the mirror, and the mirror is failing (a fail reason, or stale definitions)".to_string())
-    } else {
+    } else if reason || past_crit {
+        let from = if from_cloud {
+            "Microsoft's cloud"
+        } else {
+            "another source than the configured mirror"
+        };
         (
             Severity::Critical,
-            "The last update came from another source than the configured mirror, and the mirror is failing (a fail reason, or stale definitions)".to_string(),
+            format!(
+                "The last update came from {from}, not the mirror, and the mirror is failing (a fail reason, or definitions past the critical age)"
+            ),
         )
+    } else if fresh && mirror_nothing_newer {
+        (Severity::Info, "The last update came from another source than the mirror, and the mirror offers nothing newer yet: the next newer package will come from the mirror".to_string())
+    } else if fresh {
+        (Severity::Warning, "The last update did not come from the mirror; it is fresh and nothing failed, so the mirror may simply have had nothing newer yet".to_string())
+    } else {
+        (Severity::Warning, "The last update did not come from the mirror and nothing newer has arrived since; no update failed yet".to_string())
     };
     let mut evidence = vec![
         ev(s, "definitions_update_source_uri"),
