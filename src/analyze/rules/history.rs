@@ -5,9 +5,9 @@ use super::prelude::*;
 pub static REENABLE_BUG: Rule = Rule {
     id: "reenable-bug",
     severity: "critical",
-    meaning: "The known issue (documented only on the French offline-update page): offline update was enabled and served from the mirror, then disabled, then enabled again, and now updates do not come from the mirror; the run history shows the toggles with their times. Microsoft's only mitigation text is \"a fix is planned\"; later builds may have fixed it (not stated; fixes to the update flow have shipped since). A restart does not trigger an offline pull since 101.26032.0000 (at most one per interval), and cloud fallback cannot help endpoints without internet access.",
+    meaning: "The known issue (documented only on the French offline-update page): offline update was enabled and served from the mirror, then disabled, then enabled again, and now updates fail (a fail reason, or definitions past the warning age); a fresh cloud update with nothing failed is not enough, since every re-enabled endpoint shows one until the mirror has something newer. The run history shows the toggles with their times. Microsoft's only mitigation text is \"a fix is planned\"; later builds may have fixed it (not stated; fixes to the update flow have shipped since). A restart does not trigger an offline pull since 101.26032.0000 (at most one per interval), and cloud fallback cannot help endpoints without internet access.",
     fix: "No documented fix. Upgrade mdatp to the current build, then run `mdatp definitions update` and read the outcome.",
-    basis: "Critical: after the toggles the endpoint no longer updates from the mirror and Microsoft documents no fix, so an endpoint without internet access will not update. Documented only on the French offline page (Microsoft: 'a fix is planned'); the toggle sequence is this tool's run history.",
+    basis: "Critical: after the toggles the endpoint's offline updates fail and Microsoft documents no fix, so an endpoint without internet access will not update. Documented only on the French offline page (Microsoft: 'a fix is planned'); the toggle sequence is this tool's run history.",
 };
 
 pub static REENABLE_BUG_SUSPECTED: Rule = Rule {
@@ -27,13 +27,15 @@ pub(super) fn reenable(s: &Snapshot, out: &mut Vec<Finding>) {
         return;
     }
     let configured = s.str("offline_definition_url_configured").unwrap_or("");
-    let not_from_mirror = last_update_from_mirror(s) == Some(false);
     let reason = s
         .str("definitions_update_fail_reason")
         .is_some_and(|r| !r.trim().is_empty());
     let is_stale =
         definitions_age(s).is_some_and(|(age, _)| s.warn_age().alerts(age.as_secs_f64()));
-    if !(not_from_mirror || reason || is_stale) {
+    // The known issue is a failure after the toggles. A fresh cloud update with nothing
+    // failed is also what every re-enabled endpoint shows until the mirror has something
+    // newer (url-mismatch says so): no failure, no claim.
+    if !(reason || is_stale) {
         return;
     }
     let fix = "No documented fix (`--explain reenable-bug` says why). Upgrade mdatp to the current build, then run `mdatp definitions update` and read the outcome.";
