@@ -1,7 +1,7 @@
 //! `mdatp-doctor mirror check`: the mirror host's downloader, settings, log and tree.
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::analyze::finding::Severity;
 use crate::analyze::rules;
@@ -44,6 +44,7 @@ fn plan(args: &MirrorCheckArgs) -> MirrorHostPlan {
                 .clone()
                 .unwrap_or_else(|| mirror_host::FWLINK.to_string())
         }),
+        deadline: None,
     }
 }
 
@@ -118,7 +119,18 @@ fn run_plan(args: &MirrorRunArgs) -> MirrorHostPlan {
         url: None,
         probe_timeout: Duration::from_secs(60),
         online: None,
+        deadline: None,
     }
+}
+
+/// Each check of the tree in `mirror run` reads nothing after the run's deadline, or after
+/// this long when the deadline is nearer (a script that used its whole time still gets its
+/// tree checked).
+const CHECK_AT_LEAST: Duration = Duration::from_secs(60);
+
+/// When a check of the tree starting now must end.
+fn check_deadline(run_deadline: Instant) -> Instant {
+    run_deadline.max(Instant::now() + CHECK_AT_LEAST)
 }
 
 /// A folder the endpoints must never be served in this state.
@@ -140,8 +152,10 @@ pub fn run_downloader(ctx: &Context, args: &MirrorRunArgs) -> Result<Finished, F
             });
         }
     };
-    let plan = run_plan(args);
+    let run_deadline = Instant::now() + args.run_timeout;
+    let mut plan = run_plan(args);
     // 1. Keep a private copy of every good current arch folder.
+    plan.deadline = Some(check_deadline(run_deadline));
     let before = mirror_host::gather(&plan);
     let keep = tempfile::Builder::new()
         .prefix("mirror-snapshot-")
@@ -178,6 +192,7 @@ pub fn run_downloader(ctx: &Context, args: &MirrorRunArgs) -> Result<Finished, F
     crate::interrupt::graceful();
     let script = run::run_script(&args.script, &args.args, args.run_timeout, true);
     // 3. What it left.
+    plan.deadline = Some(check_deadline(run_deadline));
     let after = mirror_host::gather(&plan);
     let findings = rules::mirror_host_findings(&after);
     let check = MirrorCheckReport::new(&after, findings).doc;
@@ -211,6 +226,7 @@ pub fn run_downloader(ctx: &Context, args: &MirrorRunArgs) -> Result<Finished, F
         }
     }
     let verdict_after_restore = (!restored.is_empty()).then(|| {
+        plan.deadline = Some(check_deadline(run_deadline));
         let again = mirror_host::gather(&plan);
         crate::analyze::finding::worst(&rules::mirror_host_findings(&again))
     });

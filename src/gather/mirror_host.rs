@@ -3,7 +3,7 @@
 //! folder; nothing leaves the host here.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::mirror_host::schedule::{self, ScheduleEntry};
 use crate::mirror_host::tree::{self, ArchState};
@@ -40,6 +40,9 @@ pub struct MirrorHostPlan {
     pub probe_timeout: Duration,
     /// `--online`: the fwlink base to ask (Microsoft's unless a test says otherwise).
     pub online: Option<String>,
+    /// Nothing in the tree is read after this (`mirror run` bounds its checks by the run's
+    /// deadline); what is not read by then is reported as not read.
+    pub deadline: Option<Instant>,
 }
 
 /// The downloader's base URL (documented).
@@ -92,7 +95,7 @@ pub fn gather(plan: &MirrorHostPlan) -> MirrorHostSnapshot {
     } else {
         slots
             .into_iter()
-            .map(|s| tree::inspect(&folder, s))
+            .map(|s| tree::inspect_until(&folder, s, plan.deadline))
             .collect()
     };
     let log = log_path.as_ref().map(|p| log::read(p));
@@ -129,10 +132,10 @@ pub fn gather(plan: &MirrorHostPlan) -> MirrorHostSnapshot {
     }
 }
 
-/// Reads settings.json (at most 1 MiB).
+/// Reads settings.json (at most 1 MiB; a FIFO or a device is refused, never waited on).
 pub fn read_settings(path: &Path) -> Result<settings::Settings, String> {
     use std::io::Read;
-    let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let (f, _) = tree::open_regular(path)?;
     let mut bytes = Vec::new();
     f.take(1024 * 1024 + 1)
         .read_to_end(&mut bytes)
@@ -191,13 +194,10 @@ fn install(plan: &MirrorHostPlan, settings: Option<&Path>) -> Option<InstallFact
     };
     facts.jq = on_path("jq");
     facts.curl = on_path("curl");
-    match std::fs::File::open(&script) {
-        Err(e) => facts.script_error = Some(e.to_string()),
-        Ok(f) => {
-            facts.executable = f
-                .metadata()
-                .map(|m| m.permissions().mode() & 0o111 != 0)
-                .unwrap_or(false);
+    match tree::open_regular(&script) {
+        Err(e) => facts.script_error = Some(e),
+        Ok((f, meta)) => {
+            facts.executable = meta.permissions().mode() & 0o111 != 0;
             let mut bytes = Vec::new();
             let _ = f.take(1024 * 1024).read_to_end(&mut bytes);
             facts.crlf = bytes.windows(2).any(|w| w == b"\r\n");
@@ -218,7 +218,7 @@ fn install(plan: &MirrorHostPlan, settings: Option<&Path>) -> Option<InstallFact
 fn find_schedule(root: &Path, script_name: String) -> Vec<ScheduleEntry> {
     let read = |p: &Path| -> Option<String> {
         use std::io::Read;
-        let f = std::fs::File::open(p).ok()?;
+        let (f, _) = tree::open_regular(p).ok()?;
         let mut s = String::new();
         f.take(1024 * 1024).read_to_string(&mut s).ok()?;
         Some(s)
@@ -374,7 +374,7 @@ const ACCOUNTS_MAX: u64 = 4 * 1024 * 1024;
 
 fn read_small(path: &Path, max: u64) -> Option<String> {
     use std::io::Read;
-    let f = std::fs::File::open(path).ok()?;
+    let (f, _) = tree::open_regular(path).ok()?;
     let mut s = String::new();
     f.take(max).read_to_string(&mut s).ok()?;
     Some(s)

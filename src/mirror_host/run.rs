@@ -167,7 +167,7 @@ pub struct Saved {
 /// Copies `src` (read through a symlink: only the copy is written) to `dst`, a new
 /// private file.
 fn copy_private(src: &Path, dst: &Path) -> std::io::Result<()> {
-    let mut from = std::fs::File::open(src)?;
+    let (mut from, _) = super::tree::open_regular(src).map_err(std::io::Error::other)?;
     let mut to = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)

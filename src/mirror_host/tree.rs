@@ -1,11 +1,15 @@
 //! One `arch_*` folder of the download tree: `updates.zip` read whole and every zip entry
 //! checked against its CRC (a truncated download or an HTML page fails), `manifest.json`,
 //! and what a killed run leaves (`updates.zip_temp`, `manifest.xml`).
+//!
+//! Nothing in the tree is trusted to be what its name says: each file's type is looked at
+//! before it is opened, it is opened with `O_NONBLOCK` (a FIFO cannot hang the check) and
+//! it must still be a regular file once open. A deadline, when given, bounds the reading.
 
-use std::io::Read;
-use std::os::unix::fs::MetadataExt;
+use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use sha2::{Digest, Sha256};
 
@@ -80,8 +84,103 @@ fn meta_of(m: &std::fs::Metadata) -> FileMeta {
     }
 }
 
+/// What kind of file something is, for messages.
+pub fn describe(t: std::fs::FileType) -> &'static str {
+    if t.is_file() {
+        "a regular file"
+    } else if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_block_device() || t.is_char_device() {
+        "a device"
+    } else if t.is_symlink() {
+        "a symbolic link"
+    } else {
+        "a special file"
+    }
+}
+
+/// Opens `path` for reading only if it is a regular file: its type is looked at first
+/// (`lstat`, and `stat` for a symlink, which a mirror may use for shared storage and is
+/// followed only to a regular file), then it is opened with `O_NONBLOCK|O_NOCTTY` (and
+/// `O_NOFOLLOW` unless it was a symlink) and checked again on the descriptor, so a FIFO,
+/// a device or a file swapped in between is refused, never waited on.
+pub fn open_regular(path: &Path) -> Result<(std::fs::File, std::fs::Metadata), String> {
+    let link = std::fs::symlink_metadata(path).map_err(|e| e.to_string())?;
+    let symlink = link.file_type().is_symlink();
+    let target = if symlink {
+        std::fs::metadata(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => "a dangling symlink".to_string(),
+            _ => format!("a symbolic link that cannot be followed: {e}"),
+        })?
+    } else {
+        link
+    };
+    let not_regular = |t: std::fs::FileType| {
+        format!(
+            "{}, not a regular file: never opened (remove it)",
+            describe(t)
+        )
+    };
+    if !target.is_file() {
+        return Err(not_regular(target.file_type()));
+    }
+    let mut flags = libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC;
+    if !symlink {
+        flags |= libc::O_NOFOLLOW;
+    }
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(flags)
+        .open(path)
+        .map_err(|e| e.to_string())?;
+    let meta = file.metadata().map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err(not_regular(meta.file_type()));
+    }
+    Ok((file, meta))
+}
+
+/// A reader that fails once `deadline` has passed (checked before each read).
+struct Until<R> {
+    inner: R,
+    deadline: Option<Instant>,
+    read: u64,
+}
+
+impl<R: Read> Read for Until<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!(
+                    "not read to the end: the time allowed for the check ran out after {} bytes",
+                    self.read
+                ),
+            ));
+        }
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: Seek> Seek for Until<R> {
+    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}
+
 /// Reads one `arch_*` folder.
 pub fn inspect(root: &Path, slot: Slot) -> ArchState {
+    inspect_until(root, slot, None)
+}
+
+/// [`inspect`], reading nothing after `deadline`: what is not read by then is an error.
+pub fn inspect_until(root: &Path, slot: Slot, deadline: Option<Instant>) -> ArchState {
     let path = root.join(slot.rel());
     let dir = std::fs::metadata(&path).ok().filter(|m| m.is_dir());
     let mut st = ArchState {
@@ -99,14 +198,16 @@ pub fn inspect(root: &Path, slot: Slot) -> ArchState {
     }
     let pkg = path.join(PACKAGE);
     if std::fs::symlink_metadata(&pkg).is_ok() {
-        st.package = Some(read_package(&pkg));
+        st.package = Some(read_package_until(&pkg, deadline));
     }
     let man = path.join(MANIFEST);
-    if let Ok(m) = std::fs::metadata(&man) {
-        st.manifest_meta = Some(meta_of(&m));
+    if std::fs::symlink_metadata(&man).is_ok() {
+        // The mode and owner, even when the manifest cannot be read (stat never opens it).
+        st.manifest_meta = std::fs::metadata(&man)
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| meta_of(&m));
         st.manifest = Some(read_manifest(&man));
-    } else if std::fs::symlink_metadata(&man).is_ok() {
-        st.manifest = Some(Err("a dangling symlink".into()));
     }
     for l in LEFTOVERS {
         if std::fs::symlink_metadata(path.join(l)).is_ok() {
@@ -117,7 +218,7 @@ pub fn inspect(root: &Path, slot: Slot) -> ArchState {
 }
 
 pub fn read_manifest(path: &Path) -> Result<Manifest, String> {
-    let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let (f, _) = open_regular(path)?;
     let mut bytes = Vec::new();
     f.take(package::MAX_MANIFEST_BYTES + 1)
         .read_to_end(&mut bytes)
@@ -131,12 +232,18 @@ pub fn read_manifest(path: &Path) -> Result<Manifest, String> {
 /// Reads the package whole: size, mode, SHA-256, and every entry decompressed and checked
 /// against its CRC-32 and size.
 pub fn read_package(path: &Path) -> Result<PackageState, String> {
-    let mut file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let m = file.metadata().map_err(|e| e.to_string())?;
-    if !m.is_file() {
-        return Err("not a regular file".into());
-    }
+    read_package_until(path, None)
+}
+
+/// [`read_package`] through one descriptor, reading nothing after `deadline`.
+pub fn read_package_until(path: &Path, deadline: Option<Instant>) -> Result<PackageState, String> {
+    let (file, m) = open_regular(path)?;
     let meta = meta_of(&m);
+    let mut file = Until {
+        inner: file,
+        deadline,
+        read: 0,
+    };
     let mut head = vec![0u8; package::SNIFF_BYTES as usize];
     let n = read_full(&mut file, &mut head).map_err(|e| e.to_string())?;
     let signature = package::sniff(&head[..n]);
@@ -148,9 +255,13 @@ pub fn read_package(path: &Path) -> Result<PackageState, String> {
             sha256: None,
         });
     }
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let sha256 = sha256_of(&file).map_err(|e| e.to_string())?;
-    let zip = check_zip(std::fs::File::open(path).map_err(|e| e.to_string())?);
+    file.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
+    let sha256 = sha256_of(&mut file).map_err(|e| e.to_string())?;
+    file.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
+    let zip = check_zip(file);
+    if zip.is_err() && deadline.is_some_and(|d| Instant::now() >= d) {
+        return Err("not read to the end: the time allowed for the check ran out".into());
+    }
     Ok(PackageState {
         meta,
         signature,

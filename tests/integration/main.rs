@@ -20,6 +20,7 @@ mod golden;
 mod health;
 mod hostile_bundle;
 mod hostile_config;
+mod hostile_mirror;
 mod hostile_render;
 mod hostile_state;
 mod layers;
