@@ -2,8 +2,10 @@
 //! over a file someone else prepared, readable only as intended, and under temporary
 //! names nobody can guess in advance.
 
+use std::ffi::CString;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
@@ -129,6 +131,152 @@ fn create_temp_named(
          filling the directory?)",
         dir.display()
     )))
+}
+
+/// `name` as one entry of a directory (no `/`, not `.` or `..`), for the `*at` calls.
+fn entry_name(name: &str) -> io::Result<CString> {
+    if name.is_empty() || name == "." || name == ".." || name.contains('/') {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{name:?} is not a file name"),
+        ));
+    }
+    CString::new(name)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL in a file name"))
+}
+
+/// [`replace_with`] relative to a directory already opened (and checked) by descriptor, so
+/// nothing in its path can be swapped for a symlink between the check and the write: a
+/// fresh temporary file `.<name>.tmp-<16 random hex digits>` is created in `dir` with
+/// `openat(O_CREAT|O_EXCL|O_NOFOLLOW)` and `mode`, filled by `fill` (which may also give
+/// it an owner and a mode), fsynced, renamed over `name` with `renameat`, and the directory
+/// fsynced. A symlink at `name` is replaced, never followed; a kill at any instant leaves
+/// either the old file or the new one, whole (and at worst the temporary file, which
+/// [`remove_stale_temps_in`] clears).
+pub fn replace_in(
+    dir: BorrowedFd<'_>,
+    name: &str,
+    mode: u32,
+    fill: impl FnOnce(&mut File) -> io::Result<()>,
+) -> io::Result<()> {
+    let target = entry_name(name)?;
+    let (mut file, tmp) = create_temp_in(dir, &format!(".{name}.tmp-"), mode)?;
+    let result = (|| {
+        fill(&mut file)?;
+        file.sync_all()?;
+        // SAFETY: renameat on a descriptor we borrow, with two NUL-terminated names.
+        if unsafe {
+            libc::renameat(
+                dir.as_raw_fd(),
+                tmp.as_ptr(),
+                dir.as_raw_fd(),
+                target.as_ptr(),
+            )
+        } != 0
+        {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: fsync on a descriptor we borrow; it makes the rename itself durable.
+        if unsafe { libc::fsync(dir.as_raw_fd()) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        // SAFETY: unlinkat of our own temporary name (gone already if the rename happened).
+        unsafe {
+            libc::unlinkat(dir.as_raw_fd(), tmp.as_ptr(), 0);
+        }
+    }
+    result
+}
+
+/// [`create_temp`] in a directory opened by descriptor: `dir/<prefix><16 hex digits>`,
+/// created with `openat(O_CREAT|O_EXCL|O_NOFOLLOW)`; returns the file and its name.
+fn create_temp_in(dir: BorrowedFd<'_>, prefix: &str, mode: u32) -> io::Result<(File, CString)> {
+    for _ in 0..TEMP_ATTEMPTS {
+        let name = entry_name(&format!("{prefix}{:016x}", random_u64()?))?;
+        // SAFETY: openat on a descriptor we borrow, with a NUL-terminated name; the
+        // descriptor returned is owned by the File made from it below.
+        let fd = unsafe {
+            libc::openat(
+                dir.as_raw_fd(),
+                name.as_ptr(),
+                libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+                mode as libc::c_uint,
+            )
+        };
+        if fd >= 0 {
+            // SAFETY: fd was just returned by openat and is owned by nobody else.
+            return Ok((unsafe { File::from_raw_fd(fd) }, name));
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::AlreadyExists {
+            return Err(e);
+        }
+    }
+    Err(io::Error::other(format!(
+        "no free temporary name after {TEMP_ATTEMPTS} random tries (is someone filling the \
+         directory?)"
+    )))
+}
+
+/// [`remove_stale_temps`] in a directory opened by descriptor: regular files (never
+/// symlinks) named `.<name>.tmp-<16 hex digits>`, owned by this user and untouched for
+/// `min_age`, unlinked relative to `dir`. Returns the names removed.
+pub fn remove_stale_temps_in(
+    dir: BorrowedFd<'_>,
+    name: &str,
+    min_age: std::time::Duration,
+) -> io::Result<Vec<String>> {
+    entry_name(name)?;
+    let prefix = format!(".{name}.tmp-");
+    // SAFETY: geteuid cannot fail and has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    // The directory's entries, read through the descriptor itself (its /proc link names
+    // the very directory we hold, whatever its path has become).
+    let mut removed = Vec::new();
+    for entry in fs::read_dir(format!("/proc/self/fd/{}", dir.as_raw_fd()))? {
+        let file_name = entry?.file_name();
+        let Some(n) = file_name.to_str() else {
+            continue;
+        };
+        let Some(digits) = n.strip_prefix(&prefix) else {
+            continue;
+        };
+        if digits.len() != 16 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+            continue;
+        }
+        let c = entry_name(n)?;
+        // SAFETY: stat is plain data that fstatat fills.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: fstatat on a descriptor we borrow, with a NUL-terminated name.
+        if unsafe {
+            libc::fstatat(
+                dir.as_raw_fd(),
+                c.as_ptr(),
+                &mut st,
+                libc::AT_SYMLINK_NOFOLLOW,
+            )
+        } != 0
+        {
+            continue;
+        }
+        let age = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs()
+            .saturating_sub(st.st_mtime.max(0) as u64);
+        if st.st_mode & libc::S_IFMT == libc::S_IFREG && st.st_uid == me && age >= min_age.as_secs()
+        {
+            // SAFETY: unlinkat on a descriptor we borrow, with a NUL-terminated name.
+            if unsafe { libc::unlinkat(dir.as_raw_fd(), c.as_ptr(), 0) } != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            removed.push(n.to_string());
+        }
+    }
+    Ok(removed)
 }
 
 /// 64 bits from the kernel's random source.

@@ -89,3 +89,99 @@ fn a_name_clash_is_retried_and_exhaustion_is_an_io_error_not_already_exists() {
     assert_ne!(err.kind(), io::ErrorKind::AlreadyExists, "{err}");
     assert!(err.to_string().contains("no free temporary name"), "{err}");
 }
+
+/// `dir` opened as a descriptor, the way `mirror run` holds a checked folder.
+fn open_dir(dir: &Path) -> File {
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
+        .open(dir)
+        .expect("open dir")
+}
+
+#[test]
+fn replace_in_writes_in_the_directory_held_even_after_its_path_is_swapped() {
+    use std::os::fd::AsFd;
+    let base = tempfile::tempdir().expect("tempdir");
+    let held = base.path().join("arch");
+    fs::create_dir(&held).expect("mkdir");
+    let fd = open_dir(&held);
+    // The path now leads somewhere else: a symlink to a directory we must not write.
+    let elsewhere = base.path().join("elsewhere");
+    fs::create_dir(&elsewhere).expect("mkdir");
+    fs::rename(&held, base.path().join("moved")).expect("move");
+    symlink(&elsewhere, &held).expect("symlink");
+    replace_in(fd.as_fd(), "updates.zip", 0o600, |f| {
+        f.write_all(b"PK")?;
+        f.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
+    })
+    .expect("replace_in");
+    assert_eq!(fs::read_dir(&elsewhere).expect("ls").count(), 0);
+    let written = base.path().join("moved/updates.zip");
+    assert_eq!(fs::read(&written).expect("read"), b"PK");
+    assert_eq!(fs::metadata(&written).expect("meta").mode() & 0o777, 0o644);
+    assert_eq!(
+        fs::read_dir(base.path().join("moved")).expect("ls").count(),
+        1
+    );
+}
+
+#[test]
+fn replace_in_replaces_a_symlink_and_cleans_up_after_a_failure() {
+    use std::os::fd::AsFd;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let victim = dir.path().join("victim");
+    fs::write(&victim, "keep").expect("write");
+    symlink(&victim, dir.path().join("manifest.json")).expect("symlink");
+    let fd = open_dir(dir.path());
+    replace_in(fd.as_fd(), "manifest.json", 0o600, |f| f.write_all(b"{}")).expect("replace");
+    assert_eq!(fs::read(&victim).expect("read"), b"keep");
+    assert!(
+        fs::symlink_metadata(dir.path().join("manifest.json"))
+            .expect("meta")
+            .is_file()
+    );
+    // A failing fill leaves no temporary file; a name with a slash is refused.
+    let err = replace_in(fd.as_fd(), "manifest.json", 0o600, |_| {
+        Err(io::Error::other("full"))
+    })
+    .expect_err("fails");
+    assert_eq!(err.to_string(), "full");
+    assert_eq!(fs::read_dir(dir.path()).expect("ls").count(), 2);
+    for bad in ["../x", "a/b", "..", ""] {
+        let e = replace_in(fd.as_fd(), bad, 0o600, |_| Ok(())).expect_err(bad);
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput, "{bad}");
+    }
+}
+
+#[test]
+fn stale_temporary_files_are_removed_by_descriptor_and_nothing_else() {
+    use std::os::fd::AsFd;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let stale = ".updates.zip.tmp-0123456789abcdef";
+    fs::write(dir.path().join(stale), "half").expect("write");
+    fs::write(dir.path().join(".updates.zip.tmp-short"), "x").expect("write");
+    fs::write(dir.path().join("updates.zip"), "whole").expect("write");
+    symlink(
+        "/etc/passwd",
+        dir.path().join(".updates.zip.tmp-fedcba9876543210"),
+    )
+    .expect("link");
+    let fd = open_dir(dir.path());
+    let removed =
+        remove_stale_temps_in(fd.as_fd(), "updates.zip", std::time::Duration::ZERO).expect("rm");
+    assert_eq!(removed, vec![stale.to_string()]);
+    let mut left: Vec<String> = fs::read_dir(dir.path())
+        .expect("ls")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        [
+            ".updates.zip.tmp-fedcba9876543210",
+            ".updates.zip.tmp-short",
+            "updates.zip"
+        ]
+    );
+}
