@@ -11,7 +11,7 @@ use crate::exit_codes::ExitCode;
 use crate::failure::Failure;
 use crate::gather::mirror_host::{self, MirrorHostPlan};
 use crate::mirror_host::run;
-use crate::mirror_host::tree::{self, ArchState};
+use crate::mirror_host::tree::ArchState;
 use crate::render::{self, Format};
 use crate::report::mirror_host::MirrorCheckReport;
 use crate::report::mirror_host::{MirrorRunDoc, MirrorRunReport};
@@ -175,16 +175,20 @@ pub fn run_downloader(ctx: &Context, args: &MirrorRunArgs) -> Result<Finished, F
         if a.slot.back || bad(a) {
             continue;
         }
-        let meta = (
-            run::owner(&a.path.join(tree::PACKAGE)),
-            run::owner(&a.path.join(tree::MANIFEST)),
-        );
-        match (run::save(&a.path, keep.path(), &format!("slot{i}")), meta) {
-            (Ok(s), (Some(pm), Some(mm))) => saved.push((a.slot.clone(), s, pm, mm)),
-            (Err(e), _) => {
+        match run::save(&before.folder, &a.slot, keep.path(), &format!("slot{i}")) {
+            Ok(s) => saved.push((a.slot.clone(), s)),
+            Err(e) => {
                 snapshot_errors.push(format!("{}: cannot keep a copy: {e}", a.path.display()))
             }
-            _ => {}
+        }
+    }
+    // A restore that a kill cut short left its temporary files in the arch folder.
+    for a in before.tree.iter().filter(|a| !a.slot.back) {
+        for p in run::remove_stale_temps(&before.folder, &a.slot) {
+            eprintln!(
+                "mdatp-doctor: removed {}, left by a mirror run killed while restoring",
+                crate::units::escape_controls(&p.display().to_string(), false)
+            );
         }
     }
     // 2. The script, unchanged. An interrupt kills it and still lets the check and the
@@ -212,16 +216,26 @@ pub fn run_downloader(ctx: &Context, args: &MirrorRunArgs) -> Result<Finished, F
     let mut restored = Vec::new();
     let mut restore_errors = Vec::new();
     if !args.no_restore {
-        for (slot, s, pm, mm) in &saved {
-            let Some(now) = after.tree.iter().find(|a| &a.slot == slot) else {
-                continue;
-            };
-            if !bad(now) {
+        for (slot, s) in &saved {
+            // A folder the run removed (or the whole download folder) is restored too.
+            if after
+                .tree
+                .iter()
+                .find(|a| &a.slot == slot)
+                .is_some_and(|now| !bad(now))
+            {
                 continue;
             }
-            match run::restore(s, *pm, *mm) {
-                Ok(()) => restored.push(now.path.display().to_string()),
-                Err(e) => restore_errors.push(format!("{}: {e}", now.path.display())),
+            let dir = s.dir().display().to_string();
+            match run::restore(s) {
+                Ok(recreated) => restored.push(match recreated.first() {
+                    None => dir,
+                    Some(top) => format!(
+                        "{dir} (recreated: the run had removed {}; made again with the owner and mode it had)",
+                        top.display()
+                    ),
+                }),
+                Err(e) => restore_errors.push(format!("{dir}: {e}")),
             }
         }
     }

@@ -4,6 +4,7 @@
 //! plus small readers of one file or folder each; `gather::mirror_host` decides what to read.
 
 pub mod access;
+pub mod folder;
 pub mod log;
 pub mod online;
 pub mod run;

@@ -1,14 +1,20 @@
 //! `mirror run`: runs the downloader unchanged (exec, no shell, its directory as working
 //! directory) under a timeout, forwarding its output to stderr and keeping a bounded
-//! tail; snapshots good arch folders before and restores them atomically after.
+//! tail; snapshots good arch folders before and restores them atomically after, writing
+//! only into folders opened by descriptor and checked (see [`super::folder`]).
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use super::folder::{self, Dir, Owner};
+use super::tree::{LEFTOVERS, MANIFEST, PACKAGE, Slot};
+use crate::safe_write;
 
 /// The output kept from the script (its last bytes).
 pub const MAX_KEPT: usize = 256 * 1024;
@@ -156,18 +162,36 @@ pub fn run_script(script: &Path, args: &[String], timeout: Duration, echo: bool)
     }
 }
 
-/// A good arch folder kept aside before the run.
+/// A good arch folder kept aside before the run: private copies of its package and
+/// manifest, and the owner and mode of each folder from the download folder down to it,
+/// so a run that removes them can have them back as they were.
 #[derive(Debug, Clone)]
 pub struct Saved {
-    pub dir: PathBuf,
+    /// The download folder.
+    pub folder: PathBuf,
+    /// The folders below it down to the arch folder (`linux`, `production`, `arch_x86_64`).
+    pub rel: Vec<String>,
+    /// The owner and mode of the download folder, then of each folder of `rel`.
+    pub owners: Vec<Option<Owner>>,
     pub package: PathBuf,
     pub manifest: PathBuf,
+    pub package_owner: Owner,
+    pub manifest_owner: Owner,
 }
 
-/// Copies `src` (read through a symlink: only the copy is written) to `dst`, a new
-/// private file.
-fn copy_private(src: &Path, dst: &Path) -> std::io::Result<()> {
+impl Saved {
+    /// The arch folder.
+    pub fn dir(&self) -> PathBuf {
+        self.rel.iter().fold(self.folder.clone(), |p, n| p.join(n))
+    }
+}
+
+/// Copies `src` (through a symlink to a regular file, never a FIFO or a device: only the
+/// copy is written) to `dst`, a new private file; returns the owner and mode of what was
+/// read.
+fn copy_private(src: &Path, dst: &Path) -> std::io::Result<Owner> {
     let (mut from, _) = super::tree::open_regular(src).map_err(std::io::Error::other)?;
+    let owner = folder::owner_of(&from)?;
     let mut to = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -175,96 +199,106 @@ fn copy_private(src: &Path, dst: &Path) -> std::io::Result<()> {
         .custom_flags(libc::O_NOFOLLOW)
         .open(dst)?;
     std::io::copy(&mut from, &mut to)?;
-    to.sync_all()
+    to.sync_all()?;
+    Ok(owner)
 }
 
-/// Saves `dir`'s package and manifest into `keep` (a private directory) as `name.*`.
-pub fn save(dir: &Path, keep: &Path, name: &str) -> std::io::Result<Saved> {
-    let saved = Saved {
-        dir: dir.to_path_buf(),
-        package: keep.join(format!("{name}.updates.zip")),
-        manifest: keep.join(format!("{name}.manifest.json")),
-    };
-    copy_private(&dir.join(super::tree::PACKAGE), &saved.package)?;
-    copy_private(&dir.join(super::tree::MANIFEST), &saved.manifest)?;
-    Ok(saved)
-}
-
-/// Puts `from` in place of `target` atomically: a new file in the target's directory
-/// (O_EXCL, O_NOFOLLOW), fsynced, with the mode and owner of the file it replaces (or of
-/// the saved copy's original), then renamed over the target; a symlink there is replaced,
-/// never followed.
-fn restore_file(from: &Path, target: &Path, mode: u32, uid: u32, gid: u32) -> std::io::Result<()> {
-    let dir = target.parent().unwrap_or(Path::new("."));
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.mdatp-doctor-{}", std::process::id()));
-    let result = (|| {
-        let mut src = std::fs::File::open(from)?;
-        let mut out = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&tmp)?;
-        std::io::copy(&mut src, &mut out)?;
-        // SAFETY: fchown/fchmod on a descriptor we own; a failed chown (not root) keeps us.
-        unsafe {
-            use std::os::fd::AsRawFd;
-            let _ = libc::fchown(out.as_raw_fd(), uid, gid);
-            libc::fchmod(out.as_raw_fd(), mode as libc::mode_t);
-        }
-        out.sync_all()?;
-        std::fs::rename(&tmp, target)?;
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+/// Saves the arch folder of `slot` under the download folder `folder` into `keep` (a
+/// private directory) as `name.*`.
+pub fn save(folder: &Path, slot: &Slot, keep: &Path, name: &str) -> std::io::Result<Saved> {
+    let rel: Vec<String> = slot
+        .rel()
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let mut owners = Vec::new();
+    let mut at = folder.to_path_buf();
+    owners.push(dir_owner(&at));
+    for n in &rel {
+        at = at.join(n);
+        owners.push(dir_owner(&at));
     }
-    result
+    let package = keep.join(format!("{name}.updates.zip"));
+    let manifest = keep.join(format!("{name}.manifest.json"));
+    let package_owner = copy_private(&at.join(PACKAGE), &package)?;
+    let manifest_owner = copy_private(&at.join(MANIFEST), &manifest)?;
+    Ok(Saved {
+        folder: folder.to_path_buf(),
+        rel,
+        owners,
+        package,
+        manifest,
+        package_owner,
+        manifest_owner,
+    })
 }
 
-/// Restores a saved folder: the package first, then the manifest (the order the
-/// downloader writes them), each keeping the mode and owner the saved originals had.
-pub fn restore(
-    saved: &Saved,
-    package_meta: (u32, u32, u32),
-    manifest_meta: (u32, u32, u32),
-) -> std::io::Result<()> {
-    let (m, u, g) = package_meta;
-    restore_file(
-        &saved.package,
-        &saved.dir.join(super::tree::PACKAGE),
-        m,
-        u,
-        g,
-    )?;
-    let (m, u, g) = manifest_meta;
-    restore_file(
-        &saved.manifest,
-        &saved.dir.join(super::tree::MANIFEST),
-        m,
-        u,
-        g,
-    )?;
-    // What a killed run leaves next to it is no longer true of the restored files.
-    for l in super::tree::LEFTOVERS {
-        let p = saved.dir.join(l);
-        if std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_file()) {
-            let _ = std::fs::remove_file(p);
-        }
-    }
-    Ok(())
-}
-
-/// (mode, uid, gid) of a file, without following a symlink.
-pub fn owner(path: &Path) -> Option<(u32, u32, u32)> {
+/// The owner and mode of the folder at `path` (not through a symlink).
+fn dir_owner(path: &Path) -> Option<Owner> {
     std::fs::symlink_metadata(path)
         .ok()
-        .map(|m| (m.mode() & 0o7777, m.uid(), m.gid()))
+        .filter(|m| m.is_dir())
+        .map(|m| Owner::of(&m))
+}
+
+/// Puts the private copy `from` in place of `name` in `dir` (see
+/// [`safe_write::replace_in`]), with `owner`'s owner and mode.
+fn restore_file(dir: &Dir, name: &str, from: &Path, owner: Owner) -> Result<(), String> {
+    safe_write::replace_in(dir.fd(), name, 0o600, |out| {
+        let (mut src, _) = super::tree::open_regular(from).map_err(std::io::Error::other)?;
+        std::io::copy(&mut src, out)?;
+        // SAFETY: fchown/fchmod on a descriptor we own; a failed chown (not root) keeps
+        // the file ours.
+        unsafe {
+            let _ = libc::fchown(out.as_raw_fd(), owner.uid, owner.gid);
+            if libc::fchmod(out.as_raw_fd(), owner.mode as libc::mode_t) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+        }
+        Ok(())
+    })
+    .map_err(|e| format!("{}: {e}", dir.path.join(name).display()))
+}
+
+/// Restores a saved folder: every folder from the download folder down opened without
+/// following a symlink and refused unless root or this user owns it and no one else may
+/// write it (what the run removed is made again as it was), then the package and the
+/// manifest (the order the downloader writes them), each written relative to the arch
+/// folder's descriptor with the mode and owner the saved originals had. Returns the
+/// folders recreated, the highest first.
+pub fn restore(saved: &Saved) -> Result<Vec<PathBuf>, String> {
+    let (dir, recreated) =
+        folder::open_for_writing(&saved.folder, &saved.rel, &saved.owners, true)?;
+    for (name, from, owner) in [
+        (PACKAGE, &saved.package, saved.package_owner),
+        (MANIFEST, &saved.manifest, saved.manifest_owner),
+    ] {
+        restore_file(&dir, name, from, owner)?;
+    }
+    // What a killed run leaves next to it is no longer true of the restored files.
+    for l in LEFTOVERS {
+        let _ = dir.remove_file(l);
+    }
+    Ok(recreated)
+}
+
+/// Removes the temporary files a `mirror run` killed in the middle of a restore left in
+/// the arch folder of `slot` (it holds the run lock: no other run is writing them);
+/// returns their paths. Nothing is touched in a folder that is not safe to write.
+pub fn remove_stale_temps(folder: &Path, slot: &Slot) -> Vec<PathBuf> {
+    let rel: Vec<String> = slot
+        .rel()
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let Ok((dir, _)) = folder::open_for_writing(folder, &rel, &[], false) else {
+        return Vec::new();
+    };
+    [PACKAGE, MANIFEST]
+        .into_iter()
+        .flat_map(|n| {
+            safe_write::remove_stale_temps_in(dir.fd(), n, Duration::ZERO).unwrap_or_default()
+        })
+        .map(|n| dir.path.join(n))
+        .collect()
 }

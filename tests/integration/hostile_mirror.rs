@@ -4,6 +4,7 @@
 //! download folder, and one that prints terminal escapes. Each test is the attack that
 //! once worked, kept so it cannot work again.
 
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
@@ -163,4 +164,163 @@ fn a_fifo_in_the_tree_never_holds_the_mirror_run_lock() {
         assert_eq!(code, 2, "{file}: {doc:#} {stderr}");
         assert!(!stderr.contains("another"), "{stderr}");
     }
+}
+
+// ---- #2: restore never writes into a folder someone else controls ----
+
+/// A loopback URL nothing listens on, for scripts that never fetch.
+const NOWHERE: &str = "http://127.0.0.1:9/fwlink/";
+
+/// Another user, for directories "someone else" owns (the ignored tests run as root).
+const NOBODY: u32 = 65534;
+
+/// Replaces the downloader with a shell script of our own.
+fn script(host: &Host, body: &str) {
+    let path = script_path(host);
+    // Shaped like the real one where `mirror check` looks (its version, arm64).
+    std::fs::write(
+        &path,
+        format!("#!/bin/sh\nscriptVersion=\"0.0.2\"\n# downloads x86_64 and arm64\n{body}"),
+    )
+    .unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("not a list: {v}"))
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect()
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// A good host whose script swaps `arch_x86_64` (or what `swap` names) during the run.
+fn swapped_run(host: &Host, swap: &str) -> (i32, Value) {
+    script(host, &format!("{swap}\necho swapped\n"));
+    let (code, doc, _) = run(host, NOWHERE, &[]);
+    (code, doc)
+}
+
+#[test]
+fn restore_refuses_an_arch_folder_others_can_write() {
+    let host = downloaded_host();
+    let arch = host.arch("production/arch_x86_64");
+    let (code, doc) = swapped_run(
+        &host,
+        &format!(
+            "chmod 0777 '{0}'\nprintf '<html>403</html>' > '{0}/updates.zip'",
+            arch.display()
+        ),
+    );
+    assert_eq!(code, 2, "{doc:#}");
+    assert_eq!(doc["restored"], serde_json::json!([]), "{doc:#}");
+    let errors = strings(&doc["restore_errors"]).join("\n");
+    assert!(errors.contains("writable"), "{errors}");
+    assert_eq!(
+        std::fs::read(arch.join("updates.zip")).unwrap(),
+        b"<html>403</html>"
+    );
+}
+
+#[test]
+#[ignore = "needs root to chown a directory to another user (.ci/run runs it as root)"]
+fn restore_never_writes_into_an_arch_folder_swapped_for_someone_elses_directory() {
+    // Their directory in /tmp, where the downloader's default folder invites it.
+    let theirs = tempfile::Builder::new()
+        .prefix("theirs-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    std::fs::set_permissions(theirs.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::os::unix::fs::lchown(theirs.path(), Some(NOBODY), Some(NOBODY)).unwrap();
+    let t = theirs.path().display();
+
+    // 1. arch_x86_64 becomes a symlink to their directory.
+    let host = downloaded_host();
+    let arch = host.arch("production/arch_x86_64");
+    let a = arch.display();
+    let (code, doc) = swapped_run(&host, &format!("mv '{a}' '{a}.gone'\nln -s '{t}' '{a}'"));
+    assert_eq!(code, 2, "{doc:#}");
+    assert!(
+        names(theirs.path()).is_empty(),
+        "root wrote into another user's directory: {:?}",
+        names(theirs.path())
+    );
+    assert_eq!(doc["restored"], serde_json::json!([]), "{doc:#}");
+    let errors = strings(&doc["restore_errors"]).join("\n");
+    assert!(errors.contains("symbolic link"), "{errors}");
+
+    // 2. arch_x86_64 becomes a real directory they own.
+    let host = downloaded_host();
+    let arch = host.arch("production/arch_x86_64");
+    let a = arch.display();
+    let (code, doc) = swapped_run(
+        &host,
+        &format!("mv '{a}' '{a}.gone'\nmkdir '{a}'\nchown {NOBODY} '{a}'"),
+    );
+    assert_eq!(code, 2, "{doc:#}");
+    assert!(names(&arch).is_empty(), "{:?}", names(&arch));
+    let errors = strings(&doc["restore_errors"]).join("\n");
+    assert!(errors.contains(&format!("uid {NOBODY}")), "{errors}");
+
+    // 3. The ring folder above both arch folders becomes a symlink to their directory.
+    let host = downloaded_host();
+    let ring = host.arch("production");
+    let r = ring.display();
+    let (code, doc) = swapped_run(&host, &format!("mv '{r}' '{r}.gone'\nln -s '{t}' '{r}'"));
+    assert_eq!(code, 2, "{doc:#}");
+    assert!(
+        names(theirs.path()).is_empty(),
+        "{:?}",
+        names(theirs.path())
+    );
+    assert_eq!(doc["restored"], serde_json::json!([]), "{doc:#}");
+    let errors = strings(&doc["restore_errors"]).join("\n");
+    assert!(errors.contains("symbolic link"), "{errors}");
+}
+
+// ---- #7: a script that deletes the whole download folder ----
+
+fn mode(path: &Path) -> u32 {
+    std::fs::symlink_metadata(path).unwrap().mode() & 0o7777
+}
+
+#[test]
+fn a_script_that_deletes_the_download_folder_gets_it_back_as_it_was() {
+    let host = downloaded_host();
+    let folder = host.path().join("wdav-update");
+    let arch = host.arch("production/arch_x86_64");
+    std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o705)).unwrap();
+    std::fs::set_permissions(&arch, std::fs::Permissions::from_mode(0o705)).unwrap();
+    let package = std::fs::read(arch.join("updates.zip")).unwrap();
+    let manifest = std::fs::read(arch.join("manifest.json")).unwrap();
+    let package_mode = mode(&arch.join("updates.zip"));
+    script(
+        &host,
+        &format!("rm -rf '{}'\necho gone\n", folder.display()),
+    );
+    let (code, doc, _) = run(&host, NOWHERE, &[]);
+    assert_eq!(code, 2, "the run broke the tree: {doc:#}");
+    let restored = strings(&doc["restored"]);
+    assert_eq!(restored.len(), 2, "x86_64 and arm64: {doc:#}");
+    assert!(
+        restored.iter().all(|r| r.contains("recreated")),
+        "{restored:?}"
+    );
+    assert_eq!(doc["verdict_after_restore"], "ok", "{doc:#}");
+    assert_eq!(std::fs::read(arch.join("updates.zip")).unwrap(), package);
+    assert_eq!(std::fs::read(arch.join("manifest.json")).unwrap(), manifest);
+    assert_eq!(mode(&arch.join("updates.zip")), package_mode);
+    assert_eq!(mode(&folder), 0o705);
+    assert_eq!(mode(&arch), 0o705);
+    let (code, doc) = check(&host);
+    assert_eq!(code, 0, "{doc:#}");
 }
