@@ -35,8 +35,120 @@ pub struct ScriptRun {
     pub spawn_error: Option<String>,
 }
 
-/// Runs `script args` in the script's directory; its output lines go to `echo` as they come.
+/// After SIGTERM on timeout or interrupt, how long the script has before SIGKILL.
+const TERM_GRACE: Duration = Duration::from_millis(500);
+/// After SIGKILL, how long we wait for the script to die, and then for our pipes to close
+/// (something in uninterruptible sleep cannot die; we then leave it rather than hang).
+const REAP_GRACE: Duration = Duration::from_secs(2);
+/// The echo of the script's output is buffered up to this much...
+const ECHO_BUFFER: usize = 64 * 1024;
+/// ...and flushed this often.
+const ECHO_FLUSH: Duration = Duration::from_millis(100);
+
+/// One line of the script's output as it may reach a terminal: every control character
+/// (ESC, OSC, BEL, C1, bidirectional overrides; all but the final newline) shown as text,
+/// URL credentials masked, as everywhere the tool prints what it did not write.
+pub fn visible_line(line: &[u8]) -> std::borrow::Cow<'_, str> {
+    let text = String::from_utf8_lossy(line);
+    let masked = crate::bundle::redact::url_credentials(&text);
+    match crate::units::escape_controls(&masked, true) {
+        std::borrow::Cow::Borrowed(_) if matches!(masked, std::borrow::Cow::Borrowed(_)) => text,
+        shown => std::borrow::Cow::Owned(shown.into_owned()),
+    }
+}
+
+/// Whether the child `pid` has exited, without reaping it: until we reap it, its pid (its
+/// process group's id too) stays taken, so a `killpg` cannot reach a stranger. `Err`: it is
+/// no longer ours to wait for (the interrupt handler reaped it).
+fn exited(pid: libc::pid_t) -> std::io::Result<bool> {
+    // SAFETY: siginfo_t is plain data that waitid fills.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    let rc = unsafe {
+        libc::waitid(
+            libc::P_PID,
+            pid as libc::id_t,
+            &mut info,
+            libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+        )
+    };
+    if rc != 0 {
+        let e = std::io::Error::last_os_error();
+        return match e.raw_os_error() {
+            Some(libc::EINTR) => Ok(false),
+            _ => Err(e),
+        };
+    }
+    // SAFETY: waitid succeeded, so si_pid is set (0 when nothing has exited).
+    Ok(unsafe { info.si_pid() } != 0)
+}
+
+/// Waits up to `grace` for the child to exit (without reaping it); true when it did or is
+/// no longer ours.
+fn exits_within(pid: libc::pid_t, grace: Duration) -> bool {
+    let until = Instant::now() + grace;
+    loop {
+        match exited(pid) {
+            Ok(true) | Err(_) => return true,
+            Ok(false) if Instant::now() >= until => return false,
+            Ok(false) => std::thread::sleep(Duration::from_millis(10)),
+        }
+    }
+}
+
+fn killpg(pgid: libc::pid_t, signal: libc::c_int) {
+    // SAFETY: killpg has no memory-safety preconditions; ESRCH (group gone) is fine.
+    unsafe {
+        libc::killpg(pgid, signal);
+    }
+}
+
+/// Kills the script's process group when this process dies, however it dies (`kill -9`
+/// included, where no code of ours runs): a `sh`, in its own group, waits to read a pipe
+/// whose only writer is this process; when that read ends, we are gone, and it kills the
+/// group. Stopped (killed and reaped) on every exit path of ours before the script is
+/// reaped, so it can never signal a group id that was freed and reused.
+struct Watchdog {
+    child: std::process::Child,
+    _pipe: std::process::ChildStdin,
+}
+
+impl Watchdog {
+    fn start(pgid: libc::pid_t) -> Option<Watchdog> {
+        let mut child = Command::new("/bin/sh")
+            .args([
+                "-c",
+                // `kill -s KILL -- -PGID`: the one spelling dash and bash both take.
+                r#"read -r _; kill -s KILL -- "-$1" 2>/dev/null"#,
+                "mdatp-doctor-watchdog",
+                &pgid.to_string(),
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .ok()?;
+        let pipe = child.stdin.take()?;
+        Some(Watchdog { child, _pipe: pipe })
+    }
+
+    fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `script args` in the script's directory, in its own process group, under
+/// `timeout`; its output lines go to stderr (escaped, buffered) as they come when `echo`.
+///
+/// Nothing it starts outlives the run: the script gets `PR_SET_PDEATHSIG` (SIGKILL when
+/// this thread's process dies, even by `kill -9`), a [`Watchdog`] kills its group in that
+/// case, and on every exit path of ours its group is killed and everything descending from
+/// us reaped (we are a child subreaper, so a child of the script that called `setsid()` is
+/// found too). Call it from the main thread: the parent-death signal follows the thread
+/// that started the script.
 pub fn run_script(script: &Path, args: &[String], timeout: Duration, echo: bool) -> ScriptRun {
+    crate::process::become_subreaper();
     let started = Instant::now();
     // The script runs in its own directory: a relative path must not be resolved there.
     let script = &std::path::absolute(script).unwrap_or_else(|_| script.to_path_buf());
@@ -44,15 +156,35 @@ pub fn run_script(script: &Path, args: &[String], timeout: Duration, echo: bool)
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let mut child = match Command::new(script)
-        .args(args)
+    let parent = std::process::id() as libc::pid_t;
+    let mut cmd = Command::new(script);
+    cmd.args(args)
         .current_dir(dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn()
-    {
+        .process_group(0);
+    // SAFETY: between fork and exec only async-signal-safe calls (prctl, getppid).
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::prctl(
+                libc::PR_SET_PDEATHSIG,
+                libc::SIGKILL as libc::c_ulong,
+                0,
+                0,
+                0,
+            ) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            // We died before the prctl: the signal will never come, so do not start.
+            if libc::getppid() != parent {
+                return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+            }
+            Ok(())
+        });
+    }
+    let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
             return ScriptRun {
@@ -61,8 +193,17 @@ pub fn run_script(script: &Path, args: &[String], timeout: Duration, echo: bool)
             };
         }
     };
+    let pgid = child.id() as libc::pid_t;
+    let watchdog = Watchdog::start(pgid);
     let kept = Arc::new(Mutex::new(Vec::<u8>::new()));
-    let readers: Vec<_> = [
+    let out = echo.then(|| {
+        Arc::new(Mutex::new(std::io::BufWriter::with_capacity(
+            ECHO_BUFFER,
+            std::io::stderr(),
+        )))
+    });
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let pipes: Vec<Box<dyn Read + Send>> = [
         child
             .stdout
             .take()
@@ -74,8 +215,12 @@ pub fn run_script(script: &Path, args: &[String], timeout: Duration, echo: bool)
     ]
     .into_iter()
     .flatten()
-    .map(|pipe| {
+    .collect();
+    let readers = pipes.len();
+    for pipe in pipes {
         let kept = kept.clone();
+        let out = out.clone();
+        let done = done_tx.clone();
         std::thread::spawn(move || {
             let mut r = BufReader::new(pipe);
             let mut line = Vec::new();
@@ -86,8 +231,10 @@ pub fn run_script(script: &Path, args: &[String], timeout: Duration, echo: bool)
                     Ok(0) | Err(_) => break,
                     Ok(_) => {}
                 }
-                if echo {
-                    let _ = std::io::stderr().write_all(&line);
+                if let Some(out) = &out {
+                    let shown = visible_line(&line);
+                    let mut w = out.lock().unwrap_or_else(|p| p.into_inner());
+                    let _ = w.write_all(shown.as_bytes());
                 }
                 let mut k = kept.lock().unwrap_or_else(|p| p.into_inner());
                 k.extend_from_slice(&line);
@@ -96,46 +243,91 @@ pub fn run_script(script: &Path, args: &[String], timeout: Duration, echo: bool)
                     k.drain(..cut);
                 }
             }
-        })
-    })
-    .collect();
-    let pgid = child.id() as libc::pid_t;
+            let _ = done.send(());
+        });
+    }
+    drop(done_tx);
+    // The echo is flushed by a thread of its own: a stalled stderr (a pipe nobody reads)
+    // then stalls the echo, never the timeout below.
+    let (flush_stop, flushed) = {
+        let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+        let (flushed_tx, flushed_rx) = std::sync::mpsc::channel::<()>();
+        let out = out.clone();
+        std::thread::spawn(move || {
+            loop {
+                let last = !matches!(
+                    stop_rx.recv_timeout(ECHO_FLUSH),
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout)
+                );
+                if let Some(out) = &out {
+                    let _ = out.lock().unwrap_or_else(|p| p.into_inner()).flush();
+                }
+                if last {
+                    let _ = flushed_tx.send(());
+                    return;
+                }
+            }
+        });
+        (stop_tx, flushed_rx)
+    };
+
     let deadline = started + timeout;
     let mut timed_out = false;
     let mut interrupted = false;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(s)) => break Some(s),
-            Ok(None) if Instant::now() >= deadline || crate::interrupt::interrupted() => {
-                interrupted = crate::interrupt::interrupted();
-                timed_out = !interrupted;
-                // SAFETY: signalling the process group this function created.
-                unsafe {
-                    libc::killpg(pgid, libc::SIGTERM);
-                }
-                std::thread::sleep(Duration::from_millis(500));
-                unsafe {
-                    libc::killpg(pgid, libc::SIGKILL);
-                }
-                break child.wait().ok();
+    // Whether the interrupt handler reaped the script before we could.
+    let mut reaped_elsewhere = false;
+    loop {
+        match exited(pgid) {
+            Ok(true) => break,
+            Err(_) => {
+                reaped_elsewhere = true;
+                break;
             }
-            Ok(None) => std::thread::sleep(Duration::from_millis(50)),
-            Err(_) => break None,
+            Ok(false) => {}
         }
-    };
+        if crate::interrupt::interrupted() || Instant::now() >= deadline {
+            interrupted = crate::interrupt::interrupted();
+            timed_out = !interrupted;
+            killpg(pgid, libc::SIGTERM);
+            exits_within(pgid, TERM_GRACE);
+            killpg(pgid, libc::SIGKILL);
+            exits_within(pgid, REAP_GRACE);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
     // The interrupt handler may have killed the script itself (it reaps every child):
     // the script then ended by the interrupt, not on its own.
     if crate::interrupt::interrupted() {
         interrupted = true;
         timed_out = false;
     }
-    // Whatever the script left running in its group must not hold the pipes open.
-    unsafe {
-        libc::killpg(pgid, libc::SIGKILL);
+    // Whatever the script left in its group goes while its pid still holds the group id,
+    // then the watchdog, then the script is reaped, then whatever left the group.
+    if !reaped_elsewhere && matches!(exited(pgid), Ok(true)) {
+        killpg(pgid, libc::SIGKILL);
     }
-    for r in readers {
-        let _ = r.join();
+    if let Some(w) = watchdog {
+        w.stop();
     }
+    let status = if reaped_elsewhere {
+        None
+    } else {
+        child.try_wait().ok().flatten()
+    };
+    crate::process::kill_active_children();
+    // Our pipes close once everything holding them is dead; bounded all the same.
+    let until = Instant::now() + REAP_GRACE;
+    for _ in 0..readers {
+        if done_rx
+            .recv_timeout(until.saturating_duration_since(Instant::now()))
+            .is_err()
+        {
+            break;
+        }
+    }
+    let _ = flush_stop.send(());
+    let _ = flushed.recv_timeout(REAP_GRACE);
     let mut kept = kept.lock().unwrap_or_else(|p| p.into_inner()).clone();
     if kept.len() > MAX_KEPT {
         kept.drain(..kept.len() - MAX_KEPT);

@@ -7,7 +7,7 @@
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -287,6 +287,106 @@ fn restore_never_writes_into_an_arch_folder_swapped_for_someone_elses_directory(
     assert!(errors.contains("symbolic link"), "{errors}");
 }
 
+// ---- #6: no downloader outlives `mirror run` ----
+
+/// The pid a script wrote to `file`, waited for (bounded).
+fn pid_in(file: &Path) -> i32 {
+    let until = Instant::now() + HANG_LIMIT;
+    loop {
+        if let Some(pid) = std::fs::read_to_string(file)
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+        {
+            return pid;
+        }
+        assert!(Instant::now() < until, "{} never written", file.display());
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// True when `pid` is gone or a zombie within a generous time; otherwise it is killed (a
+/// failed test must not leave it running) and false.
+fn dies(pid: i32) -> bool {
+    let until = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < until {
+        if crate::testenv::is_dead(pid) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // SAFETY: kill on a pid a script of this test started.
+    unsafe {
+        libc::kill(pid, libc::SIGKILL);
+    }
+    false
+}
+
+#[test]
+fn kill_9_of_mirror_run_leaves_no_downloader_running_and_the_next_run_proceeds() {
+    let host = downloaded_host();
+    let dir = host.path().display().to_string();
+    script(
+        &host,
+        &format!("echo $$ > '{dir}/script.pid'\nsleep 300 &\necho $! > '{dir}/sleep.pid'\nwait\n"),
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
+        .args(["mirror", "run", "--script"])
+        .arg(script_path(&host))
+        .arg("--root")
+        .arg(host.root())
+        .arg("--state-dir")
+        .arg(host.path().join("state"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let script_pid = pid_in(&host.path().join("script.pid"));
+    let sleep_pid = pid_in(&host.path().join("sleep.pid"));
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(
+        dies(script_pid),
+        "the script {script_pid} outlived kill -9 of mirror run"
+    );
+    assert!(
+        dies(sleep_pid),
+        "the script's child {sleep_pid} outlived kill -9 of mirror run"
+    );
+    // The lock died with its holder.
+    script(&host, "echo second run\n");
+    let (code, doc, stderr) = run(&host, NOWHERE, &[]);
+    assert!(!stderr.contains("another"), "{stderr}");
+    assert_eq!(doc["exit_code"], 0, "{doc:#}");
+    assert_eq!(code, 0, "{doc:#}");
+}
+
+#[test]
+fn a_setsid_child_of_the_script_does_not_survive_a_normal_run() {
+    let host = downloaded_host();
+    let dir = host.path().display().to_string();
+    // One leaves its session quietly, one keeps our pipes open.
+    script(
+        &host,
+        &format!(
+            "setsid sh -c 'echo $$ > {dir}/quiet.pid; exec sleep 300' </dev/null >/dev/null 2>&1 &\n\
+             setsid sh -c 'echo $$ > {dir}/loud.pid; exec sleep 300' &\n\
+             i=0; while [ ! -s {dir}/quiet.pid ] || [ ! -s {dir}/loud.pid ]; do sleep 0.1; i=$((i+1)); [ $i -gt 300 ] && break; done\n\
+             echo launched\n"
+        ),
+    );
+    let (code, doc, stderr) = run(&host, NOWHERE, &[]);
+    assert!(stderr.contains("launched"), "{stderr}");
+    let quiet = pid_in(&host.path().join("quiet.pid"));
+    let loud = pid_in(&host.path().join("loud.pid"));
+    assert!(dies(quiet), "setsid child {quiet} survived the run");
+    assert!(
+        dies(loud),
+        "setsid child {loud} holding the pipes survived the run"
+    );
+    assert_eq!(doc["exit_code"], 0, "{doc:#}");
+    assert_eq!(code, 0, "{doc:#}");
+}
+
 // ---- #7: a script that deletes the whole download folder ----
 
 fn mode(path: &Path) -> u32 {
@@ -323,4 +423,55 @@ fn a_script_that_deletes_the_download_folder_gets_it_back_as_it_was() {
     assert_eq!(mode(&arch), 0o705);
     let (code, doc) = check(&host);
     assert_eq!(code, 0, "{doc:#}");
+}
+
+// ---- #8: the script's output, escaped and buffered ----
+
+#[test]
+fn the_scripts_output_reaches_the_terminal_escaped() {
+    let host = downloaded_host();
+    script(
+        &host,
+        "printf 'plain line\\n'\n\
+         printf 'title \\033]0;owned\\007 bell\\n'\n\
+         printf '\\033[2J\\033[31mred\\n' >&2\n\
+         printf 'Error (7): \\033[5mblink\\n'\n",
+    );
+    for format in ["json", "human"] {
+        let out = bounded(
+            tool()
+                .args(["mirror", "run", "--format", format, "--script"])
+                .arg(script_path(&host))
+                .arg("--root")
+                .arg(host.root())
+                .arg("--state-dir")
+                .arg(host.path().join("state")),
+            "mirror run",
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            !stderr.contains(['\x1b', '\x07']) && !stdout.contains(['\x1b', '\x07']),
+            "raw escapes reached the terminal:\n{stderr:?}\n{stdout:?}"
+        );
+        assert!(stderr.contains("plain line\n"), "{stderr}");
+        assert!(
+            stderr.contains("title \\x1b]0;owned\\x07 bell\n"),
+            "{stderr}"
+        );
+        assert!(stderr.contains("\\x1b[2J\\x1b[31mred\n"), "{stderr}");
+    }
+}
+
+#[test]
+fn a_flood_of_output_is_echoed_whole_and_in_order() {
+    let host = downloaded_host();
+    script(&host, "seq 1 200000\necho done\n");
+    let (code, doc, stderr) = run(&host, NOWHERE, &[]);
+    assert_eq!(code, 0, "{doc:#}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    let at = lines.iter().position(|l| *l == "1").expect("first line");
+    let want: Vec<String> = (1..=200_000).map(|n| n.to_string()).collect();
+    assert_eq!(&lines[at..at + want.len()], want.as_slice());
+    assert_eq!(lines[at + want.len()], "done");
 }
