@@ -271,17 +271,17 @@ fn restore_never_writes_into_an_arch_folder_swapped_for_someone_elses_directory(
     let errors = strings(&doc["restore_errors"]).join("\n");
     assert!(errors.contains(&format!("uid {NOBODY}")), "{errors}");
 
-    // 3. The ring folder above both arch folders becomes a symlink to their directory.
+    // 3. The ring folder above both arch folders becomes a symlink to their directory,
+    // which holds an arch folder of theirs.
+    let their_arch = theirs.path().join("arch_x86_64");
+    std::fs::create_dir(&their_arch).unwrap();
+    std::os::unix::fs::lchown(&their_arch, Some(NOBODY), Some(NOBODY)).unwrap();
     let host = downloaded_host();
     let ring = host.arch("production");
     let r = ring.display();
     let (code, doc) = swapped_run(&host, &format!("mv '{r}' '{r}.gone'\nln -s '{t}' '{r}'"));
     assert_eq!(code, 2, "{doc:#}");
-    assert!(
-        names(theirs.path()).is_empty(),
-        "{:?}",
-        names(theirs.path())
-    );
+    assert!(names(&their_arch).is_empty(), "{:?}", names(&their_arch));
     assert_eq!(doc["restored"], serde_json::json!([]), "{doc:#}");
     let errors = strings(&doc["restore_errors"]).join("\n");
     assert!(errors.contains("symbolic link"), "{errors}");
