@@ -1082,6 +1082,12 @@ fn mirror_run_keeps_and_restores_a_package_behind_a_symlink_without_following_it
             .is_symlink()
     );
     assert_eq!(std::fs::read(&elsewhere).unwrap(), good);
+    // The restored file has the mode of the file the link led to, not the link's 0777.
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&pkg).unwrap().permissions().mode() & 0o7777,
+        std::fs::metadata(&elsewhere).unwrap().permissions().mode() & 0o7777
+    );
 }
 
 /// The names of the files in `dir`, sorted.
