@@ -546,8 +546,15 @@ fn package_findings(
                     Severity::Critical
                 },
                 format!("{name}/updates.zip cannot be read: {e}"),
-                vec![ev("tree", file, e.as_str())],
-                "Check the file's permissions, or run the check as its owner.".into(),
+                vec![ev("tree", file.clone(), e.as_str())],
+                if denied(e) {
+                    "Check the file's permissions, or run the check as its owner.".into()
+                } else if e.contains("not a regular file") {
+                    // A FIFO, a device or a folder stands where the package should be.
+                    format!("Remove {file} (it is not a file the web server can serve) and rerun the downloader or `mdatp-doctor mirror run`.")
+                } else {
+                    "Rerun the downloader or `mdatp-doctor mirror run`, then check again.".into()
+                },
             ));
             return;
         }
