@@ -4,7 +4,8 @@
 //! The file is opened like a state file (never through a symlink, never blocking on a
 //! FIFO, only a regular file the caller owns with one link) and written with `O_APPEND`,
 //! one write(2) per run under an exclusive `flock`, so concurrent runs never interleave a
-//! line. Past its size cap it is renamed to `FILE.1` (replacing the previous one) and a
+//! line. A file that other runs' rotations unlinked between our open and our check is
+//! not an attack: the current file is opened instead. Past its size cap it is renamed to `FILE.1` (replacing the previous one) and a
 //! new file is started: a shipper that follows by name (Filebeat, Splunk, rsyslog imfile,
 //! Wazuh) reads the rest of the old file and then the new one.
 
@@ -19,6 +20,9 @@ use std::time::{Duration, Instant};
 /// The socket journald reads native-protocol datagrams on.
 pub const JOURNAL_SOCKET: &str = "/run/systemd/journal/socket";
 
+/// How many times a run opens the log again after other runs rotated it under it.
+const ATTEMPTS: usize = 32;
+
 /// How long a run waits for another one that holds the log file's lock.
 const LOCK_WAIT: Duration = Duration::from_secs(5);
 
@@ -29,9 +33,11 @@ pub fn rotated(path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-fn open(path: &Path) -> Result<File, String> {
+/// Opens the file at `path` (creating it) without following a symlink or blocking on a
+/// FIFO; [`check`] then says whether it may be written.
+fn open_raw(path: &Path) -> Result<File, String> {
     let shown = path.display();
-    let file = OpenOptions::new()
+    OpenOptions::new()
         .append(true)
         .create(true)
         .mode(0o640)
@@ -43,7 +49,13 @@ fn open(path: &Path) -> Result<File, String> {
             }
             Some(libc::ENXIO) => format!("{shown} is a FIFO without a reader: refusing it"),
             _ => format!("{shown}: {e}"),
-        })?;
+        })
+}
+
+/// What [`open_raw`] opened, if it may be written; `None` when it lost its name since
+/// (rotated away twice by other runs): the caller opens the current file instead.
+fn check(file: File, path: &Path) -> Result<Option<File>, String> {
+    let shown = path.display();
     let meta = file.metadata().map_err(|e| format!("{shown}: {e}"))?;
     if !meta.file_type().is_file() {
         return Err(format!(
@@ -57,6 +69,12 @@ fn open(path: &Path) -> Result<File, String> {
             super::euid()
         ));
     }
+    // Between our open and this check, one run rotated the file to FILE.1 and a second
+    // rotation replaced FILE.1: the file has no name left, and its lines would reach no
+    // shipper. Not an attack: open the current one.
+    if meta.nlink() == 0 {
+        return Ok(None);
+    }
     // A hard link to a file elsewhere (planted in a shared directory) would send our lines
     // into it.
     if meta.nlink() != 1 {
@@ -65,7 +83,7 @@ fn open(path: &Path) -> Result<File, String> {
             meta.nlink()
         ));
     }
-    Ok(file)
+    Ok(Some(file))
 }
 
 /// Takes the file's exclusive lock, waiting up to [`LOCK_WAIT`].
@@ -93,11 +111,28 @@ fn lock(file: &File, shown: &std::path::Display<'_>) -> Result<(), String> {
 /// Appends `text` (whole lines) to `path` in one write, first rotating the file when it
 /// would grow past `max_bytes` (a file holding nothing yet takes the text whatever its size).
 pub fn append(path: &Path, text: &[u8], max_bytes: u64) -> Result<(), String> {
+    append_with(path, text, max_bytes, &mut || {})
+}
+
+/// [`append`], calling `opened` between opening the file and checking it (the tests play
+/// the other runs there).
+fn append_with(
+    path: &Path,
+    text: &[u8],
+    max_bytes: u64,
+    opened: &mut dyn FnMut(),
+) -> Result<(), String> {
     let shown = path.display();
-    // Each turn opens the file at the path; a turn that finds it rotated by another run
-    // (or by us) opens the new one.
-    for _ in 0..8 {
-        let mut file = open(path)?;
+    // Each turn opens the file at the path; a turn that finds it rotated or unlinked by
+    // another run (or rotated by us) opens the new one. A turn is lost only to another
+    // run's rotation, which is that run making progress; the bound stops a loop against
+    // something that keeps replacing the file.
+    for _ in 0..ATTEMPTS {
+        let file = open_raw(path)?;
+        opened();
+        let Some(mut file) = check(file, path)? else {
+            continue;
+        };
         lock(&file, &shown)?;
         let meta = file.metadata().map_err(|e| format!("{shown}: {e}"))?;
         let current = std::fs::symlink_metadata(path).ok();
@@ -196,6 +231,28 @@ mod tests {
         assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
         let e = append(&fifo, b"x\n", 1 << 20).unwrap_err();
         assert!(e.contains("FIFO") || e.contains("regular"), "{e}");
+    }
+
+    #[test]
+    fn a_log_two_rotations_unlinked_after_it_was_opened_is_retried_not_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.json");
+        std::fs::write(&path, b"first\n").unwrap();
+        let mut turns = 0;
+        // Between our open and our check, two other runs rotate: the file we hold goes
+        // to FILE.1, then the next rotation replaces FILE.1 and it has no name left.
+        let mut rotate_twice = || {
+            turns += 1;
+            if turns == 1 {
+                std::fs::rename(&path, rotated(&path)).unwrap();
+                std::fs::write(&path, b"second\n").unwrap();
+                std::fs::rename(&path, rotated(&path)).unwrap();
+            }
+        };
+        append_with(&path, b"ours\n", 1 << 20, &mut rotate_twice).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"ours\n");
+        assert_eq!(std::fs::read(rotated(&path)).unwrap(), b"second\n");
+        assert_eq!(turns, 2, "one more turn, on the current file");
     }
 
     #[test]
