@@ -4,8 +4,9 @@
 //! The file is opened like a state file (never through a symlink, never blocking on a
 //! FIFO, only a regular file the caller owns with one link) and written with `O_APPEND`,
 //! one write(2) per run under an exclusive `flock`, so concurrent runs never interleave a
-//! line. A file that other runs' rotations unlinked between our open and our check is
-//! not an attack: the current file is opened instead. Past its size cap it is renamed to `FILE.1` (replacing the previous one) and a
+//! line; a write cut short (a full disk) is truncated away, so no partial line stays. A
+//! file that other runs' rotations unlinked between our open and our check is not an
+//! attack: the current file is opened instead. Past its size cap it is renamed to `FILE.1` (replacing the previous one) and a
 //! new file is started: a shipper that follows by name (Filebeat, Splunk, rsyslog imfile,
 //! Wazuh) reads the rest of the old file and then the new one.
 
@@ -130,7 +131,7 @@ fn append_with(
     for _ in 0..ATTEMPTS {
         let file = open_raw(path)?;
         opened();
-        let Some(mut file) = check(file, path)? else {
+        let Some(file) = check(file, path)? else {
             continue;
         };
         lock(&file, &shown)?;
@@ -145,12 +146,49 @@ fn append_with(
                 .map_err(|e| format!("cannot rotate {shown} to {}: {e}", old.display()))?;
             continue;
         }
-        // One write(2): O_APPEND puts it whole at the end of a regular file.
-        return file
-            .write_all(text)
-            .map_err(|e| format!("cannot write {shown}: {e}"));
+        return write_whole(&file, text, meta.size(), &shown);
     }
     Err(format!("{shown} kept being replaced while we wrote to it"))
+}
+
+/// Writes `text` with one write(2) (`O_APPEND` puts it whole at the end of a regular
+/// file), or leaves the file as it was: after a short write (the disk full, the file size
+/// limit reached) the file is truncated back to its size before it (`before`, read under
+/// our lock), so no partial line is left for a shipper to read. A write(2) interrupted
+/// before it wrote anything is made again; `write_all` would instead append the rest in a
+/// second write, after a partial line.
+fn write_whole(
+    mut file: &File,
+    text: &[u8],
+    before: u64,
+    shown: &std::path::Display<'_>,
+) -> Result<(), String> {
+    let written = loop {
+        match file.write(text) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => break other,
+        }
+    };
+    let n = match written {
+        Ok(n) if n == text.len() => return Ok(()),
+        Ok(n) => n,
+        // A failed write(2) wrote nothing.
+        Err(e) => return Err(format!("cannot write {shown}: {e}")),
+    };
+    // Our bytes are the last `n` of the file: normally the file is back at `before`; if
+    // something truncated it meanwhile without the lock (logrotate's copytruncate), at
+    // what it held before our write, never extended with zeros.
+    let end = file
+        .metadata()
+        .map_or(before, |m| m.size().saturating_sub(n as u64));
+    let cut = match file.set_len(end) {
+        Ok(()) => "the partial line was removed".to_string(),
+        Err(e) => format!("the partial line could not be removed: {e}"),
+    };
+    Err(format!(
+        "cannot write {shown}: only {n} of {} bytes fit (disk full or over the file size limit); {cut}",
+        text.len()
+    ))
 }
 
 /// One journal entry in the native protocol: `NAME=value\n`, or, for a value holding a

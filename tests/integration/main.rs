@@ -22,6 +22,7 @@ mod hostile_bundle;
 mod hostile_config;
 mod hostile_mirror;
 mod hostile_render;
+mod hostile_siem;
 mod hostile_state;
 mod layers;
 mod manpages;
