@@ -16,6 +16,10 @@
 //! always becomes the same placeholder: `host-1`, `ip-2`, `guid-3`) so support can still
 //! correlate across files. The mapping stays in memory and never enters the bundle.
 //!
+//! [`secrets`] applies the secret rules alone (never ids) to one value, for every output
+//! that leaves the process besides the bundle: JSON documents, event logs, monitoring
+//! outputs, printed values.
+//!
 //! A dotted quad is taken for an IPv4 address only when every part is 0–255 without a
 //! leading zero, it is not part of a longer dotted number (`1.2.3.4.5`), and it does not
 //! follow a `v` (`v1.2.3.4`) or a name ending in `version`/`ver` (`definitions_version :
@@ -574,6 +578,11 @@ impl Redactor {
             return self.url(out, scheme, user, host, end);
         }
         if let Some(key) = m.get(g.key) {
+            // The last part of a path (`/etc/passwd: no such user`) names a file, not a
+            // key: what follows it is a message, not its value.
+            if key.0 > 0 && text.as_bytes()[key.0 - 1] == b'/' {
+                return Step::Retry;
+            }
             let quote = m.get(g.kq).map(s).unwrap_or("");
             let Some((vs, ve)) = m.get(g.sval).or(m.get(g.tval)) else {
                 return Step::Keep;
@@ -899,51 +908,39 @@ pub fn is_redacted(text: &str, ids: bool) -> bool {
     re.is_match(text)
 }
 
-/// Only the credentials in URLs (`scheme://user:pass@host`, `user:pass@host`), as
-/// everywhere else the tool writes a URL it did not make: `diagnose --format json`
-/// carries the managed configuration and the proxy.
-pub fn url_credentials(text: &str) -> Cow<'_, str> {
-    // Both forms hold an `@`: without one there is nothing to mask, and the pattern (a
-    // few MiB once compiled) is not even built. Every printed value passes here.
-    if !text.contains('@') {
-        return Cow::Borrowed(text);
-    }
-    static RE: OnceLock<Regex> = OnceLock::new();
-    let re = RE.get_or_init(|| {
-        // Only URLs that carry user info match, so a text without any is not copied.
-        compile(&format!(
-            "{}|{}",
-            url_with_user().replace("HOST", HOST),
-            SCHEMELESS.replace("HOST", HOST)
-        ))
+/// The bundle's secret rules (never its ids) on one value that leaves the process: a
+/// JSON document's strings, an event line, a monitoring output, a printed value. Masks
+/// credentials in URLs (`scheme://user:pass@host`, `user:pass@host`), `Bearer`/`Basic`
+/// credentials, the values of secret-named keys in text (`password=…`, `"token": "…"`,
+/// `Authorization: Bearer …`) and SAS signatures, exactly as a bundle would; the rest of
+/// the text stays as it was. Every output path calls this one function: the JSON writer
+/// (through [`crate::report::scrub`]), the event log (the same scrub) and every printed
+/// value (`render::escape::line`, which the Nagios, Checkmk and Prometheus outputs use).
+///
+/// Cheap when there is nothing to find: a value holding none of the words a secret
+/// needs (`@`, `bearer`, `basic`, a secret-ish name) is returned as it is without
+/// running, or even building, the full pattern.
+pub fn secrets(text: &str) -> Cow<'_, str> {
+    static HINT: OnceLock<Regex> = OnceLock::new();
+    // Every alternative of the secrets pattern holds one of these: URLs and `user:pass@`
+    // an `@`, secret names one of these words, query secrets `sig=`/`code=`/`key`.
+    let hint = HINT.get_or_init(|| {
+        compile(
+            "@|bearer|basic|pass|pwd|secret|token|key|credential|authori[sz]ation|cookie|sig=|code=",
+        )
     });
-    if !re.is_match(text) {
+    if !hint.is_match(text) {
         return Cow::Borrowed(text);
     }
-    let mut out = String::with_capacity(text.len());
-    let mut last = 0;
-    for c in re.captures_iter(text) {
-        // Group 0 is the whole match: always there for a match.
-        let Some(whole) = c.get(0) else { continue };
-        out.push_str(&text[last..whole.start()]);
-        match (c.name("scheme"), c.name("user"), c.name("slhost")) {
-            (Some(scheme), Some(_), _) => {
-                out.push_str(scheme.as_str());
-                out.push_str(MASK);
-                out.push('@');
-                out.push_str(c.name("host").map_or("", |h| h.as_str()));
-            }
-            (None, _, Some(host)) => {
-                out.push_str(MASK);
-                out.push('@');
-                out.push_str(host.as_str());
-            }
-            _ => out.push_str(whole.as_str()),
-        }
-        last = whole.end();
+    thread_local! {
+        static SECRETS: std::cell::RefCell<Redactor> = std::cell::RefCell::new(Redactor::new(false));
     }
-    out.push_str(&text[last..]);
-    Cow::Owned(out)
+    let out = SECRETS.with(|r| r.borrow_mut().redact(text));
+    if out == text {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(out)
+    }
 }
 
 #[cfg(test)]

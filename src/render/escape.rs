@@ -8,24 +8,27 @@
 
 use std::borrow::Cow;
 
-use crate::bundle::redact::url_credentials;
+use crate::bundle::redact::secrets;
 use crate::units::{escape_controls, is_terminal_control};
 
 /// Text shown on one line (a value, a title, a table cell): newlines are escaped too, so a
-/// value cannot forge a line of our output. Credentials in URLs (`user:pass@`) are
-/// masked, as in the JSON reports: what is on a screen ends up pasted into tickets.
+/// value cannot forge a line of our output. Secrets are masked with the bundle's rules
+/// (URL credentials, `Bearer` tokens, `password=…`; see
+/// [`secrets`](crate::bundle::redact::secrets)), as in the JSON reports: what is on a
+/// screen ends up pasted into tickets, and the Nagios, Checkmk and Prometheus outputs
+/// (which put every value through here) leave the machine.
 pub fn line(s: &str) -> Cow<'_, str> {
     masked(s, false)
 }
 
-/// Text shown as several lines: newlines are kept, every other control is escaped, URL
-/// credentials masked.
+/// Text shown as several lines: newlines are kept, every other control is escaped,
+/// secrets masked.
 pub fn lines(s: &str) -> Cow<'_, str> {
     masked(s, true)
 }
 
 fn masked(s: &str, keep_newlines: bool) -> Cow<'_, str> {
-    match url_credentials(s) {
+    match secrets(s) {
         Cow::Borrowed(s) => escape_controls(s, keep_newlines),
         Cow::Owned(clean) => Cow::Owned(escape_controls(&clean, keep_newlines).into_owned()),
     }

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::SchemaVersion;
 use crate::analyze::finding::{Evidence, Finding, Severity};
 use crate::analyze::snapshot::Snapshot;
-use crate::bundle::redact::{is_secret_name, url_credentials};
+use crate::bundle::redact::{is_secret_name, secrets};
 use crate::gather::RunFacts;
 use crate::managed::config::ConfigError;
 use crate::mdatp::health::Health;
@@ -194,9 +194,11 @@ fn fields(h: &Health) -> Value {
 }
 
 /// The document leaves the machine (the Ansible example ships it to the controller), so
-/// the credentials of any URL in it (a proxy's `user:pass@`, a mirror's) and the values of
-/// secret-named keys (`"apiKey": "…"`, also as a finding's evidence) are replaced by
-/// `REDACTED`; nothing else changes.
+/// every string in it passes the bundle's secret rules ([`secrets`]: a URL's `user:pass@`,
+/// `Bearer`/`Basic` credentials, `password=…` and the like in free text such as mdatp's
+/// fail reason), and the values of secret-named keys (`"apiKey": "…"`, also as a
+/// finding's evidence) are replaced by `REDACTED`; nothing else changes. The JSON writer
+/// and the event log both call this.
 pub fn scrub(mut v: Value) -> Value {
     fn walk(v: &mut Value) {
         match v {
@@ -221,7 +223,7 @@ pub fn scrub(mut v: Value) -> Value {
 const MASK: &str = "REDACTED";
 
 fn scrub_in(s: &mut String) {
-    if let std::borrow::Cow::Owned(clean) = url_credentials(s) {
+    if let std::borrow::Cow::Owned(clean) = secrets(s) {
         *s = clean;
     }
 }
@@ -278,18 +280,14 @@ impl DiagnoseReport<'_> {
                     content: s.config.loaded.as_ref().ok().map(|c| scrub(c.root.clone())),
                 },
                 mirror: MirrorDoc {
-                    url: s
-                        .mirror
-                        .url
-                        .as_ref()
-                        .map(|(u, _)| url_credentials(u).into_owned()),
+                    url: s.mirror.url.as_ref().map(|(u, _)| secrets(u).into_owned()),
                     url_source: s.mirror.url.as_ref().map(|(_, src)| *src),
                     skipped: s.mirror.skipped,
                     proxy: scrub(serde_json::to_value(&run.proxy).unwrap_or(Value::Null)),
                     arch: scrub(serde_json::to_value(&s.mirror.probes).unwrap_or(Value::Null)),
                     unused: s.mirror.unused.as_ref().map_or(Value::Null, |u| {
                         scrub(serde_json::json!({
-                            "url": url_credentials(&u.url),
+                            "url": secrets(&u.url),
                             "probed": u.probed,
                             "arch": u.probes,
                         }))
@@ -411,7 +409,7 @@ impl SourceDoc {
             notes: rebuilt
                 .notes
                 .iter()
-                .map(|n| url_credentials(n).into_owned())
+                .map(|n| secrets(n).into_owned())
                 .collect(),
             compared,
         }

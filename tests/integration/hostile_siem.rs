@@ -1,6 +1,7 @@
 //! What leaves the machine, attacked (issue 26): the event log on a full disk (a file
-//! size limit set in the child, and a real full tmpfs when we may mount one). Real
-//! files, real processes, the real binary.
+//! size limit set in the child, and a real full tmpfs when we may mount one), and tokens
+//! and credentials in mdatp's fail reason against every output that leaves the process.
+//! Real files, real processes, the real binary.
 
 use std::io::Write;
 use std::os::unix::process::CommandExt;
@@ -183,4 +184,101 @@ fn a_disk_that_fills_during_the_write_leaves_no_torn_line() {
         stderr.contains("cannot write the event log") && stderr.contains("bytes fit"),
         "{stderr}"
     );
+}
+
+/// mdatp's fail reason holding credentials in every form the bundle knows.
+const FAIL_REASON: &str = "Download failed: Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.SflKxwRJSMeKKF2QT4fw \
+     from https://user:s3cretPW@mirror01.corp.example/linux/production/ (HTTP 401; \
+     Proxy-Authorization: Basic dXNlcjpzM2NyZXQ=; password=hunter2pw; \
+     blob https://acct.blob.core.windows.net/defs/updates.zip?sv=2020-08-04&sig=U0FTc2lnbmF0dXJl&se=2030)";
+
+/// The secret parts of [`FAIL_REASON`]: none may leave.
+const SECRETS: &[&str] = &[
+    "eyJhbGciOiJSUzI1NiJ9",
+    "eyJzdWIiOiJ4In0",
+    "SflKxwRJSMeKKF2QT4fw",
+    "s3cretPW",
+    "dXNlcjpzM2NyZXQ",
+    "hunter2pw",
+    "U0FTc2lnbmF0dXJl",
+];
+
+/// Each secret of [`SECRETS`] found in `text`, as `what: secret`.
+fn leaks(what: &str, text: &str) -> Vec<String> {
+    SECRETS
+        .iter()
+        .filter(|s| text.contains(*s))
+        .map(|s| format!("{what}: {s}"))
+        .collect()
+}
+
+#[test]
+fn tokens_in_the_fail_reason_leave_in_no_report_event_or_monitoring_output() {
+    let env = endpoint(1, FAIL_REASON);
+    let log = env.path().join("events.json");
+    // Each output, and whether it quotes the fail reason (Prometheus has no free text).
+    let runs: &[(&[&str], bool)] = &[
+        (&["diagnose", "--format", "json"], true),
+        (&["diagnose"], true),
+        (&["health", "--format", "json"], true),
+        (&["check", "--format", "nagios"], true),
+        (&["check", "--format", "checkmk"], true),
+        (&["check", "--format", "json"], true),
+        (&["check", "--format", "prometheus"], false),
+        (&["diagnose", "--log-json", "-"], true),
+        (&["check", "--log-json", "-"], true),
+    ];
+    let mut leaked = Vec::new();
+    for (args, quotes) in runs {
+        let mut cmd = env.cmd();
+        cmd.args(*args);
+        if args[0] != "health" {
+            cmd.arg("--skip-network");
+        }
+        let out = cmd.output().expect("runs");
+        let what = args.join(" ");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(!stdout.is_empty(), "{what}: {out:?}");
+        leaked.extend(leaks(&what, &stdout));
+        leaked.extend(leaks(
+            &format!("{what} (stderr)"),
+            &String::from_utf8_lossy(&out.stderr),
+        ));
+        if *quotes && leaked.is_empty() {
+            // The rest of the reason stays readable, the masks say where secrets were.
+            for kept in [
+                "Download failed",
+                "Bearer REDACTED",
+                "REDACTED@mirror01.corp.example/linux/production/",
+                "HTTP 401",
+            ] {
+                assert!(stdout.contains(kept), "{what} lost {kept:?}:\n{stdout}");
+            }
+        }
+    }
+    // The event log file, for the commands a SIEM follows.
+    for command in ["diagnose", "check"] {
+        let out = env
+            .cmd()
+            .args([command, "--skip-network", "--log-json"])
+            .arg(&log)
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+    }
+    let text = std::fs::read_to_string(&log).expect("log");
+    leaked.extend(leaks("--log-json FILE", &text));
+    assert!(leaked.is_empty(), "leaked:\n{}", leaked.join("\n"));
+    let events = parsed_lines(&text);
+    let failed: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["rule"]["id"] == "definitions-update-failed")
+        .collect();
+    assert_eq!(failed.len(), 2, "one finding line per run");
+    for e in failed {
+        let message = e["message"].as_str().expect("message");
+        assert!(message.contains("Bearer REDACTED"), "{message}");
+        let evidence = e["mdatp_doctor"]["evidence"].to_string();
+        assert!(evidence.contains("password=REDACTED"), "{evidence}");
+    }
 }

@@ -126,6 +126,7 @@ fn ordinary_text_is_not_mangled() {
         "\"key\": \"offline_definition_url_configured\"",
         "std::fs::read at 2025-06-01T10:20:30Z",
         "git@github.com:org/repo.git",
+        "unknown when the user is not in /etc/passwd: what it may write cannot be told",
     ] {
         assert_eq!(r.redact(text), text);
     }
@@ -211,19 +212,42 @@ fn one_character_names_are_not_registered() {
 }
 
 #[test]
-fn url_credentials_only_touches_credentials() {
+fn secrets_masks_what_the_bundle_masks_and_nothing_else() {
     assert_eq!(
-        url_credentials("http://alice:p@ss/w@proxy.corp:3128/"),
+        secrets("http://alice:p@ss/w@proxy.corp:3128/"),
         "http://REDACTED@proxy.corp:3128/"
     );
+    assert_eq!(secrets("alice:pw@proxy:3128"), "REDACTED@proxy:3128");
     assert_eq!(
-        url_credentials("alice:pw@proxy:3128"),
-        "REDACTED@proxy:3128"
+        secrets("http://mirror.corp/x?token=abc"),
+        "http://mirror.corp/x?token=REDACTED"
     );
-    assert!(matches!(
-        url_credentials("http://mirror.corp/x?token=abc"),
-        Cow::Borrowed(_)
-    ));
+    // Every form the bundle removes, this removes, with the same text around it.
+    for (text, secret) in PLANTED {
+        let out = secrets(text);
+        assert!(!out.contains(secret), "{secret} survived: {text} → {out}");
+        assert_eq!(out, Redactor::new(false).redact(text));
+    }
+    // Never ids, and text without a secret is not copied.
+    for text in [
+        "org 10.1.2.3 on mirror01.corp.example, guid b6cafe3e-bf50-4d8d-829a-d68b3fd21827",
+        "config-unknown-key Unknown key antivirusEngine.offlineDefintionUpdateFallbackToCloud",
+        "Basic authentication is not supported",
+        "http://mirror.corp:8000/linux/production/",
+    ] {
+        assert!(matches!(secrets(text), Cow::Borrowed(_)), "{text}");
+    }
+}
+
+#[test]
+fn a_fail_reason_keeps_its_words_and_loses_its_tokens() {
+    let reason = "Download failed: Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl \
+                  from https://user:s3cret@mirror01.corp.example/linux/production/ (HTTP 401)";
+    assert_eq!(
+        secrets(reason),
+        "Download failed: Authorization: Bearer REDACTED \
+         from https://REDACTED@mirror01.corp.example/linux/production/ (HTTP 401)"
+    );
 }
 
 #[test]
