@@ -181,6 +181,7 @@ Register-ArgumentCompleter -Native -CommandName 'mdatp-doctor' -ScriptBlock {
         'mdatp-doctor;bundle' {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'The bundle to write [default: ./mdatp-doctor-<hostname>-<UTC time>.tar.gz]')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'The bundle to write [default: ./mdatp-doctor-<hostname>-<UTC time>.tar.gz]')
+            [CompletionResult]::new('--redact-domain', '--redact-domain', [CompletionResultType]::ParameterName, 'Also replace every host name under DOMAIN (DOMAIN itself and any subdomain, in any case, in every file and the manifest, free text included) with a placeholder; repeatable')
             [CompletionResult]::new('--max-log-bytes', '--max-log-bytes', [CompletionResultType]::ParameterName, 'Keep at most this much of the end of each log file')
             [CompletionResult]::new('--log-dir', '--log-dir', [CompletionResultType]::ParameterName, 'Where mdatp writes its logs')
             [CompletionResult]::new('--wdavcfg', '--wdavcfg', [CompletionResultType]::ParameterName, 'mdatp''s local configuration file')

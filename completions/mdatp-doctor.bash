@@ -207,7 +207,7 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__doctor__subcmd__bundle)
-            opts="-o -v -h -V --output --redact-ids --no-redact --max-log-bytes --include-mdatp-diagnostic --log-dir --wdavcfg --list-contents --skip-network --url --arch --connect-timeout --probe-timeout --ca-cert --proxy --no-proxy --stale-after --format --mdatp --managed-config --color --timeout --verbose --state-dir --help --version"
+            opts="-o -v -h -V --output --redact-ids --redact-domain --no-redact --max-log-bytes --include-mdatp-diagnostic --log-dir --wdavcfg --list-contents --skip-network --url --arch --connect-timeout --probe-timeout --ca-cert --proxy --no-proxy --stale-after --format --mdatp --managed-config --color --timeout --verbose --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -218,6 +218,10 @@ _mdatp__doctor() {
                     return 0
                     ;;
                 -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redact-domain)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

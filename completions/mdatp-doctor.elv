@@ -172,6 +172,7 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
         &'mdatp-doctor;bundle'= {
             cand -o 'The bundle to write [default: ./mdatp-doctor-<hostname>-<UTC time>.tar.gz]'
             cand --output 'The bundle to write [default: ./mdatp-doctor-<hostname>-<UTC time>.tar.gz]'
+            cand --redact-domain 'Also replace every host name under DOMAIN (DOMAIN itself and any subdomain, in any case, in every file and the manifest, free text included) with a placeholder; repeatable'
             cand --max-log-bytes 'Keep at most this much of the end of each log file'
             cand --log-dir 'Where mdatp writes its logs'
             cand --wdavcfg 'mdatp''s local configuration file'

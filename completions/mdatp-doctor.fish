@@ -177,6 +177,7 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand update" -s v -
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand update" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand update" -s V -l version -d 'Print version'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -s o -l output -d 'The bundle to write [default: ./mdatp-doctor-<hostname>-<UTC time>.tar.gz]' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -l redact-domain -d 'Also replace every host name under DOMAIN (DOMAIN itself and any subdomain, in any case, in every file and the manifest, free text included) with a placeholder; repeatable' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -l max-log-bytes -d 'Keep at most this much of the end of each log file' -r
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -l log-dir -d 'Where mdatp writes its logs' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -l wdavcfg -d 'mdatp\'s local configuration file' -r -F

@@ -313,7 +313,8 @@ pub enum Command {
                       one .tar.gz with a MANIFEST.json (size, SHA-256 and collector of every \
                       entry, and every collector that failed). Secrets in URLs and query tokens \
                       are always redacted; --redact-ids also replaces ids, host names and IP \
-                      addresses with consistent placeholders.\n\n\
+                      addresses with consistent placeholders, and --redact-domain DOMAIN \
+                      every host name under DOMAIN, wherever it appears.\n\n\
                       Exits 0 when every collector worked, 1 when some failed (the bundle is \
                       still written), 2 when no bundle could be written.",
         after_help = EXIT_CODES_HELP
@@ -578,6 +579,12 @@ pub struct BundleArgs {
     /// Also replace org and machine ids, host names and IP addresses with placeholders
     #[arg(long, conflicts_with = "no_redact")]
     pub redact_ids: bool,
+
+    /// Also replace every host name under DOMAIN (DOMAIN itself and any subdomain, in any
+    /// case, in every file and the manifest, free text included) with a placeholder;
+    /// repeatable
+    #[arg(long, value_name = "DOMAIN", conflicts_with = "no_redact", value_parser = crate::bundle::redact::parse_domain)]
+    pub redact_domain: Vec<String>,
 
     /// Redact nothing (for a bundle that stays inside your organisation)
     #[arg(long)]

@@ -16,6 +16,12 @@
 //! always becomes the same placeholder: `host-1`, `ip-2`, `guid-3`) so support can still
 //! correlate across files. The mapping stays in memory and never enters the bundle.
 //!
+//! With `--redact-domain DOMAIN` (any number of times, with or without ids): every host
+//! name under DOMAIN (DOMAIN itself and any subdomain, in any case, in URLs, in
+//! `user@host` and in free text) becomes a `host-N` placeholder from the same map, so the
+//! names that only appear in free text (a fail reason, a log line) go too. What it cannot
+//! see is listed in docs/commands.md (bundle).
+//!
 //! [`secrets`] applies the secret rules alone (never ids) to one value, for every output
 //! that leaves the process besides the bundle: JSON documents, event logs, monitoring
 //! outputs, printed values.
@@ -57,6 +63,10 @@ const URL: &str =
 /// A host: a bracketed IPv6 address (with a zone) or a DNS name / IPv4 address.
 const HOST: &str =
     r"\[[0-9a-f:.]{2,45}(?:%[a-z0-9_.\-%]{1,20})?\]|[a-z0-9][a-z0-9\-]*(?:\.[a-z0-9][a-z0-9\-]*)*";
+
+/// One label of a host name, as `--redact-domain` takes the names under a domain
+/// (underscores too: internal names hold them).
+const LABEL: &str = r"[a-z0-9_][a-z0-9_\-]*";
 
 /// `user:pass@host` without a scheme, to the last `@` before the host.
 const SCHEMELESS: &str = r#"(?P<sl>(?-u:\b)[a-z0-9._~%+\-]+:[^\s"'<>]{0,256})@(?P<slhost>HOST)"#;
@@ -148,6 +158,7 @@ struct Groups {
     sl: usize,
     slhost: usize,
     known: usize,
+    dom: usize,
     guid: usize,
     ip4: usize,
     ip6: usize,
@@ -175,6 +186,7 @@ impl Groups {
             sl: index("sl"),
             slhost: index("slhost"),
             known: index("known"),
+            dom: index("dom"),
             guid: index("guid"),
             ip4: index("ip4"),
             ip6: index("ip6"),
@@ -333,6 +345,9 @@ pub struct Redactor {
     matcher: Matcher,
     /// A value was registered since `matcher` was built.
     stale: bool,
+    /// `--redact-domain`: every host name under these (lower-cased, no dots around)
+    /// becomes a placeholder, with or without `--redact-ids`.
+    domains: Vec<String>,
     state: Ids,
     /// Matches decided by their shape where it says enough (off only in the test that
     /// checks the shape gives what the capture groups give).
@@ -355,8 +370,9 @@ impl Redactor {
         Redactor {
             enabled: true,
             ids,
-            matcher: Matcher::new(&Redactor::pattern(ids, &[])),
+            matcher: Matcher::new(&Redactor::pattern(ids, &[], &[])),
             stale: false,
+            domains: Vec::new(),
             state: Ids::default(),
             by_shape: true,
         }
@@ -378,7 +394,7 @@ impl Redactor {
         self.ids
     }
 
-    fn pattern(ids: bool, known: &[String]) -> String {
+    fn pattern(ids: bool, known: &[String], domains: &[String]) -> String {
         let mut p = secrets_pattern(ids);
         if ids {
             if !known.is_empty() {
@@ -387,7 +403,52 @@ impl Redactor {
             }
             p.push_str(&format!("|{GUID}|{IPV4}|{IPV6}"));
         }
+        if !domains.is_empty() {
+            let alts: Vec<String> = domains.iter().map(|d| regex::escape(d)).collect();
+            p.push_str(&format!(
+                "|(?P<dom>(?-u:\\b)(?:{LABEL}\\.)*(?:{})(?-u:\\b))",
+                alts.join("|")
+            ));
+        }
         p
+    }
+
+    /// Replaces every host name under `domain` (the domain itself and any subdomain, in
+    /// any case) with a `host-N` placeholder, consistent with `--redact-ids`'s, wherever
+    /// it appears: in URLs, in `user@host`, in free text. `domain` is as
+    /// [`parse_domain`] returns it. Ignored by a redactor that is off.
+    pub fn redact_domain(&mut self, domain: &str) {
+        let domain = domain.to_ascii_lowercase();
+        if !self.enabled || self.domains.contains(&domain) {
+            return;
+        }
+        self.domains.push(domain);
+        // Longest first: a subdomain given as well matches before its parent.
+        self.domains.sort_by_key(|d| std::cmp::Reverse(d.len()));
+        self.stale = true;
+    }
+
+    /// How many domains are redacted (the manifest says how many, never which).
+    pub fn domain_count(&self) -> usize {
+        self.domains.len()
+    }
+
+    /// Where the part of `host` that is a name under a redacted domain ends: the whole
+    /// `mirror01.corp.example`, or `mirror01.corp.example` of `mirror01.corp.example.org`
+    /// (a name that holds the domain is taken for one of its own: a redaction errs on the
+    /// side of removing). `None`: no domain in it, label for label.
+    fn domain_end(&self, host: &str) -> Option<usize> {
+        let h = host.as_bytes();
+        self.domains.iter().find_map(|d| {
+            let d = d.as_bytes();
+            (0..=h.len().checked_sub(d.len())?).find_map(|at| {
+                let end = at + d.len();
+                (h[at..end].eq_ignore_ascii_case(d)
+                    && (at == 0 || h[at - 1] == b'.')
+                    && (end == h.len() || h[end] == b'.'))
+                    .then_some(end)
+            })
+        })
     }
 
     /// Registers an identifier to replace wherever it appears, in any case (`kind`:
@@ -457,7 +518,11 @@ impl Redactor {
             return;
         }
         if self.stale {
-            self.matcher = Matcher::new(&Redactor::pattern(self.ids, &self.state.known));
+            self.matcher = Matcher::new(&Redactor::pattern(
+                self.ids,
+                &self.state.known,
+                &self.domains,
+            ));
             self.stale = false;
         }
         let mut pos = 0;
@@ -626,7 +691,9 @@ impl Redactor {
         }
         if let (Some(scheme), Some(cred)) = (m.get(g.authscheme), m.get(g.cred)) {
             if !looks_like_credential(s(cred)) {
-                return Step::Keep;
+                // A word ("Basic authentication"), looked at again for what it may hold
+                // (a host name under a redacted domain, a registered id).
+                return Step::Retry;
             }
             out.push_str(s(scheme));
             out.push(' ');
@@ -637,6 +704,15 @@ impl Redactor {
             out.push_str(MASK);
             out.push('@');
             self.push_host(out, s(host));
+            return Step::Replaced(end);
+        }
+        if m.get(g.dom).is_some() {
+            // Not part of a longer label (`x-corp.example`, `corp.example-two`); more
+            // labels after it are fine (`mirror01.corp.example.log`, see `domain_end`).
+            if !word_bounded(text, start, end) {
+                return Step::Retry;
+            }
+            self.state.push(out, &text[start..end], "host");
             return Step::Replaced(end);
         }
         if m.get(g.known).is_some() {
@@ -678,7 +754,9 @@ impl Redactor {
         host: Option<&str>,
         end: usize,
     ) -> Step {
-        let host_changes = self.ids && host.is_some_and(|h| !keep_host(h, &self.state));
+        let host_changes = host.is_some_and(|h| {
+            self.domain_end(h).is_some() || (self.ids && !keep_host(h, &self.state))
+        });
         if !user && !host_changes {
             return Step::Keep;
         }
@@ -695,7 +773,10 @@ impl Redactor {
 
     /// A URL's host, replaced when ids are redacted (addresses as `ip-N`).
     fn push_host(&mut self, out: &mut String, host: &str) {
-        if !self.ids || keep_host(host, &self.state) {
+        if let Some(end) = self.domain_end(host) {
+            self.state.push(out, &host[..end], "host");
+            out.push_str(&host[end..]);
+        } else if !self.ids || keep_host(host, &self.state) {
             out.push_str(host);
         } else if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
             out.push('[');
@@ -941,6 +1022,37 @@ pub fn secrets(text: &str) -> Cow<'_, str> {
     } else {
         Cow::Owned(out)
     }
+}
+
+/// A `--redact-domain` argument as the redactor takes it: lower-cased, without a leading
+/// `*.` or `.` or a trailing dot; at least two labels of letters, digits, `-` and `_`
+/// (a single label such as `local` would replace that word everywhere in free text).
+pub fn parse_domain(arg: &str) -> Result<String, String> {
+    let d = arg.trim();
+    let d = d
+        .strip_prefix("*.")
+        .or_else(|| d.strip_prefix('.'))
+        .unwrap_or(d);
+    let d = d.strip_suffix('.').unwrap_or(d).to_ascii_lowercase();
+    let labels: Vec<&str> = d.split('.').collect();
+    let label_ok = |l: &&str| {
+        (1..=63).contains(&l.len())
+            && l.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    if d.len() > 253 || !labels.iter().all(label_ok) {
+        return Err(format!(
+            "{arg:?} is not a DNS domain (labels of letters, digits, '-' and '_', separated by dots)"
+        ));
+    }
+    if labels.len() < 2 {
+        return Err(format!(
+            "{arg:?} has one label: give a domain with a dot (corp.example), or use --redact-ids, which replaces this machine's and the mirror's short names"
+        ));
+    }
+    Ok(d)
 }
 
 #[cfg(test)]

@@ -100,11 +100,16 @@ pub fn run(ctx: &Context, args: &BundleArgs, managed_config: &Path) -> Result<Fi
     } else {
         Redactor::new(args.redact_ids)
     };
+    for domain in &args.redact_domain {
+        redactor.redact_domain(domain);
+    }
     redactor.register_machine(&hostname);
+    // The name in the manifest and the default file name: a placeholder with ids, and a
+    // name under a redacted domain goes too.
     let host_label = if redactor.ids() {
         redactor.placeholder(&hostname, "host")
     } else {
-        hostname.clone()
+        redactor.redact(&hostname)
     };
 
     let default_name = || {
@@ -419,11 +424,16 @@ fn write(
     check_interrupt()?;
     say("manifest");
     let failed = b.failures.clone();
+    let mut redaction = json!({"enabled": b.redactor.enabled(), "ids": b.redactor.ids()});
+    if b.redactor.domain_count() > 0 {
+        // How many domains were redacted, never which: the names are what is hidden.
+        redaction["domains"] = b.redactor.domain_count().into();
+    }
     let manifest = json!({
         "tool": {"name": "mdatp-doctor", "version": env!("CARGO_PKG_VERSION")},
         "created": system::now().to_string(),
         "hostname": host_label,
-        "redaction": {"enabled": b.redactor.enabled(), "ids": b.redactor.ids()},
+        "redaction": redaction,
         "entries": b.writer.entries,
         "failed": failed,
         "skipped": b.skipped,

@@ -1,7 +1,8 @@
-//! What leaves the machine, attacked (issue 26): the event log on a full disk (a file
-//! size limit set in the child, and a real full tmpfs when we may mount one), and tokens
-//! and credentials in mdatp's fail reason against every output that leaves the process.
-//! Real files, real processes, the real binary.
+//! What leaves the machine, attacked (issue 26, items 10–12): the event log on a full
+//! disk (a file size limit set in the child, and a real full tmpfs when we may mount
+//! one), tokens and credentials in mdatp's fail reason against every output that leaves
+//! the process, and host names that only appear in free text against a real bundle made
+//! with `--redact-domain`. Real files, real processes, the real binary.
 
 use std::io::Write;
 use std::os::unix::process::CommandExt;
@@ -10,6 +11,7 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+use crate::bundle::{all_text, read_bundle};
 use crate::testenv::{DEFINITIONS, Defs, Reply, TestEnv, config_for, full_health};
 
 const MIRROR: &str = "http://127.0.0.1:9/linux/production/";
@@ -281,4 +283,152 @@ fn tokens_in_the_fail_reason_leave_in_no_report_event_or_monitoring_output() {
         let evidence = e["mdatp_doctor"]["evidence"].to_string();
         assert!(evidence.contains("password=REDACTED"), "{evidence}");
     }
+}
+
+/// A host name under the redacted domain, in the forms free text holds it.
+const DOMAIN_LOG: &str = "info: resolved Mirror01.CORP.example to its address\n\
+    warn: backup.eu.corp.example did not answer; fallback ns1.corp.example.\n\
+    info: public go.microsoft.com stays, and so does x-corp.example (another company)\n";
+
+#[test]
+fn redact_domain_replaces_every_host_under_it_in_every_file_and_the_manifest() {
+    let mut env = TestEnv::new();
+    let mirror = "http://mirror01.corp.example:8000/linux/production/";
+    let mut defs = Defs::healthy(mirror);
+    defs.fail_reason = "Download from mirror01.corp.example failed; proxy.corp.example said 502";
+    env.on(DEFINITIONS, Reply::stdout(&defs.text()))
+        .on("health", Reply::stdout(&full_health("101.25012.0000")))
+        .on(
+            "connectivity test",
+            Reply::stdout("Testing connection with https://x.cp.wd.microsoft.com ... [OK]\n")
+                .stderr("warning: MIRROR01.corp.EXAMPLE is slow\n"),
+        )
+        .on("*", Reply::stdout(""));
+    env.write_managed_config(&format!(
+        r#"{{"cloudService": {{"proxy": "http://alice:pw@proxy.corp.example:3128/"}},
+            "antivirusEngine": {{"offlineDefinitionUpdate": "enabled", "offlineDefinitionUpdateUrl": "{mirror}"}}}}"#
+    ));
+    let logs = env.path().join("logs");
+    std::fs::create_dir_all(logs.join("rotated")).expect("mkdir");
+    std::fs::write(logs.join("microsoft_defender_core.log"), DOMAIN_LOG).expect("log");
+    // A log named after the host, and a wdavcfg path under the domain that does not
+    // exist: the names reach the entry list and the manifest's `skipped`.
+    std::fs::write(
+        logs.join("rotated/mirror01.corp.example.log.1"),
+        "older line\n",
+    )
+    .expect("log");
+    let wdavcfg = env.path().join("cfg.corp.example");
+
+    let out_path = env.path().join("domain.tar.gz");
+    let out = env
+        .cmd()
+        .args(["bundle", "--skip-network", "--format", "json", "-o"])
+        .arg(&out_path)
+        .arg("--log-dir")
+        .arg(&logs)
+        .arg("--wdavcfg")
+        .arg(&wdavcfg)
+        .args(["--redact-domain", "Corp.Example"])
+        .output()
+        .expect("runs");
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let files = read_bundle(&out_path);
+    let names: Vec<&String> = files.keys().collect();
+    let text = all_text(&files);
+    // Nowhere, in any case: not in a file, not in a name, not in the manifest.
+    for (name, bytes) in &files {
+        let lower = String::from_utf8_lossy(bytes).to_ascii_lowercase();
+        let leaks: Vec<&str> = lower
+            .match_indices("corp.example")
+            .map(|(i, _)| &lower[i.saturating_sub(30)..(i + 40).min(lower.len())])
+            .filter(|around| !around.contains("x-corp.example"))
+            .collect();
+        assert!(leaks.is_empty(), "{name}: {leaks:#?}");
+        assert!(
+            !name.to_ascii_lowercase().contains("corp.example"),
+            "{names:?}"
+        );
+    }
+    // One placeholder per name, the same in every file and case.
+    let manifest: Value = serde_json::from_slice(&files["MANIFEST.json"]).expect("manifest");
+    let log = String::from_utf8_lossy(&files["logs/microsoft_defender_core.log"]).into_owned();
+    let report: Value = serde_json::from_slice(&files["report.json"]).expect("report");
+    let url = report["snapshot"]["mirror"]["url"].as_str().expect("url");
+    let host = url
+        .strip_prefix("http://")
+        .and_then(|r| r.split(':').next())
+        .expect("a host");
+    assert!(host.starts_with("host-"), "{url}");
+    assert!(
+        log.contains(&format!("resolved {host} to its address")),
+        "{log}"
+    );
+    let stderr = manifest["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .find(|e| e["path"] == "mdatp/connectivity-test.txt")
+        .map(|e| e["source"]["stderr"].to_string())
+        .expect("the call's entry");
+    assert!(
+        stderr.contains(&format!("warning: {host} is slow")),
+        "{stderr}"
+    );
+    assert!(
+        files.contains_key(&format!("logs/rotated/{host}.log.1")),
+        "{names:?}"
+    );
+    // The rest stays readable: Microsoft's names, another company's, the proxy's
+    // credentials masked as always, and the manifest says a domain was redacted.
+    assert!(log.contains("public go.microsoft.com stays"), "{log}");
+    assert!(log.contains("x-corp.example (another company)"), "{log}");
+    assert!(!text.contains("alice:pw"), "the proxy's credentials");
+    assert_eq!(
+        manifest["redaction"]["domains"], 1,
+        "{:#}",
+        manifest["redaction"]
+    );
+    assert_eq!(manifest["redaction"]["ids"], false);
+    // The bundle reads back whole.
+    let listed = env
+        .cmd()
+        .args(["bundle", "--list-contents"])
+        .arg(&out_path)
+        .output()
+        .expect("runs");
+    assert_eq!(listed.status.code(), Some(0), "{listed:?}");
+}
+
+#[test]
+fn redact_domain_takes_only_a_domain_with_a_dot() {
+    let env = TestEnv::new();
+    for bad in ["local", "corp..example", "-x.example"] {
+        let out = env
+            .cmd()
+            .args(["bundle", "--skip-network"])
+            .arg(format!("--redact-domain={bad}"))
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(64), "{bad}: {out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("not a DNS domain") || stderr.contains("one label"),
+            "{bad}: {stderr}"
+        );
+    }
+    let out = env
+        .cmd()
+        .args(["bundle", "--no-redact", "--redact-domain", "corp.example"])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(64),
+        "--no-redact conflicts: {out:?}"
+    );
 }

@@ -251,6 +251,78 @@ fn a_fail_reason_keeps_its_words_and_loses_its_tokens() {
 }
 
 #[test]
+fn domains_replace_every_host_under_them_in_any_case_and_form() {
+    let mut r = Redactor::new(false);
+    r.redact_domain(&parse_domain("Corp.Example").unwrap());
+    let text = "fetch https://alice:pw@Mirror01.CORP.example:8443/linux/ failed; \
+                mirror01.corp.example refused, corp.example's DNS at ns1.corp.example., \
+                mail admin@corp.example; *.corp.example wildcard";
+    let out = r.redact(text);
+    assert!(!out.to_ascii_lowercase().contains("corp.example"), "{out}");
+    assert_eq!(
+        out,
+        "fetch https://REDACTED@host-1:8443/linux/ failed; \
+         host-1 refused, host-2's DNS at host-3., \
+         mail admin@host-2; *.host-2 wildcard"
+    );
+    // Names that only look alike stay: a longer label on either side.
+    for text in [
+        "x-corp.example",
+        "notcorp.example",
+        "corp.example-two",
+        "corp.examples",
+        "corp_example.org",
+    ] {
+        assert_eq!(r.redact(text), text);
+    }
+    // A name that holds the domain loses it, in text and as a URL's host alike: a log
+    // file named after the mirror, or a public name that extends the internal one.
+    assert_eq!(
+        r.redact("mirror01.corp.example.log and http://u:p@mirror01.corp.example.org/"),
+        "host-1.log and http://REDACTED@host-1.org/"
+    );
+    // With ids too, one placeholder per name across both.
+    let mut both = Redactor::new(true);
+    both.register_url_host("http://mirror01.corp.example/linux/");
+    both.redact_domain("corp.example");
+    let out =
+        both.redact("http://MIRROR01.corp.example/x and mirror01.corp.example, db.corp.example");
+    assert_eq!(out, "http://host-1/x and host-1, host-2");
+    // Redacting twice changes nothing.
+    assert_eq!(r.redact(&out), out);
+}
+
+#[test]
+fn a_word_after_basic_is_looked_at_again() {
+    let mut r = Redactor::new(false);
+    r.redact_domain("ex.io");
+    // Too short to be a credential, and a host under the domain.
+    assert_eq!(r.redact("Basic ex.io"), "Basic host-1");
+    // Before, "Basic mirror" was skipped whole and the credentials after it stayed.
+    assert_eq!(
+        Redactor::new(false).redact("Basic mirror:pw@proxy.corp"),
+        "Basic REDACTED@proxy.corp"
+    );
+}
+
+#[test]
+fn domain_arguments_are_checked_and_normalised() {
+    assert_eq!(parse_domain("Corp.Example.").unwrap(), "corp.example");
+    assert_eq!(parse_domain("*.corp.example").unwrap(), "corp.example");
+    assert_eq!(parse_domain(".corp.example").unwrap(), "corp.example");
+    for bad in [
+        "local",
+        "",
+        "corp..example",
+        "-corp.example",
+        "corp.ex ample",
+        "a/b.c",
+    ] {
+        assert!(parse_domain(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
 fn json_stays_json_when_secrets_sit_inside_its_strings() {
     let doc = serde_json::json!({
         "title": "failed: \"HTTP 401 Authorization: Bearer eyJ0abc.x9\"",
