@@ -3,9 +3,10 @@
 //! Splunk, Elastic, Wazuh and Sentinel read it without a custom parser. The fields are an
 //! interface, documented in docs/siem.md: add, never rename.
 //!
-//! Events leave the machine, so they are scrubbed like the JSON report: credentials in
-//! URLs and the values of secret-named keys (also as a finding's evidence) become
-//! `REDACTED`.
+//! Events leave the machine, so they are scrubbed like the JSON report, with the support
+//! bundle's secret rules (`bundle::redact::secrets`): credentials in URLs, `Bearer` and
+//! `Basic` credentials, `password=…` in free text such as mdatp's fail reason, and the
+//! values of secret-named keys (also as a finding's evidence) become `REDACTED`.
 
 use serde::Serialize;
 
