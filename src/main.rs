@@ -12,6 +12,12 @@ use mdatp_doctor::report::SchemaVersion;
 use mdatp_doctor::report::misc::ErrorDoc;
 
 fn main() -> std::process::ExitCode {
+    // A write past the file size limit (RLIMIT_FSIZE) must come back as EFBIG, handled
+    // like a full disk (no torn line, a clear error), not kill the run with a core dump.
+    // SAFETY: setting a signal's disposition to ignore, before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
     // The developers' `generate` is parsed on its own so no completion or man page lists it.
     if std::env::args_os().nth(1).is_some_and(|a| a == "generate") {
         return generate();

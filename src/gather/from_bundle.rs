@@ -419,7 +419,11 @@ fn rebuild(c: &Capture, thresholds: Thresholds) -> Rebuilt {
     let (tz, time_zone) = time_zone(endpoint_json.as_ref(), system.as_ref());
     let redaction = manifest
         .get("redaction")
-        .map(|r| (r["enabled"] == true, r["ids"] == true));
+        // --redact-domain writes the same `host-N` placeholders as --redact-ids.
+        .map(|r| {
+            let domains = r["domains"].as_u64().is_some_and(|n| n > 0);
+            (r["enabled"] == true, r["ids"] == true || domains)
+        });
     // Without a manifest saying otherwise a saved output may still hold `REDACTED` (a
     // user may have masked it by hand); ids placeholders only count when the bundle says
     // it wrote them.

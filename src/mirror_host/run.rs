@@ -47,10 +47,10 @@ const ECHO_FLUSH: Duration = Duration::from_millis(100);
 
 /// One line of the script's output as it may reach a terminal: every control character
 /// (ESC, OSC, BEL, C1, bidirectional overrides; all but the final newline) shown as text,
-/// URL credentials masked, as everywhere the tool prints what it did not write.
+/// credentials and tokens masked, as everywhere the tool prints what it did not write.
 pub fn visible_line(line: &[u8]) -> std::borrow::Cow<'_, str> {
     let text = String::from_utf8_lossy(line);
-    let masked = crate::bundle::redact::url_credentials(&text);
+    let masked = crate::bundle::redact::secrets(&text);
     match crate::units::escape_controls(&masked, true) {
         std::borrow::Cow::Borrowed(_) if matches!(masked, std::borrow::Cow::Borrowed(_)) => text,
         shown => std::borrow::Cow::Owned(shown.into_owned()),

@@ -69,8 +69,9 @@ fn earlier_lines(total: usize) -> String {
 }
 
 /// Runs `cmd` with the file size limit (RLIMIT_FSIZE) at `limit` bytes in the child
-/// only, and SIGXFSZ ignored there so a write past it returns EFBIG instead of killing
-/// the process: what a full disk does to a write, on any machine, without root.
+/// only: what a full disk does to a write, on any machine, without root. SIGXFSZ is left
+/// at its default (which kills with a core dump): the binary must ignore it itself, so
+/// that a write past the limit returns EFBIG.
 fn with_file_size_limit(mut cmd: Command, limit: u64) -> Output {
     // SAFETY: between fork and exec the closure only makes two async-signal-safe system
     // calls and touches no memory of the parent's.
@@ -81,7 +82,7 @@ fn with_file_size_limit(mut cmd: Command, limit: u64) -> Output {
                 rlim_max: limit,
             };
             if libc::setrlimit(libc::RLIMIT_FSIZE, &rl) != 0
-                || libc::signal(libc::SIGXFSZ, libc::SIG_IGN) == libc::SIG_ERR
+                || libc::signal(libc::SIGXFSZ, libc::SIG_DFL) == libc::SIG_ERR
             {
                 return Err(std::io::Error::last_os_error());
             }
@@ -129,6 +130,24 @@ fn a_write_cut_short_by_the_file_size_limit_leaves_no_torn_line() {
         all.last().expect("a line")["event"]["dataset"],
         "mdatp_doctor.run"
     );
+}
+
+#[test]
+fn a_log_already_at_the_file_size_limit_is_an_error_not_a_core_dump() {
+    // A write that starts at the limit raises SIGXFSZ, whose default kills the process
+    // with a core dump; the binary ignores it and reports EFBIG like a full disk.
+    let env = endpoint(1, "");
+    let log = env.path().join("events.json");
+    let before = earlier_lines(4 * 1024);
+    std::fs::write(&log, &before).expect("write");
+    let mut cmd = env.std_cmd();
+    cmd.args(["diagnose", "--skip-network", "--log-json"])
+        .arg(&log);
+    let out = with_file_size_limit(cmd, before.len() as u64);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{:?}: {stderr}", out.status);
+    assert!(stderr.contains("cannot write the event log"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&log).expect("log"), before);
 }
 
 /// A tmpfs of `size` mounted on `dir` for the life of the value.
@@ -402,6 +421,17 @@ fn redact_domain_replaces_every_host_under_it_in_every_file_and_the_manifest() {
         .output()
         .expect("runs");
     assert_eq!(listed.status.code(), Some(0), "{listed:?}");
+    // Re-diagnosed, the `host-N` placeholders are known as placeholders (as with
+    // --redact-ids): the mirror URL is listed as redacted, never judged by its form.
+    let rediagnosed = env
+        .cmd()
+        .args(["diagnose", "--format", "json", "--from-bundle"])
+        .arg(&out_path)
+        .output()
+        .expect("runs");
+    let doc: Value = serde_json::from_slice(&rediagnosed.stdout).expect("json");
+    let redacted = doc["source"]["redacted"].to_string();
+    assert!(redacted.contains("mirror: url"), "{redacted}");
 }
 
 #[test]
