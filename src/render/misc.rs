@@ -8,6 +8,7 @@ use crate::render::Render;
 use crate::render::escape::line as esc;
 use crate::render::findings;
 use crate::render::style::Style;
+use crate::render::table::cell;
 use crate::report::fleet::{Fleet, Tally};
 use crate::report::misc::{BundleContents, BundleWritten, ConfigReport, FleetReport};
 
@@ -92,54 +93,142 @@ impl Render for FleetReport<'_> {
     }
 }
 
-/// A fleet table; the columns in `whole` (a verdict, a finding id) are never broken, the
-/// others wrap as the width needs.
-fn table(style: Style, header: Vec<&str>, whole: &[usize]) -> Table {
+/// The most rows each fleet table lists (verdicts, findings, mirrors): a fleet has a few
+/// verdicts, at most one row per rule (90 today) and a few mirrors, but every row comes
+/// from a report, and 100,000 reports naming as many mirrors made 38 MB of text. Past
+/// it, the rows with the most endpoints are listed (in the table's own order) and one
+/// line counts the rest; `--format json` lists them all.
+pub const MAX_ROWS: usize = 100;
+
+/// The most definitions versions one mirror's row lists (those most endpoints run); the
+/// rest are counted as `+N more`.
+pub const MAX_VERSIONS: usize = 10;
+
+/// The version a mirror offers is kept whole in what the width leaves beside the URL,
+/// and up to this wide in any case (a real one has 11 or 12 characters; with the URL
+/// column at its widest, the four other columns then still get one character each).
+const VERSION_WIDTH: usize = 16;
+
+/// A fleet table whose first column (a verdict, a finding id, a URL: `names`) is kept
+/// whole when the width allows; the others wrap. That column is as wide as its longest
+/// name, but leaves 40 columns to the others: kept whole whatever its length, a name
+/// would squeeze them to one character, and every row into as many lines as it has
+/// characters. Returns the table and the width given to that column.
+fn table<'a>(
+    style: Style,
+    header: Vec<&str>,
+    names: impl Iterator<Item = &'a str>,
+) -> (Table, usize) {
     let mut t = crate::render::table::new(style, header);
-    crate::render::table::unbroken(&mut t, whole);
-    t
+    let longest = names.map(|n| n.chars().count()).max().unwrap_or(0);
+    let room = usize::from(style.width).saturating_sub(40);
+    let name = longest.min(room);
+    crate::render::table::at_least(&mut t, 0, name);
+    (t, name)
 }
 
 fn examples(t: &Tally) -> String {
     let more = t.count.saturating_sub(t.examples.len() as u64);
-    let mut s = esc(&t.examples.join(", ")).into_owned();
+    let mut s = t
+        .examples
+        .iter()
+        .map(|e| cell(e))
+        .collect::<Vec<_>>()
+        .join(", ");
     if more > 0 {
         s.push_str(&format!(" (+{more})"));
     }
     s
 }
 
+/// `rows` (in the order they are shown), at most `max` of them: those with the most
+/// endpoints, ties to the first, still in their order; and how many rows and endpoints
+/// were left out.
+fn listed<T>(rows: Vec<T>, max: usize, endpoints: impl Fn(&T) -> u64) -> (Vec<T>, usize, u64) {
+    if rows.len() <= max {
+        return (rows, 0, 0);
+    }
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(endpoints(&rows[i])), i));
+    let mut shown = vec![false; rows.len()];
+    for &i in &order[..max] {
+        shown[i] = true;
+    }
+    let (mut kept, mut left, mut left_endpoints) = (Vec::with_capacity(max), 0, 0u64);
+    for (row, shown) in rows.into_iter().zip(shown) {
+        if shown {
+            kept.push(row);
+        } else {
+            left += 1;
+            left_endpoints = left_endpoints.saturating_add(endpoints(&row));
+        }
+    }
+    (kept, left, left_endpoints)
+}
+
+/// The line under a table whose rows were cut.
+fn left_out(out: &mut String, style: Style, left: usize, what: &str, endpoints: u64) {
+    if left > 0 {
+        out.push_str(&style.yellow(&format!(
+            "… and {left} more {what} ({endpoints} endpoints; --format json lists them all)"
+        )));
+        out.push('\n');
+    }
+}
+
 fn fleet_human(fleet: &Fleet, style: Style) -> String {
     let mut out = format!("{} {} reports\n\n", style.bold("Fleet:"), fleet.reports);
-    let mut t = table(style, vec!["Verdict", "Endpoints", "Examples"], &[0]);
-    for (verdict, tally) in &fleet.verdicts {
-        t.add_row(vec![
-            esc(verdict).into_owned(),
-            tally.count.to_string(),
-            examples(tally),
-        ]);
+    let rows: Vec<(&str, &Tally)> = fleet
+        .verdicts
+        .iter()
+        .map(|(v, t)| (v.as_str(), t))
+        .collect();
+    let (rows, left, left_endpoints) = listed(rows, MAX_ROWS, |(_, t)| t.count);
+    let names: Vec<String> = rows.iter().map(|(v, _)| cell(v)).collect();
+    let (mut t, _) = table(
+        style,
+        vec!["Verdict", "Endpoints", "Examples"],
+        names.iter().map(String::as_str),
+    );
+    for (name, (_, tally)) in names.into_iter().zip(rows) {
+        t.add_row(vec![name, tally.count.to_string(), examples(tally)]);
     }
-    out.push_str(&format!("{t}\n\n"));
+    out.push_str(&format!("{t}\n"));
+    left_out(&mut out, style, left, "verdicts", left_endpoints);
+    out.push('\n');
     if !fleet.findings.is_empty() {
-        let mut rows: Vec<_> = fleet.findings.iter().collect();
-        rows.sort_by_key(|(id, f)| (std::cmp::Reverse(f.endpoints.count), id.as_str()));
-        let mut t = table(
+        let mut rows: Vec<(&str, _)> = fleet
+            .findings
+            .iter()
+            .map(|(id, f)| (id.as_str(), f))
+            .collect();
+        rows.sort_by_key(|(id, f)| (std::cmp::Reverse(f.endpoints.count), *id));
+        let (rows, left, left_endpoints) = listed(rows, MAX_ROWS, |(_, f)| f.endpoints.count);
+        let names: Vec<String> = rows.iter().map(|(id, _)| cell(id)).collect();
+        let (mut t, _) = table(
             style,
             vec!["Finding", "Severity", "Endpoints", "Examples"],
-            &[0],
+            names.iter().map(String::as_str),
         );
-        for (id, f) in rows {
+        for (name, (_, f)) in names.into_iter().zip(rows) {
             t.add_row(vec![
-                esc(id).into_owned(),
-                esc(&f.severity).into_owned(),
+                name,
+                cell(&f.severity),
                 f.endpoints.count.to_string(),
                 examples(&f.endpoints),
             ]);
         }
-        out.push_str(&format!("{t}\n\n"));
+        out.push_str(&format!("{t}\n"));
+        left_out(&mut out, style, left, "finding ids", left_endpoints);
+        out.push('\n');
     }
     if !fleet.mirrors.is_empty() {
-        let mut t = table(
+        let rows: Vec<(&str, _)> = fleet.mirrors.iter().map(|(u, m)| (u.as_str(), m)).collect();
+        let (rows, left, left_endpoints) = listed(rows, MAX_ROWS, |(_, m)| m.endpoints);
+        let urls: Vec<String> = rows.iter().map(|(url, _)| cell(url)).collect();
+        // The URL names the row: whole, unless that would leave the five other columns
+        // less than 40 between them.
+        let (mut t, url_width) = table(
             style,
             vec![
                 "Mirror",
@@ -149,52 +238,51 @@ fn fleet_human(fleet: &Fleet, style: Style) -> String {
                 "Behind",
                 "Ahead (mirror behind the cloud)",
             ],
-            &[],
+            urls.iter().map(String::as_str),
         );
-        // The URL names the row: whole, unless that would leave the five other columns
-        // less than 40 between them.
-        let longest = fleet
-            .mirrors
-            .keys()
-            .map(|url| esc(url).chars().count())
-            .max()
-            .unwrap_or(0);
-        let room = usize::from(style.width).saturating_sub(40);
-        crate::render::table::at_least(&mut t, 0, longest.min(room));
         // Nor is the version the mirror offers broken.
-        let version = fleet
-            .mirrors
-            .values()
-            .filter_map(|m| m.mirror_version.as_deref())
-            .map(|v| esc(v).chars().count())
-            .max()
-            .unwrap_or(0);
-        crate::render::table::at_least(&mut t, 2, version);
-        for (url, m) in &fleet.mirrors {
-            let versions = m
-                .endpoint_versions
-                .iter()
-                .map(|(v, n)| format!("{}: {n}", esc(v)))
-                .collect::<Vec<_>>()
-                .join(", ");
+        let offers: Vec<String> = rows
+            .iter()
+            .map(|(_, m)| cell(m.mirror_version.as_deref().unwrap_or("?")))
+            .collect();
+        let version = offers.iter().map(|v| v.chars().count()).max().unwrap_or(0);
+        let beside = usize::from(style.width).saturating_sub(40 + url_width);
+        crate::render::table::at_least(&mut t, 2, version.min(beside.max(VERSION_WIDTH)));
+        for ((url, offers), (_, m)) in urls.into_iter().zip(offers).zip(rows) {
             t.add_row(vec![
-                esc(url).into_owned(),
+                url,
                 m.endpoints.to_string(),
-                esc(m.mirror_version.as_deref().unwrap_or("?")).into_owned(),
-                versions,
+                offers,
+                versions(&m.endpoint_versions),
                 examples(&m.endpoints_behind),
                 examples(&m.endpoints_ahead),
             ]);
         }
         out.push_str(&format!("{t}\n"));
+        left_out(&mut out, style, left, "mirrors", left_endpoints);
     }
     for u in &fleet.unreadable {
         out.push_str(&style.yellow(&format!(
             "unreadable: {}: {}",
-            esc(&u.report),
-            esc(&u.error)
+            cell(&u.report),
+            cell(&u.error)
         )));
         out.push('\n');
     }
     out
+}
+
+/// The definitions versions a mirror's endpoints run, with how many run each: the
+/// [`MAX_VERSIONS`] most run, in version order, then how many more.
+fn versions(counts: &std::collections::BTreeMap<String, u64>) -> String {
+    let (shown, more, _) = listed(counts.iter().collect(), MAX_VERSIONS, |(_, n)| **n);
+    let mut s = shown
+        .into_iter()
+        .map(|(v, n)| format!("{}: {n}", cell(v)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if more > 0 {
+        s.push_str(&format!(" (+{more} more)"));
+    }
+    s
 }

@@ -6,6 +6,22 @@ use comfy_table::{Cell, ColumnConstraint, ContentArrangement, Table, Width, pres
 
 use crate::render::style::Style;
 
+/// The most characters of one string from outside a table shows (a host name, an id, a
+/// URL, a path); longer ones end in `…(N chars)` with the length of the whole
+/// (`--format json` keeps what the report keeps). comfy-table breaks a word wider than
+/// its column in time quadratic in the word's length (each line copies the rest): a
+/// 100 KB host name took over a minute. Cut, each cell costs a bounded time, and a table
+/// costs time linear in its cells.
+pub const MAX_CELL_CHARS: usize = 256;
+
+/// `text` from outside as a table cell shows it: URL credentials masked (before the cut,
+/// which could split them), cut to [`MAX_CELL_CHARS`], control characters escaped.
+pub fn cell(text: &str) -> String {
+    let masked = crate::bundle::redact::url_credentials(text);
+    let short = crate::report::fleet::cut(&masked, MAX_CELL_CHARS);
+    crate::render::escape::line(&short).into_owned()
+}
+
 /// An empty table with `header`, wrapping to `style.width`.
 pub fn new<T: Into<Cell>>(style: Style, header: Vec<T>) -> Table {
     let mut table = Table::new();

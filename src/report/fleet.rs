@@ -3,8 +3,11 @@
 //! mirrors, versions), not with the number of reports: every list keeps a few examples.
 //! The picture does not depend on the order the reports come in (a directory lists its
 //! files in no set order): examples are the first host names in sorted order, and a
-//! choice between two values takes the greater.
+//! choice between two values takes the greater. Every string taken from a report is cut
+//! to [`MAX_TEXT_CHARS`] as it is folded in, so one report cannot make the summary (or
+//! its JSON) grow with the length of its strings.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -16,6 +19,43 @@ use crate::analyze::finding::Severity;
 
 /// How many example hosts each list keeps.
 pub const EXAMPLES: usize = 3;
+
+/// The most characters of any one string the summary keeps from a report (a host name,
+/// finding id, severity, verdict, mirror URL, version): a DNS name has at most 253, a
+/// mirror URL is far shorter. Longer strings are cut to this many characters in all,
+/// ending in `…(N chars)` with the length of the whole. Examples are copied into every
+/// list a host appears in: uncut, one 10 MB host name became 60 MB of JSON.
+pub const MAX_TEXT_CHARS: usize = 256;
+
+/// `text` cut to at most `max` characters in all (or the marker alone, if `max` is
+/// shorter): the first ones, then `…(N chars)` with the length of the whole, so cutting
+/// a cut text changes nothing. Linear in the length; what fits comes back borrowed.
+pub fn cut(text: &str, max: usize) -> Cow<'_, str> {
+    // Bytes bound characters from above: most texts are decided without counting.
+    if text.len() <= max {
+        return Cow::Borrowed(text);
+    }
+    let total = text.chars().count();
+    if total <= max {
+        return Cow::Borrowed(text);
+    }
+    let marker = format!("…({total} chars)");
+    let keep = max.saturating_sub(marker.chars().count());
+    let end = text.char_indices().nth(keep).map_or(text.len(), |(i, _)| i);
+    Cow::Owned(format!("{}{marker}", &text[..end]))
+}
+
+/// A string from a report as the summary keeps it: URL credentials masked first (a cut
+/// could split `user:pass@` and hide it from the mask), then cut to [`MAX_TEXT_CHARS`].
+fn kept(text: &str) -> Cow<'_, str> {
+    match crate::bundle::redact::url_credentials(text) {
+        Cow::Borrowed(t) => cut(t, MAX_TEXT_CHARS),
+        Cow::Owned(t) => match cut(&t, MAX_TEXT_CHARS) {
+            Cow::Borrowed(_) => Cow::Owned(t),
+            Cow::Owned(short) => Cow::Owned(short),
+        },
+    }
+}
 
 /// A count with a few example hosts.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -119,20 +159,23 @@ impl Fleet {
     pub fn add(&mut self, report: &DiagnoseDoc, name: &str) {
         self.reports += 1;
         let snap = report.snapshot.as_ref();
-        let host = snap
-            .and_then(|s| s.hostname.as_deref())
-            .filter(|h| !h.is_empty())
-            .unwrap_or(name);
-        let verdict = report.verdict.as_deref().unwrap_or("unknown");
+        let host = kept(
+            snap.and_then(|s| s.hostname.as_deref())
+                .filter(|h| !h.is_empty())
+                .unwrap_or(name),
+        );
+        let host = host.as_ref();
+        let verdict = kept(report.verdict.as_deref().unwrap_or("unknown"));
         self.verdicts
-            .entry(verdict.to_string())
+            .entry(verdict.into_owned())
             .or_default()
             .add(host);
         for f in &report.findings {
-            let t = self.findings.entry(f.id.clone()).or_default();
+            let t = self.findings.entry(kept(&f.id).into_owned()).or_default();
+            let severity = kept(&f.severity);
             // Reports may disagree (one rule raises at two levels): the worst is kept.
-            if severity_rank(&f.severity) > severity_rank(&t.severity) || t.endpoints.count == 0 {
-                t.severity = f.severity.clone();
+            if severity_rank(&severity) > severity_rank(&t.severity) || t.endpoints.count == 0 {
+                t.severity = severity.into_owned();
             }
             t.endpoints.add(host);
         }
@@ -141,20 +184,24 @@ impl Fleet {
             defs.and_then(|d| d.get(name))
                 .and_then(|f| text(&f["value"]))
         };
-        let version = field("definitions_version");
+        let version = field("definitions_version").map(kept);
+        let version = version.as_deref();
         let url = snap
             .and_then(|s| s.mirror.url.as_deref())
             .or_else(|| field("offline_definition_url_configured"));
         let Some(url) = url else { return };
-        let mirror_version = snap.and_then(|s| {
-            s.mirror
-                .arch
-                .as_array()?
-                .iter()
-                .filter_map(|p| text(&p["manifest"]["definition_version"]))
-                .next()
-        });
-        let m = self.mirrors.entry(url.to_string()).or_default();
+        let mirror_version = snap
+            .and_then(|s| {
+                s.mirror
+                    .arch
+                    .as_array()?
+                    .iter()
+                    .filter_map(|p| text(&p["manifest"]["definition_version"]))
+                    .next()
+            })
+            .map(kept);
+        let mirror_version = mirror_version.as_deref();
+        let m = self.mirrors.entry(kept(url).into_owned()).or_default();
         m.endpoints += 1;
         if let Some(v) = version {
             *m.endpoint_versions.entry(v.to_string()).or_default() += 1;
@@ -175,10 +222,13 @@ impl Fleet {
         }
     }
 
+    /// A report that could not be read, and why (both cut like every kept string: a
+    /// parse error may quote the value it choked on).
     pub fn unreadable(&mut self, report: &str, error: impl Into<String>) {
+        let error = error.into();
         self.unreadable.push(Unreadable {
-            report: report.into(),
-            error: error.into(),
+            report: kept(report).into_owned(),
+            error: kept(&error).into_owned(),
         });
     }
 

@@ -4,9 +4,9 @@ use crate::testenv::{
     CLOUD, DEFINITIONS, Defs, Reply, TestEnv, config_for, full_health, stdout_json,
 };
 
-const URL: &str = "http://127.0.0.1:9/linux/production/";
+pub(crate) const URL: &str = "http://127.0.0.1:9/linux/production/";
 
-fn report(defs: &Defs) -> Vec<u8> {
+pub(crate) fn report(defs: &Defs) -> Vec<u8> {
     let mut env = TestEnv::new();
     env.on(DEFINITIONS, Reply::stdout(&defs.text()))
         .on("health", Reply::stdout(&full_health("101.25012.0000")));

@@ -18,6 +18,7 @@ mod from_bundle;
 mod generated;
 mod golden;
 mod health;
+mod hostile_aggregate;
 mod hostile_bundle;
 mod hostile_config;
 mod hostile_mirror;

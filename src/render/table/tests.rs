@@ -71,3 +71,39 @@ fn a_lower_bound_keeps_the_name_and_lets_the_note_wrap() {
     assert!(text.contains("some_unknown_field"), "{text}");
     assert!(text.lines().all(|l| visible(l) <= 40), "{text}");
 }
+
+#[test]
+fn a_cell_is_masked_then_cut_then_escaped() {
+    assert_eq!(cell("plain"), "plain");
+    assert_eq!(cell("a\x1b[31mred"), "a\\x1b[31mred");
+    let long = format!(
+        "http://bob:{}@m.example/{}\x07",
+        "p".repeat(250),
+        "x".repeat(400)
+    );
+    let shown = cell(&long);
+    assert!(
+        shown.starts_with("http://REDACTED@m.example/xxx"),
+        "{shown}"
+    );
+    assert!(!shown.contains("bob") && !shown.contains("pp"), "{shown}");
+    // The BEL was past the cut: nothing of it, and the whole length named.
+    assert!(shown.ends_with("chars)"), "{shown}");
+    assert_eq!(shown.chars().count(), MAX_CELL_CHARS, "{shown}");
+}
+
+#[test]
+fn a_megabyte_word_makes_a_bounded_table() {
+    let style = Style {
+        width: 60,
+        ..Style::plain()
+    };
+    let mut t = new(style, vec!["Name", "Value"]);
+    t.add_row(vec![cell(&"w".repeat(1 << 20)), cell("x")]);
+    let text = t.to_string();
+    assert!(text.contains("chars)"), "{text}");
+    assert!(text.len() < 8 * 1024, "{} bytes", text.len());
+    for line in text.lines() {
+        assert_eq!(visible(line), 60, "{text}");
+    }
+}

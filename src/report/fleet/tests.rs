@@ -171,3 +171,48 @@ fn skipped_inputs_are_listed_as_such() {
     );
     assert_eq!(fleet.reports, 0);
 }
+
+#[test]
+fn cut_keeps_short_text_and_marks_the_length_of_long_text() {
+    assert!(matches!(cut("short", 10), Cow::Borrowed("short")));
+    // Ten characters in twenty bytes still fit ten.
+    assert!(matches!(cut("éééééééééé", 10), Cow::Borrowed(_)));
+    let long = "é".repeat(1000);
+    let short = cut(&long, 40);
+    assert_eq!(short.chars().count(), 40, "{short}");
+    assert!(short.ends_with("…(1000 chars)"), "{short}");
+    assert!(short.starts_with("éé"), "{short}");
+    // Cutting a cut text changes nothing.
+    assert_eq!(cut(&short, 40), short);
+    // A cap smaller than the marker keeps only the marker.
+    assert_eq!(cut(&long, 3), "…(1000 chars)");
+}
+
+#[test]
+fn every_kept_string_is_cut_and_a_cut_never_hides_credentials() {
+    let host = "h".repeat(1 << 20);
+    // The password runs past the cut: masked first, nothing of it is left.
+    let url = format!("http://alice:{}@mirror.example/", "p".repeat(240));
+    let json = serde_json::json!({
+        "schema_version": 1,
+        "snapshot": {
+            "hostname": host,
+            "definitions": {"definitions_version": {"value": "9".repeat(5000)}},
+            "mirror": {"url": url},
+        },
+        "findings": [{"id": "i".repeat(5000), "severity": "s".repeat(5000), "title": "t"}],
+        "verdict": "v".repeat(5000),
+    });
+    let mut fleet = Fleet::default();
+    fleet.add(&serde_json::from_value(json).expect("report"), "file");
+    fleet.unreadable(&"n".repeat(5000), "e".repeat(5000));
+    let doc = serde_json::to_string(&fleet).expect("json");
+    assert!(doc.len() < 8 * MAX_TEXT_CHARS * 4, "{} bytes", doc.len());
+    assert!(!doc.contains("alice") && !doc.contains("ppp"), "{doc}");
+    let (verdict, tally) = fleet.verdicts.iter().next().expect("verdict");
+    assert_eq!(verdict.chars().count(), MAX_TEXT_CHARS);
+    assert!(tally.examples[0].ends_with(&format!("…({} chars)", 1 << 20)));
+    let (url, m) = fleet.mirrors.iter().next().expect("mirror");
+    assert!(url.starts_with("http://REDACTED@mirror.example/"), "{url}");
+    assert_eq!(m.endpoint_versions.len(), 1);
+}
