@@ -34,6 +34,13 @@ pub const MAX_KEPT: u64 = 16 * MIB;
 pub const MAX_KEPT_TOTAL: u64 = 64 * MIB;
 /// The longest member name (GNU long-name records included).
 const MAX_NAME: u64 = 4096;
+/// The most JSON values (every string, number, list and object counts one) MANIFEST.json
+/// may hold. A bundle's manifest has about five per file it lists, a few dozen more per
+/// mdatp call, one per file left out: a few hundred in all, and 200,000 leave room for
+/// [`MAX_MEMBERS`] files and as many left out. Parsed whole, each value costs tens of
+/// bytes however few it takes in the file: a forged 13.6 MB manifest of small values
+/// took 260 MB to 1 GB of memory to list.
+pub const MAX_MANIFEST_VALUES: usize = 200_000;
 
 /// One member as the archive holds it.
 #[derive(Debug, Clone)]
@@ -67,9 +74,10 @@ impl Contents {
     }
 
     /// What MANIFEST.json lists (an unreadable list is an empty one: every member then
-    /// shows as not in the manifest).
+    /// shows as not in the manifest). Read from the parsed manifest in place, not a copy.
     pub fn listed(&self) -> Vec<EntryInfo> {
-        serde_json::from_value(self.manifest["entries"].clone()).unwrap_or_default()
+        use serde::Deserialize;
+        Vec::<EntryInfo>::deserialize(&self.manifest["entries"]).unwrap_or_default()
     }
 
     /// Every member checked against the manifest: `ok`, `hash mismatch`, `missing`,
@@ -268,18 +276,128 @@ pub fn read(path: &Path, keep: impl Fn(&str) -> bool) -> io::Result<Contents> {
     }
     let manifest =
         manifest.ok_or_else(|| invalid("no MANIFEST.json: not an mdatp-doctor bundle".into()))?;
-    let text = String::from_utf8_lossy(&manifest);
-    let manifest: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| invalid(format!("MANIFEST.json: {e}")))?;
-    if !manifest.is_object() {
-        return Err(invalid("MANIFEST.json is not a JSON object".into()));
-    }
+    let manifest = parse_manifest(&manifest)?;
     Ok(Contents {
         manifest,
         members,
         kept,
         too_large,
     })
+}
+
+/// MANIFEST.json's bytes as a JSON object, refused (with the reason) when they are not
+/// one, hold more than [`MAX_MANIFEST_VALUES`] values, or list more entries than a bundle
+/// holds members ([`MAX_MEMBERS`]). The values are counted as they are parsed: memory
+/// stays bounded however the forged file is shaped.
+pub fn parse_manifest(bytes: &[u8]) -> io::Result<serde_json::Value> {
+    use serde::de::DeserializeSeed;
+    let text = String::from_utf8_lossy(bytes);
+    let values = std::cell::Cell::new(0);
+    let mut de = serde_json::Deserializer::from_str(&text);
+    let manifest = Budget { values: &values }
+        .deserialize(&mut de)
+        .and_then(|v| de.end().map(|()| v))
+        .map_err(|e| invalid(format!("MANIFEST.json: {e}")))?;
+    if !manifest.is_object() {
+        return Err(invalid("MANIFEST.json is not a JSON object".into()));
+    }
+    let entries = manifest["entries"].as_array().map_or(0, Vec::len);
+    if entries > MAX_MEMBERS {
+        return Err(invalid(format!(
+            "MANIFEST.json lists {entries} entries, more than the {MAX_MEMBERS} members a bundle may hold"
+        )));
+    }
+    Ok(manifest)
+}
+
+/// Builds a [`serde_json::Value`] as serde_json would, counting every value against
+/// [`MAX_MANIFEST_VALUES`] and failing past it, before the value is built.
+#[derive(Clone, Copy)]
+struct Budget<'a> {
+    values: &'a std::cell::Cell<usize>,
+}
+
+impl Budget<'_> {
+    fn spend<E: serde::de::Error>(self) -> Result<(), E> {
+        let n = self.values.get() + 1;
+        if n > MAX_MANIFEST_VALUES {
+            return Err(E::custom(format!(
+                "more than {MAX_MANIFEST_VALUES} values, more than any bundle writes"
+            )));
+        }
+        self.values.set(n);
+        Ok(())
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Budget<'_> {
+    type Value = serde_json::Value;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Budget<'_> {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        self.spend()?;
+        Ok(v.into())
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        self.spend()?;
+        Ok(v.into())
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        self.spend()?;
+        Ok(v.into())
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        self.spend()?;
+        Ok(serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, Into::into))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        self.spend()?;
+        Ok(v.into())
+    }
+
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+        self.spend()?;
+        Ok(v.into())
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        self.spend()?;
+        Ok(serde_json::Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        self.spend()?;
+        let mut items = Vec::new();
+        while let Some(v) = seq.next_element_seed(self)? {
+            items.push(v);
+        }
+        Ok(serde_json::Value::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        self.spend()?;
+        let mut object = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let value = map.next_value_seed(self)?;
+            // A repeated key: the last wins, as serde_json's own parse has it.
+            object.insert(key, value);
+        }
+        Ok(serde_json::Value::Object(object))
+    }
 }
 
 #[cfg(test)]

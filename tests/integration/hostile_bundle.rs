@@ -786,3 +786,99 @@ fn a_hung_bundle_call_is_cut_at_its_timeout_and_recorded_not_waited_for() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// A .tar.gz holding `members` as regular files, in order.
+fn forged(path: &Path, members: &[(&str, &[u8])]) {
+    let file = std::fs::File::create(path).expect("create");
+    let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
+        file,
+        flate2::Compression::fast(),
+    ));
+    for (name, bytes) in members {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(bytes.len() as u64);
+        h.set_mode(0o600);
+        h.set_cksum();
+        tar.append_data(&mut h, name, *bytes).expect("append");
+    }
+    tar.into_inner().expect("tar").finish().expect("gz");
+}
+
+#[test]
+fn a_forged_manifest_is_read_only_within_its_caps() {
+    let env = TestEnv::new();
+    let entry = |i: usize| {
+        serde_json::json!({"path": format!("logs/f{i}.log"), "size": 1,
+                           "sha256": "0".repeat(64), "collector": "logs"})
+    };
+    let listing = |n: usize| {
+        serde_json::json!({"created": "2025-06-02T09:00:00Z", "hostname": "h",
+                           "entries": (0..n).map(entry).collect::<Vec<_>>()})
+        .to_string()
+    };
+    let list = |file: &Path, format: &str| {
+        crate::from_bundle::engineer(&env)
+            .args(["bundle", "--format", format, "--list-contents"])
+            .arg(file)
+            .output()
+            .expect("runs")
+    };
+
+    // 10,000 entries, as many as a bundle may hold members: each checked, each missing.
+    let at_cap = env.path().join("at-cap.tar.gz");
+    forged(&at_cap, &[("MANIFEST.json", listing(10_000).as_bytes())]);
+    let out = list(&at_cap, "json");
+    assert_eq!(out.status.code(), Some(2), "not intact");
+    let checked = stdout_json(&out)["checked"].clone();
+    let checked = checked.as_array().expect("checked");
+    assert_eq!(checked.len(), 10_000);
+    assert!(checked.iter().all(|c| c["status"] == "missing"));
+    let out = list(&at_cap, "human");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("missing")).count(),
+        10_000
+    );
+
+    // One more entry than any bundle holds members: refused, with the reason, and no
+    // listing at all (before: 10,001 lines).
+    let over = env.path().join("over.tar.gz");
+    forged(&over, &[("MANIFEST.json", listing(10_001).as_bytes())]);
+    let out = list(&over, "human");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("MANIFEST.json lists 10001 entries, more than the 10000 members"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty(), "{} bytes", out.stdout.len());
+
+    // 300,000 values in 600 KB of JSON: each costs tens of bytes parsed whatever it
+    // takes in the file (a forged 13.6 MB one of them took 1 GB to list). Refused at
+    // the 200,000th, by both readers.
+    let values = env.path().join("values.tar.gz");
+    let junk = format!(
+        "{{\"entries\": [], \"junk\": [{}0]}}",
+        "0,".repeat(300_000 - 1)
+    );
+    forged(&values, &[("MANIFEST.json", junk.as_bytes())]);
+    let out = list(&values, "json");
+    assert_eq!(out.status.code(), Some(3));
+    assert!(out.stdout.len() < 4096, "{} bytes", out.stdout.len());
+    let error = stdout_json(&out)["error"]["message"].clone();
+    assert!(
+        error
+            .as_str()
+            .expect("message")
+            .contains("more than 200000 values, more than any bundle writes"),
+        "{error}"
+    );
+    let out = crate::from_bundle::engineer(&env)
+        .args(["diagnose", "--from-bundle"])
+        .arg(&values)
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("more than 200000 values"), "{err}");
+}
