@@ -34,6 +34,8 @@ pub const MAX_KEPT: u64 = 16 * MIB;
 pub const MAX_KEPT_TOTAL: u64 = 64 * MIB;
 /// The longest member name (GNU long-name records included).
 const MAX_NAME: u64 = 4096;
+/// The largest pax header read (a long name, times, attributes: a few hundred bytes).
+const MAX_PAX: u64 = 64 * 1024;
 /// The most JSON values (every string, number, list and object counts one) MANIFEST.json
 /// may hold. A bundle's manifest has about five per file it lists, a few dozen more per
 /// mdatp call, one per file left out: a few hundred in all, and 200,000 leave room for
@@ -118,6 +120,16 @@ pub fn check(listed: &[EntryInfo], members: &[Member]) -> Vec<Checked> {
         });
     }
     out
+}
+
+/// A member's name as the manifest lists it: without the `./` a repack of the unpacked
+/// folder puts before every name.
+fn in_bundle(name: &str) -> &str {
+    let mut name = name;
+    while let Some(rest) = name.strip_prefix("./") {
+        name = rest;
+    }
+    name
 }
 
 fn invalid(message: String) -> io::Error {
@@ -210,9 +222,37 @@ pub fn read(path: &Path, keep: impl Fn(&str) -> bool) -> io::Result<Contents> {
             long_name = Some(String::from_utf8_lossy(name).into_owned());
             continue;
         }
+        if kind.is_pax_local_extensions() || kind.is_pax_global_extensions() {
+            // POSIX tar's records of the next member (or all): only a long `path` is
+            // taken; times, owners and attributes say nothing of the content.
+            if declared > MAX_PAX {
+                return Err(invalid(format!(
+                    "a pax header of {declared} bytes, longer than any bundle's"
+                )));
+            }
+            let local = kind.is_pax_local_extensions();
+            if let Some(records) = entry.pax_extensions()? {
+                for record in records {
+                    let record = record?;
+                    if local && record.key_bytes() == b"path" {
+                        long_name =
+                            Some(String::from_utf8_lossy(record.value_bytes()).into_owned());
+                    }
+                }
+            }
+            continue;
+        }
         let name = long_name
             .take()
             .unwrap_or_else(|| String::from_utf8_lossy(&entry.path_bytes()).into_owned());
+        // `tar czf x.tar.gz .` in an unpacked bundle names its members `./MANIFEST.json`,
+        // `./mdatp/health.txt`: the same files.
+        let name = in_bundle(&name).to_string();
+        if kind.is_dir() {
+            // The directories a repack adds (`./`, `./mdatp/`) hold no bytes: nothing to
+            // check. A directory where the manifest lists a file leaves that file missing.
+            continue;
+        }
         if declared > MAX_MEMBER {
             return Err(invalid(format!(
                 "the member `{}` declares {declared} bytes, more than the {} MiB a bundle holds",

@@ -882,3 +882,118 @@ fn a_forged_manifest_is_read_only_within_its_caps() {
     assert_eq!(out.status.code(), Some(3), "{err}");
     assert!(err.contains("more than 200000 values"), "{err}");
 }
+
+/// `tar` run as a person runs it; the test fails if it does not succeed.
+fn tar(args: &[&std::ffi::OsStr], dir: &Path) -> String {
+    let out = Command::new("tar")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("tar runs");
+    assert!(
+        out.status.success(),
+        "tar {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_bundle_unpacked_and_repacked_with_tar_is_intact_and_an_edit_still_shows() {
+    let (env, logs) = endpoint();
+    let original = env.path().join("b.tar.gz");
+    let out = crate::bundle::bundle(&env, &logs, &original, &[]);
+    assert!(out.status.code().is_some_and(|c| c <= 1), "{out:?}");
+    let unpacked = env.path().join("unpacked");
+    std::fs::create_dir(&unpacked).expect("mkdir");
+    let os = |s: &str| std::ffi::OsString::from(s);
+    tar(
+        &[
+            &os("xzf"),
+            original.as_os_str(),
+            &os("-C"),
+            unpacked.as_os_str(),
+        ],
+        env.path(),
+    );
+    // The common way: `tar czf x.tar.gz .` in the folder (GNU tar, and POSIX pax as
+    // other tars write): every name `./…`, a directory entry for `./` and each folder.
+    let repack = |name: &str, format: &str| {
+        let file = env.path().join(name);
+        tar(
+            &[
+                &os(&format!("--format={format}")),
+                &os("-czf"),
+                file.as_os_str(),
+                &os("."),
+            ],
+            &unpacked,
+        );
+        file
+    };
+    let list = |file: &Path| {
+        let out = crate::from_bundle::engineer(&env)
+            .args(["bundle", "--format", "json", "--list-contents"])
+            .arg(file)
+            .output()
+            .expect("runs");
+        (out.status.code(), stdout_json(&out))
+    };
+    let diagnose = |file: &Path| {
+        let out = crate::from_bundle::engineer(&env)
+            .args(["diagnose", "--format", "json", "--from-bundle"])
+            .arg(file)
+            .output()
+            .expect("runs");
+        stdout_json(&out)
+    };
+    let (_, as_written) = list(&original);
+    let members = as_written["checked"].as_array().expect("checked").len();
+    assert!(members > 5, "{as_written:#}");
+    for format in ["gnu", "pax"] {
+        let file = repack(&format!("repacked-{format}.tar.gz"), format);
+        let names = tar(&[&os("tzf"), file.as_os_str()], env.path());
+        assert!(
+            names.lines().any(|n| n == "./MANIFEST.json") && names.lines().any(|n| n == "./"),
+            "{names}"
+        );
+        let (code, listed) = list(&file);
+        assert_eq!(code, Some(0), "{format}: {listed:#}");
+        assert_eq!(listed["intact"], true, "{format}: {listed:#}");
+        assert_eq!(listed["checked"], as_written["checked"], "{format}");
+        let report = diagnose(&file);
+        assert!(
+            !crate::testenv::ids(&report).contains(&"bundle-altered"),
+            "{format}: {:?}",
+            crate::testenv::ids(&report)
+        );
+    }
+
+    // An edited member is still named, and only it.
+    let health = unpacked.join("mdatp/health.txt");
+    let text = std::fs::read_to_string(&health).expect("read");
+    std::fs::write(&health, text.replace("licensed : true", "licensed : false")).expect("edit");
+    let edited = repack("edited.tar.gz", "gnu");
+    let (code, listed) = list(&edited);
+    assert_eq!(code, Some(2), "{listed:#}");
+    let not_ok: Vec<(&str, &str)> = listed["checked"]
+        .as_array()
+        .expect("checked")
+        .iter()
+        .map(|c| {
+            (
+                c["path"].as_str().expect("path"),
+                c["status"].as_str().expect("status"),
+            )
+        })
+        .filter(|(_, s)| *s != "ok")
+        .collect();
+    assert_eq!(not_ok, [("mdatp/health.txt", "hash mismatch")]);
+    let report = diagnose(&edited);
+    let evidence = crate::testenv::finding(&report, "bundle-altered")["evidence"].clone();
+    assert_eq!(
+        evidence,
+        serde_json::json!([{"source": "bundle", "key": "mdatp/health.txt", "value": "hash mismatch"}]),
+        "{evidence:#}"
+    );
+}

@@ -88,3 +88,87 @@ fn a_manifest_is_parsed_as_serde_json_does_within_its_budget() {
     let err = parse_manifest(listing(MAX_MEMBERS + 1).as_bytes()).expect_err("too many");
     assert!(err.to_string().contains("lists 10001 entries"), "{err}");
 }
+
+/// A .tar.gz as GNU tar writes one of an unpacked bundle (`tar czf x.tar.gz .`): `./`
+/// before every name, a directory entry for `./` and each folder, and (`pax`) POSIX
+/// records before a member.
+fn repacked(dir: &Path, files: &[(&str, &[u8])], pax: bool) -> std::path::PathBuf {
+    let path = dir.join(if pax { "pax.tar.gz" } else { "gnu.tar.gz" });
+    let file = File::create(&path).expect("create");
+    let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
+        file,
+        flate2::Compression::fast(),
+    ));
+    // The tar crate drops `./` from the names it is given: they are written raw.
+    let header = |name: &str, kind: tar::EntryType, size: usize| {
+        let mut h = tar::Header::new_gnu();
+        h.as_gnu_mut().expect("gnu").name[..name.len()].copy_from_slice(name.as_bytes());
+        h.set_entry_type(kind);
+        h.set_size(size as u64);
+        h.set_mode(0o600);
+        h.set_cksum();
+        h
+    };
+    for name in ["./", "./mdatp/"] {
+        tar.append(&header(name, tar::EntryType::Directory, 0), &[][..])
+            .expect("dir");
+    }
+    for (name, bytes) in files {
+        let name = format!("./{name}");
+        let mut h = header(&name, tar::EntryType::Regular, bytes.len());
+        if pax {
+            // The name only in the pax record; the header's own is another.
+            tar.append_pax_extensions([("path", name.as_bytes()), ("mtime", b"1.5")])
+                .expect("pax");
+            tar.append_data(&mut h, "placeholder", *bytes)
+                .expect("append");
+        } else {
+            tar.append(&h, *bytes).expect("append");
+        }
+    }
+    tar.into_inner().expect("tar").finish().expect("gz");
+    path
+}
+
+#[test]
+fn a_repacked_bundle_is_the_same_bundle() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let original = bundle(dir.path(), &[("mdatp/health.txt", b"healthy : true\n")]);
+    let files = read(&original, |_| false).expect("read");
+    let manifest = files.manifest.to_string();
+    for pax in [false, true] {
+        let path = repacked(
+            dir.path(),
+            &[
+                ("mdatp/health.txt", b"healthy : true\n"),
+                ("MANIFEST.json", manifest.as_bytes()),
+            ],
+            pax,
+        );
+        let c = read(&path, |n| n == "mdatp/health.txt").expect("read");
+        assert_eq!(c.get("mdatp/health.txt"), Some(&b"healthy : true\n"[..]));
+        let statuses: Vec<(String, String)> =
+            c.check().into_iter().map(|c| (c.path, c.status)).collect();
+        assert_eq!(
+            statuses,
+            [("mdatp/health.txt".to_string(), "ok".to_string())],
+            "pax: {pax}"
+        );
+    }
+    // An edit still shows.
+    let path = repacked(
+        dir.path(),
+        &[
+            ("mdatp/health.txt", b"healthy : false\n"),
+            ("MANIFEST.json", manifest.as_bytes()),
+        ],
+        false,
+    );
+    let statuses: Vec<String> = read(&path, |_| false)
+        .expect("read")
+        .check()
+        .into_iter()
+        .map(|c| c.status)
+        .collect();
+    assert_eq!(statuses, ["hash mismatch"]);
+}
