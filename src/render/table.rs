@@ -14,10 +14,10 @@ use crate::render::style::Style;
 /// costs time linear in its cells.
 pub const MAX_CELL_CHARS: usize = 256;
 
-/// `text` from outside as a table cell shows it: URL credentials masked (before the cut,
+/// `text` from outside as a table cell shows it: secrets masked (before the cut,
 /// which could split them), cut to [`MAX_CELL_CHARS`], control characters escaped.
 pub fn cell(text: &str) -> String {
-    let masked = crate::bundle::redact::url_credentials(text);
+    let masked = crate::bundle::redact::secrets(text);
     let short = crate::report::fleet::cut(&masked, MAX_CELL_CHARS);
     crate::render::escape::line(&short).into_owned()
 }

@@ -45,10 +45,10 @@ pub fn cut(text: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(format!("{}{marker}", &text[..end]))
 }
 
-/// A string from a report as the summary keeps it: URL credentials masked first (a cut
+/// A string from a report as the summary keeps it: secrets masked first (a cut
 /// could split `user:pass@` and hide it from the mask), then cut to [`MAX_TEXT_CHARS`].
 fn kept(text: &str) -> Cow<'_, str> {
-    match crate::bundle::redact::url_credentials(text) {
+    match crate::bundle::redact::secrets(text) {
         Cow::Borrowed(t) => cut(t, MAX_TEXT_CHARS),
         Cow::Owned(t) => match cut(&t, MAX_TEXT_CHARS) {
             Cow::Borrowed(_) => Cow::Owned(t),
