@@ -195,16 +195,19 @@ pub fn from_dir(dir: &Path, thresholds: Thresholds) -> Result<Rebuilt, NotReadab
             names::ALL[..5].join(", ")
         )));
     }
-    let manifest = files
+    // Parsed within the bundle reader's budget (values, entries): a forged manifest costs
+    // bounded memory here too.
+    let parsed = files
         .get(names::MANIFEST)
-        .and_then(|b| serde_json::from_slice::<Value>(b).ok())
-        .filter(Value::is_object);
-    if files.contains_key(names::MANIFEST) && manifest.is_none() {
-        notes.push(format!(
-            "{} is not a JSON object: the files are not checked against it",
-            names::MANIFEST
-        ));
-    }
+        .map(|b| crate::bundle::read::parse_manifest(b));
+    let manifest = match parsed {
+        Some(Ok(m)) => Some(m),
+        Some(Err(e)) => {
+            notes.push(format!("{e}: the files are not checked against it"));
+            None
+        }
+        None => None,
+    };
     let altered = manifest
         .as_ref()
         .map(|m| check_against_manifest(m, &files, &unread))

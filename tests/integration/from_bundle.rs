@@ -665,6 +665,22 @@ fn a_folder_of_saved_outputs_is_diagnosed_and_its_symlinks_are_not_followed() {
             .starts_with("now")
     );
     assert!(source["compared"].is_null(), "no report in the folder");
+    // A forged MANIFEST.json of 300,000 values: read within the bundle reader's budget
+    // (memory bounded), said, and the folder judged unchecked rather than refused.
+    let forged = format!("{{\"entries\": [], \"pad\": [{}0]}}", "0,".repeat(300_000));
+    std::fs::write(dir.join("MANIFEST.json"), forged).expect("write");
+    let out = engineer(&env)
+        .args(["diagnose", "--format", "json", "--from-dir"])
+        .arg(&dir)
+        .output()
+        .expect("runs");
+    let report = stdout_json(&out);
+    let notes = report["source"]["notes"].to_string();
+    assert!(
+        notes.contains("MANIFEST.json") && notes.contains("not checked"),
+        "{notes}"
+    );
+    std::fs::remove_file(dir.join("MANIFEST.json")).expect("rm");
     let human = engineer(&env)
         .args(["diagnose", "--from-dir"])
         .arg(&dir)
