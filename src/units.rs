@@ -153,3 +153,23 @@ pub fn escape_controls(s: &str, keep_newlines: bool) -> std::borrow::Cow<'_, str
     }
     std::borrow::Cow::Owned(out)
 }
+
+/// What kind of file something is, for messages: "a FIFO", "a directory", ...
+pub fn file_kind(t: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_file() {
+        "a regular file"
+    } else if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_block_device() || t.is_char_device() {
+        "a device"
+    } else if t.is_symlink() {
+        "a symbolic link"
+    } else {
+        "a special file"
+    }
+}

@@ -105,7 +105,7 @@ fn probe_now(dir: &Path, arch: &str) -> ArchProbe {
                     format!(
                         "{} is {}, not a directory",
                         dir.display(),
-                        describe_type(&m)
+                        crate::units::file_kind(m.file_type())
                     ),
                 ),
             ));
@@ -159,7 +159,10 @@ fn probe_now(dir: &Path, arch: &str) -> ArchProbe {
             json!({"path": zip, "file_type": file_type(&m)}),
             StepError::new(
                 ErrorKind::Invalid,
-                format!("updates.zip is {}, not a regular file", describe_type(&m)),
+                format!(
+                    "updates.zip is {}, not a regular file",
+                    crate::units::file_kind(m.file_type())
+                ),
             ),
         )),
         Err(e) => {
@@ -187,7 +190,7 @@ fn open_regular(path: &Path) -> Result<(File, Metadata), StepError> {
             format!(
                 "{} is {}, not a regular file",
                 path.display(),
-                describe_type(&meta)
+                crate::units::file_kind(meta.file_type())
             ),
         ));
     }
@@ -216,7 +219,7 @@ fn manifest_step(path: &Path, probe: &mut ArchProbe) -> Step {
                 ErrorKind::Invalid,
                 format!(
                     "manifest.json is {}, not a regular file",
-                    describe_type(&meta)
+                    crate::units::file_kind(meta.file_type())
                 ),
             ),
         );
@@ -334,18 +337,6 @@ fn file_type(m: &Metadata) -> &'static str {
         "device"
     } else {
         "other"
-    }
-}
-
-/// The same, for messages.
-fn describe_type(m: &Metadata) -> &'static str {
-    match file_type(m) {
-        "file" => "a regular file",
-        "directory" => "a directory",
-        "fifo" => "a FIFO (named pipe)",
-        "socket" => "a socket",
-        "device" => "a device",
-        _ => "a special file",
     }
 }
 

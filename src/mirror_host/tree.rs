@@ -7,7 +7,7 @@
 //! it must still be a regular file once open. A deadline, when given, bounds the reading.
 
 use std::io::{Read, Seek, SeekFrom};
-use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
 
@@ -84,25 +84,6 @@ fn meta_of(m: &std::fs::Metadata) -> FileMeta {
     }
 }
 
-/// What kind of file something is, for messages.
-pub fn describe(t: std::fs::FileType) -> &'static str {
-    if t.is_file() {
-        "a regular file"
-    } else if t.is_dir() {
-        "a directory"
-    } else if t.is_fifo() {
-        "a FIFO"
-    } else if t.is_socket() {
-        "a socket"
-    } else if t.is_block_device() || t.is_char_device() {
-        "a device"
-    } else if t.is_symlink() {
-        "a symbolic link"
-    } else {
-        "a special file"
-    }
-}
-
 /// Opens `path` for reading only if it is a regular file: its type is looked at first
 /// (`lstat`, and `stat` for a symlink, which a mirror may use for shared storage and is
 /// followed only to a regular file), then it is opened with `O_NONBLOCK|O_NOCTTY` (and
@@ -122,7 +103,7 @@ pub fn open_regular(path: &Path) -> Result<(std::fs::File, std::fs::Metadata), S
     let not_regular = |t: std::fs::FileType| {
         format!(
             "{}, not a regular file: never opened (remove it)",
-            describe(t)
+            crate::units::file_kind(t)
         )
     };
     if !target.is_file() {

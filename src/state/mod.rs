@@ -119,7 +119,7 @@ pub(crate) fn open_file(dir: &Path, name: &str, access: Access) -> Result<Option
     if !meta.file_type().is_file() {
         return Err(format!(
             "{shown} is {}, not a regular file: refusing to read it (remove it)",
-            describe_type(&meta)
+            crate::units::file_kind(meta.file_type())
         ));
     }
     if meta.uid() != euid() {
@@ -130,25 +130,6 @@ pub(crate) fn open_file(dir: &Path, name: &str, access: Access) -> Result<Option
         ));
     }
     Ok(Some(file))
-}
-
-/// What kind of file something is, for messages.
-fn describe_type(meta: &std::fs::Metadata) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    let t = meta.file_type();
-    if t.is_dir() {
-        "a directory"
-    } else if t.is_fifo() {
-        "a FIFO"
-    } else if t.is_socket() {
-        "a socket"
-    } else if t.is_block_device() || t.is_char_device() {
-        "a device"
-    } else if t.is_symlink() {
-        "a symbolic link"
-    } else {
-        "a special file"
-    }
 }
 
 #[cfg(test)]
