@@ -350,26 +350,31 @@ fn spawn_reader(
     });
 }
 
-/// Waits for the child to exit without reaping it (`WNOWAIT`): while it is an unreaped
-/// zombie its pid, which is also our process group id, cannot be reused, so the
-/// `killpg` that follows can only reach what the child left behind.
+/// Whether the child `pid` has exited, without reaping it (`WNOWAIT`): while it is an
+/// unreaped zombie its pid, which is also its process group's id, cannot be reused, so a
+/// `killpg` that follows can only reach what the child left behind. `block` waits for it;
+/// otherwise `Ok(false)` means still running (or interrupted). `Err`: it is no longer ours
+/// to wait for (someone reaped it).
+pub fn exited_unreaped(pid: libc::pid_t, block: bool) -> io::Result<bool> {
+    let flags = libc::WEXITED | libc::WNOWAIT | if block { 0 } else { libc::WNOHANG };
+    // SAFETY: siginfo_t is plain data that waitid fills.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, flags) };
+    if rc != 0 {
+        let e = io::Error::last_os_error();
+        return match e.raw_os_error() {
+            Some(libc::EINTR) => Ok(false),
+            _ => Err(e),
+        };
+    }
+    // SAFETY: waitid succeeded, so si_pid is set (0 when nothing has exited).
+    Ok(unsafe { info.si_pid() } != 0)
+}
+
+/// Waits for the child to exit without reaping it (see [`exited_unreaped`]).
 fn spawn_waiter(pid: libc::pid_t, tx: Sender<Event>) {
     thread::spawn(move || {
-        loop {
-            // SAFETY: siginfo_t is plain data; waitid only writes into it.
-            let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-            let rc = unsafe {
-                libc::waitid(
-                    libc::P_PID,
-                    pid as libc::id_t,
-                    &mut info,
-                    libc::WEXITED | libc::WNOWAIT,
-                )
-            };
-            if rc == 0 || io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
-                break;
-            }
-        }
+        while let Ok(false) = exited_unreaped(pid, true) {}
         let _ = tx.send(Event::Exited);
     });
 }

@@ -57,37 +57,12 @@ pub fn visible_line(line: &[u8]) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Whether the child `pid` has exited, without reaping it: until we reap it, its pid (its
-/// process group's id too) stays taken, so a `killpg` cannot reach a stranger. `Err`: it is
-/// no longer ours to wait for (the interrupt handler reaped it).
-fn exited(pid: libc::pid_t) -> std::io::Result<bool> {
-    // SAFETY: siginfo_t is plain data that waitid fills.
-    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-    let rc = unsafe {
-        libc::waitid(
-            libc::P_PID,
-            pid as libc::id_t,
-            &mut info,
-            libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
-        )
-    };
-    if rc != 0 {
-        let e = std::io::Error::last_os_error();
-        return match e.raw_os_error() {
-            Some(libc::EINTR) => Ok(false),
-            _ => Err(e),
-        };
-    }
-    // SAFETY: waitid succeeded, so si_pid is set (0 when nothing has exited).
-    Ok(unsafe { info.si_pid() } != 0)
-}
-
 /// Waits up to `grace` for the child to exit (without reaping it); true when it did or is
 /// no longer ours.
 fn exits_within(pid: libc::pid_t, grace: Duration) -> bool {
     let until = Instant::now() + grace;
     loop {
-        match exited(pid) {
+        match crate::process::exited_unreaped(pid, false) {
             Ok(true) | Err(_) => return true,
             Ok(false) if Instant::now() >= until => return false,
             Ok(false) => std::thread::sleep(Duration::from_millis(10)),
@@ -277,7 +252,7 @@ pub fn run_script(script: &Path, args: &[String], timeout: Duration, echo: bool)
     // Whether the interrupt handler reaped the script before we could.
     let mut reaped_elsewhere = false;
     loop {
-        match exited(pgid) {
+        match crate::process::exited_unreaped(pgid, false) {
             Ok(true) => break,
             Err(_) => {
                 reaped_elsewhere = true;
@@ -304,7 +279,7 @@ pub fn run_script(script: &Path, args: &[String], timeout: Duration, echo: bool)
     }
     // Whatever the script left in its group goes while its pid still holds the group id,
     // then the watchdog, then the script is reaped, then whatever left the group.
-    if !reaped_elsewhere && matches!(exited(pgid), Ok(true)) {
+    if !reaped_elsewhere && matches!(crate::process::exited_unreaped(pgid, false), Ok(true)) {
         killpg(pgid, libc::SIGKILL);
     }
     if let Some(w) = watchdog {
