@@ -117,7 +117,7 @@ pub(crate) fn engineer(env: &TestEnv) -> assert_cmd::Command {
         .env("PATH", "/nonexistent")
         .env("COLUMNS", crate::testenv::WIDE)
         .env_remove("NO_COLOR")
-        .timeout(Duration::from_secs(60));
+        .timeout(crate::testenv::HANG_GUARD);
     cmd
 }
 
@@ -543,7 +543,7 @@ fn tar_header(name: &str, size: u64) -> [u8; 512] {
 fn a_compression_bomb_a_huge_member_a_fifo_and_a_non_bundle_end_with_exit_3() {
     let env = TestEnv::new();
     // Only a hang (a blocked read uses no CPU) gets near this; work is bounded by CPU time.
-    let limit = Duration::from_secs(600);
+    let limit = crate::testenv::HANG_GUARD;
 
     // Five members of 100 MiB of zeros: 500 MiB inflated from about 3 MB.
     let mut d = Deflate::new();

@@ -70,7 +70,7 @@ fn bundle_cmd(env: &TestEnv, logs: &Path, out: &Path, extra: &[&str]) -> Command
 fn bounded_bundle(env: &TestEnv, logs: &Path, out: &Path, extra: &[&str]) -> Output {
     let out = run_bounded(
         bundle_cmd(env, logs, out, extra),
-        Duration::from_secs(60),
+        crate::testenv::HANG_GUARD,
         env.path(),
     );
     assert!(
@@ -195,7 +195,7 @@ fn a_log_dir_that_is_itself_a_symlink_is_refused_with_the_reason() {
     let out_path = env.path().join("b.tar.gz");
     let out = run_bounded(
         bundle_cmd(&env, &link, &out_path, &[]),
-        Duration::from_secs(60),
+        crate::testenv::HANG_GUARD,
         env.path(),
     );
     assert_eq!(
@@ -531,7 +531,7 @@ fn sigterm_mid_bundle_removes_the_temporary_file() {
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect()
     };
-    let until = Instant::now() + Duration::from_secs(60);
+    let until = Instant::now() + crate::testenv::HANG_GUARD;
     loop {
         let called = env
             .invocations()
@@ -594,7 +594,7 @@ fn diagnostic_run(env: &mut TestEnv, logs: &Path, diag: &Path, path: &Path, out:
     let out_path = env.path().join(out);
     let mut cmd = bundle_cmd(env, logs, &out_path, &["--include-mdatp-diagnostic"]);
     cmd.env("MDATP_DOCTOR_DIAG_DIR", diag);
-    let run = run_bounded(cmd, Duration::from_secs(60), env.path());
+    let run = run_bounded(cmd, crate::testenv::HANG_GUARD, env.path());
     assert!(run.status.code().is_some_and(|c| c <= 1), "{run:?}");
     let files = read_bundle(&out_path);
     let m = manifest(&files);

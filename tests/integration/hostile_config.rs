@@ -262,11 +262,11 @@ fn an_edit_saved_during_the_fix_is_never_lost() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn");
-    // Bounded: the fix waits 1.5 s in the window; 60 s means it never got there.
+    // Bounded: the fix waits 1.5 s in the window; HANG_GUARD means it never got there.
     let mut waited = Duration::ZERO;
     while !signal.exists() {
         assert!(
-            waited < Duration::from_secs(60),
+            waited < crate::testenv::HANG_GUARD,
             "the fix never reached its rename"
         );
         std::thread::sleep(Duration::from_millis(20));

@@ -13,9 +13,8 @@ use serde_json::Value;
 
 use crate::mirror_host::{DEFS, Fwlink, Host, fwlink, needs_tools};
 
-/// No run in this file may take longer: a hang is the failure being tested. Generous, so
-/// only a real hang reaches it on a loaded machine with a debug build.
-const HANG_LIMIT: Duration = Duration::from_secs(60);
+/// No run in this file may take longer: a hang is the failure being tested.
+const HANG_LIMIT: Duration = crate::testenv::HANG_GUARD;
 
 fn mkfifo(path: &Path) {
     let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).expect("path");

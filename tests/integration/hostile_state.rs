@@ -19,7 +19,7 @@ const OFFLINE_URL: &str = "http://127.0.0.1:9/linux/production/";
 /// Another user, for files "someone else" owns (the tests run as root).
 const NOBODY: u32 = 65534;
 /// No run in this file may take longer: a hang is the failure being tested.
-const HANG_LIMIT: Duration = Duration::from_secs(20);
+const HANG_LIMIT: Duration = crate::testenv::HANG_GUARD;
 
 fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
