@@ -639,11 +639,15 @@ fn a_folder_of_saved_outputs_is_diagnosed_and_its_symlinks_are_not_followed() {
     std::fs::write(&secret, r#"{"url": "http://planted.example/", "arch": []}"#).expect("w");
     std::os::unix::fs::symlink(&secret, dir.join("mirror.json")).expect("symlink");
 
-    let out = engineer(&env)
-        .args(["diagnose", "--format", "json", "--from-dir"])
-        .arg(&dir)
-        .output()
-        .expect("runs");
+    // `diagnose --format json --from-dir` on the folder, as a support engineer runs it.
+    let from_dir = || {
+        engineer(&env)
+            .args(["diagnose", "--format", "json", "--from-dir"])
+            .arg(&dir)
+            .output()
+            .expect("runs")
+    };
+    let out = from_dir();
     let report = stdout_json(&out);
     let found = ids(&report);
     for id in ["verify-sig-disabled", "config-unknown-key"] {
@@ -669,12 +673,7 @@ fn a_folder_of_saved_outputs_is_diagnosed_and_its_symlinks_are_not_followed() {
     // (memory bounded), said, and the folder judged unchecked rather than refused.
     let forged = format!("{{\"entries\": [], \"pad\": [{}0]}}", "0,".repeat(300_000));
     std::fs::write(dir.join("MANIFEST.json"), forged).expect("write");
-    let out = engineer(&env)
-        .args(["diagnose", "--format", "json", "--from-dir"])
-        .arg(&dir)
-        .output()
-        .expect("runs");
-    let report = stdout_json(&out);
+    let report = stdout_json(&from_dir());
     let notes = report["source"]["notes"].to_string();
     assert!(
         notes.contains("MANIFEST.json") && notes.contains("not checked"),

@@ -92,18 +92,28 @@ fn with_file_size_limit(mut cmd: Command, limit: u64) -> Output {
     cmd.stdin(Stdio::null()).output().expect("runs")
 }
 
-#[test]
-fn a_write_cut_short_by_the_file_size_limit_leaves_no_torn_line() {
+/// `diagnose --log-json` into a log holding `size` bytes of earlier lines, with room for
+/// `room` more bytes under the file size limit.
+fn diagnose_into_a_log_near_the_limit(
+    size: usize,
+    room: u64,
+) -> (TestEnv, PathBuf, String, Output) {
     let env = endpoint(1, "");
     let log = env.path().join("events.json");
-    let before = earlier_lines(64 * 1024);
+    let before = earlier_lines(size);
     std::fs::write(&log, &before).expect("write");
-    // Room for 100 more bytes: the run's line (several hundred) is cut in the middle by
-    // the kernel, as on a disk that fills up during the write.
     let mut cmd = env.std_cmd();
     cmd.args(["diagnose", "--skip-network", "--log-json"])
         .arg(&log);
-    let out = with_file_size_limit(cmd, before.len() as u64 + 100);
+    let out = with_file_size_limit(cmd, before.len() as u64 + room);
+    (env, log, before, out)
+}
+
+#[test]
+fn a_write_cut_short_by_the_file_size_limit_leaves_no_torn_line() {
+    // Room for 100 more bytes: the run's line (several hundred) is cut in the middle by
+    // the kernel, as on a disk that fills up during the write.
+    let (env, log, before, out) = diagnose_into_a_log_near_the_limit(64 * 1024, 100);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let after = std::fs::read_to_string(&log).expect("log");
     parsed_lines(&after);
@@ -136,14 +146,7 @@ fn a_write_cut_short_by_the_file_size_limit_leaves_no_torn_line() {
 fn a_log_already_at_the_file_size_limit_is_an_error_not_a_core_dump() {
     // A write that starts at the limit raises SIGXFSZ, whose default kills the process
     // with a core dump; the binary ignores it and reports EFBIG like a full disk.
-    let env = endpoint(1, "");
-    let log = env.path().join("events.json");
-    let before = earlier_lines(4 * 1024);
-    std::fs::write(&log, &before).expect("write");
-    let mut cmd = env.std_cmd();
-    cmd.args(["diagnose", "--skip-network", "--log-json"])
-        .arg(&log);
-    let out = with_file_size_limit(cmd, before.len() as u64);
+    let (_env, log, before, out) = diagnose_into_a_log_near_the_limit(4 * 1024, 0);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{:?}: {stderr}", out.status);
     assert!(stderr.contains("cannot write the event log"), "{stderr}");
