@@ -52,6 +52,8 @@ pub fn run(
         now: SystemTime::now(),
         mdatp_test: r.mdatp_test.as_ref(),
         os_family: r.os_family,
+        // connectivity runs on the endpoint itself: Linux.
+        macos: false,
     };
     let mut findings = rules::for_mirror(&facts);
     finding::sort(&mut findings);

@@ -24,6 +24,7 @@ fn facts<'a>(
         now: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
         mdatp_test: None,
         os_family: None,
+        macos: false,
     }
 }
 

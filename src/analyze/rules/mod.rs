@@ -99,13 +99,9 @@ fn mirror_findings(s: &Snapshot, out: &mut Vec<Finding>) {
         now: std::time::SystemTime::try_from(s.now).unwrap_or(std::time::SystemTime::UNIX_EPOCH),
         mdatp_test: None,
         os_family: s.endpoint.os_family,
+        macos: super::facts::is_macos_output(s),
     };
-    let mut found = for_mirror(&facts);
-    // A Mac's output (read here from a file or a bundle) rightly points at /mac/.
-    if super::facts::is_macos_output(s) {
-        found.retain(|f| f.id != "url-platform-mismatch");
-    }
-    out.extend(found);
+    out.extend(for_mirror(&facts));
 }
 fn config_findings(s: &Snapshot, out: &mut Vec<Finding>) {
     // What health and the url rules already judged is not said again from the file.
@@ -147,6 +143,8 @@ pub struct MirrorFacts<'a> {
     pub mdatp_test: Option<&'a crate::mdatp::connectivity::ConnectivityTest>,
     /// The distribution family, for fixes that name its commands (the trust store).
     pub os_family: Option<super::snapshot::OsFamily>,
+    /// The endpoint is a Mac (its output read here): /mac/ is its folder, not a mistake.
+    pub macos: bool,
 }
 /// The url and probe rules on their own (what `connectivity` runs).
 pub fn for_mirror(facts: &MirrorFacts) -> Vec<Finding> {

@@ -185,6 +185,15 @@ pub(super) fn url_findings(facts: &MirrorFacts, out: &mut Vec<Finding>) {
     };
     let Some(checked) = facts.checked else { return };
     let ev = Evidence::new(source.as_str(), URL_KEY, text);
+    if facts.macos {
+        // A Mac's output (read from a file or a bundle) rightly points at /mac/.
+        let mut checked = checked.clone();
+        checked
+            .problems
+            .retain(|p| !matches!(p, UrlProblem::PlatformMismatch { .. }));
+        problem_findings(&checked, &ev, "The mirror URL", facts.managed_config, out);
+        return;
+    }
     problem_findings(checked, &ev, "The mirror URL", facts.managed_config, out);
 }
 
