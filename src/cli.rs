@@ -776,6 +776,98 @@ pub enum MirrorCommand {
     )]
     #[command(arg = format_arg(PLAIN_FORMATS, "human"))]
     Run(MirrorRunArgs),
+
+    /// Move a verified package one stage on: incoming to canary, or canary to production
+    /// through the canary gate
+    #[command(
+        long_about = "The staged mirror (docs/mirror-staging.md): one served root holds the \
+                      downloader's incoming/ tree, canary/<platform>/<ring>/ for canary \
+                      endpoints, <platform>/<ring>/ for the fleet and <platform>/<ring>_back/ \
+                      for the previous production.\n\n\
+                      --to canary copies each verified incoming package (a complete zip whose \
+                      entries pass their CRC, a manifest with versions, not older than what \
+                      the canary serves) to the canary ring. --to production reads diagnose \
+                      reports of canary endpoints and promotes only when at least \
+                      --min-canaries hosts run the canary's version or newer, got it from the \
+                      canary ring, have definitions up_to_date, the engine loaded and no \
+                      critical finding, and the canary has served it for --soak; the previous \
+                      production becomes <ring>_back.\n\n\
+                      Each arch folder is built aside, checked, and swapped in whole \
+                      (renameat2 RENAME_EXCHANGE): a web server serving the tree never hands \
+                      out a half-written or mismatched pair. A run killed midway is finished \
+                      (after the swap) or undone (before it) by the next one, which says so. \
+                      Shares mirror run's lock.\n\n\
+                      Exits 0 promoted (or nothing new to promote), 2 refused (a bad package, \
+                      an older one, or the gate not met: each reason and what to do next is \
+                      printed) or a step failed, 3 another mirror run or promote holds the lock.",
+        after_help = EXIT_CODES_HELP
+    )]
+    #[command(arg = format_arg(PLAIN_FORMATS, "human"))]
+    Promote(MirrorPromoteArgs),
+
+    /// Put back the previous production package (<ring>_back), byte for byte
+    #[command(
+        long_about = "Replaces each arch folder of <platform>/<ring>/ under --root with the one \
+                      in <platform>/<ring>_back/ (hard links: the same bytes), swapped in whole \
+                      as mirror promote does. The rejected package is removed; the back folder \
+                      stays as it is.\n\n\
+                      Exits 0 rolled back (or production already serves the back folder's \
+                      package), 2 nothing to roll back to or the back folder is not fit to \
+                      serve, 3 another mirror run or promote holds the lock.",
+        after_help = EXIT_CODES_HELP
+    )]
+    #[command(arg = format_arg(PLAIN_FORMATS, "human"))]
+    Rollback(MirrorRollbackArgs),
+}
+
+/// Where a promote goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PromoteTarget {
+    /// incoming/ to canary/
+    Canary,
+    /// canary/ to the fleet's ring folders, through the canary gate
+    Production,
+}
+
+#[derive(Debug, Args)]
+pub struct MirrorPromoteArgs {
+    /// The served document root holding incoming/, canary/ and the ring folders
+    #[arg(long, value_name = "DIR")]
+    pub root: PathBuf,
+
+    /// The stage to promote to
+    #[arg(long, value_name = "STAGE")]
+    pub to: PromoteTarget,
+
+    /// Diagnose reports of canary endpoints (`diagnose --format json` output): files,
+    /// directories walked for *.json, or - for stdin
+    #[arg(long, value_name = "PATH", num_args = 1.., required_if_eq("to", "production"))]
+    pub canary_reports: Vec<PathBuf>,
+
+    /// How many distinct canary hosts must run the canary's version, healthy
+    #[arg(long, value_name = "N", default_value = "1", value_parser = clap::value_parser!(u32).range(1..))]
+    pub min_canaries: u32,
+
+    /// How long the canary must have served its version (e.g. 4h, 1d, 0)
+    #[arg(long, value_name = "DURATION", default_value = "4h", value_parser = parse_soak)]
+    pub soak: Duration,
+
+    #[command(flatten)]
+    pub events: EventArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct MirrorRollbackArgs {
+    /// The served document root holding the ring folders
+    #[arg(long, value_name = "DIR")]
+    pub root: PathBuf,
+
+    /// The ring to roll back
+    #[arg(long, value_name = "RING", default_value = "production", value_parser = ["production", "preview"])]
+    pub ring: String,
+
+    #[command(flatten)]
+    pub events: EventArgs,
 }
 
 #[derive(Debug, Args)]
@@ -795,6 +887,11 @@ pub struct MirrorRunArgs {
     /// Never restore the previous package, only report
     #[arg(long)]
     pub no_restore: bool,
+
+    /// After a good run, stage the new package to the canary ring (as `mirror promote --to
+    /// canary`); the downloader's downloadFolder must be <root>/incoming
+    #[arg(long)]
+    pub promote_canary: bool,
 
     /// Write DIR/mdatp_mirror_run.prom (the run's result for node_exporter) atomically
     #[arg(long, value_name = "DIR")]
@@ -874,6 +971,14 @@ pub struct GenerateArgs {
     /// Directory that receives completions/ and man/ (and holds the docs/findings.md to update)
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub out_dir: PathBuf,
+}
+
+/// A soak time: an age, or 0 for none.
+fn parse_soak(s: &str) -> Result<Duration, String> {
+    match s.trim() {
+        "0" | "0s" | "0m" | "0h" | "0d" => Ok(Duration::ZERO),
+        other => crate::units::parse_age(other),
+    }
 }
 
 /// Section names are passed to mdatp as an argument; keeping them to `[a-z_]` means a

@@ -3,6 +3,8 @@
 
 pub mod range;
 
+use std::cmp::Ordering;
+
 use std::time::Duration;
 
 /// Seconds as a number (`60`, `1.5`) or with a unit (`500ms`, `90s`, `2m`), at most a day.
@@ -172,4 +174,19 @@ pub fn file_kind(t: std::fs::FileType) -> &'static str {
     } else {
         "a special file"
     }
+}
+
+/// Compares dotted versions numerically, component by component (`101.9` < `101.10`).
+pub fn compare_versions(a: &str, b: &str) -> Option<Ordering> {
+    let parse = |v: &str| {
+        v.trim()
+            .split('.')
+            .map(|p| p.parse::<u64>().ok())
+            .collect::<Option<Vec<_>>>()
+    };
+    let (mut x, mut y) = (parse(a)?, parse(b)?);
+    let n = x.len().max(y.len());
+    x.resize(n, 0);
+    y.resize(n, 0);
+    Some(x.cmp(&y))
 }

@@ -35,20 +35,7 @@ pub fn ev(s: &Snapshot, name: &str) -> Evidence {
         .unwrap_or_else(|| "(not reported)".into());
     Evidence::new("health", name, value)
 }
-/// Compares dotted versions numerically, component by component (`101.9` < `101.10`).
-pub fn compare_versions(a: &str, b: &str) -> Option<Ordering> {
-    let parse = |v: &str| {
-        v.trim()
-            .split('.')
-            .map(|p| p.parse::<u64>().ok())
-            .collect::<Option<Vec<_>>>()
-    };
-    let (mut x, mut y) = (parse(a)?, parse(b)?);
-    let n = x.len().max(y.len());
-    x.resize(n, 0);
-    y.resize(n, 0);
-    Some(x.cmp(&y))
-}
+pub use crate::units::compare_versions;
 pub fn app_version(s: &Snapshot) -> Option<&str> {
     s.str("app_version")
 }

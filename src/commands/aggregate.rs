@@ -10,7 +10,7 @@ use crate::exit_codes::ExitCode;
 use crate::failure::Failure;
 use crate::render;
 use crate::report::diagnose::DiagnoseDoc;
-use crate::report::fleet::Fleet;
+use crate::report::fleet::{Fleet, Sink};
 use crate::report::misc::FleetReport;
 
 /// A diagnose report is a few KiB; anything this big is not one.
@@ -21,14 +21,7 @@ const MAX_DEPTH: usize = 8;
 
 pub fn run(ctx: &Context, args: &AggregateArgs) -> Result<Finished, Failure> {
     let mut fleet = Fleet::default();
-    let mut buf = Vec::new();
-    for input in &args.inputs {
-        if input.as_os_str() == "-" {
-            read_stdin(&mut fleet);
-        } else {
-            walk(input, 0, &mut fleet, &mut buf);
-        }
-    }
+    read_inputs(&args.inputs, &mut fleet);
     fleet.finish();
     if fleet.reports == 0 {
         return Err(Failure::unknown(
@@ -52,6 +45,19 @@ pub fn run(ctx: &Context, args: &AggregateArgs) -> Result<Finished, Failure> {
     })
 }
 
+/// Reads every input (a file, a directory walked for `*.json`, or `-` for stdin) into
+/// `sink`, one report at a time; shared with `mirror promote`'s canary gate.
+pub fn read_inputs(inputs: &[std::path::PathBuf], sink: &mut impl Sink) {
+    let mut buf = Vec::new();
+    for input in inputs {
+        if input.as_os_str() == "-" {
+            read_stdin(sink);
+        } else {
+            walk(input, 0, sink, &mut buf);
+        }
+    }
+}
+
 /// The fleet's worst verdict as an exit code; a report that could not be read (or was
 /// skipped) means the fleet is not known whole, so it is at least unknown.
 fn fleet_exit(fleet: &Fleet) -> ExitCode {
@@ -70,11 +76,11 @@ fn fleet_exit(fleet: &Fleet) -> ExitCode {
 /// other. Streamed: one report in memory at a time, each capped at
 /// [`MAX_REPORT_BYTES`], so a pipeline may send a whole fleet. A report that does not
 /// parse is named by the line it ends on, and reading goes on at the next line.
-fn read_stdin(fleet: &mut Fleet) {
+fn read_stdin(fleet: &mut impl Sink) {
     read_reports(std::io::stdin().lock(), fleet);
 }
 
-fn read_reports(mut input: impl std::io::BufRead, fleet: &mut Fleet) {
+fn read_reports(mut input: impl std::io::BufRead, fleet: &mut impl Sink) {
     use std::cell::Cell;
     use std::io::{BufRead, Read};
     // Shared with the reader the parser pulls from: bytes and newlines so far, and where
@@ -162,7 +168,7 @@ impl<R: std::io::BufRead> std::io::Read for Counted<'_, R> {
     }
 }
 
-fn add(fleet: &mut Fleet, report: DiagnoseDoc, name: &str, host: String) {
+fn add(fleet: &mut impl Sink, report: DiagnoseDoc, name: &str, host: String) {
     if report.verdict.is_some() {
         fleet.add(&report, &host);
     } else {
@@ -173,7 +179,7 @@ fn add(fleet: &mut Fleet, report: DiagnoseDoc, name: &str, host: String) {
 /// Reads `path` if it is a file, or the `*.json` files below it if it is a directory;
 /// one report in memory at a time (`buf` is reused). What is not read (a tree deeper
 /// than [`MAX_DEPTH`], a symlink, a FIFO) is named in the report, never dropped silently.
-fn walk(path: &Path, depth: usize, fleet: &mut Fleet, buf: &mut Vec<u8>) {
+fn walk(path: &Path, depth: usize, fleet: &mut impl Sink, buf: &mut Vec<u8>) {
     let meta = match std::fs::symlink_metadata(path) {
         Ok(m) => m,
         Err(e) => {
@@ -223,7 +229,7 @@ fn walk(path: &Path, depth: usize, fleet: &mut Fleet, buf: &mut Vec<u8>) {
     }
 }
 
-fn read_one(path: &Path, fleet: &mut Fleet, buf: &mut Vec<u8>) {
+fn read_one(path: &Path, fleet: &mut impl Sink, buf: &mut Vec<u8>) {
     use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
     let name = path.display().to_string();

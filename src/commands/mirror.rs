@@ -26,6 +26,8 @@ pub fn run(ctx: &Context, cmd: &MirrorCommand) -> Result<Finished, Failure> {
     match cmd {
         MirrorCommand::Check(args) => Ok(check(ctx, args)),
         MirrorCommand::Run(args) => run_downloader(ctx, args),
+        MirrorCommand::Promote(args) => super::stage::promote(ctx, args),
+        MirrorCommand::Rollback(args) => super::stage::rollback(ctx, args),
     }
 }
 

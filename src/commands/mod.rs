@@ -13,6 +13,7 @@ pub mod events;
 pub mod generate;
 pub mod health;
 pub mod mirror;
+pub mod stage;
 pub mod update;
 
 use std::path::PathBuf;
@@ -124,6 +125,12 @@ pub fn run(cli: &Cli, ctx: &Context) -> Result<Finished, Failure> {
         }
         Command::Mirror(cmd @ MirrorCommand::Run(args)) => {
             events::on_failure(&args.events, "mirror-run", mirror::run(ctx, cmd))
+        }
+        Command::Mirror(cmd @ MirrorCommand::Promote(args)) => {
+            events::on_failure(&args.events, "mirror-promote", mirror::run(ctx, cmd))
+        }
+        Command::Mirror(cmd @ MirrorCommand::Rollback(args)) => {
+            events::on_failure(&args.events, "mirror-rollback", mirror::run(ctx, cmd))
         }
         Command::Mirror(cmd) => mirror::run(ctx, cmd),
     }

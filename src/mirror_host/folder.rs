@@ -114,6 +114,12 @@ impl Dir {
         self.fd.as_fd()
     }
 
+    /// A folder opened elsewhere (`O_DIRECTORY|O_NOFOLLOW`), not judged: for removing
+    /// what is in it, never for writing into it.
+    pub fn from_fd(fd: OwnedFd, path: PathBuf) -> Dir {
+        Dir { fd, path }
+    }
+
     /// A directory descriptor, accepted only as a folder we may write into.
     fn checked(fd: OwnedFd, path: PathBuf) -> Result<Dir, String> {
         let st = fstat(fd.as_fd()).map_err(|e| format!("{}: {e}", path.display()))?;

@@ -10,6 +10,7 @@ pub mod online;
 pub mod run;
 pub mod schedule;
 pub mod settings;
+pub mod stage;
 pub mod tree;
 
 use std::path::PathBuf;

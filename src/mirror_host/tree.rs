@@ -163,6 +163,12 @@ pub fn inspect(root: &Path, slot: Slot) -> ArchState {
 /// [`inspect`], reading nothing after `deadline`: what is not read by then is an error.
 pub fn inspect_until(root: &Path, slot: Slot, deadline: Option<Instant>) -> ArchState {
     let path = root.join(slot.rel());
+    inspect_dir(&path, slot, deadline)
+}
+
+/// [`inspect_until`] of the arch folder at `path` (a stage's, or one being built).
+pub fn inspect_dir(path: &Path, slot: Slot, deadline: Option<Instant>) -> ArchState {
+    let path = path.to_path_buf();
     let dir = std::fs::metadata(&path).ok().filter(|m| m.is_dir());
     let mut st = ArchState {
         slot,

@@ -12,6 +12,7 @@ pub mod health;
 pub mod mirror_host;
 pub mod misc;
 pub mod siem;
+pub mod stage;
 pub mod style;
 pub mod table;
 pub mod update;

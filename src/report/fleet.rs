@@ -154,6 +154,27 @@ fn text(v: &Value) -> Option<&str> {
     v.as_str().filter(|s| !s.is_empty())
 }
 
+/// Where the reports a command reads go (`aggregate`'s fleet, `mirror promote`'s gate).
+pub trait Sink {
+    /// One parsed report; `name` stands for the host when the report has none.
+    fn add(&mut self, report: &DiagnoseDoc, name: &str);
+    /// A report that could not be read, and why.
+    fn unreadable(&mut self, report: &str, error: impl Into<String>);
+    /// Something not read on purpose, and why.
+    fn skipped(&mut self, report: &str, why: impl AsRef<str>) {
+        self.unreadable(report, format!("skipped: {}", why.as_ref()));
+    }
+}
+
+impl Sink for Fleet {
+    fn add(&mut self, report: &DiagnoseDoc, name: &str) {
+        Fleet::add(self, report, name)
+    }
+    fn unreadable(&mut self, report: &str, error: impl Into<String>) {
+        Fleet::unreadable(self, report, error)
+    }
+}
+
 impl Fleet {
     /// Folds one parsed report in; `name` stands for the host when the report has none.
     pub fn add(&mut self, report: &DiagnoseDoc, name: &str) {

@@ -7,9 +7,11 @@ pub mod connectivity;
 pub mod diagnose;
 pub mod fix;
 pub mod fleet;
+pub mod gate;
 pub mod mirror_host;
 pub mod misc;
 pub mod siem;
+pub mod stage;
 pub mod update;
 
 /// The one scrub of what leaves the machine (see [`diagnose::scrub`]).

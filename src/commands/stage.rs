@@ -1,0 +1,527 @@
+//! `mirror promote` and `mirror rollback` (and `mirror run --promote-canary`): the staged
+//! mirror of docs/mirror-staging.md. Each arch folder is judged on its own, built aside
+//! and swapped in whole by `mirror_host::stage`; this decides what goes where.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use crate::cli::{MirrorPromoteArgs, MirrorRollbackArgs, PromoteTarget};
+use crate::commands::{Context, Finished};
+use crate::exit_codes::ExitCode;
+use crate::failure::Failure;
+use crate::mirror_host::stage::{self, Install, Marker, Source, Stage, StageArch};
+use crate::mirror_host::tree::ARCHES;
+use crate::render::{self, Format};
+use crate::report::gate::Gate;
+use crate::report::siem::Run;
+use crate::report::stage::{Action, GateDoc, StageDoc, StageReport, StepDoc};
+use crate::units::compare_versions;
+
+/// The lock `mirror run` takes: a promote never overlaps a download or another promote.
+pub fn lock(ctx: &Context, command: &str) -> Result<crate::state::lock::Lock, Failure> {
+    crate::state::lock::acquire_named(&ctx.state_dir, "mirror-run.lock", None).map_err(|e| {
+        Failure {
+            kind: "lock_held",
+            message: format!("{command}: {e}"),
+            hint: "another mirror run, promote or rollback is in progress; run again when it ends"
+                .into(),
+            exit: ExitCode::Unknown,
+        }
+    })
+}
+
+pub fn promote(ctx: &Context, args: &MirrorPromoteArgs) -> Result<Finished, Failure> {
+    let _lock = lock(ctx, "mirror promote")?;
+    let doc = match args.to {
+        PromoteTarget::Canary => to_canary(&args.root),
+        PromoteTarget::Production => to_production(
+            &args.root,
+            &args.canary_reports,
+            args.min_canaries,
+            args.soak,
+        ),
+    };
+    Ok(deliver(ctx, &args.events, "mirror-promote", doc))
+}
+
+pub fn rollback(ctx: &Context, args: &MirrorRollbackArgs) -> Result<Finished, Failure> {
+    let _lock = lock(ctx, "mirror rollback")?;
+    let doc = roll_back(&args.root, &args.ring);
+    Ok(deliver(ctx, &args.events, "mirror-rollback", doc))
+}
+
+fn deliver(
+    ctx: &Context,
+    events: &crate::cli::EventArgs,
+    command: &'static str,
+    doc: StageDoc,
+) -> Finished {
+    let exit = doc.verdict.exit_code();
+    let mut run = Run::new(command, doc.verdict, exit, &[]);
+    run.outcome = Some(format!(
+        "{} folder(s) swapped in to {}",
+        doc.promoted(),
+        doc.to
+    ));
+    run.definitions_version = doc
+        .steps
+        .iter()
+        .filter(|s| s.action == Action::Promoted)
+        .find_map(|s| s.to_version.clone());
+    run.error = doc.error.clone().or_else(|| {
+        doc.steps
+            .iter()
+            .find(|s| matches!(s.action, Action::Refused | Action::Failed))
+            .and_then(|s| s.why.clone())
+    });
+    let format = match ctx.format {
+        Format::Json => Format::Json,
+        _ => Format::Human,
+    };
+    let stdout = render::emit(&StageReport { doc }, format, ctx.style);
+    super::events::deliver(events, run, Finished { stdout, exit })
+}
+
+fn now_unix() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+/// Opens the root (it must exist and be one only root or this user may write) and
+/// finishes or undoes what a killed step left; `false` (with the doc's error set) when
+/// nothing may be done.
+fn begin(root: &Path, doc: &mut StageDoc) -> bool {
+    match crate::mirror_host::folder::Dir::open_top(root) {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            doc.error = Some(format!("{} does not exist", root.display()));
+            doc.next.push(
+                "create the served root and point the downloader's downloadFolder at <root>/incoming (docs/mirror-staging.md)".into(),
+            );
+            return false;
+        }
+        Err(e) => {
+            doc.error = Some(e);
+            return false;
+        }
+    }
+    match stage::recover(root) {
+        Ok(done) => {
+            doc.recovered = done;
+            true
+        }
+        Err(e) => {
+            doc.error = Some(format!("an interrupted step could not be settled: {e}"));
+            false
+        }
+    }
+}
+
+fn folder_name(platform: &str, ring: &str, arch: &str) -> String {
+    format!("{platform}/{ring}/arch_{arch}")
+}
+
+fn served_version(a: Option<&StageArch>) -> Option<String> {
+    a.and_then(|a| a.good().ok())
+        .map(|m| m.definition_version.clone())
+}
+
+/// The offer `src` makes to the stage that holds `dst`: `Ok(None)` nothing new, `Err` a
+/// refusal.
+fn judge_offer(
+    src: &StageArch,
+    dst: Option<&StageArch>,
+    dst_stage: Stage,
+) -> Result<Option<crate::mirror::package::Manifest>, String> {
+    let m = src
+        .good()
+        .map_err(|e| format!("{}: {e}", src.state.path.display()))?
+        .clone();
+    let Some(have) = served_version(dst) else {
+        return Ok(Some(m));
+    };
+    match compare_versions(&m.definition_version, &have) {
+        Some(std::cmp::Ordering::Greater) => Ok(Some(m)),
+        Some(std::cmp::Ordering::Equal) => {
+            // Same definitions with a newer engine still moves on.
+            let dst_engine = dst
+                .and_then(|d| d.good().ok())
+                .map(|d| d.engine_version.clone())
+                .unwrap_or_default();
+            if compare_versions(&m.engine_version, &dst_engine) == Some(std::cmp::Ordering::Greater)
+            {
+                Ok(Some(m))
+            } else {
+                Ok(None)
+            }
+        }
+        Some(std::cmp::Ordering::Less) => Err(format!(
+            "{} holds {}, older than the {} the {} stage serves",
+            src.state.path.display(),
+            m.definition_version,
+            have,
+            dst_stage.name()
+        )),
+        None => Err(format!(
+            "{} and {} are not versions to compare",
+            m.definition_version, have
+        )),
+    }
+}
+
+fn do_install(root: &Path, step: &Install, doc_step: &mut StepDoc) {
+    match stage::install(root, step) {
+        Ok(done) => {
+            doc_step.action = Action::Promoted;
+            doc_step.path = done.path;
+            doc_step.kept_in = done.kept_in;
+        }
+        Err(e) => {
+            doc_step.action = Action::Failed;
+            doc_step.why = Some(e);
+        }
+    }
+}
+
+/// `--to canary`: each good incoming package newer than the canary's goes to the canary.
+pub fn to_canary(root: &Path) -> StageDoc {
+    let mut doc = StageDoc::new("mirror promote", "canary", root);
+    if !begin(root, &mut doc) {
+        doc.settle();
+        return doc;
+    }
+    for platform in stage::PLATFORMS {
+        for ring in stage::RINGS {
+            for arch in ARCHES {
+                let Some(src) = stage::read_arch(root, Stage::Incoming, platform, ring, arch, None)
+                else {
+                    continue;
+                };
+                let dst = stage::read_arch(root, Stage::Canary, platform, ring, arch, None);
+                let mut s = StepDoc {
+                    folder: folder_name(platform, ring, arch),
+                    path: Stage::Canary
+                        .arch_path(root, platform, ring, arch)
+                        .display()
+                        .to_string(),
+                    action: Action::Unchanged,
+                    from_version: served_version(dst.as_ref()),
+                    to_version: src.good().ok().map(|m| m.definition_version.clone()),
+                    why: None,
+                    kept_in: None,
+                };
+                match judge_offer(&src, dst.as_ref(), Stage::Canary) {
+                    Err(e) => {
+                        s.action = Action::Refused;
+                        s.why = Some(e);
+                    }
+                    Ok(None) => s.why = Some("the canary already serves this package".into()),
+                    Ok(Some(m)) => do_install(
+                        root,
+                        &Install {
+                            op: "promote to canary".into(),
+                            stage: Stage::Canary,
+                            platform: platform.into(),
+                            ring: ring.into(),
+                            arch: arch.into(),
+                            source: Source {
+                                dir: src.state.path.clone(),
+                                link: false,
+                            },
+                            keep_old_in: None,
+                            marker: Marker {
+                                since_unix: now_unix(),
+                                from: Stage::Incoming,
+                                definition_version: m.definition_version,
+                                engine_version: m.engine_version,
+                            },
+                        },
+                        &mut s,
+                    ),
+                }
+                doc.steps.push(s);
+            }
+        }
+    }
+    if doc.steps.is_empty() {
+        doc.error = Some(format!(
+            "no package in {}/<platform>/<ring>/arch_*",
+            root.join(stage::INCOMING).display()
+        ));
+        doc.next.push(format!(
+            "set the downloader's downloadFolder to {} and run it (mirror run --promote-canary does both)",
+            root.join(stage::INCOMING).display()
+        ));
+    }
+    if doc.steps.iter().any(|s| s.action == Action::Refused) {
+        doc.next.push("the canary keeps what it had; run the downloader again (mirror run) once the incoming package is good, and see mirror check --folder <root>/incoming".into());
+    }
+    if doc.promoted() > 0 {
+        doc.next.push("let the canary endpoints (offlineDefinitionUpdateUrl …/canary/<platform>/<ring>/) update, collect their diagnose --format json reports, then mirror promote --to production --canary-reports DIR".into());
+    }
+    failed_next(&mut doc);
+    doc.settle();
+    doc
+}
+
+fn failed_next(doc: &mut StageDoc) {
+    if doc.steps.iter().any(|s| s.action == Action::Failed) {
+        doc.next.push(
+            "a failed step changed nothing served; fix the cause named above and run the same command again".into(),
+        );
+    }
+}
+
+/// `--to production`: the canary's packages, through the gate.
+pub fn to_production(
+    root: &Path,
+    reports: &[PathBuf],
+    min_canaries: u32,
+    soak: Duration,
+) -> StageDoc {
+    let mut doc = StageDoc::new("mirror promote", "production", root);
+    if !begin(root, &mut doc) {
+        doc.settle();
+        return doc;
+    }
+    // What the canary offers, arch folder by arch folder.
+    let mut offers = Vec::new();
+    for platform in stage::PLATFORMS {
+        for ring in stage::RINGS {
+            for arch in ARCHES {
+                let Some(src) = stage::read_arch(root, Stage::Canary, platform, ring, arch, None)
+                else {
+                    continue;
+                };
+                let dst = stage::read_arch(root, Stage::Production, platform, ring, arch, None);
+                let mut s = StepDoc {
+                    folder: folder_name(platform, ring, arch),
+                    path: Stage::Production
+                        .arch_path(root, platform, ring, arch)
+                        .display()
+                        .to_string(),
+                    action: Action::Unchanged,
+                    from_version: served_version(dst.as_ref()),
+                    to_version: src.good().ok().map(|m| m.definition_version.clone()),
+                    why: None,
+                    kept_in: None,
+                };
+                match judge_offer(&src, dst.as_ref(), Stage::Production) {
+                    Err(e) => {
+                        s.action = Action::Refused;
+                        s.why = Some(e);
+                    }
+                    Ok(None) => {
+                        s.why = Some("production already serves the canary's package".into())
+                    }
+                    Ok(Some(m)) => offers.push((doc.steps.len(), src, m)),
+                }
+                doc.steps.push(s);
+            }
+        }
+    }
+    if doc.steps.is_empty() {
+        doc.error = Some(format!(
+            "no package in {}/<platform>/<ring>/arch_*",
+            root.join(stage::CANARY).display()
+        ));
+        doc.next
+            .push("stage one first: mirror promote --to canary".into());
+        doc.settle();
+        return doc;
+    }
+    if offers.is_empty() {
+        doc.settle();
+        return doc;
+    }
+    // The gate: the newest version offered must run on enough healthy canaries, and every
+    // folder offered must have been served for the soak.
+    let want = offers
+        .iter()
+        .map(|(_, _, m)| m.definition_version.clone())
+        .max_by(|a, b| compare_versions(a, b).unwrap_or(std::cmp::Ordering::Equal))
+        .unwrap_or_default();
+    let mut gate = Gate::new(&want);
+    super::aggregate::read_inputs(reports, &mut gate);
+    gate.finish();
+    let now = SystemTime::now();
+    let served = offers
+        .iter()
+        .map(|(_, src, _)| {
+            src.since()
+                .map(|t| now.duration_since(t).unwrap_or_default().as_secs())
+        })
+        .min()
+        .flatten();
+    let counted = gate.counted();
+    let mut refusals = Vec::new();
+    if counted < min_canaries as usize {
+        refusals.push(format!(
+            "{counted} canary host(s) of the {min_canaries} needed run {want} or newer, healthy, from the canary ring"
+        ));
+    }
+    match served {
+        Some(s) if s >= soak.as_secs() => {}
+        Some(s) => refusals.push(format!(
+            "the canary has served {want} for {}, less than the {} soak",
+            crate::units::human_age(Duration::from_secs(s)),
+            crate::units::human_age(soak)
+        )),
+        None if soak.is_zero() => {}
+        None => refusals.push("how long the canary has served its package is not known".into()),
+    }
+    let passed = refusals.is_empty();
+    doc.gate = Some(GateDoc {
+        min_canaries,
+        soak_seconds: soak.as_secs(),
+        served_seconds: served,
+        passed,
+        reading: gate,
+    });
+    if !passed {
+        let why = refusals.join("; ");
+        for (i, _, _) in &offers {
+            doc.steps[*i].action = Action::Refused;
+            doc.steps[*i].why = Some(format!("the canary gate is not met: {why}"));
+        }
+        doc.next.push(
+            "production keeps what it had; wait for the canary endpoints to update (or fix the hosts named above), collect fresh reports and run this again".into(),
+        );
+        doc.settle();
+        return doc;
+    }
+    for (i, src, m) in offers {
+        let step = Install {
+            op: "promote to production".into(),
+            stage: Stage::Production,
+            platform: src.platform.clone(),
+            ring: src.ring.clone(),
+            arch: src.arch.clone(),
+            source: Source {
+                dir: src.state.path.clone(),
+                link: true,
+            },
+            keep_old_in: Some(Stage::Back),
+            marker: Marker {
+                since_unix: now_unix(),
+                from: Stage::Canary,
+                definition_version: m.definition_version,
+                engine_version: m.engine_version,
+            },
+        };
+        do_install(root, &step, &mut doc.steps[i]);
+    }
+    if doc.promoted() > 0 {
+        doc.next.push(
+            "if the fleet misbehaves on the new package: mirror rollback --root <root>".into(),
+        );
+    }
+    failed_next(&mut doc);
+    doc.settle();
+    doc
+}
+
+/// `mirror rollback`: production ← back, for every platform and arch of `ring`.
+pub fn roll_back(root: &Path, ring: &str) -> StageDoc {
+    let mut doc = StageDoc::new("mirror rollback", ring, root);
+    if !begin(root, &mut doc) {
+        doc.settle();
+        return doc;
+    }
+    for platform in stage::PLATFORMS {
+        for arch in ARCHES {
+            let dst = stage::read_arch(root, Stage::Production, platform, ring, arch, None);
+            let back = stage::read_arch(root, Stage::Back, platform, ring, arch, None);
+            if dst.is_none() && back.is_none() {
+                continue;
+            }
+            let mut s = StepDoc {
+                folder: folder_name(platform, ring, arch),
+                path: Stage::Production
+                    .arch_path(root, platform, ring, arch)
+                    .display()
+                    .to_string(),
+                action: Action::Unchanged,
+                from_version: served_version(dst.as_ref()),
+                to_version: served_version(back.as_ref()),
+                why: None,
+                kept_in: None,
+            };
+            let Some(back) = back else {
+                s.action = Action::Refused;
+                s.why = Some(format!(
+                    "nothing to roll back to: {} is missing (a promote to production makes it)",
+                    Stage::Back.arch_path(root, platform, ring, arch).display()
+                ));
+                doc.steps.push(s);
+                continue;
+            };
+            let m = match back.good() {
+                Ok(m) => m.clone(),
+                Err(e) => {
+                    s.action = Action::Refused;
+                    s.why = Some(format!(
+                        "{} is not fit to serve: {e}",
+                        back.state.path.display()
+                    ));
+                    doc.steps.push(s);
+                    continue;
+                }
+            };
+            let same = dst.as_ref().and_then(|d| d.good().ok()).is_some_and(|d| {
+                d.definition_version == m.definition_version && d.engine_version == m.engine_version
+            });
+            if same {
+                s.why = Some("production already serves the back folder's package".into());
+                doc.steps.push(s);
+                continue;
+            }
+            let step = Install {
+                op: "rollback".into(),
+                stage: Stage::Production,
+                platform: platform.into(),
+                ring: ring.into(),
+                arch: arch.into(),
+                source: Source {
+                    dir: back.state.path.clone(),
+                    link: true,
+                },
+                keep_old_in: None,
+                marker: Marker {
+                    since_unix: now_unix(),
+                    from: Stage::Back,
+                    definition_version: m.definition_version,
+                    engine_version: m.engine_version,
+                },
+            };
+            do_install(root, &step, &mut s);
+            doc.steps.push(s);
+        }
+    }
+    if doc.steps.is_empty() {
+        doc.error = Some(format!(
+            "no {ring} or {ring}_back arch folder under {}",
+            root.display()
+        ));
+    }
+    if doc.promoted() > 0 {
+        doc.next.push("the canary may still serve the rejected package: stage a newer one (mirror promote --to canary) before the next promote to production".into());
+    }
+    failed_next(&mut doc);
+    doc.settle();
+    doc
+}
+
+/// `mirror run --promote-canary`: the root is the parent of the downloader's
+/// `downloadFolder`, which must be named `incoming`.
+pub fn root_of_download_folder(folder: &Path) -> Result<PathBuf, String> {
+    match (folder.file_name(), folder.parent()) {
+        (Some(n), Some(p)) if n == stage::INCOMING && !p.as_os_str().is_empty() => {
+            Ok(p.to_path_buf())
+        }
+        _ => Err(format!(
+            "--promote-canary needs the downloader's downloadFolder to be <root>/{}; it is {}",
+            stage::INCOMING,
+            folder.display()
+        )),
+    }
+}
