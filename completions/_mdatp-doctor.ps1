@@ -314,6 +314,8 @@ Register-ArgumentCompleter -Native -CommandName 'mdatp-doctor' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check the downloader''s settings.json, its log and every arch folder it fills')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the downloader (a drop-in for its cron line), check what it left, restore the last good package when it left a bad one')
+            [CompletionResult]::new('promote', 'promote', [CompletionResultType]::ParameterValue, 'Move a verified package one stage on: incoming to canary, or canary to production through the canary gate')
+            [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Put back the previous production package (<ring>_back), byte for byte')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -357,6 +359,50 @@ Register-ArgumentCompleter -Native -CommandName 'mdatp-doctor' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]')
             [CompletionResult]::new('--no-restore', '--no-restore', [CompletionResultType]::ParameterName, 'Never restore the previous package, only report')
+            [CompletionResult]::new('--promote-canary', '--promote-canary', [CompletionResultType]::ParameterName, 'After a good run, stage the new package to the canary ring (as `mirror promote --to canary`); the downloader''s downloadFolder must be <root>/incoming')
+            [CompletionResult]::new('--journal', '--journal', [CompletionResultType]::ParameterName, 'Also send the events to the systemd journal, with structured MDATP_DOCTOR_* fields (a warning on stderr when no journal runs)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show each external command, its exit status and duration on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show each external command, its exit status and duration on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mdatp-doctor;mirror;promote' {
+            [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'The served document root holding incoming/, canary/ and the ring folders')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The stage to promote to')
+            [CompletionResult]::new('--canary-reports', '--canary-reports', [CompletionResultType]::ParameterName, 'Diagnose reports of canary endpoints (`diagnose --format json` output): files, directories walked for *.json, or - for stdin')
+            [CompletionResult]::new('--min-canaries', '--min-canaries', [CompletionResultType]::ParameterName, 'How many distinct canary hosts must run the canary''s version, healthy')
+            [CompletionResult]::new('--soak', '--soak', [CompletionResultType]::ParameterName, 'How long the canary must have served its version (e.g. 4h, 1d, 0)')
+            [CompletionResult]::new('--log-json', '--log-json', [CompletionResultType]::ParameterName, 'Append one JSON line for the run and one per finding (ECS field names, secrets redacted) to FILE, for a SIEM shipper to tail; `-` prints them on stdout instead of the usual output')
+            [CompletionResult]::new('--log-json-max', '--log-json-max', [CompletionResultType]::ParameterName, 'Rotate the --log-json file to FILE.1 when it would grow past this size')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: human]')
+            [CompletionResult]::new('--mdatp', '--mdatp', [CompletionResultType]::ParameterName, 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]')
+            [CompletionResult]::new('--managed-config', '--managed-config', [CompletionResultType]::ParameterName, 'The managed configuration file mdatp reads')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]')
+            [CompletionResult]::new('--journal', '--journal', [CompletionResultType]::ParameterName, 'Also send the events to the systemd journal, with structured MDATP_DOCTOR_* fields (a warning on stderr when no journal runs)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show each external command, its exit status and duration on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show each external command, its exit status and duration on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mdatp-doctor;mirror;rollback' {
+            [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'The served document root holding the ring folders')
+            [CompletionResult]::new('--ring', '--ring', [CompletionResultType]::ParameterName, 'The ring to roll back')
+            [CompletionResult]::new('--log-json', '--log-json', [CompletionResultType]::ParameterName, 'Append one JSON line for the run and one per finding (ECS field names, secrets redacted) to FILE, for a SIEM shipper to tail; `-` prints them on stdout instead of the usual output')
+            [CompletionResult]::new('--log-json-max', '--log-json-max', [CompletionResultType]::ParameterName, 'Rotate the --log-json file to FILE.1 when it would grow past this size')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: human]')
+            [CompletionResult]::new('--mdatp', '--mdatp', [CompletionResultType]::ParameterName, 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]')
+            [CompletionResult]::new('--managed-config', '--managed-config', [CompletionResultType]::ParameterName, 'The managed configuration file mdatp reads')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]')
             [CompletionResult]::new('--journal', '--journal', [CompletionResultType]::ParameterName, 'Also send the events to the systemd journal, with structured MDATP_DOCTOR_* fields (a warning on stderr when no journal runs)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show each external command, its exit status and duration on stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show each external command, its exit status and duration on stderr')
@@ -369,6 +415,8 @@ Register-ArgumentCompleter -Native -CommandName 'mdatp-doctor' -ScriptBlock {
         'mdatp-doctor;mirror;help' {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check the downloader''s settings.json, its log and every arch folder it fills')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the downloader (a drop-in for its cron line), check what it left, restore the last good package when it left a bad one')
+            [CompletionResult]::new('promote', 'promote', [CompletionResultType]::ParameterValue, 'Move a verified package one stage on: incoming to canary, or canary to production through the canary gate')
+            [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Put back the previous production package (<ring>_back), byte for byte')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -376,6 +424,12 @@ Register-ArgumentCompleter -Native -CommandName 'mdatp-doctor' -ScriptBlock {
             break
         }
         'mdatp-doctor;mirror;help;run' {
+            break
+        }
+        'mdatp-doctor;mirror;help;promote' {
+            break
+        }
+        'mdatp-doctor;mirror;help;rollback' {
             break
         }
         'mdatp-doctor;mirror;help;help' {
@@ -429,12 +483,20 @@ Register-ArgumentCompleter -Native -CommandName 'mdatp-doctor' -ScriptBlock {
         'mdatp-doctor;help;mirror' {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check the downloader''s settings.json, its log and every arch folder it fills')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the downloader (a drop-in for its cron line), check what it left, restore the last good package when it left a bad one')
+            [CompletionResult]::new('promote', 'promote', [CompletionResultType]::ParameterValue, 'Move a verified package one stage on: incoming to canary, or canary to production through the canary gate')
+            [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Put back the previous production package (<ring>_back), byte for byte')
             break
         }
         'mdatp-doctor;help;mirror;check' {
             break
         }
         'mdatp-doctor;help;mirror;run' {
+            break
+        }
+        'mdatp-doctor;help;mirror;promote' {
+            break
+        }
+        'mdatp-doctor;help;mirror;rollback' {
             break
         }
         'mdatp-doctor;help;help' {

@@ -103,6 +103,12 @@ _mdatp__doctor() {
             mdatp__doctor__subcmd__help__subcmd__mirror,check)
                 cmd="mdatp__doctor__subcmd__help__subcmd__mirror__subcmd__check"
                 ;;
+            mdatp__doctor__subcmd__help__subcmd__mirror,promote)
+                cmd="mdatp__doctor__subcmd__help__subcmd__mirror__subcmd__promote"
+                ;;
+            mdatp__doctor__subcmd__help__subcmd__mirror,rollback)
+                cmd="mdatp__doctor__subcmd__help__subcmd__mirror__subcmd__rollback"
+                ;;
             mdatp__doctor__subcmd__help__subcmd__mirror,run)
                 cmd="mdatp__doctor__subcmd__help__subcmd__mirror__subcmd__run"
                 ;;
@@ -112,6 +118,12 @@ _mdatp__doctor() {
             mdatp__doctor__subcmd__mirror,help)
                 cmd="mdatp__doctor__subcmd__mirror__subcmd__help"
                 ;;
+            mdatp__doctor__subcmd__mirror,promote)
+                cmd="mdatp__doctor__subcmd__mirror__subcmd__promote"
+                ;;
+            mdatp__doctor__subcmd__mirror,rollback)
+                cmd="mdatp__doctor__subcmd__mirror__subcmd__rollback"
+                ;;
             mdatp__doctor__subcmd__mirror,run)
                 cmd="mdatp__doctor__subcmd__mirror__subcmd__run"
                 ;;
@@ -120,6 +132,12 @@ _mdatp__doctor() {
                 ;;
             mdatp__doctor__subcmd__mirror__subcmd__help,help)
                 cmd="mdatp__doctor__subcmd__mirror__subcmd__help__subcmd__help"
+                ;;
+            mdatp__doctor__subcmd__mirror__subcmd__help,promote)
+                cmd="mdatp__doctor__subcmd__mirror__subcmd__help__subcmd__promote"
+                ;;
+            mdatp__doctor__subcmd__mirror__subcmd__help,rollback)
+                cmd="mdatp__doctor__subcmd__mirror__subcmd__help__subcmd__rollback"
                 ;;
             mdatp__doctor__subcmd__mirror__subcmd__help,run)
                 cmd="mdatp__doctor__subcmd__mirror__subcmd__help__subcmd__run"
@@ -949,7 +967,7 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__doctor__subcmd__help__subcmd__mirror)
-            opts="check run"
+            opts="check run promote rollback"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -963,6 +981,34 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__doctor__subcmd__help__subcmd__mirror__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mdatp__doctor__subcmd__help__subcmd__mirror__subcmd__promote)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mdatp__doctor__subcmd__help__subcmd__mirror__subcmd__rollback)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1005,7 +1051,7 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__doctor__subcmd__mirror)
-            opts="-v -h -V --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version check run help"
+            opts="-v -h -V --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version check run promote rollback help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1117,7 +1163,7 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__doctor__subcmd__mirror__subcmd__help)
-            opts="check run help"
+            opts="check run promote rollback help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1158,6 +1204,34 @@ _mdatp__doctor() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mdatp__doctor__subcmd__mirror__subcmd__help__subcmd__promote)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mdatp__doctor__subcmd__mirror__subcmd__help__subcmd__rollback)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mdatp__doctor__subcmd__mirror__subcmd__help__subcmd__run)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -1172,8 +1246,128 @@ _mdatp__doctor() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mdatp__doctor__subcmd__mirror__subcmd__promote)
+            opts="-v -h -V --root --to --canary-reports --min-canaries --soak --log-json --log-json-max --journal --format --mdatp --managed-config --color --timeout --verbose --state-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -W "canary production" -- "${cur}"))
+                    return 0
+                    ;;
+                --canary-reports)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-canaries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --soak)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-json)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-json-max)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --mdatp)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --managed-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mdatp__doctor__subcmd__mirror__subcmd__rollback)
+            opts="-v -h -V --root --ring --log-json --log-json-max --journal --format --mdatp --managed-config --color --timeout --verbose --state-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ring)
+                    COMPREPLY=($(compgen -W "production preview" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-json)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-json-max)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --mdatp)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --managed-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mdatp__doctor__subcmd__mirror__subcmd__run)
-            opts="-v -h -V --script --run-timeout --no-restore --textfile-dir --log-json --log-json-max --journal --interval --root --format --mdatp --managed-config --color --timeout --verbose --state-dir --help --version"
+            opts="-v -h -V --script --run-timeout --no-restore --promote-canary --textfile-dir --log-json --log-json-max --journal --interval --root --format --mdatp --managed-config --color --timeout --verbose --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -296,6 +296,8 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
             cand --version 'Print version'
             cand check 'Check the downloader''s settings.json, its log and every arch folder it fills'
             cand run 'Run the downloader (a drop-in for its cron line), check what it left, restore the last good package when it left a bad one'
+            cand promote 'Move a verified package one stage on: incoming to canary, or canary to production through the canary gate'
+            cand rollback 'Put back the previous production package (<ring>_back), byte for byte'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mdatp-doctor;mirror;check'= {
@@ -337,6 +339,48 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
             cand --timeout 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out'
             cand --state-dir 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]'
             cand --no-restore 'Never restore the previous package, only report'
+            cand --promote-canary 'After a good run, stage the new package to the canary ring (as `mirror promote --to canary`); the downloader''s downloadFolder must be <root>/incoming'
+            cand --journal 'Also send the events to the systemd journal, with structured MDATP_DOCTOR_* fields (a warning on stderr when no journal runs)'
+            cand -v 'Show each external command, its exit status and duration on stderr'
+            cand --verbose 'Show each external command, its exit status and duration on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mdatp-doctor;mirror;promote'= {
+            cand --root 'The served document root holding incoming/, canary/ and the ring folders'
+            cand --to 'The stage to promote to'
+            cand --canary-reports 'Diagnose reports of canary endpoints (`diagnose --format json` output): files, directories walked for *.json, or - for stdin'
+            cand --min-canaries 'How many distinct canary hosts must run the canary''s version, healthy'
+            cand --soak 'How long the canary must have served its version (e.g. 4h, 1d, 0)'
+            cand --log-json 'Append one JSON line for the run and one per finding (ECS field names, secrets redacted) to FILE, for a SIEM shipper to tail; `-` prints them on stdout instead of the usual output'
+            cand --log-json-max 'Rotate the --log-json file to FILE.1 when it would grow past this size'
+            cand --format 'Output format [default: human]'
+            cand --mdatp 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]'
+            cand --managed-config 'The managed configuration file mdatp reads'
+            cand --color 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)'
+            cand --timeout 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out'
+            cand --state-dir 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]'
+            cand --journal 'Also send the events to the systemd journal, with structured MDATP_DOCTOR_* fields (a warning on stderr when no journal runs)'
+            cand -v 'Show each external command, its exit status and duration on stderr'
+            cand --verbose 'Show each external command, its exit status and duration on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mdatp-doctor;mirror;rollback'= {
+            cand --root 'The served document root holding the ring folders'
+            cand --ring 'The ring to roll back'
+            cand --log-json 'Append one JSON line for the run and one per finding (ECS field names, secrets redacted) to FILE, for a SIEM shipper to tail; `-` prints them on stdout instead of the usual output'
+            cand --log-json-max 'Rotate the --log-json file to FILE.1 when it would grow past this size'
+            cand --format 'Output format [default: human]'
+            cand --mdatp 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]'
+            cand --managed-config 'The managed configuration file mdatp reads'
+            cand --color 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)'
+            cand --timeout 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out'
+            cand --state-dir 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]'
             cand --journal 'Also send the events to the systemd journal, with structured MDATP_DOCTOR_* fields (a warning on stderr when no journal runs)'
             cand -v 'Show each external command, its exit status and duration on stderr'
             cand --verbose 'Show each external command, its exit status and duration on stderr'
@@ -348,11 +392,17 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
         &'mdatp-doctor;mirror;help'= {
             cand check 'Check the downloader''s settings.json, its log and every arch folder it fills'
             cand run 'Run the downloader (a drop-in for its cron line), check what it left, restore the last good package when it left a bad one'
+            cand promote 'Move a verified package one stage on: incoming to canary, or canary to production through the canary gate'
+            cand rollback 'Put back the previous production package (<ring>_back), byte for byte'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mdatp-doctor;mirror;help;check'= {
         }
         &'mdatp-doctor;mirror;help;run'= {
+        }
+        &'mdatp-doctor;mirror;help;promote'= {
+        }
+        &'mdatp-doctor;mirror;help;rollback'= {
         }
         &'mdatp-doctor;mirror;help;help'= {
         }
@@ -393,10 +443,16 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
         &'mdatp-doctor;help;mirror'= {
             cand check 'Check the downloader''s settings.json, its log and every arch folder it fills'
             cand run 'Run the downloader (a drop-in for its cron line), check what it left, restore the last good package when it left a bad one'
+            cand promote 'Move a verified package one stage on: incoming to canary, or canary to production through the canary gate'
+            cand rollback 'Put back the previous production package (<ring>_back), byte for byte'
         }
         &'mdatp-doctor;help;mirror;check'= {
         }
         &'mdatp-doctor;help;mirror;run'= {
+        }
+        &'mdatp-doctor;help;mirror;promote'= {
+        }
+        &'mdatp-doctor;help;mirror;rollback'= {
         }
         &'mdatp-doctor;help;help'= {
         }

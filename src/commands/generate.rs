@@ -170,8 +170,9 @@ pub mod man {
         (
             "mirror-run.lock",
             "<state dir>/mirror-run.lock",
-            "Held by mirror run, so two downloader runs never overlap; the copies of the good \
-             arch folders it keeps during a run also live in the state directory.",
+            "Held by mirror run, promote and rollback, so no two of them ever overlap; the \
+             copies of the good arch folders mirror run keeps during a run also live in the \
+             state directory.",
         ),
         (
             "logs",
@@ -653,7 +654,7 @@ pub mod man {
             ["mirror"] => Extra {
                 exit: &[(
                     "",
-                    "As the subcommand's: see mdatp-doctor-mirror-check(1) and mdatp-doctor-mirror-run(1).",
+                    "As the subcommand's: see mdatp-doctor-mirror-check(1), mdatp-doctor-mirror-run(1), mdatp-doctor-mirror-promote(1) and mdatp-doctor-mirror-rollback(1).",
                 )],
                 examples: &[
                     (
@@ -666,7 +667,12 @@ pub mod man {
                     ),
                 ],
                 files: &["downloader", "settings"],
-                see_also: &[&["mirror", "check"], &["mirror", "run"]],
+                see_also: &[
+                    &["mirror", "check"],
+                    &["mirror", "run"],
+                    &["mirror", "promote"],
+                    &["mirror", "rollback"],
+                ],
             },
             ["mirror", "check"] => Extra {
                 exit: &[
@@ -745,7 +751,69 @@ pub mod man {
                     "mirror-run.lock",
                     "mirror_run.prom",
                 ],
-                see_also: &[&["mirror", "check"]],
+                see_also: &[&["mirror", "check"], &["mirror", "promote"]],
+            },
+            ["mirror", "promote"] => Extra {
+                exit: &[
+                    ("0", "Promoted, or nothing newer to promote."),
+                    (
+                        "2",
+                        "Refused (a bad or older package, or the canary gate not met; each \
+                         reason and what to do next is printed), or a step failed; what was \
+                         served before still is.",
+                    ),
+                    (
+                        "3",
+                        "Another mirror run, promote or rollback holds the lock.",
+                    ),
+                    USAGE,
+                ],
+                examples: &[
+                    (
+                        "mdatp-doctor mirror promote --root /srv/wdav --to canary",
+                        "Stage the verified incoming package to the canary ring.",
+                    ),
+                    (
+                        "mdatp-doctor mirror promote --root /srv/wdav --to production --canary-reports /var/lib/canary-reports --min-canaries 2 --soak 8h",
+                        "Promote the canary's package to the fleet once two canaries run it, healthy, after 8 hours.",
+                    ),
+                    (
+                        "mdatp-doctor mirror promote --root /srv/wdav --to canary --format json --log-json /var/log/mdatp-doctor/events.ndjson",
+                        "As a job, with the result as JSON and an event for the SIEM.",
+                    ),
+                ],
+                files: &["state", "mirror-run.lock"],
+                see_also: &[&["mirror", "rollback"], &["mirror", "run"], &["aggregate"]],
+            },
+            ["mirror", "rollback"] => Extra {
+                exit: &[
+                    (
+                        "0",
+                        "Rolled back, or production already serves the back folder's package.",
+                    ),
+                    (
+                        "2",
+                        "Nothing to roll back to, the back folder is not fit to serve, or a step \
+                         failed; what was served before still is.",
+                    ),
+                    (
+                        "3",
+                        "Another mirror run, promote or rollback holds the lock.",
+                    ),
+                    USAGE,
+                ],
+                examples: &[
+                    (
+                        "mdatp-doctor mirror rollback --root /srv/wdav",
+                        "Serve the previous production package again.",
+                    ),
+                    (
+                        "mdatp-doctor mirror rollback --root /srv/wdav --ring preview",
+                        "The same for the preview ring.",
+                    ),
+                ],
+                files: &["state", "mirror-run.lock"],
+                see_also: &[&["mirror", "promote"], &["mirror", "check"]],
             },
             _ => return None,
         })

@@ -254,6 +254,23 @@ pub fn run_downloader(ctx: &Context, args: &MirrorRunArgs) -> Result<Finished, F
         verdict = verdict.max(Severity::Warning);
     }
     restore_errors.extend(snapshot_errors);
+    // 5. Stage to the canary: each arch folder is verified again there, so a bad one left
+    // by --no-restore is refused, and a restored one the canary already has is unchanged.
+    let promote = (args.promote_canary && script.spawn_error.is_none()).then(|| {
+        match super::stage::root_of_download_folder(&after.folder) {
+            Ok(root) => super::stage::to_canary(&root),
+            Err(e) => {
+                let mut d = crate::report::stage::StageDoc::new("mirror promote", "canary", &after.folder);
+                d.error = Some(e);
+                d.next.push("set downloadFolder in the downloader's settings.json to <root>/incoming (docs/mirror-staging.md)".into());
+                d.settle();
+                d
+            }
+        }
+    });
+    if let Some(p) = &promote {
+        verdict = verdict.max(p.verdict);
+    }
     let doc = MirrorRunDoc {
         schema_version: crate::report::SchemaVersion,
         command: "mirror run",
@@ -269,6 +286,7 @@ pub fn run_downloader(ctx: &Context, args: &MirrorRunArgs) -> Result<Finished, F
         restore_errors,
         check,
         verdict_after_restore,
+        promote,
         finished_unix: jiff::Timestamp::now().as_second(),
     };
     let mut exit = verdict.exit_code();

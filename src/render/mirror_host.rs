@@ -246,6 +246,10 @@ impl Render for MirrorRunReport {
         }
         out.push('\n');
         out.push_str(&findings::list(&d.check.findings, style));
+        if let Some(p) = &d.promote {
+            out.push('\n');
+            out.push_str(&super::stage::human(p, style));
+        }
         out
     }
 }

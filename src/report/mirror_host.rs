@@ -151,6 +151,9 @@ pub struct MirrorRunDoc {
     /// The verdict after the restore, when something was restored.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verdict_after_restore: Option<Severity>,
+    /// `--promote-canary`: the promote to the canary ring that followed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub promote: Option<super::stage::StageDoc>,
     pub finished_unix: i64,
 }
 

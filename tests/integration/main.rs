@@ -28,6 +28,7 @@ mod hostile_state;
 mod layers;
 mod manpages;
 mod mirror_host;
+mod mirror_stage;
 mod monitoring;
 mod options;
 mod packaging;

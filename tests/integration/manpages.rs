@@ -182,6 +182,8 @@ fn the_environment_section_lists_the_settings_and_no_test_hook() {
         // A fixed clock and host name for the example bundle.
         "MDATP_DOCTOR_TEST_NOW",
         "MDATP_DOCTOR_TEST_HOSTNAME",
+        // Kills mirror promote/rollback at a named point (the kill -9 tests).
+        "MDATP_DOCTOR_TEST_KILL_AT",
     ];
     // Field names of the journal entries (`--journal`), not variables.
     let journal_fields = [

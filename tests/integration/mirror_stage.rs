@@ -1,0 +1,682 @@
+//! The staged mirror end to end (`mirror promote`, `mirror rollback`, `mirror run
+//! --promote-canary`): real folders in Microsoft's layout, real hard links and swaps, a
+//! real `kill -9` at every point of a step, and a loopback HTTP server reading the tree
+//! while promotes and rollbacks run in a loop.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use serde_json::{Value, json};
+
+use crate::mirror_host::stored_zip;
+use crate::testenv::TestEnv;
+
+const ENGINE: &str = "1.1.25090.3001";
+const X86: &str = "linux/production/arch_x86_64";
+const BACK: &str = "linux/production_back/arch_x86_64";
+const CANARY: &str = "canary/linux/production/arch_x86_64";
+const INCOMING: &str = "incoming/linux/production/arch_x86_64";
+
+/// A staged root in a test world (0755, ours, like a real docroot).
+struct Staged {
+    env: TestEnv,
+    root: PathBuf,
+}
+
+impl Staged {
+    fn new() -> Staged {
+        let env = TestEnv::new();
+        let root = env.path().join("srv");
+        std::fs::create_dir(&root).unwrap();
+        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).unwrap();
+        Staged { env, root }
+    }
+
+    /// Writes a package whose one entry names `version`, and its manifest, in `rel`.
+    fn put(&self, rel: &str, version: &str) {
+        let dir = self.root.join(rel);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("updates.zip"),
+            stored_zip("version.txt", version.as_bytes()),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("manifest.json"),
+            json!({"EngineVersion": ENGINE, "DefinitionVersion": version}).to_string(),
+        )
+        .unwrap();
+    }
+
+    /// The version a folder serves, checked to be a matching pair.
+    fn served(&self, rel: &str) -> String {
+        pair(&self.root.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    }
+
+    fn run(&self, args: &[&str]) -> (i32, Value) {
+        self.run_env(args, &[])
+    }
+
+    fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> (i32, Value) {
+        let out = self
+            .env
+            .std_cmd()
+            .args(["--format", "json", "mirror"])
+            .args(args)
+            .arg("--root")
+            .arg(&self.root)
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        let code = out
+            .status
+            .code()
+            .unwrap_or_else(|| -out.status.signal().unwrap_or(0));
+        let doc = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        (code, doc)
+    }
+
+    /// A canary report that passes the gate (or not, by `version` and `engine`).
+    fn report(&self, host: &str, version: &str, engine: &str) -> PathBuf {
+        let dir = self.env.path().join("reports");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("{host}.json"));
+        let doc = json!({
+            "schema_version": 1,
+            "snapshot": {
+                "time": "2026-12-07T10:00:00Z",
+                "hostname": host,
+                "definitions": {
+                    "definitions_version": {"value": version},
+                    "definitions_status": {"value": "up_to_date"},
+                    "definitions_update_source_uri": {"value": "http://mirror/canary/linux/production/"},
+                },
+                "health": {"engine_load_status": {"value": engine}},
+            },
+            "findings": [],
+            "verdict": "ok",
+        });
+        std::fs::write(&path, doc.to_string()).unwrap();
+        dir
+    }
+
+    fn to_production(&self, reports: &Path) -> (i32, Value) {
+        self.run(&[
+            "promote",
+            "--to",
+            "production",
+            "--soak",
+            "0",
+            "--canary-reports",
+            reports.to_str().unwrap(),
+        ])
+    }
+
+    /// Hidden names left in a ring folder (a half-built folder) or the journal.
+    fn leftovers(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for rel in [
+            "",
+            "linux/production",
+            "linux/production_back",
+            "canary/linux/production",
+        ] {
+            if let Ok(rd) = std::fs::read_dir(self.root.join(rel)) {
+                for e in rd.flatten() {
+                    let n = e.file_name().to_string_lossy().into_owned();
+                    if n.starts_with('.') {
+                        out.push(format!("{rel}/{n}"));
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The version a folder's manifest names, when its package holds the same version (read
+/// through one open descriptor of the folder: one instant's pair, whatever is swapped).
+fn pair(dir: &Path) -> Result<String, String> {
+    let d = std::fs::File::open(dir).map_err(|e| format!("open: {e}"))?;
+    let at = PathBuf::from(format!(
+        "/proc/self/fd/{}",
+        std::os::fd::AsRawFd::as_raw_fd(&d)
+    ));
+    let manifest: Value = serde_json::from_slice(
+        &std::fs::read(at.join("manifest.json")).map_err(|e| format!("manifest: {e}"))?,
+    )
+    .map_err(|e| format!("manifest: {e}"))?;
+    let zip = std::fs::read(at.join("updates.zip")).map_err(|e| format!("package: {e}"))?;
+    let inside = zip_version(&zip)?;
+    let named = manifest["DefinitionVersion"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    if inside != named {
+        return Err(format!(
+            "mismatched pair: manifest {named}, package {inside}"
+        ));
+    }
+    Ok(named)
+}
+
+/// [`pair`], telling a folder that was removed (retired by a swap) while being read
+/// (`Ok(None)`) from a broken one.
+fn pair_at_instant(dir: &Path) -> Result<Option<String>, String> {
+    let d = std::fs::File::open(dir).map_err(|e| format!("open {}: {e}", dir.display()))?;
+    let at = PathBuf::from(format!(
+        "/proc/self/fd/{}",
+        std::os::fd::AsRawFd::as_raw_fd(&d)
+    ));
+    match pair(&at) {
+        Ok(v) => Ok(Some(v)),
+        Err(_) if d.metadata().map(|m| m.nlink()).unwrap_or(1) == 0 => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn zip_version(zip: &[u8]) -> Result<String, String> {
+    let mut archive =
+        zip::ZipArchive::new(std::io::Cursor::new(zip)).map_err(|e| format!("package: {e}"))?;
+    let mut v = String::new();
+    archive
+        .by_name("version.txt")
+        .map_err(|e| format!("package: {e}"))?
+        .read_to_string(&mut v)
+        .map_err(|e| format!("package: {e}"))?;
+    Ok(v)
+}
+
+fn steps(doc: &Value) -> Vec<(String, String)> {
+    doc["steps"]
+        .as_array()
+        .unwrap_or(&vec![])
+        .iter()
+        .map(|s| {
+            (
+                s["folder"].as_str().unwrap_or("").to_string(),
+                s["action"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_verified_incoming_package_goes_to_the_canary_and_a_bad_or_older_one_is_refused() {
+    let s = Staged::new();
+    s.put(INCOMING, "1.441.90.0");
+    let (code, doc) = s.run(&["promote", "--to", "canary"]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(steps(&doc), [(X86.to_string(), "promoted".to_string())]);
+    assert_eq!(s.served(CANARY), "1.441.90.0");
+    // Copied, never linked: the downloader rewrites its files in place.
+    let ino = |rel: &str| {
+        std::fs::metadata(s.root.join(rel).join("updates.zip"))
+            .unwrap()
+            .ino()
+    };
+    assert_ne!(ino(INCOMING), ino(CANARY));
+    let marker: Value = serde_json::from_slice(
+        &std::fs::read(s.root.join(CANARY).join(".mdatp-doctor-stage.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(marker["from"], "incoming");
+    assert_eq!(marker["definition_version"], "1.441.90.0");
+    // Again: nothing new, exit 0.
+    let (code, doc) = s.run(&["promote", "--to", "canary"]);
+    assert_eq!(
+        (code, steps(&doc)[0].1.as_str()),
+        (0, "unchanged"),
+        "{doc:#}"
+    );
+
+    // A proxy's HTML page saved as the package: refused, the canary keeps its package.
+    s.put(INCOMING, "1.441.95.0");
+    std::fs::write(
+        s.root.join(INCOMING).join("updates.zip"),
+        "<html><body>403 Forbidden</body></html>",
+    )
+    .unwrap();
+    let (code, doc) = s.run(&["promote", "--to", "canary"]);
+    assert_eq!(code, 2, "{doc:#}");
+    assert_eq!(steps(&doc)[0].1, "refused");
+    assert!(
+        doc["steps"][0]["why"]
+            .as_str()
+            .unwrap()
+            .contains("not a complete zip"),
+        "{doc:#}"
+    );
+    assert!(!doc["next"].as_array().unwrap().is_empty());
+    assert_eq!(s.served(CANARY), "1.441.90.0");
+
+    // An older package than the canary serves: refused.
+    s.put(INCOMING, "1.441.80.0");
+    let (code, doc) = s.run(&["promote", "--to", "canary"]);
+    assert_eq!(code, 2, "{doc:#}");
+    assert!(
+        doc["steps"][0]["why"]
+            .as_str()
+            .unwrap()
+            .contains("older than"),
+        "{doc:#}"
+    );
+    assert_eq!(s.served(CANARY), "1.441.90.0");
+    assert!(s.leftovers().is_empty(), "{:?}", s.leftovers());
+}
+
+#[test]
+fn the_gate_promotes_only_through_healthy_canaries_and_rollback_puts_back_the_bytes() {
+    let s = Staged::new();
+    s.put(X86, "1.441.80.0");
+    std::fs::set_permissions(s.root.join(X86), std::fs::Permissions::from_mode(0o751)).unwrap();
+    s.put(INCOMING, "1.441.90.0");
+    assert_eq!(s.run(&["promote", "--to", "canary"]).0, 0);
+
+    // A canary still on the old version, one whose engine is not loaded: refused, each named.
+    s.report("canary-1", "1.441.80.0", "Engine load succeeded");
+    let reports = s.report("canary-2", "1.441.90.0", "Engine not loaded");
+    let (code, doc) = s.to_production(&reports);
+    assert_eq!(code, 2, "{doc:#}");
+    assert_eq!(doc["gate"]["passed"], false);
+    let hosts = doc["gate"]["hosts"].to_string();
+    assert!(hosts.contains("behind the canary's 1.441.90.0"), "{hosts}");
+    assert!(hosts.contains("Engine not loaded"), "{hosts}");
+    assert_eq!(s.served(X86), "1.441.80.0");
+
+    // A soak the canary has not served yet: refused even with a healthy host.
+    let reports = s.report("canary-2", "1.441.90.0", "Engine load succeeded");
+    let (code, doc) = s.run(&[
+        "promote",
+        "--to",
+        "production",
+        "--soak",
+        "2h",
+        "--canary-reports",
+        reports.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{doc:#}");
+    assert!(
+        doc["steps"][0]["why"].as_str().unwrap().contains("soak"),
+        "{doc:#}"
+    );
+    // Two hosts needed, one healthy: refused.
+    let (code, _) = s.run(&[
+        "promote",
+        "--to",
+        "production",
+        "--soak",
+        "0",
+        "--min-canaries",
+        "2",
+        "--canary-reports",
+        reports.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+
+    let (code, doc) = s.to_production(&reports);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(s.served(X86), "1.441.90.0");
+    assert_eq!(s.served(BACK), "1.441.80.0");
+    // The fleet gets the very bytes the canaries ran (a hard link), in a folder with the
+    // mode the old one had.
+    let meta = |rel: &str| std::fs::metadata(s.root.join(rel).join("updates.zip")).unwrap();
+    assert_eq!(meta(X86).ino(), meta(CANARY).ino());
+    assert_eq!(
+        std::fs::metadata(s.root.join(X86)).unwrap().mode() & 0o7777,
+        0o751
+    );
+
+    // Rollback: production is the back folder's package again, byte for byte.
+    let back_bytes = std::fs::read(s.root.join(BACK).join("updates.zip")).unwrap();
+    let (code, doc) = s.run(&["rollback"]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(
+        std::fs::read(s.root.join(X86).join("updates.zip")).unwrap(),
+        back_bytes
+    );
+    assert_eq!(s.served(X86), "1.441.80.0");
+    assert_eq!(s.served(BACK), "1.441.80.0");
+    // Twice: nothing to do.
+    let (code, doc) = s.run(&["rollback"]);
+    assert_eq!(
+        (code, steps(&doc)[0].1.as_str()),
+        (0, "unchanged"),
+        "{doc:#}"
+    );
+    assert!(s.leftovers().is_empty(), "{:?}", s.leftovers());
+
+    // No back folder at all: nothing to roll back to.
+    std::fs::remove_dir_all(s.root.join("linux/production_back")).unwrap();
+    let (code, doc) = s.run(&["rollback"]);
+    assert_eq!(code, 2, "{doc:#}");
+    assert!(
+        doc["steps"][0]["why"]
+            .as_str()
+            .unwrap()
+            .contains("nothing to roll back to")
+    );
+}
+
+#[test]
+fn a_kill_9_at_any_point_leaves_whole_pairs_and_the_next_run_settles_it() {
+    for point in ["built", "journaled", "swapped", "kept", "cleaned"] {
+        let s = Staged::new();
+        s.put(BACK, "1.441.70.0");
+        s.put(X86, "1.441.80.0");
+        s.put(INCOMING, "1.441.90.0");
+        assert_eq!(s.run(&["promote", "--to", "canary"]).0, 0);
+        let reports = s.report("canary-1", "1.441.90.0", "Engine load succeeded");
+        let args = [
+            "promote",
+            "--to",
+            "production",
+            "--soak",
+            "0",
+            "--canary-reports",
+            reports.to_str().unwrap(),
+        ];
+        let (code, _) = s.run_env(&args, &[("MDATP_DOCTOR_TEST_KILL_AT", point)]);
+        assert_eq!(code, -9, "{point}: the step was not killed");
+        // Killed anywhere: every served folder is a complete, matching pair.
+        let prod = s.served(X86);
+        assert!(
+            ["1.441.80.0", "1.441.90.0"].contains(&prod.as_str()),
+            "{point}: {prod}"
+        );
+        s.served(BACK);
+        assert_eq!(s.served(CANARY), "1.441.90.0");
+        // The next run settles what was left, says so, and does the promote.
+        let (code, doc) = s.run(&args);
+        assert_eq!(code, 0, "{point}: {doc:#}");
+        let recovered = doc["recovered"].to_string();
+        let expect = match point {
+            "built" => "half built",
+            "journaled" => "undid",
+            _ => "finished",
+        };
+        assert!(recovered.contains(expect), "{point}: {recovered}");
+        assert_eq!(s.served(X86), "1.441.90.0", "{point}");
+        assert_eq!(s.served(BACK), "1.441.80.0", "{point}");
+        assert!(s.leftovers().is_empty(), "{point}: {:?}", s.leftovers());
+
+        // The same for a rollback (which keeps nothing of the rejected package).
+        let (code, _) = s.run_env(&["rollback"], &[("MDATP_DOCTOR_TEST_KILL_AT", point)]);
+        if point == "kept" {
+            // A rollback has no such point: it ran through.
+            assert_eq!(code, 0, "{point}");
+        } else {
+            assert_eq!(code, -9, "{point}: the rollback was not killed");
+        }
+        s.served(X86);
+        let (code, doc) = s.run(&["rollback"]);
+        assert_eq!(code, 0, "{point}: {doc:#}");
+        assert_eq!(s.served(X86), "1.441.80.0", "{point}");
+        assert_eq!(s.served(BACK), "1.441.80.0", "{point}");
+        assert!(s.leftovers().is_empty(), "{point}: {:?}", s.leftovers());
+    }
+}
+
+/// A loopback server that resolves each request's path anew, as nginx does.
+fn serve(root: PathBuf, stop: Arc<AtomicBool>) -> (u16, std::thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    let h = std::thread::spawn(move || {
+        while !stop.load(Ordering::Relaxed) {
+            let Ok((mut c, _)) = listener.accept() else {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+                continue;
+            };
+            c.set_nonblocking(false).unwrap();
+            // The whole request is read before the answer (closing on unread bytes would
+            // reset the connection).
+            let mut req = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                match c.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => req.extend_from_slice(&buf[..n]),
+                }
+            }
+            let line = String::from_utf8_lossy(&req);
+            let path = line
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or("/")
+                .trim_start_matches('/');
+            let reply = match std::fs::read(root.join(path)) {
+                Ok(body) => {
+                    let mut r = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    )
+                    .into_bytes();
+                    r.extend(body);
+                    r
+                }
+                Err(_) => {
+                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                        .to_vec()
+                }
+            };
+            let _ = c.write_all(&reply);
+        }
+    });
+    (port, h)
+}
+
+fn get(port: u16, path: &str) -> (u16, Vec<u8>) {
+    let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    c.write_all(format!("GET /{path} HTTP/1.1\r\nHost: mirror\r\n\r\n").as_bytes())
+        .unwrap();
+    let mut all = Vec::new();
+    c.read_to_end(&mut all).unwrap();
+    let end = all.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let status = String::from_utf8_lossy(&all[9..12]).parse().unwrap();
+    (status, all[end..].to_vec())
+}
+
+#[test]
+fn clients_reading_through_http_during_promotes_and_rollbacks_never_see_a_broken_pair() {
+    let s = Staged::new();
+    s.put(BACK, "1.441.70.0");
+    s.put(X86, "1.441.80.0");
+    s.put(INCOMING, "1.441.90.0");
+    assert_eq!(s.run(&["promote", "--to", "canary"]).0, 0);
+    let reports = s.report("canary-1", "1.441.90.0", "Engine load succeeded");
+    let stop = Arc::new(AtomicBool::new(false));
+    // The server outlives the readers: one stopped mid-request would see a reset.
+    let stop_server = Arc::new(AtomicBool::new(false));
+    let (port, server) = serve(s.root.clone(), stop_server.clone());
+    let fetched = Arc::new(AtomicUsize::new(0));
+    let instants = Arc::new(AtomicUsize::new(0));
+    let known = ["1.441.70.0", "1.441.80.0", "1.441.90.0"];
+    // An endpoint: manifest.json, then updates.zip, each whole and one of ours.
+    let client = {
+        let (stop, fetched) = (stop.clone(), fetched.clone());
+        std::thread::spawn(move || {
+            let mut errors = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                let (code, body) = get(port, &format!("{X86}/manifest.json"));
+                let m: Result<Value, _> = serde_json::from_slice(&body);
+                match (code, m) {
+                    (200, Ok(m))
+                        if known.contains(&m["DefinitionVersion"].as_str().unwrap_or("")) => {}
+                    (code, m) => errors.push(format!("manifest: {code} {m:?}")),
+                }
+                let (code, body) = get(port, &format!("{X86}/updates.zip"));
+                match zip_version(&body) {
+                    Ok(v) if code == 200 && known.contains(&v.as_str()) => {}
+                    other => errors.push(format!("package: {code} {other:?}")),
+                }
+                fetched.fetch_add(1, Ordering::Relaxed);
+            }
+            errors
+        })
+    };
+    // Every instant: the folder at the served path holds a matching pair.
+    let watcher = {
+        let (stop, instants, dir) = (stop.clone(), instants.clone(), s.root.join(X86));
+        std::thread::spawn(move || {
+            let mut errors = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                match pair_at_instant(&dir) {
+                    Ok(Some(_)) => {
+                        instants.fetch_add(1, Ordering::Relaxed);
+                    }
+                    // The folder opened was swapped out and removed before its files
+                    // were read: it was no longer served; look again.
+                    Ok(None) => {}
+                    Err(e) => errors.push(e),
+                }
+            }
+            errors
+        })
+    };
+    let mut swaps = 0;
+    for _ in 0..8 {
+        let (code, doc) = s.to_production(&reports);
+        assert_eq!(code, 0, "{doc:#}");
+        assert_eq!(s.served(X86), "1.441.90.0");
+        let (code, doc) = s.run(&["rollback"]);
+        assert_eq!(code, 0, "{doc:#}");
+        assert_eq!(s.served(X86), "1.441.80.0");
+        swaps += 2;
+    }
+    // Both readers must have run during the swaps, or the test proved nothing.
+    while fetched.load(Ordering::Relaxed) < 10 || instants.load(Ordering::Relaxed) < 10 {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    stop.store(true, Ordering::Relaxed);
+    let client_errors = client.join().unwrap();
+    let watcher_errors = watcher.join().unwrap();
+    stop_server.store(true, Ordering::Relaxed);
+    server.join().unwrap();
+    assert!(
+        client_errors.is_empty(),
+        "{} errors, first: {:?}",
+        client_errors.len(),
+        &client_errors[..client_errors.len().min(5)]
+    );
+    assert!(
+        watcher_errors.is_empty(),
+        "{} errors, first: {:?}",
+        watcher_errors.len(),
+        &watcher_errors[..watcher_errors.len().min(5)]
+    );
+    assert_eq!(swaps, 16);
+    assert!(s.leftovers().is_empty(), "{:?}", s.leftovers());
+}
+
+#[test]
+fn promote_shares_mirror_runs_lock_and_logs_its_event() {
+    let s = Staged::new();
+    s.put(INCOMING, "1.441.90.0");
+    let state = s.env.state_dir();
+    std::fs::create_dir_all(&state).unwrap();
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let lock = std::fs::File::create(state.join("mirror-run.lock")).unwrap();
+    std::fs::set_permissions(
+        state.join("mirror-run.lock"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    // SAFETY: flock on a descriptor this test owns.
+    assert_eq!(
+        unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&lock), libc::LOCK_EX) },
+        0
+    );
+    let out = s
+        .env
+        .std_cmd()
+        .args(["mirror", "promote", "--to", "canary", "--root"])
+        .arg(&s.root)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!s.root.join(CANARY).exists());
+    drop(lock);
+
+    let log = s.env.path().join("events.ndjson");
+    let (code, _) = s.run(&[
+        "promote",
+        "--to",
+        "canary",
+        "--log-json",
+        log.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    let first: Value = serde_json::from_str(
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(first.to_string().contains("mirror-promote"), "{first}");
+    assert!(first.to_string().contains("1.441.90.0"), "{first}");
+}
+
+#[test]
+fn a_root_another_user_may_write_is_refused() {
+    let s = Staged::new();
+    s.put(INCOMING, "1.441.90.0");
+    std::fs::set_permissions(&s.root, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let (code, doc) = s.run(&["promote", "--to", "canary"]);
+    assert_eq!(code, 2, "{doc:#}");
+    assert!(
+        doc["error"]
+            .as_str()
+            .unwrap()
+            .contains("writable by its group or by others"),
+        "{doc:#}"
+    );
+    assert!(!s.root.join(CANARY).exists());
+}
+
+#[test]
+#[ignore = "needs curl and jq (.ci/run installs them)"]
+fn mirror_run_promote_canary_downloads_then_stages_to_the_canary() {
+    use crate::mirror_host::{DEFS, Fwlink, Host, fwlink, mirror_run};
+    let host = Host::with_settings(|_| {});
+    let root = host.path().join("srv");
+    std::fs::create_dir(&root).unwrap();
+    std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut settings: Value =
+        serde_json::from_slice(&std::fs::read(host.settings()).unwrap()).unwrap();
+    settings["downloadFolder"] = root.join("incoming").display().to_string().into();
+    settings["backupPreviousUpdates"] = false.into();
+    std::fs::write(host.settings(), settings.to_string()).unwrap();
+    let (code, doc, _) = mirror_run(&host, &fwlink(Fwlink::Good, DEFS), &["--promote-canary"]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["promote"]["verdict"], "ok", "{doc:#}");
+    let m: Value =
+        serde_json::from_slice(&std::fs::read(root.join(CANARY).join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(m["DefinitionVersion"], DEFS);
+
+    // Where downloadFolder is not <root>/incoming, the run says what to set.
+    settings["downloadFolder"] = host.path().join("wdav-update").display().to_string().into();
+    std::fs::write(host.settings(), settings.to_string()).unwrap();
+    let (code, doc, _) = mirror_run(&host, &fwlink(Fwlink::Good, DEFS), &["--promote-canary"]);
+    assert_eq!(code, 2, "{doc:#}");
+    assert!(
+        doc["promote"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("<root>/incoming"),
+        "{doc:#}"
+    );
+}
