@@ -174,6 +174,9 @@ fn do_install(root: &Path, step: &Install, doc_step: &mut StepDoc) {
             doc_step.action = Action::Promoted;
             doc_step.path = done.path;
             doc_step.kept_in = done.kept_in;
+            if !done.notes.is_empty() {
+                doc_step.why = Some(done.notes.join("; "));
+            }
         }
         Err(e) => {
             doc_step.action = Action::Failed;
@@ -354,6 +357,19 @@ pub fn to_production(
         .flatten();
     let counted = gate.counted();
     let mut refusals = Vec::new();
+    if gate.failing() > 0 {
+        refusals.push(format!(
+            "{} canary host(s) run {want} or newer from the canary ring and are unwell (named below)",
+            gate.failing()
+        ));
+    }
+    // An unreadable report may be the canary that failed.
+    if !gate.unreadable.is_empty() {
+        refusals.push(format!(
+            "{} report(s) could not be read (named below): fix or remove them",
+            gate.unreadable.len()
+        ));
+    }
     if counted < min_canaries as usize {
         refusals.push(format!(
             "{counted} canary host(s) of the {min_canaries} needed run {want} or newer, healthy, from the canary ring"

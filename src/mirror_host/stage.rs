@@ -228,6 +228,17 @@ pub fn read_all(root: &Path, deadline: Option<Instant>) -> Vec<StageArch> {
 // ---------------------------------------------------------------------------------------
 // Writing: folders built aside, swapped in whole, journaled.
 
+/// `.arch_<arch>.stage-<hex>`: a folder a step builds.
+fn is_staging_name(name: &str) -> bool {
+    name.strip_prefix(".arch_")
+        .and_then(|r| r.split_once(STAGING_TAG))
+        .is_some_and(|(arch, hex)| {
+            tree::ARCHES.contains(&arch)
+                && !hex.is_empty()
+                && hex.bytes().all(|b| b.is_ascii_hexdigit())
+        })
+}
+
 fn c_name(name: &str) -> Result<CString, String> {
     CString::new(name).map_err(|_| format!("{name:?} holds a NUL byte"))
 }
@@ -509,6 +520,8 @@ pub struct Installed {
     pub previous: Option<String>,
     /// Where the previous folder went (the back stage), when kept.
     pub kept_in: Option<String>,
+    /// What could not be tidied after the swap (a retired folder left behind).
+    pub notes: Vec<String>,
 }
 
 /// Builds the new arch folder aside, checks it, journals, swaps it in, moves the previous
@@ -587,24 +600,26 @@ pub fn install(root: &Path, step: &Install) -> Result<Installed, String> {
     test_kill_point("swapped");
     let path = ring.path.join(&arch_name).display().to_string();
     let previous = old.as_ref().map(|_| path.clone());
-    let kept_in = finish(root, &journal, &ring, back_dir.as_ref())?;
+    let (kept_in, notes) = finish(root, &journal, &ring, back_dir.as_ref())?;
     Ok(Installed {
         path,
         previous,
         kept_in,
+        notes,
     })
 }
 
 /// After the swap: the previous folder (now under the staged name) goes to the back
 /// stage, replacing what was there, and whatever remains under the staged name is removed;
 /// then the journal. Each part is skipped when already done, so a run that resumes after
-/// a kill calls this too.
+/// a kill calls this too. A retired folder that cannot be removed (something of someone
+/// else's in it) is left and said: it is never served.
 fn finish(
     root: &Path,
     j: &Journal,
     ring: &Dir,
     back: Option<&Dir>,
-) -> Result<Option<String>, String> {
+) -> Result<(Option<String>, Vec<String>), String> {
     let mut kept_in = None;
     if let (Some(back), Some(old_id)) = (back, j.old_id) {
         if id_of(ring.fd(), &j.staged)? == Some(old_id) {
@@ -614,10 +629,16 @@ fn finish(
         }
         kept_in = Some(back.path.join(&j.arch).display().to_string());
     }
-    remove_tree(ring, &j.staged)?;
+    let mut notes = Vec::new();
+    if let Err(e) = remove_tree(ring, &j.staged) {
+        notes.push(format!(
+            "the retired folder {} was left (never served): {e}; remove it by hand",
+            ring.path.join(&j.staged).display()
+        ));
+    }
     test_kill_point("cleaned");
     remove_journal(root)?;
-    Ok(kept_in)
+    Ok((kept_in, notes))
 }
 
 fn folder_owner(path: &Path) -> Result<Owner, String> {
@@ -655,16 +676,18 @@ pub fn recover(root: &Path) -> Result<Vec<String>, String> {
         )
     })?;
     if let Some(j) = journal {
-        for rel in std::iter::once(&j.ring).chain(j.back.iter()) {
-            if rel
-                .iter()
+        // Only names a step of ours writes: nothing outside the stage folders is touched
+        // whatever the journal says.
+        let bad_rel = std::iter::once(&j.ring).chain(j.back.iter()).any(|rel| {
+            rel.iter()
                 .any(|n| n.is_empty() || n == "." || n == ".." || n.contains('/'))
-            {
-                return Err(format!(
-                    "{}: names a folder outside the root",
-                    root.join(JOURNAL).display()
-                ));
-            }
+        });
+        let arch_ok = tree::ARCHES.iter().any(|a| j.arch == format!("arch_{a}"));
+        if bad_rel || !arch_ok || !is_staging_name(&j.staged) {
+            return Err(format!(
+                "{}: not a journal mdatp-doctor wrote (it names folders outside the stages)",
+                root.join(JOURNAL).display()
+            ));
         }
         let ring = open_ring(root, &j.ring)?;
         let shown = ring.path.join(&j.arch).display().to_string();
@@ -682,7 +705,9 @@ pub fn recover(root: &Path) -> Result<Vec<String>, String> {
             ));
         } else {
             // The swap never happened: the clients saw nothing; undo.
-            remove_tree(&ring, &j.staged)?;
+            if let Err(e) = remove_tree(&ring, &j.staged) {
+                done.push(format!("{e}; remove it by hand (it was never served)"));
+            }
             remove_journal(root)?;
             done.push(format!(
                 "undid the interrupted {} of {shown}: it was killed before the swap, so nothing served had changed",
@@ -699,12 +724,16 @@ pub fn recover(root: &Path) -> Result<Vec<String>, String> {
                     continue;
                 };
                 for e in entries(&ring).unwrap_or_default() {
-                    if e.starts_with(".arch_") && e.contains(STAGING_TAG) {
-                        remove_tree(&ring, &e)?;
-                        done.push(format!(
-                            "removed {}, a folder a killed step had half built (never served)",
-                            ring.path.join(&e).display()
-                        ));
+                    if is_staging_name(&e) {
+                        done.push(match remove_tree(&ring, &e) {
+                            Ok(()) => format!(
+                                "removed {}, a folder a killed step had half built (never served)",
+                                ring.path.join(&e).display()
+                            ),
+                            Err(err) => format!(
+                                "{err}: a folder a killed step had half built (never served); remove it by hand"
+                            ),
+                        });
                     }
                 }
             }

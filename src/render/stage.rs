@@ -42,10 +42,14 @@ pub fn human(d: &StageDoc, style: Style) -> String {
     for s in &d.steps {
         let line = match s.action {
             Action::Promoted => format!(
-                "{}: {} → {}",
+                "{}: {} → {}{}",
                 s.folder,
                 version(&s.from_version),
-                version(&s.to_version)
+                version(&s.to_version),
+                s.why
+                    .as_deref()
+                    .map(|w| format!(" ({w})"))
+                    .unwrap_or_default()
             ),
             Action::Unchanged => format!(
                 "{}: unchanged ({})",
@@ -91,8 +95,10 @@ pub fn human(d: &StageDoc, style: Style) -> String {
             if h.counted {
                 out.push_str(&format!("    ✔ {} runs {v}\n", h.host));
             } else {
+                // ✘ unwell on the canary's version (it stops the promote); – not there yet.
+                let mark = if h.failing { "✘" } else { "–" };
                 out.push_str(&format!(
-                    "    ✘ {} runs {v}: {}\n",
+                    "    {mark} {} runs {v}: {}\n",
                     h.host,
                     h.why_not.join("; ")
                 ));

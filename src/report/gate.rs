@@ -28,6 +28,9 @@ pub struct CanaryHost {
     pub definitions_version: Option<String>,
     /// Counted towards the gate.
     pub counted: bool,
+    /// Runs the canary's version (from the canary ring) and is unwell: evidence against
+    /// the package, which stops the promote however many others are well.
+    pub failing: bool,
     /// Why it is not counted (empty when counted).
     pub why_not: Vec<String>,
 }
@@ -62,6 +65,11 @@ impl Gate {
         self.hosts.iter().filter(|h| h.counted).count()
     }
 
+    /// Hosts on the canary's version that are unwell.
+    pub fn failing(&self) -> usize {
+        self.hosts.iter().filter(|h| h.failing).count()
+    }
+
     fn judge(&self, report: &DiagnoseDoc, name: &str, file: &str) -> CanaryHost {
         let snap = report.snapshot.as_ref();
         let host = snap
@@ -78,6 +86,7 @@ impl Gate {
         let health = snap.and_then(|s| s.health.as_ref());
         let either = |key: &str| field(defs, key).or_else(|| field(health, key));
         let version = either("definitions_version");
+        // Why it does not count: lagging (not on the version from the canary yet) ...
         let mut why = Vec::new();
         match &version {
             None => why.push("no definitions_version in the report".to_string()),
@@ -89,6 +98,17 @@ impl Gate {
                 _ => {}
             },
         }
+        // A host that fell back to the cloud (or pulls from another ring) proves nothing
+        // about the package the canary serves.
+        match either("definitions_update_source_uri") {
+            Some(uri) if uri.contains("/canary/") => {}
+            Some(uri) => why.push(format!(
+                "updated from {uri}, not from the canary ring (…/canary/<platform>/<ring>/)"
+            )),
+            None => why.push("no definitions_update_source_uri in the report".into()),
+        }
+        let lagging = !why.is_empty();
+        // ... or unwell.
         match either("definitions_status").as_deref() {
             Some("up_to_date") => {}
             Some(s) => why.push(format!("definitions_status is {s}, not up_to_date")),
@@ -100,15 +120,6 @@ impl Gate {
             None => why.push(
                 "no engine_load_status in the report (mdatp too old to say, or health not read): the engine is not known to be loaded".into(),
             ),
-        }
-        // A host that fell back to the cloud (or pulls from another ring) proves nothing
-        // about the package the canary serves.
-        match either("definitions_update_source_uri") {
-            Some(uri) if uri.contains("/canary/") => {}
-            Some(uri) => why.push(format!(
-                "updated from {uri}, not from the canary ring (…/canary/<platform>/<ring>/)"
-            )),
-            None => why.push("no definitions_update_source_uri in the report".into()),
         }
         let critical: Vec<&str> = report
             .findings
@@ -130,6 +141,7 @@ impl Gate {
                 .unwrap_or_default(),
             definitions_version: version.map(|v| cut(&v, 64).into_owned()),
             counted: why.is_empty(),
+            failing: !lagging && !why.is_empty(),
             why_not: why.into_iter().map(|w| cut(&w, 512).into_owned()).collect(),
         }
     }
@@ -313,6 +325,14 @@ mod tests {
         assert!(why("e").contains("no engine_load_status"));
         assert!(why("f").contains("not from the canary ring"));
         assert!(why("g").contains("out_of_date"));
+        // Unwell on the canary's version: evidence against the package. Lagging: not.
+        let failing: Vec<&str> = g
+            .hosts
+            .iter()
+            .filter(|h| h.failing)
+            .map(|h| h.host.as_str())
+            .collect();
+        assert_eq!(failing, ["d", "e", "g"]);
     }
 
     #[test]

@@ -109,6 +109,14 @@ impl StageDoc {
         if bad || self.error.is_some() {
             self.verdict = self.verdict.max(Severity::Critical);
         }
+        // Swapped in, but something was left to tidy by hand.
+        if self
+            .steps
+            .iter()
+            .any(|s| s.action == Action::Promoted && s.why.is_some())
+        {
+            self.verdict = self.verdict.max(Severity::Warning);
+        }
         self.finished_unix = jiff::Timestamp::now().as_second();
     }
 }

@@ -165,8 +165,9 @@ fn pair(dir: &Path) -> Result<String, String> {
     Ok(named)
 }
 
-/// [`pair`], telling a folder that was removed (retired by a swap) while being read
-/// (`Ok(None)`) from a broken one.
+/// [`pair`], telling a folder swapped out (retired: it may be emptied and removed) while
+/// being read (`Ok(None)`) from a broken one: a failure counts only when the folder read is
+/// still the one at the served path.
 fn pair_at_instant(dir: &Path) -> Result<Option<String>, String> {
     let d = std::fs::File::open(dir).map_err(|e| format!("open {}: {e}", dir.display()))?;
     let at = PathBuf::from(format!(
@@ -175,8 +176,15 @@ fn pair_at_instant(dir: &Path) -> Result<Option<String>, String> {
     ));
     match pair(&at) {
         Ok(v) => Ok(Some(v)),
-        Err(_) if d.metadata().map(|m| m.nlink()).unwrap_or(1) == 0 => Ok(None),
-        Err(e) => Err(e),
+        Err(e) => {
+            let held = d.metadata().map(|m| (m.dev(), m.ino())).ok();
+            let served = std::fs::metadata(dir).map(|m| (m.dev(), m.ino())).ok();
+            if held.is_some() && held == served {
+                Err(e)
+            } else {
+                Ok(None)
+            }
+        }
     }
 }
 
@@ -318,6 +326,28 @@ fn the_gate_promotes_only_through_healthy_canaries_and_rollback_puts_back_the_by
         reports.to_str().unwrap(),
     ]);
     assert_eq!(code, 2);
+
+    // One canary unwell on the new version stops it, however many others are well.
+    s.report("canary-3", "1.441.90.0", "Engine not loaded");
+    let (code, doc) = s.to_production(&reports);
+    assert_eq!(code, 2, "{doc:#}");
+    assert!(
+        doc["steps"][0]["why"].as_str().unwrap().contains("unwell"),
+        "{doc:#}"
+    );
+    std::fs::remove_file(reports.join("canary-3.json")).unwrap();
+    // So does a report that cannot be read: it may be the canary that failed.
+    std::fs::write(reports.join("canary-4.json"), "{\"trunc").unwrap();
+    let (code, doc) = s.to_production(&reports);
+    assert_eq!(code, 2, "{doc:#}");
+    assert!(
+        doc["steps"][0]["why"]
+            .as_str()
+            .unwrap()
+            .contains("could not be read"),
+        "{doc:#}"
+    );
+    std::fs::remove_file(reports.join("canary-4.json")).unwrap();
 
     let (code, doc) = s.to_production(&reports);
     assert_eq!(code, 0, "{doc:#}");
@@ -627,6 +657,72 @@ fn promote_shares_mirror_runs_lock_and_logs_its_event() {
     .unwrap();
     assert!(first.to_string().contains("mirror-promote"), "{first}");
     assert!(first.to_string().contains("1.441.90.0"), "{first}");
+}
+
+#[test]
+fn a_journal_naming_folders_outside_the_stages_is_refused_and_nothing_is_removed() {
+    let s = Staged::new();
+    s.put(INCOMING, "1.441.90.0");
+    let victim = s.env.path().join("victim");
+    std::fs::create_dir(&victim).unwrap();
+    std::fs::write(victim.join("keep"), "mine").unwrap();
+    let journal = json!({
+        "op": "promote to canary", "ring": ["canary", "linux", "production"], "arch": "arch_x86_64",
+        "staged": "../../../victim", "staged_id": [0, 0], "old_id": null, "back": null,
+        "to_version": "1", "started_unix": 0,
+    });
+    std::fs::write(
+        s.root.join(".mdatp-doctor-journal.json"),
+        journal.to_string(),
+    )
+    .unwrap();
+    let (code, doc) = s.run(&["promote", "--to", "canary"]);
+    assert_eq!(code, 2, "{doc:#}");
+    assert!(
+        doc["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a journal mdatp-doctor wrote"),
+        "{doc:#}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(victim.join("keep")).unwrap(),
+        "mine"
+    );
+}
+
+#[test]
+fn a_retired_folder_that_cannot_be_removed_is_left_and_said_and_the_swap_stands() {
+    let s = Staged::new();
+    s.put(X86, "1.441.80.0");
+    // Someone's folder inside the production arch folder: it goes with the old package.
+    std::fs::create_dir(s.root.join(X86).join("notes")).unwrap();
+    s.put(INCOMING, "1.441.90.0");
+    assert_eq!(s.run(&["promote", "--to", "canary"]).0, 0);
+    let reports = s.report("canary-1", "1.441.90.0", "Engine load succeeded");
+    // Without a back folder the old one is retired, and cannot be removed whole.
+    std::fs::remove_dir_all(s.root.join("linux/production_back")).ok();
+    let (code, doc) = s.run(&["rollback"]);
+    assert_eq!(code, 2, "{doc:#}");
+    let (code, doc) = s.to_production(&reports);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(s.served(X86), "1.441.90.0");
+    assert!(
+        s.root.join(BACK).join("notes").is_dir(),
+        "the old folder, whole, is the back"
+    );
+    // A rollback retires the promoted folder: something in it stays, and is said.
+    std::fs::create_dir(s.root.join(X86).join("notes")).unwrap();
+    let (code, doc) = s.run(&["rollback"]);
+    assert_eq!(code, 1, "{doc:#}");
+    assert!(
+        doc["steps"][0]["why"]
+            .as_str()
+            .unwrap()
+            .contains("remove it by hand"),
+        "{doc:#}"
+    );
+    assert_eq!(s.served(X86), "1.441.80.0");
 }
 
 #[test]
