@@ -797,9 +797,11 @@ pub enum MirrorCommand {
                       out a half-written or mismatched pair. A run killed midway is finished \
                       (after the swap) or undone (before it) by the next one, which says so. \
                       Shares mirror run's lock.\n\n\
-                      Exits 0 promoted (or nothing new to promote), 2 refused (a bad package, \
-                      an older one, or the gate not met: each reason and what to do next is \
-                      printed) or a step failed, 3 another mirror run or promote holds the lock.",
+                      Exits 0 promoted (or nothing new to promote), 1 swapped in but a retired \
+                      folder could not be removed (its path is printed), 2 refused (a bad \
+                      package, an older one, or the gate not met: each reason and what to do \
+                      next is printed) or a step failed, 3 another mirror run or promote holds \
+                      the lock.",
         after_help = EXIT_CODES_HELP
     )]
     #[command(arg = format_arg(PLAIN_FORMATS, "human"))]
@@ -812,8 +814,9 @@ pub enum MirrorCommand {
                       as mirror promote does. The rejected package is removed; the back folder \
                       stays as it is.\n\n\
                       Exits 0 rolled back (or production already serves the back folder's \
-                      package), 2 nothing to roll back to or the back folder is not fit to \
-                      serve, 3 another mirror run or promote holds the lock.",
+                      package), 1 rolled back but the rejected folder could not be removed, 2 \
+                      nothing to roll back to or the back folder is not fit to serve, 3 another \
+                      mirror run or promote holds the lock.",
         after_help = EXIT_CODES_HELP
     )]
     #[command(arg = format_arg(PLAIN_FORMATS, "human"))]

@@ -757,6 +757,10 @@ pub mod man {
                 exit: &[
                     ("0", "Promoted, or nothing newer to promote."),
                     (
+                        "1",
+                        "Swapped in, but a retired folder could not be removed (its path is printed).",
+                    ),
+                    (
                         "2",
                         "Refused (a bad or older package, or the canary gate not met; each \
                          reason and what to do next is printed), or a step failed; what was \
