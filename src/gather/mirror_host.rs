@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::mirror_host::schedule::{self, ScheduleEntry};
+use crate::mirror_host::stage::{self, Stage};
 use crate::mirror_host::tree::{self, ArchState};
 use crate::mirror_host::{
-    InstallFacts, JobAccess, MirrorHostSnapshot, OnlineReading, SelinuxFacts, Serving, WriteTarget,
-    access, log, online, settings,
+    InstallFacts, JobAccess, MirrorHostSnapshot, OnlineReading, SelinuxFacts, Serving,
+    StageJournal, StagedRoot, WriteTarget, access, log, online, settings,
 };
 
 /// The script's file name, as Microsoft ships it.
@@ -90,12 +91,26 @@ pub fn gather(plan: &MirrorHostPlan) -> MirrorHostSnapshot {
     } else {
         std::fs::read_dir(&folder).err().map(|e| e.to_string())
     };
+    // `--folder ROOT` of a staged mirror: every stage is read. Its production and back
+    // folders are the tree's current and `_back` slots, read once for both.
+    let staged = (plan.folder.is_some() && folder_error.is_none() && stage::is_staged(&folder))
+        .then(|| read_staged(&folder, plan.deadline));
     let tree: Vec<ArchState> = if folder_error.is_some() {
         Vec::new()
     } else {
         slots
             .into_iter()
-            .map(|s| tree::inspect_until(&folder, s, plan.deadline))
+            .map(|s| {
+                staged
+                    .as_ref()
+                    .and_then(|st| {
+                        st.stages.iter().find(|a| {
+                            matches!(a.stage, Stage::Production | Stage::Back) && a.state.slot == s
+                        })
+                    })
+                    .map(|a| a.state.clone())
+                    .unwrap_or_else(|| tree::inspect_until(&folder, s, plan.deadline))
+            })
             .collect()
     };
     let log = log_path.as_ref().map(|p| log::read(p));
@@ -108,8 +123,21 @@ pub fn gather(plan: &MirrorHostPlan) -> MirrorHostSnapshot {
     let online = plan.online.as_ref().map(|base| ask_microsoft(base, &tree));
     let job = (!folder.as_os_str().is_empty())
         .then(|| job_access(&plan.root, &schedule, &folder, log_path.as_deref(), &tree));
-    let selinux = (!folder.as_os_str().is_empty()).then(|| selinux(&plan.root, &folder, &tree));
+    // What the web server hands out: the current rings, and a staged root's canary.
+    let served: Vec<&ArchState> = tree
+        .iter()
+        .filter(|a| !a.slot.back)
+        .chain(
+            staged
+                .iter()
+                .flat_map(|st| &st.stages)
+                .filter(|a| a.stage == Stage::Canary)
+                .map(|a| &a.state),
+        )
+        .collect();
+    let selinux = (!folder.as_os_str().is_empty()).then(|| selinux(&plan.root, &folder, &served));
     MirrorHostSnapshot {
+        staged,
         job,
         selinux,
         serving,
@@ -452,6 +480,59 @@ fn job_access(
     }
 }
 
+/// Every stage of the staged root `root` (nothing read after `deadline`), and its journal.
+fn read_staged(root: &Path, deadline: Option<Instant>) -> StagedRoot {
+    StagedRoot {
+        stages: stage::read_all(root, deadline),
+        journal: read_journal(root),
+    }
+}
+
+/// The journal of a step in progress or killed, when there is one: its time and, as far as
+/// it can be read, what the step was doing. It is mdatp-doctor's own file; a journal that
+/// cannot be read is still reported as present.
+fn read_journal(root: &Path) -> Option<StageJournal> {
+    use std::io::Read;
+    const MAX: u64 = 64 * 1024;
+    let path = root.join(stage::JOURNAL);
+    let meta = std::fs::symlink_metadata(&path).ok()?;
+    let mut j = StageJournal {
+        path: path.clone(),
+        modified: meta.modified().ok(),
+        ..StageJournal::default()
+    };
+    let value = tree::open_regular(&path).and_then(|(f, _)| {
+        let mut bytes = Vec::new();
+        f.take(MAX + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| e.to_string())?;
+        if bytes.len() as u64 > MAX {
+            return Err(format!("larger than {MAX} bytes"));
+        }
+        serde_json::from_slice::<serde_json::Value>(&bytes).map_err(|e| format!("not JSON: {e}"))
+    });
+    match value {
+        Err(e) => j.error = Some(e),
+        Ok(v) => {
+            // Shown in titles: a few hundred characters at most, whatever the file holds.
+            let short = |t: &str| t.chars().take(256).collect::<String>();
+            let text = |k: &str| v.get(k).and_then(|x| x.as_str()).map(short);
+            j.op = text("op");
+            j.to_version = text("to_version");
+            let ring: Option<Vec<&str>> = v
+                .get("ring")
+                .and_then(|r| r.as_array())
+                .map(|r| r.iter().filter_map(|n| n.as_str()).collect());
+            j.folder = match (ring, text("arch")) {
+                (Some(r), Some(a)) => Some(short(&format!("{}/{a}", r.join("/")))),
+                (None, a) => a,
+                (Some(r), None) => Some(short(&r.join("/"))),
+            };
+        }
+    }
+    Some(j)
+}
+
 /// Where a local web server's binary is looked for (the distributions' packages).
 const WEB_SERVERS: &[&str] = &[
     "usr/sbin/nginx",
@@ -461,8 +542,8 @@ const WEB_SERVERS: &[&str] = &[
 ];
 
 /// SELinux's mode, and when it enforces and a local web server is installed, the labels
-/// of what that server would hand out: the folder, each current arch folder and its files.
-fn selinux(root: &Path, folder: &Path, tree: &[ArchState]) -> SelinuxFacts {
+/// of what that server would hand out: the folder, each served arch folder and its files.
+fn selinux(root: &Path, folder: &Path, served: &[&ArchState]) -> SelinuxFacts {
     let enforcing =
         read_small(&root.join("sys/fs/selinux/enforce"), 16).is_some_and(|s| s.trim() == "1");
     let server = WEB_SERVERS
@@ -472,7 +553,7 @@ fn selinux(root: &Path, folder: &Path, tree: &[ArchState]) -> SelinuxFacts {
     let mut labels = Vec::new();
     if enforcing && server.is_some() {
         let mut paths = vec![folder.to_path_buf()];
-        for a in tree.iter().filter(|a| !a.slot.back && a.dir_exists) {
+        for a in served.iter().filter(|a| a.dir_exists) {
             paths.push(a.path.clone());
             for f in [tree::PACKAGE, tree::MANIFEST] {
                 let p = a.path.join(f);

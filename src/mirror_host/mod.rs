@@ -98,6 +98,32 @@ pub struct OnlineReading {
     pub result: Result<online::Published, String>,
 }
 
+/// A staged root (`mirror promote`, `mirror rollback`) as `mirror check --folder ROOT`
+/// reads it: every stage's arch folders, and the journal a killed step leaves.
+#[derive(Debug, Clone)]
+pub struct StagedRoot {
+    /// Every `arch_*` folder of every stage that exists, as [`stage::read_all`] lists them
+    /// (platform, ring, then stage, then arch).
+    pub stages: Vec<stage::StageArch>,
+    /// [`stage::JOURNAL`], when it is in the root: a step is in progress or was killed.
+    pub journal: Option<StageJournal>,
+}
+
+/// The journal of a promote or rollback step, read only to say what was interrupted.
+#[derive(Debug, Clone, Default)]
+pub struct StageJournal {
+    pub path: PathBuf,
+    /// When it was written (the step wrote it just before its swap).
+    pub modified: Option<SystemTime>,
+    /// The step (`promote to production`, `rollback`…), the arch folder below the root
+    /// (`linux/production/arch_x86_64`) and the definitions it was putting in place.
+    pub op: Option<String>,
+    pub folder: Option<String>,
+    pub to_version: Option<String>,
+    /// Why it could not be read (it is still there, and still settled by the next step).
+    pub error: Option<String>,
+}
+
 /// Everything `mirror check` looked at on the mirror host: the input of the
 /// `mirror-host-*` rules.
 #[derive(Debug, Clone)]
@@ -133,4 +159,6 @@ pub struct MirrorHostSnapshot {
     /// `None` when no download folder is known.
     pub job: Option<JobAccess>,
     pub selinux: Option<SelinuxFacts>,
+    /// `--folder` names a staged root ([`stage::is_staged`]): its stages. `None` otherwise.
+    pub staged: Option<StagedRoot>,
 }

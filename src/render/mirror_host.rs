@@ -5,8 +5,10 @@ use crate::render::check::state_word;
 use crate::render::style::Style;
 use crate::render::{Format, Render, findings};
 use crate::report::mirror_host::{
-    MirrorCheckDoc, MirrorCheckReport, MirrorRunDoc, MirrorRunReport,
+    MirrorCheckDoc, MirrorCheckReport, MirrorRunDoc, MirrorRunReport, StageRow,
 };
+use crate::units::human_age;
+use std::time::Duration;
 
 pub const SERVICE: &str = "MDATP MIRROR-HOST";
 
@@ -43,6 +45,7 @@ impl Render for MirrorCheckReport {
                 arch_line(a)
             ));
         }
+        stages_section(d, &mut out);
         out.push('\n');
         out.push_str(&findings::list(&d.findings, style));
         out
@@ -65,6 +68,73 @@ fn arch_line(a: &crate::report::mirror_host::ArchRow) -> String {
             v.as_deref().filter(|v| !v.is_empty()).unwrap_or("?"),
             a.package_bytes.unwrap_or(0)
         ),
+    }
+}
+
+/// A staged root's stages, arch folder by arch folder, in the order a package goes
+/// through them.
+fn stages_section(d: &MirrorCheckDoc, out: &mut String) {
+    let Some(stages) = &d.stages else { return };
+    out.push_str("  stages:   incoming → canary → production → back\n");
+    if stages.is_empty() {
+        out.push_str("    no arch folder in any stage yet\n");
+    }
+    // The document lists stage by stage; people read one arch folder's path at a time.
+    let key = |r: &StageRow| (r.platform.clone(), r.ring.clone(), r.arch.clone());
+    let mut keys = Vec::new();
+    for r in stages {
+        if !keys.contains(&key(r)) {
+            keys.push(key(r));
+        }
+    }
+    for k in keys {
+        out.push_str(&format!("    {}/{}/arch_{}:\n", k.0, k.1, k.2));
+        for r in stages.iter().filter(|r| key(r) == k) {
+            out.push_str(&format!("      {:<11} {}\n", r.stage.name(), stage_line(r)));
+            if let Some(why) = &r.why_not {
+                out.push_str(&format!("      {:<11} NOT FIT TO SERVE: {why}\n", ""));
+            }
+            if let Some(e) = &r.marker_error {
+                out.push_str(&format!("      {:<11} marker unreadable: {e}\n", ""));
+            }
+        }
+    }
+    if let Some(j) = &d.stage_journal {
+        let what = match (&j.op, &j.folder) {
+            (Some(op), Some(f)) => format!("{op} of {f}"),
+            (Some(op), None) => op.clone(),
+            _ => "a step".into(),
+        };
+        let age = j.age_seconds.map_or(String::new(), |a| {
+            format!(", written {} ago", human_age(secs(a)))
+        });
+        out.push_str(&format!(
+            "  journal:  {} ({what} unfinished{age})\n",
+            j.path
+        ));
+    }
+}
+
+fn secs(s: f64) -> Duration {
+    Duration::from_secs_f64(s.max(0.0))
+}
+
+fn stage_line(r: &StageRow) -> String {
+    let mut parts = Vec::new();
+    match (&r.definitions_version, &r.engine_version) {
+        (Some(d), Some(e)) if !d.is_empty() => parts.push(format!("{d} (engine {e})")),
+        _ => {}
+    }
+    if let Some(a) = r.package_age_seconds {
+        parts.push(format!("package {} old", human_age(secs(a))));
+    }
+    if let Some(s) = r.served_seconds {
+        parts.push(format!("serving it for {}", human_age(secs(s))));
+    }
+    if parts.is_empty() {
+        "empty".into()
+    } else {
+        parts.join(", ")
     }
 }
 
@@ -196,6 +266,9 @@ pub fn prometheus(d: &MirrorCheckDoc) -> String {
         "mdatp_mirror_last_check_timestamp_seconds {}\n",
         d.checked_unix
     ));
+    if let Some(stages) = &d.stages {
+        stage_metrics(d, stages, &mut out);
+    }
     if d.arches.iter().any(|a| a.behind_seconds.is_some()) {
         out.push_str("# HELP mdatp_mirror_behind_microsoft_seconds --online: how long Microsoft has published newer definitions than the mirror holds (0: current).\n# TYPE mdatp_mirror_behind_microsoft_seconds gauge\n");
         for a in &d.arches {
@@ -208,6 +281,59 @@ pub fn prometheus(d: &MirrorCheckDoc) -> String {
         }
     }
     out
+}
+
+/// A staged root's stages (`mirror check --folder ROOT`): labelled by stage as well.
+fn stage_metrics(d: &MirrorCheckDoc, stages: &[StageRow], out: &mut String) {
+    let labels = |r: &StageRow| {
+        format!(
+            "stage=\"{}\",platform=\"{}\",ring=\"{}\",arch=\"{}\"",
+            r.stage.name(),
+            label(&r.platform),
+            label(&r.ring),
+            label(&r.arch)
+        )
+    };
+    out.push_str("# HELP mdatp_mirror_stage_info The versions each stage's arch folder holds (staged root: incoming, canary, production, back).\n# TYPE mdatp_mirror_stage_info gauge\n");
+    for r in stages {
+        out.push_str(&format!(
+            "mdatp_mirror_stage_info{{{},definitions_version=\"{}\",engine_version=\"{}\"}} 1\n",
+            labels(r),
+            label(r.definitions_version.as_deref().unwrap_or("")),
+            label(r.engine_version.as_deref().unwrap_or(""))
+        ));
+    }
+    out.push_str("# HELP mdatp_mirror_stage_ok 1 when the stage's arch folder is fit to serve: a complete zip whose entries pass their CRC and a manifest with both versions.\n# TYPE mdatp_mirror_stage_ok gauge\n");
+    for r in stages {
+        out.push_str(&format!(
+            "mdatp_mirror_stage_ok{{{}}} {}\n",
+            labels(r),
+            u8::from(r.ok)
+        ));
+    }
+    out.push_str("# HELP mdatp_mirror_stage_package_age_seconds Age of updates.zip in each stage's arch folder.\n# TYPE mdatp_mirror_stage_package_age_seconds gauge\n");
+    for r in stages {
+        if let Some(age) = r.package_age_seconds {
+            out.push_str(&format!(
+                "mdatp_mirror_stage_package_age_seconds{{{}}} {age}\n",
+                labels(r)
+            ));
+        }
+    }
+    out.push_str("# HELP mdatp_mirror_stage_served_seconds How long the canary or production arch folder has served what it holds.\n# TYPE mdatp_mirror_stage_served_seconds gauge\n");
+    for r in stages {
+        if let Some(s) = r.served_seconds {
+            out.push_str(&format!(
+                "mdatp_mirror_stage_served_seconds{{{}}} {s}\n",
+                labels(r)
+            ));
+        }
+    }
+    out.push_str("# HELP mdatp_mirror_stage_interrupted 1 while the journal of a promote or rollback step is in the staged root (a step runs or was killed).\n# TYPE mdatp_mirror_stage_interrupted gauge\n");
+    out.push_str(&format!(
+        "mdatp_mirror_stage_interrupted {}\n",
+        u8::from(d.stage_journal.is_some())
+    ));
 }
 
 impl Render for MirrorRunReport {

@@ -5,6 +5,7 @@ use serde::Serialize;
 use super::SchemaVersion;
 use crate::analyze::finding::{Finding, Severity};
 use crate::mirror_host::MirrorHostSnapshot;
+use crate::mirror_host::stage::{Stage, StageArch};
 
 /// One arch folder as monitoring sees it.
 #[derive(Debug, Clone, Serialize)]
@@ -28,6 +29,50 @@ pub struct ArchRow {
     pub behind_seconds: Option<f64>,
 }
 
+/// One arch folder of one stage of a staged root (`mirror check --folder ROOT`).
+#[derive(Debug, Clone, Serialize)]
+pub struct StageRow {
+    pub stage: Stage,
+    pub platform: String,
+    pub ring: String,
+    pub arch: String,
+    pub path: String,
+    /// What its manifest.json says, when it can be read.
+    pub definitions_version: Option<String>,
+    pub engine_version: Option<String>,
+    pub package_bytes: Option<u64>,
+    pub package_sha256: Option<String>,
+    /// How long ago updates.zip was last changed (its mtime).
+    pub package_age_seconds: Option<f64>,
+    /// Since when it has served what it holds (Unix time): its stage marker, else the
+    /// time its last file went in.
+    pub since_unix: Option<i64>,
+    /// Canary and production: how long it has served what it holds.
+    pub served_seconds: Option<f64>,
+    /// The stage it was promoted from (its marker); `None` for incoming/ and for a folder
+    /// filled by hand.
+    pub from: Option<Stage>,
+    /// Fit to serve: a complete zip whose entries pass their CRC and a manifest with both
+    /// versions (what `mirror promote` requires).
+    pub ok: bool,
+    /// Why it is not fit to serve.
+    pub why_not: Option<String>,
+    /// Its marker cannot be read (the served files are judged all the same).
+    pub marker_error: Option<String>,
+}
+
+/// The journal of a promote or rollback step, present while one runs or after one was
+/// killed.
+#[derive(Debug, Clone, Serialize)]
+pub struct StageJournalRow {
+    pub path: String,
+    pub age_seconds: Option<f64>,
+    pub op: Option<String>,
+    pub folder: Option<String>,
+    pub to_version: Option<String>,
+    pub error: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct MirrorCheckDoc {
     pub schema_version: SchemaVersion,
@@ -40,6 +85,13 @@ pub struct MirrorCheckDoc {
     /// assumed, and said, when no schedule names one).
     pub runs_as: Option<String>,
     pub arches: Vec<ArchRow>,
+    /// `--folder ROOT` of a staged mirror: every stage's arch folders, platform by
+    /// platform, ring by ring, incoming → canary → production → back. Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stages: Option<Vec<StageRow>>,
+    /// A staged root's journal, when a step is in progress or was killed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage_journal: Option<StageJournalRow>,
     pub findings: Vec<Finding>,
     /// When the check read the tree (Unix time), for monitoring: package ages are as of
     /// this instant, so a textfile that stopped being rewritten can be told from a fresh one.
@@ -117,6 +169,22 @@ impl MirrorCheckReport {
                     }
                 }),
                 arches,
+                stages: s
+                    .staged
+                    .as_ref()
+                    .map(|st| st.stages.iter().map(|a| stage_row(s, a)).collect()),
+                stage_journal: s
+                    .staged
+                    .as_ref()
+                    .and_then(|st| st.journal.as_ref())
+                    .map(|j| StageJournalRow {
+                        path: j.path.display().to_string(),
+                        age_seconds: j.modified.map(|m| seconds_since(s, m)),
+                        op: j.op.clone(),
+                        folder: j.folder.clone(),
+                        to_version: j.to_version.clone(),
+                        error: j.error.clone(),
+                    }),
                 findings,
                 checked_unix: s
                     .now
@@ -124,6 +192,49 @@ impl MirrorCheckReport {
                     .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
             },
         }
+    }
+}
+
+/// Whole seconds from `then` to the check (0 for a time ahead of it).
+fn seconds_since(s: &MirrorHostSnapshot, then: std::time::SystemTime) -> f64 {
+    s.now
+        .duration_since(then)
+        .unwrap_or_default()
+        .as_secs_f64()
+        .round()
+}
+
+fn stage_row(s: &MirrorHostSnapshot, a: &StageArch) -> StageRow {
+    let pkg = a.state.package.as_ref().and_then(|p| p.as_ref().ok());
+    let man = a.state.manifest.as_ref().and_then(|m| m.as_ref().ok());
+    let since = a.since();
+    let good = a.good();
+    StageRow {
+        stage: a.stage,
+        platform: a.platform.clone(),
+        ring: a.ring.clone(),
+        arch: a.arch.clone(),
+        path: a.state.path.display().to_string(),
+        definitions_version: man.map(|m| m.definition_version.clone()),
+        engine_version: man.map(|m| m.engine_version.clone()),
+        package_bytes: pkg.map(|p| p.meta.size),
+        package_sha256: pkg.and_then(|p| p.sha256.clone()),
+        package_age_seconds: pkg
+            .and_then(|p| p.meta.modified)
+            .map(|m| seconds_since(s, m)),
+        since_unix: since.and_then(|t| {
+            t.duration_since(std::time::UNIX_EPOCH)
+                .ok()
+                .and_then(|d| i64::try_from(d.as_secs()).ok())
+        }),
+        served_seconds: matches!(a.stage, Stage::Canary | Stage::Production)
+            .then_some(since)
+            .flatten()
+            .map(|t| seconds_since(s, t)),
+        from: a.marker.as_ref().map(|m| m.from),
+        ok: good.is_ok(),
+        why_not: good.err(),
+        marker_error: a.marker_error.clone(),
     }
 }
 
