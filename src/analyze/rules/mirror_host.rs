@@ -7,8 +7,9 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use super::prelude::*;
+use crate::mirror_host::stage::{Stage, StageArch};
 use crate::mirror_host::tree::{ArchState, PackageState};
-use crate::mirror_host::{MirrorHostSnapshot, access, settings};
+use crate::mirror_host::{MirrorHostSnapshot, StagedRoot, access, settings};
 
 pub static SETTINGS_UNREADABLE: Rule = Rule {
     id: "mirror-host-settings-unreadable",
@@ -211,6 +212,28 @@ pub static SCRIPT_NO_ARM64: Rule = Rule {
     basis: "Warning: x86_64 endpoints are still served, and whether the fleet has arm64 endpoints is not known here, so a person checks within a day. Documented: xplat_offline_updates_download.sh 0.0.2 and its settings.json (microsoft/mdatp-xplat), read in full; the meaning marks what is inferred.",
 };
 
+pub static STAGE_INTERRUPTED: Rule = Rule {
+    id: "mirror-stage-interrupted",
+    severity: "warning (info while the journal is under 15 minutes old)",
+    meaning: "A staged root (`mirror promote`, `mirror rollback`) holds .mdatp-doctor-journal.json: a step was killed (or is still running). The step writes it just before it swaps a new arch folder in and removes it once the previous folder is in `<ring>_back`, so every folder served is whole, but the rollback copy may not be in place yet and a folder built aside still takes space. The next promote or rollback finishes the step (the swap happened) or undoes it (it did not) before anything else.",
+    fix: "Run `mdatp-doctor mirror promote --root ROOT --to canary` (it settles the step first, then stages only a verified newer incoming package); find what killed the step.",
+    basis: "Warning: nothing served is broken (the swap is one rename), but the rollback copy may be missing until a person runs the next step, within a day; info while the journal is under 15 minutes old, since a step in progress holds one too. This tool's own staging (src/mirror_host/stage.rs) writes the journal before the swap and removes it last.",
+};
+pub static STAGE_CANARY_BAD: Rule = Rule {
+    id: "mirror-stage-canary-bad",
+    severity: "critical (unknown when only unreadable by this user)",
+    meaning: "A canary arch folder of a staged root (`canary/<platform>/<ring>/arch_<arch>`) is not fit to serve: updates.zip missing, not a complete zip or failing a CRC, or manifest.json missing, unreadable or without versions. `mirror promote` only stages verified packages, so it was changed by hand or on disk; canary endpoints pull it and fail, and `mirror promote --to production` refuses it.",
+    fix: "Run the downloader into ROOT/incoming and `mdatp-doctor mirror promote --root ROOT --to canary` (it replaces a bad canary with any good package), or remove the folder.",
+    basis: "Critical: the canary endpoints are handed a bad package or none, and production cannot move on; unknown when only this user cannot read it. Inferred: the canary ring is served like any ring folder, and this tool's promote refuses what this rule flags (the same check, src/mirror_host/stage.rs).",
+};
+pub static STAGE_CANARY_BEHIND: Rule = Rule {
+    id: "mirror-stage-canary-behind",
+    severity: "info",
+    meaning: "A staged root's incoming/ holds a verified package newer than the canary serves (or the canary has none for that arch): the downloader got it, `mirror promote --to canary` has not run since (`mirror run --promote-canary` runs it after each good download).",
+    fix: "Run `mdatp-doctor mirror promote --root ROOT --to canary`, or add --promote-canary to the `mirror run` schedule.",
+    basis: "Info: context: the canary is a deliberate delay and still serves its package, and production's age is graded by mirror-host-package-old. Inferred from this tool's staging: promote compares the same versions.",
+};
+
 /// Every finding this family can raise, in catalogue order.
 pub static RULES: &[&Rule] = &[
     &SETTINGS_UNREADABLE,
@@ -241,6 +264,9 @@ pub static RULES: &[&Rule] = &[
     &LOG_OWNER,
     &SELINUX_LABEL,
     &SCRIPT_NO_ARM64,
+    &STAGE_INTERRUPTED,
+    &STAGE_CANARY_BAD,
+    &STAGE_CANARY_BEHIND,
 ];
 
 const DAY: Duration = Duration::from_secs(86_400);
@@ -262,6 +288,9 @@ pub fn check(s: &MirrorHostSnapshot) -> Vec<Finding> {
     online_findings(s, &mut out);
     access_findings(s, &mut out);
     selinux_findings(s, &mut out);
+    if let Some(st) = &s.staged {
+        stage_findings(s, st, &mut out);
+    }
     super::finding::sort(&mut out);
     out
 }
@@ -595,6 +624,11 @@ fn package_findings(
 }
 
 fn readable_findings(a: &ArchState, out: &mut Vec<Finding>) {
+    readable_as(a, &slot_name(a), out);
+}
+
+/// [`readable_findings`] of an arch folder shown as `name` (a stage's: `canary/linux/…`).
+fn readable_as(a: &ArchState, name: &str, out: &mut Vec<Finding>) {
     let mut bad = Vec::new();
     if let Some(m) = a.dir_mode
         && m & 0o005 != 0o005
@@ -626,7 +660,7 @@ fn readable_findings(a: &ArchState, out: &mut Vec<Finding>) {
     if !bad.is_empty() {
         out.push(NOT_WORLD_READABLE.raise(
             Severity::Critical,
-            format!("{} is not readable by the web server's user", slot_name(a)),
+            format!("{name} is not readable by the web server's user"),
             bad,
             format!("chmod o+rX -R {}", a.path.display()),
         ));
@@ -646,12 +680,31 @@ fn backup_findings(s: &MirrorHostSnapshot, out: &mut Vec<Finding>) {
         let Some(Ok(cur_m)) = &cur.manifest else {
             continue;
         };
+        // In a staged root `_back` is the production before the last promote, not the
+        // downloader's copy: a promote may move on to a newer engine with the same
+        // definitions, and after a rollback production serves the back folder's package.
+        let staged_current = s.staged.as_ref().and_then(|st| {
+            st.stages.iter().find(|x| {
+                x.stage == Stage::Production
+                    && x.platform == cur.slot.platform
+                    && x.ring == cur.slot.ring
+                    && x.arch == cur.slot.arch
+            })
+        });
+        let rolled_back = staged_current
+            .and_then(|x| x.marker.as_ref())
+            .is_some_and(|m| m.from == Stage::Back);
         let name = slot_name(back);
         match (&back.package, &back.manifest) {
             (Some(Ok(_)), Some(Ok(bm))) => {
-                if !bm.definition_version.is_empty()
-                    && compare(&bm.definition_version, &cur_m.definition_version) != Ordering::Less
-                {
+                let not_older = match compare(&bm.definition_version, &cur_m.definition_version) {
+                    Ordering::Less => false,
+                    Ordering::Equal if s.staged.is_some() => {
+                        compare(&bm.engine_version, &cur_m.engine_version) != Ordering::Less
+                    }
+                    _ => true,
+                };
+                if !bm.definition_version.is_empty() && not_older && !rolled_back {
                     out.push(BACKUP_BAD.raise(
                         Severity::Warning,
                         format!("{name} holds {} — not older than the current {}: n-1 is lost", bm.definition_version, cur_m.definition_version),
@@ -667,7 +720,11 @@ fn backup_findings(s: &MirrorHostSnapshot, out: &mut Vec<Finding>) {
                 Severity::Warning,
                 format!("{name} has no usable backup package and manifest"),
                 vec![ev("tree", back.path.display().to_string(), if back.dir_exists { "incomplete" } else { "missing" })],
-                "The next run that brings a new version fills it; until then there is no n-1 to fall back to.".into(),
+                if s.staged.is_some() {
+                    "The next `mirror promote --to production` puts the production it replaces there; until then `mirror rollback` has nothing to put back.".into()
+                } else {
+                    "The next run that brings a new version fills it; until then there is no n-1 to fall back to.".into()
+                },
             )),
         }
     }
@@ -677,6 +734,217 @@ fn backup_findings(s: &MirrorHostSnapshot, out: &mut Vec<Finding>) {
 fn compare(a: &str, b: &str) -> Ordering {
     let parse = |s: &str| -> Vec<u64> { s.split('.').map(|x| x.parse().unwrap_or(0)).collect() };
     parse(a).cmp(&parse(b))
+}
+
+/// A journal younger than this may belong to a step still running.
+const JOURNAL_FRESH: Duration = Duration::from_secs(15 * 60);
+
+/// The stages of a staged root (`mirror check --folder ROOT`): a step left unfinished, the
+/// canary's folders (production and back are the tree's slots, judged above), and what
+/// waits in incoming/.
+fn stage_findings(s: &MirrorHostSnapshot, st: &StagedRoot, out: &mut Vec<Finding>) {
+    let root = s.folder.display().to_string();
+    if let Some(j) = &st.journal {
+        let age = j
+            .modified
+            .map(|m| s.now.duration_since(m).unwrap_or_default());
+        let fresh = age.is_some_and(|a| a < JOURNAL_FRESH);
+        let what = match (&j.op, &j.folder) {
+            (Some(op), Some(f)) => format!("A {op} of {f}"),
+            (Some(op), None) => format!("A {op}"),
+            _ => "A promote or rollback step".to_string(),
+        };
+        let to = j
+            .to_version
+            .as_ref()
+            .map_or(String::new(), |v| format!(" (to {v})"));
+        let mut evidence = vec![ev(
+            "stage",
+            j.path.display().to_string(),
+            match age {
+                Some(a) => format!("present, written {} ago", human_age(a)),
+                None => "present".into(),
+            },
+        )];
+        if let Some(e) = &j.error {
+            evidence.push(ev(
+                "stage",
+                format!("{}: contents", j.path.display()),
+                e.as_str(),
+            ));
+        }
+        let (sev, title) = if fresh {
+            (
+                Severity::Info,
+                format!(
+                    "{what}{to} is in progress or was just interrupted: its journal is in {root}"
+                ),
+            )
+        } else {
+            (
+                Severity::Warning,
+                format!("{what}{to} was interrupted: its journal is still in {root}"),
+            )
+        };
+        out.push(STAGE_INTERRUPTED.raise(
+            sev,
+            title,
+            evidence,
+            format!(
+                "Run `mdatp-doctor mirror promote --root {root} --to canary`: it first finishes or undoes the interrupted step, then stages only a verified incoming package newer than the canary's. Then find what killed the step (a timeout, the OOM killer, a reboot)."
+            ),
+        ));
+    }
+    for c in st.stages.iter().filter(|a| a.stage == Stage::Canary) {
+        let name = stage_name(c);
+        let dir = c.state.path.display().to_string();
+        if let Err(why) = c.good() {
+            let unreadable = [
+                c.state.package.as_ref().and_then(|p| p.as_ref().err()),
+                c.state.manifest.as_ref().and_then(|m| m.as_ref().err()),
+            ]
+            .into_iter()
+            .flatten()
+            .any(|e| denied(e) || e.contains("time allowed"));
+            let mut evidence = vec![ev("stage", dir.clone(), why.as_str())];
+            if let Some(Ok(p)) = &c.state.package {
+                evidence.push(ev(
+                    "stage",
+                    format!("{dir}/updates.zip"),
+                    format!("{} bytes, {}", p.meta.size, p.signature.describe()),
+                ));
+            }
+            if let Some(Ok(m)) = &c.state.manifest {
+                evidence.push(ev(
+                    "stage",
+                    format!("{dir}/manifest.json"),
+                    format!(
+                        "DefinitionVersion {:?}, EngineVersion {:?}",
+                        m.definition_version, m.engine_version
+                    ),
+                ));
+            }
+            out.push(STAGE_CANARY_BAD.raise(
+                if unreadable {
+                    Severity::Unknown
+                } else {
+                    Severity::Critical
+                },
+                format!("{name} is not fit to serve ({why}): canary endpoints pull it"),
+                evidence,
+                format!(
+                    "Run the downloader into {root}/incoming and `mdatp-doctor mirror promote --root {root} --to canary` (a bad canary is replaced by any good package), or remove {dir}."
+                ),
+            ));
+        }
+        readable_as(&c.state, &name, out);
+    }
+    for inc in st.stages.iter().filter(|a| a.stage == Stage::Incoming) {
+        let Ok(new) = inc.good() else { continue };
+        let canary = st.stages.iter().find(|a| {
+            a.stage == Stage::Canary
+                && a.platform == inc.platform
+                && a.ring == inc.ring
+                && a.arch == inc.arch
+        });
+        let serves = match canary.map(StageArch::good) {
+            // A bad canary is mirror-stage-canary-bad, whose fix is the same promote.
+            Some(Err(_)) => continue,
+            Some(Ok(m)) => Some(m),
+            None => None,
+        };
+        if let Some(have) = serves
+            && !newer(new, have)
+        {
+            continue;
+        }
+        let name = stage_name(inc);
+        let mut evidence = vec![ev(
+            "stage",
+            format!("{}/manifest.json", inc.state.path.display()),
+            format!(
+                "{} (engine {}){}",
+                new.definition_version,
+                new.engine_version,
+                package_age(s, &inc.state).map_or(String::new(), |a| format!(
+                    ", downloaded {} ago",
+                    human_age(a)
+                ))
+            ),
+        )];
+        let title = match (serves, canary) {
+            (Some(have), Some(c)) => {
+                evidence.push(ev(
+                    "stage",
+                    format!("{}/manifest.json", c.state.path.display()),
+                    format!(
+                        "{} (engine {}){}",
+                        have.definition_version,
+                        have.engine_version,
+                        c.since()
+                            .map(|t| s.now.duration_since(t).unwrap_or_default())
+                            .map_or(String::new(), |a| format!(", served for {}", human_age(a)))
+                    ),
+                ));
+                format!(
+                    "{name} holds {}, newer than the {} the canary serves: not promoted to the canary",
+                    new.definition_version, have.definition_version
+                )
+            }
+            _ => {
+                evidence.push(ev(
+                    "stage",
+                    Stage::Canary
+                        .arch_path(&s.folder, &inc.platform, &inc.ring, &inc.arch)
+                        .display()
+                        .to_string(),
+                    "missing",
+                ));
+                format!(
+                    "{name} holds {}; the canary serves nothing for this arch",
+                    new.definition_version
+                )
+            }
+        };
+        out.push(STAGE_CANARY_BEHIND.raise(
+            Severity::Info,
+            title,
+            evidence,
+            format!(
+                "Run `mdatp-doctor mirror promote --root {root} --to canary`, or add --promote-canary to the `mirror run` schedule."
+            ),
+        ));
+    }
+}
+
+/// `canary/linux/production/arch_x86_64`: a stage's arch folder below the root.
+fn stage_name(a: &StageArch) -> String {
+    let mut parts = a.stage.ring_rel(&a.platform, &a.ring);
+    parts.push(format!("arch_{}", a.arch));
+    parts.join("/")
+}
+
+/// `new` offers more than `have`: newer definitions, or the same with a newer engine
+/// (what `mirror promote` moves on).
+fn newer(new: &crate::mirror::package::Manifest, have: &crate::mirror::package::Manifest) -> bool {
+    match crate::units::compare_versions(&new.definition_version, &have.definition_version) {
+        Some(Ordering::Greater) => true,
+        Some(Ordering::Equal) => {
+            crate::units::compare_versions(&new.engine_version, &have.engine_version)
+                == Some(Ordering::Greater)
+        }
+        _ => false,
+    }
+}
+
+fn package_age(s: &MirrorHostSnapshot, a: &ArchState) -> Option<Duration> {
+    match &a.package {
+        Some(Ok(p)) => p
+            .meta
+            .modified
+            .map(|m| s.now.duration_since(m).unwrap_or_default()),
+        _ => None,
+    }
 }
 
 fn log_findings(s: &MirrorHostSnapshot, out: &mut Vec<Finding>) {
@@ -1248,6 +1516,375 @@ fn online_findings(s: &MirrorHostSnapshot, out: &mut Vec<Finding>) {
                     "Run the downloader now and check it completes.".into(),
                 ));
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The stage rules on staged roots built in memory; the real binary on real trees is
+    //! tests/integration/mirror_stage_check.rs. The labelled corpus (tests/states/) holds
+    //! endpoint states only, so these are the healthy and broken staged roots.
+
+    use super::*;
+    use crate::mirror::package::{Manifest, Signature};
+    use crate::mirror_host::stage::Marker;
+    use crate::mirror_host::tree::{FileMeta, Slot};
+    use crate::mirror_host::{StageJournal, StagedRoot};
+    use std::path::PathBuf;
+    use std::time::UNIX_EPOCH;
+
+    const NOW: u64 = 1_800_000_000;
+    const ROOT: &str = "/srv/mdatp-mirror";
+    const HOUR: u64 = 3600;
+
+    fn now() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(NOW)
+    }
+
+    fn ago(secs: u64) -> SystemTime {
+        now() - Duration::from_secs(secs)
+    }
+
+    fn manifest(defs: &str, engine: &str) -> Manifest {
+        Manifest {
+            engine_version: engine.into(),
+            definition_version: defs.into(),
+        }
+    }
+
+    /// A stage's linux/production/arch_x86_64 holding a good pair of `defs`, its package
+    /// written `age` seconds ago and served since then (the marker a promote writes; none
+    /// in incoming/).
+    fn arch(stage: Stage, defs: &str, engine: &str, age: u64) -> StageArch {
+        let meta = FileMeta {
+            size: 120,
+            mode: 0o644,
+            uid: 0,
+            modified: Some(ago(age)),
+        };
+        let from = match stage {
+            Stage::Incoming => None,
+            Stage::Canary => Some(Stage::Incoming),
+            Stage::Production | Stage::Back => Some(Stage::Canary),
+        };
+        StageArch {
+            stage,
+            platform: "linux".into(),
+            ring: "production".into(),
+            arch: "x86_64".into(),
+            state: ArchState {
+                slot: Slot {
+                    platform: "linux".into(),
+                    ring: "production".into(),
+                    back: stage == Stage::Back,
+                    arch: "x86_64".into(),
+                },
+                path: stage.arch_path(Path::new(ROOT), "linux", "production", "x86_64"),
+                dir_exists: true,
+                dir_mode: Some(0o755),
+                package: Some(Ok(PackageState {
+                    meta: meta.clone(),
+                    signature: Signature::Zip,
+                    zip: Ok(1),
+                    sha256: Some(format!("{defs}-sha")),
+                })),
+                manifest: Some(Ok(manifest(defs, engine))),
+                manifest_meta: Some(meta),
+                leftovers: Vec::new(),
+            },
+            marker: from.map(|from| Marker {
+                since_unix: (NOW - age) as i64,
+                from,
+                definition_version: defs.into(),
+                engine_version: engine.into(),
+            }),
+            marker_error: None,
+            dir_modified: Some(ago(age)),
+        }
+    }
+
+    /// A staged root as `mirror check --folder ROOT` gathers it: production and back are
+    /// also the tree's slots.
+    fn snapshot(stages: Vec<StageArch>, journal: Option<StageJournal>) -> MirrorHostSnapshot {
+        let tree = stages
+            .iter()
+            .filter(|a| matches!(a.stage, Stage::Production | Stage::Back))
+            .map(|a| a.state.clone())
+            .collect();
+        MirrorHostSnapshot {
+            settings_path: None,
+            settings: None,
+            folder: PathBuf::from(ROOT),
+            folder_error: None,
+            folder_free: Some(1_000_000_000_000),
+            folder_tmpfs: false,
+            tree,
+            log_path: None,
+            log: None,
+            schedule: None,
+            install: None,
+            serving: None,
+            online: None,
+            interval: Duration::from_secs(8 * HOUR),
+            now: now(),
+            uid: 0,
+            job: None,
+            selinux: None,
+            staged: Some(StagedRoot { stages, journal }),
+        }
+    }
+
+    /// incoming and the canary on 1.441.91.0 (downloaded 3 h ago, canary for 2 h),
+    /// production on 1.441.90.0 for 20 h, back on 1.441.89.0.
+    fn healthy() -> Vec<StageArch> {
+        vec![
+            arch(Stage::Incoming, "1.441.91.0", "1.1.25090.3001", 3 * HOUR),
+            arch(Stage::Canary, "1.441.91.0", "1.1.25090.3001", 2 * HOUR),
+            arch(Stage::Production, "1.441.90.0", "1.1.25090.3001", 20 * HOUR),
+            arch(Stage::Back, "1.441.89.0", "1.1.25090.3001", 40 * HOUR),
+        ]
+    }
+
+    fn ids(fs: &[Finding]) -> Vec<(&'static str, Severity)> {
+        fs.iter().map(|f| (f.id, f.severity)).collect()
+    }
+
+    fn with(
+        mut stages: Vec<StageArch>,
+        stage: Stage,
+        edit: impl FnOnce(&mut StageArch),
+    ) -> Vec<StageArch> {
+        edit(stages.iter_mut().find(|a| a.stage == stage).unwrap());
+        stages
+    }
+
+    #[test]
+    fn a_healthy_staged_root_raises_nothing() {
+        let fs = check(&snapshot(healthy(), None));
+        assert_eq!(ids(&fs), []);
+        // Only production and back, as a fresh root has them after its first promotes.
+        let fs = check(&snapshot(healthy().split_off(2), None));
+        assert_eq!(ids(&fs), []);
+        // Incoming already on the next version, not staged yet: context only.
+        let stages = with(healthy(), Stage::Incoming, |a| {
+            *a = arch(Stage::Incoming, "1.441.92.0", "1.1.25090.3001", HOUR)
+        });
+        let fs = check(&snapshot(stages, None));
+        assert_eq!(ids(&fs), [("mirror-stage-canary-behind", Severity::Info)]);
+        assert!(fs[0].title.contains("1.441.92.0") && fs[0].title.contains("1.441.91.0"));
+        assert!(
+            fs[0]
+                .fix
+                .contains(&format!("mirror promote --root {ROOT} --to canary")),
+            "{}",
+            fs[0].fix
+        );
+    }
+
+    #[test]
+    fn after_a_rollback_back_equal_to_production_is_no_lost_backup() {
+        // `mirror rollback`: production is a copy of back (its marker says so).
+        let mut prod = arch(Stage::Production, "1.441.89.0", "1.1.25090.3001", HOUR);
+        prod.marker.as_mut().unwrap().from = Stage::Back;
+        let stages = with(healthy(), Stage::Production, |a| *a = prod);
+        assert_eq!(ids(&check(&snapshot(stages.clone(), None))), []);
+        // The same tree promoted from the canary is the downloader's lost n-1.
+        let stages = with(stages, Stage::Production, |a| {
+            a.marker.as_mut().unwrap().from = Stage::Canary
+        });
+        assert_eq!(
+            ids(&check(&snapshot(stages, None))),
+            [("mirror-host-backup-bad", Severity::Warning)]
+        );
+    }
+
+    #[test]
+    fn a_promote_to_a_newer_engine_with_the_same_definitions_keeps_a_real_backup() {
+        let stages = with(healthy(), Stage::Back, |a| {
+            *a = arch(Stage::Back, "1.441.90.0", "1.1.25080.1000", 40 * HOUR)
+        });
+        assert_eq!(ids(&check(&snapshot(stages.clone(), None))), []);
+        // Outside a staged root the downloader's rule stands: same definitions, n-1 lost.
+        let mut plain = snapshot(stages, None);
+        plain.staged = None;
+        assert_eq!(
+            ids(&check(&plain)),
+            [("mirror-host-backup-bad", Severity::Warning)]
+        );
+    }
+
+    #[test]
+    fn a_journal_left_behind_is_a_warning_and_a_fresh_one_is_info() {
+        let journal = |age: u64| StageJournal {
+            path: Path::new(ROOT).join(crate::mirror_host::stage::JOURNAL),
+            modified: Some(ago(age)),
+            op: Some("promote to production".into()),
+            folder: Some("linux/production/arch_x86_64".into()),
+            to_version: Some("1.441.91.0".into()),
+            error: None,
+        };
+        let fs = check(&snapshot(healthy(), Some(journal(2 * HOUR))));
+        assert_eq!(ids(&fs), [("mirror-stage-interrupted", Severity::Warning)]);
+        let f = &fs[0];
+        assert!(
+            f.title
+                .contains("promote to production of linux/production/arch_x86_64 (to 1.441.91.0) was interrupted"),
+            "{}",
+            f.title
+        );
+        assert!(
+            f.evidence[0].value.contains("2 hours ago"),
+            "{:?}",
+            f.evidence
+        );
+        assert!(
+            f.fix.starts_with(&format!(
+                "Run `mdatp-doctor mirror promote --root {ROOT} --to canary`"
+            )),
+            "{}",
+            f.fix
+        );
+        let fs = check(&snapshot(healthy(), Some(journal(60))));
+        assert_eq!(ids(&fs), [("mirror-stage-interrupted", Severity::Info)]);
+        // One that cannot be read is still there, and said.
+        let unread = StageJournal {
+            op: None,
+            folder: None,
+            to_version: None,
+            error: Some("not JSON: EOF while parsing".into()),
+            ..journal(3 * HOUR)
+        };
+        let fs = check(&snapshot(healthy(), Some(unread)));
+        assert_eq!(ids(&fs), [("mirror-stage-interrupted", Severity::Warning)]);
+        assert!(
+            fs[0]
+                .title
+                .starts_with("A promote or rollback step was interrupted")
+        );
+        assert!(fs[0].evidence.iter().any(|e| e.value.contains("EOF")));
+    }
+
+    #[test]
+    fn an_html_page_as_the_canary_package_is_critical() {
+        let stages = with(healthy(), Stage::Canary, |a| {
+            a.state.package = Some(Ok(PackageState {
+                meta: FileMeta {
+                    size: 64,
+                    mode: 0o644,
+                    uid: 0,
+                    modified: Some(ago(HOUR)),
+                },
+                signature: Signature::Html,
+                zip: Err("not a readable zip archive: invalid Zip archive".into()),
+                sha256: Some("x".into()),
+            }))
+        });
+        let fs = check(&snapshot(stages, None));
+        // The bad canary is the finding; what waits in incoming/ is not said again.
+        assert_eq!(ids(&fs), [("mirror-stage-canary-bad", Severity::Critical)]);
+        let f = &fs[0];
+        assert!(
+            f.title
+                .starts_with("canary/linux/production/arch_x86_64 is not fit to serve (updates.zip is not a complete zip"),
+            "{}",
+            f.title
+        );
+        assert!(
+            f.evidence
+                .iter()
+                .any(|e| e.value == "64 bytes, an HTML page, not a zip archive"),
+            "{:?}",
+            f.evidence
+        );
+        assert!(f.fix.contains(&format!("{ROOT}/incoming")), "{}", f.fix);
+    }
+
+    #[test]
+    fn a_canary_without_its_pair_is_critical_and_one_this_user_cannot_read_unknown() {
+        let stages = with(healthy(), Stage::Canary, |a| a.state.package = None);
+        let fs = check(&snapshot(stages, None));
+        assert_eq!(ids(&fs), [("mirror-stage-canary-bad", Severity::Critical)]);
+        assert!(fs[0].title.contains("no updates.zip"), "{}", fs[0].title);
+        let stages = with(healthy(), Stage::Canary, |a| {
+            a.state.manifest = Some(Ok(manifest("", "")))
+        });
+        let fs = check(&snapshot(stages, None));
+        assert_eq!(ids(&fs), [("mirror-stage-canary-bad", Severity::Critical)]);
+        let stages = with(healthy(), Stage::Canary, |a| {
+            a.state.package = Some(Err("Permission denied (os error 13)".into()))
+        });
+        let fs = check(&snapshot(stages, None));
+        assert_eq!(ids(&fs), [("mirror-stage-canary-bad", Severity::Unknown)]);
+    }
+
+    #[test]
+    fn a_canary_the_web_server_cannot_read_is_named_by_its_stage() {
+        let stages = with(healthy(), Stage::Canary, |a| a.state.dir_mode = Some(0o700));
+        let fs = check(&snapshot(stages, None));
+        assert_eq!(
+            ids(&fs),
+            [("mirror-host-not-world-readable", Severity::Critical)]
+        );
+        assert!(
+            fs[0]
+                .title
+                .starts_with("canary/linux/production/arch_x86_64 is not readable"),
+            "{}",
+            fs[0].title
+        );
+    }
+
+    #[test]
+    fn incoming_ahead_of_the_canary_is_info_and_level_or_behind_is_nothing() {
+        // No canary yet for a package in incoming/.
+        let stages: Vec<StageArch> = healthy()
+            .into_iter()
+            .filter(|a| a.stage != Stage::Canary)
+            .collect();
+        let fs = check(&snapshot(stages, None));
+        assert_eq!(ids(&fs), [("mirror-stage-canary-behind", Severity::Info)]);
+        assert!(
+            fs[0].title.contains("the canary serves nothing"),
+            "{}",
+            fs[0].title
+        );
+        // The same definitions with a newer engine is newer (what promote moves on).
+        let stages = with(healthy(), Stage::Incoming, |a| {
+            *a = arch(Stage::Incoming, "1.441.91.0", "1.1.25100.1", HOUR)
+        });
+        assert_eq!(
+            ids(&check(&snapshot(stages, None))),
+            [("mirror-stage-canary-behind", Severity::Info)]
+        );
+        // Older in incoming (the canary came from an earlier download): nothing.
+        let stages = with(healthy(), Stage::Incoming, |a| {
+            *a = arch(Stage::Incoming, "1.441.88.0", "1.1.25090.3001", HOUR)
+        });
+        assert_eq!(ids(&check(&snapshot(stages, None))), []);
+        // A bad package in incoming/ waits for nothing (mirror run judges the download).
+        let stages = with(healthy(), Stage::Incoming, |a| {
+            *a = arch(Stage::Incoming, "1.441.92.0", "1.1.25090.3001", HOUR);
+            a.state.manifest = None;
+        });
+        assert_eq!(ids(&check(&snapshot(stages, None))), []);
+    }
+
+    #[test]
+    fn outside_a_staged_root_no_stage_rule_speaks() {
+        let mut s = snapshot(healthy(), None);
+        s.staged = None;
+        assert_eq!(ids(&check(&s)), []);
+    }
+
+    #[test]
+    fn the_stage_rules_are_in_the_catalogue() {
+        for id in [
+            "mirror-stage-interrupted",
+            "mirror-stage-canary-bad",
+            "mirror-stage-canary-behind",
+        ] {
+            assert!(RULES.iter().any(|r| r.id == id), "{id}");
         }
     }
 }
