@@ -29,6 +29,7 @@ mod layers;
 mod manpages;
 mod mirror_host;
 mod mirror_stage;
+mod mirror_stage_check;
 mod monitoring;
 mod options;
 mod packaging;
