@@ -1,6 +1,11 @@
 //! The example Ansible playbook, run for real against localhost with the fake mdatp:
-//! install, diagnose, fetch, aggregate.
+//! install, diagnose, fetch, aggregate; and the staged mirror's canary gate.
 
+use std::ffi::OsStr;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use crate::mirror_host::{DEFS, ENGINE, stored_zip};
 use crate::testenv::{DEFINITIONS, Defs, Reply, TestEnv, config_for, fake_mdatp_path, full_health};
 
 #[test]
@@ -70,10 +75,26 @@ fn the_example_playbook_runs_against_localhost() {
 
 /// `ansible-playbook -c local` against localhost with `vars`, from contrib/ansible.
 fn playbook(env: &TestEnv, playbook: &str, vars: &serde_json::Value, extra: &[&str]) -> String {
+    let (ok, text) = run_playbook(env, "localhost,", playbook, vars, extra);
+    assert!(ok, "{playbook} {extra:?}:\n{text}");
+    text
+}
+
+/// `ansible-playbook -c local` with `inventory` (a file, or `host,`): whether it
+/// succeeded, and its output.
+fn run_playbook(
+    env: &TestEnv,
+    inventory: impl AsRef<OsStr>,
+    playbook: &str,
+    vars: &serde_json::Value,
+    extra: &[&str],
+) -> (bool, String) {
     let bin = which::which("ansible-playbook")
         .expect("ansible-playbook is not on PATH: `bash .ci/run` installs it in target/ci-venv");
     let out = std::process::Command::new(bin)
-        .args(["-i", "localhost,", "-c", "local", "-e"])
+        .arg("-i")
+        .arg(inventory)
+        .args(["-c", "local", "-e"])
         .arg(vars.to_string())
         .args(extra)
         .arg(format!(
@@ -91,8 +112,7 @@ fn playbook(env: &TestEnv, playbook: &str, vars: &serde_json::Value, extra: &[&s
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(out.status.success(), "{playbook} {extra:?}:\n{text}");
-    text
+    (out.status.success(), text)
 }
 
 /// The words of a systemd command line as the role writes it: each one double-quoted,
@@ -236,4 +256,184 @@ fn the_role_deploys_the_timer_and_the_diagnose_playbook_aggregates() {
             .expect("json");
     assert_eq!(fleet["reports"], 1);
     assert_eq!(fleet["verdicts"]["ok"]["count"], 1);
+}
+
+const CANARY_URL: &str = "http://127.0.0.1:9/canary/linux/production/";
+
+/// A staged mirror root in `env` whose canary ring serves `DEFS` (an incoming package
+/// staged by the binary), and an endpoint (the fake mdatp) in the canary that runs
+/// `runs`, got from the canary ring, engine loaded.
+fn canary_world(env: &mut TestEnv, runs: &'static str) -> PathBuf {
+    let root = env.path().join("wdav");
+    let incoming = root.join("incoming/linux/production/arch_x86_64");
+    std::fs::create_dir_all(&incoming).expect("mkdir");
+    // promote refuses a root its group or others may write, whatever the umask.
+    std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    std::fs::write(
+        incoming.join("updates.zip"),
+        stored_zip("mpasbase.vdm", format!("defs {DEFS}").as_bytes()),
+    )
+    .expect("package");
+    let manifest = serde_json::json!({"EngineVersion": ENGINE, "DefinitionVersion": DEFS});
+    std::fs::write(incoming.join("manifest.json"), manifest.to_string()).expect("manifest");
+    let out = env
+        .std_cmd()
+        .args(["mirror", "promote", "--to", "canary", "--root"])
+        .arg(&root)
+        .output()
+        .expect("mirror promote runs");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let defs = Defs {
+        version: runs,
+        ..Defs::healthy(CANARY_URL)
+    };
+    let health = format!(
+        "{}engine_load_status : \"Engine load succeeded\"\n",
+        full_health("101.25012.0000")
+    );
+    env.on(DEFINITIONS, Reply::stdout(&defs.text()))
+        .on("health", Reply::stdout(&health));
+    env.write_managed_config(&config_for(CANARY_URL, false));
+    std::fs::write(
+        env.path().join("inventory.ini"),
+        "[canary]\nlocalhost\n\n[mirror]\nlocalhost\n",
+    )
+    .expect("inventory");
+    root
+}
+
+fn gate_vars(env: &TestEnv, root: &Path) -> serde_json::Value {
+    serde_json::json!({
+        "ansible_python_interpreter": which::which("python3").expect("python3 runs ansible-playbook"),
+        "mdatp_doctor_become": false,
+        "mdatp_doctor_bin": env!("CARGO_BIN_EXE_mdatp-doctor"),
+        "mdatp_doctor_diagnose_args": ["--skip-network"],
+        "mdatp_doctor_remote_report": env.path().join("remote-report.json"),
+        "mdatp_doctor_canary_reports": env.path().join("canary-reports"),
+        "mdatp_doctor_stage_root": root,
+        // The canary was staged a moment ago; the soak is the binary's own test.
+        "mdatp_doctor_soak": "0",
+        "mdatp_doctor_env": {
+            "FAKE_MDATP_SCENARIO": env.path(),
+            "MDATP_DOCTOR_MDATP": fake_mdatp_path(),
+            "MDATP_DOCTOR_STATE_DIR": env.state_dir(),
+            "MDATP_DOCTOR_MANAGED_CONFIG": env.managed_config_path(),
+        },
+    })
+}
+
+/// The result line (`ok: [localhost]`, `changed: …`, `fatal: …`) of the role task `name`.
+fn task_result<'a>(output: &'a str, name: &str) -> &'a str {
+    let header = format!("TASK [mdatp_doctor : {name}]");
+    let at = output
+        .find(&header)
+        .unwrap_or_else(|| panic!("no task {name:?} in:\n{output}"));
+    output[at..]
+        .lines()
+        .skip(1)
+        .find(|l| {
+            ["ok:", "changed:", "fatal:", "skipping:"]
+                .iter()
+                .any(|p| l.starts_with(p))
+        })
+        .unwrap_or_else(|| panic!("no result for {name:?} in:\n{output}"))
+}
+
+const PROMOTE_TASK: &str = "Run mirror promote --to production";
+
+#[test]
+#[ignore = "needs ansible-playbook (.ci/run installs it in a virtualenv and runs it)"]
+fn the_canary_gate_playbook_promotes_what_the_canary_runs() {
+    let mut env = TestEnv::new();
+    let root = canary_world(&mut env, DEFS);
+    let vars = gate_vars(&env, &root);
+    let inventory = env.path().join("inventory.ini");
+
+    let (ok, out) = run_playbook(&env, &inventory, "canary-gate.yml", &vars, &[]);
+    assert!(ok, "{out}");
+    assert!(
+        task_result(&out, PROMOTE_TASK).starts_with("changed:"),
+        "{out}"
+    );
+    let report = env.path().join("canary-reports/localhost/diagnose.json");
+    assert!(report.is_file(), "the canary's report was fetched:\n{out}");
+    // Production now serves the canary's package: the same file, hard-linked.
+    let canary = root.join("canary/linux/production/arch_x86_64");
+    let production = root.join("linux/production/arch_x86_64");
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(production.join("manifest.json")).expect("production manifest"),
+    )
+    .expect("json");
+    assert_eq!(manifest["DefinitionVersion"], DEFS);
+    assert_eq!(
+        std::fs::read(production.join("updates.zip")).expect("production package"),
+        std::fs::read(canary.join("updates.zip")).expect("canary package")
+    );
+    let ino = |p: &Path| {
+        std::fs::metadata(p.join("updates.zip"))
+            .expect("stat")
+            .ino()
+    };
+    assert_eq!(ino(&production), ino(&canary));
+
+    // Nothing new the second time: ok, not changed.
+    let (ok, out) = run_playbook(&env, &inventory, "canary-gate.yml", &vars, &[]);
+    assert!(ok, "{out}");
+    assert!(task_result(&out, PROMOTE_TASK).starts_with("ok:"), "{out}");
+}
+
+#[test]
+#[ignore = "needs ansible-playbook (.ci/run installs it in a virtualenv and runs it)"]
+fn the_canary_gate_playbook_fails_naming_a_canary_behind_and_promotes_nothing() {
+    let mut env = TestEnv::new();
+    let root = canary_world(&mut env, "1.441.89.0");
+    let vars = gate_vars(&env, &root);
+    // Last run's report of a host that does not answer now: it would pass the gate.
+    let ghost = env.path().join("canary-reports/ghost-01");
+    std::fs::create_dir_all(&ghost).expect("mkdir");
+    let stale = serde_json::json!({
+        "schema_version": 1,
+        "snapshot": {
+            "time": "2099-01-01T00:00:00Z",
+            "hostname": "ghost-01",
+            "definitions": {
+                "definitions_version": {"value": DEFS},
+                "definitions_status": {"value": "up_to_date"},
+                "definitions_update_source_uri": {"value": CANARY_URL},
+            },
+            "health": {"engine_load_status": {"value": "Engine load succeeded"}},
+        },
+        "findings": [],
+        "verdict": "ok",
+    });
+    std::fs::write(ghost.join("diagnose.json"), stale.to_string()).expect("stale report");
+
+    let (ok, out) = run_playbook(
+        &env,
+        env.path().join("inventory.ini"),
+        "canary-gate.yml",
+        &vars,
+        &[],
+    );
+    assert!(!ok, "the refusal must fail the play:\n{out}");
+    // Refused on purpose (exit 2), not failed by the command itself.
+    assert!(task_result(&out, PROMOTE_TASK).starts_with("ok:"), "{out}");
+    assert!(
+        task_result(&out, "Fail when the gate refused").starts_with("fatal:"),
+        "{out}"
+    );
+    assert!(out.contains("refused (exit 2)"), "{out}");
+    assert!(
+        out.contains("runs 1.441.89.0, behind the canary's 1.441.90.0"),
+        "the host and why:\n{out}"
+    );
+    assert!(
+        out.contains("0 canary host(s) of the 1 needed"),
+        "the stale report was not counted:\n{out}"
+    );
+    assert!(!ghost.join("diagnose.json").exists(), "{out}");
+    assert!(
+        !root.join("linux/production/arch_x86_64").exists(),
+        "nothing was promoted"
+    );
 }
