@@ -90,6 +90,8 @@ pub fn human_age(d: Duration) -> String {
         format!("{} days", s / 86_400)
     } else if s >= 2 * 3600 {
         format!("{} hours", s / 3600)
+    } else if s / 60 == 1 {
+        "1 minute".into()
     } else {
         format!("{} minutes", s / 60)
     }

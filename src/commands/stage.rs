@@ -14,7 +14,7 @@ use crate::mirror_host::tree::ARCHES;
 use crate::render::{self, Format};
 use crate::report::gate::Gate;
 use crate::report::siem::Run;
-use crate::report::stage::{Action, GateDoc, StageDoc, StageReport, StepDoc};
+use crate::report::stage::{Action, FolderGate, GateDoc, StageDoc, StageReport, StepDoc};
 use crate::units::compare_versions;
 
 /// The lock `mirror run` takes: a promote never overlaps a download or another promote.
@@ -86,10 +86,10 @@ fn now_unix() -> i64 {
     jiff::Timestamp::now().as_second()
 }
 
-/// Opens the root (it must exist and be one only root or this user may write) and
-/// finishes or undoes what a killed step left; `false` (with the doc's error set) when
-/// nothing may be done.
-fn begin(root: &Path, doc: &mut StageDoc) -> bool {
+/// Opens the root (it must exist and be one only root or this user may write),
+/// finishes or undoes what a killed step left, and reads the packages rolled back;
+/// `None` (with the doc's error set) when nothing may be done.
+fn begin(root: &Path, doc: &mut StageDoc) -> Option<Vec<stage::Rejected>> {
     match crate::mirror_host::folder::Dir::open_top(root) {
         Ok(Some(_)) => {}
         Ok(None) => {
@@ -97,21 +97,27 @@ fn begin(root: &Path, doc: &mut StageDoc) -> bool {
             doc.next.push(
                 "create the served root and point the downloader's downloadFolder at <root>/incoming (docs/mirror-staging.md)".into(),
             );
-            return false;
+            return None;
         }
         Err(e) => {
             doc.error = Some(e);
-            return false;
+            return None;
         }
     }
     match stage::recover(root) {
-        Ok(done) => {
-            doc.recovered = done;
-            true
-        }
+        Ok(done) => doc.recovered = done,
         Err(e) => {
             doc.error = Some(format!("an interrupted step could not be settled: {e}"));
-            false
+            return None;
+        }
+    }
+    match stage::rejected(root) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            doc.error = Some(format!(
+                "the list of packages rolled back cannot be read: {e} (fix or remove it)"
+            ));
+            None
         }
     }
 }
@@ -131,11 +137,29 @@ fn judge_offer(
     src: &StageArch,
     dst: Option<&StageArch>,
     dst_stage: Stage,
+    rejected: &[stage::Rejected],
 ) -> Result<Option<crate::mirror::package::Manifest>, String> {
     let m = src
         .good()
         .map_err(|e| format!("{}: {e}", src.state.path.display()))?
         .clone();
+    if let Some(r) = rejected.iter().find(|r| {
+        (&r.platform, &r.ring, &r.arch) == (&src.platform, &src.ring, &src.arch)
+            && r.definition_version == m.definition_version
+            && r.engine_version == m.engine_version
+    }) {
+        let when = jiff::Timestamp::from_second(r.rejected_unix)
+            .map(|t| t.to_string())
+            .unwrap_or_default();
+        return Err(format!(
+            "{} (engine {}) was rolled back from {}/{} at {when}: it is not promoted again (a newer package will be; or remove its entry from {})",
+            m.definition_version,
+            m.engine_version,
+            r.platform,
+            r.ring,
+            stage::REJECTED
+        ));
+    }
     let Some(have) = served_version(dst) else {
         return Ok(Some(m));
     };
@@ -188,10 +212,10 @@ fn do_install(root: &Path, step: &Install, doc_step: &mut StepDoc) {
 /// `--to canary`: each good incoming package newer than the canary's goes to the canary.
 pub fn to_canary(root: &Path) -> StageDoc {
     let mut doc = StageDoc::new("mirror promote", "canary", root);
-    if !begin(root, &mut doc) {
+    let Some(rejected) = begin(root, &mut doc) else {
         doc.settle();
         return doc;
-    }
+    };
     for platform in stage::PLATFORMS {
         for ring in stage::RINGS {
             for arch in ARCHES {
@@ -212,7 +236,7 @@ pub fn to_canary(root: &Path) -> StageDoc {
                     why: None,
                     kept_in: None,
                 };
-                match judge_offer(&src, dst.as_ref(), Stage::Canary) {
+                match judge_offer(&src, dst.as_ref(), Stage::Canary, &rejected) {
                     Err(e) => {
                         s.action = Action::Refused;
                         s.why = Some(e);
@@ -282,10 +306,10 @@ pub fn to_production(
     soak: Duration,
 ) -> StageDoc {
     let mut doc = StageDoc::new("mirror promote", "production", root);
-    if !begin(root, &mut doc) {
+    let Some(rejected) = begin(root, &mut doc) else {
         doc.settle();
         return doc;
-    }
+    };
     // What the canary offers, arch folder by arch folder.
     let mut offers = Vec::new();
     for platform in stage::PLATFORMS {
@@ -308,7 +332,7 @@ pub fn to_production(
                     why: None,
                     kept_in: None,
                 };
-                match judge_offer(&src, dst.as_ref(), Stage::Production) {
+                match judge_offer(&src, dst.as_ref(), Stage::Production, &rejected) {
                     Err(e) => {
                         s.action = Action::Refused;
                         s.why = Some(e);
@@ -336,95 +360,98 @@ pub fn to_production(
         doc.settle();
         return doc;
     }
-    // The gate: the newest version offered must run on enough healthy canaries, and every
-    // folder offered must have been served for the soak.
-    let want = offers
-        .iter()
-        .map(|(_, _, m)| m.definition_version.clone())
-        .max_by(|a, b| compare_versions(a, b).unwrap_or(std::cmp::Ordering::Equal))
-        .unwrap_or_default();
-    let mut gate = Gate::new(&want);
+    // The gate, folder by folder: enough healthy canaries of that folder (its platform,
+    // ring and arch) on its version, none of them unwell, and the soak served. An
+    // unreadable report may be the canary that failed: it stops every folder.
+    let mut gate = Gate::default();
     super::aggregate::read_inputs(reports, &mut gate);
     gate.finish();
     let now = SystemTime::now();
-    let served = offers
-        .iter()
-        .map(|(_, src, _)| {
-            src.since()
-                .map(|t| now.duration_since(t).unwrap_or_default().as_secs())
-        })
-        .min()
-        .flatten();
-    let counted = gate.counted();
-    let mut refusals = Vec::new();
-    if gate.failing() > 0 {
-        refusals.push(format!(
-            "{} canary host(s) run {want} or newer from the canary ring and are unwell (named below)",
-            gate.failing()
-        ));
+    let mut folders = Vec::new();
+    for (i, src, m) in offers {
+        let judged = gate.judge(&src.platform, &src.ring, &src.arch, &m.definition_version);
+        let served = src
+            .since()
+            .map(|t| now.duration_since(t).unwrap_or_default().as_secs());
+        let want = &m.definition_version;
+        let counted = judged.counted();
+        let mut refusals = Vec::new();
+        if judged.failing() > 0 {
+            refusals.push(format!(
+                "{} canary host(s) run {want} or newer from this canary folder and are unwell (named below)",
+                judged.failing()
+            ));
+        }
+        if !gate.unreadable.is_empty() {
+            refusals.push(format!(
+                "{} report(s) could not be read (named below): fix or remove them",
+                gate.unreadable.len()
+            ));
+        }
+        if counted < min_canaries as usize {
+            refusals.push(format!(
+                "{counted} canary host(s) of the {min_canaries} needed run {want} or newer, healthy, from this canary folder"
+            ));
+        }
+        match served {
+            Some(s) if s >= soak.as_secs() => {}
+            Some(s) => refusals.push(format!(
+                "the canary has served {want} for {}, less than the {} soak",
+                crate::units::human_age(Duration::from_secs(s)),
+                crate::units::human_age(soak)
+            )),
+            None if soak.is_zero() => {}
+            None => refusals.push("how long the canary has served its package is not known".into()),
+        }
+        let passed = refusals.is_empty();
+        if passed {
+            let step = Install {
+                op: "promote to production".into(),
+                stage: Stage::Production,
+                platform: src.platform.clone(),
+                ring: src.ring.clone(),
+                arch: src.arch.clone(),
+                source: Source {
+                    dir: src.state.path.clone(),
+                    link: true,
+                },
+                keep_old_in: Some(Stage::Back),
+                marker: Marker {
+                    since_unix: now_unix(),
+                    from: Stage::Canary,
+                    definition_version: m.definition_version.clone(),
+                    engine_version: m.engine_version.clone(),
+                },
+            };
+            do_install(root, &step, &mut doc.steps[i]);
+        } else {
+            doc.steps[i].action = Action::Refused;
+            doc.steps[i].why = Some(format!(
+                "the canary gate is not met: {}",
+                refusals.join("; ")
+            ));
+        }
+        folders.push(FolderGate {
+            counted,
+            judged,
+            served_seconds: served,
+            passed,
+            refusals,
+        });
     }
-    // An unreadable report may be the canary that failed.
-    if !gate.unreadable.is_empty() {
-        refusals.push(format!(
-            "{} report(s) could not be read (named below): fix or remove them",
-            gate.unreadable.len()
-        ));
-    }
-    if counted < min_canaries as usize {
-        refusals.push(format!(
-            "{counted} canary host(s) of the {min_canaries} needed run {want} or newer, healthy, from the canary ring"
-        ));
-    }
-    match served {
-        Some(s) if s >= soak.as_secs() => {}
-        Some(s) => refusals.push(format!(
-            "the canary has served {want} for {}, less than the {} soak",
-            crate::units::human_age(Duration::from_secs(s)),
-            crate::units::human_age(soak)
-        )),
-        None if soak.is_zero() => {}
-        None => refusals.push("how long the canary has served its package is not known".into()),
-    }
-    let passed = refusals.is_empty();
+    let passed = folders.iter().all(|f| f.passed);
     doc.gate = Some(GateDoc {
         min_canaries,
         soak_seconds: soak.as_secs(),
-        served_seconds: served,
+        reports: gate.reports,
+        unreadable: gate.unreadable.clone(),
+        folders,
         passed,
-        reading: gate,
     });
     if !passed {
-        let why = refusals.join("; ");
-        for (i, _, _) in &offers {
-            doc.steps[*i].action = Action::Refused;
-            doc.steps[*i].why = Some(format!("the canary gate is not met: {why}"));
-        }
         doc.next.push(
-            "production keeps what it had; wait for the canary endpoints to update (or fix the hosts named above), collect fresh reports and run this again".into(),
+            "each refused folder keeps what it had; wait for its canary endpoints to update (or fix the hosts named above), collect fresh reports and run this again".into(),
         );
-        doc.settle();
-        return doc;
-    }
-    for (i, src, m) in offers {
-        let step = Install {
-            op: "promote to production".into(),
-            stage: Stage::Production,
-            platform: src.platform.clone(),
-            ring: src.ring.clone(),
-            arch: src.arch.clone(),
-            source: Source {
-                dir: src.state.path.clone(),
-                link: true,
-            },
-            keep_old_in: Some(Stage::Back),
-            marker: Marker {
-                since_unix: now_unix(),
-                from: Stage::Canary,
-                definition_version: m.definition_version,
-                engine_version: m.engine_version,
-            },
-        };
-        do_install(root, &step, &mut doc.steps[i]);
     }
     if doc.promoted() > 0 {
         doc.next.push(
@@ -439,7 +466,7 @@ pub fn to_production(
 /// `mirror rollback`: production ← back, for every platform and arch of `ring`.
 pub fn roll_back(root: &Path, ring: &str) -> StageDoc {
     let mut doc = StageDoc::new("mirror rollback", ring, root);
-    if !begin(root, &mut doc) {
+    if begin(root, &mut doc).is_none() {
         doc.settle();
         return doc;
     }
@@ -510,6 +537,25 @@ pub fn roll_back(root: &Path, ring: &str) -> StageDoc {
                 },
             };
             do_install(root, &step, &mut s);
+            // What was rolled back is never promoted again (the canary may still serve it).
+            if s.action == Action::Promoted
+                && let Some(old) = dst.as_ref().and_then(|d| d.good().ok())
+                && let Err(e) = stage::reject(
+                    root,
+                    stage::Rejected {
+                        platform: platform.into(),
+                        ring: ring.into(),
+                        arch: arch.into(),
+                        definition_version: old.definition_version.clone(),
+                        engine_version: old.engine_version.clone(),
+                        rejected_unix: now_unix(),
+                    },
+                )
+            {
+                s.why = Some(format!(
+                    "rolled back, but not recorded as rejected ({e}): the next promote to production may put it back"
+                ));
+            }
             doc.steps.push(s);
         }
     }
@@ -520,7 +566,7 @@ pub fn roll_back(root: &Path, ring: &str) -> StageDoc {
         ));
     }
     if doc.promoted() > 0 {
-        doc.next.push("the canary may still serve the rejected package: stage a newer one (mirror promote --to canary) before the next promote to production".into());
+        doc.next.push(format!("the package rolled back is recorded in {} and never promoted again; the canary may still serve it until a newer one is staged (mirror promote --to canary)", stage::REJECTED));
     }
     failed_next(&mut doc);
     doc.settle();

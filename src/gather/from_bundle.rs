@@ -581,6 +581,10 @@ fn rebuild(c: &Capture, thresholds: Thresholds) -> Rebuilt {
             .or_else(|| report_snap.and_then(|s| str_at(s, &["hostname"])))
             .unwrap_or("")
             .to_string(),
+        // The bundle's own, never this machine's.
+        arch: report_snap
+            .and_then(|s| str_at(s, &["arch"]))
+            .map(str::to_string),
         mdatp_path: c
             .source(names::DEFINITIONS)
             .and_then(|s| s.get("command")?.as_array()?.first()?.as_str())

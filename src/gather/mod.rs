@@ -44,6 +44,9 @@ pub struct GatherPlan {
 pub struct RunFacts {
     /// This endpoint's name, so fleet reports can be told apart (`aggregate`).
     pub hostname: String,
+    /// The endpoint's architecture as Defender names it (`x86_64`, `arm64`): which
+    /// `arch_*` package it runs (the canary gate judges each by its own endpoints).
+    pub arch: Option<String>,
     pub mdatp_path: Option<String>,
     pub state_dir: PathBuf,
     pub proxy: ProxyInfo,
@@ -238,6 +241,7 @@ pub fn gather(
         snapshot,
         RunFacts {
             hostname: crate::system::hostname(),
+            arch: crate::mirror::url::native_arch().map(str::to_string),
             mdatp_path,
             state_dir: plan.state_dir.clone(),
             proxy,

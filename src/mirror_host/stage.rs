@@ -13,6 +13,7 @@
 use std::ffi::CString;
 use std::io::Read;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
 
@@ -26,6 +27,10 @@ use super::tree::{self, ArchState, MANIFEST, PACKAGE, Slot};
 pub const MARKER: &str = ".mdatp-doctor-stage.json";
 /// The journal of the step in progress, in the root.
 pub const JOURNAL: &str = ".mdatp-doctor-journal.json";
+/// The packages rolled back, in the root: never promoted again.
+pub const REJECTED: &str = ".mdatp-doctor-rejected.json";
+/// Rejections kept (the newest).
+const MAX_REJECTED: usize = 100;
 pub const INCOMING: &str = "incoming";
 pub const CANARY: &str = "canary";
 /// Hidden names of folders being built (`.arch_x86_64.stage-<hex>`).
@@ -225,6 +230,46 @@ pub fn read_all(root: &Path, deadline: Option<Instant>) -> Vec<StageArch> {
     out
 }
 
+/// A package rolled back out of a ring: the canary may still serve it, and the next
+/// promote must not put it back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejected {
+    pub platform: String,
+    pub ring: String,
+    pub arch: String,
+    pub definition_version: String,
+    pub engine_version: String,
+    pub rejected_unix: i64,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct RejectedFile {
+    rejected: Vec<Rejected>,
+}
+
+/// The packages rolled back under `root` (none when the file is missing).
+pub fn rejected(root: &Path) -> Result<Vec<Rejected>, String> {
+    read_small::<RejectedFile>(&root.join(REJECTED))
+        .map(|f| f.map(|f| f.rejected).unwrap_or_default())
+        .map_err(|e| format!("{}: {e}", root.join(REJECTED).display()))
+}
+
+/// Records `r` as rolled back (atomically; the newest [`MAX_REJECTED`] are kept).
+pub fn reject(root: &Path, r: Rejected) -> Result<(), String> {
+    let mut all = rejected(root)?;
+    all.retain(|x| x != &r);
+    all.push(r);
+    let cut = all.len().saturating_sub(MAX_REJECTED);
+    all.drain(..cut);
+    let bytes =
+        serde_json::to_vec_pretty(&RejectedFile { rejected: all }).map_err(|e| e.to_string())?;
+    let top = Dir::open_top(root)?.ok_or_else(|| format!("{} is missing", root.display()))?;
+    crate::safe_write::replace_in(top.fd(), REJECTED, 0o644, |f| {
+        std::io::Write::write_all(f, &bytes)
+    })
+    .map_err(|e| format!("{}: {e}", root.join(REJECTED).display()))
+}
+
 // ---------------------------------------------------------------------------------------
 // Writing: folders built aside, swapped in whole, journaled.
 
@@ -351,7 +396,8 @@ fn entries(dir: &Dir) -> Result<Vec<String>, String> {
 }
 
 /// Removes the folder `name` in `parent`: its files (and symlinks, never followed), then
-/// the folder. A folder inside it is left, and said.
+/// the folder. A folder inside it (not ours to judge) fails the removal with its name; the
+/// callers leave the rest and say so.
 fn remove_tree(parent: &Dir, name: &str) -> Result<(), String> {
     let c = c_name(name)?;
     let path = parent.path.join(name);
@@ -457,11 +503,12 @@ fn random_hex() -> String {
 }
 
 /// Copies `src` into `dir` as `name`: a new file (`O_EXCL|O_NOFOLLOW`, 0600 until done),
-/// given `owner`'s owner and mode, fsynced.
+/// fsynced, owned by this user (not the downloader's) with the source's mode less any
+/// write bit for group and others.
 fn copy_in(dir: &Dir, name: &str, src: &Path) -> Result<(), String> {
     let (mut from, meta) =
         tree::open_regular(src).map_err(|e| format!("{}: {e}", src.display()))?;
-    let owner = Owner::of(&meta);
+    let mode = Owner::of(&meta).mode & 0o755;
     let c = c_name(name)?;
     // SAFETY: openat on a descriptor we hold; the descriptor is owned by the File below.
     let fd = unsafe {
@@ -478,10 +525,9 @@ fn copy_in(dir: &Dir, name: &str, src: &Path) -> Result<(), String> {
     let mut to = unsafe { std::fs::File::from_raw_fd(fd) };
     std::io::copy(&mut from, &mut to)
         .map_err(|e| format!("{}: {e}", dir.path.join(name).display()))?;
-    // SAFETY: fchown/fchmod on a descriptor we own; a failed chown (not root) keeps it ours.
+    // SAFETY: fchmod on a descriptor we own.
     unsafe {
-        let _ = libc::fchown(fd, owner.uid, owner.gid);
-        libc::fchmod(fd, (owner.mode & 0o777) as libc::mode_t);
+        libc::fchmod(fd, mode as libc::mode_t);
     }
     to.sync_all()
         .map_err(|e| format!("{}: {e}", dir.path.join(name).display()))
@@ -533,11 +579,21 @@ pub fn install(root: &Path, step: &Install) -> Result<Installed, String> {
     let staged = format!(".{arch_name}{STAGING_TAG}{}", random_hex());
     // The new folder gets the previous one's owner and mode (the source's when new).
     let old = ring.child(&arch_name)?;
+    // A new folder is ours, 0755: never the downloader's user's, who could then rewrite
+    // what the canary (and, through its links, production) serves.
     let owner = match &old {
         Some(d) => folder_owner(&d.path)?,
-        None => folder_owner(&step.source.dir).unwrap_or_else(|_| Owner::default_folder()),
+        None => Owner::default_folder(),
     };
     let built = ring.make_child(&staged, owner)?;
+    // The source package as it was before the copy: a downloader running outside the lock
+    // that replaces it meanwhile must not get a new package paired with an old manifest.
+    let src_id = || {
+        std::fs::symlink_metadata(step.source.dir.join(PACKAGE))
+            .map(|m| (m.dev(), m.ino(), m.len(), m.mtime(), m.mtime_nsec()))
+            .ok()
+    };
+    let before = src_id();
     let result = (|| {
         if step.source.link {
             let src = Dir::open_top(&step.source.dir)?
@@ -547,7 +603,16 @@ pub fn install(root: &Path, step: &Install) -> Result<Installed, String> {
             copy_in(&built, PACKAGE, &step.source.dir.join(PACKAGE))?;
         }
         copy_in(&built, MANIFEST, &step.source.dir.join(MANIFEST))?;
-        let marker = serde_json::to_vec_pretty(&step.marker).map_err(|e| e.to_string())?;
+        if src_id() != before {
+            return Err(format!(
+                "{} changed while it was copied (a download running outside mirror run's lock?): run again",
+                step.source.dir.join(PACKAGE).display()
+            ));
+        }
+        // Served from the swap, a moment after this (the check below reads the package).
+        let mut marker = step.marker.clone();
+        marker.since_unix = jiff::Timestamp::now().as_second();
+        let marker = serde_json::to_vec_pretty(&marker).map_err(|e| e.to_string())?;
         crate::safe_write::replace_in(built.fd(), MARKER, 0o644, |f| {
             std::io::Write::write_all(f, &marker)
         })
@@ -699,13 +764,22 @@ pub fn recover(root: &Path) -> Result<Vec<String>, String> {
                 .map(|rel| open_ring(root, rel))
                 .transpose()?;
             finish(root, &j, &ring, back.as_ref())?;
-            done.push(format!(
-                "finished the interrupted {} of {shown} ({} is served; the previous folder was put in place)",
-                j.op, j.to_version
-            ));
+            done.push(match &j.back {
+                Some(_) => format!(
+                    "finished the interrupted {} of {shown}: {} is served, the previous folder kept as the back",
+                    j.op, j.to_version
+                ),
+                None => format!(
+                    "finished the interrupted {} of {shown}: {} is served, the previous folder removed",
+                    j.op, j.to_version
+                ),
+            });
         } else {
-            // The swap never happened: the clients saw nothing; undo.
-            if let Err(e) = remove_tree(&ring, &j.staged) {
+            // The swap never happened: the clients saw nothing; undo (only the folder the
+            // journal names by inode: anything else under that name is left to the sweep).
+            if id_of(ring.fd(), &j.staged)? == Some(j.staged_id)
+                && let Err(e) = remove_tree(&ring, &j.staged)
+            {
                 done.push(format!("{e}; remove it by hand (it was never served)"));
             }
             remove_journal(root)?;

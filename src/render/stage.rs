@@ -75,36 +75,39 @@ pub fn human(d: &StageDoc, style: Style) -> String {
         }
     }
     if let Some(g) = &d.gate {
-        out.push_str(&format!(
-            "  canary gate: {} of {} host(s) needed run {} or newer, healthy, from the canary ring{}\n",
-            g.reading.counted(),
-            g.min_canaries,
-            g.reading.want,
-            match g.served_seconds {
-                Some(_) if g.soak_seconds == 0 => "; no soak asked".to_string(),
-                Some(s) => format!(
-                    "; served for {} of the {} soak",
-                    crate::units::human_age(std::time::Duration::from_secs(s)),
-                    crate::units::human_age(std::time::Duration::from_secs(g.soak_seconds))
-                ),
-                None => String::new(),
-            }
-        ));
-        for h in &g.reading.hosts {
-            let v = h.definitions_version.as_deref().unwrap_or("?");
-            if h.counted {
-                out.push_str(&format!("    ✔ {} runs {v}\n", h.host));
-            } else {
-                // ✘ unwell on the canary's version (it stops the promote); – not there yet.
-                let mark = if h.failing { "✘" } else { "–" };
-                out.push_str(&format!(
-                    "    {mark} {} runs {v}: {}\n",
-                    h.host,
-                    h.why_not.join("; ")
-                ));
+        for f in &g.folders {
+            out.push_str(&format!(
+                "  canary gate for {}: {} of {} host(s) needed run {} or newer, healthy, from its canary folder{}\n",
+                f.judged.folder,
+                f.counted,
+                g.min_canaries,
+                f.judged.want,
+                match f.served_seconds {
+                    Some(_) if g.soak_seconds == 0 => "; no soak asked".to_string(),
+                    Some(s) => format!(
+                        "; served for {} of the {} soak",
+                        crate::units::human_age(std::time::Duration::from_secs(s)),
+                        crate::units::human_age(std::time::Duration::from_secs(g.soak_seconds))
+                    ),
+                    None => String::new(),
+                }
+            ));
+            for h in &f.judged.hosts {
+                let v = h.definitions_version.as_deref().unwrap_or("?");
+                if h.counted {
+                    out.push_str(&format!("    ✔ {} runs {v}\n", h.host));
+                } else {
+                    // ✘ unwell on the canary's version (it stops the promote); – not there yet.
+                    let mark = if h.failing { "✘" } else { "–" };
+                    out.push_str(&format!(
+                        "    {mark} {} runs {v}: {}\n",
+                        h.host,
+                        h.why_not.join("; ")
+                    ));
+                }
             }
         }
-        for u in &g.reading.unreadable {
+        for u in &g.unreadable {
             out.push_str(&format!("    ? {}: {}\n", u.report, u.error));
         }
     }

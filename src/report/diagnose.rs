@@ -58,6 +58,13 @@ pub struct SnapshotDoc {
     pub time: String,
     #[serde(default, deserialize_with = "lenient")]
     pub hostname: Option<String>,
+    /// The endpoint's architecture (`x86_64`, `arm64`), when known.
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub arch: Option<String>,
     #[serde(default, deserialize_with = "lenient")]
     pub mdatp: MdatpDoc,
     /// `mdatp health --details definitions`, field by field.
@@ -262,6 +269,7 @@ impl DiagnoseReport<'_> {
             snapshot: Some(SnapshotDoc {
                 time: s.now.to_string(),
                 hostname: Some(run.hostname.clone()),
+                arch: run.arch.clone(),
                 mdatp: MdatpDoc {
                     path: run.mdatp_path.clone(),
                     app_version: s.str("app_version").map(str::to_string),

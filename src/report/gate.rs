@@ -17,7 +17,7 @@ const MAX_HOSTS: usize = 10_000;
 /// What health says when the engine is loaded (documented: health-status).
 const ENGINE_LOADED: &str = "Engine load succeeded";
 
-/// One canary host as its newest report shows it.
+/// One canary host as its newest report shows it, judged for one arch folder.
 #[derive(Debug, Clone, Serialize)]
 pub struct CanaryHost {
     pub host: String,
@@ -28,49 +28,68 @@ pub struct CanaryHost {
     pub definitions_version: Option<String>,
     /// Counted towards the gate.
     pub counted: bool,
-    /// Runs the canary's version (from the canary ring) and is unwell: evidence against
-    /// the package, which stops the promote however many others are well.
+    /// Runs the canary's version from this canary folder and is unwell: evidence against
+    /// the package, which stops its promote however many others are well.
     pub failing: bool,
     /// Why it is not counted (empty when counted).
     pub why_not: Vec<String>,
 }
 
-/// The gate's reading of the canary reports.
-#[derive(Debug, Clone, Default, Serialize)]
+/// What one report says, kept until each arch folder on offer is judged.
+#[derive(Debug, Clone, Default)]
+struct Facts {
+    host: String,
+    report: String,
+    time: String,
+    version: Option<String>,
+    source: Option<String>,
+    status: Option<String>,
+    engine: Option<String>,
+    /// The one architecture the report probed, when it probed exactly one.
+    arch: Option<String>,
+    critical: Vec<String>,
+    unknown: bool,
+}
+
+/// The canary reports as read: one entry per host (its newest report).
+#[derive(Debug, Clone, Default)]
 pub struct Gate {
-    /// The version the canary serves: a host must run it or newer.
-    pub want: String,
-    pub hosts: Vec<CanaryHost>,
+    facts: Vec<Facts>,
+    by_host: BTreeMap<String, usize>,
     pub unreadable: Vec<Unreadable>,
     /// Reports read (of hosts seen twice, the newest is kept).
     pub reports: usize,
-    #[serde(skip)]
-    by_host: BTreeMap<String, usize>,
+}
+
+/// The gate for one arch folder on offer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Judged {
+    /// `<platform>/<ring>/arch_<arch>`.
+    pub folder: String,
+    /// The version the canary serves there: a host must run it or newer.
+    pub want: String,
+    pub hosts: Vec<CanaryHost>,
+}
+
+impl Judged {
+    pub fn counted(&self) -> usize {
+        self.hosts.iter().filter(|h| h.counted).count()
+    }
+    pub fn failing(&self) -> usize {
+        self.hosts.iter().filter(|h| h.failing).count()
+    }
 }
 
 fn text(v: &Value) -> Option<&str> {
     v.as_str().filter(|s| !s.is_empty())
 }
 
+fn kept(s: &str, max: usize) -> String {
+    cut(s, max).into_owned()
+}
+
 impl Gate {
-    pub fn new(want: &str) -> Gate {
-        Gate {
-            want: want.to_string(),
-            ..Gate::default()
-        }
-    }
-
-    /// Hosts that count.
-    pub fn counted(&self) -> usize {
-        self.hosts.iter().filter(|h| h.counted).count()
-    }
-
-    /// Hosts on the canary's version that are unwell.
-    pub fn failing(&self) -> usize {
-        self.hosts.iter().filter(|h| h.failing).count()
-    }
-
-    fn judge(&self, report: &DiagnoseDoc, name: &str, file: &str) -> CanaryHost {
+    fn facts(report: &DiagnoseDoc, name: &str) -> Facts {
         let snap = report.snapshot.as_ref();
         let host = snap
             .and_then(|s| s.hostname.as_deref())
@@ -80,75 +99,113 @@ impl Gate {
             section
                 .and_then(|d| d.get(key))
                 .and_then(|f| text(&f["value"]))
-                .map(str::to_string)
+                .map(|v| kept(v, 512))
         };
         let defs = snap.and_then(|s| s.definitions.as_ref());
         let health = snap.and_then(|s| s.health.as_ref());
         let either = |key: &str| field(defs, key).or_else(|| field(health, key));
-        let version = either("definitions_version");
-        // Why it does not count: lagging (not on the version from the canary yet) ...
-        let mut why = Vec::new();
-        match &version {
-            None => why.push("no definitions_version in the report".to_string()),
-            Some(v) => match compare_versions(v, &self.want) {
-                Some(std::cmp::Ordering::Less) => {
-                    why.push(format!("runs {v}, behind the canary's {}", self.want))
-                }
-                None => why.push(format!("runs {v}, not a version to compare")),
-                _ => {}
-            },
+        let probed: Vec<&str> = snap
+            .and_then(|s| s.mirror.arch.as_array())
+            .map(|a| a.iter().filter_map(|p| text(&p["arch"])).collect())
+            .unwrap_or_default();
+        Facts {
+            host: kept(host, 256),
+            report: kept(name, 256),
+            time: snap.map(|s| kept(&s.time, 64)).unwrap_or_default(),
+            version: either("definitions_version").map(|v| kept(&v, 64)),
+            source: either("definitions_update_source_uri"),
+            status: either("definitions_status"),
+            engine: field(health, "engine_load_status"),
+            // Its own word, else the one arch it probed.
+            arch: snap
+                .and_then(|s| s.arch.as_deref())
+                .filter(|a| !a.is_empty())
+                .or_else(|| (probed.len() == 1).then(|| probed[0]))
+                .map(|a| kept(a, 32)),
+            critical: report
+                .findings
+                .iter()
+                .filter(|f| f.severity == "critical")
+                .take(32)
+                .map(|f| kept(&f.id, 64))
+                .collect(),
+            unknown: report.verdict.as_deref() == Some("unknown"),
         }
-        // A host that fell back to the cloud (or pulls from another ring) proves nothing
-        // about the package the canary serves.
-        match either("definitions_update_source_uri") {
-            Some(uri) if uri.contains("/canary/") => {}
-            Some(uri) => why.push(format!(
-                "updated from {uri}, not from the canary ring (…/canary/<platform>/<ring>/)"
-            )),
-            None => why.push("no definitions_update_source_uri in the report".into()),
-        }
-        let lagging = !why.is_empty();
-        // ... or unwell.
-        match either("definitions_status").as_deref() {
-            Some("up_to_date") => {}
-            Some(s) => why.push(format!("definitions_status is {s}, not up_to_date")),
-            None => why.push("no definitions_status in the report".into()),
-        }
-        match field(health, "engine_load_status").as_deref() {
-            Some(ENGINE_LOADED) => {}
-            Some(s) => why.push(format!("engine_load_status is {s:?}, not {ENGINE_LOADED:?}")),
-            None => why.push(
-                "no engine_load_status in the report (mdatp too old to say, or health not read): the engine is not known to be loaded".into(),
-            ),
-        }
-        let critical: Vec<&str> = report
-            .findings
+    }
+
+    /// Every host judged for the canary folder `platform`/`ring`/`arch` serving `want`.
+    pub fn judge(&self, platform: &str, ring: &str, arch: &str, want: &str) -> Judged {
+        let folder = format!("/canary/{platform}/{ring}/");
+        let hosts = self
+            .facts
             .iter()
-            .filter(|f| f.severity == "critical")
-            .map(|f| f.id.as_str())
+            .map(|f| {
+                // Why it does not count: it lags (not on this canary folder's package) ...
+                let mut why = Vec::new();
+                match &f.version {
+                    None => why.push("no definitions_version in the report".to_string()),
+                    Some(v) => match compare_versions(v, want) {
+                        Some(std::cmp::Ordering::Less) => {
+                            why.push(format!("runs {v}, behind the canary's {want}"))
+                        }
+                        None => why.push(format!("runs {v}, not a version to compare")),
+                        _ => {}
+                    },
+                }
+                // A host that fell back to the cloud, or pulls another ring, proves nothing
+                // about this package.
+                match &f.source {
+                    Some(uri) if uri.contains(&folder) || uri.ends_with(folder.trim_end_matches('/')) => {}
+                    Some(uri) => why.push(format!("updated from {uri}, not from …{folder}")),
+                    None => why.push("no definitions_update_source_uri in the report".into()),
+                }
+                match &f.arch {
+                    Some(a) if a == arch => {}
+                    Some(a) => why.push(format!("an {a} endpoint: it does not run the arch_{arch} package")),
+                    None => why.push("the report does not say which architecture it runs (diagnose probed none or several)".into()),
+                }
+                let lagging = !why.is_empty();
+                // ... or it is unwell.
+                match f.status.as_deref() {
+                    Some("up_to_date") => {}
+                    Some(s) => why.push(format!("definitions_status is {s}, not up_to_date")),
+                    None => why.push("no definitions_status in the report".into()),
+                }
+                match f.engine.as_deref() {
+                    Some(ENGINE_LOADED) => {}
+                    Some(s) => why.push(format!("engine_load_status is {s:?}, not {ENGINE_LOADED:?}")),
+                    None => why.push(
+                        "no engine_load_status in the report (mdatp too old to say, or health not read): the engine is not known to be loaded".into(),
+                    ),
+                }
+                if !f.critical.is_empty() {
+                    why.push(format!("critical: {}", f.critical.join(", ")));
+                }
+                if f.unknown {
+                    why.push("its verdict is unknown (the report could not see everything)".into());
+                }
+                CanaryHost {
+                    host: f.host.clone(),
+                    report: f.report.clone(),
+                    time: f.time.clone(),
+                    definitions_version: f.version.clone(),
+                    counted: why.is_empty(),
+                    failing: !lagging && !why.is_empty(),
+                    why_not: why,
+                }
+            })
             .collect();
-        if !critical.is_empty() {
-            why.push(format!("critical: {}", critical.join(", ")));
-        }
-        if report.verdict.as_deref() == Some("unknown") {
-            why.push("its verdict is unknown (the report could not see everything)".into());
-        }
-        CanaryHost {
-            host: cut(host, 256).into_owned(),
-            report: cut(file, 256).into_owned(),
-            time: snap
-                .map(|s| cut(&s.time, 64).into_owned())
-                .unwrap_or_default(),
-            definitions_version: version.map(|v| cut(&v, 64).into_owned()),
-            counted: why.is_empty(),
-            failing: !lagging && !why.is_empty(),
-            why_not: why.into_iter().map(|w| cut(&w, 512).into_owned()).collect(),
+        Judged {
+            folder: format!("{platform}/{ring}/arch_{arch}"),
+            want: want.to_string(),
+            hosts,
         }
     }
 
     /// Puts hosts in name order once all reports are in.
     pub fn finish(&mut self) {
-        self.hosts.sort_by(|a, b| a.host.cmp(&b.host));
+        self.facts.sort_by(|a, b| a.host.cmp(&b.host));
+        self.by_host.clear();
         self.unreadable
             .sort_by(|a, b| (&a.report, &a.error).cmp(&(&b.report, &b.error)));
     }
@@ -157,18 +214,18 @@ impl Gate {
 impl Sink for Gate {
     fn add(&mut self, report: &DiagnoseDoc, name: &str) {
         self.reports += 1;
-        let judged = self.judge(report, name, name);
+        let facts = Gate::facts(report, name);
         // One host, several reports: the newest snapshot speaks for it (RFC 3339 times
         // in UTC sort as text).
-        match self.by_host.get(&judged.host) {
+        match self.by_host.get(&facts.host) {
             Some(&i) => {
-                if judged.time >= self.hosts[i].time {
-                    self.hosts[i] = judged;
+                if facts.time >= self.facts[i].time {
+                    self.facts[i] = facts;
                 }
             }
-            None if self.hosts.len() < MAX_HOSTS => {
-                self.by_host.insert(judged.host.clone(), self.hosts.len());
-                self.hosts.push(judged);
+            None if self.facts.len() < MAX_HOSTS => {
+                self.by_host.insert(facts.host.clone(), self.facts.len());
+                self.facts.push(facts);
             }
             None => self.unreadable(name, format!("skipped: more than {MAX_HOSTS} hosts")),
         }
@@ -209,6 +266,7 @@ mod tests {
             "snapshot": {
                 "time": "2026-12-07T10:00:00Z",
                 "hostname": host,
+                "mirror": {"arch": [{"arch": "x86_64"}]},
                 "definitions": {
                     "definitions_version": {"value": version},
                     "definitions_status": {"value": status},
@@ -226,7 +284,7 @@ mod tests {
 
     #[test]
     fn a_healthy_canary_on_the_version_counts_and_each_failure_is_named() {
-        let mut g = Gate::new("1.2.3.0");
+        let mut g = Gate::default();
         g.add(
             &report(
                 "a",
@@ -298,6 +356,7 @@ mod tests {
             "g",
         );
         g.finish();
+        let g = g.judge("linux", "production", "x86_64", "1.2.3.0");
         let counted: Vec<&str> = g
             .hosts
             .iter()
@@ -323,7 +382,7 @@ mod tests {
                 && why("d").contains("critical: engine-not-loaded")
         );
         assert!(why("e").contains("no engine_load_status"));
-        assert!(why("f").contains("not from the canary ring"));
+        assert!(why("f").contains("not from …/canary/linux/production/"));
         assert!(why("g").contains("out_of_date"));
         // Unwell on the canary's version: evidence against the package. Lagging: not.
         let failing: Vec<&str> = g
@@ -336,8 +395,48 @@ mod tests {
     }
 
     #[test]
+    fn a_canary_of_another_ring_or_arch_does_not_vouch_for_this_folder() {
+        let mut g = Gate::default();
+        g.add(
+            &report(
+                "a",
+                "1.2.3.0",
+                "up_to_date",
+                Some(ENGINE_LOADED),
+                CANARY,
+                &[],
+            ),
+            "a",
+        );
+        g.finish();
+        let arm = g.judge("linux", "production", "arm64", "1.2.3.0");
+        assert_eq!(arm.counted(), 0);
+        assert!(
+            arm.hosts[0]
+                .why_not
+                .join(";")
+                .contains("an x86_64 endpoint")
+        );
+        let preview = g.judge("linux", "preview", "x86_64", "1.2.3.0");
+        assert_eq!(preview.counted(), 0);
+        assert!(
+            preview.hosts[0]
+                .why_not
+                .join(";")
+                .contains("/canary/linux/preview/")
+        );
+        // Lagging, not unwell: neither stops the other folders.
+        assert_eq!((arm.failing(), preview.failing()), (0, 0));
+        assert_eq!(
+            g.judge("linux", "production", "x86_64", "1.2.3.0")
+                .counted(),
+            1
+        );
+    }
+
+    #[test]
     fn a_host_reported_twice_is_one_host_judged_by_its_newest_report() {
-        let mut g = Gate::new("1.2.3.0");
+        let mut g = Gate::default();
         let mut old = report(
             "a",
             "1.2.2.0",
@@ -360,8 +459,9 @@ mod tests {
         );
         g.add(&old, "old");
         g.finish();
+        assert_eq!(g.reports, 2);
+        let g = g.judge("linux", "production", "x86_64", "1.2.3.0");
         assert_eq!(g.hosts.len(), 1);
         assert!(g.hosts[0].counted);
-        assert_eq!(g.reports, 2);
     }
 }

@@ -4,7 +4,8 @@
 use serde::Serialize;
 
 use super::SchemaVersion;
-use super::gate::Gate;
+use super::fleet::Unreadable;
+use super::gate::Judged;
 use crate::analyze::finding::Severity;
 
 /// What happened to one arch folder.
@@ -40,16 +41,30 @@ pub struct StepDoc {
     pub kept_in: Option<String>,
 }
 
+/// The canary gate of one arch folder on offer.
+#[derive(Debug, Clone, Serialize)]
+pub struct FolderGate {
+    #[serde(flatten)]
+    pub judged: Judged,
+    pub counted: usize,
+    /// How long the canary folder has served its package.
+    pub served_seconds: Option<u64>,
+    pub passed: bool,
+    /// Why not, when not.
+    pub refusals: Vec<String>,
+}
+
 /// The gate's result, when one was read.
 #[derive(Debug, Clone, Serialize)]
 pub struct GateDoc {
     pub min_canaries: u32,
     pub soak_seconds: u64,
-    /// How long the canary has served its version (the least over the arch folders).
-    pub served_seconds: Option<u64>,
+    /// Reports read (a host's newest counts).
+    pub reports: usize,
+    pub unreadable: Vec<Unreadable>,
+    pub folders: Vec<FolderGate>,
+    /// Every folder on offer passed.
     pub passed: bool,
-    #[serde(flatten)]
-    pub reading: Gate,
 }
 
 #[derive(Debug, Clone, Serialize)]

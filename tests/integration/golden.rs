@@ -283,6 +283,12 @@ fn normalise(text: &str, literals: &[(String, String)]) -> String {
                 r#""hostname": "<HOST>""#.into(),
             ),
             (&format!(r", host {host}, "), ", host <HOST>, ".into()),
+            // This machine's architecture, beside its name (probes keep theirs: they name
+            // what was asked for).
+            (
+                r#"("hostname": "<HOST>",\n\s*"arch": )"[a-z0-9_]+""#,
+                r#"${1}"<ARCH>""#.into(),
+            ),
             // The crate version (a release bump is not an output change).
             (
                 &format!(r"\bmdatp-doctor {version}\b"),

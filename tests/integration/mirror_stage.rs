@@ -91,6 +91,7 @@ impl Staged {
             "snapshot": {
                 "time": "2026-12-07T10:00:00Z",
                 "hostname": host,
+                "arch": "x86_64",
                 "definitions": {
                     "definitions_version": {"value": version},
                     "definitions_status": {"value": "up_to_date"},
@@ -117,7 +118,8 @@ impl Staged {
         ])
     }
 
-    /// Hidden names left in a ring folder (a half-built folder) or the journal.
+    /// Hidden names left in a ring folder (a half-built folder) or the journal (the
+    /// record of rolled-back packages is meant to stay).
     fn leftovers(&self) -> Vec<String> {
         let mut out = Vec::new();
         for rel in [
@@ -129,7 +131,7 @@ impl Staged {
             if let Ok(rd) = std::fs::read_dir(self.root.join(rel)) {
                 for e in rd.flatten() {
                     let n = e.file_name().to_string_lossy().into_owned();
-                    if n.starts_with('.') {
+                    if n.starts_with('.') && n != ".mdatp-doctor-rejected.json" {
                         out.push(format!("{rel}/{n}"));
                     }
                 }
@@ -292,7 +294,7 @@ fn the_gate_promotes_only_through_healthy_canaries_and_rollback_puts_back_the_by
     let (code, doc) = s.to_production(&reports);
     assert_eq!(code, 2, "{doc:#}");
     assert_eq!(doc["gate"]["passed"], false);
-    let hosts = doc["gate"]["hosts"].to_string();
+    let hosts = doc["gate"]["folders"][0]["hosts"].to_string();
     assert!(hosts.contains("behind the canary's 1.441.90.0"), "{hosts}");
     assert!(hosts.contains("Engine not loaded"), "{hosts}");
     assert_eq!(s.served(X86), "1.441.80.0");
@@ -372,6 +374,17 @@ fn the_gate_promotes_only_through_healthy_canaries_and_rollback_puts_back_the_by
     );
     assert_eq!(s.served(X86), "1.441.80.0");
     assert_eq!(s.served(BACK), "1.441.80.0");
+    // What was rolled back is never promoted again, though the canary still serves it.
+    let (code, doc) = s.to_production(&reports);
+    assert_eq!(code, 2, "{doc:#}");
+    assert!(
+        doc["steps"][0]["why"]
+            .as_str()
+            .unwrap()
+            .contains("was rolled back"),
+        "{doc:#}"
+    );
+    assert_eq!(s.served(X86), "1.441.80.0");
     // Twice: nothing to do.
     let (code, doc) = s.run(&["rollback"]);
     assert_eq!(
@@ -447,6 +460,7 @@ fn a_kill_9_at_any_point_leaves_whole_pairs_and_the_next_run_settles_it() {
         let (code, doc) = s.run(&["rollback"]);
         assert_eq!(code, 0, "{point}: {doc:#}");
         assert_eq!(s.served(X86), "1.441.80.0", "{point}");
+        let _ = std::fs::remove_file(s.root.join(".mdatp-doctor-rejected.json"));
         assert_eq!(s.served(BACK), "1.441.80.0", "{point}");
         assert!(s.leftovers().is_empty(), "{point}: {:?}", s.leftovers());
     }
@@ -577,6 +591,8 @@ fn clients_reading_through_http_during_promotes_and_rollbacks_never_see_a_broken
         let (code, doc) = s.run(&["rollback"]);
         assert_eq!(code, 0, "{doc:#}");
         assert_eq!(s.served(X86), "1.441.80.0");
+        // The administrator's override: the package may go out again.
+        std::fs::remove_file(s.root.join(".mdatp-doctor-rejected.json")).unwrap();
         swaps += 2;
     }
     // Both readers must have run during the swaps, or the test proved nothing.
@@ -723,6 +739,35 @@ fn a_retired_folder_that_cannot_be_removed_is_left_and_said_and_the_swap_stands(
         "{doc:#}"
     );
     assert_eq!(s.served(X86), "1.441.80.0");
+}
+
+#[test]
+#[ignore = "needs root (.ci/run runs it as root)"]
+fn a_downloader_running_as_another_user_never_owns_what_the_canary_serves() {
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "run as root: chown needs it");
+    let s = Staged::new();
+    s.put(INCOMING, "1.441.90.0");
+    for p in [
+        "incoming",
+        "incoming/linux",
+        "incoming/linux/production",
+        INCOMING,
+    ] {
+        std::os::unix::fs::chown(s.root.join(p), Some(1000), Some(1000)).unwrap();
+    }
+    for f in ["updates.zip", "manifest.json"] {
+        let p = s.root.join(INCOMING).join(f);
+        std::os::unix::fs::chown(&p, Some(1000), Some(1000)).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o664)).unwrap();
+    }
+    let (code, doc) = s.run(&["promote", "--to", "canary"]);
+    assert_eq!(code, 0, "{doc:#}");
+    for p in [s.root.join(CANARY), s.root.join(CANARY).join("updates.zip")] {
+        let m = std::fs::metadata(&p).unwrap();
+        assert_eq!(m.uid(), 0, "{}", p.display());
+        assert_eq!(m.mode() & 0o022, 0, "{}: {:o}", p.display(), m.mode());
+    }
 }
 
 #[test]

@@ -104,28 +104,33 @@ impl Staged {
     /// A healthy canary endpoint's `diagnose --format json` on `defs`, from the canary
     /// ring; then `mirror promote --to production` with no soak.
     fn to_production(&self, defs: &str) -> Value {
-        let report = self.dir.path().join(format!("canary-{defs}.json"));
-        std::fs::write(
-            &report,
-            json!({
-                "schema_version": 1,
-                "snapshot": {
-                    "time": "2026-12-07T10:00:00Z",
-                    "hostname": "canary-1",
-                    "definitions": {
-                        "definitions_version": {"value": defs},
-                        "definitions_status": {"value": "up_to_date"},
-                        "definitions_update_source_uri": {"value": "http://mirror.example/canary/linux/production/"},
+        // One healthy canary per arch: each vouches only for its own arch folder.
+        let dir = self.dir.path().join(format!("canary-{defs}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        for arch in ARCHES {
+            std::fs::write(
+                dir.join(format!("{arch}.json")),
+                json!({
+                    "schema_version": 1,
+                    "snapshot": {
+                        "time": "2026-12-07T10:00:00Z",
+                        "hostname": format!("canary-{arch}"),
+                        "arch": arch,
+                        "definitions": {
+                            "definitions_version": {"value": defs},
+                            "definitions_status": {"value": "up_to_date"},
+                            "definitions_update_source_uri": {"value": "http://mirror.example/canary/linux/production/"},
+                        },
+                        "health": {"engine_load_status": {"value": "Engine load succeeded"}},
                     },
-                    "health": {"engine_load_status": {"value": "Engine load succeeded"}},
-                },
-                "findings": [],
-                "verdict": "ok",
-            })
-            .to_string(),
-        )
-        .unwrap();
-        let report = report.display().to_string();
+                    "findings": [],
+                    "verdict": "ok",
+                })
+                .to_string(),
+            )
+            .unwrap();
+        }
+        let report = dir.display().to_string();
         self.stage(&[
             "promote",
             "--to",
