@@ -116,10 +116,10 @@ pub fn gather(plan: &MirrorHostPlan) -> MirrorHostSnapshot {
     let log = log_path.as_ref().map(|p| log::read(p));
     let schedule = find_schedule(&plan.root, script_name(plan, settings_path.as_deref()));
     let install = install(plan, settings_path.as_deref());
-    let serving = plan
-        .url
-        .as_ref()
-        .map(|u| serve(u, &tree, plan.probe_timeout));
+    let serving = plan.url.as_ref().map(|u| {
+        let disk = served_disk(u, &folder, &tree, plan.deadline);
+        serve(u, disk, plan.probe_timeout)
+    });
     let online = plan.online.as_ref().map(|base| ask_microsoft(base, &tree));
     let job = (!folder.as_os_str().is_empty())
         .then(|| job_access(&plan.root, &schedule, &folder, log_path.as_deref(), &tree));
@@ -307,10 +307,48 @@ fn find_schedule(root: &Path, script_name: String) -> Vec<ScheduleEntry> {
     out
 }
 
+/// What `url` should serve: the download tree, except where the download folder is a
+/// staged root's `incoming/`, which no endpoint pulls: then the stage the URL names
+/// (`…/canary/<platform>/<ring>/` the canary, anything else production).
+fn served_disk(
+    url: &str,
+    folder: &Path,
+    tree: &[ArchState],
+    deadline: Option<std::time::Instant>,
+) -> Vec<ArchState> {
+    let staged_root = folder
+        .file_name()
+        .filter(|n| *n == crate::mirror_host::stage::INCOMING)
+        .and(folder.parent())
+        .filter(|r| crate::mirror_host::stage::is_staged(r));
+    let Some(root) = staged_root else {
+        return tree.to_vec();
+    };
+    let stage = if url.contains("/canary/") {
+        Stage::Canary
+    } else {
+        Stage::Production
+    };
+    let mut out = Vec::new();
+    for platform in crate::mirror_host::stage::PLATFORMS {
+        for ring in crate::mirror_host::stage::RINGS {
+            for arch in tree::ARCHES {
+                if let Some(a) = crate::mirror_host::stage::read_arch(
+                    root, stage, platform, ring, arch, deadline,
+                ) {
+                    out.push(a.state);
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Probes `url` (a ring folder) for every arch whose package is on disk: manifest and the
 /// whole package through the same prober `connectivity` uses, without a proxy (the check
 /// runs on the mirror host).
-fn serve(url: &str, tree: &[ArchState], timeout: Duration) -> Serving {
+fn serve(url: &str, disk: Vec<ArchState>, timeout: Duration) -> Serving {
+    let tree = &disk;
     let checked = crate::mirror::url::check(url);
     let segs: Vec<&str> = url.trim_end_matches('/').rsplit('/').take(2).collect();
     let (platform, ring) = match segs[..] {
@@ -323,6 +361,7 @@ fn serve(url: &str, tree: &[ArchState], timeout: Duration) -> Serving {
         url: url.to_string(),
         platform,
         ring,
+        disk: Vec::new(),
         probes: Vec::new(),
         error: None,
     };
@@ -358,6 +397,7 @@ fn serve(url: &str, tree: &[ArchState], timeout: Duration) -> Serving {
         package_timeout: timeout,
     };
     serving.probes = crate::mirror::probe_all(&location, &arches, &opts);
+    serving.disk = disk;
     serving
 }
 

@@ -82,6 +82,9 @@ pub struct Serving {
     /// The ring folder on disk the URL is compared with.
     pub platform: String,
     pub ring: String,
+    /// The arch folders on disk the URL is compared with: the download tree's, or for a
+    /// staged root's `incoming/`, the stage the URL serves (canary or production).
+    pub disk: Vec<ArchState>,
     pub probes: Vec<crate::mirror::ArchProbe>,
     /// Why nothing could be probed (a malformed URL).
     pub error: Option<String>,

@@ -821,3 +821,68 @@ fn mirror_run_promote_canary_downloads_then_stages_to_the_canary() {
         "{doc:#}"
     );
 }
+
+#[test]
+fn mirror_check_compares_the_fleets_url_with_production_not_with_incoming() {
+    let s = Staged::new();
+    s.put(X86, "1.441.90.0");
+    s.put(INCOMING, "1.441.90.0");
+    assert_eq!(s.run(&["promote", "--to", "canary"]).0, 0);
+    // A newer download waits in incoming: the fleet's URL still rightly serves .90.
+    s.put(INCOMING, "1.441.91.0");
+    let settings = s.env.path().join("settings.json");
+    std::fs::write(
+        &settings,
+        json!({"downloadFolder": s.root.join("incoming"), "downloadLinuxUpdates": true})
+            .to_string(),
+    )
+    .unwrap();
+    let check = |docroot: &Path, ring_url: &str| {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (port, server) = serve(docroot.to_path_buf(), stop.clone());
+        let out = s
+            .env
+            .std_cmd()
+            .args(["--format", "json", "mirror", "check", "--settings"])
+            .arg(&settings)
+            .arg("--url")
+            .arg(format!("http://127.0.0.1:{port}/{ring_url}"))
+            .output()
+            .unwrap();
+        stop.store(true, Ordering::Relaxed);
+        server.join().unwrap();
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let ids: Vec<String> = doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect();
+        (ids, doc)
+    };
+    for url in ["linux/production/", "canary/linux/production/"] {
+        let (ids, doc) = check(&s.root, url);
+        assert!(
+            !ids.contains(&"mirror-host-serving-mismatch".to_string()),
+            "{url}: {doc:#}"
+        );
+    }
+    // A web server still on an old copy of the tree is caught.
+    let stale = s.env.path().join("stale");
+    std::fs::create_dir_all(stale.join(X86)).unwrap();
+    std::fs::write(
+        stale.join(X86).join("updates.zip"),
+        stored_zip("version.txt", b"1.441.80.0"),
+    )
+    .unwrap();
+    std::fs::write(
+        stale.join(X86).join("manifest.json"),
+        json!({"EngineVersion": ENGINE, "DefinitionVersion": "1.441.80.0"}).to_string(),
+    )
+    .unwrap();
+    let (ids, doc) = check(&stale, "linux/production/");
+    assert!(
+        ids.contains(&"mirror-host-serving-mismatch".to_string()),
+        "{doc:#}"
+    );
+}

@@ -1343,7 +1343,7 @@ fn serving_findings(s: &MirrorHostSnapshot, out: &mut Vec<Finding>) {
         return;
     }
     for p in &sv.probes {
-        let Some(disk) = s.tree.iter().find(|a| {
+        let Some(disk) = sv.disk.iter().find(|a| {
             !a.slot.back
                 && a.slot.platform == sv.platform
                 && a.slot.ring == sv.ring
