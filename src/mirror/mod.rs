@@ -6,6 +6,7 @@ pub mod conn;
 pub mod dir;
 pub mod http;
 pub mod package;
+pub mod status;
 pub mod step;
 pub mod tls;
 pub mod url;
