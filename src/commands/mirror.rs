@@ -102,6 +102,79 @@ fn write_textfile(path: &Path, text: &str) -> bool {
     }
 }
 
+/// Writes `mdatp-doctor-status.json` in every ring folder of the download tree (and, when
+/// the download folder is a staged root's `incoming/`, in the canary's and production's
+/// ring folders, which are what endpoints pull); returns what could not be written.
+fn write_statuses(folder: &Path, tree: &[ArchState], sync_error: Option<String>) -> Vec<String> {
+    use crate::mirror_host::stage::{self, Stage};
+    use crate::mirror_host::status::{self, History};
+    let now = jiff::Timestamp::now().to_string();
+    let mut errors = Vec::new();
+    let mut rings: Vec<(String, String)> = tree
+        .iter()
+        .filter(|a| !a.slot.back)
+        .map(|a| (a.slot.platform.clone(), a.slot.ring.clone()))
+        .collect();
+    rings.dedup();
+    let staged_root = folder
+        .file_name()
+        .filter(|n| *n == stage::INCOMING)
+        .and(folder.parent())
+        .filter(|r| stage::is_staged(r));
+    for (platform, ring) in rings {
+        let arches: Vec<&ArchState> = tree
+            .iter()
+            .filter(|a| !a.slot.back && a.slot.platform == platform && a.slot.ring == ring)
+            .collect();
+        let rel = vec![platform.clone(), ring.clone()];
+        let ring_dir = folder.join(&platform).join(&ring);
+        if !ring_dir.is_dir() {
+            continue;
+        }
+        let fetched = arches
+            .iter()
+            .filter_map(|a| status::arch_status(a))
+            .map(|a| a.definition_version)
+            .max_by(|a, b| {
+                crate::units::compare_versions(a, b).unwrap_or(std::cmp::Ordering::Equal)
+            });
+        let before = status::previous(&ring_dir);
+        let history = History::after_attempt(
+            before.as_ref(),
+            &now,
+            sync_error.clone(),
+            fetched.as_deref(),
+        );
+        if let Err(e) = status::write(folder, &rel, &arches, &history, "mirror run", &now) {
+            errors.push(e);
+        }
+        // A staged root: the stages endpoints pull get the same history, each with the
+        // packages it serves.
+        if let Some(root) = staged_root {
+            for st in [Stage::Canary, Stage::Production] {
+                let rel = st.ring_rel(&platform, &ring);
+                if !rel
+                    .iter()
+                    .fold(root.to_path_buf(), |p, n| p.join(n))
+                    .is_dir()
+                {
+                    continue;
+                }
+                let held: Vec<ArchState> = crate::mirror_host::tree::ARCHES
+                    .iter()
+                    .filter_map(|a| stage::read_arch(root, st, &platform, &ring, a, None))
+                    .map(|a| a.state)
+                    .collect();
+                let held: Vec<&ArchState> = held.iter().collect();
+                if let Err(e) = status::write(root, &rel, &held, &history, "mirror run", &now) {
+                    errors.push(e);
+                }
+            }
+        }
+    }
+    errors
+}
+
 /// What node_exporter reads for the last `mirror run`.
 pub const RUN_TEXTFILE_NAME: &str = "mdatp_mirror_run.prom";
 
@@ -241,11 +314,13 @@ pub fn run_downloader(ctx: &Context, args: &MirrorRunArgs) -> Result<Finished, F
             }
         }
     }
-    let verdict_after_restore = (!restored.is_empty()).then(|| {
+    let again = (!restored.is_empty()).then(|| {
         plan.deadline = Some(check_deadline(run_deadline));
-        let again = mirror_host::gather(&plan);
-        crate::analyze::finding::worst(&rules::mirror_host_findings(&again))
+        mirror_host::gather(&plan)
     });
+    let verdict_after_restore = again
+        .as_ref()
+        .map(|a| crate::analyze::finding::worst(&rules::mirror_host_findings(a)));
     if !restore_errors.is_empty() {
         verdict = verdict.max(Severity::Critical);
     }
@@ -254,7 +329,39 @@ pub fn run_downloader(ctx: &Context, args: &MirrorRunArgs) -> Result<Finished, F
         verdict = verdict.max(Severity::Warning);
     }
     restore_errors.extend(snapshot_errors);
-    // 5. Stage to the canary: each arch folder is verified again there, so a bad one left
+    // 5. Tell the endpoints how fresh the mirror is (issue 28): a status file in each ring
+    // folder served, good run or bad.
+    let sync_error = if let Some(e) = &script.spawn_error {
+        Some(format!("the downloader could not be started: {e}"))
+    } else if script.timed_out {
+        Some(format!(
+            "the downloader ran past {} s and was killed",
+            args.run_timeout.as_secs()
+        ))
+    } else if script.interrupted {
+        Some("the run was interrupted".to_string())
+    } else if let Some(e) = script.errors.first() {
+        Some(e.clone())
+    } else if script.exit_code != Some(0) {
+        Some(format!("the downloader exited {:?}", script.exit_code))
+    } else if check.verdict >= Severity::Critical {
+        Some(format!(
+            "the run left a bad tree: {}",
+            check
+                .findings
+                .iter()
+                .find(|f| f.severity >= Severity::Critical)
+                .map_or("see mirror check", |f| f.title.as_str())
+        ))
+    } else {
+        None
+    };
+    let final_tree = again.as_ref().map_or(&after.tree, |a| &a.tree);
+    let status_errors = write_statuses(&after.folder, final_tree, sync_error);
+    if !status_errors.is_empty() {
+        verdict = verdict.max(Severity::Warning);
+    }
+    // 6. Stage to the canary: each arch folder is verified again there, so a bad one left
     // by --no-restore is refused, and a restored one the canary already has is unchanged.
     let promote = (args.promote_canary && script.spawn_error.is_none()).then(|| {
         match super::stage::root_of_download_folder(&after.folder) {
@@ -286,6 +393,7 @@ pub fn run_downloader(ctx: &Context, args: &MirrorRunArgs) -> Result<Finished, F
         restore_errors,
         check,
         verdict_after_restore,
+        status_errors,
         promote,
         finished_unix: jiff::Timestamp::now().as_second(),
     };

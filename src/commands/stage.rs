@@ -282,12 +282,57 @@ pub fn to_canary(root: &Path) -> StageDoc {
     if doc.steps.iter().any(|s| s.action == Action::Refused) {
         doc.next.push("the canary keeps what it had; run the downloader again (mirror run) once the incoming package is good, and see mirror check --folder <root>/incoming".into());
     }
+    refresh_statuses(root, Stage::Canary, &mut doc, "mirror promote");
     if doc.promoted() > 0 {
         doc.next.push("let the canary endpoints (offlineDefinitionUpdateUrl …/canary/<platform>/<ring>/) update, collect their diagnose --format json reports, then mirror promote --to production --canary-reports DIR".into());
     }
     failed_next(&mut doc);
     doc.settle();
     doc
+}
+
+/// Rewrites the status file of each ring folder a step swapped something into, so
+/// endpoints read what it serves now; the sync history is the downloader's (incoming's
+/// status file), else what the folder's own said. What cannot be written is said.
+fn refresh_statuses(root: &Path, stage: Stage, doc: &mut StageDoc, by: &str) {
+    use crate::mirror_host::status::{self, History};
+    let mut rings: Vec<(String, String)> = doc
+        .steps
+        .iter()
+        .filter(|s| s.action == Action::Promoted)
+        .filter_map(|s| {
+            let mut parts = s.folder.splitn(3, '/');
+            Some((parts.next()?.to_string(), parts.next()?.to_string()))
+        })
+        .collect();
+    rings.sort();
+    rings.dedup();
+    let now = jiff::Timestamp::now().to_string();
+    for (platform, ring) in rings {
+        let rel = stage.ring_rel(&platform, &ring);
+        let dir = rel.iter().fold(root.to_path_buf(), |p, n| p.join(n));
+        let incoming = Stage::Incoming
+            .ring_rel(&platform, &ring)
+            .iter()
+            .fold(root.to_path_buf(), |p, n| p.join(n));
+        let history = History::of(
+            status::previous(&incoming)
+                .or_else(|| status::previous(&dir))
+                .as_ref(),
+        );
+        let held: Vec<_> = ARCHES
+            .iter()
+            .filter_map(|a| stage::read_arch(root, stage, &platform, &ring, a, None))
+            .map(|a| a.state)
+            .collect();
+        let held: Vec<_> = held.iter().collect();
+        if let Err(e) = status::write(root, &rel, &held, &history, by, &now) {
+            doc.next.push(format!(
+                "the status file endpoints read could not be written ({e}): they see the previous one until the next mirror run"
+            ));
+            doc.verdict = doc.verdict.max(crate::analyze::finding::Severity::Warning);
+        }
+    }
 }
 
 fn failed_next(doc: &mut StageDoc) {
@@ -453,6 +498,7 @@ pub fn to_production(
             "each refused folder keeps what it had; wait for its canary endpoints to update (or fix the hosts named above), collect fresh reports and run this again".into(),
         );
     }
+    refresh_statuses(root, Stage::Production, &mut doc, "mirror promote");
     if doc.promoted() > 0 {
         doc.next.push(
             "if the fleet misbehaves on the new package: mirror rollback --root <root>".into(),
@@ -559,6 +605,7 @@ pub fn roll_back(root: &Path, ring: &str) -> StageDoc {
             doc.steps.push(s);
         }
     }
+    refresh_statuses(root, Stage::Production, &mut doc, "mirror rollback");
     if doc.steps.is_empty() {
         doc.error = Some(format!(
             "no {ring} or {ring}_back arch folder under {}",

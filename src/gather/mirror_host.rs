@@ -136,7 +136,24 @@ pub fn gather(plan: &MirrorHostPlan) -> MirrorHostSnapshot {
         )
         .collect();
     let selinux = (!folder.as_os_str().is_empty()).then(|| selinux(&plan.root, &folder, &served));
+    let mut statuses: Vec<crate::mirror_host::RingStatus> = Vec::new();
+    for a in tree.iter().filter(|a| !a.slot.back) {
+        if statuses
+            .iter()
+            .any(|r| r.platform == a.slot.platform && r.ring == a.slot.ring)
+        {
+            continue;
+        }
+        let path = folder.join(&a.slot.platform).join(&a.slot.ring);
+        statuses.push(crate::mirror_host::RingStatus {
+            platform: a.slot.platform.clone(),
+            ring: a.slot.ring.clone(),
+            status: crate::mirror_host::status::read(&path),
+            path,
+        });
+    }
     MirrorHostSnapshot {
+        statuses,
         staged,
         job,
         selinux,

@@ -11,6 +11,7 @@ pub mod run;
 pub mod schedule;
 pub mod settings;
 pub mod stage;
+pub mod status;
 pub mod tree;
 
 use std::path::PathBuf;
@@ -127,6 +128,16 @@ pub struct StageJournal {
     pub error: Option<String>,
 }
 
+/// The status file (`mdatp-doctor-status.json`) of one ring folder of the download tree.
+#[derive(Debug, Clone)]
+pub struct RingStatus {
+    pub platform: String,
+    pub ring: String,
+    pub path: PathBuf,
+    /// `None`: no file. `Some(Err)`: it cannot be read.
+    pub status: Option<Result<crate::mirror::status::MirrorStatus, String>>,
+}
+
 /// Everything `mirror check` looked at on the mirror host: the input of the
 /// `mirror-host-*` rules.
 #[derive(Debug, Clone)]
@@ -162,6 +173,8 @@ pub struct MirrorHostSnapshot {
     /// `None` when no download folder is known.
     pub job: Option<JobAccess>,
     pub selinux: Option<SelinuxFacts>,
+    /// The status file of each ring folder of the tree (issue 28).
+    pub statuses: Vec<RingStatus>,
     /// `--folder` names a staged root ([`stage::is_staged`]): its stages. `None` otherwise.
     pub staged: Option<StagedRoot>,
 }

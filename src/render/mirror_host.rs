@@ -367,6 +367,9 @@ impl Render for MirrorRunReport {
         for e in &d.restore_errors {
             out.push_str(&format!("  could not restore: {e}\n"));
         }
+        for e in &d.status_errors {
+            out.push_str(&format!("  could not write the status file: {e}\n"));
+        }
         if let Some(v) = d.verdict_after_restore {
             out.push_str(&format!("  after the restore: {}\n", state_word(v)));
         }

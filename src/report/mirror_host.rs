@@ -262,6 +262,9 @@ pub struct MirrorRunDoc {
     /// The verdict after the restore, when something was restored.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verdict_after_restore: Option<Severity>,
+    /// Status files (`mdatp-doctor-status.json`) that could not be written.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub status_errors: Vec<String>,
     /// `--promote-canary`: the promote to the canary ring that followed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub promote: Option<super::stage::StageDoc>,

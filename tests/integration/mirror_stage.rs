@@ -83,6 +83,10 @@ impl Staged {
 
     /// A canary report that passes the gate (or not, by `version` and `engine`).
     fn report(&self, host: &str, version: &str, engine: &str) -> PathBuf {
+        self.report_arch(host, version, engine, "x86_64")
+    }
+
+    fn report_arch(&self, host: &str, version: &str, engine: &str, arch: &str) -> PathBuf {
         let dir = self.env.path().join("reports");
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(format!("{host}.json"));
@@ -91,7 +95,7 @@ impl Staged {
             "snapshot": {
                 "time": "2026-12-07T10:00:00Z",
                 "hostname": host,
-                "arch": "x86_64",
+                "arch": arch,
                 "definitions": {
                     "definitions_version": {"value": version},
                     "definitions_status": {"value": "up_to_date"},
@@ -885,4 +889,124 @@ fn mirror_check_compares_the_fleets_url_with_production_not_with_incoming() {
         ids.contains(&"mirror-host-serving-mismatch".to_string()),
         "{doc:#}"
     );
+}
+
+fn status_of(dir: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(dir.join("mdatp-doctor-status.json")).unwrap())
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+#[ignore = "needs curl and jq (.ci/run installs them)"]
+fn every_run_good_or_bad_leaves_a_status_file_describing_what_is_served() {
+    use crate::mirror_host::{DEFS, Fwlink, Host, fwlink, mirror_run};
+    let host = Host::with_settings(|s| {
+        s.insert("backupPreviousUpdates".into(), false.into());
+    });
+    let (code, doc, _) = mirror_run(&host, &fwlink(Fwlink::Good, DEFS), &[]);
+    assert_eq!(code, 0, "{doc:#}");
+    let ring = host.arch("production");
+    let st = status_of(&ring);
+    assert_eq!(st["schema_version"], 1);
+    assert_eq!(st["last_attempt"]["ok"], true, "{st:#}");
+    assert_eq!(st["last_success"], st["last_attempt"]["at"]);
+    assert_eq!(st["published"]["definition_version"], DEFS);
+    let pkg = std::fs::read(ring.join("arch_x86_64/updates.zip")).unwrap();
+    assert_eq!(st["arch"]["x86_64"]["definition_version"], DEFS);
+    assert_eq!(st["arch"]["x86_64"]["package_bytes"], pkg.len());
+    assert_eq!(st["arch"]["x86_64"]["package_sha256"], sha256_hex(&pkg));
+    let mode = std::fs::metadata(ring.join("mdatp-doctor-status.json"))
+        .unwrap()
+        .mode();
+    assert_eq!(mode & 0o777, 0o644);
+    let good_at = st["last_success"].clone();
+
+    // A proxy's 403 page: the run fails, the good package is restored, and the status file
+    // says so while still describing the package served.
+    let (code, doc, _) = mirror_run(&host, &fwlink(Fwlink::PackageForbidden, "1.441.95.0"), &[]);
+    assert_eq!(code, 2, "{doc:#}");
+    let st = status_of(&ring);
+    assert_eq!(st["last_attempt"]["ok"], false, "{st:#}");
+    assert!(
+        st["last_attempt"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("bad tree"),
+        "{st:#}"
+    );
+    assert_eq!(st["last_success"], good_at);
+    assert_eq!(st["published"]["definition_version"], DEFS);
+    assert_eq!(st["arch"]["x86_64"]["package_sha256"], sha256_hex(&pkg));
+    let ids = |doc: &Value| -> Vec<String> {
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (_, doc) = host.check(&[]);
+    assert!(
+        !ids(&doc).contains(&"mirror-host-status-stale".to_string()),
+        "{doc:#}"
+    );
+    // The script run straight from cron: the status file no longer names the package.
+    host.download(&fwlink(Fwlink::Good, "1.441.95.0"), None);
+    let (_, doc) = host.check(&[]);
+    assert!(
+        ids(&doc).contains(&"mirror-host-status-stale".to_string()),
+        "{doc:#}"
+    );
+}
+
+#[test]
+#[ignore = "needs curl and jq (.ci/run installs them)"]
+fn a_staged_root_tells_canary_and_fleet_endpoints_how_fresh_it_is() {
+    use crate::mirror_host::{DEFS, Fwlink, Host, fwlink, mirror_run};
+    let host = Host::with_settings(|_| {});
+    let root = host.path().join("srv");
+    std::fs::create_dir(&root).unwrap();
+    std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut settings: Value =
+        serde_json::from_slice(&std::fs::read(host.settings()).unwrap()).unwrap();
+    settings["downloadFolder"] = root.join("incoming").display().to_string().into();
+    settings["backupPreviousUpdates"] = false.into();
+    std::fs::write(host.settings(), settings.to_string()).unwrap();
+    let (code, doc, _) = mirror_run(&host, &fwlink(Fwlink::Good, DEFS), &["--promote-canary"]);
+    assert_eq!(code, 0, "{doc:#}");
+    let canary = status_of(&root.join("canary/linux/production"));
+    assert_eq!(
+        canary["arch"]["x86_64"]["definition_version"], DEFS,
+        "{canary:#}"
+    );
+    assert_eq!(canary["last_attempt"]["ok"], true);
+    // Production gets its package and the downloader's history.
+    let s = Staged {
+        env: TestEnv::new(),
+        root: root.clone(),
+    };
+    s.report("canary-1", DEFS, "Engine load succeeded");
+    let reports = s.report_arch("canary-2", DEFS, "Engine load succeeded", "arm64");
+    let (code, doc) = s.to_production(&reports);
+    assert_eq!(code, 0, "{doc:#}");
+    let prod = status_of(&root.join("linux/production"));
+    assert_eq!(
+        prod["arch"]["x86_64"]["definition_version"], DEFS,
+        "{prod:#}"
+    );
+    assert_eq!(prod["last_success"], canary["last_success"]);
+    // A failed sync later reaches the fleet's status file too.
+    let (code, doc, _) = mirror_run(&host, &fwlink(Fwlink::PackageForbidden, "1.441.95.0"), &[]);
+    assert_eq!(code, 2, "{doc:#}");
+    let prod = status_of(&root.join("linux/production"));
+    assert_eq!(prod["last_attempt"]["ok"], false, "{prod:#}");
+    assert_eq!(prod["arch"]["x86_64"]["definition_version"], DEFS);
 }

@@ -259,6 +259,7 @@ pub static RULES: &[&Rule] = &[
     &SCRIPT_PROBLEM,
     &TOOL_MISSING,
     &SERVING_MISMATCH,
+    &STATUS_STALE,
     &BEHIND_MICROSOFT,
     &NOT_WRITABLE,
     &LOG_OWNER,
@@ -271,6 +272,65 @@ pub static RULES: &[&Rule] = &[
 
 const DAY: Duration = Duration::from_secs(86_400);
 const MIRROR_MIN_FREE: u64 = 2_000_000_000;
+
+pub static STATUS_STALE: Rule = Rule {
+    id: "mirror-host-status-stale",
+    severity: "warning",
+    meaning: "mdatp-doctor-status.json, which mirror run writes beside the packages so that endpoints can tell how fresh the mirror is (issue 28), does not describe what the ring folder serves: it names another package (size or SHA-256) or another version, cannot be read, or is missing where other ring folders have one. A download run outside mirror run (the script straight from cron) leaves it behind. Nothing is raised when no ring folder has one (mirror run is not in use).",
+    fix: "Run the downloader through mdatp-doctor mirror run (its cron line or the shipped timer), which rewrites the file after every run, good or bad.",
+    basis: "Warning: endpoints read a sync history that is not this package's and may predict staleness wrongly, while the package itself is fine; a person fixes the cron line within a day. Inferred: the file is mdatp-doctor's own.",
+};
+
+fn status_findings(s: &MirrorHostSnapshot, out: &mut Vec<Finding>) {
+    let any = s.statuses.iter().any(|r| r.status.is_some());
+    for r in &s.statuses {
+        let shown = r.path.join(crate::mirror::status::STATUS_FILE);
+        let shown = shown.display().to_string();
+        let why = match &r.status {
+            None if any => Some("missing, while other ring folders have one".to_string()),
+            // No ring folder has one: mirror run is not in use; nothing is wrong with
+            // what is served.
+            None => None,
+            Some(Err(e)) => Some(format!("cannot be read: {e}")),
+            Some(Ok(st)) => s
+                .tree
+                .iter()
+                .filter(|a| {
+                    !a.slot.back && a.slot.platform == r.platform && a.slot.ring == r.ring
+                })
+                .find_map(|a| {
+                    let disk = crate::mirror_host::status::arch_status(a)?;
+                    match st.arch.get(&a.slot.arch) {
+                        None => Some(format!("says nothing of arch_{}", a.slot.arch)),
+                        Some(said) if said.package_sha256 != disk.package_sha256
+                            || said.definition_version != disk.definition_version =>
+                        {
+                            Some(format!(
+                                "describes {} (sha256 {}) for arch_{}, the folder holds {} (sha256 {})",
+                                said.definition_version,
+                                said.package_sha256,
+                                a.slot.arch,
+                                disk.definition_version,
+                                disk.package_sha256
+                            ))
+                        }
+                        Some(_) => None,
+                    }
+                }),
+        };
+        if let Some(why) = why {
+            out.push(STATUS_STALE.raise(
+                Severity::Warning,
+                format!(
+                    "The status file of {}/{} is not this package's: {why}",
+                    r.platform, r.ring
+                ),
+                vec![ev("status", shown, why.as_str())],
+                STATUS_STALE.fix.to_string(),
+            ));
+        }
+    }
+}
 
 /// Every mirror-host finding, most severe first.
 pub fn check(s: &MirrorHostSnapshot) -> Vec<Finding> {
@@ -288,6 +348,7 @@ pub fn check(s: &MirrorHostSnapshot) -> Vec<Finding> {
     online_findings(s, &mut out);
     access_findings(s, &mut out);
     selinux_findings(s, &mut out);
+    status_findings(s, &mut out);
     if let Some(st) = &s.staged {
         stage_findings(s, st, &mut out);
     }
@@ -1631,6 +1692,7 @@ mod tests {
             uid: 0,
             job: None,
             selinux: None,
+            statuses: Vec::new(),
             staged: Some(StagedRoot { stages, journal }),
         }
     }
@@ -1886,5 +1948,58 @@ mod tests {
         ] {
             assert!(RULES.iter().any(|r| r.id == id), "{id}");
         }
+    }
+
+    #[test]
+    fn a_status_file_that_is_not_this_packages_is_a_warning_and_none_at_all_is_quiet() {
+        use crate::mirror::status::{ArchStatus, MirrorStatus};
+        use crate::mirror_host::RingStatus;
+        let status = |defs: &str, sha: &str| MirrorStatus {
+            schema_version: 1,
+            written_at: "2026-12-07T10:00:00Z".into(),
+            written_by: "mirror run".into(),
+            arch: [(
+                "x86_64".to_string(),
+                ArchStatus {
+                    definition_version: defs.into(),
+                    engine_version: "1.1.25090.3001".into(),
+                    package_bytes: 1,
+                    package_sha256: sha.into(),
+                },
+            )]
+            .into(),
+            last_attempt: None,
+            last_success: None,
+            published: None,
+        };
+        let ring = |st: Option<Result<MirrorStatus, String>>| RingStatus {
+            platform: "linux".into(),
+            ring: "production".into(),
+            path: PathBuf::from(ROOT).join("linux/production"),
+            status: st,
+        };
+        let stale = |st| {
+            let mut s = snapshot(healthy(), None);
+            s.staged = None;
+            s.statuses = vec![st];
+            check(&s)
+                .iter()
+                .filter(|f| f.id == STATUS_STALE.id)
+                .map(|f| (f.severity, f.title.clone()))
+                .collect::<Vec<_>>()
+        };
+        // Healthy: the file names the package served; or there is none (mirror run unused).
+        assert_eq!(
+            stale(ring(Some(Ok(status("1.441.90.0", "1.441.90.0-sha"))))),
+            vec![]
+        );
+        assert_eq!(stale(ring(None)), vec![]);
+        // Broken: another package, or unreadable.
+        let f = stale(ring(Some(Ok(status("1.441.89.0", "1.441.89.0-sha")))));
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].0, Severity::Warning);
+        assert!(f[0].1.contains("describes 1.441.89.0"), "{}", f[0].1);
+        let f = stale(ring(Some(Err("not a status file".into()))));
+        assert_eq!(f[0].0, Severity::Warning);
     }
 }
