@@ -363,7 +363,16 @@ pub fn run_downloader(ctx: &Context, args: &MirrorRunArgs) -> Result<Finished, F
     }
     // 6. Stage to the canary: each arch folder is verified again there, so a bad one left
     // by --no-restore is refused, and a restored one the canary already has is unchanged.
-    let promote = (args.promote_canary && script.spawn_error.is_none()).then(|| {
+    // Only after a run that went well: a failed one may have left a package without its
+    // manifest's version, which no check of the folder can tell.
+    let promote = args.promote_canary.then(|| {
+        if failed {
+            let mut d = crate::report::stage::StageDoc::new("mirror promote", "canary", &after.folder);
+            d.error = Some("the run failed: nothing was staged to the canary".into());
+            d.next.push("fix the run (see above), then run mirror run --promote-canary again".into());
+            d.settle();
+            return d;
+        }
         match super::stage::root_of_download_folder(&after.folder) {
             Ok(root) => super::stage::to_canary(&root),
             Err(e) => {

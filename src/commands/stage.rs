@@ -89,7 +89,7 @@ fn now_unix() -> i64 {
 /// Opens the root (it must exist and be one only root or this user may write),
 /// finishes or undoes what a killed step left, and reads the packages rolled back;
 /// `None` (with the doc's error set) when nothing may be done.
-fn begin(root: &Path, doc: &mut StageDoc) -> Option<Vec<stage::Rejected>> {
+fn begin(root: &Path, doc: &mut StageDoc) -> Option<(std::fs::File, Vec<stage::Rejected>)> {
     match crate::mirror_host::folder::Dir::open_top(root) {
         Ok(Some(_)) => {}
         Ok(None) => {
@@ -104,6 +104,14 @@ fn begin(root: &Path, doc: &mut StageDoc) -> Option<Vec<stage::Rejected>> {
             return None;
         }
     }
+    let lock = match stage::lock_root(root) {
+        Ok(l) => l,
+        Err(e) => {
+            doc.error = Some(e);
+            doc.next.push("run it again when the other one ends".into());
+            return None;
+        }
+    };
     match stage::recover(root) {
         Ok(done) => doc.recovered = done,
         Err(e) => {
@@ -112,7 +120,7 @@ fn begin(root: &Path, doc: &mut StageDoc) -> Option<Vec<stage::Rejected>> {
         }
     }
     match stage::rejected(root) {
-        Ok(r) => Some(r),
+        Ok(r) => Some((lock, r)),
         Err(e) => {
             doc.error = Some(format!(
                 "the list of packages rolled back cannot be read: {e} (fix or remove it)"
@@ -120,6 +128,15 @@ fn begin(root: &Path, doc: &mut StageDoc) -> Option<Vec<stage::Rejected>> {
             None
         }
     }
+}
+
+/// The SHA-256 of the package a folder was judged on.
+fn package_sha(a: &StageArch) -> Option<String> {
+    a.state
+        .package
+        .as_ref()
+        .and_then(|p| p.as_ref().ok())
+        .and_then(|p| p.sha256.clone())
 }
 
 fn folder_name(platform: &str, ring: &str, arch: &str) -> String {
@@ -212,7 +229,7 @@ fn do_install(root: &Path, step: &Install, doc_step: &mut StepDoc) {
 /// `--to canary`: each good incoming package newer than the canary's goes to the canary.
 pub fn to_canary(root: &Path) -> StageDoc {
     let mut doc = StageDoc::new("mirror promote", "canary", root);
-    let Some(rejected) = begin(root, &mut doc) else {
+    let Some((_root_lock, rejected)) = begin(root, &mut doc) else {
         doc.settle();
         return doc;
     };
@@ -255,11 +272,13 @@ pub fn to_canary(root: &Path) -> StageDoc {
                                 link: false,
                             },
                             keep_old_in: None,
+                            package_sha256: package_sha(&src),
                             marker: Marker {
                                 since_unix: now_unix(),
                                 from: Stage::Incoming,
                                 definition_version: m.definition_version,
                                 engine_version: m.engine_version,
+                                token: String::new(),
                             },
                         },
                         &mut s,
@@ -351,7 +370,7 @@ pub fn to_production(
     soak: Duration,
 ) -> StageDoc {
     let mut doc = StageDoc::new("mirror promote", "production", root);
-    let Some(rejected) = begin(root, &mut doc) else {
+    let Some((_root_lock, rejected)) = begin(root, &mut doc) else {
         doc.settle();
         return doc;
     };
@@ -385,7 +404,10 @@ pub fn to_production(
                     Ok(None) => {
                         s.why = Some("production already serves the canary's package".into())
                     }
-                    Ok(Some(m)) => offers.push((doc.steps.len(), src, m)),
+                    Ok(Some(m)) => {
+                        let keep = dst.as_ref().is_some_and(|d| d.good().is_ok());
+                        offers.push((doc.steps.len(), src, m, keep))
+                    }
                 }
                 doc.steps.push(s);
             }
@@ -413,7 +435,7 @@ pub fn to_production(
     gate.finish();
     let now = SystemTime::now();
     let mut folders = Vec::new();
-    for (i, src, m) in offers {
+    for (i, src, m, keep_old) in offers {
         let judged = gate.judge(&src.platform, &src.ring, &src.arch, &m.definition_version);
         let served = src
             .since()
@@ -460,12 +482,15 @@ pub fn to_production(
                     dir: src.state.path.clone(),
                     link: true,
                 },
-                keep_old_in: Some(Stage::Back),
+                // A broken production folder never replaces a good back.
+                keep_old_in: keep_old.then_some(Stage::Back),
+                package_sha256: package_sha(&src),
                 marker: Marker {
                     since_unix: now_unix(),
                     from: Stage::Canary,
                     definition_version: m.definition_version.clone(),
                     engine_version: m.engine_version.clone(),
+                    token: String::new(),
                 },
             };
             do_install(root, &step, &mut doc.steps[i]);
@@ -512,10 +537,10 @@ pub fn to_production(
 /// `mirror rollback`: production ← back, for every platform and arch of `ring`.
 pub fn roll_back(root: &Path, ring: &str) -> StageDoc {
     let mut doc = StageDoc::new("mirror rollback", ring, root);
-    if begin(root, &mut doc).is_none() {
+    let Some((_root_lock, _)) = begin(root, &mut doc) else {
         doc.settle();
         return doc;
-    }
+    };
     for platform in stage::PLATFORMS {
         for arch in ARCHES {
             let dst = stage::read_arch(root, Stage::Production, platform, ring, arch, None);
@@ -575,11 +600,13 @@ pub fn roll_back(root: &Path, ring: &str) -> StageDoc {
                     link: true,
                 },
                 keep_old_in: None,
+                package_sha256: package_sha(&back),
                 marker: Marker {
                     since_unix: now_unix(),
                     from: Stage::Back,
                     definition_version: m.definition_version,
                     engine_version: m.engine_version,
+                    token: String::new(),
                 },
             };
             do_install(root, &step, &mut s);

@@ -12,7 +12,7 @@
 
 use std::ffi::CString;
 use std::io::Read;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
@@ -99,6 +99,10 @@ pub struct Marker {
     pub definition_version: String,
     #[serde(default)]
     pub engine_version: String,
+    /// Random, the journal's too: tells this folder from any other after a kill, whatever
+    /// the device and inode numbers became (a reboot can renumber them).
+    #[serde(default)]
+    pub token: String,
 }
 
 /// One `arch_*` folder of one stage, as read.
@@ -292,27 +296,35 @@ fn os_err(what: impl std::fmt::Display) -> String {
     format!("{what}: {}", std::io::Error::last_os_error())
 }
 
-/// The (device, inode) of `name` in `dir`, not through a symlink; `None` when missing.
-fn id_of(dir: BorrowedFd<'_>, name: &str) -> Result<Option<(u64, u64)>, String> {
-    let c = c_name(name)?;
-    // SAFETY: stat is plain data; fstatat on a descriptor we borrow, with a C string.
+/// Written into the folder a step is about to retire, holding the journal's `old_token`:
+/// after a kill, the retired folder is told by it from the back folder it is exchanged with.
+const RETIRE: &str = ".mdatp-doctor-retire";
+
+/// The retire token in `dir`/`name`.
+fn retire_token_of(dir: &Dir, name: &str) -> Option<String> {
+    let (f, _) = tree::open_regular(&dir.path.join(name).join(RETIRE)).ok()?;
+    let mut t = String::new();
+    f.take(256).read_to_string(&mut t).ok()?;
+    Some(t.trim().to_string()).filter(|t| !t.is_empty())
+}
+
+/// The token of the marker in `dir`/`name` (`None`: no folder, no marker, or not ours).
+fn token_of(dir: &Dir, name: &str) -> Option<String> {
+    read_small::<Marker>(&dir.path.join(name).join(MARKER))
+        .ok()
+        .flatten()
+        .map(|m| m.token)
+        .filter(|t| !t.is_empty())
+}
+
+/// The device a folder we hold is on.
+fn device_of(dir: &Dir) -> Result<u64, String> {
+    // SAFETY: stat is plain data that fstat fills; the descriptor is borrowed.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    if unsafe {
-        libc::fstatat(
-            dir.as_raw_fd(),
-            c.as_ptr(),
-            &mut st,
-            libc::AT_SYMLINK_NOFOLLOW,
-        )
-    } != 0
-    {
-        let e = std::io::Error::last_os_error();
-        return match e.kind() {
-            std::io::ErrorKind::NotFound => Ok(None),
-            _ => Err(format!("{name}: {e}")),
-        };
+    if unsafe { libc::fstat(dir.fd().as_raw_fd(), &mut st) } != 0 {
+        return Err(os_err(dir.path.display()));
     }
-    Ok(Some((st.st_dev, st.st_ino)))
+    Ok(st.st_dev)
 }
 
 /// `renameat2` between two folders we hold; `exchange` swaps the two names atomically,
@@ -455,6 +467,8 @@ pub struct Install {
     pub source: Source,
     pub keep_old_in: Option<Stage>,
     pub marker: Marker,
+    /// The SHA-256 of the package judged fit to serve: the copy must be that package.
+    pub package_sha256: Option<String>,
 }
 
 /// The journal: what a step meant to do and which folder is which.
@@ -465,8 +479,10 @@ struct Journal {
     ring: Vec<String>,
     arch: String,
     staged: String,
-    staged_id: (u64, u64),
-    old_id: Option<(u64, u64)>,
+    /// The new folder's marker token.
+    token: String,
+    /// There was a previous folder: the token written into it ([`RETIRE`]).
+    old_token: Option<String>,
     /// Where the previous folder goes (the back ring folder), below the root.
     back: Option<Vec<String>>,
     to_version: String,
@@ -508,7 +524,11 @@ fn random_hex() -> String {
 fn copy_in(dir: &Dir, name: &str, src: &Path) -> Result<(), String> {
     let (mut from, meta) =
         tree::open_regular(src).map_err(|e| format!("{}: {e}", src.display()))?;
-    let mode = Owner::of(&meta).mode & 0o755;
+    // Readable by the web server, writable by nobody else, whatever the source's mode.
+    let mode = (Owner::of(&meta).mode & 0o755) | 0o444;
+    if meta.len() > tree::MAX_PACKAGE {
+        return Err(format!("{}: larger than the 2 GiB cap", src.display()));
+    }
     let c = c_name(name)?;
     // SAFETY: openat on a descriptor we hold; the descriptor is owned by the File below.
     let fd = unsafe {
@@ -523,7 +543,8 @@ fn copy_in(dir: &Dir, name: &str, src: &Path) -> Result<(), String> {
         return Err(os_err(dir.path.join(name).display()));
     }
     let mut to = unsafe { std::fs::File::from_raw_fd(fd) };
-    std::io::copy(&mut from, &mut to)
+    // The size it had when opened: a file still growing is not copied without end.
+    std::io::copy(&mut (&mut from).take(meta.len()), &mut to)
         .map_err(|e| format!("{}: {e}", dir.path.join(name).display()))?;
     // SAFETY: fchmod on a descriptor we own.
     unsafe {
@@ -533,9 +554,29 @@ fn copy_in(dir: &Dir, name: &str, src: &Path) -> Result<(), String> {
         .map_err(|e| format!("{}: {e}", dir.path.join(name).display()))
 }
 
-/// Hard-links `name` of the folder `src_dir` (never through a symlink) into `dir`.
+/// Hard-links `name` of the folder `src_dir` into `dir`: only a regular file, never a
+/// symlink (whose target could change what is served after the gate).
 fn link_in(dir: &Dir, src_dir: &Dir, name: &str) -> Result<(), String> {
     let c = c_name(name)?;
+    // SAFETY: stat is plain data; fstatat on a descriptor we hold, not following links.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe {
+        libc::fstatat(
+            src_dir.fd().as_raw_fd(),
+            c.as_ptr(),
+            &mut st,
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    } != 0
+    {
+        return Err(os_err(src_dir.path.join(name).display()));
+    }
+    if st.st_mode & libc::S_IFMT != libc::S_IFREG {
+        return Err(format!(
+            "{} is not a regular file (a symlink?): never linked into a served folder",
+            src_dir.path.join(name).display()
+        ));
+    }
     // SAFETY: linkat on descriptors we hold; without AT_SYMLINK_FOLLOW a symlink is linked
     // as itself, which the check of the built folder then refuses.
     if unsafe {
@@ -586,6 +627,7 @@ pub fn install(root: &Path, step: &Install) -> Result<Installed, String> {
         None => Owner::default_folder(),
     };
     let built = ring.make_child(&staged, owner)?;
+    let token = random_hex();
     // The source package as it was before the copy: a downloader running outside the lock
     // that replaces it meanwhile must not get a new package paired with an old manifest.
     let src_id = || {
@@ -612,6 +654,7 @@ pub fn install(root: &Path, step: &Install) -> Result<Installed, String> {
         // Served from the swap, a moment after this (the check below reads the package).
         let mut marker = step.marker.clone();
         marker.since_unix = jiff::Timestamp::now().as_second();
+        marker.token = token.clone();
         let marker = serde_json::to_vec_pretty(&marker).map_err(|e| e.to_string())?;
         crate::safe_write::replace_in(built.fd(), MARKER, 0o644, |f| {
             std::io::Write::write_all(f, &marker)
@@ -628,10 +671,27 @@ pub fn install(root: &Path, step: &Install) -> Result<Installed, String> {
         };
         let state = tree::inspect_dir(&built.path, slot, None);
         let m = verdict(&state).map_err(|e| format!("the copy is not fit to serve: {e}"))?;
-        if m.definition_version != step.marker.definition_version {
+        if m.definition_version != step.marker.definition_version
+            || m.engine_version != step.marker.engine_version
+        {
             return Err(format!(
-                "the copy's manifest names {}, not {}: the source changed while it was copied (run again)",
-                m.definition_version, step.marker.definition_version
+                "the copy's manifest names {}/{}, not {}/{}: the source changed while it was copied (run again)",
+                m.engine_version,
+                m.definition_version,
+                step.marker.engine_version,
+                step.marker.definition_version
+            ));
+        }
+        let copied = state
+            .package
+            .as_ref()
+            .and_then(|p| p.as_ref().ok())
+            .and_then(|p| p.sha256.clone());
+        if step.package_sha256.is_some() && copied != step.package_sha256 {
+            return Err(format!(
+                "the copied updates.zip (sha256 {}) is not the package judged (sha256 {}): the source changed while it was copied (run again)",
+                copied.unwrap_or_default(),
+                step.package_sha256.clone().unwrap_or_default()
             ));
         }
         Ok(())
@@ -645,27 +705,67 @@ pub fn install(root: &Path, step: &Install) -> Result<Installed, String> {
         Some(stage) if old.is_some() => Some(stage.ring_rel(&step.platform, &step.ring)),
         _ => None,
     };
-    let back_dir = back.as_ref().map(|rel| open_ring(root, rel)).transpose()?;
+    let back_dir = match back.as_ref().map(|rel| open_ring(root, rel)).transpose() {
+        Ok(d) => d,
+        Err(e) => {
+            let _ = remove_tree(&ring, &staged);
+            return Err(e);
+        }
+    };
+    // The previous folder can only be moved to the back on the same file system: said
+    // before anything is swapped, never after.
+    if let Some(b) = &back_dir
+        && device_of(b)? != device_of(&ring)?
+    {
+        let _ = remove_tree(&ring, &staged);
+        return Err(format!(
+            "{} is on another file system than {}: the stages must be on one",
+            b.path.display(),
+            ring.path.display()
+        ));
+    }
+    // The previous folder is marked before the journal names it (a file endpoints never
+    // ask for; the pair in it is untouched).
+    let old_token = match &old {
+        Some(d) => {
+            let t = random_hex();
+            if let Err(e) = crate::safe_write::replace_in(d.fd(), RETIRE, 0o644, |f| {
+                std::io::Write::write_all(f, t.as_bytes())
+            }) {
+                let _ = remove_tree(&ring, &staged);
+                return Err(format!("{}: {e}", d.path.join(RETIRE).display()));
+            }
+            Some(t)
+        }
+        None => None,
+    };
     let journal = Journal {
         op: step.op.clone(),
         ring: ring_rel.clone(),
         arch: arch_name.clone(),
         staged: staged.clone(),
-        staged_id: id_of(ring.fd(), &staged)?
-            .ok_or_else(|| format!("{}: vanished", built.path.display()))?,
-        old_id: id_of(ring.fd(), &arch_name)?,
+        token: token.clone(),
+        old_token: old_token.clone(),
         back: back.clone(),
         to_version: step.marker.definition_version.clone(),
         started_unix: step.marker.since_unix,
     };
-    write_journal(root, &journal)?;
+    if let Err(e) = write_journal(root, &journal) {
+        let _ = remove_tree(&ring, &staged);
+        return Err(e);
+    }
     test_kill_point("journaled");
     // The commit: one atomic swap (or move, when there was nothing).
-    rename2(&ring, &staged, &ring, &arch_name, old.is_some())?;
+    if let Err(e) = rename2(&ring, &staged, &ring, &arch_name, old.is_some()) {
+        let _ = remove_tree(&ring, &staged);
+        let _ = remove_journal(root);
+        return Err(e);
+    }
     test_kill_point("swapped");
     let path = ring.path.join(&arch_name).display().to_string();
     let previous = old.as_ref().map(|_| path.clone());
-    let (kept_in, notes) = finish(root, &journal, &ring, back_dir.as_ref())?;
+    // Swapped: what follows only tidies, and what fails of it is said, never a failure.
+    let (kept_in, notes) = finish(root, &journal, &ring, back_dir.as_ref());
     Ok(Installed {
         path,
         previous,
@@ -677,33 +777,52 @@ pub fn install(root: &Path, step: &Install) -> Result<Installed, String> {
 /// After the swap: the previous folder (now under the staged name) goes to the back
 /// stage, replacing what was there, and whatever remains under the staged name is removed;
 /// then the journal. Each part is skipped when already done, so a run that resumes after
-/// a kill calls this too. A retired folder that cannot be removed (something of someone
-/// else's in it) is left and said: it is never served.
+/// a kill calls this too. Nothing here can undo the swap: what fails is said (a folder
+/// left under a hidden name is never served) and the journal is cleared all the same, so
+/// no later step is ever blocked by it.
 fn finish(
     root: &Path,
     j: &Journal,
     ring: &Dir,
     back: Option<&Dir>,
-) -> Result<(Option<String>, Vec<String>), String> {
+) -> (Option<String>, Vec<String>) {
     let mut kept_in = None;
-    if let (Some(back), Some(old_id)) = (back, j.old_id) {
-        if id_of(ring.fd(), &j.staged)? == Some(old_id) {
-            let exists = id_of(back.fd(), &j.arch)?.is_some();
-            rename2(ring, &j.staged, back, &j.arch, exists)?;
-            test_kill_point("kept");
-        }
-        kept_in = Some(back.path.join(&j.arch).display().to_string());
-    }
     let mut notes = Vec::new();
-    if let Err(e) = remove_tree(ring, &j.staged) {
+    // Under the staged name now: the previous folder, unless it was already moved on (then
+    // the back folder it was exchanged with is there, without its token).
+    let old_there = j.old_token.is_some() && retire_token_of(ring, &j.staged) == j.old_token;
+    let mut keep_failed = false;
+    if let Some(back) = back {
+        if old_there {
+            let exists = std::fs::symlink_metadata(back.path.join(&j.arch)).is_ok();
+            match rename2(ring, &j.staged, back, &j.arch, exists) {
+                Ok(()) => {
+                    test_kill_point("kept");
+                    kept_in = Some(back.path.join(&j.arch).display().to_string());
+                }
+                Err(e) => {
+                    keep_failed = true;
+                    notes.push(format!(
+                        "the previous folder could not be kept as the back ({e}); it is left at {} (never served): move it by hand, or the next step removes it",
+                        ring.path.join(&j.staged).display()
+                    ));
+                }
+            }
+        } else if j.old_token.is_some() {
+            kept_in = Some(back.path.join(&j.arch).display().to_string());
+        }
+    }
+    if !keep_failed && let Err(e) = remove_tree(ring, &j.staged) {
         notes.push(format!(
             "the retired folder {} was left (never served): {e}; remove it by hand",
             ring.path.join(&j.staged).display()
         ));
     }
     test_kill_point("cleaned");
-    remove_journal(root)?;
-    Ok((kept_in, notes))
+    if let Err(e) = remove_journal(root) {
+        notes.push(format!("the journal could not be removed: {e}"));
+    }
+    (kept_in, notes)
 }
 
 fn folder_owner(path: &Path) -> Result<Owner, String> {
@@ -729,11 +848,37 @@ fn remove_journal(root: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Takes an exclusive lock on the root folder itself (held while the returned file is
+/// open): two promotes on one root never overlap, whatever state directory each uses.
+pub fn lock_root(root: &Path) -> Result<std::fs::File, String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(root)
+        .map_err(|e| format!("{}: {e}", root.display()))?;
+    // SAFETY: flock on a descriptor we own.
+    if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        return Err(format!(
+            "{}: another promote or rollback is working on this root",
+            root.display()
+        ));
+    }
+    Ok(f)
+}
+
 /// Finishes or undoes the step a kill cut short (the journal says which folder is which),
 /// and removes folders left half built; returns what was done, one line each. Call it
 /// with the lock held, before any new step.
 pub fn recover(root: &Path) -> Result<Vec<String>, String> {
     let mut done = Vec::new();
+    // A journal or record a kill cut short while it was written (under the lock: stale).
+    if let Ok(Some(top)) = Dir::open_top(root) {
+        for name in [JOURNAL, REJECTED] {
+            let _ =
+                crate::safe_write::remove_stale_temps_in(top.fd(), name, std::time::Duration::ZERO);
+        }
+    }
     let journal = read_small::<Journal>(&root.join(JOURNAL)).map_err(|e| {
         format!(
             "{}: {e} (remove it once the tree is checked)",
@@ -747,6 +892,15 @@ pub fn recover(root: &Path) -> Result<Vec<String>, String> {
             rel.iter()
                 .any(|n| n.is_empty() || n == "." || n == ".." || n.contains('/'))
         });
+        let stage_ring = |rel: &Vec<String>| {
+            PLATFORMS.iter().any(|p| {
+                RINGS
+                    .iter()
+                    .any(|r| Stage::ALL.iter().any(|st| &st.ring_rel(p, r) == rel))
+            })
+        };
+        let bad_rel =
+            bad_rel || !stage_ring(&j.ring) || j.back.as_ref().is_some_and(|b| !stage_ring(b));
         let arch_ok = tree::ARCHES.iter().any(|a| j.arch == format!("arch_{a}"));
         if bad_rel || !arch_ok || !is_staging_name(&j.staged) {
             return Err(format!(
@@ -756,28 +910,32 @@ pub fn recover(root: &Path) -> Result<Vec<String>, String> {
         }
         let ring = open_ring(root, &j.ring)?;
         let shown = ring.path.join(&j.arch).display().to_string();
-        if id_of(ring.fd(), &j.arch)? == Some(j.staged_id) {
+        if token_of(&ring, &j.arch).as_deref() == Some(j.token.as_str()) {
             // The swap happened: the clients already get the new folder; finish.
-            let back = j
-                .back
-                .as_ref()
-                .map(|rel| open_ring(root, rel))
-                .transpose()?;
-            finish(root, &j, &ring, back.as_ref())?;
-            done.push(match &j.back {
-                Some(_) => format!(
-                    "finished the interrupted {} of {shown}: {} is served, the previous folder kept as the back",
+            let back = match j.back.as_ref().map(|rel| open_ring(root, rel)).transpose() {
+                Ok(b) => b,
+                Err(e) => {
+                    done.push(format!("the back folder cannot be opened: {e}"));
+                    None
+                }
+            };
+            let (kept, notes) = finish(root, &j, &ring, back.as_ref());
+            done.push(match kept {
+                Some(k) => format!(
+                    "finished the interrupted {} of {shown}: {} is served, the previous folder kept as {k}",
                     j.op, j.to_version
                 ),
                 None => format!(
-                    "finished the interrupted {} of {shown}: {} is served, the previous folder removed",
+                    "finished the interrupted {} of {shown}: {} is served",
                     j.op, j.to_version
                 ),
             });
+            done.extend(notes);
         } else {
-            // The swap never happened: the clients saw nothing; undo (only the folder the
-            // journal names by inode: anything else under that name is left to the sweep).
-            if id_of(ring.fd(), &j.staged)? == Some(j.staged_id)
+            // The swap never happened: the clients saw nothing; undo (only the folder that
+            // carries the journal's token: anything else under that name is left to the
+            // sweep).
+            if token_of(&ring, &j.staged).as_deref() == Some(j.token.as_str())
                 && let Err(e) = remove_tree(&ring, &j.staged)
             {
                 done.push(format!("{e}; remove it by hand (it was never served)"));

@@ -243,7 +243,8 @@ pub fn read_package_until(path: &Path, deadline: Option<Instant>) -> Result<Pack
         });
     }
     file.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
-    let sha256 = sha256_of(&mut file).map_err(|e| e.to_string())?;
+    // The size it had when opened: a file still growing is not read without end.
+    let sha256 = sha256_of((&mut file).take(meta.size)).map_err(|e| e.to_string())?;
     file.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
     let zip = check_zip(file);
     if zip.is_err() && deadline.is_some_and(|d| Instant::now() >= d) {

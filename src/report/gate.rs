@@ -49,6 +49,10 @@ struct Facts {
     arch: Option<String>,
     critical: Vec<String>,
     unknown: bool,
+    /// The report names no host: it cannot be told from another copy of itself.
+    hostless: bool,
+    /// The report is an error document (no reading at all).
+    error: bool,
 }
 
 /// The canary reports as read: one entry per host (its newest report).
@@ -82,6 +86,14 @@ impl Judged {
 
 fn text(v: &Value) -> Option<&str> {
     v.as_str().filter(|s| !s.is_empty())
+}
+
+/// The path of a URL (without query or fragment), or the text itself for a directory.
+fn source_path(uri: &str) -> String {
+    match url::Url::parse(uri) {
+        Ok(u) if u.has_host() || u.scheme() == "file" => u.path().to_string(),
+        _ => uri.split(['?', '#']).next().unwrap_or("").to_string(),
+    }
 }
 
 fn kept(s: &str, max: usize) -> String {
@@ -130,68 +142,92 @@ impl Gate {
                 .map(|f| kept(&f.id, 64))
                 .collect(),
             unknown: report.verdict.as_deref() == Some("unknown"),
+            hostless: snap
+                .and_then(|s| s.hostname.as_deref())
+                .is_none_or(str::is_empty),
+            error: report.error.is_some() || snap.is_none(),
         }
     }
 
     /// Every host judged for the canary folder `platform`/`ring`/`arch` serving `want`.
+    ///
+    /// A host counts when it runs `want` or newer from this folder, healthy. A host is
+    /// *failing* (it stops the promote) when it is unwell and not known to belong to another
+    /// folder: a canary whose update failed and left it on the old version is exactly what
+    /// a bad package looks like, and a report that cannot say where it pulls from cannot
+    /// be set aside.
     pub fn judge(&self, platform: &str, ring: &str, arch: &str, want: &str) -> Judged {
-        let folder = format!("/canary/{platform}/{ring}/");
+        let folder = format!("/canary/{platform}/{ring}");
         let hosts = self
             .facts
             .iter()
             .map(|f| {
-                // Why it does not count: it lags (not on this canary folder's package) ...
-                let mut why = Vec::new();
+                let mut lag = Vec::new();
+                let mut elsewhere = false;
                 match &f.version {
-                    None => why.push("no definitions_version in the report".to_string()),
+                    None => lag.push("no definitions_version in the report".to_string()),
                     Some(v) => match compare_versions(v, want) {
                         Some(std::cmp::Ordering::Less) => {
-                            why.push(format!("runs {v}, behind the canary's {want}"))
+                            lag.push(format!("runs {v}, behind the canary's {want}"))
                         }
-                        None => why.push(format!("runs {v}, not a version to compare")),
+                        None => lag.push(format!("runs {v}, not a version to compare")),
                         _ => {}
                     },
                 }
-                // A host that fell back to the cloud, or pulls another ring, proves nothing
-                // about this package.
+                // Where it pulls from: the path of the URL (or directory) must end at this
+                // canary folder; a query string or another host's path proves nothing.
                 match &f.source {
-                    Some(uri) if uri.contains(&folder) || uri.ends_with(folder.trim_end_matches('/')) => {}
-                    Some(uri) => why.push(format!("updated from {uri}, not from …{folder}")),
-                    None => why.push("no definitions_update_source_uri in the report".into()),
+                    Some(uri) if source_path(uri).trim_end_matches('/').ends_with(&folder) => {}
+                    Some(uri) => {
+                        elsewhere = true;
+                        lag.push(format!("updated from {uri}, not from …{folder}/"))
+                    }
+                    None => lag.push("no definitions_update_source_uri in the report".into()),
                 }
                 match &f.arch {
                     Some(a) if a == arch => {}
-                    Some(a) => why.push(format!("an {a} endpoint: it does not run the arch_{arch} package")),
-                    None => why.push("the report does not say which architecture it runs (diagnose probed none or several)".into()),
+                    Some(a) => {
+                        elsewhere = true;
+                        lag.push(format!("an {a} endpoint: it does not run the arch_{arch} package"))
+                    }
+                    None => lag.push("the report does not say which architecture it runs (diagnose probed none or several)".into()),
                 }
-                let lagging = !why.is_empty();
-                // ... or it is unwell.
+                if f.hostless {
+                    lag.push("the report names no host: it cannot count as a distinct canary".into());
+                }
+                let mut unwell = Vec::new();
                 match f.status.as_deref() {
                     Some("up_to_date") => {}
-                    Some(s) => why.push(format!("definitions_status is {s}, not up_to_date")),
-                    None => why.push("no definitions_status in the report".into()),
+                    Some(s) => unwell.push(format!("definitions_status is {s}, not up_to_date")),
+                    None => unwell.push("no definitions_status in the report".into()),
                 }
                 match f.engine.as_deref() {
                     Some(ENGINE_LOADED) => {}
-                    Some(s) => why.push(format!("engine_load_status is {s:?}, not {ENGINE_LOADED:?}")),
-                    None => why.push(
+                    Some(s) => unwell.push(format!("engine_load_status is {s:?}, not {ENGINE_LOADED:?}")),
+                    None => unwell.push(
                         "no engine_load_status in the report (mdatp too old to say, or health not read): the engine is not known to be loaded".into(),
                     ),
                 }
                 if !f.critical.is_empty() {
-                    why.push(format!("critical: {}", f.critical.join(", ")));
+                    unwell.push(format!("critical: {}", f.critical.join(", ")));
                 }
                 if f.unknown {
-                    why.push("its verdict is unknown (the report could not see everything)".into());
+                    unwell.push("its verdict is unknown (the report could not see everything)".into());
                 }
+                if f.error {
+                    unwell.push("the report is an error document: mdatp-doctor could not read the endpoint".into());
+                }
+                let counted = lag.is_empty() && unwell.is_empty();
+                let failing = !unwell.is_empty() && !elsewhere;
+                lag.extend(unwell);
                 CanaryHost {
                     host: f.host.clone(),
                     report: f.report.clone(),
                     time: f.time.clone(),
                     definitions_version: f.version.clone(),
-                    counted: why.is_empty(),
-                    failing: !lagging && !why.is_empty(),
-                    why_not: why,
+                    counted,
+                    failing,
+                    why_not: lag,
                 }
             })
             .collect();
@@ -383,6 +419,7 @@ mod tests {
         );
         assert!(why("e").contains("no engine_load_status"));
         assert!(why("f").contains("not from …/canary/linux/production/"));
+        // A query string naming the canary proves nothing.
         assert!(why("g").contains("out_of_date"));
         // Unwell on the canary's version: evidence against the package. Lagging: not.
         let failing: Vec<&str> = g
@@ -424,6 +461,25 @@ mod tests {
                 .why_not
                 .join(";")
                 .contains("/canary/linux/preview/")
+        );
+        // A query string naming the canary folder proves nothing.
+        let mut g2 = Gate::default();
+        g2.add(
+            &report(
+                "q",
+                "9.9.9.9",
+                "up_to_date",
+                Some(ENGINE_LOADED),
+                "https://go.microsoft.com/fwlink/?linkid=2144709&x=/canary/linux/production/",
+                &[],
+            ),
+            "q",
+        );
+        g2.finish();
+        assert_eq!(
+            g2.judge("linux", "production", "x86_64", "1.2.3.0")
+                .counted(),
+            0
         );
         // Lagging, not unwell: neither stops the other folders.
         assert_eq!((arm.failing(), preview.failing()), (0, 0));

@@ -688,7 +688,7 @@ fn a_journal_naming_folders_outside_the_stages_is_refused_and_nothing_is_removed
     std::fs::write(victim.join("keep"), "mine").unwrap();
     let journal = json!({
         "op": "promote to canary", "ring": ["canary", "linux", "production"], "arch": "arch_x86_64",
-        "staged": "../../../victim", "staged_id": [0, 0], "old_id": null, "back": null,
+        "staged": "../../../victim", "token": "ab", "old_token": null, "back": null,
         "to_version": "1", "started_unix": 0,
     });
     std::fs::write(

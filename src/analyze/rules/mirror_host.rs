@@ -1659,6 +1659,7 @@ mod tests {
                 from,
                 definition_version: defs.into(),
                 engine_version: engine.into(),
+                token: String::new(),
             }),
             marker_error: None,
             dir_modified: Some(ago(age)),
