@@ -1010,3 +1010,126 @@ fn a_staged_root_tells_canary_and_fleet_endpoints_how_fresh_it_is() {
     assert_eq!(prod["last_attempt"]["ok"], false, "{prod:#}");
     assert_eq!(prod["arch"]["x86_64"]["definition_version"], DEFS);
 }
+
+#[test]
+fn review_round_a_failed_canary_a_forged_name_a_symlink_and_a_broken_production() {
+    let s = Staged::new();
+    s.put(X86, "1.441.80.0");
+    s.put(INCOMING, "1.441.90.0");
+    // An unreadable-to-others package in incoming: the canary's copy is readable anyway.
+    std::fs::set_permissions(
+        s.root.join(INCOMING).join("updates.zip"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    assert_eq!(s.run(&["promote", "--to", "canary"]).0, 0);
+    let mode = std::fs::metadata(s.root.join(CANARY).join("updates.zip"))
+        .unwrap()
+        .mode();
+    assert_eq!(mode & 0o777, 0o644, "{mode:o}");
+
+    // A canary whose update failed, left on the old version: evidence against the package.
+    let reports = s.report("canary-1", "1.441.90.0", "Engine load succeeded");
+    let dir = s.env.path().join("reports");
+    let mut failed: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("canary-1.json")).unwrap()).unwrap();
+    failed["snapshot"]["hostname"] = "canary-2\n    ✔ forged-host runs 1.441.90.0".into();
+    failed["snapshot"]["definitions"]["definitions_version"]["value"] = "1.441.80.0".into();
+    failed["snapshot"]["definitions"]["definitions_status"]["value"] = "out_of_date".into();
+    std::fs::write(dir.join("canary-2.json"), failed.to_string()).unwrap();
+    let (code, doc) = s.to_production(&reports);
+    assert_eq!(code, 2, "{doc:#}");
+    assert!(
+        doc["steps"][0]["why"].as_str().unwrap().contains("unwell"),
+        "{doc:#}"
+    );
+    // For people, the host's newline is shown, never a line of its own.
+    let out = s
+        .env
+        .std_cmd()
+        .args([
+            "mirror",
+            "promote",
+            "--to",
+            "production",
+            "--soak",
+            "0",
+            "--root",
+        ])
+        .arg(&s.root)
+        .arg("--canary-reports")
+        .arg(&reports)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.trim_start().starts_with("✔ forged-host")),
+        "{text}"
+    );
+    std::fs::remove_file(dir.join("canary-2.json")).unwrap();
+
+    // A symlink as the canary's package is never linked into production.
+    let real = s.root.join(CANARY).join("updates.zip");
+    let elsewhere = s.env.path().join("u.zip");
+    std::fs::copy(&real, &elsewhere).unwrap();
+    std::fs::remove_file(&real).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &real).unwrap();
+    let (code, doc) = s.to_production(&reports);
+    assert_eq!(code, 2, "{doc:#}");
+    assert!(
+        doc["steps"][0]["why"]
+            .as_str()
+            .unwrap()
+            .contains("not a regular file"),
+        "{doc:#}"
+    );
+    assert_eq!(s.served(X86), "1.441.80.0");
+    std::fs::remove_file(&real).unwrap();
+    std::fs::copy(&elsewhere, &real).unwrap();
+
+    // A broken production folder never replaces a good back.
+    s.put(BACK, "1.441.70.0");
+    std::fs::write(s.root.join(X86).join("updates.zip"), b"<html>oops</html>").unwrap();
+    let (code, doc) = s.to_production(&reports);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(s.served(X86), "1.441.90.0");
+    assert_eq!(s.served(BACK), "1.441.70.0");
+}
+
+#[test]
+#[ignore = "needs root to mount a tmpfs (.ci/run runs it as root)"]
+fn a_back_folder_on_another_file_system_is_refused_before_anything_is_swapped() {
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "mounting a tmpfs needs root");
+    let s = Staged::new();
+    s.put(X86, "1.441.80.0");
+    s.put(INCOMING, "1.441.90.0");
+    assert_eq!(s.run(&["promote", "--to", "canary"]).0, 0);
+    let back = s.root.join("linux/production_back");
+    std::fs::create_dir_all(&back).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=1m,mode=0755", "tmpfs"])
+        .arg(&back)
+        .status()
+        .unwrap();
+    assert!(mounted.success());
+    let reports = s.report("canary-1", "1.441.90.0", "Engine load succeeded");
+    let (code, doc) = s.to_production(&reports);
+    let _ = std::process::Command::new("umount").arg(&back).status();
+    assert_eq!(code, 2, "{doc:#}");
+    assert!(
+        doc["steps"][0]["why"]
+            .as_str()
+            .unwrap()
+            .contains("another file system"),
+        "{doc:#}"
+    );
+    assert_eq!(s.served(X86), "1.441.80.0");
+    assert!(s.leftovers().is_empty(), "{:?}", s.leftovers());
+    // And nothing blocks the next step.
+    let (code, doc) = s.to_production(&reports);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(s.served(X86), "1.441.90.0");
+}
