@@ -226,24 +226,33 @@ fn do_install(root: &Path, step: &Install, doc_step: &mut StepDoc) {
     }
 }
 
-/// `--to canary`: each good incoming package newer than the canary's goes to the canary.
-pub fn to_canary(root: &Path) -> StageDoc {
-    let mut doc = StageDoc::new("mirror promote", "canary", root);
-    let Some((_root_lock, rejected)) = begin(root, &mut doc) else {
-        doc.settle();
-        return doc;
-    };
+/// A package one stage offers the next.
+struct Offer {
+    src: StageArch,
+    manifest: crate::mirror::package::Manifest,
+    /// The folder it replaces is fit to serve (worth keeping as the back).
+    keep_old: bool,
+}
+
+/// Every arch folder of `from`, judged against what `to` serves: its step (refused or
+/// unchanged, with why), and the offer when it is to be swapped in.
+fn offers(
+    root: &Path,
+    from: Stage,
+    to: Stage,
+    rejected: &[stage::Rejected],
+) -> Vec<(StepDoc, Option<Offer>)> {
+    let mut out = Vec::new();
     for platform in stage::PLATFORMS {
         for ring in stage::RINGS {
             for arch in ARCHES {
-                let Some(src) = stage::read_arch(root, Stage::Incoming, platform, ring, arch, None)
-                else {
+                let Some(src) = stage::read_arch(root, from, platform, ring, arch, None) else {
                     continue;
                 };
-                let dst = stage::read_arch(root, Stage::Canary, platform, ring, arch, None);
+                let dst = stage::read_arch(root, to, platform, ring, arch, None);
                 let mut s = StepDoc {
                     folder: folder_name(platform, ring, arch),
-                    path: Stage::Canary
+                    path: to
                         .arch_path(root, platform, ring, arch)
                         .display()
                         .to_string(),
@@ -253,40 +262,67 @@ pub fn to_canary(root: &Path) -> StageDoc {
                     why: None,
                     kept_in: None,
                 };
-                match judge_offer(&src, dst.as_ref(), Stage::Canary, &rejected) {
+                let offer = match judge_offer(&src, dst.as_ref(), to, rejected) {
                     Err(e) => {
                         s.action = Action::Refused;
                         s.why = Some(e);
+                        None
                     }
-                    Ok(None) => s.why = Some("the canary already serves this package".into()),
-                    Ok(Some(m)) => do_install(
-                        root,
-                        &Install {
-                            op: "promote to canary".into(),
-                            stage: Stage::Canary,
-                            platform: platform.into(),
-                            ring: ring.into(),
-                            arch: arch.into(),
-                            source: Source {
-                                dir: src.state.path.clone(),
-                                link: false,
-                            },
-                            keep_old_in: None,
-                            package_sha256: package_sha(&src),
-                            marker: Marker {
-                                since_unix: now_unix(),
-                                from: Stage::Incoming,
-                                definition_version: m.definition_version,
-                                engine_version: m.engine_version,
-                                token: String::new(),
-                            },
-                        },
-                        &mut s,
-                    ),
-                }
-                doc.steps.push(s);
+                    Ok(None) => {
+                        s.why = Some(match to {
+                            Stage::Canary => "the canary already serves this package".into(),
+                            _ => "production already serves the canary's package".into(),
+                        });
+                        None
+                    }
+                    Ok(Some(manifest)) => Some(Offer {
+                        keep_old: dst.as_ref().is_some_and(|d| d.good().is_ok()),
+                        src,
+                        manifest,
+                    }),
+                };
+                out.push((s, offer));
             }
         }
+    }
+    out
+}
+
+/// `--to canary`: each good incoming package newer than the canary's goes to the canary.
+pub fn to_canary(root: &Path) -> StageDoc {
+    let mut doc = StageDoc::new("mirror promote", "canary", root);
+    let Some((_root_lock, rejected)) = begin(root, &mut doc) else {
+        doc.settle();
+        return doc;
+    };
+    for (mut s, offer) in offers(root, Stage::Incoming, Stage::Canary, &rejected) {
+        if let Some(o) = offer {
+            do_install(
+                root,
+                &Install {
+                    op: "promote to canary".into(),
+                    stage: Stage::Canary,
+                    platform: o.src.platform.clone(),
+                    ring: o.src.ring.clone(),
+                    arch: o.src.arch.clone(),
+                    source: Source {
+                        dir: o.src.state.path.clone(),
+                        link: false,
+                    },
+                    keep_old_in: None,
+                    package_sha256: package_sha(&o.src),
+                    marker: Marker {
+                        since_unix: now_unix(),
+                        from: Stage::Incoming,
+                        definition_version: o.manifest.definition_version,
+                        engine_version: o.manifest.engine_version,
+                        token: String::new(),
+                    },
+                },
+                &mut s,
+            );
+        }
+        doc.steps.push(s);
     }
     if doc.steps.is_empty() {
         doc.error = Some(format!(
@@ -375,43 +411,12 @@ pub fn to_production(
         return doc;
     };
     // What the canary offers, arch folder by arch folder.
-    let mut offers = Vec::new();
-    for platform in stage::PLATFORMS {
-        for ring in stage::RINGS {
-            for arch in ARCHES {
-                let Some(src) = stage::read_arch(root, Stage::Canary, platform, ring, arch, None)
-                else {
-                    continue;
-                };
-                let dst = stage::read_arch(root, Stage::Production, platform, ring, arch, None);
-                let mut s = StepDoc {
-                    folder: folder_name(platform, ring, arch),
-                    path: Stage::Production
-                        .arch_path(root, platform, ring, arch)
-                        .display()
-                        .to_string(),
-                    action: Action::Unchanged,
-                    from_version: served_version(dst.as_ref()),
-                    to_version: src.good().ok().map(|m| m.definition_version.clone()),
-                    why: None,
-                    kept_in: None,
-                };
-                match judge_offer(&src, dst.as_ref(), Stage::Production, &rejected) {
-                    Err(e) => {
-                        s.action = Action::Refused;
-                        s.why = Some(e);
-                    }
-                    Ok(None) => {
-                        s.why = Some("production already serves the canary's package".into())
-                    }
-                    Ok(Some(m)) => {
-                        let keep = dst.as_ref().is_some_and(|d| d.good().is_ok());
-                        offers.push((doc.steps.len(), src, m, keep))
-                    }
-                }
-                doc.steps.push(s);
-            }
+    let mut offered = Vec::new();
+    for (s, offer) in offers(root, Stage::Canary, Stage::Production, &rejected) {
+        if let Some(o) = offer {
+            offered.push((doc.steps.len(), o.src, o.manifest, o.keep_old));
         }
+        doc.steps.push(s);
     }
     if doc.steps.is_empty() {
         doc.error = Some(format!(
@@ -423,7 +428,7 @@ pub fn to_production(
         doc.settle();
         return doc;
     }
-    if offers.is_empty() {
+    if offered.is_empty() {
         doc.settle();
         return doc;
     }
@@ -435,7 +440,7 @@ pub fn to_production(
     gate.finish();
     let now = SystemTime::now();
     let mut folders = Vec::new();
-    for (i, src, m, keep_old) in offers {
+    for (i, src, m, keep_old) in offered {
         let judged = gate.judge(&src.platform, &src.ring, &src.arch, &m.definition_version);
         let served = src
             .since()

@@ -791,11 +791,9 @@ fn a_root_another_user_may_write_is_refused() {
     assert!(!s.root.join(CANARY).exists());
 }
 
-#[test]
-#[ignore = "needs curl and jq (.ci/run installs them)"]
-fn mirror_run_promote_canary_downloads_then_stages_to_the_canary() {
-    use crate::mirror_host::{DEFS, Fwlink, Host, fwlink, mirror_run};
-    let host = Host::with_settings(|_| {});
+/// A mirror host whose downloader fills `<root>/incoming` of a staged root (`srv`, 0755).
+fn staged_host() -> (crate::mirror_host::Host, PathBuf, Value) {
+    let host = crate::mirror_host::Host::with_settings(|_| {});
     let root = host.path().join("srv");
     std::fs::create_dir(&root).unwrap();
     std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -804,6 +802,14 @@ fn mirror_run_promote_canary_downloads_then_stages_to_the_canary() {
     settings["downloadFolder"] = root.join("incoming").display().to_string().into();
     settings["backupPreviousUpdates"] = false.into();
     std::fs::write(host.settings(), settings.to_string()).unwrap();
+    (host, root, settings)
+}
+
+#[test]
+#[ignore = "needs curl and jq (.ci/run installs them)"]
+fn mirror_run_promote_canary_downloads_then_stages_to_the_canary() {
+    use crate::mirror_host::{DEFS, Fwlink, fwlink, mirror_run};
+    let (host, root, mut settings) = staged_host();
     let (code, doc, _) = mirror_run(&host, &fwlink(Fwlink::Good, DEFS), &["--promote-canary"]);
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(doc["promote"]["verdict"], "ok", "{doc:#}");
@@ -970,16 +976,8 @@ fn every_run_good_or_bad_leaves_a_status_file_describing_what_is_served() {
 #[test]
 #[ignore = "needs curl and jq (.ci/run installs them)"]
 fn a_staged_root_tells_canary_and_fleet_endpoints_how_fresh_it_is() {
-    use crate::mirror_host::{DEFS, Fwlink, Host, fwlink, mirror_run};
-    let host = Host::with_settings(|_| {});
-    let root = host.path().join("srv");
-    std::fs::create_dir(&root).unwrap();
-    std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let mut settings: Value =
-        serde_json::from_slice(&std::fs::read(host.settings()).unwrap()).unwrap();
-    settings["downloadFolder"] = root.join("incoming").display().to_string().into();
-    settings["backupPreviousUpdates"] = false.into();
-    std::fs::write(host.settings(), settings.to_string()).unwrap();
+    use crate::mirror_host::{DEFS, Fwlink, fwlink, mirror_run};
+    let (host, root, _) = staged_host();
     let (code, doc, _) = mirror_run(&host, &fwlink(Fwlink::Good, DEFS), &["--promote-canary"]);
     assert_eq!(code, 0, "{doc:#}");
     let canary = status_of(&root.join("canary/linux/production"));
