@@ -18,7 +18,7 @@ run() {
         > "fuzz/$1.log" 2>&1 || echo "$1: FAILED (see fuzz/$1.log and fuzz/artifacts/$1/)"
     echo "$1: $(grep -E 'stat::number_of_executed_units' "fuzz/$1.log" | awk '{print $2}') executions, $(grep -c 'ERROR: libFuzzer\|panicked' "fuzz/$1.log") crashes"
 }
-read -r -a targets <<< "${TARGETS:-health_text health_json connectivity managed_config manifest config_fix bundle_read mirror_host aggregate_report}"
+read -r -a targets <<< "${TARGETS:-health_text health_json connectivity managed_config manifest config_fix bundle_read mirror_host mirror_status aggregate_report}"
 for ((i = 0; i < ${#targets[@]}; i += 2)); do
     run "${targets[i]}" &
     [ $((i + 1)) -lt ${#targets[@]} ] && run "${targets[i + 1]}" &
