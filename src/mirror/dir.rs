@@ -16,6 +16,7 @@ use std::sync::mpsc;
 use serde_json::json;
 
 use super::package::{self, MAX_MANIFEST_BYTES, SNIFF_BYTES};
+use super::status::{self, MAX_STATUS_BYTES, MirrorStatus, STATUS_FILE, StatusReading};
 use super::{
     ArchProbe, ErrorKind, PackageFacts, PermissionFact, ProbeOptions, Step, StepError, Timer,
     manifest_outcome, signature_outcome, verify_outcome,
@@ -87,6 +88,74 @@ fn verify_bounded(zip: &Path, opts: &ProbeOptions) -> (Step, Option<package::Ver
         );
         (step, None)
     })
+}
+
+/// Reads the ring folder's status file in a helper thread within the probe timeout (a
+/// hung mount costs that, no more). It is checked before it is opened and opened without
+/// blocking: a FIFO, a directory or a device in its place (or a symbolic link to one) is
+/// refused unread; a file over [`MAX_STATUS_BYTES`] is refused by its size. No file is no
+/// status and no error.
+pub fn read_status(ring: &Path, opts: &ProbeOptions) -> StatusReading {
+    let path = ring.join(STATUS_FILE);
+    let (tx, rx) = mpsc::channel();
+    let owned = path.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(status_now(&owned));
+    });
+    let (status, error) = rx.recv_timeout(opts.probe_timeout).unwrap_or_else(|_| {
+        (
+            None,
+            Some(format!(
+                "the file system did not answer within {:.1} s",
+                opts.probe_timeout.as_secs_f32()
+            )),
+        )
+    });
+    StatusReading {
+        url: path.display().to_string(),
+        status,
+        error,
+    }
+}
+
+fn status_now(path: &Path) -> (Option<MirrorStatus>, Option<String>) {
+    let meta = match fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (None, None),
+        Err(e) => return (None, Some(io_error(&e, path).message)),
+    };
+    if !meta.is_file() {
+        return (
+            None,
+            Some(format!(
+                "{STATUS_FILE} is {}, not a regular file; not read",
+                crate::units::file_kind(meta.file_type())
+            )),
+        );
+    }
+    if meta.len() > MAX_STATUS_BYTES {
+        return (
+            None,
+            Some(format!(
+                "larger than {} KiB ({} bytes); not read",
+                MAX_STATUS_BYTES / 1024,
+                meta.len()
+            )),
+        );
+    }
+    let mut bytes = Vec::new();
+    let read = open_regular(path).and_then(|(f, _)| {
+        f.take(MAX_STATUS_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| io_error(&e, path))
+    });
+    if let Err(e) = read {
+        return (None, Some(e.message));
+    }
+    match status::parse(&bytes) {
+        Ok(s) => (Some(s), None),
+        Err(e) => (None, Some(e)),
+    }
 }
 
 fn probe_now(dir: &Path, arch: &str) -> ArchProbe {

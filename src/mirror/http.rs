@@ -14,6 +14,7 @@ use serde_json::json;
 use url::Url;
 
 use super::package::{self, MAX_MANIFEST_BYTES, SNIFF_BYTES};
+use super::status::{self, MAX_STATUS_BYTES, StatusReading};
 use super::{
     ArchProbe, ErrorKind, PackageFacts, ProbeOptions, Step, StepError, Timer, conn,
     manifest_outcome, signature_outcome, tls, verify_outcome,
@@ -25,6 +26,19 @@ pub const MAX_REDIRECTS: usize = 5;
 const MAX_ADDRESSES: usize = 4;
 
 pub fn probe(base: &Url, arch: &str, opts: &ProbeOptions) -> ArchProbe {
+    probe_with_status(base, arch, opts, None).0
+}
+
+/// [`probe`], and with `status` the ring folder's status file read in the same round as
+/// the manifest, on a connection of its own to the same addresses, through a client
+/// built the same way (proxy, trust, redirects by hand). No reading when the probe got
+/// no connection at all: its own failure says why.
+pub fn probe_with_status(
+    base: &Url,
+    arch: &str,
+    opts: &ProbeOptions,
+    status: Option<&Url>,
+) -> (ArchProbe, Option<StatusReading>) {
     let deadline = Instant::now() + opts.probe_timeout;
     let mut probe = ArchProbe::new(arch, base.to_string());
     let (host, port, via_proxy) = match connect_target(base, opts.proxy.as_deref()) {
@@ -33,7 +47,7 @@ pub fn probe(base: &Url, arch: &str, opts: &ProbeOptions) -> ArchProbe {
             probe
                 .steps
                 .push(Timer::start().fail(StepName::Dns, json!({}), e));
-            return probe;
+            return (probe, None);
         }
     };
 
@@ -53,7 +67,7 @@ pub fn probe(base: &Url, arch: &str, opts: &ProbeOptions) -> ArchProbe {
                 json!({"host": host, "via_proxy": via_proxy}),
                 e,
             ));
-            return probe;
+            return (probe, None);
         }
     };
 
@@ -71,7 +85,7 @@ pub fn probe(base: &Url, arch: &str, opts: &ProbeOptions) -> ArchProbe {
                 json!({}),
                 StepError::new(ErrorKind::Io, e),
             ));
-            return probe;
+            return (probe, None);
         }
     };
     let (manifest_url, zip_url) = match (base.join("manifest.json"), base.join("updates.zip")) {
@@ -82,7 +96,7 @@ pub fn probe(base: &Url, arch: &str, opts: &ProbeOptions) -> ArchProbe {
                 json!({}),
                 StepError::new(ErrorKind::Invalid, e.to_string()),
             ));
-            return probe;
+            return (probe, None);
         }
     };
 
@@ -96,8 +110,24 @@ pub fn probe(base: &Url, arch: &str, opts: &ProbeOptions) -> ArchProbe {
     // after a failed connection the package request is not sent: it would fail the same
     // way, with one more handshake.
     let round = Timer::start();
-    let ((manifest_step, manifest, manifest_conn), (package_steps, mut facts, package_conn)) =
-        if base.scheme() == "https" {
+    // The status file goes beside them, on its own connection (a TLS handshake of its
+    // own over HTTPS, for the first arch only), so it costs the round no time.
+    let status_client = status.map(|u| (u, client_pinned(opts, Some((&host, &addrs)))));
+    let (
+        ((manifest_step, manifest, manifest_conn), (package_steps, mut facts, package_conn)),
+        status_reading,
+    ) = std::thread::scope(|outer| {
+        let status = status_client.as_ref().map(|(u, c)| {
+            outer.spawn(move || match c {
+                Ok(c) => status_step(c, opts, u, deadline),
+                Err(e) => StatusReading {
+                    url: u.to_string(),
+                    status: None,
+                    error: Some(e.clone()),
+                },
+            })
+        });
+        let round = if base.scheme() == "https" {
             let (done, finished) = std::sync::mpsc::channel::<()>();
             std::thread::scope(|scope| {
                 let m = scope.spawn(|| {
@@ -142,6 +172,15 @@ pub fn probe(base: &Url, arch: &str, opts: &ProbeOptions) -> ArchProbe {
                 )
             })
         };
+        let status = status.map(|h| {
+            h.join().unwrap_or_else(|_| StatusReading {
+                url: String::new(),
+                status: None,
+                error: Some("the request thread failed unexpectedly".into()),
+            })
+        });
+        (round, status)
+    });
 
     // 3. The connection those requests made (TCP, and TLS over it), or why none was made.
     let tls_direct = base.scheme() == "https" && via_proxy.is_none();
@@ -172,7 +211,7 @@ pub fn probe(base: &Url, arch: &str, opts: &ProbeOptions) -> ArchProbe {
             &recording,
             opts.connect_timeout.min(opts.probe_timeout),
         );
-        return probe;
+        return (probe, None);
     };
     let took_ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX);
     let address = peer.map(|p| p.to_string());
@@ -211,7 +250,7 @@ pub fn probe(base: &Url, arch: &str, opts: &ProbeOptions) -> ArchProbe {
         ));
     }
     probe.package = Some(facts);
-    probe
+    (probe, status_reading)
 }
 
 /// The step of a request whose thread panicked (a bug): failed, never silently missing.
@@ -807,6 +846,58 @@ fn manifest_step(
     }
     let step = manifest_outcome(&t, &body, detail, &mut manifest);
     (step, manifest, conn)
+}
+
+/// GET the ring folder's status file, bounded by [`MAX_STATUS_BYTES`] and the probe's
+/// deadline. No such file (404, 410) is no status and no error: the mirror does not run
+/// mdatp-doctor. Anything else that is not a status file says why in `error`.
+fn status_step(
+    client: &Client,
+    opts: &ProbeOptions,
+    url: &Url,
+    deadline: Instant,
+) -> StatusReading {
+    let t = Timer::start();
+    let reading = |status, error: Option<String>| StatusReading {
+        url: url.to_string(),
+        status,
+        error,
+    };
+    let fetched = match fetch(client, opts, reqwest::Method::GET, url, None, deadline) {
+        Ok(f) => f,
+        Err(fe) => return reading(None, Some(fe.error.message)),
+    };
+    let code = fetched.response.status();
+    if matches!(code.as_u16(), 404 | 410) {
+        return reading(None, None);
+    }
+    if !code.is_success() {
+        return reading(None, Some(format!("HTTP {code}")));
+    }
+    let announced: Option<u64> =
+        header_str(&fetched.response, header::CONTENT_LENGTH).and_then(|v| v.trim().parse().ok());
+    if let Some(n) = announced.filter(|n| *n > MAX_STATUS_BYTES) {
+        return reading(
+            None,
+            Some(format!(
+                "larger than {} KiB ({n} bytes announced); not read",
+                MAX_STATUS_BYTES / 1024
+            )),
+        );
+    }
+    let mut body = Vec::new();
+    if let Err(e) = fetched
+        .response
+        .take(MAX_STATUS_BYTES + 1)
+        .read_to_end(&mut body)
+    {
+        let error = body_error(status::STATUS_FILE, &e, body.len(), &t, deadline);
+        return reading(None, Some(error.message));
+    }
+    match status::parse(&body) {
+        Ok(s) => reading(Some(s), None),
+        Err(e) => reading(None, Some(e)),
+    }
 }
 
 /// One ranged GET of updates.zip gives both what a HEAD would (a `206` names the whole

@@ -298,16 +298,63 @@ pub fn probe(location: &url::Location, arch: &str, opts: &ProbeOptions) -> ArchP
 
 /// Probes several architectures at once: the run takes as long as the slowest one.
 pub fn probe_all(location: &url::Location, arches: &[&str], opts: &ProbeOptions) -> Vec<ArchProbe> {
+    probe_arches(location, arches, opts, false).0
+}
+
+/// What an endpoint probe reads of its ring folder: every architecture, as
+/// [`probe_all`], and the mirror's status file ([`status::STATUS_FILE`]) in the same round
+/// as the first architecture's manifest. The reading is `None` when there was nothing to
+/// probe or the probe got no connection (its own failure says why).
+pub fn probe_ring(
+    location: &url::Location,
+    arches: &[&str],
+    opts: &ProbeOptions,
+) -> (Vec<ArchProbe>, Option<status::StatusReading>) {
+    probe_arches(location, arches, opts, true)
+}
+
+/// The ring folder's status file URL (a directory mirror's is a path).
+fn status_url(location: &url::Location) -> Option<::url::Url> {
+    match url::arch_location(location, "x") {
+        // `<ring>/arch_x/` joined with `../<file>`: the ring folder as mdatp joins it.
+        url::Location::Http(u) => u.join(&format!("../{}", status::STATUS_FILE)).ok(),
+        url::Location::Dir(_) => None,
+    }
+}
+
+fn probe_arches(
+    location: &url::Location,
+    arches: &[&str],
+    opts: &ProbeOptions,
+    with_status: bool,
+) -> (Vec<ArchProbe>, Option<status::StatusReading>) {
+    let http_status = with_status.then(|| status_url(location)).flatten();
     std::thread::scope(|scope| {
+        let dir_status = match location {
+            url::Location::Dir(ring) if with_status && !arches.is_empty() => {
+                Some(scope.spawn(move || dir::read_status(ring, opts)))
+            }
+            _ => None,
+        };
         let handles: Vec<_> = arches
             .iter()
-            .map(|arch| scope.spawn(move || probe(location, arch, opts)))
+            .enumerate()
+            .map(|(i, arch)| {
+                let status = http_status.as_ref().filter(|_| i == 0);
+                scope.spawn(move || match (url::arch_location(location, arch), status) {
+                    (url::Location::Http(u), Some(s)) => {
+                        http::probe_with_status(&u, arch, opts, Some(s))
+                    }
+                    _ => (probe(location, arch, opts), None),
+                })
+            })
             .collect();
-        handles
+        let mut reading = None;
+        let probes = handles
             .into_iter()
             .zip(arches)
             .map(|(h, arch)| {
-                h.join().unwrap_or_else(|_| {
+                let (p, r) = h.join().unwrap_or_else(|_| {
                     let mut p =
                         ArchProbe::new(arch, url::arch_location(location, arch).to_string());
                     p.steps.push(Timer::start().fail(
@@ -315,10 +362,14 @@ pub fn probe_all(location: &url::Location, arches: &[&str], opts: &ProbeOptions)
                         serde_json::json!({}),
                         StepError::new(ErrorKind::Io, "the probe thread failed unexpectedly"),
                     ));
-                    p
-                })
+                    (p, None)
+                });
+                reading = reading.take().or(r);
+                p
             })
-            .collect()
+            .collect();
+        let reading = reading.or_else(|| dir_status.and_then(|h| h.join().ok()));
+        (probes, reading)
     })
 }
 
