@@ -4,8 +4,10 @@
 
 use super::facts::{definitions_age, last_update_from_mirror, offline_enabled, signature_verified};
 use super::finding::{Finding, Severity};
+use super::rules::predicted_stale;
 use super::snapshot::Snapshot;
 use crate::mdatp::health::DefinitionsStatus;
+use crate::mirror::status::MirrorStatus;
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Metrics {
@@ -21,6 +23,28 @@ pub struct Metrics {
     pub mirror_latency_seconds: Option<f64>,
     pub findings_critical: usize,
     pub findings_warning: usize,
+    /// The mirror's last successful sync (its status file), Unix seconds.
+    pub mirror_last_sync_timestamp_seconds: Option<f64>,
+    /// The mirror's last sync attempt worked (its status file).
+    pub mirror_last_sync_success: Option<bool>,
+    /// When the definitions cross the warning age if no update arrives, Unix seconds.
+    pub predicted_stale_timestamp_seconds: Option<f64>,
+}
+
+/// The mirror's sync history from its status file: the last successful sync (Unix
+/// seconds) and whether the last attempt worked.
+pub fn mirror_sync(s: &Snapshot) -> (Option<i64>, Option<bool>) {
+    let Some(status) = s.mirror.status.as_ref().and_then(|r| r.status.as_ref()) else {
+        return (None, None);
+    };
+    (
+        status
+            .last_success
+            .as_deref()
+            .and_then(MirrorStatus::time)
+            .map(|t| t.as_second()),
+        status.last_attempt.as_ref().map(|a| a.ok),
+    )
 }
 
 pub fn compute(s: &Snapshot, findings: &[Finding]) -> Metrics {
@@ -58,5 +82,8 @@ pub fn compute(s: &Snapshot, findings: &[Finding]) -> Metrics {
             .iter()
             .filter(|f| f.severity == Severity::Warning)
             .count(),
+        mirror_last_sync_timestamp_seconds: mirror_sync(s).0.map(|t| t as f64),
+        mirror_last_sync_success: mirror_sync(s).1,
+        predicted_stale_timestamp_seconds: predicted_stale(s).map(|t| t.as_second() as f64),
     }
 }

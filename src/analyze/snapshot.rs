@@ -7,6 +7,7 @@ use crate::managed::config::{ConfigError, ManagedConfig};
 use crate::managed::scan::Keys;
 use crate::mdatp::health::Health;
 use crate::mirror::ArchProbe;
+use crate::mirror::status::StatusReading;
 use crate::mirror::step::UrlSource;
 use crate::mirror::url::Checked;
 use crate::state::history::Entry;
@@ -40,6 +41,9 @@ pub struct MirrorSnap {
     /// The managed file's URL when mdatp uses another: probed to the end with
     /// `--probe-all`, else abandoned as soon as health named the other one.
     pub unused: Option<UnusedUrl>,
+    /// The mirror's own status file, read with the probe (`None`: not probed, or no
+    /// connection).
+    pub status: Option<StatusReading>,
 }
 
 /// A configured mirror URL that is not the one mdatp uses.

@@ -341,6 +341,7 @@ fn write(
         "skipped": snapshot.mirror.skipped,
         "proxy": facts.proxy,
         "arch": snapshot.mirror.probes,
+        "status": snapshot.mirror.status,
     });
     b.text(
         "mirror.json",

@@ -51,6 +51,7 @@ pub fn run(
         stale_after: plan.stale_after,
         now: SystemTime::now(),
         mdatp_test: r.mdatp_test.as_ref(),
+        status: r.status.as_ref(),
         os_family: r.os_family,
         // connectivity runs on the endpoint itself: Linux.
         macos: false,
@@ -67,6 +68,8 @@ pub fn run(
         proxy: r.proxy,
         endpoint: r.health.as_ref().map(EndpointVersions::of),
         arch: r.probes,
+        status: r.status,
+        checked_at: jiff::Timestamp::now(),
         mdatp_connectivity_test: r.mdatp_test,
         findings,
         warnings: r.warnings,

@@ -513,6 +513,7 @@ fn rebuild(c: &Capture, thresholds: Thresholds) -> Rebuilt {
                 }
                 _ => {}
             }
+            mirror.status = m.get("status").and_then(status_reading);
             if let Some(p) = m
                 .get("proxy")
                 .and_then(|p| serde_json::from_value::<ProxyInfo>(p.clone()).ok())
@@ -901,4 +902,33 @@ fn walk(v: &Value, path: &mut String, redacted: fn(&str) -> bool, out: &mut Vec<
         }
         _ => {}
     }
+}
+
+/// The status file reading a capture holds, read as warily as the mirror's own file: the
+/// status through the same parser (bounded, control characters out), the rest cut short.
+fn status_reading(v: &Value) -> Option<crate::mirror::status::StatusReading> {
+    use crate::mirror::status;
+    let v = v.as_object()?;
+    let text = |k: &str| {
+        v.get(k).and_then(Value::as_str).map(|s| {
+            s.chars()
+                .filter(|c| !c.is_control())
+                .take(512)
+                .collect::<String>()
+        })
+    };
+    let parsed = v
+        .get("status")
+        .filter(|s| !s.is_null())
+        .map(|s| status::parse(s.to_string().as_bytes()));
+    let (st, parse_error) = match parsed {
+        Some(Ok(s)) => (Some(s), None),
+        Some(Err(e)) => (None, Some(e)),
+        None => (None, None),
+    };
+    Some(status::StatusReading {
+        url: text("url").unwrap_or_default(),
+        status: st,
+        error: text("error").or(parse_error),
+    })
 }

@@ -18,6 +18,7 @@ use crate::analyze::snapshot::{
 };
 use crate::managed::config;
 use crate::mdatp::{self, HealthError, HealthReading, MdatpError};
+use crate::mirror::status::StatusReading;
 use crate::mirror::step::{ProxyInfo, UrlSource};
 use crate::mirror::{self, ProbeOptions, url};
 use crate::process::Runner;
@@ -134,9 +135,8 @@ pub fn gather(
         .ok()
         .and_then(|h| target::health_url(&h.health))
         .map(str::to_string);
-    let wait = |rx: Option<mpsc::Receiver<Vec<mirror::ArchProbe>>>| {
-        rx.and_then(|rx| rx.recv().ok()).unwrap_or_default()
-    };
+    let wait =
+        |rx: Option<mpsc::Receiver<Probed>>| rx.and_then(|rx| rx.recv().ok()).unwrap_or_default();
     // The proxy mdatp was told with `mdatp config proxy set` shows only in health: when it
     // is the one that applies, the early probe went the wrong way and is done again.
     let health_proxy = full
@@ -154,7 +154,7 @@ pub fn gather(
         opts.proxy = proxy.url.clone();
     }
     let mut unused = None;
-    let (url, probes) = match (&plan.probe.url, health_url) {
+    let (url, (probes, status)) = match (&plan.probe.url, health_url) {
         (Some(_), _) | (None, None) if proxy_changed && !plan.skip_network => {
             let probes = early_url
                 .as_ref()
@@ -169,14 +169,14 @@ pub fn gather(
                 .is_some_and(|(u, _)| normalize_location(u) == normalize_location(&h));
             let probes = match (same, early_probes) {
                 (true, Some(rx)) if !proxy_changed => wait(Some(rx)),
-                _ if plan.skip_network => Vec::new(),
+                _ if plan.skip_network => Probed::default(),
                 // Another URL, and --probe-all: probe it now while the file's goes on
                 // (it started before health answered), and keep both.
                 (false, Some(rx)) if plan.probe.probe_all => {
                     let probes = probe_text(&h, &arch_list, &opts);
                     unused = early_url.as_ref().map(|(u, _)| UnusedUrl {
                         url: u.clone(),
-                        probes: wait(Some(rx)),
+                        probes: wait(Some(rx)).0,
                         probed: true,
                     });
                     probes
@@ -230,6 +230,7 @@ pub fn gather(
             probes,
             skipped: plan.skip_network,
             unused,
+            status,
         },
         history,
         history_error,
@@ -281,6 +282,7 @@ pub fn after_update(
             probes: Vec::new(),
             skipped: true,
             unused: None,
+            status: None,
         },
         history,
         history_error,
@@ -290,13 +292,16 @@ pub fn after_update(
     }
 }
 
+/// A ring folder's probes and the mirror's status file read with them.
+pub type Probed = (Vec<mirror::ArchProbe>, Option<StatusReading>);
+
 /// Probes `url` on a detached thread; the result arrives on the channel (nothing, if the
 /// receiver was dropped: an abandoned probe).
 fn spawn_probe(
     url: String,
     arches: Vec<&'static str>,
     opts: ProbeOptions,
-) -> mpsc::Receiver<Vec<mirror::ArchProbe>> {
+) -> mpsc::Receiver<Probed> {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let _ = tx.send(probe_text(&url, &arches, &opts));
@@ -304,10 +309,10 @@ fn spawn_probe(
     rx
 }
 
-pub fn probe_text(text: &str, arches: &[&str], opts: &ProbeOptions) -> Vec<mirror::ArchProbe> {
+pub fn probe_text(text: &str, arches: &[&str], opts: &ProbeOptions) -> Probed {
     match url::check(text).location {
-        Some(location) => mirror::probe_all(&location, arches, opts),
-        None => Vec::new(),
+        Some(location) => mirror::probe_ring(&location, arches, opts),
+        None => Probed::default(),
     }
 }
 

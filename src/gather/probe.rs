@@ -6,6 +6,7 @@ use std::path::Path;
 use crate::managed::config::{self, ConfigError};
 use crate::mdatp::connectivity::{self as mdatp_test, ConnectivityTest};
 use crate::mdatp::{self, HealthReading, MdatpError};
+use crate::mirror::status::StatusReading;
 use crate::mirror::step::{ProxyInfo, ProxySource, UrlSource};
 use crate::mirror::url::{self, Checked};
 use crate::mirror::{self, ArchProbe, tls::Trust};
@@ -19,6 +20,8 @@ pub struct MirrorReading {
     pub url: Option<(String, UrlSource)>,
     pub checked: Option<Checked>,
     pub probes: Vec<ArchProbe>,
+    /// The mirror's status file, read with the probe.
+    pub status: Option<StatusReading>,
     pub proxy: ProxyInfo,
     pub mdatp_test: Option<ConnectivityTest>,
     /// Why `mdatp connectivity test` gave nothing, when it was asked for.
@@ -67,8 +70,8 @@ pub fn gather(
     let probe_with = |proxy: &ProxyInfo, checked: Option<&Checked>| {
         let opts = target::probe_options(plan, proxy, trust.clone());
         match checked.and_then(|c| c.location.as_ref()) {
-            Some(location) => mirror::probe_all(location, &arches, &opts),
-            None => Vec::new(),
+            Some(location) => mirror::probe_ring(location, &arches, &opts),
+            None => (Vec::new(), None),
         }
     };
     let with_health = |full: Option<HealthReading>| {
@@ -80,7 +83,7 @@ pub fn gather(
 
     // Independent work runs side by side: mdatp's own test always, and health with the
     // probe when --url makes the probe independent of health.
-    let (health, url, checked, probes, proxy, cloud_test) = std::thread::scope(|scope| {
+    let (health, url, checked, (probes, status), proxy, cloud_test) = std::thread::scope(|scope| {
         let cloud = with_mdatp_test.then(|| scope.spawn(|| run_mdatp_test(runner)));
         let full = scope.spawn(fetch_full_health);
         let (health, url, checked, probes, proxy) = match &plan.url {
@@ -143,6 +146,7 @@ pub fn gather(
         url,
         checked,
         probes,
+        status,
         proxy,
         mdatp_test,
         mdatp_test_error,

@@ -315,6 +315,24 @@ pub fn prometheus(r: &CheckResult) -> String {
         "The definitions version the mirror's manifest offers.",
         &info,
     );
+    gauge(
+        &mut out,
+        "mirror_last_sync_timestamp_seconds",
+        "When the mirror last synced successfully (Unix time, from its mdatp-doctor-status.json).",
+        &one(m.mirror_last_sync_timestamp_seconds),
+    );
+    gauge(
+        &mut out,
+        "mirror_last_sync_success",
+        "1 when the mirror's last sync attempt worked, 0 when it failed (from its mdatp-doctor-status.json).",
+        &flag(m.mirror_last_sync_success),
+    );
+    gauge(
+        &mut out,
+        "predicted_stale_timestamp_seconds",
+        "When the definitions cross the warning age if no update arrives (Unix time).",
+        &one(m.predicted_stale_timestamp_seconds),
+    );
     let findings: Vec<(String, f64)> = r
         .findings
         .iter()

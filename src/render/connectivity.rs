@@ -60,6 +60,17 @@ fn human(report: &ConnectivityReport, style: Style) -> String {
         ),
     };
     out.push_str(&format!("{} {proxy}\n", style.bold("Proxy: ")));
+    if let Some(line) = report
+        .status
+        .as_ref()
+        .and_then(|r| crate::render::mirror_status::line(r, report.checked_at))
+    {
+        out.push_str(&format!(
+            "{} {}\n",
+            style.bold("Status:"),
+            escape::line(&line)
+        ));
+    }
 
     for probe in &report.arch {
         out.push('\n');

@@ -112,6 +112,14 @@ fn human(
         None => "(none configured)".into(),
     };
     rows.push(("mirror", mirror));
+    if let Some(line) = s
+        .mirror
+        .status
+        .as_ref()
+        .and_then(|r| crate::render::mirror_status::line(r, s.now))
+    {
+        rows.push(("mirror status", line));
+    }
     let (status, _) = config_status(s);
     rows.push(("managed config", format!("{} ({status})", s.config.path)));
     // Every value quotes mdatp, the managed config or the probe: escaped.

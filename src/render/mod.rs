@@ -10,6 +10,7 @@ pub mod findings;
 pub mod fix;
 pub mod health;
 pub mod mirror_host;
+pub mod mirror_status;
 pub mod misc;
 pub mod siem;
 pub mod stage;

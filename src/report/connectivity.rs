@@ -7,6 +7,7 @@ use crate::analyze::finding::{Finding, Severity};
 use crate::mdatp::HealthReading;
 use crate::mdatp::connectivity::ConnectivityTest;
 use crate::mirror::ArchProbe;
+use crate::mirror::status::StatusReading;
 use crate::mirror::step::{ProxyInfo, UrlSource};
 
 /// What the endpoint runs, next to what the mirror offers.
@@ -33,6 +34,12 @@ pub struct ConnectivityReport {
     pub proxy: ProxyInfo,
     pub endpoint: Option<EndpointVersions>,
     pub arch: Vec<ArchProbe>,
+    /// The mirror's status file, read with the probe (issue 28).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<StatusReading>,
+    /// When the probe ran (for the ages the human view shows).
+    #[serde(skip)]
+    pub checked_at: jiff::Timestamp,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mdatp_connectivity_test: Option<ConnectivityTest>,
     pub findings: Vec<Finding>,

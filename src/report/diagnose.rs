@@ -8,6 +8,8 @@ use serde_json::Value;
 
 use super::SchemaVersion;
 use crate::analyze::finding::{Evidence, Finding, Severity};
+use crate::analyze::metrics::mirror_sync;
+use crate::analyze::rules::predicted_stale;
 use crate::analyze::snapshot::Snapshot;
 use crate::bundle::redact::{is_secret_name, secrets};
 use crate::gather::RunFacts;
@@ -79,6 +81,14 @@ pub struct SnapshotDoc {
     pub mirror: MirrorDoc,
     #[serde(default, deserialize_with = "lenient")]
     pub history: HistoryDoc,
+    /// When the definitions cross the warning age if no update arrives (Unix seconds;
+    /// the `check --format prometheus` gauge of the same name).
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub predicted_stale_timestamp_seconds: Option<i64>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -138,6 +148,27 @@ pub struct MirrorDoc {
         skip_serializing_if = "Value::is_null"
     )]
     pub unused: Value,
+    /// The mirror's status file as read with the probe: `{url, status, error}` (issue 28).
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Value::is_null"
+    )]
+    pub status: Value,
+    /// Its last successful sync (Unix seconds), as `check --format prometheus` exports it.
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_sync_timestamp_seconds: Option<i64>,
+    /// Its last sync attempt worked.
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_sync_success: Option<bool>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -300,6 +331,13 @@ impl DiagnoseReport<'_> {
                             "arch": u.probes,
                         }))
                     }),
+                    status: s.mirror.status.as_ref().map_or(Value::Null, |r| {
+                        let mut v = scrub(serde_json::to_value(r).unwrap_or(Value::Null));
+                        v["url"] = Value::from(secrets(&r.url).into_owned());
+                        v
+                    }),
+                    last_sync_timestamp_seconds: mirror_sync(s).0,
+                    last_sync_success: mirror_sync(s).1,
                 },
                 history: HistoryDoc {
                     state_dir: run.state_dir.display().to_string(),
@@ -307,6 +345,7 @@ impl DiagnoseReport<'_> {
                     error: s.history_error.clone(),
                     note: s.history_note.clone(),
                 },
+                predicted_stale_timestamp_seconds: predicted_stale(s).map(|t| t.as_second()),
             }),
             findings: self
                 .findings

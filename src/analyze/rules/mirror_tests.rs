@@ -23,6 +23,7 @@ fn facts<'a>(
         stale_after: Duration::from_secs(7 * 86_400),
         now: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
         mdatp_test: None,
+        status: None,
         os_family: None,
         macos: false,
     }

@@ -7,6 +7,7 @@ mod freshness;
 mod history;
 mod mdatp;
 mod mirror_host;
+mod mirror_sync;
 mod probe;
 mod settings;
 mod signature;
@@ -25,6 +26,7 @@ use crate::mirror::url::Checked;
 pub use bundle::{BundleFacts, judge as judge_bundle};
 pub use config::{APPLIED, ConfigFacts, Judged, file_findings, not_applied, same_setting};
 pub use mirror_host::{behind_seconds, check as mirror_host_findings};
+pub use mirror_sync::predicted_stale;
 
 /// What every family file imports.
 mod prelude {
@@ -49,6 +51,7 @@ pub fn catalogue() -> impl Iterator<Item = &'static Rule> {
         freshness::RULES,
         history::RULES,
         probe::RULES,
+        mirror_sync::RULES,
         config::RULES,
         system::RULES,
         state::RULES,
@@ -76,6 +79,7 @@ pub fn diagnose(s: &Snapshot) -> Vec<Finding> {
     history::reenable(s, &mut out);
     probe::mirror_vs_endpoint(s, &mut out);
     probe::engine_vs_mirror(s, &mut out);
+    mirror_sync::stalled(s, &mut out);
     mirror_findings(s, &mut out);
     config_findings(s, &mut out);
     system::disk_space(s, &mut out);
@@ -98,6 +102,7 @@ fn mirror_findings(s: &Snapshot, out: &mut Vec<Finding>) {
         stale_after: s.thresholds.stale_after,
         now: std::time::SystemTime::try_from(s.now).unwrap_or(std::time::SystemTime::UNIX_EPOCH),
         mdatp_test: None,
+        status: s.mirror.status.as_ref(),
         os_family: s.endpoint.os_family,
         macos: super::facts::is_macos_output(s),
     };
@@ -141,6 +146,8 @@ pub struct MirrorFacts<'a> {
     pub now: SystemTime,
     /// `mdatp connectivity test`, when it ran (`connectivity --with-mdatp-test`).
     pub mdatp_test: Option<&'a crate::mdatp::connectivity::ConnectivityTest>,
+    /// The mirror's status file, read with the probe.
+    pub status: Option<&'a crate::mirror::status::StatusReading>,
     /// The distribution family, for fixes that name its commands (the trust store).
     pub os_family: Option<super::snapshot::OsFamily>,
     /// The endpoint is a Mac (its output read here): /mac/ is its folder, not a mistake.
@@ -154,6 +161,7 @@ pub fn for_mirror(facts: &MirrorFacts) -> Vec<Finding> {
         probe::probe_findings(probe, facts, &mut out);
     }
     probe::mdatp_test_of_mirror(facts, &mut out);
+    mirror_sync::unreadable(facts.status, &mut out);
     // Host-level failures (DNS, TCP, TLS) repeat for every architecture: keep one.
     let mut seen = std::collections::HashSet::new();
     out.retain(|f| seen.insert((f.id, f.title.clone())));

@@ -9,6 +9,7 @@ use crate::managed::{config, scan};
 use crate::mdatp::health::parse_text;
 use crate::mirror::ArchProbe;
 use crate::mirror::package::Manifest;
+use crate::mirror::status::{Attempt, MirrorStatus, StatusReading};
 use crate::state::history::Entry;
 
 /// 2024-03-14 14:13:17 UTC: two hours after the documentation samples' last update.
@@ -73,6 +74,7 @@ fn snapshot(definitions: &str, config_text: Option<&str>) -> Snapshot {
             probes: vec![],
             skipped: true,
             unused: None,
+            status: None,
         },
         history: vec![],
         history_error: None,
@@ -442,6 +444,7 @@ fn mirror_and_endpoint_versions() {
         probes: vec![probe_with_manifest("1.407.500.0")],
         skipped: false,
         unused: None,
+        status: None,
     };
     s.now = jiff::Timestamp::from_second(NOW + 12 * 3600).expect("ts");
     assert_eq!(ids(&s), ["endpoint-behind-mirror"]);
@@ -747,4 +750,105 @@ fn a_missing_url_is_said_without_the_network_and_a_mac_may_point_at_mac() {
         .expect("parse"),
     );
     assert!(!ids(&s).contains(&"url-platform-mismatch"), "{:?}", ids(&s));
+}
+
+/// The mirror's status file as read: last attempt `attempt` hours before `now` (ok or
+/// not), last success `success` hours before.
+fn status_reading(now: i64, attempt: Option<(i64, bool)>, success: Option<i64>) -> StatusReading {
+    let iso = |h: i64| {
+        jiff::Timestamp::from_second(now - h * 3600)
+            .expect("ts")
+            .to_string()
+    };
+    StatusReading {
+        url: format!("{MIRROR}mdatp-doctor-status.json"),
+        status: Some(MirrorStatus {
+            schema_version: 1,
+            written_at: iso(attempt.map_or(0, |a| a.0)),
+            written_by: "mirror run".into(),
+            arch: Default::default(),
+            last_attempt: attempt.map(|(h, ok)| Attempt {
+                at: iso(h),
+                ok,
+                error: (!ok).then(|| "proxy answered 403 Forbidden".into()),
+            }),
+            last_success: success.map(iso),
+            published: None,
+        }),
+        error: None,
+    }
+}
+
+#[test]
+fn mirror_sync_stalled_predicts_staleness_only_when_nothing_newer_can_come() {
+    // Definitions updated at NOW - 2 h; judged 18 h later: 20 h old, 4 h left.
+    let now = NOW + 18 * 3600;
+    let at = |attempt, success, served: &str| {
+        let mut s = snapshot(&healthy(), Some(GOOD_CONFIG));
+        s.now = jiff::Timestamp::from_second(now).expect("ts");
+        s.mirror.probes = vec![probe_with_manifest(served)];
+        s.mirror.skipped = false;
+        s.mirror.status = Some(status_reading(now, attempt, success));
+        s
+    };
+    // Failing: the last attempt 2 h ago failed, the last success 30 h ago.
+    let s = at(Some((2, false)), Some(30), "1.407.417.0");
+    let f = get(&s, "mirror-sync-stalled");
+    assert_eq!(f.severity, Severity::Warning);
+    assert!(
+        f.title.starts_with("Security intelligence will be stale in about 4 hours: the mirror has not synced successfully since"),
+        "{}",
+        f.title
+    );
+    assert!(
+        f.title.contains("failed: proxy answered 403 Forbidden"),
+        "{}",
+        f.title
+    );
+    assert_eq!(ids(&s), ["mirror-sync-stalled"]);
+    // Stopped: the last attempt (which worked) is 30 h old.
+    let f = get(
+        &at(Some((30, true)), Some(30), "1.407.417.0"),
+        "mirror-sync-stalled",
+    );
+    assert!(f.title.contains("its syncs have stopped"), "{}", f.title);
+    // Never synced.
+    let f = get(
+        &at(Some((1, false)), None, "1.407.417.0"),
+        "mirror-sync-stalled",
+    );
+    assert!(
+        f.title.contains("records no successful sync"),
+        "{}",
+        f.title
+    );
+    // Quiet: syncs succeed; the mirror has a newer package; no status file; unreadable.
+    assert_eq!(
+        ids(&at(Some((2, true)), Some(2), "1.407.417.0")),
+        Vec::<&str>::new()
+    );
+    assert!(!ids(&at(Some((2, false)), Some(30), "1.407.500.0")).contains(&"mirror-sync-stalled"));
+    let mut s = at(Some((2, false)), Some(30), "1.407.417.0");
+    s.mirror.status.as_mut().expect("reading").status = None;
+    assert_eq!(ids(&s), Vec::<&str>::new());
+    s.mirror.status.as_mut().expect("reading").error = Some("larger than 64 KiB".into());
+    assert_eq!(ids(&s), ["mirror-status-unreadable"]);
+    assert_eq!(get(&s, "mirror-status-unreadable").severity, Severity::Info);
+    // Already stale: definitions-stale speaks, not the prediction.
+    let mut s = at(Some((2, false)), Some(30), "1.407.417.0");
+    s.now = jiff::Timestamp::from_second(NOW + 30 * 3600).expect("ts");
+    s.mirror.status = Some(status_reading(NOW + 30 * 3600, Some((2, false)), Some(40)));
+    assert_eq!(ids(&s), ["definitions-stale"]);
+    // The predicted time: the update time plus the warning age.
+    let s = at(Some((2, false)), Some(30), "1.407.417.0");
+    assert_eq!(
+        predicted_stale(&s).map(|t| t.as_second()),
+        Some(NOW - 2 * 3600 + 24 * 3600)
+    );
+    let m = crate::analyze::metrics::compute(&s, &[]);
+    assert_eq!(m.mirror_last_sync_success, Some(false));
+    assert_eq!(
+        m.mirror_last_sync_timestamp_seconds,
+        Some((now - 30 * 3600) as f64)
+    );
 }

@@ -32,6 +32,7 @@ fn result(verdict: Severity, findings: Vec<Finding>) -> CheckResult {
                 .iter()
                 .filter(|f| f.severity == Severity::Warning)
                 .count(),
+            ..Metrics::default()
         },
         findings,
         warn: Range::above(std::time::Duration::from_secs(86_400)),
