@@ -33,6 +33,8 @@
 //! engine_version = "1.1.24020.4"     # manifest.json's EngineVersion
 //! package = "zip"                    # or "html" (an error page saved as updates.zip),
 //!                                    # or "missing" (manifest.json without updates.zip)
+//! status = '''{"schema_version": 1, "last_success": "{iso_30h_ago}", ...}'''
+//!                                    # the mirror's mdatp-doctor-status.json (issue 28)
 //! [expect]
 //! verdict = "ok"                     # ok, info, warning, critical, unknown
 //! findings = { "url-mismatch" = "warning" }   # the exact set: id = severity
@@ -129,6 +131,9 @@ struct Mirror {
     engine_version: String,
     #[serde(default = "zip")]
     package: String,
+    /// The mirror's own status file (issue 28), written as mdatp-doctor-status.json in
+    /// the ring folder; time placeholders are expanded in it.
+    status: Option<String>,
 }
 
 fn http() -> String {
@@ -255,6 +260,10 @@ fn start_mirror(m: &Mirror) -> Result<LiveMirror, String> {
                 ));
             }
         }
+    }
+    if let Some(text) = &m.status {
+        std::fs::write(ring.join("mdatp-doctor-status.json"), expand(text, None)?)
+            .map_err(|e| e.to_string())?;
     }
     // A web server or mdatp reading a directory mirror reads as anyone: the tree is
     // world-readable, as the downloader leaves it (a tempdir starts at 0700).
