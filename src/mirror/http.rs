@@ -110,21 +110,28 @@ pub fn probe_with_status(
     // after a failed connection the package request is not sent: it would fail the same
     // way, with one more handshake.
     let round = Timer::start();
-    // The status file goes beside them, on its own connection (a TLS handshake of its
-    // own over HTTPS, for the first arch only), so it costs the round no time.
+    // The status file (first arch only) goes with the package request: at once over plain
+    // HTTP, after the manifest over HTTPS (not at all after a failed connection), on a
+    // connection of its own (over HTTPS one more handshake, no more waiting).
     let status_client = status.map(|u| (u, client_pinned(opts, Some((&host, &addrs)))));
+    let (go, gone) = mpsc::channel::<bool>();
     let (
         ((manifest_step, manifest, manifest_conn), (package_steps, mut facts, package_conn)),
         status_reading,
     ) = std::thread::scope(|outer| {
         let status = status_client.as_ref().map(|(u, c)| {
-            outer.spawn(move || match c {
-                Ok(c) => status_step(c, opts, u, deadline),
-                Err(e) => StatusReading {
-                    url: u.to_string(),
-                    status: None,
-                    error: Some(e.clone()),
-                },
+            outer.spawn(move || {
+                if !gone.recv().unwrap_or(false) {
+                    return None;
+                }
+                Some(match c {
+                    Ok(c) => status_step(c, opts, u, deadline),
+                    Err(e) => StatusReading {
+                        url: u.to_string(),
+                        status: None,
+                        error: Some(e.clone()),
+                    },
+                })
             })
         });
         let round = if base.scheme() == "https" {
@@ -143,18 +150,22 @@ pub fn probe_with_status(
                 };
                 if waited {
                     let m = join(m);
-                    let p = if matches!(m.2, Conn::Failed(_)) {
+                    let failed = matches!(m.2, Conn::Failed(_));
+                    let _ = go.send(!failed);
+                    let p = if failed {
                         (Vec::new(), PackageFacts::default(), Conn::Unknown)
                     } else {
                         package_steps(&client, opts, &zip_url, deadline)
                     };
                     (m, p)
                 } else {
+                    let _ = go.send(true);
                     let p = package_steps(&client, opts, &zip_url, deadline);
                     (join(m), p)
                 }
             })
         } else {
+            let _ = go.send(true);
             std::thread::scope(|scope| {
                 let m = scope.spawn(|| manifest_step(&client, opts, &manifest_url, deadline));
                 let p = scope.spawn(|| package_steps(&client, opts, &zip_url, deadline));
@@ -172,11 +183,13 @@ pub fn probe_with_status(
                 )
             })
         };
-        let status = status.map(|h| {
-            h.join().unwrap_or_else(|_| StatusReading {
-                url: String::new(),
-                status: None,
-                error: Some("the request thread failed unexpectedly".into()),
+        let status = status.and_then(|h| {
+            h.join().unwrap_or_else(|_| {
+                Some(StatusReading {
+                    url: String::new(),
+                    status: None,
+                    error: Some("the request thread failed unexpectedly".into()),
+                })
             })
         });
         (round, status)
@@ -233,6 +246,9 @@ pub fn probe_with_status(
     }
 
     let timed_out = is_timeout(&manifest_step) || package_steps.iter().any(is_timeout);
+    // A server that kept the probe's own requests waiting kept this one waiting too: what
+    // went wrong with it says nothing the probe's timeout does not.
+    let status_reading = status_reading.filter(|r| !(timed_out && r.error.is_some()));
     probe.manifest = manifest;
     probe.steps.push(manifest_step);
     probe.steps.extend(package_steps);

@@ -73,8 +73,8 @@ fn healthy_http_mirror_found_through_mdatp_health() {
     assert_eq!(x86["package"]["size"], crate::server::tiny_zip().len());
     assert_eq!(report["findings"], json!([]));
     assert_eq!(report["verdict"], "ok");
-    // One round: the manifest and the package's first bytes at once (so in either
-    // order), no HEAD.
+    // One round: the manifest, the package's first bytes and the mirror's status file
+    // at once (so in any order), no HEAD.
     let mut hits = server.hits();
     hits.sort();
     assert_eq!(
@@ -82,6 +82,7 @@ fn healthy_http_mirror_found_through_mdatp_health() {
         [
             "GET /linux/production/arch_x86_64/manifest.json",
             "GET /linux/production/arch_x86_64/updates.zip",
+            "GET /linux/production/mdatp-doctor-status.json",
         ]
     );
     let package = x86["steps"]
@@ -248,10 +249,18 @@ fn https_with_an_internal_ca() {
     assert_eq!(code, 0, "{report:#}");
     // The certificate facts come from the requests' own connection: over HTTPS both
     // requests of the round (manifest, package) share one kept-alive connection, and the
-    // probe makes no handshake of its own beside it.
-    assert_eq!(server.hits().len(), 2, "{:?}", server.hits());
-    assert_eq!(server.accepted() - before, 1, "{:?}", server.hits());
+    // probe makes no handshake of its own beside it. The mirror's status file goes with
+    // the package request on a connection of its own: one more handshake, no more wait.
+    assert_eq!(server.hits().len(), 3, "{:?}", server.hits());
+    assert!(
+        server
+            .hits()
+            .contains(&"GET /linux/production/mdatp-doctor-status.json".to_string())
+    );
+    assert_eq!(server.accepted() - before, 2, "{:?}", server.hits());
     assert_eq!(step(&report, 0, "tcp")["detail"]["connections"], 1);
+    assert_eq!(report["status"]["status"], Value::Null);
+    assert!(report["status"].get("error").is_none(), "{report:#}");
     let tls = step(&report, 0, "tls");
     assert_eq!(tls["ok"], true);
     assert_eq!(tls["detail"]["certificate"]["names"], json!(["127.0.0.1"]));

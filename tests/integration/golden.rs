@@ -256,6 +256,16 @@ fn normalise(text: &str, literals: &[(String, String)]) -> String {
                 r"(?m)^(mdatp_doctor_last_run_timestamp_seconds) [0-9.]+$",
                 "$1 <UNIX-TIME>".into(),
             ),
+            // When the definitions cross the warning age: from an update time the fake
+            // mdatp gives relative to now.
+            (
+                r"(?m)^(mdatp_doctor_predicted_stale_timestamp_seconds) [0-9.]+$",
+                "$1 <UNIX-TIME>".into(),
+            ),
+            (
+                r#"("predicted_stale_timestamp_seconds": )\d+"#,
+                "${1}<UNIX-TIME>".into(),
+            ),
             // Bundle entries that embed times, durations or machine facts: their size and
             // hash (the rest of the manifest is pinned), and the total.
             (
