@@ -30,6 +30,7 @@ mod manpages;
 mod mirror_host;
 mod mirror_stage;
 mod mirror_stage_check;
+mod mirror_status;
 mod monitoring;
 mod options;
 mod packaging;
