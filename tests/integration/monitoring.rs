@@ -409,6 +409,15 @@ fn promtool_checks_the_rules_and_their_unit_tests_cover_every_alert() {
 /// live mirror (mirror series) whose last update failed (finding series).
 fn exported_metric_names() -> BTreeSet<String> {
     let tree = MirrorTree::healthy();
+    // The mirror's status file (issue 28), so its series are exported too.
+    let then = jiff::Timestamp::now().to_string();
+    std::fs::write(
+        tree.ring_dir().join("mdatp-doctor-status.json"),
+        format!(
+            r#"{{"schema_version": 1, "written_at": "{then}", "last_attempt": {{"at": "{then}", "ok": true}}, "last_success": "{then}"}}"#
+        ),
+    )
+    .expect("status file");
     let server = MirrorServer::http(tree.root.path());
     let mut defs = Defs::healthy(&server.ring_url());
     defs.fail_reason = "Download failed";
@@ -427,6 +436,9 @@ fn exported_metric_names() -> BTreeSet<String> {
         "mdatp_doctor_mirror_up",
         "mdatp_doctor_mirror_definitions_info",
         "mdatp_doctor_last_run_timestamp_seconds",
+        "mdatp_doctor_mirror_last_sync_timestamp_seconds",
+        "mdatp_doctor_mirror_last_sync_success",
+        "mdatp_doctor_predicted_stale_timestamp_seconds",
     ] {
         assert!(names.contains(expected), "{expected} not exported:\n{text}");
     }
