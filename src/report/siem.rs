@@ -108,6 +108,15 @@ pub struct Detail {
     /// Why the run could not judge (an UNKNOWN without findings says why here).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The mirror's last successful sync, from its status file (run lines; RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mirror_last_sync: Option<String>,
+    /// The mirror's last sync attempt worked (run lines).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mirror_last_sync_success: Option<bool>,
+    /// When the definitions cross the warning age if no update arrives (run lines; RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub predicted_stale: Option<String>,
     /// Long values were cut so the line fits [`MAX_LINE`].
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub truncated: bool,
@@ -128,6 +137,22 @@ pub struct Run {
     pub app_version: Option<String>,
     pub outcome: Option<String>,
     pub error: Option<String>,
+    /// The mirror's sync history and the predicted staleness (diagnose, check).
+    pub sync: MirrorSync,
+}
+
+/// What the mirror's status file said, as the run line carries it (issue 28).
+#[derive(Debug, Clone, Default)]
+pub struct MirrorSync {
+    pub last_sync: Option<String>,
+    pub last_sync_success: Option<bool>,
+    pub predicted_stale: Option<String>,
+}
+
+/// Unix seconds as RFC 3339.
+fn rfc3339(secs: Option<i64>) -> Option<String> {
+    secs.and_then(|s| jiff::Timestamp::from_second(s).ok())
+        .map(|t| t.to_string())
 }
 
 /// The severity a process exit code stands for (a command whose verdict is its exit).
@@ -204,6 +229,11 @@ impl Run {
                 .as_ref()
                 .map(|e| e.as_str().map_or_else(|| e.to_string(), str::to_string))
                 .or(snapshot.mdatp.error.as_ref().map(|e| e.message.clone())),
+            sync: MirrorSync {
+                last_sync: rfc3339(snapshot.mirror.last_sync_timestamp_seconds),
+                last_sync_success: snapshot.mirror.last_sync_success,
+                predicted_stale: rfc3339(snapshot.predicted_stale_timestamp_seconds),
+            },
         }
     }
 
@@ -228,6 +258,7 @@ impl Run {
             app_version: None,
             outcome: None,
             error: None,
+            sync: MirrorSync::default(),
         }
     }
 
@@ -250,6 +281,9 @@ impl Run {
             app_version: self.app_version.clone(),
             outcome: self.outcome.clone(),
             error: None,
+            mirror_last_sync: None,
+            mirror_last_sync_success: None,
+            predicted_stale: None,
             truncated: false,
         };
         let action = self.command;
@@ -284,6 +318,9 @@ impl Run {
             mdatp_doctor: Detail {
                 finding_ids: Some(ids),
                 error: self.error.clone(),
+                mirror_last_sync: self.sync.last_sync.clone(),
+                mirror_last_sync_success: self.sync.last_sync_success,
+                predicted_stale: self.sync.predicted_stale.clone(),
                 ..detail(None)
             },
         }];

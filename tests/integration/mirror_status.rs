@@ -376,6 +376,21 @@ fn diagnose_and_check_predict_staleness_from_a_failing_mirror_and_export_it() {
         "{text}"
     );
 
+    // The event log's run line carries the same (SIEM).
+    let out = run(&env, &["check", "--arch", "x86_64", "--log-json", "-"]);
+    let text = String::from_utf8(out.stdout).expect("utf8");
+    let line: Value = serde_json::from_str(text.lines().next().expect("run line")).expect("json");
+    let detail = &line["mdatp_doctor"];
+    assert_eq!(line["event"]["dataset"], "mdatp_doctor.run");
+    assert_eq!(detail["mirror_last_sync_success"], false);
+    assert_eq!(
+        detail["mirror_last_sync"],
+        jiff::Timestamp::from_second(last_sync)
+            .expect("ts")
+            .to_string()
+    );
+    assert!(detail["predicted_stale"].is_string(), "{line:#}");
+
     // The mirror syncs again: quiet, and the gauge says 1.
     let mut ok = serde_json::from_str::<Value>(&failing_status(1, 1, "x")).expect("json");
     ok["last_attempt"] = serde_json::json!({"at": ago(1), "ok": true});

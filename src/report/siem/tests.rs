@@ -27,6 +27,7 @@ fn run(findings: Vec<FindingDoc>) -> Run {
         app_version: None,
         outcome: None,
         error: None,
+        sync: MirrorSync::default(),
     }
 }
 
