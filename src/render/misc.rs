@@ -248,6 +248,12 @@ fn fleet_human(fleet: &Fleet, style: Style) -> String {
         let version = offers.iter().map(|v| v.chars().count()).max().unwrap_or(0);
         let beside = usize::from(style.width).saturating_sub(40 + url_width);
         crate::render::table::at_least(&mut t, 2, version.min(beside.max(VERSION_WIDTH)));
+        // The mirrors shown whose status files said when they last synced (issue 28).
+        let synced: Vec<(&str, &_)> = rows
+            .iter()
+            .filter(|(_, m)| m.last_sync_timestamp_seconds.is_some())
+            .map(|(u, m)| (*u, *m))
+            .collect();
         for ((url, offers), (_, m)) in urls.into_iter().zip(offers).zip(rows) {
             t.add_row(vec![
                 url,
@@ -260,6 +266,27 @@ fn fleet_human(fleet: &Fleet, style: Style) -> String {
         }
         out.push_str(&format!("{t}\n"));
         left_out(&mut out, style, left, "mirrors", left_endpoints);
+        for (url, m) in synced {
+            let Some(t) = m
+                .last_sync_timestamp_seconds
+                .and_then(|t| jiff::Timestamp::from_second(t).ok())
+            else {
+                continue;
+            };
+            let mut line = format!(
+                "{}: last sync {} UTC",
+                cell(url),
+                t.strftime("%Y-%m-%d %H:%M")
+            );
+            if m.sync_failing.count > 0 {
+                line.push_str(&format!(
+                    "; its last sync failed, say {}",
+                    examples(&m.sync_failing)
+                ));
+            }
+            out.push_str(&line);
+            out.push('\n');
+        }
     }
     for u in &fleet.unreadable {
         out.push_str(&style.yellow(&format!(

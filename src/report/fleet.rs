@@ -131,6 +131,17 @@ pub struct MirrorTally {
     /// Endpoints running newer definitions than the mirror offers (they got them from the
     /// cloud: the mirror is behind).
     pub endpoints_ahead: Tally,
+    /// The newest last successful sync any endpoint read in this mirror's status file
+    /// (Unix seconds; issue 28).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_sync_timestamp_seconds: Option<i64>,
+    /// Endpoints whose reading of the status file says the mirror's last sync failed.
+    #[serde(skip_serializing_if = "tally_is_empty")]
+    pub sync_failing: Tally,
+}
+
+fn tally_is_empty(t: &Tally) -> bool {
+    t.count == 0
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -233,6 +244,16 @@ impl Fleet {
                 .is_none_or(|old| version_rank(mv) > version_rank(old))
         {
             m.mirror_version = Some(mv.to_string());
+        }
+        if let Some(mirror) = snap.map(|s| &s.mirror) {
+            if let Some(t) = mirror.last_sync_timestamp_seconds
+                && m.last_sync_timestamp_seconds.is_none_or(|old| t > old)
+            {
+                m.last_sync_timestamp_seconds = Some(t);
+            }
+            if mirror.last_sync_success == Some(false) {
+                m.sync_failing.add(host);
+            }
         }
         if let (Some(v), Some(mv)) = (version, mirror_version) {
             match compare_versions(v, mv) {

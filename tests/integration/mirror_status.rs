@@ -329,6 +329,35 @@ fn diagnose_and_check_predict_staleness_from_a_failing_mirror_and_export_it() {
         .expect("predicted");
     assert!((now + 4 * 3600 - predicted).abs() < 120, "{predicted}");
 
+    // aggregate: the mirror's last sync, and who saw it failing.
+    let fleet_dir = tempfile::tempdir().expect("tempdir");
+    for host in ["a", "b"] {
+        std::fs::write(fleet_dir.path().join(format!("{host}.json")), &out.stdout).expect("write");
+    }
+    let agg = run(
+        &TestEnv::new(),
+        &[
+            "aggregate",
+            "--format",
+            "json",
+            fleet_dir.path().to_str().expect("utf8"),
+        ],
+    );
+    let fleet = stdout_json(&agg);
+    let m = &fleet["mirrors"][server.ring_url()];
+    assert_eq!(m["last_sync_timestamp_seconds"], last_sync, "{fleet:#}");
+    assert_eq!(m["sync_failing"]["count"], 2);
+    let agg = run(
+        &TestEnv::new(),
+        &["aggregate", fleet_dir.path().to_str().expect("utf8")],
+    );
+    let text = String::from_utf8(agg.stdout).expect("utf8");
+    assert!(
+        text.contains(&format!("{}: last sync ", server.ring_url()))
+            && text.contains("its last sync failed, say"),
+        "{text}"
+    );
+
     let out = run(&env, &["diagnose", "--arch", "x86_64"]);
     let text = String::from_utf8(out.stdout).expect("utf8");
     let row = text
