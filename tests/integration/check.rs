@@ -46,9 +46,11 @@ fn ok_with_one_round_of_requests_to_the_mirror() {
         hits,
         [
             "GET /linux/production/arch_x86_64/manifest.json",
-            "GET /linux/production/arch_x86_64/updates.zip"
+            "GET /linux/production/arch_x86_64/updates.zip",
+            "GET /linux/production/mdatp-doctor-status.json"
         ],
-        "monitoring probes the manifest and the package's first bytes, in one round"
+        "monitoring probes the manifest, the package's first bytes and the mirror's status \
+         file, in one round"
     );
     let history = std::fs::read_to_string(env.state_dir().join("history.jsonl")).expect("history");
     assert!(
