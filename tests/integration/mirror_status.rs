@@ -435,3 +435,42 @@ fn diagnose_and_check_predict_staleness_from_a_failing_mirror_and_export_it() {
         "{text}"
     );
 }
+
+#[test]
+fn a_bundle_keeps_the_status_reading_and_its_re_diagnosis_predicts_the_same() {
+    use crate::from_bundle::{engineer, write_bundle};
+    let tree = MirrorTree::healthy();
+    write_status(
+        &tree,
+        failing_status(2, 26, "proxy answered 403 \u{1b}[2J").as_bytes(),
+    );
+    let server = MirrorServer::http(tree.root.path());
+    let env = endpoint(&server.ring_url(), 20);
+    let logs = env.path().join("logs");
+    std::fs::create_dir_all(&logs).expect("mkdir");
+    let bundle = env.path().join("b.tar.gz");
+    let out = write_bundle(&env, &logs, &bundle, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let hits = server.accepted();
+    let out = engineer(&env)
+        .args(["diagnose", "--format", "json", "--from-bundle"])
+        .arg(&bundle)
+        .output()
+        .expect("runs");
+    let report = stdout_json(&out);
+    assert_eq!(server.accepted(), hits, "re-diagnosing probes nothing");
+    assert!(ids(&report).contains(&"mirror-sync-stalled"), "{report:#}");
+    assert_eq!(
+        report["snapshot"]["mirror"]["status"]["status"]["last_attempt"]["ok"],
+        false
+    );
+    let error = report["snapshot"]["mirror"]["status"]["status"]["last_attempt"]["error"]
+        .as_str()
+        .expect("error");
+    assert!(!error.chars().any(char::is_control), "{error:?}");
+}
