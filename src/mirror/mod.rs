@@ -350,7 +350,7 @@ fn probe_arches(
             })
             .collect();
         let mut reading = None;
-        let probes = handles
+        let probes: Vec<ArchProbe> = handles
             .into_iter()
             .zip(arches)
             .map(|(h, arch)| {
@@ -368,8 +368,15 @@ fn probe_arches(
                 p
             })
             .collect();
-        let reading = reading.or_else(|| dir_status.and_then(|h| h.join().ok()));
-        (probes, reading)
+        // A directory the probe could not read (a hung mount, no permission) fails the
+        // status file the same way: the probe's own failure says it.
+        let folder_failed = probes
+            .iter()
+            .all(|p| p.step(StepName::Directory).is_some_and(|s| !s.ok));
+        let dir_reading = dir_status
+            .and_then(|h| h.join().ok())
+            .filter(|r| !(folder_failed && r.error.is_some()));
+        (probes, reading.or(dir_reading))
     })
 }
 
