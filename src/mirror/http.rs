@@ -119,6 +119,8 @@ pub fn probe_with_status(
         ((manifest_step, manifest, manifest_conn), (package_steps, mut facts, package_conn)),
         status_reading,
     ) = std::thread::scope(|outer| {
+        // Owned here, so a panic in the round drops it and the status thread ends.
+        let go = go;
         let status = status_client.as_ref().map(|(u, c)| {
             outer.spawn(move || {
                 if !gone.recv().unwrap_or(false) {
