@@ -9,7 +9,7 @@ use crate::units::compare_versions;
 pub static MIRROR_SYNC_STALLED: Rule = Rule {
     id: "mirror-sync-stalled",
     severity: "warning",
-    meaning: "The definitions are still under the warning age, but the mirror has nothing newer than what the endpoint runs and its status file says its syncs fail (the last attempt failed) or stopped (the last attempt is more than 24 h old): if nothing changes the endpoint crosses the warning age at the time given (its definitions' update time plus --warn-age). Quiet when the mirror serves a newer package, when its last sync worked within 24 h, when it has no status file, and once definitions-stale speaks.",
+    meaning: "The definitions are still under the warning age, but the mirror has nothing newer than what the endpoint runs and its status file says its syncs fail (the last attempt failed) or stopped (the last attempt is more than 24 h old): if nothing changes the endpoint crosses the warning age at the time given (its definitions' update time plus --warn-age), and that is 8 hours away or less (one default update interval: further off, the mirror has time to recover). Quiet when the mirror serves a newer package, when its last sync worked within 24 h, when it has no status file, and once definitions-stale speaks.",
     fix: "On the mirror host, run `mdatp-doctor mirror run` and read its errors; check its timer or cron entry and that it reaches go.microsoft.com and definitionupdates.microsoft.com.",
     basis: "Warning: nothing is unprotected yet, but with the mirror not syncing no newer package can arrive and the endpoint will be stale within --warn-age, so a person looks within a day. This tool writes the status file it rests on (`mirror run`, issue 28). Inferred: the definitions-stale thresholds (24 h or twice the update interval; the 8 h default interval is documented on linux-preferences), and a last attempt more than 24 h old as stopped (a mirror syncs at least as often as endpoints poll, every 8 h by default).",
 };
@@ -23,6 +23,10 @@ pub static MIRROR_STATUS_UNREADABLE: Rule = Rule {
 };
 
 pub static RULES: &[&Rule] = &[&MIRROR_SYNC_STALLED, &MIRROR_STATUS_UNREADABLE];
+
+/// How far ahead a predicted staleness is raised: one default update interval (8 h,
+/// documented on linux-preferences), the same horizon as the MdatpMirrorSyncStalled alert.
+pub const HORIZON: Duration = Duration::from_secs(8 * 3600);
 
 /// A sync attempt older than this counts as stopped.
 pub const STOPPED_AFTER: Duration = Duration::from_secs(24 * 3600);
@@ -88,6 +92,11 @@ pub(super) fn stalled(s: &Snapshot, out: &mut Vec<Finding>) {
     };
     let left =
         Duration::from_secs(u64::try_from(stale_at.as_second() - s.now.as_second()).unwrap_or(0));
+    // Further off, the mirror has a whole update interval or more to recover: one failed
+    // run is not yet a stall worth a person's time.
+    if left > HORIZON {
+        return;
+    }
     let since = match success {
         Some((t, ago)) => format!(
             "the mirror has not synced successfully since {}",
