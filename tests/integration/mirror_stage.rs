@@ -1131,3 +1131,56 @@ fn a_back_folder_on_another_file_system_is_refused_before_anything_is_swapped() 
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(s.served(X86), "1.441.90.0");
 }
+
+#[test]
+#[ignore = "needs curl and jq (.ci/run installs them)"]
+fn a_failed_run_on_the_mirror_reaches_the_endpoint_as_a_stall_warning() {
+    use crate::mirror_host::{DEFS, Fwlink, Host, fwlink, mirror_run};
+    use crate::testenv::{DEFINITIONS, Defs, Reply, config_for, full_health};
+    let host = Host::with_settings(|s| {
+        s.insert("backupPreviousUpdates".into(), false.into());
+    });
+    assert_eq!(mirror_run(&host, &fwlink(Fwlink::Good, DEFS), &[]).0, 0);
+    // The next sync fails (a proxy's 403 page); the good package stays served.
+    assert_eq!(
+        mirror_run(&host, &fwlink(Fwlink::PackageForbidden, "1.441.95.0"), &[]).0,
+        2
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let (port, server) = serve(host.path().join("wdav-update"), stop.clone());
+    let url = format!("http://127.0.0.1:{port}/linux/production/");
+    // An endpoint on the mirror's package, updated 20 hours ago: 4 hours from the warning.
+    let mut defs = Defs::healthy(&url);
+    defs.version = DEFS;
+    defs.hours_ago = 20;
+    let mut env = TestEnv::new();
+    env.on(DEFINITIONS, Reply::stdout(&defs.text()))
+        .on("health", Reply::stdout(&full_health("101.25012.0000")));
+    env.write_managed_config(&config_for(&url, false));
+    let out = env
+        .std_cmd()
+        .args(["diagnose", "--format", "json", "--arch", "x86_64"])
+        .output()
+        .unwrap();
+    stop.store(true, Ordering::Relaxed);
+    server.join().unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    // (The fake's engine is older than the package's: engine-behind-mirror too.)
+    assert!(ids.contains(&"mirror-sync-stalled"), "{doc:#}");
+    assert_eq!(out.status.code(), Some(1));
+    let stalled = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "mirror-sync-stalled")
+        .unwrap();
+    let title = stalled["title"].as_str().unwrap();
+    assert!(title.contains("will be stale in about 4 hours"), "{title}");
+    assert!(title.contains("bad tree"), "{title}");
+}
