@@ -9,8 +9,7 @@ use crate::commands::{Context, Finished};
 use crate::exit_codes::ExitCode;
 use crate::failure::Failure;
 use crate::render;
-use crate::report::diagnose::DiagnoseDoc;
-use crate::report::fleet::{Fleet, Sink};
+use crate::report::fleet::{Fleet, InputDoc, Sink};
 use crate::report::misc::FleetReport;
 
 /// A diagnose report is a few KiB; anything this big is not one.
@@ -95,7 +94,7 @@ fn read_reports(mut input: impl std::io::BufRead, fleet: &mut impl Sink) {
             newlines: &newlines,
             limit: &limit,
         };
-        let mut stream = serde_json::Deserializer::from_reader(counted).into_iter::<DiagnoseDoc>();
+        let mut stream = serde_json::Deserializer::from_reader(counted).into_iter::<InputDoc>();
         let failed = loop {
             match stream.next() {
                 None => return,
@@ -168,9 +167,11 @@ impl<R: std::io::BufRead> std::io::Read for Counted<'_, R> {
     }
 }
 
-fn add(fleet: &mut impl Sink, report: DiagnoseDoc, name: &str, host: String) {
-    if report.verdict.is_some() {
-        fleet.add(&report, &host);
+fn add(fleet: &mut impl Sink, report: InputDoc, name: &str, host: String) {
+    if report.diagnose.verdict.is_some() && report.is_mirror_check() {
+        fleet.mirror(&report, &host);
+    } else if report.diagnose.verdict.is_some() {
+        fleet.add(&report.diagnose, &host);
     } else {
         fleet.unreadable(name, "not a diagnose report (no verdict)");
     }
@@ -255,13 +256,17 @@ fn read_one(path: &Path, fleet: &mut impl Sink, buf: &mut Vec<u8>) {
         fleet.unreadable(&name, "larger than 16 MiB");
         return;
     }
-    match serde_json::from_slice::<DiagnoseDoc>(buf) {
-        Ok(report) if report.verdict.is_some() => {
+    match serde_json::from_slice::<InputDoc>(buf) {
+        Ok(report) if report.diagnose.verdict.is_some() => {
             let stem = path
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or(name);
-            fleet.add(&report, &stem);
+            if report.is_mirror_check() {
+                fleet.mirror(&report, &stem);
+            } else {
+                fleet.add(&report.diagnose, &stem);
+            }
         }
         Ok(_) => fleet.unreadable(&name, "not a diagnose report (no verdict)"),
         Err(e) => fleet.unreadable(&name, format!("invalid JSON: {e}")),

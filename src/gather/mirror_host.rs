@@ -153,6 +153,7 @@ pub fn gather(plan: &MirrorHostPlan) -> MirrorHostSnapshot {
         });
     }
     MirrorHostSnapshot {
+        hostname: crate::system::hostname(),
         statuses,
         staged,
         job,

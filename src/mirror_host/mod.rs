@@ -170,6 +170,9 @@ pub struct MirrorHostSnapshot {
     pub now: SystemTime,
     /// The user running the check.
     pub uid: u32,
+    /// This machine's host name ("" when unknown): how `aggregate` joins a mirror report
+    /// run without `--url` to the endpoints that name this host in their mirror URL.
+    pub hostname: String,
     /// `None` when no download folder is known.
     pub job: Option<JobAccess>,
     pub selinux: Option<SelinuxFacts>,

@@ -20,7 +20,7 @@ use crate::mirror::step::UrlSource;
 /// Reads a field leniently: null or a value of another shape is the default, so a
 /// report edited by hand, redacted with jq or written by another version still folds
 /// into a fleet view instead of being rejected whole.
-fn lenient<'de, D, T>(d: D) -> Result<T, D::Error>
+pub(crate) fn lenient<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: serde::de::DeserializeOwned + Default,

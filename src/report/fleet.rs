@@ -10,10 +10,10 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::diagnose::DiagnoseDoc;
+use super::diagnose::{DiagnoseDoc, lenient};
 use crate::analyze::facts::compare_versions;
 use crate::analyze::finding::Severity;
 
@@ -138,6 +138,192 @@ pub struct MirrorTally {
     /// Endpoints whose reading of the status file says the mirror's last sync failed.
     #[serde(skip_serializing_if = "tally_is_empty")]
     pub sync_failing: Tally,
+    /// The `mirror check` report joined to this mirror (see [`Fleet::finish`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<MirrorReport>,
+}
+
+/// The most findings and served arch folders kept of one mirror report.
+pub const MAX_MIRROR_ROWS: usize = 100;
+
+/// What `aggregate` reads from one file: a `diagnose` report, or a `mirror check` report
+/// (told apart by its `command`); the mirror report's fields are read leniently.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct InputDoc {
+    #[serde(flatten)]
+    pub diagnose: DiagnoseDoc,
+    #[serde(deserialize_with = "lenient")]
+    pub command: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub hostname: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub serving: Option<ServingIn>,
+    #[serde(deserialize_with = "lenient")]
+    pub arches: Vec<ArchIn>,
+}
+
+impl InputDoc {
+    /// A `mirror check` report (anything else with a verdict is an endpoint's report).
+    pub fn is_mirror_check(&self) -> bool {
+        self.command.as_deref() == Some("mirror check")
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ServingIn {
+    #[serde(deserialize_with = "lenient")]
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ArchIn {
+    #[serde(deserialize_with = "lenient")]
+    pub platform: String,
+    #[serde(deserialize_with = "lenient")]
+    pub ring: String,
+    #[serde(deserialize_with = "lenient")]
+    pub arch: String,
+    #[serde(deserialize_with = "lenient")]
+    pub backup: bool,
+    #[serde(deserialize_with = "lenient")]
+    pub definitions_version: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub engine_version: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub package_age_seconds: Option<f64>,
+}
+
+/// A `mirror check` report as the fleet keeps it (`mirrors[url].report`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MirrorReport {
+    /// The mirror host's name (or the report's file name).
+    pub host: String,
+    pub verdict: String,
+    /// How it was joined: `url` (its `serving.url`, `mirror check --url`) or `hostname`
+    /// (its host name is the host of the endpoints' mirror URL).
+    pub joined_by: String,
+    pub findings: Vec<MirrorFinding>,
+    /// What its download tree holds, arch folder by arch folder.
+    pub served: Vec<Served>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MirrorFinding {
+    pub id: String,
+    pub severity: String,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Served {
+    pub platform: String,
+    pub ring: String,
+    pub arch: String,
+    pub backup: bool,
+    pub definitions_version: Option<String>,
+    pub engine_version: Option<String>,
+    pub package_age_seconds: Option<u64>,
+}
+
+impl MirrorReport {
+    /// The report kept: every string masked and cut, at most [`MAX_MIRROR_ROWS`] rows.
+    pub fn from_input(doc: &InputDoc, name: &str) -> MirrorReport {
+        let host = doc
+            .hostname
+            .as_deref()
+            .filter(|h| !h.is_empty())
+            .unwrap_or(name);
+        MirrorReport {
+            host: kept(host).into_owned(),
+            verdict: kept(doc.diagnose.verdict.as_deref().unwrap_or("unknown")).into_owned(),
+            joined_by: String::new(),
+            findings: doc
+                .diagnose
+                .findings
+                .iter()
+                .take(MAX_MIRROR_ROWS)
+                .map(|f| MirrorFinding {
+                    id: kept(&f.id).into_owned(),
+                    severity: kept(&f.severity).into_owned(),
+                    title: kept(&f.title).into_owned(),
+                })
+                .collect(),
+            served: doc
+                .arches
+                .iter()
+                .take(MAX_MIRROR_ROWS)
+                .map(|a| Served {
+                    platform: kept(&a.platform).into_owned(),
+                    ring: kept(&a.ring).into_owned(),
+                    arch: kept(&a.arch).into_owned(),
+                    backup: a.backup,
+                    definitions_version: a
+                        .definitions_version
+                        .as_deref()
+                        .map(|v| kept(v).into_owned()),
+                    engine_version: a.engine_version.as_deref().map(|v| kept(v).into_owned()),
+                    package_age_seconds: a
+                        .package_age_seconds
+                        .filter(|s| s.is_finite() && *s >= 0.0)
+                        .map(|s| s.round() as u64),
+                })
+                .collect(),
+        }
+    }
+
+    /// Which of two reports joined to one mirror is kept, whatever the order they came
+    /// in: the worse verdict, then the greater host name.
+    fn rank(&self) -> ((Option<Severity>, &str), &str) {
+        (severity_rank(&self.verdict), &self.host)
+    }
+}
+
+/// A mirror URL as two reports are compared: scheme and host in lower case, no trailing
+/// slash.
+fn url_key(url: &str) -> String {
+    let url = url.trim().trim_end_matches('/');
+    match url.find("://") {
+        Some(i) => {
+            let rest = &url[i + 3..];
+            let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            format!(
+                "{}://{}{}",
+                url[..i].to_ascii_lowercase(),
+                rest[..end].to_ascii_lowercase(),
+                &rest[end..]
+            )
+        }
+        None => url.to_string(),
+    }
+}
+
+/// The host of a URL (no user, no port), lower case.
+pub fn url_host(url: &str) -> Option<String> {
+    let rest = &url[url.find("://")? + 3..];
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        authority.split(':').next().unwrap_or("")
+    };
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+/// A mirror host's name names the host of a URL: the same, or one is the other's first
+/// label(s) (`mirror01` and `mirror01.example.com`).
+fn names_host(hostname: &str, url_host: &str) -> bool {
+    let h = hostname.to_ascii_lowercase();
+    !h.is_empty()
+        && (h == url_host
+            || url_host
+                .strip_prefix(h.as_str())
+                .is_some_and(|r| r.starts_with('.'))
+            || h.strip_prefix(url_host).is_some_and(|r| r.starts_with('.')))
 }
 
 fn tally_is_empty(t: &Tally) -> bool {
@@ -153,6 +339,12 @@ pub struct Fleet {
     /// Reports that could not be read, or were skipped (`skipped: ...`), by name: never
     /// fatal, never silent.
     pub unreadable: Vec<Unreadable>,
+    /// Mirror reports no endpoint's mirror URL matched (see [`Fleet::finish`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unjoined_mirror_reports: Vec<MirrorReport>,
+    /// Mirror reports read, joined by [`Fleet::finish`]: the `serving.url`, if any.
+    #[serde(skip)]
+    pending_mirrors: Vec<(Option<String>, MirrorReport)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -175,6 +367,10 @@ pub trait Sink {
     fn skipped(&mut self, report: &str, why: impl AsRef<str>) {
         self.unreadable(report, format!("skipped: {}", why.as_ref()));
     }
+    /// A `mirror check` report; skipped where only endpoints count.
+    fn mirror(&mut self, _report: &InputDoc, name: &str) {
+        self.skipped(name, "a `mirror check` report, not an endpoint's");
+    }
 }
 
 impl Sink for Fleet {
@@ -183,6 +379,9 @@ impl Sink for Fleet {
     }
     fn unreadable(&mut self, report: &str, error: impl Into<String>) {
         Fleet::unreadable(self, report, error)
+    }
+    fn mirror(&mut self, report: &InputDoc, name: &str) {
+        Fleet::add_mirror(self, report, name)
     }
 }
 
@@ -280,11 +479,65 @@ impl Fleet {
         self.unreadable(report, format!("skipped: {}", why.as_ref()));
     }
 
+    /// A `mirror check` report, joined to its mirror by [`Fleet::finish`].
+    pub fn add_mirror(&mut self, report: &InputDoc, name: &str) {
+        let url = report
+            .serving
+            .as_ref()
+            .and_then(|s| s.url.as_deref())
+            .filter(|u| !u.trim().is_empty())
+            .map(|u| kept(u).into_owned());
+        self.pending_mirrors
+            .push((url, MirrorReport::from_input(report, name)));
+    }
+
     /// Puts the unreadable reports in name order, once all are in (they are listed
-    /// whole, and must not come out in the order a directory happened to list them).
+    /// whole, and must not come out in the order a directory happened to list them),
+    /// and joins the mirror reports to the endpoints' mirrors: a report with a
+    /// `serving.url` (`mirror check --url`) to that URL (scheme and host in any case, a
+    /// trailing slash or not; a URL no endpoint uses gets a mirror of its own, with no
+    /// endpoints), else to every mirror URL whose host its host name names (the same
+    /// name, or the first label(s) of it: `mirror01` names `mirror01.example.com`).
+    /// Where two reports join one mirror, the worse verdict is kept (then the greater
+    /// host name); a report that joins nothing is listed in `unjoined_mirror_reports`.
     pub fn finish(&mut self) {
         self.unreadable
             .sort_by(|a, b| (&a.report, &a.error).cmp(&(&b.report, &b.error)));
+        let mut pending = std::mem::take(&mut self.pending_mirrors);
+        pending.sort_by(|a, b| (&a.0, &a.1.host).cmp(&(&b.0, &b.1.host)));
+        fn join(m: &mut MirrorTally, report: &MirrorReport, by: &str) {
+            if m.report
+                .as_ref()
+                .is_none_or(|old| report.rank() > old.rank())
+            {
+                let mut r = report.clone();
+                r.joined_by = by.to_string();
+                m.report = Some(r);
+            }
+        }
+        for (url, report) in pending {
+            if let Some(url) = url {
+                let key = url_key(&url);
+                let known = self
+                    .mirrors
+                    .keys()
+                    .find(|k| url_key(k) == key)
+                    .cloned()
+                    .unwrap_or(url);
+                join(self.mirrors.entry(known).or_default(), &report, "url");
+                continue;
+            }
+            let mut joined = false;
+            for (u, m) in self.mirrors.iter_mut() {
+                if url_host(u).is_some_and(|h| names_host(&report.host, &h)) {
+                    join(m, &report, "hostname");
+                    joined = true;
+                }
+            }
+            if !joined {
+                self.unjoined_mirror_reports.push(report);
+            }
+        }
     }
 
     /// Mirrors some endpoint is ahead of: their downloader is stuck behind the cloud.

@@ -73,11 +73,22 @@ pub struct StageJournalRow {
     pub error: Option<String>,
 }
 
+/// `--url`: what was checked as the endpoints see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServingRow {
+    pub url: String,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct MirrorCheckDoc {
     pub schema_version: SchemaVersion,
     pub command: &'static str,
     pub verdict: Severity,
+    /// The mirror host's name (`aggregate` joins a report without `serving` by it).
+    pub hostname: String,
+    /// `--url`: the URL checked (`aggregate` joins the report to the endpoints using it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serving: Option<ServingRow>,
     pub settings: Option<String>,
     pub folder: String,
     pub log: Option<String>,
@@ -158,6 +169,11 @@ impl MirrorCheckReport {
                 schema_version: SchemaVersion,
                 command: "mirror check",
                 verdict,
+                hostname: s.hostname.clone(),
+                serving: s
+                    .serving
+                    .as_ref()
+                    .map(|v| ServingRow { url: v.url.clone() }),
                 settings: s.settings_path.as_ref().map(|p| p.display().to_string()),
                 folder: s.folder.display().to_string(),
                 log: s.log_path.as_ref().map(|p| p.display().to_string()),

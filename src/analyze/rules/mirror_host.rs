@@ -1691,6 +1691,7 @@ mod tests {
             interval: Duration::from_secs(8 * HOUR),
             now: now(),
             uid: 0,
+            hostname: String::new(),
             job: None,
             selinux: None,
             statuses: Vec::new(),
