@@ -164,7 +164,7 @@ _mdatp__doctor() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json nagios prometheus checkmk" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json nagios prometheus checkmk html" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -187,14 +187,22 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__doctor__subcmd__aggregate)
-            opts="-v -h -V --exit-zero --format --mdatp --managed-config --color --timeout --verbose --state-dir --help --version"
+            opts="-o -v -h -V --exit-zero --output --format --mdatp --managed-config --color --timeout --verbose --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json html" -- "${cur}"))
                     return 0
                     ;;
                 --mdatp)
@@ -424,7 +432,7 @@ _mdatp__doctor() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json nagios prometheus checkmk" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json nagios prometheus checkmk html" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1066,7 +1074,7 @@ _mdatp__doctor() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json nagios prometheus checkmk" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json nagios prometheus checkmk html" -- "${cur}"))
                     return 0
                     ;;
                 --color)

@@ -20,7 +20,7 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
         &'mdatp-doctor'= {
             cand --mdatp 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]'
             cand --managed-config 'The managed configuration file mdatp reads'
-            cand --format 'Output format [default: human; nagios for `check`]. Each command''s help lists the formats it takes: Nagios, Prometheus and Checkmk output are for `check` and `mirror check` only'
+            cand --format 'Output format [default: human; nagios for `check`]. Each command''s help lists the formats it takes: Nagios, Prometheus and Checkmk output are for `check` and `mirror check` only, HTML for `aggregate` only'
             cand --color 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)'
             cand --timeout 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out'
             cand --state-dir 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]'
@@ -203,6 +203,8 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
             cand --version 'Print version'
         }
         &'mdatp-doctor;aggregate'= {
+            cand -o 'Write the output to FILE instead of stdout: replaced atomically (a reader sees the old page or the new one, never half of one), mode 0644'
+            cand --output 'Write the output to FILE instead of stdout: replaced atomically (a reader sees the old page or the new one, never half of one), mode 0644'
             cand --format 'Output format [default: human]'
             cand --mdatp 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]'
             cand --managed-config 'The managed configuration file mdatp reads'
@@ -220,7 +222,7 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
         &'mdatp-doctor;config'= {
             cand --mdatp 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]'
             cand --managed-config 'The managed configuration file mdatp reads'
-            cand --format 'Output format [default: human; nagios for `check`]. Each command''s help lists the formats it takes: Nagios, Prometheus and Checkmk output are for `check` and `mirror check` only'
+            cand --format 'Output format [default: human; nagios for `check`]. Each command''s help lists the formats it takes: Nagios, Prometheus and Checkmk output are for `check` and `mirror check` only, HTML for `aggregate` only'
             cand --color 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)'
             cand --timeout 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out'
             cand --state-dir 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]'
@@ -284,7 +286,7 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
         &'mdatp-doctor;mirror'= {
             cand --mdatp 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]'
             cand --managed-config 'The managed configuration file mdatp reads'
-            cand --format 'Output format [default: human; nagios for `check`]. Each command''s help lists the formats it takes: Nagios, Prometheus and Checkmk output are for `check` and `mirror check` only'
+            cand --format 'Output format [default: human; nagios for `check`]. Each command''s help lists the formats it takes: Nagios, Prometheus and Checkmk output are for `check` and `mirror check` only, HTML for `aggregate` only'
             cand --color 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)'
             cand --timeout 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out'
             cand --state-dir 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]'

@@ -26,11 +26,12 @@ end
 
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -l format -d 'Output format [default: human; nagios for `check`]. Each command\'s help lists the formats it takes: Nagios, Prometheus and Checkmk output are for `check` and `mirror check` only' -r -f -a "human\t'Tables and text for people'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -l format -d 'Output format [default: human; nagios for `check`]. Each command\'s help lists the formats it takes: Nagios, Prometheus and Checkmk output are for `check` and `mirror check` only, HTML for `aggregate` only' -r -f -a "human\t'Tables and text for people'
 json\t'One JSON document on stdout (`schema_version` 1)'
 nagios\t'Monitoring Plugins output: status line, perfdata, long output'
 prometheus\t'Prometheus text exposition format'
-checkmk\t'Checkmk local check line'"
+checkmk\t'Checkmk local check line'
+html\t'One self-contained HTML page (`aggregate` only)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -208,8 +209,10 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -l no-
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -s v -l verbose -d 'Show each external command, its exit status and duration on stderr'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand bundle" -s V -l version -d 'Print version'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand aggregate" -s o -l output -d 'Write the output to FILE instead of stdout: replaced atomically (a reader sees the old page or the new one, never half of one), mode 0644' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand aggregate" -l format -d 'Output format [default: human]' -r -f -a "human\t'Tables and text for people'
-json\t'One JSON document on stdout (`schema_version` 1)'"
+json\t'One JSON document on stdout (`schema_version` 1)'
+html\t'One self-contained HTML page (`aggregate` only)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand aggregate" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand aggregate" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand aggregate" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
@@ -223,11 +226,12 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand aggregate" -s 
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand aggregate" -s V -l version -d 'Print version'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and not __fish_seen_subcommand_from check fix help" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and not __fish_seen_subcommand_from check fix help" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and not __fish_seen_subcommand_from check fix help" -l format -d 'Output format [default: human; nagios for `check`]. Each command\'s help lists the formats it takes: Nagios, Prometheus and Checkmk output are for `check` and `mirror check` only' -r -f -a "human\t'Tables and text for people'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and not __fish_seen_subcommand_from check fix help" -l format -d 'Output format [default: human; nagios for `check`]. Each command\'s help lists the formats it takes: Nagios, Prometheus and Checkmk output are for `check` and `mirror check` only, HTML for `aggregate` only' -r -f -a "human\t'Tables and text for people'
 json\t'One JSON document on stdout (`schema_version` 1)'
 nagios\t'Monitoring Plugins output: status line, perfdata, long output'
 prometheus\t'Prometheus text exposition format'
-checkmk\t'Checkmk local check line'"
+checkmk\t'Checkmk local check line'
+html\t'One self-contained HTML page (`aggregate` only)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and not __fish_seen_subcommand_from check fix help" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -276,11 +280,12 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check run promote rollback help" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check run promote rollback help" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check run promote rollback help" -l format -d 'Output format [default: human; nagios for `check`]. Each command\'s help lists the formats it takes: Nagios, Prometheus and Checkmk output are for `check` and `mirror check` only' -r -f -a "human\t'Tables and text for people'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check run promote rollback help" -l format -d 'Output format [default: human; nagios for `check`]. Each command\'s help lists the formats it takes: Nagios, Prometheus and Checkmk output are for `check` and `mirror check` only, HTML for `aggregate` only' -r -f -a "human\t'Tables and text for people'
 json\t'One JSON document on stdout (`schema_version` 1)'
 nagios\t'Monitoring Plugins output: status line, perfdata, long output'
 prometheus\t'Prometheus text exposition format'
-checkmk\t'Checkmk local check line'"
+checkmk\t'Checkmk local check line'
+html\t'One self-contained HTML page (`aggregate` only)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check run promote rollback help" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
 always\t''
 never\t''"

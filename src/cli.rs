@@ -52,7 +52,7 @@ pub struct GlobalArgs {
 
     /// Output format [default: human; nagios for `check`]. Each command's help lists the
     /// formats it takes: Nagios, Prometheus and Checkmk output are for `check` and
-    /// `mirror check` only
+    /// `mirror check` only, HTML for `aggregate` only
     #[arg(long, global = true, value_enum)]
     pub format: Option<Format>,
 
@@ -98,6 +98,8 @@ pub enum Format {
     Prometheus,
     /// Checkmk local check line
     Checkmk,
+    /// One self-contained HTML page (`aggregate` only)
+    Html,
 }
 
 /// The heading the shared options are listed under in every command's help.
@@ -113,6 +115,8 @@ const ALL_FORMATS: &[Format] = &[
     Format::Prometheus,
     Format::Checkmk,
 ];
+/// What `aggregate` prints: the plain formats and one self-contained HTML page.
+const AGGREGATE_FORMATS: &[Format] = &[Format::Human, Format::Json, Format::Html];
 
 impl Format {
     /// The format's name in prose (the value itself is lowercase).
@@ -123,6 +127,7 @@ impl Format {
             Format::Nagios => "Nagios",
             Format::Prometheus => "Prometheus",
             Format::Checkmk => "Checkmk",
+            Format::Html => "HTML",
         }
     }
 
@@ -136,9 +141,14 @@ impl Format {
 /// The refusal of a format a command does not print, e.g. `--format nagios` for `health`,
 /// in clap's words for a bad value (the value lowercase, the format's name in prose).
 pub fn format_not_accepted(f: Format) -> String {
+    let whose = if f == Format::Html {
+        "`aggregate`"
+    } else {
+        "`check` and `mirror check`"
+    };
     format!(
-        "invalid value '{}' for '--format <FORMAT>': {} output is only for `check` and \
-         `mirror check`\n  [possible values: human, json]\n\nFor more information, try '--help'.\n",
+        "invalid value '{}' for '--format <FORMAT>': {} output is only for {whose}\n  \
+         [possible values: human, json]\n\nFor more information, try '--help'.\n",
         f.value(),
         f.display_name()
     )
@@ -222,6 +232,7 @@ impl From<Format> for crate::render::Format {
             Format::Nagios => Self::Nagios,
             Format::Prometheus => Self::Prometheus,
             Format::Checkmk => Self::Checkmk,
+            Format::Html => Self::Html,
         }
     }
 }
@@ -331,7 +342,7 @@ pub enum Command {
                       named, never fatal. Memory grows with distinct values, not reports.",
         after_help = EXIT_CODES_HELP
     )]
-    #[command(arg = format_arg(PLAIN_FORMATS, "human"))]
+    #[command(arg = format_arg(AGGREGATE_FORMATS, "human"))]
     Aggregate(AggregateArgs),
 
     /// Managed configuration tools
@@ -632,6 +643,11 @@ pub struct AggregateArgs {
     /// Exit 0 whatever the fleet's worst verdict (report only)
     #[arg(long)]
     pub exit_zero: bool,
+
+    /// Write the output to FILE instead of stdout: replaced atomically (a reader sees the
+    /// old page or the new one, never half of one), mode 0644
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

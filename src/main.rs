@@ -50,6 +50,12 @@ fn main() -> std::process::ExitCode {
         eprint!("error: {}", mdatp_doctor::cli::format_not_accepted(f));
         return ExitCode::Usage.into();
     }
+    if !matches!(cli.command, Command::Aggregate(_))
+        && let Some(f @ Format::Html) = cli.global.format
+    {
+        eprint!("error: {}", mdatp_doctor::cli::format_not_accepted(f));
+        return ExitCode::Usage.into();
+    }
 
     mdatp_doctor::interrupt::install();
 

@@ -33,7 +33,19 @@ pub fn run(ctx: &Context, args: &AggregateArgs) -> Result<Finished, Failure> {
             "pass files or directories holding `mdatp-doctor diagnose --format json` output",
         ));
     }
-    let stdout = render::emit(&FleetReport::new(&fleet), ctx.format, ctx.style);
+    let mut stdout = render::emit(&FleetReport::new(&fleet), ctx.format, ctx.style);
+    if let Some(path) = &args.output {
+        // Replaced whole (a page mailed or served from there is never half written);
+        // 0644: it holds host names and findings, no secret (they are masked).
+        crate::safe_write::replace(path, stdout.as_bytes(), 0o644).map_err(|e| {
+            Failure::unknown(
+                "output_not_written",
+                format!("cannot write {}: {e}", path.display()),
+                "pass -o a path in a directory you can write to",
+            )
+        })?;
+        stdout = String::new();
+    }
     Ok(Finished {
         stdout,
         exit: if args.exit_zero {

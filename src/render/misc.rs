@@ -91,6 +91,12 @@ impl Render for FleetReport<'_> {
     fn human(&self, style: Style) -> String {
         fleet_human(self.fleet, style)
     }
+    fn html(&self) -> Option<String> {
+        Some(super::html::fleet_page(
+            self.fleet,
+            &self.mirrors_behind_cloud,
+        ))
+    }
 }
 
 /// The most rows each fleet table lists (verdicts, findings, mirrors): a fleet has a few

@@ -9,6 +9,7 @@ pub mod escape;
 pub mod findings;
 pub mod fix;
 pub mod health;
+pub mod html;
 pub mod mirror_host;
 pub mod mirror_status;
 pub mod misc;
@@ -33,6 +34,8 @@ pub enum Format {
     Prometheus,
     /// A Checkmk local check line.
     Checkmk,
+    /// One self-contained HTML page (`aggregate`).
+    Html,
 }
 
 /// A report that can be shown: for people, as its JSON document, and (for `check`) in
@@ -48,6 +51,10 @@ pub trait Render {
     fn monitoring(&self, _format: Format) -> Option<String> {
         None
     }
+    /// One self-contained HTML page, for the reports that have one.
+    fn html(&self) -> Option<String> {
+        None
+    }
 }
 
 /// The report as text in `format`. Renderers escape what they take from outside (see
@@ -58,6 +65,10 @@ pub fn emit<R: Render>(report: &R, format: Format, style: Style) -> String {
     match format {
         Format::Human => net(report.human(style), style.color),
         Format::Json => json(&report.document()),
+        // Escaped for HTML as it is built (see [`html`]): no raw control character.
+        Format::Html => report
+            .html()
+            .unwrap_or_else(|| net(report.human(style), style.color)),
         Format::Prometheus => report
             .monitoring(format)
             .unwrap_or_else(|| net(report.human(style), style.color)),

@@ -138,6 +138,8 @@ pub struct MirrorTally {
     /// Endpoints whose reading of the status file says the mirror's last sync failed.
     #[serde(skip_serializing_if = "tally_is_empty")]
     pub sync_failing: Tally,
+    /// The endpoints using this mirror per verdict.
+    pub verdicts: BTreeMap<String, Tally>,
     /// The `mirror check` report joined to this mirror (see [`Fleet::finish`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub report: Option<MirrorReport>,
@@ -339,6 +341,9 @@ pub struct Fleet {
     /// Reports that could not be read, or were skipped (`skipped: ...`), by name: never
     /// fatal, never silent.
     pub unreadable: Vec<Unreadable>,
+    /// Endpoints with no mirror URL (they update from the cloud) per verdict.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub cloud_only: BTreeMap<String, Tally>,
     /// Mirror reports no endpoint's mirror URL matched (see [`Fleet::finish`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unjoined_mirror_reports: Vec<MirrorReport>,
@@ -398,7 +403,7 @@ impl Fleet {
         let host = host.as_ref();
         let verdict = kept(report.verdict.as_deref().unwrap_or("unknown"));
         self.verdicts
-            .entry(verdict.into_owned())
+            .entry(verdict.to_string())
             .or_default()
             .add(host);
         for f in &report.findings {
@@ -420,7 +425,13 @@ impl Fleet {
         let url = snap
             .and_then(|s| s.mirror.url.as_deref())
             .or_else(|| field("offline_definition_url_configured"));
-        let Some(url) = url else { return };
+        let Some(url) = url else {
+            self.cloud_only
+                .entry(verdict.into_owned())
+                .or_default()
+                .add(host);
+            return;
+        };
         let mirror_version = snap
             .and_then(|s| {
                 s.mirror
@@ -434,6 +445,10 @@ impl Fleet {
         let mirror_version = mirror_version.as_deref();
         let m = self.mirrors.entry(kept(url).into_owned()).or_default();
         m.endpoints += 1;
+        m.verdicts
+            .entry(verdict.into_owned())
+            .or_default()
+            .add(host);
         if let Some(v) = version {
             *m.endpoint_versions.entry(v.to_string()).or_default() += 1;
         }
