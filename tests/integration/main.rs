@@ -1,6 +1,7 @@
 //! End-to-end tests: the real binary, real child processes (the fake mdatp), real files.
 
 mod aggregate;
+mod aggregate_html;
 mod ansible;
 mod bundle;
 mod check;
