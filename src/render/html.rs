@@ -273,7 +273,13 @@ fn chart(o: &mut String, fleet: &Fleet) {
         );
         let mut versions: Vec<(&String, &u64)> = m.endpoint_versions.iter().collect();
         versions.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-        let shown: Vec<_> = versions.iter().take(MAX_VERSIONS).collect();
+        // The most run versions, oldest first.
+        let mut shown: Vec<_> = versions.iter().take(MAX_VERSIONS).collect();
+        shown.sort_by(|a, b| {
+            crate::analyze::facts::compare_versions(a.0, b.0)
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(a.0.cmp(b.0))
+        });
         let rest: u64 = versions.iter().skip(MAX_VERSIONS).map(|v| *v.1).sum();
         let unknown = m.endpoints - versions.iter().map(|v| *v.1).sum::<u64>().min(m.endpoints);
         let mut x = LABEL as f64;
@@ -291,8 +297,11 @@ fn chart(o: &mut String, fleet: &Fleet) {
             );
             x += w;
         };
+        // What the mirror offers: what endpoints saw in its manifest, else what its own
+        // report says it serves.
+        let offered = m.mirror_version.as_deref().or_else(|| newest_served(m));
         for (v, n) in shown {
-            let behind = m.mirror_version.as_deref().is_some_and(|mv| {
+            let behind = offered.is_some_and(|mv| {
                 crate::analyze::facts::compare_versions(v, mv) == Some(std::cmp::Ordering::Less)
             });
             let fill = if behind { "#e08a00" } else { "#2e7d32" };
@@ -318,6 +327,22 @@ fn chart(o: &mut String, fleet: &Fleet) {
         "<text x=\"{LABEL}\" y=\"{}\" fill=\"#555\">green: what the mirror offers or newer · orange: behind it</text></svg></section>",
         height - 6
     );
+}
+
+/// The newest definitions version the mirror's own report says a current (not `_back`)
+/// arch folder serves.
+fn newest_served(m: &MirrorTally) -> Option<&str> {
+    m.report
+        .as_ref()?
+        .served
+        .iter()
+        .filter(|s| !s.backup)
+        .filter_map(|s| s.definitions_version.as_deref())
+        .max_by(|a, b| {
+            crate::analyze::facts::compare_versions(a, b)
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(a.cmp(b))
+        })
 }
 
 fn verdict_table(o: &mut String, verdicts: &BTreeMap<String, Tally>) {
