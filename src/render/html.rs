@@ -480,3 +480,31 @@ fn age(s: u64) -> String {
         s => format!("{s}s"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_escaped_and_long_values_shortened_with_their_length() {
+        assert_eq!(
+            esc("<a href='x'>&\"\u{1b}"),
+            "&lt;a href=&#39;x&#39;&gt;&amp;&quot;\\u{1b}"
+        );
+        let long = "h".repeat(200);
+        let shown = short(&long);
+        assert!(shown.contains("…(200 chars)"), "{shown}");
+        assert!(
+            shown.starts_with(&format!("<span title=\"{long}\">")),
+            "{shown}"
+        );
+        assert_eq!(short("<b>"), "&lt;b&gt;");
+    }
+
+    #[test]
+    fn a_fleet_page_is_whole_with_no_script() {
+        let page = fleet_page(&Fleet::default(), &[]);
+        assert!(page.starts_with("<!DOCTYPE html>") && page.ends_with("</html>\n"));
+        assert!(!page.contains("<script") && !page.contains("http"));
+    }
+}

@@ -216,3 +216,82 @@ fn every_kept_string_is_cut_and_a_cut_never_hides_credentials() {
     assert!(url.starts_with("http://REDACTED@mirror.example/"), "{url}");
     assert_eq!(m.endpoint_versions.len(), 1);
 }
+
+fn mirror_input(host: &str, verdict: &str, url: Option<&str>) -> InputDoc {
+    let mut json = serde_json::json!({
+        "schema_version": 1,
+        "command": "mirror check",
+        "verdict": verdict,
+        "hostname": host,
+        "arches": [{"platform": "linux", "ring": "production", "arch": "x86_64", "backup": false,
+                    "definitions_version": "1.407.500.0", "package_age_seconds": 7200.4}],
+        "findings": [{"id": "mirror-host-stale", "severity": verdict, "title": "old"}]
+    });
+    if let Some(u) = url {
+        json["serving"] = serde_json::json!({ "url": u });
+    }
+    serde_json::from_value(json).expect("mirror report")
+}
+
+#[test]
+fn mirror_urls_and_hosts_compare_loosely() {
+    assert_eq!(
+        url_key("HTTP://M.Example/linux/production/"),
+        "http://m.example/linux/production"
+    );
+    assert_eq!(
+        url_host("http://u:p@Mirror01.example.com:8080/x").as_deref(),
+        Some("mirror01.example.com")
+    );
+    assert_eq!(url_host("http://[::1]:80/x").as_deref(), Some("::1"));
+    assert!(names_host("mirror01", "mirror01.example.com"));
+    assert!(names_host("MIRROR01.example.com", "mirror01"));
+    assert!(!names_host("mirror0", "mirror01.example.com"));
+    assert!(!names_host("", "m"));
+}
+
+#[test]
+fn mirror_reports_join_by_url_then_host_name_whatever_the_order() {
+    let build = |reverse: bool| {
+        let mut fleet = Fleet::default();
+        fleet.add(&report("e1", "ok", "1.407.500.0", "1.407.500.0", &[]), "e1");
+        let mut inputs = vec![
+            (
+                "a",
+                mirror_input("mirror-a", "warning", Some("HTTP://M/linux/production")),
+            ),
+            (
+                "b",
+                mirror_input("mirror-b", "critical", Some("http://m/linux/production/")),
+            ),
+            ("m", mirror_input("m", "ok", None)),
+            ("z", mirror_input("elsewhere", "ok", None)),
+            (
+                "n",
+                mirror_input("new", "ok", Some("http://n/linux/production/")),
+            ),
+        ];
+        if reverse {
+            inputs.reverse();
+        }
+        for (name, input) in &inputs {
+            assert!(input.is_mirror_check());
+            fleet.add_mirror(input, name);
+        }
+        fleet.finish();
+        fleet
+    };
+    let fleet = build(false);
+    assert_eq!(fleet, build(true));
+    // Two by URL on one mirror: the worse verdict kept (the by-host-name one ranks below).
+    let m = &fleet.mirrors["http://m/linux/production/"];
+    let r = m.report.as_ref().expect("joined");
+    assert_eq!((r.host.as_str(), r.joined_by.as_str()), ("mirror-b", "url"));
+    assert_eq!(r.served[0].package_age_seconds, Some(7200));
+    assert_eq!(r.findings[0].id, "mirror-host-stale");
+    // A URL no endpoint uses: a mirror of its own, no endpoints.
+    assert_eq!(fleet.mirrors["http://n/linux/production/"].endpoints, 0);
+    // No URL and no host that matches: listed, not dropped.
+    assert_eq!(fleet.unjoined_mirror_reports.len(), 1);
+    assert_eq!(fleet.unjoined_mirror_reports[0].host, "elsewhere");
+}
