@@ -195,6 +195,29 @@ fn the_page_joins_mirrors_escapes_hosts_and_links_nothing_outside() {
 }
 
 #[test]
+fn a_mirror_report_on_stdin_joins_like_a_file() {
+    let dir = fleet();
+    let mut ndjson = Vec::new();
+    for name in ["a", "c", "mirror01"] {
+        let doc: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(dir.path().join(format!("{name}.json"))).unwrap(),
+        )
+        .unwrap();
+        ndjson.extend(serde_json::to_vec(&doc).unwrap());
+        ndjson.push(b'\n');
+    }
+    let out = TestEnv::new()
+        .cmd()
+        .args(["aggregate", "--format", "json", "-"])
+        .write_stdin(ndjson)
+        .output()
+        .expect("runs");
+    let doc = crate::testenv::stdout_json(&out);
+    assert_eq!(doc["reports"], 2, "{doc:#}");
+    assert_eq!(doc["mirrors"][URL]["report"]["host"], "mirror01", "{doc:#}");
+}
+
+#[test]
 fn other_commands_refuse_html() {
     let out = TestEnv::new()
         .cmd()
