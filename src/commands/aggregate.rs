@@ -180,10 +180,10 @@ impl<R: std::io::BufRead> std::io::Read for Counted<'_, R> {
 }
 
 fn add(fleet: &mut impl Sink, report: InputDoc, name: &str, host: String) {
-    if report.diagnose.verdict.is_some() && report.is_mirror_check() {
+    if report.verdict.is_some() && report.is_mirror_check() {
         fleet.mirror(&report, &host);
-    } else if report.diagnose.verdict.is_some() {
-        fleet.add(&report.diagnose, &host);
+    } else if report.verdict.is_some() {
+        fleet.add(&report.into_diagnose(), &host);
     } else {
         fleet.unreadable(name, "not a diagnose report (no verdict)");
     }
@@ -269,7 +269,7 @@ fn read_one(path: &Path, fleet: &mut impl Sink, buf: &mut Vec<u8>) {
         return;
     }
     match serde_json::from_slice::<InputDoc>(buf) {
-        Ok(report) if report.diagnose.verdict.is_some() => {
+        Ok(report) if report.verdict.is_some() => {
             let stem = path
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
@@ -277,7 +277,7 @@ fn read_one(path: &Path, fleet: &mut impl Sink, buf: &mut Vec<u8>) {
             if report.is_mirror_check() {
                 fleet.mirror(&report, &stem);
             } else {
-                fleet.add(&report.diagnose, &stem);
+                fleet.add(&report.into_diagnose(), &stem);
             }
         }
         Ok(_) => fleet.unreadable(&name, "not a diagnose report (no verdict)"),

@@ -149,12 +149,20 @@ pub struct MirrorTally {
 pub const MAX_MIRROR_ROWS: usize = 100;
 
 /// What `aggregate` reads from one file: a `diagnose` report, or a `mirror check` report
-/// (told apart by its `command`); the mirror report's fields are read leniently.
+/// (told apart by its `command`). The fields of [`DiagnoseDoc`], read as it reads them
+/// (not `#[serde(flatten)]`, which would buffer every report whole first), and the
+/// mirror report's, read leniently.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct InputDoc {
-    #[serde(flatten)]
-    pub diagnose: DiagnoseDoc,
+    #[serde(deserialize_with = "lenient")]
+    pub snapshot: Option<super::diagnose::SnapshotDoc>,
+    /// Strict, as in [`DiagnoseDoc`].
+    pub findings: Vec<super::diagnose::FindingDoc>,
+    #[serde(deserialize_with = "lenient")]
+    pub verdict: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub error: Option<Value>,
     #[serde(deserialize_with = "lenient")]
     pub command: Option<String>,
     #[serde(deserialize_with = "lenient")]
@@ -169,6 +177,17 @@ impl InputDoc {
     /// A `mirror check` report (anything else with a verdict is an endpoint's report).
     pub fn is_mirror_check(&self) -> bool {
         self.command.as_deref() == Some("mirror check")
+    }
+
+    /// The endpoint's report.
+    pub fn into_diagnose(self) -> DiagnoseDoc {
+        DiagnoseDoc {
+            schema_version: super::SchemaVersion,
+            snapshot: self.snapshot,
+            findings: self.findings,
+            verdict: self.verdict,
+            error: self.error,
+        }
     }
 }
 
@@ -240,10 +259,9 @@ impl MirrorReport {
             .unwrap_or(name);
         MirrorReport {
             host: kept(host).into_owned(),
-            verdict: kept(doc.diagnose.verdict.as_deref().unwrap_or("unknown")).into_owned(),
+            verdict: kept(doc.verdict.as_deref().unwrap_or("unknown")).into_owned(),
             joined_by: String::new(),
             findings: doc
-                .diagnose
                 .findings
                 .iter()
                 .take(MAX_MIRROR_ROWS)
