@@ -342,9 +342,12 @@ fn rename2(
     } else {
         libc::RENAME_NOREPLACE
     };
-    // SAFETY: renameat2 on descriptors we hold, with C strings.
+    // The system call itself, not glibc's wrapper (2.28+): the packages built for old glibc
+    // (2.17) must link, and the call exists in every kernel Defender supports (3.15+).
+    // SAFETY: renameat2 on descriptors we hold, with NUL-terminated names.
     let rc = unsafe {
-        libc::renameat2(
+        libc::syscall(
+            libc::SYS_renameat2,
             from_dir.fd().as_raw_fd(),
             a.as_ptr(),
             to_dir.fd().as_raw_fd(),
@@ -505,11 +508,12 @@ fn open_ring(root: &Path, rel: &[String]) -> Result<Dir, String> {
     folder::open_for_writing(root, rel, &[], true).map(|(d, _)| d)
 }
 
+/// 16 random hex digits (from /dev/urandom: glibc's getrandom wrapper is too new for the
+/// old-glibc packages); the time and pid when it cannot be read.
 fn random_hex() -> String {
     let mut b = [0u8; 8];
-    // SAFETY: getrandom writes at most b.len() bytes into b.
-    let n = unsafe { libc::getrandom(b.as_mut_ptr().cast(), b.len(), 0) };
-    if n != b.len() as isize {
+    let read = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b));
+    if read.is_err() {
         let t = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64);
