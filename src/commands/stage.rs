@@ -450,7 +450,7 @@ pub fn to_production(
         let mut refusals = Vec::new();
         if judged.failing() > 0 {
             refusals.push(format!(
-                "{} canary host(s) run {want} or newer from this canary folder and are unwell (named below)",
+                "{} canary host(s) of this folder are unwell (named below with ✘): evidence against the package",
                 judged.failing()
             ));
         }
