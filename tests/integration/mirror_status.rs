@@ -5,7 +5,6 @@
 //! nesting, escape sequences, a FIFO, a device, a stalled body) are bounded and harmless.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -56,7 +55,7 @@ fn run(env: &TestEnv, args: &[&str]) -> std::process::Output {
     let out = env
         .cmd()
         .args(args)
-        .timeout(Duration::from_secs(60))
+        .timeout(crate::testenv::HANG_GUARD)
         .output()
         .expect("runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -187,12 +186,10 @@ fn hostile_status_files_over_http_are_bounded_and_harmless() {
 
     // 64 MiB announced: refused by its length, never read.
     server.set(STATUS, Override::HugeZip(64 << 20));
-    let started = Instant::now();
     let (code, report) = connectivity_json(&env, &url, &[]);
     assert_eq!(code, 0, "{report:#}");
     let error = report["status"]["error"].as_str().expect("error");
     assert!(error.contains("67108864 bytes announced"), "{error}");
-    assert!(started.elapsed() < Duration::from_secs(20));
 
     // An error answer is said; a body that stalls ends at the probe's deadline.
     server.set(STATUS, Override::Status(500));
@@ -205,13 +202,8 @@ fn hostile_status_files_over_http_are_bounded_and_harmless() {
     );
     write_status(&tree, failing_status(1, 1, "x").as_bytes());
     server.set(STATUS, Override::StallAfter(10));
-    let started = Instant::now();
+    // (A hang would meet HANG_GUARD; what ended it is asserted below, never how fast.)
     let (code, report) = connectivity_json(&env, &url, &["--probe-timeout", "2"]);
-    assert!(
-        started.elapsed() < Duration::from_secs(20),
-        "{:?}",
-        started.elapsed()
-    );
     assert_eq!(code, 0, "{report:#}");
     // The probe's own steps are fine: the status file alone was cut.
     assert!(
@@ -258,9 +250,7 @@ fn hostile_status_files_in_a_directory_mirror_are_refused_unread() {
     // sparse 64 MiB file: each refused before a byte is read, quickly.
     std::fs::remove_file(&file).expect("rm");
     mkfifo(&file);
-    let started = Instant::now();
     let (code, report) = connectivity_json(&env, &ring, &[]);
-    assert!(started.elapsed() < Duration::from_secs(20));
     assert_eq!(code, 0);
     assert!(
         report["status"]["error"]
