@@ -280,7 +280,9 @@ pub fn remove_stale_temps_in(
 }
 
 /// 64 bits from the kernel's random source.
-fn random_u64() -> io::Result<u64> {
+/// 64 random bits from /dev/urandom (not glibc's getrandom: too new for the glibc 2.17
+/// packages).
+pub fn random_u64() -> io::Result<u64> {
     let mut bytes = [0u8; 8];
     File::open("/dev/urandom")
         .and_then(|mut f| f.read_exact(&mut bytes))

@@ -116,11 +116,7 @@ fn write_statuses(folder: &Path, tree: &[ArchState], sync_error: Option<String>)
         .map(|a| (a.slot.platform.clone(), a.slot.ring.clone()))
         .collect();
     rings.dedup();
-    let staged_root = folder
-        .file_name()
-        .filter(|n| *n == stage::INCOMING)
-        .and(folder.parent())
-        .filter(|r| stage::is_staged(r));
+    let staged_root = stage::staged_root_of(folder);
     for (platform, ring) in rings {
         let arches: Vec<&ArchState> = tree
             .iter()
@@ -145,7 +141,14 @@ fn write_statuses(folder: &Path, tree: &[ArchState], sync_error: Option<String>)
             sync_error.clone(),
             fetched.as_deref(),
         );
-        if let Err(e) = status::write(folder, &rel, &arches, &history, "mirror run", &now) {
+        if let Err(e) = status::write(
+            folder,
+            &rel,
+            status::arch_map(arches.iter().copied()),
+            &history,
+            "mirror run",
+            &now,
+        ) {
             errors.push(e);
         }
         // A staged root: the stages endpoints pull get the same history, each with the
@@ -160,13 +163,19 @@ fn write_statuses(folder: &Path, tree: &[ArchState], sync_error: Option<String>)
                 {
                     continue;
                 }
-                let held: Vec<ArchState> = crate::mirror_host::tree::ARCHES
-                    .iter()
-                    .filter_map(|a| stage::read_arch(root, st, &platform, &ring, a, None))
-                    .map(|a| a.state)
-                    .collect();
-                let held: Vec<&ArchState> = held.iter().collect();
-                if let Err(e) = status::write(root, &rel, &held, &history, "mirror run", &now) {
+                // What a stage serves changes only by promote and rollback, which rewrite
+                // its file: reuse what that file says rather than read every package again
+                // on each run (read only when there is no file yet).
+                let dir = rel.iter().fold(root.to_path_buf(), |p, n| p.join(n));
+                let arch = match status::previous(&dir) {
+                    Some(before) => before.arch,
+                    None => status::arch_map(
+                        stage::read_ring(root, st, &platform, &ring, None)
+                            .iter()
+                            .map(|a| &a.state),
+                    ),
+                };
+                if let Err(e) = status::write(root, &rel, arch, &history, "mirror run", &now) {
                     errors.push(e);
                 }
             }

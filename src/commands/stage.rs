@@ -375,13 +375,9 @@ fn refresh_statuses(root: &Path, stage: Stage, doc: &mut StageDoc, by: &str) {
                 .or_else(|| status::previous(&dir))
                 .as_ref(),
         );
-        let held: Vec<_> = ARCHES
-            .iter()
-            .filter_map(|a| stage::read_arch(root, stage, &platform, &ring, a, None))
-            .map(|a| a.state)
-            .collect();
-        let held: Vec<_> = held.iter().collect();
-        if let Err(e) = status::write(root, &rel, &held, &history, by, &now) {
+        let held = stage::read_ring(root, stage, &platform, &ring, None);
+        let arch = status::arch_map(held.iter().map(|a| &a.state));
+        if let Err(e) = status::write(root, &rel, arch, &history, by, &now) {
             doc.next.push(format!(
                 "the status file endpoints read could not be written ({e}): they see the previous one until the next mirror run"
             ));

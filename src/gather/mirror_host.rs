@@ -334,11 +334,7 @@ fn served_disk(
     tree: &[ArchState],
     deadline: Option<std::time::Instant>,
 ) -> Vec<ArchState> {
-    let staged_root = folder
-        .file_name()
-        .filter(|n| *n == crate::mirror_host::stage::INCOMING)
-        .and(folder.parent())
-        .filter(|r| crate::mirror_host::stage::is_staged(r));
+    let staged_root = crate::mirror_host::stage::staged_root_of(folder);
     let Some(root) = staged_root else {
         return tree.to_vec();
     };
@@ -350,13 +346,11 @@ fn served_disk(
     let mut out = Vec::new();
     for platform in crate::mirror_host::stage::PLATFORMS {
         for ring in crate::mirror_host::stage::RINGS {
-            for arch in tree::ARCHES {
-                if let Some(a) = crate::mirror_host::stage::read_arch(
-                    root, stage, platform, ring, arch, deadline,
-                ) {
-                    out.push(a.state);
-                }
-            }
+            out.extend(
+                crate::mirror_host::stage::read_ring(root, stage, platform, ring, deadline)
+                    .into_iter()
+                    .map(|a| a.state),
+            );
         }
     }
     out

@@ -167,6 +167,16 @@ pub fn is_staged(root: &Path) -> bool {
         .any(|n| std::fs::symlink_metadata(root.join(n)).is_ok_and(|m| m.is_dir()))
 }
 
+/// The staged root a download folder belongs to: the folder is `<root>/incoming` and the
+/// root holds a staged layout.
+pub fn staged_root_of(download_folder: &Path) -> Option<&Path> {
+    download_folder
+        .file_name()
+        .filter(|n| *n == INCOMING)
+        .and(download_folder.parent())
+        .filter(|r| is_staged(r))
+}
+
 /// Reads a small JSON file (the marker, the journal) as `T`; `Ok(None)` when missing.
 fn read_small<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>, String> {
     if std::fs::symlink_metadata(path).is_err() {
@@ -219,15 +229,27 @@ pub fn read_arch(
     })
 }
 
+/// The arch folders one stage holds for `platform`/`ring`.
+pub fn read_ring(
+    root: &Path,
+    stage: Stage,
+    platform: &str,
+    ring: &str,
+    deadline: Option<Instant>,
+) -> Vec<StageArch> {
+    tree::ARCHES
+        .iter()
+        .filter_map(|arch| read_arch(root, stage, platform, ring, arch, deadline))
+        .collect()
+}
+
 /// Every arch folder of every stage under `root`, stage by stage.
 pub fn read_all(root: &Path, deadline: Option<Instant>) -> Vec<StageArch> {
     let mut out = Vec::new();
     for platform in PLATFORMS {
         for ring in RINGS {
             for stage in Stage::ALL {
-                for arch in tree::ARCHES {
-                    out.extend(read_arch(root, stage, platform, ring, arch, deadline));
-                }
+                out.extend(read_ring(root, stage, platform, ring, deadline));
             }
         }
     }
@@ -508,18 +530,11 @@ fn open_ring(root: &Path, rel: &[String]) -> Result<Dir, String> {
     folder::open_for_writing(root, rel, &[], true).map(|(d, _)| d)
 }
 
-/// 16 random hex digits (from /dev/urandom: glibc's getrandom wrapper is too new for the
-/// old-glibc packages); the time and pid when it cannot be read.
-fn random_hex() -> String {
-    let mut b = [0u8; 8];
-    let read = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b));
-    if read.is_err() {
-        let t = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64);
-        b = (t ^ u64::from(std::process::id())).to_le_bytes();
-    }
-    b.iter().map(|x| format!("{x:02x}")).collect()
+/// 16 random hex digits (the random source safe_write names its files with).
+fn random_hex() -> Result<String, String> {
+    crate::safe_write::random_u64()
+        .map(|r| format!("{r:016x}"))
+        .map_err(|e| e.to_string())
 }
 
 /// Copies `src` into `dir` as `name`: a new file (`O_EXCL|O_NOFOLLOW`, 0600 until done),
@@ -621,7 +636,7 @@ pub fn install(root: &Path, step: &Install) -> Result<Installed, String> {
     let ring_rel = step.stage.ring_rel(&step.platform, &step.ring);
     let ring = open_ring(root, &ring_rel)?;
     let arch_name = format!("arch_{}", step.arch);
-    let staged = format!(".{arch_name}{STAGING_TAG}{}", random_hex());
+    let staged = format!(".{arch_name}{STAGING_TAG}{}", random_hex()?);
     // The new folder gets the previous one's owner and mode (the source's when new).
     let old = ring.child(&arch_name)?;
     // A new folder is ours, 0755: never the downloader's user's, who could then rewrite
@@ -631,7 +646,13 @@ pub fn install(root: &Path, step: &Install) -> Result<Installed, String> {
         None => Owner::default_folder(),
     };
     let built = ring.make_child(&staged, owner)?;
-    let token = random_hex();
+    let token = match random_hex() {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = remove_tree(&ring, &staged);
+            return Err(e);
+        }
+    };
     // The source package as it was before the copy: a downloader running outside the lock
     // that replaces it meanwhile must not get a new package paired with an old manifest.
     let src_id = || {
@@ -732,7 +753,13 @@ pub fn install(root: &Path, step: &Install) -> Result<Installed, String> {
     // ask for; the pair in it is untouched).
     let old_token = match &old {
         Some(d) => {
-            let t = random_hex();
+            let t = match random_hex() {
+                Ok(t) => t,
+                Err(e) => {
+                    let _ = remove_tree(&ring, &staged);
+                    return Err(e);
+                }
+            };
             if let Err(e) = crate::safe_write::replace_in(d.fd(), RETIRE, 0o644, |f| {
                 std::io::Write::write_all(f, t.as_bytes())
             }) {

@@ -2,6 +2,7 @@
 //! the mirror serves: atomically (a new file beside it, renamed over), relative to the
 //! folder opened by descriptor and checked like every folder `mirror run` writes into.
 
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -98,12 +99,22 @@ impl History {
     }
 }
 
-/// Writes the status of the ring folder `top`/`rel` (which must exist), describing the
-/// arch folders `arches` hold, 0644 (the web server reads it as its own user).
+/// What the arch folders `arches` serve, by arch.
+pub fn arch_map<'a>(
+    arches: impl IntoIterator<Item = &'a ArchState>,
+) -> BTreeMap<String, ArchStatus> {
+    arches
+        .into_iter()
+        .filter_map(|a| Some((a.slot.arch.clone(), arch_status(a)?)))
+        .collect()
+}
+
+/// Writes the status of the ring folder `top`/`rel` (which must exist), describing what
+/// `arch` says it serves, 0644 (the web server reads it as its own user).
 pub fn write(
     top: &Path,
     rel: &[String],
-    arches: &[&ArchState],
+    arch: BTreeMap<String, ArchStatus>,
     history: &History,
     written_by: &str,
     now: &str,
@@ -113,10 +124,7 @@ pub fn write(
         schema_version: STATUS_SCHEMA,
         written_at: now.to_string(),
         written_by: written_by.to_string(),
-        arch: arches
-            .iter()
-            .filter_map(|a| Some((a.slot.arch.clone(), arch_status(a)?)))
-            .collect(),
+        arch,
         last_attempt: history.last_attempt.clone(),
         last_success: history.last_success.clone(),
         published: history.published.clone(),
