@@ -69,7 +69,9 @@ pub fn read_inputs(inputs: &[std::path::PathBuf], sink: &mut impl Sink) {
     }
 }
 
-/// The fleet's worst verdict as an exit code; a report that could not be read (or was
+/// The fleet's worst verdict as an exit code: its endpoints' and its mirror reports'
+/// (a mirror serving a broken package is the fleet's problem before any endpoint is
+/// stale; a status file has no verdict). A report that could not be read (or was
 /// skipped) means the fleet is not known whole, so it is at least unknown.
 fn fleet_exit(fleet: &Fleet) -> ExitCode {
     let mut worst = if fleet.unreadable.is_empty() {
@@ -77,7 +79,14 @@ fn fleet_exit(fleet: &Fleet) -> ExitCode {
     } else {
         Severity::Unknown
     };
-    for verdict in fleet.verdicts.keys() {
+    let mirrors = fleet
+        .mirrors
+        .values()
+        .filter_map(|m| m.report.as_ref())
+        .chain(&fleet.unjoined_mirror_reports)
+        .filter(|r| r.kind == "mirror check")
+        .map(|r| r.verdict.as_str());
+    for verdict in fleet.verdicts.keys().map(String::as_str).chain(mirrors) {
         worst = worst.max(Severity::from_word(verdict));
     }
     worst.exit_code()
@@ -180,12 +189,15 @@ impl<R: std::io::BufRead> std::io::Read for Counted<'_, R> {
 }
 
 fn add(fleet: &mut impl Sink, report: InputDoc, name: &str, host: String) {
-    if report.verdict.is_some() && report.is_mirror_check() {
+    if (report.verdict.is_some() && report.is_mirror_check()) || report.is_status_file() {
         fleet.mirror(&report, &host);
     } else if report.verdict.is_some() {
         fleet.add(&report.into_diagnose(), &host);
     } else {
-        fleet.unreadable(name, "not a diagnose report (no verdict)");
+        fleet.unreadable(
+            name,
+            "not a diagnose or mirror check report, nor a mirror status file (no verdict)",
+        );
     }
 }
 
@@ -269,18 +281,13 @@ fn read_one(path: &Path, fleet: &mut impl Sink, buf: &mut Vec<u8>) {
         return;
     }
     match serde_json::from_slice::<InputDoc>(buf) {
-        Ok(report) if report.verdict.is_some() => {
+        Ok(report) => {
             let stem = path
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or(name);
-            if report.is_mirror_check() {
-                fleet.mirror(&report, &stem);
-            } else {
-                fleet.add(&report.into_diagnose(), &stem);
-            }
+                .unwrap_or_else(|| name.clone());
+            add(fleet, report, &name, stem);
         }
-        Ok(_) => fleet.unreadable(&name, "not a diagnose report (no verdict)"),
         Err(e) => fleet.unreadable(&name, format!("invalid JSON: {e}")),
     }
 }

@@ -58,6 +58,10 @@ pub struct MirrorStatus {
     /// The command that wrote it (`mirror run`, `mirror promote`).
     #[serde(default)]
     pub written_by: String,
+    /// The mirror host's name, so that `aggregate` can join a status file fetched from
+    /// the mirror to the endpoints that use it (as it joins `mirror check` reports).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
     /// Per arch (`x86_64`, `arm64`): what the folder serves.
     #[serde(default)]
     pub arch: BTreeMap<String, ArchStatus>,
@@ -89,6 +93,9 @@ impl MirrorStatus {
         };
         t(&mut self.written_at);
         t(&mut self.written_by);
+        if let Some(h) = &mut self.hostname {
+            t(h);
+        }
         self.arch = self
             .arch
             .into_iter()
@@ -157,6 +164,7 @@ mod tests {
             schema_version: 1,
             written_at: "2026-12-07T10:00:00Z".into(),
             written_by: "mirror run".into(),
+            hostname: Some("mirror01".into()),
             arch: [(
                 "x86_64".to_string(),
                 ArchStatus {

@@ -124,6 +124,7 @@ pub fn write(
         schema_version: STATUS_SCHEMA,
         written_at: now.to_string(),
         written_by: written_by.to_string(),
+        hostname: Some(crate::system::hostname()).filter(|h| !h.is_empty()),
         arch,
         last_attempt: history.last_attempt.clone(),
         last_success: history.last_success.clone(),

@@ -269,7 +269,12 @@ fn chart(o: &mut String, fleet: &Fleet) {
             "<text x=\"0\" y=\"{}\"><title>{}</title>{}</text>",
             y + 16,
             esc(url),
-            esc(&cut(url, 48))
+            // The scheme says little beside its host and path, and takes room from them.
+            esc(&cut(
+                url.trim_start_matches("http://")
+                    .trim_start_matches("https://"),
+                48
+            ))
         );
         let mut versions: Vec<(&String, &u64)> = m.endpoint_versions.iter().collect();
         versions.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
@@ -415,7 +420,7 @@ fn mirror_section(o: &mut String, i: usize, url: &str, m: &MirrorTally) {
     match &m.report {
         Some(r) => mirror_report(o, r),
         None => o.push_str(
-            "<p class=\"muted\">No <code>mirror check</code> report for this mirror.</p>\n",
+            "<p class=\"muted\">No <code>mirror check</code> report or status file for this mirror.</p>\n",
         ),
     }
     o.push_str("</section>\n");
@@ -427,13 +432,27 @@ fn mirror_report(o: &mut String, r: &MirrorReport) {
     } else {
         ""
     };
-    let _ = writeln!(
-        o,
-        "<h3>Mirror host <code>{}</code>: <span class=\"sev {}\">{}</span>{by}</h3>",
-        short(&r.host),
-        class(&r.verdict),
-        short(&r.verdict)
-    );
+    if r.kind == "status file" {
+        let _ = writeln!(
+            o,
+            "<h3>Mirror host <code>{}</code>: its status file{by}</h3>",
+            short(&r.host)
+        );
+    } else {
+        let _ = writeln!(
+            o,
+            "<h3>Mirror host <code>{}</code>: <span class=\"sev {}\">{}</span>{by}</h3>",
+            short(&r.host),
+            class(&r.verdict),
+            short(&r.verdict)
+        );
+    }
+    for s in &r.sync {
+        let _ = writeln!(o, "<p class=\"sync\">{}</p>", sync_line(s, short));
+    }
+    if r.kind == "status file" {
+        return;
+    }
     if !r.served.is_empty() {
         o.push_str(
             "<table><tr><th>served</th><th>definitions</th><th>engine</th><th class=\"n\">package age</th></tr>",
@@ -471,8 +490,42 @@ fn mirror_report(o: &mut String, r: &MirrorReport) {
     }
 }
 
+/// What a status file says of a ring folder's syncs, in one line; `text` escapes (and
+/// shortens) each value taken from it.
+pub fn sync_line(s: &crate::report::fleet::Sync, text: impl Fn(&str) -> String) -> String {
+    let folder = if s.platform.is_empty() {
+        String::new()
+    } else {
+        format!("{}/{}: ", text(&s.platform), text(&s.ring))
+    };
+    // RFC 3339 with nanoseconds, as written, to the minute.
+    let when = |t: &str| match t.parse::<jiff::Timestamp>() {
+        Ok(t) => t.strftime("%Y-%m-%d %H:%M UTC").to_string(),
+        Err(_) => text(t),
+    };
+    let attempt = match (&s.last_attempt_at, s.last_attempt_ok) {
+        (Some(at), Some(true)) => format!("last sync {} worked", when(at)),
+        (Some(at), Some(false)) => format!(
+            "last sync {} FAILED: {}",
+            when(at),
+            text(
+                s.last_attempt_error
+                    .as_deref()
+                    .unwrap_or("no error recorded")
+            )
+        ),
+        _ => "no sync recorded".to_string(),
+    };
+    let success = match (&s.last_success, s.last_attempt_ok) {
+        (_, Some(true)) => String::new(),
+        (Some(t), _) => format!("; last good sync {}", when(t)),
+        (None, _) => "; no sync has worked yet".to_string(),
+    };
+    format!("{folder}{attempt}{success}")
+}
+
 /// Seconds as the largest whole unit (`3d 4h`, `5h 2m`, `40s`).
-fn age(s: u64) -> String {
+pub fn age(s: u64) -> String {
     match s {
         s if s >= 86_400 => format!("{}d {}h", s / 86_400, s % 86_400 / 3600),
         s if s >= 3600 => format!("{}h {}m", s / 3600, s % 3600 / 60),

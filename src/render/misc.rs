@@ -110,11 +110,6 @@ pub const MAX_ROWS: usize = 100;
 /// rest are counted as `+N more`.
 pub const MAX_VERSIONS: usize = 10;
 
-/// The version a mirror offers is kept whole in what the width leaves beside the URL,
-/// and up to this wide in any case (a real one has 11 or 12 characters; with the URL
-/// column at its widest, the four other columns then still get one character each).
-const VERSION_WIDTH: usize = 16;
-
 /// A fleet table whose first column (a verdict, a finding id, a URL: `names`) is kept
 /// whole when the width allows; the others wrap. That column is as wide as its longest
 /// name, but leaves 40 columns to the others: kept whole whatever its length, a name
@@ -229,70 +224,35 @@ fn fleet_human(fleet: &Fleet, style: Style) -> String {
         out.push('\n');
     }
     if !fleet.mirrors.is_empty() {
+        out.push_str(&format!("{}\n", style.bold("Mirrors")));
         let rows: Vec<(&str, _)> = fleet.mirrors.iter().map(|(u, m)| (u.as_str(), m)).collect();
         let (rows, left, left_endpoints) = listed(rows, MAX_ROWS, |(_, m)| m.endpoints);
-        let urls: Vec<String> = rows.iter().map(|(url, _)| cell(url)).collect();
-        // The URL names the row: whole, unless that would leave the five other columns
-        // less than 40 between them.
-        let (mut t, url_width) = table(
-            style,
-            vec![
-                "Mirror",
-                "Endpoints",
-                "Mirror offers",
-                "Endpoint versions",
-                "Behind",
-                "Ahead (mirror behind the cloud)",
-            ],
-            urls.iter().map(String::as_str),
-        );
-        // Nor is the version the mirror offers broken.
-        let offers: Vec<String> = rows
-            .iter()
-            .map(|(_, m)| cell(m.mirror_version.as_deref().unwrap_or("?")))
-            .collect();
-        let version = offers.iter().map(|v| v.chars().count()).max().unwrap_or(0);
-        let beside = usize::from(style.width).saturating_sub(40 + url_width);
-        crate::render::table::at_least(&mut t, 2, version.min(beside.max(VERSION_WIDTH)));
-        // The mirrors shown whose status files said when they last synced (issue 28).
-        let synced: Vec<(&str, &_)> = rows
-            .iter()
-            .filter(|(_, m)| m.last_sync_timestamp_seconds.is_some())
-            .map(|(u, m)| (*u, *m))
-            .collect();
-        for ((url, offers), (_, m)) in urls.into_iter().zip(offers).zip(rows) {
-            t.add_row(vec![
-                url,
-                m.endpoints.to_string(),
-                offers,
-                versions(&m.endpoint_versions),
-                examples(&m.endpoints_behind),
-                examples(&m.endpoints_ahead),
-            ]);
+        for (url, m) in rows {
+            mirror_block(&mut out, style, url, m);
         }
-        out.push_str(&format!("{t}\n"));
         left_out(&mut out, style, left, "mirrors", left_endpoints);
-        for (url, m) in synced {
-            let Some(t) = m
-                .last_sync_timestamp_seconds
-                .and_then(|t| jiff::Timestamp::from_second(t).ok())
-            else {
-                continue;
-            };
-            let mut line = format!(
-                "{}: last sync {} UTC",
-                cell(url),
-                t.strftime("%Y-%m-%d %H:%M")
-            );
-            if m.sync_failing.count > 0 {
-                line.push_str(&format!(
-                    "; its last sync failed, say {}",
-                    examples(&m.sync_failing)
-                ));
-            }
-            out.push_str(&line);
-            out.push('\n');
+        out.push('\n');
+    }
+    if !fleet.cloud_only.is_empty() {
+        let n: u64 = fleet.cloud_only.values().map(|t| t.count).sum();
+        out.push_str(&format!(
+            "{}\n",
+            style.bold(&format!("No mirror (cloud only): {n} endpoints"))
+        ));
+        for (verdict, t) in &fleet.cloud_only {
+            field(&mut out, style, 2, &cell(verdict), &tally(t));
         }
+        out.push('\n');
+    }
+    if !fleet.unjoined_mirror_reports.is_empty() {
+        out.push_str(&format!(
+            "{}\n",
+            style.bold("Mirror reports no endpoint's mirror URL matched")
+        ));
+        for r in fleet.unjoined_mirror_reports.iter().take(MAX_ROWS) {
+            mirror_report(&mut out, style, r);
+        }
+        out.push('\n');
     }
     for u in &fleet.unreadable {
         out.push_str(&style.yellow(&format!(
@@ -303,6 +263,202 @@ fn fleet_human(fleet: &Fleet, style: Style) -> String {
         out.push('\n');
     }
     out
+}
+
+/// Where a label's value starts, past the indent: labels are at most this wide.
+const LABEL_WIDTH: usize = 13;
+
+/// `label: value` indented by `indent`, the value word-wrapped to the width with its
+/// continuation lines under its start. A word (a URL, a path, a host name) is never
+/// split: one longer than the room left gets a line of its own and overflows it, so it
+/// can still be copied and searched for whole.
+fn field(out: &mut String, style: Style, indent: usize, label: &str, value: &str) {
+    // Every value starts in one column, whatever its label's indent.
+    let lead = 2 + LABEL_WIDTH + 1;
+    let room = (lead - 1).saturating_sub(indent);
+    let mut line = format!("{:indent$}{:<room$} ", "", format!("{label}:"));
+    let width = usize::from(style.width).max(lead + 20);
+    let mut used = line.chars().count();
+    let mut fresh = true;
+    let mut words = value.split_whitespace().peekable();
+    while let Some(word) = words.next() {
+        // A cut value's mark (`…(N chars)`) stays with the value it ends.
+        let joined;
+        let word = match words.peek() {
+            Some(&"chars)") if word.contains("…(") => {
+                joined = format!("{word} {}", words.next().unwrap_or_default());
+                joined.as_str()
+            }
+            _ => word,
+        };
+        let n = visible(word);
+        if !fresh && used + 1 + n > width {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = " ".repeat(lead);
+            used = lead;
+            fresh = true;
+        }
+        if !fresh {
+            line.push(' ');
+            used += 1;
+        }
+        line.push_str(word);
+        used += n;
+        fresh = false;
+    }
+    out.push_str(line.trim_end());
+    out.push('\n');
+}
+
+/// Characters a terminal shows of `text`: our colour codes (`ESC [ … m`) take none.
+fn visible(text: &str) -> usize {
+    let (mut n, mut in_code) = (0, false);
+    for c in text.chars() {
+        match (in_code, c) {
+            (false, '\u{1b}') => in_code = true,
+            (true, 'm') => in_code = false,
+            (true, _) => {}
+            (false, _) => n += 1,
+        }
+    }
+    n
+}
+
+/// `N (a, b, c +M)`: a tally with its example hosts.
+fn tally(t: &Tally) -> String {
+    if t.examples.is_empty() {
+        return t.count.to_string();
+    }
+    format!("{} ({})", t.count, examples(t))
+}
+
+/// One mirror: its URL whole on a line of its own, then what its endpoints run and saw,
+/// then its own report (`mirror check` or status file) when one joined it.
+fn mirror_block(out: &mut String, style: Style, url: &str, m: &crate::report::fleet::MirrorTally) {
+    out.push('\n');
+    out.push_str(&style.bold(&cell(url)));
+    out.push('\n');
+    let verdicts = m
+        .verdicts
+        .iter()
+        .map(|(v, t)| format!("{} {}", cell(v), t.count))
+        .collect::<Vec<_>>()
+        .join(", ");
+    field(
+        out,
+        style,
+        2,
+        "Endpoints",
+        &format!("{} ({verdicts})", m.endpoints),
+    );
+    if !m.endpoint_versions.is_empty() {
+        field(out, style, 2, "They run", &versions(&m.endpoint_versions));
+    }
+    if let Some(v) = &m.mirror_version {
+        field(
+            out,
+            style,
+            2,
+            "It offers",
+            &format!("{} (as its endpoints saw)", cell(v)),
+        );
+    }
+    if m.endpoints_behind.count > 0 {
+        field(out, style, 2, "Behind it", &tally(&m.endpoints_behind));
+    }
+    if m.endpoints_ahead.count > 0 {
+        field(
+            out,
+            style,
+            2,
+            "Ahead of it",
+            &format!(
+                "{}: the mirror is behind the cloud",
+                tally(&m.endpoints_ahead)
+            ),
+        );
+    }
+    if let Some(t) = m
+        .last_sync_timestamp_seconds
+        .and_then(|t| jiff::Timestamp::from_second(t).ok())
+    {
+        let mut line = format!(
+            "{} UTC (newest its endpoints saw)",
+            t.strftime("%Y-%m-%d %H:%M")
+        );
+        if m.sync_failing.count > 0 {
+            line.push_str(&format!(
+                "; its last sync failed, say {}",
+                tally(&m.sync_failing)
+            ));
+        }
+        field(out, style, 2, "Last sync", &line);
+    }
+    match &m.report {
+        Some(r) => mirror_report(out, style, r),
+        None => field(
+            out,
+            style,
+            2,
+            "Mirror host",
+            "no mirror check report or status file given",
+        ),
+    }
+}
+
+/// A mirror's own report, under its mirror (or in the list of those that joined none).
+fn mirror_report(out: &mut String, style: Style, r: &crate::report::fleet::MirrorReport) {
+    let by = if r.joined_by == "hostname" {
+        ", joined by host name"
+    } else {
+        ""
+    };
+    let what = if r.kind == "status file" {
+        format!("{}: its status file{by}", cell(&r.host))
+    } else {
+        format!(
+            "{}: mirror check {} {}{by}",
+            cell(&r.host),
+            crate::render::findings::mark(
+                crate::analyze::finding::Severity::from_word(&r.verdict),
+                style
+            ),
+            cell(&r.verdict)
+        )
+    };
+    field(out, style, 2, "Mirror host", &what);
+    for s in r.served.iter().filter(|s| !s.backup) {
+        let mut v = format!(
+            "{}/{}/arch_{} {}",
+            cell(&s.platform),
+            cell(&s.ring),
+            cell(&s.arch),
+            s.definitions_version.as_deref().map_or("?".into(), cell)
+        );
+        if let Some(a) = s.package_age_seconds {
+            v.push_str(&format!(", {} old", crate::render::html::age(a)));
+        }
+        field(out, style, 4, "serves", &v);
+    }
+    for s in &r.sync {
+        field(
+            out,
+            style,
+            4,
+            "sync",
+            &crate::render::html::sync_line(s, cell),
+        );
+    }
+    for f in &r.findings {
+        field(
+            out,
+            style,
+            4,
+            &cell(&f.severity),
+            &format!("{} {}", cell(&f.id), cell(&f.title)),
+        );
+    }
 }
 
 /// The definitions versions a mirror's endpoints run, with how many run each: the

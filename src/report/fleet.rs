@@ -171,12 +171,28 @@ pub struct InputDoc {
     pub serving: Option<ServingIn>,
     #[serde(deserialize_with = "lenient")]
     pub arches: Vec<ArchIn>,
+    /// A `mirror check` report's status-file rows.
+    #[serde(deserialize_with = "lenient")]
+    pub sync: Vec<SyncIn>,
+    /// A mirror's `mdatp-doctor-status.json` (fetched from the mirror, or copied off it).
+    #[serde(deserialize_with = "lenient")]
+    pub written_at: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub last_attempt: Option<AttemptIn>,
+    #[serde(deserialize_with = "lenient")]
+    pub last_success: Option<String>,
 }
 
 impl InputDoc {
     /// A `mirror check` report (anything else with a verdict is an endpoint's report).
     pub fn is_mirror_check(&self) -> bool {
         self.command.as_deref() == Some("mirror check")
+    }
+
+    /// A mirror's status file (`mdatp-doctor-status.json`): no verdict, no command, a
+    /// `written_at`.
+    pub fn is_status_file(&self) -> bool {
+        self.verdict.is_none() && self.command.is_none() && self.written_at.is_some()
     }
 
     /// The endpoint's report.
@@ -217,11 +233,56 @@ pub struct ArchIn {
     pub package_age_seconds: Option<f64>,
 }
 
-/// A `mirror check` report as the fleet keeps it (`mirrors[url].report`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SyncIn {
+    #[serde(deserialize_with = "lenient")]
+    pub platform: String,
+    #[serde(deserialize_with = "lenient")]
+    pub ring: String,
+    #[serde(deserialize_with = "lenient")]
+    pub last_attempt_at: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub last_attempt_ok: Option<bool>,
+    #[serde(deserialize_with = "lenient")]
+    pub last_attempt_error: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub last_success: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AttemptIn {
+    #[serde(deserialize_with = "lenient")]
+    pub at: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub ok: Option<bool>,
+    #[serde(deserialize_with = "lenient")]
+    pub error: Option<String>,
+}
+
+/// What a mirror said of its syncs: a ring folder's status file, read by `mirror check`
+/// or given to `aggregate` itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Sync {
+    /// Empty for a status file given whole (it does not name its folder).
+    pub platform: String,
+    pub ring: String,
+    pub last_attempt_at: Option<String>,
+    pub last_attempt_ok: Option<bool>,
+    pub last_attempt_error: Option<String>,
+    pub last_success: Option<String>,
+}
+
+/// A `mirror check` report, or a mirror's status file, as the fleet keeps it
+/// (`mirrors[url].report`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct MirrorReport {
+    /// `mirror check`, or `status file` (no verdict, no findings: it only tells of syncs).
+    pub kind: String,
     /// The mirror host's name (or the report's file name).
     pub host: String,
+    /// Empty for a status file.
     pub verdict: String,
     /// How it was joined: `url` (its `serving.url`, `mirror check --url`) or `hostname`
     /// (its host name is the host of the endpoints' mirror URL).
@@ -229,6 +290,9 @@ pub struct MirrorReport {
     pub findings: Vec<MirrorFinding>,
     /// What its download tree holds, arch folder by arch folder.
     pub served: Vec<Served>,
+    /// What its status files say of its syncs, ring folder by ring folder.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sync: Vec<Sync>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -257,9 +321,39 @@ impl MirrorReport {
             .as_deref()
             .filter(|h| !h.is_empty())
             .unwrap_or(name);
+        let opt = |s: &Option<String>| s.as_deref().map(|s| kept(s).into_owned());
+        if doc.is_status_file() {
+            let a = doc.last_attempt.as_ref();
+            return MirrorReport {
+                kind: "status file".into(),
+                host: kept(host).into_owned(),
+                sync: vec![Sync {
+                    last_attempt_at: a.and_then(|a| opt(&a.at)),
+                    last_attempt_ok: a.and_then(|a| a.ok),
+                    last_attempt_error: a.and_then(|a| opt(&a.error)),
+                    last_success: opt(&doc.last_success),
+                    ..Sync::default()
+                }],
+                ..MirrorReport::default()
+            };
+        }
         MirrorReport {
+            kind: "mirror check".into(),
             host: kept(host).into_owned(),
             verdict: kept(doc.verdict.as_deref().unwrap_or("unknown")).into_owned(),
+            sync: doc
+                .sync
+                .iter()
+                .take(MAX_MIRROR_ROWS)
+                .map(|r| Sync {
+                    platform: kept(&r.platform).into_owned(),
+                    ring: kept(&r.ring).into_owned(),
+                    last_attempt_at: opt(&r.last_attempt_at),
+                    last_attempt_ok: r.last_attempt_ok,
+                    last_attempt_error: opt(&r.last_attempt_error),
+                    last_success: opt(&r.last_success),
+                })
+                .collect(),
             joined_by: String::new(),
             findings: doc
                 .findings
@@ -390,9 +484,14 @@ pub trait Sink {
     fn skipped(&mut self, report: &str, why: impl AsRef<str>) {
         self.unreadable(report, format!("skipped: {}", why.as_ref()));
     }
-    /// A `mirror check` report; skipped where only endpoints count.
-    fn mirror(&mut self, _report: &InputDoc, name: &str) {
-        self.skipped(name, "a `mirror check` report, not an endpoint's");
+    /// A `mirror check` report or a mirror's status file; skipped where only endpoints
+    /// count.
+    fn mirror(&mut self, report: &InputDoc, name: &str) {
+        if report.is_status_file() {
+            self.skipped(name, "a mirror's status file, not an endpoint's report");
+        } else {
+            self.skipped(name, "a `mirror check` report, not an endpoint's");
+        }
     }
 }
 
@@ -539,14 +638,19 @@ impl Fleet {
         let mut pending = std::mem::take(&mut self.pending_mirrors);
         pending.sort_by(|a, b| (&a.0, &a.1.host).cmp(&(&b.0, &b.1.host)));
         fn join(m: &mut MirrorTally, report: &MirrorReport, by: &str) {
-            if m.report
-                .as_ref()
-                .is_none_or(|old| report.rank() > old.rank())
-            {
-                let mut r = report.clone();
-                r.joined_by = by.to_string();
-                m.report = Some(r);
+            let mut r = report.clone();
+            r.joined_by = by.to_string();
+            let (mut kept, other) = match m.report.take() {
+                Some(old) if old.rank() >= r.rank() => (old, r),
+                Some(old) => (r, old),
+                None => (r, MirrorReport::default()),
+            };
+            // A status file beside a `mirror check` report that read none: its syncs
+            // are still told.
+            if kept.sync.is_empty() {
+                kept.sync = other.sync;
             }
+            m.report = Some(kept);
         }
         for (url, report) in pending {
             if let Some(url) = url {

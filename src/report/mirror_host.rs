@@ -73,6 +73,18 @@ pub struct StageJournalRow {
     pub error: Option<String>,
 }
 
+/// What one ring folder's `mdatp-doctor-status.json` says of its syncs.
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncRow {
+    pub platform: String,
+    pub ring: String,
+    /// RFC 3339, as the file has them.
+    pub last_attempt_at: Option<String>,
+    pub last_attempt_ok: Option<bool>,
+    pub last_attempt_error: Option<String>,
+    pub last_success: Option<String>,
+}
+
 /// `--url`: what was checked as the endpoints see it.
 #[derive(Debug, Clone, Serialize)]
 pub struct ServingRow {
@@ -103,6 +115,10 @@ pub struct MirrorCheckDoc {
     /// A staged root's journal, when a step is in progress or was killed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stage_journal: Option<StageJournalRow>,
+    /// What the ring folders' status files (written by `mirror run`) say of the syncs;
+    /// absent when none has one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sync: Vec<SyncRow>,
     pub findings: Vec<Finding>,
     /// When the check read the tree (Unix time), for monitoring: package ages are as of
     /// this instant, so a textfile that stopped being rewritten can be told from a fresh one.
@@ -201,6 +217,22 @@ impl MirrorCheckReport {
                         to_version: j.to_version.clone(),
                         error: j.error.clone(),
                     }),
+                sync: s
+                    .statuses
+                    .iter()
+                    .filter_map(|r| {
+                        let Some(Ok(st)) = &r.status else { return None };
+                        let a = st.last_attempt.as_ref();
+                        Some(SyncRow {
+                            platform: r.platform.clone(),
+                            ring: r.ring.clone(),
+                            last_attempt_at: a.map(|a| a.at.clone()),
+                            last_attempt_ok: a.map(|a| a.ok),
+                            last_attempt_error: a.and_then(|a| a.error.clone()),
+                            last_success: st.last_success.clone(),
+                        })
+                    })
+                    .collect(),
                 findings,
                 checked_unix: s
                     .now

@@ -428,8 +428,16 @@ fn a_script_that_deletes_the_download_folder_gets_it_back_as_it_was() {
     assert_eq!(mode(&arch.join("updates.zip")), package_mode);
     assert_eq!(mode(&folder), 0o705);
     assert_eq!(mode(&arch), 0o705);
+    // The tree is whole again; only the status file remembers that the sync failed.
     let (code, doc) = check(&host);
-    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(code, 1, "{doc:#}");
+    let ids: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["mirror-host-sync-failed"], "{doc:#}");
 }
 
 // ---- #8: the script's output, escaped and buffered ----

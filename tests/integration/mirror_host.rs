@@ -912,8 +912,15 @@ fn mirror_run_restores_the_previous_package_when_a_proxy_answers_403_html() {
     let prom = std::fs::read_to_string(host.path().join("mdatp_mirror_run.prom")).unwrap();
     assert!(prom.contains("mdatp_mirror_run_status 2\n"), "{prom}");
     assert!(prom.contains("mdatp_mirror_run_restored 2\n"), "{prom}");
+    // The tree is whole again (no finding of its own), and the failed sync is still told:
+    // the downloader's log ends in `Script completed.` and has no error line.
     let (code, doc) = host.check(&[]);
-    assert_eq!((code, ids_of(&doc)), (0, vec![]), "{doc:#}");
+    assert_eq!(
+        (code, ids_of(&doc)),
+        (1, vec!["mirror-host-sync-failed".to_string()]),
+        "{doc:#}"
+    );
+    assert_eq!(doc["sync"][0]["last_attempt_ok"], false, "{doc:#}");
 
     // With --no-restore the HTML page stays, and mirror check flags it.
     let (code, doc, _) = mirror_run(

@@ -343,7 +343,8 @@ fn diagnose_and_check_predict_staleness_from_a_failing_mirror_and_export_it() {
     );
     let text = String::from_utf8(agg.stdout).expect("utf8");
     assert!(
-        text.contains(&format!("{}: last sync ", server.ring_url()))
+        text.contains(&format!("{}\n", server.ring_url()))
+            && text.contains("Last sync:")
             && text.contains("its last sync failed, say"),
         "{text}"
     );

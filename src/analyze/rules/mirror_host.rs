@@ -260,6 +260,7 @@ pub static RULES: &[&Rule] = &[
     &TOOL_MISSING,
     &SERVING_MISMATCH,
     &STATUS_STALE,
+    &SYNC_FAILED,
     &BEHIND_MICROSOFT,
     &NOT_WRITABLE,
     &LOG_OWNER,
@@ -281,9 +282,45 @@ pub static STATUS_STALE: Rule = Rule {
     basis: "Warning: endpoints read a sync history that is not this package's and may predict staleness wrongly, while the package itself is fine; a person fixes the cron line within a day. Inferred: the file is mdatp-doctor's own.",
 };
 
+pub static SYNC_FAILED: Rule = Rule {
+    id: "mirror-host-sync-failed",
+    severity: "warning",
+    meaning: "The last sync of a ring folder failed, by its mdatp-doctor-status.json (mirror run writes it after every run, good or bad): the downloader could not fetch or check a new package. mirror run puts the last good package back, so the tree itself looks whole and the downloader's log may show no error (a proxy's block page saved as updates.zip ends the script with `Script completed.`); only the status file remembers the failure.",
+    fix: "Read the error it names (also in mirror run's output and event log), fix the proxy or the path to go.microsoft.com, then run `mdatp-doctor mirror run` again.",
+    basis: "Warning: the folder still serves its last good package, so endpoints keep updating from it, and mirror-host-package-old grades its age; a person fixes the sync within a day. Inferred: the file is mdatp-doctor's own.",
+};
+
 fn status_findings(s: &MirrorHostSnapshot, out: &mut Vec<Finding>) {
     let any = s.statuses.iter().any(|r| r.status.is_some());
     for r in &s.statuses {
+        if let Some(Ok(st)) = &r.status
+            && let Some(a) = st.last_attempt.as_ref().filter(|a| !a.ok)
+        {
+            let error = a.error.as_deref().unwrap_or("no error recorded");
+            let since = match &st.last_success {
+                Some(t) => format!("; the last good sync was at {t}"),
+                None => "; no sync has worked yet".to_string(),
+            };
+            out.push(SYNC_FAILED.raise(
+                Severity::Warning,
+                format!(
+                    "The last sync of {}/{} (at {}) failed: {error}{since}",
+                    r.platform, r.ring, a.at
+                ),
+                vec![
+                    ev(
+                        "status",
+                        r.path
+                            .join(crate::mirror::status::STATUS_FILE)
+                            .display()
+                            .to_string(),
+                        format!("last_attempt.ok false at {}", a.at),
+                    ),
+                    ev("status", "last_attempt.error", error),
+                ],
+                SYNC_FAILED.fix.to_string(),
+            ));
+        }
         let shown = r.path.join(crate::mirror::status::STATUS_FILE);
         let shown = shown.display().to_string();
         let why = match &r.status {
@@ -1960,6 +1997,7 @@ mod tests {
             schema_version: 1,
             written_at: "2026-12-07T10:00:00Z".into(),
             written_by: "mirror run".into(),
+            hostname: None,
             arch: [(
                 "x86_64".to_string(),
                 ArchStatus {
@@ -2003,5 +2041,56 @@ mod tests {
         assert!(f[0].1.contains("describes 1.441.89.0"), "{}", f[0].1);
         let f = stale(ring(Some(Err("not a status file".into()))));
         assert_eq!(f[0].0, Severity::Warning);
+    }
+
+    #[test]
+    fn a_failed_last_sync_in_the_status_file_warns_and_a_good_one_is_quiet() {
+        use crate::mirror::status::{Attempt, MirrorStatus};
+        let status = |attempt: Option<(bool, Option<&str>)>, success: Option<&str>| MirrorStatus {
+            schema_version: 1,
+            written_at: "2026-12-07T10:00:00Z".into(),
+            written_by: "mirror run".into(),
+            hostname: Some("mirror01".into()),
+            arch: Default::default(),
+            last_attempt: attempt.map(|(ok, error)| Attempt {
+                at: "2026-12-07T10:00:00Z".into(),
+                ok,
+                error: error.map(str::to_string),
+            }),
+            last_success: success.map(str::to_string),
+            published: None,
+        };
+        let raised = |st: MirrorStatus| {
+            let mut s = snapshot(healthy(), None);
+            s.staged = None;
+            s.statuses = vec![crate::mirror_host::RingStatus {
+                platform: "linux".into(),
+                ring: "production".into(),
+                path: PathBuf::from(ROOT).join("linux/production"),
+                status: Some(Ok(st)),
+            }];
+            check(&s)
+                .iter()
+                .filter(|f| f.id == SYNC_FAILED.id)
+                .map(|f| (f.severity, f.title.clone()))
+                .collect::<Vec<_>>()
+        };
+        // Healthy: the last attempt worked, or the file records none yet.
+        assert_eq!(
+            raised(status(Some((true, None)), Some("2026-12-07T10:00:00Z"))),
+            []
+        );
+        assert_eq!(raised(status(None, None)), []);
+        // Broken: it failed (a proxy's 403), after an earlier good one or before any.
+        let f = raised(status(
+            Some((false, Some("the proxy answered 403 Forbidden"))),
+            Some("2026-11-28T10:00:00Z"),
+        ));
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].0, Severity::Warning);
+        assert!(f[0].1.contains("403 Forbidden"), "{}", f[0].1);
+        assert!(f[0].1.contains("2026-11-28T10:00:00Z"), "{}", f[0].1);
+        let f = raised(status(Some((false, None)), None));
+        assert!(f[0].1.contains("no sync has worked yet"), "{}", f[0].1);
     }
 }

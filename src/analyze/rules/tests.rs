@@ -766,6 +766,7 @@ fn status_reading(now: i64, attempt: Option<(i64, bool)>, success: Option<i64>) 
             schema_version: 1,
             written_at: iso(attempt.map_or(0, |a| a.0)),
             written_by: "mirror run".into(),
+            hostname: None,
             arch: Default::default(),
             last_attempt: attempt.map(|(h, ok)| Attempt {
                 at: iso(h),
