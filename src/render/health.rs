@@ -1,7 +1,5 @@
-//! `health` output: a field / value / managed table for people, or the documented JSON
+//! `health` output: field, managed and value columns for people, or the documented JSON
 //! document for programs.
-
-use comfy_table::{Cell, Table};
 
 use crate::mdatp::HealthReading;
 use crate::mdatp::fields::{self, Group};
@@ -9,7 +7,6 @@ use crate::mdatp::value::{Field, Value};
 use crate::render::Render;
 use crate::render::escape;
 use crate::render::style::Style;
-use crate::render::table;
 use crate::report::misc::{HealthDoc, HealthReport};
 
 impl Render for HealthReport<'_> {
@@ -40,15 +37,9 @@ pub fn human(reading: &HealthReading, style: Style, show_missing: bool) -> Strin
     // A stable sort keeps mdatp's order inside each group (unknown fields all rank 0).
     rows.sort_by_key(|(name, _)| fields::rank(name));
 
-    let mut table = table::new(
-        style,
-        vec![
-            Cell::new(style.bold("Field")),
-            Cell::new(style.bold("Value")),
-            Cell::new(style.bold("Managed")),
-        ],
-    );
-    // Field names stay whole; the value wraps, and so may the note after an unknown name.
+    // Not a bordered table: a cell narrower than a URL or a path would split it, which
+    // breaks copying and grep. Columns as `mdatp health` prints them, the value last:
+    // it wraps only between words, and a long word overflows the line whole.
     let longest_name = rows
         .iter()
         .map(|(name, _)| escape::line(name).chars().count())
@@ -61,39 +52,55 @@ pub fn human(reading: &HealthReading, style: Style, show_missing: bool) -> Strin
                 .map(|name| name.chars().count()),
         )
         .max()
-        .unwrap_or(0);
-    table::at_least(&mut table, 0, longest_name);
-    table::unbroken(&mut table, &[2]);
+        .unwrap_or(0)
+        .max("Field".len());
+    let width = usize::from(style.width);
+    let lead = longest_name + 2 + MANAGED.len() + 2;
+    let line = |out: &mut String, name: &str, shown: usize, managed: &str, value: &str| {
+        let pad = longest_name.saturating_sub(shown);
+        let prefix = format!(
+            "{name}{:pad$}  {managed}{:gap$}  ",
+            "",
+            "",
+            gap = MANAGED
+                .len()
+                .saturating_sub(crate::render::wrap::visible(managed))
+        );
+        crate::render::wrap::hanging(out, &prefix, lead, value, width);
+    };
+    line(
+        &mut out,
+        &style.bold("Field"),
+        "Field".len(),
+        &style.bold("Managed"),
+        &style.bold("Value"),
+    );
     let mut missing_shown = false;
     let mut previous_group = None;
     for (name, field) in rows {
         let group = fields::rank(name).0;
         if show_missing && !missing_shown && group != Group::Definitions {
-            add_missing(&mut table, reading, style);
+            add_missing(&mut out, reading, style, &line);
             missing_shown = true;
         }
-        let label = if group == Group::Unknown && previous_group != Some(Group::Unknown) {
+        let shown = escape::line(name);
+        let mut value = display_value(field, style);
+        if group == Group::Unknown && previous_group != Some(Group::Unknown) {
             // Mark where the fields this tool does not know begin.
-            format!(
-                "{}  {}",
-                escape::line(name),
-                style.dim("(unknown to mdatp-doctor)")
-            )
-        } else {
-            escape::line(name).into_owned()
-        };
+            value = format!("{value}  {}", style.dim("(unknown to mdatp-doctor)"));
+        }
         previous_group = Some(group);
-        table.add_row(vec![
-            Cell::new(label),
-            Cell::new(display_value(field, style)),
-            Cell::new(if field.managed { "managed" } else { "" }),
-        ]);
+        line(
+            &mut out,
+            &shown,
+            shown.chars().count(),
+            if field.managed { "managed" } else { "" },
+            &value,
+        );
     }
     if show_missing && !missing_shown {
-        add_missing(&mut table, reading, style);
+        add_missing(&mut out, reading, style, &line);
     }
-    out.push_str(&table.to_string());
-    out.push('\n');
     for warning in &health.warnings {
         out.push_str(&style.yellow(&format!("warning: {}", escape::line(warning))));
         out.push('\n');
@@ -101,13 +108,23 @@ pub fn human(reading: &HealthReading, style: Style, show_missing: bool) -> Strin
     out
 }
 
-fn add_missing(table: &mut Table, reading: &HealthReading, style: Style) {
+/// The column `Managed` (as wide as its heading).
+const MANAGED: &str = "Managed";
+
+fn add_missing(
+    out: &mut String,
+    reading: &HealthReading,
+    style: Style,
+    line: &impl Fn(&mut String, &str, usize, &str, &str),
+) {
     for name in reading.health.missing_definitions_fields() {
-        table.add_row(vec![
-            Cell::new(style.dim(name)),
-            Cell::new(style.dim("(not reported by this mdatp build)")),
-            Cell::new(""),
-        ]);
+        line(
+            out,
+            &style.dim(name),
+            name.chars().count(),
+            "",
+            &style.dim("(not reported by this mdatp build)"),
+        );
     }
 }
 

@@ -276,53 +276,8 @@ fn field(out: &mut String, style: Style, indent: usize, label: &str, value: &str
     // Every value starts in one column, whatever its label's indent.
     let lead = 2 + LABEL_WIDTH + 1;
     let room = (lead - 1).saturating_sub(indent);
-    let mut line = format!("{:indent$}{:<room$} ", "", format!("{label}:"));
-    let width = usize::from(style.width).max(lead + 20);
-    let mut used = line.chars().count();
-    let mut fresh = true;
-    let mut words = value.split_whitespace().peekable();
-    while let Some(word) = words.next() {
-        // A cut value's mark (`…(N chars)`) stays with the value it ends.
-        let joined;
-        let word = match words.peek() {
-            Some(&"chars)") if word.contains("…(") => {
-                joined = format!("{word} {}", words.next().unwrap_or_default());
-                joined.as_str()
-            }
-            _ => word,
-        };
-        let n = visible(word);
-        if !fresh && used + 1 + n > width {
-            out.push_str(line.trim_end());
-            out.push('\n');
-            line = " ".repeat(lead);
-            used = lead;
-            fresh = true;
-        }
-        if !fresh {
-            line.push(' ');
-            used += 1;
-        }
-        line.push_str(word);
-        used += n;
-        fresh = false;
-    }
-    out.push_str(line.trim_end());
-    out.push('\n');
-}
-
-/// Characters a terminal shows of `text`: our colour codes (`ESC [ … m`) take none.
-fn visible(text: &str) -> usize {
-    let (mut n, mut in_code) = (0, false);
-    for c in text.chars() {
-        match (in_code, c) {
-            (false, '\u{1b}') => in_code = true,
-            (true, 'm') => in_code = false,
-            (true, _) => {}
-            (false, _) => n += 1,
-        }
-    }
-    n
+    let prefix = format!("{:indent$}{:<room$} ", "", format!("{label}:"));
+    crate::render::wrap::hanging(out, &prefix, lead, value, usize::from(style.width));
 }
 
 /// `N (a, b, c +M)`: a tally with its example hosts.

@@ -18,6 +18,7 @@ pub mod stage;
 pub mod style;
 pub mod table;
 pub mod update;
+pub mod wrap;
 
 use serde::Serialize;
 

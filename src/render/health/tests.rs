@@ -105,36 +105,35 @@ fn names_values_and_warnings_from_mdatp_are_escaped() {
 }
 
 #[test]
-fn fits_the_width_with_names_whole_and_values_wrapped() {
+fn fits_the_width_with_words_whole_and_long_values_wrapped_between_them() {
     let long = "x".repeat(150);
+    let words = "a reason in many words ".repeat(8);
     let r = reading(&format!(
-        "definitions_update_fail_reason : \"{long}\"\nsome_field_nobody_knows : 1\n"
+        "definitions_update_fail_reason : \"{long}\"\nhealth_issues : [\"{words}\"]\nsome_field_nobody_knows : 1\n"
     ));
     for style in [Style::plain(), Style::colored()] {
         let text = human(&r, style, true);
         let plain = crate::render::escape::output(&text, false);
-        let widths: Vec<usize> = text
-            .lines()
-            .filter(|l| !l.is_empty())
-            .map(|l| {
-                let mut n = 0;
-                let mut in_sgr = false;
-                for c in l.chars() {
-                    match (in_sgr, c) {
-                        (false, '\x1b') => in_sgr = true,
-                        (true, 'm') => in_sgr = false,
-                        (true, _) => {}
-                        (false, _) => n += 1,
-                    }
-                }
-                n
-            })
-            .collect();
-        assert!(widths.iter().all(|&w| w == 80), "{widths:?}\n{plain}");
+        for line in text.lines() {
+            let w = crate::render::wrap::visible(line);
+            // Wider only when it holds the one word too long for any line, whole.
+            assert!(w <= 80 || line.contains(&long), "{w}: {line}\n{plain}");
+        }
         for name in ["definitions_update_fail_reason", "some_field_nobody_knows"] {
             assert!(text.contains(name), "{name} broken in\n{plain}");
         }
-        assert!(!text.contains(&long), "the value did not wrap:\n{plain}");
+        assert!(text.contains(&long), "a word was split:\n{plain}");
+        assert!(
+            text.lines().filter(|l| l.contains("many words")).count() > 1,
+            "the long value did not wrap:\n{plain}"
+        );
+        // Wrapped lines start under the value.
+        if !style.color {
+            let value_at = text.lines().next().unwrap().find("Value").unwrap();
+            for l in text.lines().filter(|l| l.starts_with(' ')) {
+                assert_eq!(l.len() - l.trim_start().len(), value_at, "{l}\n{text}");
+            }
+        }
     }
 }
 
