@@ -1,11 +1,10 @@
 //! A failed run as the user sees it: one line saying what went wrong, one saying what to
-//! do, a machine-readable kind, and the exit code it maps to.
+//! do, a machine-readable kind, and the exit code it maps to. A base type: each adapter
+//! names the kinds of its own errors (e.g. `mdatp/kind.rs`).
 
 use serde::Serialize;
 
 use crate::exit_codes::ExitCode;
-use crate::mdatp::{HealthError, MdatpError};
-use crate::process::ProcessError;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Failure {
@@ -40,41 +39,5 @@ impl Failure {
             crate::units::escape_controls(&self.message, true),
             crate::units::escape_controls(&self.hint, true)
         )
-    }
-}
-
-fn mdatp_kind(e: &MdatpError) -> &'static str {
-    match e {
-        MdatpError::NotFound { .. } => "mdatp_not_found",
-        MdatpError::Run(ProcessError::NotFound { .. }) => "mdatp_not_found",
-        MdatpError::Run(ProcessError::NotExecutable { .. }) => "mdatp_not_executable",
-        MdatpError::Run(ProcessError::Spawn { .. }) => "mdatp_spawn_failed",
-        MdatpError::Run(ProcessError::TimedOut { .. }) => "mdatp_timed_out",
-        MdatpError::Run(ProcessError::OutputTooLarge { .. }) => "mdatp_output_too_large",
-        MdatpError::Run(ProcessError::KilledBySignal { .. }) => "mdatp_killed_by_signal",
-    }
-}
-
-impl From<MdatpError> for Failure {
-    fn from(e: MdatpError) -> Failure {
-        Failure::unknown(mdatp_kind(&e), e.to_string(), e.hint())
-    }
-}
-
-impl From<HealthError> for Failure {
-    fn from(e: HealthError) -> Failure {
-        let kind = match &e {
-            HealthError::Run(inner) => mdatp_kind(inner),
-            _ if e.is_daemon_down() => "mdatp_daemon_down",
-            HealthError::Failed { .. } => "mdatp_failed",
-            HealthError::Parse {
-                error: crate::mdatp::health::ParseError::UsageText { .. },
-                ..
-            } => "mdatp_command_unsupported",
-            HealthError::Parse { .. } => "mdatp_output_unparseable",
-            HealthError::File { .. } | HealthError::FileParse { .. } => "input_unreadable",
-            HealthError::DaemonDown { .. } => "mdatp_daemon_down",
-        };
-        Failure::unknown(kind, e.to_string(), e.hint())
     }
 }

@@ -22,6 +22,7 @@ pub mod process;
 pub mod render;
 pub mod report;
 pub mod safe_write;
+pub mod seams;
 pub mod state;
 pub mod system;
 pub mod units;

@@ -64,8 +64,7 @@ pub fn remove_stale_temps(path: &Path, min_age: std::time::Duration) -> io::Resu
         return Ok(Vec::new());
     };
     let prefix = format!(".{}.tmp-", name.to_string_lossy());
-    // SAFETY: geteuid cannot fail and has no preconditions.
-    let me = unsafe { libc::geteuid() };
+    let me = crate::units::euid();
     let mut removed = Vec::new();
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
@@ -231,8 +230,7 @@ pub fn remove_stale_temps_in(
 ) -> io::Result<Vec<String>> {
     entry_name(name)?;
     let prefix = format!(".{name}.tmp-");
-    // SAFETY: geteuid cannot fail and has no preconditions.
-    let me = unsafe { libc::geteuid() };
+    let me = crate::units::euid();
     // The directory's entries, read through the descriptor itself (its /proc link names
     // the very directory we hold, whatever its path has become).
     let mut removed = Vec::new();

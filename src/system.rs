@@ -1,4 +1,4 @@
-//! Facts about the machine (gather layer): its name, and for the support bundle what the
+//! Facts about the machine (an adapter, asked through `gather`): its name, and for the support bundle what the
 //! offline-update checks depend on: OS, kernel, clock and time sync (TLS and freshness
 //! checks need a right clock), free space where the definitions and our state live, and
 //! which proxy variables are set (names only).
@@ -63,10 +63,7 @@ const TEST_NOW_ENV: &str = "MDATP_DOCTOR_TEST_NOW";
 
 /// This machine's host name ("" when the kernel will not say).
 pub fn hostname() -> String {
-    if let Some(name) = std::env::var(TEST_HOSTNAME_ENV)
-        .ok()
-        .filter(|n| !n.is_empty())
-    {
+    if let Some(name) = crate::seams::var(TEST_HOSTNAME_ENV).filter(|n| !n.is_empty()) {
         return name;
     }
     read("/proc/sys/kernel/hostname").unwrap_or_default()
@@ -74,8 +71,7 @@ pub fn hostname() -> String {
 
 /// The current time (for a run's snapshot and what a bundle records of it).
 pub fn now() -> jiff::Timestamp {
-    std::env::var(TEST_NOW_ENV)
-        .ok()
+    crate::seams::var(TEST_NOW_ENV)
         .and_then(|t| t.parse().ok())
         .unwrap_or_else(jiff::Timestamp::now)
 }

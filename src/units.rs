@@ -1,5 +1,6 @@
 //! Durations, ages, sizes and alert ranges: parsed from the command line and shown to
-//! people. Shared by `cli` and the layers below it, so neither imports the other.
+//! people. Shared by `cli` and the layers below it, so neither imports the other. Also
+//! the effective user id, which every layer asks.
 
 pub mod range;
 
@@ -115,6 +116,13 @@ pub fn format_bytes(n: usize) -> String {
     } else {
         format!("{n} bytes")
     }
+}
+
+/// The effective user id (who the tool runs as owns its state and what it writes): one
+/// wrapper for the one `unsafe` call.
+pub fn euid() -> u32 {
+    // SAFETY: geteuid cannot fail and has no preconditions.
+    unsafe { libc::geteuid() }
 }
 
 #[cfg(test)]

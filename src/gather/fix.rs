@@ -103,8 +103,7 @@ pub fn check_target(path: &Path, force: bool) -> Result<Metadata, Failure> {
 /// they can write (without the sticky bit) or own lets them rename the whole branch and
 /// put their own file at the path between our checks and our rename.
 fn untrusted_ancestor(dir: &Path) -> Result<(), Failure> {
-    // SAFETY: geteuid has no preconditions.
-    let me = unsafe { libc::geteuid() };
+    let me = crate::units::euid();
     let start = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
     for d in start.ancestors() {
         let Ok(m) = fs::symlink_metadata(d) else {
@@ -313,8 +312,7 @@ pub fn read_backup(path: &Path, target: &Path, force: bool) -> Result<Vec<u8>, F
         )
     };
     let meta = fs::symlink_metadata(path).map_err(|e| bad(e.to_string()))?;
-    // SAFETY: geteuid has no preconditions.
-    let me = unsafe { libc::geteuid() };
+    let me = crate::units::euid();
     if meta.file_type().is_symlink() {
         return Err(bad("a symbolic link: not followed".into()));
     }
@@ -388,10 +386,10 @@ pub fn write_preserving(
         file.set_permissions(fs::Permissions::from_mode(meta.mode() & 0o7777))
             .map_err(step("mode"))?;
         copy_label(path, file).map_err(step("SELinux label"))?;
-        if std::env::var_os(ABORT_BEFORE_RENAME_ENV).is_some() {
+        if crate::seams::var(ABORT_BEFORE_RENAME_ENV).is_some() {
             std::process::abort();
         }
-        if let Some(hold) = std::env::var_os(HOLD_BEFORE_RENAME_ENV) {
+        if let Some(hold) = crate::seams::var(HOLD_BEFORE_RENAME_ENV) {
             // Test-only: a window for another writer, announced by a file.
             let _ = fs::write(&hold, b"");
             std::thread::sleep(Duration::from_millis(1500));

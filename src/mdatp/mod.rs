@@ -1,11 +1,13 @@
 //! The mdatp adapter: finding the executable, running it safely, and parsing what it prints.
 //!
-//! This is the gather layer's only door to Defender. It returns typed facts or a typed
+//! An adapter: the only door to Defender, used by `gather` (and the commands that run
+//! mdatp themselves, `update` and `config fix`). It returns typed facts or a typed
 //! [`MdatpError`]; deciding what a fact means for the endpoint is the analysis layer's job.
 
 pub mod connectivity;
 pub mod fields;
 pub mod health;
+mod kind;
 pub mod value;
 
 use std::path::{Path, PathBuf};

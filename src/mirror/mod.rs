@@ -1,4 +1,4 @@
-//! The mirror prober (gather layer): checks the configured location the way the endpoint
+//! The mirror prober (an adapter, driven by `gather`): checks the configured location the way the endpoint
 //! uses it, step by step, and records each step's outcome, timing and facts. It judges
 //! nothing; the probe rules (`analyze::rules`, probe and url families) turn the record into findings.
 

@@ -49,10 +49,7 @@ impl Owner {
     }
 }
 
-fn euid() -> u32 {
-    // SAFETY: geteuid cannot fail and has no preconditions.
-    unsafe { libc::geteuid() }
-}
+use crate::units::euid;
 
 /// Why a folder with `owner` at `shown` must not be written into, or `None` when it may:
 /// root or this user owns it, and neither its group nor others may write it.

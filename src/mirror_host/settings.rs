@@ -133,24 +133,10 @@ pub fn did_you_mean(key: &str) -> Option<&'static str> {
     let k = key.to_ascii_lowercase();
     KNOWN_KEYS
         .iter()
-        .map(|known| (distance(&k, &known.to_ascii_lowercase()), *known))
+        .map(|known| (strsim::levenshtein(&k, &known.to_ascii_lowercase()), *known))
         .filter(|(d, _)| *d <= 3)
         .min_by_key(|(d, _)| *d)
         .map(|(_, known)| known)
-}
-
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]

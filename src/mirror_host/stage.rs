@@ -517,7 +517,7 @@ struct Journal {
 /// Kills this process at a named point of a step, for the tests that prove a `kill -9`
 /// anywhere leaves every served folder whole (`MDATP_DOCTOR_TEST_KILL_AT=<point>`).
 fn test_kill_point(point: &str) {
-    if std::env::var("MDATP_DOCTOR_TEST_KILL_AT").is_ok_and(|p| p == point) {
+    if crate::seams::var("MDATP_DOCTOR_TEST_KILL_AT").is_some_and(|p| p == point) {
         // SAFETY: raise has no memory-safety preconditions.
         unsafe {
             libc::raise(libc::SIGKILL);

@@ -108,8 +108,7 @@ fn cut(s: &mut String, max: usize) {
 /// `--state-dir`, else `MDATP_DOCTOR_STATE_DIR` (both handled by clap), else
 /// /var/lib/mdatp-doctor for root and the XDG state directory for anyone else.
 pub fn default_dir() -> PathBuf {
-    // SAFETY: geteuid cannot fail and has no preconditions.
-    let uid = unsafe { libc::geteuid() };
+    let uid = crate::units::euid();
     default_dir_for(uid, |k| std::env::var_os(k), passwd_home(uid))
 }
 

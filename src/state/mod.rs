@@ -16,11 +16,7 @@ use std::io;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
-/// The effective user id: whoever the tool runs as owns its state.
-fn euid() -> u32 {
-    // SAFETY: geteuid cannot fail and has no preconditions.
-    unsafe { libc::geteuid() }
-}
+use crate::units::euid;
 
 /// Checks that `dir` is a state directory the caller alone controls; with `create`, a
 /// missing one is made (mode 0700, parents too). `Ok(false)`: it does not exist (and

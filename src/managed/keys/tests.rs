@@ -20,13 +20,6 @@ fn the_documented_typo_is_caught() {
 }
 
 #[test]
-fn distances() {
-    assert_eq!(levenshtein("kitten", "sitting"), 3);
-    assert_eq!(levenshtein("", "abc"), 3);
-    assert_eq!(levenshtein("same", "same"), 0);
-}
-
-#[test]
 fn every_key_is_in_a_known_section_once() {
     for spec in KEYS {
         assert!(is_checked_object(spec.section), "{spec:?}");
