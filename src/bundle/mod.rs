@@ -5,6 +5,7 @@
 
 pub mod archive;
 pub mod logs;
+pub mod names;
 pub mod nofollow;
 pub mod read;
 pub mod redact;

@@ -261,7 +261,7 @@ pub fn read(path: &Path, keep: impl Fn(&str) -> bool) -> io::Result<Contents> {
             )));
         }
         let regular = kind.is_file();
-        let wanted = regular && (name == "MANIFEST.json" || keep(&name));
+        let wanted = regular && (name == super::names::MANIFEST || keep(&name));
         let fits = declared <= MAX_KEPT && kept_total + declared <= MAX_KEPT_TOTAL;
         let mut hasher = Sha256::new();
         let mut buf = [0u8; 64 * 1024];
@@ -278,7 +278,7 @@ pub fn read(path: &Path, keep: impl Fn(&str) -> bool) -> io::Result<Contents> {
                 bytes.extend_from_slice(&buf[..n]);
             }
         }
-        if name == "MANIFEST.json" && regular {
+        if name == super::names::MANIFEST && regular {
             if !fits {
                 return Err(invalid(format!(
                     "MANIFEST.json is {declared} bytes, larger than any bundle writes"

@@ -13,7 +13,7 @@ use crate::analyze::snapshot::Thresholds;
 use crate::analyze::{finding, rules};
 use crate::bundle::archive::{self, Writer};
 use crate::bundle::redact::Redactor;
-use crate::bundle::{self, Bundle, Call, TOTAL_CAP, diagnostic_path, logs};
+use crate::bundle::{self, Bundle, Call, TOTAL_CAP, diagnostic_path, logs, names};
 use crate::cli::BundleArgs;
 use crate::commands::{Context, Finished};
 use crate::exit_codes::ExitCode;
@@ -180,19 +180,16 @@ struct Prepared {
 
 /// The mdatp calls the bundle adds besides diagnose's two health calls, in archive order.
 const EXTRA_CALLS: [(&[&str], &str); 3] = [
-    (&["health", "--output", "json"], "mdatp/health.json"),
-    (&["connectivity", "test"], "mdatp/connectivity-test.txt"),
-    (&["version"], "mdatp/version.txt"),
+    (&["health", "--output", "json"], names::HEALTH_JSON),
+    (&["connectivity", "test"], names::CONNECTIVITY_TEST),
+    (&["version"], names::VERSION),
 ];
 
 /// Diagnose's health calls: their outputs are taken from the gather, and run again only
 /// when it has none (the call failed there).
 const HEALTH_CALLS: [(&[&str], &str); 2] = [
-    (&["health"], "mdatp/health.txt"),
-    (
-        &["health", "--details", "definitions"],
-        "mdatp/health-definitions.txt",
-    ),
+    (&["health"], names::HEALTH),
+    (&["health", "--details", "definitions"], names::DEFINITIONS),
 ];
 
 const DIAGNOSTIC_CREATE: &[&str] = &["diagnostic", "create"];
@@ -298,13 +295,13 @@ fn write(
         verdict,
     };
     b.text(
-        "report.json",
+        names::REPORT,
         &render::emit(&report, Format::Json, Style::plain()),
         "diagnose",
         Map::new(),
     );
     b.text(
-        "report.txt",
+        names::REPORT_TEXT,
         &render::emit(&report, Format::Human, Style::plain()),
         "diagnose",
         Map::new(),
@@ -344,7 +341,7 @@ fn write(
         "status": snapshot.mirror.status,
     });
     b.text(
-        "mirror.json",
+        names::MIRROR,
         &format!("{mirror:#}\n"),
         "mirror probe",
         Map::new(),
@@ -363,7 +360,7 @@ fn write(
         "time_zone": system::time_zone(),
     });
     b.text(
-        "endpoint.json",
+        names::ENDPOINT,
         &format!("{endpoint:#}\n"),
         "endpoint facts",
         Map::new(),
@@ -371,12 +368,8 @@ fn write(
 
     check_interrupt()?;
     say("configuration and logs");
-    b.file(
-        managed_config,
-        "config/mdatp_managed.json",
-        "managed config",
-    );
-    b.file(&args.wdavcfg, "config/wdavcfg", "wdavcfg");
+    b.file(managed_config, names::CONFIG, "managed config");
+    b.file(&args.wdavcfg, names::WDAVCFG, "wdavcfg");
     b.logs(&args.log_dir, args.max_log_bytes);
     check_interrupt()?;
     let system = system::facts(
@@ -384,7 +377,7 @@ fn write(
         b.redactor.ids().then_some(host_label.as_str()),
     );
     b.text(
-        "system.json",
+        names::SYSTEM,
         &format!("{system:#}\n"),
         "system",
         Map::new(),
@@ -393,7 +386,7 @@ fn write(
     // owns (a link to /etc/shadow must not land in the bundle).
     match crate::state::history::read_raw(&ctx.state_dir) {
         Ok(Some(bytes)) => b.text(
-            "history.jsonl",
+            names::HISTORY,
             &String::from_utf8_lossy(&bytes),
             "history",
             Map::new(),
@@ -410,7 +403,7 @@ fn write(
     if let Some(handle) = calls.diagnostic {
         say("mdatp diagnostic create");
         let call = join(handle);
-        if let Some(out) = b.add_call(DIAGNOSTIC_CREATE, call, "mdatp/diagnostic-create.txt") {
+        if let Some(out) = b.add_call(DIAGNOSTIC_CREATE, call, names::DIAGNOSTIC_CREATE) {
             check_interrupt()?;
             match diagnostic_path(&String::from_utf8_lossy(&out.stdout)) {
                 Some(zip) => b.diagnostic(&zip, &diagnostic_dir()),
@@ -440,7 +433,7 @@ fn write(
         "skipped": b.skipped,
     });
     b.bytes(
-        "MANIFEST.json",
+        names::MANIFEST,
         format!("{manifest:#}\n").as_bytes(),
         "manifest",
         Map::new(),

@@ -30,33 +30,7 @@ use crate::state::history;
 
 use super::RunFacts;
 
-/// The names a bundle gives the outputs the snapshot is rebuilt from (and that a
-/// folder for `--from-dir` uses).
-pub mod names {
-    pub const DEFINITIONS: &str = "mdatp/health-definitions.txt";
-    pub const HEALTH: &str = "mdatp/health.txt";
-    pub const HEALTH_JSON: &str = "mdatp/health.json";
-    pub const CONFIG: &str = "config/mdatp_managed.json";
-    pub const MIRROR: &str = "mirror.json";
-    pub const ENDPOINT: &str = "endpoint.json";
-    pub const SYSTEM: &str = "system.json";
-    pub const HISTORY: &str = "history.jsonl";
-    pub const REPORT: &str = "report.json";
-    pub const MANIFEST: &str = "MANIFEST.json";
-    /// Every one of them, in the order `--from-dir` looks for them.
-    pub const ALL: [&str; 10] = [
-        DEFINITIONS,
-        HEALTH,
-        HEALTH_JSON,
-        CONFIG,
-        MIRROR,
-        ENDPOINT,
-        SYSTEM,
-        HISTORY,
-        REPORT,
-        MANIFEST,
-    ];
-}
+use crate::bundle::names;
 
 /// Where the facts came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
