@@ -16,6 +16,7 @@ use crate::analyze::facts::normalize_location;
 use crate::analyze::snapshot::{
     ConfigSnap, MdatpProblem, MirrorSnap, Snapshot, Thresholds, UnusedUrl,
 };
+use crate::failure::Failure;
 use crate::managed::config;
 use crate::mdatp::{self, HealthError, HealthReading, MdatpError};
 use crate::mirror::status::StatusReading;
@@ -314,6 +315,29 @@ pub fn probe_text(text: &str, arches: &[&str], opts: &ProbeOptions) -> Probed {
         Some(location) => mirror::probe_ring(&location, arches, opts),
         None => Probed::default(),
     }
+}
+
+/// `health`'s reading: `from_file` (a saved `mdatp health` output), else a live call
+/// with `args`; a live reading of the offline fields also goes into the history that
+/// `diagnose` reads. Returns the reading and, when the history could not be written,
+/// why (never fatal).
+pub fn health_reading(
+    from_file: Option<&Path>,
+    runner: impl FnOnce() -> Result<Runner, MdatpError>,
+    args: &[&str],
+    state_dir: &Path,
+) -> Result<(HealthReading, Option<String>), Failure> {
+    if let Some(path) = from_file {
+        return Ok((mdatp::read_health_file(path)?, None));
+    }
+    let reading = mdatp::fetch_health(&runner()?, args)?;
+    let mut history_error = None;
+    if reading.health.get("offline_definition_update").is_some() {
+        let (_, error, _) =
+            record_history(state_dir, "health", Some(&reading), jiff::Timestamp::now());
+        history_error = error;
+    }
+    Ok((reading, history_error))
 }
 
 /// Reads the history and appends this run; the current state is part of the sequence
