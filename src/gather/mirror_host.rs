@@ -152,7 +152,12 @@ pub fn gather(plan: &MirrorHostPlan) -> MirrorHostSnapshot {
             path,
         });
     }
+    // `--folder` without one arch folder in any layout: say what it holds instead.
+    let no_arch = tree.is_empty() && staged.as_ref().is_none_or(|st| st.stages.is_empty());
+    let folder_listing =
+        (plan.folder.is_some() && folder_error.is_none() && no_arch).then(|| listing(&folder));
     MirrorHostSnapshot {
+        folder_listing,
         hostname: crate::system::hostname(),
         statuses,
         staged,
@@ -176,6 +181,30 @@ pub fn gather(plan: &MirrorHostPlan) -> MirrorHostSnapshot {
         // SAFETY: getuid cannot fail.
         uid: unsafe { libc::getuid() },
     }
+}
+
+/// The names in `dir`, read without opening anything in it (a huge folder is counted up
+/// to a cap).
+fn listing(dir: &Path) -> crate::mirror_host::FolderListing {
+    use crate::mirror_host::FolderListing;
+    let mut l = FolderListing::default();
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return l;
+    };
+    let mut names = Vec::new();
+    for e in rd.flatten().take(FolderListing::COUNTED) {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+        l.has_arch |= is_dir && tree::ARCHES.iter().any(|a| name == format!("arch_{a}"));
+        l.has_ring |= is_dir && stage::RINGS.contains(&name.as_str());
+        l.has_package |= name == tree::PACKAGE || name == tree::MANIFEST;
+        names.push(name);
+    }
+    l.count = names.len();
+    names.sort();
+    names.truncate(FolderListing::SHOWN);
+    l.names = names;
+    l
 }
 
 /// Reads settings.json (at most 1 MiB; a FIFO or a device is refused, never waited on).

@@ -180,4 +180,27 @@ pub struct MirrorHostSnapshot {
     pub statuses: Vec<RingStatus>,
     /// `--folder` names a staged root ([`stage::is_staged`]): its stages. `None` otherwise.
     pub staged: Option<StagedRoot>,
+    /// `--folder` with no arch folder found in it: what it holds instead, to say what kind
+    /// of folder was given. `None` otherwise.
+    pub folder_listing: Option<FolderListing>,
+}
+
+/// The names in a folder, as read to describe it (nothing in it is opened).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FolderListing {
+    /// The first names, sorted (at most [`FolderListing::SHOWN`]).
+    pub names: Vec<String>,
+    /// How many entries it holds (counted up to [`FolderListing::COUNTED`]).
+    pub count: usize,
+    /// `arch_x86_64` or `arch_arm64` is a folder in it: a ring folder.
+    pub has_arch: bool,
+    /// `production` or `preview` is a folder in it: a platform folder.
+    pub has_ring: bool,
+    /// `updates.zip` or `manifest.json` is in it: an arch folder.
+    pub has_package: bool,
+}
+
+impl FolderListing {
+    pub const SHOWN: usize = 8;
+    pub const COUNTED: usize = 10_000;
 }

@@ -1537,3 +1537,115 @@ fn the_access_selinux_and_arm64_findings_have_explanations() {
         assert!(text.contains(says), "{id}: {text}");
     }
 }
+
+/// `mirror check --folder DIR` on DIR: exit code and document (the machine's own files
+/// read under an empty --root, so no real schedule is seen).
+fn check_folder(dir: &Path) -> (i32, Value) {
+    let root = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
+        .args(["mirror", "check", "--format", "json", "--folder"])
+        .arg(dir)
+        .arg("--root")
+        .arg(root.path())
+        .output()
+        .expect("run mdatp-doctor");
+    let doc: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    (out.status.code().unwrap_or(-1), doc)
+}
+
+fn evidence_of(f: &Value) -> Vec<(String, String)> {
+    f["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["key"].as_str().unwrap().to_string(),
+                e["value"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn an_empty_folder_is_critical_and_names_the_paths_looked_for() {
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let (code, doc) = check_folder(dir.path());
+    assert_eq!(code, 2, "no package anywhere is never a warning: {doc:#}");
+    let f = finding(&doc, "mirror-host-no-package");
+    assert_eq!(f["severity"], "critical");
+    assert!(
+        f["title"].as_str().unwrap().contains("the folder is empty"),
+        "{f:#}"
+    );
+    let d = dir.path().display().to_string();
+    let ev = evidence_of(f);
+    assert!(
+        ev.contains(&(
+            "looked for (the downloader's tree)".into(),
+            format!("{d}/{{linux,mac}}/{{production,preview}}{{,_back}}/arch_{{x86_64,arm64}}/")
+        )),
+        "{ev:?}"
+    );
+    assert!(
+        ev.iter().any(|(k, v)| k == "looked for (a staged root)"
+            && v.starts_with(&format!("{d}/{{incoming,canary}}/"))),
+        "{ev:?}"
+    );
+    assert!(ev.contains(&(d.clone(), "empty".into())), "{ev:?}");
+    assert!(
+        f["fix"].as_str().unwrap().contains("run the downloader"),
+        "{f:#}"
+    );
+}
+
+#[test]
+fn a_wrong_folder_is_critical_and_says_what_it_holds() {
+    // An /etc-like tree: files and folders, none of the download tree's.
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    std::fs::create_dir_all(dir.path().join("ssh/sshd_config.d")).unwrap();
+    std::fs::create_dir_all(dir.path().join("cron.d")).unwrap();
+    std::fs::write(dir.path().join("hosts"), "127.0.0.1 localhost\n").unwrap();
+    std::fs::write(dir.path().join("passwd"), "root:x:0:0::/root:/bin/sh\n").unwrap();
+    let (code, doc) = check_folder(dir.path());
+    assert_eq!(code, 2, "{doc:#}");
+    let f = finding(&doc, "mirror-host-no-package");
+    let d = dir.path().display().to_string();
+    let ev = evidence_of(f);
+    assert!(
+        ev.contains(&(d.clone(), "holds cron.d, hosts, passwd, ssh".into())),
+        "{ev:?}"
+    );
+    assert!(
+        f["fix"]
+            .as_str()
+            .unwrap()
+            .contains("is not a download folder"),
+        "{f:#}"
+    );
+
+    // A ring folder given for the download folder: the folder meant is named.
+    let tree = dir.path().join("wdav-update");
+    let ring = tree.join("linux/production");
+    std::fs::create_dir_all(ring.join("arch_x86_64")).unwrap();
+    let (code, doc) = check_folder(&ring);
+    assert_eq!(code, 2, "{doc:#}");
+    let f = finding(&doc, "mirror-host-no-package");
+    let fix = f["fix"].as_str().unwrap();
+    assert!(
+        fix.contains(&format!("--folder {}", tree.display())) && fix.contains("a ring folder"),
+        "{fix}"
+    );
+    // The download folder itself: its empty arch folder is the usual package-missing.
+    let (_, doc) = check_folder(&tree);
+    let ids = ids(&doc);
+    assert!(
+        !ids.contains(&"mirror-host-no-package".to_string()),
+        "{ids:?}"
+    );
+    assert!(
+        ids.contains(&"mirror-host-package-missing".to_string()),
+        "{ids:?}"
+    );
+}

@@ -60,6 +60,13 @@ pub static FOLDER_UNREADABLE: Rule = Rule {
     fix: "Run the downloader once (it creates the folder), or run mirror check as the user that owns it.",
     basis: "Critical: a download folder that does not exist or cannot be read serves the fleet no package; unknown when only this user cannot read it: the tool cannot judge what it serves. Inferred from how real mirror setups fail; the meaning says why.",
 };
+pub static NO_PACKAGE: Rule = Rule {
+    id: "mirror-host-no-package",
+    severity: "critical",
+    meaning: "`mirror check --folder DIR` found no arch folder in any layout it reads: neither the downloader's tree (DIR/<platform>/<ring>[_back]/arch_<arch>/, platform linux or mac, ring production or preview) nor a staged root's (DIR/incoming/ or DIR/canary/ holding the same tree). DIR is empty, or is not a download folder: a ring, platform or arch folder, or an unrelated directory. The finding names the paths looked for and what DIR holds.",
+    fix: "Pass the download folder itself (downloadFolder in settings.json: the folder that holds linux/), or --settings PATH; if DIR is that folder, run the downloader (or `mdatp-doctor mirror run`) to fill it.",
+    basis: "Critical: nothing in the folder checked would hand the fleet a package, so a mirror served from it gives the fleet none. Inferred: the layouts are the ones the downloader (xplat_offline_updates_download.sh 0.0.2) writes and mirror promote builds; a folder holding neither serves endpoints only 404s.",
+};
 pub static PACKAGE_MISSING: Rule = Rule {
     id: "mirror-host-package-missing",
     severity: "critical",
@@ -243,6 +250,7 @@ pub static RULES: &[&Rule] = &[
     &FOLDER_VOLATILE,
     &FOLDER_SPACE,
     &FOLDER_UNREADABLE,
+    &NO_PACKAGE,
     &PACKAGE_MISSING,
     &PACKAGE_BAD,
     &MANIFEST_BAD,
@@ -374,6 +382,7 @@ pub fn check(s: &MirrorHostSnapshot) -> Vec<Finding> {
     let mut out = Vec::new();
     settings_findings(s, &mut out);
     folder_findings(s, &mut out);
+    no_package_findings(s, &mut out);
     for a in &s.tree {
         arch_findings(s, a, &mut out);
     }
@@ -569,6 +578,105 @@ fn folder_findings(s: &MirrorHostSnapshot, out: &mut Vec<Finding>) {
             format!("Free space on the file system of {folder} or move downloadFolder."),
         ));
     }
+}
+
+/// `--folder DIR` holding no arch folder of either layout: the paths looked for, what DIR
+/// holds, and the folder meant when DIR is one below it.
+fn no_package_findings(s: &MirrorHostSnapshot, out: &mut Vec<Finding>) {
+    let Some(l) = &s.folder_listing else { return };
+    let folder = s.folder.display().to_string();
+    let dir = folder.trim_end_matches('/');
+    let mut evidence = vec![
+        ev(
+            "tree",
+            "looked for (the downloader's tree)",
+            format!("{dir}/{{linux,mac}}/{{production,preview}}{{,_back}}/arch_{{x86_64,arm64}}/"),
+        ),
+        ev(
+            "tree",
+            "looked for (a staged root)",
+            format!(
+                "{dir}/{{incoming,canary}}/{{linux,mac}}/{{production,preview}}/arch_{{x86_64,arm64}}/"
+            ),
+        ),
+        ev("tree", folder.clone(), holds(l)),
+    ];
+    // DIR is a level of the tree below the download folder: name the one meant.
+    let below = if l.has_package {
+        Some(("an arch folder (it holds updates.zip or manifest.json)", 3))
+    } else if l.has_arch {
+        Some(("a ring folder (it holds arch_*)", 2))
+    } else if l.has_ring {
+        Some(("a platform folder (it holds production/ or preview/)", 1))
+    } else {
+        None
+    };
+    let fix = match below {
+        Some((what, levels)) => {
+            let meant = up(&s.folder, levels).map_or_else(
+                || format!("the folder {levels} level(s) above it"),
+                |p| p.display().to_string(),
+            );
+            evidence.push(ev("tree", "looks like", what));
+            format!(
+                "{folder} is {what}, not a download folder: pass the folder that holds linux/, --folder {meant} (or --settings PATH)."
+            )
+        }
+        None if s.staged.is_some() => format!(
+            "{folder} is a staged root with nothing in any stage: run the downloader into {dir}/incoming (or `mdatp-doctor mirror run`), then `mdatp-doctor mirror promote --root {folder} --to canary`."
+        ),
+        None if l.count == 0 => format!(
+            "If {folder} is the download folder, run the downloader (or `mdatp-doctor mirror run`) to fill it; otherwise pass the download folder (downloadFolder in settings.json), or --settings PATH."
+        ),
+        None => format!(
+            "{folder} is not a download folder: pass the one that holds linux/ (downloadFolder in settings.json), or --settings PATH."
+        ),
+    };
+    let title = if l.count == 0 {
+        format!("No package in {folder}: the folder is empty")
+    } else if s.staged.is_some() {
+        format!("No package in {folder}: a staged root with no arch folder in any stage")
+    } else {
+        format!(
+            "No package in {folder}: no linux/*/arch_* or mac/*/arch_* folder of the downloader's tree or a staged root"
+        )
+    };
+    out.push(NO_PACKAGE.raise(Severity::Critical, title, evidence, fix));
+}
+
+/// What a folder holds, in a few names.
+fn holds(l: &crate::mirror_host::FolderListing) -> String {
+    if l.count == 0 {
+        return "empty".into();
+    }
+    let more = l.count.saturating_sub(l.names.len());
+    let capped = if l.count >= crate::mirror_host::FolderListing::COUNTED {
+        "+"
+    } else {
+        ""
+    };
+    if more == 0 {
+        format!("holds {}", l.names.join(", "))
+    } else {
+        format!(
+            "holds {}, … ({}{capped} entries)",
+            l.names.join(", "),
+            l.count
+        )
+    }
+}
+
+/// `p` without its last `n` components, when it has them (`..` and `.` are not undone).
+fn up(p: &Path, n: usize) -> Option<std::path::PathBuf> {
+    let mut out = p.to_path_buf();
+    for _ in 0..n {
+        let last = out.components().next_back()?;
+        if !matches!(last, std::path::Component::Normal(_)) {
+            return None;
+        }
+        out.pop();
+    }
+    (!out.as_os_str().is_empty()).then_some(out)
 }
 
 fn slot_name(a: &ArchState) -> String {
@@ -1733,6 +1841,7 @@ mod tests {
             selinux: None,
             statuses: Vec::new(),
             staged: Some(StagedRoot { stages, journal }),
+            folder_listing: None,
         }
     }
 
@@ -1781,6 +1890,48 @@ mod tests {
             "{}",
             fs[0].fix
         );
+    }
+
+    #[test]
+    fn a_staged_root_with_nothing_in_any_stage_has_no_package() {
+        let mut s = snapshot(Vec::new(), None);
+        s.folder_listing = Some(crate::mirror_host::FolderListing {
+            names: vec!["canary".into(), "incoming".into()],
+            count: 2,
+            ..Default::default()
+        });
+        let fs = check(&s);
+        assert_eq!(ids(&fs), [("mirror-host-no-package", Severity::Critical)]);
+        assert!(
+            fs[0].title.contains("no arch folder in any stage"),
+            "{}",
+            fs[0].title
+        );
+        assert!(
+            fs[0]
+                .fix
+                .contains(&format!("mirror promote --root {ROOT} --to canary")),
+            "{}",
+            fs[0].fix
+        );
+        // An arch folder given for the download folder: three levels up is the one meant.
+        s.staged = None;
+        s.folder = PathBuf::from("/srv/wdav-update/linux/production/arch_x86_64");
+        s.folder_listing = Some(crate::mirror_host::FolderListing {
+            names: vec!["manifest.json".into(), "updates.zip".into()],
+            count: 2,
+            has_package: true,
+            ..Default::default()
+        });
+        let fs = check(&s);
+        assert!(
+            fs[0].fix.contains("--folder /srv/wdav-update "),
+            "{}",
+            fs[0].fix
+        );
+        // A relative one with too few levels to climb: said in words.
+        s.folder = PathBuf::from("arch_x86_64");
+        assert!(check(&s)[0].fix.contains("the folder 3 level(s) above it"));
     }
 
     #[test]
