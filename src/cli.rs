@@ -409,7 +409,7 @@ pub enum ArchChoice {
 pub struct ProbeArgs {
     /// Mirror ring folder to probe (http://, https://, file:// or an absolute directory)
     /// [default: mdatp's configured URL]
-    #[arg(long, value_name = "URL|PATH")]
+    #[arg(long, value_name = "URL|PATH", value_parser = parse_mirror_url)]
     pub url: Option<String>,
 
     /// Architecture folder to probe [default: this machine's]
@@ -950,7 +950,7 @@ pub struct MirrorCheckArgs {
 
     /// The ring folder URL endpoints use (e.g. http://mirror:8000/linux/production/):
     /// fetch manifest.json and updates.zip through it and compare them with the disk
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = parse_mirror_url)]
     pub url: Option<String>,
 
     /// Time limit for fetching one architecture's files through --url
@@ -990,6 +990,12 @@ pub struct GenerateArgs {
     /// Directory that receives completions/ and man/ (and holds the docs/findings.md to update)
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub out_dir: PathBuf,
+}
+
+/// A mirror location given with --url: one this tool can probe, else a usage error with
+/// the corrected form (a typo is the command line's, never the managed file's problem).
+fn parse_mirror_url(s: &str) -> Result<String, String> {
+    crate::mirror::url::command_line(s, std::env::current_dir().ok().as_deref())
 }
 
 /// A soak time: an age, or 0 for none.

@@ -193,15 +193,19 @@ pub fn usage_unknown(message: &str) -> String {
     )
 }
 
-/// Whether a raw command line asks for `check` in nagios mode (the default for `check`),
-/// so that even a refused command line answers as a plugin must.
+/// Whether a raw command line asks for `check` in nagios mode (the default for `check`;
+/// `mirror check` only with `--format nagios`, its default being human), so that even a
+/// refused command line answers as a plugin must.
 pub fn is_nagios_check(args: &[String]) -> bool {
     let mut is_check = false;
+    let mut mirror = false;
     let mut format: Option<&str> = None;
     let mut i = 0;
     while i < args.len() {
         let a = args[i].as_str();
-        if a == "check" && !is_check {
+        if a == "mirror" && !is_check {
+            mirror = true;
+        } else if a == "check" && !is_check {
             is_check = true;
         } else if a == "--format" {
             format = args.get(i + 1).map(String::as_str);
@@ -211,7 +215,7 @@ pub fn is_nagios_check(args: &[String]) -> bool {
         }
         i += 1;
     }
-    is_check && format.is_none_or(|f| f == "nagios")
+    is_check && format.map_or(!mirror, |f| f == "nagios")
 }
 
 #[cfg(test)]

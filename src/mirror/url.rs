@@ -2,7 +2,7 @@
 //! is and what is wrong with it by the rules of Microsoft's downloader layout
 //! (`<download folder>/linux/<ring>/arch_<arch>/updates.zip`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use url::Url;
 
@@ -146,6 +146,103 @@ fn with_segments(location: &Location, segments: &[String]) -> String {
         }
         Location::Dir(_) => path,
     }
+}
+
+/// What a mirror location is, in the words every refusal uses.
+const WHAT_IT_IS: &str = "the mirror is an http:// or https:// URL or an absolute directory";
+
+/// A mirror location typed on the command line (`--url`), checked before anything runs:
+/// text [`check`] cannot use at all (no scheme, another scheme, unparseable, empty) is a
+/// usage error with the corrected form, so a typo is never probed, graded, or blamed on the
+/// managed file. `cwd` turns a relative directory into the absolute one suggested.
+/// What the location's path says (an `arch_*` folder, no ring folder) stays a finding.
+pub fn command_line(text: &str, cwd: Option<&Path>) -> Result<String, String> {
+    let t = text.trim();
+    if t.chars().any(char::is_control) {
+        return Err("it contains a control character".into());
+    }
+    let checked = check(t);
+    let Some(UrlProblem::Malformed { reason, .. }) = checked
+        .problems
+        .iter()
+        .find(|p| matches!(p, UrlProblem::Malformed { .. }))
+    else {
+        return Ok(text.to_string());
+    };
+    let mean = |s: String| format!("; did you mean {s}?");
+    if t.is_empty() {
+        return Err(format!(
+            "it is empty: {WHAT_IT_IS} (its ring folder), e.g. http://mirror:8000/linux/production/"
+        ));
+    }
+    if let Some((scheme, rest)) = t.split_once("://") {
+        let lower = scheme.to_ascii_lowercase();
+        if matches!(lower.as_str(), "http" | "https" | "file") {
+            // Known scheme, unusable text (a bad port, no host, a file:// with a host).
+            return Err(format!("{reason}; {WHAT_IT_IS}"));
+        }
+        // Another scheme: the same host and path over http://.
+        return Err(format!(
+            "unsupported scheme `{scheme}`: {WHAT_IT_IS}{}",
+            mean(format!("http://{rest}"))
+        ));
+    }
+    // `http:/host/…`, `https:host/…`: the scheme with its slashes mistyped.
+    let lower = t.to_ascii_lowercase();
+    for scheme in ["https", "http"] {
+        if let Some(rest) = lower
+            .strip_prefix(scheme)
+            .and_then(|r| r.strip_prefix(':').or_else(|| r.strip_prefix("//")))
+        {
+            let rest = &t[t.len() - rest.len()..];
+            return Err(format!(
+                "`{scheme}` without `://`: {WHAT_IT_IS}{}",
+                mean(format!("{scheme}://{}", rest.trim_start_matches('/')))
+            ));
+        }
+    }
+    // A relative directory: the absolute one it names (not resolved: no symlink followed).
+    let dir_like = t.starts_with("./")
+        || t.starts_with("../")
+        || t == "."
+        || t == ".."
+        || t.starts_with("~/")
+        || cwd.is_some_and(|c| c.join(t).is_dir());
+    if dir_like {
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        let base = match t.strip_prefix("~/") {
+            Some(rest) => home.map(|h| h.join(rest)),
+            None => cwd.map(|c| c.join(t)),
+        };
+        let suggestion = base.map_or_else(
+            || "its absolute path".to_string(),
+            |p| {
+                let mut out = PathBuf::from("/");
+                for c in p.components() {
+                    match c {
+                        std::path::Component::ParentDir => {
+                            out.pop();
+                        }
+                        std::path::Component::Normal(n) => out.push(n),
+                        _ => {}
+                    }
+                }
+                let mut s = out.display().to_string();
+                if t.ends_with('/') && !s.ends_with('/') {
+                    s.push('/');
+                }
+                s
+            },
+        );
+        return Err(format!(
+            "a relative directory: {WHAT_IT_IS}{}",
+            mean(suggestion)
+        ));
+    }
+    Err(format!(
+        "no scheme: {WHAT_IT_IS}{}",
+        mean(format!("http://{t}"))
+    ))
 }
 
 /// The folder for one architecture below the configured ring folder.

@@ -699,3 +699,66 @@ fn a_server_error_and_a_truncated_package() {
             .contains("not a readable zip")
     );
 }
+
+#[test]
+fn a_url_without_a_usable_scheme_is_a_usage_error_with_the_corrected_form() {
+    let env = TestEnv::new();
+    let empty = tempfile::tempdir().unwrap();
+    let folder = empty.path().to_str().unwrap();
+    for (url, meant) in [
+        (
+            "host:8000/linux/production/",
+            "did you mean http://host:8000/linux/production/?",
+        ),
+        (
+            "ftp://host/linux/production/",
+            "did you mean http://host/linux/production/?",
+        ),
+    ] {
+        for args in [
+            vec!["connectivity", "--url", url],
+            vec!["diagnose", "--url", url],
+            vec!["check", "--format", "json", "--url", url],
+            vec!["bundle", "--url", url],
+            vec!["mirror", "check", "--folder", folder, "--url", url],
+        ] {
+            let out = env.cmd().args(&args).output().expect("runs");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(64), "{args:?}: {stderr}");
+            assert!(
+                stderr.contains(&format!("invalid value '{url}' for '--url"))
+                    && stderr.contains(meant),
+                "{args:?}: {stderr}"
+            );
+            // Never blamed on the managed file, never a finding.
+            assert!(!stderr.contains("offlineDefinitionUpdateUrl"), "{stderr}");
+            assert!(out.stdout.is_empty(), "{args:?}");
+        }
+        // `check` in nagios mode (its default) answers as a plugin: UNKNOWN, same words.
+        let out = env.cmd().args(["check", "--url", url]).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(3), "{stdout}");
+        assert!(
+            stdout.starts_with("MDATP OFFLINE-UPDATES UNKNOWN - bad argument: ")
+                && stdout.contains(meant),
+            "{stdout}"
+        );
+    }
+    assert!(
+        env.invocations().is_empty(),
+        "a refused command line runs no mdatp"
+    );
+    // The same text in the managed file is still a finding, not a usage error.
+    env.write_managed_config(r#"{"antivirusEngine": {"offlineDefinitionUpdate": "enabled", "offlineDefinitionUpdateUrl": "host:8000/linux/production/"}}"#);
+    let out = env
+        .cmd()
+        .args(["config", "check", "--format", "json"])
+        .output()
+        .unwrap();
+    let doc = stdout_json(&out);
+    assert_eq!(
+        finding(&doc, "url-malformed")["severity"],
+        "warning",
+        "{doc:#}"
+    );
+}

@@ -19,6 +19,11 @@ fn nagios_mode_is_recognised_from_the_raw_arguments() {
     assert!(!is_nagios_check(&v(&["check", "--format", "prometheus"])));
     assert!(!is_nagios_check(&v(&["check", "--format=json"])));
     assert!(!is_nagios_check(&v(&["diagnose", "--bogus"])));
+    // `mirror check` prints for people unless told otherwise.
+    assert!(!is_nagios_check(&v(&["mirror", "check", "--url", "h:1/x"])));
+    assert!(is_nagios_check(&v(&[
+        "mirror", "check", "--format", "nagios", "--bogus"
+    ])));
 }
 
 #[test]

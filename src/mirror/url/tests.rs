@@ -95,3 +95,45 @@ fn arch_folder_is_joined_below_the_ring() {
         "/mnt/x/linux/production/arch_x86_64"
     );
 }
+
+#[test]
+fn a_command_line_location_that_cannot_be_probed_is_refused_with_the_corrected_form() {
+    let cwd = std::env::temp_dir();
+    let refused = |t: &str| command_line(t, Some(&cwd)).unwrap_err();
+    let e = refused("host:8000/linux/production/");
+    assert!(
+        e.starts_with("no scheme")
+            && e.ends_with("did you mean http://host:8000/linux/production/?"),
+        "{e}"
+    );
+    let e = refused("ftp://host/linux/production/");
+    assert!(
+        e.contains("unsupported scheme `ftp`")
+            && e.ends_with("did you mean http://host/linux/production/?"),
+        "{e}"
+    );
+    assert!(refused("http:/host/x/").ends_with("did you mean http://host/x/?"));
+    assert!(refused("HTTPS:host/x").ends_with("did you mean https://host/x?"));
+    assert!(refused("http//host/x").ends_with("did you mean http://host/x?"));
+    let e = refused("./mirror/linux/production/");
+    let want = format!("did you mean {}/mirror/linux/production/?", cwd.display());
+    assert!(
+        e.starts_with("a relative directory") && e.ends_with(&want),
+        "{e}"
+    );
+    let e = command_line("../b", Some(Path::new("/srv/a"))).unwrap_err();
+    assert!(e.ends_with("did you mean /srv/b?"), "{e}");
+    assert!(refused("").starts_with("it is empty"));
+    assert!(refused("http://h:99999/").contains("invalid port number"));
+    assert!(refused("http://h/\u{1b}[31m").contains("control character"));
+    // What can be probed passes as typed; its path is still judged by the findings.
+    for ok in [
+        "http://mirror:8000/linux/production/",
+        "HTTPS://mirror/linux/production/arch_x86_64/",
+        "/mnt/mirror/linux/production/",
+        "file:///mnt/mirror/linux/production/",
+        "http://mirror/somewhere/else",
+    ] {
+        assert_eq!(command_line(ok, Some(&cwd)).as_deref(), Ok(ok));
+    }
+}
