@@ -110,7 +110,16 @@ pub fn fix(ctx: &Context, args: &ConfigFixArgs, default_path: &Path) -> Result<F
             hint: "`mdatp-doctor diagnose --list` and docs/config.md list the settings".into(),
             exit: ExitCode::Usage,
         })?;
-    let text = read_text(path)?;
+    let text = read_text(path).map_err(|mut f| {
+        // SAFETY: geteuid has no preconditions.
+        if f.kind == "config_unreadable" && unsafe { libc::geteuid() } != 0 {
+            f.hint = format!(
+                "{}; config fix reads and replaces the root-owned managed file: run it as root (sudo mdatp-doctor config fix …)",
+                f.hint
+            );
+        }
+        f
+    })?;
     // `--undo` never takes the next word as its backup (`config fix FILE --undo` undoes
     // FILE): a backup is named only with `--undo=BACKUP` or `--undo-from BACKUP`.
     if args.undo.is_some() || args.undo_from.is_some() {
@@ -388,11 +397,13 @@ fn replace(
 
 fn lock(ctx: &Context) -> Result<crate::state::lock::Lock, Failure> {
     crate::state::lock::acquire(&ctx.state_dir, None).map_err(|e| {
-        Failure::unknown(
-            "lock_held",
-            format!("another update or config fix is running: {e}"),
-            "wait for it to finish",
-        )
+        super::lock_failure(e, "config fix", |holder| {
+            Failure::unknown(
+                "lock_held",
+                format!("another update or config fix is running ({holder})"),
+                "wait for it to finish, then run config fix again",
+            )
+        })
     })
 }
 

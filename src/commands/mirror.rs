@@ -228,12 +228,14 @@ pub fn run_downloader(ctx: &Context, args: &MirrorRunArgs) -> Result<Finished, F
     let _lock = match state::lock::acquire_named(&ctx.state_dir, "mirror-run.lock", None) {
         Ok(l) => l,
         Err(e) => {
-            return Err(Failure {
+            return Err(super::lock_failure(e, "mirror run", |holder| Failure {
                 kind: "lock_held",
-                message: format!("mirror run: {e}"),
+                message: format!(
+                    "mirror run: another mirror run, promote or rollback holds the lock ({holder})"
+                ),
                 hint: "another mirror run is in progress; two runs must never overlap".into(),
                 exit: ExitCode::Unknown,
-            });
+            }));
         }
     };
     let run_deadline = Instant::now() + args.run_timeout;

@@ -186,3 +186,29 @@ pub fn thresholds(t: &AgeThresholds, p: &ProbeArgs) -> Thresholds {
         stale_after: p.stale_after,
     }
 }
+
+/// A lock in the state directory could not be taken. Held by another run: `held` says
+/// so in the command's words (what holds it, what to do). Anything else is the state
+/// directory itself (a permission, a file in the way, a read-only file system): named as
+/// such, with its fix, never as a run that is not there.
+pub fn lock_failure(
+    e: crate::state::lock::LockError,
+    command: &str,
+    held: impl FnOnce(&str) -> Failure,
+) -> Failure {
+    use crate::state::lock::LockError;
+    const GENERAL: &str = "the state directory (--state-dir, MDATP_DOCTOR_STATE_DIR) must be a directory this user owns and alone can write; fix what the message names, or point --state-dir at another";
+    match e {
+        LockError::Held { holder } => held(&holder),
+        LockError::Dir(d) => Failure::unknown(
+            "state_dir_unusable",
+            format!("{command}: {}", d.message),
+            d.fix.unwrap_or_else(|| GENERAL.into()),
+        ),
+        LockError::Io(m) => Failure::unknown(
+            "state_dir_unusable",
+            format!("{command}: cannot take its lock in the state directory: {m}"),
+            GENERAL,
+        ),
+    }
+}

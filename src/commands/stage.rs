@@ -20,13 +20,15 @@ use crate::units::compare_versions;
 /// The lock `mirror run` takes: a promote never overlaps a download or another promote.
 pub fn lock(ctx: &Context, command: &str) -> Result<crate::state::lock::Lock, Failure> {
     crate::state::lock::acquire_named(&ctx.state_dir, "mirror-run.lock", None).map_err(|e| {
-        Failure {
+        super::lock_failure(e, command, |holder| Failure {
             kind: "lock_held",
-            message: format!("{command}: {e}"),
+            message: format!(
+                "{command}: another mirror run, promote or rollback holds the lock ({holder})"
+            ),
             hint: "another mirror run, promote or rollback is in progress; run again when it ends"
                 .into(),
             exit: ExitCode::Unknown,
-        }
+        })
     })
 }
 

@@ -68,11 +68,13 @@ pub fn run(ctx: &Context, args: &UpdateArgs, managed_config: &Path) -> Result<Fi
 
     let _lock = lock::acquire(&ctx.state_dir, args.wait_lock.then_some(args.wait_timeout))
         .map_err(|e| {
-            Failure::unknown(
-                "update_lock_held",
-                e.to_string(),
-                "wait for it to finish, or pass --wait-lock to queue behind it",
-            )
+            super::lock_failure(e, "update", |holder| {
+                Failure::unknown(
+                    "update_lock_held",
+                    format!("another update is running ({holder})"),
+                    "wait for it to finish, or pass --wait-lock to queue behind it",
+                )
+            })
         })?;
     // From here an interrupt stops the wait and we still report what we know.
     interrupt::graceful();

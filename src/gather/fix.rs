@@ -96,7 +96,79 @@ pub fn check_target(path: &Path, force: bool) -> Result<Metadata, Failure> {
             "check why; --force writes it anyway (keeping its owner)",
         ));
     }
+    rights_to_replace(path, dir, &meta)?;
     Ok(meta)
+}
+
+/// Replacing the file takes creating its successor in `dir` and giving it the file's
+/// owner: a run without the rights to both (not root, or a read-only file system) is told
+/// so, and how to get them, before health is read or a backup taken.
+fn rights_to_replace(path: &Path, dir: &Path, meta: &Metadata) -> Result<(), Failure> {
+    use std::os::unix::ffi::OsStrExt;
+    // SAFETY: geteuid has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    let dir_error = std::ffi::CString::new(dir.as_os_str().as_bytes())
+        .ok()
+        .and_then(|c| {
+            // SAFETY: a valid C string; faccessat only reads it. AT_EACCESS: the rights
+            // of the effective user, the one that writes.
+            let rc = unsafe {
+                libc::faccessat(
+                    libc::AT_FDCWD,
+                    c.as_ptr(),
+                    libc::W_OK | libc::X_OK,
+                    libc::AT_EACCESS,
+                )
+            };
+            (rc != 0).then(std::io::Error::last_os_error)
+        });
+    let shown = path.display();
+    if let Some(e) = &dir_error
+        && e.raw_os_error() == Some(libc::EROFS)
+    {
+        return Err(refuse(
+            "config_read_only",
+            format!(
+                "{shown} cannot be replaced: {} is on a read-only file system ({e}); nothing was changed",
+                dir.display()
+            ),
+            "remount that file system read-write (or change the image it is built from), then run config fix again",
+        ));
+    }
+    let not_owner = me != 0 && meta.uid() != me;
+    if !not_owner && dir_error.is_none() {
+        return Ok(());
+    }
+    let mut why = Vec::new();
+    if not_owner {
+        why.push(format!(
+            "it belongs to uid {}, and only root may give the new file that owner",
+            meta.uid()
+        ));
+    }
+    if let Some(e) = &dir_error {
+        let d = fs::metadata(dir).ok();
+        why.push(format!(
+            "{} ({}) does not let it create the new file beside it: {e}",
+            dir.display(),
+            d.map_or_else(
+                || "unreadable".to_string(),
+                |d| format!("owner uid {}, mode {:04o}", d.uid(), d.mode() & 0o7777)
+            ),
+        ));
+    }
+    Err(refuse(
+        "config_permission_denied",
+        format!(
+            "uid {me} (this run) cannot replace {shown}: {}; nothing was changed",
+            why.join("; and ")
+        ),
+        if me == 0 {
+            "root is refused there (an immutable attribute, a root-squashed NFS mount or a security policy): lift that, then run config fix again"
+        } else {
+            "config fix --apply and --undo replace the root-owned managed file: run the same command as root (sudo mdatp-doctor config fix …)"
+        },
+    ))
 }
 
 /// Every directory above the managed file's must be beyond other users' reach too: one
@@ -186,11 +258,11 @@ pub fn backup(
     now: jiff::Timestamp,
 ) -> Result<PathBuf, Failure> {
     crate::state::check_dir(dir, true).map_err(|e| {
-        refuse(
-            "backup_dir_untrusted",
-            e,
-            "fix that directory or name another with --backup-dir",
-        )
+        let hint = match &e.fix {
+            Some(f) => format!("{f}; or name another backup directory with --backup-dir"),
+            None => "fix that directory or name another with --backup-dir".into(),
+        };
+        refuse("backup_dir_untrusted", e.message, &hint)
     })?;
     let failed = |path: &Path, e: std::io::Error| {
         refuse(

@@ -20,6 +20,8 @@ pub enum LockError {
     Held {
         holder: String,
     },
+    /// The state directory cannot be used (and why, and the fix when known).
+    Dir(super::DirError),
     Io(String),
 }
 
@@ -27,6 +29,7 @@ impl std::fmt::Display for LockError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             LockError::Held { holder } => write!(f, "another update is running ({holder})"),
+            LockError::Dir(e) => write!(f, "{e}"),
             LockError::Io(e) => write!(f, "cannot take the update lock: {e}"),
         }
     }
@@ -39,7 +42,7 @@ pub fn acquire(dir: &Path, wait: Option<Duration>) -> Result<Lock, LockError> {
 
 /// Takes the lock file `name` in `dir`; with `wait`, retries until free or out of time.
 pub fn acquire_named(dir: &Path, name: &str, wait: Option<Duration>) -> Result<Lock, LockError> {
-    super::check_dir(dir, true).map_err(LockError::Io)?;
+    super::check_dir(dir, true).map_err(LockError::Dir)?;
     // Created 0600 when missing; never a symlink, a FIFO or a file someone else owns (a
     // lock file another user holds would let them stop every update, or name a fake
     // holder).

@@ -42,7 +42,10 @@ fn a_group_or_world_writable_dir_is_refused() {
         let (_t, state) = private_dir();
         std::fs::set_permissions(&state, std::fs::Permissions::from_mode(mode)).expect("chmod");
         let e = check_dir(&state, true).expect_err("refused");
-        assert!(e.contains("group- or world-writable"), "{mode:o}: {e}");
+        assert!(
+            e.message.contains("group- or world-writable"),
+            "{mode:o}: {e}"
+        );
     }
     // Readable by others is fine: nobody else can change it.
     let (_t, state) = private_dir();
@@ -57,7 +60,7 @@ fn a_dir_owned_by_someone_else_is_refused() {
     let (_t, state) = private_dir();
     chown(&state, NOBODY);
     let e = check_dir(&state, false).expect_err("refused");
-    assert!(e.contains("owned by uid 65534"), "{e}");
+    assert!(e.message.contains("owned by uid 65534"), "{e}");
 }
 
 #[test]
@@ -69,14 +72,32 @@ fn a_symlinked_dir_is_followed_only_when_ours() {
     if is_root() {
         chown(&link, NOBODY);
         let e = check_dir(&link, false).expect_err("someone else's link");
-        assert!(e.contains("symbolic link owned by uid 65534"), "{e}");
+        assert!(
+            e.message.contains("symbolic link owned by uid 65534"),
+            "{e}"
+        );
     }
     let file = t.path().join("file");
     std::fs::write(&file, "x").expect("write");
+    let e = check_dir(&file, true).expect_err("a file");
     assert!(
-        check_dir(&file, true)
-            .expect_err("a file")
-            .contains("not a directory")
+        e.message.contains("is a regular file, not a directory"),
+        "{e}"
+    );
+    assert!(e.fix.is_some());
+    // Below a file (ENOTDIR, for root too): the file is named, with the fix.
+    let e = check_dir(&file.join("state"), true).expect_err("below a file");
+    assert_eq!(
+        e.message,
+        format!(
+            "cannot reach the state directory {}/state: Not a directory (os error 20): {} is a regular file, not a directory",
+            file.display(),
+            file.display()
+        )
+    );
+    assert_eq!(
+        e.fix.as_deref(),
+        Some("point --state-dir (MDATP_DOCTOR_STATE_DIR) at a directory path")
     );
 }
 

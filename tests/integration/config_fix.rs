@@ -542,3 +542,64 @@ fn a_repeated_key_is_named_and_only_its_last_copy_changed() {
         "{after}"
     );
 }
+
+#[test]
+fn a_run_without_root_is_told_to_run_as_root_and_nothing_changes() {
+    // As nobody when the tests run as root (the file is root's, as on an endpoint); as
+    // this user otherwise, on a file of its own (--force) in a folder it may not write.
+    let env = picks_it_up();
+    let path = env.managed_config_path();
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    let folder_mode = if root { 0o755 } else { 0o555 };
+    std::fs::set_permissions(env.path(), std::fs::Permissions::from_mode(folder_mode))
+        .expect("chmod");
+    let (mut cmd, _keep) = crate::testenv::as_non_root();
+    cmd.args(["config", "fix", "--apply"])
+        .arg(&path)
+        .env("MDATP_DOCTOR_MDATP", crate::testenv::fake_mdatp_path())
+        .env("MDATP_DOCTOR_STATE_DIR", env.state_dir());
+    if !root {
+        cmd.arg("--force");
+    }
+    let out = cmd.output().expect("runs");
+    std::fs::set_permissions(env.path(), std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let uid = if root {
+        crate::testenv::NOBODY
+    } else {
+        // SAFETY: as above.
+        unsafe { libc::geteuid() }
+    };
+    assert!(
+        stderr.contains(&format!(
+            "uid {uid} (this run) cannot replace {}",
+            path.display()
+        )) && stderr.contains("nothing was changed"),
+        "{stderr}"
+    );
+    if root {
+        assert!(
+            stderr.contains("it belongs to uid 0, and only root may give the new file that owner"),
+            "{stderr}"
+        );
+    }
+    assert!(
+        stderr.contains(&format!(
+            "{} (owner uid {}, mode {folder_mode:04o}) does not let it create the new file beside it: Permission denied",
+            env.path().display(),
+            std::fs::metadata(env.path()).expect("meta").uid()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: config fix --apply and --undo replace the root-owned managed file: run the same command as root (sudo mdatp-doctor config fix …)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("wait for it"), "{stderr}");
+    // Refused before anything: no backup, no mdatp, the file as it was.
+    assert_eq!(file(&env), broken());
+    assert!(!env.state_dir().join("backups").exists());
+    assert!(env.invocations().is_empty());
+}

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -1022,4 +1022,115 @@ fn check_with_two_silent_urls_reports_a_timeout_within_its_deadline() {
         1,
         "{text}"
     );
+}
+
+/// What a state directory that cannot be used must never be called: a run that is not
+/// there.
+fn no_phantom_run(stderr: &str) {
+    assert!(
+        !stderr.contains("is running") && !stderr.contains("wait for it"),
+        "a state directory problem reported as another run: {stderr}"
+    );
+}
+
+#[test]
+fn a_state_dir_under_a_file_is_named_not_blamed_on_another_run() {
+    // ENOTDIR: true for root too.
+    let env = endpoint();
+    let file = env.path().join("a-file");
+    std::fs::write(&file, "x").expect("write");
+    let state = file.join("state");
+    let state = state.to_str().expect("utf-8");
+    for args in [
+        vec!["--state-dir", state, "update"],
+        vec![
+            "--state-dir",
+            state,
+            "config",
+            "fix",
+            "--apply",
+            "--no-verify",
+            "--force",
+        ],
+        vec![
+            "--state-dir",
+            state,
+            "mirror",
+            "promote",
+            "--root",
+            env.path().to_str().unwrap(),
+            "--to",
+            "canary",
+        ],
+    ] {
+        let out = run(&env, &args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("the state directory {state}: Not a directory"))
+                && stderr.contains(&format!(
+                    "{} is a regular file, not a directory",
+                    file.display()
+                ))
+                && stderr.contains(
+                    "hint: point --state-dir (MDATP_DOCTOR_STATE_DIR) at a directory path"
+                ),
+            "{args:?}: {stderr}"
+        );
+        no_phantom_run(&stderr);
+    }
+    // The JSON error names it for programs.
+    let out = run(&env, &["--state-dir", state, "update", "--format", "json"]);
+    assert_eq!(stdout_json(&out)["error"]["kind"], "state_dir_unusable");
+    // Nothing was changed by the refused fix.
+    assert_eq!(
+        std::fs::read_to_string(env.managed_config_path()).expect("read"),
+        crate::testenv::config_for(OFFLINE_URL, false)
+    );
+}
+
+#[test]
+fn a_state_dir_this_user_may_not_create_names_the_folder_and_says_run_as_root() {
+    // EACCES as a user without root's rights: nobody (from root), or this user under a
+    // folder of its own without write permission.
+    let base = tempfile::tempdir().expect("tempdir");
+    let locked = base.path().join("locked");
+    std::fs::create_dir(&locked).expect("mkdir");
+    std::fs::set_permissions(base.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o555)).expect("chmod");
+    let root = base.path().join("served");
+    std::fs::create_dir(&root).expect("mkdir");
+    let state = locked.join("state");
+    let (mut cmd, _keep) = crate::testenv::as_non_root();
+    let out = cmd
+        .arg("--state-dir")
+        .arg(&state)
+        .args(["mirror", "promote", "--to", "canary", "--root"])
+        .arg(&root)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // SAFETY: geteuid has no preconditions.
+    let uid = if is_root() {
+        NOBODY
+    } else {
+        unsafe { libc::geteuid() }
+    };
+    let owner = std::fs::metadata(&locked).expect("meta").uid();
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "cannot create the state directory {}: Permission denied (os error 13): {} (owner uid {owner}, mode 0555) does not let uid {uid} (this run) create folders in it",
+            state.display(),
+            locked.display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: run as root (sudo mdatp-doctor …)")
+            && stderr.contains(&format!("a directory uid {uid} can write")),
+        "{stderr}"
+    );
+    no_phantom_run(&stderr);
+    assert!(!state.exists());
 }

@@ -1,6 +1,7 @@
 //! The test harness: a temporary world with a fake mdatp scenario, and the real
 //! `mdatp-doctor` binary pointed at it. A test states the endpoint and the expected output.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -407,4 +408,38 @@ pub fn config_for(url: &str, fallback: bool) -> String {
   "antivirusEngine": {{"enforcementLevel": "real_time", "offlineDefinitionUpdate": "enabled",
     "offlineDefinitionUpdateUrl": "{url}", "offlineDefinitionUpdateFallbackToCloud": {fallback}}}}}"#
     )
+}
+
+/// The uid and gid a root test run drops to (`nobody` on Debian and Fedora).
+pub const NOBODY: u32 = 65534;
+
+/// The binary, run as a user without root's rights: as is when the tests already run
+/// as one; as `nobody` (setpriv, util-linux) when they run as root, from a copy in a
+/// folder anyone can enter (the build tree may be under a home only root can). Keep the
+/// returned folder alive while the command runs.
+pub fn as_non_root() -> (std::process::Command, Option<tempfile::TempDir>) {
+    let bin = Path::new(env!("CARGO_BIN_EXE_mdatp-doctor"));
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return (std::process::Command::new(bin), None);
+    }
+    let setpriv = which::which("setpriv")
+        .expect("setpriv (util-linux) is needed to run the binary as nobody when root");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let copy = dir.path().join("mdatp-doctor");
+    if std::fs::hard_link(bin, &copy).is_err() {
+        std::fs::copy(bin, &copy).expect("copy the binary");
+    }
+    let mut cmd = std::process::Command::new(setpriv);
+    cmd.args([
+        format!("--reuid={NOBODY}"),
+        format!("--regid={NOBODY}"),
+        "--clear-groups".into(),
+        "--".into(),
+    ])
+    .arg(&copy)
+    .env("HOME", "/nonexistent")
+    .env_remove("XDG_STATE_HOME");
+    (cmd, Some(dir))
 }

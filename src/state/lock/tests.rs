@@ -63,7 +63,7 @@ fn a_shared_state_dir_is_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).expect("chmod");
     match acquire(dir.path(), None) {
-        Err(LockError::Io(e)) => assert!(e.contains("world-writable"), "{e}"),
+        Err(LockError::Dir(e)) => assert!(e.message.contains("world-writable"), "{e}"),
         other => panic!("{other:?}"),
     }
 }
