@@ -21,6 +21,7 @@ pub const DEFAULT_MANAGED_CONFIG: &str = "/etc/opt/microsoft/mdatp/managed/mdatp
                   on Linux: read mdatp health as typed fields, probe the update mirror, and name \
                   what is wrong with a concrete fix.",
     after_help = EXIT_CODES_HELP,
+    after_long_help = help_end(EXIT_CODES_HELP, &[]),
     propagate_version = true,
     arg_required_else_help = true
 )]
@@ -256,7 +257,8 @@ pub enum Command {
                       value and whether it comes from managed configuration, or JSON.\n\n\
                       Exits 0 when the output was read, 3 when mdatp could not be run or its \
                       output could not be read.",
-        after_help = EXIT_CODES_HELP
+        after_help = EXIT_CODES_HELP,
+        after_long_help = help_end(EXIT_CODES_HELP, &["health"])
     )]
     #[command(arg = format_arg(PLAIN_FORMATS, "human"))]
     Health(HealthArgs),
@@ -272,7 +274,8 @@ pub enum Command {
                       (cloudService.proxy), not the shell's *_proxy variables.\n\n\
                       Exits with the worst finding: 0 ok, 1 warning, 2 critical; 3 when nothing \
                       could be determined.",
-        after_help = EXIT_CODES_HELP
+        after_help = EXIT_CODES_HELP,
+        after_long_help = help_end(EXIT_CODES_HELP, &["connectivity"])
     )]
     #[command(arg = format_arg(PLAIN_FORMATS, "human"))]
     Connectivity(ConnectivityArgs),
@@ -284,7 +287,8 @@ pub enum Command {
                       known problem with its evidence and a concrete fix.\n\n\
                       Exits with the worst finding: 0 ok, 1 warning, 2 critical, 3 unknown \
                       (mdatp could not be read).",
-        after_help = EXIT_CODES_HELP
+        after_help = EXIT_CODES_HELP,
+        after_long_help = help_end(EXIT_CODES_HELP, &["diagnose"])
     )]
     #[command(arg = format_arg(PLAIN_FORMATS, "human"))]
     Diagnose(DiagnoseArgs),
@@ -298,7 +302,8 @@ pub enum Command {
                       node_exporter), checkmk (a local check line) or json.\n\n\
                       Never hangs a scheduler: after --deadline it prints UNKNOWN with what it \
                       knows. In nagios mode every internal error or bad argument is UNKNOWN (3).",
-        after_help = EXIT_CODES_HELP
+        after_help = EXIT_CODES_HELP,
+        after_long_help = help_end(EXIT_CODES_HELP, &["check"])
     )]
     #[command(arg = format_arg(ALL_FORMATS, "nagios"))]
     Check(CheckArgs),
@@ -312,7 +317,8 @@ pub enum Command {
                       Exits 0 updated from the mirror or already current, 1 updated from the \
                       cloud through fallback (the mirror is broken), 2 failed, 3 could not tell \
                       (timeout, mdatp failed, lock held, interrupted).",
-        after_help = EXIT_CODES_HELP
+        after_help = EXIT_CODES_HELP,
+        after_long_help = help_end(EXIT_CODES_HELP, &["update"])
     )]
     #[command(arg = format_arg(PLAIN_FORMATS, "human"))]
     Update(UpdateArgs),
@@ -328,7 +334,8 @@ pub enum Command {
                       every host name under DOMAIN, wherever it appears.\n\n\
                       Exits 0 when every collector worked, 1 when some failed (the bundle is \
                       still written), 2 when no bundle could be written.",
-        after_help = EXIT_CODES_HELP
+        after_help = EXIT_CODES_HELP,
+        after_long_help = help_end(EXIT_CODES_HELP, &["bundle"])
     )]
     #[command(arg = format_arg(PLAIN_FORMATS, "human"))]
     Bundle(BundleArgs),
@@ -340,17 +347,18 @@ pub enum Command {
                       finding (with examples), definitions versions per mirror, endpoints \
                       behind their mirror, mirrors behind the cloud. Unreadable reports are \
                       named, never fatal. Memory grows with distinct values, not reports.",
-        after_help = EXIT_CODES_HELP
+        after_help = EXIT_CODES_HELP,
+        after_long_help = help_end(EXIT_CODES_HELP, &["aggregate"])
     )]
     #[command(arg = format_arg(AGGREGATE_FORMATS, "human"))]
     Aggregate(AggregateArgs),
 
     /// Managed configuration tools
-    #[command(subcommand)]
+    #[command(subcommand, after_long_help = help_end("", &["config"]))]
     Config(ConfigCommand),
 
     /// On the mirror host: doctor Microsoft's offline downloader and the tree it leaves
-    #[command(subcommand)]
+    #[command(subcommand, after_long_help = help_end("", &["mirror"]))]
     Mirror(MirrorCommand),
 }
 
@@ -684,7 +692,8 @@ pub enum ConfigCommand {
                       compares the file with what health shows.\n\n\
                       Exits with the worst finding: 0 ok, 1 warning, 2 critical; 3 when a file \
                       named on the command line is missing or unreadable.",
-        after_help = EXIT_CODES_HELP
+        after_help = EXIT_CODES_HELP,
+        after_long_help = help_end(EXIT_CODES_HELP, &["config", "check"])
     )]
     #[command(arg = format_arg(PLAIN_FORMATS, "human"))]
     Check(ConfigCheckArgs),
@@ -700,13 +709,17 @@ pub enum ConfigCommand {
                       atomically with its owner, mode and SELinux label; then health is read \
                       until it shows the new values. --undo restores the newest backup (or \
                       the one named) the same way.",
-        after_help = "Exit status: 0 nothing to change (dry run) or every change taken by mdatp; \
-                      1 changes proposed, findings left for a person, or a change mdatp did not \
-                      pick up; 2 or 3 when the fix cannot be computed or written; 64 usage."
+        after_help = CONFIG_FIX_EXIT,
+        after_long_help = help_end(CONFIG_FIX_EXIT, &["config", "fix"])
     )]
     #[command(arg = format_arg(PLAIN_FORMATS, "human"))]
     Fix(ConfigFixArgs),
 }
+
+/// `config fix`'s exit codes, where it differs from the other commands.
+const CONFIG_FIX_EXIT: &str = "Exit status: 0 nothing to change (dry run) or every change taken by mdatp; \
+                               1 changes proposed, findings left for a person, or a change mdatp did not \
+                               pick up; 2 or 3 when the fix cannot be computed or written; 64 usage.";
 
 #[derive(Debug, Args)]
 pub struct ConfigFixArgs {
@@ -768,7 +781,8 @@ pub enum MirrorCommand {
                       finding is explained by `diagnose --explain ID`.\n\n\
                       Exits with the worst finding: 0 ok, 1 warning, 2 critical, 3 unknown \
                       (what should be checked could not be read).",
-        after_help = EXIT_CODES_HELP
+        after_help = EXIT_CODES_HELP,
+        after_long_help = help_end(EXIT_CODES_HELP, &["mirror", "check"])
     )]
     #[command(arg = format_arg(ALL_FORMATS, "human"))]
     Check(MirrorCheckArgs),
@@ -788,7 +802,8 @@ pub enum MirrorCommand {
                       Exits 2 when the run was bad (the script failed, timed out or could not \
                       be started, or the tree is bad) even though the script exited 0; 3 when \
                       another run holds the lock.",
-        after_help = EXIT_CODES_HELP
+        after_help = EXIT_CODES_HELP,
+        after_long_help = help_end(EXIT_CODES_HELP, &["mirror", "run"])
     )]
     #[command(arg = format_arg(PLAIN_FORMATS, "human"))]
     Run(MirrorRunArgs),
@@ -818,7 +833,8 @@ pub enum MirrorCommand {
                       package, an older one, or the gate not met: each reason and what to do \
                       next is printed) or a step failed, 3 another mirror run or promote holds \
                       the lock.",
-        after_help = EXIT_CODES_HELP
+        after_help = EXIT_CODES_HELP,
+        after_long_help = help_end(EXIT_CODES_HELP, &["mirror", "promote"])
     )]
     #[command(arg = format_arg(PLAIN_FORMATS, "human"))]
     Promote(MirrorPromoteArgs),
@@ -833,7 +849,8 @@ pub enum MirrorCommand {
                       package), 1 rolled back but the rejected folder could not be removed, 2 \
                       nothing to roll back to or the back folder is not fit to serve, 3 another \
                       mirror run or promote holds the lock.",
-        after_help = EXIT_CODES_HELP
+        after_help = EXIT_CODES_HELP,
+        after_long_help = help_end(EXIT_CODES_HELP, &["mirror", "rollback"])
     )]
     #[command(arg = format_arg(PLAIN_FORMATS, "human"))]
     Rollback(MirrorRollbackArgs),
@@ -1014,6 +1031,265 @@ fn parse_section(s: &str) -> Result<String, String> {
     } else {
         Err("a section is a lowercase word such as `definitions`".into())
     }
+}
+
+/// Each command's examples, `(command line, what it does)`: real invocations (a test
+/// parses each). The one source of both the man page's EXAMPLES and the end of `--help`.
+pub fn examples(path: &[&str]) -> &'static [(&'static str, &'static str)] {
+    match path {
+        [] => &[
+            (
+                "mdatp-doctor diagnose",
+                "What is wrong with offline updates on this endpoint, with evidence and a fix.",
+            ),
+            (
+                "mdatp-doctor connectivity --url http://mirror.example:8000/linux/production/ --arch all",
+                "Probe a mirror step by step for both architectures.",
+            ),
+            (
+                "mdatp-doctor update",
+                "Trigger an update and report where it came from, or why it failed.",
+            ),
+            (
+                "mdatp-doctor bundle --redact-ids",
+                "Write a support bundle with ids, host names and addresses replaced.",
+            ),
+        ],
+        ["health"] => &[
+            ("mdatp-doctor health", "The definitions fields, typed."),
+            (
+                "mdatp-doctor health --all --format json",
+                "Every field of plain `mdatp health`, as JSON.",
+            ),
+            (
+                "mdatp-doctor health --details edr",
+                "Another section of mdatp health.",
+            ),
+            (
+                "mdatp-doctor health --from-file saved-health.txt",
+                "Read an output a customer pasted instead of running mdatp.",
+            ),
+        ],
+        ["connectivity"] => &[
+            (
+                "mdatp-doctor connectivity",
+                "Probe the mirror mdatp is configured with, for this machine's architecture.",
+            ),
+            (
+                "mdatp-doctor connectivity --url http://mirror.example:8000/linux/production/ --arch all",
+                "Probe another mirror, for both architectures.",
+            ),
+            (
+                "mdatp-doctor connectivity --verify-package --ca-cert /etc/pki/mirror-ca.pem",
+                "Download the whole package and check it, trusting a private CA.",
+            ),
+            (
+                "mdatp-doctor connectivity --no-proxy --with-mdatp-test",
+                "Bypass mdatp's proxy and also run `mdatp connectivity test`.",
+            ),
+        ],
+        ["diagnose"] => &[
+            (
+                "mdatp-doctor diagnose",
+                "Every known problem of this endpoint, each with its evidence and fix.",
+            ),
+            (
+                "mdatp-doctor diagnose --skip-network --format json",
+                "Local checks only, as one JSON document (what aggregate reads).",
+            ),
+            ("mdatp-doctor diagnose --list", "The catalogue of findings."),
+            (
+                "mdatp-doctor diagnose --explain url-mismatch",
+                "What one finding means and how to fix it.",
+            ),
+        ],
+        ["check"] => &[
+            (
+                "mdatp-doctor check",
+                "A Nagios/Icinga plugin: status line, perfdata, one line per finding.",
+            ),
+            (
+                "mdatp-doctor check --warn-age 12h --crit-age 2d",
+                "Tighter thresholds on the definitions' age.",
+            ),
+            (
+                "mdatp-doctor check --format prometheus --textfile-dir /var/lib/prometheus/node-exporter",
+                "Write the metrics for node_exporter's textfile collector.",
+            ),
+            (
+                "mdatp-doctor check --format checkmk --deadline 30s",
+                "A Checkmk local check line, within 30 seconds whatever happens.",
+            ),
+        ],
+        ["update"] => &[
+            (
+                "mdatp-doctor update",
+                "Trigger an update, wait for its outcome and explain it.",
+            ),
+            (
+                "mdatp-doctor update --wait-timeout 15m --wait-lock",
+                "Wait longer, and queue behind an update already running.",
+            ),
+            (
+                "mdatp-doctor update --no-wait --format json",
+                "Trigger and return at once, as JSON.",
+            ),
+        ],
+        ["bundle"] => &[
+            (
+                "mdatp-doctor bundle",
+                "Write ./mdatp-doctor-<hostname>-<UTC time>.tar.gz, secrets redacted.",
+            ),
+            (
+                "mdatp-doctor bundle --redact-ids -o /tmp/case-12345.tar.gz",
+                "Also replace ids, host names and IP addresses, into a named file.",
+            ),
+            (
+                "mdatp-doctor bundle --include-mdatp-diagnostic --max-log-bytes 50MiB",
+                "Add mdatp's own diagnostic archive and longer log tails.",
+            ),
+            (
+                "mdatp-doctor bundle --list-contents mdatp-doctor-host1-20261128T101500Z.tar.gz",
+                "Check a bundle's entries against its manifest.",
+            ),
+        ],
+        ["aggregate"] => &[
+            (
+                "mdatp-doctor aggregate reports/",
+                "Summarise every *.json diagnose report under reports/.",
+            ),
+            (
+                "mdatp-doctor aggregate --format json --exit-zero reports/",
+                "The fleet summary as JSON, exiting 0 whatever it holds.",
+            ),
+            (
+                "mdatp-doctor aggregate -",
+                "Read reports from stdin, one per line (e.g. piped from ansible).",
+            ),
+        ],
+        ["config"] => &[
+            (
+                "mdatp-doctor config check",
+                "Check the managed configuration file.",
+            ),
+            (
+                "mdatp-doctor config fix",
+                "Show the changes that fix it, as a diff.",
+            ),
+        ],
+        ["config", "check"] => &[
+            (
+                "mdatp-doctor config check",
+                "Check this endpoint's managed configuration file.",
+            ),
+            (
+                "mdatp-doctor config check ./mdatp_managed.json",
+                "Check a file copied from elsewhere before deploying it.",
+            ),
+            (
+                "mdatp-doctor config check --format json /tmp/candidate.json",
+                "The findings as JSON.",
+            ),
+        ],
+        ["config", "fix"] => &[
+            (
+                "mdatp-doctor config fix",
+                "Show the changes as a diff (a dry run).",
+            ),
+            (
+                "mdatp-doctor config fix --apply",
+                "Make them, after a backup, and check that health shows them.",
+            ),
+            (
+                "mdatp-doctor config fix --apply --set antivirusEngine.offlineDefinitionUpdateUrl=http://mirror.example:8000/linux/production/",
+                "Also point the endpoint at a mirror.",
+            ),
+            (
+                "mdatp-doctor config fix --undo",
+                "Restore the newest backup.",
+            ),
+        ],
+        ["mirror"] => &[
+            (
+                "mdatp-doctor mirror check",
+                "Check the downloader, its settings, log and tree.",
+            ),
+            (
+                "mdatp-doctor mirror run",
+                "Run the downloader, check what it left, restore a bad package.",
+            ),
+        ],
+        ["mirror", "check"] => &[
+            (
+                "mdatp-doctor mirror check --settings /opt/wdav-update/settings.json",
+                "Check the settings, the tree they describe, the log and the schedule.",
+            ),
+            (
+                "mdatp-doctor mirror check --folder /srv/wdav-update",
+                "Check a download tree only.",
+            ),
+            (
+                "mdatp-doctor mirror check --url http://mirror.example:8000/linux/production/ --online",
+                "Compare what the web server hands out with the disk, and the mirror with Microsoft.",
+            ),
+            (
+                "mdatp-doctor mirror check --format prometheus --textfile-dir /var/lib/node_exporter/textfile",
+                "Write the mirror's metrics for node_exporter.",
+            ),
+        ],
+        ["mirror", "run"] => &[
+            (
+                "mdatp-doctor mirror run --script /opt/wdav-update/xplat_offline_updates_download.sh",
+                "Run the downloader, check its tree, restore the last good package if it broke it.",
+            ),
+            (
+                "mdatp-doctor mirror run --textfile-dir /var/lib/node_exporter/textfile_collector --run-timeout 1h",
+                "As a cron job, with the run's result for node_exporter.",
+            ),
+            (
+                "mdatp-doctor mirror run --no-restore",
+                "Report a bad run without restoring anything.",
+            ),
+        ],
+        ["mirror", "promote"] => &[
+            (
+                "mdatp-doctor mirror promote --root /srv/wdav --to canary",
+                "Stage the verified incoming package to the canary ring.",
+            ),
+            (
+                "mdatp-doctor mirror promote --root /srv/wdav --to production --canary-reports /var/lib/canary-reports --min-canaries 2 --soak 8h",
+                "Promote the canary's package to the fleet once two canaries run it, healthy, after 8 hours.",
+            ),
+            (
+                "mdatp-doctor mirror promote --root /srv/wdav --to canary --format json --log-json /var/log/mdatp-doctor/events.ndjson",
+                "As a job, with the result as JSON and an event for the SIEM.",
+            ),
+        ],
+        ["mirror", "rollback"] => &[
+            (
+                "mdatp-doctor mirror rollback --root /srv/wdav",
+                "Serve the previous production package again.",
+            ),
+            (
+                "mdatp-doctor mirror rollback --root /srv/wdav --ring preview",
+                "The same for the preview ring.",
+            ),
+        ],
+        _ => &[],
+    }
+}
+
+/// What `--help` ends with: `after` (the exit codes), then the command's [`examples`].
+fn help_end(after: &str, path: &[&str]) -> String {
+    let mut s = after.to_string();
+    if !s.is_empty() {
+        s.push_str("\n\n");
+    }
+    s.push_str("Examples:");
+    for (line, what) in examples(path) {
+        s.push_str(&format!("\n  {line}\n      {what}"));
+    }
+    s
 }
 
 #[cfg(test)]

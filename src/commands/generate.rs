@@ -97,8 +97,6 @@ pub mod man {
     pub struct Extra {
         /// (status, meaning), in order.
         pub exit: &'static [(&'static str, &'static str)],
-        /// (command line, what it does): real invocations, each parsed by a test.
-        pub examples: &'static [(&'static str, &'static str)],
         /// The FILES entries that concern this command (keys of [`FILES`]).
         pub files: &'static [&'static str],
         /// Related pages, as paths below the binary (`&["config", "check"]`).
@@ -303,24 +301,6 @@ pub mod man {
                          holds the lock.",
                     ),
                 ],
-                examples: &[
-                    (
-                        "mdatp-doctor diagnose",
-                        "What is wrong with offline updates on this endpoint, with evidence and a fix.",
-                    ),
-                    (
-                        "mdatp-doctor connectivity --url http://mirror.example:8000/linux/production/ --arch all",
-                        "Probe a mirror step by step for both architectures.",
-                    ),
-                    (
-                        "mdatp-doctor update",
-                        "Trigger an update and report where it came from, or why it failed.",
-                    ),
-                    (
-                        "mdatp-doctor bundle --redact-ids",
-                        "Write a support bundle with ids, host names and addresses replaced.",
-                    ),
-                ],
                 files: &["managed", "client", "state", "history", "logs"],
                 see_also: &[&["diagnose"], &["connectivity"], &["update"], &["check"]],
             },
@@ -332,21 +312,6 @@ pub mod man {
                         "mdatp could not be run, or its output (or the --from-file file) could not be read.",
                     ),
                     USAGE,
-                ],
-                examples: &[
-                    ("mdatp-doctor health", "The definitions fields, typed."),
-                    (
-                        "mdatp-doctor health --all --format json",
-                        "Every field of plain `mdatp health`, as JSON.",
-                    ),
-                    (
-                        "mdatp-doctor health --details edr",
-                        "Another section of mdatp health.",
-                    ),
-                    (
-                        "mdatp-doctor health --from-file saved-health.txt",
-                        "Read an output a customer pasted instead of running mdatp.",
-                    ),
                 ],
                 files: &["client", "state", "history"],
                 see_also: &[&["diagnose"]],
@@ -361,24 +326,6 @@ pub mod man {
                         "Nothing could be probed: no URL anywhere and mdatp unusable.",
                     ),
                     USAGE,
-                ],
-                examples: &[
-                    (
-                        "mdatp-doctor connectivity",
-                        "Probe the mirror mdatp is configured with, for this machine's architecture.",
-                    ),
-                    (
-                        "mdatp-doctor connectivity --url http://mirror.example:8000/linux/production/ --arch all",
-                        "Probe another mirror, for both architectures.",
-                    ),
-                    (
-                        "mdatp-doctor connectivity --verify-package --ca-cert /etc/pki/mirror-ca.pem",
-                        "Download the whole package and check it, trusting a private CA.",
-                    ),
-                    (
-                        "mdatp-doctor connectivity --no-proxy --with-mdatp-test",
-                        "Bypass mdatp's proxy and also run `mdatp connectivity test`.",
-                    ),
                 ],
                 files: &["managed", "client"],
                 see_also: &[&["diagnose"], &["mirror", "check"]],
@@ -396,21 +343,6 @@ pub mod man {
                         "64",
                         "Usage error, an unknown finding id for --explain included. --list and \
                          --explain exit 0.",
-                    ),
-                ],
-                examples: &[
-                    (
-                        "mdatp-doctor diagnose",
-                        "Every known problem of this endpoint, each with its evidence and fix.",
-                    ),
-                    (
-                        "mdatp-doctor diagnose --skip-network --format json",
-                        "Local checks only, as one JSON document (what aggregate reads).",
-                    ),
-                    ("mdatp-doctor diagnose --list", "The catalogue of findings."),
-                    (
-                        "mdatp-doctor diagnose --explain url-mismatch",
-                        "What one finding means and how to fix it.",
                     ),
                 ],
                 files: ENDPOINT_FILES,
@@ -436,24 +368,6 @@ pub mod man {
                     ),
                     ("64", "Usage error, in the formats other than nagios."),
                 ],
-                examples: &[
-                    (
-                        "mdatp-doctor check",
-                        "A Nagios/Icinga plugin: status line, perfdata, one line per finding.",
-                    ),
-                    (
-                        "mdatp-doctor check --warn-age 12h --crit-age 2d",
-                        "Tighter thresholds on the definitions' age.",
-                    ),
-                    (
-                        "mdatp-doctor check --format prometheus --textfile-dir /var/lib/prometheus/node-exporter",
-                        "Write the metrics for node_exporter's textfile collector.",
-                    ),
-                    (
-                        "mdatp-doctor check --format checkmk --deadline 30s",
-                        "A Checkmk local check line, within 30 seconds whatever happens.",
-                    ),
-                ],
                 files: &["managed", "client", "state", "history", "check.prom"],
                 see_also: &[&["diagnose"], &["mirror", "check"]],
             },
@@ -475,20 +389,6 @@ pub mod man {
                          is held, interrupted.",
                     ),
                     USAGE,
-                ],
-                examples: &[
-                    (
-                        "mdatp-doctor update",
-                        "Trigger an update, wait for its outcome and explain it.",
-                    ),
-                    (
-                        "mdatp-doctor update --wait-timeout 15m --wait-lock",
-                        "Wait longer, and queue behind an update already running.",
-                    ),
-                    (
-                        "mdatp-doctor update --no-wait --format json",
-                        "Trigger and return at once, as JSON.",
-                    ),
                 ],
                 files: &["managed", "client", "state", "history", "update.lock"],
                 see_also: &[&["diagnose"], &["connectivity"]],
@@ -513,24 +413,6 @@ pub mod man {
                         "Usage error, an existing file or a symlink at -o included.",
                     ),
                 ],
-                examples: &[
-                    (
-                        "mdatp-doctor bundle",
-                        "Write ./mdatp-doctor-<hostname>-<UTC time>.tar.gz, secrets redacted.",
-                    ),
-                    (
-                        "mdatp-doctor bundle --redact-ids -o /tmp/case-12345.tar.gz",
-                        "Also replace ids, host names and IP addresses, into a named file.",
-                    ),
-                    (
-                        "mdatp-doctor bundle --include-mdatp-diagnostic --max-log-bytes 50MiB",
-                        "Add mdatp's own diagnostic archive and longer log tails.",
-                    ),
-                    (
-                        "mdatp-doctor bundle --list-contents mdatp-doctor-host1-20261128T101500Z.tar.gz",
-                        "Check a bundle's entries against its manifest.",
-                    ),
-                ],
                 files: &[
                     "managed", "client", "state", "history", "logs", "wdavcfg", "bundle",
                 ],
@@ -551,20 +433,6 @@ pub mod man {
                     ),
                     USAGE,
                 ],
-                examples: &[
-                    (
-                        "mdatp-doctor aggregate reports/",
-                        "Summarise every *.json diagnose report under reports/.",
-                    ),
-                    (
-                        "mdatp-doctor aggregate --format json --exit-zero reports/",
-                        "The fleet summary as JSON, exiting 0 whatever it holds.",
-                    ),
-                    (
-                        "mdatp-doctor aggregate -",
-                        "Read reports from stdin, one per line (e.g. piped from ansible).",
-                    ),
-                ],
                 files: &[],
                 see_also: &[&["diagnose"]],
             },
@@ -573,16 +441,6 @@ pub mod man {
                     "",
                     "As the subcommand's: see mdatp-doctor-config-check(1) and mdatp-doctor-config-fix(1).",
                 )],
-                examples: &[
-                    (
-                        "mdatp-doctor config check",
-                        "Check the managed configuration file.",
-                    ),
-                    (
-                        "mdatp-doctor config fix",
-                        "Show the changes that fix it, as a diff.",
-                    ),
-                ],
                 files: &["managed", "backups"],
                 see_also: &[&["config", "check"], &["config", "fix"]],
             },
@@ -600,20 +458,6 @@ pub mod man {
                     ),
                     USAGE,
                 ],
-                examples: &[
-                    (
-                        "mdatp-doctor config check",
-                        "Check this endpoint's managed configuration file.",
-                    ),
-                    (
-                        "mdatp-doctor config check ./mdatp_managed.json",
-                        "Check a file copied from elsewhere before deploying it.",
-                    ),
-                    (
-                        "mdatp-doctor config check --format json /tmp/candidate.json",
-                        "The findings as JSON.",
-                    ),
-                ],
                 files: &["managed"],
                 see_also: &[&["config", "fix"], &["diagnose"]],
             },
@@ -630,24 +474,6 @@ pub mod man {
                     ("2, 3", "The fix cannot be computed or written."),
                     USAGE,
                 ],
-                examples: &[
-                    (
-                        "mdatp-doctor config fix",
-                        "Show the changes as a diff (a dry run).",
-                    ),
-                    (
-                        "mdatp-doctor config fix --apply",
-                        "Make them, after a backup, and check that health shows them.",
-                    ),
-                    (
-                        "mdatp-doctor config fix --apply --set antivirusEngine.offlineDefinitionUpdateUrl=http://mirror.example:8000/linux/production/",
-                        "Also point the endpoint at a mirror.",
-                    ),
-                    (
-                        "mdatp-doctor config fix --undo",
-                        "Restore the newest backup.",
-                    ),
-                ],
                 files: &["managed", "state", "backups", "update.lock"],
                 see_also: &[&["config", "check"], &["diagnose"]],
             },
@@ -656,16 +482,6 @@ pub mod man {
                     "",
                     "As the subcommand's: see mdatp-doctor-mirror-check(1), mdatp-doctor-mirror-run(1), mdatp-doctor-mirror-promote(1) and mdatp-doctor-mirror-rollback(1).",
                 )],
-                examples: &[
-                    (
-                        "mdatp-doctor mirror check",
-                        "Check the downloader, its settings, log and tree.",
-                    ),
-                    (
-                        "mdatp-doctor mirror run",
-                        "Run the downloader, check what it left, restore a bad package.",
-                    ),
-                ],
                 files: &["downloader", "settings"],
                 see_also: &[
                     &["mirror", "check"],
@@ -686,24 +502,6 @@ pub mod man {
                          when the --textfile-dir file could not be written).",
                     ),
                     USAGE,
-                ],
-                examples: &[
-                    (
-                        "mdatp-doctor mirror check --settings /opt/wdav-update/settings.json",
-                        "Check the settings, the tree they describe, the log and the schedule.",
-                    ),
-                    (
-                        "mdatp-doctor mirror check --folder /srv/wdav-update",
-                        "Check a download tree only.",
-                    ),
-                    (
-                        "mdatp-doctor mirror check --url http://mirror.example:8000/linux/production/ --online",
-                        "Compare what the web server hands out with the disk, and the mirror with Microsoft.",
-                    ),
-                    (
-                        "mdatp-doctor mirror check --format prometheus --textfile-dir /var/lib/node_exporter/textfile",
-                        "Write the mirror's metrics for node_exporter.",
-                    ),
                 ],
                 files: &[
                     "downloader",
@@ -728,20 +526,6 @@ pub mod man {
                     ),
                     ("3", "Another run holds the lock."),
                     USAGE,
-                ],
-                examples: &[
-                    (
-                        "mdatp-doctor mirror run --script /opt/wdav-update/xplat_offline_updates_download.sh",
-                        "Run the downloader, check its tree, restore the last good package if it broke it.",
-                    ),
-                    (
-                        "mdatp-doctor mirror run --textfile-dir /var/lib/node_exporter/textfile_collector --run-timeout 1h",
-                        "As a cron job, with the run's result for node_exporter.",
-                    ),
-                    (
-                        "mdatp-doctor mirror run --no-restore",
-                        "Report a bad run without restoring anything.",
-                    ),
                 ],
                 files: &[
                     "downloader",
@@ -772,20 +556,6 @@ pub mod man {
                     ),
                     USAGE,
                 ],
-                examples: &[
-                    (
-                        "mdatp-doctor mirror promote --root /srv/wdav --to canary",
-                        "Stage the verified incoming package to the canary ring.",
-                    ),
-                    (
-                        "mdatp-doctor mirror promote --root /srv/wdav --to production --canary-reports /var/lib/canary-reports --min-canaries 2 --soak 8h",
-                        "Promote the canary's package to the fleet once two canaries run it, healthy, after 8 hours.",
-                    ),
-                    (
-                        "mdatp-doctor mirror promote --root /srv/wdav --to canary --format json --log-json /var/log/mdatp-doctor/events.ndjson",
-                        "As a job, with the result as JSON and an event for the SIEM.",
-                    ),
-                ],
                 files: &["state", "mirror-run.lock"],
                 see_also: &[&["mirror", "rollback"], &["mirror", "run"], &["aggregate"]],
             },
@@ -805,16 +575,6 @@ pub mod man {
                         "Another mirror run, promote or rollback holds the lock.",
                     ),
                     USAGE,
-                ],
-                examples: &[
-                    (
-                        "mdatp-doctor mirror rollback --root /srv/wdav",
-                        "Serve the previous production package again.",
-                    ),
-                    (
-                        "mdatp-doctor mirror rollback --root /srv/wdav --ring preview",
-                        "The same for the preview ring.",
-                    ),
                 ],
                 files: &["state", "mirror-run.lock"],
                 see_also: &[&["mirror", "promote"], &["mirror", "check"]],
@@ -899,7 +659,7 @@ pub mod man {
             }
         }
         r.push_str(".SH EXAMPLES\n");
-        for (line, what) in extra.examples {
+        for (line, what) in crate::cli::examples(path) {
             r.push_str(&format!(
                 ".TP\n\\fB{}\\fR\n{}\n",
                 escape(line),

@@ -256,6 +256,48 @@ fn every_example_is_a_command_line_the_binary_accepts() {
     }
 }
 
+/// Each command's `--help` ends with its man page's examples, the same lines in the same
+/// order (one source, `cli::examples`), so the two cannot drift.
+#[test]
+fn every_long_help_ends_with_its_man_pages_examples() {
+    for (page, text) in pages() {
+        let examples = section(&text, "EXAMPLES").expect("examples");
+        let mut want = String::from("Examples:");
+        for item in examples.split(".TP\n").skip(1) {
+            let mut lines = item.lines();
+            let line = unroff(lines.next().expect("command line"));
+            let what = unroff(lines.next().expect("what it does"));
+            want.push_str(&format!("\n  {line}\n      {what}"));
+        }
+        let path: Vec<&str> = page
+            .trim_end_matches(".1")
+            .trim_start_matches("mdatp-doctor")
+            .split('-')
+            .filter(|w| !w.is_empty())
+            .collect();
+        let out = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
+            .args(&path)
+            .arg("--help")
+            // Wide enough that no example line is wrapped.
+            .env("COLUMNS", "400")
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(0), "{page}");
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            help.trim_end().ends_with(&want),
+            "{page}: `{}` does not end with\n{want}\n---\n{help}",
+            path.join(" ")
+        );
+    }
+    // Short help (-h) stays short: no examples.
+    let out = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
+        .args(["diagnose", "-h"])
+        .output()
+        .expect("runs");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("Examples:"));
+}
+
 #[test]
 #[ignore = "needs man (Debian's man-db; .ci/run installs it)"]
 fn man_renders_every_page_without_a_warning() {
