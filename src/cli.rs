@@ -1292,5 +1292,77 @@ fn help_end(after: &str, path: &[&str]) -> String {
     s
 }
 
+/// clap suggests a long option only when the typed one is close by its measure (Jaro,
+/// 0.7), which misses short transpositions: `--ulr` got no tip. An unknown `--option`
+/// without a suggestion gets the command's nearest long option, at most one edit away
+/// (two for longer names; a swap of neighbours is one), when just one is that near.
+pub fn with_suggestion(mut e: clap::Error, raw: &[String]) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::UnknownArgument || e.get(ContextKind::SuggestedArg).is_some() {
+        return e;
+    }
+    let Some(ContextValue::String(typed)) = e.get(ContextKind::InvalidArg) else {
+        return e;
+    };
+    let Some(name) = typed.strip_prefix("--") else {
+        return e;
+    };
+    let name = name.split_once('=').map_or(name, |(n, _)| n).to_string();
+    // The (sub)command the option was typed for: follow the subcommand words.
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    cmd.build();
+    let mut at = &cmd;
+    for word in raw.iter().take_while(|w| *w != typed) {
+        if let Some(sub) = at.find_subcommand(word) {
+            at = sub;
+        }
+    }
+    let limit = if name.chars().count() <= 4 { 1 } else { 2 };
+    let mut near: Vec<(usize, &str)> = at
+        .get_arguments()
+        .filter(|a| !a.is_hide_set())
+        .filter_map(|a| a.get_long())
+        .map(|l| (edit_distance(&name, l), l))
+        .filter(|(d, _)| *d <= limit)
+        .collect();
+    near.sort();
+    match near.as_slice() {
+        [(d, best), rest @ ..] if rest.first().is_none_or(|(d2, _)| d2 > d) => {
+            e.insert(
+                ContextKind::SuggestedArg,
+                ContextValue::String(format!("--{best}")),
+            );
+            e
+        }
+        _ => e,
+    }
+}
+
+/// Optimal string alignment distance: insertions, deletions, substitutions and swaps of
+/// neighbours, each one edit.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
 #[cfg(test)]
 mod tests;

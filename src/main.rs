@@ -27,6 +27,7 @@ fn main() -> std::process::ExitCode {
         Err(e) => {
             // A monitoring plugin must answer even to a bad command line: UNKNOWN (3).
             let raw: Vec<String> = std::env::args().skip(1).collect();
+            let e = mdatp_doctor::cli::with_suggestion(e, &raw);
             if e.use_stderr() && commands::check::is_nagios_check(&raw) {
                 print!("{}", commands::check::usage_unknown(&e.to_string()));
                 return ExitCode::Unknown.into();

@@ -31,3 +31,12 @@ fn health_arguments_map_to_mdatp_calls() {
     assert_eq!(h.mdatp_args(), ["health", "--output", "json"]);
     assert!(Cli::try_parse_from(["mdatp-doctor", "health", "--all", "--details", "edr"]).is_err());
 }
+
+#[test]
+fn edit_distance_counts_a_swap_of_neighbours_as_one() {
+    assert_eq!(edit_distance("ulr", "url"), 1);
+    assert_eq!(edit_distance("url", "url"), 0);
+    assert_eq!(edit_distance("flder", "folder"), 1);
+    assert_eq!(edit_distance("exlpain", "explain"), 1);
+    assert_eq!(edit_distance("arch", "url"), 3);
+}

@@ -69,3 +69,37 @@ fn closed_stdout_is_not_a_crash() {
     assert_eq!(out.status.code(), Some(0));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
 }
+
+#[test]
+fn a_mistyped_long_option_gets_the_nearest_one() {
+    let env = TestEnv::new();
+    for (args, tip) in [
+        // Two letters swapped: clap's own measure finds nothing this short.
+        (
+            vec!["connectivity", "--ulr", "http://m/linux/production/"],
+            "'--url'",
+        ),
+        (
+            vec!["check", "--format", "json", "--ulr=http://m/"],
+            "'--url'",
+        ),
+        (vec!["diagnose", "--exlpain", "url-mismatch"], "'--explain'"),
+        (vec!["mirror", "check", "--flder", "/srv"], "'--folder'"),
+        // clap's own tips stay as they were.
+        (vec!["diagnose", "--skip-netwrk"], "'--skip-network'"),
+    ] {
+        env.cmd()
+            .args(&args)
+            .assert()
+            .code(64)
+            .stderr(predicate::str::contains(format!(
+                "tip: a similar argument exists: {tip}"
+            )));
+    }
+    // Nothing near: no tip.
+    env.cmd()
+        .args(["connectivity", "--zzz"])
+        .assert()
+        .code(64)
+        .stderr(predicate::str::contains("tip:").not());
+}
