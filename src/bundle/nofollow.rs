@@ -38,6 +38,20 @@ impl Kind {
         }
     }
 
+    /// What a name of this kind is, in prose.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Kind::Regular => "a regular file",
+            Kind::Directory => "a directory",
+            Kind::Symlink => "a symbolic link",
+            Kind::Fifo => "a FIFO",
+            Kind::Socket => "a socket",
+            Kind::CharDevice => "a character device",
+            Kind::BlockDevice => "a block device",
+            Kind::Other => "a special file",
+        }
+    }
+
     /// Why a name of this kind was not read, for the manifest.
     pub fn why_skipped(self) -> &'static str {
         match self {

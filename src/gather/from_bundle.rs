@@ -88,6 +88,13 @@ pub struct NotReadable(pub String);
 
 /// Reads a bundle written by `mdatp-doctor bundle`.
 pub fn from_bundle(file: &Path, thresholds: Thresholds) -> Result<Rebuilt, NotReadable> {
+    // A folder given for the bundle: said as such, with the option that reads one.
+    if std::fs::metadata(file).is_ok_and(|m| m.is_dir()) {
+        return Err(NotReadable(format!(
+            "{} is a directory, not a bundle file (a folder of saved outputs is read with --from-dir)",
+            file.display()
+        )));
+    }
     let contents = read::read(file, |name| names::ALL.contains(&name))
         .map_err(|e| NotReadable(format!("{} is not a readable bundle: {e}", file.display())))?;
     let altered: Vec<(String, String)> = contents
@@ -141,10 +148,12 @@ pub fn from_dir(dir: &Path, thresholds: Thresholds) -> Result<Rebuilt, NotReadab
     let root = match nofollow::Dir::open(&resolved) {
         Ok(nofollow::DirOpened::Dir(d)) => d,
         Ok(nofollow::DirOpened::Not(kind)) => {
-            return Err(NotReadable(format!(
-                "{shown} is not a directory: {}",
-                kind.why_skipped()
-            )));
+            return Err(NotReadable(match kind {
+                nofollow::Kind::Regular => format!(
+                    "{shown} is a file, not a directory (a bundle written by `mdatp-doctor bundle` is read with --from-bundle)"
+                ),
+                other => format!("{shown} is {}, not a directory", other.noun()),
+            }));
         }
         Err(e) => return Err(NotReadable(format!("cannot open {shown}: {e}"))),
     };

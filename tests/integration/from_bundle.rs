@@ -855,3 +855,37 @@ fn altered_files(report: &Value) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+#[test]
+fn a_file_for_from_dir_and_a_folder_for_from_bundle_are_named_as_such() {
+    let env = TestEnv::new();
+    let file = env.path().join("mdatp-doctor-host1.tar.gz");
+    std::fs::write(&file, b"not read").expect("write");
+    let run = |args: &[&str], path: &Path| {
+        let out = engineer(&env).args(args).arg(path).output().expect("runs");
+        assert_eq!(out.status.code(), Some(3), "{out:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = run(&["diagnose", "--from-dir"], &file);
+    assert!(
+        err.contains(&format!(
+            "{} is a file, not a directory (a bundle written by `mdatp-doctor bundle` is read with --from-bundle)",
+            file.display()
+        )),
+        "{err}"
+    );
+    let err = run(&["diagnose", "--from-bundle"], env.path());
+    assert!(
+        err.contains(&format!(
+            "{} is a directory, not a bundle file (a folder of saved outputs is read with --from-dir)",
+            env.path().display()
+        )),
+        "{err}"
+    );
+    let fifo = env.path().join("fifo");
+    let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).expect("path");
+    // SAFETY: a valid C string and mode.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let err = run(&["diagnose", "--from-dir"], &fifo);
+    assert!(err.contains("is a FIFO, not a directory"), "{err}");
+}
