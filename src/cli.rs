@@ -51,6 +51,11 @@ pub struct GlobalArgs {
     )]
     pub managed_config: PathBuf,
 
+    /// --managed-config was typed on the command line (not the default, not the
+    /// environment): a file the user names must exist (set by [`parse`]).
+    #[arg(skip)]
+    pub managed_config_typed: bool,
+
     /// Output format [default: human; nagios for `check`]. Each command's help lists the
     /// formats it takes: Nagios, Prometheus and Checkmk output are for `check` and
     /// `mirror check` only, HTML for `aggregate` only
@@ -691,7 +696,8 @@ pub enum ConfigCommand {
                       their allowed values, duplicate keys. Runs no mdatp; `diagnose` also \
                       compares the file with what health shows.\n\n\
                       Exits with the worst finding: 0 ok, 1 warning, 2 critical; 3 when a file \
-                      named on the command line is missing or unreadable.",
+                      named on the command line (PATH, or --managed-config) is missing or \
+                      unreadable.",
         after_help = EXIT_CODES_HELP,
         after_long_help = help_end(EXIT_CODES_HELP, &["config", "check"])
     )]
@@ -1290,6 +1296,27 @@ fn help_end(after: &str, path: &[&str]) -> String {
         s.push_str(&format!("\n  {line}\n      {what}"));
     }
     s
+}
+
+/// Parses `args` (the program name first) as [`Cli`], noting what clap's derive forgets:
+/// which values were typed rather than defaulted or taken from the environment.
+pub fn parse<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().try_get_matches_from(args)?;
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    cli.global.managed_config_typed = typed(&matches, "managed_config");
+    Ok(cli)
+}
+
+/// `id` was given on the command line, before or after a subcommand's name.
+fn typed(m: &clap::ArgMatches, id: &str) -> bool {
+    let here = m.ids().any(|i| i.as_str() == id)
+        && m.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+    here || m.subcommand().is_some_and(|(_, sub)| typed(sub, id))
 }
 
 /// clap suggests a long option only when the typed one is close by its measure (Jaro,

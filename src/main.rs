@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 
 use clap::Parser;
 
-use mdatp_doctor::cli::{Cli, Command, Format, GenerateArgs};
+use mdatp_doctor::cli::{Command, Format, GenerateArgs};
 use mdatp_doctor::commands::{self, Context};
 use mdatp_doctor::exit_codes::ExitCode;
 use mdatp_doctor::render;
@@ -22,7 +22,7 @@ fn main() -> std::process::ExitCode {
     if std::env::args_os().nth(1).is_some_and(|a| a == "generate") {
         return generate();
     }
-    let cli = match Cli::try_parse() {
+    let cli = match mdatp_doctor::cli::parse(std::env::args_os()) {
         Ok(cli) => cli,
         Err(e) => {
             // A monitoring plugin must answer even to a bad command line: UNKNOWN (3).

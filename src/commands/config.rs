@@ -1,8 +1,9 @@
 //! `mdatp-doctor config check [PATH]` and `config fix`: the managed-configuration rules alone, on this
 //! endpoint's file or on one copied from elsewhere (a configuration repository's CI).
-//! Runs no mdatp. A PATH named on the command line must be a readable regular file: one
-//! that is missing or unreadable is an error (exit 3), while at the default path a
-//! missing file only means the settings may come from Intune.
+//! Runs no mdatp. A PATH named on the command line (or with --managed-config) must be a
+//! readable regular file: one that is missing or unreadable is an error (exit 3), while at
+//! the default path (or one from MDATP_DOCTOR_MANAGED_CONFIG) a missing file only means
+//! the settings may come from Intune.
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -29,7 +30,9 @@ pub fn check(
 ) -> Result<Finished, Failure> {
     let path = args.path.as_deref().unwrap_or(default_path);
     let (loaded, keys) = config::load_with_keys(path);
-    if args.path.is_some()
+    // A file the user named (PATH, or --managed-config) must be there; only the default
+    // path may be missing (the settings may come from Intune or the portal).
+    if (args.path.is_some() || ctx.managed_config_named)
         && let Err(e) = &loaded
         && let Some(failure) = named_file_failure(e)
     {

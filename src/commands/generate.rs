@@ -454,7 +454,7 @@ pub mod man {
                     ),
                     (
                         "3",
-                        "A file named on the command line is missing or unreadable.",
+                        "A file named on the command line (PATH, or --managed-config) is missing or unreadable.",
                     ),
                     USAGE,
                 ],

@@ -47,6 +47,8 @@ pub struct Context {
     pub state_dir: PathBuf,
     /// The managed configuration file mdatp reads.
     pub managed_config: PathBuf,
+    /// It was named with --managed-config: it must exist (`config check`).
+    pub managed_config_named: bool,
     /// Where endpoint facts outside health are read.
     pub endpoint: EndpointPlan,
 }
@@ -69,6 +71,7 @@ impl Context {
                 .clone()
                 .unwrap_or_else(crate::state::history::default_dir),
             managed_config: global.managed_config.clone(),
+            managed_config_named: global.managed_config_typed,
             endpoint: endpoint_plan(|k| std::env::var_os(k)),
         }
     }

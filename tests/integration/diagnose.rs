@@ -570,3 +570,34 @@ fn config_check_fault_matrix() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(stdout_json(&out)["findings"][0]["id"], "config-unreadable");
 }
+
+#[test]
+fn config_check_of_a_managed_config_named_on_the_command_line_needs_the_file() {
+    let env = TestEnv::new();
+    let missing = env.path().join("no-such-managed.json");
+    let shown = missing.display().to_string();
+    // Named with --managed-config, before or after the subcommand: like `config check PATH`.
+    for args in [
+        vec!["--managed-config", &shown, "config", "check"],
+        vec!["config", "check", "--managed-config", &shown],
+        vec!["config", "check", &shown],
+    ] {
+        let out = env.cmd().args(&args).output().expect("runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("{shown} does not exist")),
+            "{stderr}"
+        );
+    }
+    // From the environment (as packaging or this harness sets it) or the default: a
+    // missing file only means the settings may come from policy.
+    let out = env
+        .cmd()
+        .env("MDATP_DOCTOR_MANAGED_CONFIG", &missing)
+        .args(["config", "check"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("config-not-found"));
+}

@@ -20,7 +20,7 @@ use serde_json::Value;
 pub static CONFIG_NOT_FOUND: Rule = Rule {
     id: "config-not-found",
     severity: "info",
-    meaning: "There is no managed configuration file at the default path; settings may come from Intune or the security portal. For `config check PATH` a missing PATH is an error (exit 3).",
+    meaning: "There is no managed configuration file at the default path; settings may come from Intune or the security portal. For `config check PATH` (or --managed-config PATH) a missing PATH is an error (exit 3).",
     fix: "Nothing, if health shows the settings as [managed]; otherwise create the file.",
     basis: "Info: context: the settings may come from Intune or the portal, and health shows what mdatp applied. Documented: the managed file's path (offline page, linux-preferences); settings may come from Intune or the portal instead (release notes, 101.26042.0011).",
 };
@@ -28,7 +28,7 @@ pub static CONFIG_NOT_FOUND: Rule = Rule {
 pub static CONFIG_UNREADABLE: Rule = Rule {
     id: "config-unreadable",
     severity: "warning",
-    meaning: "The managed configuration exists but cannot be read: permissions, not a regular file (a directory, FIFO or device is refused unread, so nothing blocks), or over 1 MiB. For `config check PATH` an unreadable PATH is an error (exit 3).",
+    meaning: "The managed configuration exists but cannot be read: permissions, not a regular file (a directory, FIFO or device is refused unread, so nothing blocks), or over 1 MiB. For `config check PATH` (or --managed-config PATH) an unreadable PATH is an error (exit 3).",
     fix: "Make it a regular file of at most 1 MiB that root can read (mdatp follows symbolic links, and so does this check).",
     basis: "Warning: mdatp may not see the file's settings; health shows what it applied and the other findings grade the effect, so a person looks within a day. Inferred: mdatp cannot use a file it cannot read; the path is documented.",
 };
