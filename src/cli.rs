@@ -347,11 +347,17 @@ pub enum Command {
 
     /// Summarise many `diagnose --format json` reports into one fleet picture
     #[command(
-        long_about = "Read diagnose JSON reports (files, or directories walked for *.json) one \
-                      at a time and summarise the fleet: endpoints per verdict, endpoints per \
-                      finding (with examples), definitions versions per mirror, endpoints \
-                      behind their mirror, mirrors behind the cloud. Unreadable reports are \
-                      named, never fatal. Memory grows with distinct values, not reports.",
+        long_about = "Read diagnose JSON reports, mirror check JSON reports and mirrors' \
+                      status files (files, or directories walked for *.json) one at a time and \
+                      summarise the fleet: endpoints per verdict, endpoints per finding (with \
+                      examples), definitions versions per mirror joined to what each mirror \
+                      serves and its last sync, endpoints behind their mirror, mirrors behind \
+                      the cloud. Unreadable reports are named, never fatal. Memory grows with \
+                      distinct values, not reports.\n\n\
+                      Exits with the worst verdict of the fleet's endpoints and mirror check \
+                      reports: critical (2) beats unknown or an \
+                      unreadable or skipped report (3), which beats warning (1) and ok (0); \
+                      3 when no report could be read; --exit-zero: 0 otherwise.",
         after_help = EXIT_CODES_HELP,
         after_long_help = help_end(EXIT_CODES_HELP, &["aggregate"])
     )]

@@ -26,9 +26,9 @@ pub fn run(ctx: &Context, args: &AggregateArgs) -> Result<Finished, Failure> {
         return Err(Failure::unknown(
             "no_reports",
             format!(
-                "no readable diagnose report among {} input(s) ({} unreadable)",
+                "no readable diagnose report among {} input(s): {}",
                 args.inputs.len(),
-                fleet.unreadable.len()
+                why_none(&args.inputs, &fleet)
             ),
             "pass files or directories holding `mdatp-doctor diagnose --format json` output",
         ));
@@ -54,6 +54,36 @@ pub fn run(ctx: &Context, args: &AggregateArgs) -> Result<Finished, Failure> {
             fleet_exit(&fleet)
         },
     })
+}
+
+/// What stood in the way when no report was read: each input that could not be (a missing
+/// path, a file that is not a report), the first few by name; else that the inputs held
+/// none (an empty directory, one without `*.json` files, an empty stdin).
+fn why_none(inputs: &[std::path::PathBuf], fleet: &Fleet) -> String {
+    const SHOWN: usize = 5;
+    if fleet.unreadable.is_empty() {
+        let names: Vec<String> = inputs
+            .iter()
+            .map(|p| match p.to_str() {
+                Some("-") => "stdin".to_string(),
+                _ => p.display().to_string(),
+            })
+            .collect();
+        return format!(
+            "{} held no report (a directory is walked for *.json files)",
+            names.join(", ")
+        );
+    }
+    let mut named: Vec<String> = fleet
+        .unreadable
+        .iter()
+        .take(SHOWN)
+        .map(|u| format!("{}: {}", u.report, u.error))
+        .collect();
+    if fleet.unreadable.len() > SHOWN {
+        named.push(format!("and {} more", fleet.unreadable.len() - SHOWN));
+    }
+    named.join("; ")
 }
 
 /// Reads every input (a file, a directory walked for `*.json`, or `-` for stdin) into

@@ -291,8 +291,10 @@ pub mod man {
                     (
                         "",
                         "Where a command differs (its page has the details): aggregate exits \
-                         with the worst verdict of the fleet, and 3 when a report could not be \
-                         read or was skipped (--exit-zero for report-only use); check \
+                         with the worst verdict of the fleet (its endpoints' and its mirror \
+                         check reports'), and 3 when a report could not be \
+                         read or was skipped unless a verdict is critical (2 beats 3; \
+                         --exit-zero for report-only use); check \
                          --format prometheus|checkmk and mirror check in those formats exit 0 \
                          (the state is in the output); update exits 1 when the update came \
                          from the cloud through fallback; bundle exits 1 when a collector \
@@ -420,16 +422,32 @@ pub mod man {
             },
             ["aggregate"] => Extra {
                 exit: &[
-                    FINDINGS[0],
-                    FINDINGS[1],
-                    FINDINGS[2],
+                    (
+                        "0",
+                        "Every endpoint's verdict is ok (or info) and every input was read.",
+                    ),
+                    (
+                        "1",
+                        "The fleet's worst verdict is a warning, and every input was read.",
+                    ),
+                    (
+                        "2",
+                        "Some endpoint's verdict is critical, even when reports could not be \
+                         read or were skipped: a problem seen outranks one not known \
+                         (critical beats unknown, as in every verdict).",
+                    ),
                     (
                         "3",
-                        "The fleet's worst verdict is unknown, or a report could not be read or was skipped.",
+                        "Nothing is critical, and an endpoint's verdict is unknown, a report \
+                         could not be read or was skipped (so the fleet is not known whole: \
+                         this beats warning and ok), or no report could be read at all (the \
+                         paths and why are named).",
                     ),
                     (
                         "",
-                        "With --exit-zero: 0 whatever the fleet's verdict (report only).",
+                        "Precedence, highest first: critical (2), unknown or unreadable (3), \
+                         warning (1), ok (0). With --exit-zero: 0 whatever the fleet's verdict \
+                         (report only); no readable report at all is still 3.",
                     ),
                     USAGE,
                 ],

@@ -117,6 +117,58 @@ fn the_exit_code_is_the_fleets_worst_verdict_unless_report_only() {
     std::fs::write(dir.path().join("b.json"), "{ not json").expect("junk");
     assert_eq!(run(&[]), Some(3));
     assert_eq!(run(&["--exit-zero"]), Some(0), "report only");
+    // A critical endpoint beside the unreadable report: critical beats unknown (the
+    // precedence the man page states).
+    let mut failing = Defs::healthy(URL);
+    failing.source = CLOUD.into();
+    failing.fail_reason = "Failed to download package";
+    std::fs::write(dir.path().join("c.json"), report(&failing)).expect("write");
+    assert_eq!(run(&[]), Some(2), "critical beats unreadable");
+}
+
+#[test]
+fn no_readable_report_names_each_input_and_why() {
+    let env = TestEnv::new();
+    let missing = env.path().join("no-such-reports");
+    let empty = env.path().join("empty");
+    std::fs::create_dir(&empty).expect("mkdir");
+    let err = |inputs: &[&std::path::Path]| {
+        let out = env
+            .cmd()
+            .arg("aggregate")
+            .args(inputs)
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(3));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let e = err(&[&missing]);
+    assert!(
+        e.contains(&format!(
+            "no readable diagnose report among 1 input(s): {}: No such file or directory",
+            missing.display()
+        )),
+        "{e}"
+    );
+    let e = err(&[&empty]);
+    assert!(
+        e.contains(&format!(
+            "{} held no report (a directory is walked for *.json files)",
+            empty.display()
+        )),
+        "{e}"
+    );
+    // Both, and more than five: each named up to five, then how many more.
+    let mut inputs: Vec<std::path::PathBuf> = (0..7)
+        .map(|i| env.path().join(format!("gone-{i}")))
+        .collect();
+    inputs.push(empty.clone());
+    let refs: Vec<&std::path::Path> = inputs.iter().map(|p| p.as_path()).collect();
+    let e = err(&refs);
+    assert!(
+        e.contains("gone-0: No such file or directory") && e.contains("and 2 more"),
+        "{e}"
+    );
 }
 
 #[test]
