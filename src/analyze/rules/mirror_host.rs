@@ -64,7 +64,7 @@ pub static NO_PACKAGE: Rule = Rule {
     id: "mirror-host-no-package",
     severity: "critical",
     meaning: "`mirror check --folder DIR` found no arch folder in any layout it reads: neither the downloader's tree (DIR/<platform>/<ring>[_back]/arch_<arch>/, platform linux or mac, ring production or preview) nor a staged root's (DIR/incoming/ or DIR/canary/ holding the same tree). DIR is empty, or is not a download folder: a ring, platform or arch folder, or an unrelated directory. The finding names the paths looked for and what DIR holds.",
-    fix: "Pass the download folder itself (downloadFolder in settings.json: the folder that holds linux/), or --settings PATH; if DIR is that folder, run the downloader (or `mdatp-doctor mirror run`) to fill it.",
+    fix: "Pass the download folder (downloadFolder in settings.json: the folder that holds linux/), or --settings PATH; if DIR is that folder, run the downloader (or `mdatp-doctor mirror run`).",
     basis: "Critical: nothing in the folder checked would hand the fleet a package, so a mirror served from it gives the fleet none. Inferred: the layouts are the ones the downloader (xplat_offline_updates_download.sh 0.0.2) writes and mirror promote builds; a folder holding neither serves endpoints only 404s.",
 };
 pub static PACKAGE_MISSING: Rule = Rule {
