@@ -173,13 +173,30 @@ fn is_some<S: serde::Serializer>(edit: &Option<Edit>, s: S) -> Result<S::Ok, S::
 }
 
 impl Finding {
-    /// Marks the finding as fixed by `config fix` with this edit, and says so in its fix.
-    pub fn fixed_by(mut self, edit: Edit) -> Finding {
-        self.fix.push_str(
-            " `mdatp-doctor config fix` shows this change as a diff; `--apply` makes it.",
-        );
+    /// Marks the finding as fixed by `config fix` with this edit, and says so in its fix:
+    /// the whole command, naming `file` (the one judged, which need not be the default
+    /// managed file: `config check ./candidate.json`).
+    pub fn fixed_by(mut self, edit: Edit, file: &str) -> Finding {
+        let file = shell_word(file);
+        self.fix.push_str(&format!(
+            " `mdatp-doctor config fix --apply {file}` makes it (without --apply: the diff)."
+        ));
         self.edit = Some(edit);
         self
+    }
+}
+
+/// `text` as one shell word: as it is when it holds only characters a shell leaves alone,
+/// else in single quotes.
+pub fn shell_word(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+:,=@%".contains(c));
+    if plain {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
     }
 }
 

@@ -603,3 +603,88 @@ fn a_run_without_root_is_told_to_run_as_root_and_nothing_changes() {
     assert!(!env.state_dir().join("backups").exists());
     assert!(env.invocations().is_empty());
 }
+
+/// The command a finding's fix names, as words (between the backticks after `after`).
+fn named_command(fix: &str, after: &str) -> Vec<String> {
+    let start = fix
+        .find(after)
+        .unwrap_or_else(|| panic!("no `{after}` in: {fix}"));
+    let rest = &fix[start + 1..];
+    let cmd = &rest[..rest.find('`').expect("closing backtick")];
+    cmd.split_whitespace().map(str::to_string).collect()
+}
+
+#[test]
+fn the_fix_of_a_checked_file_names_config_fix_on_that_file() {
+    let env = TestEnv::new();
+    // A candidate file elsewhere than the managed file: the commands must name it.
+    let candidate = env.path().join("candidate.json");
+    std::fs::write(
+        &candidate,
+        r#"{"antivirusEngine": {"offlineDefinitionUpdate": "enabled", "offlineDefinitionUpdateUrl": "mirror:8000/linux/production/"}, "features": {"offlineDefinitionUpdateVerifySig": "disabled"}}"#,
+    )
+    .expect("write");
+    let out = env
+        .cmd()
+        .args(["config", "check", "--format", "json"])
+        .arg(&candidate)
+        .output()
+        .expect("runs");
+    let report = stdout_json(&out);
+    let fix_of = |id: &str| {
+        crate::testenv::finding(&report, id)["fix"]
+            .as_str()
+            .expect("fix")
+            .to_string()
+    };
+    let shown = candidate.display().to_string();
+    // Fixable: `config fix --apply FILE`; without --apply, the diff of that very file.
+    let verify = named_command(&fix_of("config-verify-sig-off"), "`mdatp-doctor config fix");
+    assert_eq!(
+        verify,
+        ["mdatp-doctor", "config", "fix", "--apply", shown.as_str()]
+    );
+    let dry: Vec<&str> = verify[1..]
+        .iter()
+        .map(String::as_str)
+        .filter(|w| *w != "--apply")
+        .collect();
+    let out = env.cmd().args(&dry).output().expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.starts_with(&format!("{shown}: 1 change")) && text.contains("\"enabled\""),
+        "{text}"
+    );
+    // Not fixable without a person (the scheme): the `--set` that writes the likely URL.
+    let set = named_command(&fix_of("url-malformed"), "`mdatp-doctor config fix --set");
+    assert_eq!(
+        set,
+        [
+            "mdatp-doctor",
+            "config",
+            "fix",
+            "--set",
+            "antivirusEngine.offlineDefinitionUpdateUrl=http://mirror:8000/linux/production/",
+            "--apply",
+            shown.as_str()
+        ]
+    );
+    let dry: Vec<&str> = set[1..]
+        .iter()
+        .map(String::as_str)
+        .filter(|w| *w != "--apply")
+        .collect();
+    let out = env.cmd().args(&dry).output().expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("+++ ") && text.contains("http://mirror:8000/linux/production/"),
+        "{text}"
+    );
+    // Nothing was written by the dry runs.
+    assert!(
+        std::fs::read_to_string(&candidate)
+            .expect("read")
+            .contains("\"mirror:8000/linux/production/\"")
+    );
+}

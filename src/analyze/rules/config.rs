@@ -413,7 +413,7 @@ fn top_level(f: &ConfigFacts, cfg: &ManagedConfig, k: &KeyAt, out: &mut Vec<Find
         from: key.to_string(),
         to: s.to_string(),
     });
-    out.push(fixed_by(rename, CONFIG_UNKNOWN_KEY.raise(Severity::Warning,
+    out.push(fixed_by(f.path, rename, CONFIG_UNKNOWN_KEY.raise(Severity::Warning,
         format!("Unknown section \"{shown}\"{}", did_you_mean(suggestion)),
         ev,
         match suggestion {
@@ -422,10 +422,10 @@ fn top_level(f: &ConfigFacts, cfg: &ManagedConfig, k: &KeyAt, out: &mut Vec<Find
         },
     )));
 }
-/// A finding with the edit that resolves it, when there is one.
-fn fixed_by(edit: Option<Edit>, finding: Finding) -> Finding {
+/// A finding with the edit that resolves it in `file`, when there is one.
+fn fixed_by(file: &str, edit: Option<Edit>, finding: Finding) -> Finding {
     match edit {
-        Some(e) => finding.fixed_by(e),
+        Some(e) => finding.fixed_by(e, file),
         None => finding,
     }
 }
@@ -453,7 +453,7 @@ fn wrong_section(
     } else {
         Severity::Warning
     };
-    fixed_by(edit, CONFIG_WRONG_SECTION.raise(severity,
+    fixed_by(f.path, edit, CONFIG_WRONG_SECTION.raise(severity,
         format!(
             "\"{key}\" is under {here}, but mdatp reads it under \"{}\"",
             homes[0]
@@ -489,7 +489,7 @@ fn in_section(f: &ConfigFacts, k: &KeyAt, section: &str, value: &Value, out: &mu
                 key: key.to_string(),
                 value: v,
             });
-            out.push(fixed_by(edit, CONFIG_INVALID_VALUE.raise(severity,
+            out.push(fixed_by(f.path, edit, CONFIG_INVALID_VALUE.raise(severity,
                 format!("{section}.{key} has an invalid value: {problem}"),
                 ev(),
                 format!("Set {section}.{key} in {} to {}; mdatp ignores an invalid value and keeps the default (inferred: Microsoft does not document what it does).", f.path, expected(spec.kind)),
@@ -542,6 +542,7 @@ fn in_section(f: &ConfigFacts, k: &KeyAt, section: &str, value: &Value, out: &mu
             to: s.to_string(),
         });
     out.push(fixed_by(
+        f.path,
         rename,
         CONFIG_UNKNOWN_KEY.raise(
             Severity::Warning,
@@ -643,7 +644,7 @@ fn verify_sig(f: &ConfigFacts, cfg: &ManagedConfig, out: &mut Vec<Finding>) {
             format!("{KEY} is \"disabled\": before {from} a tampered package on the mirror would be loaded (from {from} the setting is ignored and packages are always verified)"),
             vec![Evidence::new(located(f, "features", "offlineDefinitionUpdateVerifySig"), KEY, "\"disabled\"")],
             format!("Set {KEY} to \"enabled\" in {}, or make sure every endpoint runs {from} or later.", f.path),
-        ).fixed_by(enable_verify_sig())),
+        ).fixed_by(enable_verify_sig(), f.path)),
         None if offline_on(f, cfg) => out.push(CONFIG_VERIFY_SIG_OFF.raise(
             Severity::Warning,
             format!("{KEY} is not set while offline updates are on: before {from} that may mean unverified packages (Microsoft's March 2024 sample shows the unset value as disabled)"),
@@ -652,7 +653,7 @@ fn verify_sig(f: &ConfigFacts, cfg: &ManagedConfig, out: &mut Vec<Finding>) {
                 Evidence::new(located(f, "antivirusEngine", "offlineDefinitionUpdate"), "antivirusEngine.offlineDefinitionUpdate", "\"enabled\""),
             ],
             format!("Add \"offlineDefinitionUpdateVerifySig\": \"enabled\" to the \"features\" section of {} (ignored, and harmless, from {from}).", f.path),
-        ).fixed_by(enable_verify_sig())),
+        ).fixed_by(enable_verify_sig(), f.path)),
         _ => {}
     }
 }

@@ -218,11 +218,14 @@ pub(super) fn file_url_findings(text: &str, at: &str, managed_config: &str) -> V
         if let Some(f) = out.iter_mut().find(|f| f.id == URL_INCLUDES_ARCH.id)
             && fixed != text
         {
-            *f = f.clone().fixed_by(Edit::Set {
-                section: "antivirusEngine".into(),
-                key: "offlineDefinitionUpdateUrl".into(),
-                value: fixed.into(),
-            });
+            *f = f.clone().fixed_by(
+                Edit::Set {
+                    section: "antivirusEngine".into(),
+                    key: "offlineDefinitionUpdateUrl".into(),
+                    value: fixed.into(),
+                },
+                managed_config,
+            );
         }
     }
     out
@@ -294,7 +297,17 @@ fn problem_findings(
                 if suggestion.is_some() { Severity::Warning } else { Severity::Critical },
                 format!("{subject} is not usable: {reason}"),
                 ev(),
-                set_url_fix(managed_config, &suggestion.as_deref().map(fully_fixed).unwrap_or(EXAMPLE_URL.into())),
+                match suggestion.as_deref().map(fully_fixed) {
+                    // A scheme is for a person to choose (config fix does not guess it);
+                    // the command that writes the likely one is named.
+                    Some(s) => format!(
+                        "{} `mdatp-doctor config fix --set {} --apply {}` makes the change, if http:// is the scheme the mirror serves.",
+                        set_url_fix(managed_config, &s),
+                        crate::analyze::finding::shell_word(&format!("{URL_KEY}={s}")),
+                        crate::analyze::finding::shell_word(managed_config),
+                    ),
+                    None => set_url_fix(managed_config, EXAMPLE_URL),
+                },
             )),
             UrlProblem::IncludesArch { segment, suggestion } => out.push(URL_INCLUDES_ARCH.raise(Severity::Critical,
                 format!("{subject} includes `{segment}`: the endpoint appends arch_<arch>/ itself, so it asks for a folder that does not exist"),
