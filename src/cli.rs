@@ -223,6 +223,32 @@ impl clap::builder::TypedValueParser for FormatParser {
     }
 }
 
+/// `--explain ID`: any text (an unknown id is refused by `diagnose` itself, with the
+/// nearest id), offering the catalogue's ids to shell completion.
+#[derive(Clone)]
+struct FindingId;
+
+impl clap::builder::TypedValueParser for FindingId {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            crate::analyze::rules::catalogue().map(|r| clap::builder::PossibleValue::new(r.id)),
+        ))
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
     Auto,
@@ -493,7 +519,7 @@ pub struct DiagnoseArgs {
     pub list: bool,
 
     /// Print what one finding means and how to fix it
-    #[arg(long, value_name = "ID", conflicts_with_all = ["skip_network", "url", "arch", "connect_timeout", "probe_timeout", "ca_cert", "proxy", "no_proxy", "stale_after", "warn_age", "crit_age"])]
+    #[arg(long, value_name = "ID", value_parser = FindingId, hide_possible_values = true, conflicts_with_all = ["skip_network", "url", "arch", "connect_timeout", "probe_timeout", "ca_cert", "proxy", "no_proxy", "stale_after", "warn_age", "crit_age"])]
     pub explain: Option<String>,
 
     /// Do not probe the mirror (local checks only)

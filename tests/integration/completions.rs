@@ -1,7 +1,8 @@
 //! The generated completion scripts, driven in the real shells as a person's TAB would:
 //! bash through its completion function, fish through `complete -C`, zsh on a real pty
 //! (tmux). Each checks a subcommand's flags, `check --format` values, `config`'s
-//! subcommands, and that the developers' `generate` is offered nowhere.
+//! subcommands, `--explain`'s finding ids, and that the developers' `generate` is offered
+//! nowhere.
 
 use std::path::Path;
 use std::process::Command;
@@ -63,6 +64,18 @@ fn bash_completes_past_the_subcommand() {
     }
     let config = bash(&["mdatp-doctor", "config", ""]);
     assert!(config.iter().any(|w| w == "check"), "{config:?}");
+    // --explain completes finding ids from the catalogue, not file names (the tests run
+    // in the repository, where `Car` would give Cargo.toml and Cargo.lock).
+    let mut ids = bash(&["mdatp-doctor", "diagnose", "--explain", "url-mi"]);
+    ids.sort();
+    assert_eq!(ids, ["url-mismatch", "url-missing"], "{ids:?}");
+    let every = bash(&["mdatp-doctor", "diagnose", "--explain", ""]);
+    assert!(
+        every.iter().any(|w| w == "mirror-host-no-package"),
+        "{every:?}"
+    );
+    let files = bash(&["mdatp-doctor", "diagnose", "--explain", "Car"]);
+    assert!(files.iter().all(|w| w.is_empty()), "{files:?}");
 }
 
 #[test]
@@ -98,6 +111,14 @@ fn fish_completes_flags_formats_and_subcommands() {
         top.contains("diagnose") && !top.contains("generate"),
         "{top}"
     );
+    let ids = complete("mdatp-doctor diagnose --explain url-mi");
+    let ids: Vec<&str> = ids
+        .lines()
+        .map(|l| l.split('\t').next().unwrap_or(l))
+        .collect();
+    assert_eq!(ids, ["url-mismatch", "url-missing"], "{ids:?}");
+    let files = complete("mdatp-doctor diagnose --explain Car");
+    assert!(files.trim().is_empty(), "{files}");
 }
 
 /// Types `line` and TAB into zsh on a tmux pty and returns the screen once `expect`
@@ -185,4 +206,20 @@ fn zsh_completes_on_a_real_terminal() {
     let top = zsh_screen(&format!("zsh-top-{pid}"), "mdatp-doctor ", "diagnose");
     assert!(top.contains("diagnose"), "{top}");
     assert!(!top.contains("generate"), "{top}");
+    // --explain lists finding ids, and a unique prefix completes to one.
+    let ids = zsh_screen(
+        &format!("zsh-explain-{pid}"),
+        "mdatp-doctor diagnose --explain url-mis",
+        "url-missing",
+    );
+    assert!(
+        ids.contains("url-mismatch") && ids.contains("url-missing"),
+        "{ids}"
+    );
+    let one = zsh_screen(
+        &format!("zsh-explain1-{pid}"),
+        "mdatp-doctor diagnose --explain mirror-host-no-pa",
+        "mirror-host-no-package",
+    );
+    assert!(one.contains("--explain mirror-host-no-package"), "{one}");
 }
