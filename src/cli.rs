@@ -454,7 +454,7 @@ pub enum ArchChoice {
 pub struct ProbeArgs {
     /// Mirror ring folder to probe (http://, https://, file:// or an absolute directory)
     /// [default: mdatp's configured URL]
-    #[arg(long, value_name = "URL|PATH", value_parser = parse_mirror_url)]
+    #[arg(long, value_name = "URL|PATH", value_parser = MirrorUrl)]
     pub url: Option<String>,
 
     /// Architecture folder to probe [default: this machine's]
@@ -1005,7 +1005,7 @@ pub struct MirrorCheckArgs {
 
     /// The ring folder URL endpoints use (e.g. http://mirror:8000/linux/production/):
     /// fetch manifest.json and updates.zip through it and compare them with the disk
-    #[arg(long, value_name = "URL", value_parser = parse_mirror_url)]
+    #[arg(long, value_name = "URL", value_parser = MirrorUrl)]
     pub url: Option<String>,
 
     /// Time limit for fetching one architecture's files through --url
@@ -1049,8 +1049,36 @@ pub struct GenerateArgs {
 
 /// A mirror location given with --url: one this tool can probe, else a usage error with
 /// the corrected form (a typo is the command line's, never the managed file's problem).
-fn parse_mirror_url(s: &str) -> Result<String, String> {
-    crate::mirror::url::command_line(s, std::env::current_dir().ok().as_deref())
+/// The refusal quotes the value escaped, as every value this tool prints is: a path may
+/// hold terminal escapes.
+#[derive(Clone)]
+struct MirrorUrl;
+
+impl clap::builder::TypedValueParser for MirrorUrl {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        let text = clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)?;
+        crate::mirror::url::command_line(&text, std::env::current_dir().ok().as_deref()).map_err(
+            |why| {
+                let name = arg.map_or_else(|| "--url".to_string(), ToString::to_string);
+                clap::Error::raw(
+                    clap::error::ErrorKind::InvalidValue,
+                    format!(
+                        "invalid value '{}' for '{name}': {}\n\nFor more information, try '--help'.\n",
+                        crate::units::escape_controls(&text, false),
+                        crate::units::escape_controls(&why, false)
+                    ),
+                )
+                .with_cmd(cmd)
+            },
+        )
+    }
 }
 
 /// A soak time: an age, or 0 for none.
