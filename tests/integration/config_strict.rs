@@ -373,17 +373,30 @@ fn a_fifo_never_hangs_the_run() {
             .contains("FIFO"),
         "{report:#}"
     );
-    // As --managed-config, for config check, diagnose and check.
-    for args in [
-        &["config", "check", "--format", "json"][..],
-        &["diagnose", "--format", "json", "--skip-network"][..],
-        &["check", "--format", "json", "--skip-network"][..],
+    // Named with --managed-config, config check refuses it the same way.
+    let mut cmd = env.std_cmd();
+    cmd.args(["config", "check", "--format", "json", "--managed-config"])
+        .arg(&fifo);
+    let out = finishes_within(cmd, limit);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(stdout_json(&out)["error"]["kind"], "config_not_a_file");
+    // As the managed file (from the environment, as the default path would be) for config
+    // check, and as --managed-config for diagnose and check: a finding.
+    for (args, named) in [
+        (&["config", "check", "--format", "json"][..], false),
+        (
+            &["diagnose", "--format", "json", "--skip-network"][..],
+            true,
+        ),
+        (&["check", "--format", "json", "--skip-network"][..], true),
     ] {
         let mut cmd = env.std_cmd();
-        cmd.args(args)
-            .arg("--managed-config")
-            .arg(&fifo)
-            .args(["--mdatp", "/nonexistent/mdatp"]);
+        cmd.args(args).args(["--mdatp", "/nonexistent/mdatp"]);
+        if named {
+            cmd.arg("--managed-config").arg(&fifo);
+        } else {
+            cmd.env("MDATP_DOCTOR_MANAGED_CONFIG", &fifo);
+        }
         let out = finishes_within(cmd, limit);
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(text.contains("config-unreadable"), "{args:?}: {text}");

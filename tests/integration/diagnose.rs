@@ -560,15 +560,24 @@ fn config_check_fault_matrix() {
         );
     }
     // Unreadable: a directory where the file should be (root reads any file). Named on
-    // the command line it is an error (config_strict.rs); at the default path, a finding.
+    // the command line (PATH or --managed-config) it is an error; at the default path (or
+    // the environment's), a finding.
+    let out = env
+        .cmd()
+        .env("MDATP_DOCTOR_MANAGED_CONFIG", dir)
+        .args(["config", "check", "--format", "json"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout_json(&out)["findings"][0]["id"], "config-unreadable");
     let out = env
         .cmd()
         .args(["config", "check", "--format", "json", "--managed-config"])
         .arg(dir)
         .output()
         .expect("runs");
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(stdout_json(&out)["findings"][0]["id"], "config-unreadable");
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(stdout_json(&out)["error"]["kind"], "config_not_a_file");
 }
 
 #[test]
