@@ -148,7 +148,9 @@ impl MirrorServer {
                 let (hits, overrides, root, tls) =
                     (hits.clone(), overrides.clone(), root.clone(), tls.clone());
                 std::thread::spawn(move || {
-                    let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
+                    // A client slow to send its next request is waited for; only a hang
+                    // reaches this.
+                    let _ = conn.set_read_timeout(Some(crate::testenv::HANG_GUARD));
                     match tls {
                         Some(cfg) => {
                             let Ok(session) = rustls::ServerConnection::new(cfg) else {
@@ -435,8 +437,9 @@ fn send_body(stream: &mut impl Write, body: &[u8], pace: Pace) {
         Pace::StallAfter(n) => {
             let _ = stream.write_all(&body[..n.min(body.len())]);
             let _ = stream.flush();
-            // Bounded, so a test's server thread ends on its own.
-            std::thread::sleep(Duration::from_secs(30));
+            // Bounded, so a test's server thread ends on its own; past any probe timeout a
+            // test sets, however loaded the machine.
+            std::thread::sleep(crate::testenv::HANG_GUARD);
         }
     }
 }

@@ -303,9 +303,11 @@ pub fn is_dead(pid: i32) -> bool {
     }
 }
 
-/// Waits (bounded) until the process is dead; true if it died.
+/// Waits until the process is dead; true if it died, false if it still runs after
+/// [`HANG_GUARD`] (a process that was never killed, not a slow machine).
 pub fn wait_dead(pid: i32) -> bool {
-    for _ in 0..100 {
+    let until = std::time::Instant::now() + HANG_GUARD;
+    while std::time::Instant::now() < until {
         if is_dead(pid) {
             return true;
         }

@@ -98,9 +98,11 @@ fn run() -> Result<i32, String> {
         }
         let child = cmd.spawn().map_err(|e| format!("grandchild: {e}"))?;
         if setsid {
-            // Wait (bounded) until it has left our session, so the escape is real
-            // before this process goes on (and may be killed).
-            for _ in 0..200 {
+            // Wait (bounded by the tests' 600 s hang guard, never by a guess at how
+            // fast a loaded machine starts a process) until it has left our session,
+            // so the escape is real before this process goes on (and may be killed).
+            let until = std::time::Instant::now() + Duration::from_secs(600);
+            while std::time::Instant::now() < until {
                 if dir.join("grandchild.pid").exists() {
                     break;
                 }
