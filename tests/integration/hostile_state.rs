@@ -453,10 +453,16 @@ fn a_setsid_grandchild_left_by_a_finished_call_is_killed() {
         DEFINITIONS,
         Reply::fixture("mdatp/definitions/docs-2025.txt"),
     );
-    let started = std::time::Instant::now();
     let out = run(&env, &["health", "--timeout", "30"]);
-    assert_eq!(out.status.code(), Some(0));
-    assert!(started.elapsed() < Duration::from_secs(10));
+    // Not waited for: a call still running at its timeout is killed and fails the run
+    // ("did not finish within"); this one succeeded.
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("did not finish"));
     let pid = env.grandchild_pid().expect("grandchild started");
     assert!(died(pid), "setsid grandchild {pid} left running");
 }
@@ -473,7 +479,8 @@ fn a_setsid_grandchild_dies_on_interrupt() {
         .spawn()
         .expect("spawn");
     let mut pid = None;
-    for _ in 0..200 {
+    let until = std::time::Instant::now() + HANG_LIMIT;
+    while std::time::Instant::now() < until {
         pid = env.grandchild_pid();
         if pid.is_some() {
             break;
@@ -492,7 +499,8 @@ fn a_setsid_grandchild_dies_on_interrupt() {
         libc::kill(tool, libc::SIGINT);
     }
     let mut status = None;
-    for _ in 0..400 {
+    let until = std::time::Instant::now() + HANG_LIMIT;
+    while std::time::Instant::now() < until {
         status = child.try_wait().expect("wait");
         if status.is_some() {
             break;
@@ -512,11 +520,11 @@ fn a_setsid_grandchild_dies_on_interrupt() {
 
 // ---- #4, #11: mirror faults named for what they are ----
 
-/// Runs `connectivity --format json --arch x86_64` with extra arguments; exit code,
-/// report and how long it took.
-fn connectivity(args: &[&str]) -> (i32, Value, Duration) {
+/// Runs `connectivity --format json --arch x86_64` with extra arguments; exit code and
+/// report. (How long it took is measured in scripts/bench.sh, never asserted: what ended
+/// each step is.)
+fn connectivity(args: &[&str]) -> (i32, Value) {
     let env = TestEnv::new();
-    let started = std::time::Instant::now();
     let out = run(
         &env,
         &[
@@ -525,11 +533,7 @@ fn connectivity(args: &[&str]) -> (i32, Value, Duration) {
         ]
         .concat(),
     );
-    (
-        out.status.code().expect("code"),
-        stdout_json(&out),
-        started.elapsed(),
-    )
+    (out.status.code().expect("code"), stdout_json(&out))
 }
 
 fn step<'a>(report: &'a Value, name: &str) -> &'a Value {
@@ -553,7 +557,7 @@ fn a_slow_valid_package_cut_by_its_deadline_is_a_timeout_not_invalid() {
     tree.write("x86_64", "updates.zip", &big_zip(5 * 1024 * 1024));
     let server = MirrorServer::http(tree.root.path());
     server.set(ZIP_PATH, Override::Trickle(512 * 1024));
-    let (code, report, took) = connectivity(&[
+    let (code, report) = connectivity(&[
         "--url",
         &server.ring_url(),
         "--verify-package",
@@ -575,13 +579,17 @@ fn a_slow_valid_package_cut_by_its_deadline_is_a_timeout_not_invalid() {
             && message.contains("KiB/s"),
         "{message}"
     );
-    assert!(verify["detail"]["bytes_read"].as_u64().expect("bytes") > 0);
+    // Cut part way: some of it arrived, not all.
+    let read = verify["detail"]["bytes_read"].as_u64().expect("bytes");
+    assert!(
+        read > 0 && read < big_zip(5 * 1024 * 1024).len() as u64,
+        "{verify:#}"
+    );
     let fix = text(&finding(&report, "mirror-timeout")["fix"]);
     assert!(
         fix.contains("--package-timeout") && !fix.to_lowercase().contains("delete"),
         "{fix}"
     );
-    assert!(took < Duration::from_secs(10), "{took:?}");
 }
 
 #[test]
@@ -591,7 +599,7 @@ fn a_slow_valid_package_verifies_within_its_own_budget() {
     let server = MirrorServer::http(tree.root.path());
     server.set(ZIP_PATH, Override::Trickle(768 * 1024));
     // The download takes ~3 s, longer than the whole --probe-timeout.
-    let (code, report, _) = connectivity(&[
+    let (code, report) = connectivity(&[
         "--url",
         &server.ring_url(),
         "--verify-package",
@@ -616,7 +624,7 @@ fn a_manifest_stalled_at_the_deadline_is_a_timeout() {
         "/linux/production/arch_x86_64/manifest.json",
         Override::StallAfter(10),
     );
-    let (code, report, took) = connectivity(&["--url", &server.ring_url(), "--probe-timeout", "2"]);
+    let (code, report) = connectivity(&["--url", &server.ring_url(), "--probe-timeout", "2"]);
     assert_eq!(code, 2);
     assert_eq!(ids(&report), ["mirror-timeout"], "{report:#}");
     let manifest = step(&report, "manifest");
@@ -625,7 +633,6 @@ fn a_manifest_stalled_at_the_deadline_is_a_timeout() {
         text(&manifest["error"]["message"]).contains("10 bytes in"),
         "{manifest:#}"
     );
-    assert!(took < Duration::from_secs(8), "{took:?}");
 }
 
 #[test]
@@ -646,7 +653,7 @@ fn over_https_a_stalled_manifest_still_leaves_the_package_half_the_budget() {
     );
     let dir = tempfile::tempdir().expect("tempdir");
     let ca = pki.write_ca(dir.path());
-    let (code, report, took) = connectivity(&[
+    let (code, report) = connectivity(&[
         "--url",
         &server.ring_url(),
         "--probe-timeout",
@@ -660,10 +667,9 @@ fn over_https_a_stalled_manifest_still_leaves_the_package_half_the_budget() {
     assert!(found.contains(&"mirror-package-invalid"), "{found:?}");
     assert_eq!(step(&report, "manifest")["error"]["kind"], "timeout");
     assert_eq!(report["arch"][0]["package"]["is_zip"], false, "{report:#}");
-    assert!(took < Duration::from_secs(9), "{took:?}");
 }
 
-fn directory_mirror(args: &[&str], tree: &MirrorTree) -> (i32, Value, Duration) {
+fn directory_mirror(args: &[&str], tree: &MirrorTree) -> (i32, Value) {
     let dir = tree.ring_dir();
     connectivity(&[&["--url", dir.to_str().expect("utf8")], args].concat())
 }
@@ -684,10 +690,13 @@ fn a_fifo_manifest_on_a_directory_mirror_costs_nothing() {
     let manifest = tree.arch_dir("x86_64").join("manifest.json");
     std::fs::remove_file(&manifest).expect("rm");
     mkfifo(&manifest);
-    let (_, report, took) = directory_mirror(&["--probe-timeout", "5"], &tree);
-    assert!(
-        took < Duration::from_secs(4),
-        "the FIFO held the probe {took:?}"
+    let (_, report) = directory_mirror(&["--probe-timeout", "5"], &tree);
+    // Refused unopened: a FIFO that held the probe would end it as a timeout.
+    assert!(!ids(&report).contains(&"mirror-timeout"), "{report:#}");
+    assert_ne!(
+        step(&report, "manifest")["error"]["kind"],
+        "timeout",
+        "{report:#}"
     );
     let f = finding(&report, "mirror-manifest-invalid");
     assert!(text(&f["title"]).contains("manifest.json"), "{f:#}");
@@ -712,8 +721,7 @@ fn a_symlink_loop_or_a_fifo_as_the_package_gets_a_file_system_fix() {
             "fifo" => mkfifo(&zip),
             _ => std::fs::create_dir(&zip).expect("mkdir"),
         }
-        let (code, report, took) =
-            directory_mirror(&["--verify-package", "--probe-timeout", "5"], &tree);
+        let (code, report) = directory_mirror(&["--verify-package", "--probe-timeout", "5"], &tree);
         assert_eq!(code, 2, "{make}: {report:#}");
         assert_eq!(
             ids(&report),
@@ -726,7 +734,12 @@ fn a_symlink_loop_or_a_fifo_as_the_package_gets_a_file_system_fix() {
             "{make}: {f:#}"
         );
         assert_no_web_server_fix(&report);
-        assert!(took < Duration::from_secs(4), "{make}: {took:?}");
+        // Refused unopened, not waited on (that would be a timeout).
+        assert_ne!(
+            step(&report, "package")["error"]["kind"],
+            "timeout",
+            "{make}: {report:#}"
+        );
         let message = text(&step(&report, "package")["error"]["message"]);
         let expected = match make {
             "loop" => "symbolic link loop",
@@ -749,27 +762,26 @@ fn a_3_gb_sparse_package_is_refused_by_its_size_before_reading() {
     std::io::Write::write_all(&mut &file, b"PK\x03\x04").expect("write");
     file.set_len(3_000_000_000).expect("sparse");
     drop(file);
-    let (code, report, took) =
-        directory_mirror(&["--verify-package", "--probe-timeout", "5"], &tree);
+    let (code, report) = directory_mirror(&["--verify-package", "--probe-timeout", "5"], &tree);
     assert_eq!(code, 2, "{report:#}");
     assert_eq!(ids(&report), ["mirror-package-invalid"], "{report:#}");
     let verify = step(&report, "package_verify");
     assert_eq!(verify["error"]["kind"], "too_large");
+    // Refused on its size, before reading: no byte counted.
     assert!(
-        text(&verify["error"]["message"]).contains("3000000000 bytes"),
+        text(&verify["error"]["message"]).contains("3000000000 bytes")
+            && text(&verify["error"]["message"]).ends_with("not read"),
         "{verify:#}"
     );
-    assert!(
-        took < Duration::from_secs(3),
-        "read before refusing: {took:?}"
-    );
+    assert!(verify["detail"]["bytes_read"].is_null(), "{verify:#}");
+    assert_eq!(verify["detail"]["size"], 3_000_000_000u64, "{verify:#}");
 }
 
 #[test]
 fn a_missing_arch_folder_on_a_directory_mirror_is_missing_not_a_web_error() {
     let tree = MirrorTree::healthy();
     std::fs::remove_dir_all(tree.arch_dir("x86_64")).expect("rm");
-    let (code, report, _) = directory_mirror(&[], &tree);
+    let (code, report) = directory_mirror(&[], &tree);
     assert_eq!(code, 2);
     assert_eq!(ids(&report), ["mirror-package-missing"], "{report:#}");
     assert!(text(&finding(&report, "mirror-package-missing")["fix"]).contains("findmnt"));
@@ -786,7 +798,7 @@ fn a_redirect_to_another_host_is_followed_and_said() {
     let manifest = "/linux/production/arch_x86_64/manifest.json";
     let elsewhere = format!("{}{manifest}", other.base());
     mirror.set(manifest, Override::Redirect(elsewhere.clone()));
-    let (code, report, _) = connectivity(&["--url", &mirror.ring_url()]);
+    let (code, report) = connectivity(&["--url", &mirror.ring_url()]);
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(ids(&report), ["mirror-redirect-cross-host"], "{report:#}");
     let f = finding(&report, "mirror-redirect-cross-host");
@@ -811,7 +823,7 @@ fn a_redirect_to_another_host_is_followed_and_said() {
         tree.root.path().join("moved/manifest.json"),
     )
     .expect("copy");
-    let (code, report, _) = connectivity(&["--url", &mirror.ring_url()]);
+    let (code, report) = connectivity(&["--url", &mirror.ring_url()]);
     assert_eq!((code, ids(&report)), (0, vec![]), "{report:#}");
 }
 
@@ -831,7 +843,7 @@ fn a_redirect_to_a_link_local_address_is_refused_before_connecting() {
             "/linux/production/arch_x86_64/manifest.json",
             Override::Redirect(target.into()),
         );
-        let (code, report, _) =
+        let (code, report) =
             connectivity(&["--url", &server.ring_url(), "--proxy", &server.base()]);
         let hits = server.hits();
         assert!(
@@ -930,15 +942,21 @@ fn a_silent_managed_url_does_not_delay_the_probe_of_healths() {
             "--arch",
             "x86_64",
             "--probe-timeout",
-            "8",
+            "120",
         ],
     );
     let took = started.elapsed();
     let report = stdout_json(&out);
+    // The silent server never answers: a probe of it ends only at --probe-timeout. Bound
+    // by that configured timeout (not by this machine's speed), a run that waited for the
+    // abandoned probe fails here; one that did not ends in seconds even when loaded.
     assert!(
-        took < Duration::from_secs(6),
+        took < Duration::from_secs(120),
         "waited for the abandoned probe: {took:?}"
     );
+    let unused = &report["snapshot"]["mirror"]["unused"];
+    assert_eq!(unused["url"], silent.ring_url("http"), "{report:#}");
+    assert_eq!(unused["probed"], false, "abandoned, not read: {unused:#}");
     assert_eq!(report["snapshot"]["mirror"]["url"], live.ring_url());
     assert_eq!(report["snapshot"]["mirror"]["url_source"], "health");
     assert!(!ids(&report).contains(&"mirror-timeout"), "{report:#}");
@@ -1006,11 +1024,13 @@ fn probe_all_probes_the_unused_managed_url_to_the_end_and_says_how_it_fared() {
 fn check_with_two_silent_urls_reports_a_timeout_within_its_deadline() {
     let (managed, used) = (SilentServer::start(), SilentServer::start());
     let env = two_urls(&managed.ring_url("http"), &used.ring_url("http"));
-    let started = std::time::Instant::now();
     // Inner limits are 80 % of the deadline (6.4 s): one probe round fits, two do not.
+    // Within the deadline is shown by what answered, not by a stopwatch: a run cut by the
+    // deadline says "no result within the 8 s deadline" (unknown, 3), not the probe's
+    // critical timeout.
     let out = run(&env, &["check", "--arch", "x86_64", "--deadline", "8"]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(started.elapsed() < Duration::from_secs(12));
+    assert!(!text.contains("no result within"), "{text}");
     assert_eq!(out.status.code(), Some(2), "{text}");
     assert!(
         text.starts_with("MDATP OFFLINE-UPDATES CRITICAL - mirror-timeout: "),
