@@ -197,16 +197,13 @@ fn the_deadline_bounds_a_hanging_mdatp() {
     let mut env = TestEnv::new();
     env.on(DEFINITIONS, Reply::empty().hang())
         .on("health", Reply::empty().hang());
-    let started = Instant::now();
     let (code, out) = check(
         &env,
         &["--skip-network", "--deadline", "2", "--timeout", "60"],
     );
-    assert!(
-        started.elapsed() < Duration::from_secs(15),
-        "took {:?}",
-        started.elapsed()
-    );
+    // What ended it is the deadline (its inner limit of 80 %, 1.6 s), never mdatp's 60 s
+    // timeout: said in the answer, not read off a stopwatch.
+    assert!(!out.contains("60 s"), "{out}");
     assert_eq!(code, 3, "{out}");
     assert!(
         first_line(&out).starts_with("MDATP OFFLINE-UPDATES UNKNOWN - "),

@@ -327,16 +327,11 @@ fn expired_and_wrong_host_certificates() {
 fn a_server_that_never_answers_ends_at_the_probe_timeout() {
     let silent = SilentServer::start();
     for scheme in ["http", "https"] {
-        let started = Instant::now();
+        // The server never answers: only the 1 s probe timeout (or the harness's hang
+        // guard) can end the run; the finding says which did.
         let (code, report) = connectivity(
             &TestEnv::new(),
             &["--url", &silent.ring_url(scheme), "--probe-timeout", "1"],
-        );
-        // Bounded, not timed: 1 s of probing plus process start, far below a hang.
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "{scheme} took {:?}",
-            started.elapsed()
         );
         assert_eq!(code, 2, "{report:#}");
         assert_eq!(ids(&report), ["mirror-timeout"], "{scheme}");
@@ -347,7 +342,6 @@ fn a_server_that_never_answers_ends_at_the_probe_timeout() {
 fn a_connect_that_gets_no_answer_costs_the_connect_timeout() {
     let hole = BlackholePort::new();
     let url = format!("http://127.0.0.1:{}/linux/production/", hole.port);
-    let started = Instant::now();
     let (code, report) = connectivity(
         &TestEnv::new(),
         &[
@@ -359,18 +353,15 @@ fn a_connect_that_gets_no_answer_costs_the_connect_timeout() {
             "30",
         ],
     );
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "took {:?}",
-        started.elapsed()
-    );
     assert_eq!(code, 2);
     assert_eq!(ids(&report), ["mirror-timeout"]);
     let tcp = step(&report, 0, "tcp");
     assert_eq!(tcp["error"]["kind"], "connect_timeout");
+    // Ended by the 1 s connect timeout, not the 30 s probe timeout: the bounds are the
+    // two configured limits, not this machine's speed.
     let ms = tcp["duration_ms"].as_u64().expect("ms");
     assert!(
-        (900..5000).contains(&ms),
+        (900..30_000).contains(&ms),
         "tcp step took {ms} ms for a 1 s connect timeout"
     );
 }

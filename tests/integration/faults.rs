@@ -88,14 +88,12 @@ fn mdatp_exits_non_zero() {
 fn mdatp_hangs_and_is_killed_at_the_timeout() {
     let mut env = TestEnv::new();
     env.on(DEFINITIONS, Reply::stdout("healthy : true\n").hang());
-    let started = Instant::now();
+    // What ended the run is the 1 s limit (its message), not the harness's hang guard.
     run_failing(
         &env,
         &["--timeout", "1"],
         "did not finish within 1 s and was killed",
     );
-    // Bounded, not timed: the run ended because of the 1 s limit, not the 60 s harness one.
-    assert!(started.elapsed() < Duration::from_secs(20));
     let pid = env.last_pid().expect("fake ran");
     assert!(wait_dead(pid), "fake mdatp {pid} still running");
 }
@@ -207,7 +205,8 @@ fn ctrl_c_kills_the_running_mdatp() {
         .spawn()
         .expect("spawn");
     let mut fake = None;
-    for _ in 0..200 {
+    let until = Instant::now() + crate::testenv::HANG_GUARD;
+    while Instant::now() < until {
         fake = env.last_pid();
         if fake.is_some() {
             break;

@@ -943,15 +943,32 @@ fn ids_of(doc: &Value) -> Vec<String> {
 fn mirror_run_kills_a_script_that_outlives_its_timeout() {
     let host = Host::new();
     let script = host.path().join("xplat_offline_updates_download.sh");
-    std::fs::write(&script, "#!/bin/sh\necho started\nsleep 30\necho never\n").unwrap();
-    let started = std::time::Instant::now();
+    let pid_file = host.path().join("script.pid");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho $$ >{}\necho started\nsleep 30\necho never\n",
+            pid_file.display()
+        ),
+    )
+    .unwrap();
     let (code, doc, stderr) = mirror_run(&host, "http://127.0.0.1:9/", &["--run-timeout", "1s"]);
-    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    // Ended by the 1 s timeout (said so, the script cut before its last line), not by the
+    // script's 30 s running out.
     assert_eq!(code, 2, "{doc:#}");
     assert_eq!(doc["timed_out"], true);
     assert!(
         stderr.contains("started") && !stderr.contains("never"),
         "{stderr}"
+    );
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(
+        crate::testenv::wait_dead(pid),
+        "the script {pid} outlived its timeout"
     );
 }
 
@@ -959,7 +976,18 @@ fn mirror_run_kills_a_script_that_outlives_its_timeout() {
 fn two_mirror_runs_never_overlap() {
     let host = Host::new();
     let script = host.path().join("xplat_offline_updates_download.sh");
-    std::fs::write(&script, "#!/bin/sh\nsleep 5\n").unwrap();
+    // The first run's script says it started (the run takes its lock before starting it)
+    // and then waits: the second run meets the lock however slow the machine, and the
+    // first run is ended by the test (SIGTERM kills its script), not by a sleep.
+    let started = host.path().join("started");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\n[ -e {0} ] || {{ touch {0}; sleep 600; }}\n",
+            started.display()
+        ),
+    )
+    .unwrap();
     let mut first = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
         .args(["mirror", "run", "--script"])
         .arg(&script)
@@ -971,13 +999,15 @@ fn two_mirror_runs_never_overlap() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    // Wait until the first run holds the lock.
-    let lock = host.path().join("state/mirror-run.lock");
-    let t = std::time::Instant::now();
-    while !lock.exists() && t.elapsed() < std::time::Duration::from_secs(10) {
+    // Wait until the first run holds the lock: its script has started.
+    let until = std::time::Instant::now() + crate::testenv::HANG_GUARD;
+    while !started.exists() {
+        if std::time::Instant::now() > until || first.try_wait().unwrap().is_some() {
+            let _ = first.kill();
+            panic!("the first run never started its script");
+        }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    std::thread::sleep(std::time::Duration::from_millis(300));
     let out = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
         .args(["mirror", "run", "--script"])
         .arg(&script)
@@ -987,7 +1017,10 @@ fn two_mirror_runs_never_overlap() {
         .arg(host.path().join("state"))
         .output()
         .unwrap();
-    let _ = first.kill();
+    // SAFETY: signalling the child this test started.
+    unsafe {
+        libc::kill(first.id() as i32, libc::SIGTERM);
+    }
     let _ = first.wait();
     assert_eq!(out.status.code(), Some(3));
     assert!(
@@ -1002,10 +1035,13 @@ fn an_interrupted_mirror_run_kills_the_script_and_still_reports() {
     let host = Host::new();
     let script = host.path().join("xplat_offline_updates_download.sh");
     let marker = host.path().join("still-running");
+    let pid_file = host.path().join("script.pid");
+    // The pid file is renamed into place, so a reader never sees it half written.
     std::fs::write(
         &script,
         format!(
-            "#!/bin/sh\necho started\nsleep 3\ntouch {}\n",
+            "#!/bin/sh\necho $$ >{0}.tmp && mv {0}.tmp {0}\necho started\nsleep 60\ntouch {1}\n",
+            pid_file.display(),
             marker.display()
         ),
     )
@@ -1021,7 +1057,21 @@ fn an_interrupted_mirror_run_kills_the_script_and_still_reports() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(800));
+    // Interrupted once the script runs (not before, when there is nothing to kill).
+    let until = std::time::Instant::now() + crate::testenv::HANG_GUARD;
+    let pid: i32 = loop {
+        if let Some(pid) = std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+        {
+            break pid;
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "the script never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    };
     // SAFETY: signalling the child this test started.
     unsafe {
         libc::kill(child.id() as i32, libc::SIGTERM);
@@ -1031,7 +1081,14 @@ fn an_interrupted_mirror_run_kills_the_script_and_still_reports() {
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
     assert_eq!(doc["interrupted"], true, "{doc:#}");
     assert_eq!(out.status.code(), Some(2));
-    std::thread::sleep(std::time::Duration::from_secs(3));
+    let died = crate::testenv::wait_dead(pid);
+    if !died {
+        // SAFETY: a pid the script of this test wrote.
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+        }
+    }
+    assert!(died, "the script {pid} outlived the interrupt");
     assert!(!marker.exists(), "the script outlived the interrupt");
 }
 

@@ -194,8 +194,10 @@ fn spawn_update(env: &TestEnv, extra: &[&str]) -> std::process::Child {
         .expect("spawn")
 }
 
+/// Waits until mdatp has been called `n` times (up to the hang guard).
 fn wait_for_calls(env: &TestEnv, n: usize) {
-    for _ in 0..400 {
+    let until = std::time::Instant::now() + crate::testenv::HANG_GUARD;
+    while std::time::Instant::now() < until {
         if env.invocations().len() >= n {
             return;
         }
