@@ -325,7 +325,8 @@ fn a_named_file_that_cannot_be_read_is_an_error() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("config-not-found"));
 }
 
-/// Runs `cmd` and fails the test if it has not ended within `limit` (killing it).
+/// Runs `cmd` and fails the test if it has not ended within `limit` (killing it): the
+/// hang guard, which only a blocked run reaches.
 fn finishes_within(mut cmd: std::process::Command, limit: Duration) -> Output {
     let child = cmd
         .stdout(std::process::Stdio::piped())
@@ -358,7 +359,7 @@ fn a_fifo_never_hangs_the_run() {
     let env = TestEnv::new();
     let fifo = env.path().join("fifo.json");
     mkfifo(&fifo);
-    let limit = Duration::from_secs(20);
+    let limit = crate::testenv::HANG_GUARD;
     // Named explicitly: an error saying what it is.
     let mut cmd = env.std_cmd();
     cmd.args(["config", "check", "--format", "json"]).arg(&fifo);

@@ -558,18 +558,21 @@ fn sigterm_mid_bundle_removes_the_temporary_file() {
         "the temporary name is not predictable from the pid: {tmp:?}"
     );
     // Give the tool a moment to register the fake as a running child (a signal that
-    // comes before that waits for the fake's 30 s, still well inside the limit below).
+    // comes before that waits for the fake's 30 s, still inside the hang guard below).
     std::thread::sleep(Duration::from_millis(500));
     // SAFETY: sending a signal to our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    let until = Instant::now() + Duration::from_secs(45);
+    let until = Instant::now() + crate::testenv::HANG_GUARD;
     let status = loop {
         if let Some(s) = child.try_wait().expect("wait") {
             break s;
         }
         if Instant::now() > until {
             let _ = child.kill();
-            panic!("still running 45 s after SIGTERM");
+            panic!(
+                "still running {:?} after SIGTERM",
+                crate::testenv::HANG_GUARD
+            );
         }
         std::thread::sleep(Duration::from_millis(25));
     };

@@ -311,10 +311,10 @@ fn pid_in(file: &Path) -> i32 {
     }
 }
 
-/// True when `pid` is gone or a zombie within a generous time; otherwise it is killed (a
+/// True when `pid` is gone or a zombie before the hang guard; otherwise it is killed (a
 /// failed test must not leave it running) and false.
 fn dies(pid: i32) -> bool {
-    let until = Instant::now() + Duration::from_secs(20);
+    let until = Instant::now() + HANG_LIMIT;
     while Instant::now() < until {
         if crate::testenv::is_dead(pid) {
             return true;
