@@ -165,8 +165,10 @@ fn zsh_screen(session: &str, line: &str, expect: &str) -> String {
         String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", session]).stdout).into_owned()
     };
     // Wait for the prompt, type, TAB, and wait for the list to settle.
+    // Up to the hang guard: a shell that is slow to start on a loaded machine is waited for.
     let wait = |pred: &dyn Fn(&str) -> bool| {
-        for _ in 0..100 {
+        let until = std::time::Instant::now() + crate::testenv::HANG_GUARD;
+        while std::time::Instant::now() < until {
             let s = screen();
             if pred(&s) {
                 return s;

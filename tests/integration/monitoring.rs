@@ -64,9 +64,11 @@ struct Ran {
     stderr: String,
 }
 
-/// Runs a command to its end within `limit` (killed past it), output through files so a
-/// chatty tool can never block on a full pipe.
-fn run(cmd: &mut Command, limit: Duration) -> Ran {
+/// Runs a command to its end (killed past the project's hang guard: only a hang gets near
+/// it, never a slow machine), output through files so a chatty tool can never block on a
+/// full pipe.
+fn run(cmd: &mut Command) -> Ran {
+    let limit = crate::testenv::HANG_GUARD;
     let dir = tempfile::tempdir().expect("tempdir");
     let (out, err) = (dir.path().join("stdout"), dir.path().join("stderr"));
     let child = cmd
@@ -105,7 +107,9 @@ fn free_port() -> u16 {
 /// GET http://127.0.0.1:<port><path>; the body of a 200, or None if nothing answers yet.
 fn http_get(port: u16, path: &str) -> Option<String> {
     let mut conn = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    conn.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    // A stalled answer is a hang, not a slow machine.
+    conn.set_read_timeout(Some(crate::testenv::HANG_GUARD))
+        .ok()?;
     write!(conn, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
     let mut text = String::new();
     conn.read_to_string(&mut text).ok()?;
@@ -164,7 +168,7 @@ fn node_exporter_serves_the_textfile_and_never_sees_it_half_written() {
             .arg(&textdir);
         cmd
     };
-    let first = run(&mut check(&env), Duration::from_secs(60));
+    let first = run(&mut check(&env));
     assert!(first.status.success(), "{}", first.stderr);
     assert_eq!(
         first.stdout, "",
@@ -193,7 +197,7 @@ fn node_exporter_serves_the_textfile_and_never_sees_it_half_written() {
     let runs: Vec<Command> = (0..15).map(|_| check(&env)).collect();
     let writer = std::thread::spawn(move || {
         for mut cmd in runs {
-            let ran = run(&mut cmd, Duration::from_secs(60));
+            let ran = run(&mut cmd);
             assert!(ran.status.success(), "{}", ran.stderr);
         }
     });
@@ -202,7 +206,7 @@ fn node_exporter_serves_the_textfile_and_never_sees_it_half_written() {
     let start = Instant::now();
     while !writer.is_finished() {
         assert!(
-            start.elapsed() < Duration::from_secs(240),
+            start.elapsed() < crate::testenv::HANG_GUARD,
             "the rewrite loop does not end"
         );
         let scrape = http_get(port, "/metrics").expect("node_exporter answers");
@@ -273,15 +277,12 @@ fn node_exporter_serves_the_mirror_host_textfiles() {
         &["--textfile-dir", dir_arg],
     );
     assert!(code <= 1, "{doc:#}{stderr}");
-    let ran = run(
-        Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
-            .args(["mirror", "check", "--format", "prometheus", "--settings"])
-            .arg(host.settings())
-            .arg("--root")
-            .arg(host.root())
-            .args(["--textfile-dir", dir_arg]),
-        Duration::from_secs(60),
-    );
+    let ran = run(Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
+        .args(["mirror", "check", "--format", "prometheus", "--settings"])
+        .arg(host.settings())
+        .arg("--root")
+        .arg(host.root())
+        .args(["--textfile-dir", dir_arg]));
     assert!(ran.status.success(), "{}", ran.stderr);
     let written: String = ["mdatp_mirror_run.prom", "mdatp_mirror.prom"]
         .iter()
@@ -339,12 +340,9 @@ fn yaml_values(text: &str, key: &str) -> Vec<String> {
 #[ignore = "needs promtool (.ci/run installs the prometheus package)"]
 fn promtool_checks_the_rules_and_their_unit_tests_cover_every_alert() {
     let promtool = need("promtool");
-    let ran = run(
-        Command::new(&promtool)
-            .args(["check", "rules"])
-            .args(rule_files()),
-        Duration::from_secs(60),
-    );
+    let ran = run(Command::new(&promtool)
+        .args(["check", "rules"])
+        .args(rule_files()));
     assert!(ran.status.success(), "{}{}", ran.stdout, ran.stderr);
     assert!(ran.stdout.contains("SUCCESS"), "{}", ran.stdout);
 
@@ -355,10 +353,7 @@ fn promtool_checks_the_rules_and_their_unit_tests_cover_every_alert() {
         .collect();
     tests.sort();
     assert!(!tests.is_empty(), "no unit tests");
-    let ran = run(
-        Command::new(&promtool).args(["test", "rules"]).args(&tests),
-        Duration::from_secs(60),
-    );
+    let ran = run(Command::new(&promtool).args(["test", "rules"]).args(&tests));
     assert!(ran.status.success(), "{}{}", ran.stdout, ran.stderr);
 
     // Every alert has a case where it fires and one where it stays quiet.
@@ -396,12 +391,9 @@ fn promtool_checks_the_rules_and_their_unit_tests_cover_every_alert() {
     assert_ne!(broken, test_text);
     let broken_file = dir.path().join("tests/broken.yml");
     std::fs::write(&broken_file, broken).expect("write");
-    let ran = run(
-        Command::new(&promtool)
-            .args(["test", "rules"])
-            .arg(&broken_file),
-        Duration::from_secs(60),
-    );
+    let ran = run(Command::new(&promtool)
+        .args(["test", "rules"])
+        .arg(&broken_file));
     assert!(!ran.status.success(), "{}", ran.stdout);
 }
 
@@ -744,10 +736,7 @@ fn nagios4_accepts_the_contrib_config() {
         if file.extension().is_none_or(|e| e != "cfg") {
             continue;
         }
-        let ran = run(
-            Command::new(&nagios).arg("-v").arg(main(&file)),
-            Duration::from_secs(60),
-        );
+        let ran = run(Command::new(&nagios).arg("-v").arg(main(&file)));
         assert!(
             ran.status.success(),
             "{}: {}{}",
@@ -771,10 +760,7 @@ fn nagios4_accepts_the_contrib_config() {
         ),
     )
     .expect("write");
-    let ran = run(
-        Command::new(&nagios).arg("-v").arg(main(&bad)),
-        Duration::from_secs(60),
-    );
+    let ran = run(Command::new(&nagios).arg("-v").arg(main(&bad)));
     assert!(!ran.status.success(), "{}", ran.stdout);
 }
 
@@ -809,12 +795,9 @@ fn icinga2_validates_the_contrib_config_and_applies_the_service() {
         if file.extension().is_none_or(|e| e != "conf") {
             continue;
         }
-        let ran = run(
-            Command::new(&icinga2)
-                .args(["daemon", "-C", "-c"])
-                .arg(main(&file)),
-            Duration::from_secs(120),
-        );
+        let ran = run(Command::new(&icinga2)
+            .args(["daemon", "-C", "-c"])
+            .arg(main(&file)));
         let log = format!("{}{}", ran.stdout, ran.stderr);
         assert!(ran.status.success(), "{}: {log}", file.display());
         assert!(
@@ -835,12 +818,9 @@ fn icinga2_validates_the_contrib_config_and_applies_the_service() {
         ),
     )
     .expect("write");
-    let ran = run(
-        Command::new(&icinga2)
-            .args(["daemon", "-C", "-c"])
-            .arg(main(&bad)),
-        Duration::from_secs(120),
-    );
+    let ran = run(Command::new(&icinga2)
+        .args(["daemon", "-C", "-c"])
+        .arg(main(&bad)));
     assert!(!ran.status.success(), "{}", ran.stdout);
 }
 
@@ -1122,10 +1102,7 @@ fn zabbix_agent2_runs_the_user_parameter_and_the_template_reads_its_json() {
             None => agent_cmd.env_remove(k),
         };
     }
-    let ran = run(
-        agent_cmd.arg("-c").arg(&conf).arg("-t").arg(&key),
-        Duration::from_secs(60),
-    );
+    let ran = run(agent_cmd.arg("-c").arg(&conf).arg("-t").arg(&key));
     assert!(ran.status.success(), "{}{}", ran.stdout, ran.stderr);
     // `<key>   [s|<value>]` (s: a string, t: text); a failure would be [m|ZBX_NOTSUPPORTED].
     let value = ran
@@ -1239,7 +1216,7 @@ fn scrape_textfiles(exporter: &std::path::Path, dir: &std::path::Path) -> (Kille
             break body;
         }
         assert!(
-            start.elapsed() < Duration::from_secs(20),
+            start.elapsed() < crate::testenv::HANG_GUARD,
             "node_exporter does not answer on 127.0.0.1:{port}:\n{}",
             std::fs::read_to_string(logs.path()).unwrap_or_default()
         );

@@ -129,9 +129,10 @@ impl Tmux {
         session
     }
 
-    /// Waits (up to a generous minute) for the run to end, reads its screen, closes it.
+    /// Waits for the run to end (up to the hang guard: only a hang gets near it), reads its
+    /// screen, closes it.
     fn finish(&self, session: &str) -> Screen {
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + crate::testenv::HANG_GUARD;
         let (text, status) = loop {
             let text = self.capture(session, false);
             if let Some((before, status)) = text.rsplit_once(END) {
@@ -142,7 +143,8 @@ impl Tmux {
             }
             assert!(
                 Instant::now() < deadline,
-                "still running after 60 s:\n{text}"
+                "still running after {:?}:\n{text}",
+                crate::testenv::HANG_GUARD
             );
             std::thread::sleep(Duration::from_millis(50));
         };
@@ -547,7 +549,7 @@ fn update_shows_its_progress_then_iso_dates() {
         env.write_managed_config(&crate::testenv::config_for(mirror, false));
         let args = argv(&["update", "--poll-interval", "100ms", "--wait-timeout", "30"]);
         let session = tmux.start(width, &world(&env), &args);
-        let deadline = Instant::now() + Duration::from_secs(30);
+        let deadline = Instant::now() + crate::testenv::HANG_GUARD;
         let progress = loop {
             let screen = tmux.capture(&session, false);
             if screen.contains("running mdatp definitions update") {
