@@ -541,6 +541,86 @@ html_pass=FAIL
 row "10. \`aggregate --format html\`, 10,000 reports and 20 mirror reports into one page" \
     "$(secs "$html_time"), $((html_bytes / 1024)) KiB" "" "" "< 3 s, < 3 MB" "$html_pass"
 
+# 11. diagnose --from-bundle of a compression bomb: 500 MiB of zeros in five tar members, in
+#     about 0.5 MB of gzip. Refused at the inflate cap (exit 3, "inflates to more than"),
+#     against the same inflate and hash up to that cap with stock tools. The tests assert
+#     the refusal, never its speed (issue 30: a debug build needed 137 s on a loaded box).
+say "building a compression bomb"
+python3 - "$WORK/bomb.tar.gz" <<'PY'
+import gzip, sys, tarfile
+with gzip.open(sys.argv[1], "wb", compresslevel=9) as g:
+    zero = bytes(1 << 20)
+    for i in range(5):
+        ti = tarfile.TarInfo(f"logs/zeros-{i}.log")
+        ti.size, ti.mode = 100 << 20, 0o600
+        g.write(ti.tobuf(format=tarfile.GNU_FORMAT))
+        for _ in range(100):
+            g.write(zero)
+PY
+from_bundle() { MDATP_DOCTOR_MDATP=$WORK/no-mdatp-here "$BIN" diagnose --from-bundle "$1"; }
+s11=0
+from_bundle "$WORK/bomb.tar.gz" >/dev/null 2>"$WORK/bomb.err" || s11=$?
+# The cap, in MiB, as the refusal states it.
+cap11=$(sed -n 's/.*inflates to more than \([0-9]*\) MiB.*/\1/p' "$WORK/bomb.err" | head -1)
+bomb=$(median from_bundle "$WORK/bomb.tar.gz")
+if [ -n "$cap11" ]; then
+    printf '#!/bin/sh\ngzip -dc "$1" | head -c %s | openssl dgst -sha256 >/dev/null\n' \
+        "$((cap11 * 1048576))" >"$WORK/gunzip-sha.sh"
+    chmod +x "$WORK/gunzip-sha.sh"
+    peer11=$(median "$WORK/gunzip-sha.sh" "$WORK/bomb.tar.gz")
+    r=$(ratio "$bomb" "$peer11")
+    pass11=$(verdict "$r" 1.3)
+else
+    peer11=0 r="–" pass11="FAIL (not refused as a bomb: exit $s11, $(head -c 200 "$WORK/bomb.err"))"
+fi
+[ "$s11" = 3 ] || pass11="FAIL (exit $s11, not 3)"
+row "11. \`diagnose --from-bundle\`, compression bomb (500 MiB of zeros in $(($(stat -c %s "$WORK/bomb.tar.gz") / 1024)) KiB), refused at the ${cap11:-?} MiB cap vs \`gzip -dc \\| head -c cap \\| openssl dgst -sha256\`" \
+    "$(secs "$bomb")" "$(secs "$peer11")" "${r}×" "≤ 1.3" "$pass11"
+
+# 12. check --deadline 2 when mdatp hangs (every call): the answer comes within the deadline
+#     (UNKNOWN, the hung call cut by the deadline's inner limit). The tests assert what cut
+#     it, never how soon.
+SCEN12=$WORK/scenario-hang
+mkdir -p "$SCEN12"
+echo '{"state": "initial", "states": {"initial": {"*": {"hang": true}}}}' >"$SCEN12/scenario.json"
+hung_check() { FAKE_MDATP_SCENARIO=$SCEN12 "$BIN" check --skip-network --deadline 2 --timeout 60 --format json; }
+s12=0
+hung_check >"$WORK/hung.json" 2>/dev/null || s12=$?
+deadline12=$(median hung_check)
+r=$(ratio "$deadline12" 2)
+pass12=$(verdict "$r" 1)
+[ "$s12" = 3 ] || pass12="FAIL (exit $s12, not 3)"
+grep -q 'did not finish within 1.6 s\|no result within the 2 s deadline' "$WORK/hung.json" ||
+    pass12="FAIL (not cut by the deadline)"
+row "12. \`check --deadline 2 --timeout 60\`, every mdatp call hangs: answered (UNKNOWN) vs the deadline" \
+    "$(secs "$deadline12")" "2.000 s" "${r}×" "≤ 1" "$pass12"
+
+# 13. health of hostile long lines from mdatp: time grows linearly with the line (a line
+#     twice as long, at most 3× the time: linear is 2×, quadratic 4×).
+long_line() { # scenario dir, text before, repeated text, count
+    mkdir -p "$1"
+    python3 -c 'import sys; open(sys.argv[1], "w").write(sys.argv[2] + sys.argv[3] * int(sys.argv[4]) + "\n")' \
+        "$1/out.txt" "$2" "$3" "$4"
+    printf '{"state": "initial", "states": {"initial": {"*": {"stdout_file": "%s"}}}}\n' "$1/out.txt" >"$1/scenario.json"
+}
+long_health() { FAKE_MDATP_SCENARIO=$1 "$BIN" health; }
+for n in 100000 200000; do
+    long_line "$WORK/value$n" "definitions_updated : " "Mar 14, 2024 at " "$n"
+done
+for n in 2000000 4000000; do
+    long_line "$WORK/attention$n" "ATTENTION: " "a." "$n"
+done
+value1=$(median long_health "$WORK/value100000")
+value2=$(median long_health "$WORK/value200000")
+r=$(ratio "$value2" "$value1")
+row "13a. \`health\`, a field value of 3.2 MB vs 1.6 MB (the table shown whole)" \
+    "$(secs "$value2")" "$(secs "$value1")" "${r}×" "≤ 3" "$(verdict "$r" 3)"
+att1=$(median long_health "$WORK/attention2000000")
+att2=$(median long_health "$WORK/attention4000000")
+r=$(ratio "$att2" "$att1")
+row "13b. \`health\`, mdatp prints only an ATTENTION line of 8 MB vs 4 MB" \
+    "$(secs "$att2")" "$(secs "$att1")" "${r}×" "≤ 3" "$(verdict "$r" 3)"
+
 version=$(RUNS=20 median "$BIN" --version)
 row "start-up: \`--version\` (median of 20)" "$(secs "$version")" "" "" "" "–"
 row "release binary size" "$(($(stat -c %s "$BIN") / 1024)) KiB" "" "" "" "–"

@@ -376,8 +376,9 @@ fn json_values_that_do_not_fit_warn() {
 }
 
 #[test]
-fn hostile_long_lines_stay_linear() {
-    let start = std::time::Instant::now();
+fn hostile_long_lines_end_in_an_error_or_a_warning() {
+    // What is parsed is asserted here; how fast (linear, not quadratic) is measured by
+    // scripts/bench.sh, never timed in a test.
     let attention = format!("ATTENTION: {}\n", "a.".repeat(2_000_000));
     assert!(matches!(
         parse_text(&attention),
@@ -389,9 +390,4 @@ fn hostile_long_lines_stay_linear() {
     );
     let h = parse_text(&long_value).expect("a known field");
     assert_eq!(h.warnings.len(), 1);
-    assert!(
-        start.elapsed() < std::time::Duration::from_secs(10),
-        "{:?}",
-        start.elapsed()
-    );
 }
