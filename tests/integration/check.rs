@@ -2,7 +2,6 @@
 //! deadline, the atomic textfile, and the shipped systemd units.
 
 use std::os::unix::fs::MetadataExt;
-use std::time::{Duration, Instant};
 
 use crate::server::{MirrorServer, MirrorTree};
 use crate::testenv::{DEFINITIONS, Defs, Reply, TestEnv, config_for, full_health};

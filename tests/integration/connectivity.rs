@@ -2,7 +2,6 @@
 //! HTTPS (with a CA made per test) and a mounted directory.
 
 use std::os::unix::fs::PermissionsExt;
-use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 

@@ -498,18 +498,18 @@ fn a_setsid_grandchild_dies_on_interrupt() {
     unsafe {
         libc::kill(tool, libc::SIGINT);
     }
-    let mut status = None;
     let until = std::time::Instant::now() + HANG_LIMIT;
-    while std::time::Instant::now() < until {
-        status = child.try_wait().expect("wait");
-        if status.is_some() {
-            break;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break Some(status);
+        }
+        if std::time::Instant::now() > until {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
         }
         std::thread::sleep(Duration::from_millis(25));
-    }
-    if status.is_none() {
-        let _ = child.kill();
-    }
+    };
     assert_eq!(
         status.and_then(|s| s.code()),
         Some(3),
