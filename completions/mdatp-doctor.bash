@@ -164,7 +164,7 @@ _mdatp__doctor() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json nagios prometheus checkmk html" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json nagios prometheus checkmk icinga html" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -386,7 +386,7 @@ _mdatp__doctor() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json nagios prometheus checkmk" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json nagios prometheus checkmk icinga" -- "${cur}"))
                     return 0
                     ;;
                 --mdatp)
@@ -417,22 +417,22 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__doctor__subcmd__config)
-            opts="-v -h -V --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version check fix help"
+            opts="-v -h -V --format --mdatp --managed-config --color --timeout --verbose --state-dir --help --version check fix help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
                 --mdatp)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --managed-config)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "human json nagios prometheus checkmk html" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1059,22 +1059,22 @@ _mdatp__doctor() {
             return 0
             ;;
         mdatp__doctor__subcmd__mirror)
-            opts="-v -h -V --mdatp --managed-config --format --color --timeout --verbose --state-dir --help --version check run promote rollback help"
+            opts="-v -h -V --format --mdatp --managed-config --color --timeout --verbose --state-dir --help --version check run promote rollback help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "human json nagios prometheus checkmk icinga" -- "${cur}"))
+                    return 0
+                    ;;
                 --mdatp)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --managed-config)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "human json nagios prometheus checkmk html" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1140,7 +1140,7 @@ _mdatp__doctor() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json nagios prometheus checkmk" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json nagios prometheus checkmk icinga" -- "${cur}"))
                     return 0
                     ;;
                 --mdatp)

@@ -20,7 +20,7 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
         &'mdatp-doctor'= {
             cand --mdatp 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]'
             cand --managed-config 'The managed configuration file mdatp reads'
-            cand --format 'Output format [default: human; nagios for `check`]. Each command''s help lists the formats it takes: Nagios, Prometheus and Checkmk output are for `check` and `mirror check` only, HTML for `aggregate` only'
+            cand --format 'Output format [default: human; nagios for `check`]. Each command''s help lists the formats it takes: Nagios, Prometheus, Checkmk and Icinga output are for `check` and `mirror check` only, HTML for `aggregate` only'
             cand --color 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)'
             cand --timeout 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out'
             cand --state-dir 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]'
@@ -220,9 +220,9 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
             cand --version 'Print version'
         }
         &'mdatp-doctor;config'= {
+            cand --format 'Output format [default: human]'
             cand --mdatp 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]'
             cand --managed-config 'The managed configuration file mdatp reads'
-            cand --format 'Output format [default: human; nagios for `check`]. Each command''s help lists the formats it takes: Nagios, Prometheus and Checkmk output are for `check` and `mirror check` only, HTML for `aggregate` only'
             cand --color 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)'
             cand --timeout 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out'
             cand --state-dir 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]'
@@ -284,9 +284,9 @@ set edit:completion:arg-completer[mdatp-doctor] = {|@words|
         &'mdatp-doctor;config;help;help'= {
         }
         &'mdatp-doctor;mirror'= {
+            cand --format 'Output format [default: human]'
             cand --mdatp 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]'
             cand --managed-config 'The managed configuration file mdatp reads'
-            cand --format 'Output format [default: human; nagios for `check`]. Each command''s help lists the formats it takes: Nagios, Prometheus and Checkmk output are for `check` and `mirror check` only, HTML for `aggregate` only'
             cand --color 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)'
             cand --timeout 'Time limit for each mdatp call, in seconds (or with a unit: 500ms, 90s, 2m); the call is killed, with anything it started, when it runs out'
             cand --state-dir 'Where the run history is kept [default: /var/lib/mdatp-doctor for root, else the XDG state directory]'

@@ -26,11 +26,12 @@ end
 
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -l format -d 'Output format [default: human; nagios for `check`]. Each command\'s help lists the formats it takes: Nagios, Prometheus and Checkmk output are for `check` and `mirror check` only, HTML for `aggregate` only' -r -f -a "human\t'Tables and text for people'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -l format -d 'Output format [default: human; nagios for `check`]. Each command\'s help lists the formats it takes: Nagios, Prometheus, Checkmk and Icinga output are for `check` and `mirror check` only, HTML for `aggregate` only' -r -f -a "human\t'Tables and text for people'
 json\t'One JSON document on stdout (`schema_version` 1)'
 nagios\t'Monitoring Plugins output: status line, perfdata, long output'
 prometheus\t'Prometheus text exposition format'
 checkmk\t'Checkmk local check line'
+icinga\t'Icinga 2 API process-check-result request body (JSON)'
 html\t'One self-contained HTML page (`aggregate` only)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_needs_command" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
 always\t''
@@ -241,7 +242,8 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l form
 json\t'One JSON document on stdout (`schema_version` 1)'
 nagios\t'Monitoring Plugins output: status line, perfdata, long output'
 prometheus\t'Prometheus text exposition format'
-checkmk\t'Checkmk local check line'"
+checkmk\t'Checkmk local check line'
+icinga\t'Icinga 2 API process-check-result request body (JSON)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand check" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
@@ -321,14 +323,10 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand aggregate" -l 
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand aggregate" -s v -l verbose -d 'Show each external command, its exit status and duration on stderr'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand aggregate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand aggregate" -s V -l version -d 'Print version'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and not __fish_seen_subcommand_from check fix help" -l format -d 'Output format [default: human]' -r -f -a "human\t'Tables and text for people'
+json\t'One JSON document on stdout (`schema_version` 1)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and not __fish_seen_subcommand_from check fix help" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and not __fish_seen_subcommand_from check fix help" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and not __fish_seen_subcommand_from check fix help" -l format -d 'Output format [default: human; nagios for `check`]. Each command\'s help lists the formats it takes: Nagios, Prometheus and Checkmk output are for `check` and `mirror check` only, HTML for `aggregate` only' -r -f -a "human\t'Tables and text for people'
-json\t'One JSON document on stdout (`schema_version` 1)'
-nagios\t'Monitoring Plugins output: status line, perfdata, long output'
-prometheus\t'Prometheus text exposition format'
-checkmk\t'Checkmk local check line'
-html\t'One self-contained HTML page (`aggregate` only)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and not __fish_seen_subcommand_from check fix help" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -375,14 +373,14 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "check" -d 'Check a managed configuration file against the documented keys and types'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "fix" -d 'Show, make or undo the changes that fix the managed configuration file'
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check run promote rollback help" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check run promote rollback help" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
-complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check run promote rollback help" -l format -d 'Output format [default: human; nagios for `check`]. Each command\'s help lists the formats it takes: Nagios, Prometheus and Checkmk output are for `check` and `mirror check` only, HTML for `aggregate` only' -r -f -a "human\t'Tables and text for people'
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check run promote rollback help" -l format -d 'Output format [default: human]' -r -f -a "human\t'Tables and text for people'
 json\t'One JSON document on stdout (`schema_version` 1)'
 nagios\t'Monitoring Plugins output: status line, perfdata, long output'
 prometheus\t'Prometheus text exposition format'
 checkmk\t'Checkmk local check line'
-html\t'One self-contained HTML page (`aggregate` only)'"
+icinga\t'Icinga 2 API process-check-result request body (JSON)'"
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check run promote rollback help" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
+complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check run promote rollback help" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and not __fish_seen_subcommand_from check run promote rollback help" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -409,7 +407,8 @@ complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __
 json\t'One JSON document on stdout (`schema_version` 1)'
 nagios\t'Monitoring Plugins output: status line, perfdata, long output'
 prometheus\t'Prometheus text exposition format'
-checkmk\t'Checkmk local check line'"
+checkmk\t'Checkmk local check line'
+icinga\t'Icinga 2 API process-check-result request body (JSON)'"
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l mdatp -d 'The mdatp client to run [default: `mdatp` on PATH, then /opt/microsoft/mdatp/sbin/wdavdaemonclient]' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l managed-config -d 'The managed configuration file mdatp reads' -r -F
 complete -c mdatp-doctor -n "__fish_mdatp_doctor_using_subcommand mirror; and __fish_seen_subcommand_from check" -l color -d 'When to use colors (auto: only on a terminal, and never when NO_COLOR is set)' -r -f -a "auto\t''

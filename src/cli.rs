@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::exit_codes::EXIT_CODES_HELP;
+use crate::render::{Format, Takes};
 
 /// Where mdatp reads its managed configuration from.
 pub const DEFAULT_MANAGED_CONFIG: &str = "/etc/opt/microsoft/mdatp/managed/mdatp_managed.json";
@@ -57,9 +58,9 @@ pub struct GlobalArgs {
     pub managed_config_typed: bool,
 
     /// Output format [default: human; nagios for `check`]. Each command's help lists the
-    /// formats it takes: Nagios, Prometheus and Checkmk output are for `check` and
+    /// formats it takes: Nagios, Prometheus, Checkmk and Icinga output are for `check` and
     /// `mirror check` only, HTML for `aggregate` only
-    #[arg(long, global = true, value_enum)]
+    #[arg(long, global = true, value_name = "FORMAT", value_parser = FormatParser(None))]
     pub format: Option<Format>,
 
     /// When to use colors (auto: only on a terminal, and never when NO_COLOR is set)
@@ -92,65 +93,16 @@ pub struct GlobalArgs {
     pub state_dir: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Tables and text for people
-    Human,
-    /// One JSON document on stdout (`schema_version` 1)
-    Json,
-    /// Monitoring Plugins output: status line, perfdata, long output
-    Nagios,
-    /// Prometheus text exposition format
-    Prometheus,
-    /// Checkmk local check line
-    Checkmk,
-    /// One self-contained HTML page (`aggregate` only)
-    Html,
-}
-
 /// The heading the shared options are listed under in every command's help.
 pub const GLOBAL_HEADING: &str = "Global options";
-
-/// What most commands print: a view for people or the JSON document.
-const PLAIN_FORMATS: &[Format] = &[Format::Human, Format::Json];
-/// What the monitoring commands (`check`, `mirror check`) print.
-const ALL_FORMATS: &[Format] = &[
-    Format::Human,
-    Format::Json,
-    Format::Nagios,
-    Format::Prometheus,
-    Format::Checkmk,
-];
-/// What `aggregate` prints: the plain formats and one self-contained HTML page.
-const AGGREGATE_FORMATS: &[Format] = &[Format::Human, Format::Json, Format::Html];
-
-impl Format {
-    /// The format's name in prose (the value itself is lowercase).
-    pub fn display_name(self) -> &'static str {
-        match self {
-            Format::Human => "human",
-            Format::Json => "JSON",
-            Format::Nagios => "Nagios",
-            Format::Prometheus => "Prometheus",
-            Format::Checkmk => "Checkmk",
-            Format::Html => "HTML",
-        }
-    }
-
-    fn value(self) -> String {
-        self.to_possible_value()
-            .map(|v| v.get_name().to_string())
-            .unwrap_or_default()
-    }
-}
 
 /// The refusal of a format a command does not print, e.g. `--format nagios` for `health`,
 /// in clap's words for a bad value (the value lowercase, the format's name in prose).
 pub fn format_not_accepted(f: Format) -> String {
-    let whose = if f == Format::Html {
-        "`aggregate`"
-    } else {
-        "`check` and `mirror check`"
+    let whose = match f.takes() {
+        Takes::Fleet => "`aggregate`",
+        Takes::Monitoring => "`check` and `mirror check`",
+        Takes::Plain => "every command",
     };
     format!(
         "invalid value '{}' for '--format <FORMAT>': {} output is only for {whose}\n  \
@@ -160,10 +112,30 @@ pub fn format_not_accepted(f: Format) -> String {
     )
 }
 
+impl Command {
+    /// Which formats the command takes (what its `--format` lists; `main` refuses the
+    /// others when given before the command's name).
+    pub fn takes(&self) -> Takes {
+        match self {
+            Command::Check(_) | Command::Mirror(MirrorCommand::Check(_)) => Takes::Monitoring,
+            Command::Aggregate(_) => Takes::Fleet,
+            Command::Health(_)
+            | Command::Diagnose(_)
+            | Command::Connectivity(_)
+            | Command::Update(_)
+            | Command::Bundle(_)
+            | Command::Config(_)
+            | Command::Mirror(
+                MirrorCommand::Run(_) | MirrorCommand::Promote(_) | MirrorCommand::Rollback(_),
+            ) => Takes::Plain,
+        }
+    }
+}
+
 /// `--format` as one command declares it: the shared option (same id, same type, so the
 /// value still lands in [`GlobalArgs::format`]) with only the values the command accepts,
 /// so its help, completions and errors list those alone.
-fn format_arg(accepted: &'static [Format], default: &'static str) -> clap::Arg {
+fn format_arg(accepted: Takes, default: &'static str) -> clap::Arg {
     clap::Arg::new("format")
         .long("format")
         .value_name("FORMAT")
@@ -171,18 +143,23 @@ fn format_arg(accepted: &'static [Format], default: &'static str) -> clap::Arg {
         .help_heading(GLOBAL_HEADING)
         // Where the shared --format sits: after --mdatp and --managed-config.
         .display_order(2)
-        .value_parser(FormatParser(accepted))
+        .value_parser(FormatParser(Some(accepted)))
 }
 
-/// Parses a `--format` value into [`Format`], accepting only `self.0`.
+/// Parses a `--format` value into [`Format`]: the formats a command of kind `self.0`
+/// takes, every format when `None` (the shared option before a command's name).
 #[derive(Clone)]
-struct FormatParser(&'static [Format]);
+struct FormatParser(Option<Takes>);
 
 impl FormatParser {
+    fn accepts(&self, f: Format) -> bool {
+        self.0.is_none_or(|t| f.accepted_by(t))
+    }
     fn possible(&self) -> Vec<clap::builder::PossibleValue> {
-        self.0
+        Format::ALL
             .iter()
-            .filter_map(|f| f.to_possible_value())
+            .filter(|f| self.accepts(**f))
+            .map(|f| clap::builder::PossibleValue::new(f.value()).help(f.help()))
             .collect()
     }
 }
@@ -196,9 +173,11 @@ impl clap::builder::TypedValueParser for FormatParser {
         arg: Option<&clap::Arg>,
         value: &std::ffi::OsStr,
     ) -> Result<Format, clap::Error> {
-        let known = value.to_str().and_then(|v| Format::from_str(v, false).ok());
+        let known = value
+            .to_str()
+            .and_then(|v| Format::ALL.iter().copied().find(|f| f.value() == v));
         match known {
-            Some(f) if self.0.contains(&f) => Ok(f),
+            Some(f) if self.accepts(f) => Ok(f),
             // A real format this command does not print: say whose it is.
             Some(f) => Err(clap::Error::raw(
                 clap::error::ErrorKind::InvalidValue,
@@ -209,9 +188,13 @@ impl clap::builder::TypedValueParser for FormatParser {
             None => clap::builder::PossibleValuesParser::new(self.possible())
                 .parse_ref(cmd, arg, value)
                 .and_then(|v| {
-                    Format::from_str(&v, false).map_err(|e| {
-                        clap::Error::raw(clap::error::ErrorKind::InvalidValue, e).with_cmd(cmd)
-                    })
+                    Format::ALL
+                        .iter()
+                        .copied()
+                        .find(|f| f.value() == v)
+                        .ok_or_else(|| {
+                            clap::Error::new(clap::error::ErrorKind::InvalidValue).with_cmd(cmd)
+                        })
                 }),
         }
     }
@@ -256,19 +239,6 @@ pub enum ColorChoice {
     Never,
 }
 
-impl From<Format> for crate::render::Format {
-    fn from(f: Format) -> Self {
-        match f {
-            Format::Human => Self::Human,
-            Format::Json => Self::Json,
-            Format::Nagios => Self::Nagios,
-            Format::Prometheus => Self::Prometheus,
-            Format::Checkmk => Self::Checkmk,
-            Format::Html => Self::Html,
-        }
-    }
-}
-
 impl From<ColorChoice> for crate::render::ColorWhen {
     fn from(c: ColorChoice) -> Self {
         match c {
@@ -291,7 +261,7 @@ pub enum Command {
         after_help = EXIT_CODES_HELP,
         after_long_help = help_end(EXIT_CODES_HELP, &["health"])
     )]
-    #[command(arg = format_arg(PLAIN_FORMATS, "human"))]
+    #[command(arg = format_arg(Takes::Plain, "human"))]
     Health(HealthArgs),
 
     /// Probe the offline update mirror the way the endpoint uses it
@@ -308,7 +278,7 @@ pub enum Command {
         after_help = EXIT_CODES_HELP,
         after_long_help = help_end(EXIT_CODES_HELP, &["connectivity"])
     )]
-    #[command(arg = format_arg(PLAIN_FORMATS, "human"))]
+    #[command(arg = format_arg(Takes::Plain, "human"))]
     Connectivity(ConnectivityArgs),
 
     /// Find every known reason offline updates fail, with evidence and a fix
@@ -321,7 +291,7 @@ pub enum Command {
         after_help = EXIT_CODES_HELP,
         after_long_help = help_end(EXIT_CODES_HELP, &["diagnose"])
     )]
-    #[command(arg = format_arg(PLAIN_FORMATS, "human"))]
+    #[command(arg = format_arg(Takes::Plain, "human"))]
     Diagnose(DiagnoseArgs),
 
     /// Monitoring: the diagnose verdict for Nagios/Icinga, Prometheus, Checkmk or scripts
@@ -336,7 +306,7 @@ pub enum Command {
         after_help = EXIT_CODES_HELP,
         after_long_help = help_end(EXIT_CODES_HELP, &["check"])
     )]
-    #[command(arg = format_arg(ALL_FORMATS, "nagios"))]
+    #[command(arg = format_arg(Takes::Monitoring, "nagios"))]
     Check(CheckArgs),
 
     /// Trigger `mdatp definitions update`, wait for the real outcome, and explain it
@@ -351,7 +321,7 @@ pub enum Command {
         after_help = EXIT_CODES_HELP,
         after_long_help = help_end(EXIT_CODES_HELP, &["update"])
     )]
-    #[command(arg = format_arg(PLAIN_FORMATS, "human"))]
+    #[command(arg = format_arg(Takes::Plain, "human"))]
     Update(UpdateArgs),
 
     /// Write a redacted support bundle (.tar.gz) with everything support needs
@@ -368,7 +338,7 @@ pub enum Command {
         after_help = EXIT_CODES_HELP,
         after_long_help = help_end(EXIT_CODES_HELP, &["bundle"])
     )]
-    #[command(arg = format_arg(PLAIN_FORMATS, "human"))]
+    #[command(arg = format_arg(Takes::Plain, "human"))]
     Bundle(BundleArgs),
 
     /// Summarise many `diagnose --format json` reports into one fleet picture
@@ -387,15 +357,18 @@ pub enum Command {
         after_help = EXIT_CODES_HELP,
         after_long_help = help_end(EXIT_CODES_HELP, &["aggregate"])
     )]
-    #[command(arg = format_arg(AGGREGATE_FORMATS, "human"))]
+    #[command(arg = format_arg(Takes::Fleet, "human"))]
     Aggregate(AggregateArgs),
 
     /// Managed configuration tools
     #[command(subcommand, after_long_help = help_end("", &["config"]))]
+    #[command(arg = format_arg(Takes::Plain, "human"))]
     Config(ConfigCommand),
 
     /// On the mirror host: doctor Microsoft's offline downloader and the tree it leaves
     #[command(subcommand, after_long_help = help_end("", &["mirror"]))]
+    // `mirror check` takes the monitoring formats, the other mirror commands the plain ones.
+    #[command(arg = format_arg(Takes::Monitoring, "human"))]
     Mirror(MirrorCommand),
 }
 
@@ -733,7 +706,7 @@ pub enum ConfigCommand {
         after_help = EXIT_CODES_HELP,
         after_long_help = help_end(EXIT_CODES_HELP, &["config", "check"])
     )]
-    #[command(arg = format_arg(PLAIN_FORMATS, "human"))]
+    #[command(arg = format_arg(Takes::Plain, "human"))]
     Check(ConfigCheckArgs),
     /// Show, make or undo the changes that fix the managed configuration file
     #[command(
@@ -750,7 +723,7 @@ pub enum ConfigCommand {
         after_help = CONFIG_FIX_EXIT,
         after_long_help = help_end(CONFIG_FIX_EXIT, &["config", "fix"])
     )]
-    #[command(arg = format_arg(PLAIN_FORMATS, "human"))]
+    #[command(arg = format_arg(Takes::Plain, "human"))]
     Fix(ConfigFixArgs),
 }
 
@@ -822,7 +795,7 @@ pub enum MirrorCommand {
         after_help = EXIT_CODES_HELP,
         after_long_help = help_end(EXIT_CODES_HELP, &["mirror", "check"])
     )]
-    #[command(arg = format_arg(ALL_FORMATS, "human"))]
+    #[command(arg = format_arg(Takes::Monitoring, "human"))]
     Check(MirrorCheckArgs),
 
     /// Run the downloader (a drop-in for its cron line), check what it left, restore the
@@ -843,7 +816,7 @@ pub enum MirrorCommand {
         after_help = EXIT_CODES_HELP,
         after_long_help = help_end(EXIT_CODES_HELP, &["mirror", "run"])
     )]
-    #[command(arg = format_arg(PLAIN_FORMATS, "human"))]
+    #[command(arg = format_arg(Takes::Plain, "human"))]
     Run(MirrorRunArgs),
 
     /// Move a verified package one stage on: incoming to canary, or canary to production
@@ -874,7 +847,7 @@ pub enum MirrorCommand {
         after_help = EXIT_CODES_HELP,
         after_long_help = help_end(EXIT_CODES_HELP, &["mirror", "promote"])
     )]
-    #[command(arg = format_arg(PLAIN_FORMATS, "human"))]
+    #[command(arg = format_arg(Takes::Plain, "human"))]
     Promote(MirrorPromoteArgs),
 
     /// Put back the previous production package (<ring>_back), byte for byte
@@ -890,7 +863,7 @@ pub enum MirrorCommand {
         after_help = EXIT_CODES_HELP,
         after_long_help = help_end(EXIT_CODES_HELP, &["mirror", "rollback"])
     )]
-    #[command(arg = format_arg(PLAIN_FORMATS, "human"))]
+    #[command(arg = format_arg(Takes::Plain, "human"))]
     Rollback(MirrorRollbackArgs),
 }
 

@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 
 use clap::Parser;
 
-use mdatp_doctor::cli::{Command, Format, GenerateArgs};
+use mdatp_doctor::cli::GenerateArgs;
 use mdatp_doctor::commands::{self, Context};
 use mdatp_doctor::exit_codes::ExitCode;
 use mdatp_doctor::render;
@@ -42,17 +42,10 @@ fn main() -> std::process::ExitCode {
             .into();
         }
     };
-    if !matches!(
-        cli.command,
-        Command::Check(_) | Command::Mirror(mdatp_doctor::cli::MirrorCommand::Check(_))
-    ) && let Some(f @ (Format::Nagios | Format::Prometheus | Format::Checkmk)) =
-        cli.global.format
-    {
-        eprint!("error: {}", mdatp_doctor::cli::format_not_accepted(f));
-        return ExitCode::Usage.into();
-    }
-    if !matches!(cli.command, Command::Aggregate(_))
-        && let Some(f @ Format::Html) = cli.global.format
+    // `--format` before the command's name was parsed as the shared option, which knows
+    // every format: refuse one the command does not print, as its own option would.
+    if let Some(f) = cli.global.format
+        && !f.accepted_by(cli.command.takes())
     {
         eprint!("error: {}", mdatp_doctor::cli::format_not_accepted(f));
         return ExitCode::Usage.into();

@@ -2,7 +2,6 @@
 //! always answers, in the chosen format, within `--deadline`: every failure, even a bad
 //! argument, becomes an UNKNOWN result rather than a crash or a silence.
 
-use std::path::Path;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -11,17 +10,15 @@ use crate::analyze::metrics::{self, Metrics};
 use crate::analyze::rules;
 use crate::cli::CheckArgs;
 use crate::commands::{Context, Finished};
-use crate::exit_codes::ExitCode;
 use crate::gather::{self, target};
 use crate::process::kill_active_children;
 use crate::render::{self, Format};
 use crate::report::check::{CheckReport, CheckResult};
 use crate::report::diagnose::{DiagnoseDoc, DiagnoseReport};
 use crate::report::siem::Run;
-use crate::safe_write;
 
 /// What node_exporter's textfile collector reads.
-pub const TEXTFILE_NAME: &str = "mdatp_doctor.prom";
+pub const TEXTFILE_NAME: &str = render::check::TEXTFILE_NAME;
 
 pub fn run(ctx: &Context, args: &CheckArgs, format: Format) -> Finished {
     let ctx_style = ctx.style;
@@ -112,70 +109,12 @@ pub fn run(ctx: &Context, args: &CheckArgs, format: Format) -> Finished {
     let mut run = Run::from_diagnose("check", &doc);
     run.duration = Some(Duration::from_secs_f64(result.duration_seconds.max(0.0)));
     let report = CheckReport { result, doc, human };
-    let stdout = render::emit(&report, format, ctx.style);
-    let done = finish(args, &report, format, ctx, stdout);
+    let out = render::monitor::finish(&report, format, ctx.style, args.textfile_dir.as_deref());
+    let done = Finished {
+        stdout: out.stdout,
+        exit: out.exit,
+    };
     super::events::deliver(&args.events, run, done)
-}
-
-/// The output and exit code of a check, its textfile written.
-fn finish(
-    args: &CheckArgs,
-    report: &CheckReport,
-    format: Format,
-    ctx: &Context,
-    stdout: String,
-) -> Finished {
-    let exit = report.result.verdict.exit_code();
-    // Asked for a textfile with another format: write the metrics too, print the format.
-    if format != Format::Prometheus
-        && let Some(dir) = &args.textfile_dir
-    {
-        let metrics = render::emit(report, Format::Prometheus, ctx.style);
-        if write_textfile(dir, &metrics).exit != ExitCode::Ok {
-            return Finished {
-                stdout,
-                exit: ExitCode::Unknown,
-            };
-        }
-    }
-    match format {
-        // The state is in the metrics (and the Checkmk line): the run itself succeeded.
-        Format::Prometheus => match &args.textfile_dir {
-            None => Finished {
-                stdout,
-                exit: ExitCode::Ok,
-            },
-            Some(dir) => write_textfile(dir, &stdout),
-        },
-        Format::Checkmk => Finished {
-            stdout,
-            exit: ExitCode::Ok,
-        },
-        _ => Finished { stdout, exit },
-    }
-}
-
-/// Replaces DIR/mdatp_doctor.prom atomically (0644: node_exporter runs as its own user).
-fn write_textfile(dir: &Path, text: &str) -> Finished {
-    match safe_write::replace(&dir.join(TEXTFILE_NAME), text.as_bytes(), 0o644) {
-        Ok(()) => Finished {
-            stdout: String::new(),
-            exit: ExitCode::Ok,
-        },
-        Err(e) => {
-            eprintln!(
-                "mdatp-doctor: cannot write {}: {e}",
-                crate::units::escape_controls(
-                    &dir.join(TEXTFILE_NAME).display().to_string(),
-                    false
-                )
-            );
-            Finished {
-                stdout: String::new(),
-                exit: ExitCode::Unknown,
-            }
-        }
-    }
 }
 
 /// The UNKNOWN line for a command line clap refused, in nagios mode.

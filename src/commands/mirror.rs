@@ -16,11 +16,10 @@ use crate::render::{self, Format};
 use crate::report::mirror_host::MirrorCheckReport;
 use crate::report::mirror_host::{MirrorRunDoc, MirrorRunReport};
 use crate::report::siem::Run;
-use crate::safe_write;
 use crate::state;
 
 /// What node_exporter's textfile collector reads for the mirror host.
-pub const TEXTFILE_NAME: &str = "mdatp_mirror.prom";
+pub const TEXTFILE_NAME: &str = render::mirror_host::TEXTFILE_NAME;
 
 pub fn run(ctx: &Context, cmd: &MirrorCommand) -> Result<Finished, Failure> {
     match cmd {
@@ -54,51 +53,10 @@ pub fn check(ctx: &Context, args: &MirrorCheckArgs) -> Finished {
     let snapshot = mirror_host::gather(&plan(args));
     let findings = rules::mirror_host_findings(&snapshot);
     let report = MirrorCheckReport::new(&snapshot, findings);
-    let exit = report.doc.verdict.exit_code();
-    let stdout = render::emit(&report, ctx.format, ctx.style);
-    // Asked for a textfile with another format: write the metrics too and print the format,
-    // as `check --textfile-dir` does (a timer that forgot --format must not write nothing).
-    if ctx.format != Format::Prometheus
-        && let Some(dir) = &args.textfile_dir
-    {
-        let metrics = render::emit(&report, Format::Prometheus, ctx.style);
-        if !write_textfile(&dir.join(TEXTFILE_NAME), &metrics) {
-            return Finished {
-                stdout,
-                exit: ExitCode::Unknown,
-            };
-        }
-    }
-    match (ctx.format, &args.textfile_dir) {
-        (Format::Prometheus, Some(dir)) => Finished {
-            stdout: String::new(),
-            exit: if write_textfile(&dir.join(TEXTFILE_NAME), &stdout) {
-                ExitCode::Ok
-            } else {
-                ExitCode::Unknown
-            },
-        },
-        // The state is in the metrics: the run itself succeeded.
-        (Format::Prometheus | Format::Checkmk, _) => Finished {
-            stdout,
-            exit: ExitCode::Ok,
-        },
-        _ => Finished { stdout, exit },
-    }
-}
-
-/// Replaces `path` atomically, 0644 (node_exporter runs as its own user); false, said on
-/// stderr, when it cannot.
-fn write_textfile(path: &Path, text: &str) -> bool {
-    match safe_write::replace(path, text.as_bytes(), 0o644) {
-        Ok(()) => true,
-        Err(e) => {
-            eprintln!(
-                "mdatp-doctor: cannot write {}: {e}",
-                crate::units::escape_controls(&path.display().to_string(), false)
-            );
-            false
-        }
+    let out = render::monitor::finish(&report, ctx.format, ctx.style, args.textfile_dir.as_deref());
+    Finished {
+        stdout: out.stdout,
+        exit: out.exit,
     }
 }
 
@@ -420,7 +378,7 @@ pub fn run_downloader(ctx: &Context, args: &MirrorRunArgs) -> Result<Finished, F
     let mut exit = verdict.exit_code();
     if let Some(dir) = &args.textfile_dir {
         let text = render::mirror_host::run_textfile(&doc);
-        if !write_textfile(&dir.join(RUN_TEXTFILE_NAME), &text) {
+        if !render::monitor::write_textfile(&dir.join(RUN_TEXTFILE_NAME), &text) {
             exit = exit.max(ExitCode::Unknown);
         }
     }

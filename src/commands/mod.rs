@@ -56,7 +56,7 @@ pub struct Context {
 impl Context {
     pub fn new(global: &GlobalArgs, stdout_is_tty: bool) -> Context {
         Context {
-            format: global.format.map(Format::from).unwrap_or(Format::Human),
+            format: global.format.unwrap_or(Format::Human),
             style: Style::resolve(global.color.into(), stdout_is_tty, |k| {
                 std::env::var(k).ok()
             }),
@@ -114,11 +114,7 @@ pub fn run(cli: &Cli, ctx: &Context) -> Result<Finished, Failure> {
         Command::Connectivity(args) => connectivity::run(ctx, args, managed),
         Command::Check(args) => {
             // A monitoring check speaks nagios unless told otherwise.
-            let format = cli
-                .global
-                .format
-                .map(Format::from)
-                .unwrap_or(Format::Nagios);
+            let format = cli.global.format.unwrap_or(Format::Nagios);
             Ok(check::run(ctx, args, format))
         }
         Command::Aggregate(args) => aggregate::run(ctx, args),

@@ -1,16 +1,18 @@
-//! `mirror check` for people and for monitoring (Nagios, Prometheus, Checkmk).
+//! `mirror check` for people and for monitoring (what it shows every monitoring format).
 
 use crate::analyze::finding::Severity;
-use crate::render::check::state_word;
+use crate::render::monitor::{self, Gauge, MonitorView, Perf, clean, state_word};
 use crate::render::style::Style;
-use crate::render::{Format, Render, findings};
+use crate::render::{Render, findings};
 use crate::report::mirror_host::{
-    MirrorCheckDoc, MirrorCheckReport, MirrorRunDoc, MirrorRunReport, StageRow,
+    ArchRow, MirrorCheckDoc, MirrorCheckReport, MirrorRunDoc, MirrorRunReport, StageRow,
 };
 use crate::units::human_age;
 use std::time::Duration;
 
 pub const SERVICE: &str = "MDATP MIRROR-HOST";
+/// What node_exporter's textfile collector reads for the mirror host.
+pub const TEXTFILE_NAME: &str = "mdatp_mirror.prom";
 
 impl Render for MirrorCheckReport {
     type Doc<'a> = &'a MirrorCheckDoc;
@@ -50,12 +52,8 @@ impl Render for MirrorCheckReport {
         out.push_str(&findings::list(&d.findings, style));
         out
     }
-    fn monitoring(&self, format: Format) -> Option<String> {
-        Some(match format {
-            Format::Prometheus => prometheus(&self.doc),
-            Format::Checkmk => checkmk(&self.doc),
-            _ => nagios(&self.doc),
-        })
+    fn monitor(&self) -> Option<MonitorView> {
+        Some(view(&self.doc, crate::system::hostname()))
     }
 }
 
@@ -138,10 +136,6 @@ fn stage_line(r: &StageRow) -> String {
     }
 }
 
-fn clean(s: &str) -> String {
-    s.replace('|', "/").replace(['\n', '\r'], " ")
-}
-
 fn summary(d: &MirrorCheckDoc) -> String {
     let worst: Vec<String> = d
         .findings
@@ -151,189 +145,193 @@ fn summary(d: &MirrorCheckDoc) -> String {
         .collect();
     if worst.is_empty() {
         let current = d.arches.iter().filter(|a| !a.backup).count();
-        return format!("{current} arch folder(s) checked in {}", d.folder);
+        return format!("{current} arch folder(s) checked in {}", clean(&d.folder));
     }
-    let mut s = worst.join("; ");
-    if s.len() > 900 {
-        let mut end = 897;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        s.truncate(end);
-        s.push_str("...");
-    }
-    s
+    worst.join("; ")
 }
 
 fn count(d: &MirrorCheckDoc, sev: Severity) -> usize {
     d.findings.iter().filter(|f| f.severity == sev).count()
 }
 
-pub fn nagios(d: &MirrorCheckDoc) -> String {
-    let mut out = format!(
-        "{SERVICE} {} - {} | findings_critical={};;;0 findings_warning={};;;0\n",
-        state_word(d.verdict),
-        summary(d),
-        count(d, Severity::Critical),
-        count(d, Severity::Warning)
-    );
-    for f in d.findings.iter().filter(|f| f.severity > Severity::Ok) {
-        out.push_str(&format!(
-            "[{}] {}: {} (fix: {})\n",
-            f.severity.as_str().to_ascii_uppercase(),
-            f.id,
-            clean(&f.title),
-            clean(&f.fix)
-        ));
+/// What `mirror check` shows a monitoring system.
+pub fn view(d: &MirrorCheckDoc, host: String) -> MonitorView {
+    let long_output = d
+        .findings
+        .iter()
+        .filter(|f| f.severity > Severity::Ok)
+        .map(|f| {
+            format!(
+                "[{}] {}: {} (fix: {})",
+                f.severity.as_str().to_ascii_uppercase(),
+                f.id,
+                clean(&f.title),
+                clean(&f.fix)
+            )
+        })
+        .collect();
+    MonitorView {
+        service: SERVICE,
+        checkmk_service: "mdatp_mirror_host",
+        textfile: TEXTFILE_NAME,
+        lists_all: "mdatp-doctor mirror check",
+        verdict: d.verdict,
+        summary: summary(d),
+        perfdata: vec![
+            Perf::count("findings_critical", count(d, Severity::Critical)),
+            Perf::count("findings_warning", count(d, Severity::Warning)),
+        ],
+        long_output,
+        gauges: gauges(d),
+        host,
+        started_unix: Some(d.checked_unix as f64),
+        ended_unix: None,
     }
-    out
 }
 
-pub fn checkmk(d: &MirrorCheckDoc) -> String {
-    format!(
-        "{} mdatp_mirror_host findings_critical={}|findings_warning={} {}\n",
-        d.verdict.exit_code().code(),
-        count(d, Severity::Critical),
-        count(d, Severity::Warning),
-        summary(d)
-    )
-}
-
-fn label(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-}
-
-pub fn prometheus(d: &MirrorCheckDoc) -> String {
-    let mut out = String::new();
-    out.push_str("# HELP mdatp_mirror_status Worst mirror-host finding: 0 ok, 1 warning, 2 critical, 3 unknown.\n# TYPE mdatp_mirror_status gauge\n");
-    out.push_str(&format!(
-        "mdatp_mirror_status {}\n",
-        d.verdict.exit_code().code()
-    ));
-    out.push_str("# HELP mdatp_mirror_findings Mirror-host findings by severity.\n# TYPE mdatp_mirror_findings gauge\n");
-    for sev in [Severity::Critical, Severity::Warning, Severity::Unknown] {
-        out.push_str(&format!(
-            "mdatp_mirror_findings{{severity=\"{}\"}} {}\n",
-            sev.as_str(),
-            count(d, sev)
-        ));
-    }
-    let labels = |a: &crate::report::mirror_host::ArchRow| {
+fn gauges(d: &MirrorCheckDoc) -> Vec<Gauge> {
+    let labels = |a: &ArchRow| {
         let ring = if a.backup {
             format!("{}_back", a.ring)
         } else {
             a.ring.clone()
         };
-        format!(
-            "platform=\"{}\",ring=\"{}\",arch=\"{}\"",
-            label(&a.platform),
-            label(&ring),
-            label(&a.arch)
-        )
+        vec![
+            ("platform", a.platform.clone()),
+            ("ring", ring),
+            ("arch", a.arch.clone()),
+        ]
     };
-    out.push_str("# HELP mdatp_mirror_package_age_seconds Age of updates.zip on the mirror host.\n# TYPE mdatp_mirror_package_age_seconds gauge\n");
+    let mut findings = Gauge::new("mdatp_mirror_findings", "Mirror-host findings by severity.");
+    for sev in [Severity::Critical, Severity::Warning, Severity::Unknown] {
+        findings = findings.sample(
+            vec![("severity", sev.as_str().to_string())],
+            count(d, sev) as f64,
+        );
+    }
+    let mut age = Gauge::new(
+        "mdatp_mirror_package_age_seconds",
+        "Age of updates.zip on the mirror host.",
+    );
+    let mut ok = Gauge::new(
+        "mdatp_mirror_package_ok",
+        "1 when updates.zip is a complete zip whose entries pass their CRC.",
+    );
+    let mut version = Gauge::new(
+        "mdatp_mirror_definitions_version_info",
+        "The versions manifest.json offers.",
+    );
+    let mut behind = Gauge::new(
+        "mdatp_mirror_behind_microsoft_seconds",
+        "--online: how long Microsoft has published newer definitions than the mirror holds (0: current).",
+    );
     for a in &d.arches {
-        if let Some(age) = a.package_age_seconds {
-            out.push_str(&format!(
-                "mdatp_mirror_package_age_seconds{{{}}} {age}\n",
-                labels(a)
-            ));
+        if let Some(s) = a.package_age_seconds {
+            age = age.sample(labels(a), s);
         }
-    }
-    out.push_str("# HELP mdatp_mirror_package_ok 1 when updates.zip is a complete zip whose entries pass their CRC.\n# TYPE mdatp_mirror_package_ok gauge\n");
-    for a in &d.arches {
-        out.push_str(&format!(
-            "mdatp_mirror_package_ok{{{}}} {}\n",
-            labels(a),
-            u8::from(a.package_ok == Some(true))
-        ));
-    }
-    out.push_str("# HELP mdatp_mirror_definitions_version_info The versions manifest.json offers.\n# TYPE mdatp_mirror_definitions_version_info gauge\n");
-    for a in &d.arches {
+        ok = ok.sample(labels(a), f64::from(u8::from(a.package_ok == Some(true))));
         if let (Some(e), Some(v)) = (&a.engine_version, &a.definitions_version) {
-            out.push_str(&format!(
-                "mdatp_mirror_definitions_version_info{{{},engine=\"{}\",definitions=\"{}\"}} 1\n",
-                labels(a),
-                label(e),
-                label(v)
-            ));
+            let mut l = labels(a);
+            l.push(("engine", e.clone()));
+            l.push(("definitions", v.clone()));
+            version = version.sample(l, 1.0);
+        }
+        if let Some(b) = a.behind_seconds {
+            behind = behind.sample(labels(a), b);
         }
     }
-    out.push_str("# HELP mdatp_mirror_last_check_timestamp_seconds When this check read the tree (Unix time); the package ages are as of then.\n# TYPE mdatp_mirror_last_check_timestamp_seconds gauge\n");
-    out.push_str(&format!(
-        "mdatp_mirror_last_check_timestamp_seconds {}\n",
-        d.checked_unix
-    ));
+    let mut out = vec![
+        Gauge::one(
+            "mdatp_mirror_status",
+            "Worst mirror-host finding: 0 ok, 1 warning, 2 critical, 3 unknown.",
+            Some(f64::from(d.verdict.exit_code().code())),
+        ),
+        findings,
+        age,
+        ok,
+        version,
+        Gauge::one(
+            "mdatp_mirror_last_check_timestamp_seconds",
+            "When this check read the tree (Unix time); the package ages are as of then.",
+            Some(d.checked_unix as f64),
+        ),
+    ];
     if let Some(stages) = &d.stages {
-        stage_metrics(d, stages, &mut out);
+        out.extend(stage_gauges(d, stages));
     }
-    if d.arches.iter().any(|a| a.behind_seconds.is_some()) {
-        out.push_str("# HELP mdatp_mirror_behind_microsoft_seconds --online: how long Microsoft has published newer definitions than the mirror holds (0: current).\n# TYPE mdatp_mirror_behind_microsoft_seconds gauge\n");
-        for a in &d.arches {
-            if let Some(b) = a.behind_seconds {
-                out.push_str(&format!(
-                    "mdatp_mirror_behind_microsoft_seconds{{{}}} {b}\n",
-                    labels(a)
-                ));
-            }
-        }
-    }
+    out.push(behind);
     out
 }
 
 /// A staged root's stages (`mirror check --folder ROOT`): labelled by stage as well.
-fn stage_metrics(d: &MirrorCheckDoc, stages: &[StageRow], out: &mut String) {
+fn stage_gauges(d: &MirrorCheckDoc, stages: &[StageRow]) -> Vec<Gauge> {
     let labels = |r: &StageRow| {
-        format!(
-            "stage=\"{}\",platform=\"{}\",ring=\"{}\",arch=\"{}\"",
-            r.stage.name(),
-            label(&r.platform),
-            label(&r.ring),
-            label(&r.arch)
-        )
+        vec![
+            ("stage", r.stage.name().to_string()),
+            ("platform", r.platform.clone()),
+            ("ring", r.ring.clone()),
+            ("arch", r.arch.clone()),
+        ]
     };
-    out.push_str("# HELP mdatp_mirror_stage_info The versions each stage's arch folder holds (staged root: incoming, canary, production, back).\n# TYPE mdatp_mirror_stage_info gauge\n");
+    let mut info = Gauge::new(
+        "mdatp_mirror_stage_info",
+        "The versions each stage's arch folder holds (staged root: incoming, canary, production, back).",
+    );
+    let mut ok = Gauge::new(
+        "mdatp_mirror_stage_ok",
+        "1 when the stage's arch folder is fit to serve: a complete zip whose entries pass their CRC and a manifest with both versions.",
+    );
+    let mut age = Gauge::new(
+        "mdatp_mirror_stage_package_age_seconds",
+        "Age of updates.zip in each stage's arch folder.",
+    );
+    let mut served = Gauge::new(
+        "mdatp_mirror_stage_served_seconds",
+        "How long the canary or production arch folder has served what it holds.",
+    );
     for r in stages {
-        out.push_str(&format!(
-            "mdatp_mirror_stage_info{{{},definitions_version=\"{}\",engine_version=\"{}\"}} 1\n",
-            labels(r),
-            label(r.definitions_version.as_deref().unwrap_or("")),
-            label(r.engine_version.as_deref().unwrap_or(""))
+        let mut l = labels(r);
+        l.push((
+            "definitions_version",
+            r.definitions_version.clone().unwrap_or_default(),
         ));
-    }
-    out.push_str("# HELP mdatp_mirror_stage_ok 1 when the stage's arch folder is fit to serve: a complete zip whose entries pass their CRC and a manifest with both versions.\n# TYPE mdatp_mirror_stage_ok gauge\n");
-    for r in stages {
-        out.push_str(&format!(
-            "mdatp_mirror_stage_ok{{{}}} {}\n",
-            labels(r),
-            u8::from(r.ok)
+        l.push((
+            "engine_version",
+            r.engine_version.clone().unwrap_or_default(),
         ));
-    }
-    out.push_str("# HELP mdatp_mirror_stage_package_age_seconds Age of updates.zip in each stage's arch folder.\n# TYPE mdatp_mirror_stage_package_age_seconds gauge\n");
-    for r in stages {
-        if let Some(age) = r.package_age_seconds {
-            out.push_str(&format!(
-                "mdatp_mirror_stage_package_age_seconds{{{}}} {age}\n",
-                labels(r)
-            ));
+        info = info.sample(l, 1.0);
+        ok = ok.sample(labels(r), f64::from(u8::from(r.ok)));
+        if let Some(a) = r.package_age_seconds {
+            age = age.sample(labels(r), a);
         }
-    }
-    out.push_str("# HELP mdatp_mirror_stage_served_seconds How long the canary or production arch folder has served what it holds.\n# TYPE mdatp_mirror_stage_served_seconds gauge\n");
-    for r in stages {
         if let Some(s) = r.served_seconds {
-            out.push_str(&format!(
-                "mdatp_mirror_stage_served_seconds{{{}}} {s}\n",
-                labels(r)
-            ));
+            served = served.sample(labels(r), s);
         }
     }
-    out.push_str("# HELP mdatp_mirror_stage_interrupted 1 while the journal of a promote or rollback step is in the staged root (a step runs or was killed).\n# TYPE mdatp_mirror_stage_interrupted gauge\n");
-    out.push_str(&format!(
-        "mdatp_mirror_stage_interrupted {}\n",
-        u8::from(d.stage_journal.is_some())
-    ));
+    vec![
+        info,
+        ok,
+        age,
+        served,
+        Gauge::flag(
+            "mdatp_mirror_stage_interrupted",
+            "1 while the journal of a promote or rollback step is in the staged root (a step runs or was killed).",
+            Some(d.stage_journal.is_some()),
+        ),
+    ]
+}
+
+/// `mirror check` in Monitoring Plugins output.
+pub fn nagios(d: &MirrorCheckDoc) -> String {
+    monitor::nagios::render(&view(d, String::new()))
+}
+
+pub fn checkmk(d: &MirrorCheckDoc) -> String {
+    monitor::checkmk::render(&view(d, String::new()))
+}
+
+pub fn prometheus(d: &MirrorCheckDoc) -> String {
+    monitor::prometheus::render(&view(d, String::new()))
 }
 
 impl Render for MirrorRunReport {

@@ -236,7 +236,7 @@ fn normalise(text: &str, literals: &[(String, String)]) -> String {
             // finds the first's kept-alive connection free is a matter of timing.
             (r#""connections": \d+"#, r#""connections": <N>"#.into()),
             (r"(in |within |\()\d+\.\d s\b", "${1}<SECS> s".into()),
-            (r"\bmirror_latency=\d+\.\d+s", "mirror_latency=<SECS>s".into()),
+            (r"\bmirror_latency=\d+\.\d+(s?)", "mirror_latency=<SECS>$1".into()),
             (
                 r"(?m)^(mdatp_doctor_run_duration_seconds) [0-9.e-]+$",
                 "$1 <SECS>".into(),

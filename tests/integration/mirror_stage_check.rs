@@ -528,7 +528,7 @@ fn an_html_page_as_the_canary_package_is_critical_until_a_good_one_is_staged() {
     let (_, text) = s.check("checkmk", &[]);
     assert!(
         text.starts_with(
-            "2 mdatp_mirror_host findings_critical=1|findings_warning=0 mirror-stage-canary-bad: "
+            "2 mdatp_mirror_host findings_critical=1|findings_warning=0 CRITICAL - mirror-stage-canary-bad: "
         ),
         "{text}"
     );

@@ -3,6 +3,7 @@
 use super::*;
 use crate::analyze::finding::Evidence;
 use crate::analyze::metrics::Metrics;
+use crate::units::range::Range;
 
 fn finding(id: &'static str, severity: Severity, title: &str) -> Finding {
     let mut f = Finding::test(id, severity, title);
@@ -134,7 +135,7 @@ fn checkmk_local_check_line() {
     ));
     assert_eq!(
         out,
-        "1 \"MDATP offline updates\" definitions_age=7200;86400;259200|findings_critical=0|findings_warning=1 WARNING - definitions-stale: old\n"
+        "1 \"MDATP offline updates\" definitions_age=7200;86400;259200|findings_critical=0|findings_warning=1|mirror_latency=0.012 WARNING - definitions-stale: old\n"
     );
 }
 
