@@ -357,3 +357,77 @@ fn shipped_systemd_units_verify() {
         "systemd-analyze verify:\n{stderr}"
     );
 }
+
+/// `--format icinga`: the body of an Icinga 2 API `process-check-result` request, the
+/// state in `exit_status`, so the command itself exits 0.
+fn icinga(env: &TestEnv, args: &[&str]) -> serde_json::Value {
+    let out = env
+        .cmd()
+        .env("MDATP_DOCTOR_TEST_HOSTNAME", "web01.example.org")
+        .arg("check")
+        .args(args)
+        .args(["--format", "icinga"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "the state is in the body");
+    serde_json::from_slice(&out.stdout).expect("one JSON document")
+}
+
+#[test]
+fn icinga_process_check_result_bodies_for_ok_and_critical() {
+    let tree = MirrorTree::healthy();
+    let server = MirrorServer::http(tree.root.path());
+    let env = endpoint(&Defs::healthy(&server.ring_url()));
+    let body = icinga(&env, &["--arch", "x86_64"]);
+    assert_eq!(body["exit_status"], 0, "{body:#}");
+    let output = body["plugin_output"].as_str().expect("plugin_output");
+    assert!(
+        output.starts_with("MDATP OFFLINE-UPDATES OK - definitions 1.407.417.0, 60 minutes old"),
+        "{body:#}"
+    );
+    assert!(!output.contains('|'), "no perfdata in the text: {body:#}");
+    let perf: Vec<&str> = body["performance_data"]
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|p| p.as_str().expect("strings"))
+        .collect();
+    assert!(
+        perf.iter()
+            .any(|p| p.starts_with("definitions_age=") && p.ends_with("s;86400;259200;0")),
+        "{perf:?}"
+    );
+    assert!(perf.contains(&"findings_critical=0;;;0"), "{perf:?}");
+    assert_eq!(body["check_source"], "web01.example.org");
+    let (start, end) = (
+        body["execution_start"].as_f64().expect("start"),
+        body["execution_end"].as_f64().expect("end"),
+    );
+    assert!(start > 1.5e9 && end >= start, "{body:#}");
+
+    let mut failed = Defs::healthy(OFFLINE_URL);
+    failed.fail_reason = "Download failed";
+    let body = icinga(&endpoint(&failed), &["--skip-network"]);
+    assert_eq!(body["exit_status"], 2, "{body:#}");
+    let output = body["plugin_output"].as_str().expect("plugin_output");
+    let mut lines = output.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("MDATP OFFLINE-UPDATES CRITICAL - definitions-update-failed: "),
+        "{body:#}"
+    );
+    assert!(
+        lines.any(|l| l.starts_with("[CRITICAL] definitions-update-failed: ")),
+        "the long output follows: {body:#}"
+    );
+    assert!(
+        body["performance_data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p == "findings_critical=1;;;0"),
+        "{body:#}"
+    );
+}

@@ -237,6 +237,11 @@ fn normalise(text: &str, literals: &[(String, String)]) -> String {
             (r#""connections": \d+"#, r#""connections": <N>"#.into()),
             (r"(in |within |\()\d+\.\d s\b", "${1}<SECS> s".into()),
             (r"\bmirror_latency=\d+\.\d+(s?)", "mirror_latency=<SECS>$1".into()),
+            // When an Icinga check result ran (Unix time, from the clock).
+            (
+                r#""(execution_start|execution_end)": [0-9.e+-]+"#,
+                r#""$1": <UNIX>"#.into(),
+            ),
             (
                 r"(?m)^(mdatp_doctor_run_duration_seconds) [0-9.e-]+$",
                 "$1 <SECS>".into(),
@@ -293,6 +298,10 @@ fn normalise(text: &str, literals: &[(String, String)]) -> String {
                 r#""hostname": "<HOST>""#.into(),
             ),
             (&format!(r", host {host}, "), ", host <HOST>, ".into()),
+            (
+                &format!(r#""check_source": "{host}""#),
+                r#""check_source": "<HOST>""#.into(),
+            ),
             // This machine's architecture, beside its name (probes keep theirs: they name
             // what was asked for).
             (
@@ -814,7 +823,7 @@ fn golden_check() {
     stale.hours_ago = 30;
     let warning = endpoint(&mut g, &stale);
 
-    for format in ["nagios", "prometheus", "checkmk", "json"] {
+    for format in ["nagios", "prometheus", "checkmk", "icinga", "json"] {
         g.case(
             &format!("check-healthy.{format}"),
             cmd(&healthy).args(["check", "--arch", "x86_64", "--format", format]),
@@ -1395,7 +1404,7 @@ fn golden_mirror_check() {
     let mut g = Golden::new();
     let healthy = MirrorHost::new(&mut g, false);
     let broken = MirrorHost::new(&mut g, true);
-    for format in ["human", "json", "nagios", "prometheus", "checkmk"] {
+    for format in ["human", "json", "nagios", "prometheus", "checkmk", "icinga"] {
         mirror_case(
             &mut g,
             &format!("mirror-check-healthy.{format}"),

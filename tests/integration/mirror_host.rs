@@ -1706,3 +1706,71 @@ fn a_wrong_folder_is_critical_and_says_what_it_holds() {
         "{ids:?}"
     );
 }
+
+/// `mirror check --format icinga` on `host`: the Icinga 2 API request body.
+fn icinga_body(host: &Host) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_mdatp-doctor"))
+        .env("MDATP_DOCTOR_TEST_HOSTNAME", "mirror01")
+        .args(["mirror", "check", "--format", "icinga", "--settings"])
+        .arg(host.settings())
+        .arg("--root")
+        .arg(host.root())
+        .output()
+        .expect("run mdatp-doctor");
+    assert_eq!(out.status.code(), Some(0), "the state is in the body");
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+#[test]
+fn icinga_bodies_carry_the_mirror_hosts_state() {
+    needs_tools();
+    // No backup to keep: a first good run is OK (with backups it would warn).
+    let good = Host::with_settings(|s| {
+        s.insert("backupPreviousUpdates".into(), false.into());
+    });
+    good.download(&fwlink(Fwlink::Good, DEFS), None);
+    let body = icinga_body(&good);
+    assert_eq!(body["exit_status"], 0, "{body:#}");
+    assert!(
+        body["plugin_output"]
+            .as_str()
+            .unwrap()
+            .starts_with("MDATP MIRROR-HOST OK - "),
+        "{body:#}"
+    );
+    assert_eq!(
+        body["performance_data"],
+        serde_json::json!(["findings_critical=0;;;0", "findings_warning=0;;;0"])
+    );
+    assert_eq!(body["check_source"], "mirror01");
+    assert!(
+        body["execution_start"].as_f64().unwrap() > 1.5e9,
+        "{body:#}"
+    );
+
+    let bad = Host::new();
+    bad.download(&fwlink(Fwlink::PackageForbidden, DEFS), None);
+    let body = icinga_body(&bad);
+    assert_eq!(body["exit_status"], 2, "{body:#}");
+    let output = body["plugin_output"].as_str().unwrap();
+    assert!(
+        output.starts_with("MDATP MIRROR-HOST CRITICAL - ")
+            && output.contains("mirror-host-package-bad"),
+        "{body:#}"
+    );
+    assert!(
+        output
+            .lines()
+            .any(|l| l.starts_with("[CRITICAL] mirror-host-package-bad: ")),
+        "{body:#}"
+    );
+    assert!(
+        body["performance_data"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("findings_critical="),
+        "{body:#}"
+    );
+    assert_ne!(body["performance_data"][0], "findings_critical=0;;;0");
+}
