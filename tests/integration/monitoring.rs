@@ -1229,3 +1229,187 @@ fn scrape_textfiles(exporter: &std::path::Path, dir: &std::path::Path) -> (Kille
     );
     (guard, port, scrape)
 }
+
+/// A daemon started in its own process group, the whole group killed on drop (icinga2
+/// forks a worker that outlives its umbrella process).
+struct Group(Child);
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.0.id())])
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+#[ignore = "needs icinga2, openssl and curl (.ci/run installs them)"]
+fn icinga2_accepts_the_icinga_body_as_a_passive_check_result() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let icinga2 = need("icinga2");
+    let (openssl, curl) = (need("openssl"), need("curl"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    for d in ["data/certs", "log", "cache", "spool", "run/icinga2"] {
+        std::fs::create_dir_all(root.join(d)).expect("mkdir");
+    }
+    // One self-signed certificate is the node's and its CA.
+    let certs = root.join("data/certs");
+    let made = run(
+        Command::new(&openssl)
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            ])
+            .args(["-subj", "/CN=master", "-keyout"])
+            .arg(certs.join("master.key"))
+            .arg("-out")
+            .arg(certs.join("master.crt")),
+        Duration::from_secs(60),
+    );
+    assert!(made.status.success(), "{}", made.stderr);
+    std::fs::copy(certs.join("master.crt"), certs.join("ca.crt")).expect("ca");
+    let port = free_port();
+    let conf = root.join("icinga2.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "include <itl>\n\
+             const NodeName = \"master\"\n\
+             object Endpoint \"master\" {{ }}\n\
+             object Zone \"master\" {{ endpoints = [ \"master\" ] }}\n\
+             object ApiListener \"api\" {{ bind_host = \"127.0.0.1\"; bind_port = {port} }}\n\
+             object ApiUser \"doctor\" {{ password = \"secret\"; permissions = [ \"*\" ] }}\n\
+             object Host \"web01\" {{ check_command = \"dummy\"; enable_active_checks = false }}\n\
+             object Service \"mdatp\" {{\n  host_name = \"web01\"\n  check_command = \"dummy\"\n\
+             enable_active_checks = false\n}}\n"
+        ),
+    )
+    .expect("conf");
+    // icinga2 drops root for its own user: let it write its directories.
+    for entry in walkdir(root) {
+        let mode = if entry.is_dir() { 0o777 } else { 0o666 };
+        std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    }
+    let defines = [
+        "DataDir",
+        "LogDir",
+        "CacheDir",
+        "SpoolDir",
+        "InitRunDir",
+        "PkgDataDir",
+    ]
+    .map(|d| {
+        let sub = match d {
+            "DataDir" | "PkgDataDir" => "data",
+            "LogDir" => "log",
+            "CacheDir" => "cache",
+            "SpoolDir" => "spool",
+            _ => "run",
+        };
+        format!("-D{d}={}", root.join(sub).display())
+    });
+    let log = File::create(root.join("daemon.log")).expect("log");
+    let _daemon = Group(
+        Command::new(&icinga2)
+            .args(["daemon", "-c"])
+            .arg(&conf)
+            .args(defines)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .process_group(0)
+            .spawn()
+            .expect("start icinga2"),
+    );
+    let api = format!("https://127.0.0.1:{port}/v1");
+    let call = |args: &[&str]| {
+        run(
+            Command::new(&curl)
+                .args([
+                    "-sk",
+                    "-u",
+                    "doctor:secret",
+                    "-H",
+                    "Accept: application/json",
+                ])
+                .args(args),
+            Duration::from_secs(30),
+        )
+    };
+    let start = Instant::now();
+    while !call(&[&format!("{api}/status/IcingaApplication")])
+        .stdout
+        .contains("icingaapplication")
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(90),
+            "the API never answered: {}",
+            std::fs::read_to_string(root.join("daemon.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+
+    // A critical check: the update failed.
+    let mut failed = Defs::healthy("http://127.0.0.1:9/linux/production/");
+    failed.fail_reason = "Download failed";
+    let env = endpoint(&failed);
+    let out = env
+        .cmd()
+        .args(["check", "--skip-network", "--format", "icinga"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let mut body: Value = serde_json::from_slice(&out.stdout).expect("json");
+    // What docs/monitoring.md tells the caller to add.
+    body["type"] = "Service".into();
+    body["filter"] = "host.name==\"web01\" && service.name==\"mdatp\"".into();
+    let posted = call(&[
+        "-X",
+        "POST",
+        &format!("{api}/actions/process-check-result"),
+        "-d",
+        &body.to_string(),
+    ]);
+    assert!(
+        posted
+            .stdout
+            .contains("Successfully processed check result for object 'web01!mdatp'"),
+        "{}",
+        posted.stdout
+    );
+    let read = call(&[&format!(
+        "{api}/objects/services/web01!mdatp?attrs=state&attrs=last_check_result"
+    )]);
+    let doc: Value = serde_json::from_str(&read.stdout).expect(&read.stdout);
+    let attrs = &doc["results"][0]["attrs"];
+    assert_eq!(attrs["state"], 2.0, "{doc:#}");
+    let result = &attrs["last_check_result"];
+    assert!(
+        result["output"]
+            .as_str()
+            .unwrap()
+            .starts_with("MDATP OFFLINE-UPDATES CRITICAL - definitions-update-failed: "),
+        "{doc:#}"
+    );
+    assert_eq!(
+        result["performance_data"], body["performance_data"],
+        "{doc:#}"
+    );
+}
+
+/// Every path under `root`, itself included.
+fn walkdir(root: &Path) -> Vec<PathBuf> {
+    let mut all = vec![root.to_path_buf()];
+    let mut i = 0;
+    while i < all.len() {
+        if all[i].is_dir() {
+            for e in std::fs::read_dir(&all[i]).expect("read_dir") {
+                all.push(e.expect("entry").path());
+            }
+        }
+        i += 1;
+    }
+    all
+}
