@@ -300,7 +300,8 @@ pub enum Command {
                       512 bytes of updates.zip, in one round of requests) and print them for a monitoring system: --format \
                       nagios (default; status line, perfdata, one line per finding), prometheus \
                       (text exposition; --textfile-dir writes mdatp_doctor.prom atomically for \
-                      node_exporter), checkmk (a local check line) or json.\n\n\
+                      node_exporter), checkmk (a local check line), icinga (the body of an \
+                      Icinga 2 API process-check-result request) or json.\n\n\
                       Never hangs a scheduler: after --deadline it prints UNKNOWN with what it \
                       knows. In nagios mode every internal error or bad argument is UNKNOWN (3).",
         after_help = EXIT_CODES_HELP,

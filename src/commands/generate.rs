@@ -295,7 +295,7 @@ pub mod man {
                          check reports'), and 3 when a report could not be \
                          read or was skipped unless a verdict is critical (2 beats 3; \
                          --exit-zero for report-only use); check \
-                         --format prometheus|checkmk and mirror check in those formats exit 0 \
+                         --format prometheus|checkmk|icinga and mirror check in those formats exit 0 \
                          (the state is in the output); update exits 1 when the update came \
                          from the cloud through fallback; bundle exits 1 when a collector \
                          failed; config fix exits 1 when it proposes changes; mirror run exits \
@@ -365,7 +365,7 @@ pub mod man {
                     ),
                     (
                         "0",
-                        "Always with --format prometheus or checkmk: the state is in the output \
+                        "Always with --format prometheus, checkmk or icinga: the state is in the output \
                          (3 when the --textfile-dir file could not be written).",
                     ),
                     ("64", "Usage error, in the formats other than nagios."),
@@ -516,7 +516,7 @@ pub mod man {
                     ("3", "Unknown: what should be checked could not be read."),
                     (
                         "",
-                        "With --format prometheus or checkmk: 0, the state is in the output (3 \
+                        "With --format prometheus, checkmk or icinga: 0, the state is in the output (3 \
                          when the --textfile-dir file could not be written).",
                     ),
                     USAGE,

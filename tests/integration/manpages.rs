@@ -163,7 +163,7 @@ fn every_page_has_exit_status_environment_examples_and_see_also() {
         exit("mdatp-doctor-aggregate.1")
             .contains("Precedence, highest first: critical (2), unknown or unreadable (3)")
     );
-    assert!(exit("mdatp-doctor-check.1").contains("prometheus or checkmk"));
+    assert!(exit("mdatp-doctor-check.1").contains("prometheus, checkmk or icinga"));
     assert!(exit("mdatp-doctor-update.1").contains("fallback"));
     assert!(exit("mdatp-doctor-bundle.1").contains("collectors failed"));
     assert!(exit("mdatp-doctor-mirror-run.1").contains("holds the lock"));
