@@ -221,3 +221,33 @@ pub fn json<T: Serialize + ?Sized>(doc: &T) -> String {
     s.push('\n');
     escape::json(s)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `Format::ALL` is the one list the compiler cannot check: this match names every
+    /// variant (a new one fails to compile here), and the test that each is in `ALL`.
+    #[test]
+    fn all_lists_every_format_once() {
+        let order = |f: Format| match f {
+            Format::Human => 0,
+            Format::Json => 1,
+            Format::Nagios => 2,
+            Format::Prometheus => 3,
+            Format::Checkmk => 4,
+            Format::Icinga => 5,
+            Format::Html => 6,
+        };
+        let mut seen: Vec<usize> = Format::ALL.iter().map(|f| order(*f)).collect();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..=6).collect::<Vec<_>>());
+        let values: std::collections::BTreeSet<_> = Format::ALL.iter().map(|f| f.value()).collect();
+        assert_eq!(values.len(), Format::ALL.len(), "values are unique");
+        for f in Format::ALL {
+            assert!(f.accepted_by(f.takes()));
+            // Only a monitoring format carries the state in its output.
+            assert!(f.state_in() == StateIn::ExitCode || f.is_monitoring());
+        }
+    }
+}
