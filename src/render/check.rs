@@ -87,8 +87,8 @@ pub fn view(r: &CheckResult, host: String) -> MonitorView {
             label: "definitions_age",
             value: (age.round() as i64).to_string(),
             unit: "s",
-            warn: Some(r.warn.clone()),
-            crit: Some(r.crit.clone()),
+            warn: Some(r.warn),
+            crit: Some(r.crit),
         });
     }
     perfdata.push(Perf::count("findings_critical", m.findings_critical));
