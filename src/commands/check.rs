@@ -138,12 +138,16 @@ pub fn usage_unknown(message: &str) -> String {
 pub fn is_nagios_check(args: &[String]) -> bool {
     let mut is_check = false;
     let mut mirror = false;
+    // `config check` checks a file, not a monitored service.
+    let mut config = false;
     let mut format: Option<&str> = None;
     let mut i = 0;
     while i < args.len() {
         let a = args[i].as_str();
         if a == "mirror" && !is_check {
             mirror = true;
+        } else if a == "config" && !is_check {
+            config = true;
         } else if a == "check" && !is_check {
             is_check = true;
         } else if a == "--format" {
@@ -154,7 +158,7 @@ pub fn is_nagios_check(args: &[String]) -> bool {
         }
         i += 1;
     }
-    is_check && format.map_or(!mirror, |f| f == "nagios")
+    is_check && !config && format.map_or(!mirror, |f| f == "nagios")
 }
 
 #[cfg(test)]

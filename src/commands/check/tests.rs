@@ -24,6 +24,13 @@ fn nagios_mode_is_recognised_from_the_raw_arguments() {
     assert!(is_nagios_check(&v(&[
         "mirror", "check", "--format", "nagios", "--bogus"
     ])));
+    // `config check` is no monitoring check: a refused format is a usage error (64).
+    assert!(!is_nagios_check(&v(&[
+        "config", "--format", "nagios", "check"
+    ])));
+    assert!(!is_nagios_check(&v(&[
+        "config", "check", "--format", "nagios"
+    ])));
 }
 
 #[test]
