@@ -40,3 +40,48 @@ fn edit_distance_counts_a_swap_of_neighbours_as_one() {
     assert_eq!(edit_distance("exlpain", "explain"), 1);
     assert_eq!(edit_distance("arch", "url"), 3);
 }
+
+/// What each command's `--format` lists is what `Command::takes` says it takes (the
+/// attribute and the match are two sites; `main` refuses by the match).
+#[test]
+fn each_commands_format_option_lists_what_it_takes() {
+    let lines: &[&[&str]] = &[
+        &["health"],
+        &["connectivity"],
+        &["diagnose"],
+        &["check"],
+        &["update"],
+        &["bundle"],
+        &["aggregate", "r.json"],
+        &["config", "check"],
+        &["config", "fix"],
+        &["mirror", "check"],
+        &["mirror", "run", "--script", "/x.sh"],
+        &["mirror", "promote", "--root", "/srv", "--to", "canary"],
+        &["mirror", "rollback", "--root", "/srv"],
+    ];
+    let root = Cli::command();
+    for line in lines {
+        let cli = parse(std::iter::once("mdatp-doctor").chain(line.iter().copied()))
+            .unwrap_or_else(|e| panic!("{line:?}: {e}"));
+        let mut cmd = &root;
+        for word in line.iter().take_while(|w| !w.starts_with('-')) {
+            match cmd.find_subcommand(word) {
+                Some(sub) => cmd = sub,
+                None => break,
+            }
+        }
+        let listed: Vec<String> = cmd
+            .get_arguments()
+            .find(|a| a.get_id() == "format")
+            .expect("a --format")
+            .get_possible_values()
+            .iter()
+            .map(|v| v.get_name().to_string())
+            .collect();
+        let takes: Vec<String> = Format::accepted(cli.command.takes())
+            .map(|f| f.value().to_string())
+            .collect();
+        assert_eq!(listed, takes, "{line:?}");
+    }
+}
