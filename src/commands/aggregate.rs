@@ -123,98 +123,276 @@ fn fleet_exit(fleet: &Fleet) -> ExitCode {
 }
 
 /// Reports on stdin: NDJSON (one per line), or pretty-printed documents one after the
-/// other. Streamed: one report in memory at a time, each capped at
-/// [`MAX_REPORT_BYTES`], so a pipeline may send a whole fleet. A report that does not
-/// parse is named by the line it ends on, and reading goes on at the next line.
+/// other. Streamed: read in large blocks, each report parsed from the block it lies in
+/// (a report cut by the end of a block is parsed again once the next one is in), at
+/// most [`MAX_REPORT_BYTES`] of a report held, so a pipeline may send a whole fleet. A
+/// report that does not parse is named by the line it ends on, and reading goes on at
+/// the next line.
 fn read_stdin(fleet: &mut impl Sink) {
     read_reports(std::io::stdin().lock(), fleet);
 }
 
-fn read_reports(mut input: impl std::io::BufRead, fleet: &mut impl Sink) {
-    use std::cell::Cell;
-    use std::io::{BufRead, Read};
-    // Shared with the reader the parser pulls from: bytes and newlines so far, and where
-    // the current report must end.
-    let read = Cell::new(0u64);
-    let newlines = Cell::new(0usize);
-    let limit = Cell::new(MAX_REPORT_BYTES);
-    loop {
-        let counted = Counted {
-            inner: &mut input,
-            read: &read,
-            newlines: &newlines,
-            limit: &limit,
+/// How much of stdin is asked for at a time (more when one report is longer).
+const STDIN_BLOCK: usize = 1 << 20;
+
+/// [`read_reports`]' place in its input.
+struct Stdin {
+    /// Bytes read and not yet parsed (or held for the report being parsed).
+    buf: Vec<u8>,
+    /// Where the next report starts in `buf`; its cap counts from here.
+    start: usize,
+    /// `buf[0]`'s offset in the whole input.
+    base: u64,
+    lines: Lines,
+    /// The input is at its end.
+    eof: bool,
+    /// Where the parser last started afresh (the input's start, or the line after a
+    /// report that did not parse), as an offset and the newlines before it: the
+    /// positions in its error messages count from there.
+    origin: u64,
+    origin_newlines: usize,
+}
+
+fn newlines(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b == b'\n').count()
+}
+
+/// Counts the lines of [`Stdin`]'s `buf`: each byte once, however many reports a block
+/// holds.
+struct Lines {
+    /// The newlines before `buf[0]`.
+    before: usize,
+    /// The newlines in `buf[..counted.0]`.
+    counted: (usize, usize),
+}
+
+impl Lines {
+    fn newlines_before(&mut self, buf: &[u8], at: usize) -> usize {
+        let (to, n) = self.counted;
+        let n = if at >= to {
+            n + newlines(&buf[to..at])
+        } else {
+            n - newlines(&buf[at..to])
         };
-        let mut stream = serde_json::Deserializer::from_reader(counted).into_iter::<InputDoc>();
-        let failed = loop {
+        self.counted = (at, n);
+        n
+    }
+
+    /// The line (1-based) `buf[at]` lies on.
+    fn line_at(&mut self, buf: &[u8], at: usize) -> usize {
+        self.before + self.newlines_before(buf, at) + 1
+    }
+}
+
+impl Stdin {
+    /// `buf[..at]` is done with: its bytes and newlines move into `base`.
+    fn advance(&mut self, at: usize) {
+        self.lines.before += self.lines.newlines_before(&self.buf, at);
+        self.lines.counted = (0, 0);
+        self.base += at as u64;
+        self.buf.drain(..at);
+        self.start -= at;
+    }
+
+    /// The line (1-based) `buf[at]` lies on.
+    fn line_at(&mut self, at: usize) -> usize {
+        self.lines.line_at(&self.buf, at)
+    }
+
+    /// Reads one more block (or as much as is held, if more): `false` at the end or on
+    /// an error (`eof` set). Never holds more than a report's cap past `start`, plus one
+    /// byte to know it is over.
+    fn fill(&mut self, input: &mut impl std::io::Read) -> std::io::Result<bool> {
+        let room = (self.start + MAX_REPORT_BYTES as usize + 1).saturating_sub(self.buf.len());
+        let want = STDIN_BLOCK.max(self.buf.len() - self.start).min(room);
+        if want == 0 {
+            return Ok(false);
+        }
+        let old = self.buf.len();
+        self.buf.resize(old + want, 0);
+        let mut got = 0;
+        let result = loop {
+            match input.read(&mut self.buf[old + got..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    break Ok(got > 0);
+                }
+                Ok(n) => {
+                    got += n;
+                    if got == want {
+                        break Ok(true);
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.eof = true;
+                    break Err(e);
+                }
+            }
+        };
+        self.buf.truncate(old + got);
+        result
+    }
+
+    /// The error as the parser would say it counting from `origin`: serde_json counts
+    /// lines and columns from the start of the slice it parses (`window_at` in `buf`).
+    fn message(&mut self, e: &serde_json::Error, window_at: usize) -> (usize, String) {
+        let text = e.to_string();
+        if e.line() == 0 {
+            return (window_at, text);
+        }
+        // Back from (line, column) to the offset in `buf`.
+        let window = &self.buf[window_at..];
+        let line_start = if e.line() == 1 {
+            0
+        } else {
+            window
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| **b == b'\n')
+                .nth(e.line() - 2)
+                .map_or(window.len(), |(i, _)| i + 1)
+        };
+        let at = (window_at + line_start + e.column()).min(self.buf.len());
+        let suffix = format!(" at line {} column {}", e.line(), e.column());
+        let Some(what) = text.strip_suffix(&suffix) else {
+            return (at, text);
+        };
+        let abs = self.base + at as u64;
+        let line = self.line_at(at) - self.origin_newlines;
+        let line_begins = self.buf[..at]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(self.base, |i| self.base + i as u64 + 1)
+            .max(self.origin);
+        (
+            at,
+            format!("{what} at line {line} column {}", abs - line_begins),
+        )
+    }
+}
+
+fn read_reports(mut input: impl std::io::Read, fleet: &mut impl Sink) {
+    let mut s = Stdin {
+        buf: Vec::new(),
+        start: 0,
+        base: 0,
+        lines: Lines {
+            before: 0,
+            counted: (0, 0),
+        },
+        eof: false,
+        origin: 0,
+        origin_newlines: 0,
+    };
+    let cap = MAX_REPORT_BYTES as usize;
+    let over_cap = |s: &mut Stdin, fleet: &mut dyn FnMut(&str, String)| {
+        let name = format!("-:{}", s.line_at((s.start + cap).min(s.buf.len())));
+        fleet(
+            &name,
+            format!(
+                "a report on stdin is larger than {} MiB",
+                MAX_REPORT_BYTES >> 20
+            ),
+        );
+    };
+    loop {
+        // Parse the complete lines held (all of it at the end, or once a report's cap is
+        // held): a JSON token never spans a line, so a report cut there is only short.
+        let full = s.eof || s.buf.len() - s.start > cap;
+        let end = if full {
+            s.buf.len()
+        } else {
+            s.buf[s.start..]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(s.start, |i| s.start + i + 1)
+        };
+        let window_at = s.start;
+        let mut stream =
+            serde_json::Deserializer::from_slice(&s.buf[window_at..end]).into_iter::<InputDoc>();
+        // What stopped the parse: the end of what is held, or an error at an offset.
+        let stopped = loop {
+            let at = window_at + stream.byte_offset();
             match stream.next() {
-                None => return,
+                None => break None,
                 Some(Ok(report)) => {
-                    let line = newlines.get() + 1;
+                    let done = window_at + stream.byte_offset();
+                    if done - at > cap {
+                        // Over the cap only once whitespace before it is counted in.
+                        break Some(Err(()));
+                    }
+                    let line = s.lines.line_at(&s.buf, done);
                     add(
                         fleet,
                         report,
                         &format!("-:{line}"),
                         format!("stdin line {line}"),
                     );
-                    limit.set(read.get() + MAX_REPORT_BYTES);
+                    s.start = done;
                 }
-                Some(Err(e)) => break e,
+                Some(Err(e)) if e.is_eof() && !full => break None,
+                Some(Err(e)) => break Some(Ok(e)),
             }
         };
         drop(stream);
-        let name = format!("-:{}", newlines.get() + 1);
-        if failed.is_io() {
-            // Over the cap, or stdin itself failed: nothing after it can be trusted to
-            // start a report.
-            fleet.unreadable(&name, failed.to_string());
-            return;
-        }
-        fleet.unreadable(&name, format!("invalid JSON: {failed}"));
-        // Go on at the next line (one bad line of NDJSON costs that line only).
-        let mut rest = Vec::new();
-        match (&mut input)
-            .take(MAX_REPORT_BYTES)
-            .read_until(b'\n', &mut rest)
-        {
-            Ok(0) => return,
-            Ok(n) => {
-                read.set(read.get() + n as u64);
-                newlines.set(newlines.get() + usize::from(rest.ends_with(b"\n")));
-                limit.set(read.get() + MAX_REPORT_BYTES);
+        match stopped {
+            None if s.eof => return,
+            None => {
+                // Keep what is not parsed yet, then read on.
+                s.advance(s.start);
+                match s.fill(&mut input) {
+                    Ok(_) => {}
+                    Err(e) => {
+                        let name = format!("-:{}", s.line_at(s.buf.len()));
+                        fleet.unreadable(&name, e.to_string());
+                        return;
+                    }
+                }
+                if s.eof && s.buf.len() - s.start == 0 {
+                    return;
+                }
             }
-            Err(e) => {
-                fleet.unreadable(&name, e.to_string());
+            Some(Err(())) => {
+                over_cap(&mut s, &mut |n, e| fleet.unreadable(n, e));
                 return;
             }
+            Some(Ok(e)) => {
+                let (at, message) = s.message(&e, window_at);
+                if at - s.start > cap {
+                    // The parser would have passed the cap before it saw the error.
+                    over_cap(&mut s, &mut |n, e| fleet.unreadable(n, e));
+                    return;
+                }
+                let name = format!("-:{}", s.line_at(at));
+                fleet.unreadable(&name, format!("invalid JSON: {message}"));
+                // Go on at the next line (one bad line of NDJSON costs that line only),
+                // looking at most a report's cap ahead for it.
+                s.start = at;
+                s.advance(at);
+                loop {
+                    let limit = s.buf.len().min(cap);
+                    if let Some(i) = s.buf[..limit].iter().position(|&b| b == b'\n') {
+                        s.start = i + 1;
+                        break;
+                    }
+                    if s.buf.len() >= cap || s.eof {
+                        s.start = limit;
+                        break;
+                    }
+                    if let Err(e) = s.fill(&mut input) {
+                        fleet.unreadable(&name, e.to_string());
+                        return;
+                    }
+                }
+                s.advance(s.start);
+                s.origin = s.base;
+                s.origin_newlines = s.lines.before;
+                if s.eof && s.buf.is_empty() {
+                    return;
+                }
+            }
         }
-    }
-}
-
-/// The reader the JSON parser pulls stdin through: counts bytes and lines, and fails
-/// once the current report passes its cap.
-struct Counted<'a, R> {
-    inner: R,
-    read: &'a std::cell::Cell<u64>,
-    newlines: &'a std::cell::Cell<usize>,
-    limit: &'a std::cell::Cell<u64>,
-}
-
-impl<R: std::io::BufRead> std::io::Read for Counted<'_, R> {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        let room = self.limit.get().saturating_sub(self.read.get());
-        if room == 0 {
-            return Err(std::io::Error::other(format!(
-                "a report on stdin is larger than {} MiB",
-                MAX_REPORT_BYTES >> 20
-            )));
-        }
-        let want = out.len().min(usize::try_from(room).unwrap_or(usize::MAX));
-        let n = self.inner.read(&mut out[..want])?;
-        self.read.set(self.read.get() + n as u64);
-        self.newlines
-            .set(self.newlines.get() + out[..n].iter().filter(|b| **b == b'\n').count());
-        Ok(n)
     }
 }
 
@@ -222,7 +400,7 @@ fn add(fleet: &mut impl Sink, report: InputDoc, name: &str, host: String) {
     if (report.verdict.is_some() && report.is_mirror_check()) || report.is_status_file() {
         fleet.mirror(&report, &host);
     } else if report.verdict.is_some() {
-        fleet.add(&report.into_diagnose(), &host);
+        fleet.add(&report, &host);
     } else {
         fleet.unreadable(
             name,
@@ -319,5 +497,110 @@ fn read_one(path: &Path, fleet: &mut impl Sink, buf: &mut Vec<u8>) {
             add(fleet, report, &name, stem);
         }
         Err(e) => fleet.unreadable(&name, format!("invalid JSON: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a reader passed on: `stdin line N` per report, `-:N error` per failure.
+    #[derive(Default)]
+    struct Seen(Vec<String>);
+
+    impl Sink for Seen {
+        fn add(&mut self, report: &InputDoc, name: &str) {
+            let host = report.snapshot.as_ref().and_then(|s| s.hostname.as_deref());
+            self.0.push(format!("{name} {}", host.unwrap_or("-")));
+        }
+        fn unreadable(&mut self, report: &str, error: impl Into<String>) {
+            self.0.push(format!("{report} {}", error.into()));
+        }
+    }
+
+    /// Hands out its bytes a few at a time, as a pipe may.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.0.len().min(out.len()).min(self.1);
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn reports_across_block_boundaries_are_read_whole_and_named_by_their_last_line() {
+        // NDJSON and pretty documents (a few KiB each, some with escapes) over several
+        // blocks, a broken line now and then.
+        let mut input = String::new();
+        let mut want = Vec::new();
+        let mut line = 1;
+        // Error positions count from where the parser last started afresh.
+        let mut origin = 1;
+        for i in 0..1500 {
+            let doc = serde_json::json!({
+                "verdict": "ok",
+                "snapshot": {"hostname": format!("h{i}\"q"), "padding": "p".repeat(i % 7 * 1000)},
+                "findings": [{"id": "x", "evidence": [{"k": "v"}]}],
+            });
+            if i % 97 == 5 {
+                input.push_str("{\"verdict\": broken\n");
+                want.push(format!(
+                    "-:{line} invalid JSON: expected value at line {} column 13",
+                    line - origin + 1
+                ));
+                line += 1;
+                origin = line;
+            }
+            let text = if i % 3 == 0 {
+                serde_json::to_string_pretty(&doc).expect("json")
+            } else {
+                doc.to_string()
+            };
+            line += text.matches('\n').count();
+            input.push_str(&text);
+            input.push('\n');
+            want.push(format!("stdin line {line} h{i}\"q"));
+            line += 1;
+        }
+        assert!(input.len() > 3 * STDIN_BLOCK, "{} bytes", input.len());
+        for piece in [usize::MAX, 4093, 1] {
+            if piece == 1 && cfg!(debug_assertions) {
+                continue; // a byte at a time is too slow unoptimised
+            }
+            let mut seen = Seen::default();
+            read_reports(Trickle(input.as_bytes(), piece), &mut seen);
+            assert_eq!(seen.0.len(), want.len(), "pieces of {piece}");
+            for (got, want) in seen.0.iter().zip(&want) {
+                assert_eq!(got, want, "pieces of {piece}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_report_past_the_cap_ends_the_reading_and_a_cut_one_is_named() {
+        let mut input = b"{\"verdict\": \"ok\"}\n{\"verdict\": \"ok\", \"x\": \"".to_vec();
+        input.extend(std::iter::repeat_n(b'x', MAX_REPORT_BYTES as usize));
+        input.extend(b"\"}\n{\"verdict\": \"ok\"}\n");
+        let mut seen = Seen::default();
+        read_reports(Trickle(&input, 65536), &mut seen);
+        assert_eq!(
+            seen.0,
+            [
+                "stdin line 1 -",
+                "-:2 a report on stdin is larger than 16 MiB"
+            ]
+        );
+
+        let mut seen = Seen::default();
+        read_reports(&b"{\"verdict\": \"ok\"}\n{\"verdict\": \"o"[..], &mut seen);
+        assert_eq!(seen.0.len(), 2);
+        assert!(
+            seen.0[1].starts_with("-:2 invalid JSON: EOF while parsing"),
+            "{:?}",
+            seen.0
+        );
     }
 }

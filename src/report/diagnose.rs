@@ -1,7 +1,9 @@
 //! `diagnose` (and `check --format json`, the bundle's report.json): the snapshot as
-//! gathered, the findings and the verdict. The same types read the document back
-//! (`aggregate`), so the schema is written down once; reading is lenient: a field that
-//! is missing takes its default.
+//! gathered, the findings and the verdict. Reading these types back is lenient: a field
+//! that is missing or of another type takes its default. `aggregate` and the canary gate
+//! read reports through [`super::fleet::InputDoc`] instead, with the same leniency: only
+//! the fields they use, borrowed, never through a `serde_json::Value` (a test keeps the
+//! two in step).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -10,10 +10,10 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
-use super::diagnose::{DiagnoseDoc, lenient};
+use super::lenient::{Lenient, Rows, Shape, lenient};
 use crate::analyze::facts::compare_versions;
 use crate::analyze::finding::Severity;
 
@@ -149,41 +149,52 @@ pub struct MirrorTally {
 pub const MAX_MIRROR_ROWS: usize = 100;
 
 /// What `aggregate` reads from one file: a `diagnose` report, or a `mirror check` report
-/// (told apart by its `command`). The fields of [`DiagnoseDoc`], read as it reads them
-/// (not `#[serde(flatten)]`, which would buffer every report whole first), and the
-/// mirror report's, read leniently.
+/// (told apart by its `command`), or a mirror's status file; only the fields the fleet
+/// summary and the canary gate use, borrowed from the input where they hold no escapes.
+/// Every field but `findings` is lenient, as the diagnose document is read back
+/// ([`DiagnoseDoc`](super::diagnose::DiagnoseDoc)): one of another type counts as absent
+/// (see [`super::lenient`]). The test `the_input_reads_what_the_document_writes` keeps it
+/// in step with the document.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub struct InputDoc {
-    #[serde(deserialize_with = "lenient")]
-    pub snapshot: Option<super::diagnose::SnapshotDoc>,
-    /// Strict, as in [`DiagnoseDoc`].
-    pub findings: Vec<super::diagnose::FindingDoc>,
-    #[serde(deserialize_with = "lenient")]
-    pub verdict: Option<String>,
-    #[serde(deserialize_with = "lenient")]
-    pub error: Option<Value>,
-    #[serde(deserialize_with = "lenient")]
-    pub command: Option<String>,
-    #[serde(deserialize_with = "lenient")]
-    pub hostname: Option<String>,
-    #[serde(deserialize_with = "lenient")]
-    pub serving: Option<ServingIn>,
-    #[serde(deserialize_with = "lenient")]
-    pub arches: Vec<ArchIn>,
+pub struct InputDoc<'a> {
+    #[serde(borrow, deserialize_with = "lenient")]
+    pub snapshot: Option<SnapshotIn<'a>>,
+    /// Strict: a report whose findings cannot be read must not count as one without any.
+    #[serde(borrow)]
+    pub findings: Vec<FindingIn<'a>>,
+    #[serde(borrow, deserialize_with = "lenient")]
+    pub verdict: Option<Cow<'a, str>>,
+    /// Why there is no snapshot: present (not null) or not.
+    pub error: Option<IgnoredAny>,
+    #[serde(borrow, deserialize_with = "lenient")]
+    pub command: Option<Cow<'a, str>>,
+    #[serde(borrow, deserialize_with = "lenient")]
+    pub hostname: Option<Cow<'a, str>>,
+    #[serde(borrow, deserialize_with = "lenient")]
+    pub serving: Option<ServingIn<'a>>,
+    #[serde(borrow, deserialize_with = "lenient")]
+    pub arches: Rows<ArchIn<'a>, MAX_MIRROR_ROWS>,
     /// A `mirror check` report's status-file rows.
-    #[serde(deserialize_with = "lenient")]
-    pub sync: Vec<SyncIn>,
+    #[serde(borrow, deserialize_with = "lenient")]
+    pub sync: Rows<SyncIn<'a>, MAX_MIRROR_ROWS>,
     /// A mirror's `mdatp-doctor-status.json` (fetched from the mirror, or copied off it).
-    #[serde(deserialize_with = "lenient")]
-    pub written_at: Option<String>,
-    #[serde(deserialize_with = "lenient")]
-    pub last_attempt: Option<AttemptIn>,
-    #[serde(deserialize_with = "lenient")]
-    pub last_success: Option<String>,
+    #[serde(borrow, deserialize_with = "lenient")]
+    pub written_at: Option<Cow<'a, str>>,
+    #[serde(borrow, deserialize_with = "lenient")]
+    pub last_attempt: Option<AttemptIn<'a>>,
+    #[serde(borrow, deserialize_with = "lenient")]
+    pub last_success: Option<Cow<'a, str>>,
 }
 
-impl InputDoc {
+/// A test's report, read as `aggregate` reads it (the text kept for the rest of the run).
+#[cfg(test)]
+pub(crate) fn input(report: serde_json::Value) -> InputDoc<'static> {
+    let text: &'static str = Box::leak(report.to_string().into_boxed_str());
+    serde_json::from_str(text).expect("a report")
+}
+
+impl InputDoc<'_> {
     /// A `mirror check` report (anything else with a verdict is an endpoint's report).
     pub fn is_mirror_check(&self) -> bool {
         self.command.as_deref() == Some("mirror check")
@@ -194,71 +205,163 @@ impl InputDoc {
     pub fn is_status_file(&self) -> bool {
         self.verdict.is_none() && self.command.is_none() && self.written_at.is_some()
     }
+}
 
-    /// The endpoint's report.
-    pub fn into_diagnose(self) -> DiagnoseDoc {
-        DiagnoseDoc {
-            schema_version: super::SchemaVersion,
-            snapshot: self.snapshot,
-            findings: self.findings,
-            verdict: self.verdict,
-            error: self.error,
-        }
+/// A finding as written: read with any severity, but never without an id (the rest of
+/// what it holds is skipped).
+#[derive(Debug, Deserialize)]
+// Its name is in the errors that refuse a report: as the document's reader named it.
+#[serde(expecting = "struct FindingDoc")]
+pub struct FindingIn<'a> {
+    #[serde(borrow)]
+    pub id: Cow<'a, str>,
+    #[serde(default, borrow, deserialize_with = "lenient")]
+    pub severity: Cow<'a, str>,
+    #[serde(default, borrow, deserialize_with = "lenient")]
+    pub title: Cow<'a, str>,
+    // Named, so that one given twice is refused as the document's reader refuses it.
+    #[allow(dead_code)]
+    #[serde(default)]
+    evidence: IgnoredAny,
+    #[allow(dead_code)]
+    #[serde(default)]
+    fix: IgnoredAny,
+    #[allow(dead_code)]
+    #[serde(default)]
+    doc: IgnoredAny,
+    #[allow(dead_code)]
+    #[serde(default)]
+    fixable: IgnoredAny,
+}
+
+crate::lenient_struct! {
+    /// The snapshot's fields the fleet and the gate read.
+    pub struct SnapshotIn<'a> {
+        pub time: Cow<'a, str>,
+        pub hostname: Option<Cow<'a, str>>,
+        pub arch: Option<Cow<'a, str>>,
+        /// `mdatp health --details definitions`, field by field.
+        pub definitions: FieldsIn<'a>,
+        /// `mdatp health`, field by field.
+        pub health: FieldsIn<'a>,
+        pub mirror: MirrorIn<'a>,
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct ServingIn {
-    #[serde(deserialize_with = "lenient")]
-    pub url: Option<String>,
+crate::lenient_struct! {
+    /// The health fields read (each `{"value": …, "managed": …}`).
+    pub struct FieldsIn<'a> {
+        pub definitions_version: FieldIn<'a>,
+        pub offline_definition_url_configured: FieldIn<'a>,
+        pub definitions_update_source_uri: FieldIn<'a>,
+        pub definitions_status: FieldIn<'a>,
+        pub engine_load_status: FieldIn<'a>,
+    }
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct ArchIn {
-    #[serde(deserialize_with = "lenient")]
-    pub platform: String,
-    #[serde(deserialize_with = "lenient")]
-    pub ring: String,
-    #[serde(deserialize_with = "lenient")]
-    pub arch: String,
-    #[serde(deserialize_with = "lenient")]
-    pub backup: bool,
-    #[serde(deserialize_with = "lenient")]
-    pub definitions_version: Option<String>,
-    #[serde(deserialize_with = "lenient")]
-    pub engine_version: Option<String>,
-    #[serde(deserialize_with = "lenient")]
-    pub package_age_seconds: Option<f64>,
+crate::lenient_struct! {
+    /// One health field: its value when that is a string.
+    pub struct FieldIn<'a> {
+        pub value: Option<Cow<'a, str>>,
+    }
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct SyncIn {
-    #[serde(deserialize_with = "lenient")]
-    pub platform: String,
-    #[serde(deserialize_with = "lenient")]
-    pub ring: String,
-    #[serde(deserialize_with = "lenient")]
-    pub last_attempt_at: Option<String>,
-    #[serde(deserialize_with = "lenient")]
-    pub last_attempt_ok: Option<bool>,
-    #[serde(deserialize_with = "lenient")]
-    pub last_attempt_error: Option<String>,
-    #[serde(deserialize_with = "lenient")]
-    pub last_success: Option<String>,
+impl FieldIn<'_> {
+    /// The value, unless empty.
+    pub fn text(&self) -> Option<&str> {
+        self.value.as_deref().filter(|s| !s.is_empty())
+    }
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct AttemptIn {
-    #[serde(deserialize_with = "lenient")]
-    pub at: Option<String>,
-    #[serde(deserialize_with = "lenient")]
-    pub ok: Option<bool>,
-    #[serde(deserialize_with = "lenient")]
-    pub error: Option<String>,
+crate::lenient_struct! {
+    pub struct MirrorIn<'a> {
+        pub url: Option<Cow<'a, str>>,
+        /// One probe record per architecture.
+        pub arch: ProbesIn<'a>,
+        pub last_sync_timestamp_seconds: Option<i64>,
+        pub last_sync_success: Option<bool>,
+    }
+}
+
+crate::lenient_struct! {
+    /// One probe record: only what the summary reads of it.
+    pub struct ProbeIn<'a> {
+        pub arch: Option<Cow<'a, str>>,
+        pub manifest: ManifestIn<'a>,
+    }
+}
+
+crate::lenient_struct! {
+    pub struct ManifestIn<'a> {
+        pub definition_version: Option<Cow<'a, str>>,
+    }
+}
+
+/// The probe records, folded as they are read (a report may hold any number): the first
+/// definitions version any manifest showed, the first architecture named, and how many
+/// records name one. A record that is not an object names nothing.
+#[derive(Debug, Default)]
+pub struct ProbesIn<'a> {
+    pub mirror_version: Option<Cow<'a, str>>,
+    pub first_arch: Option<Cow<'a, str>>,
+    pub arches: usize,
+}
+
+impl<'a> Shape<'a> for ProbesIn<'a> {
+    fn from_seq<A: serde::de::SeqAccess<'a>>(mut seq: A) -> Result<Option<Self>, A::Error> {
+        let mut out = ProbesIn::default();
+        while let Some(Lenient(probe)) = seq.next_element::<Lenient<ProbeIn<'a>>>()? {
+            let Some(probe) = probe else { continue };
+            let nonempty = |s: &Option<Cow<'a, str>>| s.as_ref().is_some_and(|s| !s.is_empty());
+            if out.mirror_version.is_none() && nonempty(&probe.manifest.definition_version) {
+                out.mirror_version = probe.manifest.definition_version;
+            }
+            if nonempty(&probe.arch) {
+                out.arches += 1;
+                if out.first_arch.is_none() {
+                    out.first_arch = probe.arch;
+                }
+            }
+        }
+        Ok(Some(out))
+    }
+}
+
+crate::lenient_struct! {
+    pub struct ServingIn<'a> {
+        pub url: Option<Cow<'a, str>>,
+    }
+}
+
+crate::lenient_struct! {
+    pub struct ArchIn<'a> {
+        pub platform: Cow<'a, str>,
+        pub ring: Cow<'a, str>,
+        pub arch: Cow<'a, str>,
+        pub backup: bool,
+        pub definitions_version: Option<Cow<'a, str>>,
+        pub engine_version: Option<Cow<'a, str>>,
+        pub package_age_seconds: Option<f64>,
+    }
+}
+
+crate::lenient_struct! {
+    pub struct SyncIn<'a> {
+        pub platform: Cow<'a, str>,
+        pub ring: Cow<'a, str>,
+        pub last_attempt_at: Option<Cow<'a, str>>,
+        pub last_attempt_ok: Option<bool>,
+        pub last_attempt_error: Option<Cow<'a, str>>,
+        pub last_success: Option<Cow<'a, str>>,
+    }
+}
+
+crate::lenient_struct! {
+    pub struct AttemptIn<'a> {
+        pub at: Option<Cow<'a, str>>,
+        pub ok: Option<bool>,
+        pub error: Option<Cow<'a, str>>,
+    }
 }
 
 /// What a mirror said of its syncs: a ring folder's status file, read by `mirror check`
@@ -321,7 +424,7 @@ impl MirrorReport {
             .as_deref()
             .filter(|h| !h.is_empty())
             .unwrap_or(name);
-        let opt = |s: &Option<String>| s.as_deref().map(|s| kept(s).into_owned());
+        let opt = |s: &Option<Cow<str>>| s.as_deref().map(|s| kept(s).into_owned());
         if doc.is_status_file() {
             let a = doc.last_attempt.as_ref();
             return MirrorReport {
@@ -470,14 +573,10 @@ pub struct Unreadable {
     pub error: String,
 }
 
-fn text(v: &Value) -> Option<&str> {
-    v.as_str().filter(|s| !s.is_empty())
-}
-
 /// Where the reports a command reads go (`aggregate`'s fleet, `mirror promote`'s gate).
 pub trait Sink {
     /// One parsed report; `name` stands for the host when the report has none.
-    fn add(&mut self, report: &DiagnoseDoc, name: &str);
+    fn add(&mut self, report: &InputDoc, name: &str);
     /// A report that could not be read, and why.
     fn unreadable(&mut self, report: &str, error: impl Into<String>);
     /// Something not read on purpose, and why.
@@ -496,7 +595,7 @@ pub trait Sink {
 }
 
 impl Sink for Fleet {
-    fn add(&mut self, report: &DiagnoseDoc, name: &str) {
+    fn add(&mut self, report: &InputDoc, name: &str) {
         Fleet::add(self, report, name)
     }
     fn unreadable(&mut self, report: &str, error: impl Into<String>) {
@@ -509,7 +608,7 @@ impl Sink for Fleet {
 
 impl Fleet {
     /// Folds one parsed report in; `name` stands for the host when the report has none.
-    pub fn add(&mut self, report: &DiagnoseDoc, name: &str) {
+    pub fn add(&mut self, report: &InputDoc, name: &str) {
         self.reports += 1;
         let snap = report.snapshot.as_ref();
         let host = kept(
@@ -532,16 +631,12 @@ impl Fleet {
             }
             t.endpoints.add(host);
         }
-        let defs = snap.and_then(|s| s.definitions.as_ref());
-        let field = |name: &str| {
-            defs.and_then(|d| d.get(name))
-                .and_then(|f| text(&f["value"]))
-        };
-        let version = field("definitions_version").map(kept);
+        let defs = snap.map(|s| &s.definitions);
+        let version = defs.and_then(|d| d.definitions_version.text()).map(kept);
         let version = version.as_deref();
         let url = snap
             .and_then(|s| s.mirror.url.as_deref())
-            .or_else(|| field("offline_definition_url_configured"));
+            .or_else(|| defs.and_then(|d| d.offline_definition_url_configured.text()));
         let Some(url) = url else {
             self.cloud_only
                 .entry(verdict.into_owned())
@@ -550,14 +645,7 @@ impl Fleet {
             return;
         };
         let mirror_version = snap
-            .and_then(|s| {
-                s.mirror
-                    .arch
-                    .as_array()?
-                    .iter()
-                    .filter_map(|p| text(&p["manifest"]["definition_version"]))
-                    .next()
-            })
+            .and_then(|s| s.mirror.arch.mirror_version.as_deref())
             .map(kept);
         let mirror_version = mirror_version.as_deref();
         let m = self.mirrors.entry(kept(url).into_owned()).or_default();

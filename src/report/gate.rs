@@ -6,10 +6,8 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use serde_json::Value;
 
-use super::diagnose::DiagnoseDoc;
-use super::fleet::{Sink, Unreadable, cut};
+use super::fleet::{FieldsIn, InputDoc, Sink, Unreadable, cut};
 use crate::units::compare_versions;
 
 /// Reports and hosts kept: a gate reads a canary group, not a fleet.
@@ -84,10 +82,6 @@ impl Judged {
     }
 }
 
-fn text(v: &Value) -> Option<&str> {
-    v.as_str().filter(|s| !s.is_empty())
-}
-
 /// The path of a URL (without query or fragment), or the text itself for a directory.
 fn source_path(uri: &str) -> String {
     match url::Url::parse(uri) {
@@ -101,38 +95,36 @@ fn kept(s: &str, max: usize) -> String {
 }
 
 impl Gate {
-    fn facts(report: &DiagnoseDoc, name: &str) -> Facts {
+    fn facts(report: &InputDoc, name: &str) -> Facts {
         let snap = report.snapshot.as_ref();
         let host = snap
             .and_then(|s| s.hostname.as_deref())
             .filter(|h| !h.is_empty())
             .unwrap_or(name);
-        let field = |section: Option<&Value>, key: &str| {
-            section
-                .and_then(|d| d.get(key))
-                .and_then(|f| text(&f["value"]))
-                .map(|v| kept(v, 512))
-        };
-        let defs = snap.and_then(|s| s.definitions.as_ref());
-        let health = snap.and_then(|s| s.health.as_ref());
-        let either = |key: &str| field(defs, key).or_else(|| field(health, key));
-        let probed: Vec<&str> = snap
-            .and_then(|s| s.mirror.arch.as_array())
-            .map(|a| a.iter().filter_map(|p| text(&p["arch"])).collect())
-            .unwrap_or_default();
+        type Field = for<'x, 'y> fn(&'x FieldsIn<'y>) -> Option<&'x str>;
+        let field =
+            |section: Option<&FieldsIn>, key: Field| section.and_then(key).map(|v| kept(v, 512));
+        let defs = snap.map(|s| &s.definitions);
+        let health = snap.map(|s| &s.health);
+        let either = |key: Field| field(defs, key).or_else(|| field(health, key));
+        let probes = snap.map(|s| &s.mirror.arch);
         Facts {
             host: kept(host, 256),
             report: kept(name, 256),
             time: snap.map(|s| kept(&s.time, 64)).unwrap_or_default(),
-            version: either("definitions_version").map(|v| kept(&v, 64)),
-            source: either("definitions_update_source_uri"),
-            status: either("definitions_status"),
-            engine: field(health, "engine_load_status"),
+            version: either(|f| f.definitions_version.text()).map(|v| kept(&v, 64)),
+            source: either(|f| f.definitions_update_source_uri.text()),
+            status: either(|f| f.definitions_status.text()),
+            engine: field(health, |f| f.engine_load_status.text()),
             // Its own word, else the one arch it probed.
             arch: snap
                 .and_then(|s| s.arch.as_deref())
                 .filter(|a| !a.is_empty())
-                .or_else(|| (probed.len() == 1).then(|| probed[0]))
+                .or_else(|| {
+                    probes
+                        .filter(|p| p.arches == 1)
+                        .and_then(|p| p.first_arch.as_deref())
+                })
                 .map(|a| kept(a, 32)),
             critical: report
                 .findings
@@ -248,7 +240,7 @@ impl Gate {
 }
 
 impl Sink for Gate {
-    fn add(&mut self, report: &DiagnoseDoc, name: &str) {
+    fn add(&mut self, report: &InputDoc, name: &str) {
         self.reports += 1;
         let facts = Gate::facts(report, name);
         // One host, several reports: the newest snapshot speaks for it (RFC 3339 times
@@ -288,16 +280,16 @@ mod tests {
         engine: Option<&str>,
         uri: &str,
         critical: &[&str],
-    ) -> DiagnoseDoc {
+    ) -> InputDoc<'static> {
         let mut health = serde_json::json!({});
         if let Some(e) = engine {
             health["engine_load_status"] = serde_json::json!({"value": e});
         }
-        let findings: Vec<Value> = critical
+        let findings: Vec<serde_json::Value> = critical
             .iter()
             .map(|id| serde_json::json!({"id": id, "severity": "critical"}))
             .collect();
-        serde_json::from_value(serde_json::json!({
+        crate::report::fleet::input(serde_json::json!({
             "schema_version": 1,
             "snapshot": {
                 "time": "2026-12-07T10:00:00Z",
@@ -313,7 +305,6 @@ mod tests {
             "findings": findings,
             "verdict": if critical.is_empty() { "ok" } else { "critical" },
         }))
-        .unwrap()
     }
 
     const CANARY: &str = "http://mirror/canary/linux/production/";

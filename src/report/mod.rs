@@ -8,6 +8,7 @@ pub mod diagnose;
 pub mod fix;
 pub mod fleet;
 pub mod gate;
+pub mod lenient;
 pub mod mirror_host;
 pub mod misc;
 pub mod siem;

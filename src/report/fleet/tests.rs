@@ -8,7 +8,7 @@ fn report(
     version: &str,
     mirror_version: &str,
     ids: &[&str],
-) -> DiagnoseDoc {
+) -> InputDoc<'static> {
     let json = serde_json::json!({
         "schema_version": 1,
         "snapshot": {
@@ -20,7 +20,7 @@ fn report(
         "findings": ids.iter().map(|id| serde_json::json!({"id": id, "severity": "warning", "title": "t"})).collect::<Vec<_>>(),
         "verdict": verdict
     });
-    serde_json::from_value(json).expect("report")
+    input(json)
 }
 
 #[test]
@@ -101,7 +101,7 @@ fn the_order_reports_come_in_changes_nothing() {
     let mut info = report("h99", "info", "1", "1", &["x"]);
     info.findings[0].severity = "info".into();
     reports.push(info);
-    let fold = |order: &mut dyn Iterator<Item = &DiagnoseDoc>| {
+    let fold = |order: &mut dyn Iterator<Item = &InputDoc<'static>>| {
         let mut fleet = Fleet::default();
         for r in order {
             fleet.add(r, "file");
@@ -142,7 +142,7 @@ fn partial_and_edited_reports_fold_but_findings_without_an_id_do_not() {
         "findings": [{"id": "url-mismatch", "severity": "critical", "title": null, "evidence": [{"source": 1}]}],
         "verdict": "critical"
     });
-    let report: DiagnoseDoc = serde_json::from_value(edited).expect("lenient read");
+    let report = input(edited);
     let mut fleet = Fleet::default();
     fleet.add(&report, "file");
     assert_eq!(fleet.findings["url-mismatch"].endpoints.count, 1);
@@ -150,11 +150,11 @@ fn partial_and_edited_reports_fold_but_findings_without_an_id_do_not() {
 
     // A finding without an id cannot be counted: the report is refused, not read as clean.
     let no_id = serde_json::json!({"findings": [{"severity": "critical"}], "verdict": "critical"});
-    assert!(serde_json::from_value::<DiagnoseDoc>(no_id).is_err());
+    assert!(serde_json::from_str::<InputDoc>(&no_id.to_string()).is_err());
 
     // An error document (a failed run) has an object for `error` and no verdict.
     let error_doc = serde_json::json!({"schema_version": 1, "error": {"kind": "bad_argument", "message": "m", "hint": "h"}});
-    let doc: DiagnoseDoc = serde_json::from_value(error_doc).expect("reads");
+    let doc = input(error_doc);
     assert!(doc.verdict.is_none());
 }
 
@@ -204,7 +204,7 @@ fn every_kept_string_is_cut_and_a_cut_never_hides_credentials() {
         "verdict": "v".repeat(5000),
     });
     let mut fleet = Fleet::default();
-    fleet.add(&serde_json::from_value(json).expect("report"), "file");
+    fleet.add(&input(json), "file");
     fleet.unreadable(&"n".repeat(5000), "e".repeat(5000));
     let doc = serde_json::to_string(&fleet).expect("json");
     assert!(doc.len() < 8 * MAX_TEXT_CHARS * 4, "{} bytes", doc.len());
@@ -217,7 +217,7 @@ fn every_kept_string_is_cut_and_a_cut_never_hides_credentials() {
     assert_eq!(m.endpoint_versions.len(), 1);
 }
 
-fn mirror_input(host: &str, verdict: &str, url: Option<&str>) -> InputDoc {
+fn mirror_input(host: &str, verdict: &str, url: Option<&str>) -> InputDoc<'static> {
     let mut json = serde_json::json!({
         "schema_version": 1,
         "command": "mirror check",
@@ -230,7 +230,7 @@ fn mirror_input(host: &str, verdict: &str, url: Option<&str>) -> InputDoc {
     if let Some(u) = url {
         json["serving"] = serde_json::json!({ "url": u });
     }
-    serde_json::from_value(json).expect("mirror report")
+    input(json)
 }
 
 #[test]
@@ -294,4 +294,97 @@ fn mirror_reports_join_by_url_then_host_name_whatever_the_order() {
     // No URL and no host that matches: listed, not dropped.
     assert_eq!(fleet.unjoined_mirror_reports.len(), 1);
     assert_eq!(fleet.unjoined_mirror_reports[0].host, "elsewhere");
+}
+
+#[test]
+fn the_input_reads_what_the_document_writes() {
+    use crate::report::diagnose::{DiagnoseDoc, FindingDoc, MirrorDoc, SnapshotDoc};
+    let field = |v: &str| serde_json::json!({"value": v, "managed": false});
+    let doc = DiagnoseDoc {
+        snapshot: Some(SnapshotDoc {
+            time: "2026-12-07T10:00:00Z".into(),
+            hostname: Some("host \"one\"".into()),
+            arch: Some("x86_64".into()),
+            definitions: Some(serde_json::json!({
+                "definitions_version": field("1.407.417.0"),
+                "offline_definition_url_configured": field("http://m/"),
+                "definitions_update_source_uri": field("http://m/linux/"),
+                "definitions_status": field("up_to_date"),
+            })),
+            health: Some(serde_json::json!({"engine_load_status": field("Engine load succeeded")})),
+            mirror: MirrorDoc {
+                url: Some("http://m/linux/production/".into()),
+                arch: serde_json::json!([
+                    {"arch": "x86_64", "manifest": {"definition_version": "1.407.418.0"}},
+                    {"arch": "arm64", "manifest": null}
+                ]),
+                last_sync_timestamp_seconds: Some(1_790_000_000),
+                last_sync_success: Some(false),
+                ..MirrorDoc::default()
+            },
+            ..SnapshotDoc::default()
+        }),
+        findings: vec![FindingDoc {
+            id: "url-mismatch".into(),
+            severity: "critical".into(),
+            title: "t".into(),
+            fix: "f".into(),
+            fixable: true,
+            ..FindingDoc::default()
+        }],
+        verdict: Some("critical".into()),
+        ..DiagnoseDoc::default()
+    };
+    let text = serde_json::to_string_pretty(&doc).expect("json");
+    let input: InputDoc = serde_json::from_str(&text).expect("read back");
+    let snap = input.snapshot.as_ref().expect("snapshot");
+    assert_eq!(snap.time, "2026-12-07T10:00:00Z");
+    assert_eq!(snap.hostname.as_deref(), Some("host \"one\""));
+    assert_eq!(snap.arch.as_deref(), Some("x86_64"));
+    let d = &snap.definitions;
+    assert_eq!(d.definitions_version.text(), Some("1.407.417.0"));
+    assert_eq!(
+        d.offline_definition_url_configured.text(),
+        Some("http://m/")
+    );
+    assert_eq!(
+        d.definitions_update_source_uri.text(),
+        Some("http://m/linux/")
+    );
+    assert_eq!(d.definitions_status.text(), Some("up_to_date"));
+    assert_eq!(
+        snap.health.engine_load_status.text(),
+        Some("Engine load succeeded")
+    );
+    let m = &snap.mirror;
+    assert_eq!(m.url.as_deref(), Some("http://m/linux/production/"));
+    assert_eq!(m.arch.mirror_version.as_deref(), Some("1.407.418.0"));
+    assert_eq!(
+        (m.arch.first_arch.as_deref(), m.arch.arches),
+        (Some("x86_64"), 2)
+    );
+    assert_eq!(m.last_sync_timestamp_seconds, Some(1_790_000_000));
+    assert_eq!(m.last_sync_success, Some(false));
+    assert_eq!(input.findings.len(), 1);
+    assert_eq!(
+        (&*input.findings[0].id, &*input.findings[0].severity),
+        ("url-mismatch", "critical")
+    );
+    assert_eq!(input.verdict.as_deref(), Some("critical"));
+    assert!(input.error.is_none());
+    // The same document folds alike through either reader's fields.
+    let mut fleet = Fleet::default();
+    fleet.add(&input, "file");
+    assert_eq!(
+        fleet.mirrors["http://m/linux/production/"]
+            .endpoints_behind
+            .count,
+        1
+    );
+    assert_eq!(
+        fleet.mirrors["http://m/linux/production/"]
+            .sync_failing
+            .count,
+        1
+    );
 }
