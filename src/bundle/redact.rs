@@ -1013,10 +1013,14 @@ pub fn secrets(text: &str) -> Cow<'_, str> {
     if !hint.is_match(text) {
         return Cow::Borrowed(text);
     }
-    thread_local! {
-        static SECRETS: std::cell::RefCell<Redactor> = std::cell::RefCell::new(Redactor::new(false));
-    }
-    let out = SECRETS.with(|r| r.borrow_mut().redact(text));
+    // One for the process, not one per thread: each holds a compiled pattern of about
+    // 2 MiB, and `aggregate` folds reports on several threads.
+    static SECRETS: OnceLock<std::sync::Mutex<Redactor>> = OnceLock::new();
+    let out = SECRETS
+        .get_or_init(|| std::sync::Mutex::new(Redactor::new(false)))
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .redact(text);
     if out == text {
         Cow::Borrowed(text)
     } else {

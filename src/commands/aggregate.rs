@@ -1,7 +1,8 @@
 //! `mdatp-doctor aggregate FILES|DIRS...`: reads diagnose reports one at a time (a
 //! directory is walked for `*.json`), folds them into a fleet summary, and prints it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use crate::analyze::finding::Severity;
 use crate::cli::AggregateArgs;
@@ -20,7 +21,7 @@ const MAX_DEPTH: usize = 8;
 
 pub fn run(ctx: &Context, args: &AggregateArgs) -> Result<Finished, Failure> {
     let mut fleet = Fleet::default();
-    read_inputs(&args.inputs, &mut fleet);
+    read_inputs_parallel(&args.inputs, &mut fleet);
     fleet.finish();
     if fleet.reports == 0 {
         return Err(Failure::unknown(
@@ -87,15 +88,145 @@ fn why_none(inputs: &[std::path::PathBuf], fleet: &Fleet) -> String {
 }
 
 /// Reads every input (a file, a directory walked for `*.json`, or `-` for stdin) into
-/// `sink`, one report at a time; shared with `mirror promote`'s canary gate.
-pub fn read_inputs(inputs: &[std::path::PathBuf], sink: &mut impl Sink) {
-    let mut buf = Vec::new();
+/// `sink`, one report at a time, in the order found; shared with `mirror promote`'s
+/// canary gate.
+pub fn read_inputs(inputs: &[PathBuf], sink: &mut impl Sink) {
+    let mut one = InTurn {
+        sink,
+        buf: Vec::new(),
+    };
     for input in inputs {
         if input.as_os_str() == "-" {
-            read_stdin(sink);
+            read_stdin(one.sink);
         } else {
-            walk(input, 0, sink, &mut buf);
+            walk(input, 0, &mut one);
         }
+    }
+}
+
+/// The most threads that read and parse files at once (each holds one file).
+const MAX_WORKERS: usize = 4;
+
+/// [`read_inputs`] with the files read and parsed on every core (up to
+/// [`MAX_WORKERS`]) while this thread walks the directories, each report folded into
+/// `sink` under a lock as soon as it is parsed: for a sink whose result does not depend
+/// on the order reports come in (the fleet: see [`Fleet`]). Stdin is read on this thread.
+pub fn read_inputs_parallel<S: Sink + Send>(inputs: &[PathBuf], sink: &mut S) {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(MAX_WORKERS);
+    if workers < 2 {
+        return read_inputs(inputs, sink);
+    }
+    let sink = Mutex::new(sink);
+    // Files go out in batches (a message per file cost more in waking threads than in
+    // reading), a few batches queued per worker: the walk never runs far ahead.
+    let (batches, queue) = std::sync::mpsc::sync_channel::<Vec<PathBuf>>(4 * workers);
+    let queue = Mutex::new(queue);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                let mut buf = Vec::new();
+                // The lock is held only to take the next batch, never while parsing.
+                while let Ok(batch) = lock(&queue).recv() {
+                    for path in batch {
+                        read_one(&path, &mut Locked(&sink), &mut buf);
+                    }
+                }
+            });
+        }
+        let mut walker = Queued {
+            batches,
+            batch: Vec::new(),
+            sink: Locked(&sink),
+        };
+        for input in inputs {
+            if input.as_os_str() == "-" {
+                walker.flush();
+                read_stdin(&mut walker.sink);
+            } else {
+                walk(input, 0, &mut walker);
+            }
+        }
+        walker.flush();
+        // Dropping the sender (with `walker`) ends the workers once the queue is empty.
+    });
+}
+
+/// Files per message to the workers.
+const BATCH: usize = 64;
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A worker that panicked has already failed the run (the scope re-raises it).
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A sink shared by the workers: every call takes the lock for itself.
+struct Locked<'a, S>(&'a Mutex<&'a mut S>);
+
+impl<S: Sink> Sink for Locked<'_, S> {
+    fn add(&mut self, report: &InputDoc, name: &str) {
+        lock(self.0).add(report, name)
+    }
+    fn unreadable(&mut self, report: &str, error: impl Into<String>) {
+        lock(self.0).unreadable(report, error)
+    }
+    fn skipped(&mut self, report: &str, why: impl AsRef<str>) {
+        lock(self.0).skipped(report, why)
+    }
+    fn mirror(&mut self, report: &InputDoc, name: &str) {
+        lock(self.0).mirror(report, name)
+    }
+}
+
+/// What the directory walk does with what it finds.
+trait Found {
+    /// A file to read (a regular file when listed; [`read_one`] checks again).
+    fn file(&mut self, path: &Path);
+    /// Where what was not read is named.
+    fn sink(&mut self) -> &mut impl Sink;
+}
+
+/// Reads each file as it is found (one buffer for all).
+struct InTurn<'a, S> {
+    sink: &'a mut S,
+    buf: Vec<u8>,
+}
+
+impl<S: Sink> Found for InTurn<'_, S> {
+    fn file(&mut self, path: &Path) {
+        read_one(path, self.sink, &mut self.buf);
+    }
+    fn sink(&mut self) -> &mut impl Sink {
+        self.sink
+    }
+}
+
+/// Queues the files found for the workers, [`BATCH`] at a time.
+struct Queued<'a, S> {
+    batches: std::sync::mpsc::SyncSender<Vec<PathBuf>>,
+    batch: Vec<PathBuf>,
+    sink: Locked<'a, S>,
+}
+
+impl<S> Queued<'_, S> {
+    fn flush(&mut self) {
+        if !self.batch.is_empty() {
+            // The workers only stop once this sender is dropped: never fails.
+            let _ = self.batches.send(std::mem::take(&mut self.batch));
+        }
+    }
+}
+
+impl<S: Sink> Found for Queued<'_, S> {
+    fn file(&mut self, path: &Path) {
+        self.batch.push(path.to_path_buf());
+        if self.batch.len() == BATCH {
+            self.flush();
+        }
+    }
+    fn sink(&mut self) -> &mut impl Sink {
+        &mut self.sink
     }
 }
 
@@ -409,22 +540,25 @@ fn add(fleet: &mut impl Sink, report: InputDoc, name: &str, host: String) {
     }
 }
 
-/// Reads `path` if it is a file, or the `*.json` files below it if it is a directory;
-/// one report in memory at a time (`buf` is reused). What is not read (a tree deeper
-/// than [`MAX_DEPTH`], a symlink, a FIFO) is named in the report, never dropped silently.
-fn walk(path: &Path, depth: usize, fleet: &mut impl Sink, buf: &mut Vec<u8>) {
+/// Reads `path` if it is a file, or the `*.json` files below it if it is a directory
+/// (entries taken as listed, not collected first: memory stays flat). What is not read
+/// (a tree deeper than [`MAX_DEPTH`], a symlink, a FIFO) is named in the report, never
+/// dropped silently.
+fn walk(path: &Path, depth: usize, found: &mut impl Found) {
     let meta = match std::fs::symlink_metadata(path) {
         Ok(m) => m,
         Err(e) => {
-            fleet.unreadable(&path.display().to_string(), e.to_string());
+            found
+                .sink()
+                .unreadable(&path.display().to_string(), e.to_string());
             return;
         }
     };
     let name = path.display().to_string();
     if meta.is_file() {
-        read_one(path, fleet, buf);
+        found.file(path);
     } else if meta.is_dir() && depth >= MAX_DEPTH {
-        fleet.skipped(
+        found.sink().skipped(
             &name,
             format!("a directory deeper than {MAX_DEPTH} levels below the input, not walked (pass it as an input of its own)"),
         );
@@ -435,7 +569,7 @@ fn walk(path: &Path, depth: usize, fleet: &mut impl Sink, buf: &mut Vec<u8>) {
         let entries = match std::fs::read_dir(path) {
             Ok(rd) => rd,
             Err(e) => {
-                fleet.unreadable(&name, e.to_string());
+                found.sink().unreadable(&name, e.to_string());
                 return;
             }
         };
@@ -443,22 +577,31 @@ fn walk(path: &Path, depth: usize, fleet: &mut impl Sink, buf: &mut Vec<u8>) {
             let entry = match entry {
                 Ok(entry) => entry,
                 Err(e) => {
-                    fleet.unreadable(&name, format!("listing stopped: {e}"));
+                    found
+                        .sink()
+                        .unreadable(&name, format!("listing stopped: {e}"));
                     return;
                 }
             };
             let child = entry.path();
             // The type from the listing itself (std stats only when the file system
             // does not say); a symlink to a directory is not a directory here.
-            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
-            if is_dir || child.extension().is_some_and(|e| e == "json") {
-                walk(&child, depth + 1, fleet, buf);
+            let kind = entry.file_type().ok();
+            let json = child.extension().is_some_and(|e| e == "json");
+            if json && kind.is_some_and(|t| t.is_file()) {
+                // Listed as a regular file: read without asking again (the read
+                // refuses anything else that took its place since).
+                found.file(&child);
+            } else if json || kind.is_some_and(|t| t.is_dir()) {
+                walk(&child, depth + 1, found);
             }
         }
     } else if meta.file_type().is_symlink() {
-        fleet.skipped(&name, "a symbolic link, not followed");
+        found.sink().skipped(&name, "a symbolic link, not followed");
     } else {
-        fleet.skipped(&name, "not a regular file or directory");
+        found
+            .sink()
+            .skipped(&name, "not a regular file or directory");
     }
 }
 
@@ -577,6 +720,37 @@ mod tests {
                 assert_eq!(got, want, "pieces of {piece}");
             }
         }
+    }
+
+    #[test]
+    fn files_read_on_several_threads_fold_into_the_same_fleet() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let mut inputs = vec![root.path().to_path_buf()];
+        for i in 0..600 {
+            let dir = root.path().join(format!("site-{}", i % 7));
+            std::fs::create_dir_all(&dir).expect("mkdir");
+            let verdict = ["ok", "warning", "critical"][i % 3];
+            let doc = serde_json::json!({
+                "verdict": verdict,
+                "snapshot": {"hostname": format!("h{i:03}"),
+                             "mirror": {"url": format!("http://m{}/", i % 4)}},
+                "findings": (0..i % 4).map(|f| serde_json::json!({"id": format!("f{f}"), "severity": verdict})).collect::<Vec<_>>(),
+            });
+            std::fs::write(dir.join(format!("r{i}.json")), doc.to_string()).expect("write");
+        }
+        std::fs::write(root.path().join("broken.json"), "{ not json").expect("write");
+        std::os::unix::fs::symlink("site-0", root.path().join("link.json")).expect("symlink");
+        inputs.push(root.path().join("missing.json"));
+        let mut one = Fleet::default();
+        read_inputs(&inputs, &mut one);
+        one.finish();
+        for _ in 0..3 {
+            let mut many = Fleet::default();
+            read_inputs_parallel(&inputs, &mut many);
+            many.finish();
+            assert_eq!(many, one);
+        }
+        assert_eq!((one.reports, one.unreadable.len()), (600, 3));
     }
 
     #[test]
