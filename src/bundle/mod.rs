@@ -1,6 +1,7 @@
 //! The support bundle: independent collectors, each recorded in MANIFEST.json whether it
-//! worked or not, every text redacted before it is written, logs streamed through a
-//! private spool file so memory stays small whatever their size. Nothing is read through
+//! worked or not, every text redacted before it is written, each log's redacted tail
+//! held in memory up to [`SPOOL_IN_MEMORY`] and streamed through a private spool file
+//! past that, so memory stays small whatever their size. Nothing is read through
 //! a symlink or from a FIFO or device (see [`nofollow`]); what is left out is recorded.
 
 pub mod archive;
@@ -11,7 +12,7 @@ pub mod read;
 pub mod redact;
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -146,15 +147,16 @@ impl Bundle {
         self.skipped.push(format!("{collector}: {what}"));
     }
 
-    /// Adds the last `max` bytes of an open log, redacted line by line through a spool
-    /// file. A line longer than [`LINE_CAP`] is left out whole (with a note in its place):
-    /// cutting it could cut a secret in two and let half of it through.
+    /// Adds the last `max` bytes of an open log, redacted line by line into a [`Spool`]
+    /// (the tar header needs the redacted size before the content). A line longer than
+    /// [`LINE_CAP`] is left out whole (with a note in its place): cutting it could cut a
+    /// secret in two and let half of it through.
     pub fn log_tail(&mut self, file: File, shown: &str, path: &str, max: u64) {
         let collector = "logs";
         // The bundle's room left: a log that would pass the cap is left out whole, so
         // redacting it stops as soon as it has passed.
         let room = TOTAL_CAP.saturating_sub(self.writer.written);
-        let result = (|| -> std::io::Result<(File, u64)> {
+        let result = (|| -> std::io::Result<(Spool, u64)> {
             let mut f = file;
             let len = f.metadata()?.len();
             let start = len.saturating_sub(max);
@@ -165,7 +167,7 @@ impl Bundle {
                 // Drop the partial first line: half a line can hide half a secret.
                 read_line_capped(&mut reader, &mut line, 0)?;
             }
-            let mut spool = tempfile::tempfile()?;
+            let mut spool = Spool::Memory(Vec::new());
             let mut redacted = String::new();
             let mut written = 0u64;
             while let Some((size, whole)) = read_line_capped(&mut reader, &mut line, LINE_CAP)? {
@@ -177,8 +179,14 @@ impl Bundle {
                 }
                 redacted.clear();
                 if whole {
-                    self.redactor
-                        .redact_into(&String::from_utf8_lossy(&line), &mut redacted);
+                    // Checked as UTF-8 first (the fast path for text); only a line that
+                    // is not pays for the lossy copy.
+                    match std::str::from_utf8(&line) {
+                        Ok(text) => self.redactor.redact_into(text, &mut redacted),
+                        Err(_) => self
+                            .redactor
+                            .redact_into(&String::from_utf8_lossy(&line), &mut redacted),
+                    }
                 } else {
                     redacted.push_str(&format!(
                         "[mdatp-doctor: a line of {size} bytes left out: longer than {LINE_CAP}]\n"
@@ -193,7 +201,6 @@ impl Bundle {
                 }
                 spool.write_all(redacted.as_bytes())?;
             }
-            spool.seek(SeekFrom::Start(0))?;
             Ok((spool, written))
         })();
         match result {
@@ -203,7 +210,10 @@ impl Bundle {
                     format!("{shown} left out: the bundle would pass its 200 MiB cap"),
                 );
             }
-            Ok((spool, size)) => match self.writer.add_stream(path, spool, size, collector) {
+            Ok((spool, size)) => match spool
+                .into_reader()
+                .and_then(|reader| self.writer.add_stream(path, reader, size, collector))
+            {
                 Ok(()) => self.note(collector, &format!("{path} ({size} bytes)")),
                 Err(e) => self.fail(collector, format!("{shown}: {e}")),
             },
@@ -313,6 +323,63 @@ impl Bundle {
 
 /// The longest log line redacted and kept; longer ones are left out whole.
 pub const LINE_CAP: usize = 1024 * 1024;
+
+/// How much of a log's redacted tail is held in memory; a longer one goes on to a spool
+/// file.
+pub const SPOOL_IN_MEMORY: usize = 8 * 1024 * 1024;
+
+/// A log's redacted tail until it is added: in memory while it fits in
+/// [`SPOOL_IN_MEMORY`], else in a private temporary file (`tempfile`: unnamed, 0600),
+/// written through a buffer (one `write` a line made 573,027 calls for one bundle).
+enum Spool {
+    Memory(Vec<u8>),
+    File(BufWriter<File>),
+}
+
+impl Spool {
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match self {
+            Spool::Memory(held) if held.len() + bytes.len() <= SPOOL_IN_MEMORY => {
+                held.extend_from_slice(bytes);
+                Ok(())
+            }
+            Spool::Memory(held) => {
+                let mut file = BufWriter::with_capacity(256 * 1024, tempfile::tempfile()?);
+                file.write_all(held)?;
+                file.write_all(bytes)?;
+                *self = Spool::File(file);
+                Ok(())
+            }
+            Spool::File(file) => file.write_all(bytes),
+        }
+    }
+
+    /// What was written, from its start.
+    fn into_reader(self) -> std::io::Result<SpoolReader> {
+        Ok(match self {
+            Spool::Memory(held) => SpoolReader::Memory(std::io::Cursor::new(held)),
+            Spool::File(file) => {
+                let mut file = file.into_inner().map_err(|e| e.into_error())?;
+                file.seek(SeekFrom::Start(0))?;
+                SpoolReader::File(file)
+            }
+        })
+    }
+}
+
+enum SpoolReader {
+    Memory(std::io::Cursor<Vec<u8>>),
+    File(File),
+}
+
+impl Read for SpoolReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            SpoolReader::Memory(held) => held.read(buf),
+            SpoolReader::File(file) => file.read(buf),
+        }
+    }
+}
 
 /// Reads one line (through its `\n`) into `buf`, keeping at most `cap` bytes of it:
 /// `Some((bytes consumed, whole))`, `whole` false when the line was longer than `cap`

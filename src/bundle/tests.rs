@@ -78,3 +78,32 @@ fn redacting_a_log_stops_once_it_has_passed_the_room_left() {
         .expect("a guid placeholder");
     assert!(n < 20, "{next}");
 }
+
+#[test]
+fn a_tail_is_added_the_same_whether_held_in_memory_or_spooled() {
+    use sha2::{Digest, Sha256};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let writer = archive::Writer::create(&dir.path().join("b.tar.gz")).expect("writer");
+    let mut b = Bundle::new(writer, Redactor::new(false), false);
+    let line = "2026-11-28 10:00:00 [INFO] wdavdaemon: request done in 12 ms\n";
+    // Below the memory limit, just past it, and well past it.
+    for (i, lines) in [1000, SPOOL_IN_MEMORY / line.len() + 1, 300_000]
+        .into_iter()
+        .enumerate()
+    {
+        let log = dir.path().join(format!("{i}.log"));
+        let text = line.repeat(lines);
+        std::fs::write(&log, &text).expect("log");
+        b.log_tail(
+            File::open(&log).expect("open"),
+            "log",
+            &format!("logs/{i}.log"),
+            64 * 1024 * 1024,
+        );
+        let entry = b.writer.entries.last().expect("added");
+        assert_eq!(entry.path, format!("logs/{i}.log"));
+        assert_eq!(entry.size, text.len() as u64, "{lines} lines");
+        assert_eq!(entry.sha256, archive::hex(Sha256::digest(text.as_bytes())));
+    }
+    assert!(b.failures.is_empty(), "{:?}", b.failures.len());
+}
