@@ -65,10 +65,10 @@ pub fn plan(text: &str, findings: &[Finding], sets: &[Edit]) -> Result<Plan, Edi
         repeated: None,
     }));
     let all: Vec<Edit> = edits.iter().map(|p| p.edit.clone()).collect();
-    for p in &mut edits {
-        p.repeated = edit::repeats(text, &p.edit);
+    let (text, skipped, repeated) = edit::apply_noting_repeats(text, &all)?;
+    for (p, repeated) in edits.iter_mut().zip(repeated) {
+        p.repeated = repeated;
     }
-    let (text, skipped) = edit::apply(text, &all)?;
     for (e, reason) in skipped {
         if let Some(i) = edits.iter().position(|p| p.edit == e) {
             let p = edits.remove(i);
@@ -86,13 +86,6 @@ pub fn plan(text: &str, findings: &[Finding], sets: &[Edit]) -> Result<Plan, Edi
 /// appears that it did not add: checked before anything is written (and by the fuzz
 /// target), so a fault in the editing can never reach the endpoint's file.
 pub fn preserved(old_text: &str, plan: &Plan) -> Result<(), String> {
-    let parse = |t: &str| serde_json::from_str::<Value>(t.trim_start_matches('\u{feff}')).ok();
-    let (Some(old), Some(new)) = (parse(old_text), parse(&plan.text)) else {
-        return match parse(&plan.text) {
-            Some(_) => Ok(()),
-            None => Err("the new text is not JSON".into()),
-        };
-    };
     let touched: Vec<String> = plan
         .edits
         .iter()
@@ -103,6 +96,24 @@ pub fn preserved(old_text: &str, plan: &Plan) -> Result<(), String> {
                 .chain([p.edit.new_pointer()])
         })
         .collect();
+    // A renamed section carries its keys along: they count as touched.
+    let is_touched = |p: &str| {
+        touched
+            .iter()
+            .any(|t| p == t || p.starts_with(&format!("{t}/")))
+    };
+    if preserved_as_written(old_text, &plan.text, &is_touched).is_some() {
+        return Ok(());
+    }
+    // Something changed, or the texts are not as expected: the values compared whole,
+    // which also says what changed.
+    let parse = |t: &str| serde_json::from_str::<Value>(t.trim_start_matches('\u{feff}')).ok();
+    let (Some(old), Some(new)) = (parse(old_text), parse(&plan.text)) else {
+        return match parse(&plan.text) {
+            Some(_) => Ok(()),
+            None => Err("the new text is not JSON".into()),
+        };
+    };
     let leaves = |doc: &Value| -> Vec<(String, Value)> {
         let mut out = Vec::new();
         for (section, v) in doc.as_object().into_iter().flatten() {
@@ -116,12 +127,6 @@ pub fn preserved(old_text: &str, plan: &Plan) -> Result<(), String> {
         }
         out
     };
-    // A renamed section carries its keys along: they count as touched.
-    let is_touched = |p: &str| {
-        touched
-            .iter()
-            .any(|t| p == t || p.starts_with(&format!("{t}/")))
-    };
     for (pointer, value) in leaves(&old) {
         if !is_touched(&pointer) && new.pointer(&pointer) != Some(&value) {
             return Err(format!("{pointer} changed although no edit names it"));
@@ -133,6 +138,48 @@ pub fn preserved(old_text: &str, plan: &Plan) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// [`preserved`] without building either document: `Some` when every untouched key's
+/// value is written the same in both texts, or parses to the same value (the JSON
+/// checked as serde_json would read it); `None` when that does not show it (then the
+/// documents are compared whole).
+fn preserved_as_written(old: &str, new: &str, is_touched: &dyn Fn(&str) -> bool) -> Option<()> {
+    let (old, new) = (
+        old.trim_start_matches('\u{feff}'),
+        new.trim_start_matches('\u{feff}'),
+    );
+    edit::check_json(new).ok()?;
+    edit::check_json(old).ok()?;
+    let (old, new) = (edit::leaves(old)?, edit::leaves(new)?);
+    let same = |a: &str, b: &str| {
+        a == b
+            || serde_json::from_str::<Value>(a)
+                .ok()
+                .zip(serde_json::from_str::<Value>(b).ok())
+                .is_some_and(|(a, b)| a == b)
+    };
+    // Every untouched leaf of one is in the other with the same value (both ways: a key
+    // that appeared is as wrong as one that changed).
+    let covered = |from: &edit::Leaves, into: &edit::Leaves| {
+        from.iter().all(|(section, value)| match value {
+            Err(raw) => {
+                is_touched(&edit::pointer(None, section))
+                    || into.iter().any(|(s, v)| {
+                        s == section && v.as_ref().err().is_some_and(|r| same(raw, r))
+                    })
+            }
+            Ok(keys) => keys.iter().all(|(key, raw)| {
+                is_touched(&edit::pointer(Some(section), key))
+                    || into.iter().any(|(s, v)| {
+                        s == section
+                            && v.as_ref()
+                                .is_ok_and(|ks| ks.iter().any(|(k, r)| k == key && same(raw, r)))
+                    })
+            }),
+        })
+    };
+    (covered(&old, &new) && covered(&new, &old)).then_some(())
 }
 
 /// `--set section.key=value`, typed by the key catalogue. Unknown keys are refused with

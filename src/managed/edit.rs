@@ -117,26 +117,368 @@ fn strict() -> ParseOptions {
 /// Applies `edits` in order. Each edit that cannot be made unambiguously is returned
 /// with its reason instead, and the others still apply.
 pub fn apply(text: &str, edits: &[Edit]) -> Result<(String, Vec<(Edit, String)>), EditError> {
+    apply_noting_repeats(text, edits).map(|(text, skipped, _)| (text, skipped))
+}
+
+/// What [`apply`] returns, and for each edit what [`repeats`] says of it (read before
+/// any edit is made): the file is parsed once for both.
+pub type Applied = (String, Vec<(Edit, String)>, Vec<Option<String>>);
+
+/// [`apply`] and [`repeats`] in one parse. The syntax tree is built from the text with
+/// every value no edit can reach (a section no edit names, a key no edit names inside a
+/// named one) stood in for by a short placeholder, put back afterwards (see [`Shrunk`]):
+/// a 1 MB file of exclusions is edited as a few hundred bytes, its exclusions copied
+/// through as they were written.
+pub fn apply_noting_repeats(text: &str, edits: &[Edit]) -> Result<Applied, EditError> {
     let (bom, body) = match text.strip_prefix('\u{feff}') {
         Some(rest) => ("\u{feff}", rest),
         None => ("", text),
     };
+    let small = Shrunk::new(body, edits, KEEP_BELOW);
+    let edited = small
+        .as_ref()
+        .and_then(|small| {
+            let (out, skipped, repeated) = edit_tree(&small.text, edits).ok()?;
+            Some((small.restore(&out)?, skipped, repeated))
+        })
+        // Anything unexpected: the whole text, as it always was.
+        .map_or_else(|| edit_tree(body, edits), Ok)?;
+    let (body, skipped, repeated) = edited;
+    // Never hand back something mdatp could not read.
+    check_json(&body)
+        .map_err(|e| EditError::NotJson(format!("the edited text does not parse: {e}")))?;
+    Ok((format!("{bom}{body}"), skipped, repeated))
+}
+
+fn edit_tree(body: &str, edits: &[Edit]) -> Result<Applied, EditError> {
     let root =
         CstRootNode::parse(body, &strict()).map_err(|e| EditError::NotJson(e.to_string()))?;
     let Some(doc) = root.object_value() else {
         return Err(EditError::NotJson("the document is not an object".into()));
     };
+    let repeated = edits.iter().map(|e| repeats_in(&doc, e)).collect();
     let mut skipped = Vec::new();
     for edit in edits {
         if let Err(EditError::Ambiguous(why)) = apply_one(&doc, edit) {
             skipped.push((edit.clone(), why));
         }
     }
-    let body = root.to_string();
-    // Never hand back something mdatp could not read.
-    serde_json::from_str::<Value>(&body)
-        .map_err(|e| EditError::NotJson(format!("the edited text does not parse: {e}")))?;
-    Ok((format!("{bom}{body}"), skipped))
+    Ok((root.to_string(), skipped, repeated))
+}
+
+/// Checks that `text` is JSON as serde_json reads it into a [`Value`] (the same errors,
+/// the same nesting limit, numbers in range, escapes whole) without building one.
+pub fn check_json(text: &str) -> Result<(), serde_json::Error> {
+    serde_json::from_str::<Checked>(text).map(|_| ())
+}
+
+/// Any JSON value, read as a [`Value`] is read, and dropped.
+struct Checked;
+
+impl<'de> serde::Deserialize<'de> for Checked {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(Checked)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Checked {
+    type Value = Checked;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any valid JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_unit<E>(self) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_none<E>(self) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Checked, D::Error> {
+        d.deserialize_any(Checked)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Checked, A::Error> {
+        while seq.next_element::<Checked>()?.is_some() {}
+        Ok(Checked)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Checked, A::Error> {
+        while map.next_entry::<Checked, Checked>()?.is_some() {}
+        Ok(Checked)
+    }
+}
+
+/// The values of a JSON object's keys as a [`Value`] of it holds them (the last of a key
+/// given twice), two levels deep: each top-level key with either its value as written
+/// (`Err`) or, when that is an object, each of its keys with its value as written. For
+/// text [`check_json`] accepts; `None` for anything else.
+pub type Leaves<'a> = Vec<(String, Result<Vec<(String, &'a str)>, &'a str>)>;
+
+pub fn leaves(text: &str) -> Option<Leaves<'_>> {
+    let mut out: Leaves = Vec::new();
+    let mut scan = Scan { text, at: 0 };
+    scan.object(&mut |scan, depth, name, start| {
+        let object = scan.peek() == Some(b'{');
+        if depth == 2 {
+            let end = scan.value()?;
+            let (_, Ok(keys)) = out.last_mut()? else {
+                return None;
+            };
+            keys.retain(|(k, _)| k != name);
+            keys.push((name.to_string(), &text[start..end]));
+            return Some(false);
+        }
+        out.retain(|(k, _)| k != name);
+        if object {
+            out.push((name.to_string(), Ok(Vec::new())));
+            return Some(true);
+        }
+        let end = scan.value()?;
+        out.push((name.to_string(), Err(&text[start..end])));
+        Some(false)
+    })?;
+    scan.ws()?;
+    (scan.at == text.len()).then_some(out)
+}
+
+/// Values shorter than this are left in the text the tree is built from.
+const KEEP_BELOW: usize = 64;
+
+/// The text an edit's syntax tree is built from: `text` with each value no edit can
+/// reach replaced by a placeholder (a JSON string of its own, found again in the edited
+/// text and replaced by the value as written). What a tree of the whole text would
+/// decide from the replaced values is kept too: whether the text is strict JSON (each
+/// is checked by serde_json, and one holding a `\uD800`-style escape, which serde_json
+/// skips and jsonc-parser refuses, is never replaced) and the newline written (a text
+/// that mixes `\n` and `\r\n` is not shrunk). `None` when nothing is worth replacing
+/// or the text is not as expected: then the whole text is used.
+struct Shrunk<'a> {
+    text: String,
+    /// The replaced values, in order.
+    values: Vec<&'a str>,
+}
+
+/// How a placeholder starts; a text that already holds it is not shrunk.
+const MARK: &str = "\"@mdatp-doctor-kept-";
+
+impl<'a> Shrunk<'a> {
+    fn new(body: &'a str, edits: &[Edit], keep_below: usize) -> Option<Shrunk<'a>> {
+        if body.len() < 4 * keep_below || body.contains(&MARK[1..]) {
+            return None;
+        }
+        let (lf, crlf, cr) = (
+            body.matches('\n').count(),
+            body.matches("\r\n").count(),
+            body.matches('\r').count(),
+        );
+        if cr != crlf || (crlf > 0 && crlf != lf) {
+            return None;
+        }
+        // The names an edit can reach: sections (descended into), keys inside them, and
+        // keys at the top level (kept whole).
+        let (mut sections, mut keys, mut top): (Vec<&str>, Vec<&str>, Vec<&str>) =
+            Default::default();
+        for edit in edits {
+            match edit {
+                Edit::Rename {
+                    section: Some(section),
+                    from,
+                    to,
+                } => {
+                    sections.push(section);
+                    keys.extend([from.as_str(), to.as_str()]);
+                }
+                Edit::Rename {
+                    section: None,
+                    from,
+                    to,
+                } => top.extend([from.as_str(), to.as_str()]),
+                Edit::Move { from, key, to } => {
+                    match from {
+                        Some(from) => sections.push(from),
+                        None => top.push(key),
+                    }
+                    sections.push(to);
+                    keys.push(key);
+                }
+                Edit::Set { section, key, .. } => {
+                    sections.push(section);
+                    keys.push(key);
+                }
+            }
+        }
+        let mut out = Shrunk {
+            text: String::with_capacity(4096),
+            values: Vec::new(),
+        };
+        let mut scan = Scan { text: body, at: 0 };
+        let mut copied = 0;
+        scan.object(&mut |scan, depth, name, start| {
+            if depth == 1 && top.contains(&name) {
+                return Some(false);
+            }
+            let reached = if depth == 1 { &sections } else { &keys };
+            if reached.contains(&name) {
+                // A section an edit names is descended into; a key's value is kept.
+                return Some(depth == 1 && scan.peek() == Some(b'{'));
+            }
+            let end = scan.value()?;
+            let value = &body[start..end];
+            if value.len() >= keep_below {
+                if value.contains("\\u") && has_surrogate_escape(value) {
+                    return None;
+                }
+                out.text.push_str(&body[copied..start]);
+                out.text.push_str(&format!("{MARK}{}\"", out.values.len()));
+                out.values.push(value);
+                copied = end;
+            }
+            Some(false)
+        })?;
+        scan.ws()?;
+        if scan.at != body.len() || out.values.is_empty() {
+            return None;
+        }
+        out.text.push_str(&body[copied..]);
+        // A tree that sees no newline writes `\n`; the whole text's tree would have seen
+        // the replaced values' newlines.
+        if lf > 0 && !out.text.contains('\n') {
+            return None;
+        }
+        Some(out)
+    }
+
+    /// The edited text with the values put back; `None` if a placeholder is not where
+    /// expected (each once, in order).
+    fn restore(&self, edited: &str) -> Option<String> {
+        let mut out = String::with_capacity(
+            edited.len() + self.values.iter().map(|v| v.len()).sum::<usize>(),
+        );
+        let mut rest = edited;
+        for (i, value) in self.values.iter().enumerate() {
+            let mark = format!("{MARK}{i}\"");
+            let at = rest.find(MARK)?;
+            if !rest[at..].starts_with(&mark) {
+                return None;
+            }
+            out.push_str(&rest[..at]);
+            out.push_str(value);
+            rest = &rest[at + mark.len()..];
+        }
+        if rest.contains(MARK) {
+            return None;
+        }
+        out.push_str(rest);
+        Some(out)
+    }
+}
+
+/// A `\uD800`-`\uDFFF` escape anywhere in `text` (case-insensitive).
+fn has_surrogate_escape(text: &str) -> bool {
+    text.as_bytes().windows(4).any(|w| {
+        w[0] == b'\\'
+            && w[1] == b'u'
+            && w[2].eq_ignore_ascii_case(&b'd')
+            && matches!(w[3].to_ascii_lowercase(), b'8'..=b'9' | b'a'..=b'f')
+    })
+}
+
+/// Walks the first two levels of a strict JSON object, the values skipped by serde_json
+/// (which checks their syntax). Only JSON's own whitespace is taken; anything else ends
+/// the walk (`None`).
+struct Scan<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl Scan<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.at).copied()
+    }
+
+    fn ws(&mut self) -> Option<()> {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.at += 1;
+        }
+        Some(())
+    }
+
+    fn eat(&mut self, b: u8) -> Option<()> {
+        self.ws()?;
+        (self.peek() == Some(b)).then(|| self.at += 1)
+    }
+
+    /// One value, checked; returns where it ends.
+    fn value(&mut self) -> Option<usize> {
+        let rest = &self.text[self.at..];
+        let mut one = serde_json::Deserializer::from_str(rest).into_iter::<serde::de::IgnoredAny>();
+        one.next()?.ok()?;
+        self.at += one.byte_offset();
+        Some(self.at)
+    }
+
+    /// An object at `depth` 1 (the document) or 2 (a section): for each property,
+    /// `visit(scan, depth, name, value_start)` skips or keeps its value (leaving the scan
+    /// at the value's start) and says whether to descend into it (an object).
+    fn object(
+        &mut self,
+        visit: &mut dyn FnMut(&mut Self, usize, &str, usize) -> Option<bool>,
+    ) -> Option<()> {
+        self.object_at(1, visit)
+    }
+
+    fn object_at(
+        &mut self,
+        depth: usize,
+        visit: &mut dyn FnMut(&mut Self, usize, &str, usize) -> Option<bool>,
+    ) -> Option<()> {
+        self.eat(b'{')?;
+        self.ws()?;
+        if self.peek() == Some(b'}') {
+            self.at += 1;
+            return Some(());
+        }
+        loop {
+            self.ws()?;
+            let name_start = self.at;
+            let name_end = self.value()?;
+            let raw = &self.text[name_start..name_end];
+            let name: std::borrow::Cow<str> = if raw.contains('\\') {
+                serde_json::from_str::<String>(raw).ok()?.into()
+            } else {
+                raw.strip_prefix('"')?.strip_suffix('"')?.into()
+            };
+            self.eat(b':')?;
+            self.ws()?;
+            let start = self.at;
+            if visit(self, depth, &name, start)? {
+                self.object_at(depth + 1, visit)?;
+            } else if self.at == start {
+                self.value()?;
+            }
+            self.ws()?;
+            match self.peek()? {
+                b',' => self.at += 1,
+                b'}' => {
+                    self.at += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
 }
 
 /// When the key an edit changes (or its section) is written more than once in `text`,
@@ -145,7 +487,10 @@ pub fn apply(text: &str, edits: &[Edit]) -> Result<(String, Vec<(Edit, String)>)
 pub fn repeats(text: &str, edit: &Edit) -> Option<String> {
     let body = text.strip_prefix('\u{feff}').unwrap_or(text);
     let root = CstRootNode::parse(body, &strict()).ok()?;
-    let doc = root.object_value()?;
+    repeats_in(&root.object_value()?, edit)
+}
+
+fn repeats_in(doc: &CstObject, edit: &Edit) -> Option<String> {
     let (section, key) = match edit {
         Edit::Rename { section, from, .. } => (section.as_deref(), from.as_str()),
         Edit::Move { from, key, .. } => (from.as_deref(), key.as_str()),
@@ -160,18 +505,18 @@ pub fn repeats(text: &str, edit: &Edit) -> Option<String> {
     let mut notes = Vec::new();
     // A move lands in the last copy of its destination section.
     if let Edit::Move { to, .. } = edit {
-        let n = count(&doc, to);
+        let n = count(doc, to);
         if n > 1 {
             notes.push(format!("\"{to}\" is written {n} times at the top level"));
         }
     }
     if let Some(s) = section {
-        let n = count(&doc, s);
+        let n = count(doc, s);
         if n > 1 {
             notes.push(format!("\"{s}\" is written {n} times at the top level"));
         }
     }
-    if let Some(obj) = holder(&doc, section) {
+    if let Some(obj) = holder(doc, section) {
         let n = count(&obj, key);
         if n > 1 {
             notes.push(format!(

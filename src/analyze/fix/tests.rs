@@ -159,3 +159,51 @@ fn mangled_files_and_assorted_sets_never_break_the_invariants() {
     }
     assert!(plans > 20, "only {plans} mangled inputs were plannable");
 }
+
+#[test]
+fn preserved_sees_a_changed_added_or_lost_key_and_not_a_respaced_one() {
+    let text = BROKEN.replace(
+        "\"mysteryKey\": 1",
+        "\"mysteryKey\": 1,\n        \"exclusions\": [{\"path\": \"/a\"}, {\"path\": \"/b\"}]",
+    );
+    let p = plan(&text, &findings_of(&text), &[]).expect("plan");
+    preserved(&text, &p).expect("the plan itself");
+    let tampered = |from: &str, to: &str| {
+        assert!(p.text.contains(from), "{from}");
+        Plan {
+            edits: p.edits.clone(),
+            left: Vec::new(),
+            text: p.text.replacen(from, to, 1),
+        }
+    };
+    let e = preserved(&text, &tampered("\"/b\"", "\"/c\"")).expect_err("changed");
+    assert_eq!(
+        e,
+        "/antivirusEngine/exclusions changed although no edit names it"
+    );
+    let e = preserved(&text, &tampered("\"mysteryKey\"", "\"riddleKey\"")).expect_err("renamed");
+    assert_eq!(
+        e,
+        "/antivirusEngine/mysteryKey changed although no edit names it"
+    );
+    let e = preserved(
+        &text,
+        &tampered("\"features\": {", "\"features\": {\"new\": 1,"),
+    )
+    .expect_err("added");
+    assert_eq!(e, "/features/new appeared although no edit adds it");
+    let e = preserved(&text, &tampered("\"mysteryKey\": 1", "\"mysteryKey\": 1.0"))
+        .expect_err("1.0 is not 1");
+    assert_eq!(
+        e,
+        "/antivirusEngine/mysteryKey changed although no edit names it"
+    );
+    // Written otherwise, the same values.
+    preserved(
+        &text,
+        &tampered("{\"path\": \"/a\"}, ", "{ \"path\" : \"\\/a\" },\n"),
+    )
+    .expect("respaced");
+    let e = preserved(&text, &tampered("{", "[")).expect_err("not JSON");
+    assert_eq!(e, "the new text is not JSON");
+}

@@ -194,3 +194,131 @@ fn repeats_names_a_repeated_key_or_section_and_nothing_else() {
         "{moved}"
     );
 }
+
+/// Every fixture, in several layouts, under edits of every kind.
+fn corpus() -> Vec<String> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/managed");
+    let mut texts = vec![SAMPLE.to_string()];
+    for sub in ["", "/synthetic"] {
+        for entry in std::fs::read_dir(format!("{dir}{sub}")).expect("fixtures") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "json") {
+                texts.push(std::fs::read_to_string(path).expect("fixture"));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for t in texts {
+        out.push(t.replace('\n', "\r\n"));
+        out.push(t.replace("  ", "\t"));
+        if let Ok(v) = serde_json::from_str::<Value>(&t) {
+            out.push(v.to_string());
+            out.push(serde_json::to_string_pretty(&v).expect("json"));
+        }
+        out.push(t);
+    }
+    out
+}
+
+fn every_kind_of_edit() -> Vec<Vec<Edit>> {
+    let set = |section: &str, key: &str, value: Value| Edit::Set {
+        section: section.into(),
+        key: key.into(),
+        value,
+    };
+    vec![
+        vec![rename(
+            "antivirusEngine",
+            "offlineDefintionUpdateFallbackToCloud",
+            "offlineDefinitionUpdateFallbackToCloud",
+        )],
+        vec![set(
+            "antivirusEngine",
+            "offlineDefinitionUpdateFallbackToCloud",
+            json!(false),
+        )],
+        vec![set(
+            "antivirusEngine",
+            "exclusions",
+            json!([{"path": "/x"}]),
+        )],
+        vec![set("newSection", "k", json!({"a": [1, 2], "b": "c"}))],
+        vec![Edit::Move {
+            from: None,
+            key: "offlineDefinitionUpdate".into(),
+            to: "antivirusEngine".into(),
+        }],
+        vec![Edit::Move {
+            from: Some("antivirusEngine".into()),
+            key: "exclusions".into(),
+            to: "features".into(),
+        }],
+        vec![Edit::Rename {
+            section: None,
+            from: "features".into(),
+            to: "feature".into(),
+        }],
+        vec![
+            set("cloudService", "enabled", json!(true)),
+            set("antivirusEngine", "scanArchives", json!(false)),
+            rename("scheduledScan", "runScanWhenIdle", "runScanWhenIdle2"),
+        ],
+    ]
+}
+
+#[test]
+fn a_tree_built_with_placeholders_edits_like_one_of_the_whole_text() {
+    let mut shrunk = 0;
+    for text in corpus() {
+        for edits in every_kind_of_edit() {
+            let whole = edit_tree(&text, &edits);
+            // Every value worth nothing to the edits replaced, however short.
+            let Some(small) = Shrunk::new(&text, &edits, 1) else {
+                continue;
+            };
+            shrunk += 1;
+            let (out, skipped, repeated) = edit_tree(&small.text, &edits).expect("parses");
+            let restored = small.restore(&out).expect("placeholders in place");
+            assert_eq!(
+                Ok((restored, skipped, repeated)),
+                whole,
+                "{edits:?} on {text}\nshrunk: {}",
+                small.text
+            );
+        }
+    }
+    assert!(shrunk > 100, "{shrunk}");
+}
+
+#[test]
+fn what_a_placeholder_would_hide_keeps_the_whole_text() {
+    let set = vec![Edit::Set {
+        section: "a".into(),
+        key: "k".into(),
+        value: json!(1),
+    }];
+    for text in [
+        // A lone surrogate: serde_json skips it, jsonc-parser refuses the file.
+        "{\"a\": {\"k\": 0}, \"b\": [\"\\ud800 and some more text to be worth replacing\"]}",
+        // Not JSON's whitespace, a raw tab in a string: jsonc-parser's call.
+        "{\"a\": {\"k\": 0}, \"b\": [1,\u{a0}2, \"some more text to be worth replacing\"]}",
+        "{\"a\": {\"k\": 0}, \"b\": [\"\tsome more text to be worth replacing it\"]}",
+        // Newlines of two kinds.
+        "{\"a\": {\"k\": 0},\r\n \"b\": [\n\"some more text to be worth replacing it\"]}",
+        // Newlines only inside what would be replaced.
+        "{\"a\": {\"k\": 0}, \"b\": [\n\"some more text to be worth replacing it\"\n]}",
+        // The placeholder's own text.
+        "{\"a\": {\"k\": 0}, \"b\": [\"@mdatp-doctor-kept-0 and more text to be worth it\"]}",
+    ] {
+        assert!(Shrunk::new(text, &set, 1).is_none(), "{text}");
+        assert_eq!(
+            apply(text, &set).map(|(t, _)| t),
+            edit_tree(text, &set).and_then(|(t, _, _)| {
+                serde_json::from_str::<Value>(&t)
+                    .map(|_| t)
+                    .map_err(|e| EditError::NotJson(format!("the edited text does not parse: {e}")))
+            }),
+            "{text}"
+        );
+    }
+}
