@@ -153,13 +153,19 @@ pub fn fix(ctx: &Context, args: &ConfigFixArgs, default_path: &Path) -> Result<F
     } else {
         FixMode::DryRun
     };
-    let mut report = FixReport::new(
-        &name,
-        &text,
-        &plan,
-        loaded.as_ref().ok().map(|c| &c.root),
-        mode,
-    );
+    let old = loaded
+        .as_ref()
+        .ok()
+        .map(|c| crate::report::fix::old_values(&c.root, &plan));
+    // A dry run reads nothing more of the file as it was: its document goes before the
+    // report parses the new one.
+    let loaded = if args.apply {
+        Some(loaded)
+    } else {
+        drop(loaded);
+        None
+    };
+    let mut report = FixReport::new(&name, &text, &plan, old.as_ref(), mode);
     if !args.apply || plan.edits.is_empty() {
         let exit = if plan.edits.is_empty() && plan.left.is_empty() {
             ExitCode::Ok
@@ -187,7 +193,8 @@ pub fn fix(ctx: &Context, args: &ConfigFixArgs, default_path: &Path) -> Result<F
     }
     if let Some(r) = &runner {
         let health = gfix::read_health(r)?;
-        report.policy_managed = fix::policy_managed(&health, loaded.as_ref().ok());
+        report.policy_managed =
+            fix::policy_managed(&health, loaded.as_ref().and_then(|l| l.as_ref().ok()));
         before = Some(health);
         if !report.policy_managed.is_empty() && !args.force {
             return Err(Failure::unknown(

@@ -133,6 +133,52 @@ impl FixReport {
     }
 }
 
+/// What [`FixReport::new`] reads of the file as it was: the values at the edits' old
+/// pointers, in a document of their own (a dry run lets the whole document go before
+/// the report parses the new one: two copies of a large file at once are most of its
+/// memory). Looked up there, each pointer finds what it finds in `old`.
+pub fn old_values(old: &Value, plan: &Plan) -> Value {
+    let mut out = Value::Object(serde_json::Map::new());
+    for pointer in plan.edits.iter().filter_map(|p| p.edit.old_pointer()) {
+        let Some(value) = old.pointer(&pointer) else {
+            continue;
+        };
+        if out.pointer(&pointer) == Some(value) {
+            continue;
+        }
+        let tokens: Vec<String> = pointer
+            .split('/')
+            .skip(1)
+            .map(|t| t.replace("~1", "/").replace("~0", "~"))
+            .collect();
+        let Some((last, parents)) = tokens.split_last() else {
+            return old.clone();
+        };
+        let mut at = &mut out;
+        for t in parents {
+            match at {
+                Value::Object(m) => {
+                    at = m
+                        .entry(t.clone())
+                        .or_insert_with(|| Value::Object(serde_json::Map::new()))
+                }
+                _ => return old.clone(),
+            }
+        }
+        match at {
+            Value::Object(m) => {
+                m.insert(last.clone(), value.clone());
+            }
+            _ => return old.clone(),
+        }
+        if out.pointer(&pointer) != Some(value) {
+            // Pointers that overlap in a way the copy cannot hold: the whole document.
+            return old.clone();
+        }
+    }
+    out
+}
+
 fn left_doc(l: &LeftAlone) -> LeftDoc {
     LeftDoc {
         finding: l.finding,
@@ -174,4 +220,62 @@ fn hunks(old: &str, new: &str, plan: &Plan) -> Vec<Hunk> {
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::fix::Planned;
+    use serde_json::json;
+
+    #[test]
+    fn the_old_values_copy_finds_what_the_whole_document_holds() {
+        let old = json!({
+            "antivirusEngine": {"a": 1, "b": [1, 2], "exclusions": [{"path": "/x"}]},
+            "list": [10, 20],
+            "top": "t",
+        });
+        let planned = |edit: Edit| Planned {
+            finding: None,
+            edit,
+            repeated: None,
+        };
+        let edits = vec![
+            planned(Edit::Rename {
+                section: Some("antivirusEngine".into()),
+                from: "a".into(),
+                to: "c".into(),
+            }),
+            planned(Edit::Move {
+                from: None,
+                key: "top".into(),
+                to: "antivirusEngine".into(),
+            }),
+            planned(Edit::Set {
+                section: "list".into(),
+                key: "1".into(),
+                value: json!(0),
+            }),
+            planned(Edit::Set {
+                section: "missing".into(),
+                key: "k".into(),
+                value: json!(0),
+            }),
+            planned(Edit::Rename {
+                section: None,
+                from: "antivirusEngine".into(),
+                to: "av".into(),
+            }),
+        ];
+        let plan = Plan {
+            edits,
+            left: Vec::new(),
+            text: String::new(),
+        };
+        let copy = old_values(&old, &plan);
+        for p in &plan.edits {
+            let pointer = p.edit.old_pointer().expect("a pointer");
+            assert_eq!(copy.pointer(&pointer), old.pointer(&pointer), "{pointer}");
+        }
+    }
 }
