@@ -549,7 +549,7 @@ JQ
     agg_dir_wall=$(median_of "$BIG_RUNS" "$BIN" aggregate --exit-zero --format json "$WORK/fleet-tree")
     jq_dir_cpu=$(cpu_of "$BIG_RUNS" jq_dir "$WORK/fleet-tree")
     r=$(ratio "$agg_dir_cpu" "$jq_dir_cpu")
-    row "9c. \`aggregate\`, the 100,000 reports in 100 directories, vs \`find | xargs jq\` counting verdicts, findings and mirrors (CPU; aggregate's wall time in brackets)" \
+    row "9c. \`aggregate\`, the 100,000 reports in 100 directories, vs \`find \\| xargs jq\` counting verdicts, findings and mirrors (CPU; aggregate's wall time in brackets)" \
         "$(secs "$agg_dir_cpu") ($(secs "$agg_dir_wall"))" "$(secs "$jq_dir_cpu")" "${r}×" "≤ 0.2" "$(verdict "$r" 0.2)"
     agg_nd_cpu=$(cpu_of "$BIG_RUNS" agg_nd "$WORK/fleet.ndjson")
     jq_nd_cpu=$(cpu_of "$BIG_RUNS" jq_nd "$WORK/fleet.ndjson")
@@ -686,12 +686,10 @@ row "13b. \`health\`, mdatp prints only an ATTENTION line of 8 MB vs 4 MB" \
 python3 - tests/fixtures/managed/docs-2024-misspelled-fallback.json "$WORK/managed-big.json" <<'PY'
 import json, sys
 base = open(sys.argv[1]).read()
-rows, size = [], 0
-while size < 950_000 - len(base):
-    i = len(rows)
-    rows.append({"$type": "excludedPath", "isDirectory": i % 3 == 0,
-                 "path": f"/opt/app{i:05d}/data/cache/tmp/segment-{i:05d}"})
-    size += 120
+row = lambda i: {"$type": "excludedPath", "isDirectory": i % 3 == 0,
+                 "path": f"/opt/app{i:05d}/data/cache/tmp/segment-{i:05d}"}
+each = len(json.dumps([row(i) for i in range(1000)], indent=6)) / 1000
+rows = [row(i) for i in range(int((950_000 - len(base)) / each))]
 text = base.replace('"antivirusEngine": {', '"antivirusEngine": {\n    "exclusions": ' + json.dumps(rows, indent=6) + ',', 1)
 open(sys.argv[2], "w").write(text)
 PY
