@@ -102,20 +102,7 @@ pub fn view(r: &CheckResult, host: String) -> MonitorView {
             crit: None,
         });
     }
-    let long_output = r
-        .findings
-        .iter()
-        .filter(|f| f.severity > Severity::Ok)
-        .map(|f| {
-            format!(
-                "[{}] {}: {} (fix: {})",
-                f.severity.as_str().to_ascii_uppercase(),
-                f.id,
-                clean(&f.title),
-                clean(&f.fix)
-            )
-        })
-        .collect();
+    let long_output = crate::render::monitor::finding_lines(&r.findings);
     MonitorView {
         service: SERVICE,
         checkmk_service: "\"MDATP offline updates\"",

@@ -156,20 +156,7 @@ fn count(d: &MirrorCheckDoc, sev: Severity) -> usize {
 
 /// What `mirror check` shows a monitoring system.
 pub fn view(d: &MirrorCheckDoc, host: String) -> MonitorView {
-    let long_output = d
-        .findings
-        .iter()
-        .filter(|f| f.severity > Severity::Ok)
-        .map(|f| {
-            format!(
-                "[{}] {}: {} (fix: {})",
-                f.severity.as_str().to_ascii_uppercase(),
-                f.id,
-                clean(&f.title),
-                clean(&f.fix)
-            )
-        })
-        .collect();
+    let long_output = crate::render::monitor::finding_lines(&d.findings);
     MonitorView {
         service: SERVICE,
         checkmk_service: "mdatp_mirror_host",

@@ -366,16 +366,7 @@ crate::lenient_struct! {
 
 /// What a mirror said of its syncs: a ring folder's status file, read by `mirror check`
 /// or given to `aggregate` itself.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Sync {
-    /// Empty for a status file given whole (it does not name its folder).
-    pub platform: String,
-    pub ring: String,
-    pub last_attempt_at: Option<String>,
-    pub last_attempt_ok: Option<bool>,
-    pub last_attempt_error: Option<String>,
-    pub last_success: Option<String>,
-}
+pub use super::mirror_host::SyncRow as Sync;
 
 /// A `mirror check` report, or a mirror's status file, as the fleet keeps it
 /// (`mirrors[url].report`).

@@ -73,9 +73,11 @@ pub struct StageJournalRow {
     pub error: Option<String>,
 }
 
-/// What one ring folder's `mdatp-doctor-status.json` says of its syncs.
-#[derive(Debug, Clone, Serialize)]
+/// What one ring folder's `mdatp-doctor-status.json` says of its syncs (`aggregate` keeps
+/// the same rows, and one for a status file given whole, with no platform or ring).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct SyncRow {
+    /// Empty for a status file given whole (it does not name its folder).
     pub platform: String,
     pub ring: String,
     /// RFC 3339, as the file has them.

@@ -1257,16 +1257,14 @@ fn icinga2_accepts_the_icinga_body_as_a_passive_check_result() {
     }
     // One self-signed certificate is the node's and its CA.
     let certs = root.join("data/certs");
-    let made = run(
-        Command::new(&openssl)
-            .args([
-                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-            ])
-            .args(["-subj", "/CN=master", "-keyout"])
-            .arg(certs.join("master.key"))
-            .arg("-out")
-            .arg(certs.join("master.crt")),
-    );
+    let made = run(Command::new(&openssl)
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
+        .args(["-subj", "/CN=master", "-keyout"])
+        .arg(certs.join("master.key"))
+        .arg("-out")
+        .arg(certs.join("master.crt")));
     assert!(made.status.success(), "{}", made.stderr);
     std::fs::copy(certs.join("master.crt"), certs.join("ca.crt")).expect("ca");
     let port = free_port();
@@ -1324,17 +1322,15 @@ fn icinga2_accepts_the_icinga_body_as_a_passive_check_result() {
     );
     let api = format!("https://127.0.0.1:{port}/v1");
     let call = |args: &[&str]| {
-        run(
-            Command::new(&curl)
-                .args([
-                    "-sk",
-                    "-u",
-                    "doctor:secret",
-                    "-H",
-                    "Accept: application/json",
-                ])
-                .args(args),
-        )
+        run(Command::new(&curl)
+            .args([
+                "-sk",
+                "-u",
+                "doctor:secret",
+                "-H",
+                "Accept: application/json",
+            ])
+            .args(args))
     };
     let start = Instant::now();
     while !call(&[&format!("{api}/status/IcingaApplication")])

@@ -135,6 +135,23 @@ pub fn state_number(s: Severity) -> u8 {
 }
 
 /// One line, safe for every format: no perfdata pipe, no newline, no control character.
+/// The long output's lines: each finding worse than ok, with its fix, on one line.
+pub fn finding_lines(findings: &[crate::analyze::finding::Finding]) -> Vec<String> {
+    findings
+        .iter()
+        .filter(|f| f.severity > Severity::Ok)
+        .map(|f| {
+            format!(
+                "[{}] {}: {} (fix: {})",
+                f.severity.as_str().to_ascii_uppercase(),
+                f.id,
+                clean(&f.title),
+                clean(&f.fix)
+            )
+        })
+        .collect()
+}
+
 pub fn clean(s: &str) -> String {
     escape::line(&s.replace('|', "/").replace(['\n', '\r'], " ")).into_owned()
 }
