@@ -178,7 +178,11 @@ pub(super) fn stalled(s: &Snapshot, out: &mut Vec<Finding>) {
 /// `d` to the nearest unit `human_age` names (hours from 2 hours, else minutes): "about"
 /// 4 hours is 3 h 59 min, which the seconds a run takes must not turn into 3.
 fn nearest(d: Duration) -> Duration {
-    let unit = if d.as_secs() >= 2 * 3600 - 1800 { 3600 } else { 60 };
+    let unit = if d.as_secs() >= 2 * 3600 - 1800 {
+        3600
+    } else {
+        60
+    };
     Duration::from_secs((d.as_secs() + unit / 2) / unit * unit)
 }
 
