@@ -237,7 +237,9 @@ fn run_once(program: &Path, args: &[&str], limits: Limits) -> Result<Output, Pro
                 // Anything the child left behind (in its group or not) would hold our
                 // pipes open.
                 kill_group(pgid);
-                kill_descendants(Some(pgid));
+                if !nothing_left_behind(pgid) {
+                    kill_descendants(Some(pgid));
+                }
                 grace_until = Some(Instant::now() + PIPE_GRACE);
             }
             Ok(Event::Eof) => open_pipes -= 1,
@@ -511,6 +513,7 @@ fn descendants(table: &[ProcEntry], me: libc::pid_t) -> Vec<(ProcEntry, libc::pi
 fn kill_descendants(of: Option<libc::pid_t>) {
     // SAFETY: getpid has no preconditions.
     let me = unsafe { libc::getpid() };
+
     let until = Instant::now() + REAP_GRACE;
     loop {
         let mut left = false;
@@ -548,6 +551,35 @@ fn kill_descendants(of: Option<libc::pid_t>) {
         }
         thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// Whether a child that has exited (and is not reaped yet: only then is all it left
+/// re-parented to us) left nothing behind, told from this process's own children
+/// (`/proc/self/task/*/children`) instead of every process on the system: what a child
+/// leaves is re-parented to one of our threads when it exits (we are a subreaper), so if
+/// each child of ours is a running invocation (the exited one among them until it is
+/// reaped), nothing descends from it, and [`kill_descendants`] would find nothing to
+/// kill or reap. A thread that ends while its children are read hands them to another
+/// (possibly one already read): the reading is done again, a few times at most. `false`
+/// whenever that does not settle it (then the full scan).
+fn nothing_left_behind(child: libc::pid_t) -> bool {
+    (0..4).any(|_| own_children_are_invocations(child) == Some(true))
+}
+
+/// `None` when a thread ended while it was being read.
+fn own_children_are_invocations(child: libc::pid_t) -> Option<bool> {
+    let tasks = std::fs::read_dir("/proc/self/task").ok()?;
+    let active = active();
+    for task in tasks {
+        let children = std::fs::read_to_string(task.ok()?.path().join("children")).ok()?;
+        for pid in children.split_ascii_whitespace() {
+            match pid.parse::<libc::pid_t>() {
+                Ok(pid) if pid == child || active.contains(&pid) => {}
+                _ => return Some(false),
+            }
+        }
+    }
+    Some(true)
 }
 
 /// A conventional name for a signal number, for messages.
