@@ -240,6 +240,34 @@ r=$(ratio "$diag_dead" "$diag_slow")
 row "2. \`diagnose\`, managed file names a dead mirror (accepts, never answers), health the live one vs without the file" \
     "$(secs "$diag_dead")" "$(secs "$diag_slow")" "${r}×" "≤ 1.3" "$(judged "$s2" "$(verdict "$r" 1.3)")"
 
+# 15. check --format prometheus where the full `mdatp health` answers later than the
+#     definitions call (5/3 of LATENCY_MS) and systemctl takes 100 ms (a stand-in): the
+#     probe needs only the definitions call (it names the mirror), and systemctl's answer
+#     only for the probe's proxy. The limit: the slower of the full health and the
+#     definitions call plus one mirror round trip, each timed on its own.
+SCEN12=$WORK/scenario12
+mkdir -p "$SCEN12"
+scenario "$SCEN12" "$SCEN/defs-slow.txt" "$LATENCY_MS"
+health_ms=$((LATENCY_MS * 5 / 3))
+python3 - "$SCEN12/scenario.json" "$health_ms" <<'PY'
+import json, sys
+path, ms = sys.argv[1], int(sys.argv[2])
+doc = json.load(open(path))
+doc["states"]["initial"]["health"]["sleep_ms"] = ms
+json.dump(doc, open(path, "w"))
+PY
+printf '#!/bin/sh\nsleep 0.1\necho "Environment="\n' >"$WORK/systemctl-slow"
+chmod +x "$WORK/systemctl-slow"
+check12() { FAKE_MDATP_SCENARIO=$SCEN12 MDATP_DOCTOR_SYSTEMCTL=$WORK/systemctl-slow "$BIN" check --format prometheus --arch x86_64; }
+full12=$(FAKE_MDATP_SCENARIO=$SCEN12 median "$FAKE" health)
+defs12=$(FAKE_MDATP_SCENARIO=$SCEN12 median "$FAKE" health --details definitions)
+s12=$(status_of check12)
+check_time=$(median check12)
+limit=$(calc "if ($full12 > $defs12 + $round_trip) $full12 else $defs12 + $round_trip")
+r=$(ratio "$check_time" "$limit")
+row "15. \`check --format prometheus\`, \`mdatp health\` ${health_ms} ms, the definitions call ${LATENCY_MS} ms, systemctl 100 ms vs the slower of health and definitions + one mirror round trip" \
+    "$(secs "$check_time")" "max($(secs "$full12"), $(secs "$defs12") + $(secs "$round_trip"))" "${r}×" "≤ 1.15" "$(judged "$s12" "$(verdict "$r" 1.15)")"
+
 # 3. bundle's extra mdatp calls (health --output json, connectivity test, version) against
 #    diagnose's two.
 mkdir -p "$WORK/smalllogs/rotated"

@@ -67,8 +67,10 @@ pub fn problem_of(e: &HealthError) -> MdatpProblem {
 }
 
 /// Gathers the snapshot: the managed file first (local, instant; it may name the mirror),
-/// then both health calls and the mirror probe side by side; when health names another
-/// mirror, that one is probed as soon as health answers, in one probe round.
+/// then both health calls, the endpoint's own facts (`systemctl show mdatp`: the
+/// service's proxy) and the mirror probe side by side; when health names another mirror,
+/// that one is probed as soon as the definitions call answers (it holds the URL), in one
+/// probe round, and again only if the full health names another proxy.
 pub fn gather(
     plan: &GatherPlan,
     runner: Result<Runner, MdatpError>,
@@ -76,31 +78,20 @@ pub fn gather(
 ) -> (Snapshot, RunFacts) {
     let now = crate::system::now();
     let (loaded, keys) = config::load_with_keys(&plan.managed_config);
-    let mut endpoint = endpoint::read(&plan.endpoint);
-    let proxy = target::choose_proxy(
-        &plan.probe,
-        loaded.as_ref().ok(),
-        endpoint.service_proxy.as_deref(),
-    );
-    let mut opts = target::probe_options(&plan.probe, &proxy, trust);
     let arch_list = target::arches(plan.probe.arches);
     let mdatp_path = runner
         .as_ref()
         .ok()
         .map(|r| r.program.display().to_string());
 
-    // The URL to probe before health answers: the argument, else the managed file's.
-    let early_url = target::choose_url(plan.probe.url.as_deref(), None, loaded.as_ref().ok());
-    // Its probe runs on a thread of its own (owned inputs, a channel) so that, when health
-    // names another URL, that one is probed at once and this one abandoned: waiting for
-    // it would spend a second probe timeout (and `check --deadline` with it).
-    let early_probes = (!plan.skip_network)
-        .then_some(early_url.as_ref())
-        .flatten()
-        .map(|(u, _)| spawn_probe(u.clone(), arch_list.clone(), opts.clone()));
-
-    let (definitions, full) = std::thread::scope(|scope| {
-        // Both health calls, when there is an mdatp to call.
+    let failed_thread = || MdatpProblem {
+        not_found: false,
+        daemon_down: false,
+        message: "the health thread failed".into(),
+        hint: "run `mdatp health --details definitions` by hand".into(),
+    };
+    let gathered = std::thread::scope(|scope| {
+        // Both health calls first, when there is an mdatp to call: they take longest.
         let calls = match &runner {
             Ok(r) => Ok((
                 scope
@@ -114,21 +105,57 @@ pub fn gather(
                 hint: e.hint(),
             }),
         };
-        match calls {
-            Ok((defs, full)) => (
-                defs.join()
-                    .map_err(|_| MdatpProblem {
-                        not_found: false,
-                        daemon_down: false,
-                        message: "the health thread failed".into(),
-                        hint: "run `mdatp health --details definitions` by hand".into(),
-                    })
-                    .and_then(|r| r.map_err(|e| problem_of(&e))),
-                full.join().ok().flatten(),
-            ),
-            Err(problem) => (Err(problem), None),
-        }
+        // Meanwhile the endpoint's facts, which the probe's proxy depends on.
+        let endpoint = endpoint::read(&plan.endpoint);
+        let proxy = target::choose_proxy(
+            &plan.probe,
+            loaded.as_ref().ok(),
+            endpoint.service_proxy.as_deref(),
+        );
+        let opts = target::probe_options(&plan.probe, &proxy, trust);
+        // The URL to probe before health answers: the argument, else the managed file's.
+        let early_url = target::choose_url(plan.probe.url.as_deref(), None, loaded.as_ref().ok());
+        // Its probe runs on a thread of its own (owned inputs, a channel) so that, when
+        // health names another URL, that one is probed at once and this one abandoned:
+        // waiting for it would spend a second probe timeout (and `check --deadline` with
+        // it).
+        let early_probes = (!plan.skip_network)
+            .then_some(early_url.as_ref())
+            .flatten()
+            .map(|(u, _)| spawn_probe(u.clone(), arch_list.clone(), opts.clone()));
+        let (definitions, full) = match calls {
+            Ok((defs, full)) => {
+                let definitions = defs
+                    .join()
+                    .map_err(|_| failed_thread())
+                    .and_then(|r| r.map_err(|e| problem_of(&e)));
+                // The URL mdatp uses is in the definitions call: when it is another
+                // mirror's, its probe starts now, with the proxy known so far (the full
+                // health may still name mdatp's own, below).
+                let early = speculative_probe(
+                    plan,
+                    &definitions,
+                    early_url.as_ref(),
+                    &proxy,
+                    &opts,
+                    &arch_list,
+                );
+                (definitions, (full.join().ok().flatten(), early))
+            }
+            Err(problem) => (Err(problem), (None, None)),
+        };
+        (
+            endpoint,
+            proxy,
+            opts,
+            early_url,
+            early_probes,
+            definitions,
+            full,
+        )
     });
+    let (mut endpoint, proxy, mut opts, early_url, early_probes, definitions, (full, ahead)) =
+        gathered;
 
     // The URL mdatp actually uses wins over the file's, unless --url was given.
     let health_url = definitions
@@ -154,6 +181,13 @@ pub fn gather(
     if proxy_changed {
         opts.proxy = proxy.url.clone();
     }
+    // The probe of health's URL started ahead, if it went the way the probe goes now.
+    let ahead = ahead.filter(|(through, _)| *through == opts.proxy);
+    let probe_health_url =
+        |h: &str, ahead: Option<(Option<String>, mpsc::Receiver<Probed>)>| match ahead {
+            Some((_, rx)) => wait(Some(rx)),
+            None => probe_text(h, &arch_list, &opts),
+        };
     let mut unused = None;
     let (url, (probes, status)) = match (&plan.probe.url, health_url) {
         (Some(_), _) | (None, None) if proxy_changed && !plan.skip_network => {
@@ -174,7 +208,7 @@ pub fn gather(
                 // Another URL, and --probe-all: probe it now while the file's goes on
                 // (it started before health answered), and keep both.
                 (false, Some(rx)) if plan.probe.probe_all => {
-                    let probes = probe_text(&h, &arch_list, &opts);
+                    let probes = probe_health_url(&h, ahead);
                     unused = early_url.as_ref().map(|(u, _)| UnusedUrl {
                         url: u.clone(),
                         probes: wait(Some(rx)).0,
@@ -184,6 +218,7 @@ pub fn gather(
                 }
                 // Another URL: probe it now; the first probe, if any, is abandoned (its
                 // thread ends on its own timeouts, its result unread).
+                (false, _) => probe_health_url(&h, ahead),
                 _ => probe_text(&h, &arch_list, &opts),
             };
             if unused.is_none() && !same {
@@ -250,6 +285,32 @@ pub fn gather(
             outputs,
         },
     )
+}
+
+/// The probe of the URL the definitions call names, started before the full health
+/// answers when it is not the URL already being probed (and no `--url` was given), with
+/// the proxy as far as it is known (the definitions call's, when it shows one): the
+/// proxy it went through and where its result arrives.
+fn speculative_probe(
+    plan: &GatherPlan,
+    definitions: &Result<HealthReading, MdatpProblem>,
+    early_url: Option<&(String, UrlSource)>,
+    proxy: &ProxyInfo,
+    opts: &ProbeOptions,
+    arches: &[&'static str],
+) -> Option<(Option<String>, mpsc::Receiver<Probed>)> {
+    if plan.skip_network || plan.probe.url.is_some() {
+        return None;
+    }
+    let health = &definitions.as_ref().ok()?.health;
+    let url = target::health_url(health)?;
+    if early_url.is_some_and(|(u, _)| normalize_location(u) == normalize_location(url)) {
+        return None;
+    }
+    let mut opts = opts.clone();
+    opts.proxy = target::with_health_proxy(proxy.clone(), target::health_proxy(health)).url;
+    let through = opts.proxy.clone();
+    Some((through, spawn_probe(url.to_string(), arches.to_vec(), opts)))
 }
 
 /// The snapshot after `mdatp definitions update`: the health read after it, the managed

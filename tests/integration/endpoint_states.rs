@@ -519,6 +519,34 @@ fn the_proxy_set_with_mdatp_config_is_the_one_probed_through() {
     );
     assert!(code <= 2, "{report:#}");
 
+    // The URL in health alone: its probe starts when the definitions call answers,
+    // before the full health (which holds the proxy) does, and is made again through the
+    // proxy once that shows it.
+    let mut alone = TestEnv::new();
+    alone.health_with_url(&origin);
+    alone.on(
+        "health",
+        Reply::stdout(&format!(
+            "{}proxy : \"{}/\"\n",
+            full_health("101.25012.0000"),
+            proxy.base()
+        )),
+    );
+    let before = proxy.hits().len();
+    let (code, report) = diagnose(&alone, &[]);
+    assert_eq!(report["snapshot"]["mirror"]["url_source"], "health");
+    assert_eq!(
+        report["snapshot"]["mirror"]["proxy"]["source"], "health",
+        "{report:#}"
+    );
+    assert!(proxy.hits().len() > before, "through the proxy");
+    assert!(
+        !ids(&report).iter().any(|id| id.starts_with("mirror-")),
+        "{:?}",
+        ids(&report)
+    );
+    assert!(code <= 2, "{report:#}");
+
     // connectivity takes the same proxy, with the URL from health or from --url.
     for args in [&[][..], &["--url", origin.as_str()][..]] {
         let before = proxy.hits().len();
